@@ -1,0 +1,884 @@
+//! A typed async client for the Messaging API.
+//!
+//! Base URLs are configurable so tests and the demo can point it at the simulator. Calls that
+//! fail with 429, 5xx or a timeout are retried with [`RetryPolicy`]; other 4xx never are.
+//! Push-family calls take an `X-Line-Retry-Key` chosen by the caller, so a retry after a crash
+//! cannot send twice: LINE's 409 "already accepted" comes back as [`SendOutcome::AlreadyAccepted`].
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::id::{MarkAsReadToken, MessageId, ReplyToken, RequestId, UserId};
+use crate::message::{self, MAX_MULTICAST_RECIPIENTS, Message, ValidationError, Violation};
+use crate::retry::RetryPolicy;
+
+pub const DEFAULT_API_BASE: &str = "https://api.line.me";
+pub const DEFAULT_DATA_BASE: &str = "https://api-data.line.me";
+
+/// Largest request body LINE accepts (bigger gets 413).
+pub const MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
+
+const REQUEST_ID: &str = "x-line-request-id";
+const ACCEPTED_REQUEST_ID: &str = "x-line-accepted-request-id";
+const RETRY_KEY: &str = "x-line-retry-key";
+const MONTHLY_LIMIT: &str = "You have reached your monthly limit.";
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything a LINE call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// LINE answered with an error status.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The request broke LINE's rules and was not sent.
+    #[error("not sent: {0}")]
+    Invalid(#[from] ValidationError),
+    /// LINE could not be reached, or did not answer in time, after every retry.
+    #[error("could not reach LINE: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// LINE answered success with a body we could not read.
+    #[error("LINE's answer could not be read: {0}")]
+    Decode(String),
+}
+
+impl Error {
+    /// The HTTP status LINE answered with, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            _ => None,
+        }
+    }
+}
+
+/// An error answer from LINE: status, its message and details, and the request id to quote
+/// when asking LINE about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("LINE answered {status}: {message}{}", details_suffix(.details))]
+pub struct ApiError {
+    pub status: u16,
+    pub message: String,
+    pub details: Vec<Violation>,
+    pub request_id: Option<RequestId>,
+}
+
+fn details_suffix(details: &[Violation]) -> String {
+    if details.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<_> = details
+        .iter()
+        .map(|d| format!("{}: {}", d.property, d.message))
+        .collect();
+    format!(" ({})", parts.join("; "))
+}
+
+impl ApiError {
+    /// 429 for the month's quota, which no retry today will fix.
+    pub fn is_monthly_limit(&self) -> bool {
+        self.status == 429 && self.message == MONTHLY_LIMIT
+    }
+}
+
+/// A channel access token. Never printed.
+#[derive(Clone)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken(…)")
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    api_base: String,
+    data_base: String,
+    token: Option<AccessToken>,
+    retry: RetryPolicy,
+    timeout: Duration,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            api_base: DEFAULT_API_BASE.to_owned(),
+            data_base: DEFAULT_DATA_BASE.to_owned(),
+            token: None,
+            retry: RetryPolicy::default(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Base of `api.line.me` calls, without a trailing slash.
+    pub fn api_base(mut self, base: impl Into<String>) -> Self {
+        self.api_base = base.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Base of `api-data.line.me` calls (content download), without a trailing slash.
+    pub fn data_base(mut self, base: impl Into<String>) -> Self {
+        self.data_base = base.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    pub fn access_token(mut self, token: AccessToken) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// How long one attempt may take before it counts as a timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn build(self) -> Result<Client> {
+        let http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .user_agent(concat!("tsunagi/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(Error::Transport)?;
+        Ok(Client {
+            http,
+            api_base: self.api_base,
+            data_base: self.data_base,
+            token: self.token,
+            retry: self.retry,
+        })
+    }
+}
+
+/// The Messaging API client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    api_base: String,
+    data_base: String,
+    token: Option<AccessToken>,
+    retry: RetryPolicy,
+}
+
+/// A message LINE accepted, as listed in its answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentMessage {
+    pub id: MessageId,
+    pub quote_token: Option<String>,
+}
+
+/// How a send ended well.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// LINE took the messages now.
+    Accepted {
+        request_id: Option<RequestId>,
+        sent_messages: Vec<SentMessage>,
+    },
+    /// An earlier request with the same retry key already went out; nothing was sent again.
+    AlreadyAccepted {
+        accepted_request_id: RequestId,
+        sent_messages: Vec<SentMessage>,
+    },
+}
+
+impl SendOutcome {
+    pub fn sent_messages(&self) -> &[SentMessage] {
+        match self {
+            SendOutcome::Accepted { sent_messages, .. }
+            | SendOutcome::AlreadyAccepted { sent_messages, .. } => sent_messages,
+        }
+    }
+}
+
+/// The LINE key that makes a push-family request idempotent for 24 hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RetryKey(pub Uuid);
+
+impl RetryKey {
+    pub fn new() -> Self {
+        Self(Uuid::new_v4())
+    }
+}
+
+impl Default for RetryKey {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Which send a payload is checked for by [`Client::validate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendKind {
+    Reply,
+    Push,
+    Multicast,
+    Narrowcast,
+    Broadcast,
+}
+
+impl SendKind {
+    fn path(self) -> &'static str {
+        match self {
+            SendKind::Reply => "reply",
+            SendKind::Push => "push",
+            SendKind::Multicast => "multicast",
+            SendKind::Narrowcast => "narrowcast",
+            SendKind::Broadcast => "broadcast",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    pub display_name: String,
+    pub user_id: UserId,
+    pub picture_url: Option<String>,
+    pub status_message: Option<String>,
+    pub language: Option<String>,
+}
+
+/// One page of follower ids; ask again with `next` until it is `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowerIds {
+    pub user_ids: Vec<UserId>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BotInfo {
+    pub user_id: UserId,
+    pub basic_id: String,
+    pub premium_id: Option<String>,
+    pub display_name: String,
+    pub picture_url: Option<String>,
+    /// `chat` or `bot`.
+    pub chat_mode: String,
+    /// `manual` or `auto`.
+    pub mark_as_read_mode: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Quota {
+    /// `none` (unlimited) or `limited`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: Option<u64>,
+}
+
+/// A message's media, or why it is not there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    Ready { content_type: String, bytes: Bytes },
+    /// A large video or audio is still being prepared: ask again later.
+    Preparing,
+    /// The user unsent the message, so LINE no longer has it.
+    Gone,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WebhookEndpoint {
+    pub endpoint: String,
+    pub active: bool,
+}
+
+/// LINE's report of sending an empty test webhook to an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookTest {
+    pub success: bool,
+    pub timestamp: String,
+    pub status_code: u16,
+    pub reason: String,
+    pub detail: String,
+}
+
+/// A short-lived channel access token.
+#[derive(Clone, Deserialize)]
+pub struct IssuedToken {
+    pub access_token: String,
+    /// Seconds.
+    pub expires_in: u64,
+    pub token_type: String,
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("access_token", &"…")
+            .field("expires_in", &self.expires_in)
+            .field("token_type", &self.token_type)
+            .finish()
+    }
+}
+
+/// A successful answer, as far as the transport is concerned.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<RequestId> {
+        header_str(&self.headers, name).map(RequestId::from)
+    }
+
+    fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| Error::Decode(e.to_string()))
+    }
+}
+
+enum Body {
+    None,
+    Json(Bytes),
+    Form(Bytes),
+}
+
+struct Call<'a> {
+    method: Method,
+    url: String,
+    body: Body,
+    retry_key: Option<RetryKey>,
+    query: &'a [(&'a str, String)],
+}
+
+impl<'a> Call<'a> {
+    fn new(method: Method, url: String) -> Self {
+        Self {
+            method,
+            url,
+            body: Body::None,
+            retry_key: None,
+            query: &[],
+        }
+    }
+
+    fn json(mut self, body: &impl Serialize) -> Result<Self> {
+        let bytes = serde_json::to_vec(body).map_err(|e| Error::Decode(e.to_string()))?;
+        if bytes.len() > MAX_REQUEST_BYTES {
+            return Err(ValidationError {
+                violations: vec![Violation {
+                    property: "body".to_owned(),
+                    message: format!("request size must be at most {MAX_REQUEST_BYTES} bytes"),
+                }],
+            }
+            .into());
+        }
+        self.body = Body::Json(bytes.into());
+        Ok(self)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReplyBody<'a> {
+    reply_token: &'a ReplyToken,
+    messages: &'a [Message],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    notification_disabled: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PushBody<'a, To: Serialize> {
+    to: To,
+    messages: &'a [Message],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    notification_disabled: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MessagesOnly<'a> {
+    messages: &'a [Message],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    notification_disabled: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SentBody {
+    #[serde(default)]
+    sent_messages: Vec<SentMessage>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    details: Vec<Violation>,
+    // The OAuth endpoints answer `{error, error_description}` instead.
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+impl Client {
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The same client with another access token.
+    pub fn with_access_token(&self, token: AccessToken) -> Self {
+        Self {
+            token: Some(token),
+            ..self.clone()
+        }
+    }
+
+    fn api(&self, path: &str) -> String {
+        format!("{}{path}", self.api_base)
+    }
+
+    fn data(&self, path: &str) -> String {
+        format!("{}{path}", self.data_base)
+    }
+
+    /// Replies with a reply token (free, single use, about a minute).
+    #[tracing::instrument(skip_all, err)]
+    pub async fn reply(
+        &self,
+        reply_token: &ReplyToken,
+        messages: &[Message],
+        notification_disabled: bool,
+    ) -> Result<SendOutcome> {
+        message::validate(messages)?;
+        let call = Call::new(Method::POST, self.api("/v2/bot/message/reply")).json(&ReplyBody {
+            reply_token,
+            messages,
+            notification_disabled,
+        })?;
+        self.send_messages(call).await
+    }
+
+    /// Pushes to a user, group or room (`to` is its id). Counts against the monthly quota.
+    #[tracing::instrument(skip_all, err, fields(retry_key = %retry_key.0))]
+    pub async fn push(
+        &self,
+        to: &str,
+        messages: &[Message],
+        notification_disabled: bool,
+        retry_key: RetryKey,
+    ) -> Result<SendOutcome> {
+        message::validate(messages)?;
+        let mut call = Call::new(Method::POST, self.api("/v2/bot/message/push")).json(&PushBody {
+            to,
+            messages,
+            notification_disabled,
+        })?;
+        call.retry_key = Some(retry_key);
+        self.send_messages(call).await
+    }
+
+    /// Pushes the same messages to up to 500 users.
+    #[tracing::instrument(skip_all, err, fields(retry_key = %retry_key.0))]
+    pub async fn multicast(
+        &self,
+        to: &[UserId],
+        messages: &[Message],
+        notification_disabled: bool,
+        retry_key: RetryKey,
+    ) -> Result<SendOutcome> {
+        message::validate(messages)?;
+        if to.is_empty() || to.len() > MAX_MULTICAST_RECIPIENTS {
+            return Err(ValidationError {
+                violations: vec![Violation {
+                    property: "to".to_owned(),
+                    message: format!("size must be between 1 and {MAX_MULTICAST_RECIPIENTS}"),
+                }],
+            }
+            .into());
+        }
+        let mut call =
+            Call::new(Method::POST, self.api("/v2/bot/message/multicast")).json(&PushBody {
+                to,
+                messages,
+                notification_disabled,
+            })?;
+        call.retry_key = Some(retry_key);
+        self.send_messages(call).await
+    }
+
+    /// Sends to every friend of the account.
+    #[tracing::instrument(skip_all, err, fields(retry_key = %retry_key.0))]
+    pub async fn broadcast(
+        &self,
+        messages: &[Message],
+        notification_disabled: bool,
+        retry_key: RetryKey,
+    ) -> Result<SendOutcome> {
+        message::validate(messages)?;
+        let mut call =
+            Call::new(Method::POST, self.api("/v2/bot/message/broadcast")).json(&MessagesOnly {
+                messages,
+                notification_disabled,
+            })?;
+        call.retry_key = Some(retry_key);
+        self.send_messages(call).await
+    }
+
+    /// Sends to an audience or filter (`recipient`, `filter`, `limit` as LINE's JSON). LINE
+    /// answers 202 and works in the background; the request id tracks its progress.
+    #[tracing::instrument(skip_all, err, fields(retry_key = %retry_key.0))]
+    pub async fn narrowcast(
+        &self,
+        messages: &[Message],
+        targeting: serde_json::Map<String, serde_json::Value>,
+        retry_key: RetryKey,
+    ) -> Result<SendOutcome> {
+        message::validate(messages)?;
+        let mut body = targeting;
+        body.insert(
+            "messages".to_owned(),
+            serde_json::to_value(messages).map_err(|e| Error::Decode(e.to_string()))?,
+        );
+        let mut call =
+            Call::new(Method::POST, self.api("/v2/bot/message/narrowcast")).json(&body)?;
+        call.retry_key = Some(retry_key);
+        self.send_messages(call).await
+    }
+
+    /// Asks LINE whether `messages` would be accepted for a send of `kind`, sending nothing.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn validate(&self, kind: SendKind, messages: &[Message]) -> Result<()> {
+        let url = self.api(&format!("/v2/bot/message/validate/{}", kind.path()));
+        let call = Call::new(Method::POST, url).json(&MessagesOnly {
+            messages,
+            notification_disabled: false,
+        })?;
+        self.execute(call).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    pub async fn profile(&self, user_id: &UserId) -> Result<Profile> {
+        let url = self.api(&format!("/v2/bot/profile/{user_id}"));
+        self.execute(Call::new(Method::GET, url)).await?.json()
+    }
+
+    /// One page of follower ids. `limit` defaults to 300 at LINE; at most 1,000.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn followers_ids(&self, limit: Option<u32>, start: Option<&str>) -> Result<FollowerIds> {
+        let mut query = Vec::new();
+        if let Some(limit) = limit {
+            query.push(("limit", limit.to_string()));
+        }
+        if let Some(start) = start {
+            query.push(("start", start.to_owned()));
+        }
+        let mut call = Call::new(Method::GET, self.api("/v2/bot/followers/ids"));
+        call.query = &query;
+        self.execute(call).await?.json()
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    pub async fn bot_info(&self) -> Result<BotInfo> {
+        self.execute(Call::new(Method::GET, self.api("/v2/bot/info")))
+            .await?
+            .json()
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    pub async fn quota(&self) -> Result<Quota> {
+        self.execute(Call::new(Method::GET, self.api("/v2/bot/message/quota")))
+            .await?
+            .json()
+    }
+
+    /// Messages counted against this month's quota so far.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn quota_consumption(&self) -> Result<u64> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Consumption {
+            total_usage: u64,
+        }
+        let url = self.api("/v2/bot/message/quota/consumption");
+        let consumption: Consumption = self.execute(Call::new(Method::GET, url)).await?.json()?;
+        Ok(consumption.total_usage)
+    }
+
+    /// The bytes of an image, video, audio or file a user sent.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn content(&self, message_id: &MessageId) -> Result<Content> {
+        self.fetch_content(format!("/v2/bot/message/{message_id}/content"))
+            .await
+    }
+
+    /// A thumbnail of an image or video a user sent.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn content_preview(&self, message_id: &MessageId) -> Result<Content> {
+        self.fetch_content(format!("/v2/bot/message/{message_id}/content/preview"))
+            .await
+    }
+
+    async fn fetch_content(&self, path: String) -> Result<Content> {
+        match self.execute(Call::new(Method::GET, self.data(&path))).await {
+            Ok(answer) if answer.status == StatusCode::ACCEPTED => Ok(Content::Preparing),
+            Ok(answer) => Ok(Content::Ready {
+                content_type: header_str(&answer.headers, CONTENT_TYPE.as_str())
+                    .unwrap_or("application/octet-stream")
+                    .to_owned(),
+                bytes: answer.body,
+            }),
+            Err(Error::Api(e)) if e.status == StatusCode::GONE.as_u16() => Ok(Content::Gone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Shows the "typing" indicator in a 1:1 chat for `seconds` (5 to 60, a multiple of 5).
+    #[tracing::instrument(skip_all, err)]
+    pub async fn loading_start(&self, chat_id: &UserId, seconds: u32) -> Result<()> {
+        if !(5..=60).contains(&seconds) || seconds % 5 != 0 {
+            return Err(ValidationError {
+                violations: vec![Violation {
+                    property: "loadingSeconds".to_owned(),
+                    message: "must be 5 to 60, in steps of 5".to_owned(),
+                }],
+            }
+            .into());
+        }
+        let call = Call::new(Method::POST, self.api("/v2/bot/chat/loading/start")).json(
+            &serde_json::json!({ "chatId": chat_id, "loadingSeconds": seconds }),
+        )?;
+        self.execute(call).await.map(drop)
+    }
+
+    /// Marks the message carrying `token`, and every earlier one, as read.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn mark_as_read(&self, token: &MarkAsReadToken) -> Result<()> {
+        let call = Call::new(Method::POST, self.api("/v2/bot/chat/markAsRead"))
+            .json(&serde_json::json!({ "markAsReadToken": token }))?;
+        self.execute(call).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    pub async fn webhook_endpoint(&self) -> Result<WebhookEndpoint> {
+        let url = self.api("/v2/bot/channel/webhook/endpoint");
+        self.execute(Call::new(Method::GET, url)).await?.json()
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    pub async fn set_webhook_endpoint(&self, endpoint: &str) -> Result<()> {
+        let call = Call::new(Method::PUT, self.api("/v2/bot/channel/webhook/endpoint"))
+            .json(&serde_json::json!({ "endpoint": endpoint }))?;
+        self.execute(call).await.map(drop)
+    }
+
+    /// Has LINE send an empty webhook to `endpoint` (or the configured one) and report.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn test_webhook(&self, endpoint: Option<&str>) -> Result<WebhookTest> {
+        let body = match endpoint {
+            Some(endpoint) => serde_json::json!({ "endpoint": endpoint }),
+            None => serde_json::json!({}),
+        };
+        let call =
+            Call::new(Method::POST, self.api("/v2/bot/channel/webhook/test")).json(&body)?;
+        self.execute(call).await?.json()
+    }
+
+    /// Issues a short-lived (30 day) channel access token from the channel's id and secret.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn issue_channel_token(
+        &self,
+        channel_id: &crate::id::ChannelId,
+        channel_secret: &str,
+    ) -> Result<IssuedToken> {
+        let form = serde_urlencoded::to_string([
+            ("grant_type", "client_credentials"),
+            ("client_id", channel_id.as_str()),
+            ("client_secret", channel_secret),
+        ])
+        .map_err(|e| Error::Decode(e.to_string()))?;
+        let mut call = Call::new(Method::POST, self.api("/v2/oauth/accessToken"));
+        call.body = Body::Form(form.into());
+        self.execute(call).await?.json()
+    }
+
+    async fn send_messages(&self, call: Call<'_>) -> Result<SendOutcome> {
+        let answer = self.execute(call).await?;
+        let sent: SentBody = if answer.body.is_empty() {
+            SentBody {
+                sent_messages: Vec::new(),
+            }
+        } else {
+            answer.json()?
+        };
+        Ok(match answer.header(ACCEPTED_REQUEST_ID) {
+            Some(accepted_request_id) if answer.status == StatusCode::CONFLICT => {
+                SendOutcome::AlreadyAccepted {
+                    accepted_request_id,
+                    sent_messages: sent.sent_messages,
+                }
+            }
+            _ => SendOutcome::Accepted {
+                request_id: answer.header(REQUEST_ID),
+                sent_messages: sent.sent_messages,
+            },
+        })
+    }
+
+    /// Sends a call, retrying what may be retried. Success is any 2xx, and a 409 that LINE
+    /// marks as an already accepted retry key.
+    async fn execute(&self, call: Call<'_>) -> Result<Answer> {
+        let mut retry = 0;
+        loop {
+            let last_try = retry + 1 >= self.retry.max_attempts;
+            let wait = match self.attempt(&call).await {
+                Ok(answer) => return Ok(answer),
+                Err(Failure::Final(error)) => return Err(error),
+                Err(Failure::Retriable { error, .. }) if last_try => return Err(error),
+                Err(Failure::Retriable { error, retry_after }) => {
+                    let wait = retry_after
+                        .unwrap_or_else(|| self.retry.delay(retry))
+                        .min(self.retry.max_delay);
+                    tracing::debug!(%error, ?wait, retry, "retrying LINE call");
+                    wait
+                }
+            };
+            tokio::time::sleep(wait).await;
+            retry += 1;
+        }
+    }
+
+    async fn attempt(&self, call: &Call<'_>) -> Result<Answer, Failure> {
+        let mut request = self
+            .http
+            .request(call.method.clone(), &call.url)
+            .query(call.query);
+        if let Some(token) = &self.token {
+            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+        }
+        if let Some(key) = call.retry_key {
+            request = request.header(RETRY_KEY, key.0.to_string());
+        }
+        request = match &call.body {
+            Body::None => request,
+            Body::Json(bytes) => request
+                .header(CONTENT_TYPE, "application/json")
+                .body(bytes.clone()),
+            Body::Form(bytes) => request
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(bytes.clone()),
+        };
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) if e.is_timeout() || e.is_connect() || e.is_request() => {
+                return Err(Failure::Retriable {
+                    error: Error::Transport(e),
+                    retry_after: None,
+                });
+            }
+            Err(e) => return Err(Failure::Final(Error::Transport(e))),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(e) => {
+                return Err(Failure::Retriable {
+                    error: Error::Transport(e),
+                    retry_after: None,
+                });
+            }
+        };
+        let answer = Answer {
+            status,
+            headers,
+            body,
+        };
+        if status.is_success()
+            || (status == StatusCode::CONFLICT && answer.header(ACCEPTED_REQUEST_ID).is_some())
+        {
+            return Ok(answer);
+        }
+        let error = api_error(&answer);
+        let retriable = (status == StatusCode::TOO_MANY_REQUESTS && !error.is_monthly_limit())
+            || status.is_server_error();
+        if retriable {
+            Err(Failure::Retriable {
+                retry_after: retry_after(&answer.headers),
+                error: error.into(),
+            })
+        } else {
+            Err(Failure::Final(error.into()))
+        }
+    }
+}
+
+enum Failure {
+    Retriable {
+        error: Error,
+        retry_after: Option<Duration>,
+    },
+    Final(Error),
+}
+
+fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    header_str(headers, RETRY_AFTER.as_str())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+fn api_error(answer: &Answer) -> ApiError {
+    let status = answer.status;
+    let parsed: Option<ErrorBody> = serde_json::from_slice(&answer.body).ok();
+    let (message, details) = match parsed {
+        Some(body) => {
+            let message = body
+                .message
+                .or(body.error_description)
+                .or(body.error)
+                .unwrap_or_default();
+            (message, body.details)
+        }
+        None => (String::from_utf8_lossy(&answer.body).into_owned(), Vec::new()),
+    };
+    let message = if message.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        message
+    };
+    ApiError {
+        status: status.as_u16(),
+        message,
+        details,
+        request_id: answer.header(REQUEST_ID),
+    }
+}
