@@ -1,1 +1,692 @@
+use std::time::Duration;
 
+use pretty_assertions::assert_eq;
+use serde_json::json;
+use tsunagi_line::client::{
+    AccessToken, ApiError, Client, Content, Error, RetryKey, SendKind, SendOutcome,
+};
+use tsunagi_line::message::Message;
+use tsunagi_line::retry::RetryPolicy;
+use tsunagi_line::{ChannelId, MarkAsReadToken, MessageId, ReplyToken, RequestId, UserId};
+use wiremock::matchers::{body_json, body_string, header, header_exists, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const TOKEN: &str = "test-channel-access-token";
+
+/// A client for `server` that retries quickly, so retry tests take milliseconds.
+fn client(server: &MockServer) -> Client {
+    Client::builder()
+        .api_base(server.uri())
+        .data_base(format!("{}/data", server.uri()))
+        .access_token(AccessToken::new(TOKEN))
+        .retry(RetryPolicy {
+            max_attempts: 3,
+            initial_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+        })
+        .timeout(Duration::from_millis(300))
+        .build()
+        .expect("client builds")
+}
+
+fn line_error(status: u16, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .set_body_json(json!({ "message": message }))
+        .insert_header("x-line-request-id", "req-err-1")
+}
+
+fn api_error(result: Result<impl std::fmt::Debug, Error>) -> ApiError {
+    match result {
+        Err(Error::Api(e)) => e,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+fn user() -> UserId {
+    UserId::from("U4af4980629a1b2c3d4e5f60718293a4b")
+}
+
+async fn requests(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.expect("recording is on")
+}
+
+#[tokio::test]
+async fn status_200_reply_sends_the_token_and_messages_with_the_bearer_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/bot/message/reply"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(body_json(json!({
+            "replyToken": "rt-1",
+            "messages": [{"type": "text", "text": "ได้ค่ะ"}]
+        })))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"sentMessages": [{"id": "4611", "quoteToken": "q-4611"}]}))
+                .insert_header("x-line-request-id", "req-200"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let outcome = client(&server)
+        .reply(&ReplyToken::from("rt-1"), &[Message::text("ได้ค่ะ")], false)
+        .await
+        .expect("reply succeeds");
+    let SendOutcome::Accepted {
+        request_id,
+        sent_messages,
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(request_id, Some(RequestId::from("req-200")));
+    assert_eq!(sent_messages[0].id, MessageId::from("4611"));
+    assert!(
+        requests(&server).await[0]
+            .headers
+            .get("x-line-retry-key")
+            .is_none(),
+        "a reply must never carry a retry key"
+    );
+}
+
+#[tokio::test]
+async fn status_202_narrowcast_is_accepted_with_its_request_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/bot/message/narrowcast"))
+        .and(header_exists("x-line-retry-key"))
+        .respond_with(ResponseTemplate::new(202).insert_header("x-line-request-id", "req-nc"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut targeting = serde_json::Map::new();
+    targeting.insert("limit".into(), json!({"max": 100}));
+    let outcome = client(&server)
+        .narrowcast(&[Message::text("Clinic closed on Friday")], targeting, RetryKey::new())
+        .await
+        .expect("202 is success");
+    assert_eq!(
+        outcome,
+        SendOutcome::Accepted {
+            request_id: Some(RequestId::from("req-nc")),
+            sent_messages: vec![]
+        }
+    );
+    let sent: serde_json::Value =
+        serde_json::from_slice(&requests(&server).await[0].body).expect("json body");
+    assert_eq!(sent["limit"]["max"], 100);
+    assert_eq!(sent["messages"][0]["text"], "Clinic closed on Friday");
+}
+
+#[tokio::test]
+async fn status_400_carries_lines_message_details_and_request_id_and_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/bot/message/push"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({
+                    "message": "The request body has 1 error(s)",
+                    "details": [{"message": "May not be empty", "property": "messages[0].text"}]
+                }))
+                .insert_header("x-line-request-id", "req-400"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = api_error(
+        client(&server)
+            .push(user().as_str(), &[Message::text("x")], false, RetryKey::new())
+            .await,
+    );
+    assert_eq!(error.status, 400);
+    assert_eq!(error.message, "The request body has 1 error(s)");
+    assert_eq!(error.details[0].property, "messages[0].text");
+    assert_eq!(error.request_id, Some(RequestId::from("req-400")));
+    assert!(error.to_string().contains("messages[0].text: May not be empty"));
+}
+
+#[tokio::test]
+async fn status_400_invalid_reply_token_is_final() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/reply"))
+        .respond_with(line_error(400, "Invalid reply token"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = api_error(
+        client(&server)
+            .reply(&ReplyToken::from("used"), &[Message::text("hi")], false)
+            .await,
+    );
+    assert_eq!((error.status, error.message.as_str()), (400, "Invalid reply token"));
+}
+
+#[tokio::test]
+async fn status_401_bad_token_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/info"))
+        .respond_with(line_error(
+            401,
+            "Authentication failed due to the following reason: invalid token.",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = api_error(client(&server).bot_info().await);
+    assert_eq!(error.status, 401);
+    assert_eq!(error.request_id, Some(RequestId::from("req-err-1")));
+}
+
+#[tokio::test]
+async fn status_403_followers_not_available_for_the_account() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/followers/ids"))
+        .respond_with(line_error(
+            403,
+            "Access to this API is not available for your account",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = api_error(client(&server).followers_ids(Some(1000), None).await);
+    assert_eq!(error.status, 403);
+    assert_eq!(
+        error.message,
+        "Access to this API is not available for your account"
+    );
+}
+
+#[tokio::test]
+async fn status_404_profile_of_a_blocked_or_unknown_user() {
+    let server = MockServer::start().await;
+    Mock::given(path(format!("/v2/bot/profile/{}", user())))
+        .respond_with(line_error(404, "Not found"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = api_error(client(&server).profile(&user()).await);
+    assert_eq!(error.status, 404);
+}
+
+#[tokio::test]
+async fn status_409_with_an_accepted_request_id_is_already_accepted_not_an_error() {
+    let server = MockServer::start().await;
+    let key = RetryKey::new();
+    Mock::given(method("POST"))
+        .and(path("/v2/bot/message/push"))
+        .and(header("x-line-retry-key", key.0.to_string().as_str()))
+        .respond_with(
+            ResponseTemplate::new(409)
+                .set_body_json(json!({
+                    "message": "The retry key is already accepted",
+                    "sentMessages": [{"id": "4612", "quoteToken": "q-4612"}]
+                }))
+                .insert_header("x-line-request-id", "req-409")
+                .insert_header("x-line-accepted-request-id", "req-first"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = client(&server)
+        .push(user().as_str(), &[Message::text("Reminder")], false, key)
+        .await
+        .expect("already accepted is success");
+    assert_eq!(
+        outcome,
+        SendOutcome::AlreadyAccepted {
+            accepted_request_id: RequestId::from("req-first"),
+            sent_messages: outcome.sent_messages().to_vec(),
+        }
+    );
+    assert_eq!(outcome.sent_messages()[0].id, MessageId::from("4612"));
+}
+
+#[tokio::test]
+async fn status_409_without_an_accepted_request_id_is_an_error() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/push"))
+        .respond_with(line_error(409, "Conflict"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = api_error(
+        client(&server)
+            .push(user().as_str(), &[Message::text("x")], false, RetryKey::new())
+            .await,
+    );
+    assert_eq!(error.status, 409);
+}
+
+#[tokio::test]
+async fn status_200_and_202_and_410_for_content() {
+    let server = MockServer::start().await;
+    Mock::given(path("/data/v2/bot/message/100/content"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(vec![0xFF, 0xD8, 0xFF, 0xE0], "image/jpeg"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/data/v2/bot/message/101/content"))
+        .respond_with(ResponseTemplate::new(202))
+        .mount(&server)
+        .await;
+    Mock::given(path("/data/v2/bot/message/102/content"))
+        .respond_with(line_error(410, "Gone"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/data/v2/bot/message/100/content/preview"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(vec![1, 2, 3], "image/jpeg"))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+
+    let Content::Ready {
+        content_type,
+        bytes,
+    } = client.content(&MessageId::from("100")).await.expect("200")
+    else {
+        panic!("expected bytes")
+    };
+    assert_eq!(content_type, "image/jpeg");
+    assert_eq!(&bytes[..], &[0xFF, 0xD8, 0xFF, 0xE0]);
+    assert_eq!(
+        client.content(&MessageId::from("101")).await.expect("202"),
+        Content::Preparing
+    );
+    assert_eq!(
+        client.content(&MessageId::from("102")).await.expect("410"),
+        Content::Gone
+    );
+    assert!(matches!(
+        client.content_preview(&MessageId::from("100")).await,
+        Ok(Content::Ready { bytes, .. }) if bytes.len() == 3
+    ));
+}
+
+#[tokio::test]
+async fn status_404_for_unknown_content_is_an_error() {
+    let server = MockServer::start().await;
+    Mock::given(path("/data/v2/bot/message/999/content"))
+        .respond_with(line_error(404, "Not found"))
+        .mount(&server)
+        .await;
+    let error = api_error(client(&server).content(&MessageId::from("999")).await);
+    assert_eq!(error.status, 404);
+}
+
+#[tokio::test]
+async fn status_413_request_too_large_is_final() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/push"))
+        .respond_with(line_error(413, "Request Entity Too Large"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = api_error(
+        client(&server)
+            .push(user().as_str(), &[Message::text("x")], false, RetryKey::new())
+            .await,
+    );
+    assert_eq!(error.status, 413);
+}
+
+#[tokio::test]
+async fn a_body_over_two_megabytes_is_refused_before_it_is_sent() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/validate/push"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let huge = tsunagi_line::message::MessageBody::Flex {
+        alt_text: "big".into(),
+        contents: json!({"type": "bubble", "pad": "x".repeat(2 * 1024 * 1024)}),
+    };
+    let result = client(&server)
+        .validate(SendKind::Push, &[huge.into()])
+        .await;
+    assert!(matches!(result, Err(Error::Invalid(e)) if e.violations[0].property == "body"));
+}
+
+#[tokio::test]
+async fn status_429_is_retried_with_the_same_retry_key_then_succeeds() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/push"))
+        .respond_with(line_error(429, "Too Many Requests"))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/bot/message/push"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"sentMessages": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let key = RetryKey::new();
+    client(&server)
+        .push(user().as_str(), &[Message::text("x")], false, key)
+        .await
+        .expect("third try succeeds");
+    let keys: Vec<String> = requests(&server)
+        .await
+        .iter()
+        .map(|r| {
+            r.headers
+                .get("x-line-retry-key")
+                .expect("every attempt carries the key")
+                .to_str()
+                .expect("ascii")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(keys, vec![key.0.to_string(); 3]);
+}
+
+#[tokio::test]
+async fn status_429_for_the_monthly_limit_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/push"))
+        .respond_with(line_error(429, "You have reached your monthly limit."))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = api_error(
+        client(&server)
+            .push(user().as_str(), &[Message::text("x")], false, RetryKey::new())
+            .await,
+    );
+    assert!(error.is_monthly_limit());
+}
+
+#[tokio::test]
+async fn status_500_is_retried_up_to_the_limit_then_reported() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/quota"))
+        .respond_with(line_error(500, "Internal Server Error"))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let error = api_error(client(&server).quota().await);
+    assert_eq!(error.status, 500);
+}
+
+#[tokio::test]
+async fn status_500_then_200_recovers() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/quota/consumption"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/bot/message/quota/consumption"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"totalUsage": 42})))
+        .mount(&server)
+        .await;
+    assert_eq!(client(&server).quota_consumption().await.expect("recovers"), 42);
+}
+
+#[tokio::test]
+async fn a_timeout_is_retried_and_reported_as_transport_when_it_persists() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/info"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
+        .expect(3)
+        .mount(&server)
+        .await;
+    match client(&server).bot_info().await {
+        Err(Error::Transport(e)) => assert!(e.is_timeout(), "{e}"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_timeout_then_an_answer_succeeds() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/info"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/bot/info"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "userId": "Uf0a1b2c3d4e5f60718293a4b5c6d7e8f",
+            "basicId": "@216ru...",
+            "displayName": "Sakura Clinic",
+            "chatMode": "chat",
+            "markAsReadMode": "manual"
+        })))
+        .mount(&server)
+        .await;
+    let info = client(&server).bot_info().await.expect("second try answers");
+    assert_eq!(info.display_name, "Sakura Clinic");
+    assert_eq!(info.chat_mode, "chat");
+    assert_eq!(info.premium_id, None);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_transport_error() {
+    // Bind a port and close it, so nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let client = Client::builder()
+        .api_base(format!("http://127.0.0.1:{port}"))
+        .retry(RetryPolicy {
+            max_attempts: 2,
+            initial_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(1),
+        })
+        .build()
+        .expect("builds");
+    assert!(matches!(client.quota().await, Err(Error::Transport(_))));
+}
+
+#[tokio::test]
+async fn invalid_messages_are_refused_before_any_request() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/push"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let result = client(&server)
+        .push(user().as_str(), &vec![Message::text("x"); 6], false, RetryKey::new())
+        .await;
+    assert!(matches!(result, Err(Error::Invalid(_))));
+}
+
+#[tokio::test]
+async fn multicast_and_broadcast_carry_the_retry_key_and_recipients() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/multicast"))
+        .and(body_json(json!({
+            "to": ["U1", "U2"],
+            "messages": [{"type": "text", "text": "Flu shots this week"}],
+            "notificationDisabled": true
+        })))
+        .and(header_exists("x-line-retry-key"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/bot/message/broadcast"))
+        .and(header_exists("x-line-retry-key"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let to = [UserId::from("U1"), UserId::from("U2")];
+    let message = [Message::text("Flu shots this week")];
+    client
+        .multicast(&to, &message, true, RetryKey::new())
+        .await
+        .expect("multicast");
+    client
+        .broadcast(&message, false, RetryKey::new())
+        .await
+        .expect("broadcast");
+    let too_many = vec![UserId::from("U1"); 501];
+    assert!(matches!(
+        client.multicast(&too_many, &message, false, RetryKey::new()).await,
+        Err(Error::Invalid(e)) if e.violations[0].property == "to"
+    ));
+}
+
+#[tokio::test]
+async fn profile_followers_quota_and_validate_read_lines_answers() {
+    let server = MockServer::start().await;
+    Mock::given(path(format!("/v2/bot/profile/{}", user())))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "displayName": "ソムチャイ", "userId": user(), "language": "th",
+            "pictureUrl": "https://profile.line-scdn.net/abc"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/bot/followers/ids"))
+        .and(query_param("limit", "2"))
+        .and(query_param("start", "tok-1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"userIds": ["U1", "U2"], "next": "tok-2"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/bot/message/quota"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"type": "limited", "value": 1000})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/bot/message/validate/reply"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let profile = client.profile(&user()).await.expect("profile");
+    assert_eq!(profile.display_name, "ソムチャイ");
+    assert_eq!(profile.language.as_deref(), Some("th"));
+    assert_eq!(profile.status_message, None);
+    let page = client
+        .followers_ids(Some(2), Some("tok-1"))
+        .await
+        .expect("page");
+    assert_eq!(page.user_ids.len(), 2);
+    assert_eq!(page.next.as_deref(), Some("tok-2"));
+    let quota = client.quota().await.expect("quota");
+    assert_eq!((quota.kind.as_str(), quota.value), ("limited", Some(1000)));
+    client
+        .validate(SendKind::Reply, &[Message::text("ok")])
+        .await
+        .expect("valid");
+}
+
+#[tokio::test]
+async fn loading_mark_as_read_and_webhook_endpoint_calls() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/chat/loading/start"))
+        .and(body_json(json!({"chatId": user(), "loadingSeconds": 20})))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/bot/chat/markAsRead"))
+        .and(body_json(json!({"markAsReadToken": "mt-1"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/bot/channel/webhook/endpoint"))
+        .and(body_json(
+            json!({"endpoint": "https://relay.example.com/webhook/line/1"}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/bot/channel/webhook/endpoint"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "endpoint": "https://relay.example.com/webhook/line/1", "active": true
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/bot/channel/webhook/test"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true, "timestamp": "2026-11-22T05:00:00.000Z",
+            "statusCode": 200, "reason": "OK", "detail": "200"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client.loading_start(&user(), 20).await.expect("loading");
+    assert!(matches!(
+        client.loading_start(&user(), 7).await,
+        Err(Error::Invalid(_))
+    ));
+    client
+        .mark_as_read(&MarkAsReadToken::from("mt-1"))
+        .await
+        .expect("read");
+    client
+        .set_webhook_endpoint("https://relay.example.com/webhook/line/1")
+        .await
+        .expect("set");
+    let endpoint = client.webhook_endpoint().await.expect("get");
+    assert!(endpoint.active);
+    let report = client.test_webhook(None).await.expect("test");
+    assert!(report.success);
+    assert_eq!(report.status_code, 200);
+}
+
+#[tokio::test]
+async fn a_short_lived_token_is_issued_from_the_channel_credentials() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/oauth/accessToken"))
+        .and(header("content-type", "application/x-www-form-urlencoded"))
+        .and(body_string(
+            "grant_type=client_credentials&client_id=1656789012&client_secret=s%26cr%3Dt",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "short-lived", "expires_in": 2592000, "token_type": "Bearer"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/oauth/accessToken"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": "invalid_client", "error_description": "invalid client_secret"
+        })))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let token = client
+        .issue_channel_token(&ChannelId::from("1656789012"), "s&cr=t")
+        .await
+        .expect("issued");
+    assert_eq!(token.expires_in, 2_592_000);
+    assert!(
+        !format!("{token:?}").contains("short-lived"),
+        "a token never appears in Debug output"
+    );
+    let error = api_error(
+        client
+            .issue_channel_token(&ChannelId::from("1656789012"), "wrong")
+            .await,
+    );
+    assert_eq!(
+        (error.status, error.message.as_str()),
+        (400, "invalid client_secret")
+    );
+}
