@@ -1,6 +1,9 @@
 //! Typed identifiers. LINE hands out many opaque strings; giving each its own type keeps a
 //! user id from being passed where a reply token belongs.
 
+/// Declares a string newtype id with serde, `Display`, a short `Debug` and conversions.
+#[macro_export]
+#[doc(hidden)]
 macro_rules! string_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
@@ -48,43 +51,43 @@ macro_rules! string_id {
     };
 }
 
-string_id!(
+crate::string_id!(
     /// A LINE user id: `U` followed by 32 hex digits, unique per provider.
     UserId
 );
-string_id!(
+crate::string_id!(
     /// A group chat id: `C` followed by 32 hex digits.
     GroupId
 );
-string_id!(
+crate::string_id!(
     /// A multi-person chat ("room") id: `R` followed by 32 hex digits.
     RoomId
 );
-string_id!(
+crate::string_id!(
     /// The id LINE gives a message; used to fetch its content and to quote or unsend it.
     MessageId
 );
-string_id!(
+crate::string_id!(
     /// The ULID that identifies one webhook event, stable across redeliveries.
     WebhookEventId
 );
-string_id!(
+crate::string_id!(
     /// A single-use token for replying to the event that carried it.
     ReplyToken
 );
-string_id!(
+crate::string_id!(
     /// A token that lets a later message quote this one.
     QuoteToken
 );
-string_id!(
+crate::string_id!(
     /// A token for `markAsRead`, marking this message and all earlier ones read.
     MarkAsReadToken
 );
-string_id!(
+crate::string_id!(
     /// The id of a LINE channel (a number, kept as text).
     ChannelId
 );
-string_id!(
+crate::string_id!(
     /// LINE's id for one API request, from the `x-line-request-id` header.
     RequestId
 );

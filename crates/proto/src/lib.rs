@@ -1,1 +1,13 @@
-//! placeholder
+//! The Tsunagi log, as relay and desktops both see it.
+//!
+//! Every fact enters a channel's log once, with a gap-free sequence number: a LINE webhook
+//! event (its JSON kept byte for byte) or an operation (an operator's action, or what the
+//! relay's executor did). See [`Entry`] for the JSON shape.
+
+pub mod api;
+mod entry;
+mod op;
+
+pub use entry::{Entry, EntryBody, EntryError, Seq, UnixMillis};
+pub use op::{ConversationId, ConversationMode, DeviceId, LoggedOp, OpId, Operation, OperatorId, SendOp};
+pub use tsunagi_line::ChannelId;
