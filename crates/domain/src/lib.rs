@@ -1,1 +1,5 @@
-//! placeholder
+//! Tsunagi's pure decisions: no I/O, no clocks, no randomness. Given the same log, every
+//! desktop and the relay decide the same things.
+
+pub mod conversation;
+pub mod handoff;
