@@ -1,9 +1,9 @@
 import { mount } from 'svelte'
-import './app.css'
+import './styles.css'
 import App from './App.svelte'
+import { tauriDesk } from './lib/desk'
 
-const app = mount(App, {
-  target: document.getElementById('app')!,
-})
+const target = document.getElementById('app')
+if (!target) throw new Error('index.html has no #app element')
 
-export default app
+export default mount(App, { target, props: { desk: tauriDesk } })

@@ -661,7 +661,7 @@ impl Client {
     /// Shows the "typing" indicator in a 1:1 chat for `seconds` (5 to 60, a multiple of 5).
     #[tracing::instrument(skip_all, err)]
     pub async fn loading_start(&self, chat_id: &UserId, seconds: u32) -> Result<()> {
-        if !(5..=60).contains(&seconds) || seconds % 5 != 0 {
+        if !(5..=60).contains(&seconds) || !seconds.is_multiple_of(5) {
             return Err(ValidationError {
                 violations: vec![Violation {
                     property: "loadingSeconds".to_owned(),

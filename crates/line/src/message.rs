@@ -554,13 +554,13 @@ impl Checker {
                     self.text(format!("{at}.text"), &column.text, max);
                     self.actions(&at, &column.actions, 1, MAX_CAROUSEL_COLUMN_ACTIONS);
                 }
-                if let Some(first) = columns.first() {
-                    if columns.iter().any(|c| c.actions.len() != first.actions.len()) {
-                        self.fail(
-                            format!("{at}.columns"),
-                            "every column must have the same number of actions",
-                        );
-                    }
+                if let Some(first) = columns.first()
+                    && columns.iter().any(|c| c.actions.len() != first.actions.len())
+                {
+                    self.fail(
+                        format!("{at}.columns"),
+                        "every column must have the same number of actions",
+                    );
                 }
             }
         }
