@@ -31,7 +31,7 @@ async fn app_info() -> Result<AppInfo, IpcError> {
 
 /// Checks and normalizes a relay address before the desk connects to it.
 #[tauri::command]
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all, err(level = "debug"))]
 fn relay_url_check(request: RelayUrlCheckRequest) -> Result<RelayUrlChecked, IpcError> {
     relay_url::check(&request.url)
 }

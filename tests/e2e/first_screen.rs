@@ -1,0 +1,84 @@
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use fantoccini::Locator;
+use tsunagi_e2e::app::{self, App};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+#[tokio::test]
+async fn the_first_screen_renders_and_checks_a_relay_address_through_rust() -> Result<()> {
+    if !app::enabled() {
+        eprintln!("skipped: set E2E=1 (and run under xvfb-run and dbus-run-session)");
+        return Ok(());
+    }
+    let app = App::launch(true).await?;
+    let client = &app.client;
+
+    // The first screen rendered, and `app_info` came back from Rust with the real version.
+    let version = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid=app-version]"))
+        .await
+        .context("the first screen never showed the app version")?;
+    assert_eq!(
+        version.text().await?,
+        format!("Tsunagi {} · linux", env!("CARGO_PKG_VERSION"))
+    );
+    let heading = client.find(Locator::Css("h1")).await?;
+    assert_eq!(heading.text().await?, "Tsunagi");
+    let keyring = client
+        .find(Locator::Css("[data-testid=keyring]"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        keyring.contains("system keyring"),
+        "the keyring should be reachable in the test session: {keyring}"
+    );
+
+    // A bad address is refused by Rust with its own message.
+    let input = client.find(Locator::Id("relay-url")).await?;
+    input.send_keys("http://relay.example.com").await?;
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let alert = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#relay-url-error"))
+        .await?;
+    assert!(alert.text().await?.contains("https://"));
+    assert_eq!(
+        alert.attr("data-code").await?.as_deref(),
+        Some("invalid_input")
+    );
+
+    // A good one comes back normalized, with the webhook LINE will call.
+    input.clear().await?;
+    input.send_keys("http://127.0.0.1:8080/").await?;
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let checked = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid=relay-checked]"))
+        .await?;
+    let text = checked.text().await?;
+    assert!(
+        text.contains("http://127.0.0.1:8080/webhook/line/{channel_id}"),
+        "{text}"
+    );
+    assert!(text.contains("without encryption"), "{text}");
+
+    let shot = app.screenshot("first-screen").await?;
+    println!("screenshot: {}", shot.display());
+    eprintln!("screenshot: {}", shot.display());
+    app.close().await
+}

@@ -1,0 +1,3 @@
+//! The real app window, driven over WebDriver. Skipped unless `E2E=1`.
+
+mod first_screen;

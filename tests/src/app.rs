@@ -1,0 +1,226 @@
+//! Launching the real app window under tauri-driver.
+//!
+//! Needs a display and a D-Bus session: run inside
+//! `xvfb-run -a dbus-run-session -- …` (which `cargo xtask test` does). Tests using this
+//! skip themselves unless `E2E=1`, so a plain `cargo test` passes on a machine without them.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail, ensure};
+use fantoccini::{Client, ClientBuilder};
+
+/// Whether end-to-end tests should run here.
+pub fn enabled() -> bool {
+    std::env::var_os("E2E").is_some_and(|v| v == "1")
+}
+
+/// The workspace's target directory, where the app binary and test artifacts go.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+    }
+}
+
+/// The app binary: `TSUNAGI_APP`, else the debug build in the target directory. It must be
+/// built with `--features custom-protocol` so it serves the built UI itself.
+pub fn app_binary() -> Result<PathBuf> {
+    let path = match std::env::var_os("TSUNAGI_APP") {
+        Some(path) => PathBuf::from(path),
+        None => target_dir().join("debug").join("tsunagi"),
+    };
+    ensure!(
+        path.is_file(),
+        "no app binary at {}: run `cargo xtask test`, or build with \
+         `cargo build --features custom-protocol` first",
+        path.display()
+    );
+    Ok(std::fs::canonicalize(&path)?)
+}
+
+/// Where screenshots and other artifacts of this run go.
+pub fn artifacts_dir() -> Result<PathBuf> {
+    let dir = target_dir().join("e2e");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(std::fs::canonicalize(dir)?)
+}
+
+/// A child process stopped with SIGTERM when dropped. SIGKILL would leave WebKitWebDriver
+/// holding its port and hang the next run.
+struct Terminated(Child);
+
+impl Drop for Terminated {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        {
+            use nix::sys::signal::{Signal, kill};
+            use nix::unistd::Pid;
+            if let Ok(pid) = i32::try_from(self.0.id()) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The running app with a WebDriver session on its window. Drop order matters: the session
+/// closes (with [`App::close`]) before the driver, the driver before the keyring, and the
+/// home directories go last.
+pub struct App {
+    pub client: Client,
+    _driver: Terminated,
+    _keyring: Option<Terminated>,
+    _home: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Starts the app with fresh XDG directories and (when `with_keyring`) a fresh, unlocked
+    /// gnome-keyring on the session bus.
+    pub async fn launch(with_keyring: bool) -> Result<App> {
+        let binary = app_binary()?;
+        let home = tempfile::Builder::new().prefix("tsunagi-e2e-").tempdir()?;
+        let xdg = |name: &str| -> Result<PathBuf> {
+            let dir = home.path().join(name);
+            std::fs::create_dir_all(&dir)?;
+            Ok(dir)
+        };
+        let env = [
+            ("XDG_DATA_HOME", xdg("data")?),
+            ("XDG_CONFIG_HOME", xdg("config")?),
+            ("XDG_CACHE_HOME", xdg("cache")?),
+            ("XDG_RUNTIME_DIR", xdg("runtime")?),
+        ];
+
+        let keyring = if with_keyring {
+            Some(start_keyring(&env)?)
+        } else {
+            None
+        };
+
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let driver = Command::new("tauri-driver")
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .spawn()
+            .context("starting tauri-driver (cargo install tauri-driver --version '^2')")?;
+        let driver = Terminated(driver);
+        wait_for_port(port, Duration::from_secs(30)).await?;
+        wait_for_port(native_port, Duration::from_secs(30)).await?;
+
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), "wry".into());
+        capabilities.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": binary }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("opening a WebDriver session on the app")?;
+        Ok(App {
+            client,
+            _driver: driver,
+            _keyring: keyring,
+            _home: home,
+        })
+    }
+
+    /// Saves a PNG of the window under the artifacts directory and returns its path.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        // WebKit snapshots the last painted frame: let two frames paint what the DOM holds.
+        self.client
+            .execute_async(
+                "const done = arguments[0]; \
+                 requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                vec![],
+            )
+            .await
+            .context("waiting for the window to paint")?;
+        let png = self.client.screenshot().await?;
+        ensure!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+        let path = artifacts_dir()?.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Ends the WebDriver session, which closes the app.
+    pub async fn close(self) -> Result<()> {
+        self.client.clone().close().await?;
+        Ok(())
+    }
+}
+
+fn start_keyring(env: &[(&str, PathBuf)]) -> Result<Terminated> {
+    ensure!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "no D-Bus session: run under dbus-run-session"
+    );
+    let mut daemon = Command::new("gnome-keyring-daemon")
+        .args(["--foreground", "--unlock", "--components=secrets"])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting gnome-keyring-daemon")?;
+    {
+        use std::io::Write as _;
+        let mut stdin = daemon.stdin.take().context("keyring stdin")?;
+        stdin.write_all(b"e2e-keyring-password")?;
+    }
+    let daemon = Terminated(daemon);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let out = Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.freedesktop.secrets",
+            ])
+            .output()
+            .context("asking D-Bus for the keyring")?;
+        if String::from_utf8_lossy(&out.stdout).contains("boolean true") {
+            return Ok(daemon);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("gnome-keyring-daemon did not appear on the session bus within 20 s")
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+    Ok(listener.local_addr()?.port())
+}
+
+async fn wait_for_port(port: u16, limit: Duration) -> Result<()> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("nothing listened on port {port} within {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
