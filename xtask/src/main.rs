@@ -1,1 +1,167 @@
-fn main() {}
+//! Tsunagi's developer commands.
+//!
+//! - `cargo xtask test`: everything CI checks, in the order that fails fastest.
+//! - `cargo xtask demo`: builds and starts the app.
+//! - `cargo xtask bindings`: regenerates `ui/src/lib/bindings.ts` from the Rust types.
+//!
+//! Both `test` and `demo` first make sure the machine has what they need: missing Debian
+//! packages are installed (or listed, elsewhere), and `npm ci` runs when `ui/node_modules`
+//! is older than the lock file.
+
+mod run;
+mod system;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::run::{Step, cargo, npm};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test                 fmt, clippy, every Rust test (the real window under Xvfb too),
+                       doc tests, UI type check and tests, bindings check
+  demo [--exit-after SECONDS]
+                       build the UI and the app, and start it (under Xvfb if there is no
+                       display); with --exit-after, close it after that many seconds
+  bindings             regenerate ui/src/lib/bindings.ts from the Rust IPC types
+";
+
+/// The app's feature for serving the built UI from the binary. Every cargo step uses the
+/// same features so tauri compiles once.
+const APP_FEATURES: &str = "tsunagi/custom-protocol";
+
+fn main() {
+    if let Err(error) = try_main() {
+        eprintln!("xtask: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn try_main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    std::env::set_current_dir(&root).context("entering the workspace root")?;
+    match args.first().map(String::as_str) {
+        Some("test") => test(&root),
+        Some("demo") => demo(&root, &args[1..]),
+        Some("bindings") => bindings(),
+        Some("-h" | "--help" | "help") | None => {
+            eprint!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn test(root: &Path) -> Result<()> {
+    let started = Instant::now();
+    system::ensure(root, system::Purpose::Test)?;
+
+    Step::new("format").run(cargo(["fmt", "--all", "--check"]))?;
+    Step::new("UI type check").run(npm(root, ["run", "check"]))?;
+    Step::new("UI unit tests").run(npm(root, ["test"]))?;
+    Step::new("UI build").run(npm(root, ["run", "build"]))?;
+    Step::new("clippy").run(cargo([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--features",
+        APP_FEATURES,
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    Step::new("app build").run(cargo(["build", "--features", APP_FEATURES, "--bin", "tsunagi"]))?;
+
+    let nextest = cargo([
+        "nextest",
+        "run",
+        "--workspace",
+        "--features",
+        APP_FEATURES,
+        "--no-fail-fast",
+    ]);
+    match system::session_wrapper() {
+        Some(wrapper) => {
+            let mut command = wrapper.wrap(&nextest);
+            command.env("E2E", "1");
+            Step::new("tests, with the real window").run(command)?;
+        }
+        None => {
+            eprintln!(
+                "xtask: no Xvfb and D-Bus here, so the end-to-end tests of the real window \
+                 are skipped"
+            );
+            Step::new("tests").run(nextest)?;
+        }
+    }
+    Step::new("doc tests").run(cargo([
+        "test",
+        "--doc",
+        "--workspace",
+        "--features",
+        APP_FEATURES,
+    ]))?;
+
+    let minutes = started.elapsed().as_secs_f64() / 60.0;
+    eprintln!("xtask: every check passed in {minutes:.1} min");
+    Ok(())
+}
+
+fn demo(root: &Path, args: &[String]) -> Result<()> {
+    let exit_after = match args {
+        [] => None,
+        [flag, seconds] if flag == "--exit-after" => Some(
+            seconds
+                .parse::<u64>()
+                .with_context(|| format!("--exit-after takes whole seconds, not `{seconds}`"))?,
+        ),
+        _ => bail!("unexpected arguments {args:?}\n\n{USAGE}"),
+    };
+    system::ensure(root, system::Purpose::Demo)?;
+    Step::new("UI build").run(npm(root, ["run", "build"]))?;
+    Step::new("app build").run(cargo(["build", "--features", APP_FEATURES, "--bin", "tsunagi"]))?;
+
+    let binary = run::target_dir(root).join("debug").join("tsunagi");
+    let mut app = Command::new(&binary);
+    if system::needs_virtual_display() {
+        let wrapper = system::session_wrapper().context(
+            "there is no display, and Xvfb is not installed to provide one",
+        )?;
+        eprintln!(
+            "xtask: no display here, so Tsunagi opens on a virtual one (Xvfb); \
+             set DISPLAY or WAYLAND_DISPLAY to see the window"
+        );
+        app = wrapper.wrap(&app);
+    }
+    eprintln!("xtask: starting {}", binary.display());
+    run::start_app(app, exit_after)
+}
+
+fn bindings() -> Result<()> {
+    let mut command = cargo([
+        "test",
+        "--lib",
+        "--features",
+        APP_FEATURES,
+        "-p",
+        "tsunagi",
+        "committed_bindings_match_the_rust_types",
+    ]);
+    command.env("TSUNAGI_WRITE_BINDINGS", "1");
+    Step::new("regenerate bindings").run(command)?;
+    eprintln!("xtask: wrote ui/src/lib/bindings.ts");
+    Ok(())
+}
