@@ -37,7 +37,9 @@ impl IpcError {
 pub enum KeyringStatus {
     Available,
     /// No keyring could be reached; `reason` says why, in words a user can act on.
-    Unavailable { reason: String },
+    Unavailable {
+        reason: String,
+    },
 }
 
 /// About this copy of the app, for the first screen.

@@ -78,7 +78,6 @@ async fn the_first_screen_renders_and_checks_a_relay_address_through_rust() -> R
     assert!(text.contains("without encryption"), "{text}");
 
     let shot = app.screenshot("first-screen").await?;
-    println!("screenshot: {}", shot.display());
     eprintln!("screenshot: {}", shot.display());
     app.close().await
 }

@@ -83,7 +83,13 @@ fn test(root: &Path) -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    Step::new("app build").run(cargo(["build", "--features", APP_FEATURES, "--bin", "tsunagi"]))?;
+    Step::new("app build").run(cargo([
+        "build",
+        "--features",
+        APP_FEATURES,
+        "--bin",
+        "tsunagi",
+    ]))?;
 
     let nextest = cargo([
         "nextest",
@@ -132,14 +138,19 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
     };
     system::ensure(root, system::Purpose::Demo)?;
     Step::new("UI build").run(npm(root, ["run", "build"]))?;
-    Step::new("app build").run(cargo(["build", "--features", APP_FEATURES, "--bin", "tsunagi"]))?;
+    Step::new("app build").run(cargo([
+        "build",
+        "--features",
+        APP_FEATURES,
+        "--bin",
+        "tsunagi",
+    ]))?;
 
     let binary = run::target_dir(root).join("debug").join("tsunagi");
     let mut app = Command::new(&binary);
     if system::needs_virtual_display() {
-        let wrapper = system::session_wrapper().context(
-            "there is no display, and Xvfb is not installed to provide one",
-        )?;
+        let wrapper = system::session_wrapper()
+            .context("there is no display, and Xvfb is not installed to provide one")?;
         eprintln!(
             "xtask: no display here, so Tsunagi opens on a virtual one (Xvfb); \
              set DISPLAY or WAYLAND_DISPLAY to see the window"

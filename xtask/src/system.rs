@@ -64,13 +64,20 @@ fn ensure_node() -> Result<()> {
         .and_then(|m| m.parse().ok())
         .unwrap_or(0);
     if major < 20 {
-        bail!("Node.js 20.19 or newer is needed for the UI; this machine has {}", text.trim());
+        bail!(
+            "Node.js 20.19 or newer is needed for the UI; this machine has {}",
+            text.trim()
+        );
     }
     Ok(())
 }
 
 fn ensure_debian_packages(wanted: &[&str]) -> Result<()> {
-    if Command::new("dpkg-query").arg("--version").output().is_err() {
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         eprintln!(
             "xtask: not a Debian-like system, so packages are not checked. You need: WebKitGTK \
              4.1 (dev), libappindicator, librsvg, libxdo, OpenSSL (dev), D-Bus (dev), and for \
@@ -104,9 +111,12 @@ fn ensure_debian_packages(wanted: &[&str]) -> Result<()> {
     Step::new("apt-get update").run(apt(&["update", "-qq"]))?;
     let mut install = apt(&["install", "-y", "-qq", "--no-install-recommends"]);
     install.args(&missing);
-    Step::new("apt-get install")
-        .run(install)
-        .with_context(|| format!("install them yourself: apt-get install {}", missing.join(" ")))
+    Step::new("apt-get install").run(install).with_context(|| {
+        format!(
+            "install them yourself: apt-get install {}",
+            missing.join(" ")
+        )
+    })
 }
 
 fn debian_installed(package: &str) -> bool {
@@ -169,7 +179,13 @@ impl SessionWrapper {
     pub(crate) fn wrap(&self, command: &Command) -> Command {
         let mut wrapped = Command::new("xvfb-run");
         wrapped
-            .args(["-a", "-s", "-screen 0 1280x800x24", "dbus-run-session", "--"])
+            .args([
+                "-a",
+                "-s",
+                "-screen 0 1280x800x24",
+                "dbus-run-session",
+                "--",
+            ])
             .arg(command.get_program())
             .args(command.get_args());
         for (key, value) in command.get_envs() {
@@ -197,4 +213,3 @@ pub(crate) fn session_wrapper() -> Option<SessionWrapper> {
     (cfg!(target_os = "linux") && has("xvfb-run") && has("dbus-run-session"))
         .then_some(SessionWrapper)
 }
-

@@ -75,7 +75,12 @@ mod tests {
     #[test]
     fn ordinary_questions_do_not_trigger_a_handoff() {
         let keywords = HandoffKeywords::default();
-        for text in ["สวัสดีค่ะ", "明日の予約は何時ですか", "週六有門診嗎", "what time do you open?"] {
+        for text in [
+            "สวัสดีค่ะ",
+            "明日の予約は何時ですか",
+            "週六有門診嗎",
+            "what time do you open?",
+        ] {
             assert!(!keywords.matches(text), "{text}");
         }
     }

@@ -299,7 +299,10 @@ pub struct Quota {
 /// A message's media, or why it is not there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
-    Ready { content_type: String, bytes: Bytes },
+    Ready {
+        content_type: String,
+        bytes: Bytes,
+    },
     /// A large video or audio is still being prepared: ask again later.
     Preparing,
     /// The user unsent the message, so LINE no longer has it.
@@ -494,11 +497,12 @@ impl Client {
         retry_key: RetryKey,
     ) -> Result<SendOutcome> {
         message::validate(messages)?;
-        let mut call = Call::new(Method::POST, self.api("/v2/bot/message/push")).json(&PushBody {
-            to,
-            messages,
-            notification_disabled,
-        })?;
+        let mut call =
+            Call::new(Method::POST, self.api("/v2/bot/message/push")).json(&PushBody {
+                to,
+                messages,
+                notification_disabled,
+            })?;
         call.retry_key = Some(retry_key);
         self.send_messages(call).await
     }
@@ -590,7 +594,11 @@ impl Client {
 
     /// One page of follower ids. `limit` defaults to 300 at LINE; at most 1,000.
     #[tracing::instrument(skip_all, err)]
-    pub async fn followers_ids(&self, limit: Option<u32>, start: Option<&str>) -> Result<FollowerIds> {
+    pub async fn followers_ids(
+        &self,
+        limit: Option<u32>,
+        start: Option<&str>,
+    ) -> Result<FollowerIds> {
         let mut query = Vec::new();
         if let Some(limit) = limit {
             query.push(("limit", limit.to_string()));
@@ -670,9 +678,8 @@ impl Client {
             }
             .into());
         }
-        let call = Call::new(Method::POST, self.api("/v2/bot/chat/loading/start")).json(
-            &serde_json::json!({ "chatId": chat_id, "loadingSeconds": seconds }),
-        )?;
+        let call = Call::new(Method::POST, self.api("/v2/bot/chat/loading/start"))
+            .json(&serde_json::json!({ "chatId": chat_id, "loadingSeconds": seconds }))?;
         self.execute(call).await.map(drop)
     }
 
@@ -704,8 +711,7 @@ impl Client {
             Some(endpoint) => serde_json::json!({ "endpoint": endpoint }),
             None => serde_json::json!({}),
         };
-        let call =
-            Call::new(Method::POST, self.api("/v2/bot/channel/webhook/test")).json(&body)?;
+        let call = Call::new(Method::POST, self.api("/v2/bot/channel/webhook/test")).json(&body)?;
         self.execute(call).await?.json()
     }
 
@@ -868,7 +874,10 @@ fn api_error(answer: &Answer) -> ApiError {
                 .unwrap_or_default();
             (message, body.details)
         }
-        None => (String::from_utf8_lossy(&answer.body).into_owned(), Vec::new()),
+        None => (
+            String::from_utf8_lossy(&answer.body).into_owned(),
+            Vec::new(),
+        ),
     };
     let message = if message.is_empty() {
         status.canonical_reason().unwrap_or("error").to_owned()

@@ -121,7 +121,10 @@ pub enum MessageBody {
         longitude: f64,
     },
     #[serde(rename_all = "camelCase")]
-    Template { alt_text: String, template: Template },
+    Template {
+        alt_text: String,
+        template: Template,
+    },
     #[serde(rename_all = "camelCase")]
     Flex {
         alt_text: String,
@@ -143,16 +146,23 @@ pub struct OutgoingEmoji {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Substitution {
-    Mention { mentionee: Mentionee },
+    Mention {
+        mentionee: Mentionee,
+    },
     #[serde(rename_all = "camelCase")]
-    Emoji { product_id: String, emoji_id: String },
+    Emoji {
+        product_id: String,
+        emoji_id: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Mentionee {
     #[serde(rename_all = "camelCase")]
-    User { user_id: String },
+    User {
+        user_id: String,
+    },
     All,
 }
 
@@ -171,8 +181,13 @@ pub enum Template {
         default_action: Option<Action>,
         actions: Vec<Action>,
     },
-    Confirm { text: String, actions: Vec<Action> },
-    Carousel { columns: Vec<CarouselColumn> },
+    Confirm {
+        text: String,
+        actions: Vec<Action>,
+    },
+    Carousel {
+        columns: Vec<CarouselColumn>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -242,9 +257,9 @@ impl Action {
             | Action::Message { label, .. }
             | Action::Uri { label, .. }
             | Action::DatetimePicker { label, .. } => label.as_deref(),
-            Action::Camera { label } | Action::CameraRoll { label } | Action::Location { label } => {
-                Some(label)
-            }
+            Action::Camera { label }
+            | Action::CameraRoll { label }
+            | Action::Location { label } => Some(label),
         }
     }
 }
@@ -555,7 +570,9 @@ impl Checker {
                     self.actions(&at, &column.actions, 1, MAX_CAROUSEL_COLUMN_ACTIONS);
                 }
                 if let Some(first) = columns.first()
-                    && columns.iter().any(|c| c.actions.len() != first.actions.len())
+                    && columns
+                        .iter()
+                        .any(|c| c.actions.len() != first.actions.len())
                 {
                     self.fail(
                         format!("{at}.columns"),
@@ -592,7 +609,10 @@ impl Checker {
                     .iter()
                     .any(|scheme| uri.starts_with(scheme));
                 if !ok {
-                    self.fail(format!("{at}.uri"), "must be an http, https, line or tel URI");
+                    self.fail(
+                        format!("{at}.uri"),
+                        "must be an http, https, line or tel URI",
+                    );
                 } else if uri.len() > 1_000 {
                     self.fail(format!("{at}.uri"), "length must be at most 1000");
                 }

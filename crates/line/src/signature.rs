@@ -104,8 +104,14 @@ mod tests {
     #[test]
     fn a_missing_or_garbled_header_is_refused() {
         assert_eq!(verify(SECRET, BODY, None), Err(SignatureError::Missing));
-        assert_eq!(verify(SECRET, BODY, Some("%%%")), Err(SignatureError::Malformed));
-        assert_eq!(verify(SECRET, BODY, Some("")), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(SECRET, BODY, Some("%%%")),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify(SECRET, BODY, Some("")),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]

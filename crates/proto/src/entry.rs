@@ -9,7 +9,9 @@ use tsunagi_line::UserId;
 use crate::op::{DeviceId, LoggedOp, OpId};
 
 /// A position in one channel's log: 1, 2, 3… with no gaps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Seq(pub u64);
 
@@ -153,7 +155,10 @@ impl TryFrom<Wire> for Entry {
         };
         let body = match wire.kind.as_str() {
             "line" => EntryBody::Line {
-                destination: wire.destination.clone().ok_or_else(|| missing("destination"))?,
+                destination: wire
+                    .destination
+                    .clone()
+                    .ok_or_else(|| missing("destination"))?,
                 event: wire.event.ok_or_else(|| missing("event"))?,
             },
             "op" => EntryBody::Op {

@@ -9,5 +9,7 @@ mod entry;
 mod op;
 
 pub use entry::{Entry, EntryBody, EntryError, Seq, UnixMillis};
-pub use op::{ConversationId, ConversationMode, DeviceId, LoggedOp, OpId, Operation, OperatorId, SendOp};
+pub use op::{
+    ConversationId, ConversationMode, DeviceId, LoggedOp, OpId, Operation, OperatorId, SendOp,
+};
 pub use tsunagi_line::ChannelId;

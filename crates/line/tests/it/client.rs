@@ -8,7 +8,9 @@ use tsunagi_line::client::{
 use tsunagi_line::message::Message;
 use tsunagi_line::retry::RetryPolicy;
 use tsunagi_line::{ChannelId, MarkAsReadToken, MessageId, ReplyToken, RequestId, UserId};
-use wiremock::matchers::{body_json, body_string, header, header_exists, method, path, query_param};
+use wiremock::matchers::{
+    body_json, body_string, header, header_exists, method, path, query_param,
+};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const TOKEN: &str = "test-channel-access-token";
@@ -104,7 +106,11 @@ async fn status_202_narrowcast_is_accepted_with_its_request_id() {
     let mut targeting = serde_json::Map::new();
     targeting.insert("limit".into(), json!({"max": 100}));
     let outcome = client(&server)
-        .narrowcast(&[Message::text("Clinic closed on Friday")], targeting, RetryKey::new())
+        .narrowcast(
+            &[Message::text("Clinic closed on Friday")],
+            targeting,
+            RetryKey::new(),
+        )
         .await
         .expect("202 is success");
     assert_eq!(
@@ -138,14 +144,23 @@ async fn status_400_carries_lines_message_details_and_request_id_and_is_not_retr
         .await;
     let error = api_error(
         client(&server)
-            .push(user().as_str(), &[Message::text("x")], false, RetryKey::new())
+            .push(
+                user().as_str(),
+                &[Message::text("x")],
+                false,
+                RetryKey::new(),
+            )
             .await,
     );
     assert_eq!(error.status, 400);
     assert_eq!(error.message, "The request body has 1 error(s)");
     assert_eq!(error.details[0].property, "messages[0].text");
     assert_eq!(error.request_id, Some(RequestId::from("req-400")));
-    assert!(error.to_string().contains("messages[0].text: May not be empty"));
+    assert!(
+        error
+            .to_string()
+            .contains("messages[0].text: May not be empty")
+    );
 }
 
 #[tokio::test]
@@ -161,7 +176,10 @@ async fn status_400_invalid_reply_token_is_final() {
             .reply(&ReplyToken::from("used"), &[Message::text("hi")], false)
             .await,
     );
-    assert_eq!((error.status, error.message.as_str()), (400, "Invalid reply token"));
+    assert_eq!(
+        (error.status, error.message.as_str()),
+        (400, "Invalid reply token")
+    );
 }
 
 #[tokio::test]
@@ -254,7 +272,12 @@ async fn status_409_without_an_accepted_request_id_is_an_error() {
         .await;
     let error = api_error(
         client(&server)
-            .push(user().as_str(), &[Message::text("x")], false, RetryKey::new())
+            .push(
+                user().as_str(),
+                &[Message::text("x")],
+                false,
+                RetryKey::new(),
+            )
             .await,
     );
     assert_eq!(error.status, 409);
@@ -328,7 +351,12 @@ async fn status_413_request_too_large_is_final() {
         .await;
     let error = api_error(
         client(&server)
-            .push(user().as_str(), &[Message::text("x")], false, RetryKey::new())
+            .push(
+                user().as_str(),
+                &[Message::text("x")],
+                false,
+                RetryKey::new(),
+            )
             .await,
     );
     assert_eq!(error.status, 413);
@@ -396,7 +424,12 @@ async fn status_429_for_the_monthly_limit_is_not_retried() {
         .await;
     let error = api_error(
         client(&server)
-            .push(user().as_str(), &[Message::text("x")], false, RetryKey::new())
+            .push(
+                user().as_str(),
+                &[Message::text("x")],
+                false,
+                RetryKey::new(),
+            )
             .await,
     );
     assert!(error.is_monthly_limit());
@@ -426,7 +459,10 @@ async fn status_500_then_200_recovers() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"totalUsage": 42})))
         .mount(&server)
         .await;
-    assert_eq!(client(&server).quota_consumption().await.expect("recovers"), 42);
+    assert_eq!(
+        client(&server).quota_consumption().await.expect("recovers"),
+        42
+    );
 }
 
 #[tokio::test]
@@ -461,7 +497,10 @@ async fn a_timeout_then_an_answer_succeeds() {
         })))
         .mount(&server)
         .await;
-    let info = client(&server).bot_info().await.expect("second try answers");
+    let info = client(&server)
+        .bot_info()
+        .await
+        .expect("second try answers");
     assert_eq!(info.display_name, "Sakura Clinic");
     assert_eq!(info.chat_mode, "chat");
     assert_eq!(info.premium_id, None);
@@ -496,7 +535,12 @@ async fn invalid_messages_are_refused_before_any_request() {
         .mount(&server)
         .await;
     let result = client(&server)
-        .push(user().as_str(), &vec![Message::text("x"); 6], false, RetryKey::new())
+        .push(
+            user().as_str(),
+            &vec![Message::text("x"); 6],
+            false,
+            RetryKey::new(),
+        )
         .await;
     assert!(matches!(result, Err(Error::Invalid(_))));
 }

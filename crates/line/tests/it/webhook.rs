@@ -9,8 +9,8 @@ use crate::fixture;
 
 fn parse(name: &str) -> (String, Callback) {
     let body = fixture(&format!("webhook/{name}"));
-    let callback = Callback::parse(body.as_bytes())
-        .unwrap_or_else(|e| panic!("{name} did not parse: {e}"));
+    let callback =
+        Callback::parse(body.as_bytes()).unwrap_or_else(|e| panic!("{name} did not parse: {e}"));
     (body, callback)
 }
 
@@ -136,7 +136,9 @@ fn quoted_messages_emojis_and_group_mentions_are_typed() {
     );
     assert_eq!(
         group.source.as_ref().and_then(Source::chat),
-        Some(Chat::Group(GroupId::from("Ca56f94637c1b2c3d4e5f60718293a4b5")))
+        Some(Chat::Group(GroupId::from(
+            "Ca56f94637c1b2c3d4e5f60718293a4b5"
+        )))
     );
     let EventKind::Message(mention) = &group.kind else {
         panic!()
@@ -190,7 +192,9 @@ fn every_media_message_type_parses() {
     assert!(!contents[2].has_line_content());
     assert_eq!(
         callback.events[2].source.as_ref().and_then(Source::chat),
-        Some(Chat::Room(RoomId::from("Ra8dbf4673c1b2c3d4e5f60718293a4b5")))
+        Some(Chat::Room(RoomId::from(
+            "Ra8dbf4673c1b2c3d4e5f60718293a4b5"
+        )))
     );
     assert_eq!(
         callback.events[3].source.as_ref().and_then(Source::user_id),
@@ -385,9 +389,7 @@ fn edits_and_unsends_name_the_message_they_change() {
         panic!()
     };
     assert_eq!(edited.id, MessageId::from("468789577898262534"));
-    assert!(
-        matches!(&edited.content, MessageContent::Text { text, .. } if text.ends_with("พรุ่งนี้"))
-    );
+    assert!(matches!(&edited.content, MessageContent::Text { text, .. } if text.ends_with("พรุ่งนี้")));
     assert_eq!(
         callback.events[1].kind,
         EventKind::Unsend {

@@ -234,12 +234,18 @@ fn any_json_text() -> impl Strategy<Value = String> {
 }
 
 fn any_entry() -> impl Strategy<Value = Entry> {
-    let line = (any_json_text(), "U[0-9a-f]{32}").prop_map(|(event, destination)| EntryBody::Line {
-        destination: UserId::from(destination),
-        event: raw(&event),
-    });
-    let op = (any::<u128>(), "[a-z0-9-]{1,16}", "[A-Za-z]{1,10}", "\\PC{0,40}").prop_map(
-        |(id, device, who, text)| EntryBody::Op {
+    let line =
+        (any_json_text(), "U[0-9a-f]{32}").prop_map(|(event, destination)| EntryBody::Line {
+            destination: UserId::from(destination),
+            event: raw(&event),
+        });
+    let op = (
+        any::<u128>(),
+        "[a-z0-9-]{1,16}",
+        "[A-Za-z]{1,10}",
+        "\\PC{0,40}",
+    )
+        .prop_map(|(id, device, who, text)| EntryBody::Op {
             op_id: OpId(Uuid::from_u128(id)),
             device: DeviceId::from(device),
             op: Operation::Transfer {
@@ -247,8 +253,7 @@ fn any_entry() -> impl Strategy<Value = Entry> {
                 to: OperatorId::from(who),
             }
             .into(),
-        },
-    );
+        });
     (any::<u64>(), any::<i64>(), prop_oneof![line, op]).prop_map(|(seq, at, body)| Entry {
         seq: Seq(seq),
         at: UnixMillis(at),
