@@ -66,14 +66,21 @@ pub(crate) fn target_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
-/// Runs the app in the foreground until it exits, or for `exit_after` seconds.
+/// Runs the app in the foreground until it exits (Ctrl-C reaches it and its wrappers, which
+/// share our process group), or for `exit_after` seconds.
 pub(crate) fn start_app(mut command: Command, exit_after: Option<u64>) -> Result<()> {
+    let Some(seconds) = exit_after else {
+        let status = command
+            .status()
+            .with_context(|| format!("starting {}", describe(&command)))?;
+        return check(status);
+    };
+    // Its own process group, so that stopping it stops the virtual display and bus too.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command
         .spawn()
         .with_context(|| format!("starting {}", describe(&command)))?;
-    let Some(seconds) = exit_after else {
-        return check(child.wait()?);
-    };
     let deadline = Instant::now() + Duration::from_secs(seconds);
     while Instant::now() < deadline {
         if let Some(status) = child.try_wait()? {
@@ -82,10 +89,14 @@ pub(crate) fn start_app(mut command: Command, exit_after: Option<u64>) -> Result
         std::thread::sleep(Duration::from_millis(200));
     }
     eprintln!("xtask: the app ran for {seconds} s; closing it");
-    // Polite first, so the virtual display and bus wrappers shut down in turn.
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    let group = format!("-{}", child.id());
+    let signal = |name: &str| {
+        Command::new("kill")
+            .args([name, "--", &group])
+            .status()
+            .map(|s| s.success())
+    };
+    signal("-TERM")?;
     let closing = Instant::now();
     while closing.elapsed() < Duration::from_secs(10) {
         if child.try_wait()?.is_some() {
@@ -93,7 +104,7 @@ pub(crate) fn start_app(mut command: Command, exit_after: Option<u64>) -> Result
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    child.kill()?;
+    signal("-KILL")?;
     child.wait()?;
     Ok(())
 }

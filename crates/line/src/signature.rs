@@ -30,6 +30,21 @@ pub fn sign(channel_secret: &[u8], body: &[u8]) -> String {
 ///
 /// `signature` is the header's value as received (`None` when absent). Verify before parsing:
 /// an unsigned body is not to be trusted even as JSON.
+///
+/// ```
+/// use tsunagi_line::signature::{SignatureError, sign, verify};
+///
+/// let body = br#"{"destination":"U0","events":[]}"#;
+/// let header = sign(b"channel-secret", body);
+/// assert_eq!(verify(b"channel-secret", body, Some(&header)), Ok(()));
+///
+/// let mut tampered = body.to_vec();
+/// tampered[2] = b'D';
+/// assert_eq!(
+///     verify(b"channel-secret", &tampered, Some(&header)),
+///     Err(SignatureError::Mismatch)
+/// );
+/// ```
 pub fn verify(
     channel_secret: &[u8],
     body: &[u8],
