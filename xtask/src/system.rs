@@ -31,6 +31,16 @@ const DEBIAN_E2E: &[&str] = &["webkit2gtk-driver"];
 /// in place, installing what is missing where that is possible.
 pub(crate) fn ensure(root: &Path, purpose: Purpose) -> Result<()> {
     ensure_node()?;
+    if cfg!(target_os = "macos")
+        && Command::new("xcode-select")
+            .arg("-p")
+            .output()
+            .map_or(true, |o| !o.status.success())
+    {
+        bail!(
+            "the Xcode command line tools are missing; install them with:\n  xcode-select --install"
+        );
+    }
     if cfg!(target_os = "linux") {
         let mut wanted: Vec<&str> = DEBIAN_BUILD.iter().chain(DEBIAN_SESSION).copied().collect();
         if purpose == Purpose::Test {
@@ -72,18 +82,46 @@ fn ensure_node() -> Result<()> {
     Ok(())
 }
 
+/// Other Linux families: what to install, by name, in that family's words.
+const OTHER_LINUX: &[(&str, &[&str], &str)] = &[
+    (
+        "rpm",
+        &[
+            "webkit2gtk4.1-devel",
+            "openssl-devel",
+            "dbus-devel",
+            "libappindicator-gtk3-devel",
+            "librsvg2-devel",
+            "libxdo-devel",
+            "xorg-x11-server-Xvfb",
+            "dbus-x11",
+            "gnome-keyring",
+        ],
+        "sudo dnf install",
+    ),
+    (
+        "pacman",
+        &[
+            "base-devel",
+            "webkit2gtk-4.1",
+            "openssl",
+            "libappindicator-gtk3",
+            "librsvg",
+            "xdotool",
+            "xorg-server-xvfb",
+            "gnome-keyring",
+        ],
+        "sudo pacman -S --needed",
+    ),
+];
+
 fn ensure_debian_packages(wanted: &[&str]) -> Result<()> {
     if Command::new("dpkg-query")
         .arg("--version")
         .output()
         .is_err()
     {
-        eprintln!(
-            "xtask: not a Debian-like system, so packages are not checked. You need: WebKitGTK \
-             4.1 (dev), libappindicator, librsvg, libxdo, OpenSSL (dev), D-Bus (dev), and for \
-             tests Xvfb, dbus-run-session, gnome-keyring and WebKitWebDriver. See the README."
-        );
-        return Ok(());
+        return check_other_linux();
     }
     let missing: Vec<&str> = wanted
         .iter()
@@ -117,6 +155,39 @@ fn ensure_debian_packages(wanted: &[&str]) -> Result<()> {
             missing.join(" ")
         )
     })
+}
+
+/// Fedora and Arch: find what is missing and say exactly how to install it.
+fn check_other_linux() -> Result<()> {
+    for (manager, packages, install) in OTHER_LINUX {
+        let query = if *manager == "rpm" { "-q" } else { "-Q" };
+        if Command::new(manager).arg("--version").output().is_err() {
+            continue;
+        }
+        let missing: Vec<&str> = packages
+            .iter()
+            .copied()
+            .filter(|p| {
+                !Command::new(manager)
+                    .args([query, p])
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            })
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        bail!(
+            "missing system packages; install them with:\n  {install} {}",
+            missing.join(" ")
+        );
+    }
+    eprintln!(
+        "xtask: unknown Linux family, so packages are not checked. Tauri needs WebKitGTK 4.1, \
+         libappindicator, librsvg, libxdo, OpenSSL and D-Bus (with headers); the tests also \
+         need Xvfb, dbus-run-session, gnome-keyring and WebKitWebDriver."
+    );
+    Ok(())
 }
 
 fn debian_installed(package: &str) -> bool {

@@ -123,7 +123,7 @@ pub enum MessageBody {
     #[serde(rename_all = "camelCase")]
     Template {
         alt_text: String,
-        template: Template,
+        template: Box<Template>,
     },
     #[serde(rename_all = "camelCase")]
     Flex {
@@ -174,11 +174,13 @@ pub enum Template {
     Buttons {
         #[serde(skip_serializing_if = "Option::is_none")]
         thumbnail_image_url: Option<String>,
+        #[serde(flatten)]
+        image: TemplateImage,
         #[serde(skip_serializing_if = "Option::is_none")]
         title: Option<String>,
         text: String,
         #[serde(skip_serializing_if = "Option::is_none")]
-        default_action: Option<Action>,
+        default_action: Option<Box<Action>>,
         actions: Vec<Action>,
     },
     Confirm {
@@ -187,7 +189,51 @@ pub enum Template {
     },
     Carousel {
         columns: Vec<CarouselColumn>,
+        #[serde(flatten)]
+        image: TemplateImage,
     },
+}
+
+/// How a template shows its images. LINE's defaults apply to what is left out.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateImage {
+    /// `rectangle` (1.51:1) or `square` (1:1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_aspect_ratio: Option<String>,
+    /// `cover` or `contain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<String>,
+    /// A `#RRGGBB` colour behind the image (buttons only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_background_color: Option<String>,
+}
+
+impl TemplateImage {
+    fn check(&self, at: &str, check: &mut Checker) {
+        if let Some(ratio) = &self.image_aspect_ratio
+            && !matches!(ratio.as_str(), "rectangle" | "square")
+        {
+            check.fail(
+                format!("{at}.imageAspectRatio"),
+                "must be rectangle or square",
+            );
+        }
+        if let Some(size) = &self.image_size
+            && !matches!(size.as_str(), "cover" | "contain")
+        {
+            check.fail(format!("{at}.imageSize"), "must be cover or contain");
+        }
+        if let Some(color) = &self.image_background_color {
+            let hex = color.strip_prefix('#').unwrap_or_default();
+            if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                check.fail(
+                    format!("{at}.imageBackgroundColor"),
+                    "must be a #RRGGBB colour",
+                );
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -524,6 +570,7 @@ impl Checker {
         match template {
             Template::Buttons {
                 thumbnail_image_url,
+                image,
                 title,
                 text,
                 default_action,
@@ -532,6 +579,7 @@ impl Checker {
                 if let Some(url) = thumbnail_image_url {
                     self.https_url(format!("{at}.thumbnailImageUrl"), url);
                 }
+                image.check(at, self);
                 self.optional_text(format!("{at}.title"), title.as_deref(), 40);
                 let max = if title.is_some() || thumbnail_image_url.is_some() {
                     60
@@ -548,7 +596,8 @@ impl Checker {
                 self.text(format!("{at}.text"), text, 240);
                 self.actions(at, actions, 2, 2);
             }
-            Template::Carousel { columns } => {
+            Template::Carousel { columns, image } => {
+                image.check(at, self);
                 self.count(
                     format!("{at}.columns"),
                     columns.len(),

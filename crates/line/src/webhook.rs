@@ -101,32 +101,27 @@ pub struct MalformedEvent {
 impl Event {
     /// Types one event from its raw JSON, keeping that JSON.
     pub fn from_raw(raw: Box<RawValue>) -> Result<Self, MalformedEvent> {
-        let fields = Fields::read(&raw).map_err(|reason| MalformedEvent {
+        let common: Common = serde_json::from_str(raw.get()).map_err(|e| MalformedEvent {
             event_type: String::new(),
-            reason,
+            reason: e.to_string(),
         })?;
-        let event_type: String = fields.required("type").map_err(|reason| MalformedEvent {
-            event_type: String::new(),
-            reason,
-        })?;
-        let typed = (|| {
-            let delivery: Option<DeliveryContext> = fields.optional("deliveryContext")?;
-            Ok::<_, String>(Event {
-                webhook_event_id: fields.required("webhookEventId")?,
-                timestamp: fields.required("timestamp")?,
-                mode: fields.optional("mode")?.unwrap_or(Mode::Active),
-                is_redelivery: delivery.is_some_and(|d| d.is_redelivery),
-                source: fields.optional("source")?,
-                reply_token: fields.optional("replyToken")?,
-                kind: EventKind::read(&event_type, &fields)?,
-                event_type: event_type.clone(),
-                raw: Box::default(),
-            })
-        })();
-        match typed {
-            Ok(event) => Ok(Event { raw, ..event }),
-            Err(reason) => Err(MalformedEvent { event_type, reason }),
-        }
+        let kind = Fields::read(&raw)
+            .and_then(|fields| EventKind::read(&common.event_type, &fields))
+            .map_err(|reason| MalformedEvent {
+                event_type: common.event_type.clone(),
+                reason,
+            })?;
+        Ok(Event {
+            raw,
+            event_type: common.event_type,
+            webhook_event_id: common.webhook_event_id,
+            timestamp: common.timestamp,
+            mode: common.mode.unwrap_or(Mode::Active),
+            is_redelivery: common.delivery_context.is_some_and(|d| d.is_redelivery),
+            source: common.source,
+            reply_token: common.reply_token,
+            kind,
+        })
     }
 
     /// The event's JSON exactly as LINE sent it.
@@ -143,6 +138,20 @@ impl Event {
     pub fn is_replyable(&self) -> bool {
         self.mode == Mode::Active && self.reply_token.is_some()
     }
+}
+
+/// The fields every event type shares.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Common {
+    #[serde(rename = "type")]
+    event_type: String,
+    webhook_event_id: WebhookEventId,
+    timestamp: i64,
+    mode: Option<Mode>,
+    delivery_context: Option<DeliveryContext>,
+    source: Option<Source>,
+    reply_token: Option<ReplyToken>,
 }
 
 /// The top-level fields of one event, each still raw, so that each is read only if its

@@ -139,10 +139,17 @@ struct Wire {
     at: UnixMillis,
     kind: String,
     destination: Option<UserId>,
+    #[serde(default, deserialize_with = "present")]
     event: Option<Box<RawValue>>,
     op_id: Option<OpId>,
     device: Option<DeviceId>,
+    #[serde(default, deserialize_with = "present")]
     op: Option<LoggedOp>,
+}
+
+/// A field that is there, even as `null`, is `Some`: a logged `null` is kept, not lost.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 impl TryFrom<Wire> for Entry {

@@ -2,7 +2,7 @@ use pretty_assertions::assert_eq;
 use serde_json::json;
 use tsunagi_line::message::{
     Action, CarouselColumn, Message, MessageBody, QuickReply, QuickReplyItem, Sender, Template,
-    ValidationError, validate,
+    TemplateImage, ValidationError, validate,
 };
 
 fn properties(error: ValidationError) -> Vec<String> {
@@ -20,7 +20,7 @@ fn postback(label: &str) -> Action {
 fn template(template: Template) -> Message {
     MessageBody::Template {
         alt_text: "Appointment".into(),
-        template,
+        template: Box::new(template),
     }
     .into()
 }
@@ -86,13 +86,19 @@ fn text_v2_video_audio_flex_and_templates_round_trip() {
         {"type": "video", "originalContentUrl": "https://example.com/v.mp4", "previewImageUrl": "https://example.com/v.jpg", "trackingId": "t1"},
         {"type": "audio", "originalContentUrl": "https://example.com/a.m4a", "duration": 60000},
         {"type": "flex", "altText": "Your booking", "contents": {"type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": []}}},
+        {"type": "template", "altText": "Doctors", "template": {"type": "buttons",
+            "thumbnailImageUrl": "https://example.com/dr.jpg", "imageAspectRatio": "square",
+            "imageSize": "contain", "imageBackgroundColor": "#FFFFFF", "title": "Dr. Somchai",
+            "text": "Mon–Fri 9:00–17:00", "actions": [{"type": "uri", "label": "Book", "uri": "https://example.com/book"}]}},
         {"type": "template", "altText": "Confirm", "template": {"type": "confirm", "text": "Come at 10:00?", "actions": [
             {"type": "message", "label": "Yes", "text": "yes"},
             {"type": "datetimepicker", "label": "Other time", "data": "pick", "mode": "datetime"}
         ]}}
     ]))
     .expect("LINE JSON reads as messages");
-    assert_eq!(validate(&messages), Ok(()));
+    for batch in messages.chunks(5) {
+        assert_eq!(validate(batch), Ok(()));
+    }
     let again: Vec<Message> =
         serde_json::from_value(serde_json::to_value(&messages).expect("serializes"))
             .expect("reads back");
@@ -159,6 +165,7 @@ fn buttons_allow_four_actions_and_confirm_exactly_two() {
     let buttons = |n: usize| {
         template(Template::Buttons {
             thumbnail_image_url: None,
+            image: TemplateImage::default(),
             title: None,
             text: "Pick a time".into(),
             default_action: None,
@@ -194,7 +201,12 @@ fn carousel_limits_columns_and_wants_equal_action_counts() {
         default_action: None,
         actions: (0..actions).map(|i| postback(&format!("{i}"))).collect(),
     };
-    let carousel = |columns| template(Template::Carousel { columns });
+    let carousel = |columns| {
+        template(Template::Carousel {
+            columns,
+            image: TemplateImage::default(),
+        })
+    };
     assert_eq!(validate(&[carousel(vec![column(2); 10])]), Ok(()));
     assert_eq!(
         properties(validate(&[carousel(vec![column(2); 11])]).unwrap_err()),
@@ -214,6 +226,11 @@ fn carousel_limits_columns_and_wants_equal_action_counts() {
 fn labels_urls_and_alt_text_are_checked_with_their_paths() {
     let message = template(Template::Buttons {
         thumbnail_image_url: Some("http://insecure.example.com/a.jpg".into()),
+        image: TemplateImage {
+            image_aspect_ratio: Some("wide".into()),
+            image_size: Some("cover".into()),
+            image_background_color: Some("#12345G".into()),
+        },
         title: Some("Book".into()),
         text: "x".repeat(61),
         default_action: None,
@@ -223,6 +240,8 @@ fn labels_urls_and_alt_text_are_checked_with_their_paths() {
         properties(validate(&[message]).unwrap_err()),
         [
             "messages[0].template.thumbnailImageUrl",
+            "messages[0].template.imageAspectRatio",
+            "messages[0].template.imageBackgroundColor",
             "messages[0].template.text",
             "messages[0].template.actions[0].label",
         ]

@@ -181,6 +181,18 @@ fn an_entry_missing_its_kinds_fields_is_an_error_naming_them() {
 }
 
 #[test]
+fn a_null_event_or_op_is_kept_not_taken_for_missing() {
+    // Found by the property test below: `null` is a value, and the log keeps values.
+    for text in [
+        r#"{"seq":1,"at":2,"kind":"line","destination":"U0","event":null}"#,
+        r#"{"seq":1,"at":2,"kind":"op","op_id":"0b0e2a4c-5d4e-4f5a-9e2b-0c1d2e3f4a5b","device":"d","op":null}"#,
+    ] {
+        let entry: Entry = serde_json::from_str(text).expect(text);
+        assert_eq!(serde_json::to_string(&entry).expect("serializes"), text);
+    }
+}
+
+#[test]
 fn a_log_page_round_trips() {
     let page = LogPage {
         entries: vec![Entry {
