@@ -1,7 +1,8 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use fantoccini::Locator;
+use fantoccini::elements::Element;
+use fantoccini::{Client, Locator};
 use tsunagi_e2e::app::{self, App};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -39,18 +40,7 @@ async fn the_first_screen_renders_and_checks_a_relay_address_through_rust() -> R
     );
 
     // A bad address is refused by Rust with its own message.
-    let input = client.find(Locator::Id("relay-url")).await?;
-    input.send_keys("http://relay.example.com").await?;
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await?
-        .click()
-        .await?;
-    let alert = client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("#relay-url-error"))
-        .await?;
+    let alert = check_relay_url(client, "http://relay.example.com", "#relay-url-error").await?;
     assert!(alert.text().await?.contains("https://"));
     assert_eq!(
         alert.attr("data-code").await?.as_deref(),
@@ -58,18 +48,12 @@ async fn the_first_screen_renders_and_checks_a_relay_address_through_rust() -> R
     );
 
     // A good one comes back normalized, with the webhook LINE will call.
-    input.clear().await?;
-    input.send_keys("http://127.0.0.1:8080/").await?;
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await?
-        .click()
-        .await?;
-    let checked = client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("[data-testid=relay-checked]"))
-        .await?;
+    let checked = check_relay_url(
+        client,
+        "http://127.0.0.1:8080/",
+        "[data-testid=relay-checked]",
+    )
+    .await?;
     let text = checked.text().await?;
     assert!(
         text.contains("http://127.0.0.1:8080/webhook/line/{channel_id}"),
@@ -80,4 +64,23 @@ async fn the_first_screen_renders_and_checks_a_relay_address_through_rust() -> R
     let shot = app.screenshot("first-screen").await?;
     eprintln!("screenshot: {}", shot.display());
     app.close().await
+}
+
+/// Types `url` into the relay field, submits it, and waits for the element `answer`.
+async fn check_relay_url(client: &Client, url: &str, answer: &str) -> Result<Element> {
+    let input = client.find(Locator::Id("relay-url")).await?;
+    input.clear().await?;
+    input.send_keys(url).await?;
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let element = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(answer))
+        .await
+        .with_context(|| format!("no {answer} after checking {url}"))?;
+    Ok(element)
 }

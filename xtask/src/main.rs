@@ -83,13 +83,7 @@ fn test(root: &Path) -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    Step::new("app build").run(cargo([
-        "build",
-        "--features",
-        APP_FEATURES,
-        "--bin",
-        "tsunagi",
-    ]))?;
+    build_app()?;
 
     let nextest = cargo([
         "nextest",
@@ -138,13 +132,7 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
     };
     system::ensure(root, system::Purpose::Demo)?;
     Step::new("UI build").run(npm(root, ["run", "build"]))?;
-    Step::new("app build").run(cargo([
-        "build",
-        "--features",
-        APP_FEATURES,
-        "--bin",
-        "tsunagi",
-    ]))?;
+    build_app()?;
 
     let binary = run::target_dir(root).join("debug").join("tsunagi");
     let mut app = Command::new(&binary);
@@ -159,6 +147,17 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
     }
     eprintln!("xtask: starting {}", binary.display());
     run::start_app(app, exit_after)
+}
+
+/// The app binary, serving the built UI from inside itself.
+fn build_app() -> Result<()> {
+    Step::new("app build").run(cargo([
+        "build",
+        "--features",
+        APP_FEATURES,
+        "--bin",
+        "tsunagi",
+    ]))
 }
 
 fn bindings() -> Result<()> {

@@ -390,12 +390,10 @@ impl<'a> Call<'a> {
     fn json(mut self, body: &impl Serialize) -> Result<Self> {
         let bytes = serde_json::to_vec(body).map_err(|e| Error::Decode(e.to_string()))?;
         if bytes.len() > MAX_REQUEST_BYTES {
-            return Err(ValidationError {
-                violations: vec![Violation {
-                    property: "body".to_owned(),
-                    message: format!("request size must be at most {MAX_REQUEST_BYTES} bytes"),
-                }],
-            }
+            return Err(ValidationError::one(
+                "body",
+                format!("request size must be at most {MAX_REQUEST_BYTES} bytes"),
+            )
             .into());
         }
         self.body = Body::Json(bytes.into());
@@ -496,15 +494,13 @@ impl Client {
         notification_disabled: bool,
         retry_key: RetryKey,
     ) -> Result<SendOutcome> {
-        message::validate(messages)?;
-        let mut call =
-            Call::new(Method::POST, self.api("/v2/bot/message/push")).json(&PushBody {
-                to,
-                messages,
-                notification_disabled,
-            })?;
-        call.retry_key = Some(retry_key);
-        self.send_messages(call).await
+        let body = PushBody {
+            to,
+            messages,
+            notification_disabled,
+        };
+        self.send_keyed("/v2/bot/message/push", messages, &body, retry_key)
+            .await
     }
 
     /// Pushes the same messages to up to 500 users.
@@ -516,24 +512,20 @@ impl Client {
         notification_disabled: bool,
         retry_key: RetryKey,
     ) -> Result<SendOutcome> {
-        message::validate(messages)?;
         if to.is_empty() || to.len() > MAX_MULTICAST_RECIPIENTS {
-            return Err(ValidationError {
-                violations: vec![Violation {
-                    property: "to".to_owned(),
-                    message: format!("size must be between 1 and {MAX_MULTICAST_RECIPIENTS}"),
-                }],
-            }
+            return Err(ValidationError::one(
+                "to",
+                format!("size must be between 1 and {MAX_MULTICAST_RECIPIENTS}"),
+            )
             .into());
         }
-        let mut call =
-            Call::new(Method::POST, self.api("/v2/bot/message/multicast")).json(&PushBody {
-                to,
-                messages,
-                notification_disabled,
-            })?;
-        call.retry_key = Some(retry_key);
-        self.send_messages(call).await
+        let body = PushBody {
+            to,
+            messages,
+            notification_disabled,
+        };
+        self.send_keyed("/v2/bot/message/multicast", messages, &body, retry_key)
+            .await
     }
 
     /// Sends to every friend of the account.
@@ -544,14 +536,12 @@ impl Client {
         notification_disabled: bool,
         retry_key: RetryKey,
     ) -> Result<SendOutcome> {
-        message::validate(messages)?;
-        let mut call =
-            Call::new(Method::POST, self.api("/v2/bot/message/broadcast")).json(&MessagesOnly {
-                messages,
-                notification_disabled,
-            })?;
-        call.retry_key = Some(retry_key);
-        self.send_messages(call).await
+        let body = MessagesOnly {
+            messages,
+            notification_disabled,
+        };
+        self.send_keyed("/v2/bot/message/broadcast", messages, &body, retry_key)
+            .await
     }
 
     /// Sends to an audience or filter (`recipient`, `filter`, `limit` as LINE's JSON). LINE
@@ -563,16 +553,13 @@ impl Client {
         targeting: serde_json::Map<String, serde_json::Value>,
         retry_key: RetryKey,
     ) -> Result<SendOutcome> {
-        message::validate(messages)?;
         let mut body = targeting;
         body.insert(
             "messages".to_owned(),
             serde_json::to_value(messages).map_err(|e| Error::Decode(e.to_string()))?,
         );
-        let mut call =
-            Call::new(Method::POST, self.api("/v2/bot/message/narrowcast")).json(&body)?;
-        call.retry_key = Some(retry_key);
-        self.send_messages(call).await
+        self.send_keyed("/v2/bot/message/narrowcast", messages, &body, retry_key)
+            .await
     }
 
     /// Asks LINE whether `messages` would be accepted for a send of `kind`, sending nothing.
@@ -670,13 +657,9 @@ impl Client {
     #[tracing::instrument(skip_all, err)]
     pub async fn loading_start(&self, chat_id: &UserId, seconds: u32) -> Result<()> {
         if !(5..=60).contains(&seconds) || !seconds.is_multiple_of(5) {
-            return Err(ValidationError {
-                violations: vec![Violation {
-                    property: "loadingSeconds".to_owned(),
-                    message: "must be 5 to 60, in steps of 5".to_owned(),
-                }],
-            }
-            .into());
+            return Err(
+                ValidationError::one("loadingSeconds", "must be 5 to 60, in steps of 5").into(),
+            );
         }
         let call = Call::new(Method::POST, self.api("/v2/bot/chat/loading/start"))
             .json(&serde_json::json!({ "chatId": chat_id, "loadingSeconds": seconds }))?;
@@ -731,6 +714,20 @@ impl Client {
         let mut call = Call::new(Method::POST, self.api("/v2/oauth/accessToken"));
         call.body = Body::Form(form.into());
         self.execute(call).await?.json()
+    }
+
+    /// A push-family send: checked, then sent with its retry key on every attempt.
+    async fn send_keyed(
+        &self,
+        path: &str,
+        messages: &[Message],
+        body: &impl Serialize,
+        retry_key: RetryKey,
+    ) -> Result<SendOutcome> {
+        message::validate(messages)?;
+        let mut call = Call::new(Method::POST, self.api(path)).json(body)?;
+        call.retry_key = Some(retry_key);
+        self.send_messages(call).await
     }
 
     async fn send_messages(&self, call: Call<'_>) -> Result<SendOutcome> {

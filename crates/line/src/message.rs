@@ -365,6 +365,18 @@ pub struct ValidationError {
     pub violations: Vec<Violation>,
 }
 
+impl ValidationError {
+    /// A single broken rule.
+    pub fn one(property: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            violations: vec![Violation {
+                property: property.into(),
+                message: message.into(),
+            }],
+        }
+    }
+}
+
 fn describe(violations: &[Violation]) -> String {
     violations
         .iter()

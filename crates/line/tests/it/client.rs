@@ -48,6 +48,18 @@ fn user() -> UserId {
     UserId::from("U4af4980629a1b2c3d4e5f60718293a4b")
 }
 
+/// Pushes one text message with a fresh retry key.
+async fn push(server: &MockServer) -> Result<SendOutcome, Error> {
+    client(server)
+        .push(
+            user().as_str(),
+            &[Message::text("x")],
+            false,
+            RetryKey::new(),
+        )
+        .await
+}
+
 async fn requests(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.expect("recording is on")
 }
@@ -142,16 +154,7 @@ async fn status_400_carries_lines_message_details_and_request_id_and_is_not_retr
         .expect(1)
         .mount(&server)
         .await;
-    let error = api_error(
-        client(&server)
-            .push(
-                user().as_str(),
-                &[Message::text("x")],
-                false,
-                RetryKey::new(),
-            )
-            .await,
-    );
+    let error = api_error(push(&server).await);
     assert_eq!(error.status, 400);
     assert_eq!(error.message, "The request body has 1 error(s)");
     assert_eq!(error.details[0].property, "messages[0].text");
@@ -270,16 +273,7 @@ async fn status_409_without_an_accepted_request_id_is_an_error() {
         .expect(1)
         .mount(&server)
         .await;
-    let error = api_error(
-        client(&server)
-            .push(
-                user().as_str(),
-                &[Message::text("x")],
-                false,
-                RetryKey::new(),
-            )
-            .await,
-    );
+    let error = api_error(push(&server).await);
     assert_eq!(error.status, 409);
 }
 
@@ -349,16 +343,7 @@ async fn status_413_request_too_large_is_final() {
         .expect(1)
         .mount(&server)
         .await;
-    let error = api_error(
-        client(&server)
-            .push(
-                user().as_str(),
-                &[Message::text("x")],
-                false,
-                RetryKey::new(),
-            )
-            .await,
-    );
+    let error = api_error(push(&server).await);
     assert_eq!(error.status, 413);
 }
 
@@ -422,16 +407,7 @@ async fn status_429_for_the_monthly_limit_is_not_retried() {
         .expect(1)
         .mount(&server)
         .await;
-    let error = api_error(
-        client(&server)
-            .push(
-                user().as_str(),
-                &[Message::text("x")],
-                false,
-                RetryKey::new(),
-            )
-            .await,
-    );
+    let error = api_error(push(&server).await);
     assert!(error.is_monthly_limit());
 }
 
