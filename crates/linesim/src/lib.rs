@@ -1,0 +1,376 @@
+//! linesim: the LINE Platform, simulated, for Tsunagi's tests, benchmarks and demo.
+//!
+//! It serves the Messaging API as LINE does (bearer tokens, reply-token and retry-key rules,
+//! message limits, rate limits, the monthly quota, follower paging, content states) and sends
+//! signed webhooks when its simulated users act. Everything it delivers is recorded, and can
+//! be read back from Rust or over `/_sim/`.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use tsunagi_linesim::{Config, Simulator, UserAction};
+//!
+//! let sim = Simulator::new(Config::new("1656789012", "secret", "token"));
+//! let address = sim.clone().serve("127.0.0.1:0".parse()?).await?;
+//! let patient = sim.users()[0].user_id.clone();
+//! sim.say(&patient, UserAction::Text { text: "予約したいです".into() }).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod clock;
+mod error;
+mod inspect;
+pub mod population;
+mod server;
+mod webhook;
+mod world;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::Value;
+use tsunagi_line::{MessageId, UserId};
+use uuid::Uuid;
+
+pub use crate::clock::{Clock, ManualClock, Millis, SystemClock};
+use crate::error::LineError;
+use crate::population::{Group, User};
+pub use crate::webhook::{Attempt, DeliveryReport, Faults, SaidEvent, UserAction};
+use crate::world::World;
+pub use crate::world::{Delivered, Via};
+
+/// How the simulated channel is set up.
+#[derive(Clone)]
+pub struct Config {
+    pub channel_id: String,
+    pub channel_secret: String,
+    pub access_token: String,
+    /// The bot's own user id, sent as the webhook's `destination`.
+    pub bot_user_id: UserId,
+    pub bot_name: String,
+    /// Where webhooks go; also settable through the webhook endpoint API.
+    pub webhook_url: Option<String>,
+    /// Verified or premium: may list follower ids.
+    pub verified: bool,
+    /// Redeliver webhooks that got no 2xx.
+    pub redelivery: bool,
+    /// How many times a webhook is redelivered, and how long apart (ms).
+    pub redelivery_attempts: u32,
+    pub redelivery_interval_ms: u64,
+    /// Multiplies LINE's rate limits; `None` turns them off.
+    pub rate_scale: Option<f64>,
+    /// Messages per month for push-family sends; `None` is unlimited.
+    pub monthly_quota: Option<u64>,
+    /// The account's Chat is on (`chatMode: chat`).
+    pub chat_mode: bool,
+    /// The simulated users.
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("channel_id", &self.channel_id)
+            .field("channel_secret", &"…")
+            .field("access_token", &"…")
+            .field("webhook_url", &self.webhook_url)
+            .field("verified", &self.verified)
+            .field("redelivery", &self.redelivery)
+            .field("rate_scale", &self.rate_scale)
+            .field("monthly_quota", &self.monthly_quota)
+            .field("users", &self.users.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// A verified channel with 24 users, LINE's rate limits, no quota and no webhook yet.
+    pub fn new(
+        channel_id: impl Into<String>,
+        channel_secret: impl Into<String>,
+        access_token: impl Into<String>,
+    ) -> Self {
+        let users = population::users(24, 1);
+        let groups = vec![population::waiting_room(&users)];
+        Self {
+            channel_id: channel_id.into(),
+            channel_secret: channel_secret.into(),
+            access_token: access_token.into(),
+            bot_user_id: UserId::new(format!("U{:032x}", 0xb07_u128)),
+            bot_name: "Sakura Clinic (simulated)".into(),
+            webhook_url: None,
+            verified: true,
+            redelivery: false,
+            redelivery_attempts: 3,
+            redelivery_interval_ms: 1_000,
+            rate_scale: Some(1.0),
+            monthly_quota: None,
+            chat_mode: true,
+            users,
+            groups,
+        }
+    }
+}
+
+/// A running (or ready to run) simulated LINE Platform. Cheap to clone; clones share state.
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    clock: Arc<dyn Clock>,
+    world: Mutex<World>,
+    sender: webhook::Sender,
+}
+
+impl Simulator {
+    /// A simulator on the system clock.
+    pub fn new(config: Config) -> Self {
+        Self::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// A simulator on the given clock, e.g. a [`ManualClock`] in tests.
+    pub fn with_clock(config: Config, clock: Arc<dyn Clock>) -> Self {
+        let world = World::new(
+            config.users.clone(),
+            config.groups.clone(),
+            config.webhook_url.clone(),
+        );
+        Self {
+            inner: Arc::new(Inner {
+                sender: webhook::Sender::new(&config),
+                config,
+                clock,
+                world: Mutex::new(world),
+            }),
+        }
+    }
+
+    /// The Messaging API and `/_sim/` routes.
+    pub fn router(&self) -> axum::Router {
+        server::router(self.clone())
+    }
+
+    /// Serves on `address` in the background and returns the bound address.
+    pub async fn serve(self, address: SocketAddr) -> std::io::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(address).await?;
+        let bound = listener.local_addr()?;
+        let router = self.router();
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::error!(%error, "linesim stopped serving");
+            }
+        });
+        Ok(bound)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn now(&self) -> Millis {
+        self.inner.clock.now()
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        // A panic while holding the lock cannot leave the world half-changed in a way that
+        // matters to a simulator; keep serving.
+        self.inner
+            .world
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The simulated users, as they stand now.
+    pub fn users(&self) -> Vec<User> {
+        self.world().users.values().cloned().collect()
+    }
+
+    pub fn groups(&self) -> Vec<Group> {
+        self.world().groups.values().cloned().collect()
+    }
+
+    /// Everything delivered to a user, group or room, in order.
+    pub fn inbox(&self, to: &str) -> Vec<Delivered> {
+        self.world().inbox(to)
+    }
+
+    /// Messages counted against this month's quota.
+    pub fn consumption(&self) -> u64 {
+        self.world().consumption
+    }
+
+    /// Turns duplicate and out-of-order webhook delivery on or off.
+    pub fn set_faults(&self, faults: Faults) {
+        self.inner.sender.set_faults(faults);
+    }
+
+    /// Every webhook POST attempted so far.
+    pub fn webhook_attempts(&self) -> Vec<Attempt> {
+        self.inner.sender.attempts()
+    }
+
+    /// A user acts: the matching webhook events are built and delivered. Resolves once the
+    /// first delivery attempt of the POST that carried them has an answer.
+    pub async fn say(
+        &self,
+        user: &UserId,
+        action: UserAction,
+    ) -> Result<DeliveryReport, webhook::SayError> {
+        webhook::say(self, user, None, action).await
+    }
+
+    /// A user acts inside a group they are a member of.
+    pub async fn say_in_group(
+        &self,
+        group: &tsunagi_line::GroupId,
+        user: &UserId,
+        action: UserAction,
+    ) -> Result<DeliveryReport, webhook::SayError> {
+        webhook::say(self, user, Some(group), action).await
+    }
+
+    fn token_valid(&self, token: &str) -> bool {
+        token == self.inner.config.access_token
+            || self.world().short_lived_token_valid(token, self.now())
+    }
+
+    fn limit(&self, endpoint: &'static str) -> Result<(), LineError> {
+        match self.inner.config.rate_scale {
+            Some(scale) => self.world().rate_limit(endpoint, scale, self.now()),
+            None => Ok(()),
+        }
+    }
+
+    fn reply(
+        &self,
+        token: &str,
+        messages: &[Value],
+        notification_disabled: bool,
+    ) -> Result<Vec<world::SentMessage>, LineError> {
+        let now = self.now();
+        let mut world = self.world();
+        let chat = world.use_reply_token(token, now)?;
+        let request_id = Uuid::new_v4().to_string();
+        Ok(world.deliver(
+            &chat,
+            Via::Reply,
+            messages,
+            &request_id,
+            notification_disabled,
+            now,
+        ))
+    }
+
+    /// A push-family send: the retry key, the quota, then delivery to each recipient.
+    fn send(
+        &self,
+        key: Option<Uuid>,
+        to: &[String],
+        via: Via,
+        messages: &[Value],
+        notification_disabled: bool,
+    ) -> Result<Response, LineError> {
+        let now = self.now();
+        let mut world = self.world();
+        if let Some(key) = key
+            && let Some(accepted) = world.accepted(key, now)
+        {
+            return Ok(server::already_accepted_response(via, &accepted));
+        }
+        world.charge(
+            (messages.len() * to.len()) as u64,
+            self.inner.config.monthly_quota,
+        )?;
+        let request_id = Uuid::new_v4().to_string();
+        let mut sent = Vec::new();
+        for recipient in to {
+            sent = world.deliver(
+                recipient,
+                via,
+                messages,
+                &request_id,
+                notification_disabled,
+                now,
+            );
+        }
+        if let Some(key) = key {
+            world.remember_key(key, now, &request_id, &sent);
+        }
+        Ok(server::sent_response(via, &request_id, &sent))
+    }
+
+    fn followers(&self) -> Vec<String> {
+        self.world()
+            .followers()
+            .into_iter()
+            .map(UserId::into_string)
+            .collect()
+    }
+
+    fn followers_page(
+        &self,
+        limit: usize,
+        start: Option<&str>,
+    ) -> Result<(Vec<UserId>, Option<String>), LineError> {
+        let now = self.now();
+        self.world().followers_page(limit, start, now)
+    }
+
+    /// A friend's profile; `None` for blocked, unfollowed and unknown users (404).
+    fn profile(&self, user: &UserId) -> Option<User> {
+        self.world()
+            .users
+            .get(user)
+            .filter(|u| u.follows && !u.blocked)
+            .cloned()
+    }
+
+    fn content(&self, id: &str, preview: bool) -> Result<Response, LineError> {
+        let now = self.now();
+        let world = self.world();
+        let content = world
+            .contents
+            .get(&MessageId::from(id))
+            .ok_or_else(LineError::not_found)?;
+        if content.unsent {
+            return Err(LineError::new(StatusCode::GONE, "Gone"));
+        }
+        if now < content.ready_at {
+            return Ok(Response::builder()
+                .status(StatusCode::ACCEPTED)
+                .body(axum::body::Body::empty())
+                .unwrap_or_default());
+        }
+        if preview {
+            let thumbnail = content.bytes.slice(..content.bytes.len().min(64));
+            return Ok(server::bytes_response("image/jpeg", thumbnail));
+        }
+        Ok(server::bytes_response(
+            &content.content_type,
+            content.bytes.clone(),
+        ))
+    }
+
+    fn webhook_endpoint(&self) -> Option<String> {
+        self.world().webhook_endpoint.clone()
+    }
+
+    fn set_webhook_endpoint(&self, endpoint: String) {
+        self.world().webhook_endpoint = Some(endpoint);
+    }
+
+    async fn test_webhook(&self, endpoint: &str) -> webhook::TestReport {
+        self.inner.sender.test(self, endpoint).await
+    }
+
+    fn issue_short_lived_token(&self) -> String {
+        let now = self.now();
+        self.world().issue_short_lived_token(now)
+    }
+}

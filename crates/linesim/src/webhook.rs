@@ -1,0 +1,606 @@
+//! Simulated users acting, and the signed webhooks that tell the bot.
+//!
+//! A delivery task takes queued events in order, batches what is waiting (LINE may put
+//! several events in one POST), signs the body with the channel secret and posts it with
+//! LINE's 2-second timeout. Without a 2xx answer and with redelivery on, the same events go
+//! again with `isRedelivery: true`. On request it also duplicates and reorders deliveries.
+
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+use tsunagi_line::signature::{SIGNATURE_HEADER, sign};
+use tsunagi_line::{GroupId, MessageId, UserId};
+use uuid::Uuid;
+
+use crate::clock::Millis;
+use crate::world::Content;
+use crate::{Config, Inner, Simulator};
+
+/// LINE gives up on a webhook POST after this long.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(2);
+const MAX_BATCH: usize = 20;
+/// How long a held-back delivery waits for a later one to overtake it.
+const REORDER_HOLD: Duration = Duration::from_millis(300);
+
+/// Something a simulated user does, as `POST /_sim/users/{id}/say` takes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum UserAction {
+    Text {
+        text: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Sticker {
+        package_id: String,
+        sticker_id: String,
+    },
+    Image,
+    /// A video; a large one is "preparing" (202 on download) for `preparing_ms`.
+    #[serde(rename_all = "camelCase")]
+    Video {
+        duration_ms: u64,
+        #[serde(default)]
+        preparing_ms: u64,
+    },
+    #[serde(rename_all = "camelCase")]
+    Audio {
+        duration_ms: u64,
+        #[serde(default)]
+        preparing_ms: u64,
+    },
+    Location {
+        title: Option<String>,
+        address: Option<String>,
+        latitude: f64,
+        longitude: f64,
+    },
+    #[serde(rename_all = "camelCase")]
+    File {
+        file_name: String,
+        file_size: u64,
+    },
+    Postback {
+        data: String,
+        #[serde(default)]
+        params: Option<Value>,
+    },
+    Follow,
+    Unfollow,
+    #[serde(rename_all = "camelCase")]
+    Unsend {
+        message_id: MessageId,
+    },
+}
+
+/// Ways the delivery may misbehave, as LINE's does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Faults {
+    /// Post every delivery twice.
+    pub duplicate: bool,
+    /// Hold each delivery back so the next one overtakes it.
+    pub reorder: bool,
+}
+
+/// One webhook POST.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    pub at: Millis,
+    pub endpoint: String,
+    pub webhook_event_ids: Vec<String>,
+    pub redelivery: bool,
+    pub duplicate: bool,
+    /// The HTTP status answered, if any.
+    pub status: Option<u16>,
+    /// Why there was no answer.
+    pub error: Option<String>,
+}
+
+impl Attempt {
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// An event a user action produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SaidEvent {
+    pub webhook_event_id: String,
+    pub reply_token: Option<String>,
+    pub message_id: Option<MessageId>,
+}
+
+/// What came of a user action: its events, and the first POST that carried them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryReport {
+    pub events: Vec<SaidEvent>,
+    pub attempt: Attempt,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SayError {
+    #[error("no simulated user {0}")]
+    UnknownUser(UserId),
+    #[error("{0} is not a member of {1}")]
+    NotAMember(UserId, GroupId),
+    #[error("{0} has blocked the account; only a follow gets through")]
+    Blocked(UserId),
+    #[error("the simulator stopped before delivering")]
+    Stopped,
+}
+
+/// LINE's webhook test report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TestReport {
+    success: bool,
+    timestamp: String,
+    status_code: u16,
+    reason: String,
+    detail: String,
+}
+
+struct Pending {
+    events: Vec<Value>,
+    done: oneshot::Sender<Attempt>,
+}
+
+pub(crate) struct Sender {
+    http: reqwest::Client,
+    secret: String,
+    destination: String,
+    redelivery: Option<(u32, Duration)>,
+    queue: mpsc::UnboundedSender<Pending>,
+    /// Taken by the delivery task when the first event is queued (inside a runtime).
+    waiting: Mutex<Option<mpsc::UnboundedReceiver<Pending>>>,
+    faults: Mutex<Faults>,
+    attempts: Mutex<Vec<Attempt>>,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender").finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Sender {
+    pub(crate) fn new(config: &Config) -> Self {
+        let (queue, waiting) = mpsc::unbounded_channel();
+        Self {
+            http: reqwest::Client::builder()
+                .timeout(WEBHOOK_TIMEOUT)
+                .user_agent("LineBotWebhook/2.0")
+                .build()
+                .unwrap_or_default(),
+            secret: config.channel_secret.clone(),
+            destination: config.bot_user_id.to_string(),
+            redelivery: config.redelivery.then(|| {
+                (
+                    config.redelivery_attempts,
+                    Duration::from_millis(config.redelivery_interval_ms),
+                )
+            }),
+            queue,
+            waiting: Mutex::new(Some(waiting)),
+            faults: Mutex::new(Faults::default()),
+            attempts: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn set_faults(&self, faults: Faults) {
+        *lock(&self.faults) = faults;
+    }
+
+    pub(crate) fn attempts(&self) -> Vec<Attempt> {
+        lock(&self.attempts).clone()
+    }
+
+    fn enqueue(&self, sim: &Simulator, events: Vec<Value>) -> oneshot::Receiver<Attempt> {
+        if let Some(waiting) = lock(&self.waiting).take() {
+            tokio::spawn(deliver(Arc::downgrade(&sim.inner), waiting));
+        }
+        let (done, answer) = oneshot::channel();
+        // The task only ends when the simulator is gone, so this send cannot fail while
+        // `sim` is alive.
+        let _ = self.queue.send(Pending { events, done });
+        answer
+    }
+
+    /// Posts `{destination, events}` signed; never fails, the attempt says what happened.
+    async fn post(
+        &self,
+        sim: &Simulator,
+        endpoint: &str,
+        events: &[Value],
+        redelivery: bool,
+        duplicate: bool,
+    ) -> Attempt {
+        let body = json!({ "destination": self.destination, "events": events });
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let signature = sign(self.secret.as_bytes(), &body);
+        let result = self
+            .http
+            .post(endpoint)
+            .header("content-type", "application/json; charset=utf-8")
+            .header(SIGNATURE_HEADER, signature)
+            .body(body)
+            .send()
+            .await;
+        let (status, error) = match result {
+            Ok(response) => (Some(response.status().as_u16()), None),
+            Err(e) if e.is_timeout() => (None, Some("REQUEST_TIMEOUT".to_owned())),
+            Err(e) if e.is_connect() => (None, Some("COULD_NOT_CONNECT".to_owned())),
+            Err(e) => (None, Some(format!("UNCLASSIFIED: {e}"))),
+        };
+        let attempt = Attempt {
+            at: sim.now(),
+            endpoint: endpoint.to_owned(),
+            webhook_event_ids: events
+                .iter()
+                .filter_map(|e| e["webhookEventId"].as_str().map(str::to_owned))
+                .collect(),
+            redelivery,
+            duplicate,
+            status,
+            error,
+        };
+        lock(&self.attempts).push(attempt.clone());
+        attempt
+    }
+
+    /// LINE's webhook test: an empty event list, reported as `{success, statusCode, …}`.
+    pub(crate) async fn test(&self, sim: &Simulator, endpoint: &str) -> TestReport {
+        let attempt = self.post(sim, endpoint, &[], false, false).await;
+        let timestamp = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+        match (attempt.status, attempt.error) {
+            (Some(code), _) if (200..300).contains(&code) => TestReport {
+                success: true,
+                timestamp,
+                status_code: code,
+                reason: "OK".into(),
+                detail: code.to_string(),
+            },
+            (Some(code), _) => TestReport {
+                success: false,
+                timestamp,
+                status_code: code,
+                reason: "ERROR_STATUS_CODE".into(),
+                detail: format!("The webhook returned an HTTP status code other than 200.({code})"),
+            },
+            (None, error) => {
+                let error = error.unwrap_or_default();
+                let reason = error.split(':').next().unwrap_or("UNCLASSIFIED").to_owned();
+                TestReport {
+                    success: false,
+                    timestamp,
+                    status_code: 0,
+                    reason,
+                    detail: error,
+                }
+            }
+        }
+    }
+}
+
+/// The delivery task: one POST at a time, in queue order (unless reordering is asked for).
+/// It ends when the simulator is gone.
+async fn deliver(inner: Weak<Inner>, mut queue: mpsc::UnboundedReceiver<Pending>) {
+    let mut held: Option<Vec<Pending>> = None;
+    loop {
+        let next = if held.is_some() {
+            // Whatever comes within the hold overtakes the held delivery.
+            tokio::time::timeout(REORDER_HOLD, queue.recv())
+                .await
+                .ok()
+                .flatten()
+        } else {
+            match queue.recv().await {
+                Some(pending) => Some(pending),
+                None => return,
+            }
+        };
+        let Some(inner) = inner.upgrade() else { return };
+        let sim = Simulator { inner };
+        let mut batch: Vec<Pending> = next.into_iter().collect();
+        while !batch.is_empty() && batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(pending) => batch.push(pending),
+                Err(_) => break,
+            }
+        }
+        let faults = *lock(&sim.inner.sender.faults);
+        if faults.reorder && held.is_none() {
+            held = Some(batch);
+            continue;
+        }
+        post_batch(&sim, batch, faults).await;
+        if let Some(older) = held.take() {
+            post_batch(&sim, older, faults).await;
+        }
+    }
+}
+
+async fn post_batch(sim: &Simulator, batch: Vec<Pending>, faults: Faults) {
+    if batch.is_empty() {
+        return;
+    }
+    let sender = &sim.inner.sender;
+    let events: Vec<Value> = batch.iter().flat_map(|p| p.events.clone()).collect();
+    let Some(endpoint) = sim.webhook_endpoint() else {
+        let attempt = Attempt {
+            at: sim.now(),
+            endpoint: String::new(),
+            webhook_event_ids: Vec::new(),
+            redelivery: false,
+            duplicate: false,
+            status: None,
+            error: Some("no webhook URL is set".into()),
+        };
+        for pending in batch {
+            let _ = pending.done.send(attempt.clone());
+        }
+        return;
+    };
+    mark_sent(sim, &events, false);
+    let attempt = sender.post(sim, &endpoint, &events, false, false).await;
+    for pending in batch {
+        let _ = pending.done.send(attempt.clone());
+    }
+    if faults.duplicate {
+        sender.post(sim, &endpoint, &events, false, true).await;
+    }
+    if !attempt.succeeded()
+        && let Some((tries, interval)) = sender.redelivery
+    {
+        let sim = sim.clone();
+        tokio::spawn(async move { redeliver(sim, endpoint, events, tries, interval).await });
+    }
+}
+
+async fn redeliver(
+    sim: Simulator,
+    endpoint: String,
+    mut events: Vec<Value>,
+    tries: u32,
+    interval: Duration,
+) {
+    for event in &mut events {
+        event["deliveryContext"]["isRedelivery"] = true.into();
+    }
+    for _ in 0..tries {
+        tokio::time::sleep(interval).await;
+        mark_sent(&sim, &events, true);
+        let attempt = sim
+            .inner
+            .sender
+            .post(&sim, &endpoint, &events, true, false)
+            .await;
+        if attempt.succeeded() {
+            return;
+        }
+    }
+}
+
+/// The reply tokens in these events start (or, redelivered, extend) their lives now.
+fn mark_sent(sim: &Simulator, events: &[Value], redelivery: bool) {
+    let now = sim.now();
+    let mut world = sim.world();
+    for token in events.iter().filter_map(|e| e["replyToken"].as_str()) {
+        world.reply_token_sent(token, now, redelivery);
+    }
+}
+
+/// Builds the events for `action`, updates the simulated world, and delivers them.
+pub(crate) async fn say(
+    sim: &Simulator,
+    user_id: &UserId,
+    group: Option<&GroupId>,
+    action: UserAction,
+) -> Result<DeliveryReport, SayError> {
+    let now = sim.now();
+    let (events, said) = {
+        let mut world = sim.world();
+        let user = world
+            .users
+            .get_mut(user_id)
+            .ok_or_else(|| SayError::UnknownUser(user_id.clone()))?;
+        if user.blocked && action != UserAction::Follow {
+            return Err(SayError::Blocked(user_id.clone()));
+        }
+        let (source, chat) = match group {
+            None => (
+                json!({ "type": "user", "userId": user_id }),
+                user_id.to_string(),
+            ),
+            Some(group_id) => {
+                let member = world
+                    .groups
+                    .get(group_id)
+                    .is_some_and(|g| g.members.contains(user_id));
+                if !member {
+                    return Err(SayError::NotAMember(user_id.clone(), group_id.clone()));
+                }
+                (
+                    json!({ "type": "group", "groupId": group_id, "userId": user_id }),
+                    group_id.to_string(),
+                )
+            }
+        };
+        let webhook_event_id = ulid::Ulid::new().to_string();
+        let mut event = json!({
+            "timestamp": now,
+            "source": source,
+            "webhookEventId": webhook_event_id,
+            "deliveryContext": { "isRedelivery": false },
+            "mode": "active",
+        });
+        let mut message_id = None;
+        let replyable = !matches!(action, UserAction::Unfollow | UserAction::Unsend { .. });
+        match action {
+            UserAction::Follow => {
+                let user = world
+                    .users
+                    .get_mut(user_id)
+                    .ok_or_else(|| SayError::UnknownUser(user_id.clone()))?;
+                let was_blocked = user.blocked;
+                user.follows = true;
+                user.blocked = false;
+                event["type"] = "follow".into();
+                event["follow"] = json!({ "isUnblocked": was_blocked });
+            }
+            UserAction::Unfollow => {
+                let user = world
+                    .users
+                    .get_mut(user_id)
+                    .ok_or_else(|| SayError::UnknownUser(user_id.clone()))?;
+                user.follows = false;
+                user.blocked = true;
+                event["type"] = "unfollow".into();
+            }
+            UserAction::Unsend { message_id } => {
+                if let Some(content) = world.contents.get_mut(&message_id) {
+                    content.unsent = true;
+                }
+                event["type"] = "unsend".into();
+                event["unsend"] = json!({ "messageId": message_id });
+            }
+            UserAction::Postback { data, params } => {
+                event["type"] = "postback".into();
+                event["postback"] = match params {
+                    Some(params) => json!({ "data": data, "params": params }),
+                    None => json!({ "data": data }),
+                };
+            }
+            message => {
+                let id = world.new_message_id();
+                let mut body = json!({
+                    "id": id,
+                    "quoteToken": format!("q{}", Uuid::new_v4().simple()),
+                    "markAsReadToken": format!("m{}", Uuid::new_v4().simple()),
+                });
+                let line_content = json!({ "type": "line" });
+                let mut store = |content_type: &str, size: usize, preparing_ms: u64| {
+                    world.contents.insert(
+                        id.clone(),
+                        Content {
+                            content_type: content_type.to_owned(),
+                            bytes: sample_bytes(size),
+                            ready_at: now + i64::try_from(preparing_ms).unwrap_or(i64::MAX),
+                            unsent: false,
+                        },
+                    );
+                };
+                match message {
+                    UserAction::Text { text } => {
+                        body["type"] = "text".into();
+                        body["text"] = text.into();
+                    }
+                    UserAction::Sticker {
+                        package_id,
+                        sticker_id,
+                    } => {
+                        body["type"] = "sticker".into();
+                        body["packageId"] = package_id.into();
+                        body["stickerId"] = sticker_id.into();
+                        body["stickerResourceType"] = "STATIC".into();
+                        body["keywords"] = json!([]);
+                    }
+                    UserAction::Image => {
+                        store("image/jpeg", 4_096, 0);
+                        body["type"] = "image".into();
+                        body["contentProvider"] = line_content;
+                    }
+                    UserAction::Video {
+                        duration_ms,
+                        preparing_ms,
+                    } => {
+                        store("video/mp4", 16_384, preparing_ms);
+                        body["type"] = "video".into();
+                        body["duration"] = duration_ms.into();
+                        body["contentProvider"] = line_content;
+                    }
+                    UserAction::Audio {
+                        duration_ms,
+                        preparing_ms,
+                    } => {
+                        store("audio/x-m4a", 8_192, preparing_ms);
+                        body["type"] = "audio".into();
+                        body["duration"] = duration_ms.into();
+                        body["contentProvider"] = line_content;
+                    }
+                    UserAction::File {
+                        file_name,
+                        file_size,
+                    } => {
+                        store(
+                            "application/octet-stream",
+                            usize::try_from(file_size.min(65_536)).unwrap_or(0),
+                            0,
+                        );
+                        body["type"] = "file".into();
+                        body["fileName"] = file_name.into();
+                        body["fileSize"] = file_size.into();
+                    }
+                    UserAction::Location {
+                        title,
+                        address,
+                        latitude,
+                        longitude,
+                    } => {
+                        body["type"] = "location".into();
+                        if let Some(title) = title {
+                            body["title"] = title.into();
+                        }
+                        if let Some(address) = address {
+                            body["address"] = address.into();
+                        }
+                        body["latitude"] = latitude.into();
+                        body["longitude"] = longitude.into();
+                    }
+                    UserAction::Follow
+                    | UserAction::Unfollow
+                    | UserAction::Unsend { .. }
+                    | UserAction::Postback { .. } => {}
+                }
+                event["type"] = "message".into();
+                event["message"] = body;
+                message_id = Some(id);
+            }
+        }
+        let reply_token = replyable.then(|| {
+            let token = Uuid::new_v4().simple().to_string();
+            world.issue_reply_token(&token, &chat, now);
+            event["replyToken"] = token.clone().into();
+            token
+        });
+        let said = SaidEvent {
+            webhook_event_id,
+            reply_token,
+            message_id,
+        };
+        (vec![event], vec![said])
+    };
+    let answer = sim.inner.sender.enqueue(sim, events);
+    let attempt = answer.await.map_err(|_| SayError::Stopped)?;
+    Ok(DeliveryReport {
+        events: said,
+        attempt,
+    })
+}
+
+/// Deterministic bytes standing in for media (a JPEG-like header, then a pattern).
+fn sample_bytes(size: usize) -> bytes::Bytes {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.extend((0..size.saturating_sub(4)).map(|i| (i % 251) as u8));
+    bytes.into()
+}

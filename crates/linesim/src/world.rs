@@ -1,0 +1,531 @@
+//! The simulated platform's state and LINE's rules over it. No HTTP here: handlers translate
+//! requests into these calls, so every rule can be tested directly with a manual clock.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use axum::http::StatusCode;
+use serde::Serialize;
+use tsunagi_line::{GroupId, MessageId, UserId};
+use uuid::Uuid;
+
+use crate::clock::Millis;
+use crate::error::{LineError, MONTHLY_LIMIT};
+use crate::population::{Group, User};
+
+pub(crate) const MINUTE: Millis = 60_000;
+pub(crate) const HOUR: Millis = 60 * MINUTE;
+pub(crate) const DAY: Millis = 24 * HOUR;
+/// A reply token is good for this long after its webhook was sent…
+pub(crate) const REPLY_TOKEN_TTL: Millis = MINUTE;
+/// …or, once its event was redelivered, this long after the event happened.
+pub(crate) const REDELIVERED_REPLY_TOKEN_TTL: Millis = 20 * MINUTE;
+pub(crate) const RETRY_KEY_TTL: Millis = DAY;
+pub(crate) const FOLLOWERS_NEXT_TTL: Millis = DAY;
+pub(crate) const SHORT_LIVED_TOKEN_TTL: Millis = 30 * DAY;
+pub(crate) const MAX_SHORT_LIVED_TOKENS: usize = 30;
+
+/// How a message reached its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    Reply,
+    Push,
+    Multicast,
+    Broadcast,
+    Narrowcast,
+}
+
+/// One message as delivered to a user, group or room.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivered {
+    pub message_id: MessageId,
+    pub via: Via,
+    pub at: Millis,
+    pub request_id: String,
+    pub notification_disabled: bool,
+    /// The message object exactly as the bot sent it.
+    pub message: serde_json::Value,
+}
+
+/// A message LINE reports as sent, in `sentMessages`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SentMessage {
+    pub(crate) id: MessageId,
+    pub(crate) quote_token: String,
+}
+
+#[derive(Debug, Clone)]
+struct ReplyTokenState {
+    chat: String,
+    event_timestamp: Millis,
+    /// When the webhook carrying it was first sent; unusable before.
+    sent_at: Option<Millis>,
+    redelivered: bool,
+    used: bool,
+}
+
+#[derive(Debug, Clone)]
+struct AcceptedKey {
+    at: Millis,
+    request_id: String,
+    sent_messages: Vec<SentMessage>,
+}
+
+/// A previous request with the same retry key, answered with 409.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AlreadyAccepted {
+    pub(crate) request_id: String,
+    pub(crate) sent_messages: Vec<SentMessage>,
+}
+
+#[derive(Debug, Clone)]
+struct FollowerCursor {
+    offset: usize,
+    issued_at: Millis,
+    page: usize,
+}
+
+/// Media a user sent, as LINE keeps it.
+#[derive(Debug, Clone)]
+pub(crate) struct Content {
+    pub(crate) content_type: String,
+    pub(crate) bytes: bytes::Bytes,
+    /// Large video and audio are "preparing" (202) until then.
+    pub(crate) ready_at: Millis,
+    pub(crate) unsent: bool,
+}
+
+/// A token bucket: `capacity` requests at once, refilled at `per_ms`.
+#[derive(Debug, Clone)]
+struct Bucket {
+    tokens: f64,
+    capacity: f64,
+    per_ms: f64,
+    last: Millis,
+}
+
+impl Bucket {
+    fn take(&mut self, now: Millis) -> bool {
+        let elapsed = (now - self.last).max(0) as f64;
+        self.tokens = (self.tokens + elapsed * self.per_ms).min(self.capacity);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The rate LINE documents for an endpoint: requests per window.
+pub(crate) fn documented_rate(endpoint: &str) -> (f64, Millis) {
+    match endpoint {
+        "multicast" => (200.0, 1_000),
+        "loading" => (100.0, 1_000),
+        "broadcast" | "narrowcast" | "webhook_test" => (60.0, HOUR),
+        "token" => (370.0, 1_000),
+        "webhook_endpoint" => (1_000.0, MINUTE),
+        _ => (2_000.0, 1_000),
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct World {
+    pub(crate) users: BTreeMap<UserId, User>,
+    pub(crate) groups: BTreeMap<GroupId, Group>,
+    reply_tokens: HashMap<String, ReplyTokenState>,
+    retry_keys: HashMap<Uuid, AcceptedKey>,
+    inbox: HashMap<String, Vec<Delivered>>,
+    pub(crate) consumption: u64,
+    short_lived_tokens: VecDeque<(String, Millis)>,
+    follower_cursors: HashMap<String, FollowerCursor>,
+    pub(crate) contents: HashMap<MessageId, Content>,
+    pub(crate) webhook_endpoint: Option<String>,
+    buckets: HashMap<&'static str, Bucket>,
+    next_message_id: u64,
+}
+
+impl World {
+    pub(crate) fn new(users: Vec<User>, groups: Vec<Group>, webhook: Option<String>) -> Self {
+        Self {
+            users: users.into_iter().map(|u| (u.user_id.clone(), u)).collect(),
+            groups: groups
+                .into_iter()
+                .map(|g| (g.group_id.clone(), g))
+                .collect(),
+            webhook_endpoint: webhook,
+            next_message_id: 580_000_000_000_000_000,
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn new_message_id(&mut self) -> MessageId {
+        self.next_message_id += 1;
+        MessageId::new(self.next_message_id.to_string())
+    }
+
+    /// Takes one request from `endpoint`'s bucket; `scale` multiplies LINE's rates.
+    pub(crate) fn rate_limit(
+        &mut self,
+        endpoint: &'static str,
+        scale: f64,
+        now: Millis,
+    ) -> Result<(), LineError> {
+        let bucket = self.buckets.entry(endpoint).or_insert_with(|| {
+            let (count, window) = documented_rate(endpoint);
+            let capacity = (count * scale).max(1.0);
+            Bucket {
+                tokens: capacity,
+                capacity,
+                per_ms: count * scale / window as f64,
+                last: now,
+            }
+        });
+        if bucket.take(now) {
+            Ok(())
+        } else {
+            Err(LineError::rate_limited())
+        }
+    }
+
+    /// A webhook event carrying this token is about to be posted.
+    pub(crate) fn issue_reply_token(&mut self, token: &str, chat: &str, event_timestamp: Millis) {
+        self.reply_tokens.insert(
+            token.to_owned(),
+            ReplyTokenState {
+                chat: chat.to_owned(),
+                event_timestamp,
+                sent_at: None,
+                redelivered: false,
+                used: false,
+            },
+        );
+    }
+
+    /// The webhook carrying this token was posted (first time or again).
+    pub(crate) fn reply_token_sent(&mut self, token: &str, now: Millis, redelivery: bool) {
+        if let Some(state) = self.reply_tokens.get_mut(token) {
+            state.sent_at.get_or_insert(now);
+            state.redelivered |= redelivery;
+        }
+    }
+
+    /// Uses a reply token, returning the chat it answers.
+    pub(crate) fn use_reply_token(
+        &mut self,
+        token: &str,
+        now: Millis,
+    ) -> Result<String, LineError> {
+        let invalid = || LineError::bad_request("Invalid reply token");
+        let state = self.reply_tokens.get_mut(token).ok_or_else(invalid)?;
+        let sent_at = state.sent_at.ok_or_else(invalid)?;
+        let valid = !state.used
+            && if state.redelivered {
+                now - state.event_timestamp <= REDELIVERED_REPLY_TOKEN_TTL
+            } else {
+                now - sent_at <= REPLY_TOKEN_TTL
+            };
+        if !valid {
+            return Err(invalid());
+        }
+        state.used = true;
+        Ok(state.chat.clone())
+    }
+
+    /// A repeat of an accepted retry key within 24 hours.
+    pub(crate) fn accepted(&mut self, key: Uuid, now: Millis) -> Option<AlreadyAccepted> {
+        self.retry_keys.retain(|_, k| now - k.at < RETRY_KEY_TTL);
+        self.retry_keys.get(&key).map(|k| AlreadyAccepted {
+            request_id: k.request_id.clone(),
+            sent_messages: k.sent_messages.clone(),
+        })
+    }
+
+    pub(crate) fn remember_key(
+        &mut self,
+        key: Uuid,
+        now: Millis,
+        request_id: &str,
+        sent_messages: &[SentMessage],
+    ) {
+        self.retry_keys.insert(
+            key,
+            AcceptedKey {
+                at: now,
+                request_id: request_id.to_owned(),
+                sent_messages: sent_messages.to_vec(),
+            },
+        );
+    }
+
+    /// Counts `count` messages against the monthly quota, or refuses them all.
+    pub(crate) fn charge(&mut self, count: u64, quota: Option<u64>) -> Result<(), LineError> {
+        if let Some(quota) = quota
+            && self.consumption + count > quota
+        {
+            return Err(LineError::new(StatusCode::TOO_MANY_REQUESTS, MONTHLY_LIMIT));
+        }
+        self.consumption += count;
+        Ok(())
+    }
+
+    /// Records messages delivered to `to` (blocked users get nothing, silently, as on LINE).
+    pub(crate) fn deliver(
+        &mut self,
+        to: &str,
+        via: Via,
+        messages: &[serde_json::Value],
+        request_id: &str,
+        notification_disabled: bool,
+        now: Millis,
+    ) -> Vec<SentMessage> {
+        let blocked = self.users.get(&UserId::from(to)).is_some_and(|u| u.blocked);
+        let mut sent = Vec::with_capacity(messages.len());
+        for message in messages {
+            let id = self.new_message_id();
+            if !blocked {
+                self.inbox
+                    .entry(to.to_owned())
+                    .or_default()
+                    .push(Delivered {
+                        message_id: id.clone(),
+                        via,
+                        at: now,
+                        request_id: request_id.to_owned(),
+                        notification_disabled,
+                        message: message.clone(),
+                    });
+            }
+            sent.push(SentMessage {
+                quote_token: format!("q{}", Uuid::new_v4().simple()),
+                id,
+            });
+        }
+        sent
+    }
+
+    pub(crate) fn inbox(&self, to: &str) -> Vec<Delivered> {
+        self.inbox.get(to).cloned().unwrap_or_default()
+    }
+
+    pub(crate) fn followers(&self) -> Vec<UserId> {
+        self.users
+            .values()
+            .filter(|u| u.follows && !u.blocked)
+            .map(|u| u.user_id.clone())
+            .collect()
+    }
+
+    /// One page of follower ids. Every other page is one short while more remain, as LINE
+    /// warns may happen.
+    pub(crate) fn followers_page(
+        &mut self,
+        limit: usize,
+        start: Option<&str>,
+        now: Millis,
+    ) -> Result<(Vec<UserId>, Option<String>), LineError> {
+        self.follower_cursors
+            .retain(|_, c| now - c.issued_at < FOLLOWERS_NEXT_TTL);
+        let (offset, page) = match start {
+            None => (0, 0),
+            Some(token) => {
+                let cursor = self.follower_cursors.get(token).ok_or_else(|| {
+                    LineError::bad_request("The value of the 'start' parameter is invalid")
+                })?;
+                (cursor.offset, cursor.page)
+            }
+        };
+        let all = self.followers();
+        let remaining = all.len().saturating_sub(offset);
+        let take = if page % 2 == 1 && remaining > limit && limit > 1 {
+            limit - 1
+        } else {
+            limit.min(remaining)
+        };
+        let ids = all[offset..offset + take].to_vec();
+        let next = (offset + take < all.len()).then(|| {
+            let token = Uuid::new_v4().simple().to_string();
+            self.follower_cursors.insert(
+                token.clone(),
+                FollowerCursor {
+                    offset: offset + take,
+                    issued_at: now,
+                    page: page + 1,
+                },
+            );
+            token
+        });
+        Ok((ids, next))
+    }
+
+    /// Issues a 30-day token; the oldest goes when more than 30 are live.
+    pub(crate) fn issue_short_lived_token(&mut self, now: Millis) -> String {
+        self.short_lived_tokens
+            .retain(|(_, expires)| *expires > now);
+        if self.short_lived_tokens.len() >= MAX_SHORT_LIVED_TOKENS {
+            self.short_lived_tokens.pop_front();
+        }
+        let token = format!("sim-{}", Uuid::new_v4().simple());
+        self.short_lived_tokens
+            .push_back((token.clone(), now + SHORT_LIVED_TOKEN_TTL));
+        token
+    }
+
+    pub(crate) fn short_lived_token_valid(&self, token: &str, now: Millis) -> bool {
+        self.short_lived_tokens
+            .iter()
+            .any(|(t, expires)| t == token && *expires > now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Millis = 1_767_225_600_000;
+
+    fn world() -> World {
+        World::new(crate::population::users(5, 1), Vec::new(), None)
+    }
+
+    #[test]
+    fn a_reply_token_works_once_within_a_minute_of_its_webhook() {
+        let mut w = world();
+        w.issue_reply_token("t1", "U1", T0);
+        assert!(
+            w.use_reply_token("t1", T0).is_err(),
+            "not usable before its webhook was sent"
+        );
+        w.reply_token_sent("t1", T0 + 500, false);
+        assert_eq!(w.use_reply_token("t1", T0 + 60_500), Ok("U1".to_owned()));
+        let again = w.use_reply_token("t1", T0 + 60_600).unwrap_err();
+        assert_eq!(again.message, "Invalid reply token");
+    }
+
+    #[test]
+    fn a_reply_token_expires_a_minute_after_its_webhook() {
+        let mut w = world();
+        w.issue_reply_token("t1", "U1", T0);
+        w.reply_token_sent("t1", T0, false);
+        let error = w.use_reply_token("t1", T0 + 60_001).unwrap_err();
+        assert_eq!(
+            (error.status, error.message.as_str()),
+            (StatusCode::BAD_REQUEST, "Invalid reply token")
+        );
+    }
+
+    #[test]
+    fn a_redelivered_events_token_lasts_twenty_minutes_from_the_event() {
+        let mut w = world();
+        w.issue_reply_token("t1", "U1", T0);
+        w.reply_token_sent("t1", T0, false);
+        w.reply_token_sent("t1", T0 + 5 * MINUTE, true);
+        assert!(w.use_reply_token("t1", T0 + 19 * MINUTE).is_ok());
+
+        w.issue_reply_token("t2", "U1", T0);
+        w.reply_token_sent("t2", T0, false);
+        w.reply_token_sent("t2", T0 + MINUTE, true);
+        assert!(w.use_reply_token("t2", T0 + 20 * MINUTE + 1).is_err());
+    }
+
+    #[test]
+    fn a_retry_key_is_remembered_for_a_day() {
+        let mut w = world();
+        let key = Uuid::new_v4();
+        assert_eq!(w.accepted(key, T0), None);
+        w.remember_key(key, T0, "req-1", &[]);
+        assert_eq!(
+            w.accepted(key, T0 + DAY - 1).map(|a| a.request_id),
+            Some("req-1".to_owned())
+        );
+        assert_eq!(w.accepted(key, T0 + DAY), None);
+    }
+
+    #[test]
+    fn the_monthly_quota_refuses_a_send_that_would_exceed_it_whole() {
+        let mut w = world();
+        assert!(w.charge(3, Some(5)).is_ok());
+        let error = w.charge(3, Some(5)).unwrap_err();
+        assert_eq!(error.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(error.message, MONTHLY_LIMIT);
+        assert_eq!(w.consumption, 3, "a refused send counts nothing");
+        assert!(w.charge(2, Some(5)).is_ok());
+    }
+
+    #[test]
+    fn buckets_allow_the_scaled_rate_then_refill_with_time() {
+        let mut w = world();
+        // 2,000/s scaled by 0.001 is 2 per second.
+        assert!(w.rate_limit("push", 0.001, T0).is_ok());
+        assert!(w.rate_limit("push", 0.001, T0).is_ok());
+        let error = w.rate_limit("push", 0.001, T0).unwrap_err();
+        assert_eq!(error.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(w.rate_limit("push", 0.001, T0 + 500).is_ok());
+        // Another endpoint has its own bucket.
+        assert!(w.rate_limit("profile", 0.001, T0).is_ok());
+    }
+
+    #[test]
+    fn follower_pages_cover_everyone_once_even_when_short() {
+        let mut w = World::new(crate::population::users(40, 3), Vec::new(), None);
+        let expected = w.followers();
+        let mut seen = Vec::new();
+        let mut start = None;
+        let mut sizes = Vec::new();
+        loop {
+            let (ids, next) = w.followers_page(5, start.as_deref(), T0).unwrap();
+            sizes.push(ids.len());
+            seen.extend(ids);
+            match next {
+                Some(token) => start = Some(token),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected);
+        assert!(sizes.contains(&4), "some page is short: {sizes:?}");
+    }
+
+    #[test]
+    fn a_followers_next_token_expires_after_a_day() {
+        let mut w = World::new(crate::population::users(40, 3), Vec::new(), None);
+        let (_, next) = w.followers_page(5, None, T0).unwrap();
+        let next = next.unwrap();
+        let error = w.followers_page(5, Some(&next), T0 + DAY).unwrap_err();
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn at_most_thirty_short_lived_tokens_live_at_once() {
+        let mut w = world();
+        let first = w.issue_short_lived_token(T0);
+        for _ in 0..29 {
+            w.issue_short_lived_token(T0);
+        }
+        assert!(w.short_lived_token_valid(&first, T0));
+        w.issue_short_lived_token(T0);
+        assert!(!w.short_lived_token_valid(&first, T0), "the oldest went");
+        let last = w.issue_short_lived_token(T0);
+        assert!(!w.short_lived_token_valid(&last, T0 + SHORT_LIVED_TOKEN_TTL));
+    }
+
+    #[test]
+    fn blocked_users_get_nothing_but_the_send_succeeds() {
+        let mut w = world();
+        let blocked = w.users.values_mut().next().unwrap();
+        blocked.blocked = true;
+        let id = blocked.user_id.to_string();
+        let sent = w.deliver(
+            &id,
+            Via::Push,
+            &[serde_json::json!({"type":"text","text":"hi"})],
+            "r",
+            false,
+            T0,
+        );
+        assert_eq!(sent.len(), 1);
+        assert!(w.inbox(&id).is_empty());
+    }
+}
