@@ -3,6 +3,7 @@
 //! - `cargo xtask test`: everything CI checks, in the order that fails fastest.
 //! - `cargo xtask demo`: builds and starts the app.
 //! - `cargo xtask bindings`: regenerates `ui/src/lib/bindings.ts` from the Rust types.
+//! - `cargo xtask bench`: runs the benchmarks.
 //!
 //! Both `test` and `demo` first make sure the machine has what they need: missing Debian
 //! packages are installed (or listed, elsewhere), and `npm ci` runs when `ui/node_modules`
@@ -29,6 +30,7 @@ commands:
                        build the UI and the app, and start it (under Xvfb if there is no
                        display); with --exit-after, close it after that many seconds
   bindings             regenerate ui/src/lib/bindings.ts from the Rust IPC types
+  bench                run every benchmark (optimized build) and print its numbers
 ";
 
 /// The app's feature for serving the built UI from the binary. Every cargo step uses the
@@ -50,6 +52,7 @@ fn try_main() -> Result<()> {
         Some("test") => test(&root),
         Some("demo") => demo(&root, &args[1..]),
         Some("bindings") => bindings(),
+        Some("bench") => bench(),
         Some("-h" | "--help" | "help") | None => {
             eprint!("{USAGE}");
             Ok(())
@@ -157,6 +160,16 @@ fn build_app() -> Result<()> {
         APP_FEATURES,
         "--bin",
         "tsunagi",
+    ]))
+}
+
+fn bench() -> Result<()> {
+    Step::new("linesim throughput").run(cargo([
+        "bench",
+        "-p",
+        "tsunagi-linesim",
+        "--bench",
+        "throughput",
     ]))
 }
 

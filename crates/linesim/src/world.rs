@@ -138,6 +138,8 @@ pub(crate) struct World {
     pub(crate) groups: BTreeMap<GroupId, Group>,
     reply_tokens: HashMap<String, ReplyTokenState>,
     retry_keys: HashMap<Uuid, AcceptedKey>,
+    /// Retry keys in the order they were accepted, to forget them after a day cheaply.
+    retry_key_order: VecDeque<(Millis, Uuid)>,
     inbox: HashMap<String, Vec<Delivered>>,
     pub(crate) consumption: u64,
     short_lived_tokens: VecDeque<(String, Millis)>,
@@ -237,7 +239,15 @@ impl World {
 
     /// A repeat of an accepted retry key within 24 hours.
     pub(crate) fn accepted(&mut self, key: Uuid, now: Millis) -> Option<AlreadyAccepted> {
-        self.retry_keys.retain(|_, k| now - k.at < RETRY_KEY_TTL);
+        while let Some(&(at, oldest)) = self.retry_key_order.front() {
+            if now - at < RETRY_KEY_TTL {
+                break;
+            }
+            self.retry_key_order.pop_front();
+            if self.retry_keys.get(&oldest).is_some_and(|k| k.at == at) {
+                self.retry_keys.remove(&oldest);
+            }
+        }
         self.retry_keys.get(&key).map(|k| AlreadyAccepted {
             request_id: k.request_id.clone(),
             sent_messages: k.sent_messages.clone(),
@@ -251,6 +261,7 @@ impl World {
         request_id: &str,
         sent_messages: &[SentMessage],
     ) {
+        self.retry_key_order.push_back((now, key));
         self.retry_keys.insert(
             key,
             AcceptedKey {
