@@ -20,6 +20,7 @@ pub mod clock;
 mod error;
 mod inspect;
 pub mod population;
+pub mod scenario;
 mod server;
 mod webhook;
 mod world;

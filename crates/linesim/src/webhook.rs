@@ -52,7 +52,9 @@ pub enum UserAction {
         preparing_ms: u64,
     },
     Location {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         title: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         address: Option<String>,
         latitude: f64,
         longitude: f64,
@@ -64,7 +66,7 @@ pub enum UserAction {
     },
     Postback {
         data: String,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         params: Option<Value>,
     },
     Follow,

@@ -6,6 +6,7 @@
 
 mod api;
 mod client;
+mod scenario;
 mod webhook;
 
 use std::collections::VecDeque;
