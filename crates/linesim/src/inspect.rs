@@ -19,6 +19,7 @@ pub(crate) fn router() -> Router<Simulator> {
         .route("/_sim/users/{user_id}/say", post(say))
         .route("/_sim/webhook/attempts", get(attempts))
         .route("/_sim/faults", post(faults))
+        .route("/_sim/api-faults", post(api_faults))
 }
 
 async fn inbox(State(sim): State<Simulator>, Path(to): Path<String>) -> Response {
@@ -62,6 +63,14 @@ async fn say(
 
 async fn attempts(State(sim): State<Simulator>) -> Response {
     Json(sim.webhook_attempts()).into_response()
+}
+
+async fn api_faults(
+    State(sim): State<Simulator>,
+    Json(faults): Json<crate::ApiFaults>,
+) -> Response {
+    sim.set_api_faults(faults);
+    Json(faults).into_response()
 }
 
 async fn faults(State(sim): State<Simulator>, Json(faults): Json<Faults>) -> Response {

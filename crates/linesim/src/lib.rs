@@ -127,6 +127,28 @@ struct Inner {
     clock: Arc<dyn Clock>,
     world: Mutex<World>,
     sender: webhook::Sender,
+    api_faults: Mutex<ApiFaults>,
+}
+
+/// Ways the Messaging API may fail, as LINE's can.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApiFaults {
+    /// The next this many API calls answer 500 without doing anything.
+    #[serde(default)]
+    pub fail_next: u32,
+    /// The next this many API calls do their work, then answer only after `slow_ms`: a
+    /// client that times out first never learns that it succeeded.
+    #[serde(default)]
+    pub slow_next: u32,
+    #[serde(default)]
+    pub slow_ms: u64,
+}
+
+/// What the API fault plan says about the call now arriving.
+pub(crate) enum ApiFault {
+    Fail,
+    Slow(std::time::Duration),
+    None,
 }
 
 impl Simulator {
@@ -148,6 +170,7 @@ impl Simulator {
                 config,
                 clock,
                 world: Mutex::new(world),
+                api_faults: Mutex::new(ApiFaults::default()),
             }),
         }
     }
@@ -209,6 +232,33 @@ impl Simulator {
     /// Turns duplicate and out-of-order webhook delivery on or off.
     pub fn set_faults(&self, faults: Faults) {
         self.inner.sender.set_faults(faults);
+    }
+
+    /// Makes the next API calls fail or answer late.
+    pub fn set_api_faults(&self, faults: ApiFaults) {
+        *self
+            .inner
+            .api_faults
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
+    }
+
+    /// Takes the fault, if any, planned for the call now arriving.
+    pub(crate) fn next_api_fault(&self) -> ApiFault {
+        let mut faults = self
+            .inner
+            .api_faults
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if faults.fail_next > 0 {
+            faults.fail_next -= 1;
+            ApiFault::Fail
+        } else if faults.slow_next > 0 {
+            faults.slow_next -= 1;
+            ApiFault::Slow(std::time::Duration::from_millis(faults.slow_ms))
+        } else {
+            ApiFault::None
+        }
     }
 
     /// Every webhook POST attempted so far.

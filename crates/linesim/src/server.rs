@@ -45,7 +45,8 @@ pub(crate) fn router(sim: Simulator) -> Router {
         )
         .route("/v2/bot/channel/webhook/test", post(test_webhook))
         .route_layer(middleware::from_fn_with_state(sim.clone(), authorize))
-        .route("/v2/oauth/accessToken", post(issue_token));
+        .route("/v2/oauth/accessToken", post(issue_token))
+        .route_layer(middleware::from_fn_with_state(sim.clone(), api_faults));
     api.merge(crate::inspect::router())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(line_envelope))
@@ -68,6 +69,22 @@ async fn line_envelope(request: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID, id);
     }
     response
+}
+
+/// Injected failures: a 500 before any work, or a late answer after it.
+async fn api_faults(State(sim): State<Simulator>, request: Request, next: Next) -> Response {
+    match sim.next_api_fault() {
+        crate::ApiFault::Fail => {
+            LineError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+                .into_response()
+        }
+        crate::ApiFault::Slow(delay) => {
+            let response = next.run(request).await;
+            tokio::time::sleep(delay).await;
+            response
+        }
+        crate::ApiFault::None => next.run(request).await,
+    }
 }
 
 /// `Authorization: Bearer <token>` with the channel's token or a live short-lived one.

@@ -59,3 +59,79 @@ async fn every_client_call_succeeds_against_linesim() {
     assert_eq!(delivered.message["text"], "ok");
     assert_eq!(delivered.message_id, sent_messages[0].id);
 }
+
+fn retrying(h: &Harness, timeout_ms: u64) -> tsunagi_line::Client {
+    tsunagi_line::Client::builder()
+        .api_base(&h.base)
+        .data_base(&h.base)
+        .access_token(tsunagi_line::client::AccessToken::new(crate::TOKEN))
+        .retry(tsunagi_line::retry::RetryPolicy {
+            max_attempts: 3,
+            initial_delay: std::time::Duration::from_millis(1),
+            max_delay: std::time::Duration::from_millis(5),
+        })
+        .timeout(std::time::Duration::from_millis(timeout_ms))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_client_retries_through_lines_500s_and_sends_once() {
+    let h = Harness::start().await;
+    let to = h.friend(0);
+    h.sim.set_api_faults(tsunagi_linesim::ApiFaults {
+        fail_next: 2,
+        ..Default::default()
+    });
+    let outcome = retrying(&h, 2_000)
+        .push(
+            to.as_str(),
+            &[Message::text("Reminder")],
+            false,
+            RetryKey::new(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(outcome, SendOutcome::Accepted { .. }));
+    assert_eq!(h.sim.inbox(to.as_str()).len(), 1);
+}
+
+#[tokio::test]
+async fn a_push_whose_answer_was_lost_is_already_accepted_on_retry_and_sent_once() {
+    let h = Harness::start().await;
+    let to = h.friend(0);
+    h.sim.set_api_faults(tsunagi_linesim::ApiFaults {
+        slow_next: 1,
+        slow_ms: 500,
+        ..Default::default()
+    });
+    let outcome = retrying(&h, 200)
+        .push(
+            to.as_str(),
+            &[Message::text("Reminder")],
+            false,
+            RetryKey::new(),
+        )
+        .await
+        .unwrap();
+    let SendOutcome::AlreadyAccepted { sent_messages, .. } = outcome else {
+        panic!("the retry must learn that the first try went through: {outcome:?}")
+    };
+    let inbox = h.sim.inbox(to.as_str());
+    assert_eq!(inbox.len(), 1, "sent exactly once");
+    assert_eq!(sent_messages[0].id, inbox[0].message_id);
+}
+
+#[tokio::test]
+async fn a_persistent_timeout_reaches_the_caller_as_a_transport_error() {
+    let h = Harness::start().await;
+    h.sim.set_api_faults(tsunagi_linesim::ApiFaults {
+        slow_next: 3,
+        slow_ms: 400,
+        ..Default::default()
+    });
+    match retrying(&h, 100).bot_info().await {
+        Err(tsunagi_line::Error::Transport(e)) => assert!(e.is_timeout()),
+        other => panic!("{other:?}"),
+    }
+}
