@@ -65,6 +65,9 @@ pub struct Config {
     pub monthly_quota: Option<u64>,
     /// The account's Chat is on (`chatMode: chat`).
     pub chat_mode: bool,
+    /// Attached to a partner module without chat control: events arrive in `standby` mode,
+    /// with no reply token.
+    pub standby: bool,
     /// The simulated users.
     pub users: Vec<User>,
     pub groups: Vec<Group>,
@@ -109,6 +112,7 @@ impl Config {
             rate_scale: Some(1.0),
             monthly_quota: None,
             chat_mode: true,
+            standby: false,
             users,
             groups,
         }

@@ -80,6 +80,9 @@ struct Serve {
     /// Redeliver webhooks that were not answered with 2xx.
     #[arg(long)]
     redelivery: bool,
+    /// Events arrive in standby mode (a partner module has chat control): no reply tokens.
+    #[arg(long)]
+    standby: bool,
     /// Multiply LINE's rate limits by this; 0 turns them off.
     #[arg(long, default_value_t = 1.0)]
     rate_scale: f64,
@@ -182,6 +185,7 @@ async fn serve(args: Serve) -> Result<()> {
     config.webhook_url = args.webhook;
     config.verified = args.verified;
     config.redelivery = args.redelivery;
+    config.standby = args.standby;
     config.rate_scale = (args.rate_scale > 0.0).then_some(args.rate_scale);
     config.monthly_quota = args.quota;
     config.users = population::users(args.users, args.seed);

@@ -410,6 +410,7 @@ pub(crate) async fn say(
     action: UserAction,
 ) -> Result<DeliveryReport, SayError> {
     let now = sim.now();
+    let standby = sim.config().standby;
     let (events, said) = {
         let mut world = sim.world();
         let user = world
@@ -444,10 +445,11 @@ pub(crate) async fn say(
             "source": source,
             "webhookEventId": webhook_event_id,
             "deliveryContext": { "isRedelivery": false },
-            "mode": "active",
+            "mode": if standby { "standby" } else { "active" },
         });
         let mut message_id = None;
-        let replyable = !matches!(action, UserAction::Unfollow | UserAction::Unsend { .. });
+        let replyable =
+            !standby && !matches!(action, UserAction::Unfollow | UserAction::Unsend { .. });
         match action {
             UserAction::Follow => {
                 let user = world

@@ -340,3 +340,14 @@ async fn the_inspection_api_makes_users_act_and_shows_deliveries() {
         .unwrap();
     assert_eq!(unknown.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn a_standby_channel_gets_events_without_reply_tokens() {
+    let h = Harness::start_with(|c| c.standby = true).await;
+    let report = h.sim.say(&h.friend(0), text("hello")).await.unwrap();
+    assert_eq!(report.events[0].reply_token, None);
+    let event = &h.receiver.wait_for(1).await[0].callback().events[0];
+    assert_eq!(event.mode, tsunagi_line::webhook::Mode::Standby);
+    assert!(event.reply_token.is_none());
+    assert!(!event.is_replyable());
+}
