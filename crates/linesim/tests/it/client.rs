@@ -75,6 +75,20 @@ fn retrying(h: &Harness, timeout_ms: u64) -> tsunagi_line::Client {
         .unwrap()
 }
 
+/// Pushes a reminder to the first friend with a client that retries, timing out each try
+/// after `timeout_ms`.
+async fn push_reminder(h: &Harness, timeout_ms: u64) -> SendOutcome {
+    retrying(h, timeout_ms)
+        .push(
+            h.friend(0).as_str(),
+            &[Message::text("Reminder")],
+            false,
+            RetryKey::new(),
+        )
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_client_retries_through_lines_500s_and_sends_once() {
     let h = Harness::start().await;
@@ -83,15 +97,7 @@ async fn the_client_retries_through_lines_500s_and_sends_once() {
         fail_next: 2,
         ..Default::default()
     });
-    let outcome = retrying(&h, 2_000)
-        .push(
-            to.as_str(),
-            &[Message::text("Reminder")],
-            false,
-            RetryKey::new(),
-        )
-        .await
-        .unwrap();
+    let outcome = push_reminder(&h, 2_000).await;
     assert!(matches!(outcome, SendOutcome::Accepted { .. }));
     assert_eq!(h.sim.inbox(to.as_str()).len(), 1);
 }
@@ -105,15 +111,7 @@ async fn a_push_whose_answer_was_lost_is_already_accepted_on_retry_and_sent_once
         slow_ms: 500,
         ..Default::default()
     });
-    let outcome = retrying(&h, 200)
-        .push(
-            to.as_str(),
-            &[Message::text("Reminder")],
-            false,
-            RetryKey::new(),
-        )
-        .await
-        .unwrap();
+    let outcome = push_reminder(&h, 200).await;
     let SendOutcome::AlreadyAccepted { sent_messages, .. } = outcome else {
         panic!("the retry must learn that the first try went through: {outcome:?}")
     };
