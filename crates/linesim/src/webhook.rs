@@ -82,7 +82,8 @@ pub enum UserAction {
 pub struct Faults {
     /// Post every delivery twice.
     pub duplicate: bool,
-    /// Hold each delivery back so the next one overtakes it.
+    /// Deliver out of order: events posted together go in reverse, and each POST is held
+    /// back so the next one overtakes it.
     pub reorder: bool,
 }
 
@@ -337,7 +338,10 @@ async fn post_batch(sim: &Simulator, batch: Vec<Pending>, faults: Faults) {
         return;
     }
     let sender = &sim.inner.sender;
-    let events: Vec<Value> = batch.iter().flat_map(|p| p.events.clone()).collect();
+    let mut events: Vec<Value> = batch.iter().flat_map(|p| p.events.clone()).collect();
+    if faults.reorder {
+        events.reverse();
+    }
     let Some(endpoint) = sim.webhook_endpoint() else {
         let attempt = Attempt {
             at: sim.now(),

@@ -213,21 +213,19 @@ async fn several_waiting_events_are_batched_into_one_post() {
     let h = Harness::start().await;
     h.receiver.delay(Duration::from_millis(300));
     let user = h.friend(0);
-    let sim = h.sim.clone();
     let first = tokio::spawn({
-        let (sim, user) = (sim.clone(), user.clone());
+        let (sim, user) = (h.sim.clone(), user.clone());
         async move { sim.say(&user, text("first")).await }
     });
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let rest: Vec<_> = (0..3)
-        .map(|i| {
-            let (sim, user) = (sim.clone(), user.clone());
-            tokio::spawn(async move { sim.say(&user, text(&format!("then {i}"))).await })
-        })
-        .collect();
-    first.await.unwrap().unwrap();
-    for task in rest {
-        task.await.unwrap().unwrap();
+    // While the first POST is held up at the receiver, three more events queue.
+    h.receiver.wait_for(1).await;
+    let (a, b, c) = tokio::join!(
+        h.sim.say(&user, text("then 1")),
+        h.sim.say(&user, text("then 2")),
+        h.sim.say(&user, text("then 3")),
+    );
+    for report in [first.await.unwrap(), a, b, c] {
+        assert!(report.unwrap().attempt.succeeded());
     }
     let received = h.receiver.received();
     assert_eq!(
@@ -266,19 +264,20 @@ async fn out_of_order_delivery_lets_a_later_event_overtake() {
         reorder: true,
     });
     let user = h.friend(0);
-    let early = tokio::spawn({
-        let (sim, user) = (h.sim.clone(), user.clone());
-        async move { sim.say(&user, text("early")).await }
-    });
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    h.sim.say(&user, text("late")).await.unwrap();
-    early.await.unwrap().unwrap();
-    let received = h.receiver.wait_for(2).await;
+    // Whether the two land in one POST or two, the later one must arrive first.
+    let (early, late) = tokio::join!(
+        h.sim.say(&user, text("early")),
+        h.sim.say(&user, text("late")),
+    );
+    early.unwrap();
+    late.unwrap();
+    let received = h.receiver.received();
     let texts: Vec<String> = received
         .iter()
-        .map(|r| match &r.callback().events[0].kind {
-            EventKind::Message(m) => match &m.content {
-                MessageContent::Text { text, .. } => text.clone(),
+        .flat_map(|r| r.callback().events)
+        .map(|e| match e.kind {
+            EventKind::Message(m) => match m.content {
+                MessageContent::Text { text, .. } => text,
                 other => panic!("{other:?}"),
             },
             other => panic!("{other:?}"),
