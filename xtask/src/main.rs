@@ -87,6 +87,14 @@ fn test(root: &Path) -> Result<()> {
         "warnings",
     ]))?;
     build_app()?;
+    // Doc tests before the main suite, so the run closes on nextest's summary.
+    Step::new("doc tests").run(cargo([
+        "test",
+        "--doc",
+        "--workspace",
+        "--features",
+        APP_FEATURES,
+    ]))?;
 
     let nextest = cargo([
         "nextest",
@@ -110,13 +118,6 @@ fn test(root: &Path) -> Result<()> {
             Step::new("tests").run(nextest)?;
         }
     }
-    Step::new("doc tests").run(cargo([
-        "test",
-        "--doc",
-        "--workspace",
-        "--features",
-        APP_FEATURES,
-    ]))?;
 
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     eprintln!("xtask: every check passed in {minutes:.1} min");
