@@ -343,6 +343,8 @@ impl Simulator {
             self.inner.config.monthly_quota,
         )?;
         let request_id = Uuid::new_v4().to_string();
+        // Only a push answers with `sentMessages`, and a push has one recipient: keeping
+        // the last recipient's messages is keeping the push's.
         let mut sent = Vec::new();
         for recipient in to {
             sent = world.deliver(
