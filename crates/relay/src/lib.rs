@@ -1,0 +1,9 @@
+//! Tsunagi's relay: the only place LINE's webhooks land. Each is verified, written to a
+//! durable, ordered log per channel, and only then acknowledged; desks read the log.
+
+pub mod http;
+pub mod relay;
+pub mod secret;
+pub mod store;
+
+pub use relay::Relay;

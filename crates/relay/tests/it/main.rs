@@ -1,0 +1,102 @@
+//! The relay over HTTP, on a real SQLite file, against signed webhooks (some from linesim).
+
+// Test helpers fail by panicking at the line that broke, like the tests they serve.
+#![allow(clippy::unwrap_used)]
+
+mod ingest;
+mod log;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tsunagi_line::ChannelId;
+use tsunagi_line::signature::sign;
+use tsunagi_proto::api::LogPage;
+use tsunagi_relay::Relay;
+use tsunagi_relay::secret::{ChannelSecret, RelayKey};
+use tsunagi_relay::store::SqliteStore;
+
+pub(crate) const CHANNEL: &str = "1656789012";
+pub(crate) const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
+
+/// A relay on a fresh database, serving on a free port.
+pub(crate) struct Harness {
+    pub(crate) base: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) key: RelayKey,
+    pub(crate) db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    pub(crate) async fn start() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("relay.db");
+        let key = RelayKey::generate();
+        let relay = Arc::new(Relay::new(
+            SqliteStore::open(&db).await.unwrap(),
+            key.clone(),
+        ));
+        relay
+            .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = tsunagi_relay::http::router(relay.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Harness {
+            base,
+            http: reqwest::Client::new(),
+            key,
+            db,
+            _dir: dir,
+        }
+    }
+
+    pub(crate) fn webhook_url(&self) -> String {
+        format!("{}/webhook/line/{CHANNEL}", self.base)
+    }
+
+    /// Posts `body` signed with `signature` (or unsigned).
+    pub(crate) async fn post(&self, body: impl Into<Vec<u8>>, signature: Option<&str>) -> u16 {
+        let mut request = self.http.post(self.webhook_url()).body(body.into());
+        if let Some(signature) = signature {
+            request = request.header("x-line-signature", signature);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+
+    /// Posts `body` signed with the channel's secret.
+    pub(crate) async fn post_signed(&self, body: &str) -> u16 {
+        self.post(body, Some(&sign(SECRET.as_bytes(), body.as_bytes())))
+            .await
+    }
+
+    pub(crate) async fn log(&self, query: &str) -> LogPage {
+        let response = self
+            .http
+            .get(format!("{}/v1/channels/{CHANNEL}/log?{query}", self.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        response.json().await.unwrap()
+    }
+}
+
+/// A callback body with one event per id, each a text message.
+pub(crate) fn callback(ids: &[&str]) -> String {
+    let events: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            format!(
+                r#"{{"type":"message","message":{{"type":"text","id":"m{id}","text":"สวัสดี {id}"}},"webhookEventId":"{id}","deliveryContext":{{"isRedelivery":false}},"timestamp":1767225600000,"source":{{"type":"user","userId":"U4af4980629a1b2c3d4e5f60718293a4b"}},"replyToken":"r{id}","mode":"active"}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"destination":"Uf0a1b2c3d4e5f60718293a4b5c6d7e8f","events":[{}]}}"#,
+        events.join(",")
+    )
+}
