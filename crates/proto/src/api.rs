@@ -72,3 +72,29 @@ pub struct ErrorBody {
     /// What was wrong, for people.
     pub message: String,
 }
+
+/// `POST /v1/channels/{id}/invites` (owners only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvite {
+    pub role: Role,
+}
+
+/// A one-time enrollment code, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invited {
+    pub code: String,
+    /// Unix milliseconds after which the code no longer works.
+    pub expires_at: i64,
+}
+
+/// A device as owners see it (`GET /v1/channels/{id}/devices`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub device_id: DeviceId,
+    pub device_name: String,
+    pub operator_name: String,
+    pub role: Role,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}

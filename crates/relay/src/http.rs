@@ -11,14 +11,21 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use tsunagi_line::signature::{SIGNATURE_HEADER, verify};
 use tsunagi_line::webhook::RawCallback;
 use tsunagi_line::{ChannelId, WebhookEventId};
-use tsunagi_proto::Seq;
-use tsunagi_proto::api::{ErrorBody, LogPage};
+use tsunagi_proto::api::{
+    Appended, CreateInvite, DeviceInfo, Enroll, Enrolled, ErrorBody, Invited, LogPage,
+};
+use tsunagi_proto::{DeviceId, OpId, Operation, Seq};
 
+use crate::auth::Authenticated;
 use crate::relay::{Relay, now};
-use crate::store::{LogStore, NewBody, NewEntry, StoreError};
+use crate::store::{Device, LogStore, NewBody, NewEntry, StoreError};
+
+/// Longest device or operator name.
+const MAX_NAME: usize = 100;
 
 /// LINE's webhook bodies are small; anything bigger is not from LINE.
 pub const MAX_WEBHOOK_BODY: usize = 1024 * 1024;
@@ -33,6 +40,14 @@ pub fn router<S: LogStore>(relay: Arc<Relay<S>>) -> Router {
             post(ingest::<S>).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY)),
         )
         .route("/v1/channels/{channel_id}/log", get(read_log::<S>))
+        .route("/v1/channels/{channel_id}/ops", post(append_op::<S>))
+        .route(
+            "/v1/channels/{channel_id}/invites",
+            post(create_invite::<S>),
+        )
+        .route("/v1/channels/{channel_id}/devices", get(list_devices::<S>))
+        .route("/v1/devices/{device_id}/revoke", post(revoke_device::<S>))
+        .route("/v1/enroll", post(enroll::<S>))
         .with_state(relay)
 }
 
@@ -45,7 +60,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -66,6 +81,11 @@ impl From<StoreError> for ApiError {
                 StatusCode::CONFLICT,
                 "conflict",
                 format!("channel {channel} exists already"),
+            ),
+            StoreError::Invite(problem) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_code",
+                format!("this enrollment code {problem}"),
             ),
             StoreError::Unavailable(_) | StoreError::Corrupt(_) => {
                 tracing::error!(%error, "storage failed");
@@ -173,10 +193,12 @@ struct LogQuery {
 #[tracing::instrument(skip_all, fields(channel = %channel_id))]
 async fn read_log<S: LogStore>(
     State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
     Path(channel_id): Path<String>,
     Query(query): Query<LogQuery>,
 ) -> Result<Json<LogPage>, ApiError> {
     let channel = ChannelId::new(channel_id);
+    device.for_channel(&channel)?;
     let limit = match query.limit {
         None => DEFAULT_PAGE,
         Some(limit @ 1..=MAX_PAGE) => limit,
@@ -215,4 +237,133 @@ async fn read_log<S: LogStore>(
     }
     let head = relay.store.head(&channel).await?;
     Ok(Json(LogPage { entries, head }))
+}
+
+fn bad_request(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+/// `POST /v1/channels/{id}/ops` with `Idempotency-Key: <uuid>` and `{"op": {…}}`.
+#[tracing::instrument(skip_all, fields(channel = %channel_id))]
+async fn append_op<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path(channel_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Appended>, ApiError> {
+    let channel = ChannelId::new(channel_id);
+    device.for_channel(&channel)?;
+    let key = headers
+        .get("idempotency-key")
+        .ok_or_else(|| bad_request("send an `Idempotency-Key: <uuid>` header"))?
+        .to_str()
+        .ok()
+        .and_then(|v| uuid::Uuid::parse_str(v.trim()).ok())
+        .ok_or_else(|| bad_request("the Idempotency-Key must be a UUID"))?;
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        op: Box<RawValue>,
+    }
+    let body: Body = serde_json::from_slice(&body)
+        .map_err(|e| bad_request(format!("the body must be {{\"op\": {{…}}}}: {e}")))?;
+    // Checked against the operation types; the op is logged as the device wrote it.
+    serde_json::from_str::<Operation>(body.op.get())
+        .map_err(|e| bad_request(format!("op: {e}")))?;
+    let entry = NewEntry {
+        at: now(),
+        body: NewBody::Op {
+            op_id: OpId(key),
+            device: device.0.id.clone(),
+            op: body.op,
+        },
+    };
+    let appended = relay.store.append(&channel, vec![entry]).await?;
+    let seq = appended
+        .first()
+        .map(|a| a.seq())
+        .ok_or_else(|| ApiError::from(StoreError::Corrupt("an append returned nothing".into())))?;
+    Ok(Json(Appended { seq }))
+}
+
+/// `POST /v1/enroll`: a one-time code for a device token.
+#[tracing::instrument(skip_all)]
+async fn enroll<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    body: Bytes,
+) -> Result<Json<Enrolled>, ApiError> {
+    let request: Enroll = serde_json::from_slice(&body).map_err(|e| bad_request(e.to_string()))?;
+    for (field, value) in [
+        ("device_name", &request.device_name),
+        ("operator_name", &request.operator_name),
+    ] {
+        let length = value.trim().chars().count();
+        if length == 0 || length > MAX_NAME {
+            return Err(bad_request(format!(
+                "{field} must be 1 to {MAX_NAME} characters"
+            )));
+        }
+    }
+    Ok(Json(relay.enroll(&request).await?))
+}
+
+/// `POST /v1/channels/{id}/invites` (owners).
+#[tracing::instrument(skip_all, fields(channel = %channel_id))]
+async fn create_invite<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path(channel_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Invited>, ApiError> {
+    let channel = ChannelId::new(channel_id);
+    device.owner_of(&channel)?;
+    let request: CreateInvite =
+        serde_json::from_slice(&body).map_err(|e| bad_request(e.to_string()))?;
+    Ok(Json(relay.invite(&channel, request.role).await?))
+}
+
+fn device_info(device: Device) -> DeviceInfo {
+    DeviceInfo {
+        device_id: device.id,
+        device_name: device.device_name,
+        operator_name: device.operator_name,
+        role: device.role,
+        created_at: device.created_at.0,
+        revoked_at: device.revoked_at.map(|at| at.0),
+    }
+}
+
+/// `GET /v1/channels/{id}/devices` (owners).
+async fn list_devices<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path(channel_id): Path<String>,
+) -> Result<Json<Vec<DeviceInfo>>, ApiError> {
+    let channel = ChannelId::new(channel_id);
+    device.owner_of(&channel)?;
+    let devices = relay.store.devices(&channel).await?;
+    Ok(Json(devices.into_iter().map(device_info).collect()))
+}
+
+/// `POST /v1/devices/{id}/revoke` (owners of that device's channel).
+#[tracing::instrument(skip_all, fields(device = %device_id))]
+async fn revoke_device<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    owner: Authenticated,
+    Path(device_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = DeviceId::new(device_id);
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "there is no such device",
+        )
+    };
+    let target = relay.store.device(&id).await?.ok_or_else(not_found)?;
+    owner.owner_of(&target.channel)?;
+    relay.store.revoke_device(&id, now()).await?;
+    tracing::info!("device revoked");
+    Ok(StatusCode::NO_CONTENT)
 }

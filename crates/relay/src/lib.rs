@@ -1,6 +1,7 @@
 //! Tsunagi's relay: the only place LINE's webhooks land. Each is verified, written to a
 //! durable, ordered log per channel, and only then acknowledged; desks read the log.
 
+pub mod auth;
 pub mod http;
 pub mod relay;
 pub mod secret;

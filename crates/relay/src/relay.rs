@@ -5,9 +5,14 @@ use std::sync::RwLock;
 
 use tsunagi_line::ChannelId;
 use tsunagi_proto::UnixMillis;
+use tsunagi_proto::api::{Enroll, Enrolled, Invited, Role};
 
+use crate::auth;
 use crate::secret::{ChannelSecret, RelayKey};
-use crate::store::{LogStore, StoreError};
+use crate::store::{Device, Invite, LogStore, StoreError};
+
+/// How long an enrollment code works.
+pub const INVITE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// The store, the key that opens channel secrets, and the opened secrets themselves.
 #[derive(Debug)]
@@ -63,6 +68,52 @@ impl<S: LogStore> Relay<S> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(channel.clone(), secret.clone());
         Ok(Some(secret))
+    }
+}
+
+impl<S: LogStore> Relay<S> {
+    /// A one-time code that enrolls one device into `channel` with `role`, for 24 hours.
+    pub async fn invite(&self, channel: &ChannelId, role: Role) -> Result<Invited, StoreError> {
+        let code = auth::new_code();
+        let created_at = now();
+        let expires_at = UnixMillis(created_at.0 + INVITE_TTL_MS);
+        self.store
+            .create_invite(&Invite {
+                code_hash: auth::sha256(&auth::normalize_code(&code)),
+                channel: channel.clone(),
+                role,
+                created_at,
+                expires_at,
+            })
+            .await?;
+        Ok(Invited {
+            code,
+            expires_at: expires_at.0,
+        })
+    }
+
+    /// Uses a code to add a device; its token is returned here and never again.
+    pub async fn enroll(&self, request: &Enroll) -> Result<Enrolled, StoreError> {
+        let (id, token) = auth::new_device_token();
+        let pending = Device {
+            id,
+            channel: ChannelId::new(""),
+            role: Role::Staff,
+            device_name: request.device_name.trim().to_owned(),
+            operator_name: request.operator_name.trim().to_owned(),
+            token_hash: auth::sha256(&token),
+            created_at: UnixMillis(0),
+            revoked_at: None,
+        };
+        let code_hash = auth::sha256(&auth::normalize_code(&request.code));
+        let device = self.store.enroll(&code_hash, pending, now()).await?;
+        tracing::info!(device = %device.id, channel = %device.channel, role = ?device.role, "device enrolled");
+        Ok(Enrolled {
+            device_id: device.id,
+            token,
+            channel_id: device.channel,
+            role: device.role,
+        })
     }
 }
 

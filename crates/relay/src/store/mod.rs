@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use serde_json::value::RawValue;
 use tokio::sync::watch;
 use tsunagi_line::{ChannelId, UserId, WebhookEventId};
+use tsunagi_proto::api::Role;
 use tsunagi_proto::{DeviceId, Entry, OpId, Seq, UnixMillis};
 
 pub use self::sqlite::SqliteStore;
@@ -67,6 +68,43 @@ pub enum StoreError {
     Unavailable(String),
     #[error("the stored log is damaged: {0}")]
     Corrupt(String),
+    #[error("this enrollment code {0}")]
+    Invite(InviteProblem),
+}
+
+/// Why an enrollment code was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InviteProblem {
+    #[error("does not exist")]
+    Unknown,
+    #[error("was used already")]
+    Used,
+    #[error("has expired")]
+    Expired,
+}
+
+/// A desk allowed to read and append to one channel's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: DeviceId,
+    pub channel: ChannelId,
+    pub role: Role,
+    pub device_name: String,
+    pub operator_name: String,
+    /// SHA-256 of its token.
+    pub token_hash: Vec<u8>,
+    pub created_at: UnixMillis,
+    pub revoked_at: Option<UnixMillis>,
+}
+
+/// A one-time enrollment code, by the hash of its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    pub code_hash: Vec<u8>,
+    pub channel: ChannelId,
+    pub role: Role,
+    pub created_at: UnixMillis,
+    pub expires_at: UnixMillis,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -116,6 +154,28 @@ pub trait LogStore: Send + Sync + 'static {
 
     /// Follows a channel's head as entries are committed.
     fn subscribe(&self, channel: &ChannelId) -> watch::Receiver<Seq>;
+
+    fn create_invite(&self, invite: &Invite) -> impl Future<Output = Result<()>> + Send;
+
+    /// Uses the code with this hash, once, to add `device` (whose channel and role are
+    /// taken from the invite). Returns the device as stored.
+    fn enroll(
+        &self,
+        code_hash: &[u8],
+        device: Device,
+        now: UnixMillis,
+    ) -> impl Future<Output = Result<Device>> + Send;
+
+    fn device(&self, id: &DeviceId) -> impl Future<Output = Result<Option<Device>>> + Send;
+
+    fn devices(&self, channel: &ChannelId) -> impl Future<Output = Result<Vec<Device>>> + Send;
+
+    /// Revokes a device; false if there is no such device.
+    fn revoke_device(
+        &self,
+        id: &DeviceId,
+        now: UnixMillis,
+    ) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// The newest committed seq of each channel, for readers that wait for more.

@@ -2,7 +2,9 @@
 //!
 //! Appends from concurrent requests queue for a single writer task. It takes everything
 //! waiting, writes it in one transaction and commits once (one fsync), then answers each
-//! request. A request is answered only after the commit that covers it.
+//! request. A request is answered only after the commit that covers it. The rare writes
+//! outside the log (channels, invites, devices) use their own connection; SQLite
+//! serializes them with the writer.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,14 +15,17 @@ use std::time::Duration;
 use serde_json::value::RawValue;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Connection as _, Row as _};
 use tokio::sync::{mpsc, oneshot, watch};
 use tsunagi_line::{ChannelId, UserId};
+use tsunagi_proto::api::Role;
 use tsunagi_proto::{DeviceId, Entry, EntryBody, LoggedOp, OpId, Seq, UnixMillis};
 
-use super::{Appended, Heads, LogStore, NewBody, NewEntry, Result, StoreError};
+use super::{
+    Appended, Device, Heads, Invite, InviteProblem, LogStore, NewBody, NewEntry, Result, StoreError,
+};
 use crate::secret::Sealed;
 
 /// Most requests one commit covers.
@@ -34,32 +39,19 @@ struct Append {
     answer: oneshot::Sender<Result<Vec<Appended>>>,
 }
 
-struct AddChannel {
-    channel: ChannelId,
-    secret: Sealed,
-    at: UnixMillis,
-    answer: oneshot::Sender<Result<()>>,
-}
-
-/// Everything that writes goes through the one writer.
-enum Write {
-    Append(Append),
-    AddChannel(AddChannel),
-}
-
 /// The SQLite log. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     readers: SqlitePool,
-    writer: mpsc::Sender<Write>,
+    writer: mpsc::Sender<Append>,
+    admin: SqlitePool,
     heads: Arc<Heads>,
 }
 
 impl SqliteStore {
     /// Opens (creating and migrating if needed) the database at `path`.
     pub async fn open(path: &Path) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(StoreError::from)?
+        let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -71,6 +63,10 @@ impl SqliteStore {
             .run(&mut writer)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
+        let admin = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
@@ -81,74 +77,44 @@ impl SqliteStore {
         Ok(Self {
             readers,
             writer: queue,
+            admin,
             heads,
         })
     }
 }
 
-/// The single writer: groups the appends that are queued into one transaction.
-async fn write_loop(mut db: SqliteConnection, mut queue: mpsc::Receiver<Write>, heads: Arc<Heads>) {
+/// The single log writer: groups the appends that are queued into one transaction.
+async fn write_loop(
+    mut db: SqliteConnection,
+    mut queue: mpsc::Receiver<Append>,
+    heads: Arc<Heads>,
+) {
     while let Some(first) = queue.recv().await {
-        let mut group = Vec::new();
-        let mut setup = None;
-        match first {
-            Write::Append(append) => group.push(append),
-            Write::AddChannel(add) => setup = Some(add),
-        }
-        while setup.is_none() && group.len() < MAX_GROUP {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
             match queue.try_recv() {
-                Ok(Write::Append(append)) => group.push(append),
-                Ok(Write::AddChannel(add)) => setup = Some(add),
+                Ok(next) => group.push(next),
                 Err(_) => break,
             }
         }
-        if !group.is_empty() {
-            commit_group(&mut db, group, &heads).await;
-        }
-        if let Some(add) = setup {
-            let result = add_channel(&mut db, &add).await;
-            let _ = add.answer.send(result);
-        }
-    }
-}
-
-async fn commit_group(db: &mut SqliteConnection, group: Vec<Append>, heads: &Heads) {
-    match write_group(db, &group).await {
-        Ok((answers, new_heads)) => {
-            for (channel, head) in &new_heads {
-                heads.advance(channel, *head);
+        match write_group(&mut db, &group).await {
+            Ok((answers, new_heads)) => {
+                for (channel, head) in &new_heads {
+                    heads.advance(channel, *head);
+                }
+                for (request, answer) in group.into_iter().zip(answers) {
+                    let _ = request.answer.send(answer);
+                }
             }
-            for (request, answer) in group.into_iter().zip(answers) {
-                let _ = request.answer.send(answer);
+            Err(error) => {
+                tracing::error!(%error, requests = group.len(), "a group commit failed; nothing of it was written");
+                for request in group {
+                    let _ = request
+                        .answer
+                        .send(Err(StoreError::Unavailable(error.to_string())));
+                }
             }
         }
-        Err(error) => {
-            tracing::error!(%error, requests = group.len(), "a group commit failed; nothing of it was written");
-            for request in group {
-                let _ = request
-                    .answer
-                    .send(Err(StoreError::Unavailable(error.to_string())));
-            }
-        }
-    }
-}
-
-async fn add_channel(db: &mut SqliteConnection, add: &AddChannel) -> Result<()> {
-    let result = sqlx::query(
-        "INSERT INTO channels (id, secret_nonce, secret_sealed, created_at) VALUES (?, ?, ?, ?)",
-    )
-    .bind(add.channel.as_str())
-    .bind(&add.secret.nonce)
-    .bind(&add.secret.ciphertext)
-    .bind(add.at.0)
-    .execute(db)
-    .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            Err(StoreError::ChannelExists(add.channel.clone()))
-        }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -162,7 +128,6 @@ async fn write_group(
 ) -> Result<GroupResult, sqlx::Error> {
     let mut tx = db.begin().await?;
     let mut heads: HashMap<ChannelId, Seq> = HashMap::new();
-    // Duplicates within the group are found too: earlier inserts are in this transaction.
     let mut answers = Vec::with_capacity(group.len());
     for request in group {
         let head = match heads.get(&request.channel) {
@@ -179,6 +144,8 @@ async fn write_group(
         };
         let mut appended = Vec::with_capacity(request.entries.len());
         for entry in &request.entries {
+            // Duplicates within the group are found too: earlier inserts are in this
+            // transaction.
             if let Some(seq) = existing(&mut tx, &request.channel, &entry.body).await? {
                 appended.push(Appended::Existing(seq));
                 continue;
@@ -269,6 +236,41 @@ async fn insert(
     Ok(())
 }
 
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the writer has stopped".into())
+}
+
+fn role_text(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "owner",
+        Role::Staff => "staff",
+    }
+}
+
+fn role_from(text: &str) -> Result<Role> {
+    match text {
+        "owner" => Ok(Role::Owner),
+        "staff" => Ok(Role::Staff),
+        other => Err(StoreError::Corrupt(format!("unknown role {other}"))),
+    }
+}
+
+const DEVICE_COLUMNS: &str =
+    "id, channel_id, role, device_name, operator_name, token_hash, created_at, revoked_at";
+
+fn device_from_row(row: &SqliteRow) -> Result<Device> {
+    Ok(Device {
+        id: DeviceId::new(row.get::<String, _>(0)),
+        channel: ChannelId::new(row.get::<String, _>(1)),
+        role: role_from(row.get(2))?,
+        device_name: row.get(3),
+        operator_name: row.get(4),
+        token_hash: row.get(5),
+        created_at: UnixMillis(row.get(6)),
+        revoked_at: row.get::<Option<i64>, _>(7).map(UnixMillis),
+    })
+}
+
 impl LogStore for SqliteStore {
     async fn add_channel(
         &self,
@@ -276,15 +278,22 @@ impl LogStore for SqliteStore {
         secret: &Sealed,
         at: UnixMillis,
     ) -> Result<()> {
-        let (answer, answered) = oneshot::channel();
-        self.send(Write::AddChannel(AddChannel {
-            channel: channel.clone(),
-            secret: secret.clone(),
-            at,
-            answer,
-        }))
-        .await?;
-        answered.await.map_err(|_| stopped())?
+        let result = sqlx::query(
+            "INSERT INTO channels (id, secret_nonce, secret_sealed, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(channel.as_str())
+        .bind(&secret.nonce)
+        .bind(&secret.ciphertext)
+        .bind(at.0)
+        .execute(&self.admin)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(StoreError::ChannelExists(channel.clone()))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn channel_secret(&self, channel: &ChannelId) -> Result<Option<Sealed>> {
@@ -300,12 +309,12 @@ impl LogStore for SqliteStore {
 
     async fn append(&self, channel: &ChannelId, entries: Vec<NewEntry>) -> Result<Vec<Appended>> {
         let (answer, answered) = oneshot::channel();
-        self.send(Write::Append(Append {
+        let append = Append {
             channel: channel.clone(),
             entries,
             answer,
-        }))
-        .await?;
+        };
+        self.writer.send(append).await.map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
     }
 
@@ -334,19 +343,112 @@ impl LogStore for SqliteStore {
     fn subscribe(&self, channel: &ChannelId) -> watch::Receiver<Seq> {
         self.heads.subscribe(channel, Seq::ZERO)
     }
-}
 
-impl SqliteStore {
-    async fn send(&self, write: Write) -> Result<()> {
-        self.writer.send(write).await.map_err(|_| stopped())
+    async fn create_invite(&self, invite: &Invite) -> Result<()> {
+        let result = sqlx::query(
+            "INSERT INTO invites (code_hash, channel_id, role, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&invite.code_hash)
+        .bind(invite.channel.as_str())
+        .bind(role_text(invite.role))
+        .bind(invite.created_at.0)
+        .bind(invite.expires_at.0)
+        .execute(&self.admin)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                Err(StoreError::UnknownChannel(invite.channel.clone()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn enroll(&self, code_hash: &[u8], device: Device, now: UnixMillis) -> Result<Device> {
+        let mut tx = self.admin.begin().await?;
+        let invite = sqlx::query(
+            "SELECT channel_id, role, expires_at, used_at FROM invites WHERE code_hash = ?",
+        )
+        .bind(code_hash)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::Invite(InviteProblem::Unknown))?;
+        if invite.get::<Option<i64>, _>(3).is_some() {
+            return Err(StoreError::Invite(InviteProblem::Used));
+        }
+        if invite.get::<i64, _>(2) <= now.0 {
+            return Err(StoreError::Invite(InviteProblem::Expired));
+        }
+        let device = Device {
+            channel: ChannelId::new(invite.get::<String, _>(0)),
+            role: role_from(invite.get(1))?,
+            created_at: now,
+            revoked_at: None,
+            ..device
+        };
+        sqlx::query(&format!(
+            "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"
+        ))
+        .bind(device.id.as_str())
+        .bind(device.channel.as_str())
+        .bind(role_text(device.role))
+        .bind(&device.device_name)
+        .bind(&device.operator_name)
+        .bind(&device.token_hash)
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+        let used = sqlx::query(
+            "UPDATE invites SET used_at = ?, used_by = ? WHERE code_hash = ? AND used_at IS NULL",
+        )
+        .bind(now.0)
+        .bind(device.id.as_str())
+        .bind(code_hash)
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Err(StoreError::Invite(InviteProblem::Used));
+        }
+        tx.commit().await?;
+        Ok(device)
+    }
+
+    async fn device(&self, id: &DeviceId) -> Result<Option<Device>> {
+        sqlx::query(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.readers)
+        .await?
+        .map(|row| device_from_row(&row))
+        .transpose()
+    }
+
+    async fn devices(&self, channel: &ChannelId) -> Result<Vec<Device>> {
+        sqlx::query(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE channel_id = ? ORDER BY created_at, id"
+        ))
+        .bind(channel.as_str())
+        .fetch_all(&self.readers)
+        .await?
+        .iter()
+        .map(device_from_row)
+        .collect()
+    }
+
+    async fn revoke_device(&self, id: &DeviceId, now: UnixMillis) -> Result<bool> {
+        let result =
+            sqlx::query("UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
+                .bind(now.0)
+                .bind(id.as_str())
+                .execute(&self.admin)
+                .await?;
+        Ok(result.rows_affected() == 1)
     }
 }
 
-fn stopped() -> StoreError {
-    StoreError::Unavailable("the writer has stopped".into())
-}
-
-fn entry_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Entry> {
+fn entry_from_row(row: &SqliteRow) -> Result<Entry> {
     let seq = Seq(row.get::<i64, _>(0) as u64);
     let corrupt = |what: &str| StoreError::Corrupt(format!("entry {seq}: {what}"));
     let kind: String = row.get(2);

@@ -55,6 +55,7 @@ async fn out_of_range_limits_and_waits_are_refused_with_a_reason() {
         let response = h
             .http
             .get(format!("{}/v1/channels/{CHANNEL}/log?{query}", h.base))
+            .bearer_auth(&h.owner)
             .send()
             .await
             .unwrap();
@@ -66,13 +67,18 @@ async fn out_of_range_limits_and_waits_are_refused_with_a_reason() {
 }
 
 #[tokio::test]
-async fn reading_an_unknown_channel_gets_404() {
+async fn reading_another_channel_is_forbidden() {
     let h = Harness::start().await;
     let response = h
         .http
         .get(format!("{}/v1/channels/404/log", h.base))
+        .bearer_auth(&h.owner)
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 404);
+    assert_eq!(
+        response.status().as_u16(),
+        403,
+        "a device sees its own channel only"
+    );
 }

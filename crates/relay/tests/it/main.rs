@@ -3,6 +3,7 @@
 // Test helpers fail by panicking at the line that broke, like the tests they serve.
 #![allow(clippy::unwrap_used)]
 
+mod auth;
 mod ingest;
 mod log;
 
@@ -11,7 +12,7 @@ use std::sync::Arc;
 
 use tsunagi_line::ChannelId;
 use tsunagi_line::signature::sign;
-use tsunagi_proto::api::LogPage;
+use tsunagi_proto::api::{Enrolled, LogPage, Role};
 use tsunagi_relay::Relay;
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
 use tsunagi_relay::store::SqliteStore;
@@ -23,6 +24,9 @@ pub(crate) const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
 pub(crate) struct Harness {
     pub(crate) base: String,
     pub(crate) http: reqwest::Client,
+    pub(crate) relay: Arc<Relay<SqliteStore>>,
+    /// The token of an owner's device, enrolled at start.
+    pub(crate) owner: String,
     pub(crate) key: RelayKey,
     pub(crate) db: PathBuf,
     _dir: tempfile::TempDir,
@@ -45,9 +49,13 @@ impl Harness {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = tsunagi_relay::http::router(relay.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
+        let http = reqwest::Client::new();
+        let owner = enroll(&http, &base, &relay, CHANNEL, Role::Owner).await;
         Harness {
             base,
-            http: reqwest::Client::new(),
+            http,
+            relay,
+            owner,
             key,
             db,
             _dir: dir,
@@ -77,12 +85,39 @@ impl Harness {
         let response = self
             .http
             .get(format!("{}/v1/channels/{CHANNEL}/log?{query}", self.base))
+            .bearer_auth(&self.owner)
             .send()
             .await
             .unwrap();
         assert_eq!(response.status().as_u16(), 200);
         response.json().await.unwrap()
     }
+}
+
+/// Invites a device into `channel` and enrolls it over HTTP; returns its token.
+pub(crate) async fn enroll(
+    http: &reqwest::Client,
+    base: &str,
+    relay: &Relay<SqliteStore>,
+    channel: &str,
+    role: Role,
+) -> String {
+    let invited = relay.invite(&ChannelId::from(channel), role).await.unwrap();
+    let enrolled: Enrolled = http
+        .post(format!("{base}/v1/enroll"))
+        .json(&serde_json::json!({
+            "code": invited.code,
+            "device_name": "Front desk PC",
+            "operator_name": "Yuki",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(enrolled.role, role);
+    enrolled.token
 }
 
 /// A callback body with one event per id, each a text message.

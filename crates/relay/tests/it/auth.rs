@@ -1,0 +1,331 @@
+use std::sync::Arc;
+
+use pretty_assertions::assert_eq;
+use serde_json::json;
+use tsunagi_line::ChannelId;
+use tsunagi_proto::api::Role;
+use tsunagi_proto::{EntryBody, Seq, UnixMillis};
+use tsunagi_relay::auth::{normalize_code, sha256};
+use tsunagi_relay::secret::ChannelSecret;
+use tsunagi_relay::store::{Invite, LogStore as _};
+
+use crate::{CHANNEL, Harness, callback, enroll};
+
+impl Harness {
+    async fn get_status(&self, path: &str, token: Option<&str>) -> u16 {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+
+    async fn enroll_with(&self, code: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .http
+            .post(format!("{}/v1/enroll", self.base))
+            .json(&json!({"code": code, "device_name": "Laptop", "operator_name": "Somchai"}))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    async fn append_op(
+        &self,
+        token: &str,
+        key: &str,
+        op: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .http
+            .post(format!("{}/v1/channels/{CHANNEL}/ops", self.base))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(&json!({ "op": op }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+}
+
+const LOG: &str = "/v1/channels/1656789012/log";
+
+#[tokio::test]
+async fn every_v1_call_needs_a_valid_device_token() {
+    let h = Harness::start().await;
+    assert_eq!(h.get_status(LOG, None).await, 401);
+    assert_eq!(h.get_status(LOG, Some("nonsense")).await, 401);
+    let forged = format!("{}x", &h.owner[..h.owner.len() - 1]);
+    assert_eq!(h.get_status(LOG, Some(&forged)).await, 401);
+    assert_eq!(h.get_status(LOG, Some(&h.owner)).await, 200);
+}
+
+#[tokio::test]
+async fn an_enrollment_code_works_once_however_it_is_typed() {
+    let h = Harness::start().await;
+    let invited = h
+        .relay
+        .invite(&ChannelId::from(CHANNEL), Role::Staff)
+        .await
+        .unwrap();
+    let typed = invited.code.to_lowercase().replace('-', " ");
+    let (status, enrolled) = h.enroll_with(&typed).await;
+    assert_eq!(status, 200, "{enrolled}");
+    assert_eq!(enrolled["role"], "staff");
+    assert_eq!(enrolled["channel_id"], CHANNEL);
+    let token = enrolled["token"].as_str().unwrap();
+    assert_eq!(h.get_status(LOG, Some(token)).await, 200);
+
+    let (status, again) = h.enroll_with(&invited.code).await;
+    assert_eq!(status, 400);
+    assert_eq!(again["message"], "this enrollment code was used already");
+    let (status, unknown) = h.enroll_with("AAAA-BBBB-CCCC").await;
+    assert_eq!(status, 400);
+    assert_eq!(unknown["message"], "this enrollment code does not exist");
+}
+
+#[tokio::test]
+async fn an_enrollment_code_expires() {
+    let h = Harness::start().await;
+    let code = "K7QM-3XPD-9WTA";
+    h.relay
+        .store
+        .create_invite(&Invite {
+            code_hash: sha256(&normalize_code(code)),
+            channel: ChannelId::from(CHANNEL),
+            role: Role::Staff,
+            created_at: UnixMillis(1),
+            expires_at: UnixMillis(2),
+        })
+        .await
+        .unwrap();
+    let (status, body) = h.enroll_with(code).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["message"], "this enrollment code has expired");
+}
+
+#[tokio::test]
+async fn concurrent_use_of_one_code_enrolls_one_device() {
+    let h = Arc::new(Harness::start().await);
+    let invited = h
+        .relay
+        .invite(&ChannelId::from(CHANNEL), Role::Staff)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (h, code) = (h.clone(), invited.code.clone());
+            tokio::spawn(async move { h.enroll_with(&code).await.0 })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 9);
+}
+
+#[tokio::test]
+async fn enrollment_needs_names() {
+    let h = Harness::start().await;
+    let invited = h
+        .relay
+        .invite(&ChannelId::from(CHANNEL), Role::Staff)
+        .await
+        .unwrap();
+    let response = h
+        .http
+        .post(format!("{}/v1/enroll", h.base))
+        .json(&json!({"code": invited.code, "device_name": "  ", "operator_name": "Yuki"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("device_name"));
+    // The code was not spent by the refused attempt.
+    assert_eq!(h.enroll_with(&invited.code).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_revoked_device_gets_401() {
+    let h = Harness::start().await;
+    let staff = enroll(&h.http, &h.base, &h.relay, CHANNEL, Role::Staff).await;
+    let devices: serde_json::Value = h
+        .http
+        .get(format!("{}/v1/channels/{CHANNEL}/devices", h.base))
+        .bearer_auth(&h.owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let staff_id = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["role"] == "staff")
+        .unwrap()["device_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        devices.to_string().find("token").is_none(),
+        "no token or hash is listed"
+    );
+    let revoke = |token: String| {
+        let url = format!("{}/v1/devices/{staff_id}/revoke", h.base);
+        let http = h.http.clone();
+        async move {
+            http.post(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(revoke(staff.clone()).await, 403, "staff cannot revoke");
+    assert_eq!(revoke(h.owner.clone()).await, 204);
+    assert_eq!(h.get_status(LOG, Some(&staff)).await, 401);
+    assert_eq!(h.get_status(LOG, Some(&h.owner)).await, 200);
+}
+
+#[tokio::test]
+async fn a_device_of_channel_a_gets_403_on_channel_b() {
+    let h = Harness::start().await;
+    h.relay
+        .add_channel(
+            &ChannelId::from("2000000002"),
+            ChannelSecret::new("other secret"),
+        )
+        .await
+        .unwrap();
+    let other = enroll(&h.http, &h.base, &h.relay, "2000000002", Role::Owner).await;
+    assert_eq!(h.get_status(LOG, Some(&other)).await, 403);
+    assert_eq!(
+        h.get_status("/v1/channels/2000000002/log", Some(&other))
+            .await,
+        200
+    );
+    assert_eq!(
+        h.get_status("/v1/channels/2000000002/log", Some(&h.owner))
+            .await,
+        403
+    );
+}
+
+#[tokio::test]
+async fn only_owners_create_invites() {
+    let h = Harness::start().await;
+    let staff = enroll(&h.http, &h.base, &h.relay, CHANNEL, Role::Staff).await;
+    let invite = |token: String| {
+        let url = format!("{}/v1/channels/{CHANNEL}/invites", h.base);
+        let http = h.http.clone();
+        async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&json!({"role": "staff"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(invite(staff).await.status().as_u16(), 403);
+    let response = invite(h.owner.clone()).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let invited: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        h.enroll_with(invited["code"].as_str().unwrap()).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_op_is_appended_once_per_idempotency_key_and_logged_with_its_device() {
+    let h = Harness::start().await;
+    assert_eq!(h.post_signed(&callback(&["01A"])).await, 200);
+    let key = "0b0e2a4c-5d4e-4f5a-9e2b-0c1d2e3f4a5b";
+    let claim = json!({"type": "claim", "conversation": "U4af4980629a1b2c3d4e5f60718293a4b"});
+    let (status, first) = h.append_op(&h.owner, key, claim.clone()).await;
+    assert_eq!((status, first["seq"].as_u64()), (200, Some(2)));
+    let (status, again) = h.append_op(&h.owner, key, claim).await;
+    assert_eq!((status, again["seq"].as_u64()), (200, Some(2)));
+    let page = h.log("").await;
+    assert_eq!(page.head, Seq(2));
+    let EntryBody::Op { op_id, device, op } = &page.entries[1].body else {
+        panic!("{:?}", page.entries[1])
+    };
+    assert_eq!(op_id.to_string(), key);
+    assert!(!device.as_str().is_empty());
+    assert!(op.known().is_some());
+}
+
+#[tokio::test]
+async fn a_bad_op_or_key_is_refused_with_what_is_wrong() {
+    let h = Harness::start().await;
+    let key = "0b0e2a4c-5d4e-4f5a-9e2b-0c1d2e3f4a5b";
+    let (status, body) = h.append_op(&h.owner, key, json!({"type": "claim"})).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("conversation"),
+        "{body}"
+    );
+    let (status, body) = h
+        .append_op(&h.owner, key, json!({"type": "teleport"}))
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("teleport"),
+        "{body}"
+    );
+    let (status, _) = h
+        .append_op(
+            &h.owner,
+            "not-a-uuid",
+            json!({"type": "close", "conversation": "U1"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(h.log("").await.head, Seq(0), "nothing was appended");
+}
+
+#[tokio::test]
+async fn fifty_concurrent_appenders_of_webhooks_and_ops_get_one_gap_free_order() {
+    let h = Arc::new(Harness::start().await);
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let h = h.clone();
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    h.post_signed(&callback(&[&format!("01W{i:03}")])).await
+                } else {
+                    let key = uuid_for(i);
+                    let op = json!({"type": "note", "contact": "U1", "text": format!("note {i}")});
+                    h.append_op(&h.owner, &key, op).await.0
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    let page = h.log("limit=1000").await;
+    let seqs: Vec<u64> = page.entries.iter().map(|e| e.seq.0).collect();
+    assert_eq!(seqs, (1..=50).collect::<Vec<_>>());
+}
+
+fn uuid_for(i: usize) -> String {
+    format!("00000000-0000-4000-8000-{i:012}")
+}
