@@ -139,7 +139,12 @@ mod tests {
     fn a_token_names_its_device_and_carries_256_random_bits() {
         let (id, token) = new_device_token();
         assert_eq!(token_device(&token), Some(id));
-        let secret = token.rsplit('_').next().unwrap();
+        // The secret is base64url, which may itself contain `_`: it is all after the id.
+        let (_, secret) = token
+            .strip_prefix(TOKEN_PREFIX)
+            .unwrap()
+            .split_once('_')
+            .unwrap();
         assert_eq!(URL_SAFE_NO_PAD.decode(secret).unwrap().len(), 32);
         assert_ne!(new_device_token().1, token);
         assert_eq!(token_device("Bearer nonsense"), None);

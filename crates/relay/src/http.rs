@@ -33,13 +33,32 @@ pub const MAX_WAIT: Duration = Duration::from_secs(25);
 const DEFAULT_PAGE: u32 = 100;
 const MAX_PAGE: u32 = 1_000;
 
+/// How the HTTP API behaves; tests shorten the heartbeat.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// How often an idle log stream sends a comment, so clients notice a dead one.
+    pub heartbeat: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(15),
+        }
+    }
+}
+
 pub fn router<S: LogStore>(relay: Arc<Relay<S>>) -> Router {
+    router_with(relay, Options::default())
+}
+
+pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Router {
     Router::new()
+        .route("/v1/channels/{channel_id}/log", get(read_log::<S>))
         .route(
             "/webhook/line/{channel_id}",
             post(ingest::<S>).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY)),
         )
-        .route("/v1/channels/{channel_id}/log", get(read_log::<S>))
         .route("/v1/channels/{channel_id}/ops", post(append_op::<S>))
         .route(
             "/v1/channels/{channel_id}/invites",
@@ -48,6 +67,7 @@ pub fn router<S: LogStore>(relay: Arc<Relay<S>>) -> Router {
         .route("/v1/channels/{channel_id}/devices", get(list_devices::<S>))
         .route("/v1/devices/{device_id}/revoke", post(revoke_device::<S>))
         .route("/v1/enroll", post(enroll::<S>))
+        .layer(axum::Extension(options))
         .with_state(relay)
 }
 
@@ -189,39 +209,57 @@ struct LogQuery {
     wait: Option<u64>,
 }
 
-/// `GET /v1/channels/{id}/log?after=N&limit=M[&wait=S]`.
+/// `GET /v1/channels/{id}/log?after=N&limit=M[&wait=S]`, or with
+/// `Accept: text/event-stream` the log as SSE from `Last-Event-ID` or `after`.
 #[tracing::instrument(skip_all, fields(channel = %channel_id))]
 async fn read_log<S: LogStore>(
     State(relay): State<Arc<Relay<S>>>,
+    axum::Extension(options): axum::Extension<Options>,
     device: Authenticated,
     Path(channel_id): Path<String>,
     Query(query): Query<LogQuery>,
-) -> Result<Json<LogPage>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let channel = ChannelId::new(channel_id);
     device.for_channel(&channel)?;
+    let wants_stream = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if wants_stream {
+        relay.store.head(&channel).await?;
+        let resume = match headers.get("last-event-id") {
+            None => query.after,
+            Some(value) => value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .ok_or_else(|| bad_request("Last-Event-ID must be a seq"))?,
+        };
+        return Ok(crate::stream::response(
+            relay.clone(),
+            channel,
+            Seq(resume),
+            options.heartbeat,
+        ));
+    }
     let limit = match query.limit {
         None => DEFAULT_PAGE,
         Some(limit @ 1..=MAX_PAGE) => limit,
         Some(other) => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("limit must be 1 to {MAX_PAGE}, not {other}"),
-            ));
+            return Err(bad_request(format!(
+                "limit must be 1 to {MAX_PAGE}, not {other}"
+            )));
         }
     };
     let wait = match query.wait {
         None => Duration::ZERO,
         Some(seconds) if Duration::from_secs(seconds) <= MAX_WAIT => Duration::from_secs(seconds),
         Some(seconds) => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!(
-                    "wait must be at most {} seconds, not {seconds}",
-                    MAX_WAIT.as_secs()
-                ),
-            ));
+            return Err(bad_request(format!(
+                "wait must be at most {} seconds, not {seconds}",
+                MAX_WAIT.as_secs()
+            )));
         }
     };
     let after = Seq(query.after);
@@ -236,7 +274,7 @@ async fn read_log<S: LogStore>(
         }
     }
     let head = relay.store.head(&channel).await?;
-    Ok(Json(LogPage { entries, head }))
+    Ok(Json(LogPage { entries, head }).into_response())
 }
 
 fn bad_request(message: impl Into<String>) -> ApiError {

@@ -6,5 +6,6 @@ pub mod http;
 pub mod relay;
 pub mod secret;
 pub mod store;
+mod stream;
 
 pub use relay::Relay;

@@ -6,6 +6,7 @@
 mod auth;
 mod ingest;
 mod log;
+mod stream;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +35,10 @@ pub(crate) struct Harness {
 
 impl Harness {
     pub(crate) async fn start() -> Harness {
+        Self::start_with(tsunagi_relay::http::Options::default()).await
+    }
+
+    pub(crate) async fn start_with(options: tsunagi_relay::http::Options) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("relay.db");
         let key = RelayKey::generate();
@@ -47,7 +52,7 @@ impl Harness {
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = tsunagi_relay::http::router(relay.clone());
+        let router = tsunagi_relay::http::router_with(relay.clone(), options);
         tokio::spawn(async move { axum::serve(listener, router).await });
         let http = reqwest::Client::new();
         let owner = enroll(&http, &base, &relay, CHANNEL, Role::Owner).await;

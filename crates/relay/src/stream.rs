@@ -1,0 +1,95 @@
+//! The log as Server-Sent Events: catch-up from the store, then live.
+//!
+//! Each entry is one event with `id: <seq>`, so a client that reconnects with
+//! `Last-Event-ID` continues where it stopped. The stream is pulled: the next entry is read
+//! only when the client has taken the last one, so a stalled reader costs no memory. While
+//! waiting for new entries it holds no database connection, only a watch on the head.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::HeaderValue;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream};
+use tokio::sync::watch;
+use tsunagi_line::ChannelId;
+use tsunagi_proto::{Entry, Seq};
+
+use crate::relay::Relay;
+use crate::store::LogStore;
+
+const PAGE: u32 = 500;
+
+struct Cursor<S> {
+    relay: Arc<Relay<S>>,
+    channel: ChannelId,
+    after: Seq,
+    head: watch::Receiver<Seq>,
+    ready: VecDeque<Entry>,
+}
+
+/// The SSE response for a channel's log after `after`, with a comment every `heartbeat`.
+pub(crate) fn response<S: LogStore>(
+    relay: Arc<Relay<S>>,
+    channel: ChannelId,
+    after: Seq,
+    heartbeat: Duration,
+) -> Response {
+    let head = relay.store.subscribe(&channel);
+    let cursor = Cursor {
+        relay,
+        channel,
+        after,
+        head,
+        ready: VecDeque::new(),
+    };
+    let sse =
+        Sse::new(events(cursor)).keep_alive(KeepAlive::new().interval(heartbeat).text("heartbeat"));
+    let mut response = sse.into_response();
+    let headers = response.headers_mut();
+    headers.insert("cache-control", HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+fn events<S: LogStore>(cursor: Cursor<S>) -> impl Stream<Item = Result<Event, Infallible>> {
+    stream::unfold(cursor, |mut cursor| async move {
+        loop {
+            if let Some(entry) = cursor.ready.pop_front() {
+                cursor.after = entry.seq;
+                let data = match serde_json::to_string(&entry) {
+                    Ok(data) => data,
+                    Err(error) => {
+                        tracing::error!(%error, seq = %entry.seq, "an entry would not serialize");
+                        return None;
+                    }
+                };
+                let event = Event::default().id(entry.seq.to_string()).data(data);
+                return Some((Ok(event), cursor));
+            }
+            match cursor
+                .relay
+                .store
+                .read(&cursor.channel, cursor.after, PAGE)
+                .await
+            {
+                Ok(entries) if !entries.is_empty() => cursor.ready.extend(entries),
+                Ok(_) => {
+                    let after = cursor.after;
+                    let newer = cursor.head.wait_for(|head| *head > after).await.is_ok();
+                    if !newer {
+                        return None;
+                    }
+                }
+                Err(error) => {
+                    // The client reconnects and resumes from its last id.
+                    tracing::warn!(%error, "ending a log stream");
+                    return None;
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,196 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use pretty_assertions::assert_eq;
+use tsunagi_proto::Entry;
+use tsunagi_relay::http::Options;
+
+use crate::{CHANNEL, Harness, callback};
+
+/// A reader of the log's SSE stream, parsing events as they arrive.
+struct Events {
+    response: reqwest::Response,
+    buffer: String,
+    /// Everything received, comments included.
+    raw: String,
+}
+
+impl Events {
+    async fn open(h: &Harness, query: &str, last_event_id: Option<&str>) -> Events {
+        let mut request = h
+            .http
+            .get(format!("{}/v1/channels/{CHANNEL}/log?{query}", h.base))
+            .bearer_auth(&h.owner)
+            .header("accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        Events {
+            response,
+            buffer: String::new(),
+            raw: String::new(),
+        }
+    }
+
+    /// The next `count` entries (at most 10 s).
+    async fn take(&mut self, count: usize) -> Vec<(u64, Entry)> {
+        let mut out = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while out.len() < count {
+                while let Some(end) = self.buffer.find("\n\n") {
+                    let block: String = self.buffer.drain(..end + 2).collect();
+                    let mut id = None;
+                    let mut data = Vec::new();
+                    for line in block.lines() {
+                        if let Some(v) = line.strip_prefix("id:") {
+                            id = Some(v.trim().parse::<u64>().unwrap());
+                        } else if let Some(v) = line.strip_prefix("data:") {
+                            data.push(v.strip_prefix(' ').unwrap_or(v).to_owned());
+                        }
+                    }
+                    if let Some(id) = id {
+                        let entry: Entry = serde_json::from_str(&data.join("\n")).unwrap();
+                        out.push((id, entry));
+                    }
+                }
+                if out.len() >= count {
+                    break;
+                }
+                let chunk = self
+                    .response
+                    .chunk()
+                    .await
+                    .unwrap()
+                    .expect("the stream ended");
+                let text = String::from_utf8(chunk.to_vec()).unwrap();
+                self.raw.push_str(&text);
+                self.buffer.push_str(&text);
+            }
+        })
+        .await
+        .expect("events arrived in time");
+        out
+    }
+}
+
+#[tokio::test]
+async fn the_stream_catches_up_from_the_store_then_follows_live_entries() {
+    let h = Harness::start().await;
+    assert_eq!(
+        h.post_signed(&callback(&["01S1", "01S2", "01S3"])).await,
+        200
+    );
+    let mut events = Events::open(&h, "after=0", None).await;
+    let first = events.take(3).await;
+    assert_eq!(
+        first.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert!(first.iter().all(|(id, entry)| entry.seq.0 == *id));
+    assert_eq!(h.post_signed(&callback(&["01S4", "01S5"])).await, 200);
+    let live = events.take(2).await;
+    assert_eq!(live.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [4, 5]);
+}
+
+#[tokio::test]
+async fn the_stream_resumes_after_the_last_event_id() {
+    let h = Harness::start().await;
+    assert_eq!(
+        h.post_signed(&callback(&["01S1", "01S2", "01S3"])).await,
+        200
+    );
+    let mut events = Events::open(&h, "after=0", Some("2")).await;
+    assert_eq!(events.take(1).await[0].0, 3);
+    let mut events = Events::open(&h, "after=1", None).await;
+    assert_eq!(events.take(1).await[0].0, 2);
+}
+
+#[tokio::test]
+async fn the_stream_is_not_cached_or_buffered_by_proxies() {
+    let h = Harness::start().await;
+    let events = Events::open(&h, "", None).await;
+    let headers = events.response.headers();
+    assert_eq!(headers["content-type"], "text/event-stream");
+    assert_eq!(headers["cache-control"], "no-cache");
+    assert_eq!(headers["x-accel-buffering"], "no");
+}
+
+#[tokio::test]
+async fn an_idle_stream_sends_heartbeat_comments() {
+    let h = Harness::start_with(Options {
+        heartbeat: Duration::from_millis(100),
+    })
+    .await;
+    let mut events = Events::open(&h, "", None).await;
+    let beats = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let chunk = events.response.chunk().await.unwrap().unwrap();
+            events.raw.push_str(&String::from_utf8_lossy(&chunk));
+            if events.raw.matches(": heartbeat\n\n").count() >= 2 {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(beats.is_ok(), "no heartbeats: {:?}", events.raw);
+}
+
+#[tokio::test]
+async fn a_bad_last_event_id_is_refused() {
+    let h = Harness::start().await;
+    let response = h
+        .http
+        .get(format!("{}/v1/channels/{CHANNEL}/log", h.base))
+        .bearer_auth(&h.owner)
+        .header("accept", "text/event-stream")
+        .header("last-event-id", "yesterday")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+}
+
+#[tokio::test]
+async fn ten_readers_see_every_entry_once_in_order_while_fifty_appenders_write() {
+    const WRITERS: usize = 50;
+    let h = Arc::new(Harness::start().await);
+    let readers: Vec<_> = (0..10)
+        .map(|i| {
+            let h = h.clone();
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    let mut events = Events::open(&h, "after=0", None).await;
+                    events
+                        .take(WRITERS)
+                        .await
+                        .into_iter()
+                        .map(|(id, _)| id)
+                        .collect::<Vec<_>>()
+                } else {
+                    let mut seen = Vec::new();
+                    while seen.len() < WRITERS {
+                        let after = seen.last().copied().unwrap_or(0);
+                        let page = h.log(&format!("after={after}&wait=5")).await;
+                        seen.extend(page.entries.iter().map(|e| e.seq.0));
+                    }
+                    seen
+                }
+            })
+        })
+        .collect();
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|i| {
+            let h = h.clone();
+            tokio::spawn(async move { h.post_signed(&callback(&[&format!("01C{i:03}")])).await })
+        })
+        .collect();
+    for writer in writers {
+        assert_eq!(writer.await.unwrap(), 200);
+    }
+    let expected: Vec<u64> = (1..=WRITERS as u64).collect();
+    for reader in readers {
+        assert_eq!(reader.await.unwrap(), expected);
+    }
+}
