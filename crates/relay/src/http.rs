@@ -54,6 +54,8 @@ pub fn router<S: LogStore>(relay: Arc<Relay<S>>) -> Router {
 
 pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Router {
     Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready::<S>))
         .route("/v1/channels/{channel_id}/log", get(read_log::<S>))
         .route(
             "/webhook/line/{channel_id}",
@@ -268,13 +270,24 @@ async fn read_log<S: LogStore>(
     let mut entries = relay.store.read(&channel, after, limit).await?;
     if entries.is_empty() && !wait.is_zero() {
         // Wait on the head alone: no database connection is held meanwhile.
-        let newer = async { head.wait_for(|head| *head > after).await.is_ok() };
+        let newer = async {
+            tokio::select! {
+                newer = head.wait_for(|head| *head > after) => newer.is_ok(),
+                () = relay.closed() => false,
+            }
+        };
         if tokio::time::timeout(wait, newer).await.unwrap_or(false) {
             entries = relay.store.read(&channel, after, limit).await?;
         }
     }
     let head = relay.store.head(&channel).await?;
     Ok(Json(LogPage { entries, head }).into_response())
+}
+
+/// Ready when the store answers.
+async fn ready<S: LogStore>(State(relay): State<Arc<Relay<S>>>) -> Result<&'static str, ApiError> {
+    relay.store.ready().await?;
+    Ok("ready")
 }
 
 fn bad_request(message: impl Into<String>) -> ApiError {

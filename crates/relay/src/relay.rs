@@ -20,6 +20,8 @@ pub struct Relay<S> {
     pub store: S,
     key: RelayKey,
     secrets: RwLock<HashMap<ChannelId, ChannelSecret>>,
+    /// Turns true when the relay shuts down: streams and long-polls end.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl<S: LogStore> Relay<S> {
@@ -28,7 +30,19 @@ impl<S: LogStore> Relay<S> {
             store,
             key,
             secrets: RwLock::new(HashMap::new()),
+            closing: tokio::sync::watch::channel(false).0,
         }
+    }
+
+    /// Ends every open stream and long-poll, so a graceful shutdown does not wait on them.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once the relay is shutting down.
+    pub async fn closed(&self) {
+        let mut closing = self.closing.subscribe();
+        let _ = closing.wait_for(|closing| *closing).await;
     }
 
     /// Registers a LINE channel; its secret is stored sealed with the relay's key.

@@ -79,7 +79,11 @@ fn events<S: LogStore>(cursor: Cursor<S>) -> impl Stream<Item = Result<Event, In
                 Ok(entries) if !entries.is_empty() => cursor.ready.extend(entries),
                 Ok(_) => {
                     let after = cursor.after;
-                    let newer = cursor.head.wait_for(|head| *head > after).await.is_ok();
+                    let relay = cursor.relay.clone();
+                    let newer = tokio::select! {
+                        newer = cursor.head.wait_for(|head| *head > after) => newer.is_ok(),
+                        () = relay.closed() => false,
+                    };
                     if !newer {
                         return None;
                     }

@@ -120,6 +120,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// `append` returns only once its entries are durable (committed and synced); a failed
 /// append wrote nothing. Seqs are 1, 2, 3… per channel with no gaps, in commit order.
 pub trait LogStore: Send + Sync + 'static {
+    /// Whether the store answers at all.
+    fn ready(&self) -> impl Future<Output = Result<()>> + Send;
+
     fn add_channel(
         &self,
         channel: &ChannelId,

@@ -272,6 +272,11 @@ fn device_from_row(row: &SqliteRow) -> Result<Device> {
 }
 
 impl LogStore for SqliteStore {
+    async fn ready(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.readers).await?;
+        Ok(())
+    }
+
     async fn add_channel(
         &self,
         channel: &ChannelId,

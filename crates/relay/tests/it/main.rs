@@ -6,6 +6,7 @@
 mod auth;
 mod ingest;
 mod log;
+mod process;
 mod stream;
 
 use std::path::PathBuf;

@@ -1,0 +1,183 @@
+//! `tsunagi-relay`: serve the relay, and set it up.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use tsunagi_line::ChannelId;
+use tsunagi_proto::api::Role;
+use tsunagi_relay::Relay;
+use tsunagi_relay::secret::{ChannelSecret, RelayKey};
+use tsunagi_relay::store::SqliteStore;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Tsunagi's relay: LINE's webhooks into a durable log, streamed to every desk"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve LINE's webhooks and the desks' API.
+    Serve {
+        #[command(flatten)]
+        data: Data,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Print a one-time code that enrolls one device (single use, 24 hours).
+    Invite {
+        #[command(flatten)]
+        data: Data,
+        #[arg(long)]
+        channel: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Manage LINE channels.
+    Channel {
+        #[command(subcommand)]
+        command: ChannelCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChannelCommand {
+    /// Add a LINE channel; its secret is read from a file and stored encrypted.
+    Add {
+        #[command(flatten)]
+        data: Data,
+        #[arg(long)]
+        id: String,
+        /// A file holding the channel secret (so it never shows in a process list).
+        #[arg(long)]
+        secret_file: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct Data {
+    /// Where the relay keeps its database and key.
+    #[arg(long = "data")]
+    dir: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Owner,
+    Staff,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Owner => Role::Owner,
+            RoleArg::Staff => Role::Staff,
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { data, listen } => serve(&data.dir, listen).await,
+        Command::Invite {
+            data,
+            channel,
+            role,
+        } => {
+            let relay = open(&data.dir).await?;
+            let invited = relay
+                .invite(&ChannelId::new(channel), role.into())
+                .await
+                .context("creating the invite")?;
+            let mut out = std::io::stdout().lock();
+            std::io::Write::write_all(&mut out, format!("{}\n", invited.code).as_bytes())?;
+            tracing::info!("the code works once, for 24 hours");
+            Ok(())
+        }
+        Command::Channel {
+            command:
+                ChannelCommand::Add {
+                    data,
+                    id,
+                    secret_file,
+                },
+        } => {
+            let secret = std::fs::read_to_string(&secret_file)
+                .with_context(|| format!("reading {}", secret_file.display()))?;
+            let secret = secret.trim();
+            anyhow::ensure!(!secret.is_empty(), "{} is empty", secret_file.display());
+            let relay = open(&data.dir).await?;
+            relay
+                .add_channel(&ChannelId::new(id.clone()), ChannelSecret::new(secret))
+                .await
+                .with_context(|| format!("adding channel {id}"))?;
+            tracing::info!(channel = %id, "channel added; LINE's webhook URL is <public url>/webhook/line/{id}");
+            Ok(())
+        }
+    }
+}
+
+async fn open(dir: &Path) -> Result<Relay<SqliteStore>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let key = RelayKey::load(dir)?;
+    let store = SqliteStore::open(&dir.join("relay.db"))
+        .await
+        .with_context(|| format!("opening the relay database in {}", dir.display()))?;
+    Ok(Relay::new(store, key))
+}
+
+async fn serve(dir: &Path, listen: SocketAddr) -> Result<()> {
+    let relay = Arc::new(open(dir).await?);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, "relay serving");
+    let router = tsunagi_relay::http::router(relay.clone());
+    let closing = relay.clone();
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing requests, closing streams");
+            closing.close();
+        })
+        .await
+        .context("serving")?;
+    tracing::info!("relay stopped");
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(error) => {
+                    tracing::error!(%error, "cannot listen for SIGTERM");
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,235 @@
+//! The real `tsunagi-relay` binary: killed under load, and stopped politely.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pretty_assertions::assert_eq;
+use tsunagi_line::signature::sign;
+use tsunagi_proto::EntryBody;
+use tsunagi_proto::api::{Enrolled, LogPage};
+
+use crate::{CHANNEL, SECRET, callback};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_tsunagi-relay");
+
+fn relay(args: &[&str]) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("TSUNAGI_RELAY_KEY");
+    command
+}
+
+/// Adds the channel and returns an owner's enrollment code.
+fn set_up(dir: &Path) -> String {
+    let data = dir.to_str().unwrap();
+    let secret_file = dir.join("secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let added = relay(&[
+        "channel",
+        "add",
+        "--data",
+        data,
+        "--id",
+        CHANNEL,
+        "--secret-file",
+    ])
+    .arg(&secret_file)
+    .status()
+    .unwrap();
+    assert!(added.success());
+    let invite = relay(&[
+        "invite",
+        "--data",
+        data,
+        "--channel",
+        CHANNEL,
+        "--role",
+        "owner",
+    ])
+    .output()
+    .unwrap();
+    assert!(invite.status.success());
+    String::from_utf8(invite.stdout).unwrap().trim().to_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `serve` and waits until it answers.
+async fn serve(dir: &Path, port: u16) -> Child {
+    let mut child = relay(&["serve", "--data", dir.to_str().unwrap(), "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(response) = reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await
+            && response.status().is_success()
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    panic!("the relay did not become ready");
+}
+
+async fn enroll(base: &str, code: &str) -> String {
+    let enrolled: Enrolled = reqwest::Client::new()
+        .post(format!("{base}/v1/enroll"))
+        .json(&serde_json::json!({"code": code, "device_name": "test", "operator_name": "test"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    enrolled.token
+}
+
+async fn whole_log(base: &str, token: &str) -> LogPage {
+    let mut all = LogPage {
+        entries: Vec::new(),
+        head: tsunagi_proto::Seq(0),
+    };
+    loop {
+        let after = all.entries.last().map_or(0, |e| e.seq.0);
+        let page: LogPage = reqwest::Client::new()
+            .get(format!(
+                "{base}/v1/channels/{CHANNEL}/log?after={after}&limit=1000"
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        all.head = page.head;
+        if page.entries.is_empty() {
+            return all;
+        }
+        all.entries.extend(page.entries);
+    }
+}
+
+#[tokio::test]
+async fn after_kill_9_under_load_every_acknowledged_event_is_logged_once_without_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = set_up(dir.path());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = serve(dir.path(), port).await;
+
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let loaders: Vec<_> = (0..8)
+        .map(|task| {
+            let (base, acknowledged) = (base.clone(), acknowledged.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                for i in 0.. {
+                    let id = format!("01K{task}{i:06}");
+                    let body = callback(&[&id]);
+                    let sent = http
+                        .post(format!("{base}/webhook/line/{CHANNEL}"))
+                        .header("x-line-signature", sign(SECRET.as_bytes(), body.as_bytes()))
+                        .body(body)
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(response) if response.status().as_u16() == 200 => {
+                            acknowledged.lock().unwrap().push(id);
+                        }
+                        Ok(response) => panic!("unexpected {}", response.status()),
+                        Err(_) => return, // the relay is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    child.kill().unwrap(); // SIGKILL: no chance to flush anything
+    child.wait().unwrap();
+    for loader in loaders {
+        loader.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 50,
+        "the load was too light: {}",
+        acknowledged.len()
+    );
+
+    let mut child = serve(dir.path(), port).await;
+    let token = enroll(&base, &code).await;
+    let log = whole_log(&base, &token).await;
+    let seqs: Vec<u64> = log.entries.iter().map(|e| e.seq.0).collect();
+    assert_eq!(seqs, (1..=log.head.0).collect::<Vec<_>>(), "no gaps");
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for entry in &log.entries {
+        let EntryBody::Line { event, .. } = &entry.body else {
+            panic!()
+        };
+        let event: serde_json::Value = serde_json::from_str(event.get()).unwrap();
+        *counts
+            .entry(event["webhookEventId"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    for id in &acknowledged {
+        assert_eq!(counts.get(id), Some(&1), "{id} was acknowledged");
+    }
+    assert!(counts.values().all(|c| *c == 1), "nothing twice");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn sigterm_closes_open_streams_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = set_up(dir.path());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = serve(dir.path(), port).await;
+    let token = enroll(&base, &code).await;
+    let mut stream = reqwest::Client::new()
+        .get(format!("{base}/v1/channels/{CHANNEL}/log"))
+        .bearer_auth(&token)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while stream.chunk().await.ok().flatten().is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream was not closed");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the relay did not exit");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}");
+}
