@@ -69,11 +69,11 @@ impl SqliteStore {
             .await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
         let heads = Arc::new(Heads::default());
         let (queue, waiting) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(write_loop(writer, waiting, heads.clone()));
+        tokio::spawn(write_loop(writer, options.clone(), waiting, heads.clone()));
         Ok(Self {
             readers,
             writer: queue,
@@ -84,8 +84,13 @@ impl SqliteStore {
 }
 
 /// The single log writer: groups the appends that are queued into one transaction.
+///
+/// After a failed group the connection is thrown away and a new one opened: SQLite rolls
+/// some failed transactions back by itself (a full disk does), and a connection whose
+/// transaction state is in doubt must not answer anyone again.
 async fn write_loop(
     mut db: SqliteConnection,
+    options: SqliteConnectOptions,
     mut queue: mpsc::Receiver<Append>,
     heads: Arc<Heads>,
 ) {
@@ -113,6 +118,25 @@ async fn write_loop(
                         .answer
                         .send(Err(StoreError::Unavailable(error.to_string())));
                 }
+                db = reconnect(db, &options).await;
+            }
+        }
+    }
+}
+
+/// A fresh writer connection, retried until the database opens again.
+async fn reconnect(old: SqliteConnection, options: &SqliteConnectOptions) -> SqliteConnection {
+    if let Err(error) = old.close().await {
+        tracing::warn!(%error, "closing the failed writer connection");
+    }
+    let mut wait = Duration::from_millis(10);
+    loop {
+        match SqliteConnection::connect_with(options).await {
+            Ok(db) => return db,
+            Err(error) => {
+                tracing::error!(%error, "reopening the log writer; retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(1));
             }
         }
     }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod disk_full;
 mod ingest;
 mod log;
 mod process;

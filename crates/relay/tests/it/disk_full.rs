@@ -1,0 +1,192 @@
+//! A full disk: ingest answers 503, never 200, and recovers once space is freed.
+//!
+//! Needs root to mount a small tmpfs (as CI runs); skipped with a message otherwise.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::str::FromStr as _;
+use std::sync::Arc;
+
+use pretty_assertions::assert_eq;
+use sqlx::Connection as _;
+use tsunagi_line::ChannelId;
+use tsunagi_line::signature::sign;
+use tsunagi_proto::EntryBody;
+use tsunagi_proto::api::Role;
+use tsunagi_relay::Relay;
+use tsunagi_relay::secret::{ChannelSecret, RelayKey};
+use tsunagi_relay::store::SqliteStore;
+
+use crate::{CHANNEL, SECRET};
+
+/// A tmpfs of a given size, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(at).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .ok()?
+            .success();
+        mounted.then(|| Tmpfs(at.to_path_buf()))
+    }
+
+    fn resize(&self, size: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// A webhook with one event carrying about 8 KB of text.
+fn heavy(id: &str) -> String {
+    crate::callback(&[id]).replace("สวัสดี", &"ก".repeat(2_700))
+}
+
+#[tokio::test]
+async fn a_full_disk_gets_503_never_200_and_recovers_when_space_is_freed() {
+    if !is_root() {
+        eprintln!("skipped: mounting a small filesystem needs root (CI runs as root)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let Some(fs) = Tmpfs::mount(&dir.path().join("fs"), "1m") else {
+        panic!("running as root but could not mount a tmpfs");
+    };
+    let db = fs.0.join("relay.db");
+    let relay = Arc::new(Relay::new(
+        SqliteStore::open(&db).await.unwrap(),
+        RelayKey::generate(),
+    ));
+    relay
+        .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
+        .await
+        .unwrap();
+    let invited = relay
+        .invite(&ChannelId::from(CHANNEL), Role::Owner)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = tsunagi_relay::http::router(relay.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let http = reqwest::Client::new();
+    let post = |id: String| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let body = heavy(&id);
+            http.post(format!("{base}/webhook/line/{CHANNEL}"))
+                .header("x-line-signature", sign(SECRET.as_bytes(), body.as_bytes()))
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+
+    // Fill the disk.
+    let mut acknowledged = Vec::new();
+    let mut refused = 0;
+    for i in 0..1_000 {
+        let id = format!("01F{i:05}");
+        match post(id.clone()).await {
+            200 => acknowledged.push(id),
+            503 => {
+                refused += 1;
+                if refused == 5 {
+                    break;
+                }
+            }
+            other => panic!("a full disk answered {other}"),
+        }
+    }
+    assert_eq!(refused, 5, "the disk never filled");
+    assert!(!acknowledged.is_empty());
+
+    // Space is freed: the same process recovers.
+    fs.resize("16m");
+    let after = format!("01G{:05}", 0);
+    assert_eq!(post(after.clone()).await, 200);
+    acknowledged.push(after);
+
+    // Everything acknowledged is there once, with no gap, and the database is sound.
+    let enrolled: tsunagi_proto::api::Enrolled = http
+        .post(format!("{base}/v1/enroll"))
+        .json(&serde_json::json!({"code": invited.code, "device_name": "d", "operator_name": "o"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let page: tsunagi_proto::api::LogPage = http
+        .get(format!("{base}/v1/channels/{CHANNEL}/log?limit=1000"))
+        .bearer_auth(&enrolled.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let seqs: Vec<u64> = page.entries.iter().map(|e| e.seq.0).collect();
+    assert_eq!(seqs, (1..=page.head.0).collect::<Vec<_>>(), "no gaps");
+    let logged: Vec<String> = page
+        .entries
+        .iter()
+        .map(|e| {
+            let EntryBody::Line { event, .. } = &e.body else {
+                panic!()
+            };
+            let event: serde_json::Value = serde_json::from_str(event.get()).unwrap();
+            event["webhookEventId"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        logged, acknowledged,
+        "everything acknowledged, once, in order"
+    );
+
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str("sqlite:")
+        .unwrap()
+        .filename(&db)
+        .read_only(true);
+    let mut check = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM entries")
+        .fetch_one(&mut check)
+        .await
+        .unwrap();
+    assert_eq!(
+        count as usize,
+        acknowledged.len(),
+        "a fresh connection sees the same"
+    );
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut check)
+        .await
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    relay.close();
+}
