@@ -171,7 +171,8 @@ fn bench() -> Result<()> {
         "tsunagi-linesim",
         "--bench",
         "throughput",
-    ]))
+    ]))?;
+    Step::new("relay ingest").run(cargo(["bench", "-p", "tsunagi-relay", "--bench", "ingest"]))
 }
 
 fn bindings() -> Result<()> {
