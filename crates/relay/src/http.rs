@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tsunagi_line::signature::{SIGNATURE_HEADER, verify};
 use tsunagi_line::webhook::RawCallback;
-use tsunagi_line::{ChannelId, WebhookEventId};
+use tsunagi_line::{ChannelId, MessageId, WebhookEventId};
 use tsunagi_proto::api::{
     Appended, CreateInvite, DeviceInfo, Enroll, Enrolled, ErrorBody, Invited, LogPage,
 };
@@ -22,7 +22,7 @@ use tsunagi_proto::{DeviceId, OpId, Operation, Seq};
 
 use crate::auth::Authenticated;
 use crate::relay::{Relay, now};
-use crate::store::{Device, LogStore, NewBody, NewEntry, StoreError};
+use crate::store::{Device, LogStore, MessageLink, NewBody, NewEntry, StoreError};
 
 /// Longest device or operator name.
 const MAX_NAME: usize = 100;
@@ -174,10 +174,14 @@ async fn ingest<S: LogStore>(
         .into_iter()
         .map(|event| NewEntry {
             at,
-            body: NewBody::Line {
-                destination: callback.destination.clone(),
-                webhook_event_id: webhook_event_id(&event),
-                event,
+            body: {
+                let (webhook_event_id, link) = event_keys(&event);
+                NewBody::Line {
+                    destination: callback.destination.clone(),
+                    webhook_event_id,
+                    event,
+                    link,
+                }
             },
         })
         .collect();
@@ -186,20 +190,47 @@ async fn ingest<S: LogStore>(
     Ok(StatusCode::OK)
 }
 
-/// The event's `webhookEventId`, if it has one.
-fn webhook_event_id(event: &serde_json::value::RawValue) -> Option<WebhookEventId> {
+/// The event's `webhookEventId` (to deduplicate) and the message it carries or unsends
+/// (to redact unsent messages). Read leniently: an event of a type we do not know, with
+/// fields of shapes we do not expect, still keeps its id.
+fn event_keys(event: &RawValue) -> (Option<WebhookEventId>, MessageLink) {
     #[derive(Deserialize)]
-    struct Id {
+    struct Keys {
         #[serde(rename = "webhookEventId")]
-        id: Option<WebhookEventId>,
+        id: Option<serde_json::Value>,
+        #[serde(rename = "type")]
+        kind: Option<serde_json::Value>,
+        message: Option<serde_json::Value>,
+        unsend: Option<serde_json::Value>,
     }
-    let id = serde_json::from_str::<Id>(event.get())
-        .ok()
-        .and_then(|e| e.id);
+    let Ok(keys) = serde_json::from_str::<Keys>(event.get()) else {
+        tracing::warn!("an event that is not an object is logged but cannot be deduplicated");
+        return (None, MessageLink::None);
+    };
+    let id = keys
+        .id
+        .as_ref()
+        .and_then(|id| id.as_str())
+        .map(WebhookEventId::from);
     if id.is_none() {
         tracing::warn!("an event without a webhookEventId is logged but cannot be deduplicated");
     }
-    id
+    let text = |value: Option<&serde_json::Value>, field: &str| {
+        value
+            .and_then(|v| v.get(field))
+            .and_then(|v| v.as_str())
+            .map(MessageId::from)
+    };
+    let link = match keys.kind.as_ref().and_then(|k| k.as_str()) {
+        Some("message" | "messageEdited") => {
+            text(keys.message.as_ref(), "id").map_or(MessageLink::None, MessageLink::Carries)
+        }
+        Some("unsend") => {
+            text(keys.unsend.as_ref(), "messageId").map_or(MessageLink::None, MessageLink::Unsends)
+        }
+        _ => MessageLink::None,
+    };
+    (id, link)
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use serde_json::value::RawValue;
 use tokio::sync::watch;
-use tsunagi_line::{ChannelId, UserId, WebhookEventId};
+use tsunagi_line::{ChannelId, MessageId, UserId, WebhookEventId};
 use tsunagi_proto::api::Role;
 use tsunagi_proto::{DeviceId, Entry, OpId, Seq, UnixMillis};
 
@@ -31,6 +31,8 @@ pub enum NewBody {
         destination: UserId,
         webhook_event_id: Option<WebhookEventId>,
         event: Box<RawValue>,
+        /// The message it carries or unsends, for redacting unsent messages.
+        link: MessageLink,
     },
     /// An operation, already checked against the operation types.
     Op {
@@ -38,6 +40,35 @@ pub enum NewBody {
         device: DeviceId,
         op: Box<RawValue>,
     },
+}
+
+/// How a LINE event relates to a message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MessageLink {
+    #[default]
+    None,
+    /// A message (or an edit of one) with this id.
+    Carries(MessageId),
+    /// The user unsent the message with this id: its content must go.
+    Unsends(MessageId),
+}
+
+/// What is kept of a message event once the user unsent it: the envelope (who, when,
+/// which message) without the content. `message.type` becomes `unsent`.
+pub fn tombstone(event: &str) -> String {
+    let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str(event) else {
+        return r#"{"type":"message","message":{"type":"unsent"}}"#.to_owned();
+    };
+    let id = fields
+        .get("message")
+        .and_then(|m| m.get("id"))
+        .cloned()
+        .unwrap_or_default();
+    fields.insert(
+        "message".to_owned(),
+        serde_json::json!({ "id": id, "type": "unsent" }),
+    );
+    serde_json::Value::Object(fields).to_string()
 }
 
 /// Where an appended entry is.
@@ -212,5 +243,29 @@ impl Heads {
                 newer
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tombstone_keeps_the_envelope_and_drops_the_content() {
+        let event = r#"{"type":"message","message":{"type":"image","id":"M1","contentProvider":{"type":"line"}},"webhookEventId":"01E","timestamp":5}"#;
+        let tomb: serde_json::Value = serde_json::from_str(&tombstone(event)).unwrap();
+        assert_eq!(
+            tomb,
+            serde_json::json!({
+                "type": "message", "message": {"id": "M1", "type": "unsent"},
+                "webhookEventId": "01E", "timestamp": 5
+            })
+        );
+    }
+
+    #[test]
+    fn a_tombstone_of_something_that_is_not_an_event_keeps_nothing() {
+        assert!(!tombstone(r#""a secret""#).contains("secret"));
+        assert!(!tombstone("[1,2]").contains('1'));
     }
 }

@@ -24,7 +24,8 @@ use tsunagi_proto::api::Role;
 use tsunagi_proto::{DeviceId, Entry, EntryBody, LoggedOp, OpId, Seq, UnixMillis};
 
 use super::{
-    Appended, Device, Heads, Invite, InviteProblem, LogStore, NewBody, NewEntry, Result, StoreError,
+    Appended, Device, Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody, NewEntry,
+    Result, StoreError, tombstone,
 };
 use crate::secret::Sealed;
 
@@ -228,8 +229,9 @@ async fn insert(
 ) -> Result<(), sqlx::Error> {
     let query = sqlx::query(
         "INSERT INTO entries
-            (channel_id, seq, at, kind, destination, event, webhook_event_id, op_id, device, op)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (channel_id, seq, at, kind, destination, event, webhook_event_id, message_id,
+             op_id, device, op)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(channel.as_str())
     .bind(seq.0 as i64)
@@ -239,16 +241,33 @@ async fn insert(
             destination,
             webhook_event_id,
             event,
-        } => query
-            .bind("line")
-            .bind(destination.as_str())
-            .bind(event.get())
-            .bind(webhook_event_id.as_ref().map(|id| id.as_str()))
-            .bind(None::<String>)
-            .bind(None::<String>)
-            .bind(None::<String>),
+            link,
+        } => {
+            let mut text = event.get().to_owned();
+            let mut message_id = None;
+            match link {
+                MessageLink::Carries(id) => {
+                    if was_unsent(db, channel, id.as_str()).await? {
+                        text = tombstone(&text);
+                    }
+                    message_id = Some(id.to_string());
+                }
+                MessageLink::Unsends(id) => redact(db, channel, id.as_str()).await?,
+                MessageLink::None => {}
+            }
+            query
+                .bind("line")
+                .bind(destination.as_str())
+                .bind(text)
+                .bind(webhook_event_id.as_ref().map(|id| id.as_str()))
+                .bind(message_id)
+                .bind(None::<String>)
+                .bind(None::<String>)
+                .bind(None::<String>)
+        }
         NewBody::Op { op_id, device, op } => query
             .bind("op")
+            .bind(None::<String>)
             .bind(None::<String>)
             .bind(None::<String>)
             .bind(None::<String>)
@@ -257,6 +276,51 @@ async fn insert(
             .bind(op.get()),
     };
     query.execute(db).await?;
+    Ok(())
+}
+
+async fn was_unsent(
+    db: &mut SqliteConnection,
+    channel: &ChannelId,
+    message_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let found = sqlx::query("SELECT 1 FROM unsent WHERE channel_id = ? AND message_id = ?")
+        .bind(channel.as_str())
+        .bind(message_id)
+        .fetch_optional(&mut *db)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Remembers that a message was unsent and replaces the content of every entry carrying
+/// it (the message, its edits) with a tombstone. Their seqs stay.
+async fn redact(
+    db: &mut SqliteConnection,
+    channel: &ChannelId,
+    message_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT OR IGNORE INTO unsent (channel_id, message_id) VALUES (?, ?)")
+        .bind(channel.as_str())
+        .bind(message_id)
+        .execute(&mut *db)
+        .await?;
+    let carrying = sqlx::query(
+        "SELECT seq, event FROM entries WHERE channel_id = ? AND message_id = ? AND kind = 'line'",
+    )
+    .bind(channel.as_str())
+    .bind(message_id)
+    .fetch_all(&mut *db)
+    .await?;
+    for row in carrying {
+        let seq: i64 = row.get(0);
+        let event: String = row.get(1);
+        sqlx::query("UPDATE entries SET event = ? WHERE channel_id = ? AND seq = ?")
+            .bind(tombstone(&event))
+            .bind(channel.as_str())
+            .bind(seq)
+            .execute(&mut *db)
+            .await?;
+    }
     Ok(())
 }
 

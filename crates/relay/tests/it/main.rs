@@ -9,6 +9,7 @@ mod ingest;
 mod log;
 mod process;
 mod stream;
+mod unsend;
 
 use std::path::PathBuf;
 use std::sync::Arc;
