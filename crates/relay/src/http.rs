@@ -172,17 +172,17 @@ async fn ingest<S: LogStore>(
     let entries = callback
         .events
         .into_iter()
-        .map(|event| NewEntry {
-            at,
-            body: {
-                let (webhook_event_id, link) = event_keys(&event);
-                NewBody::Line {
+        .map(|event| {
+            let (webhook_event_id, link) = event_keys(&event);
+            NewEntry {
+                at,
+                body: NewBody::Line {
                     destination: callback.destination.clone(),
                     webhook_event_id,
                     event,
                     link,
-                }
-            },
+                },
+            }
         })
         .collect();
     let appended = relay.store.append(&channel, entries).await?;

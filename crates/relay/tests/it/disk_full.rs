@@ -131,24 +131,8 @@ async fn a_full_disk_gets_503_never_200_and_recovers_when_space_is_freed() {
     acknowledged.push(after);
 
     // Everything acknowledged is there once, with no gap, and the database is sound.
-    let enrolled: tsunagi_proto::api::Enrolled = http
-        .post(format!("{base}/v1/enroll"))
-        .json(&serde_json::json!({"code": invited.code, "device_name": "d", "operator_name": "o"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let page: tsunagi_proto::api::LogPage = http
-        .get(format!("{base}/v1/channels/{CHANNEL}/log?limit=1000"))
-        .bearer_auth(&enrolled.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let enrolled = crate::redeem(&http, &base, &invited.code).await;
+    let page = crate::read_page(&http, &base, &enrolled.token, "limit=1000").await;
     let seqs: Vec<u64> = page.entries.iter().map(|e| e.seq.0).collect();
     assert_eq!(seqs, (1..=page.head.0).collect::<Vec<_>>(), "no gaps");
     let logged: Vec<String> = page

@@ -90,16 +90,41 @@ impl Harness {
     }
 
     pub(crate) async fn log(&self, query: &str) -> LogPage {
-        let response = self
-            .http
-            .get(format!("{}/v1/channels/{CHANNEL}/log?{query}", self.base))
-            .bearer_auth(&self.owner)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 200);
-        response.json().await.unwrap()
+        read_page(&self.http, &self.base, &self.owner, query).await
     }
+}
+
+/// One page of the channel's log, read as `token`.
+pub(crate) async fn read_page(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    query: &str,
+) -> LogPage {
+    let response = http
+        .get(format!("{base}/v1/channels/{CHANNEL}/log?{query}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.unwrap()
+}
+
+/// Uses an enrollment code over HTTP.
+pub(crate) async fn redeem(http: &reqwest::Client, base: &str, code: &str) -> Enrolled {
+    http.post(format!("{base}/v1/enroll"))
+        .json(&serde_json::json!({
+            "code": code,
+            "device_name": "Front desk PC",
+            "operator_name": "Yuki",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Invites a device into `channel` and enrolls it over HTTP; returns its token.
@@ -111,19 +136,7 @@ pub(crate) async fn enroll(
     role: Role,
 ) -> String {
     let invited = relay.invite(&ChannelId::from(channel), role).await.unwrap();
-    let enrolled: Enrolled = http
-        .post(format!("{base}/v1/enroll"))
-        .json(&serde_json::json!({
-            "code": invited.code,
-            "device_name": "Front desk PC",
-            "operator_name": "Yuki",
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let enrolled = redeem(http, base, &invited.code).await;
     assert_eq!(enrolled.role, role);
     enrolled.token
 }

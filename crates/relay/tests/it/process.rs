@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use pretty_assertions::assert_eq;
 use tsunagi_line::signature::sign;
 use tsunagi_proto::EntryBody;
-use tsunagi_proto::api::{Enrolled, LogPage};
+use tsunagi_proto::api::LogPage;
 
-use crate::{CHANNEL, SECRET, callback};
+use crate::{CHANNEL, SECRET, callback, read_page, redeem};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_tsunagi-relay");
 
@@ -88,36 +88,18 @@ async fn serve(dir: &Path, port: u16) -> Child {
 }
 
 async fn enroll(base: &str, code: &str) -> String {
-    let enrolled: Enrolled = reqwest::Client::new()
-        .post(format!("{base}/v1/enroll"))
-        .json(&serde_json::json!({"code": code, "device_name": "test", "operator_name": "test"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    enrolled.token
+    redeem(&reqwest::Client::new(), base, code).await.token
 }
 
 async fn whole_log(base: &str, token: &str) -> LogPage {
+    let http = reqwest::Client::new();
     let mut all = LogPage {
         entries: Vec::new(),
         head: tsunagi_proto::Seq(0),
     };
     loop {
         let after = all.entries.last().map_or(0, |e| e.seq.0);
-        let page: LogPage = reqwest::Client::new()
-            .get(format!(
-                "{base}/v1/channels/{CHANNEL}/log?after={after}&limit=1000"
-            ))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = read_page(&http, base, token, &format!("after={after}&limit=1000")).await;
         all.head = page.head;
         if page.entries.is_empty() {
             return all;
