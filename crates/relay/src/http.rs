@@ -56,6 +56,7 @@ pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Route
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready::<S>))
+        .route("/metrics", get(metrics::<S>))
         .route("/v1/channels/{channel_id}/log", get(read_log::<S>))
         .route(
             "/webhook/line/{channel_id}",
@@ -139,6 +140,7 @@ async fn ingest<S: LogStore>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
+    let arrived = std::time::Instant::now();
     let body = body.map_err(|rejection| {
         let status = rejection.status();
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -186,7 +188,12 @@ async fn ingest<S: LogStore>(
         })
         .collect();
     let appended = relay.store.append(&channel, entries).await?;
-    tracing::debug!(events = appended.len(), "webhook logged");
+    let new = appended
+        .iter()
+        .filter(|a| matches!(a, crate::store::Appended::New(_)))
+        .count();
+    relay.store.metrics().ingested(new, arrived.elapsed());
+    tracing::debug!(events = appended.len(), new, "webhook logged");
     Ok(StatusCode::OK)
 }
 
@@ -313,6 +320,18 @@ async fn read_log<S: LogStore>(
     }
     let head = relay.store.head(&channel).await?;
     Ok(Json(LogPage { entries, head }).into_response())
+}
+
+/// Prometheus' text format.
+async fn metrics<S: LogStore>(State(relay): State<Arc<Relay<S>>>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        relay.store.metrics().encode(),
+    )
+        .into_response()
 }
 
 /// Ready when the store answers.

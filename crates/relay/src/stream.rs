@@ -24,6 +24,8 @@ use crate::store::LogStore;
 const PAGE: u32 = 500;
 
 struct Cursor<S> {
+    /// Counts this stream as connected while it lives.
+    _open: crate::metrics::StreamGuard,
     relay: Arc<Relay<S>>,
     channel: ChannelId,
     after: Seq,
@@ -40,6 +42,7 @@ pub(crate) fn response<S: LogStore>(
 ) -> Response {
     let head = relay.store.subscribe(&channel);
     let cursor = Cursor {
+        _open: relay.store.metrics().stream_opened(),
         relay,
         channel,
         after,

@@ -189,6 +189,9 @@ pub trait LogStore: Send + Sync + 'static {
     /// Follows a channel's head as entries are committed.
     fn subscribe(&self, channel: &ChannelId) -> watch::Receiver<Seq>;
 
+    /// The relay's metrics, which the store also feeds (commit groups, heads).
+    fn metrics(&self) -> &crate::metrics::Metrics;
+
     fn create_invite(&self, invite: &Invite) -> impl Future<Output = Result<()>> + Send;
 
     /// Uses the code with this hash, once, to add `device` (whose channel and role are

@@ -27,6 +27,7 @@ use super::{
     Appended, Device, Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody, NewEntry,
     Result, StoreError, tombstone,
 };
+use crate::metrics::Metrics;
 use crate::secret::Sealed;
 
 /// Most requests one commit covers.
@@ -47,6 +48,7 @@ pub struct SqliteStore {
     writer: mpsc::Sender<Append>,
     admin: SqlitePool,
     heads: Arc<Heads>,
+    metrics: Arc<Metrics>,
 }
 
 impl SqliteStore {
@@ -73,13 +75,21 @@ impl SqliteStore {
             .connect_with(options.clone().read_only(true))
             .await?;
         let heads = Arc::new(Heads::default());
+        let metrics = Arc::new(Metrics::default());
         let (queue, waiting) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(write_loop(writer, options.clone(), waiting, heads.clone()));
+        tokio::spawn(write_loop(
+            writer,
+            options.clone(),
+            waiting,
+            heads.clone(),
+            metrics.clone(),
+        ));
         Ok(Self {
             readers,
             writer: queue,
             admin,
             heads,
+            metrics,
         })
     }
 }
@@ -94,6 +104,7 @@ async fn write_loop(
     options: SqliteConnectOptions,
     mut queue: mpsc::Receiver<Append>,
     heads: Arc<Heads>,
+    metrics: Arc<Metrics>,
 ) {
     while let Some(first) = queue.recv().await {
         let mut group = vec![first];
@@ -105,8 +116,10 @@ async fn write_loop(
         }
         match write_group(&mut db, &group).await {
             Ok((answers, new_heads)) => {
+                metrics.committed(group.len());
                 for (channel, head) in &new_heads {
                     heads.advance(channel, *head);
+                    metrics.head(channel, *head);
                 }
                 for (request, answer) in group.into_iter().zip(answers) {
                     let _ = request.answer.send(answer);
@@ -435,6 +448,10 @@ impl LogStore for SqliteStore {
 
     fn subscribe(&self, channel: &ChannelId) -> watch::Receiver<Seq> {
         self.heads.subscribe(channel, Seq::ZERO)
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     async fn create_invite(&self, invite: &Invite) -> Result<()> {

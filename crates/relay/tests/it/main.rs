@@ -7,6 +7,7 @@ mod auth;
 mod disk_full;
 mod ingest;
 mod log;
+mod metrics;
 mod process;
 mod stream;
 mod unsend;
