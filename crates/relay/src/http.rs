@@ -38,14 +38,52 @@ const MAX_PAGE: u32 = 1_000;
 pub struct Options {
     /// How often an idle log stream sends a comment, so clients notice a dead one.
     pub heartbeat: Duration,
+    /// How long sent data may wait unacknowledged (a reader that stopped reading) before
+    /// the connection is dropped. Linux only (`TCP_USER_TIMEOUT`).
+    pub stalled_reader: Duration,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             heartbeat: Duration::from_secs(15),
+            stalled_reader: Duration::from_secs(30),
         }
     }
+}
+
+/// Serves the relay on `listener` until `shutdown` resolves, then closes streams and
+/// long-polls and waits for requests in flight.
+///
+/// A reader that stops reading is disconnected after `options.stalled_reader`: the stream
+/// is pulled, so it never makes the relay buffer a backlog, and the kernel drops the
+/// connection once its data goes unacknowledged that long.
+pub async fn serve<S: LogStore>(
+    listener: tokio::net::TcpListener,
+    relay: Arc<Relay<S>>,
+    options: Options,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
+    let stalled = options.stalled_reader;
+    let listener = listener.tap_io(move |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "setting TCP_NODELAY");
+        }
+        #[cfg(target_os = "linux")]
+        if let Err(error) = socket2::SockRef::from(&*tcp).set_tcp_user_timeout(Some(stalled)) {
+            tracing::warn!(%error, "setting TCP_USER_TIMEOUT; stalled readers stay connected");
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = stalled;
+    });
+    let closing = relay.clone();
+    axum::serve(listener, router_with(relay, options))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            closing.close();
+        })
+        .await
 }
 
 pub fn router<S: LogStore>(relay: Arc<Relay<S>>) -> Router {

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tsunagi_line::ChannelId;
 use tsunagi_proto::api::Role;
 use tsunagi_relay::Relay;
+use tsunagi_relay::http::Options;
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
 use tsunagi_relay::store::SqliteStore;
 
@@ -146,16 +147,12 @@ async fn serve(dir: &Path, listen: SocketAddr) -> Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "relay serving");
-    let router = tsunagi_relay::http::router(relay.clone());
-    let closing = relay.clone();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: finishing requests, closing streams");
-            closing.close();
-        })
-        .await
-        .context("serving")?;
+    tsunagi_relay::http::serve(listener, relay, Options::default(), async {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests, closing streams");
+    })
+    .await
+    .context("serving")?;
     tracing::info!("relay stopped");
     Ok(())
 }

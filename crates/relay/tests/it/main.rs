@@ -56,8 +56,12 @@ impl Harness {
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = tsunagi_relay::http::router_with(relay.clone(), options);
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        tokio::spawn(tsunagi_relay::http::serve(
+            listener,
+            relay.clone(),
+            options,
+            std::future::pending(),
+        ));
         let http = reqwest::Client::new();
         let owner = enroll(&http, &base, &relay, CHANNEL, Role::Owner).await;
         Harness {

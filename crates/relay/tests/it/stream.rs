@@ -121,6 +121,7 @@ async fn the_stream_is_not_cached_or_buffered_by_proxies() {
 async fn an_idle_stream_sends_heartbeat_comments() {
     let h = Harness::start_with(Options {
         heartbeat: Duration::from_millis(100),
+        ..Options::default()
     })
     .await;
     let mut events = Events::open(&h, "", None).await;
@@ -193,4 +194,71 @@ async fn ten_readers_see_every_entry_once_in_order_while_fifty_appenders_write()
     for reader in readers {
         assert_eq!(reader.await.unwrap(), expected);
     }
+}
+
+#[cfg(target_os = "linux")]
+// The raw client blocks on its socket: the relay needs threads of its own meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_stops_reading_is_disconnected() {
+    use std::io::{Read as _, Write as _};
+
+    let h = Harness::start_with(Options {
+        heartbeat: Duration::from_secs(60),
+        stalled_reader: Duration::from_secs(1),
+    })
+    .await;
+    let streams = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("tsunagi_relay_streams_connected"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap()
+    };
+    let metrics = || async {
+        h.http
+            .get(format!("{}/metrics", h.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+
+    // A client with a tiny receive window that reads the response head, then nothing.
+    let address: std::net::SocketAddr = h.base.trim_start_matches("http://").parse().unwrap();
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.connect(&address.into()).unwrap();
+    let mut stalled: std::net::TcpStream = socket.into();
+    write!(
+        stalled,
+        "GET /v1/channels/{CHANNEL}/log HTTP/1.1\r\nHost: relay\r\nAccept: text/event-stream\r\nAuthorization: Bearer {}\r\n\r\n",
+        h.owner
+    )
+    .unwrap();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut head = [0u8; 256];
+    let read = stalled.read(&mut head).unwrap();
+    assert!(String::from_utf8_lossy(&head[..read]).starts_with("HTTP/1.1 200"));
+    assert_eq!(streams(&metrics().await), 1.0);
+
+    // Far more than any socket buffer holds.
+    for i in 0..12 {
+        let big = callback(&[&format!("01BIG{i:02}")]).replace("สวัสดี", &"x".repeat(700_000));
+        assert_eq!(h.post_signed(&big).await, 200);
+    }
+    let mut disconnected = false;
+    for _ in 0..150 {
+        if streams(&metrics().await) == 0.0 {
+            disconnected = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(disconnected, "the stalled reader is still connected");
+    // The client never closed its end: the relay let go on its own.
+    drop(stalled);
 }
