@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod http;
+pub mod line_setup;
 pub mod metrics;
 pub mod relay;
 pub mod secret;

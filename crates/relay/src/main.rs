@@ -10,6 +10,7 @@ use tsunagi_line::ChannelId;
 use tsunagi_proto::api::Role;
 use tsunagi_relay::Relay;
 use tsunagi_relay::http::Options;
+use tsunagi_relay::line_setup::{self, LineSetup};
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
 use tsunagi_relay::store::SqliteStore;
 
@@ -59,6 +60,13 @@ enum ChannelCommand {
         /// A file holding the channel secret (so it never shows in a process list).
         #[arg(long)]
         secret_file: PathBuf,
+        /// This relay's address as LINE reaches it. With it, the credentials are checked
+        /// with LINE first, LINE's webhook URL is set, and LINE's webhook test is run.
+        #[arg(long)]
+        public_url: Option<String>,
+        /// LINE's API (or the simulator's), for those checks.
+        #[arg(long, default_value = tsunagi_line::client::DEFAULT_API_BASE)]
+        line_api_base: String,
     },
 }
 
@@ -115,18 +123,47 @@ async fn main() -> Result<()> {
                     data,
                     id,
                     secret_file,
+                    public_url,
+                    line_api_base,
                 },
         } => {
             let secret = std::fs::read_to_string(&secret_file)
                 .with_context(|| format!("reading {}", secret_file.display()))?;
-            let secret = secret.trim();
-            anyhow::ensure!(!secret.is_empty(), "{} is empty", secret_file.display());
+            let secret = ChannelSecret::new(secret.trim());
+            anyhow::ensure!(
+                !secret.expose().is_empty(),
+                "{} is empty",
+                secret_file.display()
+            );
             let relay = open(&data.dir).await?;
-            relay
-                .add_channel(&ChannelId::new(id.clone()), ChannelSecret::new(secret))
+            let channel = ChannelId::new(id.clone());
+            let Some(public_url) = public_url else {
+                relay
+                    .add_channel(&channel, secret)
+                    .await
+                    .with_context(|| format!("adding channel {id}"))?;
+                tracing::info!(channel = %id, "channel added, not checked with LINE (no --public-url)");
+                return Ok(());
+            };
+            let setup = LineSetup {
+                api_base: line_api_base,
+                public_url,
+            };
+            let steps = line_setup::connect(&relay, &channel, secret, &setup)
                 .await
-                .with_context(|| format!("adding channel {id}"))?;
-            tracing::info!(channel = %id, "channel added; LINE's webhook URL is <public url>/webhook/line/{id}");
+                .with_context(|| format!("connecting channel {id}"))?;
+            let mut out = std::io::stdout().lock();
+            for step in &steps {
+                let mark = if step.ok { "ok  " } else { "FAIL" };
+                std::io::Write::write_all(
+                    &mut out,
+                    format!("{mark} {:<13} {}\n", step.name, step.detail).as_bytes(),
+                )?;
+            }
+            anyhow::ensure!(
+                steps.iter().all(|s| s.ok),
+                "the channel is stored, but not every step succeeded"
+            );
             Ok(())
         }
     }

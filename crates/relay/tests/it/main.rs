@@ -6,6 +6,7 @@
 mod auth;
 mod disk_full;
 mod ingest;
+mod line_setup;
 mod log;
 mod metrics;
 mod process;

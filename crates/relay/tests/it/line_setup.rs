@@ -1,0 +1,115 @@
+use pretty_assertions::assert_eq;
+use tsunagi_line::ChannelId;
+use tsunagi_linesim::{Config, Simulator, UserAction};
+use tsunagi_proto::api::{LogPage, Role};
+use tsunagi_relay::line_setup::{LineSetup, SetupError, connect};
+use tsunagi_relay::secret::ChannelSecret;
+use tsunagi_relay::store::{LogStore as _, StoreError};
+
+use crate::{Harness, enroll};
+
+const NEW_CHANNEL: &str = "3000000003";
+const NEW_SECRET: &str = "b7d2f0c4a1e94f3d8c6b5a4e3d2c1b0a";
+
+async fn line(h: &Harness) -> (Simulator, LineSetup) {
+    let sim = Simulator::new(Config::new(NEW_CHANNEL, NEW_SECRET, "long-lived"));
+    let address = sim
+        .clone()
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let setup = LineSetup {
+        api_base: format!("http://{address}"),
+        public_url: h.base.clone(),
+    };
+    (sim, setup)
+}
+
+#[tokio::test]
+async fn connecting_a_channel_checks_it_with_line_points_the_webhook_here_and_tests_it() {
+    let h = Harness::start().await;
+    let (sim, setup) = line(&h).await;
+    let channel = ChannelId::from(NEW_CHANNEL);
+    let steps = connect(&h.relay, &channel, ChannelSecret::new(NEW_SECRET), &setup)
+        .await
+        .unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s.name).collect();
+    assert_eq!(
+        names,
+        [
+            "credentials",
+            "bot info",
+            "stored",
+            "webhook URL",
+            "webhook test"
+        ]
+    );
+    assert!(steps.iter().all(|s| s.ok), "{steps:#?}");
+    assert!(steps[4].detail.contains("200"), "{}", steps[4].detail);
+
+    // LINE now delivers this channel's events to the relay, which logs them.
+    let patient = sim.users()[0].user_id.clone();
+    let report = sim
+        .say(
+            &patient,
+            UserAction::Text {
+                text: "予約したいです".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.attempt.status, Some(200));
+    let token = enroll(&h.http, &h.base, &h.relay, NEW_CHANNEL, Role::Owner).await;
+    let page: LogPage = h
+        .http
+        .get(format!("{}/v1/channels/{NEW_CHANNEL}/log", h.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page.entries.len(), 1);
+}
+
+#[tokio::test]
+async fn wrong_credentials_store_nothing() {
+    let h = Harness::start().await;
+    let (_sim, setup) = line(&h).await;
+    let channel = ChannelId::from(NEW_CHANNEL);
+    let result = connect(&h.relay, &channel, ChannelSecret::new("wrong"), &setup).await;
+    match result {
+        Err(SetupError::Credentials(error)) => {
+            assert!(error.to_string().contains("client_secret"), "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        h.relay.store.head(&channel).await,
+        Err(StoreError::UnknownChannel(channel))
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_public_url_is_reported_but_the_good_credentials_are_kept() {
+    let h = Harness::start().await;
+    let (_sim, mut setup) = line(&h).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    setup.public_url = format!("http://127.0.0.1:{port}");
+    let channel = ChannelId::from(NEW_CHANNEL);
+    let steps = connect(&h.relay, &channel, ChannelSecret::new(NEW_SECRET), &setup)
+        .await
+        .unwrap();
+    let test = steps.last().unwrap();
+    assert_eq!((test.name, test.ok), ("webhook test", false));
+    assert!(test.detail.contains("COULD_NOT_CONNECT"), "{}", test.detail);
+    assert!(
+        h.relay.store.head(&channel).await.is_ok(),
+        "the channel is kept"
+    );
+}
