@@ -29,6 +29,17 @@ async fn the_first_screen_renders_and_checks_a_relay_address_through_rust() -> R
     );
     let heading = client.find(Locator::Css("h1")).await?;
     assert_eq!(heading.text().await?, "Tsunagi");
+    let logo_width = client
+        .execute(
+            "const img = document.querySelector('header img'); \
+             return img && img.complete ? img.naturalWidth : 0;",
+            vec![],
+        )
+        .await?;
+    assert!(
+        logo_width.as_u64().unwrap_or(0) > 0,
+        "the logo did not load: {logo_width}"
+    );
     let keyring = client
         .find(Locator::Css("[data-testid=keyring]"))
         .await?
