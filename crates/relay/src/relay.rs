@@ -9,7 +9,7 @@ use tsunagi_proto::api::{Enroll, Enrolled, Invited, Role};
 
 use crate::auth;
 use crate::secret::{ChannelSecret, RelayKey};
-use crate::store::{Device, Invite, LogStore, StoreError};
+use crate::store::{Invite, LogStore, NewDevice, StoreError};
 
 /// How long an enrollment code works.
 pub const INVITE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
@@ -109,15 +109,11 @@ impl<S: LogStore> Relay<S> {
     /// Uses a code to add a device; its token is returned here and never again.
     pub async fn enroll(&self, request: &Enroll) -> Result<Enrolled, StoreError> {
         let (id, token) = auth::new_device_token();
-        let pending = Device {
+        let pending = NewDevice {
             id,
-            channel: ChannelId::new(""),
-            role: Role::Staff,
             device_name: request.device_name.trim().to_owned(),
             operator_name: request.operator_name.trim().to_owned(),
             token_hash: auth::sha256(&token),
-            created_at: UnixMillis(0),
-            revoked_at: None,
         };
         let code_hash = auth::sha256(&auth::normalize_code(&request.code));
         let device = self.store.enroll(&code_hash, pending, now()).await?;

@@ -128,6 +128,16 @@ pub struct Device {
     pub revoked_at: Option<UnixMillis>,
 }
 
+/// What a device brings to enrollment; its channel and role come from the invite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDevice {
+    pub id: DeviceId,
+    pub device_name: String,
+    pub operator_name: String,
+    /// SHA-256 of its token.
+    pub token_hash: Vec<u8>,
+}
+
 /// A one-time enrollment code, by the hash of its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invite {
@@ -194,12 +204,12 @@ pub trait LogStore: Send + Sync + 'static {
 
     fn create_invite(&self, invite: &Invite) -> impl Future<Output = Result<()>> + Send;
 
-    /// Uses the code with this hash, once, to add `device` (whose channel and role are
-    /// taken from the invite). Returns the device as stored.
+    /// Uses the code with this hash, once, to add `device` to the invite's channel with
+    /// the invite's role. Returns the device as stored.
     fn enroll(
         &self,
         code_hash: &[u8],
-        device: Device,
+        device: NewDevice,
         now: UnixMillis,
     ) -> impl Future<Output = Result<Device>> + Send;
 
@@ -220,14 +230,16 @@ pub trait LogStore: Send + Sync + 'static {
 pub(crate) struct Heads(Mutex<HashMap<ChannelId, watch::Sender<Seq>>>);
 
 impl Heads {
-    pub(crate) fn subscribe(&self, channel: &ChannelId, current: Seq) -> watch::Receiver<Seq> {
+    /// A watch on the channel's head. It starts at zero until the first commit after it
+    /// is created; readers compare it with their own cursor, so that is enough.
+    pub(crate) fn subscribe(&self, channel: &ChannelId) -> watch::Receiver<Seq> {
         let mut heads = self
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         heads
             .entry(channel.clone())
-            .or_insert_with(|| watch::channel(current).0)
+            .or_insert_with(|| watch::channel(Seq::ZERO).0)
             .subscribe()
     }
 

@@ -24,8 +24,8 @@ use tsunagi_proto::api::Role;
 use tsunagi_proto::{DeviceId, Entry, EntryBody, LoggedOp, OpId, Seq, UnixMillis};
 
 use super::{
-    Appended, Device, Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody, NewEntry,
-    Result, StoreError, tombstone,
+    Appended, Device, Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice,
+    NewEntry, Result, StoreError, tombstone,
 };
 use crate::metrics::Metrics;
 use crate::secret::Sealed;
@@ -447,7 +447,7 @@ impl LogStore for SqliteStore {
     }
 
     fn subscribe(&self, channel: &ChannelId) -> watch::Receiver<Seq> {
-        self.heads.subscribe(channel, Seq::ZERO)
+        self.heads.subscribe(channel)
     }
 
     fn metrics(&self) -> &Metrics {
@@ -475,7 +475,7 @@ impl LogStore for SqliteStore {
         }
     }
 
-    async fn enroll(&self, code_hash: &[u8], device: Device, now: UnixMillis) -> Result<Device> {
+    async fn enroll(&self, code_hash: &[u8], device: NewDevice, now: UnixMillis) -> Result<Device> {
         let mut tx = self.admin.begin().await?;
         let invite = sqlx::query(
             "SELECT channel_id, role, expires_at, used_at FROM invites WHERE code_hash = ?",
@@ -491,11 +491,14 @@ impl LogStore for SqliteStore {
             return Err(StoreError::Invite(InviteProblem::Expired));
         }
         let device = Device {
+            id: device.id,
             channel: ChannelId::new(invite.get::<String, _>(0)),
             role: role_from(invite.get(1))?,
+            device_name: device.device_name,
+            operator_name: device.operator_name,
+            token_hash: device.token_hash,
             created_at: now,
             revoked_at: None,
-            ..device
         };
         sqlx::query(&format!(
             "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"

@@ -67,11 +67,7 @@ async fn every_v1_call_needs_a_valid_device_token() {
 #[tokio::test]
 async fn an_enrollment_code_works_once_however_it_is_typed() {
     let h = Harness::start().await;
-    let invited = h
-        .relay
-        .invite(&ChannelId::from(CHANNEL), Role::Staff)
-        .await
-        .unwrap();
+    let invited = h.staff_invite().await;
     let typed = invited.code.to_lowercase().replace('-', " ");
     let (status, enrolled) = h.enroll_with(&typed).await;
     assert_eq!(status, 200, "{enrolled}");
@@ -111,11 +107,7 @@ async fn an_enrollment_code_expires() {
 #[tokio::test]
 async fn concurrent_use_of_one_code_enrolls_one_device() {
     let h = Arc::new(Harness::start().await);
-    let invited = h
-        .relay
-        .invite(&ChannelId::from(CHANNEL), Role::Staff)
-        .await
-        .unwrap();
+    let invited = h.staff_invite().await;
     let tasks: Vec<_> = (0..10)
         .map(|_| {
             let (h, code) = (h.clone(), invited.code.clone());
@@ -137,11 +129,7 @@ async fn concurrent_use_of_one_code_enrolls_one_device() {
 #[tokio::test]
 async fn enrollment_needs_names() {
     let h = Harness::start().await;
-    let invited = h
-        .relay
-        .invite(&ChannelId::from(CHANNEL), Role::Staff)
-        .await
-        .unwrap();
+    let invited = h.staff_invite().await;
     let response = h
         .http
         .post(format!("{}/v1/enroll", h.base))

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use tsunagi_line::ChannelId;
 use tsunagi_line::signature::sign;
-use tsunagi_proto::api::{Enrolled, LogPage, Role};
+use tsunagi_proto::api::{Enrolled, Invited, LogPage, Role};
 use tsunagi_relay::Relay;
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
 use tsunagi_relay::store::SqliteStore;
@@ -97,6 +97,34 @@ impl Harness {
 
     pub(crate) async fn log(&self, query: &str) -> LogPage {
         read_page(&self.http, &self.base, &self.owner, query).await
+    }
+}
+
+impl Harness {
+    /// One value from `/metrics`, by the start of its line (name and labels).
+    pub(crate) async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find(|line| line.starts_with(name))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+    }
+
+    /// A one-time code for a staff device of the test channel.
+    pub(crate) async fn staff_invite(&self) -> Invited {
+        self.relay
+            .invite(&ChannelId::from(CHANNEL), Role::Staff)
+            .await
+            .unwrap()
     }
 }
 

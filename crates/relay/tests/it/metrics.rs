@@ -2,46 +2,26 @@ use std::time::Duration;
 
 use crate::{CHANNEL, Harness, callback};
 
-async fn metrics(h: &Harness) -> String {
-    h.http
-        .get(format!("{}/metrics", h.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-fn value(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find(|line| line.starts_with(name))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
-}
-
 #[tokio::test]
 async fn metrics_count_new_events_heads_commit_groups_and_open_streams() {
     let h = Harness::start().await;
     assert_eq!(h.post_signed(&callback(&["01M1", "01M2"])).await, 200);
     assert_eq!(h.post_signed(&callback(&["01M2", "01M3"])).await, 200);
-    let text = metrics(&h).await;
     assert_eq!(
-        value(&text, "tsunagi_relay_ingested_events_total"),
+        h.metric("tsunagi_relay_ingested_events_total").await,
         3.0,
         "duplicates are not counted"
     );
     assert_eq!(
-        value(
-            &text,
-            &format!("tsunagi_relay_channel_head{{channel=\"{CHANNEL}\"}}")
-        ),
+        h.metric(&format!(
+            "tsunagi_relay_channel_head{{channel=\"{CHANNEL}\"}}"
+        ))
+        .await,
         3.0
     );
-    assert!(value(&text, "tsunagi_relay_commit_group_requests_count") >= 2.0);
-    assert_eq!(value(&text, "tsunagi_relay_ingest_seconds_count"), 2.0);
-    assert_eq!(value(&text, "tsunagi_relay_streams_connected"), 0.0);
+    assert!(h.metric("tsunagi_relay_commit_group_requests_count").await >= 2.0);
+    assert_eq!(h.metric("tsunagi_relay_ingest_seconds_count").await, 2.0);
+    assert_eq!(h.metric("tsunagi_relay_streams_connected").await, 0.0);
 
     let stream = h
         .http
@@ -51,10 +31,7 @@ async fn metrics_count_new_events_heads_commit_groups_and_open_streams() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        value(&metrics(&h).await, "tsunagi_relay_streams_connected"),
-        1.0
-    );
+    assert_eq!(h.metric("tsunagi_relay_streams_connected").await, 1.0);
     drop(stream);
     let mut closed = false;
     for _ in 0..100 {
@@ -62,7 +39,7 @@ async fn metrics_count_new_events_heads_commit_groups_and_open_streams() {
         // entry); an entry makes that happen now.
         h.post_signed(&callback(&[&format!("01X{}", uuid_suffix())]))
             .await;
-        if value(&metrics(&h).await, "tsunagi_relay_streams_connected") == 0.0 {
+        if h.metric("tsunagi_relay_streams_connected").await == 0.0 {
             closed = true;
             break;
         }

@@ -207,23 +207,7 @@ async fn a_reader_that_stops_reading_is_disconnected() {
         stalled_reader: Duration::from_secs(1),
     })
     .await;
-    let streams = |text: &str| {
-        text.lines()
-            .find(|l| l.starts_with("tsunagi_relay_streams_connected"))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap()
-    };
-    let metrics = || async {
-        h.http
-            .get(format!("{}/metrics", h.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let streams = "tsunagi_relay_streams_connected";
 
     // A client with a tiny receive window that reads the response head, then nothing.
     let address: std::net::SocketAddr = h.base.trim_start_matches("http://").parse().unwrap();
@@ -243,7 +227,7 @@ async fn a_reader_that_stops_reading_is_disconnected() {
     let mut head = [0u8; 256];
     let read = stalled.read(&mut head).unwrap();
     assert!(String::from_utf8_lossy(&head[..read]).starts_with("HTTP/1.1 200"));
-    assert_eq!(streams(&metrics().await), 1.0);
+    assert_eq!(h.metric(streams).await, 1.0);
 
     // Far more than any socket buffer holds.
     for i in 0..12 {
@@ -252,7 +236,7 @@ async fn a_reader_that_stops_reading_is_disconnected() {
     }
     let mut disconnected = false;
     for _ in 0..150 {
-        if streams(&metrics().await) == 0.0 {
+        if h.metric(streams).await == 0.0 {
             disconnected = true;
             break;
         }
