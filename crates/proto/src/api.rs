@@ -30,7 +30,8 @@ pub struct Appended {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Invites staff, manages devices and the channel's LINE credentials.
+    /// Invites staff, manages devices and the channel's LINE credentials. An owner of the
+    /// whole relay (no channel) also adds channels.
     Owner,
     Staff,
 }
@@ -49,7 +50,9 @@ pub struct Enroll {
 pub struct Enrolled {
     pub device_id: DeviceId,
     pub token: String,
-    pub channel_id: ChannelId,
+    /// The channel the device belongs to; `null` for an owner of the whole relay, who
+    /// reaches every channel (`GET /v1/channels` lists them).
+    pub channel_id: Option<ChannelId>,
     pub role: Role,
 }
 
@@ -92,9 +95,71 @@ pub struct Invited {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceInfo {
     pub device_id: DeviceId,
+    /// `null`: an owner of the whole relay.
+    pub channel_id: Option<ChannelId>,
     pub device_name: String,
     pub operator_name: String,
     pub role: Role,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+}
+
+/// `POST /v1/channels` (owners of the whole relay): connect a LINE channel.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddChannel {
+    pub channel_id: ChannelId,
+    pub channel_secret: String,
+}
+
+impl std::fmt::Debug for AddChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddChannel")
+            .field("channel_id", &self.channel_id)
+            .field("channel_secret", &"…")
+            .finish()
+    }
+}
+
+/// `PUT /v1/channels/{id}/secret` (the channel's owners): LINE issued a new channel secret.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceSecret {
+    pub channel_secret: String,
+}
+
+impl std::fmt::Debug for ReplaceSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplaceSecret")
+            .field("channel_secret", &"…")
+            .finish()
+    }
+}
+
+/// One step of connecting a channel to LINE, as the owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupStep {
+    /// `credentials`, `bot info`, `stored`, `webhook URL` or `webhook test`.
+    pub name: String,
+    pub ok: bool,
+    /// What happened, for people: the bot's name, the webhook URL, LINE's answer.
+    pub detail: String,
+}
+
+/// The answer to `POST /v1/channels`: the channel is stored; each step says how far the
+/// connection with LINE got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelConnected {
+    pub channel_id: ChannelId,
+    pub steps: Vec<SetupStep>,
+}
+
+/// A channel as its devices see it (`GET /v1/channels`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelInfo {
+    pub channel_id: ChannelId,
+    /// The newest seq in its log.
+    pub head: Seq,
+    /// Unix milliseconds.
+    pub added_at: i64,
 }

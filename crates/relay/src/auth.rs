@@ -71,9 +71,10 @@ pub fn normalize_code(input: &str) -> String {
 pub struct Authenticated(pub Device);
 
 impl Authenticated {
-    /// A device reads and appends only for its own channel.
+    /// A device reads and appends only for its own channel; an owner of the whole relay,
+    /// for every channel.
     pub fn for_channel(&self, channel: &ChannelId) -> Result<(), ApiError> {
-        if &self.0.channel == channel {
+        if self.reaches(channel) {
             Ok(())
         } else {
             Err(ApiError::new(
@@ -95,6 +96,24 @@ impl Authenticated {
                 "only the channel's owners may do this",
             ))
         }
+    }
+
+    /// Adding channels is for owners of the whole relay.
+    pub fn relay_owner(&self) -> Result<(), ApiError> {
+        if self.0.channel.is_none() && self.0.role == Role::Owner {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "only owners of the whole relay may do this",
+            ))
+        }
+    }
+
+    /// Whether this device reaches `channel`.
+    pub fn reaches(&self, channel: &ChannelId) -> bool {
+        self.0.channel.as_ref().is_none_or(|own| own == channel)
     }
 }
 

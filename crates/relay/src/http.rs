@@ -8,7 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -16,12 +16,15 @@ use tsunagi_line::signature::{SIGNATURE_HEADER, verify};
 use tsunagi_line::webhook::RawCallback;
 use tsunagi_line::{ChannelId, MessageId, WebhookEventId};
 use tsunagi_proto::api::{
-    Appended, CreateInvite, DeviceInfo, Enroll, Enrolled, ErrorBody, Invited, LogPage,
+    AddChannel, Appended, ChannelConnected, ChannelInfo, CreateInvite, DeviceInfo, Enroll,
+    Enrolled, ErrorBody, Invited, LogPage, ReplaceSecret,
 };
 use tsunagi_proto::{DeviceId, OpId, Operation, Seq};
 
 use crate::auth::Authenticated;
+use crate::line_setup::{self, LineSetup, SetupError};
 use crate::relay::{Relay, now};
+use crate::secret::ChannelSecret;
 use crate::store::{Device, LogStore, MessageLink, NewBody, NewEntry, StoreError};
 
 /// Longest device or operator name.
@@ -95,6 +98,11 @@ pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Route
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready::<S>))
         .route("/metrics", get(metrics::<S>))
+        .route(
+            "/v1/channels",
+            get(list_channels::<S>).post(add_channel::<S>),
+        )
+        .route("/v1/channels/{channel_id}/secret", put(replace_secret::<S>))
         .route("/v1/channels/{channel_id}/log", get(read_log::<S>))
         .route(
             "/webhook/line/{channel_id}",
@@ -155,6 +163,34 @@ impl From<StoreError> for ApiError {
                     "unavailable",
                     "storage is unavailable; try again",
                 )
+            }
+        }
+    }
+}
+
+impl From<SetupError> for ApiError {
+    fn from(error: SetupError) -> Self {
+        match error {
+            SetupError::Store(error) => error.into(),
+            SetupError::Credentials(line) => {
+                let refused = match &line {
+                    tsunagi_line::Error::Api(answer) => answer.status < 500,
+                    tsunagi_line::Error::Invalid(_) => true,
+                    tsunagi_line::Error::Transport(_) | tsunagi_line::Error::Decode(_) => false,
+                };
+                if refused {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "line_refused",
+                        format!("LINE refused the channel's credentials: {line}"),
+                    )
+                } else {
+                    ApiError::new(
+                        StatusCode::BAD_GATEWAY,
+                        "line_unavailable",
+                        format!("LINE could not check the channel now; nothing was stored: {line}"),
+                    )
+                }
             }
         }
     }
@@ -465,6 +501,7 @@ async fn create_invite<S: LogStore>(
 fn device_info(device: Device) -> DeviceInfo {
     DeviceInfo {
         device_id: device.id,
+        channel_id: device.channel,
         device_name: device.device_name,
         operator_name: device.operator_name,
         role: device.role,
@@ -501,8 +538,117 @@ async fn revoke_device<S: LogStore>(
         )
     };
     let target = relay.store.device(&id).await?.ok_or_else(not_found)?;
-    owner.owner_of(&target.channel)?;
+    match &target.channel {
+        Some(channel) => owner.owner_of(channel)?,
+        None => owner.relay_owner()?,
+    }
     relay.store.revoke_device(&id, now()).await?;
     tracing::info!("device revoked");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A LINE channel id as an owner typed it: digits.
+fn parse_channel_id(id: &str) -> Result<ChannelId, ApiError> {
+    let id = id.trim();
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad_request(
+            "channel_id must be the LINE channel's id: digits, as the LINE console shows it",
+        ));
+    }
+    Ok(ChannelId::from(id))
+}
+
+/// A LINE channel secret as an owner pasted it.
+fn parse_channel_secret(secret: &str) -> Result<ChannelSecret, ApiError> {
+    let secret = secret.trim();
+    if secret.is_empty() || secret.len() > 256 || !secret.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad_request(
+            "channel_secret must be the LINE channel's secret, as the LINE console shows it",
+        ));
+    }
+    Ok(ChannelSecret::new(secret))
+}
+
+fn line_setup<S: LogStore>(relay: &Relay<S>) -> Result<&LineSetup, ApiError> {
+    relay.line().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_configured",
+            "this relay was started without --public-url, so it cannot connect channels to LINE",
+        )
+    })
+}
+
+/// `GET /v1/channels`: the channels this device reaches.
+async fn list_channels<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+) -> Result<Json<Vec<ChannelInfo>>, ApiError> {
+    let channels = relay.store.channels().await?;
+    Ok(Json(
+        channels
+            .into_iter()
+            .filter(|channel| device.reaches(&channel.id))
+            .map(|channel| ChannelInfo {
+                channel_id: channel.id,
+                head: channel.head,
+                added_at: channel.created_at.0,
+            })
+            .collect(),
+    ))
+}
+
+/// `POST /v1/channels` (owners of the whole relay): check the credentials with LINE, store
+/// the channel, point its webhook here and have LINE test it. 201 with every step once the
+/// channel is stored; nothing is stored when LINE refuses the credentials.
+#[tracing::instrument(skip_all)]
+async fn add_channel<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ChannelConnected>), ApiError> {
+    device.relay_owner()?;
+    let request: AddChannel =
+        serde_json::from_slice(&body).map_err(|e| bad_request(e.to_string()))?;
+    let channel = parse_channel_id(request.channel_id.as_str())?;
+    let secret = parse_channel_secret(&request.channel_secret)?;
+    if relay.secret(&channel).await?.is_some() {
+        return Err(StoreError::ChannelExists(channel).into());
+    }
+    let setup = line_setup(&relay)?;
+    let steps = line_setup::connect(&relay, &channel, secret, setup).await?;
+    tracing::info!(%channel, ok = steps.iter().all(|s| s.ok), "channel connected");
+    Ok((
+        StatusCode::CREATED,
+        Json(ChannelConnected {
+            channel_id: channel,
+            steps,
+        }),
+    ))
+}
+
+/// `PUT /v1/channels/{id}/secret` (the channel's owners): LINE issued a new secret. It
+/// replaces the old one once LINE accepts it; the webhook is set and tested again.
+#[tracing::instrument(skip_all, fields(channel = %channel_id))]
+async fn replace_secret<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path(channel_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<ChannelConnected>, ApiError> {
+    let channel = ChannelId::new(channel_id);
+    device.owner_of(&channel)?;
+    let request: ReplaceSecret =
+        serde_json::from_slice(&body).map_err(|e| bad_request(e.to_string()))?;
+    let secret = parse_channel_secret(&request.channel_secret)?;
+    if relay.secret(&channel).await?.is_none() {
+        return Err(StoreError::UnknownChannel(channel).into());
+    }
+    let setup = line_setup(&relay)?;
+    let steps = line_setup::reconnect(&relay, &channel, secret, setup).await?;
+    tracing::info!(ok = steps.iter().all(|s| s.ok), "channel secret replaced");
+    Ok(Json(ChannelConnected {
+        channel_id: channel,
+        steps,
+    }))
 }

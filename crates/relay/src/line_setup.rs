@@ -1,10 +1,10 @@
 //! Connecting a LINE channel: prove the credentials, point LINE's webhook at this relay,
 //! and have LINE test it, reporting each step.
 
-use serde::Serialize;
 use tsunagi_line::client::{AccessToken, Client};
 use tsunagi_line::retry::RetryPolicy;
 use tsunagi_line::{ChannelId, Error as LineError};
+use tsunagi_proto::api::SetupStep;
 
 use crate::relay::Relay;
 use crate::secret::ChannelSecret;
@@ -15,16 +15,29 @@ use crate::store::{LogStore, StoreError};
 pub struct LineSetup {
     /// `https://api.line.me`, or the simulator.
     pub api_base: String,
+    /// `https://api-data.line.me` (message content), or the simulator.
+    pub data_base: String,
     /// This relay's address as LINE sees it, e.g. `https://relay.example.com`.
     pub public_url: String,
 }
 
-/// One step of connecting a channel, as reported to the owner.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Step {
-    pub name: &'static str,
-    pub ok: bool,
-    pub detail: String,
+impl LineSetup {
+    /// LINE's real addresses, with this relay reachable at `public_url`.
+    pub fn new(public_url: impl Into<String>) -> Self {
+        Self {
+            api_base: tsunagi_line::client::DEFAULT_API_BASE.to_owned(),
+            data_base: tsunagi_line::client::DEFAULT_DATA_BASE.to_owned(),
+            public_url: public_url.into(),
+        }
+    }
+
+    /// Where LINE delivers `channel`'s webhooks.
+    pub fn webhook_url(&self, channel: &ChannelId) -> String {
+        format!(
+            "{}/webhook/line/{channel}",
+            self.public_url.trim_end_matches('/')
+        )
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +49,14 @@ pub enum SetupError {
     Store(#[from] StoreError),
 }
 
+fn step(name: &str, ok: bool, detail: impl Into<String>) -> SetupStep {
+    SetupStep {
+        name: name.to_owned(),
+        ok,
+        detail: detail.into(),
+    }
+}
+
 /// Checks the credentials with LINE before storing anything, then sets the webhook URL
 /// and runs LINE's webhook test. Once the channel is stored, a failing later step is
 /// reported, not undone: the credentials are good, and the owner can fix the rest.
@@ -44,9 +65,36 @@ pub async fn connect<S: LogStore>(
     channel: &ChannelId,
     secret: ChannelSecret,
     setup: &LineSetup,
-) -> Result<Vec<Step>, SetupError> {
+) -> Result<Vec<SetupStep>, SetupError> {
+    run(relay, channel, secret, setup, Storing::New).await
+}
+
+/// The same steps for a channel the relay has, after LINE issued it a new secret: the
+/// new secret replaces the old one only once LINE has accepted it.
+pub async fn reconnect<S: LogStore>(
+    relay: &Relay<S>,
+    channel: &ChannelId,
+    secret: ChannelSecret,
+    setup: &LineSetup,
+) -> Result<Vec<SetupStep>, SetupError> {
+    run(relay, channel, secret, setup, Storing::Replace).await
+}
+
+enum Storing {
+    New,
+    Replace,
+}
+
+async fn run<S: LogStore>(
+    relay: &Relay<S>,
+    channel: &ChannelId,
+    secret: ChannelSecret,
+    setup: &LineSetup,
+    storing: Storing,
+) -> Result<Vec<SetupStep>, SetupError> {
     let client = Client::builder()
         .api_base(setup.api_base.clone())
+        .data_base(setup.data_base.clone())
         .retry(RetryPolicy {
             max_attempts: 3,
             ..RetryPolicy::default()
@@ -58,58 +106,40 @@ pub async fn connect<S: LogStore>(
         .await
         .map_err(SetupError::Credentials)?;
     let line = client.with_access_token(AccessToken::new(issued.access_token));
-    let mut steps = vec![Step {
-        name: "credentials",
-        ok: true,
-        detail: "LINE accepted the channel id and secret".into(),
-    }];
+    let mut steps = vec![step(
+        "credentials",
+        true,
+        "LINE accepted the channel id and secret",
+    )];
     let info = line.bot_info().await.map_err(SetupError::Credentials)?;
-    steps.push(Step {
-        name: "bot info",
-        ok: true,
-        detail: format!("{} ({})", info.display_name, info.basic_id),
-    });
+    steps.push(step(
+        "bot info",
+        true,
+        format!("{} ({})", info.display_name, info.basic_id),
+    ));
 
-    relay.add_channel(channel, secret).await?;
-    steps.push(Step {
-        name: "stored",
-        ok: true,
-        detail: "the secret is stored encrypted".into(),
-    });
-
-    let endpoint = format!(
-        "{}/webhook/line/{channel}",
-        setup.public_url.trim_end_matches('/')
-    );
-    match line.set_webhook_endpoint(&endpoint).await {
-        Ok(()) => steps.push(Step {
-            name: "webhook URL",
-            ok: true,
-            detail: endpoint.clone(),
-        }),
-        Err(error) => {
-            steps.push(Step {
-                name: "webhook URL",
-                ok: false,
-                detail: error.to_string(),
-            });
-            return Ok(steps);
-        }
+    match storing {
+        Storing::New => relay.add_channel(channel, secret).await?,
+        Storing::Replace => relay.replace_secret(channel, secret).await?,
     }
+    steps.push(step("stored", true, "the secret is stored encrypted"));
+
+    let endpoint = setup.webhook_url(channel);
+    if let Err(error) = line.set_webhook_endpoint(&endpoint).await {
+        steps.push(step("webhook URL", false, error.to_string()));
+        return Ok(steps);
+    }
+    steps.push(step("webhook URL", true, endpoint.clone()));
     steps.push(match line.test_webhook(Some(&endpoint)).await {
-        Ok(report) => Step {
-            name: "webhook test",
-            ok: report.success,
-            detail: format!(
+        Ok(report) => step(
+            "webhook test",
+            report.success,
+            format!(
                 "LINE reached {endpoint}: {} {} {}",
                 report.status_code, report.reason, report.detail
             ),
-        },
-        Err(error) => Step {
-            name: "webhook test",
-            ok: false,
-            detail: error.to_string(),
-        },
+        ),
+        Err(error) => step("webhook test", false, error.to_string()),
     });
     Ok(steps)
 }

@@ -12,7 +12,7 @@ use tsunagi_relay::Relay;
 use tsunagi_relay::http::Options;
 use tsunagi_relay::line_setup::{self, LineSetup};
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
-use tsunagi_relay::store::SqliteStore;
+use tsunagi_relay::store::{LogStore as _, SqliteStore};
 
 #[derive(Parser)]
 #[command(
@@ -26,19 +26,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve LINE's webhooks and the desks' API.
+    /// Serve LINE's webhooks and the desks' API. Until an owner of the whole relay has
+    /// enrolled, every start prints a one-time setup code for the owner's desk.
     Serve {
         #[command(flatten)]
         data: Data,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        #[command(flatten)]
+        line: LineArgs,
     },
     /// Print a one-time code that enrolls one device (single use, 24 hours).
     Invite {
         #[command(flatten)]
         data: Data,
+        /// The channel the device will belong to. Without it, the device owns the whole
+        /// relay (adds channels, reaches every one), and the role must be owner.
         #[arg(long)]
-        channel: String,
+        channel: Option<String>,
         #[arg(long, value_enum)]
         role: RoleArg,
     },
@@ -68,6 +73,30 @@ enum ChannelCommand {
         #[arg(long, default_value = tsunagi_line::client::DEFAULT_API_BASE)]
         line_api_base: String,
     },
+}
+
+#[derive(clap::Args)]
+struct LineArgs {
+    /// This relay's address as LINE reaches it (`https://relay.example.com`): channels
+    /// added over the API get `<public url>/webhook/line/<channel id>` as their webhook.
+    #[arg(long)]
+    public_url: String,
+    /// LINE's Messaging API, or the simulator's.
+    #[arg(long, default_value = tsunagi_line::client::DEFAULT_API_BASE)]
+    line_api_base: String,
+    /// LINE's content API (images, files), or the simulator's.
+    #[arg(long, default_value = tsunagi_line::client::DEFAULT_DATA_BASE)]
+    line_data_base: String,
+}
+
+impl From<LineArgs> for LineSetup {
+    fn from(args: LineArgs) -> Self {
+        LineSetup {
+            api_base: args.line_api_base,
+            data_base: args.line_data_base,
+            public_url: args.public_url,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -101,19 +130,25 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data, listen } => serve(&data.dir, listen).await,
+        Command::Serve { data, listen, line } => serve(&data.dir, listen, line.into()).await,
         Command::Invite {
             data,
             channel,
             role,
         } => {
             let relay = open(&data.dir).await?;
-            let invited = relay
-                .invite(&ChannelId::new(channel), role.into())
-                .await
-                .context("creating the invite")?;
-            let mut out = std::io::stdout().lock();
-            std::io::Write::write_all(&mut out, format!("{}\n", invited.code).as_bytes())?;
+            let invited = match channel {
+                Some(channel) => relay.invite(&ChannelId::new(channel), role.into()).await,
+                None => {
+                    anyhow::ensure!(
+                        matches!(role, RoleArg::Owner),
+                        "a device without --channel owns the whole relay: use --role owner"
+                    );
+                    relay.setup_code().await
+                }
+            }
+            .context("creating the invite")?;
+            print_line(&invited.code)?;
             tracing::info!("the code works once, for 24 hours");
             Ok(())
         }
@@ -147,18 +182,14 @@ async fn main() -> Result<()> {
             };
             let setup = LineSetup {
                 api_base: line_api_base,
-                public_url,
+                ..LineSetup::new(public_url)
             };
             let steps = line_setup::connect(&relay, &channel, secret, &setup)
                 .await
                 .with_context(|| format!("connecting channel {id}"))?;
-            let mut out = std::io::stdout().lock();
             for step in &steps {
                 let mark = if step.ok { "ok  " } else { "FAIL" };
-                std::io::Write::write_all(
-                    &mut out,
-                    format!("{mark} {:<13} {}\n", step.name, step.detail).as_bytes(),
-                )?;
+                print_line(&format!("{mark} {:<13} {}", step.name, step.detail))?;
             }
             anyhow::ensure!(
                 steps.iter().all(|s| s.ok),
@@ -178,8 +209,24 @@ async fn open(dir: &Path) -> Result<Relay<SqliteStore>> {
     Ok(Relay::new(store, key))
 }
 
-async fn serve(dir: &Path, listen: SocketAddr) -> Result<()> {
-    let relay = Arc::new(open(dir).await?);
+/// Writes to stdout, for what the person at the terminal needs (codes, steps); logs go to
+/// stderr and never carry codes.
+fn print_line(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(&mut out, format!("{text}\n").as_bytes())?;
+    std::io::Write::flush(&mut out)?;
+    Ok(())
+}
+
+async fn serve(dir: &Path, listen: SocketAddr, line: LineSetup) -> Result<()> {
+    let relay = Arc::new(open(dir).await?.with_line(line));
+    if !relay.store.has_relay_owner().await? {
+        let invited = relay.setup_code().await.context("creating a setup code")?;
+        print_line(&format!(
+            "setup code for the owner's desk (works once, for 24 hours): {}",
+            invited.code
+        ))?;
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;

@@ -8,6 +8,7 @@ use tsunagi_proto::UnixMillis;
 use tsunagi_proto::api::{Enroll, Enrolled, Invited, Role};
 
 use crate::auth;
+use crate::line_setup::LineSetup;
 use crate::secret::{ChannelSecret, RelayKey};
 use crate::store::{Invite, LogStore, NewDevice, StoreError};
 
@@ -22,6 +23,9 @@ pub struct Relay<S> {
     secrets: RwLock<HashMap<ChannelId, ChannelSecret>>,
     /// Turns true when the relay shuts down: streams and long-polls end.
     closing: tokio::sync::watch::Sender<bool>,
+    /// Where LINE is and how it reaches this relay; without it, channels can be added only
+    /// from the command line, unchecked.
+    line: Option<LineSetup>,
 }
 
 impl<S: LogStore> Relay<S> {
@@ -31,7 +35,19 @@ impl<S: LogStore> Relay<S> {
             key,
             secrets: RwLock::new(HashMap::new()),
             closing: tokio::sync::watch::channel(false).0,
+            line: None,
         }
+    }
+
+    /// Lets owners connect channels over the API, checked with LINE.
+    #[must_use]
+    pub fn with_line(mut self, line: LineSetup) -> Self {
+        self.line = Some(line);
+        self
+    }
+
+    pub fn line(&self) -> Option<&LineSetup> {
+        self.line.as_ref()
     }
 
     /// Ends every open stream and long-poll, so a graceful shutdown does not wait on them.
@@ -53,11 +69,27 @@ impl<S: LogStore> Relay<S> {
     ) -> Result<(), StoreError> {
         let sealed = self.key.seal(&secret);
         self.store.add_channel(channel, &sealed, now()).await?;
+        self.remember(channel, secret);
+        Ok(())
+    }
+
+    /// Replaces a channel's secret: webhooks signed with the old one are refused from now.
+    pub async fn replace_secret(
+        &self,
+        channel: &ChannelId,
+        secret: ChannelSecret,
+    ) -> Result<(), StoreError> {
+        let sealed = self.key.seal(&secret);
+        self.store.replace_channel_secret(channel, &sealed).await?;
+        self.remember(channel, secret);
+        Ok(())
+    }
+
+    fn remember(&self, channel: &ChannelId, secret: ChannelSecret) {
         self.secrets
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(channel.clone(), secret);
-        Ok(())
     }
 
     /// The channel's secret, opened once and then kept in memory. `None`: no such channel.
@@ -77,10 +109,7 @@ impl<S: LogStore> Relay<S> {
             .key
             .open(&sealed)
             .map_err(|e| StoreError::Corrupt(format!("channel {channel}: {e}")))?;
-        self.secrets
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(channel.clone(), secret.clone());
+        self.remember(channel, secret.clone());
         Ok(Some(secret))
     }
 }
@@ -88,13 +117,27 @@ impl<S: LogStore> Relay<S> {
 impl<S: LogStore> Relay<S> {
     /// A one-time code that enrolls one device into `channel` with `role`, for 24 hours.
     pub async fn invite(&self, channel: &ChannelId, role: Role) -> Result<Invited, StoreError> {
+        self.create_invite(Some(channel), role).await
+    }
+
+    /// A one-time code that enrolls an owner of the whole relay, for 24 hours: the first
+    /// start offers one, so the owner's desk can enroll before any channel exists.
+    pub async fn setup_code(&self) -> Result<Invited, StoreError> {
+        self.create_invite(None, Role::Owner).await
+    }
+
+    async fn create_invite(
+        &self,
+        channel: Option<&ChannelId>,
+        role: Role,
+    ) -> Result<Invited, StoreError> {
         let code = auth::new_code();
         let created_at = now();
         let expires_at = UnixMillis(created_at.0 + INVITE_TTL_MS);
         self.store
             .create_invite(&Invite {
                 code_hash: auth::sha256(&auth::normalize_code(&code)),
-                channel: channel.clone(),
+                channel: channel.cloned(),
                 role,
                 created_at,
                 expires_at,
@@ -117,7 +160,7 @@ impl<S: LogStore> Relay<S> {
         };
         let code_hash = auth::sha256(&auth::normalize_code(&request.code));
         let device = self.store.enroll(&code_hash, pending, now()).await?;
-        tracing::info!(device = %device.id, channel = %device.channel, role = ?device.role, "device enrolled");
+        tracing::info!(device = %device.id, channel = ?device.channel, role = ?device.role, "device enrolled");
         Ok(Enrolled {
             device_id: device.id,
             token,

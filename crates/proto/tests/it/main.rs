@@ -214,7 +214,7 @@ fn an_enrollment_never_shows_its_token_in_debug_output() {
     let enrolled = Enrolled {
         device_id: DeviceId::from("d1"),
         token: "secret-device-token".into(),
-        channel_id: ChannelId::from("1656789012"),
+        channel_id: Some(ChannelId::from("1656789012")),
         role: Role::Staff,
     };
     assert!(!format!("{enrolled:?}").contains("secret-device-token"));
@@ -282,4 +282,19 @@ proptest! {
         // Serializing again gives the same bytes: nothing is re-encoded along the way.
         prop_assert_eq!(serde_json::to_string(&back).expect("serializes"), text);
     }
+}
+
+#[test]
+fn channel_secrets_never_show_in_debug_output() {
+    let add = tsunagi_proto::api::AddChannel {
+        channel_id: ChannelId::from("1656789012"),
+        channel_secret: "8c570fa6dd201bb328f1c1eac23a96d8".into(),
+    };
+    let replace = tsunagi_proto::api::ReplaceSecret {
+        channel_secret: "8c570fa6dd201bb328f1c1eac23a96d8".into(),
+    };
+    for debug in [format!("{add:?}"), format!("{replace:?}")] {
+        assert!(!debug.contains("8c570fa6"), "{debug}");
+    }
+    assert!(format!("{add:?}").contains("1656789012"));
 }

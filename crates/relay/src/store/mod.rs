@@ -114,11 +114,12 @@ pub enum InviteProblem {
     Expired,
 }
 
-/// A desk allowed to read and append to one channel's log.
+/// A desk allowed to read and append to one channel's log, or to every channel's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
     pub id: DeviceId,
-    pub channel: ChannelId,
+    /// `None`: an owner of the whole relay.
+    pub channel: Option<ChannelId>,
     pub role: Role,
     pub device_name: String,
     pub operator_name: String,
@@ -142,10 +143,19 @@ pub struct NewDevice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invite {
     pub code_hash: Vec<u8>,
-    pub channel: ChannelId,
+    /// `None`: the device will own the whole relay (the role is then always owner).
+    pub channel: Option<ChannelId>,
     pub role: Role,
     pub created_at: UnixMillis,
     pub expires_at: UnixMillis,
+}
+
+/// A channel the relay holds a log for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub head: Seq,
+    pub created_at: UnixMillis,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -169,6 +179,16 @@ pub trait LogStore: Send + Sync + 'static {
         channel: &ChannelId,
         secret: &Sealed,
         at: UnixMillis,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Every channel, by id.
+    fn channels(&self) -> impl Future<Output = Result<Vec<Channel>>> + Send;
+
+    /// Replaces a channel's secret (LINE issued a new one).
+    fn replace_channel_secret(
+        &self,
+        channel: &ChannelId,
+        secret: &Sealed,
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// The channel's sealed secret, if the channel exists.
@@ -215,7 +235,12 @@ pub trait LogStore: Send + Sync + 'static {
 
     fn device(&self, id: &DeviceId) -> impl Future<Output = Result<Option<Device>>> + Send;
 
+    /// The devices that reach `channel`: its own, and the owners of the whole relay.
     fn devices(&self, channel: &ChannelId) -> impl Future<Output = Result<Vec<Device>>> + Send;
+
+    /// Whether some device, not revoked, owns the whole relay. Until one does, the relay
+    /// offers a setup code on start.
+    fn has_relay_owner(&self) -> impl Future<Output = Result<bool>> + Send;
 
     /// Revokes a device; false if there is no such device.
     fn revoke_device(

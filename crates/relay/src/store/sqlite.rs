@@ -24,8 +24,8 @@ use tsunagi_proto::api::Role;
 use tsunagi_proto::{DeviceId, Entry, EntryBody, LoggedOp, OpId, Seq, UnixMillis};
 
 use super::{
-    Appended, Device, Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice,
-    NewEntry, Result, StoreError, tombstone,
+    Appended, Channel, Device, Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody,
+    NewDevice, NewEntry, Result, StoreError, tombstone,
 };
 use crate::metrics::Metrics;
 use crate::secret::Sealed;
@@ -362,7 +362,7 @@ const DEVICE_COLUMNS: &str =
 fn device_from_row(row: &SqliteRow) -> Result<Device> {
     Ok(Device {
         id: DeviceId::new(row.get::<String, _>(0)),
-        channel: ChannelId::new(row.get::<String, _>(1)),
+        channel: row.get::<Option<String>, _>(1).map(ChannelId::new),
         role: role_from(row.get(2))?,
         device_name: row.get(3),
         operator_name: row.get(4),
@@ -400,6 +400,34 @@ impl LogStore for SqliteStore {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    async fn channels(&self) -> Result<Vec<Channel>> {
+        let rows = sqlx::query("SELECT id, head, created_at FROM channels ORDER BY id")
+            .fetch_all(&self.readers)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| Channel {
+                id: ChannelId::new(row.get::<String, _>(0)),
+                head: Seq(row.get::<i64, _>(1) as u64),
+                created_at: UnixMillis(row.get(2)),
+            })
+            .collect())
+    }
+
+    async fn replace_channel_secret(&self, channel: &ChannelId, secret: &Sealed) -> Result<()> {
+        let result =
+            sqlx::query("UPDATE channels SET secret_nonce = ?, secret_sealed = ? WHERE id = ?")
+                .bind(&secret.nonce)
+                .bind(&secret.ciphertext)
+                .bind(channel.as_str())
+                .execute(&self.admin)
+                .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::UnknownChannel(channel.clone()));
+        }
+        Ok(())
     }
 
     async fn channel_secret(&self, channel: &ChannelId) -> Result<Option<Sealed>> {
@@ -460,7 +488,7 @@ impl LogStore for SqliteStore {
              VALUES (?, ?, ?, ?, ?)",
         )
         .bind(&invite.code_hash)
-        .bind(invite.channel.as_str())
+        .bind(invite.channel.as_ref().map(ChannelId::as_str))
         .bind(role_text(invite.role))
         .bind(invite.created_at.0)
         .bind(invite.expires_at.0)
@@ -469,7 +497,10 @@ impl LogStore for SqliteStore {
         match result {
             Ok(_) => Ok(()),
             Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                Err(StoreError::UnknownChannel(invite.channel.clone()))
+                match &invite.channel {
+                    Some(channel) => Err(StoreError::UnknownChannel(channel.clone())),
+                    None => Err(sqlx::Error::Database(e).into()),
+                }
             }
             Err(e) => Err(e.into()),
         }
@@ -492,7 +523,7 @@ impl LogStore for SqliteStore {
         }
         let device = Device {
             id: device.id,
-            channel: ChannelId::new(invite.get::<String, _>(0)),
+            channel: invite.get::<Option<String>, _>(0).map(ChannelId::new),
             role: role_from(invite.get(1))?,
             device_name: device.device_name,
             operator_name: device.operator_name,
@@ -504,7 +535,7 @@ impl LogStore for SqliteStore {
             "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"
         ))
         .bind(device.id.as_str())
-        .bind(device.channel.as_str())
+        .bind(device.channel.as_ref().map(ChannelId::as_str))
         .bind(role_text(device.role))
         .bind(&device.device_name)
         .bind(&device.operator_name)
@@ -540,7 +571,8 @@ impl LogStore for SqliteStore {
 
     async fn devices(&self, channel: &ChannelId) -> Result<Vec<Device>> {
         sqlx::query(&format!(
-            "SELECT {DEVICE_COLUMNS} FROM devices WHERE channel_id = ? ORDER BY created_at, id"
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE channel_id = ? OR channel_id IS NULL
+             ORDER BY created_at, id"
         ))
         .bind(channel.as_str())
         .fetch_all(&self.readers)
@@ -548,6 +580,15 @@ impl LogStore for SqliteStore {
         .iter()
         .map(device_from_row)
         .collect()
+    }
+
+    async fn has_relay_owner(&self) -> Result<bool> {
+        let found = sqlx::query(
+            "SELECT 1 FROM devices WHERE channel_id IS NULL AND role = 'owner' AND revoked_at IS NULL",
+        )
+        .fetch_optional(&self.readers)
+        .await?;
+        Ok(found.is_some())
     }
 
     async fn revoke_device(&self, id: &DeviceId, now: UnixMillis) -> Result<bool> {

@@ -12,7 +12,7 @@ use tsunagi_relay::store::{Invite, LogStore as _};
 use crate::{CHANNEL, Harness, callback, enroll};
 
 impl Harness {
-    async fn get_status(&self, path: &str, token: Option<&str>) -> u16 {
+    pub(crate) async fn get_status(&self, path: &str, token: Option<&str>) -> u16 {
         let mut request = self.http.get(format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -92,7 +92,7 @@ async fn an_enrollment_code_expires() {
         .store
         .create_invite(&Invite {
             code_hash: sha256(&normalize_code(code)),
-            channel: ChannelId::from(CHANNEL),
+            channel: Some(ChannelId::from(CHANNEL)),
             role: Role::Staff,
             created_at: UnixMillis(1),
             expires_at: UnixMillis(2),

@@ -20,6 +20,7 @@ async fn line(h: &Harness) -> (Simulator, LineSetup) {
         .unwrap();
     let setup = LineSetup {
         api_base: format!("http://{address}"),
+        data_base: format!("http://{address}"),
         public_url: h.base.clone(),
     };
     (sim, setup)
@@ -33,7 +34,7 @@ async fn connecting_a_channel_checks_it_with_line_points_the_webhook_here_and_te
     let steps = connect(&h.relay, &channel, ChannelSecret::new(NEW_SECRET), &setup)
         .await
         .unwrap();
-    let names: Vec<&str> = steps.iter().map(|s| s.name).collect();
+    let names: Vec<&str> = steps.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
         names,
         [
@@ -106,7 +107,7 @@ async fn an_unreachable_public_url_is_reported_but_the_good_credentials_are_kept
         .await
         .unwrap();
     let test = steps.last().unwrap();
-    assert_eq!((test.name, test.ok), ("webhook test", false));
+    assert_eq!((test.name.as_str(), test.ok), ("webhook test", false));
     assert!(test.detail.contains("COULD_NOT_CONNECT"), "{}", test.detail);
     assert!(
         h.relay.store.head(&channel).await.is_ok(),

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod channels;
 mod disk_full;
 mod ingest;
 mod line_setup;
@@ -20,6 +21,7 @@ use tsunagi_line::ChannelId;
 use tsunagi_line::signature::sign;
 use tsunagi_proto::api::{Enrolled, Invited, LogPage, Role};
 use tsunagi_relay::Relay;
+use tsunagi_relay::line_setup::LineSetup;
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
 use tsunagi_relay::store::SqliteStore;
 
@@ -44,19 +46,37 @@ impl Harness {
     }
 
     pub(crate) async fn start_with(options: tsunagi_relay::http::Options) -> Harness {
+        Self::start_full(options, None).await
+    }
+
+    /// A relay that connects channels with LINE at `line_api` (linesim), which reaches the
+    /// relay at its own address.
+    pub(crate) async fn start_with_line(line_api: String) -> Harness {
+        Self::start_full(tsunagi_relay::http::Options::default(), Some(line_api)).await
+    }
+
+    async fn start_full(
+        options: tsunagi_relay::http::Options,
+        line_api: Option<String>,
+    ) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("relay.db");
         let key = RelayKey::generate();
-        let relay = Arc::new(Relay::new(
-            SqliteStore::open(&db).await.unwrap(),
-            key.clone(),
-        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut relay = Relay::new(SqliteStore::open(&db).await.unwrap(), key.clone());
+        if let Some(api_base) = line_api {
+            relay = relay.with_line(LineSetup {
+                api_base: api_base.clone(),
+                data_base: api_base,
+                public_url: base.clone(),
+            });
+        }
+        let relay = Arc::new(relay);
         relay
             .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
             .await
             .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(tsunagi_relay::http::serve(
             listener,
             relay.clone(),

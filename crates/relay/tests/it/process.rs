@@ -68,9 +68,15 @@ fn free_port() -> u16 {
 
 /// Starts `serve` and waits until it answers.
 async fn serve(dir: &Path, port: u16) -> Child {
+    serve_with(dir, port, Stdio::null()).await
+}
+
+async fn serve_with(dir: &Path, port: u16, stdout: Stdio) -> Child {
     let mut child = relay(&["serve", "--data", dir.to_str().unwrap(), "--listen"])
         .arg(format!("127.0.0.1:{port}"))
+        .args(["--public-url", &format!("http://127.0.0.1:{port}")])
         .stdin(Stdio::null())
+        .stdout(stdout)
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -178,13 +184,88 @@ async fn after_kill_9_under_load_every_acknowledged_event_is_logged_once_without
     child.wait().unwrap();
 }
 
+/// Sends SIGTERM and waits for a clean exit.
+async fn stop(child: Child) {
+    terminate(&child);
+    exits_cleanly(child).await;
+}
+
+fn terminate(child: &Child) {
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+}
+
+async fn exits_cleanly(mut child: Child) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the relay did not exit");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}");
+}
+
+/// Everything the relay printed on stdout, once it has exited.
+fn printed(mut stdout: std::process::ChildStdout) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
+    text
+}
+
+#[tokio::test]
+async fn every_start_offers_a_setup_code_until_an_owner_of_the_relay_enrolls() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+
+    let mut child = serve_with(dir.path(), port, Stdio::piped()).await;
+    let stdout = child.stdout.take().unwrap();
+    stop(child).await;
+    let first = printed(stdout);
+    let code = first
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("setup code for the owner's desk (works once, for 24 hours): ")
+        })
+        .unwrap_or_else(|| panic!("no setup code in {first:?}"))
+        .to_owned();
+
+    // Not yet used: the next start offers another one; either works.
+    let mut child = serve_with(dir.path(), port, Stdio::piped()).await;
+    let enrolled = redeem(&reqwest::Client::new(), &base, &code).await;
+    assert_eq!(enrolled.channel_id, None);
+    assert_eq!(enrolled.role, tsunagi_proto::api::Role::Owner);
+    let channels = reqwest::Client::new()
+        .get(format!("{base}/v1/channels"))
+        .bearer_auth(&enrolled.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(channels.status().as_u16(), 200);
+    let stdout = child.stdout.take().unwrap();
+    stop(child).await;
+    let second = printed(stdout);
+    assert!(second.contains("setup code"), "{second:?}");
+
+    let mut child = serve_with(dir.path(), port, Stdio::piped()).await;
+    let stdout = child.stdout.take().unwrap();
+    stop(child).await;
+    let third = printed(stdout);
+    assert_eq!(third, "", "an owner has enrolled: no more setup codes");
+}
+
 #[tokio::test]
 async fn sigterm_closes_open_streams_and_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let code = set_up(dir.path());
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut child = serve(dir.path(), port).await;
+    let child = serve(dir.path(), port).await;
     let token = enroll(&base, &code).await;
     let mut stream = reqwest::Client::new()
         .get(format!("{base}/v1/channels/{CHANNEL}/log"))
@@ -195,23 +276,11 @@ async fn sigterm_closes_open_streams_and_exits_cleanly() {
         .unwrap();
     assert_eq!(stream.status().as_u16(), 200);
 
-    let terminated = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(terminated.success());
+    terminate(&child);
     let ended = tokio::time::timeout(Duration::from_secs(10), async {
         while stream.chunk().await.ok().flatten().is_some() {}
     })
     .await;
     assert!(ended.is_ok(), "the stream was not closed");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the relay did not exit");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(status.success(), "{status}");
+    exits_cleanly(child).await;
 }
