@@ -633,3 +633,67 @@ fn entry_from_row(row: &SqliteRow) -> Result<Entry> {
         body,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::migrate::Migrator;
+
+    use super::*;
+
+    /// The migration that lets devices own the whole relay.
+    const RELAY_OWNERS: i64 = 20261122100000;
+
+    #[tokio::test]
+    async fn a_database_from_before_relay_owners_upgrades_with_its_devices_and_invites() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("relay.db");
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .unwrap()
+            .filename(&path)
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let mut old = SqliteConnection::connect_with(&options).await.unwrap();
+        let before = Migrator {
+            migrations: MIGRATOR
+                .migrations
+                .iter()
+                .filter(|m| m.version < RELAY_OWNERS)
+                .cloned()
+                .collect(),
+            ..Migrator::DEFAULT
+        };
+        before.run(&mut old).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO channels (id, secret_nonce, secret_sealed, created_at) VALUES ('1', x'00', x'00', 1);
+             INSERT INTO devices VALUES ('d1', '1', 'staff', 'PC', 'Yuki', x'aa', 2, NULL);
+             INSERT INTO invites VALUES (x'bb', '1', 'staff', 1, 9, 2, 'd1');",
+        )
+        .execute(&mut old)
+        .await
+        .unwrap();
+        old.close().await.unwrap();
+
+        let store = SqliteStore::open(&path).await.unwrap();
+        let device = store.device(&DeviceId::from("d1")).await.unwrap().unwrap();
+        assert_eq!(device.channel, Some(ChannelId::from("1")));
+        assert_eq!(device.operator_name, "Yuki");
+        assert!(!store.has_relay_owner().await.unwrap());
+        let problems: Vec<SqliteRow> = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&store.readers)
+            .await
+            .unwrap();
+        assert!(problems.is_empty());
+        // The used invite still names its device, in the new devices table.
+        let used_by: String = sqlx::query_scalar("SELECT used_by FROM invites")
+            .fetch_one(&store.readers)
+            .await
+            .unwrap();
+        assert_eq!(used_by, "d1");
+        let schema: String =
+            sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE name = 'invites'")
+                .fetch_one(&store.readers)
+                .await
+                .unwrap();
+        assert!(schema.contains("REFERENCES \"devices\""), "{schema}");
+    }
+}
