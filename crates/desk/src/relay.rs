@@ -1,0 +1,338 @@
+//! The relay's HTTP API as a desk uses it: enroll, read the log (SSE or long-poll), append
+//! operations.
+//!
+//! A log stream that goes quiet is dead: the relay sends a heartbeat every 15 seconds, so a
+//! stream from which no byte arrives for [`DEAD_AFTER`] is given up, whatever TCP believes.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use eventsource_stream::Eventsource as _;
+use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
+use tokio::time::Instant;
+use tsunagi_line::ChannelId;
+use tsunagi_proto::api::{ChannelInfo, Enroll, Enrolled, ErrorBody, LogPage};
+use tsunagi_proto::{Entry, OpId, Operation, Seq};
+use url::Url;
+
+/// Three missed heartbeats.
+pub const DEAD_AFTER: Duration = Duration::from_secs(45);
+/// Longest a long-poll waits on the relay (its limit).
+pub const LONG_POLL: Duration = Duration::from_secs(25);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(40);
+
+/// A device's bearer token. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeviceToken(String);
+
+impl DeviceToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DeviceToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeviceToken(…)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The relay answered with an error; its code and message say why.
+    #[error("the relay refused ({status}): {message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("could not reach the relay: {0}")]
+    Unreachable(#[source] reqwest::Error),
+    #[error("the relay's answer could not be read: {0}")]
+    Unreadable(String),
+    /// Nothing, not even a heartbeat, arrived on the log stream for this long.
+    #[error("the log stream went silent for {0:?}")]
+    DeadStream(Duration),
+}
+
+impl Error {
+    /// Whether trying again later can help: the relay was unreachable, overloaded or the
+    /// stream died. A refusal (bad token, forbidden, bad request) will not change by itself.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Refused { status, .. } => *status >= 500 || *status == 429,
+            Error::Unreachable(_) | Error::DeadStream(_) | Error::Unreadable(_) => true,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A relay, as one enrolled device reaches it.
+#[derive(Debug, Clone)]
+pub struct RelayClient {
+    http: reqwest::Client,
+    base: Url,
+    token: DeviceToken,
+}
+
+fn http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .tcp_nodelay(true)
+        .build()
+        .map_err(Error::Unreachable)
+}
+
+fn endpoint(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    let joined = format!("{}{path}", base.path().trim_end_matches('/'));
+    url.set_path(&joined);
+    url
+}
+
+/// Turns an error answer into [`Error::Refused`] with the relay's code and message.
+async fn checked(response: reqwest::Response) -> Result<reqwest::Response> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str::<ErrorBody>(&text).unwrap_or_else(|_| ErrorBody {
+        code: "unknown".into(),
+        message: if text.is_empty() {
+            status.to_string()
+        } else {
+            text
+        },
+    });
+    Err(Error::Refused {
+        status: status.as_u16(),
+        code: body.code,
+        message: body.message,
+    })
+}
+
+async fn json<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T> {
+    let bytes = checked(response)
+        .await?
+        .bytes()
+        .await
+        .map_err(Error::Unreachable)?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::Unreadable(e.to_string()))
+}
+
+impl RelayClient {
+    pub fn new(base: Url, token: DeviceToken) -> Result<Self> {
+        Ok(Self {
+            http: http_client()?,
+            base,
+            token,
+        })
+    }
+
+    /// Uses a one-time code to enroll this device.
+    pub async fn enroll(base: &Url, request: &Enroll) -> Result<Enrolled> {
+        let response = http_client()?
+            .post(endpoint(base, "/v1/enroll"))
+            .timeout(REQUEST_TIMEOUT)
+            .json(request)
+            .send()
+            .await
+            .map_err(Error::Unreachable)?;
+        json(response).await
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The channels this device reaches.
+    pub async fn channels(&self) -> Result<Vec<ChannelInfo>> {
+        let response = self
+            .http
+            .get(endpoint(&self.base, "/v1/channels"))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(Error::Unreachable)?;
+        json(response).await
+    }
+
+    /// Up to `limit` entries after `after`; with `wait`, holds until there is one or the
+    /// wait is over (long-poll).
+    pub async fn log_page(
+        &self,
+        channel: &ChannelId,
+        after: Seq,
+        limit: u32,
+        wait: Option<Duration>,
+    ) -> Result<LogPage> {
+        let mut url = endpoint(&self.base, &format!("/v1/channels/{channel}/log"));
+        url.query_pairs_mut()
+            .append_pair("after", &after.0.to_string())
+            .append_pair("limit", &limit.to_string());
+        if let Some(wait) = wait {
+            url.query_pairs_mut()
+                .append_pair("wait", &wait.as_secs().min(LONG_POLL.as_secs()).to_string());
+        }
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(Error::Unreachable)?;
+        json(response).await
+    }
+
+    /// The log after `after` as Server-Sent Events: what is stored, then live. A stream
+    /// from which nothing arrives for `dead_after` ends with [`Error::DeadStream`].
+    pub async fn stream(
+        &self,
+        channel: &ChannelId,
+        after: Seq,
+        dead_after: Duration,
+    ) -> Result<LogStream> {
+        let mut url = endpoint(&self.base, &format!("/v1/channels/{channel}/log"));
+        url.query_pairs_mut()
+            .append_pair("after", &after.0.to_string());
+        let request = self
+            .http
+            .get(url)
+            .bearer_auth(self.token.expose())
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .send();
+        // Even the answer's headers must come within the dead time.
+        let response = tokio::time::timeout(dead_after, request)
+            .await
+            .map_err(|_| Error::DeadStream(dead_after))?
+            .map_err(Error::Unreachable)?;
+        let response = checked(response).await?;
+        let activity = Arc::new(Mutex::new(Instant::now()));
+        let seen = activity.clone();
+        // Every chunk counts as life, heartbeat comments included (the SSE parser does
+        // not hand those on).
+        let bytes = response.bytes_stream().inspect_ok(move |_| {
+            *seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now();
+        });
+        Ok(LogStream {
+            events: Box::pin(bytes.eventsource()),
+            activity,
+            dead_after,
+            after,
+        })
+    }
+
+    /// Appends an operation under its idempotency key; the same key again returns the
+    /// seq it got the first time.
+    pub async fn append(&self, channel: &ChannelId, key: OpId, op: &Operation) -> Result<Seq> {
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            op: &'a Operation,
+        }
+        let response = self
+            .http
+            .post(endpoint(&self.base, &format!("/v1/channels/{channel}/ops")))
+            .bearer_auth(self.token.expose())
+            .header("idempotency-key", key.to_string())
+            .timeout(REQUEST_TIMEOUT)
+            .json(&Body { op })
+            .send()
+            .await
+            .map_err(Error::Unreachable)?;
+        let appended: tsunagi_proto::api::Appended = json(response).await?;
+        Ok(appended.seq)
+    }
+}
+
+type Events = Pin<
+    Box<
+        dyn Stream<
+                Item = Result<
+                    eventsource_stream::Event,
+                    eventsource_stream::EventStreamError<reqwest::Error>,
+                >,
+            > + Send,
+    >,
+>;
+
+/// A channel's log as it arrives.
+pub struct LogStream {
+    events: Events,
+    /// When the last bytes arrived.
+    activity: Arc<Mutex<Instant>>,
+    dead_after: Duration,
+    /// The seq of the last entry handed out.
+    after: Seq,
+}
+
+impl std::fmt::Debug for LogStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogStream")
+            .field("after", &self.after)
+            .field("dead_after", &self.dead_after)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogStream {
+    /// The next entry; `None` when the relay ended the stream (it is shutting down).
+    /// Entries come in order, each exactly once: anything else is an error.
+    pub async fn next(&mut self) -> Result<Option<Entry>> {
+        loop {
+            let last = *self
+                .activity
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let deadline = last + self.dead_after;
+            let event = match tokio::time::timeout_at(deadline, self.events.next()).await {
+                Ok(Some(Ok(event))) => event,
+                Ok(Some(Err(error))) => return Err(stream_error(error)),
+                Ok(None) => return Ok(None),
+                Err(_) => {
+                    // Heartbeats (which the parser swallows) may have arrived meanwhile.
+                    let newest = *self
+                        .activity
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if newest > last {
+                        continue;
+                    }
+                    return Err(Error::DeadStream(self.dead_after));
+                }
+            };
+            if event.data.is_empty() {
+                continue;
+            }
+            let entry: Entry = serde_json::from_str(&event.data)
+                .map_err(|e| Error::Unreadable(format!("entry: {e}")))?;
+            if entry.seq.0 != self.after.0 + 1 {
+                return Err(Error::Unreadable(format!(
+                    "expected entry {} after {}, got {}",
+                    self.after.0 + 1,
+                    self.after,
+                    entry.seq
+                )));
+            }
+            self.after = entry.seq;
+            return Ok(Some(entry));
+        }
+    }
+}
+
+fn stream_error(error: eventsource_stream::EventStreamError<reqwest::Error>) -> Error {
+    match error {
+        eventsource_stream::EventStreamError::Transport(e) => Error::Unreachable(e),
+        other => Error::Unreadable(other.to_string()),
+    }
+}
