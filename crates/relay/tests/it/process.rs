@@ -284,3 +284,73 @@ async fn sigterm_closes_open_streams_and_exits_cleanly() {
     assert!(ended.is_ok(), "the stream was not closed");
     exits_cleanly(child).await;
 }
+
+#[tokio::test]
+async fn logs_at_trace_level_never_carry_secrets_tokens_or_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = set_up(dir.path());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = relay(&["serve", "--data", dir.path().to_str().unwrap(), "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--public-url", &base])
+        .env("RUST_LOG", "trace")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while http.get(format!("{base}/readyz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "the relay did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let token = enroll(&base, &code).await;
+    let body = callback(&["01LOGS"]);
+    let signature = sign(SECRET.as_bytes(), body.as_bytes());
+    let status = http
+        .post(format!("{base}/webhook/line/{CHANNEL}"))
+        .header("x-line-signature", &signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 200);
+    read_page(&http, &base, &token, "after=0").await;
+    let refused = http
+        .get(format!("{base}/v1/channels/{CHANNEL}/log"))
+        .bearer_auth(format!("{token}x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    let setup_code = printed_setup_code(&mut child);
+
+    let mut stderr = child.stderr.take().unwrap();
+    stop(child).await;
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut logs).unwrap();
+    assert!(logs.contains("relay serving"), "{logs}");
+    let key = std::fs::read_to_string(dir.path().join("relay.key")).unwrap();
+    let token_secret = token.rsplit('_').next().unwrap();
+    for (what, secret) in [
+        ("channel secret", SECRET),
+        ("device token", token_secret),
+        ("enrollment code", code.as_str()),
+        ("setup code", setup_code.as_str()),
+        ("relay key", key.trim()),
+        ("signature", signature.as_str()),
+    ] {
+        assert!(!logs.contains(secret), "the logs show the {what}");
+    }
+}
+
+/// The setup code a fresh relay printed on stdout.
+fn printed_setup_code(child: &mut Child) -> String {
+    let mut line = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    line.rsplit(": ").next().unwrap().trim().to_owned()
+}
