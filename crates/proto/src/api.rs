@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use tsunagi_line::ChannelId;
 
 use crate::entry::{Entry, Seq};
-use crate::op::{DeviceId, Operation};
+use crate::op::{DeviceId, Operation, OperatorId};
 
 /// `GET /v1/channels/{id}/log?after=N&limit=M[&wait=S]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,4 +162,14 @@ pub struct ChannelInfo {
     pub head: Seq,
     /// Unix milliseconds.
     pub added_at: i64,
+}
+
+/// An operator as every device of the channel sees them (`GET /v1/channels/{id}/operators`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorInfo {
+    pub operator: OperatorId,
+    pub name: String,
+    pub role: Role,
+    /// False once their device was revoked.
+    pub active: bool,
 }

@@ -10,6 +10,8 @@ mod op;
 
 pub use entry::{Entry, EntryBody, EntryError, Seq, UnixMillis};
 pub use op::{
-    ConversationId, ConversationMode, DeviceId, LoggedOp, OpId, Operation, OperatorId, SendOp,
+    BusinessHours, CannedResponse, ConversationId, ConversationMode, Delivery, DeviceId,
+    EXECUTOR_DEVICE, Greetings, HandoffSettings, KeywordMatch, KeywordRule, LoggedOp,
+    MessageTemplate, OpId, OpeningHours, Operation, OperatorId, SendOp, Setting,
 };
 pub use tsunagi_line::ChannelId;

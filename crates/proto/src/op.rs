@@ -5,7 +5,7 @@ use serde_json::value::RawValue;
 use tsunagi_line::client::RetryKey;
 use tsunagi_line::message::Message;
 use tsunagi_line::webhook::Chat;
-use tsunagi_line::{UserId, string_id};
+use tsunagi_line::{MessageId, UserId, string_id};
 use uuid::Uuid;
 
 string_id!(
@@ -13,9 +13,20 @@ string_id!(
     DeviceId
 );
 string_id!(
-    /// A person at the desk, as named when their device enrolled.
+    /// A person at the desk. Each operator works from their own enrolled device, so the
+    /// id is that device's id; their name is the one they gave when it enrolled
+    /// (`GET /v1/channels/{id}/operators`).
     OperatorId
 );
+
+impl From<&DeviceId> for OperatorId {
+    fn from(device: &DeviceId) -> Self {
+        OperatorId::new(device.as_str())
+    }
+}
+
+/// The device under which the relay's executor logs what it did (automations, sends).
+pub const EXECUTOR_DEVICE: &str = "executor";
 string_id!(
     /// A conversation: the LINE user, group or room id it is with.
     ConversationId
@@ -88,6 +99,150 @@ pub enum Operation {
         tag: String,
         added: bool,
     },
+    /// Replace one team setting as a whole; the last one in the log holds.
+    Settings(Setting),
+    /// The relay's executor delivered a `send` to LINE.
+    Sent {
+        send: OpId,
+        via: Delivery,
+        /// LINE's ids of the messages sent, in order (empty for multicasts).
+        #[serde(default)]
+        message_ids: Vec<MessageId>,
+    },
+    /// The relay's executor gave up on a `send`; LINE's reason, for people.
+    SendFailed {
+        send: OpId,
+        reason: String,
+        #[serde(default)]
+        details: Vec<String>,
+    },
+}
+
+/// How a send reached LINE: a reply (free, with the webhook's token) or a push (counted
+/// against the monthly quota).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    Reply,
+    Push,
+}
+
+/// A team setting, carried by a [`Operation::Settings`] op.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "setting", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Setting {
+    /// Automatic replies to keywords, in BOT mode; the first match wins.
+    KeywordRules { rules: Vec<KeywordRule> },
+    /// Ready-made answers operators pick from.
+    CannedResponses { responses: Vec<CannedResponse> },
+    /// Opening hours per weekday, holidays, and the away reply outside them.
+    BusinessHours(BusinessHours),
+    /// What the bot says on follow, refollow and handoff.
+    Greetings(Greetings),
+    /// Reminder and message templates with `{{name}}`-style variables.
+    Templates { templates: Vec<MessageTemplate> },
+    /// When a chat goes to people, and when an idle one closes.
+    Handoff(HandoffSettings),
+}
+
+impl Setting {
+    /// The name under which this setting is kept: one value per name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Setting::KeywordRules { .. } => "keyword_rules",
+            Setting::CannedResponses { .. } => "canned_responses",
+            Setting::BusinessHours(_) => "business_hours",
+            Setting::Greetings(_) => "greetings",
+            Setting::Templates { .. } => "templates",
+            Setting::Handoff(_) => "handoff",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeywordRule {
+    pub pattern: String,
+    #[serde(rename = "match")]
+    pub matching: KeywordMatch,
+    /// Only for patients writing in this language (`th`, `ja`, `zh-TW`, `en`); any if absent.
+    #[serde(default)]
+    pub language: Option<String>,
+    pub reply: Vec<Message>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeywordMatch {
+    Exact,
+    Contains,
+    Regex,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedResponse {
+    pub title: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessHours {
+    /// An IANA time zone, such as `Asia/Tokyo`.
+    pub time_zone: String,
+    /// Opening hours; a weekday without any is closed.
+    pub open: Vec<OpeningHours>,
+    /// Closed all day, as `YYYY-MM-DD` in the time zone.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// Sent once a day per conversation to patients who write while closed.
+    #[serde(default)]
+    pub away_message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpeningHours {
+    /// 1 = Monday … 7 = Sunday.
+    pub weekday: u8,
+    /// `HH:MM`, local time.
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Greetings {
+    #[serde(default)]
+    pub follow: Option<String>,
+    /// To a patient who unblocked the account.
+    #[serde(default)]
+    pub refollow: Option<String>,
+    /// When a chat goes to people; `{{position}}` and `{{wait}}` tell the queue.
+    #[serde(default)]
+    pub handoff: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageTemplate {
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffSettings {
+    /// Words that hand a chat to people, in any language.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Close a session idle this long and give the chat back to the bot.
+    #[serde(default)]
+    pub auto_close_minutes: Option<u32>,
+    /// Ask for a 1–5 rating when a session closes.
+    #[serde(default)]
+    pub csat: bool,
 }
 
 /// Messages to send to a conversation.

@@ -17,9 +17,9 @@ use tsunagi_line::webhook::RawCallback;
 use tsunagi_line::{ChannelId, MessageId, WebhookEventId};
 use tsunagi_proto::api::{
     AddChannel, Appended, ChannelConnected, ChannelInfo, CreateInvite, DeviceInfo, Enroll,
-    Enrolled, ErrorBody, Invited, LogPage, ReplaceSecret,
+    Enrolled, ErrorBody, Invited, LogPage, OperatorInfo, ReplaceSecret,
 };
-use tsunagi_proto::{DeviceId, OpId, Operation, Seq};
+use tsunagi_proto::{DeviceId, OpId, Operation, OperatorId, Seq};
 
 use crate::auth::Authenticated;
 use crate::line_setup::{self, LineSetup, SetupError};
@@ -114,6 +114,10 @@ pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Route
             post(create_invite::<S>),
         )
         .route("/v1/channels/{channel_id}/devices", get(list_devices::<S>))
+        .route(
+            "/v1/channels/{channel_id}/operators",
+            get(list_operators::<S>),
+        )
         .route("/v1/devices/{device_id}/revoke", post(revoke_device::<S>))
         .route("/v1/enroll", post(enroll::<S>))
         .layer(axum::Extension(options))
@@ -520,6 +524,29 @@ async fn list_devices<S: LogStore>(
     device.owner_of(&channel)?;
     let devices = relay.store.devices(&channel).await?;
     Ok(Json(devices.into_iter().map(device_info).collect()))
+}
+
+/// `GET /v1/channels/{id}/operators` (every device of the channel): who works there, by
+/// name, so desks can show who holds a chat and whom to transfer it to.
+async fn list_operators<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path(channel_id): Path<String>,
+) -> Result<Json<Vec<OperatorInfo>>, ApiError> {
+    let channel = ChannelId::new(channel_id);
+    device.for_channel(&channel)?;
+    let devices = relay.store.devices(&channel).await?;
+    Ok(Json(
+        devices
+            .into_iter()
+            .map(|device| OperatorInfo {
+                operator: OperatorId::from(&device.id),
+                name: device.operator_name,
+                role: device.role,
+                active: device.revoked_at.is_none(),
+            })
+            .collect(),
+    ))
 }
 
 /// `POST /v1/devices/{id}/revoke` (owners of that device's channel).

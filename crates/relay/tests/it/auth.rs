@@ -317,3 +317,39 @@ async fn fifty_concurrent_appenders_of_webhooks_and_ops_get_one_gap_free_order()
 fn uuid_for(i: usize) -> String {
     format!("00000000-0000-4000-8000-{i:012}")
 }
+
+#[tokio::test]
+async fn every_device_of_a_channel_sees_its_operators_by_name() {
+    let h = Harness::start().await;
+    let staff = crate::redeem(&h.http, &h.base, &h.staff_invite().await.code).await;
+    let operators: Vec<tsunagi_proto::api::OperatorInfo> = h
+        .http
+        .get(format!("{}/v1/channels/{CHANNEL}/operators", h.base))
+        .bearer_auth(&staff.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<(&str, Role, bool)> = operators
+        .iter()
+        .map(|o| (o.name.as_str(), o.role, o.active))
+        .collect();
+    assert_eq!(
+        names,
+        [("Yuki", Role::Owner, true), ("Yuki", Role::Staff, true)]
+    );
+    assert_eq!(operators[1].operator.as_str(), staff.device_id.as_str());
+
+    h.relay
+        .add_channel(
+            &ChannelId::from("2000000002"),
+            ChannelSecret::new("other secret"),
+        )
+        .await
+        .unwrap();
+    let other = enroll(&h.http, &h.base, &h.relay, "2000000002", Role::Staff).await;
+    let path = format!("/v1/channels/{CHANNEL}/operators");
+    assert_eq!(h.get_status(&path, Some(&other)).await, 403);
+}
