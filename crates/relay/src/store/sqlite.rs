@@ -6,7 +6,7 @@
 //! outside the log (channels, invites, devices) use their own connection; SQLite
 //! serializes them with the writer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr as _;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection as _, Row as _};
 use tokio::sync::{mpsc, oneshot, watch};
-use tsunagi_line::{ChannelId, UserId};
+use tsunagi_line::{ChannelId, MessageId, UserId};
 use tsunagi_proto::api::Role;
 use tsunagi_proto::{DeviceId, Entry, EntryBody, LoggedOp, OpId, Seq, UnixMillis};
 
@@ -66,6 +66,7 @@ impl SqliteStore {
             .run(&mut writer)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
+        let unsent = load_unsent(&mut writer).await?;
         let admin = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -83,6 +84,7 @@ impl SqliteStore {
             waiting,
             heads.clone(),
             metrics.clone(),
+            unsent,
         ));
         Ok(Self {
             readers,
@@ -105,6 +107,7 @@ async fn write_loop(
     mut queue: mpsc::Receiver<Append>,
     heads: Arc<Heads>,
     metrics: Arc<Metrics>,
+    mut unsent: Unsent,
 ) {
     while let Some(first) = queue.recv().await {
         let mut group = vec![first];
@@ -114,8 +117,9 @@ async fn write_loop(
                 Err(_) => break,
             }
         }
-        match write_group(&mut db, &group).await {
-            Ok((answers, new_heads)) => {
+        match write_group(&mut db, &group, &unsent).await {
+            Ok((answers, new_heads, newly_unsent)) => {
+                unsent.extend(newly_unsent);
                 metrics.committed(group.len());
                 for (channel, head) in &new_heads {
                     heads.advance(channel, *head);
@@ -156,16 +160,24 @@ async fn reconnect(old: SqliteConnection, options: &SqliteConnectOptions) -> Sql
     }
 }
 
-type GroupResult = (Vec<Result<Vec<Appended>>>, HashMap<ChannelId, Seq>);
+type Unsent = HashSet<(ChannelId, MessageId)>;
+
+/// Each request's answer, the new heads, and the messages this group unsent.
+type GroupResult = (Vec<Result<Vec<Appended>>>, HashMap<ChannelId, Seq>, Unsent);
 
 /// Writes a group in one transaction. A request for an unknown channel fails alone; a
 /// storage error fails the whole group, which is then rolled back.
+///
+/// Most entries cost one statement: the insert itself finds a duplicate (it changes no
+/// row), and whether a message was unsent is answered from memory.
 async fn write_group(
     db: &mut SqliteConnection,
     group: &[Append],
+    unsent: &Unsent,
 ) -> Result<GroupResult, sqlx::Error> {
     let mut tx = db.begin().await?;
     let mut heads: HashMap<ChannelId, Seq> = HashMap::new();
+    let mut newly_unsent = Unsent::new();
     let mut answers = Vec::with_capacity(group.len());
     for request in group {
         let head = match heads.get(&request.channel) {
@@ -182,15 +194,28 @@ async fn write_group(
         };
         let mut appended = Vec::with_capacity(request.entries.len());
         for entry in &request.entries {
-            // Duplicates within the group are found too: earlier inserts are in this
-            // transaction.
-            if let Some(seq) = existing(&mut tx, &request.channel, &entry.body).await? {
+            let was_unsent = |id: &MessageId| {
+                let key = (request.channel.clone(), id.clone());
+                unsent.contains(&key) || newly_unsent.contains(&key)
+            };
+            if insert(&mut tx, &request.channel, head.next(), entry, was_unsent).await? {
+                head = head.next();
+                appended.push(Appended::New(head));
+                if let NewBody::Line {
+                    link: MessageLink::Unsends(id),
+                    ..
+                } = &entry.body
+                {
+                    redact(&mut tx, &request.channel, id.as_str()).await?;
+                    newly_unsent.insert((request.channel.clone(), id.clone()));
+                }
+            } else {
+                // Logged before, maybe earlier in this very transaction.
+                let seq = existing(&mut tx, &request.channel, &entry.body)
+                    .await?
+                    .ok_or(sqlx::Error::RowNotFound)?;
                 appended.push(Appended::Existing(seq));
-                continue;
             }
-            head = head.next();
-            insert(&mut tx, &request.channel, head, entry).await?;
-            appended.push(Appended::New(head));
         }
         heads.insert(request.channel.clone(), head);
         answers.push(Ok(appended));
@@ -203,7 +228,7 @@ async fn write_group(
             .await?;
     }
     tx.commit().await?;
-    Ok((answers, heads))
+    Ok((answers, heads, newly_unsent))
 }
 
 /// The seq of an entry already logged under the same webhook event id or idempotency key.
@@ -234,17 +259,21 @@ async fn existing(
     Ok(seq.map(|s| Seq(s as u64)))
 }
 
+/// Inserts the entry at `seq`; false if it is a duplicate (same webhook event id or
+/// idempotency key), which leaves the log as it was.
 async fn insert(
     db: &mut SqliteConnection,
     channel: &ChannelId,
     seq: Seq,
     entry: &NewEntry,
-) -> Result<(), sqlx::Error> {
+    was_unsent: impl Fn(&MessageId) -> bool,
+) -> Result<bool, sqlx::Error> {
     let query = sqlx::query(
         "INSERT INTO entries
             (channel_id, seq, at, kind, destination, event, webhook_event_id, message_id,
              op_id, device, op)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING",
     )
     .bind(channel.as_str())
     .bind(seq.0 as i64)
@@ -256,18 +285,13 @@ async fn insert(
             event,
             link,
         } => {
-            let mut text = event.get().to_owned();
-            let mut message_id = None;
-            match link {
-                MessageLink::Carries(id) => {
-                    if was_unsent(db, channel, id.as_str()).await? {
-                        text = tombstone(&text);
-                    }
-                    message_id = Some(id.to_string());
+            let (text, message_id) = match link {
+                MessageLink::Carries(id) if was_unsent(id) => {
+                    (tombstone(event.get()), Some(id.as_str()))
                 }
-                MessageLink::Unsends(id) => redact(db, channel, id.as_str()).await?,
-                MessageLink::None => {}
-            }
+                MessageLink::Carries(id) => (event.get().to_owned(), Some(id.as_str())),
+                MessageLink::Unsends(_) | MessageLink::None => (event.get().to_owned(), None),
+            };
             query
                 .bind("line")
                 .bind(destination.as_str())
@@ -288,21 +312,7 @@ async fn insert(
             .bind(device.as_str())
             .bind(op.get()),
     };
-    query.execute(db).await?;
-    Ok(())
-}
-
-async fn was_unsent(
-    db: &mut SqliteConnection,
-    channel: &ChannelId,
-    message_id: &str,
-) -> Result<bool, sqlx::Error> {
-    let found = sqlx::query("SELECT 1 FROM unsent WHERE channel_id = ? AND message_id = ?")
-        .bind(channel.as_str())
-        .bind(message_id)
-        .fetch_optional(&mut *db)
-        .await?;
-    Ok(found.is_some())
+    Ok(query.execute(db).await?.rows_affected() == 1)
 }
 
 /// Remembers that a message was unsent and replaces the content of every entry carrying
@@ -335,6 +345,23 @@ async fn redact(
             .await?;
     }
     Ok(())
+}
+
+/// Every message a user unsent, as committed: the writer keeps them in memory, so a
+/// message arriving after its unsend is recognized without a query per message.
+async fn load_unsent(db: &mut SqliteConnection) -> Result<Unsent, sqlx::Error> {
+    let rows = sqlx::query("SELECT channel_id, message_id FROM unsent")
+        .fetch_all(&mut *db)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            (
+                ChannelId::new(row.get::<String, _>(0)),
+                MessageId::new(row.get::<String, _>(1)),
+            )
+        })
+        .collect())
 }
 
 fn stopped() -> StoreError {

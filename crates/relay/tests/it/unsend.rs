@@ -119,3 +119,48 @@ async fn a_redelivered_unsent_message_stays_redacted_and_is_not_logged_twice() {
     assert_eq!(page.head, Seq(2));
     assert!(!format!("{:?}", page.entries).contains("call me"));
 }
+
+#[tokio::test]
+async fn a_relay_restarted_between_an_unsend_and_its_late_message_still_redacts_it() {
+    use tsunagi_line::ChannelId;
+    use tsunagi_line::signature::sign;
+    use tsunagi_relay::store::{LogStore as _, SqliteStore};
+
+    let h = Harness::start().await;
+    assert_eq!(h.post_signed(&body(&[unsend("01E3", "M9")])).await, 200);
+
+    let reopened = std::sync::Arc::new(tsunagi_relay::Relay::new(
+        SqliteStore::open(&h.db).await.unwrap(),
+        h.key.clone(),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(tsunagi_relay::http::serve(
+        listener,
+        reopened.clone(),
+        tsunagi_relay::http::Options::default(),
+        std::future::pending(),
+    ));
+    let late = body(&[message("01E2", "M9", "oops, wrong chat")]);
+    let status = h
+        .http
+        .post(format!("http://{address}/webhook/line/{}", crate::CHANNEL))
+        .header(
+            "x-line-signature",
+            sign(crate::SECRET.as_bytes(), late.as_bytes()),
+        )
+        .body(late)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 200);
+
+    let entries = reopened
+        .store
+        .read(&ChannelId::from(crate::CHANNEL), Seq(0), 10)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(event(&entries[1])["message"]["type"], "unsent");
+}
