@@ -3,3 +3,4 @@
 
 pub mod conversation;
 pub mod handoff;
+pub mod session;

@@ -1,0 +1,336 @@
+//! The handoff state machine: who answers a conversation, and what an operator's action
+//! does to it. Conflicts are settled by log order, so every desk decides alike: the first
+//! claim in the log wins, and a later one is rejected with the reason.
+
+use tsunagi_proto::{ConversationMode, OperatorId};
+
+/// Where an open session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// In the queue, for any operator to claim.
+    Waiting,
+    /// An operator has it.
+    Active,
+}
+
+/// What a decision needs to know of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub mode: ConversationMode,
+    /// The session not yet closed, if any.
+    pub open: Option<Open>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Open {
+    pub status: Status,
+    pub operator: Option<OperatorId>,
+}
+
+/// An operator's action on a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Claim,
+    Release,
+    Transfer { to: OperatorId },
+    Close,
+    SetMode(ConversationMode),
+}
+
+/// What an accepted action changes, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Mode(ConversationMode),
+    /// A new session starts.
+    Open {
+        status: Status,
+        operator: Option<OperatorId>,
+    },
+    /// The open session is now the operator's.
+    Assign {
+        operator: OperatorId,
+        /// Counted as a transfer (it was someone else's).
+        transfer: bool,
+    },
+    /// The open session goes back to the queue.
+    Unassign,
+    /// The open session ends.
+    Close,
+}
+
+/// Why an action was not carried out. Recorded, shown, never a crash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("there is no such conversation")]
+    UnknownConversation,
+    #[error("{0} already has this conversation")]
+    AlreadyClaimed(OperatorId),
+    #[error("this conversation has no open session")]
+    NoOpenSession,
+    #[error("only the operator who has this conversation can do this")]
+    NotYours,
+    #[error("this conversation is already in that mode")]
+    AlreadyInMode,
+    #[error("this conversation is already {0}'s")]
+    AlreadyTheirs(OperatorId),
+}
+
+/// Decides what `action` by `by` does to `conversation` (`None`: the desk has never seen
+/// it).
+pub fn decide(
+    conversation: Option<&Conversation>,
+    action: &Action,
+    by: &OperatorId,
+) -> Result<Vec<Change>, Rejection> {
+    let conversation = conversation.ok_or(Rejection::UnknownConversation)?;
+    let open = conversation.open.as_ref();
+    let to_people = |changes: &mut Vec<Change>| {
+        if conversation.mode != ConversationMode::Human {
+            changes.push(Change::Mode(ConversationMode::Human));
+        }
+    };
+    match action {
+        Action::Claim => match open {
+            Some(Open {
+                status: Status::Active,
+                operator: Some(holder),
+            }) => Err(Rejection::AlreadyClaimed(holder.clone())),
+            Some(_) => {
+                let mut changes = Vec::new();
+                to_people(&mut changes);
+                changes.push(Change::Assign {
+                    operator: by.clone(),
+                    transfer: false,
+                });
+                Ok(changes)
+            }
+            // Taking over a chat the bot has: a session starts, already the operator's.
+            None => {
+                let mut changes = Vec::new();
+                to_people(&mut changes);
+                changes.push(Change::Open {
+                    status: Status::Active,
+                    operator: Some(by.clone()),
+                });
+                Ok(changes)
+            }
+        },
+        Action::Release => match open {
+            Some(Open {
+                status: Status::Active,
+                operator: Some(holder),
+            }) if holder == by => Ok(vec![Change::Unassign]),
+            Some(_) => Err(Rejection::NotYours),
+            None => Err(Rejection::NoOpenSession),
+        },
+        Action::Transfer { to } => match open {
+            Some(Open {
+                operator: Some(holder),
+                ..
+            }) if holder == to => Err(Rejection::AlreadyTheirs(to.clone())),
+            Some(current) => Ok(vec![Change::Assign {
+                operator: to.clone(),
+                transfer: current.operator.is_some(),
+            }]),
+            None => Err(Rejection::NoOpenSession),
+        },
+        Action::Close => match open {
+            Some(_) => Ok(vec![Change::Close, Change::Mode(ConversationMode::Bot)]),
+            None => Err(Rejection::NoOpenSession),
+        },
+        Action::SetMode(mode) if *mode == conversation.mode => Err(Rejection::AlreadyInMode),
+        Action::SetMode(ConversationMode::Human) => {
+            let mut changes = vec![Change::Mode(ConversationMode::Human)];
+            if open.is_none() {
+                changes.push(Change::Open {
+                    status: Status::Waiting,
+                    operator: None,
+                });
+            }
+            Ok(changes)
+        }
+        Action::SetMode(ConversationMode::Bot) => {
+            let mut changes = Vec::new();
+            if open.is_some() {
+                changes.push(Change::Close);
+            }
+            changes.push(Change::Mode(ConversationMode::Bot));
+            Ok(changes)
+        }
+    }
+}
+
+/// What a patient's message does: in HUMAN mode without an open session (the last one
+/// closed while the chat stayed with people) it starts one in the queue.
+pub fn on_patient_message(conversation: &Conversation) -> Option<Change> {
+    (conversation.mode == ConversationMode::Human && conversation.open.is_none()).then_some(
+        Change::Open {
+            status: Status::Waiting,
+            operator: None,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use pretty_assertions::assert_eq;
+
+    use super::*;
+
+    fn op(name: &str) -> OperatorId {
+        OperatorId::from(name)
+    }
+
+    fn bot() -> Conversation {
+        Conversation {
+            mode: ConversationMode::Bot,
+            open: None,
+        }
+    }
+
+    fn waiting() -> Conversation {
+        Conversation {
+            mode: ConversationMode::Human,
+            open: Some(Open {
+                status: Status::Waiting,
+                operator: None,
+            }),
+        }
+    }
+
+    fn held_by(name: &str) -> Conversation {
+        Conversation {
+            mode: ConversationMode::Human,
+            open: Some(Open {
+                status: Status::Active,
+                operator: Some(op(name)),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_first_claim_wins_and_a_later_one_names_the_holder() {
+        assert_eq!(
+            decide(Some(&waiting()), &Action::Claim, &op("yuki")),
+            Ok(vec![Change::Assign {
+                operator: op("yuki"),
+                transfer: false
+            }])
+        );
+        assert_eq!(
+            decide(Some(&held_by("yuki")), &Action::Claim, &op("somchai")),
+            Err(Rejection::AlreadyClaimed(op("yuki")))
+        );
+    }
+
+    #[test]
+    fn claiming_a_bot_chat_takes_it_over_for_people() {
+        assert_eq!(
+            decide(Some(&bot()), &Action::Claim, &op("yuki")),
+            Ok(vec![
+                Change::Mode(ConversationMode::Human),
+                Change::Open {
+                    status: Status::Active,
+                    operator: Some(op("yuki"))
+                }
+            ])
+        );
+    }
+
+    #[test]
+    fn only_the_holder_releases() {
+        assert_eq!(
+            decide(Some(&held_by("yuki")), &Action::Release, &op("yuki")),
+            Ok(vec![Change::Unassign])
+        );
+        assert_eq!(
+            decide(Some(&held_by("yuki")), &Action::Release, &op("mei")),
+            Err(Rejection::NotYours)
+        );
+        assert_eq!(
+            decide(Some(&bot()), &Action::Release, &op("mei")),
+            Err(Rejection::NoOpenSession)
+        );
+    }
+
+    #[test]
+    fn a_transfer_counts_only_when_someone_had_it() {
+        let to_mei = Action::Transfer { to: op("mei") };
+        assert_eq!(
+            decide(Some(&held_by("yuki")), &to_mei, &op("yuki")),
+            Ok(vec![Change::Assign {
+                operator: op("mei"),
+                transfer: true
+            }])
+        );
+        assert_eq!(
+            decide(Some(&waiting()), &to_mei, &op("yuki")),
+            Ok(vec![Change::Assign {
+                operator: op("mei"),
+                transfer: false
+            }])
+        );
+        assert_eq!(
+            decide(Some(&held_by("mei")), &to_mei, &op("yuki")),
+            Err(Rejection::AlreadyTheirs(op("mei")))
+        );
+    }
+
+    #[test]
+    fn closing_gives_the_chat_back_to_the_bot() {
+        assert_eq!(
+            decide(Some(&held_by("yuki")), &Action::Close, &op("yuki")),
+            Ok(vec![Change::Close, Change::Mode(ConversationMode::Bot)])
+        );
+        assert_eq!(
+            decide(Some(&bot()), &Action::Close, &op("yuki")),
+            Err(Rejection::NoOpenSession)
+        );
+    }
+
+    #[test]
+    fn mode_changes_open_and_close_sessions() {
+        let human = Action::SetMode(ConversationMode::Human);
+        assert_eq!(
+            decide(Some(&bot()), &human, &op("yuki")),
+            Ok(vec![
+                Change::Mode(ConversationMode::Human),
+                Change::Open {
+                    status: Status::Waiting,
+                    operator: None
+                }
+            ])
+        );
+        assert_eq!(
+            decide(Some(&waiting()), &human, &op("yuki")),
+            Err(Rejection::AlreadyInMode)
+        );
+        assert_eq!(
+            decide(
+                Some(&held_by("yuki")),
+                &Action::SetMode(ConversationMode::Bot),
+                &op("yuki")
+            ),
+            Ok(vec![Change::Close, Change::Mode(ConversationMode::Bot)])
+        );
+    }
+
+    #[test]
+    fn anything_about_an_unknown_conversation_is_rejected() {
+        assert_eq!(
+            decide(None, &Action::Claim, &op("yuki")),
+            Err(Rejection::UnknownConversation)
+        );
+    }
+
+    #[test]
+    fn a_patient_writing_to_people_after_a_close_waits_in_the_queue() {
+        let after_close = Conversation {
+            mode: ConversationMode::Human,
+            open: None,
+        };
+        assert!(on_patient_message(&after_close).is_some());
+        assert_eq!(on_patient_message(&bot()), None);
+        assert_eq!(on_patient_message(&waiting()), None);
+    }
+}
