@@ -2,4 +2,33 @@
 //! log into it, sync with the relay, and the queries behind the inbox. The app and
 //! `tsunagi-cli` only call into this crate.
 
+pub mod projection;
 pub mod relay;
+pub mod search;
+pub mod store;
+
+pub use projection::Changes;
+pub use store::Store;
+use tsunagi_proto::Seq;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the local store failed: {0}")]
+    Store(String),
+    /// The log skipped an entry: nothing of the batch was applied.
+    #[error("the log jumped from {expected} to {got}")]
+    Gap { expected: Seq, got: Seq },
+    #[error(transparent)]
+    Relay(#[from] relay::Error),
+    /// A request that cannot be carried out as asked.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Self {
+        Error::Store(error.to_string())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -101,6 +101,9 @@ pub enum Operation {
     },
     /// Replace one team setting as a whole; the last one in the log holds.
     Settings(Setting),
+    /// Contacts' LINE profiles, as the relay fetched them (on follow, on a first message,
+    /// or syncing the follower list).
+    Profiles { profiles: Vec<ContactProfile> },
     /// The relay's executor delivered a `send` to LINE.
     Sent {
         send: OpId,
@@ -116,6 +119,24 @@ pub enum Operation {
         #[serde(default)]
         details: Vec<String>,
     },
+}
+
+/// A LINE user's profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactProfile {
+    pub user_id: UserId,
+    pub display_name: String,
+    #[serde(default)]
+    pub picture_url: Option<String>,
+    #[serde(default)]
+    pub status_message: Option<String>,
+    /// The language of the user's LINE app, such as `th`, `ja` or `zh-TW`.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Listed among the account's followers when the profile was fetched.
+    #[serde(default)]
+    pub follower: bool,
 }
 
 /// How a send reached LINE: a reply (free, with the webhook's token) or a push (counted

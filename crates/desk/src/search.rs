@@ -1,0 +1,331 @@
+//! Full-text search over message text and contact names that finds substrings in any
+//! script: Thai and CJK are written without spaces between words, so words cannot be the
+//! unit. Three characters or more are looked up in an FTS5 trigram index; one or two (予約,
+//! 掛號) in an index of neighbouring character pairs this module writes.
+
+use serde::Serialize;
+use sqlx::{Row as _, SqliteConnection};
+use tsunagi_proto::ConversationId;
+
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// Characters of context on each side of a hit in a snippet.
+const CONTEXT: usize = 24;
+const MAX_RESULTS: u32 = 200;
+
+/// The text as pairs of neighbouring characters, space-separated and lowercased, plus the
+/// last character of each run on its own (so a one-character search is a prefix search).
+/// Characters FTS5's `ascii` tokenizer splits on (ASCII other than letters and digits) end
+/// a run.
+pub(crate) fn bigrams(text: &str) -> String {
+    let lower = text.to_lowercase();
+    let mut out = String::with_capacity(lower.len() * 3);
+    let mut previous: Option<char> = None;
+    for c in lower.chars() {
+        let joins = joins(c);
+        match (previous, joins) {
+            (Some(p), true) => {
+                out.push(p);
+                out.push(c);
+                out.push(' ');
+            }
+            (Some(p), false) => {
+                out.push(p);
+                out.push(' ');
+            }
+            _ => {}
+        }
+        previous = joins.then_some(c);
+    }
+    if let Some(p) = previous {
+        out.push(p);
+    }
+    out
+}
+
+pub(crate) async fn index_message(db: &mut SqliteConnection, id: i64, text: &str) -> Result<()> {
+    sqlx::query("INSERT INTO messages_trigram (rowid, text) VALUES (?, ?)")
+        .bind(id)
+        .bind(text)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("INSERT INTO messages_bigram (rowid, grams) VALUES (?, ?)")
+        .bind(id)
+        .bind(bigrams(text))
+        .execute(&mut *db)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn unindex_message(db: &mut SqliteConnection, id: i64) -> Result<()> {
+    for table in ["messages_trigram", "messages_bigram"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE rowid = ?"))
+            .bind(id)
+            .execute(&mut *db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// (Re)indexes a contact's name.
+pub(crate) async fn index_contact(db: &mut SqliteConnection, id: i64, name: &str) -> Result<()> {
+    for table in ["contacts_trigram", "contacts_bigram"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE rowid = ?"))
+            .bind(id)
+            .execute(&mut *db)
+            .await?;
+    }
+    sqlx::query("INSERT INTO contacts_trigram (rowid, name) VALUES (?, ?)")
+        .bind(id)
+        .bind(name)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("INSERT INTO contacts_bigram (rowid, grams) VALUES (?, ?)")
+        .bind(id)
+        .bind(bigrams(name))
+        .execute(&mut *db)
+        .await?;
+    Ok(())
+}
+
+/// Part of a snippet: the text around a hit, and the hit itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Piece {
+    pub text: String,
+    pub hit: bool,
+}
+
+/// A message or contact that matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hit {
+    pub kind: HitKind,
+    pub conversation: Option<ConversationId>,
+    /// The contact's LINE user id (contact hits, and the author of message hits).
+    pub user_id: Option<String>,
+    /// The message's seq (message hits).
+    pub seq: Option<u64>,
+    pub at: Option<i64>,
+    /// The matching text around the hit, the hit marked.
+    pub snippet: Vec<Piece>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HitKind {
+    Contact,
+    Message,
+}
+
+/// How the query is looked up.
+enum Lookup {
+    Trigram(String),
+    Bigram(String),
+}
+
+fn lookup(query: &str) -> Option<Lookup> {
+    let query = query.trim();
+    let chars = query.chars().count();
+    if chars == 0 {
+        return None;
+    }
+    let quoted = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+    if chars >= 3 {
+        return Some(Lookup::Trigram(quoted(query)));
+    }
+    let joining: Vec<String> = query
+        .chars()
+        .filter(|c| joins(*c))
+        .map(|c| c.to_lowercase().collect())
+        .collect();
+    match joining.as_slice() {
+        [] => None,
+        // Two neighbours: the pair itself.
+        [first, second] if chars == 2 => Some(Lookup::Bigram(quoted(&format!("{first}{second}")))),
+        // One character: every pair it starts, and a run it ends.
+        [first, ..] => Some(Lookup::Bigram(format!("{}*", quoted(first)))),
+    }
+}
+
+/// Whether a character belongs to a run of neighbours (FTS5's `ascii` tokenizer splits on
+/// ASCII other than letters and digits).
+fn joins(c: char) -> bool {
+    !(c.is_whitespace() || (c.is_ascii() && !c.is_ascii_alphanumeric()))
+}
+
+/// The snippet of `text` around the first case-insensitive occurrence of `query`.
+pub fn snippet(text: &str, query: &str) -> Vec<Piece> {
+    let chars: Vec<char> = text.chars().collect();
+    let lower: Vec<char> = chars.iter().flat_map(|c| c.to_lowercase()).collect();
+    let needle: Vec<char> = query
+        .trim()
+        .chars()
+        .flat_map(|c| c.to_lowercase())
+        .collect();
+    // Lowercasing can change lengths (rarely); then show the start without a mark.
+    let found = (lower.len() == chars.len() && !needle.is_empty())
+        .then(|| {
+            lower
+                .windows(needle.len())
+                .position(|w| w == needle.as_slice())
+        })
+        .flatten();
+    let Some(start) = found else {
+        return vec![Piece {
+            text: chars.iter().take(CONTEXT * 2).collect(),
+            hit: false,
+        }];
+    };
+    let end = start + needle.len();
+    let from = start.saturating_sub(CONTEXT);
+    let to = (end + CONTEXT).min(chars.len());
+    let mut pieces = Vec::new();
+    let mut before: String = chars[from..start].iter().collect();
+    if from > 0 {
+        before.insert(0, '…');
+    }
+    if !before.is_empty() {
+        pieces.push(Piece {
+            text: before,
+            hit: false,
+        });
+    }
+    pieces.push(Piece {
+        text: chars[start..end].iter().collect(),
+        hit: true,
+    });
+    let mut after: String = chars[end..to].iter().collect();
+    if to < chars.len() {
+        after.push('…');
+    }
+    if !after.is_empty() {
+        pieces.push(Piece {
+            text: after,
+            hit: false,
+        });
+    }
+    pieces
+}
+
+impl Store {
+    /// Contacts whose name, then messages whose text, contain `query`, newest messages
+    /// first; at most `limit`.
+    pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<Hit>> {
+        let Some(lookup) = lookup(query) else {
+            return Err(Error::Invalid("search for at least one character".into()));
+        };
+        let limit = i64::from(limit.clamp(1, MAX_RESULTS));
+        let (contacts_sql, messages_sql, pattern) = match &lookup {
+            Lookup::Trigram(pattern) => (
+                "SELECT c.user_id, c.display_name FROM contacts_trigram f
+                 JOIN contacts c ON c.id = f.rowid
+                 WHERE contacts_trigram MATCH ? ORDER BY c.id LIMIT ?",
+                "SELECT m.conversation_id, m.author, m.seq, m.at, m.text FROM messages_trigram f
+                 JOIN messages m ON m.id = f.rowid
+                 WHERE messages_trigram MATCH ? ORDER BY f.rowid DESC LIMIT ?",
+                pattern,
+            ),
+            Lookup::Bigram(pattern) => (
+                "SELECT c.user_id, c.display_name FROM contacts_bigram f
+                 JOIN contacts c ON c.id = f.rowid
+                 WHERE contacts_bigram MATCH ? ORDER BY c.id LIMIT ?",
+                "SELECT m.conversation_id, m.author, m.seq, m.at, m.text FROM messages_bigram f
+                 JOIN messages m ON m.id = f.rowid
+                 WHERE messages_bigram MATCH ? ORDER BY f.rowid DESC LIMIT ?",
+                pattern,
+            ),
+        };
+        let mut hits = Vec::new();
+        for row in sqlx::query(contacts_sql)
+            .bind(pattern)
+            .bind(limit)
+            .fetch_all(&self.readers)
+            .await?
+        {
+            let name: Option<String> = row.get(1);
+            let user: String = row.get(0);
+            hits.push(Hit {
+                kind: HitKind::Contact,
+                conversation: Some(ConversationId::new(user.clone())),
+                user_id: Some(user),
+                seq: None,
+                at: None,
+                snippet: snippet(name.as_deref().unwrap_or_default(), query),
+            });
+        }
+        let left = limit - hits.len() as i64;
+        if left > 0 {
+            for row in sqlx::query(messages_sql)
+                .bind(pattern)
+                .bind(left)
+                .fetch_all(&self.readers)
+                .await?
+            {
+                let text: Option<String> = row.get(4);
+                hits.push(Hit {
+                    kind: HitKind::Message,
+                    conversation: Some(ConversationId::new(row.get::<String, _>(0))),
+                    user_id: row.get(1),
+                    seq: Some(row.get::<i64, _>(2) as u64),
+                    at: Some(row.get(3)),
+                    snippet: snippet(text.as_deref().unwrap_or_default(), query),
+                });
+            }
+        }
+        Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pretty_assertions::assert_eq;
+
+    use super::*;
+
+    #[test]
+    fn bigrams_pair_neighbours_within_runs_and_keep_each_runs_last_character() {
+        assert_eq!(bigrams("予約します"), "予約 約し しま ます す");
+        assert_eq!(bigrams("Hi, 掛號"), "hi i 掛號 號");
+        assert_eq!(bigrams("a"), "a");
+        assert_eq!(bigrams("  "), "");
+    }
+
+    #[test]
+    fn a_snippet_marks_the_hit_with_context_around_it() {
+        let pieces = snippet("明日の予約を変更したいです", "予約");
+        assert_eq!(
+            pieces,
+            [
+                Piece {
+                    text: "明日の".into(),
+                    hit: false
+                },
+                Piece {
+                    text: "予約".into(),
+                    hit: true
+                },
+                Piece {
+                    text: "を変更したいです".into(),
+                    hit: false
+                },
+            ]
+        );
+        let long = format!("{}นัดหมาย{}", "ก".repeat(40), "ข".repeat(40));
+        let pieces = snippet(&long, "นัด");
+        assert!(pieces[0].text.starts_with('…'));
+        assert!(pieces[2].text.ends_with('…'));
+        assert_eq!(pieces[1].text, "นัด");
+    }
+
+    #[test]
+    fn queries_pick_the_index_that_can_answer_them() {
+        assert!(matches!(lookup("นัด"), Some(Lookup::Trigram(_))));
+        assert!(matches!(lookup("予約"), Some(Lookup::Bigram(p)) if p == "\"予約\""));
+        assert!(matches!(lookup("予"), Some(Lookup::Bigram(p)) if p == "\"予\"*"));
+        assert!(matches!(lookup("OK"), Some(Lookup::Bigram(p)) if p == "\"ok\""));
+        assert!(lookup(" ").is_none());
+        assert!(
+            matches!(lookup("say \"hi\""), Some(Lookup::Trigram(p)) if p == "\"say \"\"hi\"\"\"")
+        );
+    }
+}
