@@ -167,14 +167,16 @@ CREATE TABLE audit (
 CREATE INDEX audit_conversation ON audit (conversation, seq) WHERE conversation IS NOT NULL;
 CREATE INDEX audit_op ON audit (op_id);
 
--- This desk's ops not yet in the log, in the order they were made.
+-- This desk's ops not yet in the log, in the order they were made. An op the relay
+-- refused (it will never take it) stays, marked, for people to see.
 CREATE TABLE outbox (
     position    INTEGER PRIMARY KEY AUTOINCREMENT,
     op_id       TEXT NOT NULL UNIQUE,
     op          TEXT NOT NULL,
     created_at  INTEGER NOT NULL,
     -- The last failure, for people.
-    last_error  TEXT
+    last_error  TEXT,
+    refused     INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 -- Operators by name, as the relay lists them (not part of the log).

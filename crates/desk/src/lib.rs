@@ -2,10 +2,13 @@
 //! log into it, sync with the relay, and the queries behind the inbox. The app and
 //! `tsunagi-cli` only call into this crate.
 
+pub mod outbox;
 pub mod projection;
+pub mod query;
 pub mod relay;
 pub mod search;
 pub mod store;
+pub mod sync;
 
 pub use projection::Changes;
 pub use store::Store;

@@ -12,7 +12,7 @@ use eventsource_stream::Eventsource as _;
 use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use tokio::time::Instant;
 use tsunagi_line::ChannelId;
-use tsunagi_proto::api::{ChannelInfo, Enroll, Enrolled, ErrorBody, LogPage};
+use tsunagi_proto::api::{ChannelInfo, Enroll, Enrolled, ErrorBody, LogPage, OperatorInfo};
 use tsunagi_proto::{Entry, OpId, Operation, Seq};
 use url::Url;
 
@@ -165,6 +165,22 @@ impl RelayClient {
         json(response).await
     }
 
+    /// The channel's operators by name.
+    pub async fn operators(&self, channel: &ChannelId) -> Result<Vec<OperatorInfo>> {
+        let response = self
+            .http
+            .get(endpoint(
+                &self.base,
+                &format!("/v1/channels/{channel}/operators"),
+            ))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(Error::Unreachable)?;
+        json(response).await
+    }
+
     /// Up to `limit` entries after `after`; with `wait`, holds until there is one or the
     /// wait is over (long-poll).
     pub async fn log_page(
@@ -216,7 +232,8 @@ impl RelayClient {
             .map_err(|_| Error::DeadStream(dead_after))?
             .map_err(Error::Unreachable)?;
         let response = checked(response).await?;
-        let activity = Arc::new(Mutex::new(Instant::now()));
+        let opened = Instant::now();
+        let activity = Arc::new(Mutex::new(opened));
         let seen = activity.clone();
         // Every chunk counts as life, heartbeat comments included (the SSE parser does
         // not hand those on).
@@ -229,6 +246,7 @@ impl RelayClient {
             events: Box::pin(bytes.eventsource()),
             activity,
             dead_after,
+            opened,
             after,
         })
     }
@@ -272,6 +290,7 @@ pub struct LogStream {
     /// When the last bytes arrived.
     activity: Arc<Mutex<Instant>>,
     dead_after: Duration,
+    opened: Instant,
     /// The seq of the last entry handed out.
     after: Seq,
 }
@@ -286,6 +305,16 @@ impl std::fmt::Debug for LogStream {
 }
 
 impl LogStream {
+    /// Whether anything (an entry or a heartbeat) came through yet. A stream that dies
+    /// without ever having been heard from is likely cut by a proxy that buffers it.
+    pub fn heard_from(&self) -> bool {
+        *self
+            .activity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            > self.opened
+    }
+
     /// The next entry; `None` when the relay ended the stream (it is shutting down).
     /// Entries come in order, each exactly once: anything else is an error.
     pub async fn next(&mut self) -> Result<Option<Entry>> {

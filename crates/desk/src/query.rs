@@ -1,0 +1,576 @@
+//! The queries behind the inbox, all answered from the local store.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row as _;
+use sqlx::sqlite::SqliteRow;
+use tsunagi_proto::{ConversationId, ConversationMode, OperatorId, UnixMillis};
+
+use crate::projection::mode_from;
+use crate::store::Store;
+use crate::{Error, Result};
+
+pub const MAX_PAGE: u32 = 500;
+
+/// The inbox's lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxList {
+    /// In the queue, oldest first: the next to claim is at the top.
+    Waiting,
+    /// Active and mine.
+    Mine,
+    /// Active, anyone's.
+    Active,
+    /// With the bot.
+    Bot,
+    /// Whose last session was closed.
+    Closed,
+}
+
+impl std::str::FromStr for InboxList {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        match text {
+            "waiting" => Ok(InboxList::Waiting),
+            "mine" => Ok(InboxList::Mine),
+            "active" => Ok(InboxList::Active),
+            "bot" => Ok(InboxList::Bot),
+            "closed" => Ok(InboxList::Closed),
+            other => Err(Error::Invalid(format!(
+                "no inbox list {other:?}: waiting, mine, active, bot or closed"
+            ))),
+        }
+    }
+}
+
+/// A conversation as the inbox lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InboxItem {
+    pub conversation: ConversationId,
+    pub kind: String,
+    pub mode: ConversationMode,
+    /// The contact's name (user chats) as LINE reported it.
+    pub name: Option<String>,
+    pub picture_url: Option<String>,
+    pub preview: Option<String>,
+    pub last_message_at: Option<i64>,
+    pub unread: u32,
+    pub session: Option<SessionSummary>,
+    /// In the waiting list: 1 is next.
+    pub queue_position: Option<u32>,
+    /// In the waiting list: how long it has waited, in milliseconds, as of `now`.
+    pub waiting_ms: Option<i64>,
+    /// Where the next page starts (pass it as `before`).
+    pub cursor: PageCursor,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionSummary {
+    pub id: i64,
+    pub status: String,
+    pub operator: Option<OperatorId>,
+    pub operator_name: Option<String>,
+    pub started_at: i64,
+    pub claimed_at: Option<i64>,
+    pub first_response_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub closed_by: Option<String>,
+    pub message_count: i64,
+    pub transfers: i64,
+    pub csat: Option<i64>,
+}
+
+/// A position in a list, for keyset pagination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageCursor(pub i64);
+
+/// Counts per inbox list, for the badges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct InboxCounts {
+    pub waiting: u32,
+    pub mine: u32,
+    pub active: u32,
+    pub bot: u32,
+    /// Conversations with messages the team has not answered.
+    pub unread_conversations: u32,
+}
+
+const ITEM_COLUMNS: &str = "c.id, c.kind, c.mode, ct.display_name, ct.picture_url, c.last_preview,
+    c.last_message_at, c.unread, c.last_seq,
+    s.id, s.status, s.operator, o.name, s.started_at, s.claimed_at, s.first_response_at,
+    s.closed_at, s.closed_by, s.message_count, s.transfers, s.csat";
+
+fn session_from(row: &SqliteRow, at: usize) -> Option<SessionSummary> {
+    let id: Option<i64> = row.get(at);
+    Some(SessionSummary {
+        id: id?,
+        status: row.get(at + 1),
+        operator: row.get::<Option<String>, _>(at + 2).map(OperatorId::new),
+        operator_name: row.get(at + 3),
+        started_at: row.get(at + 4),
+        claimed_at: row.get(at + 5),
+        first_response_at: row.get(at + 6),
+        closed_at: row.get(at + 7),
+        closed_by: row.get(at + 8),
+        message_count: row.get(at + 9),
+        transfers: row.get(at + 10),
+        csat: row.get(at + 11),
+    })
+}
+
+fn item_from(row: &SqliteRow) -> Result<InboxItem> {
+    Ok(InboxItem {
+        conversation: ConversationId::new(row.get::<String, _>(0)),
+        kind: row.get(1),
+        mode: mode_from(row.get(2))?,
+        name: row.get(3),
+        picture_url: row.get(4),
+        preview: row.get(5),
+        last_message_at: row.get(6),
+        unread: row.get::<i64, _>(7) as u32,
+        session: session_from(row, 9),
+        queue_position: None,
+        waiting_ms: None,
+        cursor: PageCursor(row.get(8)),
+    })
+}
+
+/// A message as a conversation shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageView {
+    pub seq: u64,
+    pub part: u32,
+    pub direction: String,
+    pub author: Option<String>,
+    /// The operator's name (out), or the contact's (in).
+    pub author_name: Option<String>,
+    pub line_message_id: Option<String>,
+    #[serde(rename = "type")]
+    pub message_type: String,
+    pub supported: bool,
+    pub text: Option<String>,
+    /// The message object as JSON (images, stickers, locations …).
+    pub body: String,
+    pub quote_token: Option<String>,
+    pub reply_token_expires_at: Option<i64>,
+    pub send_status: Option<String>,
+    pub failure: Option<String>,
+    pub unsent: bool,
+    pub edited_at: Option<i64>,
+    pub at: i64,
+}
+
+/// Which messages of a conversation: the newest, or those before or after a position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessagesPage {
+    Newest,
+    Before { seq: u64, part: u32 },
+    After { seq: u64, part: u32 },
+}
+
+/// A contact and what the desk knows of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContactView {
+    pub user_id: String,
+    pub display_name: Option<String>,
+    pub picture_url: Option<String>,
+    pub status_message: Option<String>,
+    pub language: Option<String>,
+    pub friend_status: String,
+    pub first_seen_at: i64,
+    pub followed_at: Option<i64>,
+    pub blocked_at: Option<i64>,
+    pub last_message_at: Option<i64>,
+    pub tags: Vec<String>,
+    pub cursor: PageCursor,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactFilter {
+    pub friend_status: Option<FriendStatus>,
+    pub never_messaged: bool,
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FriendStatus {
+    Following,
+    Blocked,
+    Unknown,
+}
+
+impl FriendStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            FriendStatus::Following => "following",
+            FriendStatus::Blocked => "blocked",
+            FriendStatus::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ContactCounts {
+    pub all: u32,
+    pub following: u32,
+    pub blocked: u32,
+    pub never_messaged: u32,
+}
+
+/// An op in the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRecord {
+    pub seq: u64,
+    pub op_id: String,
+    pub device: String,
+    pub operator_name: Option<String>,
+    #[serde(rename = "type")]
+    pub op_type: String,
+    pub conversation: Option<String>,
+    pub at: i64,
+    pub outcome: String,
+    pub reason: Option<String>,
+}
+
+fn check_limit(limit: u32) -> Result<i64> {
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(Error::Invalid(format!(
+            "a page holds 1 to {MAX_PAGE} items, not {limit}"
+        )));
+    }
+    Ok(i64::from(limit))
+}
+
+impl Store {
+    /// One page of an inbox list. `me` is needed for [`InboxList::Mine`]; `now` for the
+    /// waiting times.
+    pub async fn inbox(
+        &self,
+        list: InboxList,
+        me: Option<&OperatorId>,
+        now: UnixMillis,
+        before: Option<PageCursor>,
+        limit: u32,
+    ) -> Result<Vec<InboxItem>> {
+        let limit = check_limit(limit)?;
+        let from = format!(
+            "SELECT {ITEM_COLUMNS} FROM conversations c
+             LEFT JOIN contacts ct ON ct.user_id = c.id
+             LEFT JOIN sessions s ON s.id = c.session_id
+             LEFT JOIN operators o ON o.id = s.operator"
+        );
+        if list == InboxList::Waiting {
+            // Queue order: the page cursor is the session id (its seq), oldest first.
+            let sql =
+                format!("{from} WHERE s.status = 'waiting' AND s.id > ? ORDER BY s.id LIMIT ?");
+            let rows = sqlx::query(&sql)
+                .bind(before.map_or(0, |c| c.0))
+                .bind(limit)
+                .fetch_all(&self.readers)
+                .await?;
+            let ahead: i64 = match rows.first() {
+                Some(first) => {
+                    sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM sessions WHERE status = 'waiting' AND id < ?",
+                    )
+                    .bind(first.get::<i64, _>(9))
+                    .fetch_one(&self.readers)
+                    .await?
+                }
+                None => 0,
+            };
+            return rows
+                .iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    let mut item = item_from(row)?;
+                    let session = item.session.as_ref().map(|s| (s.id, s.started_at));
+                    if let Some((id, started_at)) = session {
+                        item.queue_position = Some((ahead + i as i64 + 1) as u32);
+                        item.waiting_ms = Some((now.0 - started_at).max(0));
+                        item.cursor = PageCursor(id);
+                    }
+                    Ok(item)
+                })
+                .collect();
+        }
+        let filter = match list {
+            InboxList::Mine => "s.status = 'active' AND s.operator = ?2",
+            InboxList::Active => "s.status = 'active'",
+            InboxList::Bot => "c.mode = 'bot'",
+            InboxList::Closed => {
+                "c.session_id IS NULL AND EXISTS
+                    (SELECT 1 FROM sessions x WHERE x.conversation_id = c.id)"
+            }
+            InboxList::Waiting => unreachable!("answered above"),
+        };
+        if list == InboxList::Mine && me.is_none() {
+            return Err(Error::Invalid(
+                "whose conversations? this desk has no operator".into(),
+            ));
+        }
+        let sql =
+            format!("{from} WHERE c.last_seq < ?1 AND {filter} ORDER BY c.last_seq DESC LIMIT ?3");
+        let rows = sqlx::query(&sql)
+            .bind(before.map_or(i64::MAX, |c| c.0))
+            .bind(me.map(OperatorId::as_str))
+            .bind(limit)
+            .fetch_all(&self.readers)
+            .await?;
+        rows.iter().map(item_from).collect()
+    }
+
+    /// Badge counts for every list.
+    pub async fn inbox_counts(&self, me: Option<&OperatorId>) -> Result<InboxCounts> {
+        let row = sqlx::query(
+            "SELECT
+                (SELECT COUNT(*) FROM sessions WHERE status = 'waiting'),
+                (SELECT COUNT(*) FROM sessions WHERE status = 'active' AND operator = ?),
+                (SELECT COUNT(*) FROM sessions WHERE status = 'active'),
+                (SELECT COUNT(*) FROM conversations WHERE mode = 'bot'),
+                (SELECT COUNT(*) FROM conversations WHERE unread > 0)",
+        )
+        .bind(me.map(OperatorId::as_str))
+        .fetch_one(&self.readers)
+        .await?;
+        let count = |i: usize| row.get::<i64, _>(i) as u32;
+        Ok(InboxCounts {
+            waiting: count(0),
+            mine: count(1),
+            active: count(2),
+            bot: count(3),
+            unread_conversations: count(4),
+        })
+    }
+
+    /// A conversation as the inbox shows it, or `None` if the desk has never seen it.
+    pub async fn conversation(&self, id: &ConversationId) -> Result<Option<InboxItem>> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM conversations c
+             LEFT JOIN contacts ct ON ct.user_id = c.id
+             LEFT JOIN sessions s ON s.id = c.session_id
+             LEFT JOIN operators o ON o.id = s.operator
+             WHERE c.id = ?"
+        );
+        sqlx::query(&sql)
+            .bind(id.as_str())
+            .fetch_optional(&self.readers)
+            .await?
+            .map(|row| item_from(&row))
+            .transpose()
+    }
+
+    /// A page of a conversation's messages, always oldest first within the page.
+    pub async fn messages(
+        &self,
+        conversation: &ConversationId,
+        page: MessagesPage,
+        limit: u32,
+    ) -> Result<Vec<MessageView>> {
+        let limit = check_limit(limit)?;
+        let columns = "m.seq, m.part, m.direction, m.author, COALESCE(o.name, ct.display_name),
+            m.line_message_id, m.type, m.supported, m.text, m.body, m.quote_token,
+            m.reply_token_expires_at, m.send_status, m.failure, m.unsent, m.edited_at, m.at";
+        let joins = "LEFT JOIN operators o ON o.id = m.author
+            LEFT JOIN contacts ct ON ct.user_id = m.author";
+        let (condition, order, position) = match page {
+            MessagesPage::Newest => ("1", "DESC", (i64::MAX, 0)),
+            MessagesPage::Before { seq, part } => (
+                "(m.seq, m.part) < (?2, ?3)",
+                "DESC",
+                (seq as i64, i64::from(part)),
+            ),
+            MessagesPage::After { seq, part } => (
+                "(m.seq, m.part) > (?2, ?3)",
+                "ASC",
+                (seq as i64, i64::from(part)),
+            ),
+        };
+        let sql = format!(
+            "SELECT {columns} FROM messages m {joins}
+             WHERE m.conversation_id = ?1 AND {condition}
+             ORDER BY m.seq {order}, m.part {order} LIMIT ?4"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(conversation.as_str())
+            .bind(position.0)
+            .bind(position.1)
+            .bind(limit)
+            .fetch_all(&self.readers)
+            .await?;
+        let mut messages: Vec<MessageView> = rows
+            .iter()
+            .map(|row| MessageView {
+                seq: row.get::<i64, _>(0) as u64,
+                part: row.get::<i64, _>(1) as u32,
+                direction: row.get(2),
+                author: row.get(3),
+                author_name: row.get(4),
+                line_message_id: row.get(5),
+                message_type: row.get(6),
+                supported: row.get(7),
+                text: row.get(8),
+                body: row.get(9),
+                quote_token: row.get(10),
+                reply_token_expires_at: row.get(11),
+                send_status: row.get(12),
+                failure: row.get(13),
+                unsent: row.get(14),
+                edited_at: row.get(15),
+                at: row.get(16),
+            })
+            .collect();
+        if order == "DESC" {
+            messages.reverse();
+        }
+        Ok(messages)
+    }
+
+    /// Every session of a conversation, newest first.
+    pub async fn sessions(&self, conversation: &ConversationId) -> Result<Vec<SessionSummary>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.status, s.operator, o.name, s.started_at, s.claimed_at,
+                 s.first_response_at, s.closed_at, s.closed_by, s.message_count, s.transfers,
+                 s.csat
+             FROM sessions s LEFT JOIN operators o ON o.id = s.operator
+             WHERE s.conversation_id = ? ORDER BY s.id DESC",
+        )
+        .bind(conversation.as_str())
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(rows.iter().filter_map(|row| session_from(row, 0)).collect())
+    }
+
+    /// A page of contacts, newest first.
+    pub async fn contacts(
+        &self,
+        filter: &ContactFilter,
+        before: Option<PageCursor>,
+        limit: u32,
+    ) -> Result<Vec<ContactView>> {
+        let limit = check_limit(limit)?;
+        let rows = sqlx::query(
+            "SELECT c.id, c.user_id, c.display_name, c.picture_url, c.status_message, c.language,
+                 c.friend_status, c.first_seen_at, c.followed_at, c.blocked_at, c.last_message_at,
+                 (SELECT group_concat(tag, char(31)) FROM
+                     (SELECT tag FROM contact_tags t WHERE t.user_id = c.user_id ORDER BY tag))
+             FROM contacts c
+             WHERE c.id < ?1
+               AND (?2 IS NULL OR c.friend_status = ?2)
+               AND (NOT ?3 OR c.last_message_at IS NULL)
+               AND (?4 IS NULL OR EXISTS
+                   (SELECT 1 FROM contact_tags t WHERE t.user_id = c.user_id AND t.tag = ?4))
+             ORDER BY c.id DESC LIMIT ?5",
+        )
+        .bind(before.map_or(i64::MAX, |c| c.0))
+        .bind(filter.friend_status.map(FriendStatus::as_str))
+        .bind(filter.never_messaged)
+        .bind(filter.tag.as_deref())
+        .bind(limit)
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| ContactView {
+                cursor: PageCursor(row.get(0)),
+                user_id: row.get(1),
+                display_name: row.get(2),
+                picture_url: row.get(3),
+                status_message: row.get(4),
+                language: row.get(5),
+                friend_status: row.get(6),
+                first_seen_at: row.get(7),
+                followed_at: row.get(8),
+                blocked_at: row.get(9),
+                last_message_at: row.get(10),
+                tags: row
+                    .get::<Option<String>, _>(11)
+                    .map(|tags| tags.split('\u{1f}').map(str::to_owned).collect())
+                    .unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    pub async fn contact_counts(&self) -> Result<ContactCounts> {
+        let row = sqlx::query(
+            "SELECT COUNT(*),
+                 COUNT(*) FILTER (WHERE friend_status = 'following'),
+                 COUNT(*) FILTER (WHERE friend_status = 'blocked'),
+                 COUNT(*) FILTER (WHERE last_message_at IS NULL)
+             FROM contacts",
+        )
+        .fetch_one(&self.readers)
+        .await?;
+        let count = |i: usize| row.get::<i64, _>(i) as u32;
+        Ok(ContactCounts {
+            all: count(0),
+            following: count(1),
+            blocked: count(2),
+            never_messaged: count(3),
+        })
+    }
+
+    /// The audit trail of a conversation (or of everything), newest first.
+    pub async fn audit(
+        &self,
+        conversation: Option<&ConversationId>,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>> {
+        let limit = check_limit(limit)?;
+        let rows = sqlx::query(
+            "SELECT a.seq, a.op_id, a.device, o.name, a.type, a.conversation, a.at, a.outcome,
+                 a.reason
+             FROM audit a LEFT JOIN operators o ON o.id = a.device
+             WHERE ?1 IS NULL OR a.conversation = ?1
+             ORDER BY a.seq DESC LIMIT ?2",
+        )
+        .bind(conversation.map(ConversationId::as_str))
+        .bind(limit)
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(rows.iter().map(audit_from).collect())
+    }
+
+    /// What became of an op, once it is in the log and applied here.
+    pub async fn op_outcome(&self, op_id: tsunagi_proto::OpId) -> Result<Option<AuditRecord>> {
+        let row = sqlx::query(
+            "SELECT a.seq, a.op_id, a.device, o.name, a.type, a.conversation, a.at, a.outcome,
+                 a.reason
+             FROM audit a LEFT JOIN operators o ON o.id = a.device
+             WHERE a.op_id = ?",
+        )
+        .bind(op_id.to_string())
+        .fetch_optional(&self.readers)
+        .await?;
+        Ok(row.as_ref().map(audit_from))
+    }
+
+    /// The current value of a team setting, as JSON.
+    pub async fn setting(&self, name: &str) -> Result<Option<tsunagi_proto::Setting>> {
+        let value: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.readers)
+            .await?;
+        value
+            .map(|v| {
+                serde_json::from_str(&v).map_err(|e| Error::Store(format!("setting {name}: {e}")))
+            })
+            .transpose()
+    }
+}
+
+fn audit_from(row: &SqliteRow) -> AuditRecord {
+    AuditRecord {
+        seq: row.get::<i64, _>(0) as u64,
+        op_id: row.get(1),
+        device: row.get(2),
+        operator_name: row.get(3),
+        op_type: row.get(4),
+        conversation: row.get(5),
+        at: row.get(6),
+        outcome: row.get(7),
+        reason: row.get(8),
+    }
+}

@@ -1,0 +1,317 @@
+//! Keeping a desk's store in step with its channel's log, and its outbox flowing into it.
+//!
+//! The log arrives over SSE, applied in batches from the stored cursor. A stream that goes
+//! quiet for the dead time is dropped; one that dies without ever being heard from (a
+//! proxy that buffers event streams) makes the desk long-poll for a while instead.
+//! Reconnects back off with jitter. The outbox goes out in order whenever the relay
+//! answers; each op keeps the idempotency key it was made with.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt as _;
+use rand::Rng as _;
+use tokio::sync::{Notify, broadcast};
+use tsunagi_line::ChannelId;
+use tsunagi_proto::{Entry, OpId, Operation, Seq, UnixMillis};
+
+use crate::projection::Changes;
+use crate::relay::{self, DEAD_AFTER, LONG_POLL, RelayClient};
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// How sync behaves; tests shorten the times.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncOptions {
+    /// A stream silent this long is dead.
+    pub dead_after: Duration,
+    /// The first wait before reconnecting; it doubles up to `backoff_max`, with jitter.
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    /// Entries per page when catching up, and most entries per applied batch.
+    pub batch: u32,
+    /// How long to long-poll after a stream that was never heard from.
+    pub poll_for: Duration,
+    /// How long one long-poll waits on the relay.
+    pub poll_wait: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            dead_after: DEAD_AFTER,
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+            batch: 500,
+            poll_for: Duration::from_secs(300),
+            poll_wait: LONG_POLL,
+        }
+    }
+}
+
+/// One desk's sync with its relay.
+#[derive(Debug, Clone)]
+pub struct Sync {
+    store: Store,
+    client: RelayClient,
+    channel: ChannelId,
+    options: SyncOptions,
+    outbox: Arc<Notify>,
+    notices: broadcast::Sender<Changes>,
+}
+
+/// Exponential backoff with full jitter.
+#[derive(Debug)]
+struct Backoff {
+    next: Duration,
+    min: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    fn new(options: &SyncOptions) -> Self {
+        Self {
+            next: options.backoff_min,
+            min: options.backoff_min,
+            max: options.backoff_max,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.next = self.min;
+    }
+
+    async fn wait(&mut self) {
+        let ceiling = self.next.as_millis().max(1) as u64;
+        let wait = Duration::from_millis(rand::rng().random_range(ceiling / 2..=ceiling));
+        self.next = (self.next * 2).min(self.max);
+        tokio::time::sleep(wait).await;
+    }
+}
+
+impl Sync {
+    pub fn new(
+        store: Store,
+        client: RelayClient,
+        channel: ChannelId,
+        options: SyncOptions,
+    ) -> Self {
+        Self {
+            store,
+            client,
+            channel,
+            options,
+            outbox: Arc::new(Notify::new()),
+            notices: broadcast::channel(256).0,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// What each applied batch changed, for the app to refresh its views.
+    pub fn subscribe(&self) -> broadcast::Receiver<Changes> {
+        self.notices.subscribe()
+    }
+
+    /// Queues an op and wakes the outbox; it reaches the relay as soon as it can.
+    pub async fn submit(&self, op: &Operation, now: UnixMillis) -> Result<OpId> {
+        let op_id = self.store.enqueue(op, now).await?;
+        self.outbox.notify_one();
+        Ok(op_id)
+    }
+
+    /// Applies a batch and tells subscribers what changed.
+    async fn apply(&self, entries: &[Entry]) -> Result<Seq> {
+        let changes = self.store.apply(entries).await?;
+        let cursor = changes.cursor;
+        if !changes.is_empty() {
+            let _ = self.notices.send(changes);
+        }
+        Ok(cursor)
+    }
+
+    /// Reads pages until the store is at the log's head; the head reached.
+    pub async fn pull(&self) -> Result<Seq> {
+        loop {
+            let cursor = self.store.cursor().await?;
+            let page = self
+                .client
+                .log_page(&self.channel, cursor, self.options.batch, None)
+                .await?;
+            if page.entries.is_empty() {
+                return Ok(cursor);
+            }
+            self.apply(&page.entries).await?;
+        }
+    }
+
+    /// Sends every op in the outbox, oldest first; the number sent. Stops at the first
+    /// that fails for a reason that may pass (the relay is out of reach); one the relay
+    /// refuses is marked and skipped.
+    pub async fn push(&self) -> Result<usize> {
+        let mut sent = 0;
+        while let Some((op_id, op)) = self.store.next_pending().await? {
+            match self.client.append(&self.channel, op_id, &op).await {
+                Ok(_) => {
+                    self.store.delivered(op_id).await?;
+                    sent += 1;
+                }
+                Err(error) if error.is_transient() => {
+                    self.store
+                        .not_delivered(op_id, &error.to_string(), false)
+                        .await?;
+                    return Err(error.into());
+                }
+                Err(error) => {
+                    tracing::warn!(%op_id, %error, "the relay refused an op");
+                    self.store
+                        .not_delivered(op_id, &error.to_string(), true)
+                        .await?;
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Updates the operator directory from the relay.
+    pub async fn refresh_operators(&self) -> Result<()> {
+        let operators = self.client.operators(&self.channel).await?;
+        self.store.set_operators(&operators).await
+    }
+
+    /// Pushes the outbox and follows the log until `shutdown` resolves.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<()> {
+        tokio::select! {
+            () = shutdown => Ok(()),
+            result = self.follow_log() => result,
+            () = self.flow_outbox() => Ok(()),
+        }
+    }
+
+    async fn flow_outbox(&self) {
+        let mut backoff = Backoff::new(&self.options);
+        loop {
+            match self.push().await {
+                Ok(_) => {
+                    backoff.reset();
+                    // Woken by a new op, or retried now and then in case one was missed.
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(30), self.outbox.notified()).await;
+                }
+                Err(error) => {
+                    tracing::debug!(%error, "the outbox waits for the relay");
+                    backoff.wait().await;
+                }
+            }
+        }
+    }
+
+    /// Follows the log for as long as it is called; returns only on an error no retry
+    /// can fix (a revoked device, a store that fails).
+    async fn follow_log(&self) -> Result<()> {
+        let mut backoff = Backoff::new(&self.options);
+        let mut poll_until: Option<tokio::time::Instant> = None;
+        let _ = self.refresh_operators().await;
+        loop {
+            let polling = poll_until.is_some_and(|until| tokio::time::Instant::now() < until);
+            let result = if polling {
+                self.poll_once().await.map(|_| true)
+            } else {
+                self.stream_once(&mut poll_until).await
+            };
+            match result {
+                Ok(true) => backoff.reset(),
+                Ok(false) => backoff.wait().await,
+                Err(Error::Relay(error)) if error.is_transient() => {
+                    tracing::debug!(%error, "the log is out of reach; retrying");
+                    backoff.wait().await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// One long-poll, applied.
+    async fn poll_once(&self) -> Result<()> {
+        let cursor = self.store.cursor().await?;
+        let page = self
+            .client
+            .log_page(
+                &self.channel,
+                cursor,
+                self.options.batch,
+                Some(self.options.poll_wait),
+            )
+            .await?;
+        self.apply(&page.entries).await?;
+        Ok(())
+    }
+
+    /// One stream, read until it ends. True if it delivered anything (so a reconnect need
+    /// not wait).
+    async fn stream_once(&self, poll_until: &mut Option<tokio::time::Instant>) -> Result<bool> {
+        let cursor = self.store.cursor().await?;
+        let mut stream = self
+            .client
+            .stream(&self.channel, cursor, self.options.dead_after)
+            .await?;
+        let mut delivered = false;
+        loop {
+            let first = match stream.next().await {
+                Ok(Some(entry)) => entry,
+                Ok(None) => return Ok(delivered),
+                Err(relay::Error::DeadStream(silent)) => {
+                    if !stream.heard_from() {
+                        tracing::info!(
+                            ?silent,
+                            "the log stream never came through; long-polling for a while"
+                        );
+                        *poll_until = Some(tokio::time::Instant::now() + self.options.poll_for);
+                    }
+                    return Ok(delivered);
+                }
+                Err(error) => return Err(error.into()),
+            };
+            // Whatever else has already arrived joins the batch.
+            let mut batch = vec![first];
+            while batch.len() < self.options.batch as usize {
+                match stream.next().now_or_never() {
+                    Some(Ok(Some(entry))) => batch.push(entry),
+                    _ => break,
+                }
+            }
+            self.apply(&batch).await?;
+            delivered = true;
+        }
+    }
+
+    /// Appends one op now and waits until this desk has applied it; its place in the log.
+    /// For commands that must not return before their op is in the log. If the relay is
+    /// out of reach, the op stays in the outbox and goes out later.
+    pub async fn submit_and_wait(&self, op: &Operation, now: UnixMillis) -> Result<(OpId, Seq)> {
+        let op_id = self.store.enqueue(op, now).await?;
+        self.push().await?;
+        if let Some(refused) = self
+            .store
+            .pending()
+            .await?
+            .into_iter()
+            .find(|p| p.op_id == op_id)
+        {
+            return Err(Error::Invalid(
+                refused
+                    .last_error
+                    .unwrap_or_else(|| "the relay refused the op".into()),
+            ));
+        }
+        self.pull().await?;
+        let record =
+            self.store.op_outcome(op_id).await?.ok_or_else(|| {
+                Error::Store(format!("op {op_id} is not in the log after a pull"))
+            })?;
+        Ok((op_id, Seq(record.seq)))
+    }
+}
