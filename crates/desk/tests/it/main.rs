@@ -3,6 +3,8 @@
 // Test helpers fail by panicking at the line that broke, like the tests they serve.
 #![allow(clippy::unwrap_used)]
 
+mod log;
+mod projection;
 mod stream;
 
 use std::sync::Arc;

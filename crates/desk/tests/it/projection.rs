@@ -1,0 +1,564 @@
+//! The projection: any log applied in order gives one store, however it is batched,
+//! re-applied or replayed.
+
+use proptest::prelude::*;
+use tsunagi_desk::Store;
+use tsunagi_line::UserId;
+use tsunagi_line::client::RetryKey;
+use tsunagi_line::message::Message;
+use tsunagi_proto::{
+    ConversationId, ConversationMode, Delivery, Entry, Greetings, OpId, Operation, OperatorId,
+    SendOp, Setting,
+};
+
+use crate::log;
+
+const USERS: [&str; 3] = [
+    "U4af4980629a1b2c3d4e5f60718293a4b",
+    "U5bf5a91730b2c3d4e5f60718293a4b5c",
+    "U6cf6ba2841c3d4e5f60718293a4b5c6d",
+];
+const DEVICES: [&str; 2] = ["d-yuki", "d-somchai"];
+const TEXTS: [&str; 4] = [
+    "明日の予約を変更したいです",
+    "ขอเลื่อนนัดได้ไหมคะ",
+    "我想掛號",
+    "Can I book for Tuesday?",
+];
+
+/// One step of a generated log, before it gets its seq.
+#[derive(Debug, Clone)]
+enum Step {
+    Text {
+        user: usize,
+        text: usize,
+    },
+    Image {
+        user: usize,
+    },
+    Edit {
+        user: usize,
+        message: u64,
+        text: usize,
+        later: bool,
+    },
+    Unsend {
+        user: usize,
+        message: u64,
+    },
+    Follow {
+        user: usize,
+        unblocked: bool,
+    },
+    Unfollow {
+        user: usize,
+    },
+    UnknownEvent {
+        user: usize,
+    },
+    Claim {
+        user: usize,
+        device: usize,
+    },
+    Release {
+        user: usize,
+        device: usize,
+    },
+    Transfer {
+        user: usize,
+        device: usize,
+        to: usize,
+    },
+    Close {
+        user: usize,
+        device: usize,
+    },
+    Mode {
+        user: usize,
+        device: usize,
+        human: bool,
+    },
+    Send {
+        user: usize,
+        device: usize,
+        text: usize,
+    },
+    Outcome {
+        send: u64,
+        failed: bool,
+    },
+    Note {
+        user: usize,
+        device: usize,
+    },
+    Tag {
+        user: usize,
+        device: usize,
+        added: bool,
+    },
+    Greeting {
+        device: usize,
+        text: usize,
+    },
+    Unsupported {
+        device: usize,
+    },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let user = 0..USERS.len();
+    let device = 0..DEVICES.len();
+    let text = 0..TEXTS.len();
+    prop_oneof![
+        4 => (user.clone(), text.clone()).prop_map(|(user, text)| Step::Text { user, text }),
+        1 => user.clone().prop_map(|user| Step::Image { user }),
+        1 => (user.clone(), 1..40u64, text.clone(), any::<bool>())
+            .prop_map(|(user, message, text, later)| Step::Edit { user, message, text, later }),
+        1 => (user.clone(), 1..40u64).prop_map(|(user, message)| Step::Unsend { user, message }),
+        1 => (user.clone(), any::<bool>()).prop_map(|(user, unblocked)| Step::Follow { user, unblocked }),
+        1 => user.clone().prop_map(|user| Step::Unfollow { user }),
+        1 => user.clone().prop_map(|user| Step::UnknownEvent { user }),
+        3 => (user.clone(), device.clone()).prop_map(|(user, device)| Step::Claim { user, device }),
+        1 => (user.clone(), device.clone()).prop_map(|(user, device)| Step::Release { user, device }),
+        1 => (user.clone(), device.clone(), device.clone())
+            .prop_map(|(user, device, to)| Step::Transfer { user, device, to }),
+        2 => (user.clone(), device.clone()).prop_map(|(user, device)| Step::Close { user, device }),
+        2 => (user.clone(), device.clone(), any::<bool>())
+            .prop_map(|(user, device, human)| Step::Mode { user, device, human }),
+        3 => (user.clone(), device.clone(), text.clone())
+            .prop_map(|(user, device, text)| Step::Send { user, device, text }),
+        2 => (1..40u64, any::<bool>()).prop_map(|(send, failed)| Step::Outcome { send, failed }),
+        1 => (user.clone(), device.clone()).prop_map(|(user, device)| Step::Note { user, device }),
+        1 => (user.clone(), device.clone(), any::<bool>())
+            .prop_map(|(user, device, added)| Step::Tag { user, device, added }),
+        1 => (device.clone(), text).prop_map(|(device, text)| Step::Greeting { device, text }),
+        1 => device.prop_map(|device| Step::Unsupported { device }),
+    ]
+}
+
+fn conversation(user: usize) -> ConversationId {
+    ConversationId::from(USERS[user])
+}
+
+/// The entry a step becomes at `seq`. Message ids are `M<seq>`; a send's op id is its seq.
+fn entry(seq: u64, step: &Step) -> Entry {
+    let device = |d: usize| DEVICES[d];
+    match step {
+        Step::Text { user, text } => log::text(seq, USERS[*user], &format!("M{seq}"), TEXTS[*text]),
+        Step::Image { user } => log::image(seq, USERS[*user], &format!("M{seq}")),
+        Step::Edit {
+            user,
+            message,
+            text,
+            later,
+        } => {
+            // An edit may carry an older timestamp than one already applied.
+            let timestamp = log::at(seq).0 + if *later { 0 } else { -60_000 };
+            log::edited(
+                seq,
+                USERS[*user],
+                &format!("M{message}"),
+                TEXTS[*text],
+                timestamp,
+            )
+        }
+        Step::Unsend { user, message } => log::unsend(seq, USERS[*user], &format!("M{message}")),
+        Step::Follow { user, unblocked } => log::follow(seq, USERS[*user], *unblocked),
+        Step::Unfollow { user } => log::unfollow(seq, USERS[*user]),
+        Step::UnknownEvent { user } => log::unknown_event(seq, USERS[*user]),
+        Step::Claim { user, device: d } => log::op(
+            seq,
+            device(*d),
+            Operation::Claim {
+                conversation: conversation(*user),
+            },
+        ),
+        Step::Release { user, device: d } => log::op(
+            seq,
+            device(*d),
+            Operation::Release {
+                conversation: conversation(*user),
+            },
+        ),
+        Step::Transfer {
+            user,
+            device: d,
+            to,
+        } => log::op(
+            seq,
+            device(*d),
+            Operation::Transfer {
+                conversation: conversation(*user),
+                to: OperatorId::from(DEVICES[*to]),
+            },
+        ),
+        Step::Close { user, device: d } => log::op(
+            seq,
+            device(*d),
+            Operation::Close {
+                conversation: conversation(*user),
+            },
+        ),
+        Step::Mode {
+            user,
+            device: d,
+            human,
+        } => log::op(
+            seq,
+            device(*d),
+            Operation::SetMode {
+                conversation: conversation(*user),
+                mode: if *human {
+                    ConversationMode::Human
+                } else {
+                    ConversationMode::Bot
+                },
+            },
+        ),
+        Step::Send {
+            user,
+            device: d,
+            text,
+        } => log::op(
+            seq,
+            device(*d),
+            Operation::Send(SendOp {
+                conversation: conversation(*user),
+                messages: vec![Message::text(TEXTS[*text])],
+                retry_key: RetryKey::new(),
+                prefer_reply_token: true,
+            }),
+        ),
+        Step::Outcome { send, failed } => {
+            let send = OpId(uuid::Uuid::from_u128(u128::from(*send)));
+            let op = if *failed {
+                Operation::SendFailed {
+                    send,
+                    reason: "The user hasn't added the LINE Official Account as a friend.".into(),
+                    details: Vec::new(),
+                }
+            } else {
+                Operation::Sent {
+                    send,
+                    via: Delivery::Push,
+                    message_ids: vec![tsunagi_line::MessageId::from(format!("S{seq}"))],
+                }
+            };
+            log::op(seq, tsunagi_proto::EXECUTOR_DEVICE, op)
+        }
+        Step::Note { user, device: d } => log::op(
+            seq,
+            device(*d),
+            Operation::Note {
+                contact: UserId::from(USERS[*user]),
+                text: "prefers mornings".into(),
+            },
+        ),
+        Step::Tag {
+            user,
+            device: d,
+            added,
+        } => log::op(
+            seq,
+            device(*d),
+            Operation::Tag {
+                contact: UserId::from(USERS[*user]),
+                tag: "vip".into(),
+                added: *added,
+            },
+        ),
+        Step::Greeting { device: d, text } => log::op(
+            seq,
+            device(*d),
+            Operation::Settings(Setting::Greetings(Greetings {
+                follow: Some(TEXTS[*text].into()),
+                ..Greetings::default()
+            })),
+        ),
+        Step::Unsupported { device: d } => log::unsupported_op(seq, device(*d)),
+    }
+}
+
+fn entries(steps: &[Step]) -> Vec<Entry> {
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| entry(i as u64 + 1, step))
+        .collect()
+}
+
+async fn fresh() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("desk.db")).await.unwrap();
+    (store, dir)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Replaying the whole log into an empty store gives the store that applied it as it
+    /// came, in batches of any size, some of them overlapping what was already applied.
+    #[test]
+    fn a_log_gives_one_store_however_it_is_batched_replayed_or_applied_twice(
+        steps in prop::collection::vec(step(), 1..60),
+        cuts in prop::collection::vec((0usize..60, 0usize..10), 1..8),
+    ) {
+        let log = entries(&steps);
+        runtime().block_on(async {
+            let (replayed, _a) = fresh().await;
+            replayed.apply(&log).await.unwrap();
+
+            let (live, _b) = fresh().await;
+            let mut applied: usize = 0;
+            let mut ends: Vec<usize> = cuts.iter().map(|(end, _)| end % (log.len() + 1)).collect();
+            ends.sort_unstable();
+            ends.push(log.len());
+            for (end, (_, overlap)) in ends.iter().zip(cuts.iter().chain(std::iter::repeat(&(0, 0)))) {
+                // Each batch starts up to `overlap` entries before what was applied.
+                let start = applied.saturating_sub(*overlap);
+                if *end > start {
+                    live.apply(&log[start..*end]).await.unwrap();
+                    applied = applied.max(*end);
+                }
+            }
+            let live_print = live.fingerprint().await.unwrap();
+            prop_assert_eq!(&live_print, &replayed.fingerprint().await.unwrap());
+
+            // The whole log once more: nothing changes.
+            live.apply(&log).await.unwrap();
+            prop_assert_eq!(live_print, live.fingerprint().await.unwrap());
+            Ok(())
+        })?;
+    }
+}
+
+#[tokio::test]
+async fn a_gap_in_the_log_applies_nothing_of_the_batch() {
+    let (store, _dir) = fresh().await;
+    let log = entries(&[
+        Step::Text { user: 0, text: 0 },
+        Step::Text { user: 1, text: 1 },
+        Step::Text { user: 2, text: 2 },
+    ]);
+    let before = store.fingerprint().await.unwrap();
+    let error = store
+        .apply(&[log[0].clone(), log[2].clone()])
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("from 2 to 3"), "{error}");
+    assert_eq!(store.fingerprint().await.unwrap(), before);
+    assert_eq!(store.cursor().await.unwrap().0, 0);
+}
+
+#[tokio::test]
+async fn a_handoff_from_message_to_close_as_the_inbox_shows_it() {
+    use tsunagi_desk::query::{InboxList, MessagesPage};
+    use tsunagi_proto::UnixMillis;
+
+    let (store, _dir) = fresh().await;
+    let patient = USERS[0];
+    let chat = conversation(0);
+    let yuki = OperatorId::from(DEVICES[0]);
+    let somchai = OperatorId::from(DEVICES[1]);
+    let mut log = entries(&[
+        Step::Text { user: 0, text: 0 },
+        Step::Mode {
+            user: 0,
+            device: 0,
+            human: true,
+        },
+        Step::Claim { user: 0, device: 1 },
+        Step::Claim { user: 0, device: 0 },
+        Step::Send {
+            user: 0,
+            device: 1,
+            text: 3,
+        },
+        Step::Outcome {
+            send: 5,
+            failed: false,
+        },
+    ]);
+    store.apply(&log[..2]).await.unwrap();
+
+    let waiting = store
+        .inbox(InboxList::Waiting, None, log::at(12), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].conversation, chat);
+    assert_eq!(waiting[0].queue_position, Some(1));
+    assert_eq!(waiting[0].waiting_ms, Some(10_000));
+    assert_eq!(waiting[0].unread, 1);
+
+    store.apply(&log[2..]).await.unwrap();
+    let audit = store.audit(Some(&chat), 10).await.unwrap();
+    let claims: Vec<(&str, &str, Option<&str>)> = audit
+        .iter()
+        .filter(|a| a.op_type == "claim")
+        .map(|a| (a.device.as_str(), a.outcome.as_str(), a.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        claims,
+        [
+            (
+                "d-yuki",
+                "rejected",
+                Some("d-somchai already has this conversation")
+            ),
+            ("d-somchai", "applied", None),
+        ]
+    );
+    let mine = store
+        .inbox(InboxList::Mine, Some(&somchai), UnixMillis(0), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].unread, 0, "answered");
+    let session = mine[0].session.clone().unwrap();
+    assert_eq!(session.operator, Some(somchai.clone()));
+    assert_eq!(session.first_response_at, Some(log::at(5).0));
+    assert!(
+        store
+            .inbox(InboxList::Mine, Some(&yuki), UnixMillis(0), None, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let messages = store
+        .messages(&chat, MessagesPage::Newest, 50)
+        .await
+        .unwrap();
+    let shown: Vec<(&str, Option<&str>, Option<&str>)> = messages
+        .iter()
+        .map(|m| {
+            (
+                m.direction.as_str(),
+                m.text.as_deref(),
+                m.send_status.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("in", Some(TEXTS[0]), None),
+            ("out", Some(TEXTS[3]), Some("sent")),
+        ]
+    );
+    assert_eq!(messages[1].line_message_id.as_deref(), Some("S6"));
+    assert_eq!(
+        messages[0].reply_token_expires_at,
+        Some(log::at(1).0 + tsunagi_desk::projection::REPLY_TOKEN_LIFETIME_MS)
+    );
+
+    // The patient unsends their message; someone closes the chat.
+    log.push(log::unsend(7, patient, "M1"));
+    log.push(log::op(
+        8,
+        DEVICES[1],
+        Operation::Close {
+            conversation: chat.clone(),
+        },
+    ));
+    store.apply(&log[6..]).await.unwrap();
+    let messages = store
+        .messages(&chat, MessagesPage::Newest, 50)
+        .await
+        .unwrap();
+    assert!(messages[0].unsent);
+    assert_eq!(messages[0].text, None);
+    assert!(
+        store.search("予約", 10).await.unwrap().is_empty(),
+        "unsent text is not found"
+    );
+    let closed = store
+        .inbox(InboxList::Closed, None, UnixMillis(0), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].mode, ConversationMode::Bot);
+    let sessions = store.sessions(&chat).await.unwrap();
+    assert_eq!(sessions[0].status, "closed");
+    assert_eq!(sessions[0].closed_by.as_deref(), Some(DEVICES[1]));
+    assert_eq!(
+        sessions[0].message_count, 1,
+        "the send; the patient wrote before it opened"
+    );
+}
+
+#[tokio::test]
+async fn the_newest_edit_wins_and_unknown_types_are_kept_as_unsupported() {
+    use tsunagi_desk::query::MessagesPage;
+
+    let (store, _dir) = fresh().await;
+    let user = USERS[1];
+    let log = vec![
+        log::text(1, user, "M1", "first"),
+        log::edited(2, user, "M1", "second", log::at(2).0),
+        log::edited(3, user, "M1", "stale", log::at(2).0 - 1),
+        log::line(
+            4,
+            serde_json::json!({
+                "type": "message", "mode": "active", "timestamp": 1,
+                "webhookEventId": "01W4", "deliveryContext": {"isRedelivery": false},
+                "source": {"type": "user", "userId": user},
+                "message": {"type": "hologram", "id": "M4", "depth": 3}
+            }),
+        ),
+    ];
+    store.apply(&log).await.unwrap();
+    let messages = store
+        .messages(&conversation(1), MessagesPage::Newest, 10)
+        .await
+        .unwrap();
+    assert_eq!(messages[0].text.as_deref(), Some("second"));
+    assert_eq!(messages[0].edited_at, Some(log::at(2).0));
+    assert_eq!(messages[1].message_type, "hologram");
+    assert!(!messages[1].supported);
+    assert!(
+        messages[1].body.contains("\"depth\":3"),
+        "{}",
+        messages[1].body
+    );
+}
+
+#[tokio::test]
+async fn search_finds_words_inside_thai_japanese_and_chinese_text() {
+    let (store, _dir) = fresh().await;
+    let log = vec![
+        log::text(1, USERS[0], "M1", "สวัสดีค่ะ ขอเลื่อนนัดวันพรุ่งนี้ได้ไหมคะ"),
+        log::text(2, USERS[1], "M2", "明日の予約を変更したいです"),
+        log::text(3, USERS[2], "M3", "請問今天還可以掛號嗎"),
+        log::text(4, USERS[0], "M4", "Can I book for Tuesday?"),
+    ];
+    store.apply(&log).await.unwrap();
+    for (query, seq, hit) in [
+        ("นัด", 1, "นัด"),
+        ("予約", 2, "予約"),
+        ("掛號", 3, "掛號"),
+        ("TUES", 4, "Tues"),
+        ("約", 2, "約"),
+    ] {
+        let hits = store.search(query, 10).await.unwrap();
+        assert_eq!(hits.len(), 1, "{query}: {hits:?}");
+        assert_eq!(hits[0].seq, Some(seq), "{query}");
+        let marked: Vec<&str> = hits[0]
+            .snippet
+            .iter()
+            .filter(|p| p.hit)
+            .map(|p| p.text.as_str())
+            .collect();
+        assert_eq!(marked, [hit], "{query}");
+    }
+    assert!(store.search("予定", 10).await.unwrap().is_empty());
+    assert!(store.search("   ", 10).await.is_err());
+}
