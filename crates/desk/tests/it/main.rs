@@ -6,6 +6,7 @@
 mod log;
 mod projection;
 mod stream;
+mod sync;
 
 use std::sync::Arc;
 
@@ -58,8 +59,8 @@ impl TestRelay {
         }
     }
 
-    /// Enrolls a device of the test channel; its token.
-    pub(crate) async fn enroll(&self, operator: &str) -> DeviceToken {
+    /// Enrolls a device of the test channel; its id and token.
+    pub(crate) async fn enroll_device(&self, operator: &str) -> (String, DeviceToken) {
         let invited = self
             .relay
             .invite(&ChannelId::from(CHANNEL), Role::Owner)
@@ -75,12 +76,58 @@ impl TestRelay {
         )
         .await
         .unwrap();
-        DeviceToken::new(enrolled.token)
+        (
+            enrolled.device_id.into_string(),
+            DeviceToken::new(enrolled.token),
+        )
+    }
+
+    /// Posts a patient's text message as LINE would, signed.
+    pub(crate) async fn patient_says(&self, user: &str, message_id: &str, text: &str) {
+        let event = serde_json::json!({
+            "type": "message", "mode": "active", "timestamp": 1_767_225_600_000_i64,
+            "webhookEventId": format!("01W{message_id}"),
+            "deliveryContext": {"isRedelivery": false},
+            "source": {"type": "user", "userId": user}, "replyToken": format!("r{message_id}"),
+            "message": {"type": "text", "id": message_id, "quoteToken": "q", "text": text}
+        });
+        let body =
+            serde_json::json!({"destination": crate::log::BOT, "events": [event]}).to_string();
+        let status = reqwest::Client::new()
+            .post(self.url.join(&format!("/webhook/line/{CHANNEL}")).unwrap())
+            .header(
+                "x-line-signature",
+                tsunagi_line::signature::sign(SECRET.as_bytes(), body.as_bytes()),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 200);
+    }
+
+    pub(crate) async fn head(&self) -> Seq {
+        use tsunagi_relay::store::LogStore as _;
+        self.relay
+            .store
+            .head(&ChannelId::from(CHANNEL))
+            .await
+            .unwrap()
+    }
+
+    pub(crate) async fn read(&self, after: Seq, limit: u32) -> Vec<tsunagi_proto::Entry> {
+        use tsunagi_relay::store::LogStore as _;
+        self.relay
+            .store
+            .read(&ChannelId::from(CHANNEL), after, limit)
+            .await
+            .unwrap()
     }
 
     /// A client of this relay, reached at `url` (the relay itself, or a proxy in front).
     pub(crate) async fn client_at(&self, url: &Url) -> RelayClient {
-        RelayClient::new(url.clone(), self.enroll("Yuki").await).unwrap()
+        RelayClient::new(url.clone(), self.enroll_device("Yuki").await.1).unwrap()
     }
 }
 
@@ -96,11 +143,21 @@ pub(crate) async fn note(client: &RelayClient, text: &str) -> Seq {
         .unwrap()
 }
 
-/// A TCP proxy that can freeze: while frozen it forwards nothing either way but keeps
-/// every connection open, as a dead NAT mapping or a sleeping laptop's Wi-Fi does.
+/// What a [`Proxy`] does with traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Network {
+    Up,
+    /// Forwards nothing either way but keeps every connection open, as a dead NAT mapping
+    /// or a sleeping laptop's Wi-Fi does.
+    Frozen,
+    /// Drops every connection and refuses new ones: the relay is out of reach.
+    Down,
+}
+
+/// A TCP proxy in front of the relay whose network can fail.
 pub(crate) struct Proxy {
     pub(crate) url: Url,
-    frozen: watch::Sender<bool>,
+    network: watch::Sender<Network>,
 }
 
 impl Proxy {
@@ -112,10 +169,13 @@ impl Proxy {
         );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-        let (frozen, _) = watch::channel(false);
-        let watch = frozen.clone();
+        let (network, _) = watch::channel(Network::Up);
+        let watch = network.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                if *watch.borrow() == Network::Down {
+                    continue;
+                }
                 let Ok(server) = TcpStream::connect(&upstream).await else {
                     continue;
                 };
@@ -125,35 +185,50 @@ impl Proxy {
                 tokio::spawn(pipe(server_read, client_write, watch.subscribe()));
             }
         });
-        Proxy { url, frozen }
+        Proxy { url, network }
     }
 
     pub(crate) fn freeze(&self, frozen: bool) {
-        self.frozen.send_replace(frozen);
+        self.set(if frozen { Network::Frozen } else { Network::Up });
+    }
+
+    pub(crate) fn set(&self, network: Network) {
+        self.network.send_replace(network);
     }
 }
 
 async fn pipe(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
-    mut frozen: watch::Receiver<bool>,
+    mut network: watch::Receiver<Network>,
 ) {
     let mut buffer = vec![0; 16 * 1024];
     loop {
-        if frozen.wait_for(|frozen| !frozen).await.is_err() {
-            return;
+        match network
+            .wait_for(|n| *n != Network::Frozen)
+            .await
+            .map(|n| *n)
+        {
+            Ok(Network::Up) => {}
+            _ => return,
         }
         let read = tokio::select! {
             read = from.read(&mut buffer) => read,
-            _ = frozen.wait_for(|frozen| *frozen) => continue,
+            _ = network.changed() => continue,
         };
         let Ok(n @ 1..) = read else {
             return;
         };
         // Frozen while this chunk was in flight: it is held, not lost, until thawed.
-        if frozen.wait_for(|frozen| !frozen).await.is_err()
-            || to.write_all(&buffer[..n]).await.is_err()
+        match network
+            .wait_for(|n| *n != Network::Frozen)
+            .await
+            .map(|n| *n)
         {
+            Ok(Network::Up) => {}
+            _ => return,
+        }
+        if to.write_all(&buffer[..n]).await.is_err() {
             return;
         }
     }
