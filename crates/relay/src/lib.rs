@@ -9,5 +9,7 @@ pub mod relay;
 pub mod secret;
 pub mod store;
 mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use relay::Relay;

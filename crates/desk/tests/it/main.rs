@@ -8,127 +8,26 @@ mod projection;
 mod stream;
 mod sync;
 
-use std::sync::Arc;
-
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tsunagi_desk::relay::{DeviceToken, RelayClient};
 use tsunagi_line::{ChannelId, UserId};
-use tsunagi_proto::api::{Enroll, Role};
+use tsunagi_proto::api::Role;
 use tsunagi_proto::{OpId, Operation, Seq};
-use tsunagi_relay::Relay;
-use tsunagi_relay::http::Options;
-use tsunagi_relay::secret::{ChannelSecret, RelayKey};
-use tsunagi_relay::store::SqliteStore;
 use url::Url;
 
-pub(crate) const CHANNEL: &str = "1656789012";
-const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
+pub(crate) use tsunagi_relay::testing::{CHANNEL, TestRelay};
 
-/// A relay on a fresh database, serving on a free port.
-pub(crate) struct TestRelay {
-    pub(crate) url: Url,
-    pub(crate) relay: Arc<Relay<SqliteStore>>,
-    _dir: tempfile::TempDir,
+/// The relay's address, parsed.
+pub(crate) fn url_of(relay: &TestRelay) -> Url {
+    Url::parse(&relay.url).unwrap()
 }
 
-impl TestRelay {
-    pub(crate) async fn start(options: Options) -> TestRelay {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("relay.db"))
-            .await
-            .unwrap();
-        let relay = Arc::new(Relay::new(store, RelayKey::generate()));
-        relay
-            .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
-            .await
-            .unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-        tokio::spawn(tsunagi_relay::http::serve(
-            listener,
-            relay.clone(),
-            options,
-            std::future::pending(),
-        ));
-        TestRelay {
-            url,
-            relay,
-            _dir: dir,
-        }
-    }
-
-    /// Enrolls a device of the test channel; its id and token.
-    pub(crate) async fn enroll_device(&self, operator: &str) -> (String, DeviceToken) {
-        let invited = self
-            .relay
-            .invite(&ChannelId::from(CHANNEL), Role::Owner)
-            .await
-            .unwrap();
-        let enrolled = RelayClient::enroll(
-            &self.url,
-            &Enroll {
-                code: invited.code,
-                device_name: format!("{operator}'s PC"),
-                operator_name: operator.into(),
-            },
-        )
-        .await
-        .unwrap();
-        (
-            enrolled.device_id.into_string(),
-            DeviceToken::new(enrolled.token),
-        )
-    }
-
-    /// Posts a patient's text message as LINE would, signed.
-    pub(crate) async fn patient_says(&self, user: &str, message_id: &str, text: &str) {
-        let event = serde_json::json!({
-            "type": "message", "mode": "active", "timestamp": 1_767_225_600_000_i64,
-            "webhookEventId": format!("01W{message_id}"),
-            "deliveryContext": {"isRedelivery": false},
-            "source": {"type": "user", "userId": user}, "replyToken": format!("r{message_id}"),
-            "message": {"type": "text", "id": message_id, "quoteToken": "q", "text": text}
-        });
-        let body =
-            serde_json::json!({"destination": crate::log::BOT, "events": [event]}).to_string();
-        let status = reqwest::Client::new()
-            .post(self.url.join(&format!("/webhook/line/{CHANNEL}")).unwrap())
-            .header(
-                "x-line-signature",
-                tsunagi_line::signature::sign(SECRET.as_bytes(), body.as_bytes()),
-            )
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .status();
-        assert_eq!(status.as_u16(), 200);
-    }
-
-    pub(crate) async fn head(&self) -> Seq {
-        use tsunagi_relay::store::LogStore as _;
-        self.relay
-            .store
-            .head(&ChannelId::from(CHANNEL))
-            .await
-            .unwrap()
-    }
-
-    pub(crate) async fn read(&self, after: Seq, limit: u32) -> Vec<tsunagi_proto::Entry> {
-        use tsunagi_relay::store::LogStore as _;
-        self.relay
-            .store
-            .read(&ChannelId::from(CHANNEL), after, limit)
-            .await
-            .unwrap()
-    }
-
-    /// A client of this relay, reached at `url` (the relay itself, or a proxy in front).
-    pub(crate) async fn client_at(&self, url: &Url) -> RelayClient {
-        RelayClient::new(url.clone(), self.enroll_device("Yuki").await.1).unwrap()
-    }
+/// A new device's client of the relay, reached at `url` (the relay, or a proxy in front).
+pub(crate) async fn client_at(relay: &TestRelay, url: &Url) -> RelayClient {
+    let enrolled = relay.enroll("Yuki", Role::Owner).await;
+    RelayClient::new(url.clone(), DeviceToken::new(enrolled.token)).unwrap()
 }
 
 /// Appends a note op; its seq.

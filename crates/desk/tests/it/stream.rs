@@ -8,7 +8,7 @@ use tsunagi_line::ChannelId;
 use tsunagi_proto::Seq;
 use tsunagi_relay::http::Options;
 
-use crate::{CHANNEL, Proxy, TestRelay, note};
+use crate::{CHANNEL, Proxy, TestRelay, client_at, note, url_of};
 
 fn quick_heartbeats() -> Options {
     Options {
@@ -20,8 +20,8 @@ fn quick_heartbeats() -> Options {
 #[tokio::test]
 async fn a_stream_that_goes_silent_is_noticed_as_dead_and_a_new_one_resumes_from_the_cursor() {
     let relay = TestRelay::start(quick_heartbeats()).await;
-    let proxy = Proxy::start(&relay.url).await;
-    let client = relay.client_at(&proxy.url).await;
+    let proxy = Proxy::start(&url_of(&relay)).await;
+    let client = client_at(&relay, &proxy.url).await;
     let channel = ChannelId::from(CHANNEL);
     for text in ["one", "two"] {
         note(&client, text).await;
@@ -37,7 +37,7 @@ async fn a_stream_that_goes_silent_is_noticed_as_dead_and_a_new_one_resumes_from
 
     // The network dies without a word: no FIN, no RST, just nothing.
     proxy.freeze(true);
-    let direct = relay.client_at(&relay.url).await;
+    let direct = client_at(&relay, &url_of(&relay)).await;
     note(&direct, "three").await;
     let ended = tokio::time::timeout(Duration::from_secs(30), stream.next())
         .await
@@ -61,7 +61,7 @@ async fn a_stream_that_goes_silent_is_noticed_as_dead_and_a_new_one_resumes_from
 #[tokio::test]
 async fn heartbeats_keep_a_quiet_stream_alive() {
     let relay = TestRelay::start(quick_heartbeats()).await;
-    let client = relay.client_at(&relay.url).await;
+    let client = client_at(&relay, &url_of(&relay)).await;
     let channel = ChannelId::from(CHANNEL);
     let mut stream = client
         .stream(&channel, Seq(0), Duration::from_millis(500))
@@ -85,7 +85,7 @@ async fn without_heartbeats_a_quiet_stream_is_dead() {
         ..Options::default()
     })
     .await;
-    let client = relay.client_at(&relay.url).await;
+    let client = client_at(&relay, &url_of(&relay)).await;
     let mut stream = client
         .stream(
             &ChannelId::from(CHANNEL),

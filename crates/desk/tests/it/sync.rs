@@ -17,7 +17,9 @@ use tsunagi_proto::{
 use tsunagi_relay::http::Options;
 use url::Url;
 
-use crate::{CHANNEL, Network, Proxy, TestRelay};
+use tsunagi_proto::api::Role;
+
+use crate::{CHANNEL, Network, Proxy, TestRelay, client_at, url_of};
 
 const PATIENTS: [&str; 2] = [
     "U4af4980629a1b2c3d4e5f60718293a4b",
@@ -35,11 +37,15 @@ impl Desk {
     async fn new(relay: &TestRelay, url: &Url, operator: &str, options: SyncOptions) -> Desk {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("desk.db")).await.unwrap();
-        let enrolled = relay.enroll_device(operator).await;
-        let client = RelayClient::new(url.clone(), enrolled.1).unwrap();
+        let enrolled = relay.enroll(operator, Role::Staff).await;
+        let client = RelayClient::new(
+            url.clone(),
+            tsunagi_desk::relay::DeviceToken::new(enrolled.token),
+        )
+        .unwrap();
         Desk {
             sync: Sync::new(store, client, ChannelId::from(CHANNEL), options),
-            operator: OperatorId::from(enrolled.0.as_str()),
+            operator: OperatorId::from(enrolled.device_id.as_str()),
             _dir: dir,
         }
     }
@@ -106,8 +112,8 @@ async fn two_desks_end_in_identical_stores_and_both_see_the_losing_claim_rejecte
             .patient_says(patient, &format!("M{i}"), "ขอเลื่อนนัดค่ะ")
             .await;
     }
-    let yuki = Desk::new(&relay, &relay.url, "Yuki", quick()).await;
-    let somchai = Desk::new(&relay, &relay.url, "Somchai", quick()).await;
+    let yuki = Desk::new(&relay, &url_of(&relay), "Yuki", quick()).await;
+    let somchai = Desk::new(&relay, &url_of(&relay), "Somchai", quick()).await;
     let running = [yuki.run(), somchai.run()];
 
     // Both reach for the same waiting patient at once, and both answer the other one.
@@ -183,8 +189,8 @@ async fn killing_the_sync_mid_batch_again_and_again_loses_and_duplicates_nothing
         batch: 7,
         ..quick()
     };
-    let desk = Desk::new(&relay, &relay.url, "Yuki", options).await;
-    let writer = relay.client_at(&relay.url).await;
+    let desk = Desk::new(&relay, &url_of(&relay), "Yuki", options).await;
+    let writer = client_at(&relay, &url_of(&relay)).await;
     let load = tokio::spawn(async move {
         for i in 0..150 {
             crate::note(&writer, &format!("note {i}")).await;
@@ -236,7 +242,7 @@ async fn ops_made_while_the_relay_is_out_of_reach_reach_it_in_order_once_when_it
     relay
         .patient_says(PATIENTS[0], "M1", "予約できますか")
         .await;
-    let proxy = Proxy::start(&relay.url).await;
+    let proxy = Proxy::start(&url_of(&relay)).await;
     let desk = Desk::new(&relay, &proxy.url, "Yuki", quick()).await;
     let task = desk.run();
     until("the first message", || caught_up(&relay, desk.store())).await;
@@ -307,14 +313,14 @@ async fn ops_made_while_the_relay_is_out_of_reach_reach_it_in_order_once_when_it
 #[tokio::test]
 async fn an_op_whose_answer_was_lost_is_logged_once_when_the_desk_sends_it_again() {
     let relay = TestRelay::start(Options::default()).await;
-    let desk = Desk::new(&relay, &relay.url, "Yuki", quick()).await;
+    let desk = Desk::new(&relay, &url_of(&relay), "Yuki", quick()).await;
     let op = Operation::Note {
         contact: UserId::from(PATIENTS[0]),
         text: "allergic to penicillin".into(),
     };
     let op_id = desk.store().enqueue(&op, UnixMillis(0)).await.unwrap();
     // The relay got it, but its answer never came back.
-    let other = relay.client_at(&relay.url).await;
+    let other = client_at(&relay, &url_of(&relay)).await;
     let first = other
         .append(&ChannelId::from(CHANNEL), op_id, &op)
         .await

@@ -1,0 +1,536 @@
+//! `tsunagi-cli`: Tsunagi without a window, for tests, scripts and admins. Everything it
+//! does goes through `tsunagi-desk`, as the app's does.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+use tsunagi_desk::credentials::{Kept, Vault};
+use tsunagi_desk::query::{InboxList, MessagesPage};
+use tsunagi_desk::relay::{DeviceToken, RelayClient};
+use tsunagi_desk::sync::{Sync, SyncOptions};
+use tsunagi_desk::{Error as DeskError, Store};
+use tsunagi_line::ChannelId;
+use tsunagi_line::client::RetryKey;
+use tsunagi_line::message::Message;
+use tsunagi_proto::api::{Enroll, Role};
+use tsunagi_proto::{ConversationId, ConversationMode, Operation, OperatorId, SendOp, UnixMillis};
+use url::Url;
+
+const SERVICE: &str = "app.tsunagi.cli";
+
+#[derive(Parser)]
+#[command(version, about = "Tsunagi from a terminal")]
+struct Cli {
+    /// Where this client keeps its store and settings.
+    #[arg(long, global = true, env = "TSUNAGI_CLI_DATA")]
+    data: Option<PathBuf>,
+    /// Keep the device token in a file only you can read, never in the OS keyring.
+    #[arg(long, global = true, env = "TSUNAGI_CLI_NO_KEYRING")]
+    no_keyring: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Enroll this client with a relay, using a one-time code.
+    Enroll {
+        #[arg(long)]
+        relay: Url,
+        #[arg(long)]
+        code: String,
+        /// Your name, as your team sees it.
+        #[arg(long, default_value = "tsunagi-cli")]
+        operator: String,
+        #[arg(long, default_value = "tsunagi-cli")]
+        device_name: String,
+        /// Which channel to follow, when the code is for the whole relay.
+        #[arg(long)]
+        channel: Option<String>,
+    },
+    /// Bring the local store up to the log (and send what waits in the outbox).
+    Sync {
+        /// Keep following the log until Ctrl-C.
+        #[arg(long)]
+        follow: bool,
+    },
+    /// List conversations.
+    Inbox {
+        #[arg(long, value_enum, default_value = "waiting")]
+        list: ListArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A conversation's messages and sessions.
+    Show {
+        conversation: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search message text and contact names.
+    Search {
+        text: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take a conversation.
+    Claim { conversation: String },
+    /// End a conversation's session; the bot has it again.
+    Close { conversation: String },
+    /// Send a text message.
+    Send { conversation: String, text: String },
+    /// Give a conversation to the bot or to people.
+    Mode {
+        conversation: String,
+        #[arg(value_enum)]
+        mode: ModeArg,
+    },
+    /// Ops made here that are not in the log yet.
+    Pending {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListArg {
+    Waiting,
+    Mine,
+    Active,
+    Bot,
+    Closed,
+}
+
+impl From<ListArg> for InboxList {
+    fn from(list: ListArg) -> Self {
+        match list {
+            ListArg::Waiting => InboxList::Waiting,
+            ListArg::Mine => InboxList::Mine,
+            ListArg::Active => InboxList::Active,
+            ListArg::Bot => InboxList::Bot,
+            ListArg::Closed => InboxList::Closed,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Bot,
+    Human,
+}
+
+/// What enrollment left behind (no secrets: the token is in the vault).
+#[derive(Debug, Serialize, Deserialize)]
+struct Config {
+    relay: Url,
+    channel_id: ChannelId,
+    device_id: String,
+    role: Role,
+    operator: String,
+}
+
+impl Config {
+    fn path(data: &Path) -> PathBuf {
+        data.join("config.json")
+    }
+
+    fn load(data: &Path) -> Result<Config> {
+        let path = Config::path(data);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "{} is not enrolled yet: run `tsunagi-cli --data {} enroll --relay URL --code CODE`",
+                data.display(),
+                data.display()
+            )
+        })?;
+        serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
+    }
+
+    fn account(&self) -> String {
+        format!(
+            "{}@{}",
+            self.device_id,
+            self.relay.host_str().unwrap_or("relay")
+        )
+    }
+}
+
+fn now() -> UnixMillis {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    UnixMillis(millis)
+}
+
+fn print(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
+
+fn print_json(value: &impl Serialize) -> Result<()> {
+    print(&serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The desk this client is: its store, vault and sync with the relay.
+struct Desk {
+    config: Config,
+    sync: Sync,
+}
+
+impl Desk {
+    async fn open(data: &Path, vault: &Vault) -> Result<Desk> {
+        let config = Config::load(data)?;
+        let token = vault
+            .load(&config.account())?
+            .context("the device token is missing: enroll again")?;
+        let store = Store::open(&data.join("desk.db"))
+            .await
+            .context("opening the local store")?;
+        let client = RelayClient::new(config.relay.clone(), DeviceToken::new(token))?;
+        let sync = Sync::new(
+            store,
+            client,
+            config.channel_id.clone(),
+            SyncOptions::default(),
+        );
+        Ok(Desk { config, sync })
+    }
+
+    fn me(&self) -> OperatorId {
+        OperatorId::new(self.config.device_id.as_str())
+    }
+
+    fn store(&self) -> &Store {
+        self.sync.store()
+    }
+
+    /// Appends `op`, waits until it is in the log and applied here, and says what became
+    /// of it.
+    async fn act(&self, op: Operation) -> Result<std::process::ExitCode> {
+        let (op_id, seq) = match self.sync.submit_and_wait(&op, now()).await {
+            Ok(done) => done,
+            Err(DeskError::Relay(error)) if error.is_transient() => {
+                print(&format!(
+                    "the relay is out of reach ({error}); the change waits here and goes out on the next sync"
+                ));
+                return Ok(std::process::ExitCode::from(3));
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let record = self
+            .store()
+            .op_outcome(op_id)
+            .await?
+            .context("the op is not in the store")?;
+        if record.outcome == "applied" {
+            print(&format!("done (entry {seq})"));
+            Ok(std::process::ExitCode::SUCCESS)
+        } else {
+            print(&format!(
+                "not done: {}",
+                record.reason.unwrap_or(record.outcome)
+            ));
+            Ok(std::process::ExitCode::from(2))
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<std::process::ExitCode> {
+    let data = match cli.data {
+        Some(data) => data,
+        None => dirs::data_dir()
+            .context("no data directory on this system: pass --data DIR")?
+            .join("tsunagi-cli"),
+    };
+    std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    let mut vault = Vault::new(SERVICE, &data);
+    if cli.no_keyring {
+        vault = vault.without_keyring();
+    }
+    let conversation = |id: &str| ConversationId::from(id.trim());
+    match cli.command {
+        Command::Enroll {
+            relay,
+            code,
+            operator,
+            device_name,
+            channel,
+        } => {
+            enroll(&data, &vault, relay, code, operator, device_name, channel).await?;
+        }
+        Command::Sync { follow } => {
+            let desk = Desk::open(&data, &vault).await?;
+            if follow {
+                let mut notices = desk.sync.subscribe();
+                let report = tokio::spawn(async move {
+                    while let Ok(changes) = notices.recv().await {
+                        print(&format!(
+                            "at {}: {} conversation(s), {} contact(s) changed",
+                            changes.cursor,
+                            changes.conversations.len(),
+                            changes.contacts.len()
+                        ));
+                    }
+                });
+                desk.sync
+                    .run(async {
+                        let _ = tokio::signal::ctrl_c().await;
+                    })
+                    .await?;
+                report.abort();
+            } else {
+                let _ = desk.sync.refresh_operators().await;
+                let sent = desk.sync.push().await?;
+                let head = desk.sync.pull().await?;
+                print(&format!(
+                    "in step with the log at entry {head}; {sent} op(s) sent"
+                ));
+            }
+        }
+        Command::Inbox { list, json } => {
+            let desk = Desk::open(&data, &vault).await?;
+            let me = desk.me();
+            let items = desk
+                .store()
+                .inbox(list.into(), Some(&me), now(), None, 100)
+                .await?;
+            if json {
+                print_json(&items)?;
+            } else if items.is_empty() {
+                print("nothing here");
+            } else {
+                for item in items {
+                    let who = item.name.as_deref().unwrap_or(item.conversation.as_str());
+                    let queue = item
+                        .queue_position
+                        .map(|p| format!("#{p} "))
+                        .unwrap_or_default();
+                    print(&format!(
+                        "{queue}{who}  [{}]  {}  ({} unread)",
+                        item.conversation,
+                        item.preview.unwrap_or_default(),
+                        item.unread
+                    ));
+                }
+            }
+        }
+        Command::Show {
+            conversation: id,
+            json,
+        } => {
+            let desk = Desk::open(&data, &vault).await?;
+            let id = conversation(&id);
+            let Some(summary) = desk.store().conversation(&id).await? else {
+                bail!("this desk has never seen conversation {id}");
+            };
+            let messages = desk
+                .store()
+                .messages(&id, MessagesPage::Newest, 100)
+                .await?;
+            let sessions = desk.store().sessions(&id).await?;
+            if json {
+                print_json(&serde_json::json!({
+                    "conversation": summary,
+                    "messages": messages,
+                    "sessions": sessions,
+                }))?;
+            } else {
+                print(&format!("{id} ({:?})", summary.mode));
+                for m in messages {
+                    let who = m.author_name.or(m.author).unwrap_or_default();
+                    let text = if m.unsent {
+                        "(unsent)".to_owned()
+                    } else {
+                        m.text.unwrap_or_else(|| format!("[{}]", m.message_type))
+                    };
+                    let status = m.send_status.map(|s| format!(" ({s})")).unwrap_or_default();
+                    print(&format!(
+                        "{:>6} {:<6} {who}: {text}{status}",
+                        m.seq, m.direction
+                    ));
+                }
+            }
+        }
+        Command::Search { text, json } => {
+            let desk = Desk::open(&data, &vault).await?;
+            let hits = desk.store().search(&text, 50).await?;
+            if json {
+                print_json(&hits)?;
+            } else {
+                for hit in hits {
+                    let snippet: String = hit
+                        .snippet
+                        .iter()
+                        .map(|p| {
+                            if p.hit {
+                                format!("[{}]", p.text)
+                            } else {
+                                p.text.clone()
+                            }
+                        })
+                        .collect();
+                    let place = hit.conversation.map(|c| c.to_string()).unwrap_or_default();
+                    print(&format!("{place}  {snippet}"));
+                }
+            }
+        }
+        Command::Claim { conversation: id } => {
+            let desk = Desk::open(&data, &vault).await?;
+            return desk
+                .act(Operation::Claim {
+                    conversation: conversation(&id),
+                })
+                .await;
+        }
+        Command::Close { conversation: id } => {
+            let desk = Desk::open(&data, &vault).await?;
+            return desk
+                .act(Operation::Close {
+                    conversation: conversation(&id),
+                })
+                .await;
+        }
+        Command::Send {
+            conversation: id,
+            text,
+        } => {
+            let message = Message::text(text);
+            if let Err(problems) = tsunagi_line::message::validate(std::slice::from_ref(&message)) {
+                bail!("LINE would refuse this message: {problems}");
+            }
+            let desk = Desk::open(&data, &vault).await?;
+            return desk
+                .act(Operation::Send(SendOp {
+                    conversation: conversation(&id),
+                    messages: vec![message],
+                    retry_key: RetryKey::new(),
+                    prefer_reply_token: true,
+                }))
+                .await;
+        }
+        Command::Mode {
+            conversation: id,
+            mode,
+        } => {
+            let desk = Desk::open(&data, &vault).await?;
+            let mode = match mode {
+                ModeArg::Bot => ConversationMode::Bot,
+                ModeArg::Human => ConversationMode::Human,
+            };
+            return desk
+                .act(Operation::SetMode {
+                    conversation: conversation(&id),
+                    mode,
+                })
+                .await;
+        }
+        Command::Pending { json } => {
+            let desk = Desk::open(&data, &vault).await?;
+            let pending = desk.store().pending().await?;
+            if json {
+                print_json(&pending)?;
+            } else {
+                for op in pending {
+                    let state = if op.refused { "refused" } else { "waiting" };
+                    let why = op.last_error.unwrap_or_default();
+                    print(&format!("{} {state} {why}", op.op_id));
+                }
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn enroll(
+    data: &Path,
+    vault: &Vault,
+    relay: Url,
+    code: String,
+    operator: String,
+    device_name: String,
+    channel: Option<String>,
+) -> Result<()> {
+    if Config::path(data).exists() {
+        bail!(
+            "{} is enrolled already; use another --data directory",
+            data.display()
+        );
+    }
+    let enrolled = RelayClient::enroll(
+        &relay,
+        &Enroll {
+            code,
+            device_name,
+            operator_name: operator.clone(),
+        },
+    )
+    .await
+    .context("enrolling")?;
+    let client = RelayClient::new(relay.clone(), DeviceToken::new(enrolled.token.clone()))?;
+    let channel_id = match (enrolled.channel_id, channel) {
+        (Some(own), None) => own,
+        (Some(own), Some(asked)) if own.as_str() == asked => own,
+        (Some(own), Some(asked)) => bail!("this code is for channel {own}, not {asked}"),
+        (None, asked) => {
+            let channels = client.channels().await?;
+            match (asked, channels.as_slice()) {
+                (Some(asked), _) => ChannelId::new(asked),
+                (None, [only]) => only.channel_id.clone(),
+                (None, []) => bail!(
+                    "enrolled as an owner of the relay, which has no channel yet: add one, then enroll again"
+                ),
+                (None, many) => bail!(
+                    "the relay has {} channels: pick one with --channel ({})",
+                    many.len(),
+                    many.iter()
+                        .map(|c| c.channel_id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
+    };
+    let config = Config {
+        relay,
+        channel_id,
+        device_id: enrolled.device_id.to_string(),
+        role: enrolled.role,
+        operator,
+    };
+    match vault.save(&config.account(), &enrolled.token)? {
+        Kept::Keyring => {}
+        Kept::File(path) => eprintln!(
+            "warning: no OS keyring answered; the device token is in {} (readable by you alone)",
+            path.display()
+        ),
+    }
+    std::fs::write(Config::path(data), serde_json::to_string_pretty(&config)?)
+        .context("saving the enrollment")?;
+    print(&format!(
+        "enrolled as {} ({:?}) on channel {}",
+        config.operator, config.role, config.channel_id
+    ));
+    Ok(())
+}

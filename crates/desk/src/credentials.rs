@@ -1,0 +1,140 @@
+//! Where a desk keeps its device token: the OS keyring (Secret Service, Keychain,
+//! Credential Manager) when there is one, else a file only its user can read. Never the
+//! store, never a log.
+
+use std::path::{Path, PathBuf};
+
+use crate::{Error, Result};
+
+/// Where a secret ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kept {
+    Keyring,
+    /// No keyring answered: a file readable by this user alone.
+    File(PathBuf),
+}
+
+/// Secrets of one application, by account name.
+#[derive(Debug, Clone)]
+pub struct Vault {
+    service: String,
+    dir: PathBuf,
+    keyring: bool,
+}
+
+impl Vault {
+    /// Secrets under `service` in the keyring, or as files in `dir`.
+    pub fn new(service: impl Into<String>, dir: &Path) -> Self {
+        Self {
+            service: service.into(),
+            dir: dir.to_owned(),
+            keyring: true,
+        }
+    }
+
+    /// Files only, for machines where the keyring must not be touched.
+    #[must_use]
+    pub fn without_keyring(mut self) -> Self {
+        self.keyring = false;
+        self
+    }
+
+    fn file(&self, account: &str) -> PathBuf {
+        let safe: String = account
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.dir.join(format!("{safe}.secret"))
+    }
+
+    fn entry(&self, account: &str) -> Option<keyring::Entry> {
+        if !self.keyring {
+            return None;
+        }
+        keyring::Entry::new(&self.service, account).ok()
+    }
+
+    /// Keeps `secret`, in the keyring if it takes it.
+    pub fn save(&self, account: &str, secret: &str) -> Result<Kept> {
+        if let Some(entry) = self.entry(account) {
+            match entry.set_password(secret) {
+                // Read back: some keyrings accept a write they cannot keep.
+                Ok(()) if entry.get_password().ok().as_deref() == Some(secret) => {
+                    let _ = std::fs::remove_file(self.file(account));
+                    return Ok(Kept::Keyring);
+                }
+                Ok(()) => tracing::warn!("the OS keyring lost what was written to it"),
+                Err(error) => tracing::warn!(%error, "the OS keyring is not available"),
+            }
+        }
+        let path = self.file(account);
+        write_private(&path, secret)
+            .map_err(|e| Error::Store(format!("keeping a secret in {}: {e}", path.display())))?;
+        Ok(Kept::File(path))
+    }
+
+    /// The secret kept for `account`, from the keyring or the file.
+    pub fn load(&self, account: &str) -> Result<Option<String>> {
+        if let Some(entry) = self.entry(account)
+            && let Ok(secret) = entry.get_password()
+        {
+            return Ok(Some(secret));
+        }
+        match std::fs::read_to_string(self.file(account)) {
+            Ok(secret) => Ok(Some(secret.trim().to_owned())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::Store(format!("reading a secret: {e}"))),
+        }
+    }
+}
+
+/// Writes a file that only its owner can read, replacing any earlier one whole.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let partial = path.with_extension("partial");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&partial)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&partial, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_keyring_a_secret_is_a_file_only_its_owner_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::new("app.tsunagi.test", dir.path()).without_keyring();
+        let kept = vault
+            .save("device@relay.example:8080", "tsd_abc_secret")
+            .unwrap();
+        let Kept::File(path) = kept else {
+            panic!("{kept:?}")
+        };
+        assert_eq!(
+            vault.load("device@relay.example:8080").unwrap().as_deref(),
+            Some("tsd_abc_secret")
+        );
+        assert_eq!(vault.load("someone else").unwrap(), None);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! A relay for other crates' tests (feature `testing`): on a fresh database in a temporary
+//! directory, serving on a free port, with one channel. Its helpers panic on failure, as
+//! test code does.
+
+use std::sync::Arc;
+
+use tsunagi_line::ChannelId;
+use tsunagi_line::signature::sign;
+use tsunagi_proto::api::{Enroll, Enrolled, Role};
+use tsunagi_proto::{Entry, Seq};
+
+use crate::Relay;
+use crate::http::Options;
+use crate::secret::{ChannelSecret, RelayKey};
+use crate::store::{LogStore as _, SqliteStore};
+
+/// The test relay's channel.
+pub const CHANNEL: &str = "1656789012";
+pub const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
+/// The bot user id webhooks are addressed to.
+pub const BOT: &str = "Uf0a1b2c3d4e5f60718293a4b5c6d7e8f";
+
+#[derive(Debug)]
+pub struct TestRelay {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    pub relay: Arc<Relay<SqliteStore>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestRelay {
+    pub async fn start(options: Options) -> TestRelay {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = SqliteStore::open(&dir.path().join("relay.db"))
+            .await
+            .expect("the relay's store opens");
+        let relay = Arc::new(Relay::new(store, RelayKey::generate()));
+        relay
+            .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
+            .await
+            .expect("the test channel is added");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let url = format!("http://{}", listener.local_addr().expect("an address"));
+        tokio::spawn(crate::http::serve(
+            listener,
+            relay.clone(),
+            options,
+            std::future::pending(),
+        ));
+        TestRelay {
+            url,
+            relay,
+            _dir: dir,
+        }
+    }
+
+    /// A one-time code for a device of the test channel.
+    pub async fn invite(&self, role: Role) -> String {
+        self.relay
+            .invite(&ChannelId::from(CHANNEL), role)
+            .await
+            .expect("an invite")
+            .code
+    }
+
+    /// Enrolls a device of the test channel for `operator`.
+    pub async fn enroll(&self, operator: &str, role: Role) -> Enrolled {
+        let code = self.invite(role).await;
+        self.relay
+            .enroll(&Enroll {
+                code,
+                device_name: format!("{operator}'s PC"),
+                operator_name: operator.into(),
+            })
+            .await
+            .expect("enrollment")
+    }
+
+    /// Posts a patient's text message as LINE would, signed.
+    pub async fn patient_says(&self, user: &str, message_id: &str, text: &str) {
+        let event = serde_json::json!({
+            "type": "message", "mode": "active", "timestamp": 1_767_225_600_000_i64,
+            "webhookEventId": format!("01W{message_id}"),
+            "deliveryContext": {"isRedelivery": false},
+            "source": {"type": "user", "userId": user}, "replyToken": format!("r{message_id}"),
+            "message": {"type": "text", "id": message_id, "quoteToken": "q", "text": text}
+        });
+        let body = serde_json::json!({"destination": BOT, "events": [event]}).to_string();
+        let status = reqwest::Client::new()
+            .post(format!("{}/webhook/line/{CHANNEL}", self.url))
+            .header("x-line-signature", sign(SECRET.as_bytes(), body.as_bytes()))
+            .body(body)
+            .send()
+            .await
+            .expect("the relay answers")
+            .status();
+        assert_eq!(status.as_u16(), 200, "the webhook was refused");
+    }
+
+    /// The newest seq of the test channel's log.
+    pub async fn head(&self) -> Seq {
+        self.relay
+            .store
+            .head(&ChannelId::from(CHANNEL))
+            .await
+            .expect("the head")
+    }
+
+    /// Up to `limit` entries after `after`.
+    pub async fn read(&self, after: Seq, limit: u32) -> Vec<Entry> {
+        self.relay
+            .store
+            .read(&ChannelId::from(CHANNEL), after, limit)
+            .await
+            .expect("the log")
+    }
+}
