@@ -35,4 +35,10 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        Error::Store(error.to_string())
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -27,11 +27,12 @@ impl Store {
     pub async fn enqueue(&self, op: &Operation, now: UnixMillis) -> Result<OpId> {
         let op_id = OpId::new();
         let json = serde_json::to_string(op).map_err(|e| Error::Invalid(e.to_string()))?;
-        sqlx::query("INSERT INTO outbox (op_id, op, created_at) VALUES (?, ?, ?)")
-            .bind(op_id.to_string())
-            .bind(json)
-            .bind(now.0)
-            .execute(&self.writer)
+        self.writer
+            .run(move |db| {
+                db.prepare_cached("INSERT INTO outbox (op_id, op, created_at) VALUES (?, ?, ?)")?
+                    .execute(rusqlite::params![op_id.to_string(), json, now.0])?;
+                Ok(())
+            })
             .await?;
         Ok(op_id)
     }
@@ -73,11 +74,13 @@ impl Store {
 
     /// The op is in the log.
     pub(crate) async fn delivered(&self, op_id: OpId) -> Result<()> {
-        sqlx::query("DELETE FROM outbox WHERE op_id = ?")
-            .bind(op_id.to_string())
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.writer
+            .run(move |db| {
+                db.prepare_cached("DELETE FROM outbox WHERE op_id = ?")?
+                    .execute([op_id.to_string()])?;
+                Ok(())
+            })
+            .await
     }
 
     pub(crate) async fn not_delivered(
@@ -86,35 +89,41 @@ impl Store {
         error: &str,
         refused: bool,
     ) -> Result<()> {
-        sqlx::query("UPDATE outbox SET last_error = ?, refused = ? WHERE op_id = ?")
-            .bind(error)
-            .bind(refused)
-            .bind(op_id.to_string())
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let error = error.to_owned();
+        self.writer
+            .run(move |db| {
+                db.prepare_cached("UPDATE outbox SET last_error = ?, refused = ? WHERE op_id = ?")?
+                    .execute(rusqlite::params![error, refused, op_id.to_string()])?;
+                Ok(())
+            })
+            .await
     }
 
     /// Replaces the operator directory with the relay's list.
     pub async fn set_operators(&self, operators: &[OperatorInfo]) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("DELETE FROM operators")
-            .execute(&mut *tx)
-            .await?;
-        for operator in operators {
-            let role = serde_json::to_value(operator.role)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            sqlx::query("INSERT INTO operators (id, name, role, active) VALUES (?, ?, ?, ?)")
-                .bind(operator.operator.as_str())
-                .bind(&operator.name)
-                .bind(role)
-                .bind(operator.active)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let operators = operators.to_vec();
+        self.writer
+            .run(move |db| {
+                let tx = db.transaction()?;
+                tx.execute("DELETE FROM operators", [])?;
+                for operator in &operators {
+                    let role = serde_json::to_value(operator.role)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    tx.prepare_cached(
+                        "INSERT INTO operators (id, name, role, active) VALUES (?, ?, ?, ?)",
+                    )?
+                    .execute(rusqlite::params![
+                        operator.operator.as_str(),
+                        operator.name,
+                        role,
+                        operator.active
+                    ])?;
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await
     }
 }

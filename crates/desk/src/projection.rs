@@ -5,9 +5,9 @@
 
 use std::collections::BTreeSet;
 
+use rusqlite::OptionalExtension as _;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use sqlx::{Row as _, SqliteConnection};
 use tsunagi_domain::session::{self, Action, Change, Rejection, Status};
 use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_line::webhook::{Event, EventKind, IncomingMessage, MessageContent, Source};
@@ -44,54 +44,49 @@ impl Store {
     /// Applies `entries` (consecutive, in order) in one transaction. Entries at or before
     /// the cursor are skipped; a gap is an error and applies nothing.
     pub async fn apply(&self, entries: &[Entry]) -> Result<Changes> {
-        let mut tx = self.writer.begin().await?;
-        let cursor: i64 = sqlx::query_scalar("SELECT seq FROM cursor")
-            .fetch_one(&mut *tx)
-            .await?;
-        let mut at = Seq(cursor as u64);
-        let mut changes = Changes::default();
-        for entry in entries {
-            if entry.seq <= at {
-                continue;
-            }
-            if entry.seq != at.next() {
-                return Err(Error::Gap {
-                    expected: at.next(),
-                    got: entry.seq,
-                });
-            }
-            apply_entry(&mut tx, entry, &mut changes).await?;
-            at = entry.seq;
-        }
-        if at.0 as i64 != cursor {
-            sqlx::query("UPDATE cursor SET seq = ?")
-                .bind(at.0 as i64)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        changes.cursor = at;
-        Ok(changes)
+        let entries = entries.to_vec();
+        self.writer.run(move |db| apply(db, &entries)).await
     }
 }
 
-async fn apply_entry(
-    db: &mut SqliteConnection,
-    entry: &Entry,
-    changes: &mut Changes,
-) -> Result<()> {
-    match &entry.body {
-        EntryBody::Line { event, .. } => line_event(db, entry, event, changes).await,
-        EntryBody::Op { op_id, device, op } => {
-            operation(db, entry, *op_id, device, op, changes).await
+fn apply(db: &mut rusqlite::Connection, entries: &[Entry]) -> Result<Changes> {
+    let tx = db.transaction()?;
+    let cursor: i64 = tx.query_row("SELECT seq FROM cursor", [], |row| row.get(0))?;
+    let mut at = Seq(cursor as u64);
+    let mut changes = Changes::default();
+    for entry in entries {
+        if entry.seq <= at {
+            continue;
         }
+        if entry.seq != at.next() {
+            return Err(Error::Gap {
+                expected: at.next(),
+                got: entry.seq,
+            });
+        }
+        apply_entry(&tx, entry, &mut changes)?;
+        at = entry.seq;
+    }
+    if at.0 as i64 != cursor {
+        tx.prepare_cached("UPDATE cursor SET seq = ?")?
+            .execute([at.0 as i64])?;
+    }
+    tx.commit()?;
+    changes.cursor = at;
+    Ok(changes)
+}
+
+fn apply_entry(db: &rusqlite::Connection, entry: &Entry, changes: &mut Changes) -> Result<()> {
+    match &entry.body {
+        EntryBody::Line { event, .. } => line_event(db, entry, event, changes),
+        EntryBody::Op { op_id, device, op } => operation(db, entry, *op_id, device, op, changes),
     }
 }
 
 // ─── LINE events ────────────────────────────────────────────────────────────────────────
 
-async fn line_event(
-    db: &mut SqliteConnection,
+fn line_event(
+    db: &rusqlite::Connection,
     entry: &Entry,
     raw: &RawValue,
     changes: &mut Changes,
@@ -119,12 +114,12 @@ async fn line_event(
     let at = entry.at.0;
     let user = source.user_id().map(|u| u.as_str().to_owned());
     if let Some(user) = &user {
-        touch_contact(db, user, at).await?;
+        touch_contact(db, user, at)?;
         changes.contacts.insert(user.clone());
     }
     match &event.kind {
         EventKind::Message(message) => {
-            touch_conversation(db, &conversation, kind, at).await?;
+            touch_conversation(db, &conversation, kind, at)?;
             incoming(
                 db,
                 entry,
@@ -133,51 +128,49 @@ async fn line_event(
                 message,
                 &conversation,
                 user.as_deref(),
-            )
-            .await?;
+            )?;
             changes.conversations.insert(conversation);
         }
         EventKind::MessageEdited(message) => {
-            edited(db, &event, raw, message).await?;
+            edited(db, &event, raw, message)?;
             changes.conversations.insert(conversation);
         }
         EventKind::Unsend { message_id } => {
-            unsend(db, message_id.as_str()).await?;
+            unsend(db, message_id.as_str())?;
             changes.conversations.insert(conversation);
         }
         EventKind::Follow { is_unblocked } => {
             let user = user.unwrap_or_default();
-            friend_event(db, entry, &user, true, *is_unblocked).await?;
-            touch_conversation(db, &conversation, kind, at).await?;
+            friend_event(db, entry, &user, true, *is_unblocked)?;
+            touch_conversation(db, &conversation, kind, at)?;
             let note = if *is_unblocked {
                 "unblocked the account"
             } else {
                 "followed the account"
             };
-            system_message(db, entry, &conversation, Some(&user), note).await?;
+            system_message(db, entry, &conversation, Some(&user), note)?;
             changes.conversations.insert(conversation);
         }
         EventKind::Unfollow => {
             let user = user.unwrap_or_default();
-            friend_event(db, entry, &user, false, false).await?;
-            if conversation_exists(db, &conversation).await? {
-                system_message(db, entry, &conversation, Some(&user), "blocked the account")
-                    .await?;
+            friend_event(db, entry, &user, false, false)?;
+            if conversation_exists(db, &conversation)? {
+                system_message(db, entry, &conversation, Some(&user), "blocked the account")?;
                 changes.conversations.insert(conversation);
             }
         }
         EventKind::Join | EventKind::Leave => {
-            touch_conversation(db, &conversation, kind, at).await?;
+            touch_conversation(db, &conversation, kind, at)?;
             let note = if matches!(event.kind, EventKind::Join) {
                 "the account joined"
             } else {
                 "the account left"
             };
-            system_message(db, entry, &conversation, None, note).await?;
+            system_message(db, entry, &conversation, None, note)?;
             changes.conversations.insert(conversation);
         }
         EventKind::Postback(postback) => {
-            touch_conversation(db, &conversation, kind, at).await?;
+            touch_conversation(db, &conversation, kind, at)?;
             let text = postback.data.clone();
             let body = serde_json::json!({ "type": "postback", "data": postback.data });
             let message = NewMessage {
@@ -191,10 +184,10 @@ async fn line_event(
                 line_timestamp: Some(event.timestamp),
                 ..NewMessage::new(entry, &conversation)
             };
-            insert_message(db, &message).await?;
+            insert_message(db, &message)?;
             changes.conversations.insert(conversation);
         }
-        EventKind::Unknown if conversation_exists(db, &conversation).await? => {
+        EventKind::Unknown if conversation_exists(db, &conversation)? => {
             let body = serde_json::json!({ "type": event.event_type });
             let message = NewMessage {
                 direction: "system",
@@ -203,7 +196,7 @@ async fn line_event(
                 body: &body.to_string(),
                 ..NewMessage::new(entry, &conversation)
             };
-            insert_message(db, &message).await?;
+            insert_message(db, &message)?;
             changes.conversations.insert(conversation);
         }
         // Nothing a desk shows yet; the log keeps them.
@@ -252,8 +245,8 @@ fn preview(message_type: &str, text: Option<&str>) -> String {
     }
 }
 
-async fn incoming(
-    db: &mut SqliteConnection,
+fn incoming(
+    db: &rusqlite::Connection,
     entry: &Entry,
     event: &Event,
     raw: &RawValue,
@@ -284,113 +277,100 @@ async fn incoming(
         line_timestamp: Some(event.timestamp),
         ..NewMessage::new(entry, conversation)
     };
-    insert_message(db, &new).await?;
+    insert_message(db, &new)?;
     if let Some(user) = user {
-        sqlx::query("UPDATE contacts SET last_message_at = ? WHERE user_id = ?")
-            .bind(entry.at.0)
-            .bind(user)
-            .execute(&mut *db)
-            .await?;
+        db.prepare_cached("UPDATE contacts SET last_message_at = ? WHERE user_id = ?")?
+            .execute(rusqlite::params![entry.at.0, user])?;
     }
-    sqlx::query("UPDATE conversations SET unread = unread + 1 WHERE id = ?")
-        .bind(conversation.as_str())
-        .execute(&mut *db)
-        .await?;
-    if let Some(state) = conversation_state(db, conversation).await?
+    db.prepare_cached("UPDATE conversations SET unread = unread + 1 WHERE id = ?")?
+        .execute(rusqlite::params![conversation.as_str()])?;
+    if let Some(state) = conversation_state(db, conversation)?
         && let Some(change) = session::on_patient_message(&state.decision)
     {
-        apply_changes(db, entry, conversation, state.session, &[change], None).await?;
+        apply_changes(db, entry, conversation, state.session, &[change], None)?;
     }
     Ok(())
 }
 
 /// A group message was edited: the newest edit (by LINE's timestamp) wins.
-async fn edited(
-    db: &mut SqliteConnection,
+fn edited(
+    db: &rusqlite::Connection,
     event: &Event,
     raw: &RawValue,
     message: &IncomingMessage,
 ) -> Result<()> {
     let (message_type, text, supported) = describe(&message.content);
-    let row = sqlx::query(
-        "SELECT id FROM messages WHERE line_message_id = ? AND unsent = 0
-           AND COALESCE(edited_at, line_timestamp, 0) < ?",
-    )
-    .bind(message.id.as_str())
-    .bind(event.timestamp)
-    .fetch_optional(&mut *db)
-    .await?;
-    let Some(row) = row else {
+    let id: Option<i64> = db
+        .prepare_cached(
+            "SELECT id FROM messages WHERE line_message_id = ? AND unsent = 0
+               AND COALESCE(edited_at, line_timestamp, 0) < ?",
+        )?
+        .query_row(
+            rusqlite::params![message.id.as_str(), event.timestamp],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else {
         return Ok(());
     };
-    let id: i64 = row.get(0);
-    sqlx::query(
+    db.prepare_cached(
         "UPDATE messages SET type = ?, supported = ?, text = ?, body = ?, edited_at = ?
          WHERE id = ?",
-    )
-    .bind(&message_type)
-    .bind(supported)
-    .bind(text.as_deref())
-    .bind(message_json(raw))
-    .bind(event.timestamp)
-    .bind(id)
-    .execute(&mut *db)
-    .await?;
-    search::unindex_message(db, id).await?;
+    )?
+    .execute(rusqlite::params![
+        &message_type,
+        supported,
+        text.as_deref(),
+        message_json(raw),
+        event.timestamp,
+        id
+    ])?;
+    search::unindex_message(db, id)?;
     if let Some(text) = &text {
-        search::index_message(db, id, text).await?;
+        search::index_message(db, id, text)?;
     }
     Ok(())
 }
 
-async fn unsend(db: &mut SqliteConnection, line_message_id: &str) -> Result<()> {
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM messages WHERE line_message_id = ? AND unsent = 0")
-            .bind(line_message_id)
-            .fetch_all(&mut *db)
-            .await?;
+fn unsend(db: &rusqlite::Connection, line_message_id: &str) -> Result<()> {
+    let ids = db
+        .prepare_cached("SELECT id FROM messages WHERE line_message_id = ? AND unsent = 0")?
+        .query_map([line_message_id], |row| row.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     for id in ids {
-        sqlx::query("UPDATE messages SET unsent = 1, text = NULL, body = '{}' WHERE id = ?")
-            .bind(id)
-            .execute(&mut *db)
-            .await?;
-        search::unindex_message(db, id).await?;
+        db.prepare_cached("UPDATE messages SET unsent = 1, text = NULL, body = '{}' WHERE id = ?")?
+            .execute(rusqlite::params![id])?;
+        search::unindex_message(db, id)?;
     }
     Ok(())
 }
 
-async fn friend_event(
-    db: &mut SqliteConnection,
+fn friend_event(
+    db: &rusqlite::Connection,
     entry: &Entry,
     user: &str,
     follow: bool,
     is_unblocked: bool,
 ) -> Result<()> {
     let at = entry.at.0;
-    if follow {
-        sqlx::query(
-            "UPDATE contacts SET friend_status = 'following', followed_at = ?, blocked_at = NULL
-             WHERE user_id = ?",
-        )
+    let sql = if follow {
+        "UPDATE contacts SET friend_status = 'following', followed_at = ?, blocked_at = NULL
+         WHERE user_id = ?"
     } else {
-        sqlx::query(
-            "UPDATE contacts SET friend_status = 'blocked', blocked_at = ? WHERE user_id = ?",
-        )
-    }
-    .bind(at)
-    .bind(user)
-    .execute(&mut *db)
-    .await?;
-    sqlx::query(
+        "UPDATE contacts SET friend_status = 'blocked', blocked_at = ? WHERE user_id = ?"
+    };
+    db.prepare_cached(sql)?
+        .execute(rusqlite::params![at, user])?;
+    db.prepare_cached(
         "INSERT INTO friend_history (seq, user_id, event, is_unblocked, at) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(entry.seq.0 as i64)
-    .bind(user)
-    .bind(if follow { "follow" } else { "unfollow" })
-    .bind(is_unblocked)
-    .bind(at)
-    .execute(&mut *db)
-    .await?;
+    )?
+    .execute(rusqlite::params![
+        entry.seq.0 as i64,
+        user,
+        if follow { "follow" } else { "unfollow" },
+        is_unblocked,
+        at
+    ])?;
     Ok(())
 }
 
@@ -402,8 +382,8 @@ enum Outcome {
     Rejected(String),
 }
 
-async fn operation(
-    db: &mut SqliteConnection,
+fn operation(
+    db: &rusqlite::Connection,
     entry: &Entry,
     op_id: OpId,
     device: &DeviceId,
@@ -422,8 +402,7 @@ async fn operation(
             "unsupported",
             None,
             &op_json,
-        )
-        .await?;
+        )?;
         return Ok(());
     };
     let by = OperatorId::from(device);
@@ -431,12 +410,12 @@ async fn operation(
         Operation::Claim { conversation } => (
             "claim",
             Some(conversation),
-            handoff(db, entry, conversation, &Action::Claim, &by, changes).await?,
+            handoff(db, entry, conversation, &Action::Claim, &by, changes)?,
         ),
         Operation::Release { conversation } => (
             "release",
             Some(conversation),
-            handoff(db, entry, conversation, &Action::Release, &by, changes).await?,
+            handoff(db, entry, conversation, &Action::Release, &by, changes)?,
         ),
         Operation::Transfer { conversation, to } => (
             "transfer",
@@ -448,13 +427,12 @@ async fn operation(
                 &Action::Transfer { to: to.clone() },
                 &by,
                 changes,
-            )
-            .await?,
+            )?,
         ),
         Operation::Close { conversation } => (
             "close",
             Some(conversation),
-            handoff(db, entry, conversation, &Action::Close, &by, changes).await?,
+            handoff(db, entry, conversation, &Action::Close, &by, changes)?,
         ),
         Operation::SetMode { conversation, mode } => (
             "set_mode",
@@ -466,26 +444,17 @@ async fn operation(
                 &Action::SetMode(*mode),
                 &by,
                 changes,
-            )
-            .await?,
+            )?,
         ),
         Operation::Send(send) => (
             "send",
             Some(&send.conversation),
-            outgoing(db, entry, op_id, device, send, changes).await?,
+            outgoing(db, entry, op_id, device, send, changes)?,
         ),
         Operation::Note { contact, text } => {
-            let outcome = if contact_exists(db, contact.as_str()).await? {
-                sqlx::query(
-                    "INSERT INTO contact_notes (seq, user_id, text, author, at) VALUES (?, ?, ?, ?, ?)",
-                )
-                .bind(entry.seq.0 as i64)
-                .bind(contact.as_str())
-                .bind(text)
-                .bind(device.as_str())
-                .bind(entry.at.0)
-                .execute(&mut *db)
-                .await?;
+            let outcome = if contact_exists(db, contact.as_str())? {
+                db.prepare_cached("INSERT INTO contact_notes (seq, user_id, text, author, at) VALUES (?, ?, ?, ?, ?)")?
+        .execute(rusqlite::params![entry.seq.0 as i64, contact.as_str(), text, device.as_str(), entry.at.0])?;
                 changes.contacts.insert(contact.to_string());
                 Outcome::Applied
             } else {
@@ -501,18 +470,16 @@ async fn operation(
             let tag = tag.trim();
             let outcome = if tag.is_empty() {
                 Outcome::Rejected("a tag needs a name".into())
-            } else if !contact_exists(db, contact.as_str()).await? {
+            } else if !contact_exists(db, contact.as_str())? {
                 Outcome::Rejected("there is no such contact".into())
             } else {
-                if *added {
-                    sqlx::query("INSERT OR IGNORE INTO contact_tags (user_id, tag) VALUES (?, ?)")
+                let sql = if *added {
+                    "INSERT OR IGNORE INTO contact_tags (user_id, tag) VALUES (?, ?)"
                 } else {
-                    sqlx::query("DELETE FROM contact_tags WHERE user_id = ? AND tag = ?")
-                }
-                .bind(contact.as_str())
-                .bind(tag)
-                .execute(&mut *db)
-                .await?;
+                    "DELETE FROM contact_tags WHERE user_id = ? AND tag = ?"
+                };
+                db.prepare_cached(sql)?
+                    .execute(rusqlite::params![contact.as_str(), tag])?;
                 changes.contacts.insert(contact.to_string());
                 Outcome::Applied
             };
@@ -520,23 +487,23 @@ async fn operation(
         }
         Operation::Settings(setting) => {
             let value = serde_json::to_string(setting).map_err(|e| Error::Store(e.to_string()))?;
-            sqlx::query(
+            db.prepare_cached(
                 "INSERT INTO settings (name, value, seq, at) VALUES (?, ?, ?, ?)
                  ON CONFLICT (name) DO UPDATE SET value = excluded.value, seq = excluded.seq,
                      at = excluded.at",
-            )
-            .bind(setting.name())
-            .bind(value)
-            .bind(entry.seq.0 as i64)
-            .bind(entry.at.0)
-            .execute(&mut *db)
-            .await?;
+            )?
+            .execute(rusqlite::params![
+                setting.name(),
+                value,
+                entry.seq.0 as i64,
+                entry.at.0
+            ])?;
             changes.settings = true;
             ("settings", None, Outcome::Applied)
         }
         Operation::Profiles { profiles } => {
             for profile in profiles {
-                store_profile(db, entry, profile).await?;
+                store_profile(db, entry, profile)?;
                 changes.contacts.insert(profile.user_id.to_string());
             }
             ("profiles", None, Outcome::Applied)
@@ -544,11 +511,11 @@ async fn operation(
         Operation::Sent {
             send, message_ids, ..
         } => {
-            let outcome = send_outcome(db, *send, None, message_ids, changes).await?;
+            let outcome = send_outcome(db, *send, None, message_ids, changes)?;
             ("sent", None, outcome)
         }
         Operation::SendFailed { send, reason, .. } => {
-            let outcome = send_outcome(db, *send, Some(reason), &[], changes).await?;
+            let outcome = send_outcome(db, *send, Some(reason), &[], changes)?;
             ("send_failed", None, outcome)
         }
     };
@@ -567,12 +534,11 @@ async fn operation(
         reason.as_deref(),
         &op_json,
     )
-    .await
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn record(
-    db: &mut SqliteConnection,
+fn record(
+    db: &rusqlite::Connection,
     entry: &Entry,
     op_id: OpId,
     device: &DeviceId,
@@ -582,21 +548,21 @@ async fn record(
     reason: Option<&str>,
     op: &str,
 ) -> Result<()> {
-    sqlx::query(
+    db.prepare_cached(
         "INSERT INTO audit (seq, op_id, device, type, conversation, at, outcome, reason, op)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(entry.seq.0 as i64)
-    .bind(op_id.to_string())
-    .bind(device.as_str())
-    .bind(kind)
-    .bind(conversation.map(ConversationId::as_str))
-    .bind(entry.at.0)
-    .bind(outcome)
-    .bind(reason)
-    .bind(op)
-    .execute(&mut *db)
-    .await?;
+    )?
+    .execute(rusqlite::params![
+        entry.seq.0 as i64,
+        op_id.to_string(),
+        device.as_str(),
+        kind,
+        conversation.map(ConversationId::as_str),
+        entry.at.0,
+        outcome,
+        reason,
+        op
+    ])?;
     Ok(())
 }
 
@@ -606,31 +572,37 @@ struct State {
     session: Option<i64>,
 }
 
-async fn conversation_state(
-    db: &mut SqliteConnection,
+fn conversation_state(
+    db: &rusqlite::Connection,
     conversation: &ConversationId,
 ) -> Result<Option<State>> {
-    let row = sqlx::query(
-        "SELECT c.mode, c.session_id, s.status, s.operator
-         FROM conversations c LEFT JOIN sessions s ON s.id = c.session_id
-         WHERE c.id = ?",
-    )
-    .bind(conversation.as_str())
-    .fetch_optional(&mut *db)
-    .await?;
-    let Some(row) = row else {
+    let row = db
+        .prepare_cached(
+            "SELECT c.mode, c.session_id, s.status, s.operator
+             FROM conversations c LEFT JOIN sessions s ON s.id = c.session_id
+             WHERE c.id = ?",
+        )?
+        .query_row([conversation.as_str()], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<i64>>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, Option<String>>(3)?,
+            ))
+        })
+        .optional()?;
+    let Some((mode, session, status, operator)) = row else {
         return Ok(None);
     };
-    let mode = mode_from(row.get(0))?;
-    let session: Option<i64> = row.get(1);
-    let open = match (session, row.get::<Option<String>, _>(2).as_deref()) {
+    let mode = mode_from(&mode)?;
+    let open = match (session, status.as_deref()) {
         (Some(_), Some("waiting")) => Some(session::Open {
             status: Status::Waiting,
             operator: None,
         }),
         (Some(_), Some("active")) => Some(session::Open {
             status: Status::Active,
-            operator: row.get::<Option<String>, _>(3).map(OperatorId::new),
+            operator: operator.map(OperatorId::new),
         }),
         _ => None,
     };
@@ -655,20 +627,20 @@ pub(crate) fn mode_text(mode: ConversationMode) -> &'static str {
     }
 }
 
-async fn handoff(
-    db: &mut SqliteConnection,
+fn handoff(
+    db: &rusqlite::Connection,
     entry: &Entry,
     conversation: &ConversationId,
     action: &Action,
     by: &OperatorId,
     changes: &mut Changes,
 ) -> Result<Outcome> {
-    let state = conversation_state(db, conversation).await?;
+    let state = conversation_state(db, conversation)?;
     let decided = session::decide(state.as_ref().map(|s| &s.decision), action, by);
     match decided {
         Ok(decided) => {
             let session = state.and_then(|s| s.session);
-            apply_changes(db, entry, conversation, session, &decided, Some(by)).await?;
+            apply_changes(db, entry, conversation, session, &decided, Some(by))?;
             changes.conversations.insert(conversation.clone());
             Ok(Outcome::Applied)
         }
@@ -681,8 +653,8 @@ async fn handoff(
     }
 }
 
-async fn apply_changes(
-    db: &mut SqliteConnection,
+fn apply_changes(
+    db: &rusqlite::Connection,
     entry: &Entry,
     conversation: &ConversationId,
     mut session: Option<i64>,
@@ -693,66 +665,43 @@ async fn apply_changes(
     for change in decided {
         match change {
             Change::Mode(mode) => {
-                sqlx::query("UPDATE conversations SET mode = ? WHERE id = ?")
-                    .bind(mode_text(*mode))
-                    .bind(conversation.as_str())
-                    .execute(&mut *db)
-                    .await?;
+                db.prepare_cached("UPDATE conversations SET mode = ? WHERE id = ?")?
+                    .execute(rusqlite::params![mode_text(*mode), conversation.as_str()])?;
             }
             Change::Open { status, operator } => {
                 let id = entry.seq.0 as i64;
                 let active = *status == Status::Active;
-                sqlx::query(
-                    "INSERT INTO sessions (id, conversation_id, status, operator, started_at, claimed_at)
-                     VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind(id)
-                .bind(conversation.as_str())
-                .bind(if active { "active" } else { "waiting" })
-                .bind(operator.as_ref().map(OperatorId::as_str))
-                .bind(at)
-                .bind(active.then_some(at))
-                .execute(&mut *db)
-                .await?;
-                sqlx::query("UPDATE conversations SET session_id = ? WHERE id = ?")
-                    .bind(id)
-                    .bind(conversation.as_str())
-                    .execute(&mut *db)
-                    .await?;
+                db.prepare_cached("INSERT INTO sessions (id, conversation_id, status, operator, started_at, claimed_at)
+                     VALUES (?, ?, ?, ?, ?, ?)")?
+        .execute(rusqlite::params![id, conversation.as_str(), if active { "active" } else { "waiting" }, operator.as_ref().map(OperatorId::as_str), at, active.then_some(at)])?;
+                db.prepare_cached("UPDATE conversations SET session_id = ? WHERE id = ?")?
+                    .execute(rusqlite::params![id, conversation.as_str()])?;
                 session = Some(id);
             }
             Change::Assign { operator, transfer } => {
-                sqlx::query(
+                db.prepare_cached(
                     "UPDATE sessions SET status = 'active', operator = ?,
                          claimed_at = COALESCE(claimed_at, ?), transfers = transfers + ?
                      WHERE id = ?",
-                )
-                .bind(operator.as_str())
-                .bind(at)
-                .bind(i64::from(*transfer))
-                .bind(session)
-                .execute(&mut *db)
-                .await?;
+                )?
+                .execute(rusqlite::params![
+                    operator.as_str(),
+                    at,
+                    i64::from(*transfer),
+                    session
+                ])?;
             }
             Change::Unassign => {
-                sqlx::query("UPDATE sessions SET status = 'waiting', operator = NULL WHERE id = ?")
-                    .bind(session)
-                    .execute(&mut *db)
-                    .await?;
+                db.prepare_cached(
+                    "UPDATE sessions SET status = 'waiting', operator = NULL WHERE id = ?",
+                )?
+                .execute(rusqlite::params![session])?;
             }
             Change::Close => {
-                sqlx::query(
-                    "UPDATE sessions SET status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?",
-                )
-                .bind(at)
-                .bind(by.map(OperatorId::as_str))
-                .bind(session)
-                .execute(&mut *db)
-                .await?;
-                sqlx::query("UPDATE conversations SET session_id = NULL WHERE id = ?")
-                    .bind(conversation.as_str())
-                    .execute(&mut *db)
-                    .await?;
+                db.prepare_cached("UPDATE sessions SET status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?")?
+        .execute(rusqlite::params![at, by.map(OperatorId::as_str), session])?;
+                db.prepare_cached("UPDATE conversations SET session_id = NULL WHERE id = ?")?
+                    .execute(rusqlite::params![conversation.as_str()])?;
                 session = None;
             }
         }
@@ -760,8 +709,8 @@ async fn apply_changes(
     Ok(())
 }
 
-async fn outgoing(
-    db: &mut SqliteConnection,
+fn outgoing(
+    db: &rusqlite::Connection,
     entry: &Entry,
     op_id: OpId,
     device: &DeviceId,
@@ -769,7 +718,7 @@ async fn outgoing(
     changes: &mut Changes,
 ) -> Result<Outcome> {
     let conversation = &send.conversation;
-    if !conversation_exists(db, conversation).await? {
+    if !conversation_exists(db, conversation)? {
         return Ok(Outcome::Rejected("there is no such conversation".into()));
     }
     let op_id = op_id.to_string();
@@ -788,21 +737,16 @@ async fn outgoing(
             send_op: Some(&op_id),
             ..NewMessage::new(entry, conversation)
         };
-        insert_message(db, &new).await?;
+        insert_message(db, &new)?;
     }
-    sqlx::query("UPDATE conversations SET unread = 0 WHERE id = ?")
-        .bind(conversation.as_str())
-        .execute(&mut *db)
-        .await?;
+    db.prepare_cached("UPDATE conversations SET unread = 0 WHERE id = ?")?
+        .execute(rusqlite::params![conversation.as_str()])?;
     // The first answer of an open session.
-    sqlx::query(
+    db.prepare_cached(
         "UPDATE sessions SET first_response_at = COALESCE(first_response_at, ?)
          WHERE id = (SELECT session_id FROM conversations WHERE id = ?)",
-    )
-    .bind(entry.at.0)
-    .bind(conversation.as_str())
-    .execute(&mut *db)
-    .await?;
+    )?
+    .execute(rusqlite::params![entry.at.0, conversation.as_str()])?;
     changes.conversations.insert(conversation.clone());
     Ok(Outcome::Applied)
 }
@@ -819,112 +763,100 @@ fn describe_outgoing(message: &Message) -> (String, Option<String>) {
     (message_type, text)
 }
 
-async fn send_outcome(
-    db: &mut SqliteConnection,
+fn send_outcome(
+    db: &rusqlite::Connection,
     send: OpId,
     failure: Option<&str>,
     message_ids: &[tsunagi_line::MessageId],
     changes: &mut Changes,
 ) -> Result<Outcome> {
     let send = send.to_string();
-    let updated = sqlx::query(
-        "UPDATE messages SET send_status = ?, failure = ? WHERE send_op = ? RETURNING conversation_id",
-    )
-    .bind(if failure.is_some() { "failed" } else { "sent" })
-    .bind(failure)
-    .bind(&send)
-    .fetch_all(&mut *db)
-    .await?;
-    let Some(first) = updated.first() else {
+    let updated = db
+        .prepare_cached(
+            "UPDATE messages SET send_status = ?, failure = ? WHERE send_op = ?
+             RETURNING conversation_id",
+        )?
+        .query_map(
+            rusqlite::params![
+                if failure.is_some() { "failed" } else { "sent" },
+                failure,
+                &send
+            ],
+            |row| row.get::<_, String>(0),
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let Some(first) = updated.into_iter().next() else {
         return Ok(Outcome::Rejected("there is no such send".into()));
     };
-    changes
-        .conversations
-        .insert(ConversationId::new(first.get::<String, _>(0)));
+    changes.conversations.insert(ConversationId::new(first));
     for (part, id) in message_ids.iter().enumerate() {
-        sqlx::query("UPDATE messages SET line_message_id = ? WHERE send_op = ? AND part = ?")
-            .bind(id.as_str())
-            .bind(&send)
-            .bind(part as i64)
-            .execute(&mut *db)
-            .await?;
+        db.prepare_cached(
+            "UPDATE messages SET line_message_id = ? WHERE send_op = ? AND part = ?",
+        )?
+        .execute(rusqlite::params![id.as_str(), &send, part as i64])?;
     }
     Ok(Outcome::Applied)
 }
 
-async fn store_profile(
-    db: &mut SqliteConnection,
-    entry: &Entry,
-    profile: &ContactProfile,
-) -> Result<()> {
+fn store_profile(db: &rusqlite::Connection, entry: &Entry, profile: &ContactProfile) -> Result<()> {
     let user = profile.user_id.as_str();
-    touch_contact(db, user, entry.at.0).await?;
-    let row = sqlx::query(
-        "UPDATE contacts SET display_name = ?, picture_url = ?, status_message = ?, language = ?,
-             friend_status = CASE WHEN ? AND friend_status = 'unknown' THEN 'following'
-                                  ELSE friend_status END
-         WHERE user_id = ? RETURNING id",
-    )
-    .bind(&profile.display_name)
-    .bind(&profile.picture_url)
-    .bind(&profile.status_message)
-    .bind(&profile.language)
-    .bind(profile.follower)
-    .bind(user)
-    .fetch_one(&mut *db)
-    .await?;
-    let id: i64 = row.get(0);
-    search::index_contact(db, id, &profile.display_name).await
+    touch_contact(db, user, entry.at.0)?;
+    let id: i64 = db
+        .prepare_cached(
+            "UPDATE contacts SET display_name = ?, picture_url = ?, status_message = ?,
+                 language = ?,
+                 friend_status = CASE WHEN ? AND friend_status = 'unknown' THEN 'following'
+                                      ELSE friend_status END
+             WHERE user_id = ? RETURNING id",
+        )?
+        .query_row(
+            rusqlite::params![
+                profile.display_name,
+                profile.picture_url,
+                profile.status_message,
+                profile.language,
+                profile.follower,
+                user
+            ],
+            |row| row.get(0),
+        )?;
+    search::index_contact(db, id, &profile.display_name)
 }
 
 // ─── Shared writes ──────────────────────────────────────────────────────────────────────
 
-async fn touch_contact(db: &mut SqliteConnection, user: &str, at: i64) -> Result<()> {
-    sqlx::query(
+fn touch_contact(db: &rusqlite::Connection, user: &str, at: i64) -> Result<()> {
+    db.prepare_cached(
         "INSERT INTO contacts (user_id, first_seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-    )
-    .bind(user)
-    .bind(at)
-    .execute(&mut *db)
-    .await?;
+    )?
+    .execute(rusqlite::params![user, at])?;
     Ok(())
 }
 
-async fn contact_exists(db: &mut SqliteConnection, user: &str) -> Result<bool> {
-    let found = sqlx::query("SELECT 1 FROM contacts WHERE user_id = ?")
-        .bind(user)
-        .fetch_optional(&mut *db)
-        .await?;
-    Ok(found.is_some())
+fn contact_exists(db: &rusqlite::Connection, user: &str) -> Result<bool> {
+    Ok(db
+        .prepare_cached("SELECT 1 FROM contacts WHERE user_id = ?")?
+        .exists([user])?)
 }
 
-async fn touch_conversation(
-    db: &mut SqliteConnection,
+fn touch_conversation(
+    db: &rusqlite::Connection,
     conversation: &ConversationId,
     kind: &str,
     at: i64,
 ) -> Result<()> {
-    sqlx::query(
+    db.prepare_cached(
         "INSERT INTO conversations (id, kind, last_seq, created_at) VALUES (?, ?, 0, ?)
          ON CONFLICT DO NOTHING",
-    )
-    .bind(conversation.as_str())
-    .bind(kind)
-    .bind(at)
-    .execute(&mut *db)
-    .await?;
+    )?
+    .execute(rusqlite::params![conversation.as_str(), kind, at])?;
     Ok(())
 }
 
-async fn conversation_exists(
-    db: &mut SqliteConnection,
-    conversation: &ConversationId,
-) -> Result<bool> {
-    let found = sqlx::query("SELECT 1 FROM conversations WHERE id = ?")
-        .bind(conversation.as_str())
-        .fetch_optional(&mut *db)
-        .await?;
-    Ok(found.is_some())
+fn conversation_exists(db: &rusqlite::Connection, conversation: &ConversationId) -> Result<bool> {
+    Ok(db
+        .prepare_cached("SELECT 1 FROM conversations WHERE id = ?")?
+        .exists([conversation.as_str()])?)
 }
 
 /// A message row to insert.
@@ -974,8 +906,8 @@ impl<'a> NewMessage<'a> {
     }
 }
 
-async fn system_message(
-    db: &mut SqliteConnection,
+fn system_message(
+    db: &rusqlite::Connection,
     entry: &Entry,
     conversation: &ConversationId,
     author: Option<&str>,
@@ -986,43 +918,47 @@ async fn system_message(
         text: Some(note),
         ..NewMessage::new(entry, conversation)
     };
-    insert_message(db, &message).await
+    insert_message(db, &message)
 }
 
 /// Inserts a message, indexes its text, and makes it the conversation's newest.
-async fn insert_message(db: &mut SqliteConnection, m: &NewMessage<'_>) -> Result<()> {
+fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<()> {
     let expires = m.reply_token.map(|_| m.at.0 + REPLY_TOKEN_LIFETIME_MS);
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages
-            (seq, part, conversation_id, direction, author, line_message_id, type, supported,
-             text, body, quote_token, mark_as_read_token, reply_token, reply_token_expires_at,
-             send_status, send_op, unsent, line_timestamp, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         RETURNING id",
-    )
-    .bind(m.seq.0 as i64)
-    .bind(m.part)
-    .bind(m.conversation.as_str())
-    .bind(m.direction)
-    .bind(m.author)
-    .bind(m.line_message_id)
-    .bind(m.message_type)
-    .bind(m.supported)
-    .bind(m.text)
-    .bind(m.body)
-    .bind(m.quote_token)
-    .bind(m.mark_as_read_token)
-    .bind(m.reply_token)
-    .bind(expires)
-    .bind(m.send_status)
-    .bind(m.send_op)
-    .bind(m.unsent)
-    .bind(m.line_timestamp)
-    .bind(m.at.0)
-    .fetch_one(&mut *db)
-    .await?;
+    let id: i64 = db
+        .prepare_cached(
+            "INSERT INTO messages
+                (seq, part, conversation_id, direction, author, line_message_id, type, supported,
+                 text, body, quote_token, mark_as_read_token, reply_token, reply_token_expires_at,
+                 send_status, send_op, unsent, line_timestamp, at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             RETURNING id",
+        )?
+        .query_row(
+            rusqlite::params![
+                m.seq.0 as i64,
+                m.part,
+                m.conversation.as_str(),
+                m.direction,
+                m.author,
+                m.line_message_id,
+                m.message_type,
+                m.supported,
+                m.text,
+                m.body,
+                m.quote_token,
+                m.mark_as_read_token,
+                m.reply_token,
+                expires,
+                m.send_status,
+                m.send_op,
+                m.unsent,
+                m.line_timestamp,
+                m.at.0
+            ],
+            |row| row.get(0),
+        )?;
     if let (Some(text), false) = (m.text, m.unsent || m.direction == "system") {
-        search::index_message(db, id, text).await?;
+        search::index_message(db, id, text)?;
     }
     let preview = if m.unsent {
         "[unsent]".to_owned()
@@ -1031,23 +967,21 @@ async fn insert_message(db: &mut SqliteConnection, m: &NewMessage<'_>) -> Result
     } else {
         preview(m.message_type, m.text)
     };
-    sqlx::query(
+    db.prepare_cached(
         "UPDATE conversations SET last_seq = ?, last_message_at = ?, last_preview = ? WHERE id = ?",
-    )
-    .bind(m.seq.0 as i64)
-    .bind(m.at.0)
-    .bind(preview)
-    .bind(m.conversation.as_str())
-    .execute(&mut *db)
-    .await?;
+    )?
+    .execute(rusqlite::params![
+        m.seq.0 as i64,
+        m.at.0,
+        preview,
+        m.conversation.as_str()
+    ])?;
     if m.direction != "system" {
-        sqlx::query(
+        db.prepare_cached(
             "UPDATE sessions SET message_count = message_count + 1
              WHERE id = (SELECT session_id FROM conversations WHERE id = ?)",
-        )
-        .bind(m.conversation.as_str())
-        .execute(&mut *db)
-        .await?;
+        )?
+        .execute(rusqlite::params![m.conversation.as_str()])?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! 掛號) in an index of neighbouring character pairs this module writes.
 
 use serde::Serialize;
-use sqlx::{Row as _, SqliteConnection};
+use sqlx::Row as _;
 use tsunagi_proto::ConversationId;
 
 use crate::store::Store;
@@ -44,48 +44,32 @@ pub(crate) fn bigrams(text: &str) -> String {
     out
 }
 
-pub(crate) async fn index_message(db: &mut SqliteConnection, id: i64, text: &str) -> Result<()> {
-    sqlx::query("INSERT INTO messages_trigram (rowid, text) VALUES (?, ?)")
-        .bind(id)
-        .bind(text)
-        .execute(&mut *db)
-        .await?;
-    sqlx::query("INSERT INTO messages_bigram (rowid, grams) VALUES (?, ?)")
-        .bind(id)
-        .bind(bigrams(text))
-        .execute(&mut *db)
-        .await?;
+pub(crate) fn index_message(db: &rusqlite::Connection, id: i64, text: &str) -> Result<()> {
+    db.prepare_cached("INSERT INTO messages_trigram (rowid, text) VALUES (?, ?)")?
+        .execute(rusqlite::params![id, text])?;
+    db.prepare_cached("INSERT INTO messages_bigram (rowid, grams) VALUES (?, ?)")?
+        .execute(rusqlite::params![id, bigrams(text)])?;
     Ok(())
 }
 
-pub(crate) async fn unindex_message(db: &mut SqliteConnection, id: i64) -> Result<()> {
-    for table in ["messages_trigram", "messages_bigram"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE rowid = ?"))
-            .bind(id)
-            .execute(&mut *db)
-            .await?;
-    }
+pub(crate) fn unindex_message(db: &rusqlite::Connection, id: i64) -> Result<()> {
+    db.prepare_cached("DELETE FROM messages_trigram WHERE rowid = ?")?
+        .execute([id])?;
+    db.prepare_cached("DELETE FROM messages_bigram WHERE rowid = ?")?
+        .execute([id])?;
     Ok(())
 }
 
 /// (Re)indexes a contact's name.
-pub(crate) async fn index_contact(db: &mut SqliteConnection, id: i64, name: &str) -> Result<()> {
-    for table in ["contacts_trigram", "contacts_bigram"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE rowid = ?"))
-            .bind(id)
-            .execute(&mut *db)
-            .await?;
-    }
-    sqlx::query("INSERT INTO contacts_trigram (rowid, name) VALUES (?, ?)")
-        .bind(id)
-        .bind(name)
-        .execute(&mut *db)
-        .await?;
-    sqlx::query("INSERT INTO contacts_bigram (rowid, grams) VALUES (?, ?)")
-        .bind(id)
-        .bind(bigrams(name))
-        .execute(&mut *db)
-        .await?;
+pub(crate) fn index_contact(db: &rusqlite::Connection, id: i64, name: &str) -> Result<()> {
+    db.prepare_cached("DELETE FROM contacts_trigram WHERE rowid = ?")?
+        .execute([id])?;
+    db.prepare_cached("DELETE FROM contacts_bigram WHERE rowid = ?")?
+        .execute([id])?;
+    db.prepare_cached("INSERT INTO contacts_trigram (rowid, name) VALUES (?, ?)")?
+        .execute(rusqlite::params![id, name])?;
+    db.prepare_cached("INSERT INTO contacts_bigram (rowid, grams) VALUES (?, ?)")?
+        .execute(rusqlite::params![id, bigrams(name)])?;
     Ok(())
 }
 

@@ -5,8 +5,12 @@ use std::path::Path;
 use std::str::FromStr as _;
 use std::time::Duration;
 
+use std::sync::{Arc, Mutex};
+
+use sqlx::Connection as _;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use tsunagi_proto::Seq;
 
@@ -15,11 +19,55 @@ use crate::{Error, Result};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/desk");
 
 /// A desk's local store. Cheap to clone.
+///
+/// Reads go through an sqlx pool. Writes go through one rusqlite connection on a blocking
+/// thread, a batch per call: sqlx hands each statement to its connection's worker thread,
+/// which costs about 70 µs per statement on a two-core machine against 0.3 µs in place,
+/// and the projection runs several statements per log entry.
 #[derive(Debug, Clone)]
 pub struct Store {
-    /// One connection: every write goes through it, in order.
-    pub(crate) writer: SqlitePool,
+    pub(crate) writer: Writer,
     pub(crate) readers: SqlitePool,
+}
+
+/// The one connection every write goes through, in order.
+#[derive(Clone)]
+pub(crate) struct Writer(Arc<Mutex<rusqlite::Connection>>);
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Writer")
+    }
+}
+
+impl Writer {
+    fn open(path: &Path) -> Result<Self> {
+        let db = rusqlite::Connection::open(path)?;
+        db.busy_timeout(Duration::from_secs(5))?;
+        db.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA cache_size = -65536;",
+        )?;
+        db.set_prepared_statement_cache_capacity(128);
+        Ok(Self(Arc::new(Mutex::new(db))))
+    }
+
+    /// Runs `work` on the writer, off the async threads.
+    pub(crate) async fn run<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> Result<T> + Send + 'static,
+    {
+        let db = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut db = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            work(&mut db)
+        })
+        .await
+        .map_err(|e| Error::Store(format!("the writer stopped: {e}")))?
+    }
 }
 
 impl Store {
@@ -36,17 +84,16 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
             .pragma("cache_size", "-65536");
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(options.clone())
-            .await?;
+        let mut migrating = SqliteConnection::connect_with(&options).await?;
         MIGRATOR
-            .run(&writer)
+            .run(&mut migrating)
             .await
             .map_err(|e| Error::Store(format!("upgrading the store: {e}")))?;
+        migrating.close().await?;
+        let path = path.to_owned();
+        let writer = tokio::task::spawn_blocking(move || Writer::open(&path))
+            .await
+            .map_err(|e| Error::Store(e.to_string()))??;
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
