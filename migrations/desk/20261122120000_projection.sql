@@ -25,7 +25,8 @@ CREATE TABLE contacts (
     last_message_at  INTEGER
 ) STRICT;
 CREATE INDEX contacts_status ON contacts (friend_status, id);
-CREATE INDEX contacts_last_message ON contacts (last_message_at);
+-- Contacts who never wrote (the filter); a contact leaves it with their first message.
+CREATE INDEX contacts_silent ON contacts (id) WHERE last_message_at IS NULL;
 
 CREATE TABLE contact_tags (
     user_id  TEXT NOT NULL,
@@ -69,7 +70,6 @@ CREATE TABLE conversations (
     created_at         INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX conversations_recent ON conversations (last_seq);
-CREATE INDEX conversations_mode ON conversations (mode, last_seq);
 
 -- A stretch of a conversation in people's hands: WAITING → ACTIVE → CLOSED.
 CREATE TABLE sessions (
@@ -93,6 +93,7 @@ CREATE INDEX sessions_started ON sessions (started_at);
 
 -- Messages in (from LINE), out (sent by the team or the bot) and system notes.
 CREATE TABLE messages (
+    -- seq × 1024 + part: log order, and the entry's messages in order.
     id                     INTEGER PRIMARY KEY,
     -- The entry it came in, and its place among that entry's messages.
     seq                    INTEGER NOT NULL,
@@ -122,15 +123,22 @@ CREATE TABLE messages (
     edited_at              INTEGER,
     line_timestamp         INTEGER,
     at                     INTEGER NOT NULL,
-    UNIQUE (seq, part)
+    CHECK (id = seq * 1024 + part AND part BETWEEN 0 AND 1023)
 ) STRICT;
-CREATE INDEX messages_conversation ON messages (conversation_id, seq, part);
+CREATE INDEX messages_conversation ON messages (conversation_id, id);
 CREATE INDEX messages_line_id ON messages (line_message_id) WHERE line_message_id IS NOT NULL;
 CREATE INDEX messages_send_op ON messages (send_op) WHERE send_op IS NOT NULL;
 
 -- Substring search in any script: trigrams for three characters or more, and bigrams
 -- (each pair of neighbouring characters as one token, written by the desk) for shorter
--- words such as 予約 or 掛號. Hidden (unsent) messages are not indexed.
+-- words such as 予約 or 掛號. Hidden (unsent) messages are not indexed. Messages are indexed
+-- in bulk after they are applied; search_progress is the newest message indexed.
+CREATE TABLE search_progress (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    message_id  INTEGER NOT NULL
+) STRICT;
+INSERT INTO search_progress (id, message_id) VALUES (1, 0);
+
 CREATE VIRTUAL TABLE messages_trigram USING fts5 (
     text, content = '', contentless_delete = 1, tokenize = 'trigram'
 );

@@ -154,6 +154,8 @@ async fn main() {
     let started = Instant::now();
     let mut applied = 0usize;
     let mut busy = Duration::ZERO;
+    let mut indexing = Duration::ZERO;
+    let mut indexed = 0usize;
     for from in (0..contacts).step_by(BATCH) {
         let batch = log.follows(from, (from + BATCH).min(contacts));
         let t = Instant::now();
@@ -175,7 +177,15 @@ async fn main() {
         store.apply(&batch).await.unwrap();
         busy += t.elapsed();
         applied += batch.len();
+        let t = Instant::now();
+        indexed += store.index_search().await.unwrap();
+        indexing += t.elapsed();
     }
+    println!(
+        "  search indexing (after each batch): {indexed} messages in {:.1} s: {:.0} messages/s",
+        indexing.as_secs_f64(),
+        indexed as f64 / indexing.as_secs_f64()
+    );
     println!(
         "  apply: {applied} entries in {:.1} s of applying ({:.1} s in all): {:.0} entries/s",
         busy.as_secs_f64(),

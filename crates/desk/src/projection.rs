@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tsunagi_domain::session::{self, Action, Change, Rejection, Status};
 use tsunagi_line::message::{Message, MessageBody};
-use tsunagi_line::webhook::{Event, EventKind, IncomingMessage, MessageContent, Source};
+use tsunagi_line::webhook::{Event, EventKind, IncomingMessage, MessageContent};
 use tsunagi_proto::{
     ContactProfile, ConversationId, ConversationMode, DeviceId, Entry, EntryBody, LoggedOp, OpId,
     Operation, OperatorId, SendOp, Seq, UnixMillis,
@@ -23,6 +23,8 @@ use crate::{Error, Result};
 /// How long LINE accepts a reply token after the webhook arrived (with a margin).
 pub const REPLY_TOKEN_LIFETIME_MS: i64 = 50_000;
 const PREVIEW_CHARS: usize = 80;
+/// Most messages one entry can carry (a message's id is its seq × this + its place).
+pub const MESSAGES_PER_ENTRY: i64 = 1024;
 
 /// What an applied batch changed, for the app to refresh.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -105,21 +107,15 @@ fn line_event(
         return Ok(());
     };
     let conversation = ConversationId::from(&chat);
-    let kind = match source {
-        Source::User { .. } => "user",
-        Source::Group { .. } => "group",
-        Source::Room { .. } => "room",
-        Source::Unknown => return Ok(()),
-    };
     let at = entry.at.0;
     let user = source.user_id().map(|u| u.as_str().to_owned());
     if let Some(user) = &user {
-        touch_contact(db, user, at)?;
+        let wrote = matches!(event.kind, EventKind::Message(_)).then_some(at);
+        touch_contact(db, user, at, wrote)?;
         changes.contacts.insert(user.clone());
     }
     match &event.kind {
         EventKind::Message(message) => {
-            touch_conversation(db, &conversation, kind, at)?;
             incoming(
                 db,
                 entry,
@@ -142,7 +138,6 @@ fn line_event(
         EventKind::Follow { is_unblocked } => {
             let user = user.unwrap_or_default();
             friend_event(db, entry, &user, true, *is_unblocked)?;
-            touch_conversation(db, &conversation, kind, at)?;
             let note = if *is_unblocked {
                 "unblocked the account"
             } else {
@@ -160,7 +155,6 @@ fn line_event(
             }
         }
         EventKind::Join | EventKind::Leave => {
-            touch_conversation(db, &conversation, kind, at)?;
             let note = if matches!(event.kind, EventKind::Join) {
                 "the account joined"
             } else {
@@ -170,7 +164,6 @@ fn line_event(
             changes.conversations.insert(conversation);
         }
         EventKind::Postback(postback) => {
-            touch_conversation(db, &conversation, kind, at)?;
             let text = postback.data.clone();
             let body = serde_json::json!({ "type": "postback", "data": postback.data });
             let message = NewMessage {
@@ -277,17 +270,9 @@ fn incoming(
         line_timestamp: Some(event.timestamp),
         ..NewMessage::new(entry, conversation)
     };
-    insert_message(db, &new)?;
-    if let Some(user) = user {
-        db.prepare_cached("UPDATE contacts SET last_message_at = ? WHERE user_id = ?")?
-            .execute(rusqlite::params![entry.at.0, user])?;
-    }
-    db.prepare_cached("UPDATE conversations SET unread = unread + 1 WHERE id = ?")?
-        .execute(rusqlite::params![conversation.as_str()])?;
-    if let Some(state) = conversation_state(db, conversation)?
-        && let Some(change) = session::on_patient_message(&state.decision)
-    {
-        apply_changes(db, entry, conversation, state.session, &[change], None)?;
+    let inserted = insert_message(db, &new)?;
+    if let Some(change) = session::on_patient_message(inserted.mode, inserted.session.is_some()) {
+        apply_changes(db, entry, conversation, inserted.session, &[change], None)?;
     }
     Ok(())
 }
@@ -325,9 +310,12 @@ fn edited(
         event.timestamp,
         id
     ])?;
-    search::unindex_message(db, id)?;
-    if let Some(text) = &text {
-        search::index_message(db, id, text)?;
+    // Not yet indexed: the indexer will read the edited text.
+    if id <= search::indexed_up_to(db)? {
+        search::unindex_message(db, id)?;
+        if let Some(text) = &text {
+            search::index_message(db, id, text)?;
+        }
     }
     Ok(())
 }
@@ -340,7 +328,9 @@ fn unsend(db: &rusqlite::Connection, line_message_id: &str) -> Result<()> {
     for id in ids {
         db.prepare_cached("UPDATE messages SET unsent = 1, text = NULL, body = '{}' WHERE id = ?")?
             .execute(rusqlite::params![id])?;
-        search::unindex_message(db, id)?;
+        if id <= search::indexed_up_to(db)? {
+            search::unindex_message(db, id)?;
+        }
     }
     Ok(())
 }
@@ -721,7 +711,14 @@ fn outgoing(
     if !conversation_exists(db, conversation)? {
         return Ok(Outcome::Rejected("there is no such conversation".into()));
     }
+    if send.messages.is_empty() || send.messages.len() as i64 > MESSAGES_PER_ENTRY {
+        return Ok(Outcome::Rejected(format!(
+            "a send carries 1 to {MESSAGES_PER_ENTRY} messages, not {}",
+            send.messages.len()
+        )));
+    }
     let op_id = op_id.to_string();
+    let mut session = None;
     for (part, message) in send.messages.iter().enumerate() {
         let (message_type, text) = describe_outgoing(message);
         let body = serde_json::to_string(message).map_err(|e| Error::Store(e.to_string()))?;
@@ -737,16 +734,15 @@ fn outgoing(
             send_op: Some(&op_id),
             ..NewMessage::new(entry, conversation)
         };
-        insert_message(db, &new)?;
+        session = insert_message(db, &new)?.session;
     }
-    db.prepare_cached("UPDATE conversations SET unread = 0 WHERE id = ?")?
-        .execute(rusqlite::params![conversation.as_str()])?;
     // The first answer of an open session.
-    db.prepare_cached(
-        "UPDATE sessions SET first_response_at = COALESCE(first_response_at, ?)
-         WHERE id = (SELECT session_id FROM conversations WHERE id = ?)",
-    )?
-    .execute(rusqlite::params![entry.at.0, conversation.as_str()])?;
+    if let Some(session) = session {
+        db.prepare_cached(
+            "UPDATE sessions SET first_response_at = COALESCE(first_response_at, ?) WHERE id = ?",
+        )?
+        .execute(rusqlite::params![entry.at.0, session])?;
+    }
     changes.conversations.insert(conversation.clone());
     Ok(Outcome::Applied)
 }
@@ -800,7 +796,7 @@ fn send_outcome(
 
 fn store_profile(db: &rusqlite::Connection, entry: &Entry, profile: &ContactProfile) -> Result<()> {
     let user = profile.user_id.as_str();
-    touch_contact(db, user, entry.at.0)?;
+    touch_contact(db, user, entry.at.0, None)?;
     let id: i64 = db
         .prepare_cached(
             "UPDATE contacts SET display_name = ?, picture_url = ?, status_message = ?,
@@ -825,11 +821,14 @@ fn store_profile(db: &rusqlite::Connection, entry: &Entry, profile: &ContactProf
 
 // ─── Shared writes ──────────────────────────────────────────────────────────────────────
 
-fn touch_contact(db: &rusqlite::Connection, user: &str, at: i64) -> Result<()> {
+/// Notes a contact the first time they appear, and when they last wrote.
+fn touch_contact(db: &rusqlite::Connection, user: &str, at: i64, wrote: Option<i64>) -> Result<()> {
     db.prepare_cached(
-        "INSERT INTO contacts (user_id, first_seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO contacts (user_id, first_seen_at, last_message_at) VALUES (?, ?, ?)
+         ON CONFLICT (user_id) DO UPDATE
+             SET last_message_at = COALESCE(excluded.last_message_at, last_message_at)",
     )?
-    .execute(rusqlite::params![user, at])?;
+    .execute(rusqlite::params![user, at, wrote])?;
     Ok(())
 }
 
@@ -837,20 +836,6 @@ fn contact_exists(db: &rusqlite::Connection, user: &str) -> Result<bool> {
     Ok(db
         .prepare_cached("SELECT 1 FROM contacts WHERE user_id = ?")?
         .exists([user])?)
-}
-
-fn touch_conversation(
-    db: &rusqlite::Connection,
-    conversation: &ConversationId,
-    kind: &str,
-    at: i64,
-) -> Result<()> {
-    db.prepare_cached(
-        "INSERT INTO conversations (id, kind, last_seq, created_at) VALUES (?, ?, 0, ?)
-         ON CONFLICT DO NOTHING",
-    )?
-    .execute(rusqlite::params![conversation.as_str(), kind, at])?;
-    Ok(())
 }
 
 fn conversation_exists(db: &rusqlite::Connection, conversation: &ConversationId) -> Result<bool> {
@@ -918,48 +903,59 @@ fn system_message(
         text: Some(note),
         ..NewMessage::new(entry, conversation)
     };
-    insert_message(db, &message)
+    insert_message(db, &message)?;
+    Ok(())
 }
 
-/// Inserts a message, indexes its text, and makes it the conversation's newest.
-fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<()> {
-    let expires = m.reply_token.map(|_| m.at.0 + REPLY_TOKEN_LIFETIME_MS);
-    let id: i64 = db
-        .prepare_cached(
-            "INSERT INTO messages
-                (seq, part, conversation_id, direction, author, line_message_id, type, supported,
-                 text, body, quote_token, mark_as_read_token, reply_token, reply_token_expires_at,
-                 send_status, send_op, unsent, line_timestamp, at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             RETURNING id",
-        )?
-        .query_row(
-            rusqlite::params![
-                m.seq.0 as i64,
-                m.part,
-                m.conversation.as_str(),
-                m.direction,
-                m.author,
-                m.line_message_id,
-                m.message_type,
-                m.supported,
-                m.text,
-                m.body,
-                m.quote_token,
-                m.mark_as_read_token,
-                m.reply_token,
-                expires,
-                m.send_status,
-                m.send_op,
-                m.unsent,
-                m.line_timestamp,
-                m.at.0
-            ],
-            |row| row.get(0),
-        )?;
-    if let (Some(text), false) = (m.text, m.unsent || m.direction == "system") {
-        search::index_message(db, id, text)?;
+/// What inserting a message found of its conversation.
+struct Inserted {
+    mode: ConversationMode,
+    /// The open session, if any.
+    session: Option<i64>,
+}
+
+/// The kind of chat a conversation id names (LINE's ids start with U, C or R).
+fn kind_of(conversation: &ConversationId) -> &'static str {
+    match conversation.as_str().as_bytes().first() {
+        Some(b'C') => "group",
+        Some(b'R') => "room",
+        _ => "user",
     }
+}
+
+/// Inserts a message and makes it its conversation's newest (creating the conversation
+/// if need be). Its text is indexed for search later, in bulk ([`Store::index_search`]).
+fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<Inserted> {
+    let expires = m.reply_token.map(|_| m.at.0 + REPLY_TOKEN_LIFETIME_MS);
+    db.prepare_cached(
+        "INSERT INTO messages
+            (id, seq, part, conversation_id, direction, author, line_message_id, type, supported,
+             text, body, quote_token, mark_as_read_token, reply_token, reply_token_expires_at,
+             send_status, send_op, unsent, line_timestamp, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(rusqlite::params![
+        m.seq.0 as i64 * MESSAGES_PER_ENTRY + m.part,
+        m.seq.0 as i64,
+        m.part,
+        m.conversation.as_str(),
+        m.direction,
+        m.author,
+        m.line_message_id,
+        m.message_type,
+        m.supported,
+        m.text,
+        m.body,
+        m.quote_token,
+        m.mark_as_read_token,
+        m.reply_token,
+        expires,
+        m.send_status,
+        m.send_op,
+        m.unsent,
+        m.line_timestamp,
+        m.at.0
+    ])?;
     let preview = if m.unsent {
         "[unsent]".to_owned()
     } else if m.direction == "system" {
@@ -967,21 +963,42 @@ fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<()> {
     } else {
         preview(m.message_type, m.text)
     };
-    db.prepare_cached(
-        "UPDATE conversations SET last_seq = ?, last_message_at = ?, last_preview = ? WHERE id = ?",
-    )?
-    .execute(rusqlite::params![
-        m.seq.0 as i64,
-        m.at.0,
-        preview,
-        m.conversation.as_str()
-    ])?;
-    if m.direction != "system" {
-        db.prepare_cached(
-            "UPDATE sessions SET message_count = message_count + 1
-             WHERE id = (SELECT session_id FROM conversations WHERE id = ?)",
+    // Unread counts the patient's messages since the team last answered.
+    let (unread, answered) = match m.direction {
+        "in" => (1, false),
+        "out" => (0, true),
+        _ => (0, false),
+    };
+    let (mode, session): (String, Option<i64>) = db
+        .prepare_cached(
+            "INSERT INTO conversations
+                 (id, kind, last_seq, last_message_at, last_preview, unread, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)
+             ON CONFLICT (id) DO UPDATE SET
+                 last_seq = excluded.last_seq,
+                 last_message_at = excluded.last_message_at,
+                 last_preview = excluded.last_preview,
+                 unread = CASE WHEN ?7 THEN 0 ELSE unread + excluded.unread END
+             RETURNING mode, session_id",
         )?
-        .execute(rusqlite::params![m.conversation.as_str()])?;
+        .query_row(
+            rusqlite::params![
+                m.conversation.as_str(),
+                kind_of(m.conversation),
+                m.seq.0 as i64,
+                m.at.0,
+                preview,
+                unread,
+                answered
+            ],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+    if let (Some(session), false) = (session, m.direction == "system") {
+        db.prepare_cached("UPDATE sessions SET message_count = message_count + 1 WHERE id = ?")?
+            .execute([session])?;
     }
-    Ok(())
+    Ok(Inserted {
+        mode: mode_from(&mode)?,
+        session,
+    })
 }

@@ -5,7 +5,7 @@ use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 use tsunagi_proto::{ConversationId, ConversationMode, OperatorId, UnixMillis};
 
-use crate::projection::mode_from;
+use crate::projection::{MESSAGES_PER_ENTRY, mode_from};
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -375,28 +375,20 @@ impl Store {
             m.reply_token_expires_at, m.send_status, m.failure, m.unsent, m.edited_at, m.at";
         let joins = "LEFT JOIN operators o ON o.id = m.author
             LEFT JOIN contacts ct ON ct.user_id = m.author";
+        let id = |seq: u64, part: u32| seq as i64 * MESSAGES_PER_ENTRY + i64::from(part);
         let (condition, order, position) = match page {
-            MessagesPage::Newest => ("1", "DESC", (i64::MAX, 0)),
-            MessagesPage::Before { seq, part } => (
-                "(m.seq, m.part) < (?2, ?3)",
-                "DESC",
-                (seq as i64, i64::from(part)),
-            ),
-            MessagesPage::After { seq, part } => (
-                "(m.seq, m.part) > (?2, ?3)",
-                "ASC",
-                (seq as i64, i64::from(part)),
-            ),
+            MessagesPage::Newest => ("m.id < ?2", "DESC", i64::MAX),
+            MessagesPage::Before { seq, part } => ("m.id < ?2", "DESC", id(seq, part)),
+            MessagesPage::After { seq, part } => ("m.id > ?2", "ASC", id(seq, part)),
         };
         let sql = format!(
             "SELECT {columns} FROM messages m {joins}
              WHERE m.conversation_id = ?1 AND {condition}
-             ORDER BY m.seq {order}, m.part {order} LIMIT ?4"
+             ORDER BY m.id {order} LIMIT ?3"
         );
         let rows = sqlx::query(&sql)
             .bind(conversation.as_str())
-            .bind(position.0)
-            .bind(position.1)
+            .bind(position)
             .bind(limit)
             .fetch_all(&self.readers)
             .await?;

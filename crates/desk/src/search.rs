@@ -44,6 +44,55 @@ pub(crate) fn bigrams(text: &str) -> String {
     out
 }
 
+/// Messages indexed per transaction when catching up.
+const INDEX_BATCH: i64 = 5_000;
+
+/// The newest message id in the search index.
+pub(crate) fn indexed_up_to(db: &rusqlite::Connection) -> Result<i64> {
+    Ok(db
+        .prepare_cached("SELECT message_id FROM search_progress")?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// Indexes every message applied since the last call, in transactions of a few thousand;
+/// how many messages it went through.
+pub(crate) fn index_pending(db: &mut rusqlite::Connection) -> Result<usize> {
+    let mut total = 0;
+    loop {
+        let tx = db.transaction()?;
+        let from = indexed_up_to(&tx)?;
+        let rows = tx
+            .prepare_cached(
+                "SELECT id, text FROM messages
+                 WHERE id > ? AND text IS NOT NULL AND unsent = 0 AND direction <> 'system'
+                 ORDER BY id LIMIT ?",
+            )?
+            .query_map(rusqlite::params![from, INDEX_BATCH], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (id, text) in &rows {
+            index_message(&tx, *id, text)?;
+        }
+        // Up to the newest message there is, indexable or not, once all are done.
+        let last = match rows.last() {
+            Some((id, _)) if rows.len() as i64 == INDEX_BATCH => *id,
+            _ => tx.query_row("SELECT COALESCE(MAX(id), 0) FROM messages", [], |row| {
+                row.get(0)
+            })?,
+        };
+        if last > from {
+            tx.prepare_cached("UPDATE search_progress SET message_id = ?")?
+                .execute([last])?;
+        }
+        tx.commit()?;
+        total += rows.len();
+        if (rows.len() as i64) < INDEX_BATCH {
+            return Ok(total);
+        }
+    }
+}
+
 pub(crate) fn index_message(db: &rusqlite::Connection, id: i64, text: &str) -> Result<()> {
     db.prepare_cached("INSERT INTO messages_trigram (rowid, text) VALUES (?, ?)")?
         .execute(rusqlite::params![id, text])?;
@@ -192,12 +241,18 @@ pub fn snippet(text: &str, query: &str) -> Vec<Piece> {
 }
 
 impl Store {
+    /// Brings the search index up to every message applied; how many messages it indexed.
+    pub async fn index_search(&self) -> Result<usize> {
+        self.writer.run(index_pending).await
+    }
+
     /// Contacts whose name, then messages whose text, contain `query`, newest messages
-    /// first; at most `limit`.
+    /// first; at most `limit`. Everything applied is searchable.
     pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<Hit>> {
         let Some(lookup) = lookup(query) else {
             return Err(Error::Invalid("search for at least one character".into()));
         };
+        self.index_search().await?;
         let limit = i64::from(limit.clamp(1, MAX_RESULTS));
         let (contacts_sql, messages_sql, pattern) = match &lookup {
             Lookup::Trigram(pattern) => (

@@ -121,6 +121,7 @@ const PROJECTED: &[(&str, &str)] = &[
     ("sessions", "id"),
     ("messages", "id"),
     ("settings", "name"),
+    ("search_progress", "id"),
     ("audit", "seq"),
     ("messages_trigram", "rowid"),
     ("messages_bigram", "rowid"),
@@ -130,8 +131,10 @@ const PROJECTED: &[(&str, &str)] = &[
 
 impl Store {
     /// Everything the projection wrote, as text: two stores that applied the same log
-    /// have the same fingerprint. (The search indexes contribute which rows they hold.)
+    /// have the same fingerprint. (The search indexes, brought up to date first,
+    /// contribute which rows they hold.)
     pub async fn fingerprint(&self) -> Result<String> {
+        self.index_search().await?;
         use sqlx::{Column as _, Row as _, ValueRef as _};
         let mut out = String::new();
         for (table, order) in PROJECTED {

@@ -126,6 +126,7 @@ impl Sync {
     /// Applies a batch and tells subscribers what changed.
     async fn apply(&self, entries: &[Entry]) -> Result<Seq> {
         let changes = self.store.apply(entries).await?;
+        self.store.index_search().await?;
         let cursor = changes.cursor;
         if !changes.is_empty() {
             let _ = self.notices.send(changes);

@@ -162,13 +162,11 @@ pub fn decide(
 
 /// What a patient's message does: in HUMAN mode without an open session (the last one
 /// closed while the chat stayed with people) it starts one in the queue.
-pub fn on_patient_message(conversation: &Conversation) -> Option<Change> {
-    (conversation.mode == ConversationMode::Human && conversation.open.is_none()).then_some(
-        Change::Open {
-            status: Status::Waiting,
-            operator: None,
-        },
-    )
+pub fn on_patient_message(mode: ConversationMode, has_open_session: bool) -> Option<Change> {
+    (mode == ConversationMode::Human && !has_open_session).then_some(Change::Open {
+        status: Status::Waiting,
+        operator: None,
+    })
 }
 
 #[cfg(test)]
@@ -325,12 +323,8 @@ mod tests {
 
     #[test]
     fn a_patient_writing_to_people_after_a_close_waits_in_the_queue() {
-        let after_close = Conversation {
-            mode: ConversationMode::Human,
-            open: None,
-        };
-        assert!(on_patient_message(&after_close).is_some());
-        assert_eq!(on_patient_message(&bot()), None);
-        assert_eq!(on_patient_message(&waiting()), None);
+        assert!(on_patient_message(ConversationMode::Human, false).is_some());
+        assert_eq!(on_patient_message(ConversationMode::Bot, false), None);
+        assert_eq!(on_patient_message(ConversationMode::Human, true), None);
     }
 }

@@ -523,6 +523,15 @@ async fn the_newest_edit_wins_and_unknown_types_are_kept_as_unsupported() {
     assert_eq!(messages[0].text.as_deref(), Some("second"));
     assert_eq!(messages[0].edited_at, Some(log::at(2).0));
     assert_eq!(messages[1].message_type, "hologram");
+    assert_eq!(store.search("second", 10).await.unwrap().len(), 1);
+    assert!(store.search("first", 10).await.unwrap().is_empty());
+    // An edit of a message already in the search index replaces it there.
+    store
+        .apply(&[log::edited(5, user, "M1", "third", log::at(5).0)])
+        .await
+        .unwrap();
+    assert!(store.search("second", 10).await.unwrap().is_empty());
+    assert_eq!(store.search("third", 10).await.unwrap().len(), 1);
     assert!(!messages[1].supported);
     assert!(
         messages[1].body.contains("\"depth\":3"),
@@ -561,4 +570,36 @@ async fn search_finds_words_inside_thai_japanese_and_chinese_text() {
     }
     assert!(store.search("予定", 10).await.unwrap().is_empty());
     assert!(store.search("   ", 10).await.is_err());
+}
+
+#[tokio::test]
+async fn a_conversation_pages_back_and_forth_in_log_order() {
+    use tsunagi_desk::query::MessagesPage;
+
+    let (store, _dir) = fresh().await;
+    let log: Vec<Entry> = (1..=5)
+        .map(|seq| log::text(seq, USERS[0], &format!("M{seq}"), &format!("message {seq}")))
+        .collect();
+    store.apply(&log).await.unwrap();
+    let chat = conversation(0);
+    let texts = |page: &[tsunagi_desk::query::MessageView]| -> Vec<String> {
+        page.iter().map(|m| m.text.clone().unwrap()).collect()
+    };
+    let newest = store
+        .messages(&chat, MessagesPage::Newest, 2)
+        .await
+        .unwrap();
+    assert_eq!(texts(&newest), ["message 4", "message 5"]);
+    let before = MessagesPage::Before {
+        seq: newest[0].seq,
+        part: newest[0].part,
+    };
+    let older = store.messages(&chat, before, 2).await.unwrap();
+    assert_eq!(texts(&older), ["message 2", "message 3"]);
+    let after = MessagesPage::After {
+        seq: older[0].seq,
+        part: older[0].part,
+    };
+    let newer = store.messages(&chat, after, 2).await.unwrap();
+    assert_eq!(texts(&newer), ["message 3", "message 4"]);
 }
