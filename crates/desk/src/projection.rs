@@ -178,6 +178,14 @@ fn line_event(
                 ..NewMessage::new(entry, &conversation)
             };
             insert_message(db, &message)?;
+            // An answer to the satisfaction question rates the last closed session.
+            if let Some(rating) = tsunagi_domain::csat::rating(&postback.data) {
+                db.prepare_cached(
+                    "UPDATE sessions SET csat = ?1 WHERE id = (SELECT MAX(id) FROM sessions
+                         WHERE conversation_id = ?2 AND status = 'closed')",
+                )?
+                .execute(rusqlite::params![rating, conversation.as_str()])?;
+            }
             changes.conversations.insert(conversation);
         }
         EventKind::Unknown if conversation_exists(db, &conversation)? => {

@@ -2,5 +2,6 @@
 //! desktop and the relay decide the same things.
 
 pub mod conversation;
+pub mod csat;
 pub mod handoff;
 pub mod session;

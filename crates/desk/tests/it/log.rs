@@ -143,3 +143,15 @@ pub(crate) fn image(seq: u64, user: &str, message_id: &str) -> Entry {
         }),
     )
 }
+
+pub(crate) fn postback(seq: u64, user: &str, data: &str) -> Entry {
+    line(
+        seq,
+        json!({
+            "type": "postback", "mode": "active", "timestamp": at(seq).0 - 200,
+            "webhookEventId": format!("01W{seq}"), "deliveryContext": {"isRedelivery": false},
+            "source": source(user), "replyToken": format!("r{seq}"),
+            "postback": {"data": data}
+        }),
+    )
+}

@@ -3,6 +3,7 @@
 // Test helpers fail by panicking at the line that broke, like the tests they serve.
 #![allow(clippy::unwrap_used)]
 
+mod analytics;
 mod log;
 mod projection;
 mod stream;

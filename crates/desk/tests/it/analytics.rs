@@ -1,0 +1,123 @@
+//! The analytics report over a small, known log.
+
+use pretty_assertions::assert_eq;
+use tsunagi_line::client::RetryKey;
+use tsunagi_line::message::Message;
+use tsunagi_proto::{ConversationId, ConversationMode, Operation, OperatorId, SendOp, UnixMillis};
+
+use crate::log;
+
+const P0: &str = "U4af4980629a1b2c3d4e5f60718293a4b";
+const P1: &str = "U5bf5a91730b2c3d4e5f60718293a4b5c";
+
+fn chat(user: &str) -> ConversationId {
+    ConversationId::from(user)
+}
+
+fn send(user: &str) -> Operation {
+    Operation::Send(SendOp {
+        conversation: chat(user),
+        messages: vec![Message::text("承知しました")],
+        retry_key: RetryKey::new(),
+        prefer_reply_token: true,
+    })
+}
+
+#[tokio::test]
+async fn the_report_has_response_and_resolution_times_csat_and_first_contact_resolution() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = tsunagi_desk::Store::open(&dir.path().join("desk.db"))
+        .await
+        .unwrap();
+    let human = |user: &str| Operation::SetMode {
+        conversation: chat(user),
+        mode: ConversationMode::Human,
+    };
+    let entries = vec![
+        log::text(1, P0, "M1", "予約したいです"),
+        log::op(2, "d-yuki", human(P0)),
+        log::op(
+            3,
+            "d-yuki",
+            Operation::Claim {
+                conversation: chat(P0),
+            },
+        ),
+        log::op(4, "d-yuki", send(P0)),
+        log::op(
+            5,
+            "d-yuki",
+            Operation::Close {
+                conversation: chat(P0),
+            },
+        ),
+        log::postback(6, P0, &tsunagi_domain::csat::postback_data(4)),
+        log::text(7, P1, "M7", "ขอนัดค่ะ"),
+        log::op(8, "d-yuki", human(P1)),
+        log::op(
+            9,
+            "d-yuki",
+            Operation::Claim {
+                conversation: chat(P1),
+            },
+        ),
+        log::op(
+            10,
+            "d-yuki",
+            Operation::Transfer {
+                conversation: chat(P1),
+                to: OperatorId::from("d-mali"),
+            },
+        ),
+        log::op(11, "d-mali", send(P1)),
+        log::op(
+            12,
+            "d-mali",
+            Operation::Close {
+                conversation: chat(P1),
+            },
+        ),
+    ];
+    store.apply(&entries).await.unwrap();
+    let report = store
+        .analytics(log::at(0), UnixMillis(log::at(100).0))
+        .await
+        .unwrap();
+
+    let overall = &report.overall;
+    assert_eq!((overall.sessions, overall.closed), (2, 2));
+    // P0: answered 2 s and closed 3 s after it opened; P1: 3 s and 4 s.
+    assert_eq!(overall.first_response_ms, Some(2_500.0));
+    assert_eq!(overall.resolution_ms, Some(3_500.0));
+    assert_eq!(overall.messages_per_session, Some(1.0));
+    assert_eq!((overall.csat_average, overall.csat_answers), (Some(4.0), 1));
+    // P1 was transferred: not resolved at first contact.
+    assert_eq!(overall.first_contact_resolution, Some(0.5));
+
+    let by: Vec<(&str, u32, Option<f64>)> = report
+        .operators
+        .iter()
+        .map(|o| {
+            (
+                o.operator.as_str(),
+                o.figures.sessions,
+                o.figures.first_response_ms,
+            )
+        })
+        .collect();
+    assert_eq!(
+        by,
+        [("d-mali", 1, Some(3_000.0)), ("d-yuki", 1, Some(2_000.0))]
+    );
+
+    let csv = report.to_csv();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[0].starts_with("operator,name,sessions"));
+    assert_eq!(lines[3], ",everyone,2,2,2.5,3.5,1.00,4.00,1,0.50");
+
+    // Nothing started in an empty range; a range that ends before it starts is refused.
+    let empty = store.analytics(log::at(50), log::at(60)).await.unwrap();
+    assert_eq!(empty.overall.sessions, 0);
+    assert!(store.analytics(log::at(60), log::at(50)).await.is_err());
+}
