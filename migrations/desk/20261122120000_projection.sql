@@ -61,6 +61,10 @@ CREATE TABLE conversations (
     mode               TEXT NOT NULL DEFAULT 'bot' CHECK (mode IN ('bot', 'human')),
     -- The session not yet closed, if any.
     session_id         INTEGER,
+    -- The state of its newest session (NULL: never had one) and, while active, whose it
+    -- is: copied here so the inbox lists are index ranges.
+    state              TEXT CHECK (state IN ('waiting', 'active', 'closed')),
+    operator           TEXT,
     -- Seq of the newest message, for ordering and keyset pagination.
     last_seq           INTEGER NOT NULL,
     last_message_at    INTEGER,
@@ -70,6 +74,8 @@ CREATE TABLE conversations (
     created_at         INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX conversations_recent ON conversations (last_seq);
+CREATE INDEX conversations_state ON conversations (state, operator, last_seq)
+    WHERE state IS NOT NULL;
 
 -- A stretch of a conversation in people's hands: WAITING → ACTIVE → CLOSED.
 CREATE TABLE sessions (
@@ -126,7 +132,7 @@ CREATE TABLE messages (
     CHECK (id = seq * 1024 + part AND part BETWEEN 0 AND 1023)
 ) STRICT;
 CREATE INDEX messages_conversation ON messages (conversation_id, id);
-CREATE INDEX messages_line_id ON messages (line_message_id) WHERE line_message_id IS NOT NULL;
+-- Edits and unsends find their message through its conversation.
 CREATE INDEX messages_send_op ON messages (send_op) WHERE send_op IS NOT NULL;
 
 -- Substring search in any script: trigrams for three characters or more, and bigrams

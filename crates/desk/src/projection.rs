@@ -128,11 +128,11 @@ fn line_event(
             changes.conversations.insert(conversation);
         }
         EventKind::MessageEdited(message) => {
-            edited(db, &event, raw, message)?;
+            edited(db, &conversation, &event, raw, message)?;
             changes.conversations.insert(conversation);
         }
         EventKind::Unsend { message_id } => {
-            unsend(db, message_id.as_str())?;
+            unsend(db, &conversation, message_id.as_str())?;
             changes.conversations.insert(conversation);
         }
         EventKind::Follow { is_unblocked } => {
@@ -288,6 +288,7 @@ fn incoming(
 /// A group message was edited: the newest edit (by LINE's timestamp) wins.
 fn edited(
     db: &rusqlite::Connection,
+    conversation: &ConversationId,
     event: &Event,
     raw: &RawValue,
     message: &IncomingMessage,
@@ -295,11 +296,12 @@ fn edited(
     let (message_type, text, supported) = describe(&message.content);
     let id: Option<i64> = db
         .prepare_cached(
-            "SELECT id FROM messages WHERE line_message_id = ? AND unsent = 0
+            "SELECT id FROM messages
+             WHERE conversation_id = ? AND line_message_id = ? AND unsent = 0
                AND COALESCE(edited_at, line_timestamp, 0) < ?",
         )?
         .query_row(
-            rusqlite::params![message.id.as_str(), event.timestamp],
+            rusqlite::params![conversation.as_str(), message.id.as_str(), event.timestamp],
             |row| row.get(0),
         )
         .optional()?;
@@ -328,10 +330,19 @@ fn edited(
     Ok(())
 }
 
-fn unsend(db: &rusqlite::Connection, line_message_id: &str) -> Result<()> {
+fn unsend(
+    db: &rusqlite::Connection,
+    conversation: &ConversationId,
+    line_message_id: &str,
+) -> Result<()> {
     let ids = db
-        .prepare_cached("SELECT id FROM messages WHERE line_message_id = ? AND unsent = 0")?
-        .query_map([line_message_id], |row| row.get::<_, i64>(0))?
+        .prepare_cached(
+            "SELECT id FROM messages
+             WHERE conversation_id = ? AND line_message_id = ? AND unsent = 0",
+        )?
+        .query_map([conversation.as_str(), line_message_id], |row| {
+            row.get::<_, i64>(0)
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     for id in ids {
         db.prepare_cached("UPDATE messages SET unsent = 1, text = NULL, body = '{}' WHERE id = ?")?
@@ -672,8 +683,15 @@ fn apply_changes(
                 db.prepare_cached("INSERT INTO sessions (id, conversation_id, status, operator, started_at, claimed_at)
                      VALUES (?, ?, ?, ?, ?, ?)")?
         .execute(rusqlite::params![id, conversation.as_str(), if active { "active" } else { "waiting" }, operator.as_ref().map(OperatorId::as_str), at, active.then_some(at)])?;
-                db.prepare_cached("UPDATE conversations SET session_id = ? WHERE id = ?")?
-                    .execute(rusqlite::params![id, conversation.as_str()])?;
+                db.prepare_cached(
+                    "UPDATE conversations SET session_id = ?, state = ?, operator = ? WHERE id = ?",
+                )?
+                .execute(rusqlite::params![
+                    id,
+                    if active { "active" } else { "waiting" },
+                    operator.as_ref().map(OperatorId::as_str),
+                    conversation.as_str()
+                ])?;
                 session = Some(id);
             }
             Change::Assign { operator, transfer } => {
@@ -688,22 +706,41 @@ fn apply_changes(
                     i64::from(*transfer),
                     session
                 ])?;
+                set_state(db, conversation, "active", Some(operator))?;
             }
             Change::Unassign => {
                 db.prepare_cached(
                     "UPDATE sessions SET status = 'waiting', operator = NULL WHERE id = ?",
                 )?
                 .execute(rusqlite::params![session])?;
+                set_state(db, conversation, "waiting", None)?;
             }
             Change::Close => {
                 db.prepare_cached("UPDATE sessions SET status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?")?
         .execute(rusqlite::params![at, by.map(OperatorId::as_str), session])?;
                 db.prepare_cached("UPDATE conversations SET session_id = NULL WHERE id = ?")?
                     .execute(rusqlite::params![conversation.as_str()])?;
+                set_state(db, conversation, "closed", None)?;
                 session = None;
             }
         }
     }
+    Ok(())
+}
+
+/// The conversation's copy of its newest session's state and operator.
+fn set_state(
+    db: &rusqlite::Connection,
+    conversation: &ConversationId,
+    state: &str,
+    operator: Option<&OperatorId>,
+) -> Result<()> {
+    db.prepare_cached("UPDATE conversations SET state = ?, operator = ? WHERE id = ?")?
+        .execute(rusqlite::params![
+            state,
+            operator.map(OperatorId::as_str),
+            conversation.as_str()
+        ])?;
     Ok(())
 }
 

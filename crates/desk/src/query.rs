@@ -296,14 +296,12 @@ impl Store {
                 })
                 .collect();
         }
+        // Each an index range (conversations_state, or conversations_recent for the bot).
         let filter = match list {
-            InboxList::Mine => "s.status = 'active' AND s.operator = ?2",
-            InboxList::Active => "s.status = 'active'",
+            InboxList::Mine => "c.state = 'active' AND c.operator = ?2",
+            InboxList::Active => "c.state = 'active'",
             InboxList::Bot => "c.mode = 'bot'",
-            InboxList::Closed => {
-                "c.session_id IS NULL AND EXISTS
-                    (SELECT 1 FROM sessions x WHERE x.conversation_id = c.id)"
-            }
+            InboxList::Closed => "c.state = 'closed' AND c.operator IS NULL",
             InboxList::Waiting => unreachable!("answered above"),
         };
         if list == InboxList::Mine && me.is_none() {
@@ -327,7 +325,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT
                 (SELECT COUNT(*) FROM sessions WHERE status = 'waiting'),
-                (SELECT COUNT(*) FROM sessions WHERE status = 'active' AND operator = ?),
+                (SELECT COUNT(*) FROM conversations WHERE state = 'active' AND operator = ?),
                 (SELECT COUNT(*) FROM sessions WHERE status = 'active'),
                 (SELECT COUNT(*) FROM conversations WHERE mode = 'bot'),
                 (SELECT COUNT(*) FROM conversations WHERE unread > 0)",

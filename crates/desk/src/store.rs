@@ -48,7 +48,8 @@ impl Writer {
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
-             PRAGMA cache_size = -65536;",
+             PRAGMA cache_size = -65536;
+             PRAGMA mmap_size = 4294967296;",
         )?;
         db.set_prepared_statement_cache_capacity(128);
         Ok(Self(Arc::new(Mutex::new(db))))
@@ -83,7 +84,8 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-65536")
+            .pragma("mmap_size", "4294967296");
         let mut migrating = SqliteConnection::connect_with(&options).await?;
         MIGRATOR
             .run(&mut migrating)
