@@ -172,7 +172,8 @@ fn bench() -> Result<()> {
         "--bench",
         "throughput",
     ]))?;
-    Step::new("relay ingest").run(cargo(["bench", "-p", "tsunagi-relay", "--bench", "ingest"]))
+    Step::new("relay ingest").run(cargo(["bench", "-p", "tsunagi-relay", "--bench", "ingest"]))?;
+    Step::new("desk store").run(cargo(["bench", "-p", "tsunagi-desk", "--bench", "store"]))
 }
 
 fn bindings() -> Result<()> {
