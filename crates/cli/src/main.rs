@@ -88,6 +88,17 @@ enum Command {
         #[arg(value_enum)]
         mode: ModeArg,
     },
+    /// How the team did: sessions, response and resolution times, CSAT, first-contact
+    /// resolution, overall and per operator, for sessions started in the last days.
+    Report {
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// As CSV, for a spreadsheet.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Ops made here that are not in the log yet.
     Pending {
         #[arg(long)]
@@ -445,6 +456,39 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     mode,
                 })
                 .await;
+        }
+        Command::Report { days, csv, json } => {
+            let desk = Desk::open(&data, &vault).await?;
+            let to = now();
+            let from = UnixMillis(to.0 - i64::from(days) * 24 * 60 * 60 * 1000);
+            let report = desk.store().analytics(from, UnixMillis(to.0 + 1)).await?;
+            if csv {
+                print(report.to_csv().trim_end());
+            } else if json {
+                print_json(&report)?;
+            } else {
+                let f = &report.overall;
+                let seconds = |ms: Option<f64>| {
+                    ms.map_or("-".to_owned(), |ms| format!("{:.0} s", ms / 1000.0))
+                };
+                print(&format!(
+                    "last {days} days: {} sessions ({} closed), first response {}, resolution {}, CSAT {} ({} answers)",
+                    f.sessions,
+                    f.closed,
+                    seconds(f.first_response_ms),
+                    seconds(f.resolution_ms),
+                    f.csat_average.map_or("-".to_owned(), |c| format!("{c:.1}")),
+                    f.csat_answers
+                ));
+                for operator in &report.operators {
+                    print(&format!(
+                        "  {}: {} sessions, first response {}",
+                        operator.name.as_deref().unwrap_or(&operator.operator),
+                        operator.figures.sessions,
+                        seconds(operator.figures.first_response_ms)
+                    ));
+                }
+            }
         }
         Command::Pending { json } => {
             let desk = Desk::open(&data, &vault).await?;

@@ -148,6 +148,12 @@ async fn the_cli_enrolls_syncs_and_works_a_conversation_from_queue_to_close() {
     ok(somchai.path(), &["sync"]).await;
     let closed = json(somchai.path(), &["inbox", "--list", "closed", "--json"]).await;
     assert_eq!(closed[0]["conversation"], PATIENT);
+
+    let report = ok(somchai.path(), &["report", "--csv"]).await;
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(lines.len(), 3, "{report}");
+    assert!(lines[1].contains(",Yuki,1,1,"), "{report}");
+    assert!(lines[2].starts_with(",everyone,1,1,"), "{report}");
 }
 
 #[tokio::test]
