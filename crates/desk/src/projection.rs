@@ -9,6 +9,7 @@ use rusqlite::OptionalExtension as _;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tsunagi_domain::session::{self, Action, Change, Rejection, Status};
+use tsunagi_line::UserId;
 use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_line::webhook::{Event, EventKind, IncomingMessage, MessageContent};
 use tsunagi_proto::{
@@ -30,7 +31,7 @@ pub const MESSAGES_PER_ENTRY: i64 = 1024;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
     pub conversations: BTreeSet<ConversationId>,
-    pub contacts: BTreeSet<String>,
+    pub contacts: BTreeSet<UserId>,
     pub settings: bool,
     /// The seq the store is at now.
     pub cursor: Seq,
@@ -112,7 +113,7 @@ fn line_event(
     if let Some(user) = &user {
         let wrote = matches!(event.kind, EventKind::Message(_)).then_some(at);
         touch_contact(db, user, at, wrote)?;
-        changes.contacts.insert(user.clone());
+        changes.contacts.insert(UserId::new(user.as_str()));
     }
     match &event.kind {
         EventKind::Message(message) => {
@@ -464,7 +465,7 @@ fn operation(
             let outcome = if contact_exists(db, contact.as_str())? {
                 db.prepare_cached("INSERT INTO contact_notes (seq, user_id, text, author, at) VALUES (?, ?, ?, ?, ?)")?
         .execute(rusqlite::params![entry.seq.0 as i64, contact.as_str(), text, device.as_str(), entry.at.0])?;
-                changes.contacts.insert(contact.to_string());
+                changes.contacts.insert(contact.clone());
                 Outcome::Applied
             } else {
                 Outcome::Rejected("there is no such contact".into())
@@ -489,7 +490,7 @@ fn operation(
                 };
                 db.prepare_cached(sql)?
                     .execute(rusqlite::params![contact.as_str(), tag])?;
-                changes.contacts.insert(contact.to_string());
+                changes.contacts.insert(contact.clone());
                 Outcome::Applied
             };
             ("tag", None, outcome)
@@ -513,7 +514,7 @@ fn operation(
         Operation::Profiles { profiles } => {
             for profile in profiles {
                 store_profile(db, entry, profile)?;
-                changes.contacts.insert(profile.user_id.to_string());
+                changes.contacts.insert(profile.user_id.clone());
             }
             ("profiles", None, Outcome::Applied)
         }
