@@ -5,3 +5,4 @@ pub mod conversation;
 pub mod csat;
 pub mod handoff;
 pub mod session;
+pub mod validate;

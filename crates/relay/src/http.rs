@@ -21,6 +21,8 @@ use tsunagi_proto::api::{
 };
 use tsunagi_proto::{DeviceId, OpId, Operation, OperatorId, Seq};
 
+use tsunagi_domain::validate;
+
 use crate::auth::Authenticated;
 use crate::line_setup::{self, LineSetup, SetupError};
 use crate::relay::{Relay, now};
@@ -447,9 +449,19 @@ async fn append_op<S: LogStore>(
     }
     let body: Body = serde_json::from_slice(&body)
         .map_err(|e| bad_request(format!("the body must be {{\"op\": {{…}}}}: {e}")))?;
-    // Checked against the operation types; the op is logged as the device wrote it.
-    serde_json::from_str::<Operation>(body.op.get())
+    // Checked against the operation types and rules; the op is logged as the device wrote
+    // it.
+    let op = serde_json::from_str::<Operation>(body.op.get())
         .map_err(|e| bad_request(format!("op: {e}")))?;
+    if validate::author(&op) == validate::Author::Executor {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only the relay's executor logs what LINE did (sent, send_failed, profiles)",
+        ));
+    }
+    validate::operation(&op)
+        .map_err(|problems| bad_request(format!("op: {}", problems.join("; "))))?;
     let entry = NewEntry {
         at: now(),
         body: NewBody::Op {

@@ -603,3 +603,18 @@ async fn a_conversation_pages_back_and_forth_in_log_order() {
     let newer = store.messages(&chat, after, 2).await.unwrap();
     assert_eq!(texts(&newer), ["message 3", "message 4"]);
 }
+
+#[tokio::test]
+async fn an_op_the_relay_would_refuse_never_enters_the_outbox() {
+    let (store, _dir) = fresh().await;
+    let blank = Operation::Note {
+        contact: UserId::from(USERS[0]),
+        text: "  ".into(),
+    };
+    let error = store
+        .enqueue(&blank, tsunagi_proto::UnixMillis(0))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("note"), "{error}");
+    assert!(store.pending().await.unwrap().is_empty());
+}

@@ -286,7 +286,48 @@ async fn a_bad_op_or_key_is_refused_with_what_is_wrong() {
         )
         .await;
     assert_eq!(status, 400);
+    // Well formed, but LINE would refuse the message and the regex does not compile.
+    let (status, body) = h
+        .append_op(
+            &h.owner,
+            key,
+            json!({"type": "send", "conversation": "U1", "retry_key": key,
+                   "messages": [{"type": "text", "text": ""}]}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("message 1"),
+        "{body}"
+    );
+    let (status, body) = h
+        .append_op(
+            &h.owner,
+            key,
+            json!({"type": "settings", "setting": "keyword_rules", "rules": [
+                {"pattern": "(", "match": "regex", "reply": [{"type": "text", "text": "hi"}]}]}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("regex"),
+        "{body}"
+    );
     assert_eq!(h.log("").await.head, Seq(0), "nothing was appended");
+}
+
+#[tokio::test]
+async fn a_desk_cannot_claim_that_line_delivered_a_message() {
+    let h = Harness::start().await;
+    let (status, body) = h
+        .append_op(
+            &h.owner,
+            "0b0e2a4c-5d4e-4f5a-9e2b-0c1d2e3f4a5b",
+            json!({"type": "sent", "send": "1c0e2a4c-5d4e-4f5a-9e2b-0c1d2e3f4a5b", "via": "push"}),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(h.log("").await.head, Seq(0));
 }
 
 #[tokio::test]

@@ -1,0 +1,338 @@
+//! What makes an operation acceptable beyond its shape: the relay refuses anything else at
+//! the edge (400, naming every problem), so nothing downstream has to cope with it.
+
+use tsunagi_line::message::{self, Message};
+use tsunagi_proto::{
+    BusinessHours, Greetings, HandoffSettings, KeywordMatch, KeywordRule, MessageTemplate,
+    Operation, Setting,
+};
+
+/// Most messages one send may carry; the executor sends them five at a time.
+pub const MAX_SEND_MESSAGES: usize = 25;
+pub const MAX_NOTE_CHARS: usize = 5_000;
+pub const MAX_TAG_CHARS: usize = 50;
+/// The variables templates may use.
+pub const TEMPLATE_VARIABLES: [&str; 4] = ["name", "date", "time", "clinic"];
+/// The variables a handoff greeting may use, besides the template ones.
+pub const HANDOFF_VARIABLES: [&str; 2] = ["position", "wait"];
+
+/// Who may log an op: people at desks, or only the relay's executor (it reports what LINE
+/// did; a desk must not claim a message was sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    Desk,
+    Executor,
+}
+
+pub fn author(op: &Operation) -> Author {
+    match op {
+        Operation::Sent { .. } | Operation::SendFailed { .. } | Operation::Profiles { .. } => {
+            Author::Executor
+        }
+        _ => Author::Desk,
+    }
+}
+
+/// Every problem with `op`, or nothing.
+pub fn operation(op: &Operation) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    match op {
+        Operation::Send(send) => messages(&send.messages, &mut problems),
+        Operation::Transfer { to, .. } if to.as_str().trim().is_empty() => {
+            problems.push("transfer: `to` names no operator".into());
+        }
+        Operation::Note { text, .. } => {
+            let chars = text.trim().chars().count();
+            if chars == 0 || chars > MAX_NOTE_CHARS {
+                problems.push(format!(
+                    "note: the text must be 1 to {MAX_NOTE_CHARS} characters"
+                ));
+            }
+        }
+        Operation::Tag { tag, .. } => {
+            let chars = tag.trim().chars().count();
+            if chars == 0 || chars > MAX_TAG_CHARS {
+                problems.push(format!("tag: a tag is 1 to {MAX_TAG_CHARS} characters"));
+            }
+        }
+        Operation::Settings(setting) => settings(setting, &mut problems),
+        _ => {}
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+fn messages(messages: &[Message], problems: &mut Vec<String>) {
+    if messages.is_empty() || messages.len() > MAX_SEND_MESSAGES {
+        problems.push(format!(
+            "send: 1 to {MAX_SEND_MESSAGES} messages, not {}",
+            messages.len()
+        ));
+    }
+    for (i, one) in messages.iter().enumerate() {
+        if let Err(error) = message::validate(std::slice::from_ref(one)) {
+            problems.push(format!("send: message {}: {error}", i + 1));
+        }
+    }
+}
+
+fn settings(setting: &Setting, problems: &mut Vec<String>) {
+    match setting {
+        Setting::KeywordRules { rules } => {
+            for (i, rule) in rules.iter().enumerate() {
+                keyword_rule(i + 1, rule, problems);
+            }
+        }
+        Setting::CannedResponses { responses } => {
+            for (i, response) in responses.iter().enumerate() {
+                if response.title.trim().is_empty() || response.text.trim().is_empty() {
+                    problems.push(format!(
+                        "canned response {}: needs a title and a text",
+                        i + 1
+                    ));
+                }
+            }
+        }
+        Setting::BusinessHours(hours) => business_hours(hours, problems),
+        Setting::Greetings(greetings) => greeting_texts(greetings, problems),
+        Setting::Templates { templates } => {
+            for MessageTemplate { name, text } in templates {
+                if name.trim().is_empty() {
+                    problems.push("a template needs a name".into());
+                }
+                variables(&format!("template {name:?}"), text, &[], problems);
+            }
+        }
+        Setting::Handoff(HandoffSettings {
+            keywords,
+            auto_close_minutes,
+            ..
+        }) => {
+            if keywords.iter().any(|k| k.trim().is_empty()) {
+                problems.push("handoff: a keyword cannot be blank".into());
+            }
+            if *auto_close_minutes == Some(0) {
+                problems.push("handoff: auto-close needs at least 1 minute".into());
+            }
+        }
+    }
+}
+
+fn keyword_rule(n: usize, rule: &KeywordRule, problems: &mut Vec<String>) {
+    if rule.pattern.trim().is_empty() {
+        problems.push(format!("keyword rule {n}: the pattern is empty"));
+    } else if rule.matching == KeywordMatch::Regex
+        && let Err(error) = regex::Regex::new(&rule.pattern)
+    {
+        problems.push(format!(
+            "keyword rule {n}: the pattern is not a valid regex: {error}"
+        ));
+    }
+    if rule.reply.is_empty() || rule.reply.len() > message::MAX_MESSAGES {
+        problems.push(format!(
+            "keyword rule {n}: the reply is 1 to {} messages",
+            message::MAX_MESSAGES
+        ));
+    } else if let Err(error) = message::validate(&rule.reply) {
+        problems.push(format!("keyword rule {n}: {error}"));
+    }
+}
+
+/// `HH:MM`, 00:00 to 24:00, as minutes since midnight.
+pub fn minutes(text: &str) -> Option<u32> {
+    let (hours, minutes) = text.split_once(':')?;
+    if hours.len() != 2 || minutes.len() != 2 {
+        return None;
+    }
+    let (hours, minutes): (u32, u32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    (minutes < 60 && (hours < 24 || (hours == 24 && minutes == 0))).then_some(hours * 60 + minutes)
+}
+
+fn business_hours(hours: &BusinessHours, problems: &mut Vec<String>) {
+    if hours.time_zone.trim().is_empty() || !hours.time_zone.contains('/') {
+        problems.push(format!(
+            "business hours: {:?} is not a time zone such as Asia/Tokyo",
+            hours.time_zone
+        ));
+    }
+    for open in &hours.open {
+        if !(1..=7).contains(&open.weekday) {
+            problems.push(format!(
+                "business hours: weekday {} is not 1 (Monday) to 7 (Sunday)",
+                open.weekday
+            ));
+        }
+        match (minutes(&open.from), minutes(&open.to)) {
+            (Some(from), Some(to)) if from < to => {}
+            (Some(_), Some(_)) => problems.push(format!(
+                "business hours: {}–{} closes before it opens",
+                open.from, open.to
+            )),
+            _ => problems.push(format!(
+                "business hours: {:?}–{:?} are not times as HH:MM",
+                open.from, open.to
+            )),
+        }
+    }
+    for day in &hours.holidays {
+        let parts: Vec<&str> = day.split('-').collect();
+        let valid = matches!(parts.as_slice(), [y, m, d]
+            if y.len() == 4 && m.len() == 2 && d.len() == 2
+                && y.parse::<u32>().is_ok()
+                && m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+                && d.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d)));
+        if !valid {
+            problems.push(format!(
+                "business hours: holiday {day:?} is not a date as YYYY-MM-DD"
+            ));
+        }
+    }
+    if let Some(away) = &hours.away_message {
+        variables("the away message", away, &[], problems);
+    }
+}
+
+fn greeting_texts(greetings: &Greetings, problems: &mut Vec<String>) {
+    for (what, text, extra) in [
+        ("the follow greeting", &greetings.follow, &[][..]),
+        ("the refollow greeting", &greetings.refollow, &[][..]),
+        (
+            "the handoff greeting",
+            &greetings.handoff,
+            &HANDOFF_VARIABLES[..],
+        ),
+    ] {
+        if let Some(text) = text {
+            variables(what, text, extra, problems);
+        }
+    }
+}
+
+/// Every `{{variable}}` in `text` must be known.
+fn variables(what: &str, text: &str, extra: &[&str], problems: &mut Vec<String>) {
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            problems.push(format!("{what}: a `{{{{` is never closed"));
+            return;
+        };
+        let name = after[..end].trim();
+        if !TEMPLATE_VARIABLES.contains(&name) && !extra.contains(&name) {
+            let mut known: Vec<&str> = TEMPLATE_VARIABLES.to_vec();
+            known.extend_from_slice(extra);
+            problems.push(format!(
+                "{what}: unknown variable {{{{{name}}}}} (known: {})",
+                known.join(", ")
+            ));
+        }
+        rest = &after[end + 2..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tsunagi_line::client::RetryKey;
+    use tsunagi_proto::{ConversationId, OpeningHours, SendOp};
+
+    use super::*;
+
+    fn send(messages: Vec<Message>) -> Operation {
+        Operation::Send(SendOp {
+            conversation: ConversationId::from("U1"),
+            messages,
+            retry_key: RetryKey::new(),
+            prefer_reply_token: true,
+        })
+    }
+
+    #[test]
+    fn a_send_line_would_refuse_is_refused_here_with_every_reason() {
+        assert!(operation(&send(vec![Message::text("ok")])).is_ok());
+        let problems = operation(&send(vec![
+            Message::text(""),
+            Message::text("a".repeat(5001)),
+        ]))
+        .unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("send: message 1"), "{problems:?}");
+        assert!(operation(&send(Vec::new())).is_err());
+        assert!(operation(&send(vec![Message::text("x"); 26])).is_err());
+    }
+
+    #[test]
+    fn settings_are_checked_for_regexes_times_dates_and_variables() {
+        let rule = |pattern: &str, matching| KeywordRule {
+            pattern: pattern.into(),
+            matching,
+            language: None,
+            reply: vec![Message::text("受付時間は9時からです")],
+        };
+        let rules = Setting::KeywordRules {
+            rules: vec![
+                rule("予約", KeywordMatch::Contains),
+                rule("(unclosed", KeywordMatch::Regex),
+            ],
+        };
+        let problems = operation(&Operation::Settings(rules)).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].contains("keyword rule 2"), "{problems:?}");
+
+        let hours = Setting::BusinessHours(BusinessHours {
+            time_zone: "Asia/Bangkok".into(),
+            open: vec![
+                OpeningHours {
+                    weekday: 1,
+                    from: "09:00".into(),
+                    to: "17:30".into(),
+                },
+                OpeningHours {
+                    weekday: 8,
+                    from: "18:00".into(),
+                    to: "09:00".into(),
+                },
+                OpeningHours {
+                    weekday: 2,
+                    from: "9am".into(),
+                    to: "25:00".into(),
+                },
+            ],
+            holidays: vec!["2026-12-31".into(), "31/12/2026".into()],
+            away_message: Some("เปิดทำการ {{time}} ค่ะ".into()),
+        });
+        let problems = operation(&Operation::Settings(hours)).unwrap_err();
+        assert_eq!(problems.len(), 4, "{problems:?}");
+
+        let greetings = Setting::Greetings(Greetings {
+            follow: Some("ようこそ{{name}}さん".into()),
+            refollow: Some("{{position}}".into()),
+            handoff: Some("あと{{position}}番目、約{{wait}}です".into()),
+        });
+        let problems = operation(&Operation::Settings(greetings)).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("refollow"), "{problems:?}");
+    }
+
+    #[test]
+    fn times_are_hours_and_minutes_up_to_midnight() {
+        assert_eq!(minutes("09:30"), Some(570));
+        assert_eq!(minutes("24:00"), Some(1440));
+        assert_eq!(minutes("24:01"), None);
+        assert_eq!(minutes("9:30"), None);
+        assert_eq!(minutes("09:60"), None);
+    }
+
+    #[test]
+    fn only_the_executor_reports_what_line_did() {
+        let sent = Operation::Sent {
+            send: tsunagi_proto::OpId::new(),
+            via: tsunagi_proto::Delivery::Push,
+            message_ids: Vec::new(),
+        };
+        assert_eq!(author(&sent), Author::Executor);
+        assert_eq!(author(&send(vec![Message::text("hi")])), Author::Desk);
+    }
+}
