@@ -4,8 +4,10 @@
 
 use serde::Serialize;
 use sqlx::Row as _;
+use std::collections::BTreeSet;
 use tsunagi_proto::api::OperatorInfo;
-use tsunagi_proto::{OpId, Operation, UnixMillis};
+
+use tsunagi_proto::{DeviceId, EXECUTOR_DEVICE, OpId, Operation, UnixMillis};
 
 use crate::store::Store;
 use crate::{Error, Result};
@@ -100,6 +102,28 @@ impl Store {
                 Ok(())
             })
             .await
+    }
+
+    /// Those of `devices` (other than the relay's executor) missing from the operator
+    /// directory.
+    pub async fn unknown_operators(
+        &self,
+        devices: &BTreeSet<DeviceId>,
+    ) -> Result<BTreeSet<DeviceId>> {
+        let mut unknown = BTreeSet::new();
+        for device in devices {
+            if device.as_str() == EXECUTOR_DEVICE {
+                continue;
+            }
+            let known = sqlx::query("SELECT 1 FROM operators WHERE id = ?")
+                .bind(device.as_str())
+                .fetch_optional(&self.readers)
+                .await?;
+            if known.is_none() {
+                unknown.insert(device.clone());
+            }
+        }
+        Ok(unknown)
     }
 
     /// Replaces the operator directory with the relay's list.

@@ -33,6 +33,8 @@ pub struct Changes {
     pub conversations: BTreeSet<ConversationId>,
     pub contacts: BTreeSet<UserId>,
     pub settings: bool,
+    /// The devices whose ops were applied (to learn the names of new operators).
+    pub devices: BTreeSet<DeviceId>,
     /// The seq the store is at now.
     pub cursor: Seq,
 }
@@ -401,6 +403,7 @@ fn operation(
     changes: &mut Changes,
 ) -> Result<()> {
     let op_json = serde_json::to_string(logged).map_err(|e| Error::Store(e.to_string()))?;
+    changes.devices.insert(device.clone());
     let LoggedOp::Known(op) = logged else {
         record(
             db,

@@ -14,7 +14,7 @@ use futures_util::FutureExt as _;
 use rand::Rng as _;
 use tokio::sync::{Notify, broadcast};
 use tsunagi_line::ChannelId;
-use tsunagi_proto::{Entry, OpId, Operation, Seq, UnixMillis};
+use tsunagi_proto::{DeviceId, Entry, OpId, Operation, Seq, UnixMillis};
 
 use crate::projection::Changes;
 use crate::relay::{self, DEAD_AFTER, LONG_POLL, RelayClient};
@@ -59,6 +59,8 @@ pub struct Sync {
     options: SyncOptions,
     outbox: Arc<Notify>,
     notices: broadcast::Sender<Changes>,
+    /// Devices whose names were asked of the relay.
+    asked_about: Arc<std::sync::Mutex<std::collections::BTreeSet<DeviceId>>>,
 }
 
 /// Exponential backoff with full jitter.
@@ -104,6 +106,7 @@ impl Sync {
             options,
             outbox: Arc::new(Notify::new()),
             notices: broadcast::channel(256).0,
+            asked_about: Arc::default(),
         }
     }
 
@@ -127,6 +130,24 @@ impl Sync {
     async fn apply(&self, entries: &[Entry]) -> Result<Seq> {
         let changes = self.store.apply(entries).await?;
         self.store.index_search().await?;
+        // Someone enrolled since the directory was read: learn their name (asking the relay
+        // once per unknown device, in case it does not list them).
+        let unknown = self.store.unknown_operators(&changes.devices).await?;
+        let new: Vec<DeviceId> = {
+            let mut asked = self
+                .asked_about
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            unknown
+                .into_iter()
+                .filter(|d| asked.insert(d.clone()))
+                .collect()
+        };
+        if !new.is_empty()
+            && let Err(error) = self.refresh_operators().await
+        {
+            tracing::debug!(%error, "the operator list could not be read; names come later");
+        }
         let cursor = changes.cursor;
         if !changes.is_empty() {
             let _ = self.notices.send(changes);

@@ -330,3 +330,33 @@ async fn an_op_whose_answer_was_lost_is_logged_once_when_the_desk_sends_it_again
     assert!(desk.store().pending().await.unwrap().is_empty());
     assert_eq!(relay.head().await, first, "logged once");
 }
+
+#[tokio::test]
+async fn an_operator_who_enrolls_later_is_named_once_their_op_arrives() {
+    let relay = TestRelay::start(Options::default()).await;
+    relay
+        .patient_says(PATIENTS[0], "M1", "予約できますか")
+        .await;
+    let yuki = Desk::new(&relay, &url_of(&relay), "Yuki", quick()).await;
+    let task = yuki.run();
+    until("the first message", || caught_up(&relay, yuki.store())).await;
+
+    let mali = Desk::new(&relay, &url_of(&relay), "Mali", quick()).await;
+    mali.sync.pull().await.unwrap();
+    mali.sync
+        .submit_and_wait(
+            &Operation::Claim {
+                conversation: ConversationId::from(PATIENTS[0]),
+            },
+            UnixMillis(0),
+        )
+        .await
+        .unwrap();
+    until("Yuki's desk to catch up", || {
+        caught_up(&relay, yuki.store())
+    })
+    .await;
+    task.abort();
+    let audit = yuki.store().audit(None, 10).await.unwrap();
+    assert_eq!(audit[0].operator_name.as_deref(), Some("Mali"), "{audit:?}");
+}
