@@ -509,13 +509,9 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<AuditRecord>> {
         let limit = check_limit(limit)?;
-        let rows = sqlx::query(
-            "SELECT a.seq, a.op_id, a.device, o.name, a.type, a.conversation, a.at, a.outcome,
-                 a.reason
-             FROM audit a LEFT JOIN operators o ON o.id = a.device
-             WHERE ?1 IS NULL OR a.conversation = ?1
-             ORDER BY a.seq DESC LIMIT ?2",
-        )
+        let rows = sqlx::query(&format!(
+            "{AUDIT} WHERE ?1 IS NULL OR a.conversation = ?1 ORDER BY a.seq DESC LIMIT ?2"
+        ))
         .bind(conversation.map(ConversationId::as_str))
         .bind(limit)
         .fetch_all(&self.readers)
@@ -525,15 +521,10 @@ impl Store {
 
     /// What became of an op, once it is in the log and applied here.
     pub async fn op_outcome(&self, op_id: tsunagi_proto::OpId) -> Result<Option<AuditRecord>> {
-        let row = sqlx::query(
-            "SELECT a.seq, a.op_id, a.device, o.name, a.type, a.conversation, a.at, a.outcome,
-                 a.reason
-             FROM audit a LEFT JOIN operators o ON o.id = a.device
-             WHERE a.op_id = ?",
-        )
-        .bind(op_id.to_string())
-        .fetch_optional(&self.readers)
-        .await?;
+        let row = sqlx::query(&format!("{AUDIT} WHERE a.op_id = ?"))
+            .bind(op_id.to_string())
+            .fetch_optional(&self.readers)
+            .await?;
         Ok(row.as_ref().map(audit_from))
     }
 
@@ -550,6 +541,11 @@ impl Store {
             .transpose()
     }
 }
+
+/// The audit trail with operators' names; `audit_from` reads its rows.
+const AUDIT: &str = "SELECT a.seq, a.op_id, a.device, o.name, a.type, a.conversation, a.at,
+        a.outcome, a.reason
+    FROM audit a LEFT JOIN operators o ON o.id = a.device";
 
 fn audit_from(row: &SqliteRow) -> AuditRecord {
     AuditRecord {

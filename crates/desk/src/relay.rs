@@ -152,11 +152,12 @@ impl RelayClient {
         &self.base
     }
 
-    /// The channels this device reaches.
-    pub async fn channels(&self) -> Result<Vec<ChannelInfo>> {
-        let response = self
-            .http
-            .get(endpoint(&self.base, "/v1/channels"))
+    /// Sends `request` as this device and reads the JSON answer.
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T> {
+        let response = request
             .bearer_auth(self.token.expose())
             .timeout(REQUEST_TIMEOUT)
             .send()
@@ -165,20 +166,16 @@ impl RelayClient {
         json(response).await
     }
 
+    /// The channels this device reaches.
+    pub async fn channels(&self) -> Result<Vec<ChannelInfo>> {
+        self.call(self.http.get(endpoint(&self.base, "/v1/channels")))
+            .await
+    }
+
     /// The channel's operators by name.
     pub async fn operators(&self, channel: &ChannelId) -> Result<Vec<OperatorInfo>> {
-        let response = self
-            .http
-            .get(endpoint(
-                &self.base,
-                &format!("/v1/channels/{channel}/operators"),
-            ))
-            .bearer_auth(self.token.expose())
-            .timeout(REQUEST_TIMEOUT)
-            .send()
-            .await
-            .map_err(Error::Unreachable)?;
-        json(response).await
+        let path = format!("/v1/channels/{channel}/operators");
+        self.call(self.http.get(endpoint(&self.base, &path))).await
     }
 
     /// Up to `limit` entries after `after`; with `wait`, holds until there is one or the
@@ -198,15 +195,7 @@ impl RelayClient {
             url.query_pairs_mut()
                 .append_pair("wait", &wait.as_secs().min(LONG_POLL.as_secs()).to_string());
         }
-        let response = self
-            .http
-            .get(url)
-            .bearer_auth(self.token.expose())
-            .timeout(REQUEST_TIMEOUT)
-            .send()
-            .await
-            .map_err(Error::Unreachable)?;
-        json(response).await
+        self.call(self.http.get(url)).await
     }
 
     /// The log after `after` as Server-Sent Events: what is stored, then live. A stream
@@ -258,17 +247,12 @@ impl RelayClient {
         struct Body<'a> {
             op: &'a Operation,
         }
-        let response = self
+        let request = self
             .http
             .post(endpoint(&self.base, &format!("/v1/channels/{channel}/ops")))
-            .bearer_auth(self.token.expose())
             .header("idempotency-key", key.to_string())
-            .timeout(REQUEST_TIMEOUT)
-            .json(&Body { op })
-            .send()
-            .await
-            .map_err(Error::Unreachable)?;
-        let appended: tsunagi_proto::api::Appended = json(response).await?;
+            .json(&Body { op });
+        let appended: tsunagi_proto::api::Appended = self.call(request).await?;
         Ok(appended.seq)
     }
 }

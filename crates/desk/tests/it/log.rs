@@ -59,99 +59,85 @@ pub(crate) fn unsupported_op(seq: u64, device: &str) -> Entry {
     }
 }
 
-fn source(user: &str) -> serde_json::Value {
-    json!({"type": "user", "userId": user})
+/// A webhook event of `kind` from `user` at `seq`, with LINE's common fields, a reply token
+/// when `replyable`, and `fields` on top.
+fn event(seq: u64, user: &str, kind: &str, replyable: bool, fields: serde_json::Value) -> Entry {
+    let mut event = json!({
+        "type": kind, "mode": "active", "timestamp": at(seq).0 - 200,
+        "webhookEventId": format!("01W{seq}"), "deliveryContext": {"isRedelivery": false},
+        "source": {"type": "user", "userId": user}
+    });
+    if replyable {
+        event["replyToken"] = json!(format!("r{seq}"));
+    }
+    if let (Some(event), serde_json::Value::Object(fields)) = (event.as_object_mut(), fields) {
+        event.extend(fields);
+    }
+    line(seq, event)
 }
 
 pub(crate) fn text(seq: u64, user: &str, message_id: &str, text: &str) -> Entry {
-    line(
-        seq,
-        json!({
-            "type": "message", "mode": "active", "timestamp": at(seq).0 - 200,
-            "webhookEventId": format!("01W{seq}"), "deliveryContext": {"isRedelivery": false},
-            "source": source(user), "replyToken": format!("r{seq}"),
-            "message": {"type": "text", "id": message_id, "quoteToken": format!("q{seq}"), "text": text}
-        }),
-    )
+    let message =
+        json!({"type": "text", "id": message_id, "quoteToken": format!("q{seq}"), "text": text});
+    event(seq, user, "message", true, json!({ "message": message }))
 }
 
 pub(crate) fn edited(seq: u64, user: &str, message_id: &str, text: &str, timestamp: i64) -> Entry {
-    line(
+    let message = json!({"type": "text", "id": message_id, "text": text});
+    event(
         seq,
-        json!({
-            "type": "messageEdited", "mode": "active", "timestamp": timestamp,
-            "webhookEventId": format!("01W{seq}"), "deliveryContext": {"isRedelivery": false},
-            "source": source(user),
-            "message": {"type": "text", "id": message_id, "text": text}
-        }),
+        user,
+        "messageEdited",
+        false,
+        json!({ "message": message, "timestamp": timestamp }),
     )
 }
 
 pub(crate) fn unsend(seq: u64, user: &str, message_id: &str) -> Entry {
-    line(
+    event(
         seq,
-        json!({
-            "type": "unsend", "mode": "active", "timestamp": at(seq).0 - 200,
-            "webhookEventId": format!("01W{seq}"), "deliveryContext": {"isRedelivery": false},
-            "source": source(user), "unsend": {"messageId": message_id}
-        }),
+        user,
+        "unsend",
+        false,
+        json!({"unsend": {"messageId": message_id}}),
     )
 }
 
 pub(crate) fn follow(seq: u64, user: &str, is_unblocked: bool) -> Entry {
-    line(
+    event(
         seq,
-        json!({
-            "type": "follow", "mode": "active", "timestamp": at(seq).0 - 200,
-            "webhookEventId": format!("01W{seq}"), "deliveryContext": {"isRedelivery": false},
-            "source": source(user), "replyToken": format!("r{seq}"),
-            "follow": {"isUnblocked": is_unblocked}
-        }),
+        user,
+        "follow",
+        true,
+        json!({"follow": {"isUnblocked": is_unblocked}}),
     )
 }
 
 pub(crate) fn unfollow(seq: u64, user: &str) -> Entry {
-    line(
-        seq,
-        json!({
-            "type": "unfollow", "mode": "active", "timestamp": at(seq).0 - 200,
-            "webhookEventId": format!("01W{seq}"), "deliveryContext": {"isRedelivery": false},
-            "source": source(user)
-        }),
-    )
+    event(seq, user, "unfollow", false, json!({}))
 }
 
 pub(crate) fn unknown_event(seq: u64, user: &str) -> Entry {
-    line(
+    event(
         seq,
-        json!({
-            "type": "hologram", "mode": "active", "timestamp": at(seq).0 - 200,
-            "webhookEventId": format!("01W{seq}"), "deliveryContext": {"isRedelivery": false},
-            "source": source(user), "hologram": {"depth": 3}
-        }),
+        user,
+        "hologram",
+        false,
+        json!({"hologram": {"depth": 3}}),
     )
 }
 
 pub(crate) fn image(seq: u64, user: &str, message_id: &str) -> Entry {
-    line(
-        seq,
-        json!({
-            "type": "message", "mode": "active", "timestamp": at(seq).0 - 200,
-            "webhookEventId": format!("01W{seq}"), "deliveryContext": {"isRedelivery": false},
-            "source": source(user), "replyToken": format!("r{seq}"),
-            "message": {"type": "image", "id": message_id, "contentProvider": {"type": "line"}}
-        }),
-    )
+    let message = json!({"type": "image", "id": message_id, "contentProvider": {"type": "line"}});
+    event(seq, user, "message", true, json!({ "message": message }))
 }
 
 pub(crate) fn postback(seq: u64, user: &str, data: &str) -> Entry {
-    line(
+    event(
         seq,
-        json!({
-            "type": "postback", "mode": "active", "timestamp": at(seq).0 - 200,
-            "webhookEventId": format!("01W{seq}"), "deliveryContext": {"isRedelivery": false},
-            "source": source(user), "replyToken": format!("r{seq}"),
-            "postback": {"data": data}
-        }),
+        user,
+        "postback",
+        true,
+        json!({"postback": {"data": data}}),
     )
 }
