@@ -149,15 +149,8 @@ async fn a_revoked_device_gets_401() {
     let h = Harness::start().await;
     let staff = enroll(&h.http, &h.base, &h.relay, CHANNEL, Role::Staff).await;
     let devices: serde_json::Value = h
-        .http
-        .get(format!("{}/v1/channels/{CHANNEL}/devices", h.base))
-        .bearer_auth(&h.owner)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/channels/{CHANNEL}/devices"), &h.owner)
+        .await;
     let staff_id = devices
         .as_array()
         .unwrap()
@@ -364,15 +357,8 @@ async fn every_device_of_a_channel_sees_its_operators_by_name() {
     let h = Harness::start().await;
     let staff = crate::redeem(&h.http, &h.base, &h.staff_invite().await.code).await;
     let operators: Vec<tsunagi_proto::api::OperatorInfo> = h
-        .http
-        .get(format!("{}/v1/channels/{CHANNEL}/operators", h.base))
-        .bearer_auth(&staff.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/channels/{CHANNEL}/operators"), &staff.token)
+        .await;
     let names: Vec<(&str, Role, bool)> = operators
         .iter()
         .map(|o| (o.name.as_str(), o.role, o.active))

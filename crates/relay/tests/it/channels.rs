@@ -51,16 +51,7 @@ impl Harness {
     }
 
     async fn channels(&self, token: &str) -> Vec<String> {
-        let channels: Vec<ChannelInfo> = self
-            .http
-            .get(format!("{}/v1/channels", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let channels: Vec<ChannelInfo> = self.get_json("/v1/channels", token).await;
         channels
             .into_iter()
             .map(|c| c.channel_id.into_string())
@@ -110,15 +101,8 @@ async fn a_relay_owner_connects_a_channel_and_its_patients_land_in_the_log() {
     let report = sim.say(&patient, said).await.unwrap();
     assert_eq!(report.attempt.status, Some(200));
     let page: LogPage = h
-        .http
-        .get(format!("{}/v1/channels/{NEW_CHANNEL}/log", h.base))
-        .bearer_auth(&owner)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/channels/{NEW_CHANNEL}/log"), &owner)
+        .await;
     assert_eq!(page.entries.len(), 1);
     assert!(
         serde_json::to_string(&page.entries[0])
@@ -270,15 +254,8 @@ async fn a_relay_owner_reaches_every_channel_and_only_relay_owners_revoke_relay_
     // The channel's owners see the relay owner among the devices that reach the channel,
     // but cannot revoke it.
     let devices: Vec<Value> = h
-        .http
-        .get(format!("{}/v1/channels/{CHANNEL}/devices", h.base))
-        .bearer_auth(&h.owner)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/channels/{CHANNEL}/devices"), &h.owner)
+        .await;
     let relay_owner = devices
         .iter()
         .find(|d| d["channel_id"].is_null())

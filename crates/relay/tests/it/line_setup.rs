@@ -62,15 +62,8 @@ async fn connecting_a_channel_checks_it_with_line_points_the_webhook_here_and_te
     assert_eq!(report.attempt.status, Some(200));
     let token = enroll(&h.http, &h.base, &h.relay, NEW_CHANNEL, Role::Owner).await;
     let page: LogPage = h
-        .http
-        .get(format!("{}/v1/channels/{NEW_CHANNEL}/log", h.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/channels/{NEW_CHANNEL}/log"), &token)
+        .await;
     assert_eq!(page.entries.len(), 1);
 }
 

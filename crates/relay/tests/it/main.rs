@@ -121,6 +121,23 @@ impl Harness {
 }
 
 impl Harness {
+    /// `GET path` as `token`, read as JSON.
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &str,
+    ) -> T {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// One value from `/metrics`, by the start of its line (name and labels).
     pub(crate) async fn metric(&self, name: &str) -> f64 {
         let text = self
