@@ -347,10 +347,11 @@ fn unsend(
             row.get::<_, i64>(0)
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let indexed = search::indexed_up_to(db)?;
     for id in ids {
         db.prepare_cached("UPDATE messages SET unsent = 1, text = NULL, body = '{}' WHERE id = ?")?
             .execute(rusqlite::params![id])?;
-        if id <= search::indexed_up_to(db)? {
+        if id <= indexed {
             search::unindex_message(db, id)?;
         }
     }

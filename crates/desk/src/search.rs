@@ -254,28 +254,23 @@ impl Store {
         };
         self.index_search().await?;
         let limit = i64::from(limit.clamp(1, MAX_RESULTS));
-        let (contacts_sql, messages_sql, pattern) = match &lookup {
-            Lookup::Trigram(pattern) => (
-                "SELECT c.user_id, c.display_name FROM contacts_trigram f
-                 JOIN contacts c ON c.id = f.rowid
-                 WHERE contacts_trigram MATCH ? ORDER BY c.id LIMIT ?",
-                "SELECT m.conversation_id, m.author, m.seq, m.at, m.text FROM messages_trigram f
-                 JOIN messages m ON m.id = f.rowid
-                 WHERE messages_trigram MATCH ? ORDER BY f.rowid DESC LIMIT ?",
-                pattern,
-            ),
-            Lookup::Bigram(pattern) => (
-                "SELECT c.user_id, c.display_name FROM contacts_bigram f
-                 JOIN contacts c ON c.id = f.rowid
-                 WHERE contacts_bigram MATCH ? ORDER BY c.id LIMIT ?",
-                "SELECT m.conversation_id, m.author, m.seq, m.at, m.text FROM messages_bigram f
-                 JOIN messages m ON m.id = f.rowid
-                 WHERE messages_bigram MATCH ? ORDER BY f.rowid DESC LIMIT ?",
-                pattern,
-            ),
+        // The trigram and pair indexes have the same shape: `<table>_trigram` or `_bigram`.
+        let (index, pattern) = match &lookup {
+            Lookup::Trigram(pattern) => ("trigram", pattern),
+            Lookup::Bigram(pattern) => ("bigram", pattern),
         };
+        let contacts_sql = format!(
+            "SELECT c.user_id, c.display_name FROM contacts_{index} f
+             JOIN contacts c ON c.id = f.rowid
+             WHERE contacts_{index} MATCH ? ORDER BY c.id LIMIT ?"
+        );
+        let messages_sql = format!(
+            "SELECT m.conversation_id, m.author, m.seq, m.at, m.text FROM messages_{index} f
+             JOIN messages m ON m.id = f.rowid
+             WHERE messages_{index} MATCH ? ORDER BY f.rowid DESC LIMIT ?"
+        );
         let mut hits = Vec::new();
-        for row in sqlx::query(contacts_sql)
+        for row in sqlx::query(&contacts_sql)
             .bind(pattern)
             .bind(limit)
             .fetch_all(&self.readers)
@@ -294,7 +289,7 @@ impl Store {
         }
         let left = limit - hits.len() as i64;
         if left > 0 {
-            for row in sqlx::query(messages_sql)
+            for row in sqlx::query(&messages_sql)
                 .bind(pattern)
                 .bind(left)
                 .fetch_all(&self.readers)
