@@ -54,7 +54,7 @@ impl Store {
     }
 }
 
-fn apply(db: &mut rusqlite::Connection, entries: &[Entry]) -> Result<Changes> {
+pub(crate) fn apply(db: &mut rusqlite::Connection, entries: &[Entry]) -> Result<Changes> {
     let tx = db.transaction()?;
     let cursor: i64 = tx.query_row("SELECT seq FROM cursor", [], |row| row.get(0))?;
     let mut at = Seq(cursor as u64);
@@ -847,26 +847,28 @@ fn send_outcome(
 fn store_profile(db: &rusqlite::Connection, entry: &Entry, profile: &ContactProfile) -> Result<()> {
     let user = profile.user_id.as_str();
     touch_contact(db, user, entry.at.0, None)?;
-    let id: i64 = db
-        .prepare_cached(
-            "UPDATE contacts SET display_name = ?, picture_url = ?, status_message = ?,
-                 language = ?,
-                 friend_status = CASE WHEN ? AND friend_status = 'unknown' THEN 'following'
-                                      ELSE friend_status END
-             WHERE user_id = ? RETURNING id",
-        )?
-        .query_row(
-            rusqlite::params![
-                profile.display_name,
-                profile.picture_url,
-                profile.status_message,
-                profile.language,
-                profile.follower,
-                user
-            ],
-            |row| row.get(0),
-        )?;
-    search::index_contact(db, id, &profile.display_name)
+    let (id, old_name): (i64, Option<String>) = db
+        .prepare_cached("SELECT id, display_name FROM contacts WHERE user_id = ?")?
+        .query_row([user], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    db.prepare_cached(
+        "UPDATE contacts SET display_name = ?, picture_url = ?, status_message = ?,
+             language = ?,
+             friend_status = CASE WHEN ? AND friend_status = 'unknown' THEN 'following'
+                                  ELSE friend_status END
+         WHERE id = ?",
+    )?
+    .execute(rusqlite::params![
+        profile.display_name,
+        profile.picture_url,
+        profile.status_message,
+        profile.language,
+        profile.follower,
+        id
+    ])?;
+    if old_name.as_deref() != Some(profile.display_name.as_str()) {
+        search::index_contact(db, id, old_name.is_some(), &profile.display_name)?;
+    }
+    Ok(())
 }
 
 // ─── Shared writes ──────────────────────────────────────────────────────────────────────
@@ -1019,30 +1021,51 @@ fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<Inser
         "out" => (0, true),
         _ => (0, false),
     };
-    let (mode, session): (String, Option<i64>) = db
-        .prepare_cached(
-            "INSERT INTO conversations
-                 (id, kind, last_seq, last_message_at, last_preview, unread, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)
-             ON CONFLICT (id) DO UPDATE SET
-                 last_seq = excluded.last_seq,
-                 last_message_at = excluded.last_message_at,
-                 last_preview = excluded.last_preview,
-                 unread = CASE WHEN ?7 THEN 0 ELSE unread + excluded.unread END
-             RETURNING mode, session_id",
-        )?
-        .query_row(
-            rusqlite::params![
+    // A lookup and a plain write: an upsert with RETURNING would build a temporary table
+    // for every message.
+    let found: Option<(String, Option<i64>)> = db
+        .prepare_cached("SELECT mode, session_id FROM conversations WHERE id = ?")?
+        .query_row([m.conversation.as_str()], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    let (mode, session) = match found {
+        Some(found) => {
+            db.prepare_cached(
+                "UPDATE conversations SET
+                     last_seq = ?2,
+                     last_message_at = ?3,
+                     last_preview = ?4,
+                     unread = CASE WHEN ?6 THEN 0 ELSE unread + ?5 END
+                 WHERE id = ?1",
+            )?
+            .execute(rusqlite::params![
                 m.conversation.as_str(),
-                kind_of(m.conversation),
                 m.seq.0 as i64,
                 m.at.0,
                 preview,
                 unread,
                 answered
-            ],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )?;
+            ])?;
+            found
+        }
+        None => {
+            db.prepare_cached(
+                "INSERT INTO conversations
+                     (id, kind, last_seq, last_message_at, last_preview, unread, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)",
+            )?
+            .execute(rusqlite::params![
+                m.conversation.as_str(),
+                kind_of(m.conversation),
+                m.seq.0 as i64,
+                m.at.0,
+                preview,
+                unread
+            ])?;
+            (mode_text(ConversationMode::Bot).to_owned(), None)
+        }
+    };
     if let (Some(session), false) = (session, m.direction == "system") {
         db.prepare_cached("UPDATE sessions SET message_count = message_count + 1 WHERE id = ?")?
             .execute([session])?;

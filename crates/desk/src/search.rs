@@ -109,12 +109,19 @@ pub(crate) fn unindex_message(db: &rusqlite::Connection, id: i64) -> Result<()> 
     Ok(())
 }
 
-/// (Re)indexes a contact's name.
-pub(crate) fn index_contact(db: &rusqlite::Connection, id: i64, name: &str) -> Result<()> {
-    db.prepare_cached("DELETE FROM contacts_trigram WHERE rowid = ?")?
-        .execute([id])?;
-    db.prepare_cached("DELETE FROM contacts_bigram WHERE rowid = ?")?
-        .execute([id])?;
+/// (Re)indexes a contact's name; `indexed` says whether an earlier name is in the index.
+pub(crate) fn index_contact(
+    db: &rusqlite::Connection,
+    id: i64,
+    indexed: bool,
+    name: &str,
+) -> Result<()> {
+    if indexed {
+        db.prepare_cached("DELETE FROM contacts_trigram WHERE rowid = ?")?
+            .execute([id])?;
+        db.prepare_cached("DELETE FROM contacts_bigram WHERE rowid = ?")?
+            .execute([id])?;
+    }
     db.prepare_cached("INSERT INTO contacts_trigram (rowid, name) VALUES (?, ?)")?
         .execute(rusqlite::params![id, name])?;
     db.prepare_cached("INSERT INTO contacts_bigram (rowid, grams) VALUES (?, ?)")?

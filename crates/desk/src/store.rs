@@ -168,3 +168,139 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::value::RawValue;
+    use sqlx::migrate::Migrator;
+    use tsunagi_line::UserId;
+    use tsunagi_line::client::RetryKey;
+    use tsunagi_line::message::Message;
+    use tsunagi_proto::{
+        ContactProfile, ConversationId, DeviceId, Entry, EntryBody, LoggedOp, OpId, Operation,
+        SendOp, UnixMillis,
+    };
+
+    use super::*;
+
+    /// The migration that rebuilt the tables whose checks listed values with IN.
+    const CHECKS_WITHOUT_IN_LISTS: i64 = 20261122130000;
+
+    const PATIENT: &str = "U0123456789abcdef0123456789abcdef";
+
+    fn log() -> Vec<Entry> {
+        let line = |event: String| EntryBody::Line {
+            destination: UserId::from("Uf0a1b2c3d4e5f60718293a4b5c6d7e8f"),
+            event: RawValue::from_string(event).unwrap(),
+        };
+        let op = |n: u128, op: Operation| EntryBody::Op {
+            op_id: OpId(uuid::Uuid::from_u128(n)),
+            device: DeviceId::from("d-yuki"),
+            op: LoggedOp::Known(op),
+        };
+        let chat = ConversationId::new(PATIENT);
+        let bodies = vec![
+            line(format!(
+                r#"{{"type":"follow","mode":"active","timestamp":1,"webhookEventId":"01A","deliveryContext":{{"isRedelivery":false}},"source":{{"type":"user","userId":"{PATIENT}"}},"replyToken":"r1","follow":{{"isUnblocked":false}}}}"#
+            )),
+            op(
+                1,
+                Operation::Profiles {
+                    profiles: vec![ContactProfile {
+                        user_id: UserId::new(PATIENT),
+                        display_name: "美玲".into(),
+                        picture_url: None,
+                        status_message: None,
+                        language: Some("zh-TW".into()),
+                        follower: true,
+                    }],
+                },
+            ),
+            line(format!(
+                r#"{{"type":"message","mode":"active","timestamp":2,"webhookEventId":"01B","deliveryContext":{{"isRedelivery":false}},"source":{{"type":"user","userId":"{PATIENT}"}},"replyToken":"r2","message":{{"type":"text","id":"7","quoteToken":"q7","text":"請問今天還可以掛號嗎"}}}}"#
+            )),
+            op(
+                2,
+                Operation::Claim {
+                    conversation: chat.clone(),
+                },
+            ),
+            op(
+                3,
+                Operation::Send(SendOp {
+                    conversation: chat.clone(),
+                    messages: vec![Message::text("可以的")],
+                    retry_key: RetryKey::new(),
+                    prefer_reply_token: true,
+                }),
+            ),
+            op(4, Operation::Close { conversation: chat }),
+        ];
+        bodies
+            .into_iter()
+            .zip(1..)
+            .map(|(body, seq)| Entry {
+                seq: Seq(seq),
+                at: UnixMillis(1_767_225_600_000 + seq as i64 * 1000),
+                body,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_store_from_before_the_rebuilt_checks_upgrades_with_everything_it_had() {
+        let log = log();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .unwrap()
+            .filename(&path)
+            .create_if_missing(true);
+        let mut old = SqliteConnection::connect_with(&options).await.unwrap();
+        let before = Migrator {
+            migrations: MIGRATOR
+                .migrations
+                .iter()
+                .filter(|m| m.version < CHECKS_WITHOUT_IN_LISTS)
+                .cloned()
+                .collect(),
+            ..Migrator::DEFAULT
+        };
+        before.run(&mut old).await.unwrap();
+        old.close().await.unwrap();
+        // The projection's writes are the same for both schemas.
+        let mut db = rusqlite::Connection::open(&path).unwrap();
+        crate::projection::apply(&mut db, &log).unwrap();
+        drop(db);
+
+        let upgraded = Store::open(&path).await.unwrap();
+        let fresh = Store::open(&dir.path().join("fresh.db")).await.unwrap();
+        fresh.apply(&log).await.unwrap();
+        pretty_assertions::assert_eq!(
+            upgraded.fingerprint().await.unwrap(),
+            fresh.fingerprint().await.unwrap()
+        );
+        // The search indexes still point at the right rows.
+        for query in ["掛號", "美玲"] {
+            assert_eq!(
+                upgraded.search(query, 10).await.unwrap().len(),
+                1,
+                "{query}"
+            );
+        }
+        // And the rebuilt checks still refuse what they refused.
+        let refused = upgraded
+            .writer
+            .run(|db| {
+                Ok(db.execute(
+                    "UPDATE messages SET direction = 'sideways' WHERE seq = 3",
+                    [],
+                ))
+            })
+            .await
+            .unwrap();
+        assert!(refused.is_err(), "{refused:?}");
+    }
+}
