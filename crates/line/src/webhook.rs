@@ -4,8 +4,6 @@
 //! so whatever we do not model yet is still there, byte for byte. Event and message types we do
 //! not know become [`EventKind::Unknown`] and [`MessageContent::Unknown`], never an error.
 
-use std::collections::HashMap;
-
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -101,26 +99,34 @@ pub struct MalformedEvent {
 impl Event {
     /// Types one event from its raw JSON, keeping that JSON.
     pub fn from_raw(raw: Box<RawValue>) -> Result<Self, MalformedEvent> {
-        let common: Common = serde_json::from_str(raw.get()).map_err(|e| MalformedEvent {
+        let wire: Wire<'_> = serde_json::from_str(raw.get()).map_err(|e| MalformedEvent {
             event_type: String::new(),
             reason: e.to_string(),
         })?;
-        let kind = Fields::read(&raw)
-            .and_then(|fields| EventKind::read(&common.event_type, &fields))
-            .map_err(|reason| MalformedEvent {
-                event_type: common.event_type.clone(),
-                reason,
-            })?;
+        let kind = EventKind::read(&wire).map_err(|reason| MalformedEvent {
+            event_type: wire.event_type.clone(),
+            reason,
+        })?;
+        let Wire {
+            event_type,
+            webhook_event_id,
+            timestamp,
+            mode,
+            delivery_context,
+            source,
+            reply_token,
+            ..
+        } = wire;
         Ok(Event {
-            raw,
-            event_type: common.event_type,
-            webhook_event_id: common.webhook_event_id,
-            timestamp: common.timestamp,
-            mode: common.mode.unwrap_or(Mode::Active),
-            is_redelivery: common.delivery_context.is_some_and(|d| d.is_redelivery),
-            source: common.source,
-            reply_token: common.reply_token,
+            event_type,
+            webhook_event_id,
+            timestamp,
+            mode: mode.unwrap_or(Mode::Active),
+            is_redelivery: delivery_context.is_some_and(|d| d.is_redelivery),
+            source,
+            reply_token,
             kind,
+            raw,
         })
     }
 
@@ -140,10 +146,12 @@ impl Event {
     }
 }
 
-/// The fields every event type shares.
+/// One event as it is on the wire, read in one pass: the fields every event type shares,
+/// typed, and each type's own field still raw, so that it is read only if its event type
+/// is known.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Common {
+struct Wire<'a> {
     #[serde(rename = "type")]
     event_type: String,
     webhook_event_id: WebhookEventId,
@@ -152,33 +160,44 @@ struct Common {
     delivery_context: Option<DeliveryContext>,
     source: Option<Source>,
     reply_token: Option<ReplyToken>,
+    #[serde(borrow)]
+    message: Option<&'a RawValue>,
+    #[serde(borrow)]
+    unsend: Option<&'a RawValue>,
+    #[serde(borrow)]
+    follow: Option<&'a RawValue>,
+    #[serde(borrow)]
+    joined: Option<&'a RawValue>,
+    #[serde(borrow)]
+    left: Option<&'a RawValue>,
+    #[serde(borrow)]
+    postback: Option<&'a RawValue>,
+    #[serde(borrow)]
+    video_play_complete: Option<&'a RawValue>,
+    #[serde(borrow)]
+    beacon: Option<&'a RawValue>,
+    #[serde(borrow)]
+    link: Option<&'a RawValue>,
+    #[serde(borrow)]
+    membership: Option<&'a RawValue>,
+    #[serde(borrow)]
+    module: Option<&'a RawValue>,
+    #[serde(borrow)]
+    chat_control: Option<&'a RawValue>,
+    #[serde(borrow)]
+    delivery: Option<&'a RawValue>,
 }
 
-/// The top-level fields of one event, each still raw, so that each is read only if its
-/// event type is known.
-struct Fields<'a>(HashMap<String, &'a RawValue>);
+/// Reads a field kept raw, if it is there (`null` counts as absent).
+fn optional<T: DeserializeOwned>(field: Option<&RawValue>, name: &str) -> Result<Option<T>, String> {
+    field
+        .map(|raw| serde_json::from_str(raw.get()).map_err(|e| format!("`{name}`: {e}")))
+        .transpose()
+}
 
-impl<'a> Fields<'a> {
-    fn read(raw: &'a RawValue) -> Result<Self, String> {
-        serde_json::from_str(raw.get())
-            .map(Fields)
-            .map_err(|e| format!("not a JSON object: {e}"))
-    }
-
-    fn optional<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, String> {
-        match self.0.get(name) {
-            None => Ok(None),
-            Some(raw) if raw.get() == "null" => Ok(None),
-            Some(raw) => serde_json::from_str(raw.get())
-                .map(Some)
-                .map_err(|e| format!("`{name}`: {e}")),
-        }
-    }
-
-    fn required<T: DeserializeOwned>(&self, name: &str) -> Result<T, String> {
-        self.optional(name)?
-            .ok_or_else(|| format!("`{name}` is missing"))
-    }
+/// Reads a field kept raw that must be there.
+fn required<T: DeserializeOwned>(field: Option<&RawValue>, name: &str) -> Result<T, String> {
+    optional(field, name)?.ok_or_else(|| format!("`{name}` is missing"))
 }
 
 /// `active` unless the channel is attached to a partner module and not in control.
@@ -305,51 +324,47 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    fn read(event_type: &str, fields: &Fields<'_>) -> Result<Self, String> {
-        Ok(match event_type {
-            "message" => EventKind::Message(fields.required("message")?),
-            "messageEdited" => EventKind::MessageEdited(fields.required("message")?),
-            "unsend" => {
-                let unsend: Unsend = fields.required("unsend")?;
-                EventKind::Unsend {
-                    message_id: unsend.message_id,
-                }
-            }
-            "follow" => {
-                let follow: Option<Follow> = fields.optional("follow")?;
-                EventKind::Follow {
-                    is_unblocked: follow.is_some_and(|f| f.is_unblocked),
-                }
-            }
+    fn read(wire: &Wire<'_>) -> Result<Self, String> {
+        Ok(match wire.event_type.as_str() {
+            "message" => EventKind::Message(IncomingMessage::read(wire.message)?),
+            "messageEdited" => EventKind::MessageEdited(IncomingMessage::read(wire.message)?),
+            "unsend" => EventKind::Unsend {
+                message_id: required::<Unsend>(wire.unsend, "unsend")?.message_id,
+            },
+            "follow" => EventKind::Follow {
+                is_unblocked: optional::<Follow>(wire.follow, "follow")?
+                    .is_some_and(|f| f.is_unblocked),
+            },
             "unfollow" => EventKind::Unfollow,
             "join" => EventKind::Join,
             "leave" => EventKind::Leave,
             "memberJoined" => EventKind::MemberJoined {
-                members: fields.required::<Members>("joined")?.members,
+                members: required::<Members>(wire.joined, "joined")?.members,
             },
             "memberLeft" => EventKind::MemberLeft {
-                members: fields.required::<Members>("left")?.members,
+                members: required::<Members>(wire.left, "left")?.members,
             },
-            "postback" => EventKind::Postback(fields.required("postback")?),
+            "postback" => EventKind::Postback(required(wire.postback, "postback")?),
             "videoPlayComplete" => EventKind::VideoPlayComplete {
-                tracking_id: fields
-                    .required::<VideoPlayComplete>("videoPlayComplete")?
-                    .tracking_id,
+                tracking_id: required::<VideoPlayComplete>(
+                    wire.video_play_complete,
+                    "videoPlayComplete",
+                )?
+                .tracking_id,
             },
-            "beacon" => EventKind::Beacon(fields.required("beacon")?),
-            "accountLink" => EventKind::AccountLink(fields.required("link")?),
-            "membership" => EventKind::Membership(fields.required("membership")?),
-            "module" => EventKind::Module(fields.required("module")?),
+            "beacon" => EventKind::Beacon(required(wire.beacon, "beacon")?),
+            "accountLink" => EventKind::AccountLink(required(wire.link, "link")?),
+            "membership" => EventKind::Membership(required(wire.membership, "membership")?),
+            "module" => EventKind::Module(required(wire.module, "module")?),
             "activated" => EventKind::Activated {
-                expire_at: fields
-                    .optional::<ChatControl>("chatControl")?
+                expire_at: optional::<ChatControl>(wire.chat_control, "chatControl")?
                     .and_then(|c| c.expire_at),
             },
             "deactivated" => EventKind::Deactivated,
             "botSuspended" => EventKind::BotSuspended,
             "botResumed" => EventKind::BotResumed,
             "delivery" => EventKind::Delivery {
-                data: fields.required::<Delivery>("delivery")?.data,
+                data: required::<Delivery>(wire.delivery, "delivery")?.data,
             },
             _ => EventKind::Unknown,
         })
@@ -509,62 +524,116 @@ impl MessageContent {
     }
 }
 
+/// A message object as it is on the wire: what every type has, typed; each type's own
+/// fields still raw, so that a type this version does not know cannot fail to read.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireMessage<'a> {
+    #[serde(rename = "type")]
+    message_type: String,
+    id: MessageId,
+    mark_as_read_token: Option<MarkAsReadToken>,
+    quote_token: Option<QuoteToken>,
+    #[serde(borrow)]
+    text: Option<&'a RawValue>,
+    #[serde(borrow)]
+    emojis: Option<&'a RawValue>,
+    #[serde(borrow)]
+    mention: Option<&'a RawValue>,
+    #[serde(borrow)]
+    quoted_message_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    content_provider: Option<&'a RawValue>,
+    #[serde(borrow)]
+    image_set: Option<&'a RawValue>,
+    #[serde(borrow)]
+    duration: Option<&'a RawValue>,
+    #[serde(borrow)]
+    file_name: Option<&'a RawValue>,
+    #[serde(borrow)]
+    file_size: Option<&'a RawValue>,
+    #[serde(borrow)]
+    title: Option<&'a RawValue>,
+    #[serde(borrow)]
+    address: Option<&'a RawValue>,
+    #[serde(borrow)]
+    latitude: Option<&'a RawValue>,
+    #[serde(borrow)]
+    longitude: Option<&'a RawValue>,
+    #[serde(borrow)]
+    package_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    sticker_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    sticker_resource_type: Option<&'a RawValue>,
+    #[serde(borrow)]
+    keywords: Option<&'a RawValue>,
+}
+
+impl IncomingMessage {
+    /// Reads the message object of a `message` or `messageEdited` event.
+    fn read(raw: Option<&RawValue>) -> Result<Self, String> {
+        let raw = raw.ok_or("`message` is missing")?;
+        Self::from_wire(raw).map_err(|reason| format!("message {reason}"))
+    }
+
+    fn from_wire(raw: &RawValue) -> Result<Self, String> {
+        let m: WireMessage<'_> = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+        let content = match m.message_type.as_str() {
+            "text" => MessageContent::Text {
+                text: required(m.text, "text")?,
+                emojis: optional(m.emojis, "emojis")?.unwrap_or_default(),
+                mention: optional(m.mention, "mention")?,
+                quoted_message_id: optional(m.quoted_message_id, "quotedMessageId")?,
+            },
+            "image" => MessageContent::Image {
+                content_provider: required(m.content_provider, "contentProvider")?,
+                image_set: optional(m.image_set, "imageSet")?,
+            },
+            "video" => MessageContent::Video {
+                duration: optional(m.duration, "duration")?,
+                content_provider: required(m.content_provider, "contentProvider")?,
+            },
+            "audio" => MessageContent::Audio {
+                duration: optional(m.duration, "duration")?,
+                content_provider: required(m.content_provider, "contentProvider")?,
+            },
+            "file" => MessageContent::File {
+                file_name: required(m.file_name, "fileName")?,
+                file_size: required(m.file_size, "fileSize")?,
+            },
+            "location" => MessageContent::Location {
+                title: optional(m.title, "title")?,
+                address: optional(m.address, "address")?,
+                latitude: required(m.latitude, "latitude")?,
+                longitude: required(m.longitude, "longitude")?,
+            },
+            "sticker" => MessageContent::Sticker {
+                package_id: required(m.package_id, "packageId")?,
+                sticker_id: required(m.sticker_id, "stickerId")?,
+                sticker_resource_type: optional(m.sticker_resource_type, "stickerResourceType")?,
+                keywords: optional(m.keywords, "keywords")?.unwrap_or_default(),
+                text: optional(m.text, "text")?,
+            },
+            _ => MessageContent::Unknown {
+                message_type: m.message_type,
+                raw: raw.get().to_owned(),
+            },
+        };
+        Ok(IncomingMessage {
+            id: m.id,
+            mark_as_read_token: m.mark_as_read_token,
+            quote_token: m.quote_token,
+            content,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for IncomingMessage {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         let raw = Box::<RawValue>::deserialize(deserializer)?;
-        let fields = Fields::read(&raw).map_err(D::Error::custom)?;
-        let read = || -> Result<IncomingMessage, String> {
-            let message_type: String = fields.required("type")?;
-            let content = match message_type.as_str() {
-                "text" => MessageContent::Text {
-                    text: fields.required("text")?,
-                    emojis: fields.optional("emojis")?.unwrap_or_default(),
-                    mention: fields.optional("mention")?,
-                    quoted_message_id: fields.optional("quotedMessageId")?,
-                },
-                "image" => MessageContent::Image {
-                    content_provider: fields.required("contentProvider")?,
-                    image_set: fields.optional("imageSet")?,
-                },
-                "video" => MessageContent::Video {
-                    duration: fields.optional("duration")?,
-                    content_provider: fields.required("contentProvider")?,
-                },
-                "audio" => MessageContent::Audio {
-                    duration: fields.optional("duration")?,
-                    content_provider: fields.required("contentProvider")?,
-                },
-                "file" => MessageContent::File {
-                    file_name: fields.required("fileName")?,
-                    file_size: fields.required("fileSize")?,
-                },
-                "location" => MessageContent::Location {
-                    title: fields.optional("title")?,
-                    address: fields.optional("address")?,
-                    latitude: fields.required("latitude")?,
-                    longitude: fields.required("longitude")?,
-                },
-                "sticker" => MessageContent::Sticker {
-                    package_id: fields.required("packageId")?,
-                    sticker_id: fields.required("stickerId")?,
-                    sticker_resource_type: fields.optional("stickerResourceType")?,
-                    keywords: fields.optional("keywords")?.unwrap_or_default(),
-                    text: fields.optional("text")?,
-                },
-                _ => MessageContent::Unknown {
-                    message_type,
-                    raw: raw.get().to_owned(),
-                },
-            };
-            Ok(IncomingMessage {
-                id: fields.required("id")?,
-                mark_as_read_token: fields.optional("markAsReadToken")?,
-                quote_token: fields.optional("quoteToken")?,
-                content,
-            })
-        };
-        read().map_err(|reason| D::Error::custom(format!("message {reason}")))
+        Self::from_wire(&raw).map_err(|reason| D::Error::custom(format!("message {reason}")))
     }
 }
 
