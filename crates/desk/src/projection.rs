@@ -3,6 +3,7 @@
 //! entry's `at`, never the local clock. Applying an entry the store already has changes
 //! nothing.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use rusqlite::OptionalExtension as _;
@@ -210,35 +211,37 @@ fn line_event(
 }
 
 /// The `message` object of a message event, as LINE sent it.
-fn message_json(raw: &RawValue) -> String {
+fn message_json(raw: &RawValue) -> &str {
     #[derive(Deserialize)]
     struct Envelope<'a> {
         #[serde(borrow)]
         message: &'a RawValue,
     }
-    serde_json::from_str::<Envelope<'_>>(raw.get())
-        .map(|e| e.message.get().to_owned())
-        .unwrap_or_else(|_| "{}".to_owned())
+    serde_json::from_str::<Envelope<'_>>(raw.get()).map_or("{}", |e| e.message.get())
 }
 
 /// A message's type, its searchable text, and whether this version can show it.
-fn describe(content: &MessageContent) -> (String, Option<String>, bool) {
+fn describe(content: &MessageContent) -> (&str, Option<Cow<'_, str>>, bool) {
     match content {
-        MessageContent::Text { text, .. } => ("text".into(), Some(text.clone()), true),
-        MessageContent::Image { .. } => ("image".into(), None, true),
-        MessageContent::Video { .. } => ("video".into(), None, true),
-        MessageContent::Audio { .. } => ("audio".into(), None, true),
-        MessageContent::File { file_name, .. } => ("file".into(), Some(file_name.clone()), true),
+        MessageContent::Text { text, .. } => ("text", Some(Cow::Borrowed(text)), true),
+        MessageContent::Image { .. } => ("image", None, true),
+        MessageContent::Video { .. } => ("video", None, true),
+        MessageContent::Audio { .. } => ("audio", None, true),
+        MessageContent::File { file_name, .. } => ("file", Some(Cow::Borrowed(file_name)), true),
         MessageContent::Location { title, address, .. } => {
             let text = [title.as_deref(), address.as_deref()]
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" ");
-            ("location".into(), (!text.is_empty()).then_some(text), true)
+            (
+                "location",
+                (!text.is_empty()).then_some(Cow::Owned(text)),
+                true,
+            )
         }
-        MessageContent::Sticker { .. } => ("sticker".into(), None, true),
-        MessageContent::Unknown { message_type, .. } => (message_type.clone(), None, false),
+        MessageContent::Sticker { .. } => ("sticker", None, true),
+        MessageContent::Unknown { message_type, .. } => (message_type, None, false),
     }
 }
 
@@ -261,19 +264,15 @@ fn incoming(
     let (message_type, text, supported) = describe(&message.content);
     // The relay keeps only a tombstone of a message unsent before it arrived.
     let unsent = message_type == "unsent";
-    let body = if unsent {
-        "{}".to_owned()
-    } else {
-        message_json(raw)
-    };
+    let body = if unsent { "{}" } else { message_json(raw) };
     let new = NewMessage {
         direction: "in",
         author: user,
         line_message_id: Some(message.id.as_str()),
-        message_type: &message_type,
+        message_type,
         supported: supported || unsent,
         text: text.as_deref(),
-        body: &body,
+        body,
         quote_token: message.quote_token.as_ref().map(|t| t.as_str()),
         mark_as_read_token: message.mark_as_read_token.as_ref().map(|t| t.as_str()),
         reply_token: event.reply_token.as_ref().map(|t| t.as_str()),

@@ -44,11 +44,14 @@ impl Writer {
     fn open(path: &Path) -> Result<Self> {
         let db = rusqlite::Connection::open(path)?;
         db.busy_timeout(Duration::from_secs(5))?;
+        // The writer reads through the memory map; its own page cache only holds the pages
+        // a batch changes, and stays small because every commit walks all of it (a 64 MiB
+        // cache cost a tenth of the apply rate).
         db.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
-             PRAGMA cache_size = -65536;
+             PRAGMA cache_size = -2000;
              PRAGMA mmap_size = 4294967296;",
         )?;
         db.set_prepared_statement_cache_capacity(128);

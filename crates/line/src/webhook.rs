@@ -189,7 +189,10 @@ struct Wire<'a> {
 }
 
 /// Reads a field kept raw, if it is there (`null` counts as absent).
-fn optional<T: DeserializeOwned>(field: Option<&RawValue>, name: &str) -> Result<Option<T>, String> {
+fn optional<T: DeserializeOwned>(
+    field: Option<&RawValue>,
+    name: &str,
+) -> Result<Option<T>, String> {
     field
         .map(|raw| serde_json::from_str(raw.get()).map_err(|e| format!("`{name}`: {e}")))
         .transpose()
