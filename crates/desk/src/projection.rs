@@ -874,12 +874,22 @@ fn store_profile(db: &rusqlite::Connection, entry: &Entry, profile: &ContactProf
 
 /// Notes a contact the first time they appear, and when they last wrote.
 fn touch_contact(db: &rusqlite::Connection, user: &str, at: i64, wrote: Option<i64>) -> Result<()> {
-    db.prepare_cached(
-        "INSERT INTO contacts (user_id, first_seen_at, last_message_at) VALUES (?, ?, ?)
-         ON CONFLICT (user_id) DO UPDATE
-             SET last_message_at = COALESCE(excluded.last_message_at, last_message_at)",
-    )?
-    .execute(rusqlite::params![user, at, wrote])?;
+    // Most entries are about a contact already known: one update, and an insert only for
+    // someone new (an upsert would try the insert first, every time).
+    let known = match wrote {
+        Some(wrote) => {
+            db.prepare_cached("UPDATE contacts SET last_message_at = ? WHERE user_id = ?")?
+                .execute(rusqlite::params![wrote, user])?
+                > 0
+        }
+        None => contact_exists(db, user)?,
+    };
+    if !known {
+        db.prepare_cached(
+            "INSERT INTO contacts (user_id, first_seen_at, last_message_at) VALUES (?, ?, ?)",
+        )?
+        .execute(rusqlite::params![user, at, wrote])?;
+    }
     Ok(())
 }
 
