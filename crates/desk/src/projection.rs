@@ -531,6 +531,12 @@ fn operation(
             let outcome = send_outcome(db, *send, Some(reason), &[], changes)?;
             ("send_failed", None, outcome)
         }
+        // The send stays pending until its outcome; the audit shows the attempt.
+        Operation::Sending { .. } => ("sending", None, Outcome::Applied),
+        Operation::Alert { conversation, .. } => {
+            changes.conversations.insert(conversation.clone());
+            ("alert", Some(conversation), Outcome::Applied)
+        }
     };
     let (outcome, reason) = match outcome {
         Outcome::Applied => ("applied", None),

@@ -4,5 +4,7 @@
 pub mod conversation;
 pub mod csat;
 pub mod handoff;
+pub mod hours;
 pub mod session;
+pub mod template;
 pub mod validate;

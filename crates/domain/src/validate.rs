@@ -7,6 +7,8 @@ use tsunagi_proto::{
     Operation, Setting,
 };
 
+use crate::template::{self, Piece};
+
 /// Most messages one send may carry; the executor sends them five at a time.
 pub const MAX_SEND_MESSAGES: usize = 25;
 pub const MAX_NOTE_CHARS: usize = 5_000;
@@ -26,9 +28,11 @@ pub enum Author {
 
 pub fn author(op: &Operation) -> Author {
     match op {
-        Operation::Sent { .. } | Operation::SendFailed { .. } | Operation::Profiles { .. } => {
-            Author::Executor
-        }
+        Operation::Sent { .. }
+        | Operation::SendFailed { .. }
+        | Operation::Profiles { .. }
+        | Operation::Sending { .. }
+        | Operation::Alert { .. } => Author::Executor,
         _ => Author::Desk,
     }
 }
@@ -152,7 +156,7 @@ pub fn minutes(text: &str) -> Option<u32> {
 }
 
 fn business_hours(hours: &BusinessHours, problems: &mut Vec<String>) {
-    if hours.time_zone.trim().is_empty() || !hours.time_zone.contains('/') {
+    if crate::hours::zone(&hours.time_zone).is_none() {
         problems.push(format!(
             "business hours: {:?} is not a time zone such as Asia/Tokyo",
             hours.time_zone
@@ -178,13 +182,7 @@ fn business_hours(hours: &BusinessHours, problems: &mut Vec<String>) {
         }
     }
     for day in &hours.holidays {
-        let parts: Vec<&str> = day.split('-').collect();
-        let valid = matches!(parts.as_slice(), [y, m, d]
-            if y.len() == 4 && m.len() == 2 && d.len() == 2
-                && y.parse::<u32>().is_ok()
-                && m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
-                && d.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d)));
-        if !valid {
+        if crate::hours::date(day).is_none() {
             problems.push(format!(
                 "business hours: holiday {day:?} is not a date as YYYY-MM-DD"
             ));
@@ -213,15 +211,18 @@ fn greeting_texts(greetings: &Greetings, problems: &mut Vec<String>) {
 
 /// Every `{{variable}}` in `text` must be known.
 fn variables(what: &str, text: &str, extra: &[&str], problems: &mut Vec<String>) {
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            problems.push(format!("{what}: a `{{{{` is never closed"));
+    let pieces = match template::pieces(text) {
+        Ok(pieces) => pieces,
+        Err(unclosed) => {
+            problems.push(format!("{what}: {unclosed}"));
             return;
-        };
-        let name = after[..end].trim();
-        if !TEMPLATE_VARIABLES.contains(&name) && !extra.contains(&name) {
+        }
+    };
+    for piece in pieces {
+        if let Piece::Variable(name) = piece
+            && !TEMPLATE_VARIABLES.contains(&name)
+            && !extra.contains(&name)
+        {
             let mut known: Vec<&str> = TEMPLATE_VARIABLES.to_vec();
             known.extend_from_slice(extra);
             problems.push(format!(
@@ -229,7 +230,6 @@ fn variables(what: &str, text: &str, extra: &[&str], problems: &mut Vec<String>)
                 known.join(", ")
             ));
         }
-        rest = &after[end + 2..];
     }
 }
 

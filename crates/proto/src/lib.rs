@@ -10,8 +10,8 @@ mod op;
 
 pub use entry::{Entry, EntryBody, EntryError, Seq, UnixMillis};
 pub use op::{
-    BusinessHours, CannedResponse, ContactProfile, ConversationId, ConversationMode, Delivery,
-    DeviceId, EXECUTOR_DEVICE, Greetings, HandoffSettings, KeywordMatch, KeywordRule, LoggedOp,
-    MessageTemplate, OpId, OpeningHours, Operation, OperatorId, SendOp, Setting,
+    AlertReason, BusinessHours, CannedResponse, ContactProfile, ConversationId, ConversationMode,
+    Delivery, DeviceId, EXECUTOR_DEVICE, Greetings, HandoffSettings, KeywordMatch, KeywordRule,
+    LoggedOp, MessageTemplate, OpId, OpeningHours, Operation, OperatorId, SendOp, Setting,
 };
 pub use tsunagi_line::ChannelId;

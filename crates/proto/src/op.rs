@@ -8,6 +8,8 @@ use tsunagi_line::webhook::Chat;
 use tsunagi_line::{MessageId, UserId, string_id};
 use uuid::Uuid;
 
+use crate::entry::Seq;
+
 string_id!(
     /// A desktop (or the relay's executor) that appends to the log.
     DeviceId
@@ -47,7 +49,17 @@ impl OpId {
     pub fn new() -> Self {
         Self(Uuid::new_v4())
     }
+
+    /// The id of an op the executor logs because of something in the log, named by
+    /// `cause` (such as `greeting/42`). Deciding it again gives the same id, so the log
+    /// keeps it once.
+    pub fn derived(cause: &str) -> Self {
+        Self(Uuid::new_v5(&DERIVED_OPS, cause.as_bytes()))
+    }
 }
+
+/// The namespace of [`OpId::derived`] ids.
+const DERIVED_OPS: Uuid = Uuid::from_u128(0x7375_6e61_6769_4f70_8000_0000_0000_0001);
 
 impl Default for OpId {
     fn default() -> Self {
@@ -119,6 +131,30 @@ pub enum Operation {
         #[serde(default)]
         details: Vec<String>,
     },
+    /// The relay's executor is about to deliver a `send` this way: by reply, with the reply
+    /// token of the entry `token_of`, or by push after LINE refused the reply. Logged before
+    /// the call, because a reply cannot be repeated safely: after a restart the executor
+    /// knows whether the token may already be spent. (A first push needs no such note: its
+    /// retry key makes a repeat harmless.)
+    Sending {
+        send: OpId,
+        via: Delivery,
+        #[serde(default)]
+        token_of: Option<Seq>,
+    },
+    /// Something people should notice now: the desks raise a native alert.
+    Alert {
+        conversation: ConversationId,
+        reason: AlertReason,
+    },
+}
+
+/// Why an [`Operation::Alert`] was raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertReason {
+    /// A patient asked for a person and is waiting in the queue.
+    Handoff,
 }
 
 /// A LINE user's profile.
