@@ -50,7 +50,7 @@ impl HandoffKeywords {
 }
 
 /// NFKC, lower case, and runs of white space folded to one space.
-fn normalize(text: &str) -> String {
+pub(crate) fn normalize(text: &str) -> String {
     let folded: String = text.nfkc().flat_map(char::to_lowercase).collect();
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }

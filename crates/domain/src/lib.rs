@@ -1,6 +1,7 @@
 //! Tsunagi's pure decisions: no I/O, no clocks, no randomness. Given the same log, every
 //! desktop and the relay decide the same things.
 
+pub mod automation;
 pub mod conversation;
 pub mod csat;
 pub mod handoff;

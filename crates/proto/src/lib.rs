@@ -15,3 +15,6 @@ pub use op::{
     LoggedOp, MessageTemplate, OpId, OpeningHours, Operation, OperatorId, SendOp, Setting,
 };
 pub use tsunagi_line::ChannelId;
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod analytics;
-mod log;
+use tsunagi_proto::testing as log;
 mod projection;
 mod stream;
 mod sync;

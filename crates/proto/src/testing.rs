@@ -1,18 +1,20 @@
-//! Log entries for tests, as the relay would hand them out.
+//! Log entries for tests, as the relay would hand them out (feature `testing`).
 
+#![allow(clippy::unwrap_used)]
+
+use crate::{DeviceId, Entry, EntryBody, LoggedOp, OpId, Operation, Seq, UnixMillis};
 use serde_json::json;
 use serde_json::value::RawValue;
-use tsunagi_proto::{DeviceId, Entry, EntryBody, LoggedOp, OpId, Operation, Seq, UnixMillis};
 
-pub(crate) const BOT: &str = "Uf0a1b2c3d4e5f60718293a4b5c6d7e8f";
+pub const BOT: &str = "Uf0a1b2c3d4e5f60718293a4b5c6d7e8f";
 /// When the first test entry arrived; each next one a second later.
-pub(crate) const START: i64 = 1_767_225_600_000;
+pub const START: i64 = 1_767_225_600_000;
 
-pub(crate) fn at(seq: u64) -> UnixMillis {
+pub fn at(seq: u64) -> UnixMillis {
     UnixMillis(START + seq as i64 * 1000)
 }
 
-pub(crate) fn line(seq: u64, event: serde_json::Value) -> Entry {
+pub fn line(seq: u64, event: serde_json::Value) -> Entry {
     Entry {
         seq: Seq(seq),
         at: at(seq),
@@ -23,7 +25,7 @@ pub(crate) fn line(seq: u64, event: serde_json::Value) -> Entry {
     }
 }
 
-pub(crate) fn op(seq: u64, device: &str, op: Operation) -> Entry {
+pub fn op(seq: u64, device: &str, op: Operation) -> Entry {
     op_with_id(
         seq,
         device,
@@ -32,7 +34,7 @@ pub(crate) fn op(seq: u64, device: &str, op: Operation) -> Entry {
     )
 }
 
-pub(crate) fn op_with_id(seq: u64, device: &str, op_id: OpId, op: Operation) -> Entry {
+pub fn op_with_id(seq: u64, device: &str, op_id: OpId, op: Operation) -> Entry {
     Entry {
         seq: Seq(seq),
         at: at(seq),
@@ -45,7 +47,7 @@ pub(crate) fn op_with_id(seq: u64, device: &str, op_id: OpId, op: Operation) -> 
 }
 
 /// An op from a newer version, which this one keeps as unsupported.
-pub(crate) fn unsupported_op(seq: u64, device: &str) -> Entry {
+pub fn unsupported_op(seq: u64, device: &str) -> Entry {
     Entry {
         seq: Seq(seq),
         at: at(seq),
@@ -76,13 +78,13 @@ fn event(seq: u64, user: &str, kind: &str, replyable: bool, fields: serde_json::
     line(seq, event)
 }
 
-pub(crate) fn text(seq: u64, user: &str, message_id: &str, text: &str) -> Entry {
+pub fn text(seq: u64, user: &str, message_id: &str, text: &str) -> Entry {
     let message =
         json!({"type": "text", "id": message_id, "quoteToken": format!("q{seq}"), "text": text});
     event(seq, user, "message", true, json!({ "message": message }))
 }
 
-pub(crate) fn edited(seq: u64, user: &str, message_id: &str, text: &str, timestamp: i64) -> Entry {
+pub fn edited(seq: u64, user: &str, message_id: &str, text: &str, timestamp: i64) -> Entry {
     let message = json!({"type": "text", "id": message_id, "text": text});
     event(
         seq,
@@ -93,7 +95,7 @@ pub(crate) fn edited(seq: u64, user: &str, message_id: &str, text: &str, timesta
     )
 }
 
-pub(crate) fn unsend(seq: u64, user: &str, message_id: &str) -> Entry {
+pub fn unsend(seq: u64, user: &str, message_id: &str) -> Entry {
     event(
         seq,
         user,
@@ -103,7 +105,7 @@ pub(crate) fn unsend(seq: u64, user: &str, message_id: &str) -> Entry {
     )
 }
 
-pub(crate) fn follow(seq: u64, user: &str, is_unblocked: bool) -> Entry {
+pub fn follow(seq: u64, user: &str, is_unblocked: bool) -> Entry {
     event(
         seq,
         user,
@@ -113,11 +115,11 @@ pub(crate) fn follow(seq: u64, user: &str, is_unblocked: bool) -> Entry {
     )
 }
 
-pub(crate) fn unfollow(seq: u64, user: &str) -> Entry {
+pub fn unfollow(seq: u64, user: &str) -> Entry {
     event(seq, user, "unfollow", false, json!({}))
 }
 
-pub(crate) fn unknown_event(seq: u64, user: &str) -> Entry {
+pub fn unknown_event(seq: u64, user: &str) -> Entry {
     event(
         seq,
         user,
@@ -127,12 +129,12 @@ pub(crate) fn unknown_event(seq: u64, user: &str) -> Entry {
     )
 }
 
-pub(crate) fn image(seq: u64, user: &str, message_id: &str) -> Entry {
+pub fn image(seq: u64, user: &str, message_id: &str) -> Entry {
     let message = json!({"type": "image", "id": message_id, "contentProvider": {"type": "line"}});
     event(seq, user, "message", true, json!({ "message": message }))
 }
 
-pub(crate) fn postback(seq: u64, user: &str, data: &str) -> Entry {
+pub fn postback(seq: u64, user: &str, data: &str) -> Entry {
     event(
         seq,
         user,

@@ -1,0 +1,779 @@
+//! What the bot does on its own, and which sends still wait for LINE.
+//!
+//! A [`Bot`] folds one channel's log, entry by entry, into what the relay's executor needs:
+//! each conversation's mode and session, its newest reply token, the team's settings, the
+//! contacts' languages, and the sends not yet delivered. Folding an entry may decide
+//! something — a greeting, a keyword reply, a handoff to people, the satisfaction question
+//! after a close — always as ops to log whose ids follow from their cause. Deciding again
+//! (after a restart) therefore logs nothing twice. Time-driven work (auto-close, a handoff
+//! that waited for opening) is decided by [`Bot::due`] from the time it is given.
+//!
+//! Automations run in BOT mode only: while people hold a chat, the bot says nothing.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use regex::Regex;
+use tsunagi_line::UserId;
+use tsunagi_line::client::RetryKey;
+use tsunagi_line::id::ReplyToken;
+use tsunagi_line::message::Message;
+use tsunagi_line::webhook::{Event, EventKind, MessageContent};
+use tsunagi_proto::{
+    AlertReason, ConversationId, ConversationMode, Delivery, Entry, EntryBody, Greetings,
+    HandoffSettings, KeywordMatch, LoggedOp, OpId, Operation, OperatorId, SendOp, Seq, Setting,
+    UnixMillis,
+};
+use uuid::Uuid;
+
+use crate::handoff::HandoffKeywords;
+use crate::hours::Hours;
+use crate::session::{self, Action, Change, Status};
+use crate::{conversation, csat, template};
+
+/// How long after its webhook arrived a reply token is used; LINE allows about a minute.
+pub const REPLY_TOKEN_MS: i64 = 50_000;
+/// Most messages in one LINE call.
+pub const MESSAGES_PER_CALL: usize = 5;
+/// A send not delivered within LINE's retry-key memory fails instead of going out late.
+pub const SEND_EXPIRES_MS: i64 = 24 * 60 * 60 * 1000;
+/// The postback data with which a rich menu or button asks for a person.
+pub const HANDOFF_POSTBACK: &str = "tsunagi:handoff";
+/// How many recent claims the queue's wait estimate averages.
+const WAITS_REMEMBERED: usize = 20;
+/// The estimated wait per place in the queue before anyone was ever claimed.
+const DEFAULT_WAIT_MS: i64 = 5 * 60 * 1000;
+
+/// An op the bot wants logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    pub op_id: OpId,
+    pub op: Operation,
+}
+
+/// What folding an entry, or the passing of time, calls for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Log(Logged),
+    /// Fetch this user's LINE profile and log it (as `profiles`, under `op_id`).
+    FetchProfile { user: UserId, op_id: OpId },
+}
+
+/// A send in the log that LINE has not taken yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub op_id: OpId,
+    pub seq: Seq,
+    pub at: UnixMillis,
+    pub send: SendOp,
+    /// How an earlier attempt went out, if one was logged (`sending`).
+    pub attempt: Option<Attempt>,
+}
+
+/// A delivery attempt noted in the log before it was made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attempt {
+    Reply { token: Option<ReplyToken>, of: Seq },
+    Push,
+}
+
+/// How one LINE call of a send goes out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Route {
+    /// With the reply token of the entry `of`. `retry` is set when an earlier attempt with
+    /// this token may have gone through: LINE refusing the token then means it did.
+    Reply {
+        token: ReplyToken,
+        of: Seq,
+        retry: bool,
+    },
+    Push { to: ConversationId, key: RetryKey },
+}
+
+/// One LINE call of a send: up to five messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub messages: Vec<Message>,
+    pub route: Route,
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    token: ReplyToken,
+    of: Seq,
+    at: UnixMillis,
+    used: bool,
+}
+
+/// What the bot knows of a conversation.
+#[derive(Debug, Clone)]
+struct Chat {
+    state: session::Conversation,
+    /// The open session: the seq that opened it, and when.
+    session: Option<(Seq, UnixMillis)>,
+    /// The newest message in or out, for auto-close.
+    active_at: UnixMillis,
+    active_seq: Seq,
+    token: Option<Token>,
+    /// The clinic's day on which the away reply last went out.
+    away_sent: Option<jiff::civil::Date>,
+    /// A handoff the bot decided and whose mode change is not in the log yet.
+    handing_off: bool,
+    /// A handoff asked for while closed (the seq of the asking), done at opening.
+    deferred: Option<Seq>,
+}
+
+impl Chat {
+    fn new(at: UnixMillis, seq: Seq) -> Self {
+        Self {
+            state: session::Conversation {
+                mode: ConversationMode::Bot,
+                open: None,
+            },
+            session: None,
+            active_at: at,
+            active_seq: seq,
+            token: None,
+            away_sent: None,
+            handing_off: false,
+            deferred: None,
+        }
+    }
+
+    fn in_bot_mode(&self) -> bool {
+        self.state.mode == ConversationMode::Bot && !self.handing_off
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    Exact(String),
+    Contains(String),
+    Regex(Regex),
+}
+
+#[derive(Debug, Clone)]
+struct Keyword {
+    matcher: Matcher,
+    language: Option<String>,
+    reply: Vec<Message>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Settings {
+    keywords: Vec<Keyword>,
+    greetings: Greetings,
+    handoff: HandoffSettings,
+    handoff_words: HandoffKeywords,
+    hours: Option<Hours>,
+    away: Option<String>,
+}
+
+/// One channel's log, folded for the executor.
+#[derive(Debug, Clone, Default)]
+pub struct Bot {
+    seq: Seq,
+    settings: Settings,
+    chats: HashMap<ConversationId, Chat>,
+    /// Contacts seen, with their LINE app's language once their profile is known.
+    contacts: HashMap<UserId, Option<String>>,
+    pending: BTreeMap<Seq, Pending>,
+    pending_by_op: HashMap<OpId, Seq>,
+    /// How long recently claimed sessions waited, newest last.
+    waits: VecDeque<i64>,
+}
+
+impl Bot {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The seq of the last entry folded.
+    pub fn seq(&self) -> Seq {
+        self.seq
+    }
+
+    /// Folds the next entry in; returns what it calls for.
+    pub fn apply(&mut self, entry: &Entry) -> Vec<Decision> {
+        self.seq = entry.seq;
+        let mut decisions = Vec::new();
+        match &entry.body {
+            EntryBody::Line { event, .. } => {
+                if let Ok(event) = Event::from_raw(event.to_owned()) {
+                    self.line_event(entry, &event, &mut decisions);
+                }
+            }
+            EntryBody::Op { device, op, .. } => {
+                if let LoggedOp::Known(op) = op {
+                    self.operation(entry, &OperatorId::from(device), op, &mut decisions);
+                }
+            }
+        }
+        decisions
+    }
+
+    /// Sends waiting for LINE, oldest first.
+    pub fn pending(&self) -> impl Iterator<Item = &Pending> {
+        self.pending.values()
+    }
+
+    /// How `pending` goes out at `now`, a call per five messages. The first call uses the
+    /// conversation's reply token if the send prefers it and the token is fresh and unused;
+    /// the others push, each with its own retry key drawn from the send's.
+    pub fn plan(&self, pending: &Pending, now: UnixMillis) -> Vec<Call> {
+        let send = &pending.send;
+        let first = match &pending.attempt {
+            Some(Attempt::Reply {
+                token: Some(token),
+                of,
+            }) => Route::Reply {
+                token: token.clone(),
+                of: *of,
+                retry: true,
+            },
+            Some(Attempt::Push) | Some(Attempt::Reply { token: None, .. }) => Route::Push {
+                to: send.conversation.clone(),
+                key: send.retry_key,
+            },
+            None => match self.fresh_token(&send.conversation, now) {
+                Some(token) if send.prefer_reply_token => Route::Reply {
+                    token: token.token.clone(),
+                    of: token.of,
+                    retry: false,
+                },
+                _ => Route::Push {
+                    to: send.conversation.clone(),
+                    key: send.retry_key,
+                },
+            },
+        };
+        send.messages
+            .chunks(MESSAGES_PER_CALL)
+            .enumerate()
+            .map(|(n, messages)| Call {
+                messages: messages.to_vec(),
+                route: if n == 0 {
+                    first.clone()
+                } else {
+                    Route::Push {
+                        to: send.conversation.clone(),
+                        key: part_key(send.retry_key, n),
+                    }
+                },
+            })
+            .collect()
+    }
+
+    fn fresh_token(&self, conversation: &ConversationId, now: UnixMillis) -> Option<&Token> {
+        self.chats
+            .get(conversation)?
+            .token
+            .as_ref()
+            .filter(|t| !t.used && now.0 - t.at.0 <= REPLY_TOKEN_MS)
+    }
+
+    /// What time calls for at `now`: sessions idle past the auto-close time are closed, and
+    /// handoffs asked for while closed happen once the clinic opens.
+    pub fn due(&self, now: UnixMillis) -> Vec<Decision> {
+        let mut decisions = Vec::new();
+        let mut chats: Vec<_> = self.chats.iter().collect();
+        chats.sort_by_key(|(id, _)| id.as_str());
+        for (id, chat) in chats {
+            if let (Some(minutes), Some((session, _))) =
+                (self.settings.handoff.auto_close_minutes, chat.session)
+                && now.0 - chat.active_at.0 >= i64::from(minutes) * 60_000
+            {
+                decisions.push(log(
+                    &format!("auto-close/{}/{}", session.0, chat.active_seq.0),
+                    Operation::Close {
+                        conversation: id.clone(),
+                    },
+                ));
+            }
+            if let Some(asked) = chat.deferred
+                && self.is_open(now)
+                && chat.state.mode == ConversationMode::Bot
+            {
+                self.hand_off(id, asked, &mut decisions);
+            }
+        }
+        decisions
+    }
+
+    /// When [`Bot::due`] may next have something to do, if ever.
+    pub fn next_due(&self, now: UnixMillis) -> Option<UnixMillis> {
+        let close = self.settings.handoff.auto_close_minutes.and_then(|minutes| {
+            self.chats
+                .values()
+                .filter(|c| c.session.is_some())
+                .map(|c| UnixMillis(c.active_at.0 + i64::from(minutes) * 60_000))
+                .min()
+        });
+        let opening = self
+            .chats
+            .values()
+            .any(|c| c.deferred.is_some())
+            .then(|| self.settings.hours.as_ref()?.next_opening(now))
+            .flatten();
+        [close, opening].into_iter().flatten().min()
+    }
+
+    fn is_open(&self, at: UnixMillis) -> bool {
+        self.settings.hours.as_ref().is_none_or(|h| h.is_open(at))
+    }
+
+    fn chat(&mut self, conversation: &ConversationId, entry: &Entry) -> &mut Chat {
+        self.chats
+            .entry(conversation.clone())
+            .or_insert_with(|| Chat::new(entry.at, entry.seq))
+    }
+
+    fn language(&self, conversation: &ConversationId) -> Option<&str> {
+        self.contacts
+            .get(&UserId::new(conversation.as_str()))?
+            .as_deref()
+    }
+
+    // ─── LINE events ────────────────────────────────────────────────────────────────────
+
+    fn line_event(&mut self, entry: &Entry, event: &Event, decisions: &mut Vec<Decision>) {
+        let Some(conversation) = conversation::of_event(event) else {
+            return;
+        };
+        let user = event.source.as_ref().and_then(|s| s.user_id()).cloned();
+        if let Some(user) = &user
+            && !self.contacts.contains_key(user)
+        {
+            self.contacts.insert(user.clone(), None);
+            decisions.push(Decision::FetchProfile {
+                user: user.clone(),
+                op_id: OpId::derived(&format!("profile/{}", entry.seq.0)),
+            });
+        }
+        let is_message = matches!(event.kind, EventKind::Message(_));
+        let chat = self.chat(&conversation, entry);
+        if let Some(token) = event.reply_token.as_ref().filter(|_| event.is_replyable()) {
+            chat.token = Some(Token {
+                token: token.clone(),
+                of: entry.seq,
+                at: entry.at,
+                used: false,
+            });
+        }
+        if is_message {
+            chat.active_at = entry.at;
+            chat.active_seq = entry.seq;
+            if let Some(Change::Open { status, operator }) =
+                session::on_patient_message(chat.state.mode, chat.state.open.is_some())
+            {
+                chat.state.open = Some(session::Open { status, operator });
+                chat.session = Some((entry.seq, entry.at));
+            }
+        }
+        if !chat.in_bot_mode() || !event.is_replyable() {
+            return;
+        }
+        match &event.kind {
+            EventKind::Follow { is_unblocked } => {
+                let greeting = if *is_unblocked {
+                    &self.settings.greetings.refollow
+                } else {
+                    &self.settings.greetings.follow
+                };
+                if let Some(text) = greeting.clone() {
+                    decisions.push(self.reply(&conversation, entry, "greeting", &text));
+                }
+            }
+            EventKind::Postback(postback) if postback.data == HANDOFF_POSTBACK => {
+                self.ask_for_people(&conversation, entry, decisions);
+            }
+            EventKind::Message(message) => {
+                let MessageContent::Text { text, .. } = &message.content else {
+                    return;
+                };
+                if self.settings.handoff_words.matches(text) {
+                    self.ask_for_people(&conversation, entry, decisions);
+                } else if let Some(reply) = self.keyword_reply(&conversation, text) {
+                    decisions.push(log(
+                        &format!("keyword/{}", entry.seq.0),
+                        self.send(&conversation, reply),
+                    ));
+                } else if !self.is_open(entry.at) {
+                    self.away(&conversation, entry, decisions);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn keyword_reply(&self, conversation: &ConversationId, text: &str) -> Option<Vec<Message>> {
+        let language = self.language(conversation);
+        let normalized = crate::handoff::normalize(text);
+        self.settings
+            .keywords
+            .iter()
+            .filter(|k| match (&k.language, language) {
+                (None, _) => true,
+                (Some(wanted), Some(language)) => language_matches(wanted, language),
+                (Some(_), None) => false,
+            })
+            .find(|k| match &k.matcher {
+                Matcher::Exact(pattern) => normalized == *pattern,
+                Matcher::Contains(pattern) => normalized.contains(pattern.as_str()),
+                Matcher::Regex(regex) => regex.is_match(text),
+            })
+            .map(|k| k.reply.clone())
+    }
+
+    /// A patient asks for a person: the chat goes to the queue now, or at opening.
+    fn ask_for_people(
+        &mut self,
+        conversation: &ConversationId,
+        entry: &Entry,
+        decisions: &mut Vec<Decision>,
+    ) {
+        if self.is_open(entry.at) {
+            self.hand_off(conversation, entry.seq, decisions);
+            if let Some(chat) = self.chats.get_mut(conversation) {
+                chat.handing_off = true;
+            }
+        } else {
+            self.away(conversation, entry, decisions);
+            if let Some(chat) = self.chats.get_mut(conversation)
+                && chat.deferred.is_none()
+            {
+                chat.deferred = Some(entry.seq);
+            }
+        }
+    }
+
+    /// Hands a chat to people: HUMAN mode (a waiting session), an alert for the desks, and
+    /// the queue message telling the patient their place and the expected wait.
+    fn hand_off(&self, conversation: &ConversationId, asked: Seq, decisions: &mut Vec<Decision>) {
+        let cause = format!("handoff/{}", asked.0);
+        decisions.push(log(
+            &format!("{cause}/mode"),
+            Operation::SetMode {
+                conversation: conversation.clone(),
+                mode: ConversationMode::Human,
+            },
+        ));
+        decisions.push(log(
+            &format!("{cause}/alert"),
+            Operation::Alert {
+                conversation: conversation.clone(),
+                reason: AlertReason::Handoff,
+            },
+        ));
+        let position = self.waiting() + 1;
+        let wait_minutes = (self.wait_per_place() * position as i64 + 59_999) / 60_000;
+        let text = self.settings.greetings.handoff.clone().unwrap_or_else(|| {
+            default_queue_message(self.language(conversation)).to_owned()
+        });
+        let text = template::fill(
+            &text,
+            &[
+                ("position", &position.to_string()),
+                ("wait", &wait_minutes.to_string()),
+            ],
+        );
+        decisions.push(log(
+            &format!("{cause}/greeting"),
+            self.send(conversation, vec![Message::text(text)]),
+        ));
+    }
+
+    /// Sessions waiting in the queue.
+    fn waiting(&self) -> usize {
+        self.chats
+            .values()
+            .filter(|c| {
+                c.state
+                    .open
+                    .as_ref()
+                    .is_some_and(|o| o.status == Status::Waiting)
+                    || c.handing_off
+            })
+            .count()
+    }
+
+    /// The average wait of recent claims, per place in the queue.
+    fn wait_per_place(&self) -> i64 {
+        if self.waits.is_empty() {
+            return DEFAULT_WAIT_MS;
+        }
+        self.waits.iter().sum::<i64>() / self.waits.len() as i64
+    }
+
+    /// The away reply, once a day per conversation, if there is one.
+    fn away(&mut self, conversation: &ConversationId, entry: &Entry, decisions: &mut Vec<Decision>) {
+        let (Some(hours), Some(text)) = (&self.settings.hours, self.settings.away.clone()) else {
+            return;
+        };
+        let today = hours.day(entry.at);
+        let Some(chat) = self.chats.get_mut(conversation) else {
+            return;
+        };
+        if chat.away_sent == Some(today) {
+            return;
+        }
+        chat.away_sent = Some(today);
+        decisions.push(log(
+            &format!("away/{}", entry.seq.0),
+            self.send(conversation, vec![Message::text(text)]),
+        ));
+    }
+
+    fn reply(&self, conversation: &ConversationId, entry: &Entry, what: &str, text: &str) -> Decision {
+        log(
+            &format!("{what}/{}", entry.seq.0),
+            self.send(conversation, vec![Message::text(text)]),
+        )
+    }
+
+    fn send(&self, conversation: &ConversationId, messages: Vec<Message>) -> Operation {
+        Operation::Send(SendOp {
+            conversation: conversation.clone(),
+            messages,
+            // Replaced by the op's own id in `log`, so a decision made twice keeps its key.
+            retry_key: RetryKey(Uuid::nil()),
+            prefer_reply_token: true,
+        })
+    }
+
+    // ─── Ops ────────────────────────────────────────────────────────────────────────────
+
+    fn operation(
+        &mut self,
+        entry: &Entry,
+        by: &OperatorId,
+        op: &Operation,
+        decisions: &mut Vec<Decision>,
+    ) {
+        let action = match op {
+            Operation::Claim { conversation } => Some((conversation, Action::Claim)),
+            Operation::Release { conversation } => Some((conversation, Action::Release)),
+            Operation::Transfer { conversation, to } => {
+                Some((conversation, Action::Transfer { to: to.clone() }))
+            }
+            Operation::Close { conversation } => Some((conversation, Action::Close)),
+            Operation::SetMode { conversation, mode } => {
+                Some((conversation, Action::SetMode(*mode)))
+            }
+            _ => None,
+        };
+        if let Some((conversation, action)) = action {
+            self.session_action(entry, conversation, &action, by, decisions);
+            return;
+        }
+        match op {
+            Operation::Send(send) => {
+                let op_id = match &entry.body {
+                    EntryBody::Op { op_id, .. } => *op_id,
+                    EntryBody::Line { .. } => return,
+                };
+                let chat = self.chat(&send.conversation, entry);
+                chat.active_at = entry.at;
+                chat.active_seq = entry.seq;
+                self.pending.insert(
+                    entry.seq,
+                    Pending {
+                        op_id,
+                        seq: entry.seq,
+                        at: entry.at,
+                        send: send.clone(),
+                        attempt: None,
+                    },
+                );
+                self.pending_by_op.insert(op_id, entry.seq);
+            }
+            Operation::Sending {
+                send,
+                via,
+                token_of,
+            } => {
+                let Some(pending) = self
+                    .pending_by_op
+                    .get(send)
+                    .and_then(|seq| self.pending.get_mut(seq))
+                else {
+                    return;
+                };
+                pending.attempt = Some(match (via, token_of) {
+                    (Delivery::Reply, Some(of)) => {
+                        let token = self
+                            .chats
+                            .get_mut(&pending.send.conversation)
+                            .and_then(|c| c.token.as_mut())
+                            .filter(|t| t.of == *of);
+                        Attempt::Reply {
+                            token: token.map(|t| {
+                                t.used = true;
+                                t.token.clone()
+                            }),
+                            of: *of,
+                        }
+                    }
+                    _ => Attempt::Push,
+                });
+            }
+            Operation::Sent { send, .. } | Operation::SendFailed { send, .. } => {
+                if let Some(seq) = self.pending_by_op.remove(send) {
+                    self.pending.remove(&seq);
+                }
+            }
+            Operation::Settings(setting) => self.settings.set(setting),
+            Operation::Profiles { profiles } => {
+                for profile in profiles {
+                    self.contacts
+                        .insert(profile.user_id.clone(), profile.language.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn session_action(
+        &mut self,
+        entry: &Entry,
+        conversation: &ConversationId,
+        action: &Action,
+        by: &OperatorId,
+        decisions: &mut Vec<Decision>,
+    ) {
+        let Some(chat) = self.chats.get_mut(conversation) else {
+            return;
+        };
+        let Ok(changes) = session::decide(Some(&chat.state), action, by) else {
+            return;
+        };
+        let mut closed = false;
+        for change in changes {
+            match change {
+                Change::Mode(mode) => {
+                    chat.state.mode = mode;
+                    chat.handing_off = false;
+                    if mode == ConversationMode::Human {
+                        chat.deferred = None;
+                    }
+                }
+                Change::Open { status, operator } => {
+                    chat.state.open = Some(session::Open { status, operator });
+                    chat.session = Some((entry.seq, entry.at));
+                    chat.active_at = entry.at;
+                    chat.active_seq = entry.seq;
+                }
+                Change::Assign { operator, .. } => {
+                    if let Some(open) = &mut chat.state.open {
+                        if open.status == Status::Waiting
+                            && let Some((_, started)) = chat.session
+                        {
+                            self.waits.push_back(entry.at.0 - started.0);
+                            if self.waits.len() > WAITS_REMEMBERED {
+                                self.waits.pop_front();
+                            }
+                        }
+                        open.status = Status::Active;
+                        open.operator = Some(operator);
+                    }
+                }
+                Change::Unassign => {
+                    if let Some(open) = &mut chat.state.open {
+                        open.status = Status::Waiting;
+                        open.operator = None;
+                    }
+                }
+                Change::Close => {
+                    chat.state.open = None;
+                    chat.session = None;
+                    closed = true;
+                }
+            }
+        }
+        if closed && self.settings.handoff.csat && conversation.as_str().starts_with('U') {
+            let question = csat::question(self.language(conversation));
+            decisions.push(log(
+                &format!("csat/{}", entry.seq.0),
+                self.send(conversation, vec![question]),
+            ));
+        }
+    }
+}
+
+impl Settings {
+    fn set(&mut self, setting: &Setting) {
+        match setting {
+            Setting::KeywordRules { rules } => {
+                self.keywords = rules
+                    .iter()
+                    .filter_map(|rule| {
+                        let matcher = match rule.matching {
+                            KeywordMatch::Exact => {
+                                Matcher::Exact(crate::handoff::normalize(&rule.pattern))
+                            }
+                            KeywordMatch::Contains => {
+                                Matcher::Contains(crate::handoff::normalize(&rule.pattern))
+                            }
+                            // Checked when logged; one that does not compile matches nothing.
+                            KeywordMatch::Regex => Matcher::Regex(Regex::new(&rule.pattern).ok()?),
+                        };
+                        Some(Keyword {
+                            matcher,
+                            language: rule.language.clone(),
+                            reply: rule.reply.clone(),
+                        })
+                    })
+                    .collect();
+            }
+            Setting::Greetings(greetings) => self.greetings = greetings.clone(),
+            Setting::Handoff(handoff) => {
+                self.handoff_words = if handoff.keywords.is_empty() {
+                    HandoffKeywords::default()
+                } else {
+                    HandoffKeywords::new(&handoff.keywords)
+                };
+                self.handoff = handoff.clone();
+            }
+            Setting::BusinessHours(hours) => {
+                self.hours = Hours::new(hours).ok();
+                self.away = hours.away_message.clone();
+            }
+            Setting::CannedResponses { .. } | Setting::Templates { .. } => {}
+        }
+    }
+}
+
+/// An op to log under the id that its cause names. A send's retry key is its op id, so
+/// the same decision always carries the same key.
+fn log(cause: &str, mut op: Operation) -> Decision {
+    let op_id = OpId::derived(cause);
+    if let Operation::Send(send) = &mut op {
+        send.retry_key = RetryKey(op_id.0);
+    }
+    Decision::Log(Logged { op_id, op })
+}
+
+/// The retry key of the `n`th call of a send (the first uses the send's own).
+fn part_key(key: RetryKey, n: usize) -> RetryKey {
+    RetryKey(Uuid::new_v5(&key.0, format!("part/{n}").as_bytes()))
+}
+
+/// Whether a rule for `wanted` (`zh`, `zh-TW`) covers a patient whose LINE speaks
+/// `language`.
+fn language_matches(wanted: &str, language: &str) -> bool {
+    let wanted = wanted.to_ascii_lowercase();
+    let language = language.to_ascii_lowercase();
+    language == wanted || language.starts_with(&format!("{wanted}-"))
+}
+
+/// The queue message when the team wrote none, in the patient's language.
+fn default_queue_message(language: Option<&str>) -> &'static str {
+    match language.map(|l| l.split('-').next().unwrap_or(l)) {
+        Some("th") => "เจ้าหน้าที่จะตอบกลับโดยเร็วค่ะ คุณอยู่คิวที่ {{position}} รอประมาณ {{wait}} นาที",
+        Some("ja") => "担当者におつなぎします。{{position}}番目にお待ちです(約{{wait}}分)。",
+        Some("zh") => "已為您轉接專人服務,您目前排在第 {{position}} 位,預計等候約 {{wait}} 分鐘。",
+        _ => "A member of our team will be with you shortly. You are number {{position}} in the queue (about {{wait}} min).",
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,438 @@
+use pretty_assertions::assert_eq;
+use tsunagi_line::message::MessageBody;
+use tsunagi_proto::testing::{self as log, at};
+use tsunagi_proto::{BusinessHours, KeywordRule, OpeningHours, EXECUTOR_DEVICE};
+
+use super::*;
+
+const PATIENT: &str = "U00000000000000000000000000000001";
+const OTHER: &str = "U00000000000000000000000000000002";
+const YUKI: &str = "d-yuki";
+
+fn chat(user: &str) -> ConversationId {
+    ConversationId::from(user)
+}
+
+/// Folds `entries` into a new bot; returns it and every decision, in order.
+fn fold(entries: &[Entry]) -> (Bot, Vec<Decision>) {
+    let mut bot = Bot::new();
+    let decisions = entries.iter().flat_map(|e| bot.apply(e)).collect();
+    (bot, decisions)
+}
+
+fn logged(decisions: &[Decision]) -> Vec<&Operation> {
+    decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::Log(Logged { op, .. }) => Some(op),
+            Decision::FetchProfile { .. } => None,
+        })
+        .collect()
+}
+
+/// The texts of the sends among `decisions`.
+fn sent_texts(decisions: &[Decision]) -> Vec<String> {
+    logged(decisions)
+        .into_iter()
+        .filter_map(|op| match op {
+            Operation::Send(send) => Some(send),
+            _ => None,
+        })
+        .flat_map(|send| &send.messages)
+        .filter_map(|m| match &m.body {
+            MessageBody::Text { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn settings(seq: u64, setting: Setting) -> Entry {
+    log::op(seq, YUKI, Operation::Settings(setting))
+}
+
+fn greetings(seq: u64) -> Entry {
+    settings(
+        seq,
+        Setting::Greetings(Greetings {
+            follow: Some("ยินดีต้อนรับค่ะ".into()),
+            refollow: Some("ยินดีต้อนรับกลับค่ะ".into()),
+            handoff: Some("คิวที่ {{position}} รอประมาณ {{wait}} นาที".into()),
+        }),
+    )
+}
+
+#[test]
+fn a_follow_is_greeted_once_and_a_refollow_differently() {
+    let entries = [
+        greetings(1),
+        log::follow(2, PATIENT, false),
+        log::follow(3, OTHER, true),
+    ];
+    let (_, decisions) = fold(&entries);
+    assert_eq!(
+        sent_texts(&decisions),
+        ["ยินดีต้อนรับค่ะ", "ยินดีต้อนรับกลับค่ะ"]
+    );
+    // Both new contacts' profiles are asked for.
+    let fetched: Vec<_> = decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::FetchProfile { user, .. } => Some(user.as_str()),
+            Decision::Log(_) => None,
+        })
+        .collect();
+    assert_eq!(fetched, [PATIENT, OTHER]);
+    // Folding the same log again decides the same ops under the same ids.
+    let (_, again) = fold(&entries);
+    assert_eq!(decisions, again);
+}
+
+#[test]
+fn a_handoff_phrase_in_thai_japanese_or_chinese_sends_the_chat_to_the_queue() {
+    for (n, phrase) in ["ขอคุยกับเจ้าหน้าที่ค่ะ", "スタッフと話したいです", "我要找真人客服"]
+        .into_iter()
+        .enumerate()
+    {
+        let user = format!("U{:032x}", n + 10);
+        let (_, decisions) = fold(&[greetings(1), log::text(2, &user, "M2", phrase)]);
+        let ops = logged(&decisions);
+        assert_eq!(
+            ops[0],
+            &Operation::SetMode {
+                conversation: chat(&user),
+                mode: ConversationMode::Human
+            },
+            "{phrase}"
+        );
+        assert_eq!(
+            ops[1],
+            &Operation::Alert {
+                conversation: chat(&user),
+                reason: AlertReason::Handoff
+            }
+        );
+        // First in the queue; nobody was ever claimed, so five minutes a place.
+        assert_eq!(sent_texts(&decisions), ["คิวที่ 1 รอประมาณ 5 นาที"]);
+    }
+}
+
+#[test]
+fn the_queue_message_counts_who_waits_ahead_and_how_long_claims_took() {
+    let entries = [
+        greetings(1),
+        log::text(2, PATIENT, "M2", "talk to staff"),
+        log::op(
+            3,
+            EXECUTOR_DEVICE,
+            Operation::SetMode {
+                conversation: chat(PATIENT),
+                mode: ConversationMode::Human,
+            },
+        ),
+        // Claimed 9 seconds after the session opened at 3.
+        log::op(
+            12,
+            YUKI,
+            Operation::Claim {
+                conversation: chat(PATIENT),
+            },
+        ),
+        log::text(13, "U00000000000000000000000000000003", "M13", "talk to staff"),
+        log::op(
+            14,
+            EXECUTOR_DEVICE,
+            Operation::SetMode {
+                conversation: chat("U00000000000000000000000000000003"),
+                mode: ConversationMode::Human,
+            },
+        ),
+        log::text(15, OTHER, "M15", "talk to staff"),
+    ];
+    let mut bot = Bot::new();
+    let mut last = Vec::new();
+    for entry in &entries {
+        last = bot.apply(entry);
+    }
+    // One waits ahead: second place, 2 × 9 s rounds up to one minute.
+    assert_eq!(sent_texts(&last), ["คิวที่ 2 รอประมาณ 1 นาที"]);
+}
+
+#[test]
+fn while_people_hold_a_chat_the_bot_says_nothing() {
+    let rules = Setting::KeywordRules {
+        rules: vec![KeywordRule {
+            pattern: "予約".into(),
+            matching: KeywordMatch::Contains,
+            language: None,
+            reply: vec![Message::text("ご予約はこちら")],
+        }],
+    };
+    let (_, decisions) = fold(&[
+        settings(1, rules),
+        greetings(2),
+        log::text(3, PATIENT, "M3", "hello"),
+        log::op(
+            4,
+            YUKI,
+            Operation::Claim {
+                conversation: chat(PATIENT),
+            },
+        ),
+        log::text(5, PATIENT, "M5", "予約したい"),
+        log::text(6, PATIENT, "M6", "talk to staff"),
+        log::follow(7, PATIENT, true),
+    ]);
+    assert_eq!(sent_texts(&decisions), Vec::<String>::new());
+}
+
+#[test]
+fn the_first_matching_keyword_rule_answers_in_the_patients_language() {
+    let rule = |pattern: &str, matching, language: Option<&str>, reply: &str| KeywordRule {
+        pattern: pattern.into(),
+        matching,
+        language: language.map(Into::into),
+        reply: vec![Message::text(reply)],
+    };
+    let rules = Setting::KeywordRules {
+        rules: vec![
+            rule("hours", KeywordMatch::Exact, None, "9–18"),
+            rule("นัด", KeywordMatch::Contains, Some("th"), "จองนัดได้ที่นี่"),
+            rule("予約", KeywordMatch::Contains, Some("ja"), "ご予約はこちら"),
+            rule(r"^\d{4}$", KeywordMatch::Regex, None, "a PIN?"),
+            rule("นัด", KeywordMatch::Contains, None, "(any language)"),
+        ],
+    };
+    let profile = |user: &str, language: &str| ContactProfileBuilder::new(user, language);
+    let (_, decisions) = fold(&[
+        settings(1, rules),
+        log::op(2, EXECUTOR_DEVICE, profile(PATIENT, "th").op()),
+        log::op(3, EXECUTOR_DEVICE, profile(OTHER, "ja").op()),
+        log::text(4, PATIENT, "M4", "ＨＯＵＲＳ"),
+        log::text(5, PATIENT, "M5", "ขอเลื่อนนัดค่ะ"),
+        log::text(6, OTHER, "M6", "นัด"),
+        log::text(7, OTHER, "M7", "1234"),
+        log::text(8, OTHER, "M8", "hours please"),
+    ]);
+    assert_eq!(
+        sent_texts(&decisions),
+        ["9–18", "จองนัดได้ที่นี่", "(any language)", "a PIN?"]
+    );
+}
+
+struct ContactProfileBuilder(tsunagi_proto::ContactProfile);
+
+impl ContactProfileBuilder {
+    fn new(user: &str, language: &str) -> Self {
+        Self(tsunagi_proto::ContactProfile {
+            user_id: UserId::from(user),
+            display_name: "Patient".into(),
+            picture_url: None,
+            status_message: None,
+            language: Some(language.into()),
+            follower: true,
+        })
+    }
+
+    fn op(self) -> Operation {
+        Operation::Profiles {
+            profiles: vec![self.0],
+        }
+    }
+}
+
+/// Open every day 09:00–17:00 in UTC (the test log starts at 00:00 UTC, closed).
+fn hours(seq: u64) -> Entry {
+    settings(
+        seq,
+        Setting::BusinessHours(BusinessHours {
+            time_zone: "UTC".into(),
+            open: (1..=7)
+                .map(|weekday| OpeningHours {
+                    weekday,
+                    from: "09:00".into(),
+                    to: "17:00".into(),
+                })
+                .collect(),
+            holidays: vec![],
+            away_message: Some("We are closed; we open at 9.".into()),
+        }),
+    )
+}
+
+#[test]
+fn outside_hours_the_away_reply_goes_once_a_day_and_the_handoff_waits_for_opening() {
+    let (bot, decisions) = fold(&[
+        hours(1),
+        greetings(2),
+        log::text(3, PATIENT, "M3", "hello?"),
+        log::text(4, PATIENT, "M4", "talk to staff"),
+        log::text(5, PATIENT, "M5", "anyone?"),
+    ]);
+    assert_eq!(sent_texts(&decisions), ["We are closed; we open at 9."]);
+    assert!(
+        !logged(&decisions)
+            .iter()
+            .any(|op| matches!(op, Operation::SetMode { .. }))
+    );
+    let opening = UnixMillis(log::START + 9 * 3_600_000);
+    assert_eq!(bot.next_due(at(5)), Some(opening));
+    assert_eq!(bot.due(UnixMillis(opening.0 - 1)), Vec::new());
+    let due = bot.due(opening);
+    assert!(matches!(
+        logged(&due)[0],
+        Operation::SetMode {
+            mode: ConversationMode::Human,
+            ..
+        }
+    ));
+    assert_eq!(sent_texts(&due), ["คิวที่ 1 รอประมาณ 5 นาที"]);
+
+    // The next day, closed again: one more away reply.
+    let next_day = log::START / 1000 + 86_400;
+    let mut bot = bot;
+    let mut late = log::text(6, PATIENT, "M6", "hello again");
+    late.at = UnixMillis(next_day * 1000 + 3_600_000);
+    assert_eq!(sent_texts(&bot.apply(&late)), ["We are closed; we open at 9."]);
+}
+
+#[test]
+fn an_idle_session_closes_by_itself_and_the_patient_is_asked_to_rate_it() {
+    let handoff = Setting::Handoff(HandoffSettings {
+        keywords: vec![],
+        auto_close_minutes: Some(30),
+        csat: true,
+    });
+    let (mut bot, _) = fold(&[
+        settings(1, handoff),
+        log::text(2, PATIENT, "M2", "hello"),
+        log::op(
+            3,
+            YUKI,
+            Operation::Claim {
+                conversation: chat(PATIENT),
+            },
+        ),
+    ]);
+    let idle = UnixMillis(at(3).0 + 30 * 60_000);
+    assert_eq!(bot.next_due(at(3)), Some(idle));
+    assert_eq!(bot.due(UnixMillis(idle.0 - 1)), Vec::new());
+    let due = bot.due(idle);
+    assert_eq!(
+        logged(&due),
+        [&Operation::Close {
+            conversation: chat(PATIENT)
+        }]
+    );
+    let Decision::Log(close) = &due[0] else {
+        unreachable!()
+    };
+    let mut entry = log::op_with_id(4, EXECUTOR_DEVICE, close.op_id, close.op.clone());
+    entry.at = idle;
+    let after = bot.apply(&entry);
+    let Operation::Send(question) = logged(&after)[0] else {
+        panic!("no question: {after:?}")
+    };
+    assert!(question.messages[0].quick_reply.is_some());
+    assert_eq!(bot.due(UnixMillis(idle.0 + 3_600_000)), Vec::new());
+}
+
+fn send(seq: u64, messages: usize) -> Entry {
+    log::op(
+        seq,
+        YUKI,
+        Operation::Send(SendOp {
+            conversation: chat(PATIENT),
+            messages: (0..messages)
+                .map(|n| Message::text(format!("part {n}")))
+                .collect(),
+            retry_key: RetryKey::new(),
+            prefer_reply_token: true,
+        }),
+    )
+}
+
+#[test]
+fn a_send_replies_while_the_token_is_fresh_and_pushes_once_it_is_stale_or_spent() {
+    let (bot, _) = fold(&[log::text(1, PATIENT, "M1", "hello"), send(2, 1)]);
+    let pending = bot.pending().next().expect("pending").clone();
+    let fresh = bot.plan(&pending, UnixMillis(at(1).0 + REPLY_TOKEN_MS));
+    assert_eq!(
+        fresh[0].route,
+        Route::Reply {
+            token: ReplyToken::from("r1"),
+            of: Seq(1),
+            retry: false
+        }
+    );
+    let stale = bot.plan(&pending, UnixMillis(at(1).0 + REPLY_TOKEN_MS + 1));
+    assert_eq!(
+        stale[0].route,
+        Route::Push {
+            to: chat(PATIENT),
+            key: pending.send.retry_key
+        }
+    );
+
+    // A second send after the first took the token pushes.
+    let (bot, _) = fold(&[
+        log::text(1, PATIENT, "M1", "hello"),
+        send(2, 1),
+        send(3, 1),
+        log::op(
+            4,
+            EXECUTOR_DEVICE,
+            Operation::Sending {
+                send: OpId(Uuid::from_u128(2)),
+                via: Delivery::Reply,
+                token_of: Some(Seq(1)),
+            },
+        ),
+    ]);
+    let pending: Vec<_> = bot.pending().cloned().collect();
+    assert!(matches!(
+        bot.plan(&pending[0], at(4))[0].route,
+        Route::Reply { retry: true, .. }
+    ));
+    assert!(matches!(
+        bot.plan(&pending[1], at(4))[0].route,
+        Route::Push { .. }
+    ));
+}
+
+#[test]
+fn more_than_five_messages_go_in_calls_of_five_each_with_its_own_retry_key() {
+    let (bot, _) = fold(&[send(1, 12)]);
+    let pending = bot.pending().next().expect("pending").clone();
+    let calls = bot.plan(&pending, at(1));
+    assert_eq!(
+        calls.iter().map(|c| c.messages.len()).collect::<Vec<_>>(),
+        [5, 5, 2]
+    );
+    let keys: Vec<_> = calls
+        .iter()
+        .map(|c| match &c.route {
+            Route::Push { key, .. } => *key,
+            Route::Reply { .. } => panic!("no token to reply with"),
+        })
+        .collect();
+    assert_eq!(keys[0], pending.send.retry_key);
+    assert!(keys[1] != keys[0] && keys[2] != keys[1] && keys[2] != keys[0]);
+    // The same plan tomorrow carries the same keys.
+    assert_eq!(bot.plan(&pending, at(1000)), calls);
+}
+
+#[test]
+fn a_send_leaves_the_pending_list_with_its_outcome() {
+    let (mut bot, _) = fold(&[send(1, 1), send(2, 1)]);
+    bot.apply(&log::op(
+        3,
+        EXECUTOR_DEVICE,
+        Operation::SendFailed {
+            send: OpId(Uuid::from_u128(1)),
+            reason: "The user hasn't added the LINE Official Account as a friend.".into(),
+            details: vec![],
+        },
+    ));
+    let left: Vec<_> = bot.pending().map(|p| p.seq).collect();
+    assert_eq!(left, [Seq(2)]);
+}
