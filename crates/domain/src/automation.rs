@@ -55,7 +55,10 @@ pub struct Logged {
 pub enum Decision {
     Log(Logged),
     /// Fetch this user's LINE profile and log it (as `profiles`, under `op_id`).
-    FetchProfile { user: UserId, op_id: OpId },
+    FetchProfile {
+        user: UserId,
+        op_id: OpId,
+    },
 }
 
 /// A send in the log that LINE has not taken yet.
@@ -86,7 +89,10 @@ pub enum Route {
         of: Seq,
         retry: bool,
     },
-    Push { to: ConversationId, key: RetryKey },
+    Push {
+        to: ConversationId,
+        key: RetryKey,
+    },
 }
 
 /// One LINE call of a send: up to five messages.
@@ -301,13 +307,17 @@ impl Bot {
 
     /// When [`Bot::due`] may next have something to do, if ever.
     pub fn next_due(&self, now: UnixMillis) -> Option<UnixMillis> {
-        let close = self.settings.handoff.auto_close_minutes.and_then(|minutes| {
-            self.chats
-                .values()
-                .filter(|c| c.session.is_some())
-                .map(|c| UnixMillis(c.active_at.0 + i64::from(minutes) * 60_000))
-                .min()
-        });
+        let close = self
+            .settings
+            .handoff
+            .auto_close_minutes
+            .and_then(|minutes| {
+                self.chats
+                    .values()
+                    .filter(|c| c.session.is_some())
+                    .map(|c| UnixMillis(c.active_at.0 + i64::from(minutes) * 60_000))
+                    .min()
+            });
         let opening = self
             .chats
             .values()
@@ -466,9 +476,12 @@ impl Bot {
         ));
         let position = self.waiting() + 1;
         let wait_minutes = (self.wait_per_place() * position as i64 + 59_999) / 60_000;
-        let text = self.settings.greetings.handoff.clone().unwrap_or_else(|| {
-            default_queue_message(self.language(conversation)).to_owned()
-        });
+        let text = self
+            .settings
+            .greetings
+            .handoff
+            .clone()
+            .unwrap_or_else(|| default_queue_message(self.language(conversation)).to_owned());
         let text = template::fill(
             &text,
             &[
@@ -505,7 +518,12 @@ impl Bot {
     }
 
     /// The away reply, once a day per conversation, if there is one.
-    fn away(&mut self, conversation: &ConversationId, entry: &Entry, decisions: &mut Vec<Decision>) {
+    fn away(
+        &mut self,
+        conversation: &ConversationId,
+        entry: &Entry,
+        decisions: &mut Vec<Decision>,
+    ) {
         let (Some(hours), Some(text)) = (&self.settings.hours, self.settings.away.clone()) else {
             return;
         };
@@ -523,7 +541,13 @@ impl Bot {
         ));
     }
 
-    fn reply(&self, conversation: &ConversationId, entry: &Entry, what: &str, text: &str) -> Decision {
+    fn reply(
+        &self,
+        conversation: &ConversationId,
+        entry: &Entry,
+        what: &str,
+        text: &str,
+    ) -> Decision {
         log(
             &format!("{what}/{}", entry.seq.0),
             self.send(conversation, vec![Message::text(text)]),
@@ -771,7 +795,9 @@ fn default_queue_message(language: Option<&str>) -> &'static str {
         Some("th") => "เจ้าหน้าที่จะตอบกลับโดยเร็วค่ะ คุณอยู่คิวที่ {{position}} รอประมาณ {{wait}} นาที",
         Some("ja") => "担当者におつなぎします。{{position}}番目にお待ちです(約{{wait}}分)。",
         Some("zh") => "已為您轉接專人服務,您目前排在第 {{position}} 位,預計等候約 {{wait}} 分鐘。",
-        _ => "A member of our team will be with you shortly. You are number {{position}} in the queue (about {{wait}} min).",
+        _ => {
+            "A member of our team will be with you shortly. You are number {{position}} in the queue (about {{wait}} min)."
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tsunagi_line::ChannelId;
 use tsunagi_proto::api::Role;
 use tsunagi_relay::Relay;
+use tsunagi_relay::executor;
 use tsunagi_relay::http::Options;
 use tsunagi_relay::line_setup::{self, LineSetup};
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
@@ -219,7 +220,7 @@ fn print_line(text: &str) -> Result<()> {
 }
 
 async fn serve(dir: &Path, listen: SocketAddr, line: LineSetup) -> Result<()> {
-    let relay = Arc::new(open(dir).await?.with_line(line));
+    let relay = Arc::new(open(dir).await?.with_line(line.clone()));
     if !relay.store.has_relay_owner().await? {
         let invited = relay.setup_code().await.context("creating a setup code")?;
         print_line(&format!(
@@ -231,12 +232,19 @@ async fn serve(dir: &Path, listen: SocketAddr, line: LineSetup) -> Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "relay serving");
+    let executors = tokio::spawn(executor::run(
+        relay.clone(),
+        line,
+        executor::Options::default(),
+    ));
     tsunagi_relay::http::serve(listener, relay, Options::default(), async {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests, closing streams");
     })
     .await
     .context("serving")?;
+    // Serving ends by closing the relay, which stops the executors at their next step.
+    executors.await.context("stopping the executors")?;
     tracing::info!("relay stopped");
     Ok(())
 }

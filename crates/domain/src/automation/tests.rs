@@ -1,7 +1,7 @@
 use pretty_assertions::assert_eq;
 use tsunagi_line::message::MessageBody;
 use tsunagi_proto::testing::{self as log, at};
-use tsunagi_proto::{BusinessHours, KeywordRule, OpeningHours, EXECUTOR_DEVICE};
+use tsunagi_proto::{BusinessHours, EXECUTOR_DEVICE, KeywordRule, OpeningHours};
 
 use super::*;
 
@@ -69,10 +69,7 @@ fn a_follow_is_greeted_once_and_a_refollow_differently() {
         log::follow(3, OTHER, true),
     ];
     let (_, decisions) = fold(&entries);
-    assert_eq!(
-        sent_texts(&decisions),
-        ["ยินดีต้อนรับค่ะ", "ยินดีต้อนรับกลับค่ะ"]
-    );
+    assert_eq!(sent_texts(&decisions), ["ยินดีต้อนรับค่ะ", "ยินดีต้อนรับกลับค่ะ"]);
     // Both new contacts' profiles are asked for.
     let fetched: Vec<_> = decisions
         .iter()
@@ -89,9 +86,13 @@ fn a_follow_is_greeted_once_and_a_refollow_differently() {
 
 #[test]
 fn a_handoff_phrase_in_thai_japanese_or_chinese_sends_the_chat_to_the_queue() {
-    for (n, phrase) in ["ขอคุยกับเจ้าหน้าที่ค่ะ", "スタッフと話したいです", "我要找真人客服"]
-        .into_iter()
-        .enumerate()
+    for (n, phrase) in [
+        "ขอคุยกับเจ้าหน้าที่ค่ะ",
+        "スタッフと話したいです",
+        "我要找真人客服",
+    ]
+    .into_iter()
+    .enumerate()
     {
         let user = format!("U{:032x}", n + 10);
         let (_, decisions) = fold(&[greetings(1), log::text(2, &user, "M2", phrase)]);
@@ -137,7 +138,12 @@ fn the_queue_message_counts_who_waits_ahead_and_how_long_claims_took() {
                 conversation: chat(PATIENT),
             },
         ),
-        log::text(13, "U00000000000000000000000000000003", "M13", "talk to staff"),
+        log::text(
+            13,
+            "U00000000000000000000000000000003",
+            "M13",
+            "talk to staff",
+        ),
         log::op(
             14,
             EXECUTOR_DEVICE,
@@ -292,7 +298,10 @@ fn outside_hours_the_away_reply_goes_once_a_day_and_the_handoff_waits_for_openin
     let mut bot = bot;
     let mut late = log::text(6, PATIENT, "M6", "hello again");
     late.at = UnixMillis(next_day * 1000 + 3_600_000);
-    assert_eq!(sent_texts(&bot.apply(&late)), ["We are closed; we open at 9."]);
+    assert_eq!(
+        sent_texts(&bot.apply(&late)),
+        ["We are closed; we open at 9."]
+    );
 }
 
 #[test]

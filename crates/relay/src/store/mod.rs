@@ -241,6 +241,35 @@ pub trait LogStore: Send + Sync + 'static {
     /// Whether some device, not revoked, owns the whole relay. Until one does, the relay
     /// offers a setup code on start.
     fn has_relay_owner(&self) -> impl Future<Output = Result<bool>> + Send;
+    /// Takes or renews the lease on a channel's executor for `holder` until `until`.
+    /// True when `holder` has it now: it was free, had lapsed by `now`, or was `holder`'s.
+    fn lease_executor(
+        &self,
+        channel: &ChannelId,
+        holder: &str,
+        now: UnixMillis,
+        until: UnixMillis,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Gives the lease up at once, if `holder` has it.
+    fn release_executor(
+        &self,
+        channel: &ChannelId,
+        holder: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// How far the channel's executor has acted; `None` for no such channel.
+    fn executor_cursor(
+        &self,
+        channel: &ChannelId,
+    ) -> impl Future<Output = Result<Option<Seq>>> + Send;
+    /// Moves the executor's cursor, if `holder` still has the lease at `now`. False when
+    /// it has lost it: another executor took over, and this one must stop.
+    fn move_executor_cursor(
+        &self,
+        channel: &ChannelId,
+        holder: &str,
+        seq: Seq,
+        now: UnixMillis,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Revokes a device; false if there is no such device.
     fn revoke_device(

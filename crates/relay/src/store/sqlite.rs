@@ -175,7 +175,9 @@ async fn write_group(
     group: &[Append],
     unsent: &Unsent,
 ) -> Result<GroupResult, sqlx::Error> {
-    let mut tx = db.begin().await?;
+    // The write lock up front: a transaction that read first could not take it once the
+    // executor's lease or cursor was written meanwhile (SQLITE_BUSY_SNAPSHOT, no waiting).
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     let mut heads: HashMap<ChannelId, Seq> = HashMap::new();
     let mut newly_unsent = Unsent::new();
     let mut answers = Vec::with_capacity(group.len());
@@ -411,6 +413,7 @@ impl LogStore for SqliteStore {
         secret: &Sealed,
         at: UnixMillis,
     ) -> Result<()> {
+        let mut tx = self.admin.begin().await?;
         let result = sqlx::query(
             "INSERT INTO channels (id, secret_nonce, secret_sealed, created_at) VALUES (?, ?, ?, ?)",
         )
@@ -418,15 +421,25 @@ impl LogStore for SqliteStore {
         .bind(&secret.nonce)
         .bind(&secret.ciphertext)
         .bind(at.0)
-        .execute(&self.admin)
+        .execute(&mut *tx)
         .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(_) => {}
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(StoreError::ChannelExists(channel.clone()))
+                return Err(StoreError::ChannelExists(channel.clone()));
             }
-            Err(e) => Err(e.into()),
+            Err(e) => return Err(e.into()),
         }
+        // The executor's row comes with the channel, its cursor at 0: it acts on the log
+        // from the first entry, whenever it first runs.
+        sqlx::query(
+            "INSERT INTO executors (channel_id, holder, lease_expires_at) VALUES (?, '', 0)",
+        )
+        .bind(channel.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn channels(&self) -> Result<Vec<Channel>> {
@@ -625,6 +638,66 @@ impl LogStore for SqliteStore {
                 .bind(id.as_str())
                 .execute(&self.admin)
                 .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn lease_executor(
+        &self,
+        channel: &ChannelId,
+        holder: &str,
+        now: UnixMillis,
+        until: UnixMillis,
+    ) -> Result<bool> {
+        let result = sqlx::query(
+            "UPDATE executors SET holder = ?2, lease_expires_at = ?4
+             WHERE channel_id = ?1 AND (holder = ?2 OR lease_expires_at <= ?3)",
+        )
+        .bind(channel.as_str())
+        .bind(holder)
+        .bind(now.0)
+        .bind(until.0)
+        .execute(&self.admin)
+        .await;
+        Ok(result?.rows_affected() == 1)
+    }
+
+    async fn release_executor(&self, channel: &ChannelId, holder: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE executors SET lease_expires_at = 0 WHERE channel_id = ? AND holder = ?",
+        )
+        .bind(channel.as_str())
+        .bind(holder)
+        .execute(&self.admin)
+        .await?;
+        Ok(())
+    }
+
+    async fn executor_cursor(&self, channel: &ChannelId) -> Result<Option<Seq>> {
+        let cursor: Option<i64> =
+            sqlx::query_scalar("SELECT cursor FROM executors WHERE channel_id = ?")
+                .bind(channel.as_str())
+                .fetch_optional(&self.readers)
+                .await?;
+        Ok(cursor.map(|c| Seq(c as u64)))
+    }
+
+    async fn move_executor_cursor(
+        &self,
+        channel: &ChannelId,
+        holder: &str,
+        seq: Seq,
+        now: UnixMillis,
+    ) -> Result<bool> {
+        let result = sqlx::query(
+            "UPDATE executors SET cursor = MAX(cursor, ?)
+             WHERE channel_id = ? AND holder = ? AND lease_expires_at > ?",
+        )
+        .bind(seq.0 as i64)
+        .bind(channel.as_str())
+        .bind(holder)
+        .bind(now.0)
+        .execute(&self.admin)
+        .await?;
         Ok(result.rows_affected() == 1)
     }
 }

@@ -6,6 +6,7 @@
 mod auth;
 mod channels;
 mod disk_full;
+mod executor;
 mod ingest;
 mod line_setup;
 mod log;

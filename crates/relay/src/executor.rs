@@ -1,0 +1,534 @@
+//! The executor: one more consumer of each channel's log, running in the relay so that what
+//! must happen with every desk closed happens. It carries out the `send`s in the log and
+//! what the bot decides ([`tsunagi_domain::automation`]), through LINE, and logs what it did.
+//!
+//! Each channel has one executor at a time, across relay processes: the one holding the
+//! channel's lease in the store. It renews the lease while it runs; a lease not renewed
+//! lapses, and another process takes over. On taking a channel, an executor folds the log up
+//! to the channel's executor cursor without acting (that was done), then acts on what
+//! follows, moving the cursor as it goes. Acting twice is harmless by construction: the
+//! bot's ops have ids that follow from their causes, which the log keeps once; pushes carry
+//! retry keys, which LINE honours once; and a reply is preceded by a `sending` op, so that a
+//! restart never answers the same send twice.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::value::RawValue;
+use tokio::time::Instant;
+use tsunagi_domain::automation::{Bot, Call, Decision, Logged, Pending, Route, SEND_EXPIRES_MS};
+use tsunagi_line::client::{AccessToken, Client, SendOutcome};
+use tsunagi_line::retry::RetryPolicy;
+use tsunagi_line::{ChannelId, Error as LineError, MessageId};
+use tsunagi_proto::{
+    ContactProfile, Delivery, DeviceId, EXECUTOR_DEVICE, OpId, Operation, Seq, UnixMillis,
+};
+
+use crate::line_setup::LineSetup;
+use crate::relay::{Relay, now};
+use crate::store::{LogStore, NewBody, NewEntry, StoreError};
+
+/// How the executors of this process behave.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// This process, as the holder of leases: unique among the relay's processes.
+    pub holder: String,
+    /// How long a lease lasts unless renewed; renewed at a third of it.
+    pub lease: Duration,
+    /// How often to look for channels added since.
+    pub scan: Duration,
+    /// LINE calls: retried within one attempt, for 5xx, 429 and timeouts.
+    pub retry: RetryPolicy,
+    /// After a failed attempt (LINE or the store unavailable), the first wait; it doubles
+    /// up to `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    /// The time, as the executor judges reply tokens, timers and leases by it.
+    pub clock: fn() -> UnixMillis,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            holder: format!("relay-{}", uuid::Uuid::new_v4()),
+            lease: Duration::from_secs(15),
+            scan: Duration::from_secs(2),
+            retry: RetryPolicy::default(),
+            backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(60),
+            clock: now,
+        }
+    }
+}
+
+/// Entries folded per read.
+const PAGE: u32 = 500;
+/// LINE's answer to a reply token that is spent or too old.
+const INVALID_REPLY_TOKEN: &str = "Invalid reply token";
+
+/// Runs the executors of every channel until the relay closes. Dropping the future stops
+/// them all at once, as a crash would.
+pub async fn run<S: LogStore>(relay: Arc<Relay<S>>, line: LineSetup, options: Options) {
+    let mut executors = tokio::task::JoinSet::new();
+    let mut running: HashMap<ChannelId, tokio::task::AbortHandle> = HashMap::new();
+    loop {
+        match relay.store.channels().await {
+            Ok(channels) => {
+                for channel in channels {
+                    if running.get(&channel.id).is_none_or(|h| h.is_finished()) {
+                        let executor = Executor::new(&relay, &line, &options, channel.id.clone());
+                        running.insert(channel.id, executors.spawn(executor.run()));
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "listing channels for their executors"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(options.scan) => {}
+            () = relay.closed() => break,
+        }
+    }
+    while executors.join_next().await.is_some() {}
+}
+
+/// Why an executor stopped acting on its channel.
+enum Stop {
+    /// Another process has the lease now.
+    Lost,
+    /// The relay is shutting down.
+    Closed,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// LINE could not be reached or was overloaded, even after retrying.
+    #[error("LINE is unavailable: {0}")]
+    Line(LineError),
+    #[error("no access token for the channel: {0}")]
+    Token(String),
+}
+
+/// What became of a call to LINE.
+enum Answer {
+    Sent(Vec<MessageId>),
+    /// LINE refused it for good (4xx other than a spent reply token).
+    Refused(LineError),
+    /// Not now: try again later.
+    Unavailable(LineError),
+}
+
+struct Executor<S> {
+    relay: Arc<Relay<S>>,
+    line: LineSetup,
+    options: Options,
+    channel: ChannelId,
+    bot: Bot,
+    client: Option<Client>,
+    renew_at: Instant,
+}
+
+impl<S: LogStore> Executor<S> {
+    fn new(relay: &Arc<Relay<S>>, line: &LineSetup, options: &Options, channel: ChannelId) -> Self {
+        Self {
+            relay: relay.clone(),
+            line: line.clone(),
+            options: options.clone(),
+            channel,
+            bot: Bot::new(),
+            client: None,
+            renew_at: Instant::now(),
+        }
+    }
+
+    async fn run(mut self) {
+        let mut backoff = self.options.backoff;
+        loop {
+            match self.lease().await {
+                Ok(true) => match self.hold().await {
+                    Ok(Stop::Closed) => {
+                        let holder = self.options.holder.clone();
+                        let _ = self
+                            .relay
+                            .store
+                            .release_executor(&self.channel, &holder)
+                            .await;
+                        return;
+                    }
+                    Ok(Stop::Lost) => {
+                        tracing::info!(channel = %self.channel, "another relay runs this channel's executor now");
+                        backoff = self.options.backoff;
+                    }
+                    Err(error) => {
+                        tracing::warn!(channel = %self.channel, %error, ?backoff, "the executor failed; trying again");
+                        backoff = (backoff * 2).min(self.options.max_backoff);
+                    }
+                },
+                Ok(false) => backoff = self.options.lease / 3,
+                Err(error) => {
+                    tracing::warn!(channel = %self.channel, %error, "taking the executor's lease");
+                    backoff = (backoff * 2).min(self.options.max_backoff);
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                () = self.relay.closed() => return,
+            }
+        }
+    }
+
+    /// Takes or renews this channel's lease.
+    fn now(&self) -> UnixMillis {
+        (self.options.clock)()
+    }
+
+    async fn lease(&mut self) -> Result<bool, StoreError> {
+        let now = self.now();
+        let until = UnixMillis(now.0 + self.options.lease.as_millis() as i64);
+        let held = self
+            .relay
+            .store
+            .lease_executor(&self.channel, &self.options.holder, now, until)
+            .await?;
+        self.renew_at = Instant::now() + self.options.lease / 3;
+        Ok(held)
+    }
+
+    /// Acts on the channel while this process holds its lease.
+    async fn hold(&mut self) -> Result<Stop, Failure> {
+        let relay = self.relay.clone();
+        let store = &relay.store;
+        let cursor = store
+            .executor_cursor(&self.channel)
+            .await?
+            .ok_or_else(|| StoreError::UnknownChannel(self.channel.clone()))?;
+        // What was acted on is only folded.
+        self.bot = Bot::new();
+        while self.bot.seq() < cursor {
+            let entries = store.read(&self.channel, self.bot.seq(), PAGE).await?;
+            if entries.is_empty() {
+                break;
+            }
+            for entry in entries.iter().take_while(|e| e.seq <= cursor) {
+                self.bot.apply(entry);
+            }
+        }
+        tracing::info!(channel = %self.channel, %cursor, "the executor runs this channel");
+        let mut head = store.subscribe(&self.channel);
+        loop {
+            if Instant::now() >= self.renew_at && !self.lease().await? {
+                return Ok(Stop::Lost);
+            }
+            // New entries: fold them, and log what they call for.
+            let entries = store.read(&self.channel, self.bot.seq(), PAGE).await?;
+            if !entries.is_empty() {
+                let decisions: Vec<Decision> =
+                    entries.iter().flat_map(|e| self.bot.apply(e)).collect();
+                self.decide(decisions).await?;
+                let moved = store
+                    .move_executor_cursor(
+                        &self.channel,
+                        &self.options.holder,
+                        self.bot.seq(),
+                        self.now(),
+                    )
+                    .await?;
+                if !moved {
+                    return Ok(Stop::Lost);
+                }
+                continue;
+            }
+            // Sends, oldest first, one at a time: each one's outcome is folded (read back
+            // from the log) before the next is planned.
+            let next = self.bot.pending().next().cloned();
+            if let Some(pending) = next {
+                self.deliver(&pending).await?;
+                continue;
+            }
+            let now = self.now();
+            let due = self.bot.due(now);
+            if !due.is_empty() && self.decide(due).await? > 0 {
+                continue;
+            }
+            let wake = self
+                .bot
+                .next_due(now)
+                .map(|at| Duration::from_millis(u64::try_from(at.0 - now.0).unwrap_or(0)))
+                .map_or(self.renew_at, |d| (Instant::now() + d).min(self.renew_at));
+            tokio::select! {
+                changed = head.changed() => {
+                    if changed.is_err() {
+                        return Ok(Stop::Closed);
+                    }
+                }
+                () = tokio::time::sleep_until(wake.max(Instant::now() + Duration::from_millis(10))) => {}
+                () = self.relay.closed() => return Ok(Stop::Closed),
+            }
+        }
+    }
+
+    /// Logs the bot's ops in one append, then fetches the profiles it asked for. Returns
+    /// how many ops were new to the log.
+    async fn decide(&mut self, decisions: Vec<Decision>) -> Result<usize, Failure> {
+        let mut ops = Vec::new();
+        let mut profiles = Vec::new();
+        for decision in decisions {
+            match decision {
+                Decision::Log(logged) => ops.push(logged),
+                Decision::FetchProfile { user, op_id } => profiles.push((user, op_id)),
+            }
+        }
+        let mut new = self.log(ops).await?;
+        for (user, op_id) in profiles {
+            match self.client().await?.profile(&user).await {
+                Ok(profile) => {
+                    let op = Operation::Profiles {
+                        profiles: vec![ContactProfile {
+                            user_id: profile.user_id,
+                            display_name: profile.display_name,
+                            picture_url: profile.picture_url,
+                            status_message: profile.status_message,
+                            language: profile.language,
+                            follower: true,
+                        }],
+                    };
+                    new += self.log(vec![Logged { op_id, op }]).await?;
+                }
+                // Not a friend (404), or LINE is busy: the profile comes with the next
+                // follower sync instead.
+                Err(error) => tracing::debug!(%user, %error, "no profile"),
+            }
+        }
+        Ok(new)
+    }
+
+    /// Appends ops under the executor's device, in one durable write.
+    async fn log(&self, ops: Vec<Logged>) -> Result<usize, Failure> {
+        if ops.is_empty() {
+            return Ok(0);
+        }
+        let at = now();
+        let entries = ops
+            .into_iter()
+            .map(|Logged { op_id, op }| {
+                let op = serde_json::to_string(&op)
+                    .ok()
+                    .and_then(|json| RawValue::from_string(json).ok())
+                    .ok_or_else(|| StoreError::Corrupt("an op that is not JSON".into()))?;
+                Ok(NewEntry {
+                    at,
+                    body: NewBody::Op {
+                        op_id,
+                        device: DeviceId::from(EXECUTOR_DEVICE),
+                        op,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let appended = self.relay.store.append(&self.channel, entries).await?;
+        Ok(appended
+            .iter()
+            .filter(|a| matches!(a, crate::store::Appended::New(_)))
+            .count())
+    }
+
+    async fn log_one(&self, cause: String, op: Operation) -> Result<(), Failure> {
+        self.log(vec![Logged {
+            op_id: OpId::derived(&cause),
+            op,
+        }])
+        .await
+        .map(drop)
+    }
+
+    /// Delivers one send and logs its outcome. Returns an error only when it must be
+    /// tried again later.
+    async fn deliver(&mut self, pending: &Pending) -> Result<(), Failure> {
+        let send = pending.op_id;
+        let now = self.now();
+        if now.0 - pending.at.0 > SEND_EXPIRES_MS {
+            let reason = "not delivered within 24 hours of being written".to_owned();
+            return self.failed(send, reason, Vec::new()).await;
+        }
+        let calls = self.bot.plan(pending, now);
+        let mut ids = Vec::new();
+        let mut via = Delivery::Push;
+        for (n, call) in calls.into_iter().enumerate() {
+            let answer = match &call.route {
+                Route::Reply { of, retry, .. } => {
+                    via = Delivery::Reply;
+                    if !retry {
+                        self.note_attempt(send, Delivery::Reply, Some(*of)).await?;
+                    }
+                    match self.call(&call).await? {
+                        // Refused now, so nothing went out: push instead, noted first.
+                        Answer::Refused(error) if !retry && is_spent(&error) => {
+                            via = Delivery::Push;
+                            self.note_attempt(send, Delivery::Push, None).await?;
+                            let push = Call {
+                                messages: call.messages.clone(),
+                                route: Route::Push {
+                                    to: pending.send.conversation.clone(),
+                                    key: pending.send.retry_key,
+                                },
+                            };
+                            self.call(&push).await?
+                        }
+                        // Spent by the attempt noted before a restart: it went out then.
+                        Answer::Refused(error) if *retry && is_spent(&error) => {
+                            Answer::Sent(Vec::new())
+                        }
+                        answer => answer,
+                    }
+                }
+                Route::Push { .. } => {
+                    if n == 0 {
+                        via = Delivery::Push;
+                    }
+                    self.call(&call).await?
+                }
+            };
+            match answer {
+                Answer::Sent(sent) => ids.extend(sent),
+                Answer::Refused(error) => {
+                    let (mut reason, details) = describe(&error);
+                    if !ids.is_empty() {
+                        reason = format!("{reason} (the first {} messages were sent)", ids.len());
+                    }
+                    return self.failed(send, reason, details).await;
+                }
+                Answer::Unavailable(error) => return Err(Failure::Line(error)),
+            }
+        }
+        self.log_one(
+            format!("sent/{send}"),
+            Operation::Sent {
+                send,
+                via,
+                message_ids: ids,
+            },
+        )
+        .await
+    }
+
+    async fn note_attempt(
+        &self,
+        send: OpId,
+        via: Delivery,
+        token_of: Option<Seq>,
+    ) -> Result<(), Failure> {
+        let what = match via {
+            Delivery::Reply => "reply",
+            Delivery::Push => "push",
+        };
+        self.log_one(
+            format!("sending/{send}/{what}"),
+            Operation::Sending {
+                send,
+                via,
+                token_of,
+            },
+        )
+        .await
+    }
+
+    async fn failed(
+        &self,
+        send: OpId,
+        reason: String,
+        details: Vec<String>,
+    ) -> Result<(), Failure> {
+        self.log_one(
+            format!("send-failed/{send}"),
+            Operation::SendFailed {
+                send,
+                reason,
+                details,
+            },
+        )
+        .await
+    }
+
+    async fn call(&mut self, call: &Call) -> Result<Answer, Failure> {
+        let client = self.client().await?;
+        let result = match &call.route {
+            Route::Reply { token, .. } => client.reply(token, &call.messages, false).await,
+            Route::Push { to, key } => client.push(to.as_str(), &call.messages, false, *key).await,
+        };
+        Ok(match result {
+            Ok(outcome) => Answer::Sent(sent_ids(&outcome)),
+            Err(error) if error.status() == Some(401) => {
+                // The token lapsed or was revoked: a new one next time.
+                self.client = None;
+                Answer::Unavailable(error)
+            }
+            Err(error) if is_final(&error) => Answer::Refused(error),
+            Err(error) => Answer::Unavailable(error),
+        })
+    }
+
+    /// A client with a fresh access token, issued from the channel's credentials.
+    async fn client(&mut self) -> Result<&Client, Failure> {
+        if self.client.is_none() {
+            let secret = self
+                .relay
+                .secret(&self.channel)
+                .await?
+                .ok_or_else(|| StoreError::UnknownChannel(self.channel.clone()))?;
+            let client = Client::builder()
+                .api_base(self.line.api_base.clone())
+                .data_base(self.line.data_base.clone())
+                .retry(self.options.retry)
+                .build()
+                .map_err(|e| Failure::Token(e.to_string()))?;
+            let issued = client
+                .issue_channel_token(&self.channel, secret.expose())
+                .await
+                .map_err(|e| Failure::Token(e.to_string()))?;
+            self.client = Some(client.with_access_token(AccessToken::new(issued.access_token)));
+        }
+        self.client
+            .as_ref()
+            .ok_or_else(|| Failure::Token("no client".into()))
+    }
+}
+
+fn sent_ids(outcome: &SendOutcome) -> Vec<MessageId> {
+    outcome
+        .sent_messages()
+        .iter()
+        .map(|m| m.id.clone())
+        .collect()
+}
+
+/// Whether LINE refused for good: 4xx other than 429, and the month's quota.
+fn is_final(error: &LineError) -> bool {
+    match error {
+        LineError::Api(api) => {
+            api.is_monthly_limit() || ((400..500).contains(&api.status) && api.status != 429)
+        }
+        LineError::Invalid(_) | LineError::Decode(_) => true,
+        LineError::Transport(_) => false,
+    }
+}
+
+/// LINE's answer to a reply token that is spent or too old.
+fn is_spent(error: &LineError) -> bool {
+    matches!(error, LineError::Api(api) if api.status == 400 && api.message == INVALID_REPLY_TOKEN)
+}
+
+/// LINE's reason and details, for people.
+fn describe(error: &LineError) -> (String, Vec<String>) {
+    match error {
+        LineError::Api(api) => (
+            api.message.clone(),
+            api.details
+                .iter()
+                .map(|d| format!("{}: {}", d.property, d.message))
+                .collect(),
+        ),
+        other => (other.to_string(), Vec::new()),
+    }
+}

@@ -1,0 +1,502 @@
+//! The executor against linesim: automations, sends, and what survives a kill.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pretty_assertions::assert_eq;
+use serde_json::value::RawValue;
+use tsunagi_line::client::RetryKey;
+use tsunagi_line::message::Message;
+use tsunagi_line::{ChannelId, UserId};
+use tsunagi_linesim::{ApiFaults, Config, Delivered, Simulator, UserAction, Via};
+use tsunagi_proto::{
+    ConversationId, ConversationMode, DeviceId, EXECUTOR_DEVICE, EntryBody, Greetings, LoggedOp,
+    OpId, Operation, SendOp, Setting, UnixMillis,
+};
+use tsunagi_relay::Relay;
+use tsunagi_relay::executor::{self, Options};
+use tsunagi_relay::line_setup::LineSetup;
+use tsunagi_relay::secret::{ChannelSecret, RelayKey};
+use tsunagi_relay::store::{LogStore as _, NewBody, NewEntry, SqliteStore};
+
+use crate::{CHANNEL, SECRET};
+
+const DESK: &str = "d-yuki";
+
+/// linesim, and a relay whose webhooks it delivers, with the relay's executor running.
+struct Clinic {
+    sim: Simulator,
+    relay: Arc<Relay<SqliteStore>>,
+    line: LineSetup,
+    db: PathBuf,
+    key: RelayKey,
+    executor: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+fn options(holder: &str) -> Options {
+    Options {
+        holder: holder.into(),
+        lease: Duration::from_millis(900),
+        scan: Duration::from_millis(50),
+        backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(200),
+        retry: tsunagi_line::retry::RetryPolicy {
+            max_attempts: 3,
+            initial_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(50),
+        },
+        ..Options::default()
+    }
+}
+
+impl Clinic {
+    async fn start(configure: impl FnOnce(&mut Config)) -> Clinic {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("relay.db");
+        let key = RelayKey::generate();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut config = Config::new(CHANNEL, SECRET, "long-lived");
+        config.webhook_url = Some(format!("{base}/webhook/line/{CHANNEL}"));
+        configure(&mut config);
+        let sim = Simulator::new(config);
+        let address = sim
+            .clone()
+            .serve("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let line = LineSetup {
+            api_base: format!("http://{address}"),
+            data_base: format!("http://{address}"),
+            public_url: base,
+        };
+        let relay = Arc::new(
+            Relay::new(SqliteStore::open(&db).await.unwrap(), key.clone()).with_line(line.clone()),
+        );
+        relay
+            .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
+            .await
+            .unwrap();
+        tokio::spawn(tsunagi_relay::http::serve(
+            listener,
+            relay.clone(),
+            tsunagi_relay::http::Options::default(),
+            std::future::pending(),
+        ));
+        let mut clinic = Clinic {
+            sim,
+            relay,
+            line,
+            db,
+            key,
+            executor: None,
+            _dir: dir,
+        };
+        clinic.run_executor(options("first"));
+        clinic
+    }
+
+    fn run_executor(&mut self, options: Options) {
+        self.executor = Some(tokio::spawn(executor::run(
+            self.relay.clone(),
+            self.line.clone(),
+            options,
+        )));
+    }
+
+    /// Stops the executor at once, wherever it is, as a crash would.
+    fn kill(&mut self) {
+        if let Some(executor) = self.executor.take() {
+            executor.abort();
+        }
+    }
+
+    fn patient(&self, n: usize) -> UserId {
+        let mut users = self.sim.users();
+        users.sort_by(|a, b| a.user_id.as_str().cmp(b.user_id.as_str()));
+        users[n].user_id.clone()
+    }
+
+    async fn says(&self, user: &UserId, text: &str) {
+        let report = self
+            .sim
+            .say(user, UserAction::Text { text: text.into() })
+            .await
+            .unwrap();
+        assert_eq!(report.attempt.status, Some(200));
+    }
+
+    /// Appends an op as a desk would.
+    async fn desk(&self, op: Operation) -> OpId {
+        let op_id = OpId::new();
+        let json = RawValue::from_string(serde_json::to_string(&op).unwrap()).unwrap();
+        self.relay
+            .store
+            .append(
+                &ChannelId::from(CHANNEL),
+                vec![NewEntry {
+                    at: tsunagi_relay::relay::now(),
+                    body: NewBody::Op {
+                        op_id,
+                        device: DeviceId::from(DESK),
+                        op: json,
+                    },
+                }],
+            )
+            .await
+            .unwrap();
+        op_id
+    }
+
+    async fn ops(&self) -> Vec<(DeviceId, Operation)> {
+        self.relay
+            .store
+            .read(&ChannelId::from(CHANNEL), tsunagi_proto::Seq(0), 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| match e.body {
+                EntryBody::Op {
+                    device,
+                    op: LoggedOp::Known(op),
+                    ..
+                } => Some((device, op)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The executor's ops, once `done` holds of them (within ten seconds).
+    async fn wait_for(&self, what: &str, done: impl Fn(&[Operation]) -> bool) -> Vec<Operation> {
+        for _ in 0..500 {
+            let ops: Vec<Operation> = self
+                .ops()
+                .await
+                .into_iter()
+                .filter(|(device, _)| device.as_str() == EXECUTOR_DEVICE)
+                .map(|(_, op)| op)
+                .collect();
+            if done(&ops) {
+                return ops;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("never: {what}\n{:#?}", self.ops().await);
+    }
+
+    fn texts(&self, user: &UserId) -> Vec<(Via, String)> {
+        self.sim
+            .inbox(user.as_str())
+            .into_iter()
+            .map(|Delivered { via, message, .. }| {
+                (via, message["text"].as_str().unwrap_or("").to_owned())
+            })
+            .collect()
+    }
+}
+
+fn count<F: Fn(&Operation) -> bool>(ops: &[Operation], f: F) -> usize {
+    ops.iter().filter(|op| f(op)).count()
+}
+
+fn is_sent(op: &Operation) -> bool {
+    matches!(op, Operation::Sent { .. })
+}
+
+fn send(to: &UserId, texts: &[&str]) -> Operation {
+    Operation::Send(SendOp {
+        conversation: ConversationId::from(to.as_str()),
+        messages: texts.iter().map(|t| Message::text(*t)).collect(),
+        retry_key: RetryKey::new(),
+        prefer_reply_token: true,
+    })
+}
+
+#[tokio::test]
+async fn a_follow_gets_the_greeting_once_by_reply_and_the_profile_is_logged() {
+    let clinic = Clinic::start(|_| {}).await;
+    clinic
+        .desk(Operation::Settings(Setting::Greetings(Greetings {
+            follow: Some("ยินดีต้อนรับสู่คลินิกค่ะ".into()),
+            refollow: None,
+            handoff: None,
+        })))
+        .await;
+    let patient = clinic.patient(0);
+    clinic.sim.say(&patient, UserAction::Follow).await.unwrap();
+    clinic
+        .wait_for("the greeting is sent and the profile logged", |ops| {
+            count(ops, is_sent) == 1
+                && count(ops, |op| matches!(op, Operation::Profiles { .. })) == 1
+        })
+        .await;
+    // Time for anything extra to show.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        clinic.texts(&patient),
+        [(Via::Reply, "ยินดีต้อนรับสู่คลินิกค่ะ".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn a_handoff_phrase_in_thai_japanese_and_chinese_queues_the_chat_and_then_the_bot_is_silent()
+{
+    let clinic = Clinic::start(|_| {}).await;
+    clinic
+        .desk(Operation::Settings(Setting::KeywordRules {
+            rules: vec![tsunagi_proto::KeywordRule {
+                pattern: "hours".into(),
+                matching: tsunagi_proto::KeywordMatch::Contains,
+                language: None,
+                reply: vec![Message::text("We open 9–18.")],
+            }],
+        }))
+        .await;
+    for (n, phrase) in ["ขอคุยกับเจ้าหน้าที่ค่ะ", "スタッフと話したいです", "我要真人客服"]
+        .into_iter()
+        .enumerate()
+    {
+        let patient = clinic.patient(n);
+        clinic.says(&patient, phrase).await;
+        let chat = ConversationId::from(patient.as_str());
+        clinic
+            .wait_for("the chat goes to people with an alert", |ops| {
+                ops.iter().any(|op| {
+                    matches!(op, Operation::SetMode { conversation, mode: ConversationMode::Human } if *conversation == chat)
+                }) && ops
+                    .iter()
+                    .any(|op| matches!(op, Operation::Alert { conversation, .. } if *conversation == chat))
+            })
+            .await;
+        clinic
+            .wait_for("the queue message is sent", |ops| {
+                count(ops, is_sent) == n + 1
+            })
+            .await;
+        let texts = clinic.texts(&patient);
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        assert_eq!(texts[0].0, Via::Reply);
+        assert!(
+            texts[0].1.contains(&format!("{}", n + 1)),
+            "the queue position is in {:?}",
+            texts[0].1
+        );
+    }
+    // A keyword while people hold the chat: the bot stays quiet.
+    let patient = clinic.patient(0);
+    clinic.says(&patient, "what are your hours?").await;
+    let other = clinic.patient(5);
+    clinic.says(&other, "what are your hours?").await;
+    clinic
+        .wait_for("the bot answers the chat it still has", |ops| {
+            count(ops, is_sent) == 4
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(clinic.texts(&patient).len(), 1);
+    assert_eq!(
+        clinic.texts(&other),
+        [(Via::Reply, "We open 9–18.".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn an_operators_send_replies_while_the_token_is_fresh_and_pushes_once_it_is_stale() {
+    let mut clinic = Clinic::start(|_| {}).await;
+    let patient = clinic.patient(0);
+    clinic.says(&patient, "hello").await;
+    clinic.desk(send(&patient, &["fresh"])).await;
+    clinic
+        .wait_for("the first send", |ops| count(ops, is_sent) == 1)
+        .await;
+
+    // An executor that sees the token a minute old pushes.
+    clinic.kill();
+    clinic.says(&patient, "hello again").await;
+    clinic.run_executor(Options {
+        clock: || UnixMillis(tsunagi_relay::relay::now().0 + 60_000),
+        ..options("late")
+    });
+    clinic.desk(send(&patient, &["stale"])).await;
+    clinic
+        .wait_for("the second send", |ops| count(ops, is_sent) == 2)
+        .await;
+    assert_eq!(
+        clinic.texts(&patient),
+        [
+            (Via::Reply, "fresh".to_owned()),
+            (Via::Push, "stale".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn more_than_five_messages_go_out_five_at_a_time() {
+    let clinic = Clinic::start(|_| {}).await;
+    let patient = clinic.patient(0);
+    clinic.says(&patient, "please send the forms").await;
+    let texts: Vec<String> = (1..=12).map(|n| format!("form {n}")).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    clinic.desk(send(&patient, &refs)).await;
+    let ops = clinic
+        .wait_for("the send", |ops| count(ops, is_sent) == 1)
+        .await;
+    let delivered = clinic.texts(&patient);
+    assert_eq!(
+        delivered
+            .iter()
+            .map(|(_, t)| t.as_str())
+            .collect::<Vec<_>>(),
+        refs
+    );
+    let vias: Vec<Via> = delivered.iter().map(|(via, _)| *via).collect();
+    assert_eq!(vias[..5], [Via::Reply; 5]);
+    assert_eq!(vias[5..], [Via::Push; 7]);
+    let ids = ops.iter().find_map(|op| match op {
+        Operation::Sent { message_ids, .. } => Some(message_ids.len()),
+        _ => None,
+    });
+    assert_eq!(ids, Some(12));
+}
+
+#[tokio::test]
+async fn line_failing_for_a_while_delays_a_send_but_never_repeats_it() {
+    let clinic = Clinic::start(|_| {}).await;
+    let patient = clinic.patient(0);
+    clinic.sim.set_api_faults(ApiFaults {
+        fail_next: 7,
+        ..ApiFaults::default()
+    });
+    clinic.desk(send(&patient, &["after the outage"])).await;
+    clinic
+        .wait_for("the send after the outage", |ops| count(ops, is_sent) == 1)
+        .await;
+    assert_eq!(
+        clinic.texts(&patient),
+        [(Via::Push, "after the outage".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_fails_the_send_at_once_with_lines_reason() {
+    let clinic = Clinic::start(|config| config.monthly_quota = Some(0)).await;
+    let patient = clinic.patient(0);
+    let op = clinic.desk(send(&patient, &["over quota"])).await;
+    let ops = clinic
+        .wait_for("the failure", |ops| {
+            count(ops, |op| matches!(op, Operation::SendFailed { .. })) == 1
+        })
+        .await;
+    let reason = ops.iter().find_map(|o| match o {
+        Operation::SendFailed { send, reason, .. } if *send == op => Some(reason.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        reason.as_deref(),
+        Some("You have reached your monthly limit.")
+    );
+    assert!(clinic.texts(&patient).is_empty());
+}
+
+/// Kills the executor while LINE is carrying out a send (LINE did it; its answer is still
+/// on the way), starts another, and counts what the patient received.
+async fn kill_while_line_answers(by_reply: bool) {
+    let mut clinic = Clinic::start(|_| {}).await;
+    let patient = clinic.patient(0);
+    // The executor's first calls (its token, the patient's profile) are behind it.
+    clinic.says(&patient, "hello").await;
+    clinic
+        .wait_for("the profile", |ops| {
+            count(ops, |op| matches!(op, Operation::Profiles { .. })) == 1
+        })
+        .await;
+    clinic.sim.set_api_faults(ApiFaults {
+        slow_next: 1,
+        slow_ms: 3_000,
+        ..ApiFaults::default()
+    });
+    let mut send = send(&patient, &["exactly once"]);
+    if let Operation::Send(send) = &mut send {
+        send.prefer_reply_token = by_reply;
+    }
+    let op = clinic.desk(send).await;
+    // LINE has delivered; the executor still waits for its answer.
+    for _ in 0..1000 {
+        if !clinic.sim.inbox(patient.as_str()).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(clinic.sim.inbox(patient.as_str()).len(), 1);
+    clinic.kill();
+    assert_eq!(
+        count(&clinic.wait_for("nothing", |_| true).await, is_sent),
+        0
+    );
+
+    clinic.run_executor(options("restarted"));
+    let ops = clinic
+        .wait_for("the outcome, logged after the restart", |ops| {
+            count(ops, is_sent) == 1
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let via = if by_reply { Via::Reply } else { Via::Push };
+    assert_eq!(clinic.texts(&patient), [(via, "exactly once".to_owned())]);
+    assert!(
+        ops.iter()
+            .any(|o| matches!(o, Operation::Sent { send, .. } if *send == op))
+    );
+}
+
+#[tokio::test]
+async fn a_kill_between_lines_reply_and_its_outcome_still_delivers_exactly_once() {
+    kill_while_line_answers(true).await;
+}
+
+#[tokio::test]
+async fn a_kill_between_lines_push_and_its_outcome_still_delivers_exactly_once() {
+    kill_while_line_answers(false).await;
+}
+
+#[tokio::test]
+async fn two_executors_on_one_database_take_turns_and_each_send_goes_out_once() {
+    let mut clinic = Clinic::start(|_| {}).await;
+    // A second relay process on the same file, its own executor competing for the lease.
+    let second = Arc::new(Relay::new(
+        SqliteStore::open(&clinic.db).await.unwrap(),
+        clinic.key.clone(),
+    ));
+    let second_executor = tokio::spawn(executor::run(
+        second.clone(),
+        clinic.line.clone(),
+        options("second"),
+    ));
+    let patient = clinic.patient(0);
+    for n in 0..5 {
+        clinic
+            .desk(send(&patient, &[&format!("message {n}")]))
+            .await;
+    }
+    clinic
+        .wait_for("five sends", |ops| count(ops, is_sent) == 5)
+        .await;
+    // The first relay dies; the second takes over once the lease lapses.
+    clinic.kill();
+    for n in 5..10 {
+        clinic
+            .desk(send(&patient, &[&format!("message {n}")]))
+            .await;
+    }
+    let ops = clinic
+        .wait_for("ten sends", |ops| count(ops, is_sent) == 10)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let texts: Vec<String> = clinic.texts(&patient).into_iter().map(|(_, t)| t).collect();
+    let expected: Vec<String> = (0..10).map(|n| format!("message {n}")).collect();
+    assert_eq!(texts, expected);
+    assert_eq!(count(&ops, is_sent), 10);
+    second_executor.abort();
+}
