@@ -500,3 +500,102 @@ async fn two_executors_on_one_database_take_turns_and_each_send_goes_out_once() 
     assert_eq!(count(&ops, is_sent), 10);
     second_executor.abort();
 }
+
+#[tokio::test]
+async fn while_closed_the_away_reply_goes_once_a_day_and_a_handoff_waits() {
+    let clinic = Clinic::start(|_| {}).await;
+    clinic
+        .desk(Operation::Settings(Setting::BusinessHours(
+            tsunagi_proto::BusinessHours {
+                time_zone: "Asia/Tokyo".into(),
+                // Never open: every message arrives outside hours.
+                open: vec![],
+                holidays: vec![],
+                away_message: Some("本日の診療は終了しました。".into()),
+            },
+        )))
+        .await;
+    let patient = clinic.patient(0);
+    clinic.says(&patient, "こんばんは").await;
+    clinic.says(&patient, "スタッフと話したいです").await;
+    clinic.says(&patient, "まだですか").await;
+    let ops = clinic
+        .wait_for("the away reply", |ops| count(ops, is_sent) == 1)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        clinic.texts(&patient),
+        [(Via::Reply, "本日の診療は終了しました。".to_owned())]
+    );
+    assert!(
+        !ops.iter().any(|op| matches!(op, Operation::SetMode { .. })),
+        "the handoff waits for opening: {ops:#?}"
+    );
+}
+
+#[tokio::test]
+async fn an_idle_session_is_closed_and_the_patient_asked_for_a_rating() {
+    let mut clinic = Clinic::start(|_| {}).await;
+    clinic
+        .desk(Operation::Settings(Setting::Handoff(
+            tsunagi_proto::HandoffSettings {
+                keywords: vec![],
+                auto_close_minutes: Some(30),
+                csat: true,
+            },
+        )))
+        .await;
+    let patient = clinic.patient(0);
+    clinic.says(&patient, "hello").await;
+    let chat = ConversationId::from(patient.as_str());
+    clinic
+        .desk(Operation::Claim {
+            conversation: chat.clone(),
+        })
+        .await;
+    clinic.desk(send(&patient, &["How can I help?"])).await;
+    clinic
+        .wait_for("the answer", |ops| count(ops, is_sent) == 1)
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !clinic
+            .wait_for("nothing", |_| true)
+            .await
+            .iter()
+            .any(|op| matches!(op, Operation::Close { .. })),
+        "closed before it was idle"
+    );
+
+    // Half an hour later, by the executor's clock.
+    clinic.kill();
+    clinic.run_executor(Options {
+        clock: || UnixMillis(tsunagi_relay::relay::now().0 + 31 * 60_000),
+        ..options("later")
+    });
+    let ops = clinic
+        .wait_for("the close and the rating question", |ops| {
+            ops.iter()
+                .any(|op| matches!(op, Operation::Close { conversation } if *conversation == chat))
+                && count(ops, is_sent) == 2
+        })
+        .await;
+    assert_eq!(count(&ops, |op| matches!(op, Operation::Close { .. })), 1);
+    let inbox = clinic.sim.inbox(patient.as_str());
+    assert_eq!(inbox.len(), 2);
+    let items = inbox[1].message["quickReply"]["items"].as_array().unwrap();
+    let ratings: Vec<&str> = items
+        .iter()
+        .map(|i| i["action"]["data"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ratings,
+        [
+            "tsunagi:csat:1",
+            "tsunagi:csat:2",
+            "tsunagi:csat:3",
+            "tsunagi:csat:4",
+            "tsunagi:csat:5"
+        ]
+    );
+}
