@@ -126,6 +126,8 @@ struct Chat {
     handing_off: bool,
     /// A handoff asked for while closed (the seq of the asking), done at opening.
     deferred: Option<Seq>,
+    /// The language the patient last wrote in, by its script, until their profile says.
+    wrote_in: Option<&'static str>,
 }
 
 impl Chat {
@@ -142,6 +144,7 @@ impl Chat {
             away_sent: None,
             handing_off: false,
             deferred: None,
+            wrote_in: None,
         }
     }
 
@@ -337,10 +340,13 @@ impl Bot {
             .or_insert_with(|| Chat::new(entry.at, entry.seq))
     }
 
+    /// The patient's language: their LINE app's, else the script they last wrote in.
     fn language(&self, conversation: &ConversationId) -> Option<&str> {
-        self.contacts
-            .get(&UserId::new(conversation.as_str()))?
-            .as_deref()
+        let profile = self
+            .contacts
+            .get(&UserId::new(conversation.as_str()))
+            .and_then(|l| l.as_deref());
+        profile.or_else(|| self.chats.get(conversation)?.wrote_in)
     }
 
     // ─── LINE events ────────────────────────────────────────────────────────────────────
@@ -368,6 +374,12 @@ impl Bot {
                 at: entry.at,
                 used: false,
             });
+        }
+        if let EventKind::Message(message) = &event.kind
+            && let MessageContent::Text { text, .. } = &message.content
+            && let Some(language) = language_of(text)
+        {
+            chat.wrote_in = Some(language);
         }
         if is_message {
             chat.active_at = entry.at;
@@ -787,6 +799,29 @@ fn language_matches(wanted: &str, language: &str) -> bool {
     let wanted = wanted.to_ascii_lowercase();
     let language = language.to_ascii_lowercase();
     language == wanted || language.starts_with(&format!("{wanted}-"))
+}
+
+/// The language a text is written in, judged by its script: Thai, Japanese (kana),
+/// Chinese (Han without kana), or English (Latin letters).
+fn language_of(text: &str) -> Option<&'static str> {
+    let mut han = false;
+    let mut latin = false;
+    for c in text.chars() {
+        match c {
+            '\u{0E00}'..='\u{0E7F}' => return Some("th"),
+            '\u{3040}'..='\u{30FF}' | '\u{FF66}'..='\u{FF9F}' => return Some("ja"),
+            '\u{4E00}'..='\u{9FFF}' => han = true,
+            'a'..='z' | 'A'..='Z' => latin = true,
+            _ => {}
+        }
+    }
+    if han {
+        Some("zh")
+    } else if latin {
+        Some("en")
+    } else {
+        None
+    }
 }
 
 /// The queue message when the team wrote none, in the patient's language.

@@ -445,3 +445,17 @@ fn a_send_leaves_the_pending_list_with_its_outcome() {
     let left: Vec<_> = bot.pending().map(|p| p.seq).collect();
     assert_eq!(left, [Seq(2)]);
 }
+
+#[test]
+fn without_a_profile_the_queue_message_speaks_the_script_the_patient_wrote_in() {
+    for (phrase, expected) in [
+        ("ขอคุยกับเจ้าหน้าที่ค่ะ", "คุณอยู่คิวที่ 1"),
+        ("スタッフと話したいです", "1番目"),
+        ("我要找真人客服", "第 1 位"),
+        ("talk to staff please", "number 1"),
+    ] {
+        let (_, decisions) = fold(&[log::text(1, PATIENT, "M1", phrase)]);
+        let texts = sent_texts(&decisions);
+        assert!(texts[0].contains(expected), "{phrase}: {texts:?}");
+    }
+}
