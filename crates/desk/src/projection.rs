@@ -537,6 +537,11 @@ fn operation(
             changes.conversations.insert(conversation.clone());
             ("alert", Some(conversation), Outcome::Applied)
         }
+        // Reminders and their delivery records are kept in the audit for now.
+        Operation::ScheduleReminder(_) => ("schedule_reminder", None, Outcome::Applied),
+        Operation::CancelReminder { .. } => ("cancel_reminder", None, Outcome::Applied),
+        Operation::ReminderRecipients { .. } => ("reminder_recipients", None, Outcome::Applied),
+        Operation::ReminderDelivered { .. } => ("reminder_delivered", None, Outcome::Applied),
     };
     let (outcome, reason) = match outcome {
         Outcome::Applied => ("applied", None),

@@ -10,18 +10,19 @@
 //!
 //! Automations run in BOT mode only: while people hold a chat, the bot says nothing.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use regex::Regex;
 use tsunagi_line::UserId;
 use tsunagi_line::client::RetryKey;
 use tsunagi_line::id::ReplyToken;
+use tsunagi_line::message::MAX_MULTICAST_RECIPIENTS;
 use tsunagi_line::message::Message;
 use tsunagi_line::webhook::{Event, EventKind, MessageContent};
 use tsunagi_proto::{
-    AlertReason, ConversationId, ConversationMode, Delivery, Entry, EntryBody, Greetings,
-    HandoffSettings, KeywordMatch, LoggedOp, OpId, Operation, OperatorId, SendOp, Seq, Setting,
-    UnixMillis,
+    AlertReason, Audience, ConversationId, ConversationMode, Delivery, Entry, EntryBody, Greetings,
+    HandoffSettings, KeywordMatch, LoggedOp, OpId, Operation, OperatorId, RecipientOutcome,
+    Reminder, SendOp, Seq, Setting, UnixMillis,
 };
 use uuid::Uuid;
 
@@ -36,6 +37,8 @@ pub const REPLY_TOKEN_MS: i64 = 50_000;
 pub const MESSAGES_PER_CALL: usize = 5;
 /// A send not delivered within LINE's retry-key memory fails instead of going out late.
 pub const SEND_EXPIRES_MS: i64 = 24 * 60 * 60 * 1000;
+/// How long after a reminder a patient's message counts as answering it.
+pub const REMINDER_REPLY_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 /// The postback data with which a rich menu or button asks for a person.
 pub const HANDOFF_POSTBACK: &str = "tsunagi:handoff";
 /// How many recent claims the queue's wait estimate averages.
@@ -177,18 +180,67 @@ struct Settings {
     away: Option<String>,
 }
 
+/// What the bot knows of a LINE user.
+#[derive(Debug, Clone, Default)]
+struct Contact {
+    /// Their LINE app's language and their name, once their profile is known.
+    language: Option<String>,
+    name: Option<String>,
+    following: bool,
+    blocked: bool,
+    tags: BTreeSet<String>,
+}
+
+/// A reminder in the log, and how far it went.
+#[derive(Debug, Clone)]
+struct Scheduled {
+    op_id: OpId,
+    reminder: Reminder,
+    by: OperatorId,
+    /// Fixed when it came due.
+    recipients: Option<Vec<UserId>>,
+    /// Parts whose results are logged.
+    done: BTreeSet<u32>,
+    cancelled: bool,
+}
+
+/// One part of a reminder's recipients, to send in one go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReminderPart {
+    pub reminder: OpId,
+    pub part: u32,
+    /// Recipients who blocked the account: nothing goes to them.
+    pub blocked: Vec<UserId>,
+    pub send: ReminderSend,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReminderSend {
+    /// The same message to all of them, in one call.
+    Multicast {
+        to: Vec<UserId>,
+        message: Message,
+        key: RetryKey,
+    },
+    /// A message of their own to each (the text names them).
+    Push(Vec<(UserId, Message, RetryKey)>),
+}
+
 /// One channel's log, folded for the executor.
 #[derive(Debug, Clone, Default)]
 pub struct Bot {
     seq: Seq,
     settings: Settings,
     chats: HashMap<ConversationId, Chat>,
-    /// Contacts seen, with their LINE app's language once their profile is known.
-    contacts: HashMap<UserId, Option<String>>,
+    contacts: HashMap<UserId, Contact>,
     pending: BTreeMap<Seq, Pending>,
     pending_by_op: HashMap<OpId, Seq>,
     /// How long recently claimed sessions waited, newest last.
     waits: VecDeque<i64>,
+    reminders: BTreeMap<Seq, Scheduled>,
+    reminder_by_op: HashMap<OpId, Seq>,
+    /// Who was last sent a reminder, by whom and when: their reply goes to that operator.
+    reminded: HashMap<UserId, (OperatorId, UnixMillis)>,
 }
 
 impl Bot {
@@ -284,6 +336,20 @@ impl Bot {
     /// handoffs asked for while closed happen once the clinic opens.
     pub fn due(&self, now: UnixMillis) -> Vec<Decision> {
         let mut decisions = Vec::new();
+        for scheduled in self.reminders.values() {
+            if !scheduled.cancelled
+                && scheduled.recipients.is_none()
+                && scheduled.reminder.at <= now
+            {
+                decisions.push(log(
+                    &format!("reminder/{}/recipients", scheduled.op_id),
+                    Operation::ReminderRecipients {
+                        reminder: scheduled.op_id,
+                        recipients: self.audience(&scheduled.reminder.to),
+                    },
+                ));
+            }
+        }
         let mut chats: Vec<_> = self.chats.iter().collect();
         chats.sort_by_key(|(id, _)| id.as_str());
         for (id, chat) in chats {
@@ -327,7 +393,13 @@ impl Bot {
             .any(|c| c.deferred.is_some())
             .then(|| self.settings.hours.as_ref()?.next_opening(now))
             .flatten();
-        [close, opening].into_iter().flatten().min()
+        let reminder = self
+            .reminders
+            .values()
+            .filter(|s| !s.cancelled && s.recipients.is_none())
+            .map(|s| s.reminder.at)
+            .min();
+        [close, opening, reminder].into_iter().flatten().min()
     }
 
     fn is_open(&self, at: UnixMillis) -> bool {
@@ -345,7 +417,7 @@ impl Bot {
         let profile = self
             .contacts
             .get(&UserId::new(conversation.as_str()))
-            .and_then(|l| l.as_deref());
+            .and_then(|c| c.language.as_deref());
         profile.or_else(|| self.chats.get(conversation)?.wrote_in)
     }
 
@@ -359,11 +431,24 @@ impl Bot {
         if let Some(user) = &user
             && !self.contacts.contains_key(user)
         {
-            self.contacts.insert(user.clone(), None);
+            self.contacts.insert(user.clone(), Contact::default());
             decisions.push(Decision::FetchProfile {
                 user: user.clone(),
                 op_id: OpId::derived(&format!("profile/{}", entry.seq.0)),
             });
+        }
+        if let Some(contact) = user.as_ref().and_then(|u| self.contacts.get_mut(u)) {
+            match event.kind {
+                EventKind::Follow { .. } => {
+                    contact.following = true;
+                    contact.blocked = false;
+                }
+                EventKind::Unfollow => {
+                    contact.following = false;
+                    contact.blocked = true;
+                }
+                _ => {}
+            }
         }
         let is_message = matches!(event.kind, EventKind::Message(_));
         let chat = self.chat(&conversation, entry);
@@ -391,7 +476,20 @@ impl Bot {
                 chat.session = Some((entry.seq, entry.at));
             }
         }
-        if !chat.in_bot_mode() || !event.is_replyable() {
+        if !chat.in_bot_mode() {
+            return;
+        }
+        if is_message && let Some(user) = &user {
+            self.route_reply_to_reminder(&conversation, user, entry, decisions);
+            if self
+                .chats
+                .get(&conversation)
+                .is_none_or(|c| !c.in_bot_mode())
+            {
+                return;
+            }
+        }
+        if !event.is_replyable() {
             return;
         }
         match &event.kind {
@@ -576,6 +674,134 @@ impl Bot {
         })
     }
 
+    /// A patient answering a reminder within a week goes to the operator who scheduled it.
+    fn route_reply_to_reminder(
+        &mut self,
+        conversation: &ConversationId,
+        user: &UserId,
+        entry: &Entry,
+        decisions: &mut Vec<Decision>,
+    ) {
+        if conversation.as_str() != user.as_str() {
+            return;
+        }
+        let Some((by, at)) = self.reminded.get(user).cloned() else {
+            return;
+        };
+        if entry.at.0 - at.0 > REMINDER_REPLY_MS {
+            return;
+        }
+        self.reminded.remove(user);
+        let cause = format!("reminder-reply/{}", entry.seq.0);
+        decisions.push(log(
+            &format!("{cause}/mode"),
+            Operation::SetMode {
+                conversation: conversation.clone(),
+                mode: ConversationMode::Human,
+            },
+        ));
+        decisions.push(log(
+            &format!("{cause}/assign"),
+            Operation::Transfer {
+                conversation: conversation.clone(),
+                to: by,
+            },
+        ));
+        if let Some(chat) = self.chats.get_mut(conversation) {
+            chat.handing_off = true;
+        }
+    }
+
+    fn scheduled(&mut self, reminder: &OpId) -> Option<&mut Scheduled> {
+        let seq = self.reminder_by_op.get(reminder)?;
+        self.reminders.get_mut(seq)
+    }
+
+    /// Who a reminder goes to, as the log stands.
+    fn audience(&self, to: &Audience) -> Vec<UserId> {
+        let mut users: Vec<UserId> = match to {
+            Audience::Contact { user } => vec![user.clone()],
+            Audience::Tag { tag } => self
+                .contacts
+                .iter()
+                .filter(|(_, c)| c.following && c.tags.contains(tag.trim()))
+                .map(|(u, _)| u.clone())
+                .collect(),
+            Audience::Following => self
+                .contacts
+                .iter()
+                .filter(|(_, c)| c.following)
+                .map(|(u, _)| u.clone())
+                .collect(),
+        };
+        users.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        users
+    }
+
+    /// Reminders whose recipients are fixed, in parts still to send, oldest first.
+    pub fn reminder_parts(&self) -> Vec<ReminderPart> {
+        let mut parts = Vec::new();
+        for scheduled in self.reminders.values().filter(|s| !s.cancelled) {
+            let Some(recipients) = &scheduled.recipients else {
+                continue;
+            };
+            let reminder = &scheduled.reminder;
+            let personal = template::pieces(&reminder.text)
+                .is_ok_and(|p| p.contains(&template::Piece::Variable("name")));
+            for (n, chunk) in recipients.chunks(MAX_MULTICAST_RECIPIENTS).enumerate() {
+                let part = n as u32;
+                if scheduled.done.contains(&part) {
+                    continue;
+                }
+                let (blocked, reachable): (Vec<UserId>, Vec<UserId>) = chunk
+                    .iter()
+                    .cloned()
+                    .partition(|u| self.contacts.get(u).is_some_and(|c| c.blocked));
+                let text = |user: Option<&UserId>| {
+                    let name = user
+                        .and_then(|u| self.contacts.get(u)?.name.clone())
+                        .unwrap_or_default();
+                    template::fill(
+                        &reminder.text,
+                        &[
+                            ("name", &name),
+                            ("date", reminder.date.as_deref().unwrap_or("")),
+                            ("time", reminder.time.as_deref().unwrap_or("")),
+                            ("clinic", reminder.clinic.as_deref().unwrap_or("")),
+                        ],
+                    )
+                };
+                let key = |what: &str| {
+                    RetryKey(Uuid::new_v5(
+                        &scheduled.op_id.0,
+                        format!("part/{part}/{what}").as_bytes(),
+                    ))
+                };
+                let send = if personal {
+                    ReminderSend::Push(
+                        reachable
+                            .iter()
+                            .map(|u| (u.clone(), Message::text(text(Some(u))), key(u.as_str())))
+                            .collect(),
+                    )
+                } else {
+                    ReminderSend::Multicast {
+                        to: reachable,
+                        message: Message::text(text(None)),
+                        key: key("multicast"),
+                    }
+                };
+                parts.push(ReminderPart {
+                    reminder: scheduled.op_id,
+                    part,
+                    blocked,
+                    send,
+                });
+            }
+        }
+        parts
+    }
+
     // ─── Ops ────────────────────────────────────────────────────────────────────────────
 
     fn operation(
@@ -660,8 +886,73 @@ impl Bot {
             Operation::Settings(setting) => self.settings.set(setting),
             Operation::Profiles { profiles } => {
                 for profile in profiles {
-                    self.contacts
-                        .insert(profile.user_id.clone(), profile.language.clone());
+                    let contact = self.contacts.entry(profile.user_id.clone()).or_default();
+                    contact.language.clone_from(&profile.language);
+                    contact.name = Some(profile.display_name.clone());
+                    if profile.follower {
+                        contact.following = true;
+                        contact.blocked = false;
+                    }
+                }
+            }
+            Operation::Tag {
+                contact,
+                tag,
+                added,
+            } => {
+                let tags = &mut self.contacts.entry(contact.clone()).or_default().tags;
+                if *added {
+                    tags.insert(tag.trim().to_owned());
+                } else {
+                    tags.remove(tag.trim());
+                }
+            }
+            Operation::ScheduleReminder(reminder) => {
+                if let EntryBody::Op { op_id, .. } = &entry.body {
+                    self.reminders.insert(
+                        entry.seq,
+                        Scheduled {
+                            op_id: *op_id,
+                            reminder: reminder.clone(),
+                            by: by.clone(),
+                            recipients: None,
+                            done: BTreeSet::new(),
+                            cancelled: false,
+                        },
+                    );
+                    self.reminder_by_op.insert(*op_id, entry.seq);
+                }
+            }
+            Operation::CancelReminder { reminder } => {
+                if let Some(scheduled) = self.scheduled(reminder) {
+                    scheduled.cancelled = true;
+                }
+            }
+            Operation::ReminderRecipients {
+                reminder,
+                recipients,
+            } => {
+                if let Some(scheduled) = self.scheduled(reminder)
+                    && scheduled.recipients.is_none()
+                {
+                    scheduled.recipients = Some(recipients.clone());
+                }
+            }
+            Operation::ReminderDelivered {
+                reminder,
+                part,
+                results,
+            } => {
+                let Some(scheduled) = self.scheduled(reminder) else {
+                    return;
+                };
+                scheduled.done.insert(*part);
+                let by = scheduled.by.clone();
+                for result in results {
+                    if result.outcome == RecipientOutcome::Sent {
+                        self.reminded
+                            .insert(result.user.clone(), (by.clone(), entry.at));
+                    }
                 }
             }
             _ => {}

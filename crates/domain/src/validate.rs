@@ -3,8 +3,8 @@
 
 use tsunagi_line::message::{self, Message};
 use tsunagi_proto::{
-    BusinessHours, Greetings, HandoffSettings, KeywordMatch, KeywordRule, MessageTemplate,
-    Operation, Setting,
+    Audience, BusinessHours, Greetings, HandoffSettings, KeywordMatch, KeywordRule,
+    MessageTemplate, Operation, Setting,
 };
 
 use crate::template::{self, Piece};
@@ -32,7 +32,9 @@ pub fn author(op: &Operation) -> Author {
         | Operation::SendFailed { .. }
         | Operation::Profiles { .. }
         | Operation::Sending { .. }
-        | Operation::Alert { .. } => Author::Executor,
+        | Operation::Alert { .. }
+        | Operation::ReminderRecipients { .. }
+        | Operation::ReminderDelivered { .. } => Author::Executor,
         _ => Author::Desk,
     }
 }
@@ -60,6 +62,17 @@ pub fn operation(op: &Operation) -> Result<(), Vec<String>> {
             }
         }
         Operation::Settings(setting) => settings(setting, &mut problems),
+        Operation::ScheduleReminder(reminder) => {
+            if reminder.text.trim().is_empty() {
+                problems.push("a reminder needs a text".into());
+            }
+            variables("the reminder", &reminder.text, &[], &mut problems);
+            if let Audience::Tag { tag } = &reminder.to
+                && tag.trim().is_empty()
+            {
+                problems.push("a reminder to a tag needs the tag's name".into());
+            }
+        }
         _ => {}
     }
     if problems.is_empty() {

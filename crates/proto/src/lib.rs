@@ -10,9 +10,10 @@ mod op;
 
 pub use entry::{Entry, EntryBody, EntryError, Seq, UnixMillis};
 pub use op::{
-    AlertReason, BusinessHours, CannedResponse, ContactProfile, ConversationId, ConversationMode,
-    Delivery, DeviceId, EXECUTOR_DEVICE, Greetings, HandoffSettings, KeywordMatch, KeywordRule,
-    LoggedOp, MessageTemplate, OpId, OpeningHours, Operation, OperatorId, SendOp, Setting,
+    AlertReason, Audience, BusinessHours, CannedResponse, ContactProfile, ConversationId,
+    ConversationMode, Delivery, DeviceId, EXECUTOR_DEVICE, Greetings, HandoffSettings,
+    KeywordMatch, KeywordRule, LoggedOp, MessageTemplate, OpId, OpeningHours, Operation,
+    OperatorId, RecipientOutcome, RecipientResult, Reminder, SendOp, Setting,
 };
 pub use tsunagi_line::ChannelId;
 

@@ -8,7 +8,7 @@ use tsunagi_line::webhook::Chat;
 use tsunagi_line::{MessageId, UserId, string_id};
 use uuid::Uuid;
 
-use crate::entry::Seq;
+use crate::entry::{Seq, UnixMillis};
 
 string_id!(
     /// A desktop (or the relay's executor) that appends to the log.
@@ -147,6 +147,70 @@ pub enum Operation {
         conversation: ConversationId,
         reason: AlertReason,
     },
+    /// A reminder to patients, sent by the relay at its time; the op's id names it.
+    ScheduleReminder(Reminder),
+    /// Calls off a reminder not yet sent (recipients already sent to stay sent).
+    CancelReminder { reminder: OpId },
+    /// The executor fixed who a reminder goes to, when it came due.
+    ReminderRecipients {
+        reminder: OpId,
+        recipients: Vec<UserId>,
+    },
+    /// What became of one part (up to 500) of a reminder's recipients.
+    ReminderDelivered {
+        reminder: OpId,
+        part: u32,
+        results: Vec<RecipientResult>,
+    },
+}
+
+/// A message to patients at a time: `text` with `{{name}}`, `{{date}}`, `{{time}}` and
+/// `{{clinic}}` filled in (the name per patient, the others from here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reminder {
+    pub text: String,
+    #[serde(default)]
+    pub date: Option<String>,
+    #[serde(default)]
+    pub time: Option<String>,
+    #[serde(default)]
+    pub clinic: Option<String>,
+    /// When it goes out.
+    pub at: UnixMillis,
+    pub to: Audience,
+}
+
+/// Who a reminder goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "audience", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Audience {
+    /// One patient.
+    Contact { user: UserId },
+    /// Every following contact with this tag.
+    Tag { tag: String },
+    /// Every following contact.
+    Following,
+}
+
+/// What became of a reminder for one patient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientResult {
+    pub user: UserId,
+    #[serde(flatten)]
+    pub outcome: RecipientOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RecipientOutcome {
+    Sent,
+    /// LINE refused, with its reason (the month's quota, for one).
+    Failed {
+        reason: String,
+    },
+    /// The patient blocked the account: nothing was sent.
+    Blocked,
 }
 
 /// Why an [`Operation::Alert`] was raised.

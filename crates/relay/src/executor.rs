@@ -17,12 +17,15 @@ use std::time::Duration;
 
 use serde_json::value::RawValue;
 use tokio::time::Instant;
-use tsunagi_domain::automation::{Bot, Call, Decision, Logged, Pending, Route, SEND_EXPIRES_MS};
+use tsunagi_domain::automation::{
+    Bot, Call, Decision, Logged, Pending, ReminderPart, ReminderSend, Route, SEND_EXPIRES_MS,
+};
 use tsunagi_line::client::{AccessToken, Client, SendOutcome};
 use tsunagi_line::retry::RetryPolicy;
-use tsunagi_line::{ChannelId, Error as LineError, MessageId};
+use tsunagi_line::{ChannelId, Error as LineError, MessageId, UserId};
 use tsunagi_proto::{
-    ContactProfile, Delivery, DeviceId, EXECUTOR_DEVICE, OpId, Operation, Seq, UnixMillis,
+    ContactProfile, Delivery, DeviceId, EXECUTOR_DEVICE, OpId, Operation, RecipientOutcome,
+    RecipientResult, Seq, UnixMillis,
 };
 
 use crate::line_setup::LineSetup;
@@ -247,6 +250,10 @@ impl<S: LogStore> Executor<S> {
                 self.deliver(&pending).await?;
                 continue;
             }
+            if let Some(part) = self.bot.reminder_parts().into_iter().next() {
+                self.remind(part).await?;
+                continue;
+            }
             let now = self.now();
             let due = self.bot.due(now);
             if !due.is_empty() && self.decide(due).await? > 0 {
@@ -413,6 +420,80 @@ impl<S: LogStore> Executor<S> {
         .await
     }
 
+    /// Sends one part of a reminder and logs what became of each recipient. A refusal
+    /// (the month's quota) fails the part's remaining recipients at once; an outage is
+    /// tried again later, and the retry keys make the repeat harmless.
+    async fn remind(&mut self, part: ReminderPart) -> Result<(), Failure> {
+        let mut results: Vec<RecipientResult> = part
+            .blocked
+            .iter()
+            .map(|user| RecipientResult {
+                user: user.clone(),
+                outcome: RecipientOutcome::Blocked,
+            })
+            .collect();
+        let failed = |user: &UserId, error: &LineError| RecipientResult {
+            user: user.clone(),
+            outcome: RecipientOutcome::Failed {
+                reason: describe(error).0,
+            },
+        };
+        match &part.send {
+            ReminderSend::Multicast { to, message, key } if !to.is_empty() => {
+                let sent = self
+                    .client()
+                    .await?
+                    .multicast(to, std::slice::from_ref(message), false, *key)
+                    .await;
+                match sent {
+                    Ok(_) => results.extend(to.iter().map(|user| RecipientResult {
+                        user: user.clone(),
+                        outcome: RecipientOutcome::Sent,
+                    })),
+                    Err(error) if is_final(&error) => {
+                        results.extend(to.iter().map(|user| failed(user, &error)));
+                    }
+                    Err(error) => return Err(Failure::Line(error)),
+                }
+            }
+            ReminderSend::Multicast { .. } => {}
+            ReminderSend::Push(each) => {
+                let mut refusal: Option<LineError> = None;
+                for (user, message, key) in each {
+                    if let Some(error) = refusal.as_ref().filter(|e| is_quota(e)) {
+                        results.push(failed(user, error));
+                        continue;
+                    }
+                    let sent = self
+                        .client()
+                        .await?
+                        .push(user.as_str(), std::slice::from_ref(message), false, *key)
+                        .await;
+                    match sent {
+                        Ok(_) => results.push(RecipientResult {
+                            user: user.clone(),
+                            outcome: RecipientOutcome::Sent,
+                        }),
+                        Err(error) if is_final(&error) => {
+                            results.push(failed(user, &error));
+                            refusal = Some(error);
+                        }
+                        Err(error) => return Err(Failure::Line(error)),
+                    }
+                }
+            }
+        }
+        self.log_one(
+            format!("reminder/{}/part/{}", part.reminder, part.part),
+            Operation::ReminderDelivered {
+                reminder: part.reminder,
+                part: part.part,
+                results,
+            },
+        )
+        .await
+    }
+
     async fn note_attempt(
         &self,
         send: OpId,
@@ -512,6 +593,11 @@ fn is_final(error: &LineError) -> bool {
         LineError::Invalid(_) | LineError::Decode(_) => true,
         LineError::Transport(_) => false,
     }
+}
+
+/// The month's quota is used up: nothing more goes out this month.
+fn is_quota(error: &LineError) -> bool {
+    matches!(error, LineError::Api(api) if api.is_monthly_limit())
 }
 
 /// LINE's answer to a reply token that is spent or too old.

@@ -599,3 +599,224 @@ async fn an_idle_session_is_closed_and_the_patient_asked_for_a_rating() {
         ]
     );
 }
+
+/// A clinic whose 1,200 patients all follow the account, known to the log by a follower
+/// sync's profiles.
+async fn clinic_of_1200(quota: Option<u64>) -> Clinic {
+    let clinic = Clinic::start(|config| {
+        config.users = tsunagi_linesim::population::users(1_200, 7)
+            .into_iter()
+            .map(|mut user| {
+                user.follows = true;
+                user.blocked = false;
+                user
+            })
+            .collect();
+        config.monthly_quota = quota;
+    })
+    .await;
+    let profiles = clinic
+        .sim
+        .users()
+        .into_iter()
+        .map(|u| tsunagi_proto::ContactProfile {
+            user_id: u.user_id,
+            display_name: u.display_name,
+            picture_url: None,
+            status_message: None,
+            language: Some(u.language),
+            follower: true,
+        })
+        .collect();
+    clinic
+        .relay
+        .store
+        .append(
+            &ChannelId::from(CHANNEL),
+            vec![NewEntry {
+                at: tsunagi_relay::relay::now(),
+                body: NewBody::Op {
+                    op_id: OpId::new(),
+                    device: DeviceId::from(EXECUTOR_DEVICE),
+                    op: RawValue::from_string(
+                        serde_json::to_string(&Operation::Profiles { profiles }).unwrap(),
+                    )
+                    .unwrap(),
+                },
+            }],
+        )
+        .await
+        .unwrap();
+    clinic
+}
+
+fn reminder(text: &str, to: tsunagi_proto::Audience) -> Operation {
+    Operation::ScheduleReminder(tsunagi_proto::Reminder {
+        text: text.into(),
+        date: Some("12月1日".into()),
+        time: Some("10:30".into()),
+        clinic: Some("さくらクリニック".into()),
+        at: UnixMillis(tsunagi_relay::relay::now().0 - 1_000),
+        to,
+    })
+}
+
+fn results(ops: &[Operation]) -> Vec<tsunagi_proto::RecipientResult> {
+    ops.iter()
+        .filter_map(|op| match op {
+            Operation::ReminderDelivered { results, .. } => Some(results.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_reminder_to_1200_followers_goes_in_three_multicasts_with_a_record_for_each() {
+    let clinic = clinic_of_1200(None).await;
+    clinic
+        .desk(reminder(
+            "{{clinic}}: {{date}} {{time}} のご予約をお忘れなく。",
+            tsunagi_proto::Audience::Following,
+        ))
+        .await;
+    let ops = clinic
+        .wait_for("three parts delivered", |ops| {
+            count(ops, |op| matches!(op, Operation::ReminderDelivered { .. })) == 3
+        })
+        .await;
+    let results = results(&ops);
+    assert_eq!(results.len(), 1_200);
+    assert!(
+        results
+            .iter()
+            .all(|r| r.outcome == tsunagi_proto::RecipientOutcome::Sent)
+    );
+    let mut requests = std::collections::BTreeSet::new();
+    for user in clinic.sim.users() {
+        let inbox = clinic.sim.inbox(user.user_id.as_str());
+        assert_eq!(inbox.len(), 1, "{}", user.user_id);
+        assert_eq!(inbox[0].via, Via::Multicast);
+        assert_eq!(
+            inbox[0].message["text"],
+            "さくらクリニック: 12月1日 10:30 のご予約をお忘れなく。"
+        );
+        requests.insert(inbox[0].request_id.clone());
+    }
+    assert_eq!(requests.len(), 3, "one multicast per 500 recipients");
+}
+
+#[tokio::test]
+async fn when_the_months_quota_runs_out_the_rest_of_a_reminder_fails_clearly() {
+    let clinic = clinic_of_1200(Some(600)).await;
+    clinic
+        .desk(reminder(
+            "Your check-up is on {{date}}.",
+            tsunagi_proto::Audience::Following,
+        ))
+        .await;
+    let ops = clinic
+        .wait_for("every part recorded", |ops| {
+            count(ops, |op| matches!(op, Operation::ReminderDelivered { .. })) == 3
+        })
+        .await;
+    let results = results(&ops);
+    let sent = results
+        .iter()
+        .filter(|r| r.outcome == tsunagi_proto::RecipientOutcome::Sent)
+        .count();
+    let over_quota = results
+        .iter()
+        .filter(|r| {
+            matches!(&r.outcome, tsunagi_proto::RecipientOutcome::Failed { reason }
+                if reason == "You have reached your monthly limit.")
+        })
+        .count();
+    assert_eq!((sent, over_quota), (500, 700));
+    assert_eq!(clinic.sim.consumption(), 500);
+    // Nothing is retried afterwards.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        count(&clinic.wait_for("nothing", |_| true).await, |op| matches!(
+            op,
+            Operation::ReminderDelivered { .. }
+        )),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_named_reminder_is_pushed_to_each_and_a_reply_goes_to_whoever_scheduled_it() {
+    let clinic = Clinic::start(|_| {}).await;
+    let patient = clinic.patient(0);
+    let blocked = clinic
+        .sim
+        .users()
+        .into_iter()
+        .find(|u| u.follows && !u.blocked && u.user_id != patient)
+        .expect("another following patient");
+    clinic.says(&patient, "hello").await;
+    clinic
+        .wait_for("the profile", |ops| {
+            count(ops, |op| matches!(op, Operation::Profiles { .. })) == 1
+        })
+        .await;
+    let name = clinic
+        .sim
+        .users()
+        .into_iter()
+        .find(|u| u.user_id == patient)
+        .unwrap()
+        .display_name;
+    clinic
+        .desk(reminder(
+            "{{name}}様、{{date}}のご予約です。",
+            tsunagi_proto::Audience::Contact {
+                user: patient.clone(),
+            },
+        ))
+        .await;
+    // The other patient blocks the account (LINE tells the relay with an unfollow).
+    clinic
+        .sim
+        .say(&blocked.user_id, UserAction::Unfollow)
+        .await
+        .unwrap();
+    clinic
+        .desk(reminder(
+            "{{name}}様、{{date}}のご予約です。",
+            tsunagi_proto::Audience::Contact {
+                user: blocked.user_id.clone(),
+            },
+        ))
+        .await;
+    let ops = clinic
+        .wait_for("both reminders recorded", |ops| {
+            count(ops, |op| matches!(op, Operation::ReminderDelivered { .. })) == 2
+        })
+        .await;
+    let outcomes: Vec<_> = results(&ops).into_iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            tsunagi_proto::RecipientOutcome::Sent,
+            tsunagi_proto::RecipientOutcome::Blocked
+        ]
+    );
+    assert_eq!(
+        clinic.texts(&patient),
+        [(Via::Push, format!("{name}様、12月1日のご予約です。"))]
+    );
+
+    // The patient answers: the chat is Yuki's, who scheduled the reminder.
+    clinic.says(&patient, "変更したいです").await;
+    let chat = ConversationId::from(patient.as_str());
+    clinic
+        .wait_for("the chat assigned to the scheduler", |ops| {
+            ops.iter().any(|op| {
+                matches!(op, Operation::Transfer { conversation, to }
+                    if *conversation == chat && to.as_str() == DESK)
+            })
+        })
+        .await;
+}
