@@ -542,6 +542,8 @@ fn operation(
         Operation::CancelReminder { .. } => ("cancel_reminder", None, Outcome::Applied),
         Operation::ReminderRecipients { .. } => ("reminder_recipients", None, Outcome::Applied),
         Operation::ReminderDelivered { .. } => ("reminder_delivered", None, Outcome::Applied),
+        // Which messages' media the relay keeps: the audit has it until the app fetches media.
+        Operation::Media { .. } => ("media", None, Outcome::Applied),
     };
     let (outcome, reason) = match outcome {
         Outcome::Applied => ("applied", None),

@@ -13,12 +13,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use regex::Regex;
-use tsunagi_line::UserId;
 use tsunagi_line::client::RetryKey;
 use tsunagi_line::id::ReplyToken;
 use tsunagi_line::message::MAX_MULTICAST_RECIPIENTS;
 use tsunagi_line::message::Message;
 use tsunagi_line::webhook::{Event, EventKind, MessageContent};
+use tsunagi_line::{MessageId, UserId};
 use tsunagi_proto::{
     AlertReason, Audience, ConversationId, ConversationMode, Delivery, Entry, EntryBody, Greetings,
     HandoffSettings, KeywordMatch, LoggedOp, OpId, Operation, OperatorId, RecipientOutcome,
@@ -241,6 +241,17 @@ pub struct Bot {
     reminder_by_op: HashMap<OpId, Seq>,
     /// Who was last sent a reminder, by whom and when: their reply goes to that operator.
     reminded: HashMap<UserId, (OperatorId, UnixMillis)>,
+    /// Media LINE hosts that the relay has not fetched yet, oldest first.
+    media: BTreeMap<Seq, PendingMedia>,
+    media_by_id: HashMap<MessageId, Seq>,
+}
+
+/// A message whose media LINE hosts and the relay should keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingMedia {
+    pub message: MessageId,
+    /// Images and videos have a thumbnail too.
+    pub preview: bool,
 }
 
 impl Bot {
@@ -270,6 +281,11 @@ impl Bot {
             }
         }
         decisions
+    }
+
+    /// Media to fetch from LINE, oldest first.
+    pub fn pending_media(&self) -> impl Iterator<Item = &PendingMedia> {
+        self.media.values()
     }
 
     /// Sends waiting for LINE, oldest first.
@@ -451,6 +467,22 @@ impl Bot {
             }
         }
         let is_message = matches!(event.kind, EventKind::Message(_));
+        if let EventKind::Message(message) = &event.kind
+            && message.content.has_line_content()
+        {
+            let preview = matches!(
+                message.content,
+                MessageContent::Image { .. } | MessageContent::Video { .. }
+            );
+            self.media.insert(
+                entry.seq,
+                PendingMedia {
+                    message: message.id.clone(),
+                    preview,
+                },
+            );
+            self.media_by_id.insert(message.id.clone(), entry.seq);
+        }
         let chat = self.chat(&conversation, entry);
         if let Some(token) = event.reply_token.as_ref().filter(|_| event.is_replyable()) {
             chat.token = Some(Token {
@@ -877,6 +909,11 @@ impl Bot {
                     }
                     _ => Attempt::Push,
                 });
+            }
+            Operation::Media { message, .. } => {
+                if let Some(seq) = self.media_by_id.remove(message) {
+                    self.media.remove(&seq);
+                }
             }
             Operation::Sent { send, .. } | Operation::SendFailed { send, .. } => {
                 if let Some(seq) = self.pending_by_op.remove(send) {

@@ -33,6 +33,7 @@ pub fn author(op: &Operation) -> Author {
         | Operation::Profiles { .. }
         | Operation::Sending { .. }
         | Operation::Alert { .. }
+        | Operation::Media { .. }
         | Operation::ReminderRecipients { .. }
         | Operation::ReminderDelivered { .. } => Author::Executor,
         _ => Author::Desk,

@@ -12,8 +12,8 @@ pub use entry::{Entry, EntryBody, EntryError, Seq, UnixMillis};
 pub use op::{
     AlertReason, Audience, BusinessHours, CannedResponse, ContactProfile, ConversationId,
     ConversationMode, Delivery, DeviceId, EXECUTOR_DEVICE, Greetings, HandoffSettings,
-    KeywordMatch, KeywordRule, LoggedOp, MessageTemplate, OpId, OpeningHours, Operation,
-    OperatorId, RecipientOutcome, RecipientResult, Reminder, SendOp, Setting,
+    KeywordMatch, KeywordRule, LoggedOp, MediaOutcome, MessageTemplate, OpId, OpeningHours,
+    Operation, OperatorId, RecipientOutcome, RecipientResult, Reminder, SendOp, Setting,
 };
 pub use tsunagi_line::ChannelId;
 

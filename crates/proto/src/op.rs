@@ -156,6 +156,12 @@ pub enum Operation {
         reminder: OpId,
         recipients: Vec<UserId>,
     },
+    /// The relay fetched (or could not fetch) the media of a message LINE hosts; devices
+    /// get it from `GET /v1/channels/{id}/media/{message}`.
+    Media {
+        message: MessageId,
+        outcome: MediaOutcome,
+    },
     /// What became of one part (up to 500) of a reminder's recipients.
     ReminderDelivered {
         reminder: OpId,
@@ -191,6 +197,23 @@ pub enum Audience {
     Tag { tag: String },
     /// Every following contact.
     Following,
+}
+
+/// What became of a message's media.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum MediaOutcome {
+    /// Kept by the relay; `preview` says whether a thumbnail is kept too.
+    Stored {
+        content_type: String,
+        size: u64,
+        preview: bool,
+    },
+    /// The user unsent the message first: LINE no longer has it.
+    Gone,
+    Failed {
+        reason: String,
+    },
 }
 
 /// What became of a reminder for one patient.

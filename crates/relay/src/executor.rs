@@ -18,17 +18,19 @@ use std::time::Duration;
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 use tsunagi_domain::automation::{
-    Bot, Call, Decision, Logged, Pending, ReminderPart, ReminderSend, Route, SEND_EXPIRES_MS,
+    Bot, Call, Decision, Logged, Pending, PendingMedia, ReminderPart, ReminderSend, Route,
+    SEND_EXPIRES_MS,
 };
-use tsunagi_line::client::{AccessToken, Client, SendOutcome};
+use tsunagi_line::client::{AccessToken, Client, Content, SendOutcome};
 use tsunagi_line::retry::RetryPolicy;
 use tsunagi_line::{ChannelId, Error as LineError, MessageId, UserId};
 use tsunagi_proto::{
-    ContactProfile, Delivery, DeviceId, EXECUTOR_DEVICE, OpId, Operation, RecipientOutcome,
-    RecipientResult, Seq, UnixMillis,
+    ContactProfile, Delivery, DeviceId, EXECUTOR_DEVICE, MediaOutcome, OpId, Operation,
+    RecipientOutcome, RecipientResult, Seq, UnixMillis,
 };
 
 use crate::line_setup::LineSetup;
+use crate::media::{MediaStore, Part};
 use crate::relay::{Relay, now};
 use crate::store::{LogStore, NewBody, NewEntry, StoreError};
 
@@ -65,6 +67,11 @@ impl Default for Options {
     }
 }
 
+/// How often LINE is asked for media it is still preparing, the first wait, and the most
+/// it grows to (about an hour in all).
+const MEDIA_ATTEMPTS: u32 = 20;
+const MEDIA_FIRST_WAIT: Duration = Duration::from_secs(1);
+const MEDIA_MAX_WAIT: Duration = Duration::from_secs(5 * 60);
 /// Entries folded per read.
 const PAGE: u32 = 500;
 /// LINE's answer to a reply token that is spent or too old.
@@ -131,6 +138,8 @@ struct Executor<S> {
     bot: Bot,
     client: Option<Client>,
     renew_at: Instant,
+    /// Media LINE is still preparing: when to ask again, and how often it was asked.
+    not_before: HashMap<MessageId, (Instant, u32)>,
 }
 
 impl<S: LogStore> Executor<S> {
@@ -143,6 +152,7 @@ impl<S: LogStore> Executor<S> {
             bot: Bot::new(),
             client: None,
             renew_at: Instant::now(),
+            not_before: HashMap::new(),
         }
     }
 
@@ -254,16 +264,32 @@ impl<S: LogStore> Executor<S> {
                 self.remind(part).await?;
                 continue;
             }
+            let ready = Instant::now();
+            let media = self
+                .bot
+                .pending_media()
+                .find(|m| {
+                    self.not_before
+                        .get(&m.message)
+                        .is_none_or(|(at, _)| *at <= ready)
+                })
+                .cloned();
+            if let (Some(media), Some(store)) = (media, self.relay.media().cloned()) {
+                self.download(&store, &media).await?;
+                continue;
+            }
             let now = self.now();
             let due = self.bot.due(now);
             if !due.is_empty() && self.decide(due).await? > 0 {
                 continue;
             }
+            let media_wait = self.not_before.values().map(|(at, _)| *at).min();
             let wake = self
                 .bot
                 .next_due(now)
                 .map(|at| Duration::from_millis(u64::try_from(at.0 - now.0).unwrap_or(0)))
                 .map_or(self.renew_at, |d| (Instant::now() + d).min(self.renew_at));
+            let wake = media_wait.map_or(wake, |at| at.min(wake));
             tokio::select! {
                 changed = head.changed() => {
                     if changed.is_err() {
@@ -492,6 +518,86 @@ impl<S: LogStore> Executor<S> {
             },
         )
         .await
+    }
+
+    /// Fetches a message's media (and thumbnail) from LINE into the media store, and logs
+    /// what became of it. LINE still preparing a large file is asked again later, waiting
+    /// longer each time; an outage is tried again too.
+    async fn download(&mut self, store: &MediaStore, media: &PendingMedia) -> Result<(), Failure> {
+        let message = &media.message;
+        let outcome = match self.client().await?.content(message).await {
+            Ok(Content::Ready {
+                content_type,
+                bytes,
+            }) => {
+                store
+                    .save(&self.channel, message, Part::Content, &content_type, &bytes)
+                    .await
+                    .map_err(|e| StoreError::Unavailable(format!("keeping media: {e}")))?;
+                let preview = media.preview && self.download_preview(store, message).await?;
+                MediaOutcome::Stored {
+                    content_type,
+                    size: bytes.len() as u64,
+                    preview,
+                }
+            }
+            Ok(Content::Preparing) => {
+                let asked = self.not_before.get(message).map_or(0, |(_, n)| *n) + 1;
+                if asked <= MEDIA_ATTEMPTS {
+                    let wait =
+                        (MEDIA_FIRST_WAIT * 2u32.saturating_pow(asked - 1)).min(MEDIA_MAX_WAIT);
+                    self.not_before
+                        .insert(message.clone(), (Instant::now() + wait, asked));
+                    return Ok(());
+                }
+                MediaOutcome::Failed {
+                    reason: "LINE was still preparing it after an hour".into(),
+                }
+            }
+            Ok(Content::Gone) => {
+                store
+                    .mark_gone(&self.channel, message)
+                    .await
+                    .map_err(|e| StoreError::Unavailable(format!("keeping media: {e}")))?;
+                MediaOutcome::Gone
+            }
+            Err(error) if is_final(&error) => MediaOutcome::Failed {
+                reason: describe(&error).0,
+            },
+            Err(error) => return Err(Failure::Line(error)),
+        };
+        self.not_before.remove(message);
+        self.log_one(
+            format!("media/{message}"),
+            Operation::Media {
+                message: message.clone(),
+                outcome,
+            },
+        )
+        .await
+    }
+
+    /// The thumbnail, if LINE has one ready; its absence does not hold up the file.
+    async fn download_preview(
+        &mut self,
+        store: &MediaStore,
+        message: &MessageId,
+    ) -> Result<bool, Failure> {
+        match self.client().await?.content_preview(message).await {
+            Ok(Content::Ready {
+                content_type,
+                bytes,
+            }) => {
+                store
+                    .save(&self.channel, message, Part::Preview, &content_type, &bytes)
+                    .await
+                    .map_err(|e| StoreError::Unavailable(format!("keeping media: {e}")))?;
+                Ok(true)
+            }
+            Ok(_) => Ok(false),
+            Err(error) if is_final(&error) => Ok(false),
+            Err(error) => Err(Failure::Line(error)),
+        }
     }
 
     async fn note_attempt(

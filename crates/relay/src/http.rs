@@ -25,6 +25,7 @@ use tsunagi_domain::validate;
 
 use crate::auth::Authenticated;
 use crate::line_setup::{self, LineSetup, SetupError};
+use crate::media::{Part, Stored};
 use crate::relay::{Relay, now};
 use crate::secret::ChannelSecret;
 use crate::store::{Device, LogStore, MessageLink, NewBody, NewEntry, StoreError};
@@ -119,6 +120,14 @@ pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Route
         .route(
             "/v1/channels/{channel_id}/operators",
             get(list_operators::<S>),
+        )
+        .route(
+            "/v1/channels/{channel_id}/media/{message_id}",
+            get(media_content::<S>),
+        )
+        .route(
+            "/v1/channels/{channel_id}/media/{message_id}/preview",
+            get(media_preview::<S>),
         )
         .route("/v1/devices/{device_id}/revoke", post(revoke_device::<S>))
         .route("/v1/enroll", post(enroll::<S>))
@@ -559,6 +568,70 @@ async fn list_operators<S: LogStore>(
             })
             .collect(),
     ))
+}
+
+/// `GET /v1/channels/{id}/media/{message}` (the channel's devices): what the user sent.
+async fn media_content<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path((channel_id, message_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    media(&relay, &device, channel_id, message_id, Part::Content).await
+}
+
+/// `GET /v1/channels/{id}/media/{message}/preview`: LINE's thumbnail of an image or video.
+async fn media_preview<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path((channel_id, message_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    media(&relay, &device, channel_id, message_id, Part::Preview).await
+}
+
+async fn media<S: LogStore>(
+    relay: &Relay<S>,
+    device: &Authenticated,
+    channel_id: String,
+    message_id: String,
+    part: Part,
+) -> Result<Response, ApiError> {
+    let channel = ChannelId::new(channel_id);
+    device.for_channel(&channel)?;
+    let missing = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_media",
+            "the relay has no media for this message (yet)",
+        )
+    };
+    let store = relay.media().ok_or_else(missing)?;
+    let stored = store
+        .open(&channel, &MessageId::new(message_id), part)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("reading media: {e}")))?;
+    match stored {
+        Stored::Ready {
+            content_type,
+            bytes,
+        } => Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, content_type),
+                // A message's media never changes.
+                (
+                    axum::http::header::CACHE_CONTROL,
+                    "private, max-age=31536000, immutable".to_owned(),
+                ),
+            ],
+            bytes,
+        )
+            .into_response()),
+        Stored::Gone => Err(ApiError::new(
+            StatusCode::GONE,
+            "unsent",
+            "the user unsent this message before its media was kept",
+        )),
+        Stored::Missing => Err(missing()),
+    }
 }
 
 /// `POST /v1/devices/{id}/revoke` (owners of that device's channel).

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod executor;
 pub mod http;
 pub mod line_setup;
+pub mod media;
 pub mod metrics;
 pub mod relay;
 pub mod secret;

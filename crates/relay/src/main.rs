@@ -12,6 +12,7 @@ use tsunagi_relay::Relay;
 use tsunagi_relay::executor;
 use tsunagi_relay::http::Options;
 use tsunagi_relay::line_setup::{self, LineSetup};
+use tsunagi_relay::media::MediaStore;
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
 use tsunagi_relay::store::{LogStore as _, SqliteStore};
 
@@ -207,7 +208,7 @@ async fn open(dir: &Path) -> Result<Relay<SqliteStore>> {
     let store = SqliteStore::open(&dir.join("relay.db"))
         .await
         .with_context(|| format!("opening the relay database in {}", dir.display()))?;
-    Ok(Relay::new(store, key))
+    Ok(Relay::new(store, key).with_media(MediaStore::new(dir.join("media"))))
 }
 
 /// Writes to stdout, for what the person at the terminal needs (codes, steps); logs go to

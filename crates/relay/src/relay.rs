@@ -9,6 +9,7 @@ use tsunagi_proto::api::{Enroll, Enrolled, Invited, Role};
 
 use crate::auth;
 use crate::line_setup::LineSetup;
+use crate::media::MediaStore;
 use crate::secret::{ChannelSecret, RelayKey};
 use crate::store::{Invite, LogStore, NewDevice, StoreError};
 
@@ -26,6 +27,8 @@ pub struct Relay<S> {
     /// Where LINE is and how it reaches this relay; without it, channels can be added only
     /// from the command line, unchecked.
     line: Option<LineSetup>,
+    /// Where users' media is kept; without it, none is downloaded.
+    media: Option<MediaStore>,
 }
 
 impl<S: LogStore> Relay<S> {
@@ -36,7 +39,19 @@ impl<S: LogStore> Relay<S> {
             secrets: RwLock::new(HashMap::new()),
             closing: tokio::sync::watch::channel(false).0,
             line: None,
+            media: None,
         }
+    }
+
+    /// Keeps users' media under `dir`.
+    #[must_use]
+    pub fn with_media(mut self, media: MediaStore) -> Self {
+        self.media = Some(media);
+        self
+    }
+
+    pub fn media(&self) -> Option<&MediaStore> {
+        self.media.as_ref()
     }
 
     /// Lets owners connect channels over the API, checked with LINE.

@@ -17,6 +17,7 @@ use tsunagi_proto::{
 use tsunagi_relay::Relay;
 use tsunagi_relay::executor::{self, Options};
 use tsunagi_relay::line_setup::LineSetup;
+use tsunagi_relay::media::MediaStore;
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
 use tsunagi_relay::store::{LogStore as _, NewBody, NewEntry, SqliteStore};
 
@@ -28,6 +29,8 @@ const DESK: &str = "d-yuki";
 struct Clinic {
     sim: Simulator,
     relay: Arc<Relay<SqliteStore>>,
+    /// The relay's address.
+    base: String,
     line: LineSetup,
     db: PathBuf,
     key: RelayKey,
@@ -73,7 +76,9 @@ impl Clinic {
             public_url: base,
         };
         let relay = Arc::new(
-            Relay::new(SqliteStore::open(&db).await.unwrap(), key.clone()).with_line(line.clone()),
+            Relay::new(SqliteStore::open(&db).await.unwrap(), key.clone())
+                .with_line(line.clone())
+                .with_media(MediaStore::new(dir.path().join("media"))),
         );
         relay
             .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
@@ -88,6 +93,7 @@ impl Clinic {
         let mut clinic = Clinic {
             sim,
             relay,
+            base: line.public_url.clone(),
             line,
             db,
             key,
@@ -819,4 +825,183 @@ async fn a_named_reminder_is_pushed_to_each_and_a_reply_goes_to_whoever_schedule
             })
         })
         .await;
+}
+
+impl Clinic {
+    /// `GET path` on the relay as a device of the channel: status, content type, bytes.
+    async fn get(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let code = self
+            .relay
+            .invite(&ChannelId::from(CHANNEL), tsunagi_proto::api::Role::Staff)
+            .await
+            .unwrap()
+            .code;
+        let enrolled = self
+            .relay
+            .enroll(&tsunagi_proto::api::Enroll {
+                code,
+                device_name: "front desk".into(),
+                operator_name: "Yuki".into(),
+            })
+            .await
+            .unwrap();
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&enrolled.token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (
+            status,
+            content_type,
+            response.bytes().await.unwrap().to_vec(),
+        )
+    }
+
+    /// What linesim itself serves for a message's media.
+    async fn line_has(&self, message: &str, preview: bool) -> Vec<u8> {
+        let suffix = if preview { "/preview" } else { "" };
+        reqwest::Client::new()
+            .get(format!(
+                "{}/v2/bot/message/{message}/content{suffix}",
+                self.line.data_base
+            ))
+            .bearer_auth("long-lived")
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec()
+    }
+
+    async fn media_outcome(&self, message: &str) -> tsunagi_proto::MediaOutcome {
+        let ops = self
+            .wait_for("the media's outcome", |ops| {
+                ops.iter().any(
+                    |op| matches!(op, Operation::Media { message: m, .. } if m.as_str() == message),
+                )
+            })
+            .await;
+        ops.into_iter()
+            .find_map(|op| match op {
+                Operation::Media {
+                    message: m,
+                    outcome,
+                } if m.as_str() == message => Some(outcome),
+                _ => None,
+            })
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn an_image_is_downloaded_and_served_to_the_channels_devices_with_its_thumbnail() {
+    let clinic = Clinic::start(|_| {}).await;
+    let patient = clinic.patient(0);
+    let report = clinic.sim.say(&patient, UserAction::Image).await.unwrap();
+    let message = report.events[0].message_id.clone().unwrap();
+    let outcome = clinic.media_outcome(message.as_str()).await;
+    let original = clinic.line_has(message.as_str(), false).await;
+    assert!(
+        matches!(
+            &outcome,
+            tsunagi_proto::MediaOutcome::Stored { size, preview: true, .. } if *size == original.len() as u64
+        ),
+        "{outcome:?}"
+    );
+    let (status, content_type, bytes) = clinic
+        .get(&format!("/v1/channels/{CHANNEL}/media/{message}"))
+        .await;
+    assert_eq!((status, bytes == original), (200, true));
+    assert!(content_type.starts_with("image/"), "{content_type}");
+    let (status, _, preview) = clinic
+        .get(&format!("/v1/channels/{CHANNEL}/media/{message}/preview"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(preview, clinic.line_has(message.as_str(), true).await);
+    // Nothing for a message the relay does not have, nor for a path that is not an id.
+    let (status, _, _) = clinic
+        .get(&format!("/v1/channels/{CHANNEL}/media/999999"))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _, _) = clinic
+        .get(&format!("/v1/channels/{CHANNEL}/media/..%2F..%2Frelay.db"))
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_video_line_is_still_preparing_is_asked_for_again_until_it_is_ready() {
+    let clinic = Clinic::start(|_| {}).await;
+    let patient = clinic.patient(0);
+    let report = clinic
+        .sim
+        .say(
+            &patient,
+            UserAction::Video {
+                duration_ms: 60_000,
+                preparing_ms: 1_500,
+            },
+        )
+        .await
+        .unwrap();
+    let message = report.events[0].message_id.clone().unwrap();
+    let outcome = clinic.media_outcome(message.as_str()).await;
+    assert!(
+        matches!(outcome, tsunagi_proto::MediaOutcome::Stored { .. }),
+        "{outcome:?}"
+    );
+    let (status, _, bytes) = clinic
+        .get(&format!("/v1/channels/{CHANNEL}/media/{message}"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, clinic.line_has(message.as_str(), false).await);
+}
+
+#[tokio::test]
+async fn media_line_no_longer_has_because_it_was_unsent_is_recorded_as_gone() {
+    let mut clinic = Clinic::start(|_| {}).await;
+    clinic.kill();
+    let patient = clinic.patient(0);
+    let report = clinic.sim.say(&patient, UserAction::Image).await.unwrap();
+    let message = report.events[0].message_id.clone().unwrap();
+    // The unsend never reaches the relay (its webhook goes nowhere), so only LINE knows.
+    let status = reqwest::Client::new()
+        .put(format!(
+            "{}/v2/bot/channel/webhook/endpoint",
+            clinic.line.api_base
+        ))
+        .bearer_auth("long-lived")
+        .json(&serde_json::json!({"endpoint": "http://127.0.0.1:9/nowhere"}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success());
+    let _ = clinic
+        .sim
+        .say(
+            &patient,
+            UserAction::Unsend {
+                message_id: message.clone(),
+            },
+        )
+        .await;
+    clinic.run_executor(options("after the unsend"));
+    assert_eq!(
+        clinic.media_outcome(message.as_str()).await,
+        tsunagi_proto::MediaOutcome::Gone
+    );
+    let (status, _, _) = clinic
+        .get(&format!("/v1/channels/{CHANNEL}/media/{message}"))
+        .await;
+    assert_eq!(status, 410);
 }
