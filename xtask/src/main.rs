@@ -173,6 +173,13 @@ fn bench() -> Result<()> {
         "throughput",
     ]))?;
     Step::new("relay ingest").run(cargo(["bench", "-p", "tsunagi-relay", "--bench", "ingest"]))?;
+    Step::new("follower sync").run(cargo([
+        "bench",
+        "-p",
+        "tsunagi-relay",
+        "--bench",
+        "followers",
+    ]))?;
     Step::new("desk store").run(cargo(["bench", "-p", "tsunagi-desk", "--bench", "store"]))
 }
 

@@ -544,6 +544,13 @@ fn operation(
         Operation::ReminderDelivered { .. } => ("reminder_delivered", None, Outcome::Applied),
         // Which messages' media the relay keeps: the audit has it until the app fetches media.
         Operation::Media { .. } => ("media", None, Outcome::Applied),
+        // The profiles a follower sync logs are applied as they come; its steps are audited.
+        Operation::SyncFollowers => ("sync_followers", None, Outcome::Applied),
+        Operation::FollowerIds { .. } => ("follower_ids", None, Outcome::Applied),
+        Operation::FollowerSyncProgress { .. } => {
+            ("follower_sync_progress", None, Outcome::Applied)
+        }
+        Operation::FollowerSyncDone { .. } => ("follower_sync_done", None, Outcome::Applied),
     };
     let (outcome, reason) = match outcome {
         Outcome::Applied => ("applied", None),

@@ -10,7 +10,7 @@
 //!
 //! Automations run in BOT mode only: while people hold a chat, the bot says nothing.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use regex::Regex;
 use tsunagi_line::client::RetryKey;
@@ -244,6 +244,44 @@ pub struct Bot {
     /// Media LINE hosts that the relay has not fetched yet, oldest first.
     media: BTreeMap<Seq, PendingMedia>,
     media_by_id: HashMap<MessageId, Seq>,
+    syncs: BTreeMap<Seq, FollowerSync>,
+    sync_by_op: HashMap<OpId, Seq>,
+}
+
+/// A follower sync in the log, and how far it got.
+#[derive(Debug, Clone)]
+struct FollowerSync {
+    op_id: OpId,
+    /// Follower ids in the order LINE listed them, page by page.
+    ids: Vec<UserId>,
+    listed: HashSet<UserId>,
+    pages: u32,
+    next: Option<String>,
+    /// Every page is listed.
+    complete: bool,
+    /// Followers whose profile is logged since the sync began.
+    profiled: HashSet<UserId>,
+    finished: bool,
+}
+
+/// What a follower sync needs next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncStep {
+    /// The next page of follower ids, from `start` (LINE's `next` of the page before).
+    Page {
+        sync: OpId,
+        page: u32,
+        start: Option<String>,
+    },
+    /// Profiles to fetch, and how far the sync is.
+    Profiles {
+        sync: OpId,
+        users: Vec<UserId>,
+        done: u64,
+        total: u64,
+    },
+    /// Every listed follower is profiled.
+    Finish { sync: OpId, total: u64 },
 }
 
 /// A message whose media LINE hosts and the relay should keep.
@@ -281,6 +319,39 @@ impl Bot {
             }
         }
         decisions
+    }
+
+    /// The next step of the oldest follower sync not finished, with at most `batch`
+    /// profiles to fetch.
+    pub fn follower_sync(&self, batch: usize) -> Option<SyncStep> {
+        let sync = self.syncs.values().find(|s| !s.finished)?;
+        if !sync.complete {
+            return Some(SyncStep::Page {
+                sync: sync.op_id,
+                page: sync.pages,
+                start: sync.next.clone(),
+            });
+        }
+        let total = sync.ids.len() as u64;
+        let users: Vec<UserId> = sync
+            .ids
+            .iter()
+            .filter(|u| !sync.profiled.contains(*u))
+            .take(batch)
+            .cloned()
+            .collect();
+        if users.is_empty() {
+            return Some(SyncStep::Finish {
+                sync: sync.op_id,
+                total,
+            });
+        }
+        Some(SyncStep::Profiles {
+            sync: sync.op_id,
+            users,
+            done: sync.profiled.len() as u64,
+            total,
+        })
     }
 
     /// Media to fetch from LINE, oldest first.
@@ -910,6 +981,67 @@ impl Bot {
                     _ => Attempt::Push,
                 });
             }
+            Operation::SyncFollowers => {
+                if let EntryBody::Op { op_id, .. } = &entry.body {
+                    self.syncs.insert(
+                        entry.seq,
+                        FollowerSync {
+                            op_id: *op_id,
+                            ids: Vec::new(),
+                            listed: HashSet::new(),
+                            pages: 0,
+                            next: None,
+                            complete: false,
+                            profiled: HashSet::new(),
+                            finished: false,
+                        },
+                    );
+                    self.sync_by_op.insert(*op_id, entry.seq);
+                }
+            }
+            Operation::FollowerIds {
+                sync,
+                page,
+                user_ids,
+                next,
+            } => {
+                let Some(sync) = self
+                    .sync_by_op
+                    .get(sync)
+                    .and_then(|s| self.syncs.get_mut(s))
+                else {
+                    return;
+                };
+                if *page != sync.pages || sync.complete {
+                    return;
+                }
+                for user in user_ids {
+                    if sync.listed.insert(user.clone()) {
+                        sync.ids.push(user.clone());
+                    }
+                }
+                sync.pages += 1;
+                sync.next.clone_from(next);
+                sync.complete = next.is_none();
+            }
+            Operation::FollowerSyncProgress { sync, skipped, .. } => {
+                if let Some(sync) = self
+                    .sync_by_op
+                    .get(sync)
+                    .and_then(|s| self.syncs.get_mut(s))
+                {
+                    sync.profiled.extend(skipped.iter().cloned());
+                }
+            }
+            Operation::FollowerSyncDone { sync, .. } => {
+                if let Some(sync) = self
+                    .sync_by_op
+                    .get(sync)
+                    .and_then(|s| self.syncs.get_mut(s))
+                {
+                    sync.finished = true;
+                }
+            }
             Operation::Media { message, .. } => {
                 if let Some(seq) = self.media_by_id.remove(message) {
                     self.media.remove(&seq);
@@ -922,6 +1054,15 @@ impl Bot {
             }
             Operation::Settings(setting) => self.settings.set(setting),
             Operation::Profiles { profiles } => {
+                for sync in self.syncs.values_mut().filter(|s| !s.finished) {
+                    sync.profiled.extend(
+                        profiles
+                            .iter()
+                            .map(|p| &p.user_id)
+                            .filter(|u| sync.listed.contains(*u))
+                            .cloned(),
+                    );
+                }
                 for profile in profiles {
                     let contact = self.contacts.entry(profile.user_id.clone()).or_default();
                     contact.language.clone_from(&profile.language);

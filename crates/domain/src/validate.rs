@@ -34,6 +34,9 @@ pub fn author(op: &Operation) -> Author {
         | Operation::Sending { .. }
         | Operation::Alert { .. }
         | Operation::Media { .. }
+        | Operation::FollowerIds { .. }
+        | Operation::FollowerSyncProgress { .. }
+        | Operation::FollowerSyncDone { .. }
         | Operation::ReminderRecipients { .. }
         | Operation::ReminderDelivered { .. } => Author::Executor,
         _ => Author::Desk,

@@ -14,6 +14,7 @@ pub use op::{
     ConversationMode, Delivery, DeviceId, EXECUTOR_DEVICE, Greetings, HandoffSettings,
     KeywordMatch, KeywordRule, LoggedOp, MediaOutcome, MessageTemplate, OpId, OpeningHours,
     Operation, OperatorId, RecipientOutcome, RecipientResult, Reminder, SendOp, Setting,
+    SyncOutcome,
 };
 pub use tsunagi_line::ChannelId;
 

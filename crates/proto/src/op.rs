@@ -162,6 +162,28 @@ pub enum Operation {
         message: MessageId,
         outcome: MediaOutcome,
     },
+    /// Fetch the account's follower list and every follower's profile from LINE; the op's
+    /// id names the sync.
+    SyncFollowers,
+    /// One page of follower ids, as LINE listed them; `next` asks for the page after.
+    FollowerIds {
+        sync: OpId,
+        page: u32,
+        user_ids: Vec<UserId>,
+        #[serde(default)]
+        next: Option<String>,
+    },
+    /// How far a follower sync is: profiles logged of all the followers listed. `skipped`
+    /// are listed followers LINE had no profile for any more (they left meanwhile).
+    FollowerSyncProgress {
+        sync: OpId,
+        done: u64,
+        total: u64,
+        #[serde(default)]
+        skipped: Vec<UserId>,
+    },
+    /// A follower sync ended.
+    FollowerSyncDone { sync: OpId, outcome: SyncOutcome },
     /// What became of one part (up to 500) of a reminder's recipients.
     ReminderDelivered {
         reminder: OpId,
@@ -197,6 +219,22 @@ pub enum Audience {
     Tag { tag: String },
     /// Every following contact.
     Following,
+}
+
+/// How a follower sync ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum SyncOutcome {
+    Done {
+        total: u64,
+    },
+    /// LINE lists followers only for verified and premium accounts.
+    Unavailable {
+        reason: String,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 /// What became of a message's media.

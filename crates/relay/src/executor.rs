@@ -12,21 +12,24 @@
 //! restart never answers the same send twice.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 use tsunagi_domain::automation::{
     Bot, Call, Decision, Logged, Pending, PendingMedia, ReminderPart, ReminderSend, Route,
-    SEND_EXPIRES_MS,
+    SEND_EXPIRES_MS, SyncStep,
 };
-use tsunagi_line::client::{AccessToken, Client, Content, SendOutcome};
+use tsunagi_line::client::{AccessToken, Client, Content, Profile, SendOutcome};
 use tsunagi_line::retry::RetryPolicy;
 use tsunagi_line::{ChannelId, Error as LineError, MessageId, UserId};
 use tsunagi_proto::{
     ContactProfile, Delivery, DeviceId, EXECUTOR_DEVICE, MediaOutcome, OpId, Operation,
-    RecipientOutcome, RecipientResult, Seq, UnixMillis,
+    RecipientOutcome, RecipientResult, Seq, SyncOutcome, UnixMillis,
 };
 
 use crate::line_setup::LineSetup;
@@ -51,6 +54,10 @@ pub struct Options {
     pub max_backoff: Duration,
     /// The time, as the executor judges reply tokens, timers and leases by it.
     pub clock: fn() -> UnixMillis,
+    /// Profile calls per second during a follower sync: LINE allows 2,000.
+    pub profile_rate: NonZeroU32,
+    /// Profile calls in flight at once during a follower sync.
+    pub profile_concurrency: usize,
 }
 
 impl Default for Options {
@@ -63,6 +70,8 @@ impl Default for Options {
             backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(60),
             clock: now,
+            profile_rate: NonZeroU32::new(2_000).unwrap_or(NonZeroU32::MIN),
+            profile_concurrency: 32,
         }
     }
 }
@@ -72,6 +81,10 @@ impl Default for Options {
 const MEDIA_ATTEMPTS: u32 = 20;
 const MEDIA_FIRST_WAIT: Duration = Duration::from_secs(1);
 const MEDIA_MAX_WAIT: Duration = Duration::from_secs(5 * 60);
+/// Profiles fetched and logged together during a follower sync.
+const SYNC_BATCH: usize = 1_000;
+/// Follower ids per page (LINE's most).
+const IDS_PER_PAGE: u32 = 1_000;
 /// Entries folded per read.
 const PAGE: u32 = 500;
 /// LINE's answer to a reply token that is spent or too old.
@@ -140,6 +153,8 @@ struct Executor<S> {
     renew_at: Instant,
     /// Media LINE is still preparing: when to ask again, and how often it was asked.
     not_before: HashMap<MessageId, (Instant, u32)>,
+    /// Paces profile calls to LINE's rate limit.
+    profiles: Arc<DefaultDirectRateLimiter>,
 }
 
 impl<S: LogStore> Executor<S> {
@@ -153,6 +168,7 @@ impl<S: LogStore> Executor<S> {
             client: None,
             renew_at: Instant::now(),
             not_before: HashMap::new(),
+            profiles: Arc::new(RateLimiter::direct(Quota::per_second(options.profile_rate))),
         }
     }
 
@@ -276,6 +292,11 @@ impl<S: LogStore> Executor<S> {
                 .cloned();
             if let (Some(media), Some(store)) = (media, self.relay.media().cloned()) {
                 self.download(&store, &media).await?;
+                continue;
+            }
+            // A batch at a time, so that sends and automations are never long behind.
+            if let Some(step) = self.bot.follower_sync(SYNC_BATCH) {
+                self.sync_followers(step).await?;
                 continue;
             }
             let now = self.now();
@@ -597,6 +618,113 @@ impl<S: LogStore> Executor<S> {
             Ok(_) => Ok(false),
             Err(error) if is_final(&error) => Ok(false),
             Err(error) => Err(Failure::Line(error)),
+        }
+    }
+
+    /// One step of a follower sync: a page of ids, a batch of profiles, or the end.
+    async fn sync_followers(&mut self, step: SyncStep) -> Result<(), Failure> {
+        match step {
+            SyncStep::Page { sync, page, start } => {
+                let listed = self
+                    .client()
+                    .await?
+                    .followers_ids(Some(IDS_PER_PAGE), start.as_deref())
+                    .await;
+                let op = match listed {
+                    Ok(ids) => Operation::FollowerIds {
+                        sync,
+                        page,
+                        user_ids: ids.user_ids,
+                        next: ids.next,
+                    },
+                    Err(error) if error.status() == Some(403) => Operation::FollowerSyncDone {
+                        sync,
+                        outcome: SyncOutcome::Unavailable {
+                            reason: format!(
+                                "LINE lists followers only for verified and premium accounts ({})",
+                                describe(&error).0
+                            ),
+                        },
+                    },
+                    Err(error) if is_final(&error) => Operation::FollowerSyncDone {
+                        sync,
+                        outcome: SyncOutcome::Failed {
+                            reason: describe(&error).0,
+                        },
+                    },
+                    Err(error) => return Err(Failure::Line(error)),
+                };
+                self.log_one(format!("followers/{sync}/page/{page}"), op)
+                    .await
+            }
+            SyncStep::Profiles {
+                sync,
+                users,
+                done,
+                total,
+            } => {
+                let client = self.client().await?.clone();
+                let limiter = self.profiles.clone();
+                let fetched: Vec<(UserId, tsunagi_line::Result<Profile>)> =
+                    futures_util::stream::iter(users)
+                        .map(|user| {
+                            let (client, limiter) = (client.clone(), limiter.clone());
+                            async move {
+                                limiter.until_ready().await;
+                                let profile = client.profile(&user).await;
+                                (user, profile)
+                            }
+                        })
+                        .buffer_unordered(self.options.profile_concurrency)
+                        .collect()
+                        .await;
+                let mut profiles = Vec::with_capacity(fetched.len());
+                let mut skipped = Vec::new();
+                for (user, profile) in fetched {
+                    match profile {
+                        Ok(profile) => profiles.push(ContactProfile {
+                            user_id: profile.user_id,
+                            display_name: profile.display_name,
+                            picture_url: profile.picture_url,
+                            status_message: profile.status_message,
+                            language: profile.language,
+                            follower: true,
+                        }),
+                        Err(error) if error.status() == Some(404) => skipped.push(user),
+                        Err(error) if is_final(&error) => skipped.push(user),
+                        Err(error) => return Err(Failure::Line(error)),
+                    }
+                }
+                let batch = (profiles.len() + skipped.len()) as u64;
+                let cause = format!("followers/{sync}/profiles/{done}");
+                self.log(vec![
+                    Logged {
+                        op_id: OpId::derived(&cause),
+                        op: Operation::Profiles { profiles },
+                    },
+                    Logged {
+                        op_id: OpId::derived(&format!("{cause}/progress")),
+                        op: Operation::FollowerSyncProgress {
+                            sync,
+                            done: done + batch,
+                            total,
+                            skipped,
+                        },
+                    },
+                ])
+                .await
+                .map(drop)
+            }
+            SyncStep::Finish { sync, total } => {
+                self.log_one(
+                    format!("followers/{sync}/done"),
+                    Operation::FollowerSyncDone {
+                        sync,
+                        outcome: SyncOutcome::Done { total },
+                    },
+                )
+                .await
+            }
         }
     }
 

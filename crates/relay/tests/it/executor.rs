@@ -1005,3 +1005,86 @@ async fn media_line_no_longer_has_because_it_was_unsent_is_recorded_as_gone() {
         .await;
     assert_eq!(status, 410);
 }
+
+fn progress(ops: &[Operation]) -> Vec<(u64, u64)> {
+    ops.iter()
+        .filter_map(|op| match op {
+            Operation::FollowerSyncProgress { done, total, .. } => Some((*done, *total)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn sync_done(ops: &[Operation]) -> Option<tsunagi_proto::SyncOutcome> {
+    ops.iter().find_map(|op| match op {
+        Operation::FollowerSyncDone { outcome, .. } => Some(outcome.clone()),
+        _ => None,
+    })
+}
+
+#[tokio::test]
+async fn a_follower_sync_lists_every_follower_fetches_each_profile_and_resumes_after_a_kill() {
+    let mut clinic = Clinic::start(|config| {
+        config.users = tsunagi_linesim::population::users(3_000, 11);
+    })
+    .await;
+    let followers: std::collections::BTreeSet<String> = clinic
+        .sim
+        .users()
+        .into_iter()
+        .filter(|u| u.follows && !u.blocked)
+        .map(|u| u.user_id.as_str().to_owned())
+        .collect();
+    clinic.desk(Operation::SyncFollowers).await;
+    let before = clinic
+        .wait_for("the first batch of profiles", |ops| {
+            !progress(ops).is_empty()
+        })
+        .await;
+    clinic.kill();
+    let first = progress(&before);
+    clinic.run_executor(options("after the kill"));
+    let ops = clinic
+        .wait_for("the sync's end", |ops| sync_done(ops).is_some())
+        .await;
+    let total = followers.len() as u64;
+    assert_eq!(
+        sync_done(&ops),
+        Some(tsunagi_proto::SyncOutcome::Done { total })
+    );
+    // Progress only grows, picking up where the killed executor left off.
+    let all = progress(&ops);
+    assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "{all:?}");
+    assert_eq!(all[..first.len()], first[..]);
+    assert!(
+        all.len() > first.len(),
+        "the kill came after the sync ended"
+    );
+    assert_eq!(all.last(), Some(&(total, total)));
+    let profiled: std::collections::BTreeSet<String> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Operation::Profiles { profiles } => Some(profiles),
+            _ => None,
+        })
+        .flatten()
+        .filter(|p| p.follower)
+        .map(|p| p.user_id.as_str().to_owned())
+        .collect();
+    assert_eq!(profiled, followers);
+}
+
+#[tokio::test]
+async fn a_follower_sync_on_an_account_line_does_not_list_says_so() {
+    let clinic = Clinic::start(|config| config.verified = false).await;
+    clinic.desk(Operation::SyncFollowers).await;
+    let ops = clinic
+        .wait_for("the sync's end", |ops| sync_done(ops).is_some())
+        .await;
+    match sync_done(&ops) {
+        Some(tsunagi_proto::SyncOutcome::Unavailable { reason }) => {
+            assert!(reason.contains("verified and premium"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
