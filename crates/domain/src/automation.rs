@@ -37,6 +37,8 @@ pub const REPLY_TOKEN_MS: i64 = 50_000;
 pub const MESSAGES_PER_CALL: usize = 5;
 /// A send not delivered within LINE's retry-key memory fails instead of going out late.
 pub const SEND_EXPIRES_MS: i64 = 24 * 60 * 60 * 1000;
+/// Reply tokens kept per conversation.
+const TOKENS_KEPT: usize = 8;
 /// How long after a reminder a patient's message counts as answering it.
 pub const REMINDER_REPLY_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 /// The postback data with which a rich menu or button asks for a person.
@@ -122,7 +124,9 @@ struct Chat {
     /// The newest message in or out, for auto-close.
     active_at: UnixMillis,
     active_seq: Seq,
-    token: Option<Token>,
+    /// The newest reply tokens, newest last: the newest answers new sends; the others
+    /// are kept so that an attempt logged with one of them can be retried after a restart.
+    tokens: VecDeque<Token>,
     /// The clinic's day on which the away reply last went out.
     away_sent: Option<jiff::civil::Date>,
     /// A handoff the bot decided and whose mode change is not in the log yet.
@@ -143,7 +147,7 @@ impl Chat {
             session: None,
             active_at: at,
             active_seq: seq,
-            token: None,
+            tokens: VecDeque::new(),
             away_sent: None,
             handing_off: false,
             deferred: None,
@@ -414,8 +418,8 @@ impl Bot {
     fn fresh_token(&self, conversation: &ConversationId, now: UnixMillis) -> Option<&Token> {
         self.chats
             .get(conversation)?
-            .token
-            .as_ref()
+            .tokens
+            .back()
             .filter(|t| !t.used && now.0 - t.at.0 <= REPLY_TOKEN_MS)
     }
 
@@ -556,7 +560,10 @@ impl Bot {
         }
         let chat = self.chat(&conversation, entry);
         if let Some(token) = event.reply_token.as_ref().filter(|_| event.is_replyable()) {
-            chat.token = Some(Token {
+            if chat.tokens.len() == TOKENS_KEPT {
+                chat.tokens.pop_front();
+            }
+            chat.tokens.push_back(Token {
                 token: token.clone(),
                 of: entry.seq,
                 at: entry.at,
@@ -968,8 +975,7 @@ impl Bot {
                         let token = self
                             .chats
                             .get_mut(&pending.send.conversation)
-                            .and_then(|c| c.token.as_mut())
-                            .filter(|t| t.of == *of);
+                            .and_then(|c| c.tokens.iter_mut().find(|t| t.of == *of));
                         Attempt::Reply {
                             token: token.map(|t| {
                                 t.used = true;

@@ -459,3 +459,32 @@ fn without_a_profile_the_queue_message_speaks_the_script_the_patient_wrote_in() 
         assert!(texts[0].contains(expected), "{phrase}: {texts:?}");
     }
 }
+
+#[test]
+fn a_reply_attempt_is_retried_with_its_own_token_even_after_newer_messages() {
+    let (bot, _) = fold(&[
+        log::text(1, PATIENT, "M1", "hello"),
+        send(2, 1),
+        // The patient writes again while the executor, planning with the first token,
+        // logs its attempt.
+        log::text(3, PATIENT, "M3", "are you there?"),
+        log::op(
+            4,
+            EXECUTOR_DEVICE,
+            Operation::Sending {
+                send: OpId(Uuid::from_u128(2)),
+                via: Delivery::Reply,
+                token_of: Some(Seq(1)),
+            },
+        ),
+    ]);
+    let pending = bot.pending().next().expect("pending").clone();
+    assert_eq!(
+        bot.plan(&pending, at(4))[0].route,
+        Route::Reply {
+            token: ReplyToken::from("r1"),
+            of: Seq(1),
+            retry: true
+        }
+    );
+}
