@@ -130,8 +130,9 @@ enum Failure {
     /// LINE could not be reached or was overloaded, even after retrying.
     #[error("LINE is unavailable: {0}")]
     Line(LineError),
+    /// No access token: LINE refused the channel's credentials, or could not be reached.
     #[error("no access token for the channel: {0}")]
-    Token(String),
+    Token(LineError),
 }
 
 /// What became of a call to LINE.
@@ -208,11 +209,11 @@ impl<S: LogStore> Executor<S> {
         }
     }
 
-    /// Takes or renews this channel's lease.
     fn now(&self) -> UnixMillis {
         (self.options.clock)()
     }
 
+    /// Takes or renews this channel's lease.
     async fn lease(&mut self) -> Result<bool, StoreError> {
         let now = self.now();
         let until = UnixMillis(now.0 + self.options.lease.as_millis() as i64);
@@ -246,6 +247,7 @@ impl<S: LogStore> Executor<S> {
         }
         tracing::info!(channel = %self.channel, %cursor, "the executor runs this channel");
         let mut head = store.subscribe(&self.channel);
+        let mut line_backoff = self.options.backoff;
         loop {
             if Instant::now() >= self.renew_at && !self.lease().await? {
                 return Ok(Stop::Lost);
@@ -269,34 +271,25 @@ impl<S: LogStore> Executor<S> {
                 }
                 continue;
             }
-            // Sends, oldest first, one at a time: each one's outcome is folded (read back
-            // from the log) before the next is planned.
-            let next = self.bot.pending().next().cloned();
-            if let Some(pending) = next {
-                self.deliver(&pending).await?;
-                continue;
-            }
-            if let Some(part) = self.bot.reminder_parts().into_iter().next() {
-                self.remind(part).await?;
-                continue;
-            }
-            let ready = Instant::now();
-            let media = self
-                .bot
-                .pending_media()
-                .find(|m| {
-                    self.not_before
-                        .get(&m.message)
-                        .is_none_or(|(at, _)| *at <= ready)
-                })
-                .cloned();
-            if let (Some(media), Some(store)) = (media, self.relay.media().cloned()) {
-                self.download(&store, &media).await?;
-                continue;
-            }
-            // A batch at a time, so that sends and automations are never long behind.
-            if let Some(step) = self.bot.follower_sync(SYNC_BATCH) {
-                self.sync_followers(step).await?;
+            // One thing at a time; its outcome is folded (read back from the log) before the
+            // next is planned.
+            if let Some(acted) = self.act().await {
+                match acted {
+                    Ok(()) => line_backoff = self.options.backoff,
+                    // LINE is out of reach: wait, keeping what is folded, and let new
+                    // entries (to log what they call for) cut the wait short.
+                    Err(Failure::Line(error) | Failure::Token(error)) => {
+                        tracing::warn!(channel = %self.channel, %error, wait = ?line_backoff, "LINE is unavailable; trying again");
+                        let until = (Instant::now() + line_backoff).min(self.renew_at);
+                        tokio::select! {
+                            () = tokio::time::sleep_until(until) => {}
+                            _ = head.changed() => {}
+                            () = self.relay.closed() => return Ok(Stop::Closed),
+                        }
+                        line_backoff = (line_backoff * 2).min(self.options.max_backoff);
+                    }
+                    Err(error) => return Err(error),
+                }
                 continue;
             }
             let now = self.now();
@@ -321,6 +314,34 @@ impl<S: LogStore> Executor<S> {
                 () = self.relay.closed() => return Ok(Stop::Closed),
             }
         }
+    }
+
+    /// Does the next thing that waits, if any: a send (oldest first), a part of a reminder,
+    /// media to keep, a step of a follower sync.
+    async fn act(&mut self) -> Option<Result<(), Failure>> {
+        let pending = self.bot.pending().next().cloned();
+        if let Some(pending) = pending {
+            return Some(self.deliver(&pending).await);
+        }
+        if let Some(part) = self.bot.reminder_parts().into_iter().next() {
+            return Some(self.remind(part).await);
+        }
+        let ready = Instant::now();
+        let media = self
+            .bot
+            .pending_media()
+            .find(|m| {
+                self.not_before
+                    .get(&m.message)
+                    .is_none_or(|(at, _)| *at <= ready)
+            })
+            .cloned();
+        if let (Some(media), Some(store)) = (media, self.relay.media().cloned()) {
+            return Some(self.download(&store, &media).await);
+        }
+        // A batch at a time, so that sends and automations are never long behind.
+        let step = self.bot.follower_sync(SYNC_BATCH)?;
+        Some(self.sync_followers(step).await)
     }
 
     /// Logs the bot's ops in one append, then fetches the profiles it asked for. Returns
@@ -797,16 +818,16 @@ impl<S: LogStore> Executor<S> {
                 .data_base(self.line.data_base.clone())
                 .retry(self.options.retry)
                 .build()
-                .map_err(|e| Failure::Token(e.to_string()))?;
+                .map_err(Failure::Token)?;
             let issued = client
                 .issue_channel_token(&self.channel, secret.expose())
                 .await
-                .map_err(|e| Failure::Token(e.to_string()))?;
+                .map_err(Failure::Token)?;
             self.client = Some(client.with_access_token(AccessToken::new(issued.access_token)));
         }
         self.client
             .as_ref()
-            .ok_or_else(|| Failure::Token("no client".into()))
+            .ok_or_else(|| Failure::Store(StoreError::Unavailable("no LINE client".into())))
     }
 }
 
