@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod credentials;
+pub mod media;
 pub mod outbox;
 pub mod projection;
 pub mod query;

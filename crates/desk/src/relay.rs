@@ -11,7 +11,7 @@ use std::time::Duration;
 use eventsource_stream::Eventsource as _;
 use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use tokio::time::Instant;
-use tsunagi_line::ChannelId;
+use tsunagi_line::{ChannelId, MessageId};
 use tsunagi_proto::api::{ChannelInfo, Enroll, Enrolled, ErrorBody, LogPage, OperatorInfo};
 use tsunagi_proto::{Entry, OpId, Operation, Seq};
 use url::Url;
@@ -176,6 +176,35 @@ impl RelayClient {
     pub async fn operators(&self, channel: &ChannelId) -> Result<Vec<OperatorInfo>> {
         let path = format!("/v1/channels/{channel}/operators");
         self.call(self.http.get(endpoint(&self.base, &path))).await
+    }
+
+    /// What a user sent (or its thumbnail, with `preview`), as the relay keeps it: its
+    /// content type and bytes.
+    pub async fn media(
+        &self,
+        channel: &ChannelId,
+        message: &MessageId,
+        preview: bool,
+    ) -> Result<(String, Vec<u8>)> {
+        let suffix = if preview { "/preview" } else { "" };
+        let path = format!("/v1/channels/{channel}/media/{message}{suffix}");
+        let response = self
+            .http
+            .get(endpoint(&self.base, &path))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(Error::Unreachable)?;
+        let response = checked(response).await?;
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let bytes = response.bytes().await.map_err(Error::Unreachable)?;
+        Ok((content_type, bytes.to_vec()))
     }
 
     /// Up to `limit` entries after `after`; with `wait`, holds until there is one or the

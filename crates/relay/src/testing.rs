@@ -11,6 +11,7 @@ use tsunagi_proto::{Entry, Seq};
 
 use crate::Relay;
 use crate::http::Options;
+use crate::media::MediaStore;
 use crate::secret::{ChannelSecret, RelayKey};
 use crate::store::{LogStore as _, SqliteStore};
 
@@ -34,7 +35,10 @@ impl TestRelay {
         let store = SqliteStore::open(&dir.path().join("relay.db"))
             .await
             .expect("the relay's store opens");
-        let relay = Arc::new(Relay::new(store, RelayKey::generate()));
+        let relay = Arc::new(
+            Relay::new(store, RelayKey::generate())
+                .with_media(MediaStore::new(dir.path().join("media"))),
+        );
         relay
             .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
             .await

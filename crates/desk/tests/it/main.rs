@@ -5,6 +5,7 @@
 
 mod analytics;
 use tsunagi_proto::testing as log;
+mod media;
 mod projection;
 mod stream;
 mod sync;
