@@ -360,14 +360,7 @@ impl<S: LogStore> Executor<S> {
             match self.client().await?.profile(&user).await {
                 Ok(profile) => {
                     let op = Operation::Profiles {
-                        profiles: vec![ContactProfile {
-                            user_id: profile.user_id,
-                            display_name: profile.display_name,
-                            picture_url: profile.picture_url,
-                            status_message: profile.status_message,
-                            language: profile.language,
-                            follower: true,
-                        }],
+                        profiles: vec![of_follower(profile)],
                     };
                     new += self.log(vec![Logged { op_id, op }]).await?;
                 }
@@ -575,7 +568,7 @@ impl<S: LogStore> Executor<S> {
                 store
                     .save(&self.channel, message, Part::Content, &content_type, &bytes)
                     .await
-                    .map_err(|e| StoreError::Unavailable(format!("keeping media: {e}")))?;
+                    .map_err(keeping_media)?;
                 let preview = media.preview && self.download_preview(store, message).await?;
                 MediaOutcome::Stored {
                     content_type,
@@ -600,7 +593,7 @@ impl<S: LogStore> Executor<S> {
                 store
                     .mark_gone(&self.channel, message)
                     .await
-                    .map_err(|e| StoreError::Unavailable(format!("keeping media: {e}")))?;
+                    .map_err(keeping_media)?;
                 MediaOutcome::Gone
             }
             Err(error) if is_final(&error) => MediaOutcome::Failed {
@@ -633,7 +626,7 @@ impl<S: LogStore> Executor<S> {
                 store
                     .save(&self.channel, message, Part::Preview, &content_type, &bytes)
                     .await
-                    .map_err(|e| StoreError::Unavailable(format!("keeping media: {e}")))?;
+                    .map_err(keeping_media)?;
                 Ok(true)
             }
             Ok(_) => Ok(false),
@@ -703,15 +696,8 @@ impl<S: LogStore> Executor<S> {
                 let mut skipped = Vec::new();
                 for (user, profile) in fetched {
                     match profile {
-                        Ok(profile) => profiles.push(ContactProfile {
-                            user_id: profile.user_id,
-                            display_name: profile.display_name,
-                            picture_url: profile.picture_url,
-                            status_message: profile.status_message,
-                            language: profile.language,
-                            follower: true,
-                        }),
-                        Err(error) if error.status() == Some(404) => skipped.push(user),
+                        Ok(profile) => profiles.push(of_follower(profile)),
+                        // 404: they left since LINE listed them.
                         Err(error) if is_final(&error) => skipped.push(user),
                         Err(error) => return Err(Failure::Line(error)),
                     }
@@ -829,6 +815,22 @@ impl<S: LogStore> Executor<S> {
             .as_ref()
             .ok_or_else(|| Failure::Store(StoreError::Unavailable("no LINE client".into())))
     }
+}
+
+/// A profile LINE gave for a follower of the account (it answers only for those).
+fn of_follower(profile: Profile) -> ContactProfile {
+    ContactProfile {
+        user_id: profile.user_id,
+        display_name: profile.display_name,
+        picture_url: profile.picture_url,
+        status_message: profile.status_message,
+        language: profile.language,
+        follower: true,
+    }
+}
+
+fn keeping_media(error: std::io::Error) -> StoreError {
+    StoreError::Unavailable(format!("keeping media: {error}"))
 }
 
 fn sent_ids(outcome: &SendOutcome) -> Vec<MessageId> {
