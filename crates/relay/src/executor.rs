@@ -356,20 +356,52 @@ impl<S: LogStore> Executor<S> {
             }
         }
         let mut new = self.log(ops).await?;
-        for (user, op_id) in profiles {
-            match self.client().await?.profile(&user).await {
-                Ok(profile) => {
-                    let op = Operation::Profiles {
+        if profiles.is_empty() {
+            return Ok(new);
+        }
+        let (users, ids): (Vec<UserId>, Vec<OpId>) = profiles.into_iter().unzip();
+        let fetched = self.fetch_profiles(users).await?;
+        let ops = ids
+            .into_iter()
+            .zip(fetched)
+            .filter_map(|(op_id, (user, profile))| match profile {
+                Ok(profile) => Some(Logged {
+                    op_id,
+                    op: Operation::Profiles {
                         profiles: vec![of_follower(profile)],
-                    };
-                    new += self.log(vec![Logged { op_id, op }]).await?;
-                }
+                    },
+                }),
                 // Not a friend (404), or LINE is busy: the profile comes with the next
                 // follower sync instead.
-                Err(error) => tracing::debug!(%user, %error, "no profile"),
-            }
-        }
+                Err(error) => {
+                    tracing::debug!(%user, %error, "no profile");
+                    None
+                }
+            })
+            .collect();
+        new += self.log(ops).await?;
         Ok(new)
+    }
+
+    /// Fetches profiles, several at a time, paced to LINE's rate limit; in the order asked.
+    async fn fetch_profiles(
+        &mut self,
+        users: Vec<UserId>,
+    ) -> Result<Vec<(UserId, tsunagi_line::Result<Profile>)>, Failure> {
+        let client = self.client().await?.clone();
+        let limiter = self.profiles.clone();
+        Ok(futures_util::stream::iter(users)
+            .map(|user| {
+                let (client, limiter) = (client.clone(), limiter.clone());
+                async move {
+                    limiter.until_ready().await;
+                    let profile = client.profile(&user).await;
+                    (user, profile)
+                }
+            })
+            .buffered(self.options.profile_concurrency)
+            .collect()
+            .await)
     }
 
     /// Appends ops under the executor's device, in one durable write.
@@ -677,21 +709,7 @@ impl<S: LogStore> Executor<S> {
                 done,
                 total,
             } => {
-                let client = self.client().await?.clone();
-                let limiter = self.profiles.clone();
-                let fetched: Vec<(UserId, tsunagi_line::Result<Profile>)> =
-                    futures_util::stream::iter(users)
-                        .map(|user| {
-                            let (client, limiter) = (client.clone(), limiter.clone());
-                            async move {
-                                limiter.until_ready().await;
-                                let profile = client.profile(&user).await;
-                                (user, profile)
-                            }
-                        })
-                        .buffer_unordered(self.options.profile_concurrency)
-                        .collect()
-                        .await;
+                let fetched = self.fetch_profiles(users).await?;
                 let mut profiles = Vec::with_capacity(fetched.len());
                 let mut skipped = Vec::new();
                 for (user, profile) in fetched {
