@@ -680,13 +680,7 @@ impl Bot {
     /// the queue message telling the patient their place and the expected wait.
     fn hand_off(&self, conversation: &ConversationId, asked: Seq, decisions: &mut Vec<Decision>) {
         let cause = format!("handoff/{}", asked.0);
-        decisions.push(log(
-            &format!("{cause}/mode"),
-            Operation::SetMode {
-                conversation: conversation.clone(),
-                mode: ConversationMode::Human,
-            },
-        ));
+        decisions.push(to_people(&cause, conversation));
         decisions.push(log(
             &format!("{cause}/alert"),
             Operation::Alert {
@@ -803,13 +797,7 @@ impl Bot {
         }
         self.reminded.remove(user);
         let cause = format!("reminder-reply/{}", entry.seq.0);
-        decisions.push(log(
-            &format!("{cause}/mode"),
-            Operation::SetMode {
-                conversation: conversation.clone(),
-                mode: ConversationMode::Human,
-            },
-        ));
+        decisions.push(to_people(&cause, conversation));
         decisions.push(log(
             &format!("{cause}/assign"),
             Operation::Transfer {
@@ -1261,6 +1249,17 @@ fn log(cause: &str, mut op: Operation) -> Decision {
         send.retry_key = RetryKey(op_id.0);
     }
     Decision::Log(Logged { op_id, op })
+}
+
+/// The chat goes to people (HUMAN mode, a waiting session), because of `cause`.
+fn to_people(cause: &str, conversation: &ConversationId) -> Decision {
+    log(
+        &format!("{cause}/mode"),
+        Operation::SetMode {
+            conversation: conversation.clone(),
+            mode: ConversationMode::Human,
+        },
+    )
 }
 
 /// The retry key of the `n`th call of a send (the first uses the send's own).

@@ -76,6 +76,19 @@ pub fn users(count: usize, seed: u64) -> Vec<User> {
         .collect()
 }
 
+/// `count` users as [`users`] makes them, every one a follower (none blocked): an account's
+/// follower list, for reminders and follower syncs.
+pub fn followers(count: usize, seed: u64) -> Vec<User> {
+    users(count, seed)
+        .into_iter()
+        .map(|user| User {
+            follows: true,
+            blocked: false,
+            ..user
+        })
+        .collect()
+}
+
 /// A group of the first few users, for group and mention scenarios.
 pub fn waiting_room(members: &[User]) -> Group {
     Group {

@@ -34,14 +34,7 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let mut config = Config::new(CHANNEL, SECRET, "long-lived");
-    config.users = tsunagi_linesim::population::users(followers, 3)
-        .into_iter()
-        .map(|mut user| {
-            user.follows = true;
-            user.blocked = false;
-            user
-        })
-        .collect();
+    config.users = tsunagi_linesim::population::followers(followers, 3);
     config.rate_scale = Some(1.0);
     let sim = Simulator::new(config);
     let address = sim

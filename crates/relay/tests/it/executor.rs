@@ -610,14 +610,7 @@ async fn an_idle_session_is_closed_and_the_patient_asked_for_a_rating() {
 /// sync's profiles.
 async fn clinic_of_1200(quota: Option<u64>) -> Clinic {
     let clinic = Clinic::start(|config| {
-        config.users = tsunagi_linesim::population::users(1_200, 7)
-            .into_iter()
-            .map(|mut user| {
-                user.follows = true;
-                user.blocked = false;
-                user
-            })
-            .collect();
+        config.users = tsunagi_linesim::population::followers(1_200, 7);
         config.monthly_quota = quota;
     })
     .await;
