@@ -6,16 +6,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tsunagi_desk::credentials::{Kept, Vault};
+use tsunagi_desk::profile::{self, JoinRequest, Profile};
 use tsunagi_desk::query::{InboxList, MessagesPage};
-use tsunagi_desk::relay::{DeviceToken, RelayClient};
 use tsunagi_desk::sync::{Sync, SyncOptions};
 use tsunagi_desk::{Error as DeskError, Store};
 use tsunagi_line::ChannelId;
 use tsunagi_line::client::RetryKey;
 use tsunagi_line::message::Message;
-use tsunagi_proto::api::{Enroll, Role};
 use tsunagi_proto::{ConversationId, ConversationMode, Operation, OperatorId, SendOp, UnixMillis};
 use url::Url;
 
@@ -133,42 +132,6 @@ enum ModeArg {
     Human,
 }
 
-/// What enrollment left behind (no secrets: the token is in the vault).
-#[derive(Debug, Serialize, Deserialize)]
-struct Config {
-    relay: Url,
-    channel_id: ChannelId,
-    device_id: String,
-    role: Role,
-    operator: String,
-}
-
-impl Config {
-    fn path(data: &Path) -> PathBuf {
-        data.join("config.json")
-    }
-
-    fn load(data: &Path) -> Result<Config> {
-        let path = Config::path(data);
-        let text = std::fs::read_to_string(&path).with_context(|| {
-            format!(
-                "{} is not enrolled yet: run `tsunagi-cli --data {} enroll --relay URL --code CODE`",
-                data.display(),
-                data.display()
-            )
-        })?;
-        serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
-    }
-
-    fn account(&self) -> String {
-        format!(
-            "{}@{}",
-            self.device_id,
-            self.relay.host_str().unwrap_or("relay")
-        )
-    }
-}
-
 fn now() -> UnixMillis {
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -204,33 +167,32 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-/// The desk this client is: its store, vault and sync with the relay.
+/// The desk this client is: its profile, and its sync with the relay.
 struct Desk {
-    config: Config,
+    profile: Profile,
     sync: Sync,
 }
 
 impl Desk {
     async fn open(data: &Path, vault: &Vault) -> Result<Desk> {
-        let config = Config::load(data)?;
-        let token = vault
-            .load(&config.account())?
-            .context("the device token is missing: enroll again")?;
-        let store = Store::open(&data.join("desk.db"))
+        let joined = profile::open(data, vault, SyncOptions::default())
             .await
-            .context("opening the local store")?;
-        let client = RelayClient::new(config.relay.clone(), DeviceToken::new(token))?;
-        let sync = Sync::new(
-            store,
-            client,
-            config.channel_id.clone(),
-            SyncOptions::default(),
-        );
-        Ok(Desk { config, sync })
+            .context("opening the desk")?
+            .with_context(|| {
+                format!(
+                    "{} is not enrolled yet: run `tsunagi-cli --data {} enroll --relay URL --code CODE`",
+                    data.display(),
+                    data.display()
+                )
+            })?;
+        Ok(Desk {
+            profile: joined.profile,
+            sync: joined.sync,
+        })
     }
 
     fn me(&self) -> OperatorId {
-        OperatorId::new(self.config.device_id.as_str())
+        self.profile.me()
     }
 
     fn store(&self) -> &Store {
@@ -516,65 +478,25 @@ async fn enroll(
     device_name: String,
     channel: Option<String>,
 ) -> Result<()> {
-    if Config::path(data).exists() {
-        bail!(
-            "{} is enrolled already; use another --data directory",
-            data.display()
-        );
-    }
-    let enrolled = RelayClient::enroll(
-        &relay,
-        &Enroll {
-            code,
-            device_name,
-            operator_name: operator.clone(),
-        },
-    )
-    .await
-    .context("enrolling")?;
-    let client = RelayClient::new(relay.clone(), DeviceToken::new(enrolled.token.clone()))?;
-    let channel_id = match (enrolled.channel_id, channel) {
-        (Some(own), None) => own,
-        (Some(own), Some(asked)) if own.as_str() == asked => own,
-        (Some(own), Some(asked)) => bail!("this code is for channel {own}, not {asked}"),
-        (None, asked) => {
-            let channels = client.channels().await?;
-            match (asked, channels.as_slice()) {
-                (Some(asked), _) => ChannelId::new(asked),
-                (None, [only]) => only.channel_id.clone(),
-                (None, []) => bail!(
-                    "enrolled as an owner of the relay, which has no channel yet: add one, then enroll again"
-                ),
-                (None, many) => bail!(
-                    "the relay has {} channels: pick one with --channel ({})",
-                    many.len(),
-                    many.iter()
-                        .map(|c| c.channel_id.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            }
-        }
+    let request = JoinRequest {
+        relay: relay.to_string(),
+        code,
+        operator_name: operator,
+        device_name,
+        channel: channel.map(ChannelId::new),
     };
-    let config = Config {
-        relay,
-        channel_id,
-        device_id: enrolled.device_id.to_string(),
-        role: enrolled.role,
-        operator,
-    };
-    match vault.save(&config.account(), &enrolled.token)? {
-        Kept::Keyring => {}
-        Kept::File(path) => eprintln!(
+    let (profile, kept) = profile::join(data, vault, &request)
+        .await
+        .context("enrolling")?;
+    if let Kept::File(path) = kept {
+        eprintln!(
             "warning: no OS keyring answered; the device token is in {} (readable by you alone)",
             path.display()
-        ),
+        );
     }
-    std::fs::write(Config::path(data), serde_json::to_string_pretty(&config)?)
-        .context("saving the enrollment")?;
     print(&format!(
         "enrolled as {} ({:?}) on channel {}",
-        config.operator, config.role, config.channel_id
+        profile.operator, profile.role, profile.channel_id
     ));
     Ok(())
 }

@@ -20,6 +20,24 @@ pub struct Vault {
     service: String,
     dir: PathBuf,
     keyring: bool,
+    /// Refuse to fall back to a file (the app: its users expect the keyring).
+    keyring_only: bool,
+}
+
+/// Why a secret could not be kept or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultError {
+    /// The OS keyring did not take the secret, and this vault keeps secrets nowhere else.
+    #[error("the OS keyring is not available: {0}")]
+    NoKeyring(String),
+    #[error("{0}")]
+    File(String),
+}
+
+impl From<VaultError> for Error {
+    fn from(error: VaultError) -> Self {
+        Error::Store(error.to_string())
+    }
 }
 
 impl Vault {
@@ -29,7 +47,17 @@ impl Vault {
             service: service.into(),
             dir: dir.to_owned(),
             keyring: true,
+            keyring_only: false,
         }
+    }
+
+    /// The keyring or nothing: where none answers, saving fails with
+    /// [`VaultError::NoKeyring`] instead of writing a file.
+    #[must_use]
+    pub fn keyring_only(mut self) -> Self {
+        self.keyring = true;
+        self.keyring_only = true;
+        self
     }
 
     /// Files only, for machines where the keyring must not be touched.
@@ -61,7 +89,8 @@ impl Vault {
     }
 
     /// Keeps `secret`, in the keyring if it takes it.
-    pub fn save(&self, account: &str, secret: &str) -> Result<Kept> {
+    pub fn save(&self, account: &str, secret: &str) -> Result<Kept, VaultError> {
+        let mut refusal = String::from("no keyring was tried");
         if let Some(entry) = self.entry(account) {
             match entry.set_password(secret) {
                 // Read back: some keyrings accept a write they cannot keep.
@@ -69,14 +98,56 @@ impl Vault {
                     let _ = std::fs::remove_file(self.file(account));
                     return Ok(Kept::Keyring);
                 }
-                Ok(()) => tracing::warn!("the OS keyring lost what was written to it"),
-                Err(error) => tracing::warn!(%error, "the OS keyring is not available"),
+                Ok(()) => {
+                    tracing::warn!("the OS keyring lost what was written to it");
+                    refusal = "the keyring lost what was written to it".into();
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the OS keyring is not available");
+                    refusal = error.to_string();
+                }
             }
         }
+        if self.keyring_only {
+            return Err(VaultError::NoKeyring(refusal));
+        }
         let path = self.file(account);
-        write_private(&path, secret)
-            .map_err(|e| Error::Store(format!("keeping a secret in {}: {e}", path.display())))?;
+        write_private(&path, secret).map_err(|e| {
+            VaultError::File(format!("keeping a secret in {}: {e}", path.display()))
+        })?;
         Ok(Kept::File(path))
+    }
+
+    /// Forgets the secret of `account`, wherever it was kept.
+    pub fn delete(&self, account: &str) -> Result<(), VaultError> {
+        if let Some(entry) = self.entry(account) {
+            match entry.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => {}
+                Err(error) if self.keyring_only => {
+                    return Err(VaultError::NoKeyring(error.to_string()));
+                }
+                Err(error) => tracing::debug!(%error, "the keyring could not be asked"),
+            }
+        }
+        match std::fs::remove_file(self.file(account)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(VaultError::File(format!("removing a secret: {e}"))),
+        }
+    }
+
+    /// Whether the OS keyring answers: asking it for an entry that does not exist must
+    /// come back "no such entry"; anything else means it cannot keep secrets here.
+    pub fn probe(&self) -> Result<(), VaultError> {
+        let entry = keyring::Entry::new(&self.service, "keyring-probe")
+            .map_err(|e| VaultError::NoKeyring(e.to_string()))?;
+        match entry.get_password() {
+            Ok(_) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(error) => {
+                tracing::warn!(%error, "the OS keyring is not available");
+                Err(VaultError::NoKeyring(error.to_string()))
+            }
+        }
     }
 
     /// The secret kept for `account`, from the keyring or the file.
@@ -125,16 +196,19 @@ mod tests {
         let Kept::File(path) = kept else {
             panic!("{kept:?}")
         };
-        assert_eq!(
-            vault.load("device@relay.example:8080").unwrap().as_deref(),
-            Some("tsd_abc_secret")
-        );
-        assert_eq!(vault.load("someone else").unwrap(), None);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        assert_eq!(
+            vault.load("device@relay.example:8080").unwrap().as_deref(),
+            Some("tsd_abc_secret")
+        );
+        assert_eq!(vault.load("someone else").unwrap(), None);
+        vault.delete("device@relay.example:8080").unwrap();
+        assert_eq!(vault.load("device@relay.example:8080").unwrap(), None);
+        assert!(!path.exists());
     }
 }

@@ -4,11 +4,14 @@
 
 pub mod analytics;
 pub mod credentials;
+pub mod detail;
 pub mod media;
 pub mod outbox;
+pub mod profile;
 pub mod projection;
 pub mod query;
 pub mod relay;
+pub mod relay_url;
 pub mod search;
 pub mod store;
 pub mod sync;

@@ -7,7 +7,7 @@ use sqlx::Row as _;
 use std::collections::BTreeSet;
 use tsunagi_proto::api::OperatorInfo;
 
-use tsunagi_proto::{DeviceId, EXECUTOR_DEVICE, OpId, Operation, UnixMillis};
+use tsunagi_proto::{ConversationId, DeviceId, EXECUTOR_DEVICE, OpId, Operation, UnixMillis};
 
 use crate::store::Store;
 use crate::{Error, Result};
@@ -66,6 +66,58 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// This desk's ops on `conversation` not yet in the log, oldest first.
+    pub async fn pending_in(&self, conversation: &ConversationId) -> Result<Vec<PendingOp>> {
+        let mut pending = self.pending().await?;
+        pending.retain(|p| p.op.conversation() == Some(conversation));
+        Ok(pending)
+    }
+
+    /// How many ops wait for the relay, and how many it refused.
+    pub async fn outbox_counts(&self) -> Result<(u32, u32)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FILTER (WHERE NOT refused), COUNT(*) FILTER (WHERE refused)
+             FROM outbox",
+        )
+        .fetch_one(&self.readers)
+        .await?;
+        Ok((row.get::<i64, _>(0) as u32, row.get::<i64, _>(1) as u32))
+    }
+
+    /// Makes a refused op wait to be sent again.
+    pub(crate) async fn unrefuse(&self, op_id: OpId) -> Result<()> {
+        let changed = self
+            .writer
+            .run(move |db| {
+                Ok(db
+                    .prepare_cached("UPDATE outbox SET refused = 0 WHERE op_id = ? AND refused")?
+                    .execute([op_id.to_string()])?)
+            })
+            .await?;
+        if changed == 0 {
+            return Err(Error::Invalid(format!("op {op_id} is not a refused op")));
+        }
+        Ok(())
+    }
+
+    /// Drops an op that has not reached the log.
+    pub(crate) async fn discard(&self, op_id: OpId) -> Result<()> {
+        let changed = self
+            .writer
+            .run(move |db| {
+                Ok(db
+                    .prepare_cached("DELETE FROM outbox WHERE op_id = ?")?
+                    .execute([op_id.to_string()])?)
+            })
+            .await?;
+        if changed == 0 {
+            return Err(Error::Invalid(format!(
+                "op {op_id} is not waiting here (it may be in the log already)"
+            )));
+        }
+        Ok(())
     }
 
     /// The oldest op still to send.

@@ -14,8 +14,8 @@ use tsunagi_line::UserId;
 use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_line::webhook::{Event, EventKind, IncomingMessage, MessageContent};
 use tsunagi_proto::{
-    ContactProfile, ConversationId, ConversationMode, DeviceId, Entry, EntryBody, LoggedOp, OpId,
-    Operation, OperatorId, SendOp, Seq, UnixMillis,
+    AlertReason, ContactProfile, ConversationId, ConversationMode, DeviceId, Entry, EntryBody,
+    LoggedOp, OpId, Operation, OperatorId, SendOp, Seq, UnixMillis,
 };
 
 use crate::search;
@@ -36,8 +36,13 @@ pub struct Changes {
     pub settings: bool,
     /// The devices whose ops were applied (to learn the names of new operators).
     pub devices: BTreeSet<DeviceId>,
+    /// Alerts the executor raised, in log order.
+    pub alerts: Vec<(ConversationId, AlertReason)>,
     /// The seq the store is at now.
     pub cursor: Seq,
+    /// Applied as it happened, not while catching up on what the desk missed (set by
+    /// sync: alerts for old entries are not news).
+    pub live: bool,
 }
 
 impl Changes {
@@ -533,8 +538,12 @@ fn operation(
         }
         // The send stays pending until its outcome; the audit shows the attempt.
         Operation::Sending { .. } => ("sending", None, Outcome::Applied),
-        Operation::Alert { conversation, .. } => {
+        Operation::Alert {
+            conversation,
+            reason,
+        } => {
             changes.conversations.insert(conversation.clone());
+            changes.alerts.push((conversation.clone(), *reason));
             ("alert", Some(conversation), Outcome::Applied)
         }
         // Reminders and their delivery records are kept in the audit for now.

@@ -11,9 +11,59 @@ use crate::{Error, Result};
 
 pub const MAX_PAGE: u32 = 500;
 
+/// Declares a closed set of words stored as text: the enum, its text, and reading it back.
+macro_rules! stored_words {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub(crate) fn parse(text: &str) -> Result<Self> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(Error::Store(format!(
+                        concat!("the store holds an unknown ", stringify!($name), " {:?}"), other
+                    ))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+stored_words!(
+    /// Who a conversation is with.
+    ChatKind { User = "user", Group = "group", Room = "room" }
+);
+stored_words!(
+    /// Where a session stands: in the queue, with an operator, or over.
+    SessionStatus { Waiting = "waiting", Active = "active", Closed = "closed" }
+);
+stored_words!(
+    /// From the patient, from the team (or the bot), or a note of what happened.
+    Direction { In = "in", Out = "out", System = "system" }
+);
+stored_words!(
+    /// An outgoing message: waiting for the relay's executor, delivered, or given up on.
+    SendStatus { Pending = "pending", Sent = "sent", Failed = "failed" }
+);
+
 /// The inbox's lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum InboxList {
     /// In the queue, oldest first: the next to claim is at the top.
     Waiting,
@@ -21,6 +71,8 @@ pub enum InboxList {
     Mine,
     /// Active, anyone's.
     Active,
+    /// Active and held by another operator.
+    Team,
     /// With the bot.
     Bot,
     /// Whose last session was closed.
@@ -35,10 +87,11 @@ impl std::str::FromStr for InboxList {
             "waiting" => Ok(InboxList::Waiting),
             "mine" => Ok(InboxList::Mine),
             "active" => Ok(InboxList::Active),
+            "team" => Ok(InboxList::Team),
             "bot" => Ok(InboxList::Bot),
             "closed" => Ok(InboxList::Closed),
             other => Err(Error::Invalid(format!(
-                "no inbox list {other:?}: waiting, mine, active, bot or closed"
+                "no inbox list {other:?}: waiting, mine, active, team, bot or closed"
             ))),
         }
     }
@@ -46,66 +99,103 @@ impl std::str::FromStr for InboxList {
 
 /// A conversation as the inbox lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InboxItem {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub conversation: ConversationId,
-    pub kind: String,
+    pub kind: ChatKind,
+    #[cfg_attr(feature = "ts", ts(type = "\"bot\" | \"human\""))]
     pub mode: ConversationMode,
     /// The contact's name (user chats) as LINE reported it.
     pub name: Option<String>,
     pub picture_url: Option<String>,
     pub preview: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub last_message_at: Option<i64>,
+    /// Messages from the patient this desk has not seen (up to [`UNREAD_CAP`]); before
+    /// this desk first opens the chat, those the team has not answered.
     pub unread: u32,
     pub session: Option<SessionSummary>,
     /// In the waiting list: 1 is next.
     pub queue_position: Option<u32>,
     /// In the waiting list: how long it has waited, in milliseconds, as of `now`.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub waiting_ms: Option<i64>,
     /// Where the next page starts (pass it as `before`).
     pub cursor: PageCursor,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SessionSummary {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
-    pub status: String,
+    pub status: SessionStatus,
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub operator: Option<OperatorId>,
     pub operator_name: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub started_at: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub claimed_at: Option<i64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub first_response_at: Option<i64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub closed_at: Option<i64>,
     pub closed_by: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub message_count: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub transfers: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub csat: Option<i64>,
 }
 
 /// A position in a list, for keyset pagination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PageCursor(pub i64);
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PageCursor(#[cfg_attr(feature = "ts", ts(type = "number"))] pub i64);
 
 /// Counts per inbox list, for the badges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InboxCounts {
     pub waiting: u32,
     pub mine: u32,
     pub active: u32,
+    /// Active and held by another operator.
+    pub team: u32,
     pub bot: u32,
     /// Conversations with messages the team has not answered.
     pub unread_conversations: u32,
 }
 
 const ITEM_COLUMNS: &str = "c.id, c.kind, c.mode, ct.display_name, ct.picture_url, c.last_preview,
-    c.last_message_at, c.unread, c.last_seq,
+    c.last_message_at,
+    CASE WHEN r.message_id IS NULL THEN c.unread ELSE
+        (SELECT COUNT(*) FROM (SELECT 1 FROM messages m
+            WHERE m.conversation_id = c.id AND m.id > r.message_id AND m.direction = 'in'
+            LIMIT 100)) END,
+    c.last_seq,
     s.id, s.status, s.operator, o.name, s.started_at, s.claimed_at, s.first_response_at,
     s.closed_at, s.closed_by, s.message_count, s.transfers, s.csat";
 
-fn session_from(row: &SqliteRow, at: usize) -> Option<SessionSummary> {
-    let id: Option<i64> = row.get(at);
-    Some(SessionSummary {
-        id: id?,
-        status: row.get(at + 1),
+/// Unread counts stop here ("99+").
+pub const UNREAD_CAP: u32 = 100;
+
+/// The joins every conversation row needs (contact, open session, operator, read mark).
+const ITEM_JOINS: &str = "LEFT JOIN contacts ct ON ct.user_id = c.id
+    LEFT JOIN sessions s ON s.id = c.session_id
+    LEFT JOIN operators o ON o.id = s.operator
+    LEFT JOIN read_marks r ON r.conversation_id = c.id";
+
+fn session_from(row: &SqliteRow, at: usize) -> Result<Option<SessionSummary>> {
+    let Some(id) = row.get::<Option<i64>, _>(at) else {
+        return Ok(None);
+    };
+    Ok(Some(SessionSummary {
+        id,
+        status: SessionStatus::parse(row.get(at + 1))?,
         operator: row.get::<Option<String>, _>(at + 2).map(OperatorId::new),
         operator_name: row.get(at + 3),
         started_at: row.get(at + 4),
@@ -116,20 +206,20 @@ fn session_from(row: &SqliteRow, at: usize) -> Option<SessionSummary> {
         message_count: row.get(at + 9),
         transfers: row.get(at + 10),
         csat: row.get(at + 11),
-    })
+    }))
 }
 
 fn item_from(row: &SqliteRow) -> Result<InboxItem> {
     Ok(InboxItem {
         conversation: ConversationId::new(row.get::<String, _>(0)),
-        kind: row.get(1),
+        kind: ChatKind::parse(row.get(1))?,
         mode: mode_from(row.get(2))?,
         name: row.get(3),
         picture_url: row.get(4),
         preview: row.get(5),
         last_message_at: row.get(6),
         unread: row.get::<i64, _>(7) as u32,
-        session: session_from(row, 9),
+        session: session_from(row, 9)?,
         queue_position: None,
         waiting_ms: None,
         cursor: PageCursor(row.get(8)),
@@ -138,10 +228,12 @@ fn item_from(row: &SqliteRow) -> Result<InboxItem> {
 
 /// A message as a conversation shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MessageView {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub seq: u64,
     pub part: u32,
-    pub direction: String,
+    pub direction: Direction,
     pub author: Option<String>,
     /// The operator's name (out), or the contact's (in).
     pub author_name: Option<String>,
@@ -153,11 +245,14 @@ pub struct MessageView {
     /// The message object as JSON (images, stickers, locations …).
     pub body: String,
     pub quote_token: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub reply_token_expires_at: Option<i64>,
-    pub send_status: Option<String>,
+    pub send_status: Option<SendStatus>,
     pub failure: Option<String>,
     pub unsent: bool,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub edited_at: Option<i64>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub at: i64,
 }
 
@@ -195,6 +290,7 @@ pub struct ContactFilter {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum FriendStatus {
     Following,
     Blocked,
@@ -255,12 +351,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<InboxItem>> {
         let limit = check_limit(limit)?;
-        let from = format!(
-            "SELECT {ITEM_COLUMNS} FROM conversations c
-             LEFT JOIN contacts ct ON ct.user_id = c.id
-             LEFT JOIN sessions s ON s.id = c.session_id
-             LEFT JOIN operators o ON o.id = s.operator"
-        );
+        let from = format!("SELECT {ITEM_COLUMNS} FROM conversations c {ITEM_JOINS}");
         if list == InboxList::Waiting {
             // Queue order: the page cursor is the session id (its seq), oldest first.
             let sql =
@@ -300,11 +391,12 @@ impl Store {
         let filter = match list {
             InboxList::Mine => "c.state = 'active' AND c.operator = ?2",
             InboxList::Active => "c.state = 'active'",
+            InboxList::Team => "c.state = 'active' AND c.operator <> ?2",
             InboxList::Bot => "c.mode = 'bot'",
             InboxList::Closed => "c.state = 'closed' AND c.operator IS NULL",
             InboxList::Waiting => unreachable!("answered above"),
         };
-        if list == InboxList::Mine && me.is_none() {
+        if matches!(list, InboxList::Mine | InboxList::Team) && me.is_none() {
             return Err(Error::Invalid(
                 "whose conversations? this desk has no operator".into(),
             ));
@@ -328,7 +420,8 @@ impl Store {
                 (SELECT COUNT(*) FROM conversations WHERE state = 'active' AND operator = ?),
                 (SELECT COUNT(*) FROM sessions WHERE status = 'active'),
                 (SELECT COUNT(*) FROM conversations WHERE mode = 'bot'),
-                (SELECT COUNT(*) FROM conversations WHERE unread > 0)",
+                (SELECT COUNT(*) FROM conversations WHERE unread > 0),
+                (SELECT COUNT(*) FROM conversations WHERE state = 'active' AND operator <> ?1)",
         )
         .bind(me.map(OperatorId::as_str))
         .fetch_one(&self.readers)
@@ -340,18 +433,13 @@ impl Store {
             active: count(2),
             bot: count(3),
             unread_conversations: count(4),
+            team: count(5),
         })
     }
 
     /// A conversation as the inbox shows it, or `None` if the desk has never seen it.
     pub async fn conversation(&self, id: &ConversationId) -> Result<Option<InboxItem>> {
-        let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM conversations c
-             LEFT JOIN contacts ct ON ct.user_id = c.id
-             LEFT JOIN sessions s ON s.id = c.session_id
-             LEFT JOIN operators o ON o.id = s.operator
-             WHERE c.id = ?"
-        );
+        let sql = format!("SELECT {ITEM_COLUMNS} FROM conversations c {ITEM_JOINS} WHERE c.id = ?");
         sqlx::query(&sql)
             .bind(id.as_str())
             .fetch_optional(&self.readers)
@@ -392,26 +480,31 @@ impl Store {
             .await?;
         let mut messages: Vec<MessageView> = rows
             .iter()
-            .map(|row| MessageView {
-                seq: row.get::<i64, _>(0) as u64,
-                part: row.get::<i64, _>(1) as u32,
-                direction: row.get(2),
-                author: row.get(3),
-                author_name: row.get(4),
-                line_message_id: row.get(5),
-                message_type: row.get(6),
-                supported: row.get(7),
-                text: row.get(8),
-                body: row.get(9),
-                quote_token: row.get(10),
-                reply_token_expires_at: row.get(11),
-                send_status: row.get(12),
-                failure: row.get(13),
-                unsent: row.get(14),
-                edited_at: row.get(15),
-                at: row.get(16),
+            .map(|row| {
+                Ok(MessageView {
+                    seq: row.get::<i64, _>(0) as u64,
+                    part: row.get::<i64, _>(1) as u32,
+                    direction: Direction::parse(row.get(2))?,
+                    author: row.get(3),
+                    author_name: row.get(4),
+                    line_message_id: row.get(5),
+                    message_type: row.get(6),
+                    supported: row.get(7),
+                    text: row.get(8),
+                    body: row.get(9),
+                    quote_token: row.get(10),
+                    reply_token_expires_at: row.get(11),
+                    send_status: row
+                        .get::<Option<&str>, _>(12)
+                        .map(SendStatus::parse)
+                        .transpose()?,
+                    failure: row.get(13),
+                    unsent: row.get(14),
+                    edited_at: row.get(15),
+                    at: row.get(16),
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         if order == "DESC" {
             messages.reverse();
         }
@@ -430,7 +523,9 @@ impl Store {
         .bind(conversation.as_str())
         .fetch_all(&self.readers)
         .await?;
-        Ok(rows.iter().filter_map(|row| session_from(row, 0)).collect())
+        rows.iter()
+            .filter_map(|row| session_from(row, 0).transpose())
+            .collect()
     }
 
     /// A page of contacts, newest first.

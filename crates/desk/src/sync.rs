@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use futures_util::FutureExt as _;
 use rand::Rng as _;
-use tokio::sync::{Notify, broadcast};
+use serde::Serialize;
+use tokio::sync::{Notify, broadcast, watch};
 use tsunagi_line::ChannelId;
 use tsunagi_proto::{DeviceId, Entry, OpId, Operation, Seq, UnixMillis};
 
@@ -50,6 +51,37 @@ impl Default for SyncOptions {
     }
 }
 
+/// How this desk stands with its relay, for the connection bar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Connection {
+    /// Not heard from the relay yet since the desk opened.
+    Connecting,
+    /// Following the log live.
+    Online,
+    /// Reading the entries this desk missed: `applied` of `head` so far.
+    CatchingUp { applied: u64, head: u64 },
+    /// The relay was lost a moment ago; trying again.
+    Reconnecting,
+    /// The relay has not answered several tries in a row.
+    Offline,
+    /// The relay will not serve this desk (its device was removed); joining again helps.
+    Stopped { reason: String },
+}
+
+/// Tries in a row that failed before the desk says it is offline.
+const OFFLINE_AFTER: u32 = 3;
+
+/// The connection and this desk's ops not yet in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    pub connection: Connection,
+    /// Ops waiting for the relay.
+    pub waiting: u32,
+    /// Ops the relay refused, kept for people to retry or discard.
+    pub refused: u32,
+}
+
 /// One desk's sync with its relay.
 #[derive(Debug, Clone)]
 pub struct Sync {
@@ -59,6 +91,7 @@ pub struct Sync {
     options: SyncOptions,
     outbox: Arc<Notify>,
     notices: broadcast::Sender<Changes>,
+    status: watch::Sender<SyncStatus>,
     /// Devices whose names were asked of the relay.
     asked_about: Arc<std::sync::Mutex<std::collections::BTreeSet<DeviceId>>>,
 }
@@ -106,6 +139,11 @@ impl Sync {
             options,
             outbox: Arc::new(Notify::new()),
             notices: broadcast::channel(256).0,
+            status: watch::Sender::new(SyncStatus {
+                connection: Connection::Connecting,
+                waiting: 0,
+                refused: 0,
+            }),
             asked_about: Arc::default(),
         }
     }
@@ -119,11 +157,53 @@ impl Sync {
         self.notices.subscribe()
     }
 
+    /// The connection and the outbox, as they change.
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.subscribe()
+    }
+
+    /// Sets the connection (when given) and recounts the outbox.
+    async fn publish(&self, connection: Option<Connection>) {
+        let counts = self.store.outbox_counts().await;
+        self.status.send_if_modified(|status| {
+            let before = status.clone();
+            if let Some(connection) = connection {
+                status.connection = connection;
+            }
+            if let Ok((waiting, refused)) = counts {
+                status.waiting = waiting;
+                status.refused = refused;
+            }
+            *status != before
+        });
+    }
+
+    fn connection(&self) -> Connection {
+        self.status.borrow().connection.clone()
+    }
+
     /// Queues an op and wakes the outbox; it reaches the relay as soon as it can.
     pub async fn submit(&self, op: &Operation, now: UnixMillis) -> Result<OpId> {
         let op_id = self.store.enqueue(op, now).await?;
+        self.publish(None).await;
         self.outbox.notify_one();
         Ok(op_id)
+    }
+
+    /// Sends a refused op again (after whatever made the relay refuse it has changed).
+    pub async fn retry(&self, op_id: OpId) -> Result<()> {
+        self.store.unrefuse(op_id).await?;
+        self.publish(None).await;
+        self.outbox.notify_one();
+        Ok(())
+    }
+
+    /// Drops an op that has not reached the log (one the relay refused, or one waiting
+    /// offline that its author takes back).
+    pub async fn discard(&self, op_id: OpId) -> Result<()> {
+        self.store.discard(op_id).await?;
+        self.publish(None).await;
+        Ok(())
     }
 
     /// Applies a batch and tells subscribers what changed.
@@ -149,7 +229,21 @@ impl Sync {
             tracing::debug!(%error, "the operator list could not be read; names come later");
         }
         let cursor = changes.cursor;
+        if let Connection::CatchingUp { head, .. } = self.connection() {
+            let caught_up = cursor.0 >= head;
+            self.publish(Some(if caught_up {
+                Connection::Online
+            } else {
+                Connection::CatchingUp {
+                    applied: cursor.0,
+                    head,
+                }
+            }))
+            .await;
+        }
         if !changes.is_empty() {
+            let mut changes = changes;
+            changes.live = self.connection() == Connection::Online;
             let _ = self.notices.send(changes);
         }
         Ok(cursor)
@@ -174,6 +268,12 @@ impl Sync {
     /// that fails for a reason that may pass (the relay is out of reach); one the relay
     /// refuses is marked and skipped.
     pub async fn push(&self) -> Result<usize> {
+        let result = self.push_all().await;
+        self.publish(None).await;
+        result
+    }
+
+    async fn push_all(&self) -> Result<usize> {
         let mut sent = 0;
         while let Some((op_id, op)) = self.store.next_pending().await? {
             match self.client.append(&self.channel, op_id, &op).await {
@@ -236,6 +336,7 @@ impl Sync {
     async fn follow_log(&self) -> Result<()> {
         let mut backoff = Backoff::new(&self.options);
         let mut poll_until: Option<tokio::time::Instant> = None;
+        let mut failures = 0;
         let _ = self.refresh_operators().await;
         loop {
             let polling = poll_until.is_some_and(|until| tokio::time::Instant::now() < until);
@@ -245,13 +346,29 @@ impl Sync {
                 self.stream_once(&mut poll_until).await
             };
             match result {
-                Ok(true) => backoff.reset(),
+                Ok(true) => {
+                    failures = 0;
+                    backoff.reset();
+                }
                 Ok(false) => backoff.wait().await,
                 Err(Error::Relay(error)) if error.is_transient() => {
                     tracing::debug!(%error, "the log is out of reach; retrying");
+                    failures += 1;
+                    let connection = if failures >= OFFLINE_AFTER {
+                        Connection::Offline
+                    } else {
+                        Connection::Reconnecting
+                    };
+                    self.publish(Some(connection)).await;
                     backoff.wait().await;
                 }
-                Err(error) => return Err(error),
+                Err(error) => {
+                    self.publish(Some(Connection::Stopped {
+                        reason: error.to_string(),
+                    }))
+                    .await;
+                    return Err(error);
+                }
             }
         }
     }
@@ -268,6 +385,16 @@ impl Sync {
                 Some(self.options.poll_wait),
             )
             .await?;
+        let reached = page.entries.last().map_or(cursor.0, |e| e.seq.0);
+        self.publish(Some(if reached >= page.head.0 {
+            Connection::Online
+        } else {
+            Connection::CatchingUp {
+                applied: cursor.0,
+                head: page.head.0,
+            }
+        }))
+        .await;
         self.apply(&page.entries).await?;
         Ok(())
     }
@@ -280,6 +407,21 @@ impl Sync {
             .client
             .stream(&self.channel, cursor, self.options.dead_after)
             .await?;
+        // Connected: how far behind is this desk?
+        let head = self.client.channels().await.ok().and_then(|channels| {
+            channels
+                .into_iter()
+                .find(|c| c.channel_id == self.channel)
+                .map(|c| c.head)
+        });
+        let connection = match head {
+            Some(head) if head.0 > cursor.0 => Connection::CatchingUp {
+                applied: cursor.0,
+                head: head.0,
+            },
+            _ => Connection::Online,
+        };
+        self.publish(Some(connection)).await;
         let mut delivered = false;
         loop {
             let first = match stream.next().await {

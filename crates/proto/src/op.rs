@@ -192,6 +192,22 @@ pub enum Operation {
     },
 }
 
+impl Operation {
+    /// The conversation an operator's op acts on, if it acts on one.
+    pub fn conversation(&self) -> Option<&ConversationId> {
+        match self {
+            Operation::Claim { conversation }
+            | Operation::Release { conversation }
+            | Operation::Transfer { conversation, .. }
+            | Operation::Close { conversation }
+            | Operation::SetMode { conversation, .. }
+            | Operation::Alert { conversation, .. } => Some(conversation),
+            Operation::Send(send) => Some(&send.conversation),
+            _ => None,
+        }
+    }
+}
+
 /// A message to patients at a time: `text` with `{{name}}`, `{{date}}`, `{{time}}` and
 /// `{{clinic}}` filled in (the name per patient, the others from here).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

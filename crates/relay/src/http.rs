@@ -168,7 +168,12 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::Invite(problem) => ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_code",
+                // Desks tell their users which: a typo, a code someone used, or one too old.
+                match problem {
+                    crate::store::InviteProblem::Unknown => "invalid_code",
+                    crate::store::InviteProblem::Used => "used_code",
+                    crate::store::InviteProblem::Expired => "expired_code",
+                },
                 format!("this enrollment code {problem}"),
             ),
             StoreError::Unavailable(_) | StoreError::Corrupt(_) => {

@@ -69,6 +69,23 @@ impl TestRelay {
             .code
     }
 
+    /// A one-time code of the test channel that expired a while ago.
+    pub async fn expired_invite(&self, role: Role) -> String {
+        let code = crate::auth::new_code();
+        self.relay
+            .store
+            .create_invite(&crate::store::Invite {
+                code_hash: crate::auth::sha256(&crate::auth::normalize_code(&code)),
+                channel: Some(ChannelId::from(CHANNEL)),
+                role,
+                created_at: tsunagi_proto::UnixMillis(1_000),
+                expires_at: tsunagi_proto::UnixMillis(2_000),
+            })
+            .await
+            .expect("an invite");
+        code
+    }
+
     /// Enrolls a device of the test channel for `operator`.
     pub async fn enroll(&self, operator: &str, role: Role) -> Enrolled {
         let code = self.invite(role).await;

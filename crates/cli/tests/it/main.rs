@@ -79,7 +79,7 @@ async fn the_cli_enrolls_syncs_and_works_a_conversation_from_queue_to_close() {
     assert!(stdout(&enrolled).contains("enrolled as Yuki"));
     // No keyring here: the token is in a file only its owner reads, and the CLI says so.
     assert!(String::from_utf8_lossy(&enrolled.stderr).contains("readable by you alone"));
-    let config = std::fs::read_to_string(yuki.path().join("config.json")).unwrap();
+    let config = std::fs::read_to_string(yuki.path().join("profile.json")).unwrap();
     assert!(!config.contains("tsd_"), "the token is not in the config");
     assert!(
         enroll(&relay, somchai.path(), "Somchai")
@@ -165,7 +165,7 @@ async fn a_change_made_while_the_relay_is_out_of_reach_waits_and_goes_out_on_the
     ok(data.path(), &["sync"]).await;
 
     // The relay moves out of reach.
-    let config_path = data.path().join("config.json");
+    let config_path = data.path().join("profile.json");
     let config = std::fs::read_to_string(&config_path).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

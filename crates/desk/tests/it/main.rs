@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod analytics;
+mod app;
 use tsunagi_proto::testing as log;
 mod media;
 mod projection;

@@ -359,7 +359,7 @@ async fn a_gap_in_the_log_applies_nothing_of_the_batch() {
 
 #[tokio::test]
 async fn a_handoff_from_message_to_close_as_the_inbox_shows_it() {
-    use tsunagi_desk::query::{InboxList, MessagesPage};
+    use tsunagi_desk::query::{InboxList, MessagesPage, SendStatus, SessionStatus};
     use tsunagi_proto::UnixMillis;
 
     let (store, _dir) = fresh().await;
@@ -443,7 +443,7 @@ async fn a_handoff_from_message_to_close_as_the_inbox_shows_it() {
             (
                 m.direction.as_str(),
                 m.text.as_deref(),
-                m.send_status.as_deref(),
+                m.send_status.map(SendStatus::as_str),
             )
         })
         .collect();
@@ -487,7 +487,7 @@ async fn a_handoff_from_message_to_close_as_the_inbox_shows_it() {
     assert_eq!(closed.len(), 1);
     assert_eq!(closed[0].mode, ConversationMode::Bot);
     let sessions = store.sessions(&chat).await.unwrap();
-    assert_eq!(sessions[0].status, "closed");
+    assert_eq!(sessions[0].status, SessionStatus::Closed);
     assert_eq!(sessions[0].closed_by.as_deref(), Some(DEVICES[1]));
     assert_eq!(
         sessions[0].message_count, 1,

@@ -1,0 +1,268 @@
+//! A desk's enrolment: which relay and channel it follows, and as whom. The profile is a
+//! file in the desk's data directory (`profile.json`, no secrets in it); the device token is
+//! in the [`Vault`]. The app and `tsunagi-cli` both join, open and leave through here.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tsunagi_line::ChannelId;
+use tsunagi_proto::api::{Enroll, Role};
+use tsunagi_proto::{DeviceId, OperatorId};
+use url::Url;
+
+use crate::credentials::{Kept, Vault, VaultError};
+use crate::relay::{self, DeviceToken, RelayClient};
+use crate::relay_url::{self, Problem};
+use crate::store::Store;
+use crate::sync::{Sync, SyncOptions};
+use crate::{Error, Result};
+
+const PROFILE: &str = "profile.json";
+const STORE: &str = "desk.db";
+const MEDIA: &str = "media";
+
+/// Who this desk is on which relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub relay: Url,
+    pub channel_id: ChannelId,
+    pub device_id: DeviceId,
+    pub role: Role,
+    /// The operator's name, as the team sees it.
+    pub operator: String,
+}
+
+impl Profile {
+    /// The operator this desk acts as.
+    pub fn me(&self) -> OperatorId {
+        OperatorId::from(&self.device_id)
+    }
+
+    /// The vault account of the device token (device ids are unique, the host is for
+    /// people looking at their keyring).
+    pub fn account(&self) -> String {
+        let host = self.relay.host_str().unwrap_or("relay");
+        format!("{}@{host}", self.device_id)
+    }
+
+    /// The profile kept in `dir`, if this desk has joined a relay.
+    pub fn load(dir: &Path) -> Result<Option<Profile>> {
+        let path = dir.join(PROFILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| Error::Store(format!("{} cannot be read: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::Store(format!("reading {}: {e}", path.display()))),
+        }
+    }
+
+    fn save(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(PROFILE);
+        let partial = dir.join(format!("{PROFILE}.partial"));
+        let text = serde_json::to_string_pretty(self).map_err(|e| Error::Store(e.to_string()))?;
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&partial, text))
+            .and_then(|()| std::fs::rename(&partial, &path))
+            .map_err(|e| Error::Store(format!("saving {}: {e}", path.display())))
+    }
+}
+
+/// What a person types to join a relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinRequest {
+    /// The relay's address, as typed.
+    pub relay: String,
+    /// The one-time code from the owner (or the relay's setup code).
+    pub code: String,
+    pub operator_name: String,
+    /// This computer, as owners see it among the devices.
+    pub device_name: String,
+    /// Which channel to follow, when the code is for a relay with several.
+    pub channel: Option<ChannelId>,
+}
+
+/// Why joining did not work. Each one is something the person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    #[error("{0}")]
+    Address(#[from] Problem),
+    #[error("Enter your name, as your team will see it.")]
+    NoName,
+    #[error("Enter the invite code.")]
+    NoCode,
+    #[error("This invite code does not exist. Check it for typos.")]
+    UnknownCode,
+    #[error("This invite code was used already. Ask for a new one.")]
+    UsedCode,
+    #[error("This invite code has expired. Ask for a new one.")]
+    ExpiredCode,
+    #[error("The relay could not be reached: {0}")]
+    Unreachable(String),
+    #[error("The relay refused: {0}")]
+    Refused(String),
+    #[error("The system keyring could not keep the device token: {0}")]
+    NoKeyring(String),
+    #[error("The relay has no LINE channel yet. Add one, then join again.")]
+    NoChannel,
+    #[error("The relay has several channels: choose one ({})", list(.0))]
+    ChooseChannel(Vec<ChannelId>),
+    #[error("This desk has joined a relay already.")]
+    AlreadyJoined,
+    #[error("{0}")]
+    Store(String),
+}
+
+fn list(channels: &[ChannelId]) -> String {
+    channels
+        .iter()
+        .map(ChannelId::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl From<relay::Error> for JoinError {
+    fn from(error: relay::Error) -> Self {
+        match error {
+            relay::Error::Refused { code, message, .. } => match code.as_str() {
+                "invalid_code" => JoinError::UnknownCode,
+                "used_code" => JoinError::UsedCode,
+                "expired_code" => JoinError::ExpiredCode,
+                _ => JoinError::Refused(message),
+            },
+            relay::Error::Unreachable(e) => JoinError::Unreachable(e.to_string()),
+            other => JoinError::Unreachable(other.to_string()),
+        }
+    }
+}
+
+impl From<Error> for JoinError {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Relay(error) => error.into(),
+            other => JoinError::Store(other.to_string()),
+        }
+    }
+}
+
+impl From<VaultError> for JoinError {
+    fn from(error: VaultError) -> Self {
+        match error {
+            VaultError::NoKeyring(why) => JoinError::NoKeyring(why),
+            VaultError::File(why) => JoinError::Store(why),
+        }
+    }
+}
+
+/// Enrolls this desk with a relay and keeps the profile in `dir`, the token in `vault`.
+/// Nothing is kept unless every step worked.
+pub async fn join(
+    dir: &Path,
+    vault: &Vault,
+    request: &JoinRequest,
+) -> Result<(Profile, Kept), JoinError> {
+    let relay = relay_url::check(&request.relay)?;
+    let operator = request.operator_name.trim();
+    if operator.is_empty() {
+        return Err(JoinError::NoName);
+    }
+    let code = request.code.trim();
+    if code.is_empty() {
+        return Err(JoinError::NoCode);
+    }
+    if Profile::load(dir)?.is_some() {
+        return Err(JoinError::AlreadyJoined);
+    }
+    let enrolled = RelayClient::enroll(
+        &relay.url,
+        &Enroll {
+            code: code.to_owned(),
+            device_name: request.device_name.clone(),
+            operator_name: operator.to_owned(),
+        },
+    )
+    .await?;
+    let client = RelayClient::new(relay.url.clone(), DeviceToken::new(enrolled.token.clone()))?;
+    let channel_id = match (enrolled.channel_id, &request.channel) {
+        (Some(own), None) => own,
+        (Some(own), Some(asked)) if &own == asked => own,
+        (Some(own), Some(_)) => return Err(JoinError::ChooseChannel(vec![own])),
+        (None, asked) => {
+            let channels = client.channels().await?;
+            match (asked, channels.as_slice()) {
+                (Some(asked), _) if channels.iter().any(|c| &c.channel_id == asked) => {
+                    asked.clone()
+                }
+                (None, [only]) => only.channel_id.clone(),
+                (_, []) => return Err(JoinError::NoChannel),
+                (_, many) => {
+                    return Err(JoinError::ChooseChannel(
+                        many.iter().map(|c| c.channel_id.clone()).collect(),
+                    ));
+                }
+            }
+        }
+    };
+    let profile = Profile {
+        relay: relay.url,
+        channel_id,
+        device_id: enrolled.device_id,
+        role: enrolled.role,
+        operator: operator.to_owned(),
+    };
+    let kept = vault.save(&profile.account(), &enrolled.token)?;
+    if let Err(error) = profile.save(dir) {
+        let _ = vault.delete(&profile.account());
+        return Err(error.into());
+    }
+    Ok((profile, kept))
+}
+
+/// A joined desk, opened: its profile and its sync (whose store is the local copy).
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub profile: Profile,
+    pub sync: Sync,
+    pub media: PathBuf,
+}
+
+/// Opens the desk kept in `dir`, or `None` when it has not joined a relay.
+pub async fn open(dir: &Path, vault: &Vault, options: SyncOptions) -> Result<Option<Joined>> {
+    let Some(profile) = Profile::load(dir)? else {
+        return Ok(None);
+    };
+    let token = vault.load(&profile.account())?.ok_or_else(|| {
+        Error::Invalid("the device token is missing from the keyring: join again".into())
+    })?;
+    let store = Store::open(&dir.join(STORE)).await?;
+    let client = RelayClient::new(profile.relay.clone(), DeviceToken::new(token))?;
+    let sync = Sync::new(store, client, profile.channel_id.clone(), options);
+    Ok(Some(Joined {
+        profile,
+        sync,
+        media: dir.join(MEDIA),
+    }))
+}
+
+/// Forgets the relay: the device token, the profile, the local store and media. (The relay
+/// keeps the log; joining again brings everything back.)
+pub fn leave(dir: &Path, vault: &Vault) -> Result<()> {
+    let Some(profile) = Profile::load(dir)? else {
+        return Ok(());
+    };
+    vault.delete(&profile.account())?;
+    std::fs::remove_file(dir.join(PROFILE))
+        .map_err(|e| Error::Store(format!("removing the profile: {e}")))?;
+    for name in [STORE, "desk.db-wal", "desk.db-shm"] {
+        match std::fs::remove_file(dir.join(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::Store(format!("removing {name}: {e}"))),
+        }
+    }
+    match std::fs::remove_dir_all(dir.join(MEDIA)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::Store(format!("removing the media cache: {e}"))),
+    }
+}
