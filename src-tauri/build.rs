@@ -1,6 +1,25 @@
 fn main() {
     // Each app command needs an explicit grant in a capability file.
-    let manifest = tauri_build::AppManifest::new().commands(&["app_info", "relay_url_check"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "app_info",
+        "relay_url_check",
+        "desk_join",
+        "desk_leave",
+        "desk_status",
+        "inbox_list",
+        "inbox_counts",
+        "conversation_open",
+        "conversation_messages",
+        "conversation_act",
+        "message_send",
+        "op_retry",
+        "op_discard",
+        "operators_list",
+        "search_run",
+        "contact_tag",
+        "contact_note",
+        "clinic_settings",
+    ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .capabilities_path_pattern("./src-tauri/capabilities/**/*")

@@ -1,15 +1,51 @@
-//! Everything that crosses the IPC boundary. TypeScript for these types is generated into
+//! Everything that crosses the IPC boundary. TypeScript for these types, the desk's types
+//! the UI sees, and the table of commands and events is generated into
 //! `ui/src/lib/bindings.ts` (see the `bindings` test); the UI never guesses a shape.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use tsunagi_desk::detail::{
+    ContactDetail, FriendChange, FriendEvent, HandoffAction, HandoffEvent, Note, Operator,
+};
+use tsunagi_desk::profile::{JoinError, Profile};
+use tsunagi_desk::query::{
+    ChatKind, Direction, FriendStatus, InboxCounts, InboxItem, InboxList, MessageView, PageCursor,
+    SendStatus, SessionStatus, SessionSummary,
+};
+use tsunagi_desk::relay_url::Problem;
+use tsunagi_desk::search::{Hit, HitKind, Piece};
+use tsunagi_desk::sync::{Connection, SyncStatus};
+use tsunagi_proto::api::Role;
 
-/// What the UI can act on when a command fails. Add a variant only when the UI handles it.
+/// What the UI can act on when a command fails: each has its own words in every language.
+/// Add a variant only when the UI handles it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
-    /// The user typed something we cannot use; `message` says what and how to fix it.
+    /// Something the user typed or chose cannot be used; `message` says what (in English).
     InvalidInput,
+    AddressEmpty,
+    /// Not an address the desk can use (no host, a scheme other than https, a password …).
+    AddressInvalid,
+    /// Plain http:// to another computer.
+    AddressInsecure,
+    NameEmpty,
+    CodeEmpty,
+    CodeUnknown,
+    CodeUsed,
+    CodeExpired,
+    RelayUnreachable,
+    /// The relay said no; `message` has its reason.
+    RelayRefused,
+    /// The OS keyring cannot keep the device token.
+    NoKeyring,
+    /// The relay has no LINE channel yet.
+    NoChannel,
+    /// The desk has not joined a relay (or has left it).
+    NotJoined,
+    AlreadyJoined,
+    /// The conversation, contact or op asked for is not in this desk's store.
+    NotFound,
     /// Something went wrong inside the app; details are in the log.
     Internal,
 }
@@ -19,36 +55,116 @@ pub enum ErrorCode {
 #[error("{message}")]
 pub struct IpcError {
     pub code: ErrorCode,
+    /// For the log and for details; the UI shows its own words for `code`.
     pub message: String,
 }
 
 impl IpcError {
-    pub fn invalid_input(message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            code: ErrorCode::InvalidInput,
+            code,
             message: message.into(),
+        }
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "a command failed");
+        Self::new(ErrorCode::Internal, error.to_string())
+    }
+}
+
+impl From<Problem> for IpcError {
+    fn from(problem: Problem) -> Self {
+        let code = match problem {
+            Problem::Empty => ErrorCode::AddressEmpty,
+            Problem::PlainHttp => ErrorCode::AddressInsecure,
+            Problem::NotAnAddress { .. }
+            | Problem::NoHost
+            | Problem::Scheme { .. }
+            | Problem::Credentials
+            | Problem::QueryOrFragment => ErrorCode::AddressInvalid,
+        };
+        Self::new(code, problem.to_string())
+    }
+}
+
+impl From<JoinError> for IpcError {
+    fn from(error: JoinError) -> Self {
+        let code = match &error {
+            JoinError::Address(problem) => return problem.clone().into(),
+            JoinError::NoName => ErrorCode::NameEmpty,
+            JoinError::NoCode => ErrorCode::CodeEmpty,
+            JoinError::UnknownCode => ErrorCode::CodeUnknown,
+            JoinError::UsedCode => ErrorCode::CodeUsed,
+            JoinError::ExpiredCode => ErrorCode::CodeExpired,
+            JoinError::Unreachable(_) => ErrorCode::RelayUnreachable,
+            JoinError::Refused(_) => ErrorCode::RelayRefused,
+            JoinError::NoKeyring(_) => ErrorCode::NoKeyring,
+            JoinError::NoChannel | JoinError::ChooseChannel(_) => ErrorCode::NoChannel,
+            JoinError::AlreadyJoined => ErrorCode::AlreadyJoined,
+            JoinError::Store(_) => return IpcError::internal(error),
+        };
+        Self::new(code, error.to_string())
+    }
+}
+
+impl From<tsunagi_desk::Error> for IpcError {
+    fn from(error: tsunagi_desk::Error) -> Self {
+        match error {
+            tsunagi_desk::Error::Invalid(message) => Self::new(ErrorCode::InvalidInput, message),
+            tsunagi_desk::Error::Relay(error) if error.is_transient() => {
+                Self::new(ErrorCode::RelayUnreachable, error.to_string())
+            }
+            tsunagi_desk::Error::Relay(error) => {
+                Self::new(ErrorCode::RelayRefused, error.to_string())
+            }
+            other => IpcError::internal(other),
         }
     }
 }
 
-/// Where the OS keyring stands, for keeping the device token and LINE credentials.
+/// Where the OS keyring stands, for keeping the device token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum KeyringStatus {
     Available,
-    /// No keyring could be reached; `reason` says why, in words a user can act on.
+    /// No keyring could be reached; `reason` is the system's own words, for details.
     Unavailable {
         reason: String,
     },
 }
 
-/// About this copy of the app, for the first screen.
+/// Who this desk is, once joined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProfileView {
+    pub relay: String,
+    pub channel_id: String,
+    pub operator_id: String,
+    pub operator: String,
+    #[ts(type = "\"owner\" | \"staff\"")]
+    pub role: Role,
+}
+
+impl From<&Profile> for ProfileView {
+    fn from(profile: &Profile) -> Self {
+        Self {
+            relay: profile.relay.as_str().trim_end_matches('/').to_owned(),
+            channel_id: profile.channel_id.to_string(),
+            operator_id: profile.device_id.to_string(),
+            operator: profile.operator.clone(),
+            role: profile.role,
+        }
+    }
+}
+
+/// `app_info`: about this copy of the app, and whether it has joined a relay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AppInfo {
     pub version: String,
     /// `linux`, `macos` or `windows`.
     pub os: String,
     pub keyring: KeyringStatus,
+    pub profile: Option<ProfileView>,
 }
 
 /// `relay_url_check`: is this a relay address the desk can use?
@@ -60,12 +176,232 @@ pub struct RelayUrlCheckRequest {
 /// A usable relay address, normalized.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RelayUrlChecked {
-    /// The address as the desk will use it: no trailing slash, no path noise.
     pub relay_url: String,
     /// The address LINE will call for a channel, with `{channel_id}` to fill in.
     pub webhook_url_template: String,
     /// False only for a relay on this machine over plain HTTP (the demo).
     pub encrypted: bool,
+}
+
+/// `desk_join`: join a relay with an invite code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DeskJoinRequest {
+    pub relay: String,
+    pub code: String,
+    pub name: String,
+}
+
+/// `inbox_list`: a page of one of the inbox's lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct InboxListRequest {
+    pub list: InboxList,
+    pub before: Option<PageCursor>,
+    pub limit: u32,
+}
+
+/// Names one conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ConversationRequest {
+    pub conversation: String,
+}
+
+/// `conversation_open`: everything the conversation pane shows at first. Opening marks it
+/// read for this desk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ConversationView {
+    pub item: InboxItem,
+    /// The newest messages, oldest first.
+    pub messages: Vec<MessageView>,
+    /// Whether older messages exist before `messages`.
+    pub has_older: bool,
+    pub handoffs: Vec<HandoffEvent>,
+    /// This desk's actions on the chat that have not reached the log.
+    pub pending: Vec<PendingAction>,
+    pub contact: Option<ContactDetail>,
+    /// Earlier sessions, newest first.
+    pub sessions: Vec<SessionSummary>,
+}
+
+/// An action of this desk not yet in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct PendingAction {
+    pub op_id: String,
+    pub kind: PendingKind,
+    /// A send's text.
+    pub text: Option<String>,
+    #[ts(type = "number")]
+    pub created_at: i64,
+    pub last_error: Option<String>,
+    /// The relay refused it: it will not go out unless retried.
+    pub refused: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PendingKind {
+    Claim,
+    Release,
+    Transfer,
+    Close,
+    SetMode,
+    Send,
+    Other,
+}
+
+/// `conversation_messages`: messages before a position, for scrolling up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MessagesRequest {
+    pub conversation: String,
+    pub before_seq: u32,
+    pub before_part: u32,
+    pub limit: u32,
+}
+
+/// `conversation_act`: a handoff control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ActRequest {
+    pub conversation: String,
+    pub action: HandoffRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum HandoffRequest {
+    Claim,
+    Release,
+    Close,
+    ToBot,
+    ToPeople,
+    Transfer { to: String },
+}
+
+/// `message_send`: a text to the patient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SendRequest {
+    pub conversation: String,
+    pub text: String,
+    /// Quote this message (its `quote_token`).
+    pub quote_token: Option<String>,
+}
+
+/// The id of an op this desk made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OpRequest {
+    pub op_id: String,
+}
+
+/// What an action became: queued under this id (the log settles it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Submitted {
+    pub op_id: String,
+}
+
+/// `search_run`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SearchRequest {
+    pub query: String,
+    pub limit: u32,
+}
+
+/// `contact_tag`: add or remove a tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TagRequest {
+    pub contact: String,
+    pub tag: String,
+    pub added: bool,
+}
+
+/// `contact_note`: a private note about a contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct NoteRequest {
+    pub contact: String,
+    pub text: String,
+}
+
+/// `clinic_settings`: what the window needs of the team's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ClinicSettings {
+    /// The clinic's IANA time zone (from its business hours); dates and times are shown in
+    /// it. `null`: not set, so the computer's own.
+    pub time_zone: Option<String>,
+    /// Ready-made answers for the composer's "/" picker.
+    pub canned: Vec<Canned>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Canned {
+    pub title: String,
+    pub text: String,
+}
+
+/// The event `desk-changed`: what an applied batch of the log changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DeskChanged {
+    pub conversations: Vec<String>,
+    pub contacts: Vec<String>,
+    pub settings: bool,
+    /// Happened now, not caught up on.
+    pub live: bool,
+}
+
+/// Declares the command table once: the handler, the names build.rs and the capability
+/// must list, and its TypeScript (`Commands`: request and response per command).
+macro_rules! commands {
+    ($($name:ident: $request:ty => $response:ty),* $(,)?) => {
+        /// Every command's name, as the UI invokes it.
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
+        pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$(crate::commands::$name),*]
+        }
+
+        fn command_table() -> String {
+            let mut out = String::from("export type Commands = {\n");
+            $(
+                out.push_str(&format!(
+                    "  {}: {{ request: {}; response: {} }}\n",
+                    stringify!($name),
+                    <$request as TS>::name(),
+                    <$response as TS>::name(),
+                ));
+            )*
+            out.push_str("}\n");
+            out
+        }
+    };
+}
+
+commands! {
+    app_info: () => AppInfo,
+    relay_url_check: RelayUrlCheckRequest => RelayUrlChecked,
+    desk_join: DeskJoinRequest => ProfileView,
+    desk_leave: () => (),
+    desk_status: () => SyncStatus,
+    inbox_list: InboxListRequest => Vec<InboxItem>,
+    inbox_counts: () => InboxCounts,
+    conversation_open: ConversationRequest => ConversationView,
+    conversation_messages: MessagesRequest => Vec<MessageView>,
+    conversation_act: ActRequest => Submitted,
+    message_send: SendRequest => Submitted,
+    op_retry: OpRequest => (),
+    op_discard: OpRequest => (),
+    operators_list: () => Vec<Operator>,
+    search_run: SearchRequest => Vec<Hit>,
+    contact_tag: TagRequest => Submitted,
+    contact_note: NoteRequest => Submitted,
+    clinic_settings: () => ClinicSettings,
+}
+
+/// The events the app emits, by name, with their payloads.
+pub const EVENT_CHANGED: &str = "desk-changed";
+pub const EVENT_STATUS: &str = "desk-status";
+
+fn event_table() -> String {
+    format!(
+        "export type Events = {{\n  '{EVENT_CHANGED}': {}\n  '{EVENT_STATUS}': {}\n}}\n",
+        DeskChanged::name(),
+        SyncStatus::name()
+    )
 }
 
 /// The TypeScript for every IPC type, as committed in `ui/src/lib/bindings.ts`.
@@ -74,9 +410,51 @@ pub fn typescript() -> String {
         ErrorCode::decl(),
         IpcError::decl(),
         KeyringStatus::decl(),
+        ProfileView::decl(),
         AppInfo::decl(),
         RelayUrlCheckRequest::decl(),
         RelayUrlChecked::decl(),
+        DeskJoinRequest::decl(),
+        Connection::decl(),
+        SyncStatus::decl(),
+        InboxList::decl(),
+        ChatKind::decl(),
+        SessionStatus::decl(),
+        Direction::decl(),
+        SendStatus::decl(),
+        FriendStatus::decl(),
+        PageCursor::decl(),
+        SessionSummary::decl(),
+        InboxItem::decl(),
+        InboxCounts::decl(),
+        InboxListRequest::decl(),
+        MessageView::decl(),
+        ConversationRequest::decl(),
+        HandoffAction::decl(),
+        HandoffEvent::decl(),
+        FriendEvent::decl(),
+        FriendChange::decl(),
+        Note::decl(),
+        ContactDetail::decl(),
+        PendingKind::decl(),
+        PendingAction::decl(),
+        ConversationView::decl(),
+        MessagesRequest::decl(),
+        HandoffRequest::decl(),
+        ActRequest::decl(),
+        SendRequest::decl(),
+        OpRequest::decl(),
+        Submitted::decl(),
+        Operator::decl(),
+        SearchRequest::decl(),
+        HitKind::decl(),
+        Piece::decl(),
+        Hit::decl(),
+        TagRequest::decl(),
+        NoteRequest::decl(),
+        Canned::decl(),
+        ClinicSettings::decl(),
+        DeskChanged::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/ipc.rs by `cargo xtask bindings`. Do not edit.\n",
@@ -86,6 +464,10 @@ pub fn typescript() -> String {
         out.push_str(&declaration);
         out.push('\n');
     }
+    out.push('\n');
+    out.push_str(&command_table());
+    out.push('\n');
+    out.push_str(&event_table());
     out
 }
 
@@ -108,14 +490,49 @@ mod tests {
     }
 
     #[test]
+    fn every_command_is_granted_to_the_window_and_listed_for_the_build() {
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/main.json"))
+                .expect("the capability is JSON");
+        let granted: Vec<String> = capability["permissions"]
+            .as_array()
+            .expect("permissions")
+            .iter()
+            .filter_map(|p| {
+                p.as_str()?
+                    .strip_prefix("allow-")
+                    .map(|c| c.replace('-', "_"))
+            })
+            .collect();
+        let build = include_str!("../build.rs");
+        for command in COMMANDS {
+            assert!(
+                granted.iter().any(|g| g == command),
+                "{command} is not granted in src-tauri/capabilities/main.json"
+            );
+            assert!(
+                build.contains(&format!("\"{command}\"")),
+                "{command} is not listed in src-tauri/build.rs"
+            );
+        }
+        assert_eq!(
+            granted.len(),
+            COMMANDS.len(),
+            "grants without commands: {granted:?}"
+        );
+    }
+
+    #[test]
     fn errors_cross_ipc_as_code_and_message() {
-        let error = IpcError::invalid_input("The relay address must start with https://");
+        let error: IpcError = Problem::PlainHttp.into();
         assert_eq!(
             serde_json::to_value(&error).expect("serializes"),
             serde_json::json!({
-                "code": "invalid_input",
-                "message": "The relay address must start with https://"
+                "code": "address_insecure",
+                "message": Problem::PlainHttp.to_string(),
             })
         );
+        let used: IpcError = JoinError::UsedCode.into();
+        assert_eq!(used.code, ErrorCode::CodeUsed);
     }
 }

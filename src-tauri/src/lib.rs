@@ -1,39 +1,22 @@
 //! Tsunagi's desktop app: a thin Tauri shell. Everything that is not drawing lives in the
-//! `crates/` (no Tauri there); this crate wires them to windows, the keyring, notifications
-//! and the store.
+//! `crates/` (no Tauri there); this crate wires `tsunagi-desk` to the window, the keyring,
+//! notifications and the store plugin.
 
-mod credentials;
+mod commands;
+mod desk;
 pub mod ipc;
-mod relay_url;
 
-use ipc::{AppInfo, IpcError, RelayUrlCheckRequest, RelayUrlChecked};
+use std::path::PathBuf;
 
-/// About this copy of the app.
-#[tauri::command]
-#[tracing::instrument(skip_all)]
-async fn app_info() -> Result<AppInfo, IpcError> {
-    // The keyring may block on D-Bus: keep it off the async runtime.
-    let keyring = tauri::async_runtime::spawn_blocking(credentials::probe)
-        .await
-        .map_err(|e| {
-            tracing::error!(%e, "keyring probe panicked");
-            IpcError {
-                code: ipc::ErrorCode::Internal,
-                message: "Could not check the system keyring.".into(),
-            }
-        })?;
-    Ok(AppInfo {
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        os: std::env::consts::OS.to_owned(),
-        keyring,
-    })
-}
+use tauri::Manager as _;
 
-/// Checks and normalizes a relay address before the desk connects to it.
-#[tauri::command]
-#[tracing::instrument(skip_all, err(level = "debug"))]
-fn relay_url_check(request: RelayUrlCheckRequest) -> Result<RelayUrlChecked, IpcError> {
-    relay_url::check(&request.url)
+/// Where the desk keeps its store: `TSUNAGI_DATA_DIR` (the demo's second desk), else the
+/// OS data directory of the app.
+fn data_dir(app: &tauri::App) -> Result<PathBuf, tauri::Error> {
+    match std::env::var_os("TSUNAGI_DATA_DIR") {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => app.path().app_data_dir(),
+    }
 }
 
 /// Starts the app. Logs go to stderr, filtered by `RUST_LOG` (default `info`).
@@ -48,7 +31,23 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_store::Builder::new().build())
-        .invoke_handler(tauri::generate_handler![app_info, relay_url_check])
+        .setup(|app| {
+            let data = data_dir(app)?;
+            std::fs::create_dir_all(&data)?;
+            tracing::info!(data = %data.display(), "opening the desk");
+            app.manage(desk::Shell::new(data));
+            let handle = app.handle().clone();
+            // Opening the store and the keyring waits on disk and D-Bus: the window is up
+            // meanwhile, and the UI asks `app_info` once it has drawn.
+            tauri::async_runtime::block_on(async {
+                let shell = handle.state::<desk::Shell>();
+                if let Err(error) = shell.open(&handle).await {
+                    tracing::error!(%error, "the desk could not be opened");
+                }
+            });
+            Ok(())
+        })
+        .invoke_handler(ipc::handler())
         .run(tauri::generate_context!());
     if let Err(error) = result {
         tracing::error!(%error, "Tsunagi stopped");

@@ -162,11 +162,13 @@ pub async fn join(
     request: &JoinRequest,
 ) -> Result<(Profile, Kept), JoinError> {
     let relay = relay_url::check(&request.relay)?;
-    let operator = request.operator_name.trim();
+    // Owned, not borrowed: a borrow held across the awaits below makes the future's
+    // `Send` depend on a lifetime, which callers that spawn it cannot name.
+    let operator = request.operator_name.trim().to_owned();
     if operator.is_empty() {
         return Err(JoinError::NoName);
     }
-    let code = request.code.trim();
+    let code = request.code.trim().to_owned();
     if code.is_empty() {
         return Err(JoinError::NoCode);
     }
@@ -176,39 +178,30 @@ pub async fn join(
     let enrolled = RelayClient::enroll(
         &relay.url,
         &Enroll {
-            code: code.to_owned(),
+            code,
             device_name: request.device_name.clone(),
-            operator_name: operator.to_owned(),
+            operator_name: operator.clone(),
         },
     )
     .await?;
     let client = RelayClient::new(relay.url.clone(), DeviceToken::new(enrolled.token.clone()))?;
-    let channel_id = match (enrolled.channel_id, &request.channel) {
-        (Some(own), None) => own,
-        (Some(own), Some(asked)) if &own == asked => own,
-        (Some(own), Some(_)) => return Err(JoinError::ChooseChannel(vec![own])),
-        (None, asked) => {
-            let channels = client.channels().await?;
-            match (asked, channels.as_slice()) {
-                (Some(asked), _) if channels.iter().any(|c| &c.channel_id == asked) => {
-                    asked.clone()
-                }
-                (None, [only]) => only.channel_id.clone(),
-                (_, []) => return Err(JoinError::NoChannel),
-                (_, many) => {
-                    return Err(JoinError::ChooseChannel(
-                        many.iter().map(|c| c.channel_id.clone()).collect(),
-                    ));
-                }
-            }
-        }
+    let channels = match enrolled.channel_id {
+        Some(own) => vec![own],
+        // An owner of the whole relay: which channel does this desk follow?
+        None => client
+            .channels()
+            .await?
+            .into_iter()
+            .map(|c| c.channel_id)
+            .collect(),
     };
+    let channel_id = choose_channel(channels, request.channel.as_ref())?;
     let profile = Profile {
         relay: relay.url,
         channel_id,
         device_id: enrolled.device_id,
         role: enrolled.role,
-        operator: operator.to_owned(),
+        operator,
     };
     let kept = vault.save(&profile.account(), &enrolled.token)?;
     if let Err(error) = profile.save(dir) {
@@ -216,6 +209,19 @@ pub async fn join(
         return Err(error.into());
     }
     Ok((profile, kept))
+}
+
+/// The channel to follow among those the device reaches.
+fn choose_channel(
+    mut reachable: Vec<ChannelId>,
+    asked: Option<&ChannelId>,
+) -> Result<ChannelId, JoinError> {
+    match asked {
+        Some(asked) if reachable.contains(asked) => Ok(asked.clone()),
+        None if reachable.len() == 1 => Ok(reachable.remove(0)),
+        _ if reachable.is_empty() => Err(JoinError::NoChannel),
+        _ => Err(JoinError::ChooseChannel(reachable)),
+    }
 }
 
 /// A joined desk, opened: its profile and its sync (whose store is the local copy).

@@ -14,8 +14,8 @@ use tsunagi_line::UserId;
 use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_line::webhook::{Event, EventKind, IncomingMessage, MessageContent};
 use tsunagi_proto::{
-    AlertReason, ContactProfile, ConversationId, ConversationMode, DeviceId, Entry, EntryBody,
-    LoggedOp, OpId, Operation, OperatorId, SendOp, Seq, UnixMillis,
+    AlertReason, ContactProfile, ConversationId, ConversationMode, Delivery, DeviceId, Entry,
+    EntryBody, LoggedOp, OpId, Operation, OperatorId, SendOp, Seq, UnixMillis,
 };
 
 use crate::search;
@@ -527,13 +527,15 @@ fn operation(
             ("profiles", None, Outcome::Applied)
         }
         Operation::Sent {
-            send, message_ids, ..
+            send,
+            message_ids,
+            via,
         } => {
-            let outcome = send_outcome(db, *send, None, message_ids, changes)?;
+            let outcome = send_outcome(db, *send, Ok(*via), message_ids, changes)?;
             ("sent", None, outcome)
         }
         Operation::SendFailed { send, reason, .. } => {
-            let outcome = send_outcome(db, *send, Some(reason), &[], changes)?;
+            let outcome = send_outcome(db, *send, Err(reason), &[], changes)?;
             ("send_failed", None, outcome)
         }
         // The send stays pending until its outcome; the audit shows the attempt.
@@ -837,27 +839,28 @@ fn describe_outgoing(message: &Message) -> (String, Option<String>) {
     (message_type, text)
 }
 
+/// Records how a send ended: delivered `via` reply or push, or failed for a reason.
 fn send_outcome(
     db: &rusqlite::Connection,
     send: OpId,
-    failure: Option<&str>,
+    outcome: std::result::Result<Delivery, &str>,
     message_ids: &[tsunagi_line::MessageId],
     changes: &mut Changes,
 ) -> Result<Outcome> {
     let send = send.to_string();
+    let (status, via, failure) = match outcome {
+        Ok(Delivery::Reply) => ("sent", Some("reply"), None),
+        Ok(Delivery::Push) => ("sent", Some("push"), None),
+        Err(reason) => ("failed", None, Some(reason)),
+    };
     let updated = db
         .prepare_cached(
-            "UPDATE messages SET send_status = ?, failure = ? WHERE send_op = ?
+            "UPDATE messages SET send_status = ?, sent_via = ?, failure = ? WHERE send_op = ?
              RETURNING conversation_id",
         )?
-        .query_map(
-            rusqlite::params![
-                if failure.is_some() { "failed" } else { "sent" },
-                failure,
-                &send
-            ],
-            |row| row.get::<_, String>(0),
-        )?
+        .query_map(rusqlite::params![status, via, failure, &send], |row| {
+            row.get::<_, String>(0)
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let Some(first) = updated.into_iter().next() else {
         return Ok(Outcome::Rejected("there is no such send".into()));

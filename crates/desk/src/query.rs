@@ -56,6 +56,10 @@ stored_words!(
     Direction { In = "in", Out = "out", System = "system" }
 );
 stored_words!(
+    /// How a sent message went out: by reply token (free) or by push (counted).
+    SentVia { Reply = "reply", Push = "push" }
+);
+stored_words!(
     /// An outgoing message: waiting for the relay's executor, delivered, or given up on.
     SendStatus { Pending = "pending", Sent = "sent", Failed = "failed" }
 );
@@ -248,6 +252,7 @@ pub struct MessageView {
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub reply_token_expires_at: Option<i64>,
     pub send_status: Option<SendStatus>,
+    pub sent_via: Option<SentVia>,
     pub failure: Option<String>,
     pub unsent: bool,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
@@ -458,7 +463,8 @@ impl Store {
         let limit = check_limit(limit)?;
         let columns = "m.seq, m.part, m.direction, m.author, COALESCE(o.name, ct.display_name),
             m.line_message_id, m.type, m.supported, m.text, m.body, m.quote_token,
-            m.reply_token_expires_at, m.send_status, m.failure, m.unsent, m.edited_at, m.at";
+            m.reply_token_expires_at, m.send_status, m.failure, m.unsent, m.edited_at, m.at,
+            m.sent_via";
         let joins = "LEFT JOIN operators o ON o.id = m.author
             LEFT JOIN contacts ct ON ct.user_id = m.author";
         let id = |seq: u64, part: u32| seq as i64 * MESSAGES_PER_ENTRY + i64::from(part);
@@ -502,6 +508,10 @@ impl Store {
                     unsent: row.get(14),
                     edited_at: row.get(15),
                     at: row.get(16),
+                    sent_via: row
+                        .get::<Option<&str>, _>(17)
+                        .map(SentVia::parse)
+                        .transpose()?,
                 })
             })
             .collect::<Result<_>>()?;

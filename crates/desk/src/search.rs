@@ -131,6 +131,7 @@ pub(crate) fn index_contact(
 
 /// Part of a snippet: the text around a hit, and the hit itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Piece {
     pub text: String,
     pub hit: bool,
@@ -138,13 +139,17 @@ pub struct Piece {
 
 /// A message or contact that matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Hit {
     pub kind: HitKind,
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub conversation: Option<ConversationId>,
     /// The contact's LINE user id (contact hits, and the author of message hits).
     pub user_id: Option<String>,
     /// The message's seq (message hits).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub seq: Option<u64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub at: Option<i64>,
     /// The matching text around the hit, the hit marked.
     pub snippet: Vec<Piece>,
@@ -152,6 +157,7 @@ pub struct Hit {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum HitKind {
     Contact,
     Message,

@@ -7,10 +7,8 @@ use std::time::Duration;
 
 use std::sync::{Arc, Mutex};
 
-use sqlx::Connection as _;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use tsunagi_proto::Seq;
 
@@ -89,12 +87,18 @@ impl Store {
             .busy_timeout(Duration::from_secs(5))
             .pragma("cache_size", "-65536")
             .pragma("mmap_size", "4294967296");
-        let mut migrating = SqliteConnection::connect_with(&options).await?;
+        // Through a one-connection pool, not a bare connection: the migrator's future over
+        // `&mut SqliteConnection` is `Send` for one lifetime only, which a spawned task (the
+        // app's commands) cannot use.
+        let migrating = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
         MIGRATOR
-            .run(&mut migrating)
+            .run(&migrating)
             .await
             .map_err(|e| Error::Store(format!("upgrading the store: {e}")))?;
-        migrating.close().await?;
+        migrating.close().await;
         let path = path.to_owned();
         let writer = tokio::task::spawn_blocking(move || Writer::open(&path))
             .await
@@ -104,6 +108,11 @@ impl Store {
             .connect_with(options.read_only(true))
             .await?;
         Ok(Self { writer, readers })
+    }
+
+    /// Closes the readers (the writer closes when the last clone of the store is dropped).
+    pub async fn close(&self) {
+        self.readers.close().await;
     }
 
     /// The seq of the last log entry applied.
@@ -187,6 +196,8 @@ mod tests {
     };
 
     use super::*;
+    use sqlx::Connection as _;
+    use sqlx::sqlite::SqliteConnection;
 
     /// The migration that rebuilt the tables whose checks listed values with IN.
     const CHECKS_WITHOUT_IN_LISTS: i64 = 20261122130000;
@@ -305,5 +316,49 @@ mod tests {
             .await
             .unwrap();
         assert!(refused.is_err(), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_store_from_before_sent_via_learns_how_each_message_went_from_the_audit() {
+        let mut log = log();
+        let send = OpId(uuid::Uuid::from_u128(3));
+        log.push(Entry {
+            seq: Seq(log.len() as u64 + 1),
+            at: UnixMillis(1_767_225_700_000),
+            body: EntryBody::Op {
+                op_id: OpId(uuid::Uuid::from_u128(5)),
+                device: DeviceId::from(tsunagi_proto::EXECUTOR_DEVICE),
+                op: LoggedOp::Known(Operation::Sent {
+                    send,
+                    via: tsunagi_proto::Delivery::Reply,
+                    message_ids: vec![tsunagi_line::MessageId::from("9001")],
+                }),
+            },
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("desk.db")).await.unwrap();
+        store.apply(&log).await.unwrap();
+        let fresh = store.fingerprint().await.unwrap();
+        assert!(fresh.contains("sent_via=\"reply\""), "{fresh}");
+        // As a store that projected the send before the column existed has it.
+        let backfill = MIGRATOR
+            .migrations
+            .iter()
+            .find(|m| m.description.contains("sent via"))
+            .expect("the sent_via migration")
+            .sql
+            .to_string();
+        let update = &backfill[backfill.find("UPDATE").unwrap()..];
+        let update = update.to_owned();
+        store
+            .writer
+            .run(move |db| {
+                db.execute("UPDATE messages SET sent_via = NULL", [])?;
+                db.execute_batch(&update)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.fingerprint().await.unwrap(), fresh);
     }
 }

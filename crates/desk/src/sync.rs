@@ -54,13 +54,19 @@ impl Default for SyncOptions {
 /// How this desk stands with its relay, for the connection bar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Connection {
     /// Not heard from the relay yet since the desk opened.
     Connecting,
     /// Following the log live.
     Online,
     /// Reading the entries this desk missed: `applied` of `head` so far.
-    CatchingUp { applied: u64, head: u64 },
+    CatchingUp {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        applied: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        head: u64,
+    },
     /// The relay was lost a moment ago; trying again.
     Reconnecting,
     /// The relay has not answered several tries in a row.
@@ -74,6 +80,7 @@ const OFFLINE_AFTER: u32 = 3;
 
 /// The connection and this desk's ops not yet in the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     pub connection: Connection,
     /// Ops waiting for the relay.

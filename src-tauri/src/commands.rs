@@ -1,0 +1,373 @@
+//! The window's commands: each takes one request, answers one response, and calls only
+//! `tsunagi-desk`. Actions are queued in the desk's outbox and return at once; the log
+//! settles them and the window hears of it through `desk-changed`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tauri::{AppHandle, State};
+use tsunagi_desk::detail::Operator;
+use tsunagi_desk::outbox::PendingOp;
+use tsunagi_desk::profile::{self, JoinRequest};
+use tsunagi_desk::query::{InboxCounts, InboxItem, MessageView, MessagesPage};
+use tsunagi_desk::relay_url;
+use tsunagi_desk::search::Hit;
+use tsunagi_desk::sync::SyncStatus;
+use tsunagi_line::client::RetryKey;
+use tsunagi_line::message::{Message, MessageBody};
+use tsunagi_line::{QuoteToken, UserId};
+use tsunagi_proto::{
+    ConversationId, ConversationMode, OpId, Operation, OperatorId, SendOp, Setting, UnixMillis,
+};
+
+use crate::desk::Shell;
+use crate::ipc::{
+    ActRequest, AppInfo, Canned, ClinicSettings, ConversationRequest, ConversationView,
+    DeskJoinRequest, ErrorCode, HandoffRequest, InboxListRequest, IpcError, KeyringStatus,
+    MessagesRequest, NoteRequest, OpRequest, PendingAction, PendingKind, ProfileView,
+    RelayUrlCheckRequest, RelayUrlChecked, SearchRequest, SendRequest, Submitted, TagRequest,
+};
+
+type Answer<T> = Result<T, IpcError>;
+
+/// Messages in the first page of a conversation, and in each page scrolled up.
+const FIRST_PAGE: u32 = 60;
+
+fn now() -> UnixMillis {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    UnixMillis(millis)
+}
+
+fn op_id(text: &str) -> Answer<OpId> {
+    text.parse()
+        .map(OpId)
+        .map_err(|_| IpcError::new(ErrorCode::InvalidInput, format!("{text:?} is not an op id")))
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub(crate) async fn app_info(shell: State<'_, Shell>) -> Answer<AppInfo> {
+    // The keyring may block on D-Bus: keep it off the async runtime.
+    let vault = shell.vault.clone();
+    let keyring = tauri::async_runtime::spawn_blocking(move || vault.probe())
+        .await
+        .map_err(IpcError::internal)?;
+    let keyring = match keyring {
+        Ok(()) => KeyringStatus::Available,
+        Err(error) => KeyringStatus::Unavailable {
+            reason: error.to_string(),
+        },
+    };
+    let profile = match shell.joined().await {
+        Ok(joined) => Some(ProfileView::from(&joined.profile)),
+        Err(_) => None,
+    };
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        os: std::env::consts::OS.to_owned(),
+        keyring,
+        profile,
+    })
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) fn relay_url_check(request: RelayUrlCheckRequest) -> Answer<RelayUrlChecked> {
+    let checked = relay_url::check(&request.url)?;
+    Ok(RelayUrlChecked {
+        relay_url: checked.as_str().to_owned(),
+        webhook_url_template: checked.webhook_template(),
+        encrypted: checked.encrypted,
+    })
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn desk_join(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    request: DeskJoinRequest,
+) -> Answer<ProfileView> {
+    let device_name = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| format!("Tsunagi on {}", std::env::consts::OS));
+    let join = JoinRequest {
+        relay: request.relay,
+        code: request.code,
+        operator_name: request.name,
+        device_name,
+        channel: None,
+    };
+    profile::join(&shell.data, &shell.vault, &join).await?;
+    shell.open(&app).await?;
+    let joined = shell.joined().await?;
+    Ok(ProfileView::from(&joined.profile))
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn desk_leave(shell: State<'_, Shell>) -> Answer<()> {
+    shell.leave().await
+}
+
+#[tauri::command]
+pub(crate) async fn desk_status(shell: State<'_, Shell>) -> Answer<SyncStatus> {
+    let joined = shell.joined().await?;
+    let status = joined.sync.status().borrow().clone();
+    Ok(status)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) async fn inbox_list(
+    shell: State<'_, Shell>,
+    request: InboxListRequest,
+) -> Answer<Vec<InboxItem>> {
+    let joined = shell.joined().await?;
+    let me = joined.profile.me();
+    Ok(joined
+        .sync
+        .store()
+        .inbox(
+            request.list,
+            Some(&me),
+            now(),
+            request.before,
+            request.limit,
+        )
+        .await?)
+}
+
+#[tauri::command]
+pub(crate) async fn inbox_counts(shell: State<'_, Shell>) -> Answer<InboxCounts> {
+    let joined = shell.joined().await?;
+    Ok(joined
+        .sync
+        .store()
+        .inbox_counts(Some(&joined.profile.me()))
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) async fn conversation_open(
+    shell: State<'_, Shell>,
+    request: ConversationRequest,
+) -> Answer<ConversationView> {
+    let joined = shell.joined().await?;
+    let store = joined.sync.store();
+    let id = ConversationId::new(request.conversation);
+    let Some(item) = store.conversation(&id).await? else {
+        return Err(IpcError::new(
+            ErrorCode::NotFound,
+            format!("this desk has no conversation {id}"),
+        ));
+    };
+    store.mark_read(&id).await?;
+    let (messages, handoffs, pending, contact, sessions) = tokio::try_join!(
+        store.messages(&id, MessagesPage::Newest, FIRST_PAGE),
+        store.handoffs(&id),
+        store.pending_in(&id),
+        store.contact(id.as_str()),
+        store.sessions(&id),
+    )?;
+    Ok(ConversationView {
+        item: InboxItem { unread: 0, ..item },
+        has_older: messages.len() as u32 == FIRST_PAGE,
+        messages,
+        handoffs,
+        pending: pending.iter().map(pending_action).collect(),
+        contact,
+        sessions,
+    })
+}
+
+fn pending_action(pending: &PendingOp) -> PendingAction {
+    let (kind, text) = match &pending.op {
+        Operation::Claim { .. } => (PendingKind::Claim, None),
+        Operation::Release { .. } => (PendingKind::Release, None),
+        Operation::Transfer { .. } => (PendingKind::Transfer, None),
+        Operation::Close { .. } => (PendingKind::Close, None),
+        Operation::SetMode { .. } => (PendingKind::SetMode, None),
+        Operation::Send(send) => {
+            let text = send.messages.iter().find_map(|m| match &m.body {
+                MessageBody::Text { text, .. } => Some(text.clone()),
+                _ => None,
+            });
+            (PendingKind::Send, text)
+        }
+        _ => (PendingKind::Other, None),
+    };
+    PendingAction {
+        op_id: pending.op_id.to_string(),
+        kind,
+        text,
+        created_at: pending.created_at,
+        last_error: pending.last_error.clone(),
+        refused: pending.refused,
+    }
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) async fn conversation_messages(
+    shell: State<'_, Shell>,
+    request: MessagesRequest,
+) -> Answer<Vec<MessageView>> {
+    let joined = shell.joined().await?;
+    let page = MessagesPage::Before {
+        seq: u64::from(request.before_seq),
+        part: request.before_part,
+    };
+    Ok(joined
+        .sync
+        .store()
+        .messages(
+            &ConversationId::new(request.conversation),
+            page,
+            request.limit,
+        )
+        .await?)
+}
+
+/// Queues `op`; the log decides what it becomes.
+async fn submit(shell: &Shell, op: Operation) -> Answer<Submitted> {
+    let joined = shell.joined().await?;
+    let op_id = joined.sync.submit(&op, now()).await?;
+    Ok(Submitted {
+        op_id: op_id.to_string(),
+    })
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) async fn conversation_act(
+    shell: State<'_, Shell>,
+    request: ActRequest,
+) -> Answer<Submitted> {
+    let conversation = ConversationId::new(request.conversation);
+    let op = match request.action {
+        HandoffRequest::Claim => Operation::Claim { conversation },
+        HandoffRequest::Release => Operation::Release { conversation },
+        HandoffRequest::Close => Operation::Close { conversation },
+        HandoffRequest::ToBot => Operation::SetMode {
+            conversation,
+            mode: ConversationMode::Bot,
+        },
+        HandoffRequest::ToPeople => Operation::SetMode {
+            conversation,
+            mode: ConversationMode::Human,
+        },
+        HandoffRequest::Transfer { to } => Operation::Transfer {
+            conversation,
+            to: OperatorId::new(to),
+        },
+    };
+    submit(&shell, op).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) async fn message_send(
+    shell: State<'_, Shell>,
+    request: SendRequest,
+) -> Answer<Submitted> {
+    let message = Message::from(MessageBody::Text {
+        text: request.text,
+        emojis: Vec::new(),
+        quote_token: request.quote_token.map(QuoteToken::new),
+    });
+    submit(
+        &shell,
+        Operation::Send(SendOp {
+            conversation: ConversationId::new(request.conversation),
+            messages: vec![message],
+            retry_key: RetryKey::new(),
+            prefer_reply_token: true,
+        }),
+    )
+    .await
+}
+
+#[tauri::command]
+pub(crate) async fn op_retry(shell: State<'_, Shell>, request: OpRequest) -> Answer<()> {
+    let joined = shell.joined().await?;
+    Ok(joined.sync.retry(op_id(&request.op_id)?).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn op_discard(shell: State<'_, Shell>, request: OpRequest) -> Answer<()> {
+    let joined = shell.joined().await?;
+    Ok(joined.sync.discard(op_id(&request.op_id)?).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn operators_list(shell: State<'_, Shell>) -> Answer<Vec<Operator>> {
+    let joined = shell.joined().await?;
+    Ok(joined.sync.store().operators().await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) async fn search_run(
+    shell: State<'_, Shell>,
+    request: SearchRequest,
+) -> Answer<Vec<Hit>> {
+    let joined = shell.joined().await?;
+    Ok(joined
+        .sync
+        .store()
+        .search(&request.query, request.limit)
+        .await?)
+}
+
+#[tauri::command]
+pub(crate) async fn contact_tag(shell: State<'_, Shell>, request: TagRequest) -> Answer<Submitted> {
+    submit(
+        &shell,
+        Operation::Tag {
+            contact: UserId::new(request.contact),
+            tag: request.tag,
+            added: request.added,
+        },
+    )
+    .await
+}
+
+#[tauri::command]
+pub(crate) async fn contact_note(
+    shell: State<'_, Shell>,
+    request: NoteRequest,
+) -> Answer<Submitted> {
+    submit(
+        &shell,
+        Operation::Note {
+            contact: UserId::new(request.contact),
+            text: request.text,
+        },
+    )
+    .await
+}
+
+#[tauri::command]
+pub(crate) async fn clinic_settings(shell: State<'_, Shell>) -> Answer<ClinicSettings> {
+    let joined = shell.joined().await?;
+    let store = joined.sync.store();
+    let time_zone = match store.setting("business_hours").await? {
+        Some(Setting::BusinessHours(hours)) => Some(hours.time_zone),
+        _ => None,
+    };
+    let canned = match store.setting("canned_responses").await? {
+        Some(Setting::CannedResponses { responses }) => responses
+            .into_iter()
+            .map(|r| Canned {
+                title: r.title,
+                text: r.text,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(ClinicSettings { time_zone, canned })
+}

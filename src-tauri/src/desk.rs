@@ -1,0 +1,141 @@
+//! The desk behind the window: opened from the data directory at launch, synced in the
+//! background, joined or left from the UI. Its change notices and connection state become
+//! the window's events.
+
+use std::path::PathBuf;
+
+use tauri::{AppHandle, Emitter as _};
+use tokio::sync::{RwLock, watch};
+use tsunagi_desk::credentials::Vault;
+use tsunagi_desk::profile::{self, Joined};
+use tsunagi_desk::sync::SyncOptions;
+
+use crate::ipc::{DeskChanged, EVENT_CHANGED, EVENT_STATUS, ErrorCode, IpcError};
+
+/// The keyring service the device token is kept under.
+pub(crate) const SERVICE: &str = "app.tsunagi.desk";
+
+/// The app's state: where the desk lives, and the desk once joined.
+pub(crate) struct Shell {
+    pub(crate) data: PathBuf,
+    pub(crate) vault: Vault,
+    running: RwLock<Option<Running>>,
+}
+
+/// A joined desk with its sync running.
+struct Running {
+    joined: Joined,
+    /// Set to true to stop the sync and its forwarding.
+    stop: watch::Sender<bool>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
+
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+impl Shell {
+    pub(crate) fn new(data: PathBuf) -> Self {
+        let vault = Vault::new(SERVICE, &data).keyring_only();
+        Self {
+            data,
+            vault,
+            running: RwLock::new(None),
+        }
+    }
+
+    /// Opens the desk if this data directory has joined a relay, and starts its sync.
+    pub(crate) async fn open(&self, app: &AppHandle) -> Result<(), IpcError> {
+        let opened = profile::open(&self.data, &self.vault, SyncOptions::default()).await?;
+        let Some(joined) = opened else {
+            return Ok(());
+        };
+        self.start(app, joined).await;
+        Ok(())
+    }
+
+    pub(crate) async fn start(&self, app: &AppHandle, joined: Joined) {
+        let stop = watch::Sender::new(false);
+        spawn_sync(app, &joined, &stop);
+        *self.running.write().await = Some(Running { joined, stop });
+    }
+
+    /// The joined desk, or `not_joined`.
+    pub(crate) async fn joined(&self) -> Result<Joined, IpcError> {
+        self.running
+            .read()
+            .await
+            .as_ref()
+            .map(|r| r.joined.clone())
+            .ok_or_else(|| IpcError::new(ErrorCode::NotJoined, "this desk has not joined a relay"))
+    }
+
+    /// Stops the sync and forgets the relay.
+    pub(crate) async fn leave(&self) -> Result<(), IpcError> {
+        let running = self.running.write().await.take();
+        if let Some(running) = running {
+            let store = running.joined.sync.store().clone();
+            drop(running);
+            store.close().await;
+        }
+        profile::leave(&self.data, &self.vault)?;
+        Ok(())
+    }
+}
+
+/// Runs the sync until `stop`, and forwards what it says to the window.
+fn spawn_sync(app: &AppHandle, joined: &Joined, stop: &watch::Sender<bool>) {
+    let sync = joined.sync.clone();
+    let mut notices = sync.subscribe();
+    let mut status = sync.status();
+    let events = app.clone();
+    let until = stop.subscribe();
+    tauri::async_runtime::spawn(async move {
+        let mut forwarding_until = std::pin::pin!(stopped(until));
+        loop {
+            tokio::select! {
+                () = &mut forwarding_until => return,
+                notice = notices.recv() => match notice {
+                    Ok(changes) => {
+                        let payload = DeskChanged {
+                            conversations: changes.conversations.iter().map(ToString::to_string).collect(),
+                            contacts: changes.contacts.iter().map(ToString::to_string).collect(),
+                            settings: changes.settings,
+                            live: changes.live,
+                        };
+                        let _ = events.emit(EVENT_CHANGED, payload);
+                    }
+                    // Fell behind: tell the window everything may have changed.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        let _ = events.emit(EVENT_CHANGED, DeskChanged {
+                            conversations: Vec::new(),
+                            contacts: Vec::new(),
+                            settings: true,
+                            live: false,
+                        });
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
+                changed = status.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let current = status.borrow_and_update().clone();
+                    let _ = events.emit(EVENT_STATUS, current);
+                }
+            }
+        }
+    });
+    let until = stop.subscribe();
+    tauri::async_runtime::spawn(async move {
+        let result = sync.run(stopped(until)).await;
+        if let Err(error) = result {
+            tracing::warn!(%error, "the desk stopped syncing");
+        }
+    });
+}
