@@ -217,9 +217,11 @@ pub(crate) async fn conversation_messages(
     request: MessagesRequest,
 ) -> Answer<Vec<MessageView>> {
     let joined = shell.joined().await?;
-    let page = MessagesPage::Before {
-        seq: u64::from(request.before_seq),
-        part: request.before_part,
+    let (seq, part) = (u64::from(request.seq), request.part);
+    let page = if request.newer {
+        MessagesPage::After { seq, part }
+    } else {
+        MessagesPage::Before { seq, part }
     };
     Ok(joined
         .sync

@@ -10,7 +10,7 @@ use tsunagi_desk::detail::{
 use tsunagi_desk::profile::{JoinError, Profile};
 use tsunagi_desk::query::{
     ChatKind, Direction, FriendStatus, InboxCounts, InboxItem, InboxList, MessageView, PageCursor,
-    SendStatus, SessionStatus, SessionSummary,
+    SendStatus, SentVia, SessionStatus, SessionSummary,
 };
 use tsunagi_desk::relay_url::Problem;
 use tsunagi_desk::search::{Hit, HitKind, Piece};
@@ -248,12 +248,15 @@ pub enum PendingKind {
     Other,
 }
 
-/// `conversation_messages`: messages before a position, for scrolling up.
+/// `conversation_messages`: messages before a position (scrolling up), or after it
+/// (scrolling down from a search hit).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct MessagesRequest {
     pub conversation: String,
-    pub before_seq: u32,
-    pub before_part: u32,
+    pub seq: u32,
+    pub part: u32,
+    /// After the position instead of before it.
+    pub newer: bool,
     pub limit: u32,
 }
 
@@ -422,6 +425,7 @@ pub fn typescript() -> String {
         SessionStatus::decl(),
         Direction::decl(),
         SendStatus::decl(),
+        SentVia::decl(),
         FriendStatus::decl(),
         PageCursor::decl(),
         SessionSummary::decl(),

@@ -170,6 +170,7 @@ pub struct InboxCounts {
     /// Active and held by another operator.
     pub team: u32,
     pub bot: u32,
+    pub closed: u32,
     /// Conversations with messages the team has not answered.
     pub unread_conversations: u32,
 }
@@ -426,7 +427,8 @@ impl Store {
                 (SELECT COUNT(*) FROM sessions WHERE status = 'active'),
                 (SELECT COUNT(*) FROM conversations WHERE mode = 'bot'),
                 (SELECT COUNT(*) FROM conversations WHERE unread > 0),
-                (SELECT COUNT(*) FROM conversations WHERE state = 'active' AND operator <> ?1)",
+                (SELECT COUNT(*) FROM conversations WHERE state = 'active' AND operator <> ?1),
+                (SELECT COUNT(*) FROM conversations WHERE state = 'closed' AND operator IS NULL)",
         )
         .bind(me.map(OperatorId::as_str))
         .fetch_one(&self.readers)
@@ -439,6 +441,7 @@ impl Store {
             bot: count(3),
             unread_conversations: count(4),
             team: count(5),
+            closed: count(6),
         })
     }
 

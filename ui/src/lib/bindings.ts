@@ -1,24 +1,26 @@
 // Generated from src-tauri/src/ipc.rs by `cargo xtask bindings`. Do not edit.
 
-export type ErrorCode = "invalid_input" | "internal";
+export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "not_joined" | "already_joined" | "not_found" | "internal";
 
-export type IpcError = { code: ErrorCode, message: string, };
+export type IpcError = { code: ErrorCode, 
+/**
+ * For the log and for details; the UI shows its own words for `code`.
+ */
+message: string, };
 
 export type KeyringStatus = { "state": "available" } | { "state": "unavailable", reason: string, };
+
+export type ProfileView = { relay: string, channel_id: string, operator_id: string, operator: string, role: "owner" | "staff", };
 
 export type AppInfo = { version: string, 
 /**
  * `linux`, `macos` or `windows`.
  */
-os: string, keyring: KeyringStatus, };
+os: string, keyring: KeyringStatus, profile: ProfileView | null, };
 
 export type RelayUrlCheckRequest = { url: string, };
 
-export type RelayUrlChecked = { 
-/**
- * The address as the desk will use it: no trailing slash, no path noise.
- */
-relay_url: string, 
+export type RelayUrlChecked = { relay_url: string, 
 /**
  * The address LINE will call for a channel, with `{channel_id}` to fill in.
  */
@@ -27,3 +29,239 @@ webhook_url_template: string,
  * False only for a relay on this machine over plain HTTP (the demo).
  */
 encrypted: boolean, };
+
+export type DeskJoinRequest = { relay: string, code: string, name: string, };
+
+export type Connection = { "state": "connecting" } | { "state": "online" } | { "state": "catching_up", applied: number, head: number, } | { "state": "reconnecting" } | { "state": "offline" } | { "state": "stopped", reason: string, };
+
+export type SyncStatus = { connection: Connection, 
+/**
+ * Ops waiting for the relay.
+ */
+waiting: number, 
+/**
+ * Ops the relay refused, kept for people to retry or discard.
+ */
+refused: number, };
+
+export type InboxList = "waiting" | "mine" | "active" | "team" | "bot" | "closed";
+
+export type ChatKind = "user" | "group" | "room";
+
+export type SessionStatus = "waiting" | "active" | "closed";
+
+export type Direction = "in" | "out" | "system";
+
+export type SendStatus = "pending" | "sent" | "failed";
+
+export type SentVia = "reply" | "push";
+
+export type FriendStatus = "following" | "blocked" | "unknown";
+
+export type PageCursor = number;
+
+export type SessionSummary = { id: number, status: SessionStatus, operator: string | null, operator_name: string | null, started_at: number, claimed_at: number | null, first_response_at: number | null, closed_at: number | null, closed_by: string | null, message_count: number, transfers: number, csat: number | null, };
+
+export type InboxItem = { conversation: string, kind: ChatKind, mode: "bot" | "human", 
+/**
+ * The contact's name (user chats) as LINE reported it.
+ */
+name: string | null, picture_url: string | null, preview: string | null, last_message_at: number | null, 
+/**
+ * Messages from the patient this desk has not seen (up to [`UNREAD_CAP`]); before
+ * this desk first opens the chat, those the team has not answered.
+ */
+unread: number, session: SessionSummary | null, 
+/**
+ * In the waiting list: 1 is next.
+ */
+queue_position: number | null, 
+/**
+ * In the waiting list: how long it has waited, in milliseconds, as of `now`.
+ */
+waiting_ms: number | null, 
+/**
+ * Where the next page starts (pass it as `before`).
+ */
+cursor: PageCursor, };
+
+export type InboxCounts = { waiting: number, mine: number, active: number, 
+/**
+ * Active and held by another operator.
+ */
+team: number, bot: number, closed: number, 
+/**
+ * Conversations with messages the team has not answered.
+ */
+unread_conversations: number, };
+
+export type InboxListRequest = { list: InboxList, before: PageCursor | null, limit: number, };
+
+export type MessageView = { seq: number, part: number, direction: Direction, author: string | null, 
+/**
+ * The operator's name (out), or the contact's (in).
+ */
+author_name: string | null, line_message_id: string | null, type: string, supported: boolean, text: string | null, 
+/**
+ * The message object as JSON (images, stickers, locations …).
+ */
+body: string, quote_token: string | null, reply_token_expires_at: number | null, send_status: SendStatus | null, sent_via: SentVia | null, failure: string | null, unsent: boolean, edited_at: number | null, at: number, };
+
+export type ConversationRequest = { conversation: string, };
+
+export type HandoffAction = "claimed" | "released" | "transferred" | "closed" | "to_bot" | "to_people";
+
+export type HandoffEvent = { seq: number, action: HandoffAction, 
+/**
+ * Who did it (the operator's name when the desk knows it).
+ */
+by: string, by_name: string | null, 
+/**
+ * A transfer's new holder.
+ */
+to_name: string | null, 
+/**
+ * False when the log refused it (someone else was first); `reason` says why.
+ */
+applied: boolean, reason: string | null, at: number, };
+
+export type FriendEvent = "followed" | "blocked" | "refollowed";
+
+export type FriendChange = { event: FriendEvent, at: number, };
+
+export type Note = { seq: number, text: string, author_name: string | null, at: number, };
+
+export type ContactDetail = { user_id: string, display_name: string | null, picture_url: string | null, status_message: string | null, 
+/**
+ * The language of the contact's LINE app (`th`, `ja`, `zh-TW` …).
+ */
+language: string | null, friend_status: FriendStatus, first_seen_at: number, tags: Array<string>, 
+/**
+ * Newest first.
+ */
+notes: Array<Note>, 
+/**
+ * Oldest first.
+ */
+friend_history: Array<FriendChange>, };
+
+export type PendingKind = "claim" | "release" | "transfer" | "close" | "set_mode" | "send" | "other";
+
+export type PendingAction = { op_id: string, kind: PendingKind, 
+/**
+ * A send's text.
+ */
+text: string | null, created_at: number, last_error: string | null, 
+/**
+ * The relay refused it: it will not go out unless retried.
+ */
+refused: boolean, };
+
+export type ConversationView = { item: InboxItem, 
+/**
+ * The newest messages, oldest first.
+ */
+messages: Array<MessageView>, 
+/**
+ * Whether older messages exist before `messages`.
+ */
+has_older: boolean, handoffs: Array<HandoffEvent>, 
+/**
+ * This desk's actions on the chat that have not reached the log.
+ */
+pending: Array<PendingAction>, contact: ContactDetail | null, 
+/**
+ * Earlier sessions, newest first.
+ */
+sessions: Array<SessionSummary>, };
+
+export type MessagesRequest = { conversation: string, seq: number, part: number, 
+/**
+ * After the position instead of before it.
+ */
+newer: boolean, limit: number, };
+
+export type HandoffRequest = { "type": "claim" } | { "type": "release" } | { "type": "close" } | { "type": "to_bot" } | { "type": "to_people" } | { "type": "transfer", to: string, };
+
+export type ActRequest = { conversation: string, action: HandoffRequest, };
+
+export type SendRequest = { conversation: string, text: string, 
+/**
+ * Quote this message (its `quote_token`).
+ */
+quote_token: string | null, };
+
+export type OpRequest = { op_id: string, };
+
+export type Submitted = { op_id: string, };
+
+export type Operator = { id: string, name: string, active: boolean, };
+
+export type SearchRequest = { query: string, limit: number, };
+
+export type HitKind = "contact" | "message";
+
+export type Piece = { text: string, hit: boolean, };
+
+export type Hit = { kind: HitKind, conversation: string | null, 
+/**
+ * The contact's LINE user id (contact hits, and the author of message hits).
+ */
+user_id: string | null, 
+/**
+ * The message's seq (message hits).
+ */
+seq: number | null, at: number | null, 
+/**
+ * The matching text around the hit, the hit marked.
+ */
+snippet: Array<Piece>, };
+
+export type TagRequest = { contact: string, tag: string, added: boolean, };
+
+export type NoteRequest = { contact: string, text: string, };
+
+export type Canned = { title: string, text: string, };
+
+export type ClinicSettings = { 
+/**
+ * The clinic's IANA time zone (from its business hours); dates and times are shown in
+ * it. `null`: not set, so the computer's own.
+ */
+time_zone: string | null, 
+/**
+ * Ready-made answers for the composer's "/" picker.
+ */
+canned: Array<Canned>, };
+
+export type DeskChanged = { conversations: Array<string>, contacts: Array<string>, settings: boolean, 
+/**
+ * Happened now, not caught up on.
+ */
+live: boolean, };
+
+export type Commands = {
+  app_info: { request: null; response: AppInfo }
+  relay_url_check: { request: RelayUrlCheckRequest; response: RelayUrlChecked }
+  desk_join: { request: DeskJoinRequest; response: ProfileView }
+  desk_leave: { request: null; response: null }
+  desk_status: { request: null; response: SyncStatus }
+  inbox_list: { request: InboxListRequest; response: Array<InboxItem> }
+  inbox_counts: { request: null; response: InboxCounts }
+  conversation_open: { request: ConversationRequest; response: ConversationView }
+  conversation_messages: { request: MessagesRequest; response: Array<MessageView> }
+  conversation_act: { request: ActRequest; response: Submitted }
+  message_send: { request: SendRequest; response: Submitted }
+  op_retry: { request: OpRequest; response: null }
+  op_discard: { request: OpRequest; response: null }
+  operators_list: { request: null; response: Array<Operator> }
+  search_run: { request: SearchRequest; response: Array<Hit> }
+  contact_tag: { request: TagRequest; response: Submitted }
+  contact_note: { request: NoteRequest; response: Submitted }
+  clinic_settings: { request: null; response: ClinicSettings }
+}
+
+export type Events = {
+  'desk-changed': DeskChanged
+  'desk-status': SyncStatus
+}

@@ -1,11 +1,16 @@
 // The only module that talks to Tauri. Components take a `Desk`, so tests can hand them a
-// fake and run in a plain browser or jsdom.
+// fake and run in jsdom or a plain browser.
 import { invoke } from '@tauri-apps/api/core'
-import type { AppInfo, IpcError, RelayUrlChecked } from './bindings'
+import { listen, type UnlistenFn } from '@tauri-apps/api/event'
+import type { Commands, Events, IpcError } from './bindings'
 
+type Request<K extends keyof Commands> = Commands[K]['request']
+type Response<K extends keyof Commands> = Commands[K]['response']
+
+/** Every command of the app, typed by the generated table, and its events. */
 export interface Desk {
-  appInfo(): Promise<AppInfo>
-  checkRelayUrl(url: string): Promise<RelayUrlChecked>
+  call<K extends keyof Commands>(command: K, request: Request<K>): Promise<Response<K>>
+  on<E extends keyof Events>(event: E, handler: (payload: Events[E]) => void): Promise<UnlistenFn>
 }
 
 /** Commands reject with an `IpcError`; anything else (a bug, a lost IPC) is made into one. */
@@ -22,15 +27,15 @@ export function asIpcError(error: unknown): IpcError {
   return { code: 'internal', message: String(error) }
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(command, args)
-  } catch (error) {
-    throw asIpcError(error)
-  }
-}
-
 export const tauriDesk: Desk = {
-  appInfo: () => call<AppInfo>('app_info'),
-  checkRelayUrl: (url) => call<RelayUrlChecked>('relay_url_check', { request: { url } }),
+  async call(command, request) {
+    try {
+      return await invoke(command, request === null ? {} : { request })
+    } catch (error) {
+      throw asIpcError(error)
+    }
+  },
+  on(event, handler) {
+    return listen(event, (e) => handler(e.payload as never))
+  },
 }

@@ -1,0 +1,94 @@
+import { fireEvent, render, screen } from '@testing-library/svelte'
+import { describe, expect, it } from 'vitest'
+import Composer from './Composer.svelte'
+import { cannedMatches, draft, fill, keepDraft, keyAction, limit, sendable, slashQuery } from './composer'
+
+const key = (k: string, extra: Partial<KeyboardEvent> = {}) => ({
+  key: k,
+  shiftKey: false,
+  isComposing: false,
+  ctrlKey: false,
+  metaKey: false,
+  ...extra,
+})
+
+describe('the composer’s rules', () => {
+  it('sends on Enter, breaks the line on Shift+Enter, and leaves IME input alone', () => {
+    expect(keyAction(key('Enter'))).toBe('send')
+    expect(keyAction(key('Enter', { shiftKey: true }))).toBe('newline')
+    expect(keyAction(key('Enter', { isComposing: true }))).toBe(null)
+    expect(keyAction(key('Enter', { ctrlKey: true }))).toBe(null)
+    expect(keyAction(key('a'))).toBe(null)
+  })
+
+  it('counts in UTF-16 units as LINE does, and shows the count near the limit', () => {
+    expect(limit('สวัสดี').used).toBe(6)
+    expect(limit('😀').used).toBe(2)
+    expect(limit('a'.repeat(3999)).show).toBe(false)
+    expect(limit('a'.repeat(4000)).show).toBe(true)
+    expect(limit('a'.repeat(5003)).over).toBe(3)
+    expect(sendable('a'.repeat(5000))).toBe(true)
+    expect(sendable('a'.repeat(5001))).toBe(false)
+    expect(sendable('   ')).toBe(false)
+  })
+
+  it('finds saved answers from "/" and fills what it knows', () => {
+    expect(slashQuery('/hou')).toBe('hou')
+    expect(slashQuery('/')).toBe('')
+    expect(slashQuery('hello /x')).toBe(null)
+    const canned = [
+      { title: 'Hours', text: 'We open at 9, {{name}}.' },
+      { title: '予約', text: '{{name}}様、ご予約ありがとうございます' },
+    ]
+    expect(cannedMatches(canned, 'hou').map((c) => c.title)).toEqual(['Hours'])
+    expect(cannedMatches(canned, '予約').map((c) => c.title)).toEqual(['予約'])
+    expect(fill('We open at 9, {{name}}. {{clinic}}', { name: 'Mali' })).toBe('We open at 9, Mali. {{clinic}}')
+  })
+
+  it('keeps a draft per conversation', () => {
+    keepDraft('U1', 'half a thought')
+    keepDraft('U2', '')
+    expect(draft('U1')).toBe('half a thought')
+    expect(draft('U2')).toBe('')
+  })
+})
+
+describe('the composer', () => {
+  function setup(disabled = false) {
+    const sent: [string, string | null][] = []
+    render(Composer, {
+      conversation: 'U-composer',
+      canned: [{ title: 'Hours', text: 'We open at 9, {{name}}.' }],
+      patientName: 'Mali',
+      disabled,
+      onsend: async (text: string, quote: string | null) => {
+        sent.push([text, quote])
+      },
+    })
+    return { sent, box: screen.getByRole('textbox', { name: 'Message' }) }
+  }
+
+  it('sends with Enter and clears, and a new line with Shift+Enter does not send', async () => {
+    const { sent, box } = setup()
+    await fireEvent.input(box, { target: { value: 'ขอบคุณค่ะ' } })
+    await fireEvent.keyDown(box, { key: 'Enter', shiftKey: true })
+    expect(sent).toEqual([])
+    await fireEvent.keyDown(box, { key: 'Enter' })
+    expect(sent).toEqual([['ขอบคุณค่ะ', null]])
+    expect((box as HTMLTextAreaElement).value).toBe('')
+  })
+
+  it('offers saved answers after "/" and fills the patient’s name', async () => {
+    const { box } = setup()
+    await fireEvent.input(box, { target: { value: '/ho' } })
+    const option = screen.getByRole('option', { name: /Hours/ })
+    await fireEvent.click(option)
+    expect((box as HTMLTextAreaElement).value).toBe('We open at 9, Mali.')
+  })
+
+  it('is read-only until the chat is claimed', () => {
+    const { box } = setup(true)
+    expect((box as HTMLTextAreaElement).disabled).toBe(true)
+    expect(screen.getByRole('button', { name: 'Send' })).toHaveProperty('disabled', true)
+  })
+})

@@ -1,0 +1,55 @@
+// The composer's rules, apart from its drawing: what a key does, LINE's length limit,
+// the "/" picker's matches, and drafts kept per conversation.
+import type { Canned } from '../lib/bindings'
+import { MAX_TEXT, SHOW_COUNT_FROM, utf16Length } from './describe'
+
+/** What a key press in the message box means. */
+export function keyAction(
+  event: Pick<KeyboardEvent, 'key' | 'shiftKey' | 'isComposing' | 'ctrlKey' | 'metaKey'>,
+): 'send' | 'newline' | null {
+  if (event.key !== 'Enter' || event.isComposing) return null
+  // Ctrl/Cmd+Enter claims the chat (the workspace handles it).
+  if (event.ctrlKey || event.metaKey) return null
+  return event.shiftKey ? 'newline' : 'send'
+}
+
+export type Limit = { used: number; over: number; show: boolean }
+
+export function limit(text: string): Limit {
+  const used = utf16Length(text)
+  return { used, over: Math.max(0, used - MAX_TEXT), show: used >= SHOW_COUNT_FROM }
+}
+
+/** Whether the text can go: something to say, within LINE's limit. */
+export function sendable(text: string): boolean {
+  return text.trim().length > 0 && utf16Length(text) <= MAX_TEXT
+}
+
+/** The "/" query when the box holds one (`/greet` → `greet`), else null. */
+export function slashQuery(text: string): string | null {
+  const match = /^\/(\S*)$/u.exec(text)
+  return match ? match[1] : null
+}
+
+export function cannedMatches(canned: Canned[], query: string): Canned[] {
+  const q = query.toLocaleLowerCase()
+  return canned.filter(
+    (c) => c.title.toLocaleLowerCase().includes(q) || c.text.toLocaleLowerCase().includes(q),
+  )
+}
+
+/** Fills `{{name}}` and `{{clinic}}`-style variables the desk knows; leaves the rest. */
+export function fill(text: string, values: Record<string, string | null | undefined>): string {
+  return text.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => values[name] ?? whole)
+}
+
+const drafts = new Map<string, string>()
+
+export function draft(conversation: string): string {
+  return drafts.get(conversation) ?? ''
+}
+
+export function keepDraft(conversation: string, text: string) {
+  if (text.length === 0) drafts.delete(conversation)
+  else drafts.set(conversation, text)
+}

@@ -1,0 +1,158 @@
+// One open conversation: its messages (the newest first, older ones paged in as the
+// history scrolls up), who did what to it, this desk's actions still on their way, and
+// the handoff controls its state allows.
+import type {
+  ConversationView,
+  HandoffEvent,
+  HandoffRequest,
+  InboxItem,
+  MessageView,
+} from '../lib/bindings'
+import type { Desk } from '../lib/desk'
+
+export const PAGE = 60
+
+export type Row =
+  | { kind: 'message'; key: string; seq: number; message: MessageView }
+  | { kind: 'handoff'; key: string; seq: number; event: HandoffEvent }
+
+/** Messages and handoffs in log order; handoffs older than the loaded messages wait. */
+export function timeline(
+  messages: MessageView[],
+  handoffs: HandoffEvent[],
+  hasOlder: boolean,
+): Row[] {
+  const from = hasOlder && messages.length > 0 ? messages[0].seq : -Infinity
+  const rows: Row[] = messages.map((message) => ({
+    kind: 'message',
+    key: `m${message.seq}.${message.part}`,
+    seq: message.seq,
+    message,
+  }))
+  for (const event of handoffs) {
+    if (event.seq >= from) rows.push({ kind: 'handoff', key: `h${event.seq}`, seq: event.seq, event })
+  }
+  return rows.sort((a, b) => a.seq - b.seq || (a.kind === b.kind ? 0 : a.kind === 'message' ? -1 : 1))
+}
+
+/** Which handoff controls a conversation offers to operator `me`. */
+export type Control = 'claim' | 'release' | 'transfer' | 'close' | 'to_bot' | 'to_people'
+
+export function controls(item: InboxItem, me: string): Control[] {
+  if (item.kind !== 'user') return []
+  const session = item.session
+  if (item.mode === 'bot' && (!session || session.status === 'closed')) return ['to_people']
+  if (!session || session.status === 'closed') return ['to_bot']
+  if (session.status === 'waiting') return ['claim', 'close', 'to_bot']
+  if (session.operator === me) return ['release', 'transfer', 'close', 'to_bot']
+  return []
+}
+
+/** Whether `me` may write: the chat is theirs. */
+export function canWrite(item: InboxItem, me: string): boolean {
+  return item.session?.status === 'active' && item.session.operator === me
+}
+
+/** Adds `page` (older or newer) to `messages` without repeats, in order. */
+export function merge(messages: MessageView[], page: MessageView[]): MessageView[] {
+  const byKey = new Map<string, MessageView>()
+  for (const m of [...messages, ...page]) byKey.set(`${m.seq}.${m.part}`, m)
+  return [...byKey.values()].sort((a, b) => a.seq - b.seq || a.part - b.part)
+}
+
+export class Conversation {
+  view = $state<ConversationView | null>(null)
+  messages = $state<MessageView[]>([])
+  hasOlder = $state(false)
+  loadingOlder = $state(false)
+  /** A message to bring into view and mark (from search). */
+  highlight = $state<number | null>(null)
+  #generation = 0
+
+  constructor(
+    private desk: Desk,
+    readonly id: string,
+  ) {}
+
+  rows = $derived(timeline(this.messages, this.view?.handoffs ?? [], this.hasOlder))
+
+  /** Opens it (marking it read), keeping older pages already loaded. */
+  async load() {
+    const generation = ++this.#generation
+    const view = await this.desk.call('conversation_open', { conversation: this.id })
+    if (generation !== this.#generation) return
+    const keepOlder = this.messages.length > 0 && this.hasOlder
+    this.messages = keepOlder ? merge(this.messages, view.messages) : view.messages
+    if (!keepOlder) this.hasOlder = view.has_older
+    this.view = view
+  }
+
+  async older() {
+    if (this.loadingOlder || !this.hasOlder || this.messages.length === 0) return
+    this.loadingOlder = true
+    try {
+      const first = this.messages[0]
+      const page = await this.desk.call('conversation_messages', {
+        conversation: this.id,
+        seq: first.seq,
+        part: first.part,
+        newer: false,
+        limit: PAGE,
+      })
+      this.messages = merge(this.messages, page)
+      this.hasOlder = page.length === PAGE
+    } finally {
+      this.loadingOlder = false
+    }
+  }
+
+  /** Loads the history around `seq` and marks that message. */
+  async jumpTo(seq: number) {
+    await this.load()
+    if (!this.messages.some((m) => m.seq === seq)) {
+      const [before, after] = await Promise.all([
+        this.desk.call('conversation_messages', {
+          conversation: this.id,
+          seq: seq + 1,
+          part: 0,
+          newer: false,
+          limit: PAGE,
+        }),
+        this.desk.call('conversation_messages', {
+          conversation: this.id,
+          seq,
+          part: 0,
+          newer: true,
+          limit: 500,
+        }),
+      ])
+      this.messages = merge(before, after)
+      this.hasOlder = before.length === PAGE
+    }
+    this.highlight = seq
+  }
+
+  async act(action: HandoffRequest) {
+    await this.desk.call('conversation_act', { conversation: this.id, action })
+    await this.load()
+  }
+
+  async send(text: string, quoteToken: string | null) {
+    await this.desk.call('message_send', {
+      conversation: this.id,
+      text,
+      quote_token: quoteToken,
+    })
+    await this.load()
+  }
+
+  async retry(opId: string) {
+    await this.desk.call('op_retry', { op_id: opId })
+    await this.load()
+  }
+
+  async discard(opId: string) {
+    await this.desk.call('op_discard', { op_id: opId })
+    await this.load()
+  }
+}

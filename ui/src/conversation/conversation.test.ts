@@ -1,0 +1,122 @@
+import { render, screen } from '@testing-library/svelte'
+import { describe, expect, it } from 'vitest'
+import type { HandoffEvent } from '../lib/bindings'
+import { item, message, session } from '../testing/fake'
+import { canWrite, controls, merge, timeline } from './conversation.svelte'
+import { runs } from './describe'
+import HandoffLine from './HandoffLine.svelte'
+import Message from './Message.svelte'
+
+const claim = (seq: number, applied = true): HandoffEvent => ({
+  seq,
+  action: 'claimed',
+  by: 'd-aiko',
+  by_name: 'Aiko',
+  to_name: null,
+  applied,
+  reason: applied ? null : 'Somchai has this conversation already',
+  at: Date.UTC(2026, 11, 1, 1, 2),
+})
+
+describe('a conversation’s logic', () => {
+  it('puts handoffs among the messages in log order, and only within what is loaded', () => {
+    const messages = [message({ seq: 5 }), message({ seq: 9 })]
+    const rows = timeline(messages, [claim(3), claim(7)], true)
+    expect(rows.map((r) => `${r.kind}${r.seq}`)).toEqual(['message5', 'handoff7', 'message9'])
+    const all = timeline(messages, [claim(3), claim(7)], false)
+    expect(all.map((r) => `${r.kind}${r.seq}`)).toEqual(['handoff3', 'message5', 'handoff7', 'message9'])
+  })
+
+  it('merges pages without repeats', () => {
+    const merged = merge([message({ seq: 4 }), message({ seq: 6 })], [message({ seq: 2 }), message({ seq: 4 })])
+    expect(merged.map((m) => m.seq)).toEqual([2, 4, 6])
+  })
+
+  it('offers the controls the chat’s state allows', () => {
+    expect(controls(item({ mode: 'bot', session: null }), 'me')).toEqual(['to_people'])
+    expect(controls(item(), 'me')).toEqual(['claim', 'close', 'to_bot'])
+    const mine = item({ session: session({ status: 'active', operator: 'me' }) })
+    expect(controls(mine, 'me')).toEqual(['release', 'transfer', 'close', 'to_bot'])
+    expect(canWrite(mine, 'me')).toBe(true)
+    const theirs = item({ session: session({ status: 'active', operator: 'd-aiko' }) })
+    expect(controls(theirs, 'me')).toEqual([])
+    expect(canWrite(theirs, 'me')).toBe(false)
+  })
+
+  it('splits text at LINE emojis and mentions by UTF-16 index', () => {
+    const text = '@Aiko 明日$ok'
+    const body = {
+      emojis: [{ index: 8, length: 1, productId: '5ac1bfd5040ab15980c9b435', emojiId: '001' }],
+      mention: { mentionees: [{ index: 0, length: 5 }] },
+    }
+    expect(runs(text, body)).toEqual([
+      { kind: 'mention', text: '@Aiko' },
+      { kind: 'text', text: ' 明日' },
+      { kind: 'emoji', text: '$', productId: '5ac1bfd5040ab15980c9b435', emojiId: '001' },
+      { kind: 'text', text: 'ok' },
+    ])
+  })
+})
+
+describe('messages as drawn', () => {
+  it('draws a sticker as LINE’s image, with its ids for when the image is out of reach', () => {
+    render(Message, {
+      message: message({
+        type: 'sticker',
+        text: null,
+        body: JSON.stringify({ type: 'sticker', packageId: '11537', stickerId: '52002734', keywords: ['OK'] }),
+      }),
+    })
+    const image = screen.getByRole('img', { name: 'Sticker 11537/52002734' })
+    expect(image.getAttribute('src')).toContain('/sticker/52002734/')
+  })
+
+  it('draws a location as a card with a map link', () => {
+    render(Message, {
+      message: message({
+        type: 'location',
+        text: null,
+        body: JSON.stringify({ type: 'location', title: 'คลินิก', address: 'Bangkok', latitude: 13.7563, longitude: 100.5018 }),
+      }),
+    })
+    expect(screen.getByText('คลินิก')).toBeTruthy()
+    expect(screen.getByRole('link', { name: 'Open in map' }).getAttribute('href')).toContain('mlat=13.7563')
+  })
+
+  it('marks unsent, edited and unsupported messages', () => {
+    render(Message, { message: message({ unsent: true, edited_at: 5 }) })
+    expect(screen.getByText('The patient unsent this message')).toBeTruthy()
+    expect(screen.getByText('edited')).toBeTruthy()
+    render(Message, { message: message({ type: 'gift', supported: false }) })
+    expect(screen.getByText('Unsupported message (gift)')).toBeTruthy()
+  })
+
+  it('shows how an outgoing message went, and a failure with LINE’s reason and a retry', () => {
+    render(Message, {
+      message: message({ direction: 'out', author_name: 'Aiko', send_status: 'sent', sent_via: 'reply' }),
+    })
+    expect(screen.getByText('Sent · reply (free)')).toBeTruthy()
+    let resent = false
+    render(Message, {
+      message: message({ direction: 'out', send_status: 'failed', failure: 'The user blocked the account' }),
+      onresend: () => (resent = true),
+    })
+    expect(screen.getByRole('alert').textContent).toContain('The user blocked the account')
+    screen.getByRole('button', { name: 'Send again' }).click()
+    expect(resent).toBe(true)
+  })
+
+  it('says who took the chat, and who tried too late', () => {
+    render(HandoffLine, { event: claim(3) })
+    expect(screen.getByText(/^Aiko took this chat at/)).toBeTruthy()
+    render(HandoffLine, { event: claim(4, false) })
+    expect(screen.getByText(/Aiko tried too, at .*: Somchai has this conversation already/)).toBeTruthy()
+  })
+
+  it('draws system lines in the reader’s words', () => {
+    render(Message, {
+      message: message({ direction: 'system', type: 'system', text: 'followed the account', author_name: 'Mali' }),
+    })
+    expect(screen.getByText(/Mali added the account as a friend/)).toBeTruthy()
+  })
+})
