@@ -1,3 +1,4 @@
-//! The real app window, driven over WebDriver. Skipped unless `E2E=1`.
+//! The real app window, driven over WebDriver against a clinic in process (linesim, the
+//! relay and its executor). Skipped unless `E2E=1`.
 
-mod first_screen;
+mod operator;

@@ -10,7 +10,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail, ensure};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// How long a test waits for the window to show something.
+pub const WAIT: Duration = Duration::from_secs(30);
 
 /// Whether end-to-end tests should run here.
 pub fn enabled() -> bool {
@@ -50,6 +54,7 @@ pub fn artifacts_dir() -> Result<PathBuf> {
 
 /// A child process stopped with SIGTERM when dropped. SIGKILL would leave WebKitWebDriver
 /// holding its port and hang the next run.
+#[derive(Debug)]
 struct Terminated(Child);
 
 impl Drop for Terminated {
@@ -85,8 +90,9 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// Starts the app with fresh XDG directories and (when `with_keyring`) a fresh, unlocked
-    /// gnome-keyring on the session bus.
+    /// Starts the app with fresh XDG directories and (when `with_keyring`) an unlocked
+    /// gnome-keyring on the session bus (a fresh one, unless another app of this test
+    /// started one already).
     pub async fn launch(with_keyring: bool) -> Result<App> {
         let binary = app_binary()?;
         let home = tempfile::Builder::new().prefix("tsunagi-e2e-").tempdir()?;
@@ -102,7 +108,7 @@ impl App {
             ("XDG_RUNTIME_DIR", xdg("runtime")?),
         ];
 
-        let keyring = if with_keyring {
+        let keyring = if with_keyring && !keyring_running()? {
             Some(start_keyring(&env)?)
         } else {
             None
@@ -158,6 +164,56 @@ impl App {
         Ok(path)
     }
 
+    /// Waits for the element `by` names, as a user would see it.
+    pub async fn find(&self, by: By<'_>) -> Result<Element> {
+        let xpath = by.xpath();
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .with_context(|| format!("the window never showed {by:?}"))
+    }
+
+    pub async fn click(&self, by: By<'_>) -> Result<()> {
+        let element = self.find(by).await?;
+        element
+            .click()
+            .await
+            .with_context(|| format!("clicking {by:?}"))
+    }
+
+    /// Types `text` into the text box labelled `label` (after clearing it).
+    pub async fn type_into(&self, label: &str, text: &str) -> Result<Element> {
+        let field = self.find(By::Textbox(label)).await?;
+        field.clear().await?;
+        field.send_keys(text).await?;
+        Ok(field)
+    }
+
+    /// Waits until `check` holds for the text of the element `by` names; that text.
+    pub async fn until_text(
+        &self,
+        by: By<'_>,
+        what: &str,
+        check: impl Fn(&str) -> bool,
+    ) -> Result<String> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let text = match self.client.find(Locator::XPath(&by.xpath())).await {
+                Ok(element) => element.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if check(&text) {
+                return Ok(text);
+            }
+            if Instant::now() > deadline {
+                bail!("waited {WAIT:?} for {what} in {by:?}; it says {text:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Ends the WebDriver session, which closes the app.
     pub async fn close(self) -> Result<()> {
         self.client.clone().close().await?;
@@ -165,11 +221,42 @@ impl App {
     }
 }
 
-fn start_keyring(env: &[(&str, PathBuf)]) -> Result<Terminated> {
+/// Whether a Secret Service answers on the session bus.
+fn keyring_running() -> Result<bool> {
     ensure!(
         std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
         "no D-Bus session: run under dbus-run-session"
     );
+    let out = Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            "string:org.freedesktop.secrets",
+        ])
+        .output()
+        .context("asking D-Bus for the keyring")?;
+    Ok(String::from_utf8_lossy(&out.stdout).contains("boolean true"))
+}
+
+/// A gnome-keyring this process started; stopped when dropped.
+#[derive(Debug)]
+pub struct Keyring(#[allow(dead_code)] Terminated);
+
+/// Starts an unlocked gnome-keyring on the session bus, keeping its files under `home`,
+/// unless a Secret Service already answers there (then `None`).
+pub fn ensure_keyring(home: &Path) -> Result<Option<Keyring>> {
+    if keyring_running()? {
+        return Ok(None);
+    }
+    let data = home.join("keyring-data");
+    std::fs::create_dir_all(&data)?;
+    Ok(Some(Keyring(start_keyring(&[("XDG_DATA_HOME", data)])?)))
+}
+
+fn start_keyring(env: &[(&str, PathBuf)]) -> Result<Terminated> {
     let mut daemon = Command::new("gnome-keyring-daemon")
         .args(["--foreground", "--unlock", "--components=secrets"])
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -185,18 +272,7 @@ fn start_keyring(env: &[(&str, PathBuf)]) -> Result<Terminated> {
     let daemon = Terminated(daemon);
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        let out = Command::new("dbus-send")
-            .args([
-                "--session",
-                "--print-reply",
-                "--dest=org.freedesktop.DBus",
-                "/org/freedesktop/DBus",
-                "org.freedesktop.DBus.NameHasOwner",
-                "string:org.freedesktop.secrets",
-            ])
-            .output()
-            .context("asking D-Bus for the keyring")?;
-        if String::from_utf8_lossy(&out.stdout).contains("boolean true") {
+        if keyring_running()? {
             return Ok(daemon);
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -223,4 +299,63 @@ async fn wait_for_port(port: u16, limit: Duration) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// An element as a person finds it: by its role and what it says (its text or
+/// `aria-label`), never by a CSS class.
+#[derive(Debug, Clone, Copy)]
+pub enum By<'a> {
+    /// A button whose text or label is exactly this.
+    Button(&'a str),
+    /// A tab whose text starts with this.
+    Tab(&'a str),
+    /// A text box (input or textarea) labelled this, by `aria-label` or a `<label>`.
+    Textbox(&'a str),
+    /// A list option (an inbox row, a search hit) whose text contains this.
+    Option(&'a str),
+    /// An alert (an error message).
+    Alert,
+    /// The live status region (the connection bar).
+    Status,
+    /// A region (`section`, `aside`, `nav`, …) labelled this.
+    Region(&'a str),
+    /// Any element whose own text contains this.
+    Text(&'a str),
+}
+
+impl By<'_> {
+    fn xpath(&self) -> String {
+        match self {
+            By::Button(name) => {
+                let name = literal(name);
+                format!(
+                    "//*[(self::button or @role='button') and (normalize-space(.)={name} or @aria-label={name})]"
+                )
+            }
+            By::Tab(name) => format!(
+                "//*[@role='tab'][starts-with(normalize-space(.), {})]",
+                literal(name)
+            ),
+            By::Textbox(label) => {
+                let label = literal(label);
+                format!(
+                    "//*[(self::input or self::textarea) and (@aria-label={label} or @id=//label[normalize-space(.)={label}]/@for)]"
+                )
+            }
+            By::Option(text) => format!("//*[@role='option'][contains(., {})]", literal(text)),
+            By::Alert => "//*[@role='alert']".into(),
+            By::Status => "//*[@role='status']".into(),
+            By::Region(name) => format!("//*[@aria-label={}]", literal(name)),
+            By::Text(text) => format!("//*[contains(text(), {})]", literal(text)),
+        }
+    }
+}
+
+/// `text` as an XPath string literal (XPath 1 has no escapes: quotes are split out).
+fn literal(text: &str) -> String {
+    if !text.contains('\'') {
+        return format!("'{text}'");
+    }
+    let parts: Vec<String> = text.split('\'').map(|p| format!("'{p}'")).collect();
+    format!("concat({})", parts.join(", \"'\", "))
 }

@@ -4,6 +4,9 @@
 
 use std::sync::Arc;
 
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tsunagi_line::ChannelId;
 use tsunagi_line::signature::sign;
 use tsunagi_proto::api::{Enroll, Enrolled, Role};
@@ -14,6 +17,7 @@ use crate::http::Options;
 use crate::media::MediaStore;
 use crate::secret::{ChannelSecret, RelayKey};
 use crate::store::{LogStore as _, SqliteStore};
+use url::Url;
 
 /// The test relay's channel.
 pub const CHANNEL: &str = "1656789012";
@@ -136,5 +140,99 @@ impl TestRelay {
             .read(&ChannelId::from(CHANNEL), after, limit)
             .await
             .expect("the log")
+    }
+}
+
+/// What a [`Proxy`] does with traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network {
+    Up,
+    /// Forwards nothing either way but keeps every connection open, as a dead NAT mapping
+    /// or a sleeping laptop's Wi-Fi does.
+    Frozen,
+    /// Drops every connection and refuses new ones: the relay is out of reach.
+    Down,
+}
+
+/// A TCP proxy in front of the relay whose network can fail.
+#[derive(Debug)]
+pub struct Proxy {
+    pub url: Url,
+    network: watch::Sender<Network>,
+}
+
+impl Proxy {
+    /// A proxy in front of `upstream` (`http://host:port`).
+    pub async fn start(upstream: &Url) -> Proxy {
+        let upstream = format!(
+            "{}:{}",
+            upstream.host_str().expect("the upstream has a host"),
+            upstream.port().expect("the upstream has a port")
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let address = listener.local_addr().expect("an address");
+        let url = Url::parse(&format!("http://{address}")).expect("a URL");
+        let (network, _) = watch::channel(Network::Up);
+        let watch = network.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                if *watch.borrow() == Network::Down {
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&upstream).await else {
+                    continue;
+                };
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                tokio::spawn(pipe(client_read, server_write, watch.subscribe()));
+                tokio::spawn(pipe(server_read, client_write, watch.subscribe()));
+            }
+        });
+        Proxy { url, network }
+    }
+
+    pub fn freeze(&self, frozen: bool) {
+        self.set(if frozen { Network::Frozen } else { Network::Up });
+    }
+
+    pub fn set(&self, network: Network) {
+        self.network.send_replace(network);
+    }
+}
+
+async fn pipe(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut network: watch::Receiver<Network>,
+) {
+    let mut buffer = vec![0; 16 * 1024];
+    loop {
+        match network
+            .wait_for(|n| *n != Network::Frozen)
+            .await
+            .map(|n| *n)
+        {
+            Ok(Network::Up) => {}
+            _ => return,
+        }
+        let read = tokio::select! {
+            read = from.read(&mut buffer) => read,
+            _ = network.changed() => continue,
+        };
+        let Ok(n @ 1..) = read else {
+            return;
+        };
+        // Frozen while this chunk was in flight: it is held, not lost, until thawed.
+        match network
+            .wait_for(|n| *n != Network::Frozen)
+            .await
+            .map(|n| *n)
+        {
+            Ok(Network::Up) => {}
+            _ => return,
+        }
+        if to.write_all(&buffer[..n]).await.is_err() {
+            return;
+        }
     }
 }

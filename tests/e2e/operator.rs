@@ -1,0 +1,232 @@
+//! A front-desk operator's day in the real window: joining, the queue, claiming, answering,
+//! a claim race between two desks, and a reply written while the relay is out of reach.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, ensure};
+use fantoccini::key::Key;
+use tsunagi_e2e::app::{self, App, By};
+use tsunagi_e2e::clinic::Clinic;
+use tsunagi_line::UserId;
+use tsunagi_linesim::Via;
+use tsunagi_proto::api::Role;
+use tsunagi_relay::testing::Network;
+
+/// Joins the clinic through the window as `name`, and waits for the inbox.
+async fn join(app: &App, clinic: &Clinic, name: &str) -> Result<()> {
+    let code = clinic.invite(Role::Staff).await?;
+    app.type_into("Relay address", &clinic.url).await?;
+    app.type_into("Invite code", &code).await?;
+    app.type_into("Your name", name).await?;
+    app.click(By::Button("Join")).await?;
+    app.find(By::Tab("Waiting")).await?;
+    Ok(())
+}
+
+/// A patient asks for staff, and waits in the queue; their id.
+async fn patient_waits(clinic: &Clinic, n: usize) -> Result<UserId> {
+    let patient = clinic.patients()[n].user_id.clone();
+    clinic.says(&patient, "スタッフと話したい").await?;
+    // The bot tells them their place in the queue (by reply).
+    clinic.until_received(&patient, 1).await?;
+    Ok(patient)
+}
+
+fn skip() -> bool {
+    if app::enabled() {
+        return false;
+    }
+    eprintln!("skipped: set E2E=1 (and run under xvfb-run and dbus-run-session)");
+    true
+}
+
+#[tokio::test]
+async fn a_waiting_patient_is_claimed_and_answered_once_by_reply() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(12).await?;
+    let app = App::launch(true).await?;
+
+    // Joining refuses what cannot work, in words, before anything is kept.
+    app.find(By::Text("Join your clinic's relay")).await?;
+    let version = app.find(By::Text("Tsunagi 0.1.0")).await?;
+    ensure!(version.text().await?.contains("linux"));
+    app.type_into("Relay address", "http://relay.example.com")
+        .await?;
+    app.type_into("Invite code", "K7QM-3XPD-9WTA").await?;
+    app.type_into("Your name", "Aiko").await?;
+    app.click(By::Button("Join")).await?;
+    let alert = app.find(By::Alert).await?;
+    ensure!(alert.attr("data-code").await?.as_deref() == Some("address_insecure"));
+    app.type_into("Relay address", &clinic.url).await?;
+    app.click(By::Button("Join")).await?;
+    app.until_text(By::Alert, "an unknown code", |t| {
+        t.contains("does not exist")
+    })
+    .await?;
+    app.screenshot("join-refused").await?;
+    join(&app, &clinic, "Aiko").await?;
+
+    let patient = patient_waits(&clinic, 3).await?;
+    let name = clinic.patients()[3].display_name.clone();
+    let row = app.find(By::Option(&name)).await?;
+    ensure!(
+        row.text().await?.contains("No. 1 in line"),
+        "{}",
+        row.text().await?
+    );
+    app.until_text(By::Tab("Waiting"), "one waiting", |t| t.ends_with('1'))
+        .await?;
+    row.click().await?;
+    app.click(By::Button("Claim")).await?;
+    app.until_text(By::Text("You are answering this chat."), "the claim", |t| {
+        !t.is_empty()
+    })
+    .await?;
+    app.find(By::Text("Aiko took this chat at")).await?;
+    app.until_text(By::Tab("Mine"), "one of mine", |t| t.ends_with('1'))
+        .await?;
+
+    // The patient asks something; the answer goes back on that message's reply token.
+    clinic.says(&patient, "明日の10時は空いていますか").await?;
+    app.find(By::Text("明日の10時は空いていますか")).await?;
+    let box_ = app
+        .type_into("Message", "はい、10時でご予約できます")
+        .await?;
+    box_.send_keys(&Key::Enter.to_string()).await?;
+    app.find(By::Text("Sent · reply (free)")).await?;
+    let received = clinic.until_received(&patient, 2).await?;
+    let answers: Vec<_> = received
+        .iter()
+        .filter(|d| d.message["text"] == "はい、10時でご予約できます")
+        .collect();
+    ensure!(answers.len() == 1, "received once: {received:?}");
+    ensure!(
+        answers[0].via == Via::Reply,
+        "by reply: {:?}",
+        answers[0].via
+    );
+    let shot = app.screenshot("conversation-en").await?;
+    eprintln!("screenshot: {}", shot.display());
+
+    // The same window in Japanese and Thai (the picker is labelled in the language shown).
+    for (label, language, file) in [
+        ("Language", "日本語", "conversation-ja"),
+        ("言語", "ไทย", "conversation-th"),
+    ] {
+        let picker = app.find(By::Region(label)).await?;
+        picker
+            .select_by_label(language)
+            .await
+            .with_context(|| format!("choosing {language}"))?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let shot = app.screenshot(file).await?;
+        eprintln!("screenshot: {}", shot.display());
+    }
+    app.find(By::Text("คุณกำลังดูแลแชตนี้")).await?;
+    app.close().await
+}
+
+#[tokio::test]
+async fn two_desks_claim_one_chat_at_once_and_the_loser_sees_who_won() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(12).await?;
+    let aiko = App::launch(true).await?;
+    let somchai = App::launch(true).await?;
+    join(&aiko, &clinic, "Aiko").await?;
+    join(&somchai, &clinic, "Somchai").await?;
+    let _patient = patient_waits(&clinic, 0).await?;
+    let name = clinic.patients()[0].display_name.clone();
+    for app in [&aiko, &somchai] {
+        app.click(By::Option(&name)).await?;
+        app.find(By::Button("Claim")).await?;
+    }
+    // Both click Claim as close together as two people can.
+    let (a, b) = tokio::join!(
+        aiko.click(By::Button("Claim")),
+        somchai.click(By::Button("Claim"))
+    );
+    a?;
+    b?;
+    let outcome = By::Text("answering this chat");
+    let aiko_sees = aiko
+        .until_text(outcome, "the outcome", |t| !t.is_empty())
+        .await?;
+    let somchai_sees = somchai
+        .until_text(outcome, "the outcome", |t| !t.is_empty())
+        .await?;
+    let winners = [&aiko_sees, &somchai_sees]
+        .iter()
+        .filter(|t| t.contains("You are answering"))
+        .count();
+    ensure!(
+        winners == 1,
+        "one desk won: {aiko_sees:?} / {somchai_sees:?}"
+    );
+    let (loser, winner_name) = if aiko_sees.contains("You are") {
+        (&somchai, "Aiko")
+    } else {
+        (&aiko, "Somchai")
+    };
+    loser
+        .find(By::Text(&format!("{winner_name} is answering this chat.")))
+        .await?;
+    loser
+        .find(By::Text(&format!("{winner_name} took this chat at")))
+        .await?;
+    loser.screenshot("claim-race-lost").await?;
+    aiko.close().await?;
+    somchai.close().await
+}
+
+#[tokio::test]
+async fn a_reply_written_while_the_relay_is_out_of_reach_goes_out_once_when_it_returns()
+-> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(12).await?;
+    let app = App::launch(true).await?;
+    join(&app, &clinic, "Mali").await?;
+    let patient = patient_waits(&clinic, 1).await?;
+    let name = clinic.patients()[1].display_name.clone();
+    app.click(By::Option(&name)).await?;
+    app.click(By::Button("Claim")).await?;
+    app.find(By::Text("You are answering this chat.")).await?;
+
+    clinic.proxy.set(Network::Down);
+    app.until_text(By::Status, "offline", |t| t.contains("Offline"))
+        .await?;
+    let box_ = app.type_into("Message", "ได้ค่ะ พรุ่งนี้ 10 โมงนะคะ").await?;
+    box_.send_keys(&Key::Enter.to_string()).await?;
+    app.until_text(By::Status, "the waiting action", |t| {
+        t.contains("1 action waiting")
+    })
+    .await?;
+    app.find(By::Text("Waiting for the relay")).await?;
+    app.screenshot("offline-waiting").await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    ensure!(
+        clinic.received(&patient).len() == 1,
+        "nothing went out while offline"
+    );
+
+    clinic.proxy.set(Network::Up);
+    app.until_text(By::Status, "online again", |t| {
+        t.contains("Online") && !t.contains("waiting")
+    })
+    .await?;
+    let received = clinic.until_received(&patient, 2).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let received_again = clinic.received(&patient);
+    let answers = received_again
+        .iter()
+        .filter(|d| d.message["text"] == "ได้ค่ะ พรุ่งนี้ 10 โมงนะคะ")
+        .count();
+    ensure!(answers == 1, "delivered once: {received:?}");
+    app.find(By::Text("Sent ·")).await?;
+    app.close().await
+}

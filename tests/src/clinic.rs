@@ -1,0 +1,161 @@
+//! A clinic on one machine, in process: the LINE simulator, a relay on a fresh database
+//! whose webhooks linesim delivers, the relay's executor (which sends through linesim), and a
+//! proxy in front of the relay that the tests can take out of reach. The end-to-end tests
+//! and `cargo xtask demo` both start one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, ensure};
+use tsunagi_line::{ChannelId, UserId};
+use tsunagi_linesim::population::User;
+use tsunagi_linesim::{Config, Delivered, Simulator, UserAction};
+use tsunagi_proto::api::Role;
+use tsunagi_relay::Relay;
+use tsunagi_relay::executor;
+use tsunagi_relay::line_setup::LineSetup;
+use tsunagi_relay::media::MediaStore;
+use tsunagi_relay::secret::{ChannelSecret, RelayKey};
+use tsunagi_relay::store::SqliteStore;
+use tsunagi_relay::testing::Proxy;
+
+pub const CHANNEL: &str = "1656789012";
+const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
+
+#[derive(Debug)]
+pub struct Clinic {
+    pub sim: Simulator,
+    pub relay: Arc<Relay<SqliteStore>>,
+    /// The relay as desks reach it: through [`Clinic::proxy`].
+    pub url: String,
+    pub proxy: Proxy,
+    /// linesim's address (its `/_sim/` API makes users act).
+    pub sim_url: String,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Clinic {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Clinic {
+    /// Starts linesim with `users` simulated patients, the relay and its executor.
+    pub async fn start(users: usize) -> Result<Clinic> {
+        let dir = tempfile::Builder::new()
+            .prefix("tsunagi-clinic-")
+            .tempdir()?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let relay_address = format!("http://{}", listener.local_addr()?);
+        let mut config = Config::new(CHANNEL, SECRET, "linesim-long-lived-token");
+        config.webhook_url = Some(format!("{relay_address}/webhook/line/{CHANNEL}"));
+        config.users = tsunagi_linesim::population::users(users, 1);
+        config.groups = Vec::new();
+        let sim = Simulator::new(config);
+        let sim_address = sim.clone().serve("127.0.0.1:0".parse()?).await?;
+        let sim_url = format!("http://{sim_address}");
+        let line = LineSetup {
+            api_base: sim_url.clone(),
+            data_base: sim_url.clone(),
+            public_url: relay_address.clone(),
+        };
+        let store = SqliteStore::open(&dir.path().join("relay.db"))
+            .await
+            .context("opening the relay's store")?;
+        let relay = Arc::new(
+            Relay::new(store, RelayKey::generate())
+                .with_line(line.clone())
+                .with_media(MediaStore::new(dir.path().join("media"))),
+        );
+        relay
+            .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
+            .await
+            .context("adding the channel")?;
+        let serving = tokio::spawn(tsunagi_relay::http::serve(
+            listener,
+            relay.clone(),
+            tsunagi_relay::http::Options::default(),
+            std::future::pending(),
+        ));
+        let executing = tokio::spawn(executor::run(
+            relay.clone(),
+            line,
+            executor::Options {
+                holder: "clinic".into(),
+                ..executor::Options::default()
+            },
+        ));
+        let proxy = Proxy::start(&relay_address.parse()?).await;
+        let url = proxy.url.as_str().trim_end_matches('/').to_owned();
+        Ok(Clinic {
+            sim,
+            relay,
+            url,
+            proxy,
+            sim_url,
+            tasks: vec![
+                tokio::spawn(async move {
+                    let _ = serving.await;
+                }),
+                executing,
+            ],
+            _dir: dir,
+        })
+    }
+
+    /// A one-time code for a desk of the clinic's channel.
+    pub async fn invite(&self, role: Role) -> Result<String> {
+        Ok(self
+            .relay
+            .invite(&ChannelId::from(CHANNEL), role)
+            .await
+            .context("creating an invite")?
+            .code)
+    }
+
+    /// The simulated patients, in linesim's order.
+    pub fn patients(&self) -> Vec<User> {
+        self.sim.users()
+    }
+
+    /// The patient writes `text` to the account, and the relay takes the webhook.
+    pub async fn says(&self, user: &UserId, text: &str) -> Result<()> {
+        let report = self
+            .sim
+            .say(user, UserAction::Text { text: text.into() })
+            .await
+            .with_context(|| format!("{user} writing"))?;
+        ensure!(
+            report.attempt.status == Some(200),
+            "the relay did not take the webhook: {:?}",
+            report.attempt
+        );
+        Ok(())
+    }
+
+    /// What the account sent the patient, as LINE delivered it.
+    pub fn received(&self, user: &UserId) -> Vec<Delivered> {
+        self.sim.inbox(user.as_str())
+    }
+
+    /// Waits until the patient has received at least `count` messages.
+    pub async fn until_received(&self, user: &UserId, count: usize) -> Result<Vec<Delivered>> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let received = self.received(user);
+            if received.len() >= count {
+                return Ok(received);
+            }
+            ensure!(
+                tokio::time::Instant::now() < deadline,
+                "{user} received {} of {count} messages within 30 s: {received:?}",
+                received.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
