@@ -177,6 +177,13 @@ async fn two_desks_claim_one_chat_at_once_and_the_loser_sees_who_won() -> Result
     loser
         .find(By::Text(&format!("{winner_name} took this chat at")))
         .await?;
+    // The loser's inbox follows the log too: nobody waits any more, the chat is Team's.
+    loser
+        .until_text(By::Tab("Waiting"), "an empty queue", |t| t.ends_with('0'))
+        .await?;
+    loser
+        .until_text(By::Tab("Team"), "the chat in Team", |t| t.ends_with('1'))
+        .await?;
     loser.screenshot("claim-race-lost").await?;
     aiko.close().await?;
     somchai.close().await

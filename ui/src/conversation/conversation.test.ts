@@ -110,7 +110,14 @@ describe('messages as drawn', () => {
     render(HandoffLine, { event: claim(3) })
     expect(screen.getByText(/^Aiko took this chat at/)).toBeTruthy()
     render(HandoffLine, { event: claim(4, false) })
-    expect(screen.getByText(/Aiko tried too, at .*: Somchai has this conversation already/)).toBeTruthy()
+    expect(screen.getByText(/Aiko also tried to take this chat at .*, too late/)).toBeTruthy()
+  })
+
+  it('names the bot when it handed the chat over because the patient asked', () => {
+    render(HandoffLine, {
+      event: { ...claim(2), action: 'to_people', by: 'executor', by_name: null },
+    })
+    expect(screen.getByText(/Handed to staff at .*: the patient asked for a person/)).toBeTruthy()
   })
 
   it('draws system lines in the reader’s words', () => {

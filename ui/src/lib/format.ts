@@ -49,3 +49,12 @@ export function duration(ms: number, locale: string): string {
   const rest = minutes % 60
   return rest === 0 ? unit(hours, 'hour') : `${unit(hours, 'hour')} ${unit(rest, 'minute')}`
 }
+
+/** A language tag (`th`, `zh-TW`) as its name in the reader's language. */
+export function languageName(tag: string, locale: string): string {
+  try {
+    return new Intl.DisplayNames([locale], { type: 'language' }).of(tag) ?? tag
+  } catch {
+    return tag
+  }
+}
