@@ -26,9 +26,11 @@ usage: cargo xtask <command>
 commands:
   test                 fmt, clippy, every Rust test (the real window under Xvfb too),
                        doc tests, UI type check and tests, bindings check
-  demo [--exit-after SECONDS]
-                       build the UI and the app, and start it (under Xvfb if there is no
-                       display); with --exit-after, close it after that many seconds
+  demo [--second-desk] [--exit-after SECONDS]
+                       build the UI and the app, and start it against the LINE simulator
+                       with a relay and a clinic day of patients (under Xvfb if there is no
+                       display); --second-desk opens a staff desk too; --exit-after closes
+                       everything after that many seconds
   bindings             regenerate ui/src/lib/bindings.ts from the Rust IPC types
   bench                run every benchmark (optimized build) and print its numbers
 ";
@@ -125,21 +127,37 @@ fn test(root: &Path) -> Result<()> {
 }
 
 fn demo(root: &Path, args: &[String]) -> Result<()> {
-    let exit_after = match args {
-        [] => None,
-        [flag, seconds] if flag == "--exit-after" => Some(
-            seconds
-                .parse::<u64>()
-                .with_context(|| format!("--exit-after takes whole seconds, not `{seconds}`"))?,
-        ),
-        _ => bail!("unexpected arguments {args:?}\n\n{USAGE}"),
-    };
+    let mut passed: Vec<String> = Vec::new();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--second-desk" => passed.push(arg.clone()),
+            "--exit-after" => {
+                let seconds = rest
+                    .next()
+                    .context("--exit-after takes a number of seconds")?;
+                seconds.parse::<u64>().with_context(|| {
+                    format!("--exit-after takes whole seconds, not `{seconds}`")
+                })?;
+                passed.extend([arg.clone(), seconds.clone()]);
+            }
+            _ => bail!("unexpected argument `{arg}`\n\n{USAGE}"),
+        }
+    }
     system::ensure(root, system::Purpose::Demo)?;
     Step::new("UI build").run(npm(root, ["run", "build"]))?;
     build_app()?;
+    Step::new("demo build").run(cargo([
+        "build",
+        "-p",
+        "tsunagi-e2e",
+        "--bin",
+        "tsunagi-demo",
+    ]))?;
 
-    let binary = run::target_dir(root).join("debug").join("tsunagi");
-    let mut app = Command::new(&binary);
+    let target = run::target_dir(root).join("debug");
+    let mut demo = Command::new(target.join("tsunagi-demo"));
+    demo.arg("--app").arg(target.join("tsunagi")).args(&passed);
     if system::needs_virtual_display() {
         let wrapper = system::session_wrapper()
             .context("there is no display, and Xvfb is not installed to provide one")?;
@@ -147,10 +165,10 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
             "xtask: no display here, so Tsunagi opens on a virtual one (Xvfb); \
              set DISPLAY or WAYLAND_DISPLAY to see the window"
         );
-        app = wrapper.wrap(&app);
+        demo = wrapper.wrap(&demo);
     }
-    eprintln!("xtask: starting {}", binary.display());
-    run::start_app(app, exit_after)
+    eprintln!("xtask: starting the demo (linesim, a relay, and the app)");
+    run::start_app(demo)
 }
 
 /// The app binary, serving the built UI from inside itself.

@@ -3,7 +3,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 
@@ -66,47 +66,13 @@ pub(crate) fn target_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
-/// Runs the app in the foreground until it exits (Ctrl-C reaches it and its wrappers, which
-/// share our process group), or for `exit_after` seconds.
-pub(crate) fn start_app(mut command: Command, exit_after: Option<u64>) -> Result<()> {
-    let Some(seconds) = exit_after else {
-        let status = command
-            .status()
-            .with_context(|| format!("starting {}", describe(&command)))?;
-        return check(status);
-    };
-    // Its own process group, so that stopping it stops the virtual display and bus too.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let mut child = command
-        .spawn()
+/// Runs the app (or the demo) in the foreground until it exits; Ctrl-C reaches it and its
+/// wrappers, which share our process group.
+pub(crate) fn start_app(mut command: Command) -> Result<()> {
+    let status = command
+        .status()
         .with_context(|| format!("starting {}", describe(&command)))?;
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait()? {
-            bail!("the app exited early ({status})");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    eprintln!("xtask: the app ran for {seconds} s; closing it");
-    let group = format!("-{}", child.id());
-    let signal = |name: &str| {
-        Command::new("kill")
-            .args([name, "--", &group])
-            .status()
-            .map(|s| s.success())
-    };
-    signal("-TERM")?;
-    let closing = Instant::now();
-    while closing.elapsed() < Duration::from_secs(10) {
-        if child.try_wait()?.is_some() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    signal("-KILL")?;
-    child.wait()?;
-    Ok(())
+    check(status)
 }
 
 fn check(status: ExitStatus) -> Result<()> {

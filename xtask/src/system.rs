@@ -24,7 +24,16 @@ const DEBIAN_BUILD: &[&str] = &[
     "librsvg2-dev",
     "libxdo-dev",
 ];
-const DEBIAN_SESSION: &[&str] = &["xvfb", "xauth", "dbus", "dbus-x11", "gnome-keyring"];
+/// Running the window headless, with a keyring, and fonts for Thai, Japanese and Chinese.
+const DEBIAN_SESSION: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "dbus",
+    "dbus-x11",
+    "gnome-keyring",
+    "fonts-noto-core",
+    "fonts-noto-cjk",
+];
 const DEBIAN_E2E: &[&str] = &["webkit2gtk-driver"];
 
 /// Makes sure the system packages, tauri-driver (for tests) and the UI's node modules are

@@ -413,7 +413,10 @@ impl LogStore for SqliteStore {
         secret: &Sealed,
         at: UnixMillis,
     ) -> Result<()> {
-        let mut tx = self.admin.begin().await?;
+        // IMMEDIATE: a deferred transaction that reads and then writes while the log's
+        // writer commits fails at once with SQLITE_BUSY (the busy timeout cannot wait out
+        // a read that must become a write); taking the write lock first makes it wait.
+        let mut tx = self.admin.begin_with("BEGIN IMMEDIATE").await?;
         let result = sqlx::query(
             "INSERT INTO channels (id, secret_nonce, secret_sealed, created_at) VALUES (?, ?, ?, ?)",
         )
@@ -547,7 +550,10 @@ impl LogStore for SqliteStore {
     }
 
     async fn enroll(&self, code_hash: &[u8], device: NewDevice, now: UnixMillis) -> Result<Device> {
-        let mut tx = self.admin.begin().await?;
+        // IMMEDIATE: a deferred transaction that reads and then writes while the log's
+        // writer commits fails at once with SQLITE_BUSY (the busy timeout cannot wait out
+        // a read that must become a write); taking the write lock first makes it wait.
+        let mut tx = self.admin.begin_with("BEGIN IMMEDIATE").await?;
         let invite = sqlx::query(
             "SELECT channel_id, role, expires_at, used_at FROM invites WHERE code_hash = ?",
         )

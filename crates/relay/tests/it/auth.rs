@@ -380,3 +380,31 @@ async fn every_device_of_a_channel_sees_its_operators_by_name() {
     let path = format!("/v1/channels/{CHANNEL}/operators");
     assert_eq!(h.get_status(&path, Some(&other)).await, 403);
 }
+
+#[tokio::test]
+async fn devices_enroll_while_webhooks_pour_in_without_a_busy_database_refusing_them() {
+    let h = Arc::new(Harness::start().await);
+    let mut invites = Vec::new();
+    for _ in 0..12 {
+        invites.push(h.staff_invite().await.code);
+    }
+    // Webhooks keep the log's writer busy the whole time.
+    let pouring = {
+        let h = h.clone();
+        tokio::spawn(async move {
+            for i in 0..200 {
+                let id = format!("01H{i:023}");
+                assert_eq!(h.post_signed(&callback(&[id.as_str()])).await, 200);
+            }
+        })
+    };
+    let enrolling = invites.into_iter().map(|code| {
+        let h = h.clone();
+        tokio::spawn(async move { h.enroll_with(&code).await })
+    });
+    for enrolled in futures_util::future::join_all(enrolling).await {
+        let (status, body) = enrolled.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    pouring.await.unwrap();
+}
