@@ -9,8 +9,8 @@ use tsunagi_desk::detail::{
 };
 use tsunagi_desk::profile::{JoinError, Profile};
 use tsunagi_desk::query::{
-    ChatKind, Direction, FriendStatus, InboxCounts, InboxItem, InboxList, MessageView, PageCursor,
-    SendStatus, SentVia, SessionStatus, SessionSummary,
+    ChatKind, Direction, FriendStatus, InboxCounts, InboxItem, InboxList, MediaState, MediaView,
+    MessageView, PageCursor, SendStatus, SentVia, SessionStatus, SessionSummary,
 };
 use tsunagi_desk::relay_url::Problem;
 use tsunagi_desk::search::{Hit, HitKind, Piece};
@@ -426,6 +426,8 @@ pub fn typescript() -> String {
         Direction::decl(),
         SendStatus::decl(),
         SentVia::decl(),
+        MediaState::decl(),
+        MediaView::decl(),
         FriendStatus::decl(),
         PageCursor::decl(),
         SessionSummary::decl(),

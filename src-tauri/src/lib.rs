@@ -5,6 +5,7 @@
 mod commands;
 mod desk;
 pub mod ipc;
+mod media;
 
 use std::path::PathBuf;
 
@@ -47,6 +48,7 @@ pub fn run() {
             });
             Ok(())
         })
+        .register_asynchronous_uri_scheme_protocol(media::SCHEME, media::serve)
         .invoke_handler(ipc::handler())
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -8,7 +8,7 @@ use fantoccini::key::Key;
 use tsunagi_e2e::app::{self, App, By};
 use tsunagi_e2e::clinic::Clinic;
 use tsunagi_line::UserId;
-use tsunagi_linesim::Via;
+use tsunagi_linesim::{UserAction, Via};
 use tsunagi_proto::api::Role;
 use tsunagi_relay::testing::Network;
 
@@ -236,4 +236,124 @@ async fn a_reply_written_while_the_relay_is_out_of_reach_goes_out_once_when_it_r
     ensure!(answers == 1, "delivered once: {received:?}");
     app.find(By::Text("Sent ·")).await?;
     app.close().await
+}
+
+#[tokio::test]
+async fn every_kind_of_message_a_patient_sends_is_drawn() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(12).await?;
+    let app = App::launch(true).await?;
+    join(&app, &clinic, "Aiko").await?;
+    let patient = patient_waits(&clinic, 6).await?;
+    let name = clinic.patients()[6].display_name.clone();
+    for action in [
+        UserAction::Text {
+            text: "請問這張照片的地方在哪裡".into(),
+        },
+        UserAction::Image,
+        UserAction::Sticker {
+            package_id: "11537".into(),
+            sticker_id: "52002734".into(),
+        },
+        UserAction::Video {
+            duration_ms: 8_000,
+            preparing_ms: 0,
+        },
+        UserAction::Audio {
+            duration_ms: 4_000,
+            preparing_ms: 0,
+        },
+        UserAction::Location {
+            title: Some("台北車站".into()),
+            address: Some("台北市中正區北平西路3號".into()),
+            latitude: 25.0478,
+            longitude: 121.5170,
+        },
+        UserAction::File {
+            file_name: "診斷證明.pdf".into(),
+            file_size: 48_213,
+        },
+        UserAction::Postback {
+            data: "action=reschedule".into(),
+            params: None,
+        },
+    ] {
+        let report = clinic.sim.say(&patient, action).await?;
+        ensure!(report.attempt.status == Some(200), "{report:?}");
+    }
+    app.click(By::Option(&name)).await?;
+    app.click(By::Button("Claim")).await?;
+    app.find(By::Text("You are answering this chat.")).await?;
+    // Each is drawn as what it is (the history is virtual: it is scrolled through to find
+    // each one); the photo comes from the desk's media cache.
+    for kind in [
+        "text", "image", "sticker", "video", "audio", "location", "file", "postback",
+    ] {
+        scroll_to(&app, &format!("//article[@data-type='{kind}']")).await?;
+    }
+    for text in [
+        "請問這張照片的地方在哪裡",
+        "台北車站",
+        "File: 診斷證明.pdf",
+        "Tapped: action=reschedule",
+    ] {
+        scroll_to(&app, &format!("//*[contains(text(), '{text}')]")).await?;
+    }
+    scroll_to(&app, "//button[@aria-label='Open photo']").await?;
+    let deadline = std::time::Instant::now() + app::WAIT;
+    loop {
+        let loaded = app
+            .client
+            .execute(
+                "const img = document.querySelector('button[aria-label=\"Open photo\"] img'); \
+                 return img && img.complete ? img.naturalWidth : 0;",
+                vec![],
+            )
+            .await?;
+        if loaded.as_u64().unwrap_or(0) > 0 {
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the photo never loaded from the media cache"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.screenshot("every-message-type-top").await?;
+    app.client
+        .execute(
+            "const s = document.querySelector('[role=\"log\"] [style*=\"overflow-y\"]'); \
+             s.scrollTop = s.scrollHeight;",
+            vec![],
+        )
+        .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let shot = app.screenshot("every-message-type").await?;
+    eprintln!("screenshot: {}", shot.display());
+    app.close().await
+}
+
+/// Scrolls the conversation's history from the top until `xpath` is drawn, as a person
+/// scrolling through it would find it.
+async fn scroll_to(app: &App, xpath: &str) -> Result<()> {
+    let scroller = "document.querySelector('[role=\"log\"] [style*=\"overflow-y\"]')";
+    app.client
+        .execute(&format!("{scroller}.scrollTop = 0;"), vec![])
+        .await?;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let found = app
+            .client
+            .find_all(fantoccini::Locator::XPath(xpath))
+            .await?;
+        if !found.is_empty() {
+            return Ok(());
+        }
+        app.client
+            .execute(&format!("{scroller}.scrollTop += 150;"), vec![])
+            .await?;
+    }
+    anyhow::bail!("scrolled through the whole history without finding {xpath}")
 }

@@ -79,7 +79,7 @@ impl Drop for Terminated {
 pub struct App {
     pub client: Client,
     _driver: Terminated,
-    _keyring: Option<Terminated>,
+    _keyring: Option<std::sync::Arc<TestKeyring>>,
     _home: tempfile::TempDir,
 }
 
@@ -91,8 +91,7 @@ impl std::fmt::Debug for App {
 
 impl App {
     /// Starts the app with fresh XDG directories and (when `with_keyring`) an unlocked
-    /// gnome-keyring on the session bus (a fresh one, unless another app of this test
-    /// started one already).
+    /// gnome-keyring on the session bus, shared by the apps of one test.
     pub async fn launch(with_keyring: bool) -> Result<App> {
         let binary = app_binary()?;
         let home = tempfile::Builder::new().prefix("tsunagi-e2e-").tempdir()?;
@@ -108,8 +107,8 @@ impl App {
             ("XDG_RUNTIME_DIR", xdg("runtime")?),
         ];
 
-        let keyring = if with_keyring && !keyring_running()? {
-            Some(start_keyring(&env)?)
+        let keyring = if with_keyring {
+            Some(shared_keyring()?)
         } else {
             None
         };
@@ -120,6 +119,8 @@ impl App {
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
             .envs(env.iter().map(|(k, v)| (k, v)))
+            // The home goes with the test, perhaps before WebKit has quite finished.
+            .env("MESA_SHADER_CACHE_DISABLE", "true")
             .stdin(Stdio::null())
             .spawn()
             .context("starting tauri-driver (cargo install tauri-driver --version '^2')")?;
@@ -239,6 +240,46 @@ fn keyring_running() -> Result<bool> {
         .output()
         .context("asking D-Bus for the keyring")?;
     Ok(String::from_utf8_lossy(&out.stdout).contains("boolean true"))
+}
+
+/// The keyring of this test's apps, with its own files; stopped when the last app holding
+/// it is dropped.
+#[derive(Debug)]
+pub struct TestKeyring {
+    _daemon: Terminated,
+    _files: tempfile::TempDir,
+}
+
+/// The keyring this test's apps share: the running one, or a fresh one once the last
+/// test's has left the bus.
+fn shared_keyring() -> Result<std::sync::Arc<TestKeyring>> {
+    use std::sync::{Arc, Mutex, Weak};
+    static SHARED: Mutex<Weak<TestKeyring>> = Mutex::new(Weak::new());
+    let mut shared = SHARED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(keyring) = shared.upgrade() {
+        return Ok(keyring);
+    }
+    // A keyring another test stopped may still hold its name for a moment.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while keyring_running()? {
+        ensure!(
+            Instant::now() < deadline,
+            "another keyring holds the session bus; tests with a keyring run one at a time"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let files = tempfile::Builder::new()
+        .prefix("tsunagi-keyring-")
+        .tempdir()?;
+    let daemon = start_keyring(&[("XDG_DATA_HOME", files.path().to_owned())])?;
+    let keyring = Arc::new(TestKeyring {
+        _daemon: daemon,
+        _files: files,
+    });
+    *shared = Arc::downgrade(&keyring);
+    Ok(keyring)
 }
 
 /// A gnome-keyring this process started; stopped when dropped.

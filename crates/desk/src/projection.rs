@@ -15,7 +15,7 @@ use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_line::webhook::{Event, EventKind, IncomingMessage, MessageContent};
 use tsunagi_proto::{
     AlertReason, ContactProfile, ConversationId, ConversationMode, Delivery, DeviceId, Entry,
-    EntryBody, LoggedOp, OpId, Operation, OperatorId, SendOp, Seq, UnixMillis,
+    EntryBody, LoggedOp, MediaOutcome, OpId, Operation, OperatorId, SendOp, Seq, UnixMillis,
 };
 
 use crate::search;
@@ -554,7 +554,10 @@ fn operation(
         Operation::ReminderRecipients { .. } => ("reminder_recipients", None, Outcome::Applied),
         Operation::ReminderDelivered { .. } => ("reminder_delivered", None, Outcome::Applied),
         // Which messages' media the relay keeps: the audit has it until the app fetches media.
-        Operation::Media { .. } => ("media", None, Outcome::Applied),
+        Operation::Media { message, outcome } => {
+            media(db, entry, message, outcome)?;
+            ("media", None, Outcome::Applied)
+        }
         // The profiles a follower sync logs are applied as they come; its steps are audited.
         Operation::SyncFollowers => ("sync_followers", None, Outcome::Applied),
         Operation::FollowerIds { .. } => ("follower_ids", None, Outcome::Applied),
@@ -837,6 +840,44 @@ fn describe_outgoing(message: &Message) -> (String, Option<String>) {
         .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
         .unwrap_or_else(|| "unknown".into());
     (message_type, text)
+}
+
+/// What the relay keeps of a message's media; the newest word on it holds.
+fn media(
+    db: &rusqlite::Connection,
+    entry: &Entry,
+    message: &tsunagi_line::MessageId,
+    outcome: &MediaOutcome,
+) -> Result<()> {
+    let (state, content_type, size, preview, reason) = match outcome {
+        MediaOutcome::Stored {
+            content_type,
+            size,
+            preview,
+        } => (
+            "stored",
+            Some(content_type.as_str()),
+            Some(*size as i64),
+            *preview,
+            None,
+        ),
+        MediaOutcome::Gone => ("gone", None, None, false, None),
+        MediaOutcome::Failed { reason } => ("failed", None, None, false, Some(reason.as_str())),
+    };
+    db.prepare_cached(
+        "INSERT OR REPLACE INTO media (message_id, state, content_type, size, preview, reason, seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(rusqlite::params![
+        message.as_str(),
+        state,
+        content_type,
+        size,
+        preview,
+        reason,
+        entry.seq.0 as i64
+    ])?;
+    Ok(())
 }
 
 /// Records how a send ended: delivered `via` reply or push, or failed for a reason.

@@ -56,6 +56,25 @@ stored_words!(
     Direction { In = "in", Out = "out", System = "system" }
 );
 stored_words!(
+    /// What the relay keeps of a message's media.
+    MediaState { Stored = "stored", Gone = "gone", Failed = "failed" }
+);
+
+/// A message's media, as the relay keeps it (the file itself comes from the media cache).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MediaView {
+    pub state: MediaState,
+    pub content_type: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub size: Option<i64>,
+    /// A thumbnail is kept too.
+    pub preview: bool,
+    /// Why it could not be kept.
+    pub reason: Option<String>,
+}
+
+stored_words!(
     /// How a sent message went out: by reply token (free) or by push (counted).
     SentVia { Reply = "reply", Push = "push" }
 );
@@ -254,6 +273,8 @@ pub struct MessageView {
     pub reply_token_expires_at: Option<i64>,
     pub send_status: Option<SendStatus>,
     pub sent_via: Option<SentVia>,
+    /// Images, video, audio and files users sent: what the relay keeps.
+    pub media: Option<MediaView>,
     pub failure: Option<String>,
     pub unsent: bool,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
@@ -467,9 +488,10 @@ impl Store {
         let columns = "m.seq, m.part, m.direction, m.author, COALESCE(o.name, ct.display_name),
             m.line_message_id, m.type, m.supported, m.text, m.body, m.quote_token,
             m.reply_token_expires_at, m.send_status, m.failure, m.unsent, m.edited_at, m.at,
-            m.sent_via";
+            m.sent_via, md.state, md.content_type, md.size, md.preview, md.reason";
         let joins = "LEFT JOIN operators o ON o.id = m.author
-            LEFT JOIN contacts ct ON ct.user_id = m.author";
+            LEFT JOIN contacts ct ON ct.user_id = m.author
+            LEFT JOIN media md ON md.message_id = m.line_message_id";
         let id = |seq: u64, part: u32| seq as i64 * MESSAGES_PER_ENTRY + i64::from(part);
         let (condition, order, position) = match page {
             MessagesPage::Newest => ("m.id < ?2", "DESC", i64::MAX),
@@ -514,6 +536,18 @@ impl Store {
                     sent_via: row
                         .get::<Option<&str>, _>(17)
                         .map(SentVia::parse)
+                        .transpose()?,
+                    media: row
+                        .get::<Option<&str>, _>(18)
+                        .map(|state| -> Result<MediaView> {
+                            Ok(MediaView {
+                                state: MediaState::parse(state)?,
+                                content_type: row.get(19),
+                                size: row.get(20),
+                                preview: row.get::<Option<bool>, _>(21).unwrap_or(false),
+                                reason: row.get(22),
+                            })
+                        })
                         .transpose()?,
                 })
             })

@@ -134,6 +134,7 @@ const PROJECTED: &[(&str, &str)] = &[
     ("conversations", "id"),
     ("sessions", "id"),
     ("messages", "id"),
+    ("media", "message_id"),
     ("settings", "name"),
     ("search_progress", "id"),
     ("audit", "seq"),
@@ -318,47 +319,94 @@ mod tests {
         assert!(refused.is_err(), "{refused:?}");
     }
 
-    #[tokio::test]
-    async fn a_store_from_before_sent_via_learns_how_each_message_went_from_the_audit() {
+    /// The log, then how the executor carried out its send and kept a photo's media.
+    fn log_with_outcomes() -> Vec<Entry> {
         let mut log = log();
-        let send = OpId(uuid::Uuid::from_u128(3));
-        log.push(Entry {
-            seq: Seq(log.len() as u64 + 1),
-            at: UnixMillis(1_767_225_700_000),
-            body: EntryBody::Op {
-                op_id: OpId(uuid::Uuid::from_u128(5)),
-                device: DeviceId::from(tsunagi_proto::EXECUTOR_DEVICE),
-                op: LoggedOp::Known(Operation::Sent {
-                    send,
+        let executor = |n: u128, op: Operation| EntryBody::Op {
+            op_id: OpId(uuid::Uuid::from_u128(n)),
+            device: DeviceId::from(tsunagi_proto::EXECUTOR_DEVICE),
+            op: LoggedOp::Known(op),
+        };
+        let photo = format!(
+            r#"{{"type":"message","mode":"active","timestamp":9,"webhookEventId":"01C","deliveryContext":{{"isRedelivery":false}},"source":{{"type":"user","userId":"{PATIENT}"}},"replyToken":"r9","message":{{"type":"image","id":"8","quoteToken":"q8","contentProvider":{{"type":"line"}}}}}}"#
+        );
+        let bodies = [
+            executor(
+                5,
+                Operation::Sent {
+                    send: OpId(uuid::Uuid::from_u128(3)),
                     via: tsunagi_proto::Delivery::Reply,
                     message_ids: vec![tsunagi_line::MessageId::from("9001")],
-                }),
+                },
+            ),
+            EntryBody::Line {
+                destination: UserId::from("Uf0a1b2c3d4e5f60718293a4b5c6d7e8f"),
+                event: RawValue::from_string(photo).unwrap(),
             },
-        });
+            executor(
+                6,
+                Operation::Media {
+                    message: tsunagi_line::MessageId::from("8"),
+                    outcome: tsunagi_proto::MediaOutcome::Stored {
+                        content_type: "image/jpeg".into(),
+                        size: 48_213,
+                        preview: true,
+                    },
+                },
+            ),
+        ];
+        for body in bodies {
+            let seq = log.len() as u64 + 1;
+            log.push(Entry {
+                seq: Seq(seq),
+                at: UnixMillis(1_767_225_700_000 + seq as i64),
+                body,
+            });
+        }
+        log
+    }
+
+    /// Runs the data statements of the migration named `name` on a store whose projection
+    /// has had `forget` done to it (as a store from before that migration would be), and
+    /// checks the store ends as the projection left it.
+    async fn backfill_restores(name: &str, forget: &'static str, wanted: &str) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("desk.db")).await.unwrap();
-        store.apply(&log).await.unwrap();
-        let fresh = store.fingerprint().await.unwrap();
-        assert!(fresh.contains("sent_via=\"reply\""), "{fresh}");
-        // As a store that projected the send before the column existed has it.
-        let backfill = MIGRATOR
+        store.apply(&log_with_outcomes()).await.unwrap();
+        let projected = store.fingerprint().await.unwrap();
+        assert!(projected.contains(wanted), "{projected}");
+        let migration = MIGRATOR
             .migrations
             .iter()
-            .find(|m| m.description.contains("sent via"))
-            .expect("the sent_via migration")
+            .find(|m| m.description == name)
+            .unwrap_or_else(|| panic!("no migration {name}"))
             .sql
             .to_string();
-        let update = &backfill[backfill.find("UPDATE").unwrap()..];
-        let update = update.to_owned();
+        let backfill = migration[migration.rfind(";\n\n").unwrap() + 3..].to_owned();
         store
             .writer
             .run(move |db| {
-                db.execute("UPDATE messages SET sent_via = NULL", [])?;
-                db.execute_batch(&update)?;
+                db.execute_batch(forget)?;
+                db.execute_batch(&backfill)?;
                 Ok(())
             })
             .await
             .unwrap();
-        assert_eq!(store.fingerprint().await.unwrap(), fresh);
+        assert_eq!(store.fingerprint().await.unwrap(), projected);
+    }
+
+    #[tokio::test]
+    async fn a_store_from_before_sent_via_learns_how_each_message_went_from_the_audit() {
+        backfill_restores(
+            "sent via",
+            "UPDATE messages SET sent_via = NULL",
+            "sent_via=\"reply\"",
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_store_from_before_media_learns_what_the_relay_kept_from_the_audit() {
+        backfill_restores("media", "DELETE FROM media", "content_type=\"image/jpeg\"").await;
     }
 }

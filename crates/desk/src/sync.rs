@@ -159,6 +159,15 @@ impl Sync {
         &self.store
     }
 
+    /// The relay, as this desk reaches it.
+    pub fn client(&self) -> &RelayClient {
+        &self.client
+    }
+
+    pub fn channel(&self) -> &ChannelId {
+        &self.channel
+    }
+
     /// What each applied batch changed, for the app to refresh its views.
     pub fn subscribe(&self) -> broadcast::Receiver<Changes> {
         self.notices.subscribe()

@@ -19,6 +19,7 @@
 pub mod clock;
 mod error;
 mod inspect;
+mod picture;
 pub mod population;
 pub mod scenario;
 mod server;
@@ -405,7 +406,8 @@ impl Simulator {
                 .unwrap_or_default());
         }
         if preview {
-            let thumbnail = content.bytes.slice(..content.bytes.len().min(64));
+            // LINE has previews of images and videos only.
+            let thumbnail = content.preview.clone().ok_or_else(LineError::not_found)?;
             return Ok(server::bytes_response("image/jpeg", thumbnail));
         }
         Ok(server::bytes_response(

@@ -498,11 +498,22 @@ pub(crate) async fn say(
                 });
                 let line_content = json!({ "type": "line" });
                 let mut store = |content_type: &str, size: usize, preparing_ms: u64| {
+                    let (bytes, preview) = if content_type == "image/jpeg" {
+                        let (full, thumbnail) = crate::picture::photo(id.as_str());
+                        (full, Some(thumbnail))
+                    } else {
+                        let bytes = sample_bytes(size);
+                        let preview = content_type
+                            .starts_with("video/")
+                            .then(|| crate::picture::photo(id.as_str()).1);
+                        (bytes, preview)
+                    };
                     world.contents.insert(
                         id.clone(),
                         Content {
                             content_type: content_type.to_owned(),
-                            bytes: sample_bytes(size),
+                            bytes,
+                            preview,
                             ready_at: now + i64::try_from(preparing_ms).unwrap_or(i64::MAX),
                             unsent: false,
                         },

@@ -92,6 +92,8 @@ struct FollowerCursor {
 pub(crate) struct Content {
     pub(crate) content_type: String,
     pub(crate) bytes: bytes::Bytes,
+    /// What the preview endpoint answers (images and video have one).
+    pub(crate) preview: Option<bytes::Bytes>,
     /// Large video and audio are "preparing" (202) until then.
     pub(crate) ready_at: Millis,
     pub(crate) unsent: bool,

@@ -56,6 +56,18 @@ export type SendStatus = "pending" | "sent" | "failed";
 
 export type SentVia = "reply" | "push";
 
+export type MediaState = "stored" | "gone" | "failed";
+
+export type MediaView = { state: MediaState, content_type: string | null, size: number | null, 
+/**
+ * A thumbnail is kept too.
+ */
+preview: boolean, 
+/**
+ * Why it could not be kept.
+ */
+reason: string | null, };
+
 export type FriendStatus = "following" | "blocked" | "unknown";
 
 export type PageCursor = number;
@@ -105,7 +117,11 @@ author_name: string | null, line_message_id: string | null, type: string, suppor
 /**
  * The message object as JSON (images, stickers, locations …).
  */
-body: string, quote_token: string | null, reply_token_expires_at: number | null, send_status: SendStatus | null, sent_via: SentVia | null, failure: string | null, unsent: boolean, edited_at: number | null, at: number, };
+body: string, quote_token: string | null, reply_token_expires_at: number | null, send_status: SendStatus | null, sent_via: SentVia | null, 
+/**
+ * Images, video, audio and files users sent: what the relay keeps.
+ */
+media: MediaView | null, failure: string | null, unsent: boolean, edited_at: number | null, at: number, };
 
 export type ConversationRequest = { conversation: string, };
 

@@ -1,6 +1,6 @@
 // The only module that talks to Tauri. Components take a `Desk`, so tests can hand them a
 // fake and run in jsdom or a plain browser.
-import { invoke } from '@tauri-apps/api/core'
+import { convertFileSrc, invoke } from '@tauri-apps/api/core'
 import { listen, type UnlistenFn } from '@tauri-apps/api/event'
 import type { Commands, Events, IpcError } from './bindings'
 
@@ -11,6 +11,8 @@ type Response<K extends keyof Commands> = Commands[K]['response']
 export interface Desk {
   call<K extends keyof Commands>(command: K, request: Request<K>): Promise<Response<K>>
   on<E extends keyof Events>(event: E, handler: (payload: Events[E]) => void): Promise<UnlistenFn>
+  /** Where the window loads a message's media (or its thumbnail) from the desk's cache. */
+  mediaUrl(messageId: string, preview: boolean): string
 }
 
 /** Commands reject with an `IpcError`; anything else (a bug, a lost IPC) is made into one. */
@@ -37,5 +39,9 @@ export const tauriDesk: Desk = {
   },
   on(event, handler) {
     return listen(event, (e) => handler(e.payload as never))
+  },
+  mediaUrl(messageId, preview) {
+    // The app's `media` scheme (media://localhost/… here, http://media.localhost/… on Windows).
+    return convertFileSrc(messageId, 'media') + (preview ? '?preview' : '')
   },
 }

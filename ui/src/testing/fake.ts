@@ -29,6 +29,9 @@ export function fakeDesk(handlers: Handlers): FakeDesk {
       listeners.set(event, list)
       return () => listeners.set(event, (listeners.get(event) ?? []).filter((h) => h !== handler))
     },
+    mediaUrl(messageId, preview) {
+      return `media://test/${messageId}${preview ? '?preview' : ''}`
+    },
     emit(event, payload) {
       for (const handler of listeners.get(event) ?? []) handler(payload)
     },
@@ -87,6 +90,7 @@ export function message(overrides: Partial<MessageView> = {}): MessageView {
     reply_token_expires_at: null,
     send_status: null,
     sent_via: null,
+    media: null,
     failure: null,
     unsent: false,
     edited_at: null,
