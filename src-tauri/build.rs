@@ -12,6 +12,8 @@ fn main() {
         "conversation_messages",
         "conversation_act",
         "message_send",
+        "image_upload",
+        "stickers_list",
         "op_retry",
         "op_discard",
         "operators_list",

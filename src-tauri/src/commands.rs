@@ -23,8 +23,9 @@ use crate::desk::Shell;
 use crate::ipc::{
     ActRequest, AppInfo, Canned, ClinicSettings, ConversationRequest, ConversationView,
     DeskJoinRequest, ErrorCode, HandoffRequest, InboxListRequest, IpcError, KeyringStatus,
-    MessagesRequest, NoteRequest, OpRequest, PendingAction, PendingKind, ProfileView,
-    RelayUrlCheckRequest, RelayUrlChecked, SearchRequest, SendRequest, Submitted, TagRequest,
+    MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction, PendingKind, ProfileView,
+    RelayUrlCheckRequest, RelayUrlChecked, SearchRequest, SendRequest, StickerPackage, Submitted,
+    TagRequest, UploadedImage,
 };
 
 type Answer<T> = Result<T, IpcError>;
@@ -276,21 +277,75 @@ pub(crate) async fn message_send(
     shell: State<'_, Shell>,
     request: SendRequest,
 ) -> Answer<Submitted> {
-    let message = Message::from(MessageBody::Text {
-        text: request.text,
-        emojis: Vec::new(),
-        quote_token: request.quote_token.map(QuoteToken::new),
-    });
+    let body = match request.message {
+        Outgoing::Text { text, quote_token } => MessageBody::Text {
+            text,
+            emojis: Vec::new(),
+            quote_token: quote_token.map(QuoteToken::new),
+        },
+        Outgoing::Sticker {
+            package_id,
+            sticker_id,
+        } => MessageBody::Sticker {
+            package_id,
+            sticker_id,
+            quote_token: None,
+        },
+        Outgoing::Image {
+            original_content_url,
+            preview_image_url,
+        } => MessageBody::Image {
+            original_content_url,
+            preview_image_url,
+        },
+    };
     submit(
         &shell,
         Operation::Send(SendOp {
             conversation: ConversationId::new(request.conversation),
-            messages: vec![message],
+            messages: vec![Message::from(body)],
             retry_key: RetryKey::new(),
             prefer_reply_token: true,
         }),
     )
     .await
+}
+
+/// Hands an image (the command's raw body) to the relay, which keeps it for LINE.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn image_upload(
+    shell: State<'_, Shell>,
+    request: tauri::ipc::Request<'_>,
+) -> Answer<UploadedImage> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(IpcError::new(
+            ErrorCode::InvalidInput,
+            "send the image's bytes as the command's body",
+        ));
+    };
+    let joined = shell.joined().await?;
+    let uploaded = joined
+        .sync
+        .client()
+        .upload(joined.sync.channel(), bytes.clone())
+        .await
+        .map_err(tsunagi_desk::Error::from)?;
+    Ok(UploadedImage {
+        original_content_url: uploaded.original_content_url,
+        preview_image_url: uploaded.preview_image_url,
+    })
+}
+
+#[tauri::command]
+pub(crate) fn stickers_list() -> Vec<StickerPackage> {
+    tsunagi_line::sticker::SENDABLE
+        .iter()
+        .map(|package| StickerPackage {
+            package_id: package.package_id.to_string(),
+            sticker_ids: package.sticker_ids().map(|id| id.to_string()).collect(),
+        })
+        .collect()
 }
 
 #[tauri::command]

@@ -278,13 +278,50 @@ pub enum HandoffRequest {
     Transfer { to: String },
 }
 
-/// `message_send`: a text to the patient.
+/// `message_send`: a message to the patient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SendRequest {
     pub conversation: String,
-    pub text: String,
-    /// Quote this message (its `quote_token`).
-    pub quote_token: Option<String>,
+    pub message: Outgoing,
+}
+
+/// What an operator sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Outgoing {
+    /// Text, quoting a message when `quote_token` is given.
+    Text {
+        text: String,
+        quote_token: Option<String>,
+    },
+    /// One of the stickers LINE lets bots send (`stickers_list`).
+    Sticker {
+        package_id: String,
+        sticker_id: String,
+    },
+    /// An image `image_upload` handed to the relay.
+    Image {
+        original_content_url: String,
+        preview_image_url: String,
+    },
+}
+
+/// The bytes of a JPEG or PNG, sent as the command's raw body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ImageBytes(#[ts(type = "Uint8Array")] pub Vec<u8>);
+
+/// `image_upload`: where the relay keeps the image for LINE.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UploadedImage {
+    pub original_content_url: String,
+    pub preview_image_url: String,
+}
+
+/// A package of the stickers LINE lets bots send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct StickerPackage {
+    pub package_id: String,
+    pub sticker_ids: Vec<String>,
 }
 
 /// The id of an op this desk made.
@@ -386,6 +423,8 @@ commands! {
     conversation_messages: MessagesRequest => Vec<MessageView>,
     conversation_act: ActRequest => Submitted,
     message_send: SendRequest => Submitted,
+    image_upload: ImageBytes => UploadedImage,
+    stickers_list: () => Vec<StickerPackage>,
     op_retry: OpRequest => (),
     op_discard: OpRequest => (),
     operators_list: () => Vec<Operator>,
@@ -448,7 +487,11 @@ pub fn typescript() -> String {
         MessagesRequest::decl(),
         HandoffRequest::decl(),
         ActRequest::decl(),
+        Outgoing::decl(),
         SendRequest::decl(),
+        ImageBytes::decl(),
+        UploadedImage::decl(),
+        StickerPackage::decl(),
         OpRequest::decl(),
         Submitted::decl(),
         Operator::decl(),

@@ -357,3 +357,78 @@ async fn scroll_to(app: &App, xpath: &str) -> Result<()> {
     }
     anyhow::bail!("scrolled through the whole history without finding {xpath}")
 }
+
+#[tokio::test]
+async fn a_photo_the_operator_attaches_reaches_the_patient_from_the_relays_https_address()
+-> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(12).await?;
+    let app = App::launch(true).await?;
+    join(&app, &clinic, "Aiko").await?;
+    let patient = patient_waits(&clinic, 9).await?;
+    let name = clinic.patients()[9].display_name.clone();
+    app.click(By::Option(&name)).await?;
+    app.click(By::Button("Claim")).await?;
+    app.find(By::Text("You are answering this chat.")).await?;
+
+    let photo = tempfile::Builder::new().suffix(".jpg").tempfile()?;
+    let picture = image::RgbImage::from_fn(800, 600, |x, y| image::Rgb([x as u8, y as u8, 160]));
+    picture.save_with_format(photo.path(), image::ImageFormat::Jpeg)?;
+    let original = std::fs::read(photo.path())?;
+    app.find(By::File("Attach photo"))
+        .await?
+        .send_keys(&photo.path().display().to_string())
+        .await?;
+
+    let received = clinic.until_received(&patient, 2).await?;
+    let sent = received
+        .iter()
+        .find(|d| d.message["type"] == "image")
+        .with_context(|| format!("an image message: {received:?}"))?;
+    let url = sent.message["originalContentUrl"]
+        .as_str()
+        .unwrap_or_default();
+    let preview = sent.message["previewImageUrl"].as_str().unwrap_or_default();
+    let public = clinic.relay_address.replacen("http://", "https://", 1);
+    ensure!(
+        url.starts_with(&format!("{public}/public/uploads/")),
+        "{url}"
+    );
+    ensure!(preview == format!("{url}/preview"), "{preview}");
+    // What LINE fetches from there is the photo itself.
+    let fetched = reqwest::get(url.replacen("https://", "http://", 1))
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    ensure!(
+        fetched == original,
+        "the relay serves the photo that was attached"
+    );
+    // The bot's queue message used the reply token: the photo went by push.
+    app.find(By::Text("Sent · push")).await?;
+    // And the desk shows the photo it sent, from the relay.
+    let deadline = std::time::Instant::now() + app::WAIT;
+    loop {
+        let loaded = app
+            .client
+            .execute(
+                "const img = document.querySelector('article.out button[aria-label=\"Open photo\"] img'); \
+                 return img && img.complete ? img.naturalWidth : 0;",
+                vec![],
+            )
+            .await?;
+        if loaded.as_u64().unwrap_or(0) > 0 {
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the sent photo never showed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.screenshot("photo-sent").await?;
+    app.close().await
+}

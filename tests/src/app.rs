@@ -93,6 +93,12 @@ impl App {
     /// Starts the app with fresh XDG directories and (when `with_keyring`) an unlocked
     /// gnome-keyring on the session bus, shared by the apps of one test.
     pub async fn launch(with_keyring: bool) -> Result<App> {
+        Self::launch_with(with_keyring, None).await
+    }
+
+    /// As [`App::launch`], with the desk's data in `data` (`TSUNAGI_DATA_DIR`) instead of
+    /// the fresh data directory.
+    pub async fn launch_with(with_keyring: bool, data: Option<&Path>) -> Result<App> {
         let binary = app_binary()?;
         let home = tempfile::Builder::new().prefix("tsunagi-e2e-").tempdir()?;
         let xdg = |name: &str| -> Result<PathBuf> {
@@ -121,6 +127,7 @@ impl App {
             .envs(env.iter().map(|(k, v)| (k, v)))
             // The home goes with the test, perhaps before WebKit has quite finished.
             .env("MESA_SHADER_CACHE_DISABLE", "true")
+            .envs(data.map(|dir| ("TSUNAGI_DATA_DIR", dir.to_owned())))
             .stdin(Stdio::null())
             .spawn()
             .context("starting tauri-driver (cargo install tauri-driver --version '^2')")?;
@@ -252,7 +259,7 @@ pub struct TestKeyring {
 
 /// The keyring this test's apps share: the running one, or a fresh one once the last
 /// test's has left the bus.
-fn shared_keyring() -> Result<std::sync::Arc<TestKeyring>> {
+pub fn shared_keyring() -> Result<std::sync::Arc<TestKeyring>> {
     use std::sync::{Arc, Mutex, Weak};
     static SHARED: Mutex<Weak<TestKeyring>> = Mutex::new(Weak::new());
     let mut shared = SHARED
@@ -352,6 +359,8 @@ pub enum By<'a> {
     Tab(&'a str),
     /// A text box (input or textarea) labelled this, by `aria-label` or a `<label>`.
     Textbox(&'a str),
+    /// A file chooser labelled this.
+    File(&'a str),
     /// A list option (an inbox row, a search hit) whose text contains this.
     Option(&'a str),
     /// An alert (an error message).
@@ -384,6 +393,7 @@ impl By<'_> {
                 )
             }
             By::Option(text) => format!("//*[@role='option'][contains(., {})]", literal(text)),
+            By::File(label) => format!("//input[@type='file' and @aria-label={}]", literal(label)),
             By::Alert => "//*[@role='alert']".into(),
             By::Status => "//*[@role='status']".into(),
             By::Region(name) => format!("//*[@aria-label={}]", literal(name)),

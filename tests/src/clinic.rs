@@ -31,6 +31,8 @@ pub struct Clinic {
     pub proxy: Proxy,
     /// linesim's address (its `/_sim/` API makes users act).
     pub sim_url: String,
+    /// The relay itself (not through the proxy), over plain HTTP.
+    pub relay_address: String,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     _dir: tempfile::TempDir,
 }
@@ -58,10 +60,12 @@ impl Clinic {
         let sim = Simulator::new(config);
         let sim_address = sim.clone().serve("127.0.0.1:0".parse()?).await?;
         let sim_url = format!("http://{sim_address}");
+        // LINE fetches images operators send from the relay's public HTTPS address; here
+        // that address is HTTPS-shaped, and tests fetch the same paths over plain HTTP.
         let line = LineSetup {
             api_base: sim_url.clone(),
             data_base: sim_url.clone(),
-            public_url: relay_address.clone(),
+            public_url: relay_address.replacen("http://", "https://", 1),
         };
         let store = SqliteStore::open(&dir.path().join("relay.db"))
             .await
@@ -90,6 +94,7 @@ impl Clinic {
             },
         ));
         let proxy = Proxy::start(&relay_address.parse()?).await;
+        let relay_address = relay_address.clone();
         let url = proxy.url.as_str().trim_end_matches('/').to_owned();
         Ok(Clinic {
             sim,
@@ -97,6 +102,7 @@ impl Clinic {
             url,
             proxy,
             sim_url,
+            relay_address,
             tasks: vec![
                 tokio::spawn(async move {
                     let _ = serving.await;

@@ -32,7 +32,8 @@ commands:
                        display); --second-desk opens a staff desk too; --exit-after closes
                        everything after that many seconds
   bindings             regenerate ui/src/lib/bindings.ts from the Rust IPC types
-  bench                run every benchmark (optimized build) and print its numbers
+  bench                run every benchmark (optimized build) and print its numbers, the
+                       app's start, conversation switch and memory in its real window too
 ";
 
 /// The app's feature for serving the built UI from the binary. Every cargo step uses the
@@ -54,7 +55,7 @@ fn try_main() -> Result<()> {
         Some("test") => test(&root),
         Some("demo") => demo(&root, &args[1..]),
         Some("bindings") => bindings(),
-        Some("bench") => bench(),
+        Some("bench") => bench(&root),
         Some("-h" | "--help" | "help") | None => {
             eprint!("{USAGE}");
             Ok(())
@@ -182,7 +183,7 @@ fn build_app() -> Result<()> {
     ]))
 }
 
-fn bench() -> Result<()> {
+fn bench(root: &Path) -> Result<()> {
     Step::new("linesim throughput").run(cargo([
         "bench",
         "-p",
@@ -198,7 +199,29 @@ fn bench() -> Result<()> {
         "--bench",
         "followers",
     ]))?;
-    Step::new("desk store").run(cargo(["bench", "-p", "tsunagi-desk", "--bench", "store"]))
+    Step::new("desk store").run(cargo(["bench", "-p", "tsunagi-desk", "--bench", "store"]))?;
+
+    // The app as users run it: the optimized build, in a (virtual) window.
+    system::ensure(root, system::Purpose::Test)?;
+    Step::new("UI build").run(npm(root, ["run", "build"]))?;
+    Step::new("app build (release)").run(cargo([
+        "build",
+        "--release",
+        "--features",
+        APP_FEATURES,
+        "--bin",
+        "tsunagi",
+    ]))?;
+    let mut app = cargo(["bench", "-p", "tsunagi-e2e", "--bench", "app"]);
+    app.env("E2E", "1").env(
+        "TSUNAGI_APP",
+        run::target_dir(root).join("release").join("tsunagi"),
+    );
+    let app = match system::session_wrapper() {
+        Some(wrapper) => wrapper.wrap(&app),
+        None => app,
+    };
+    Step::new("app at clinic scale").run(app)
 }
 
 fn bindings() -> Result<()> {

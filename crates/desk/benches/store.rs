@@ -8,29 +8,12 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::value::RawValue;
 use tsunagi_desk::Store;
 use tsunagi_desk::query::{InboxList, MessagesPage};
-use tsunagi_line::UserId;
-use tsunagi_line::client::RetryKey;
-use tsunagi_line::message::Message;
-use tsunagi_proto::{
-    ContactProfile, ConversationId, DeviceId, Entry, EntryBody, LoggedOp, OpId, Operation,
-    OperatorId, SendOp, Seq, UnixMillis,
-};
+use tsunagi_proto::testing::{ClinicLog, user};
+use tsunagi_proto::{ConversationId, Entry, OperatorId};
 
 const BATCH: usize = 500;
-const PHRASES: [&str; 8] = [
-    "สวัสดีค่ะ ขอเลื่อนนัดวันพรุ่งนี้ได้ไหมคะ",
-    "明日の予約を変更したいです",
-    "請問今天還可以掛號嗎",
-    "Can I book a check-up for Tuesday morning?",
-    "ยาหมดแล้วค่ะ ต้องมารับที่คลินิกไหมคะ",
-    "診察券を忘れてしまいました",
-    "我的檢查報告出來了嗎",
-    "Thank you, see you then",
-];
-const NAMES: [&str; 6] = ["สมชาย", "ゆき", "美玲", "Mali", "たかし", "Chen"];
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -38,96 +21,6 @@ fn env_number(name: &str, default: usize) -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
-
-fn user(i: usize) -> String {
-    format!("U{i:032x}")
-}
-
-/// The synthetic log: every contact follows and is profiled, then messages arrive
-/// round-robin, with an operator's claim and send every so often.
-struct Log {
-    contacts: usize,
-    messages: usize,
-    seq: u64,
-}
-
-impl Log {
-    fn entry(&mut self, body: EntryBody) -> Entry {
-        self.seq += 1;
-        Entry {
-            seq: Seq(self.seq),
-            at: UnixMillis(1_767_225_600_000 + self.seq as i64 * 50),
-            body,
-        }
-    }
-
-    fn line(&mut self, event: String) -> Entry {
-        self.entry(EntryBody::Line {
-            destination: UserId::from("Uf0a1b2c3d4e5f60718293a4b5c6d7e8f"),
-            event: RawValue::from_string(event).unwrap(),
-        })
-    }
-
-    fn op(&mut self, op: Operation) -> Entry {
-        let id = OpId(uuid::Uuid::from_u128(u128::from(self.seq + 1)));
-        self.entry(EntryBody::Op {
-            op_id: id,
-            device: DeviceId::from("d-yuki"),
-            op: LoggedOp::Known(op),
-        })
-    }
-
-    fn follows(&mut self, from: usize, to: usize) -> Vec<Entry> {
-        let mut entries: Vec<Entry> = (from..to)
-            .map(|i| {
-                let event = format!(
-                    r#"{{"type":"follow","mode":"active","timestamp":{},"webhookEventId":"01F{i}","deliveryContext":{{"isRedelivery":false}},"source":{{"type":"user","userId":"{}"}},"replyToken":"rf{i}","follow":{{"isUnblocked":false}}}}"#,
-                    1_767_225_600_000_i64 + i as i64,
-                    user(i)
-                );
-                self.line(event)
-            })
-            .collect();
-        let profiles = (from..to)
-            .map(|i| ContactProfile {
-                user_id: UserId::new(user(i)),
-                display_name: format!("{} {i}", NAMES[i % NAMES.len()]),
-                picture_url: None,
-                status_message: None,
-                language: Some(["th", "ja", "zh-TW", "en"][i % 4].into()),
-                follower: true,
-            })
-            .collect();
-        entries.push(self.op(Operation::Profiles { profiles }));
-        entries
-    }
-
-    fn message(&mut self, n: usize) -> Entry {
-        let i = n % self.contacts;
-        // Every 50th message an operator claims the chat and answers.
-        if n % 50 == 25 {
-            return self.op(Operation::Send(SendOp {
-                conversation: ConversationId::new(user(i)),
-                messages: vec![Message::text("ได้ค่ะ / 承知しました / 好的")],
-                retry_key: RetryKey::new(),
-                prefer_reply_token: true,
-            }));
-        }
-        if n % 50 == 10 {
-            return self.op(Operation::Claim {
-                conversation: ConversationId::new(user(i)),
-            });
-        }
-        let event = format!(
-            r#"{{"type":"message","mode":"active","timestamp":{},"webhookEventId":"01M{n}","deliveryContext":{{"isRedelivery":false}},"source":{{"type":"user","userId":"{}"}},"replyToken":"r{n}","message":{{"type":"text","id":"{n}","quoteToken":"q{n}","text":"{} #{n}"}}}}"#,
-            1_767_225_600_000_i64 + n as i64,
-            user(i),
-            PHRASES[n % PHRASES.len()]
-        );
-        self.line(event)
-    }
-}
-
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort_unstable();
     samples[((samples.len() as f64 - 1.0) * p).round() as usize]
@@ -144,11 +37,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("desk.db");
     let store = Store::open(&path).await.unwrap();
-    let mut log = Log {
-        contacts,
-        messages,
-        seq: 0,
-    };
+    let mut log = ClinicLog::new(contacts);
     println!("desk store: {contacts} contacts, {messages} messages (SQLite, WAL)");
 
     let started = Instant::now();
@@ -168,8 +57,8 @@ async fn main() {
         busy.as_secs_f64()
     );
     let mut n = 0;
-    while n < log.messages {
-        let batch: Vec<Entry> = (n..(n + BATCH).min(log.messages))
+    while n < messages {
+        let batch: Vec<Entry> = (n..(n + BATCH).min(messages))
             .map(|i| log.message(i))
             .collect();
         n += batch.len();
@@ -194,7 +83,7 @@ async fn main() {
     );
 
     let me = OperatorId::from("d-yuki");
-    let now = UnixMillis(1_767_225_600_000 + log.seq as i64 * 50);
+    let now = log.now();
     for (name, list) in [
         ("inbox page (bot, 50)", InboxList::Bot),
         ("inbox page (mine, 50)", InboxList::Mine),

@@ -269,6 +269,54 @@ impl RelayClient {
         })
     }
 
+    /// Hands the relay an image to send (JPEG or PNG): where LINE will fetch it and its
+    /// thumbnail.
+    pub async fn upload(
+        &self,
+        channel: &ChannelId,
+        bytes: Vec<u8>,
+    ) -> Result<tsunagi_proto::api::Uploaded> {
+        let request = self
+            .http
+            .post(endpoint(
+                &self.base,
+                &format!("/v1/channels/{channel}/uploads"),
+            ))
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes);
+        self.call(request).await
+    }
+
+    /// An image this channel's operators uploaded (or its thumbnail), by the name the relay
+    /// gave it: its content type and bytes.
+    pub async fn uploaded(&self, name: &str, preview: bool) -> Result<(String, Vec<u8>)> {
+        if name.len() != 32 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::Unreadable(format!(
+                "{name:?} is not an upload's name"
+            )));
+        }
+        let suffix = if preview { "/preview" } else { "" };
+        let response = self
+            .http
+            .get(endpoint(
+                &self.base,
+                &format!("/public/uploads/{name}{suffix}"),
+            ))
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(Error::Unreachable)?;
+        let response = checked(response).await?;
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("image/jpeg")
+            .to_owned();
+        let bytes = response.bytes().await.map_err(Error::Unreachable)?;
+        Ok((content_type, bytes.to_vec()))
+    }
+
     /// Appends an operation under its idempotency key; the same key again returns the
     /// seq it got the first time.
     pub async fn append(&self, channel: &ChannelId, key: OpId, op: &Operation) -> Result<Seq> {

@@ -11,6 +11,7 @@ pub mod id;
 pub mod message;
 pub mod retry;
 pub mod signature;
+pub mod sticker;
 pub mod webhook;
 
 pub use client::{Client, Error, Result};

@@ -503,6 +503,12 @@ impl Checker {
             } => {
                 self.text(format!("{at}.packageId"), package_id, 100);
                 self.text(format!("{at}.stickerId"), sticker_id, 100);
+                if !crate::sticker::sendable(package_id, sticker_id) {
+                    self.fail(
+                        format!("{at}.stickerId"),
+                        "is not in LINE's list of stickers a bot may send",
+                    );
+                }
             }
             MessageBody::Image {
                 original_content_url,

@@ -173,3 +173,11 @@ pub struct OperatorInfo {
     /// False once their device was revoked.
     pub active: bool,
 }
+
+/// `POST /v1/channels/{id}/uploads` (an image's bytes, JPEG or PNG): where LINE will fetch
+/// it, and the thumbnail the relay made, for an image message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uploaded {
+    pub original_content_url: String,
+    pub preview_image_url: String,
+}

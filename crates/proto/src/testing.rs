@@ -2,9 +2,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::{DeviceId, Entry, EntryBody, LoggedOp, OpId, Operation, Seq, UnixMillis};
+use crate::{
+    ContactProfile, ConversationId, DeviceId, Entry, EntryBody, LoggedOp, OpId, Operation, SendOp,
+    Seq, UnixMillis,
+};
 use serde_json::json;
 use serde_json::value::RawValue;
+use tsunagi_line::UserId;
+use tsunagi_line::client::RetryKey;
+use tsunagi_line::message::Message;
 
 pub const BOT: &str = "Uf0a1b2c3d4e5f60718293a4b5c6d7e8f";
 /// When the first test entry arrived; each next one a second later.
@@ -142,4 +148,119 @@ pub fn postback(seq: u64, user: &str, data: &str) -> Entry {
         true,
         json!({"postback": {"data": data}}),
     )
+}
+
+/// What patients write in a [`ClinicLog`].
+pub const PHRASES: [&str; 8] = [
+    "สวัสดีค่ะ ขอเลื่อนนัดวันพรุ่งนี้ได้ไหมคะ",
+    "明日の予約を変更したいです",
+    "請問今天還可以掛號嗎",
+    "Can I book a check-up for Tuesday morning?",
+    "ยาหมดแล้วค่ะ ต้องมารับที่คลินิกไหมคะ",
+    "診察券を忘れてしまいました",
+    "我的檢查報告出來了嗎",
+    "Thank you, see you then",
+];
+const NAMES: [&str; 6] = ["สมชาย", "ゆき", "美玲", "Mali", "たかし", "Chen"];
+
+/// A clinic's log at scale, for benchmarks: every contact follows and is profiled, then
+/// messages arrive round-robin in four languages, with an operator's claim and answer every
+/// so often.
+#[derive(Debug)]
+pub struct ClinicLog {
+    contacts: usize,
+    seq: u64,
+}
+
+/// The `i`-th contact of a [`ClinicLog`].
+pub fn user(i: usize) -> String {
+    format!("U{i:032x}")
+}
+
+impl ClinicLog {
+    pub fn new(contacts: usize) -> Self {
+        Self { contacts, seq: 0 }
+    }
+
+    /// When the newest entry so far happened.
+    pub fn now(&self) -> UnixMillis {
+        UnixMillis(1_767_225_600_000 + self.seq as i64 * 50)
+    }
+
+    fn entry(&mut self, body: EntryBody) -> Entry {
+        self.seq += 1;
+        Entry {
+            seq: Seq(self.seq),
+            at: UnixMillis(1_767_225_600_000 + self.seq as i64 * 50),
+            body,
+        }
+    }
+
+    fn line(&mut self, event: String) -> Entry {
+        self.entry(EntryBody::Line {
+            destination: UserId::from("Uf0a1b2c3d4e5f60718293a4b5c6d7e8f"),
+            event: RawValue::from_string(event).unwrap(),
+        })
+    }
+
+    fn op(&mut self, op: Operation) -> Entry {
+        let id = OpId(uuid::Uuid::from_u128(u128::from(self.seq + 1)));
+        self.entry(EntryBody::Op {
+            op_id: id,
+            device: DeviceId::from("d-yuki"),
+            op: LoggedOp::Known(op),
+        })
+    }
+
+    /// Contacts `from..to` follow, then their profiles arrive.
+    pub fn follows(&mut self, from: usize, to: usize) -> Vec<Entry> {
+        let mut entries: Vec<Entry> = (from..to)
+            .map(|i| {
+                let event = format!(
+                    r#"{{"type":"follow","mode":"active","timestamp":{},"webhookEventId":"01F{i}","deliveryContext":{{"isRedelivery":false}},"source":{{"type":"user","userId":"{}"}},"replyToken":"rf{i}","follow":{{"isUnblocked":false}}}}"#,
+                    1_767_225_600_000_i64 + i as i64,
+                    user(i)
+                );
+                self.line(event)
+            })
+            .collect();
+        let profiles = (from..to)
+            .map(|i| ContactProfile {
+                user_id: UserId::new(user(i)),
+                display_name: format!("{} {i}", NAMES[i % NAMES.len()]),
+                picture_url: None,
+                status_message: None,
+                language: Some(["th", "ja", "zh-TW", "en"][i % 4].into()),
+                follower: true,
+            })
+            .collect();
+        entries.push(self.op(Operation::Profiles { profiles }));
+        entries
+    }
+
+    /// The `n`-th message of the day (or the claim or answer due then).
+    pub fn message(&mut self, n: usize) -> Entry {
+        let i = n % self.contacts;
+        // Every 50th message an operator claims the chat and answers.
+        if n % 50 == 25 {
+            return self.op(Operation::Send(SendOp {
+                conversation: ConversationId::new(user(i)),
+                messages: vec![Message::text("ได้ค่ะ / 承知しました / 好的")],
+                retry_key: RetryKey::new(),
+                prefer_reply_token: true,
+            }));
+        }
+        if n % 50 == 10 {
+            return self.op(Operation::Claim {
+                conversation: ConversationId::new(user(i)),
+            });
+        }
+        let event = format!(
+            r#"{{"type":"message","mode":"active","timestamp":{},"webhookEventId":"01M{n}","deliveryContext":{{"isRedelivery":false}},"source":{{"type":"user","userId":"{}"}},"replyToken":"r{n}","message":{{"type":"text","id":"{n}","quoteToken":"q{n}","text":"{} #{n}"}}}}"#,
+            1_767_225_600_000_i64 + n as i64,
+            user(i),
+            PHRASES[n % PHRASES.len()]
+        );
+        self.line(event)
+    }
 }

@@ -17,7 +17,7 @@ use tsunagi_line::webhook::RawCallback;
 use tsunagi_line::{ChannelId, MessageId, WebhookEventId};
 use tsunagi_proto::api::{
     AddChannel, Appended, ChannelConnected, ChannelInfo, CreateInvite, DeviceInfo, Enroll,
-    Enrolled, ErrorBody, Invited, LogPage, OperatorInfo, ReplaceSecret,
+    Enrolled, ErrorBody, Invited, LogPage, OperatorInfo, ReplaceSecret, Uploaded,
 };
 use tsunagi_proto::{DeviceId, OpId, Operation, OperatorId, Seq};
 
@@ -128,6 +128,15 @@ pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Route
         .route(
             "/v1/channels/{channel_id}/media/{message_id}/preview",
             get(media_preview::<S>),
+        )
+        .route(
+            "/v1/channels/{channel_id}/uploads",
+            post(create_upload::<S>).layer(DefaultBodyLimit::max(crate::upload::MAX_IMAGE + 1)),
+        )
+        .route("/public/uploads/{name}", get(public_upload::<S>))
+        .route(
+            "/public/uploads/{name}/preview",
+            get(public_upload_preview::<S>),
         )
         .route("/v1/devices/{device_id}/revoke", post(revoke_device::<S>))
         .route("/v1/enroll", post(enroll::<S>))
@@ -582,6 +591,96 @@ async fn media_content<S: LogStore>(
     Path((channel_id, message_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     media(&relay, &device, channel_id, message_id, Part::Content).await
+}
+
+/// `POST /v1/channels/{id}/uploads`: an image an operator will send. The relay keeps it and
+/// a thumbnail, and answers the public addresses LINE fetches them from.
+async fn create_upload<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path(channel_id): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
+    let channel = ChannelId::new(channel_id);
+    device.for_channel(&channel)?;
+    let unavailable = |why: &str| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_uploads",
+            why.to_owned(),
+        )
+    };
+    let public = relay
+        .line()
+        .map(|line| line.public_url.trim_end_matches('/').to_owned())
+        .ok_or_else(|| {
+            unavailable("this relay has no public address for LINE to fetch images from")
+        })?;
+    let uploads = relay
+        .media()
+        .map(crate::media::MediaStore::uploads)
+        .ok_or_else(|| unavailable("this relay keeps no media"))?;
+    let kept = uploads.save(body).await.map_err(|error| match error {
+        crate::upload::UploadError::Io(e) => {
+            StoreError::Unavailable(format!("keeping an upload: {e}")).into()
+        }
+        refused => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_image",
+            refused.to_string(),
+        ),
+    })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Uploaded {
+            original_content_url: format!("{public}/public/uploads/{}", kept.name),
+            preview_image_url: format!("{public}/public/uploads/{}/preview", kept.name),
+        }),
+    ))
+}
+
+/// `GET /public/uploads/{name}`: an uploaded image, for LINE (no authentication: the name
+/// is the secret).
+async fn public_upload<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    upload(&relay, &name, false).await
+}
+
+async fn public_upload_preview<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    upload(&relay, &name, true).await
+}
+
+async fn upload<S: LogStore>(
+    relay: &Relay<S>,
+    name: &str,
+    preview: bool,
+) -> Result<Response, ApiError> {
+    let missing = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such upload");
+    let uploads = relay
+        .media()
+        .map(crate::media::MediaStore::uploads)
+        .ok_or_else(missing)?;
+    let (content_type, bytes) = uploads
+        .open(name, preview)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("reading an upload: {e}")))?
+        .ok_or_else(missing)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// `GET /v1/channels/{id}/media/{message}/preview`: LINE's thumbnail of an image or video.

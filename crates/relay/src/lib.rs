@@ -13,5 +13,6 @@ pub mod store;
 mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod upload;
 
 pub use relay::Relay;

@@ -47,6 +47,11 @@ impl MediaStore {
         Self { dir: dir.into() }
     }
 
+    /// The images operators upload to send, beside what users sent.
+    pub fn uploads(&self) -> crate::upload::Uploads {
+        crate::upload::Uploads::new(self.dir.join("uploads"))
+    }
+
     /// The message's folder. LINE's channel and message ids are digits; anything else
     /// names no file here.
     fn folder(&self, channel: &ChannelId, message: &MessageId) -> Option<PathBuf> {

@@ -1,5 +1,6 @@
 import { fireEvent, render, screen } from '@testing-library/svelte'
 import { describe, expect, it } from 'vitest'
+import type { Outgoing } from '../lib/bindings'
 import Composer from './Composer.svelte'
 import { cannedMatches, draft, fill, keepDraft, keyAction, limit, sendable, slashQuery } from './composer'
 
@@ -55,14 +56,15 @@ describe('the composer’s rules', () => {
 
 describe('the composer', () => {
   function setup(disabled = false) {
-    const sent: [string, string | null][] = []
+    const sent: Outgoing[] = []
     render(Composer, {
       conversation: 'U-composer',
       canned: [{ title: 'Hours', text: 'We open at 9, {{name}}.' }],
       patientName: 'Mali',
       disabled,
-      onsend: async (text: string, quote: string | null) => {
-        sent.push([text, quote])
+      stickers: [{ package_id: '446', sticker_ids: ['1988', '1989'] }],
+      onsend: async (message: Outgoing) => {
+        sent.push(message)
       },
     })
     return { sent, box: screen.getByRole('textbox', { name: 'Message' }) }
@@ -74,7 +76,7 @@ describe('the composer', () => {
     await fireEvent.keyDown(box, { key: 'Enter', shiftKey: true })
     expect(sent).toEqual([])
     await fireEvent.keyDown(box, { key: 'Enter' })
-    expect(sent).toEqual([['ขอบคุณค่ะ', null]])
+    expect(sent).toEqual([{ type: 'text', text: 'ขอบคุณค่ะ', quote_token: null }])
     expect((box as HTMLTextAreaElement).value).toBe('')
   })
 
@@ -84,6 +86,14 @@ describe('the composer', () => {
     const option = screen.getByRole('option', { name: /Hours/ })
     await fireEvent.click(option)
     expect((box as HTMLTextAreaElement).value).toBe('We open at 9, Mali.')
+  })
+
+  it('sends a sticker LINE lets bots send, picked from the list', async () => {
+    const { sent } = setup()
+    await fireEvent.click(screen.getByRole('button', { name: 'Sticker' }))
+    await fireEvent.click(screen.getByRole('button', { name: 'Sticker 446/1989' }))
+    expect(sent).toEqual([{ type: 'sticker', package_id: '446', sticker_id: '1989' }])
+    expect(screen.queryByRole('dialog')).toBeNull()
   })
 
   it('is read-only until the chat is claimed', () => {

@@ -7,6 +7,7 @@ import type {
   HandoffRequest,
   InboxItem,
   MessageView,
+  Outgoing,
 } from '../lib/bindings'
 import type { Desk } from '../lib/desk'
 
@@ -137,13 +138,15 @@ export class Conversation {
     await this.load()
   }
 
-  async send(text: string, quoteToken: string | null) {
-    await this.desk.call('message_send', {
-      conversation: this.id,
-      text,
-      quote_token: quoteToken,
-    })
+  async send(message: Outgoing) {
+    await this.desk.call('message_send', { conversation: this.id, message })
     await this.load()
+  }
+
+  /** Hands a photo to the relay, then sends it. */
+  async sendPhoto(bytes: Uint8Array) {
+    const uploaded = await this.desk.call('image_upload', bytes)
+    await this.send({ type: 'image', ...uploaded })
   }
 
   async retry(opId: string) {

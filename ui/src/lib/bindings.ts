@@ -201,11 +201,15 @@ export type HandoffRequest = { "type": "claim" } | { "type": "release" } | { "ty
 
 export type ActRequest = { conversation: string, action: HandoffRequest, };
 
-export type SendRequest = { conversation: string, text: string, 
-/**
- * Quote this message (its `quote_token`).
- */
-quote_token: string | null, };
+export type Outgoing = { "type": "text", text: string, quote_token: string | null, } | { "type": "sticker", package_id: string, sticker_id: string, } | { "type": "image", original_content_url: string, preview_image_url: string, };
+
+export type SendRequest = { conversation: string, message: Outgoing, };
+
+export type ImageBytes = Uint8Array;
+
+export type UploadedImage = { original_content_url: string, preview_image_url: string, };
+
+export type StickerPackage = { package_id: string, sticker_ids: Array<string>, };
 
 export type OpRequest = { op_id: string, };
 
@@ -268,6 +272,8 @@ export type Commands = {
   conversation_messages: { request: MessagesRequest; response: Array<MessageView> }
   conversation_act: { request: ActRequest; response: Submitted }
   message_send: { request: SendRequest; response: Submitted }
+  image_upload: { request: ImageBytes; response: UploadedImage }
+  stickers_list: { request: null; response: Array<StickerPackage> }
   op_retry: { request: OpRequest; response: null }
   op_discard: { request: OpRequest; response: null }
   operators_list: { request: null; response: Array<Operator> }

@@ -15,6 +15,11 @@ export interface Desk {
   mediaUrl(messageId: string, preview: boolean): string
 }
 
+/** The name the relay gave an upload, from its public address (`…/public/uploads/<name>`). */
+export function uploadName(url: string): string | null {
+  return /\/public\/uploads\/([0-9a-f]{32})(?:\/preview)?$/.exec(url)?.[1] ?? null
+}
+
 /** Commands reject with an `IpcError`; anything else (a bug, a lost IPC) is made into one. */
 export function asIpcError(error: unknown): IpcError {
   if (
@@ -32,7 +37,9 @@ export function asIpcError(error: unknown): IpcError {
 export const tauriDesk: Desk = {
   async call(command, request) {
     try {
-      return await invoke(command, request === null ? {} : { request })
+      // Bytes go as the raw body (no JSON); everything else as the command's `request`.
+      const args = request instanceof Uint8Array ? request : request === null ? {} : { request }
+      return await invoke(command, args)
     } catch (error) {
       throw asIpcError(error)
     }

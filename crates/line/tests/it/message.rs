@@ -273,3 +273,21 @@ fn a_validation_error_lists_every_violation_readably() {
         "messages[0].text: must not be empty; messages[1].originalContentUrl: must be an HTTPS URL"
     );
 }
+
+#[test]
+fn a_sticker_outside_lines_list_for_bots_is_refused() {
+    let sticker = |package: &str, id: &str| -> Message {
+        MessageBody::Sticker {
+            package_id: package.into(),
+            sticker_id: id.into(),
+            quote_token: None,
+        }
+        .into()
+    };
+    assert!(validate(&[sticker("8515", "16581254")]).is_ok());
+    let refused = validate(&[sticker("11537", "1")]).unwrap_err();
+    assert_eq!(
+        properties(refused),
+        vec!["messages[0].stickerId".to_owned()]
+    );
+}

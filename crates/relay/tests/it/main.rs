@@ -14,6 +14,7 @@ mod metrics;
 mod process;
 mod stream;
 mod unsend;
+mod uploads;
 
 use std::path::PathBuf;
 use std::sync::Arc;

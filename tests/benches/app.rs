@@ -1,0 +1,272 @@
+//! The app at clinic scale, in its real window: with 100,000 contacts and 2,000,000
+//! messages in the desk's store, how long from starting the app to an inbox an operator can
+//! use, how long switching conversations takes, and how much memory the app (all its
+//! processes) holds after an hour of a clinic day's traffic.
+//!
+//! Run by `cargo xtask bench` under a virtual display and a D-Bus session, after the app is
+//! built with `--features custom-protocol`. `TSUNAGI_BENCH_MESSAGES` and
+//! `TSUNAGI_BENCH_CONTACTS` scale the store down for a quick look; `TSUNAGI_BENCH_HOUR_SPEED`
+//! says how many times faster than real time the hour of traffic is replayed (default 20).
+
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, ensure};
+use fantoccini::Locator;
+use tsunagi_desk::Store;
+use tsunagi_desk::credentials::Vault;
+use tsunagi_desk::profile::{self, JoinRequest};
+use tsunagi_e2e::app::{self, App, shared_keyring};
+use tsunagi_e2e::clinic::Clinic;
+use tsunagi_linesim::scenario::ClinicDay;
+use tsunagi_proto::api::Role;
+use tsunagi_proto::testing::ClinicLog;
+
+const BATCH: usize = 500;
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    if !app::enabled() {
+        println!("app bench skipped: set E2E=1 and run under xvfb-run and dbus-run-session");
+        return Ok(());
+    }
+    let contacts = env_number("TSUNAGI_BENCH_CONTACTS", 100_000);
+    let messages = env_number("TSUNAGI_BENCH_MESSAGES", 2_000_000);
+    let speed = env_number("TSUNAGI_BENCH_HOUR_SPEED", 20) as f64;
+    println!("app: {contacts} contacts, {messages} messages in the desk's store");
+
+    // A desk that joined a clinic whose store already holds a big clinic's history.
+    let _keyring = shared_keyring()?;
+    let clinic = Clinic::start(24).await?;
+    let home = tempfile::Builder::new()
+        .prefix("tsunagi-bench-")
+        .tempdir()?;
+    let data = home.path().join("desk");
+    let vault = Vault::new("app.tsunagi.desk", &data).keyring_only();
+    let request = JoinRequest {
+        relay: clinic.url.clone(),
+        code: clinic.invite(Role::Staff).await?,
+        operator_name: "Bench".into(),
+        device_name: "bench".into(),
+        channel: None,
+    };
+    profile::join(&data, &vault, &request).await?;
+    let built = Instant::now();
+    build_store(&data, contacts, messages).await?;
+    println!("  (store built in {:.0} s)", built.elapsed().as_secs_f64());
+
+    // Start to a usable inbox: rows an operator can click.
+    let started = Instant::now();
+    let window = App::launch_with(true, Some(&data)).await?;
+    let rows = Locator::XPath("//*[@role='option']");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while window.client.find_all(rows).await?.is_empty() {
+        ensure!(Instant::now() < deadline, "the inbox never showed rows");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let usable = started.elapsed();
+    println!(
+        "  app start to a usable inbox: {} (from launching the process, WebDriver's own start included)",
+        ms(usable)
+    );
+
+    // Switching conversations, timed in the page: from the click to the chat's messages drawn.
+    window
+        .client
+        .find(Locator::XPath(
+            "//*[@role='tab'][starts-with(normalize-space(.), 'Bot')]",
+        ))
+        .await?
+        .click()
+        .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let switches = switch_conversations(&window, 30).await?;
+    let mut sorted = switches.clone();
+    sorted.sort_by(f64::total_cmp);
+    let at = |p: f64| sorted[((sorted.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "  switching conversations ({} switches, click to messages drawn): p50 {:.0} ms  p95 {:.0} ms  max {:.0} ms",
+        sorted.len(),
+        at(0.5),
+        at(0.95),
+        at(1.0)
+    );
+
+    // An hour of a clinic day's traffic arrives while the operator keeps switching chats.
+    let day = ClinicDay {
+        patients: 12,
+        span: Duration::from_secs(60 * 60),
+        seed: 3,
+    }
+    .scenario(&clinic.patients());
+    let sim_url = clinic.sim_url.clone();
+    let traffic = tokio::spawn(async move { day.run(&sim_url, speed).await });
+    while !traffic.is_finished() {
+        switch_conversations(&window, 3).await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    let report = traffic.await??;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let memory = app_memory()?;
+    println!(
+        "  memory after an hour of clinic traffic ({} patient actions, replayed at {speed:.0}×): {:.0} MiB PSS in {} processes ({})",
+        report.delivered,
+        memory.total_kib as f64 / 1024.0,
+        memory.processes.len(),
+        memory.processes.join(", ")
+    );
+    window.close().await?;
+    Ok(())
+}
+
+/// Applies a clinic's log of `contacts` and `messages` to the desk's store in `dir`.
+async fn build_store(dir: &std::path::Path, contacts: usize, messages: usize) -> Result<()> {
+    let store = Store::open(&dir.join("desk.db")).await?;
+    let mut log = ClinicLog::new(contacts);
+    for from in (0..contacts).step_by(BATCH) {
+        store
+            .apply(&log.follows(from, (from + BATCH).min(contacts)))
+            .await?;
+    }
+    let mut n = 0;
+    while n < messages {
+        let batch: Vec<_> = (n..(n + BATCH).min(messages))
+            .map(|i| log.message(i))
+            .collect();
+        n += batch.len();
+        store.apply(&batch).await?;
+    }
+    store.index_search().await?;
+    store.close().await;
+    Ok(())
+}
+
+/// Clicks `count` inbox rows in turn; the milliseconds from each click to its messages drawn.
+async fn switch_conversations(window: &App, count: usize) -> Result<Vec<f64>> {
+    let script = r#"
+        const [count, done] = arguments;
+        const rows = () => [...document.querySelectorAll('[role="option"]')];
+        const times = [];
+        const next = (i) => {
+          if (i >= count) return done(times);
+          const list = rows();
+          if (list.length < 2) return done(times);
+          const row = list[(i * 3 + 1) % list.length];
+          const name = row.querySelector('.name')?.textContent?.trim() ?? '';
+          const started = performance.now();
+          row.click();
+          const check = () => {
+            const heading = document.querySelector('section.conversation h2');
+            const drawn = document.querySelectorAll('[role="log"] article, [role="log"] p.system').length;
+            if (heading && heading.textContent.trim() === name && drawn > 0) {
+              times.push(performance.now() - started);
+              setTimeout(() => next(i + 1), 30);
+            } else if (performance.now() - started > 10000) {
+              done({ error: `conversation ${name} never opened` });
+            } else {
+              requestAnimationFrame(check);
+            }
+          };
+          requestAnimationFrame(check);
+        };
+        next(0);
+    "#;
+    let answer = window
+        .client
+        .execute_async(script, vec![count.into()])
+        .await
+        .context("switching conversations")?;
+    if let Some(error) = answer.get("error") {
+        anyhow::bail!("{error}");
+    }
+    Ok(answer
+        .as_array()
+        .context("the page's timings")?
+        .iter()
+        .filter_map(serde_json::Value::as_f64)
+        .collect())
+}
+
+#[derive(Debug)]
+struct Memory {
+    total_kib: u64,
+    processes: Vec<String>,
+}
+
+/// The proportional set size of the app's process and every process under it (WebKit's web
+/// and network processes), from /proc.
+fn app_memory() -> Result<Memory> {
+    let binary = app::app_binary()?;
+    let mut parents = std::collections::BTreeMap::<u32, u32>::new();
+    let mut names = std::collections::BTreeMap::<u32, String>::new();
+    let mut roots = BTreeSet::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let Ok(pid) = entry?.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some((name, rest)) = stat.split_once(") ") else {
+            continue;
+        };
+        let name = name.split_once(" (").map_or("", |(_, n)| n).to_owned();
+        let ppid = rest
+            .split(' ')
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        parents.insert(pid, ppid);
+        names.insert(pid, name);
+        if std::fs::read_link(format!("/proc/{pid}/exe"))
+            .ok()
+            .as_deref()
+            == Some(binary.as_path())
+        {
+            roots.insert(pid);
+        }
+    }
+    ensure!(!roots.is_empty(), "the app's process was not found");
+    let under = |mut pid: u32| loop {
+        if roots.contains(&pid) {
+            return true;
+        }
+        match parents.get(&pid) {
+            Some(&parent) if parent > 1 && parent != pid => pid = parent,
+            _ => return false,
+        }
+    };
+    let mut total_kib = 0;
+    let mut processes = Vec::new();
+    for (&pid, name) in &names {
+        if !under(pid) {
+            continue;
+        }
+        let rollup =
+            std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        let pss: u64 = rollup
+            .lines()
+            .find_map(|l| l.strip_prefix("Pss:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0);
+        total_kib += pss;
+        processes.push(format!("{name} {:.0} MiB", pss as f64 / 1024.0));
+    }
+    Ok(Memory {
+        total_kib,
+        processes,
+    })
+}
