@@ -11,6 +11,7 @@ fn main() {
         "conversation_open",
         "conversation_messages",
         "conversation_act",
+        "conversation_typing",
         "message_send",
         "image_upload",
         "stickers_list",

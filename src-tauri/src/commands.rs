@@ -8,7 +8,7 @@ use tauri::{AppHandle, State};
 use tsunagi_desk::detail::Operator;
 use tsunagi_desk::outbox::PendingOp;
 use tsunagi_desk::profile::{self, JoinRequest};
-use tsunagi_desk::query::{InboxCounts, InboxItem, MessageView, MessagesPage};
+use tsunagi_desk::query::{ChatKind, InboxCounts, InboxItem, MessageView, MessagesPage};
 use tsunagi_desk::relay_url;
 use tsunagi_desk::search::Hit;
 use tsunagi_desk::sync::SyncStatus;
@@ -166,7 +166,21 @@ pub(crate) async fn conversation_open(
             format!("this desk has no conversation {id}"),
         ));
     };
-    store.mark_read(&id).await?;
+    // Read now: LINE shows the patient "Read" for what came in since this desk last looked.
+    if let Some(token) = store.mark_read(&id).await?
+        && item.kind == ChatKind::User
+    {
+        joined
+            .sync
+            .submit(
+                &Operation::MarkRead {
+                    conversation: id.clone(),
+                    token,
+                },
+                now(),
+            )
+            .await?;
+    }
     let (messages, handoffs, pending, contact, sessions) = tokio::try_join!(
         store.messages(&id, MessagesPage::Newest, FIRST_PAGE),
         store.handoffs(&id),
@@ -427,4 +441,28 @@ pub(crate) async fn clinic_settings(shell: State<'_, Shell>) -> Answer<ClinicSet
         _ => Vec::new(),
     };
     Ok(ClinicSettings { time_zone, canned })
+}
+
+/// How long LINE shows the loading animation for one `conversation_typing`; the window
+/// asks again while the operator keeps writing.
+const TYPING_SECONDS: u32 = 20;
+
+/// The operator is writing in a 1:1 chat: LINE shows the patient the loading animation.
+#[tauri::command]
+pub(crate) async fn conversation_typing(
+    shell: State<'_, Shell>,
+    request: ConversationRequest,
+) -> Answer<()> {
+    let conversation = ConversationId::new(request.conversation);
+    if !conversation.as_str().starts_with('U') {
+        return Ok(());
+    }
+    let joined = shell.joined().await?;
+    // Worth something only now: one that cannot reach the relay at once is dropped.
+    let op = Operation::Typing {
+        conversation,
+        seconds: TYPING_SECONDS,
+    };
+    joined.sync.append_now(&op).await?;
+    Ok(())
 }

@@ -422,6 +422,7 @@ commands! {
     conversation_open: ConversationRequest => ConversationView,
     conversation_messages: MessagesRequest => Vec<MessageView>,
     conversation_act: ActRequest => Submitted,
+    conversation_typing: ConversationRequest => (),
     message_send: SendRequest => Submitted,
     image_upload: ImageBytes => UploadedImage,
     stickers_list: () => Vec<StickerPackage>,

@@ -2,8 +2,10 @@
 //! contact with their tags, notes and friend history, who did what to the chat (claims,
 //! transfers, closes, from the audit trail), and the team to transfer to.
 
+use rusqlite::OptionalExtension as _;
 use serde::Serialize;
 use sqlx::Row as _;
+use tsunagi_line::MarkAsReadToken;
 use tsunagi_proto::{ConversationId, OperatorId};
 
 use crate::query::FriendStatus;
@@ -103,18 +105,36 @@ pub struct Operator {
 }
 
 impl Store {
-    /// This desk has seen every message of `conversation` so far.
-    pub async fn mark_read(&self, conversation: &ConversationId) -> Result<()> {
+    /// This desk has seen every message of `conversation` so far. Returns the read token
+    /// of the newest message from the patient it had not seen yet, for telling LINE
+    /// ([`Operation::MarkRead`](tsunagi_proto::Operation::MarkRead)).
+    pub async fn mark_read(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Option<MarkAsReadToken>> {
         let conversation = conversation.clone();
         self.writer
             .run(move |db| {
-                db.prepare_cached(
+                let tx = db.transaction()?;
+                let token: Option<String> = tx
+                    .prepare_cached(
+                        "SELECT m.mark_as_read_token FROM messages m
+                         WHERE m.conversation_id = ?1 AND m.direction = 'in'
+                           AND m.mark_as_read_token IS NOT NULL
+                           AND m.id > COALESCE(
+                               (SELECT message_id FROM read_marks WHERE conversation_id = ?1), 0)
+                         ORDER BY m.id DESC LIMIT 1",
+                    )?
+                    .query_row([conversation.as_str()], |row| row.get(0))
+                    .optional()?;
+                tx.prepare_cached(
                     "INSERT INTO read_marks (conversation_id, message_id)
                      SELECT ?1, COALESCE(MAX(id), 0) FROM messages WHERE conversation_id = ?1
                      ON CONFLICT (conversation_id) DO UPDATE SET message_id = excluded.message_id",
                 )?
                 .execute([conversation.as_str()])?;
-                Ok(())
+                tx.commit()?;
+                Ok(token.map(MarkAsReadToken::new))
             })
             .await
     }

@@ -464,6 +464,11 @@ fn operation(
                 changes,
             )?,
         ),
+        // For LINE only (the executor carries them out); the audit keeps that they happened.
+        Operation::MarkRead { conversation, .. } => {
+            ("mark_read", Some(conversation), Outcome::Applied)
+        }
+        Operation::Typing { conversation, .. } => ("typing", Some(conversation), Outcome::Applied),
         Operation::Send(send) => (
             "send",
             Some(&send.conversation),

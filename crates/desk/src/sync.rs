@@ -206,6 +206,18 @@ impl Sync {
         Ok(op_id)
     }
 
+    /// Appends an op that is worth something only now (the typing animation): straight to
+    /// the relay, never queued to go out later. False when the relay could not be reached.
+    pub async fn append_now(&self, op: &Operation) -> Result<bool> {
+        tsunagi_domain::validate::operation(op)
+            .map_err(|problems| Error::Invalid(problems.join("; ")))?;
+        match self.client.append(&self.channel, OpId::new(), op).await {
+            Ok(_) => Ok(true),
+            Err(error) if error.is_transient() => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
     /// Sends a refused op again (after whatever made the relay refuse it has changed).
     pub async fn retry(&self, op_id: OpId) -> Result<()> {
         self.store.unrefuse(op_id).await?;

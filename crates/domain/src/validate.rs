@@ -66,6 +66,30 @@ pub fn operation(op: &Operation) -> Result<(), Vec<String>> {
             }
         }
         Operation::Settings(setting) => settings(setting, &mut problems),
+        Operation::MarkRead {
+            conversation,
+            token,
+        } => {
+            if !conversation.as_str().starts_with('U') {
+                problems.push("mark read: only 1:1 chats are marked read".into());
+            }
+            if token.as_str().trim().is_empty() {
+                problems.push("mark read: the token is empty".into());
+            }
+        }
+        Operation::Typing {
+            conversation,
+            seconds,
+        } => {
+            if !conversation.as_str().starts_with('U') {
+                problems.push("typing: LINE shows the loading animation in 1:1 chats only".into());
+            }
+            if !(5..=60).contains(seconds) || seconds % 5 != 0 {
+                problems.push(format!(
+                    "typing: LINE shows the animation for 5 to 60 seconds in fives, not {seconds}"
+                ));
+            }
+        }
         Operation::ScheduleReminder(reminder) => {
             if reminder.text.trim().is_empty() {
                 problems.push("a reminder needs a text".into());

@@ -229,6 +229,37 @@ impl Simulator {
         self.world().inbox(to)
     }
 
+    /// The newest message of `user`'s chat the account marked read, if any.
+    pub fn read_up_to(&self, user: &UserId) -> Option<MessageId> {
+        self.world().read_up_to.get(user).cloned()
+    }
+
+    /// The loading animations shown in `user`'s chat: for how many seconds each.
+    pub fn loading_shown(&self, user: &UserId) -> Vec<u32> {
+        self.world()
+            .loading
+            .iter()
+            .filter(|(chat, _, _)| chat == user)
+            .map(|(_, seconds, _)| *seconds)
+            .collect()
+    }
+
+    /// Marks the chat read up to the message the token came with; false for a token LINE
+    /// never issued.
+    pub(crate) fn mark_read(&self, token: &str) -> bool {
+        let mut world = self.world();
+        let Some((user, message)) = world.read_tokens.get(token).cloned() else {
+            return false;
+        };
+        world.read_up_to.insert(user, message);
+        true
+    }
+
+    pub(crate) fn show_loading(&self, chat: UserId, seconds: u32) {
+        let now = self.now();
+        self.world().loading.push((chat, seconds, now));
+    }
+
     /// Messages counted against this month's quota.
     pub fn consumption(&self) -> u64 {
         self.world().consumption

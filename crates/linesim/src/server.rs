@@ -438,6 +438,7 @@ async fn loading(State(sim): State<Simulator>, body: Bytes) -> Answer {
             message: "Must be a multiple of 5 between 5 and 60".into(),
         }]));
     }
+    sim.show_loading(UserId::new(request.chat_id), seconds);
     Ok((StatusCode::ACCEPTED, Json(json!({}))).into_response())
 }
 
@@ -450,7 +451,7 @@ struct MarkAsReadRequest {
 async fn mark_as_read(State(sim): State<Simulator>, body: Bytes) -> Answer {
     sim.limit("mark_as_read")?;
     let request: MarkAsReadRequest = parse(&body)?;
-    if request.mark_as_read_token.is_empty() {
+    if !sim.mark_read(&request.mark_as_read_token) {
         return Err(LineError::bad_request("Invalid markAsReadToken"));
     }
     Ok(Json(json!({})).into_response())

@@ -115,6 +115,8 @@ pub struct SaidEvent {
     pub webhook_event_id: String,
     pub reply_token: Option<String>,
     pub message_id: Option<MessageId>,
+    /// A message's token for marking the chat read up to it.
+    pub mark_as_read_token: Option<String>,
 }
 
 /// What came of a user action: its events, and the first POST that carried them.
@@ -491,10 +493,16 @@ pub(crate) async fn say(
             }
             message => {
                 let id = world.new_message_id();
+                let read_token = format!("m{}", Uuid::new_v4().simple());
+                if group.is_none() {
+                    world
+                        .read_tokens
+                        .insert(read_token.clone(), (user_id.clone(), id.clone()));
+                }
                 let mut body = json!({
                     "id": id,
                     "quoteToken": format!("q{}", Uuid::new_v4().simple()),
-                    "markAsReadToken": format!("m{}", Uuid::new_v4().simple()),
+                    "markAsReadToken": read_token,
                 });
                 let line_content = json!({ "type": "line" });
                 let mut store = |content_type: &str, size: usize, preparing_ms: u64| {
@@ -602,10 +610,14 @@ pub(crate) async fn say(
             event["replyToken"] = token.clone().into();
             token
         });
+        let mark_as_read_token = event["message"]["markAsReadToken"]
+            .as_str()
+            .map(str::to_owned);
         let said = SaidEvent {
             webhook_event_id,
             reply_token,
             message_id,
+            mark_as_read_token,
         };
         (vec![event], vec![said])
     };

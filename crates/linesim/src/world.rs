@@ -150,6 +150,12 @@ pub(crate) struct World {
     pub(crate) webhook_endpoint: Option<String>,
     buckets: HashMap<&'static str, Bucket>,
     next_message_id: u64,
+    /// Each 1:1 message's mark-as-read token: whose chat, and which message.
+    pub(crate) read_tokens: HashMap<String, (UserId, MessageId)>,
+    /// How far the account has read each user's chat (its newest message marked read).
+    pub(crate) read_up_to: HashMap<UserId, MessageId>,
+    /// The loading animations shown: in whose chat, for how many seconds, when.
+    pub(crate) loading: Vec<(UserId, u32, Millis)>,
 }
 
 impl World {

@@ -5,7 +5,7 @@ use serde_json::value::RawValue;
 use tsunagi_line::client::RetryKey;
 use tsunagi_line::message::Message;
 use tsunagi_line::webhook::Chat;
-use tsunagi_line::{MessageId, UserId, string_id};
+use tsunagi_line::{MarkAsReadToken, MessageId, UserId, string_id};
 use uuid::Uuid;
 
 use crate::entry::{Seq, UnixMillis};
@@ -103,6 +103,18 @@ pub enum Operation {
     },
     /// Send messages; the relay's executor does the LINE call and logs the result.
     Send(SendOp),
+    /// An operator read a 1:1 chat up to the message this token came with: the executor
+    /// tells LINE, and the patient sees "Read" (when the account's chat is on).
+    MarkRead {
+        conversation: ConversationId,
+        token: MarkAsReadToken,
+    },
+    /// An operator is writing in a 1:1 chat: the executor starts LINE's loading animation
+    /// there for `seconds` (5 to 60, in fives), if the op is still fresh when it sees it.
+    Typing {
+        conversation: ConversationId,
+        seconds: u32,
+    },
     /// A private note about a contact, never sent to LINE.
     Note { contact: UserId, text: String },
     /// Add or remove a tag on a contact.
@@ -201,7 +213,9 @@ impl Operation {
             | Operation::Transfer { conversation, .. }
             | Operation::Close { conversation }
             | Operation::SetMode { conversation, .. }
-            | Operation::Alert { conversation, .. } => Some(conversation),
+            | Operation::Alert { conversation, .. }
+            | Operation::MarkRead { conversation, .. }
+            | Operation::Typing { conversation, .. } => Some(conversation),
             Operation::Send(send) => Some(&send.conversation),
             _ => None,
         }

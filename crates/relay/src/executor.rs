@@ -258,6 +258,7 @@ impl<S: LogStore> Executor<S> {
                 let decisions: Vec<Decision> =
                     entries.iter().flat_map(|e| self.bot.apply(e)).collect();
                 self.decide(decisions).await?;
+                self.show(&entries).await;
                 let moved = store
                     .move_executor_cursor(
                         &self.channel,
@@ -809,6 +810,46 @@ impl<S: LogStore> Executor<S> {
         })
     }
 
+    /// Carries out what is only for LINE's screens, the patient's "Read" and the loading
+    /// animation while an operator writes: when the entry is still fresh, best effort, never
+    /// retried beyond one call and never logged (a repeat after a restart is harmless).
+    async fn show(&mut self, entries: &[tsunagi_proto::Entry]) {
+        let now = self.now();
+        for entry in entries {
+            let tsunagi_proto::EntryBody::Op {
+                op: tsunagi_proto::LoggedOp::Known(op),
+                ..
+            } = &entry.body
+            else {
+                continue;
+            };
+            let age = now.0 - entry.at.0;
+            let shown = match op {
+                Operation::MarkRead { token, .. } if age < MARK_READ_WITHIN_MS => {
+                    match self.client().await {
+                        Ok(client) => client.mark_as_read(token).await,
+                        Err(_) => continue,
+                    }
+                }
+                Operation::Typing {
+                    conversation,
+                    seconds,
+                } if age < TYPING_WITHIN_MS => match self.client().await {
+                    Ok(client) => {
+                        client
+                            .loading_start(&UserId::new(conversation.as_str()), *seconds)
+                            .await
+                    }
+                    Err(_) => continue,
+                },
+                _ => continue,
+            };
+            if let Err(error) = shown {
+                tracing::debug!(channel = %self.channel, %error, "LINE did not show a read mark or the loading animation");
+            }
+        }
+    }
+
     /// A client with a fresh access token, issued from the channel's credentials.
     async fn client(&mut self) -> Result<&Client, Failure> {
         if self.client.is_none() {
@@ -834,6 +875,11 @@ impl<S: LogStore> Executor<S> {
             .ok_or_else(|| Failure::Store(StoreError::Unavailable("no LINE client".into())))
     }
 }
+
+/// A read mark older than this is not worth telling LINE about any more.
+const MARK_READ_WITHIN_MS: i64 = 24 * 60 * 60 * 1000;
+/// An operator who was typing this long ago has sent or stopped since.
+const TYPING_WITHIN_MS: i64 = 20_000;
 
 /// A profile LINE gave for a follower of the account (it answers only for those).
 fn of_follower(profile: Profile) -> ContactProfile {

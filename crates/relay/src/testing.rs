@@ -110,7 +110,7 @@ impl TestRelay {
             "webhookEventId": format!("01W{message_id}"),
             "deliveryContext": {"isRedelivery": false},
             "source": {"type": "user", "userId": user}, "replyToken": format!("r{message_id}"),
-            "message": {"type": "text", "id": message_id, "quoteToken": "q", "text": text}
+            "message": {"type": "text", "id": message_id, "quoteToken": "q", "markAsReadToken": format!("m{message_id}"), "text": text}
         });
         let body = serde_json::json!({"destination": BOT, "events": [event]}).to_string();
         let status = reqwest::Client::new()

@@ -57,6 +57,7 @@ describe('the composer’s rules', () => {
 describe('the composer', () => {
   function setup(disabled = false) {
     const sent: Outgoing[] = []
+    const typed: number[] = []
     render(Composer, {
       conversation: 'U-composer',
       canned: [{ title: 'Hours', text: 'We open at 9, {{name}}.' }],
@@ -66,8 +67,9 @@ describe('the composer', () => {
       onsend: async (message: Outgoing) => {
         sent.push(message)
       },
+      ontyping: () => typed.push(Date.now()),
     })
-    return { sent, box: screen.getByRole('textbox', { name: 'Message' }) }
+    return { sent, typed, box: screen.getByRole('textbox', { name: 'Message' }) }
   }
 
   it('sends with Enter and clears, and a new line with Shift+Enter does not send', async () => {
@@ -78,6 +80,14 @@ describe('the composer', () => {
     await fireEvent.keyDown(box, { key: 'Enter' })
     expect(sent).toEqual([{ type: 'text', text: 'ขอบคุณค่ะ', quote_token: null }])
     expect((box as HTMLTextAreaElement).value).toBe('')
+  })
+
+  it('tells the patient the operator is writing, once per while', async () => {
+    const { typed, box } = setup()
+    await fireEvent.input(box, { target: { value: 'ก' } })
+    await fireEvent.input(box, { target: { value: 'กำ' } })
+    await fireEvent.input(box, { target: { value: 'กำลัง' } })
+    expect(typed.length).toBe(1)
   })
 
   it('offers saved answers after "/" and fills the patient’s name', async () => {

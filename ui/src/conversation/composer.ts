@@ -3,6 +3,9 @@
 import type { Canned } from '../lib/bindings'
 import { MAX_TEXT, SHOW_COUNT_FROM, utf16Length } from './describe'
 
+/** How often the patient is told the operator is writing (LINE shows it for 20 s). */
+export const TYPING_EVERY = 15_000
+
 /** What a key press in the message box means. */
 export function keyAction(
   event: Pick<KeyboardEvent, 'key' | 'shiftKey' | 'isComposing' | 'ctrlKey' | 'metaKey'>,

@@ -271,6 +271,7 @@ export type Commands = {
   conversation_open: { request: ConversationRequest; response: ConversationView }
   conversation_messages: { request: MessagesRequest; response: Array<MessageView> }
   conversation_act: { request: ActRequest; response: Submitted }
+  conversation_typing: { request: ConversationRequest; response: null }
   message_send: { request: SendRequest; response: Submitted }
   image_upload: { request: ImageBytes; response: UploadedImage }
   stickers_list: { request: null; response: Array<StickerPackage> }

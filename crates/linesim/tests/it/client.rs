@@ -50,7 +50,24 @@ async fn every_client_call_succeeds_against_linesim() {
     assert_eq!(sent_messages.len(), 1);
     assert_eq!(c.quota_consumption().await.unwrap(), 1);
     c.loading_start(&user, 20).await.unwrap();
-    c.mark_as_read(&MarkAsReadToken::from("m-1")).await.unwrap();
+    assert_eq!(h.sim.loading_shown(&user), vec![20]);
+    let said = h
+        .sim
+        .say(
+            &user,
+            tsunagi_linesim::UserAction::Text {
+                text: "既読にして".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let token = said.events[0].mark_as_read_token.clone().unwrap();
+    c.mark_as_read(&MarkAsReadToken::new(token)).await.unwrap();
+    assert_eq!(h.sim.read_up_to(&user), said.events[0].message_id);
+    assert!(
+        c.mark_as_read(&MarkAsReadToken::from("m-1")).await.is_err(),
+        "a token LINE never issued"
+    );
     c.set_webhook_endpoint(&h.sim.config().webhook_url.clone().unwrap())
         .await
         .unwrap();

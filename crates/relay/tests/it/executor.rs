@@ -136,6 +136,11 @@ impl Clinic {
 
     /// Appends an op as a desk would.
     async fn desk(&self, op: Operation) -> OpId {
+        self.desk_at(op, tsunagi_relay::relay::now()).await
+    }
+
+    /// Appends an op as a desk would have, at `at`.
+    async fn desk_at(&self, op: Operation, at: UnixMillis) -> OpId {
         let op_id = OpId::new();
         let json = RawValue::from_string(serde_json::to_string(&op).unwrap()).unwrap();
         self.relay
@@ -143,7 +148,7 @@ impl Clinic {
             .append(
                 &ChannelId::from(CHANNEL),
                 vec![NewEntry {
-                    at: tsunagi_relay::relay::now(),
+                    at,
                     body: NewBody::Op {
                         op_id,
                         device: DeviceId::from(DESK),
@@ -1080,4 +1085,71 @@ async fn a_follower_sync_on_an_account_line_does_not_list_says_so() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn read_marks_and_the_typing_animation_reach_line_while_fresh_and_never_after() {
+    let clinic = Clinic::start(|_| {}).await;
+    let patient = clinic.patient(0);
+    clinic.says(&patient, "ขอนัดพรุ่งนี้ค่ะ").await;
+    let (message, token) = clinic
+        .relay
+        .store
+        .read(&ChannelId::from(CHANNEL), tsunagi_proto::Seq(0), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|e| match e.body {
+            EntryBody::Line { event, .. } => {
+                let event: serde_json::Value = serde_json::from_str(event.get()).unwrap();
+                let m = &event["message"];
+                Some((
+                    m["id"].as_str()?.to_owned(),
+                    m["markAsReadToken"].as_str()?.to_owned(),
+                ))
+            }
+            _ => None,
+        })
+        .expect("the patient's message with its token");
+    let chat = ConversationId::from(patient.as_str());
+    clinic
+        .desk(Operation::MarkRead {
+            conversation: chat.clone(),
+            token: tsunagi_line::MarkAsReadToken::new(token),
+        })
+        .await;
+    clinic
+        .desk(Operation::Typing {
+            conversation: chat.clone(),
+            seconds: 20,
+        })
+        .await;
+    // An operator who was typing half a minute ago is not shown as typing now.
+    let stale = UnixMillis(tsunagi_relay::relay::now().0 - 30_000);
+    clinic
+        .desk_at(
+            Operation::Typing {
+                conversation: chat.clone(),
+                seconds: 10,
+            },
+            stale,
+        )
+        .await;
+    clinic
+        .desk(Operation::Typing {
+            conversation: chat,
+            seconds: 15,
+        })
+        .await;
+    for _ in 0..500 {
+        if clinic.sim.loading_shown(&patient).len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(clinic.sim.loading_shown(&patient), vec![20, 15]);
+    assert_eq!(
+        clinic.sim.read_up_to(&patient),
+        Some(tsunagi_line::MessageId::new(message))
+    );
 }
