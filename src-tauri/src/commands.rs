@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tauri::{AppHandle, State};
 use tsunagi_desk::detail::Operator;
 use tsunagi_desk::outbox::PendingOp;
-use tsunagi_desk::profile::{self, JoinRequest};
+use tsunagi_desk::profile::{self, JoinRequest, Profile};
 use tsunagi_desk::query::{ChatKind, InboxCounts, InboxItem, MessageView, MessagesPage};
 use tsunagi_desk::relay_url;
 use tsunagi_desk::search::Hit;
@@ -90,10 +90,12 @@ pub(crate) async fn desk_join(
     shell: State<'_, Shell>,
     request: DeskJoinRequest,
 ) -> Answer<ProfileView> {
-    let device_name = std::env::var("HOSTNAME")
-        .ok()
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| format!("Tsunagi on {}", std::env::consts::OS));
+    let device_name =
+        computer_name().unwrap_or_else(|| format!("Tsunagi on {}", std::env::consts::OS));
+    // A desk whose sign-in was lost (its profile is here, its token is not) joins afresh.
+    if shell.joined().await.is_err() && Profile::load(&shell.data).ok().flatten().is_some() {
+        profile::leave(&shell.data, &shell.vault)?;
+    }
     let join = JoinRequest {
         relay: request.relay,
         code: request.code,
@@ -105,6 +107,16 @@ pub(crate) async fn desk_join(
     shell.open(&app).await?;
     let joined = shell.joined().await?;
     Ok(ProfileView::from(&joined.profile))
+}
+
+/// This computer's name, for the owner's list of devices.
+fn computer_name() -> Option<String> {
+    let from_env = ["COMPUTERNAME", "HOSTNAME"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok());
+    let name = from_env.or_else(|| std::fs::read_to_string("/etc/hostname").ok())?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 #[tauri::command]

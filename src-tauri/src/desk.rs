@@ -20,6 +20,8 @@ pub(crate) struct Shell {
     pub(crate) data: PathBuf,
     pub(crate) vault: Vault,
     running: RwLock<Option<Running>>,
+    /// True once the launch has tried to open the desk (commands wait for it).
+    opened: watch::Sender<bool>,
 }
 
 /// A joined desk with its sync running.
@@ -46,7 +48,21 @@ impl Shell {
             data,
             vault,
             running: RwLock::new(None),
+            opened: watch::Sender::new(false),
         }
+    }
+
+    /// Opens the desk in the background, so the window draws at once; commands that need
+    /// the desk wait for this.
+    pub(crate) fn open_at_launch(app: &AppHandle) {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let shell = tauri::Manager::state::<Shell>(&app);
+            if let Err(error) = shell.open(&app).await {
+                tracing::error!(%error, "the desk could not be opened");
+            }
+            shell.opened.send_replace(true);
+        });
     }
 
     /// Opens the desk if this data directory has joined a relay, and starts its sync.
@@ -67,6 +83,7 @@ impl Shell {
 
     /// The joined desk, or `not_joined`.
     pub(crate) async fn joined(&self) -> Result<Joined, IpcError> {
+        let _ = self.opened.subscribe().wait_for(|opened| *opened).await;
         self.running
             .read()
             .await

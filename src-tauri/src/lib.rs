@@ -20,6 +20,26 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, tauri::Error> {
     }
 }
 
+/// The window shows one app, not the web: WebKit need not keep pages and resources it
+/// would for back and forward browsing (its "document viewer" cache model), which keeps
+/// the web process's memory down over a day of chats.
+fn lean_webview(app: &tauri::App) {
+    #[cfg(target_os = "linux")]
+    if let Some(window) = app.get_webview_window("main") {
+        let tuned = window.with_webview(|webview| {
+            use webkit2gtk::{CacheModel, WebContextExt as _, WebViewExt as _};
+            if let Some(context) = webview.inner().context() {
+                context.set_cache_model(CacheModel::DocumentViewer);
+            }
+        });
+        if let Err(error) = tuned {
+            tracing::debug!(%error, "the webview's caches keep their defaults");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = app;
+}
+
 /// Starts the app. Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn run() {
     tracing_subscriber::fmt()
@@ -37,15 +57,10 @@ pub fn run() {
             std::fs::create_dir_all(&data)?;
             tracing::info!(data = %data.display(), "opening the desk");
             app.manage(desk::Shell::new(data));
-            let handle = app.handle().clone();
+            lean_webview(app);
             // Opening the store and the keyring waits on disk and D-Bus: the window is up
-            // meanwhile, and the UI asks `app_info` once it has drawn.
-            tauri::async_runtime::block_on(async {
-                let shell = handle.state::<desk::Shell>();
-                if let Err(error) = shell.open(&handle).await {
-                    tracing::error!(%error, "the desk could not be opened");
-                }
-            });
+            // meanwhile, and its first command waits for the desk.
+            desk::Shell::open_at_launch(app.handle());
             Ok(())
         })
         .register_asynchronous_uri_scheme_protocol(media::SCHEME, media::serve)

@@ -97,6 +97,38 @@ async fn main() -> Result<()> {
         ms(usable)
     );
 
+    let at_start = app_memory()?;
+    println!(
+        "  memory at start: {:.0} MiB PSS ({})",
+        at_start.total_kib as f64 / 1024.0,
+        at_start.processes.join(", ")
+    );
+    // What the desk answers, without drawing: the IPC round trip of the inbox's two reads.
+    let ipc = window
+        .client
+        .execute_async(
+            r#"const done = arguments[0];
+               const invoke = window.__TAURI_INTERNALS__.invoke;
+               const times = {};
+               const time = async (name, command, args) => {
+                 const started = performance.now();
+                 for (let i = 0; i < 5; i++) await invoke(command, args);
+                 times[name] = (performance.now() - started) / 5;
+               };
+               (async () => {
+                 await time('list', 'inbox_list', { request: { list: 'bot', before: null, limit: 100 } });
+                 await time('counts', 'inbox_counts', {});
+                 done(times);
+               })().catch((e) => done({ error: String(e) }));"#,
+            vec![],
+        )
+        .await?;
+    println!(
+        "  the desk's answers through IPC: a page of 100 chats {:.1} ms, the tab counts {:.1} ms",
+        ipc["list"].as_f64().unwrap_or(f64::NAN),
+        ipc["counts"].as_f64().unwrap_or(f64::NAN)
+    );
+
     // The biggest list: every chat with the bot, newest first.
     let opened = window
         .client

@@ -110,6 +110,25 @@ async fn a_waiting_patient_is_claimed_and_answered_once_by_reply() -> Result<()>
     let shot = app.screenshot("conversation-en").await?;
     eprintln!("screenshot: {}", shot.display());
 
+    // The keyboard alone: Ctrl+K searches, Enter jumps to the message and marks it.
+    box_.send_keys(&format!("{}k{}", Key::Control, Key::Null))
+        .await?;
+    let search = app
+        .type_into("Search messages and patients", "空いて")
+        .await?;
+    app.find(By::Option("空いて")).await?;
+    app.screenshot("search").await?;
+    search.send_keys(&Key::Enter.to_string()).await?;
+    app.find(By::Text("明日の10時は空いていますか")).await?;
+    app.client
+        .wait()
+        .at_most(app::WAIT)
+        .for_element(fantoccini::Locator::XPath(
+            "//article[contains(@class, 'highlighted')][contains(., '明日の10時は空いていますか')]",
+        ))
+        .await
+        .context("the message found was not marked")?;
+
     // The same window in Japanese and Thai (the picker is labelled in the language shown).
     for (label, language, file) in [
         ("Language", "日本語", "conversation-ja"),

@@ -260,12 +260,13 @@ impl Store {
     }
 
     /// Contacts whose name, then messages whose text, contain `query`, newest messages
-    /// first; at most `limit`. Everything applied is searchable.
+    /// first; at most `limit`. Only readers answer it, so it never waits behind a batch
+    /// the sync is applying: what is searchable is what [`Store::index_search`] indexed,
+    /// which the sync runs after every batch.
     pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<Hit>> {
         let Some(lookup) = lookup(query) else {
             return Err(Error::Invalid("search for at least one character".into()));
         };
-        self.index_search().await?;
         let limit = i64::from(limit.clamp(1, MAX_RESULTS));
         // The trigram and pair indexes have the same shape: `<table>_trigram` or `_bigram`.
         let (index, pattern) = match &lookup {
@@ -328,6 +329,47 @@ mod tests {
     use pretty_assertions::assert_eq;
 
     use super::*;
+
+    #[tokio::test]
+    async fn a_search_answers_while_the_writer_is_busy_with_a_sync_batch() {
+        #![allow(clippy::unwrap_used)]
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("desk.db")).await.unwrap();
+        let user = "U0123456789abcdef0123456789abcdef";
+        let event = serde_json::json!({
+            "type": "message", "mode": "active", "timestamp": 1, "webhookEventId": "01A",
+            "deliveryContext": {"isRedelivery": false},
+            "source": {"type": "user", "userId": user}, "replyToken": "r1",
+            "message": {"type": "text", "id": "1", "quoteToken": "q", "text": "明日の予約"}
+        });
+        store
+            .apply(&[tsunagi_proto::testing::line(1, event)])
+            .await
+            .unwrap();
+        store.index_search().await.unwrap();
+        // A batch holds the writer until released.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started, writing) = tokio::sync::oneshot::channel();
+        let writer = store.writer.clone();
+        let busy = tokio::spawn(async move {
+            writer
+                .run(move |_| {
+                    let _ = started.send(());
+                    let _ = held.recv();
+                    Ok(())
+                })
+                .await
+        });
+        writing.await.unwrap();
+        let hits =
+            tokio::time::timeout(std::time::Duration::from_secs(5), store.search("予約", 10))
+                .await
+                .expect("the search did not wait for the writer")
+                .unwrap();
+        assert_eq!(hits.len(), 1);
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+    }
 
     #[test]
     fn bigrams_pair_neighbours_within_runs_and_keep_each_runs_last_character() {

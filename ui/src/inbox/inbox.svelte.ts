@@ -44,16 +44,18 @@ export class Inbox {
   constructor(private desk: Desk) {}
 
   async show(tab: InboxList) {
+    // The rows of the last list stay until the new ones arrive (no empty flash).
+    const changed = this.tab !== tab
     this.tab = tab
-    this.items = []
     this.exhausted = false
-    await this.refresh()
+    await this.refresh(changed)
   }
 
-  /** Reads the first pages again (as many rows as are loaded), and the counts. */
-  async refresh() {
+  /** Reads the first pages again (as many rows as are loaded, or one page for a list
+   *  just chosen), and the counts. */
+  async refresh(fresh = false) {
     const generation = ++this.#generation
-    const want = Math.min(Math.max(this.items.length, PAGE), 500)
+    const want = fresh ? PAGE : Math.min(Math.max(this.items.length, PAGE), 500)
     const [items, counts] = await Promise.all([
       this.desk.call('inbox_list', { list: this.tab, before: null, limit: want }),
       this.desk.call('inbox_counts', null),

@@ -1,6 +1,26 @@
-// Dates, times and durations through Intl, in the clinic's time zone.
+// Dates, times and durations through Intl, in the clinic's time zone. Formatters are made
+// once per locale and zone (making one costs far more than using it, and every row of the
+// inbox and every message shows a time).
 
 let zone: string | undefined
+
+const made = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat | Intl.DisplayNames>()
+
+function once<T extends Intl.DateTimeFormat | Intl.NumberFormat | Intl.DisplayNames>(
+  key: string,
+  make: () => T,
+): T {
+  let formatter = made.get(key) as T | undefined
+  if (!formatter) {
+    formatter = make()
+    made.set(key, formatter)
+  }
+  return formatter
+}
+
+function dates(locale: string, name: string, options: Intl.DateTimeFormatOptions) {
+  return once(`d|${locale}|${zone}|${name}`, () => new Intl.DateTimeFormat(locale, { timeZone: zone, ...options }))
+}
 
 /** Shows times in this IANA zone from now on (`null`: the computer's own). */
 export function setClinicTimeZone(timeZone: string | null) {
@@ -14,33 +34,28 @@ export function setClinicTimeZone(timeZone: string | null) {
 
 /** `10:02`, or `12/1 10:02` when not today (in the clinic's zone). */
 export function shortTime(at: number, locale: string, now = Date.now()): string {
-  const day = (ms: number) =>
-    new Intl.DateTimeFormat('en-CA', { timeZone: zone, dateStyle: 'short' }).format(ms)
-  const sameDay = day(at) === day(now)
-  return new Intl.DateTimeFormat(locale, {
-    timeZone: zone,
-    hour: '2-digit',
-    minute: '2-digit',
-    ...(sameDay ? {} : { month: 'numeric', day: 'numeric' }),
-  }).format(at)
+  const day = dates('en-CA', 'day', { dateStyle: 'short' })
+  const sameDay = day.format(at) === day.format(now)
+  return sameDay
+    ? dates(locale, 'time', { hour: '2-digit', minute: '2-digit' }).format(at)
+    : dates(locale, 'dayTime', { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }).format(at)
 }
 
 export function dateTime(at: number, locale: string): string {
-  return new Intl.DateTimeFormat(locale, {
-    timeZone: zone,
-    dateStyle: 'medium',
-    timeStyle: 'short',
-  }).format(at)
+  return dates(locale, 'dateTime', { dateStyle: 'medium', timeStyle: 'short' }).format(at)
 }
 
 export function date(at: number, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { timeZone: zone, dateStyle: 'medium' }).format(at)
+  return dates(locale, 'date', { dateStyle: 'medium' }).format(at)
 }
 
 /** A waiting time: `45 sec`, `12 min`, `2 hr 5 min`. */
 export function duration(ms: number, locale: string): string {
   const unit = (value: number, unit: 'second' | 'minute' | 'hour') =>
-    new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'short' }).format(value)
+    once(
+      `n|${locale}|${unit}`,
+      () => new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'short' }),
+    ).format(value)
   const seconds = Math.max(0, Math.floor(ms / 1000))
   if (seconds < 60) return unit(seconds, 'second')
   const minutes = Math.floor(seconds / 60)
@@ -53,7 +68,7 @@ export function duration(ms: number, locale: string): string {
 /** A language tag (`th`, `zh-TW`) as its name in the reader's language. */
 export function languageName(tag: string, locale: string): string {
   try {
-    return new Intl.DisplayNames([locale], { type: 'language' }).of(tag) ?? tag
+    return once(`l|${locale}`, () => new Intl.DisplayNames([locale], { type: 'language' })).of(tag) ?? tag
   } catch {
     return tag
   }

@@ -470,6 +470,7 @@ async fn a_handoff_from_message_to_close_as_the_inbox_shows_it() {
         },
     ));
     store.apply(&log[6..]).await.unwrap();
+    store.index_search().await.unwrap();
     let messages = store
         .messages(&chat, MessagesPage::Newest, 50)
         .await
@@ -516,6 +517,7 @@ async fn the_newest_edit_wins_and_unknown_types_are_kept_as_unsupported() {
         ),
     ];
     store.apply(&log).await.unwrap();
+    store.index_search().await.unwrap();
     let messages = store
         .messages(&conversation(1), MessagesPage::Newest, 10)
         .await
@@ -530,6 +532,7 @@ async fn the_newest_edit_wins_and_unknown_types_are_kept_as_unsupported() {
         .apply(&[log::edited(5, user, "M1", "third", log::at(5).0)])
         .await
         .unwrap();
+    store.index_search().await.unwrap();
     assert!(store.search("second", 10).await.unwrap().is_empty());
     assert_eq!(store.search("third", 10).await.unwrap().len(), 1);
     assert!(!messages[1].supported);
@@ -550,6 +553,7 @@ async fn search_finds_words_inside_thai_japanese_and_chinese_text() {
         log::text(4, USERS[0], "M4", "Can I book for Tuesday?"),
     ];
     store.apply(&log).await.unwrap();
+    store.index_search().await.unwrap();
     for (query, seq, hit) in [
         ("นัด", 1, "นัด"),
         ("予約", 2, "予約"),
