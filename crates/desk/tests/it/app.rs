@@ -124,8 +124,12 @@ async fn joining_says_which_code_problem_it_was_and_keeps_nothing_behind_a_failu
         Err(JoinError::NoKeyring(_)) => {
             assert_eq!(Profile::load(other.path()).unwrap(), None);
         }
-        // A machine with a working keyring takes it; then the profile is whole.
-        Ok((_, kept)) => assert_eq!(kept, Kept::Keyring),
+        // A machine with a working keyring takes it; then the profile is whole, and
+        // leaving takes the token out of the keyring again.
+        Ok((_, kept)) => {
+            assert_eq!(kept, Kept::Keyring);
+            profile::leave(other.path(), &keyring_only).unwrap();
+        }
         Err(other) => panic!("{other:?}"),
     }
 
