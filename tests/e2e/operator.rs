@@ -204,6 +204,11 @@ async fn two_desks_claim_one_chat_at_once_and_the_loser_sees_who_won() -> Result
         .until_text(By::Tab("Team"), "the chat in Team", |t| t.ends_with('1'))
         .await?;
     loser.screenshot("claim-race-lost").await?;
+
+    // Leaving the relay asks first, then forgets the desk: the window is back at joining.
+    loser.click(By::Button("Leave this relay")).await?;
+    loser.click(By::Button("Leave")).await?;
+    loser.find(By::Text("Join your clinic's relay")).await?;
     aiko.close().await?;
     somchai.close().await
 }
