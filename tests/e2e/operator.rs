@@ -163,13 +163,21 @@ async fn two_desks_claim_one_chat_at_once_and_the_loser_sees_who_won() -> Result
         app.click(By::Option(&name)).await?;
         app.find(By::Button("Claim")).await?;
     }
-    // Both click Claim as close together as two people can.
-    let (a, b) = tokio::join!(
-        aiko.click(By::Button("Claim")),
-        somchai.click(By::Button("Claim"))
-    );
-    a?;
-    b?;
+    // Both click Claim before either hears of the other: the relay is out of reach for a
+    // moment, so both claims wait in their desks' outboxes and reach the log together.
+    clinic.proxy.set(Network::Down);
+    for app in [&aiko, &somchai] {
+        app.until_text(By::Status, "the relay out of reach", |t| {
+            !t.contains("Online")
+        })
+        .await?;
+        app.click(By::Button("Claim")).await?;
+        app.until_text(By::Status, "the claim waiting", |t| {
+            t.contains("1 action waiting")
+        })
+        .await?;
+    }
+    clinic.proxy.set(Network::Up);
     let outcome = By::Text("answering this chat");
     let aiko_sees = aiko
         .until_text(outcome, "the outcome", |t| !t.is_empty())

@@ -183,12 +183,19 @@ impl App {
             .with_context(|| format!("the window never showed {by:?}"))
     }
 
+    /// Clicks the element `by` names. The window redraws as the log moves on, so an element
+    /// found may be replaced before the click lands: then it is found again, as a person
+    /// would look again.
     pub async fn click(&self, by: By<'_>) -> Result<()> {
-        let element = self.find(by).await?;
-        element
-            .click()
-            .await
-            .with_context(|| format!("clicking {by:?}"))
+        let mut tries = 0;
+        loop {
+            let element = self.find(by).await?;
+            match element.click().await {
+                Ok(()) => return Ok(()),
+                Err(error) if tries < 5 && is_stale(&error) => tries += 1,
+                Err(error) => return Err(error).with_context(|| format!("clicking {by:?}")),
+            }
+        }
     }
 
     /// Types `text` into the text box labelled `label` (after clearing it).
@@ -384,6 +391,12 @@ async fn wait_for_port(port: u16, limit: Duration) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Whether WebDriver lost the element (the page replaced it).
+fn is_stale(error: &fantoccini::error::CmdError) -> bool {
+    let text = error.to_string();
+    text.contains("stale") || text.contains("was not found")
 }
 
 /// An element as a person finds it: by its role and what it says (its text or
