@@ -12,6 +12,8 @@ import type {
 import type { Desk } from '../lib/desk'
 
 export const PAGE = 60
+/** How long a message found by search stays marked. */
+export const HIGHLIGHT_MS = 6000
 
 export type Row =
   | { kind: 'message'; key: string; seq: number; message: MessageView }
@@ -131,6 +133,10 @@ export class Conversation {
       this.hasOlder = before.length === PAGE
     }
     this.highlight = seq
+    // Marked long enough to be found, then the chat looks as it always does.
+    setTimeout(() => {
+      if (this.highlight === seq) this.highlight = null
+    }, HIGHLIGHT_MS)
   }
 
   async act(action: HandoffRequest) {
