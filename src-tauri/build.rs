@@ -22,6 +22,7 @@ fn main() {
         "contact_tag",
         "contact_note",
         "clinic_settings",
+        "link_open",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

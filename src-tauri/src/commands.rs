@@ -23,9 +23,9 @@ use crate::desk::Shell;
 use crate::ipc::{
     ActRequest, AppInfo, Canned, ClinicSettings, ConversationRequest, ConversationView,
     DeskJoinRequest, ErrorCode, HandoffRequest, InboxListRequest, IpcError, KeyringStatus,
-    MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction, PendingKind, ProfileView,
-    RelayUrlCheckRequest, RelayUrlChecked, SearchRequest, SendRequest, StickerPackage, Submitted,
-    TagRequest, UploadedImage,
+    LinkRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction, PendingKind,
+    ProfileView, RelayUrlCheckRequest, RelayUrlChecked, SearchRequest, SendRequest, StickerPackage,
+    Submitted, TagRequest, UploadedImage,
 };
 
 type Answer<T> = Result<T, IpcError>;
@@ -477,4 +477,23 @@ pub(crate) async fn conversation_typing(
     };
     joined.sync.append_now(&op).await?;
     Ok(())
+}
+
+/// Opens a web address in the system's browser. Only https: the window links nowhere else.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) fn link_open(app: AppHandle, request: LinkRequest) -> Answer<()> {
+    use tauri_plugin_opener::OpenerExt as _;
+    let url = url::Url::parse(&request.url)
+        .ok()
+        .filter(|url| url.scheme() == "https")
+        .ok_or_else(|| {
+            IpcError::new(
+                ErrorCode::InvalidInput,
+                format!("{:?} is not an https address", request.url),
+            )
+        })?;
+    app.opener()
+        .open_url(url.as_str(), None::<&str>)
+        .map_err(IpcError::internal)
 }

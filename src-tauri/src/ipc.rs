@@ -336,6 +336,12 @@ pub struct Submitted {
     pub op_id: String,
 }
 
+/// `link_open`: a web address to open in the system's browser (a shared location's map).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LinkRequest {
+    pub url: String,
+}
+
 /// `search_run`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SearchRequest {
@@ -433,6 +439,7 @@ commands! {
     contact_tag: TagRequest => Submitted,
     contact_note: NoteRequest => Submitted,
     clinic_settings: () => ClinicSettings,
+    link_open: LinkRequest => (),
 }
 
 /// The events the app emits, by name, with their payloads.
@@ -496,6 +503,7 @@ pub fn typescript() -> String {
         OpRequest::decl(),
         Submitted::decl(),
         Operator::decl(),
+        LinkRequest::decl(),
         SearchRequest::decl(),
         HitKind::decl(),
         Piece::decl(),

@@ -52,6 +52,8 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_store::Builder::new().build())
+        // Opened from Rust only (`link_open`): the window gets no opener permission.
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             let data = data_dir(app)?;
             std::fs::create_dir_all(&data)?;

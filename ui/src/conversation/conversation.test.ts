@@ -71,8 +71,10 @@ describe('messages as drawn', () => {
     expect(image.getAttribute('src')).toContain('/sticker/52002734/')
   })
 
-  it('draws a location as a card with a map link', () => {
+  it('draws a location as a card whose map opens in the system browser', () => {
+    const opened: string[] = []
     render(Message, {
+      onopenlink: (url: string) => opened.push(url),
       message: message({
         type: 'location',
         text: null,
@@ -80,7 +82,10 @@ describe('messages as drawn', () => {
       }),
     })
     expect(screen.getByText('คลินิก')).toBeTruthy()
-    expect(screen.getByRole('link', { name: 'Open in map' }).getAttribute('href')).toContain('mlat=13.7563')
+    const link = screen.getByRole('link', { name: 'Open in map' })
+    expect(link.getAttribute('href')).toContain('mlat=13.7563')
+    link.click()
+    expect(opened).toEqual([link.getAttribute('href')])
   })
 
   it('marks unsent, edited and unsupported messages', () => {

@@ -217,6 +217,8 @@ export type Submitted = { op_id: string, };
 
 export type Operator = { id: string, name: string, active: boolean, };
 
+export type LinkRequest = { url: string, };
+
 export type SearchRequest = { query: string, limit: number, };
 
 export type HitKind = "contact" | "message";
@@ -282,6 +284,7 @@ export type Commands = {
   contact_tag: { request: TagRequest; response: Submitted }
   contact_note: { request: NoteRequest; response: Submitted }
   clinic_settings: { request: null; response: ClinicSettings }
+  link_open: { request: LinkRequest; response: null }
 }
 
 export type Events = {
