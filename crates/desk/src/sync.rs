@@ -236,6 +236,9 @@ impl Sync {
 
     /// Applies a batch and tells subscribers what changed.
     async fn apply(&self, entries: &[Entry]) -> Result<Seq> {
+        // Live only if the desk was already in step before this batch: the batch that
+        // finishes a catch-up is still old news.
+        let live = self.connection() == Connection::Online;
         let changes = self.store.apply(entries).await?;
         self.store.index_search().await?;
         // Someone enrolled since the directory was read: learn their name (asking the relay
@@ -271,7 +274,7 @@ impl Sync {
         }
         if !changes.is_empty() {
             let mut changes = changes;
-            changes.live = self.connection() == Connection::Online;
+            changes.live = live;
             let _ = self.notices.send(changes);
         }
         Ok(cursor)

@@ -176,6 +176,7 @@ async fn the_connection_bar_sees_catching_up_online_offline_with_waiting_actions
         .unwrap()
         .unwrap();
     let sync = joined.sync.clone();
+    let mut notices = sync.subscribe();
     let mut status = sync.status();
     assert_eq!(status.borrow().connection, Connection::Connecting);
     let mut seen = Vec::new();
@@ -205,6 +206,20 @@ async fn the_connection_bar_sees_catching_up_online_offline_with_waiting_actions
     assert_eq!(seen.last(), Some(&Connection::Online));
     status_until(&mut status, "the whole log", |_| true).await;
     assert_eq!(sync.store().cursor().await.unwrap().0, 30);
+    // What was caught up on is old news; what arrives now is live.
+    while let Ok(caught_up) = notices.try_recv() {
+        assert!(
+            !caught_up.live,
+            "entry {} came while catching up",
+            caught_up.cursor
+        );
+    }
+    relay.patient_says(PATIENT, "M30", "ยังอยู่ไหมคะ").await;
+    let now = tokio::time::timeout(Duration::from_secs(10), notices.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(now.live);
 
     // The relay goes out of reach; a claim waits, and the bar says so.
     proxy.set(Network::Down);
