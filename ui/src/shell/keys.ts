@@ -22,3 +22,8 @@ export function isTyping(target: EventTarget | null): boolean {
     target instanceof HTMLSelectElement
   )
 }
+
+/** Whether Enter at `target` already means something there (a button, a link). */
+export function isControl(target: EventTarget | null): boolean {
+  return target instanceof HTMLButtonElement || target instanceof HTMLAnchorElement
+}
