@@ -22,16 +22,9 @@ use tsunagi_e2e::app::{self, App, shared_keyring};
 use tsunagi_e2e::clinic::Clinic;
 use tsunagi_linesim::scenario::ClinicDay;
 use tsunagi_proto::api::Role;
-use tsunagi_proto::testing::ClinicLog;
+use tsunagi_proto::testing::{ClinicLog, env_number};
 
 const BATCH: usize = 500;
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)

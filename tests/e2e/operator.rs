@@ -334,25 +334,11 @@ async fn every_kind_of_message_a_patient_sends_is_drawn() -> Result<()> {
         scroll_to(&app, &format!("//*[contains(text(), '{text}')]")).await?;
     }
     scroll_to(&app, "//button[@aria-label='Open photo']").await?;
-    let deadline = std::time::Instant::now() + app::WAIT;
-    loop {
-        let loaded = app
-            .client
-            .execute(
-                "const img = document.querySelector('button[aria-label=\"Open photo\"] img'); \
-                 return img && img.complete ? img.naturalWidth : 0;",
-                vec![],
-            )
-            .await?;
-        if loaded.as_u64().unwrap_or(0) > 0 {
-            break;
-        }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "the photo never loaded from the media cache"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    app.until_image_loaded(
+        r#"button[aria-label="Open photo"] img"#,
+        "the photo never loaded from the media cache",
+    )
+    .await?;
     app.screenshot("every-message-type-top").await?;
     app.client
         .execute(
@@ -442,25 +428,11 @@ async fn a_photo_the_operator_attaches_reaches_the_patient_from_the_relays_https
     // The bot's queue message used the reply token: the photo went by push.
     app.find(By::Text("Sent · push")).await?;
     // And the desk shows the photo it sent, from the relay.
-    let deadline = std::time::Instant::now() + app::WAIT;
-    loop {
-        let loaded = app
-            .client
-            .execute(
-                "const img = document.querySelector('article.out button[aria-label=\"Open photo\"] img'); \
-                 return img && img.complete ? img.naturalWidth : 0;",
-                vec![],
-            )
-            .await?;
-        if loaded.as_u64().unwrap_or(0) > 0 {
-            break;
-        }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "the sent photo never showed"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    app.until_image_loaded(
+        r#"article.out button[aria-label="Open photo"] img"#,
+        "the sent photo never showed",
+    )
+    .await?;
     app.screenshot("photo-sent").await?;
     app.close().await
 }

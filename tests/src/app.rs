@@ -229,6 +229,29 @@ impl App {
         }
     }
 
+    /// Waits until the image `selector` (CSS) names has loaded and decoded; `what` says
+    /// which image, for the failure.
+    pub async fn until_image_loaded(&self, selector: &str, what: &str) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let width = self
+                .client
+                .execute(
+                    "const img = document.querySelector(arguments[0]); \
+                     return img && img.complete ? img.naturalWidth : 0;",
+                    vec![selector.into()],
+                )
+                .await?;
+            if width.as_u64().unwrap_or(0) > 0 {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("{what}: {selector} never loaded within {WAIT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Ends the WebDriver session, which closes the app.
     pub async fn close(self) -> Result<()> {
         self.client.clone().close().await?;

@@ -10,17 +10,11 @@ use std::time::{Duration, Instant};
 
 use tsunagi_desk::Store;
 use tsunagi_desk::query::{InboxList, MessagesPage};
-use tsunagi_proto::testing::{ClinicLog, user};
+use tsunagi_proto::testing::{ClinicLog, env_number, user};
 use tsunagi_proto::{ConversationId, Entry, OperatorId};
 
 const BATCH: usize = 500;
 
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort_unstable();
     samples[((samples.len() as f64 - 1.0) * p).round() as usize]

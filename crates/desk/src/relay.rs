@@ -118,6 +118,19 @@ async fn checked(response: reqwest::Response) -> Result<reqwest::Response> {
     })
 }
 
+/// A file the relay answered with: its content type (`default` when it names none) and bytes.
+async fn file(response: reqwest::Response, default: &str) -> Result<(String, Vec<u8>)> {
+    let response = checked(response).await?;
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(default)
+        .to_owned();
+    let bytes = response.bytes().await.map_err(Error::Unreachable)?;
+    Ok((content_type, bytes.to_vec()))
+}
+
 async fn json<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T> {
     let bytes = checked(response)
         .await?
@@ -196,15 +209,7 @@ impl RelayClient {
             .send()
             .await
             .map_err(Error::Unreachable)?;
-        let response = checked(response).await?;
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("application/octet-stream")
-            .to_owned();
-        let bytes = response.bytes().await.map_err(Error::Unreachable)?;
-        Ok((content_type, bytes.to_vec()))
+        file(response, "application/octet-stream").await
     }
 
     /// Up to `limit` entries after `after`; with `wait`, holds until there is one or the
@@ -306,15 +311,7 @@ impl RelayClient {
             .send()
             .await
             .map_err(Error::Unreachable)?;
-        let response = checked(response).await?;
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("image/jpeg")
-            .to_owned();
-        let bytes = response.bytes().await.map_err(Error::Unreachable)?;
-        Ok((content_type, bytes.to_vec()))
+        file(response, "image/jpeg").await
     }
 
     /// Appends an operation under its idempotency key; the same key again returns the

@@ -150,6 +150,15 @@ pub fn postback(seq: u64, user: &str, data: &str) -> Entry {
     )
 }
 
+/// A benchmark's scale from the environment (`TSUNAGI_BENCH_MESSAGES` and the like), else
+/// `default`.
+pub fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// What patients write in a [`ClinicLog`].
 pub const PHRASES: [&str; 8] = [
     "สวัสดีค่ะ ขอเลื่อนนัดวันพรุ่งนี้ได้ไหมคะ",

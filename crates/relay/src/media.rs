@@ -123,7 +123,7 @@ fn invalid() -> std::io::Error {
 
 /// Writes beside the file, syncs, then renames over it: a crash leaves the old file or the
 /// new one, never half of one.
-async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let partial = path.with_extension("partial");
     let mut file = tokio::fs::File::create(&partial).await?;
     tokio::io::AsyncWriteExt::write_all(&mut file, bytes).await?;

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use bytes::Bytes;
 use image::{ImageFormat, ImageReader};
 
+use crate::media::write_atomically;
+
 /// LINE's limit for an image message's original (JPEG or PNG).
 pub const MAX_IMAGE: usize = 10 * 1024 * 1024;
 /// LINE's limit for its preview.
@@ -113,15 +115,6 @@ fn thumbnail(bytes: &[u8]) -> Result<(&'static str, Vec<u8>), UploadError> {
     let preview = out.into_inner();
     debug_assert!(preview.len() <= MAX_PREVIEW);
     Ok((content_type, preview))
-}
-
-async fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let partial = path.with_extension("partial");
-    let mut file = tokio::fs::File::create(&partial).await?;
-    tokio::io::AsyncWriteExt::write_all(&mut file, bytes).await?;
-    file.sync_all().await?;
-    drop(file);
-    tokio::fs::rename(&partial, path).await
 }
 
 #[cfg(test)]

@@ -41,6 +41,26 @@ fn request(relay: &str, code: &str) -> JoinRequest {
     }
 }
 
+/// A desk joined to `relay` (reached at `url`) as Aiko and opened: its data directory, its
+/// profile and the opened desk.
+async fn joined_desk(
+    relay: &TestRelay,
+    url: &str,
+    options: SyncOptions,
+) -> (tempfile::TempDir, Profile, profile::Joined) {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(dir.path());
+    let code = relay.invite(Role::Staff).await;
+    let (me, _) = profile::join(dir.path(), &vault, &request(url, &code))
+        .await
+        .unwrap();
+    let joined = profile::open(dir.path(), &vault, options)
+        .await
+        .unwrap()
+        .unwrap();
+    (dir, me, joined)
+}
+
 async fn status_until(
     status: &mut tokio::sync::watch::Receiver<SyncStatus>,
     what: &str,
@@ -161,20 +181,11 @@ async fn the_connection_bar_sees_catching_up_online_offline_with_waiting_actions
             .await;
     }
     let proxy = Proxy::start(&url_of(&relay)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let vault = vault(dir.path());
-    let code = relay.invite(Role::Staff).await;
-    profile::join(dir.path(), &vault, &request(proxy.url.as_str(), &code))
-        .await
-        .unwrap();
     let options = SyncOptions {
         batch: 5,
         ..quick()
     };
-    let joined = profile::open(dir.path(), &vault, options)
-        .await
-        .unwrap()
-        .unwrap();
+    let (_dir, _, joined) = joined_desk(&relay, proxy.url.as_str(), options).await;
     let sync = joined.sync.clone();
     let mut notices = sync.subscribe();
     let mut status = sync.status();
@@ -253,17 +264,8 @@ async fn read_marks_handoffs_and_the_contact_panel_come_from_the_store() {
     relay
         .patient_says(PATIENT, "M2", "明日は空いていますか")
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let vault = vault(dir.path());
     let yuki = relay.enroll("Yuki", Role::Staff).await;
-    let code = relay.invite(Role::Staff).await;
-    let (me, _) = profile::join(dir.path(), &vault, &request(&relay.url, &code))
-        .await
-        .unwrap();
-    let joined = profile::open(dir.path(), &vault, quick())
-        .await
-        .unwrap()
-        .unwrap();
+    let (_dir, me, joined) = joined_desk(&relay, &relay.url, quick()).await;
     let sync = &joined.sync;
     let chat = ConversationId::from(PATIENT);
     let yuki_client = tsunagi_desk::relay::RelayClient::new(
@@ -412,16 +414,7 @@ async fn an_action_waiting_offline_is_listed_with_its_chat_and_can_be_taken_back
     let relay = TestRelay::start(Options::default()).await;
     relay.patient_says(PATIENT, "M1", "สวัสดีค่ะ").await;
     let proxy = Proxy::start(&url_of(&relay)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let vault = vault(dir.path());
-    let code = relay.invite(Role::Staff).await;
-    profile::join(dir.path(), &vault, &request(proxy.url.as_str(), &code))
-        .await
-        .unwrap();
-    let joined = profile::open(dir.path(), &vault, quick())
-        .await
-        .unwrap()
-        .unwrap();
+    let (_dir, _, joined) = joined_desk(&relay, proxy.url.as_str(), quick()).await;
     let sync = &joined.sync;
     sync.pull().await.unwrap();
     let chat = ConversationId::from(PATIENT);
