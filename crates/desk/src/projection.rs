@@ -545,6 +545,7 @@ fn operation(
         }
         // The send stays pending until its outcome; the audit shows the attempt.
         Operation::Sending { .. } => ("sending", None, Outcome::Applied),
+        Operation::NotSent { .. } => ("not_sent", None, Outcome::Applied),
         Operation::Alert {
             conversation,
             reason,

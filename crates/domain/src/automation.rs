@@ -75,29 +75,73 @@ pub struct Pending {
     pub send: SendOp,
     /// How an earlier attempt went out, if one was logged (`sending`).
     pub attempt: Option<Attempt>,
+    /// Attempts LINE certainly did not carry out (`not_sent`).
+    pub failed_attempts: u32,
+}
+
+impl Pending {
+    /// The id of the note of a new attempt by `via`; each attempt after one LINE certainly
+    /// did not carry out is noted anew.
+    pub fn attempt_cause(&self, via: Delivery) -> String {
+        let via = match via {
+            Delivery::Reply => "reply",
+            Delivery::Push => "push",
+        };
+        match self.failed_attempts {
+            0 => format!("sending/{}/{via}", self.op_id),
+            n => format!("sending/{}/{via}/{n}", self.op_id),
+        }
+    }
+
+    /// The id of the record that LINE did not carry out the attempt noted last.
+    pub fn not_sent_cause(&self) -> String {
+        format!("not-sent/{}/{}", self.op_id, self.failed_attempts)
+    }
 }
 
 /// A delivery attempt noted in the log before it was made.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Attempt {
-    Reply { token: Option<ReplyToken>, of: Seq },
+    /// With the reply token of the entry `of` (`None` if it is no longer known), given at
+    /// `at`. `open` until LINE certainly refused it: LINE may have carried it out.
+    Reply {
+        token: Option<ReplyToken>,
+        of: Seq,
+        at: UnixMillis,
+        open: bool,
+    },
     Push,
 }
 
 /// How one LINE call of a send goes out.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Route {
-    /// With the reply token of the entry `of`. `retry` is set when an earlier attempt with
-    /// this token may have gone through: LINE refusing the token then means it did.
+    /// With the reply token of the entry `of`; `if_spent` says what LINE refusing the token
+    /// means.
     Reply {
         token: ReplyToken,
         of: Seq,
-        retry: bool,
+        if_spent: IfSpent,
     },
     Push {
         to: ConversationId,
         key: RetryKey,
     },
+}
+
+/// What LINE answering that a reply token is used or too old means for a send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfSpent {
+    /// A new attempt (noted first): nothing went out, so push instead.
+    Push,
+    /// The token is still within LINE's minute, and an attempt with it may have gone out
+    /// (its answer was lost, or the executor stopped): only that attempt can have used it,
+    /// so the send went out.
+    WentOut,
+    /// An attempt with it may have gone out, but the token is old enough to have lapsed
+    /// as well: whether the patient has the message cannot be known. Never pushed, which
+    /// could answer twice; the desk hears that it is unconfirmed.
+    Unknown,
 }
 
 /// One LINE call of a send: up to five messages.
@@ -373,29 +417,44 @@ impl Bot {
     /// the others push, each with its own retry key drawn from the send's.
     pub fn plan(&self, pending: &Pending, now: UnixMillis) -> Vec<Call> {
         let send = &pending.send;
+        let push = Route::Push {
+            to: send.conversation.clone(),
+            key: send.retry_key,
+        };
+        let fresh = |at: UnixMillis| now.0 - at.0 <= REPLY_TOKEN_MS;
         let first = match &pending.attempt {
             Some(Attempt::Reply {
                 token: Some(token),
                 of,
-            }) => Route::Reply {
-                token: token.clone(),
-                of: *of,
-                retry: true,
+                at,
+                open,
+            }) => match (*open, fresh(*at)) {
+                (true, true) => Route::Reply {
+                    token: token.clone(),
+                    of: *of,
+                    if_spent: IfSpent::WentOut,
+                },
+                (true, false) => Route::Reply {
+                    token: token.clone(),
+                    of: *of,
+                    if_spent: IfSpent::Unknown,
+                },
+                // LINE did not take the last attempt: another, while the token lasts.
+                (false, true) => Route::Reply {
+                    token: token.clone(),
+                    of: *of,
+                    if_spent: IfSpent::Push,
+                },
+                (false, false) => push,
             },
-            Some(Attempt::Push) | Some(Attempt::Reply { token: None, .. }) => Route::Push {
-                to: send.conversation.clone(),
-                key: send.retry_key,
-            },
+            Some(Attempt::Push) | Some(Attempt::Reply { token: None, .. }) => push,
             None => match self.fresh_token(&send.conversation, now) {
                 Some(token) if send.prefer_reply_token => Route::Reply {
                     token: token.token.clone(),
                     of: token.of,
-                    retry: false,
+                    if_spent: IfSpent::Push,
                 },
-                _ => Route::Push {
-                    to: send.conversation.clone(),
-                    key: send.retry_key,
-                },
+                _ => push,
             },
         };
         send.messages
@@ -942,6 +1001,7 @@ impl Bot {
                         at: entry.at,
                         send: send.clone(),
                         attempt: None,
+                        failed_attempts: 0,
                     },
                 );
                 self.pending_by_op.insert(op_id, entry.seq);
@@ -964,16 +1024,32 @@ impl Bot {
                             .chats
                             .get_mut(&pending.send.conversation)
                             .and_then(|c| c.tokens.iter_mut().find(|t| t.of == *of));
+                        let at = token.as_ref().map_or(UnixMillis(0), |t| t.at);
                         Attempt::Reply {
                             token: token.map(|t| {
                                 t.used = true;
                                 t.token.clone()
                             }),
                             of: *of,
+                            at,
+                            open: true,
                         }
                     }
                     _ => Attempt::Push,
                 });
+            }
+            Operation::NotSent { send, .. } => {
+                let Some(pending) = self
+                    .pending_by_op
+                    .get(send)
+                    .and_then(|seq| self.pending.get_mut(seq))
+                else {
+                    return;
+                };
+                pending.failed_attempts += 1;
+                if let Some(Attempt::Reply { open, .. }) = &mut pending.attempt {
+                    *open = false;
+                }
             }
             Operation::SyncFollowers => {
                 if let EntryBody::Op { op_id, .. } = &entry.body {

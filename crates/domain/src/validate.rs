@@ -32,6 +32,7 @@ pub fn author(op: &Operation) -> Author {
         | Operation::SendFailed { .. }
         | Operation::Profiles { .. }
         | Operation::Sending { .. }
+        | Operation::NotSent { .. }
         | Operation::Alert { .. }
         | Operation::Media { .. }
         | Operation::FollowerIds { .. }

@@ -4,9 +4,15 @@
 //! fail with 429, 5xx or a timeout are retried with [`RetryPolicy`]; other 4xx never are.
 //! Push-family calls take an `X-Line-Retry-Key` chosen by the caller, so a retry after a crash
 //! cannot send twice: LINE's 409 "already accepted" comes back as [`SendOutcome::AlreadyAccepted`].
+//! A reply has no such key, so it is retried only when LINE certainly did not act on the try
+//! before (see [`Error::done`]).
+//!
+//! What a failure means is decided here and nowhere else: [`Error::class`] and [`Error::done`].
 
 use std::fmt;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
@@ -29,6 +35,7 @@ const REQUEST_ID: &str = "x-line-request-id";
 const ACCEPTED_REQUEST_ID: &str = "x-line-accepted-request-id";
 const RETRY_KEY: &str = "x-line-retry-key";
 const MONTHLY_LIMIT: &str = "You have reached your monthly limit.";
+const INVALID_REPLY_TOKEN: &str = "Invalid reply token";
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -49,12 +56,61 @@ pub enum Error {
     Decode(String),
 }
 
+/// What a failed call calls for next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// LINE is down, overloaded or out of reach (5xx, 429 other than the month's quota, the
+    /// network): the same call may work later.
+    Retriable,
+    /// The channel access token expired or was revoked (401): issue another, then try again.
+    AccessToken,
+    /// The reply token was used or is too old: the answer has to go another way.
+    SpentReplyToken,
+    /// Refused for good (any other 4xx, the month's quota), never sent because it broke
+    /// LINE's rules, or answered with success in a form we could not read: asking again
+    /// would not help.
+    Permanent,
+}
+
+/// Whether LINE carried out a call that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    /// Certainly not: LINE answered with an error (which it gives only for what it did not
+    /// do), the call was refused before it was sent, or no connection was made.
+    No,
+    /// Perhaps: the request may have reached LINE, but no answer came back (a timeout, a
+    /// connection lost on the way).
+    Maybe,
+    /// Yes: LINE answered with success, but the answer could not be read.
+    Yes,
+}
+
 impl Error {
     /// The HTTP status LINE answered with, if it answered.
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api(e) => Some(e.status),
             _ => None,
+        }
+    }
+
+    pub fn class(&self) -> Class {
+        match self {
+            Error::Api(api) if api.is_spent_reply_token() => Class::SpentReplyToken,
+            Error::Api(api) if api.status == 401 => Class::AccessToken,
+            Error::Api(api) if api.is_monthly_limit() => Class::Permanent,
+            Error::Api(api) if api.status == 429 || api.status >= 500 => Class::Retriable,
+            Error::Api(_) | Error::Invalid(_) | Error::Decode(_) => Class::Permanent,
+            Error::Transport(_) => Class::Retriable,
+        }
+    }
+
+    pub fn done(&self) -> Done {
+        match self {
+            Error::Api(_) | Error::Invalid(_) => Done::No,
+            Error::Transport(e) if e.is_connect() => Done::No,
+            Error::Transport(_) => Done::Maybe,
+            Error::Decode(_) => Done::Yes,
         }
     }
 }
@@ -86,6 +142,11 @@ impl ApiError {
     pub fn is_monthly_limit(&self) -> bool {
         self.status == 429 && self.message == MONTHLY_LIMIT
     }
+
+    /// 400 for a reply token that is used or too old.
+    pub fn is_spent_reply_token(&self) -> bool {
+        self.status == 400 && self.message == INVALID_REPLY_TOKEN
+    }
 }
 
 /// A channel access token. Never printed.
@@ -116,6 +177,7 @@ pub struct ClientBuilder {
     token: Option<AccessToken>,
     retry: RetryPolicy,
     timeout: Duration,
+    deadline: Option<Duration>,
 }
 
 impl Default for ClientBuilder {
@@ -126,6 +188,7 @@ impl Default for ClientBuilder {
             token: None,
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
+            deadline: None,
         }
     }
 }
@@ -159,6 +222,14 @@ impl ClientBuilder {
         self
     }
 
+    /// How long a call may take in all, its retries included: no call outlasts it (an
+    /// attempt is cut short, and no retry starts, past it). Without it, only the retry
+    /// policy bounds a call.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
     pub fn build(self) -> Result<Client> {
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
@@ -171,6 +242,8 @@ impl ClientBuilder {
             data_base: self.data_base,
             token: self.token,
             retry: self.retry,
+            timeout: self.timeout,
+            deadline: self.deadline,
         })
     }
 }
@@ -183,6 +256,8 @@ pub struct Client {
     data_base: String,
     token: Option<AccessToken>,
     retry: RetryPolicy,
+    timeout: Duration,
+    deadline: Option<Duration>,
 }
 
 /// A message LINE accepted, as listed in its answer.
@@ -374,6 +449,9 @@ struct Call<'a> {
     body: Body,
     retry_key: Option<RetryKey>,
     query: &'a [(&'a str, String)],
+    /// Whether doing it twice is harmless, so that a try whose answer was lost may be
+    /// repeated. Not so for a reply, which carries no retry key.
+    repeatable: bool,
 }
 
 impl<'a> Call<'a> {
@@ -384,11 +462,12 @@ impl<'a> Call<'a> {
             body: Body::None,
             retry_key: None,
             query: &[],
+            repeatable: true,
         }
     }
 
     fn json(mut self, body: &impl Serialize) -> Result<Self> {
-        let bytes = serde_json::to_vec(body).map_err(|e| Error::Decode(e.to_string()))?;
+        let bytes = serde_json::to_vec(body).map_err(unencodable)?;
         if bytes.len() > MAX_REQUEST_BYTES {
             return Err(ValidationError::one(
                 "body",
@@ -477,11 +556,13 @@ impl Client {
         notification_disabled: bool,
     ) -> Result<SendOutcome> {
         message::validate(messages)?;
-        let call = Call::new(Method::POST, self.api("/v2/bot/message/reply")).json(&ReplyBody {
-            reply_token,
-            messages,
-            notification_disabled,
-        })?;
+        let mut call =
+            Call::new(Method::POST, self.api("/v2/bot/message/reply")).json(&ReplyBody {
+                reply_token,
+                messages,
+                notification_disabled,
+            })?;
+        call.repeatable = false;
         self.send_messages(call).await
     }
 
@@ -556,7 +637,7 @@ impl Client {
         let mut body = targeting;
         body.insert(
             "messages".to_owned(),
-            serde_json::to_value(messages).map_err(|e| Error::Decode(e.to_string()))?,
+            serde_json::to_value(messages).map_err(unencodable)?,
         );
         self.send_keyed("/v2/bot/message/narrowcast", messages, &body, retry_key)
             .await
@@ -710,7 +791,7 @@ impl Client {
             ("client_id", channel_id.as_str()),
             ("client_secret", channel_secret),
         ])
-        .map_err(|e| Error::Decode(e.to_string()))?;
+        .map_err(unencodable)?;
         let mut call = Call::new(Method::POST, self.api("/v2/oauth/accessToken"));
         call.body = Body::Form(form.into());
         self.execute(call).await?.json()
@@ -753,34 +834,49 @@ impl Client {
         })
     }
 
-    /// Sends a call, retrying what may be retried. Success is any 2xx, and a 409 that LINE
-    /// marks as an already accepted retry key.
+    /// Sends a call, retrying what may be retried: a [`Class::Retriable`] failure, when the
+    /// call is repeatable or LINE certainly did not act on it. Success is any 2xx, and a 409
+    /// that LINE marks as an already accepted retry key. Never outlasts the deadline.
     async fn execute(&self, call: Call<'_>) -> Result<Answer> {
+        let ends = self.deadline.map(|d| Instant::now() + d);
         let mut retry = 0;
         loop {
-            let last_try = retry + 1 >= self.retry.max_attempts;
-            let wait = match self.attempt(&call).await {
+            let timeout = ends.map_or(self.timeout, |ends| {
+                self.timeout.min(ends.saturating_duration_since(Instant::now()))
+            });
+            let (error, asked_wait) = match self.attempt(&call, timeout).await {
                 Ok(answer) => return Ok(answer),
-                Err(Failure::Final(error)) => return Err(error),
-                Err(Failure::Retriable { error, .. }) if last_try => return Err(error),
-                Err(Failure::Retriable { error, retry_after }) => {
-                    let wait = retry_after
-                        .unwrap_or_else(|| self.retry.delay(retry))
-                        .min(self.retry.max_delay);
-                    tracing::debug!(%error, ?wait, retry, "retrying LINE call");
-                    wait
-                }
+                Err(failure) => failure,
             };
+            let again = retry + 1 < self.retry.max_attempts
+                && error.class() == Class::Retriable
+                && (call.repeatable || error.done() == Done::No);
+            if !again {
+                return Err(error);
+            }
+            let wait = asked_wait
+                .unwrap_or_else(|| self.retry.delay(retry))
+                .min(self.retry.max_delay);
+            if ends.is_some_and(|ends| Instant::now() + wait >= ends) {
+                return Err(error);
+            }
+            tracing::debug!(%error, ?wait, retry, "retrying LINE call");
             tokio::time::sleep(wait).await;
             retry += 1;
         }
     }
 
-    async fn attempt(&self, call: &Call<'_>) -> Result<Answer, Failure> {
+    /// One try; a failure comes with how long LINE asked us to wait, if it did.
+    async fn attempt(
+        &self,
+        call: &Call<'_>,
+        timeout: Duration,
+    ) -> Result<Answer, (Error, Option<Duration>)> {
         let mut request = self
             .http
             .request(call.method.clone(), &call.url)
-            .query(call.query);
+            .query(call.query)
+            .timeout(timeout);
         if let Some(token) = &self.token {
             request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
         }
@@ -796,26 +892,22 @@ impl Client {
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(bytes.clone()),
         };
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(e) if e.is_timeout() || e.is_connect() || e.is_request() => {
-                return Err(Failure::Retriable {
-                    error: Error::Transport(e),
-                    retry_after: None,
-                });
-            }
-            Err(e) => return Err(Failure::Final(Error::Transport(e))),
-        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| (Error::Transport(e), None))?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = match response.bytes().await {
             Ok(body) => body,
-            Err(e) => {
-                return Err(Failure::Retriable {
-                    error: Error::Transport(e),
-                    retry_after: None,
-                });
+            // The status is in: LINE acted on it, or did not, whatever the body said.
+            Err(error) if status.is_success() => {
+                return Err((
+                    Error::Decode(format!("the answer ({status}) was cut off: {error}")),
+                    None,
+                ));
             }
+            Err(_) => Bytes::new(),
         };
         let answer = Answer {
             status,
@@ -827,26 +919,13 @@ impl Client {
         {
             return Ok(answer);
         }
-        let error = api_error(&answer);
-        let retriable = (status == StatusCode::TOO_MANY_REQUESTS && !error.is_monthly_limit())
-            || status.is_server_error();
-        if retriable {
-            Err(Failure::Retriable {
-                retry_after: retry_after(&answer.headers),
-                error: error.into(),
-            })
-        } else {
-            Err(Failure::Final(error.into()))
-        }
+        Err((api_error(&answer).into(), retry_after(&answer.headers)))
     }
 }
 
-enum Failure {
-    Retriable {
-        error: Error,
-        retry_after: Option<Duration>,
-    },
-    Final(Error),
+/// Our own request could not be put into JSON or a form: it was never sent.
+fn unencodable(error: impl fmt::Display) -> Error {
+    ValidationError::one("body", format!("cannot be encoded: {error}")).into()
 }
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

@@ -147,12 +147,20 @@ pub struct ApiFaults {
     pub slow_next: u32,
     #[serde(default)]
     pub slow_ms: u64,
+    /// The next this many API calls reach LINE only after `late_ms`, as over a congested
+    /// network: nothing is done until then, and then it is done even if the client has
+    /// given up waiting (the request was on its way).
+    #[serde(default)]
+    pub late_next: u32,
+    #[serde(default)]
+    pub late_ms: u64,
 }
 
 /// What the API fault plan says about the call now arriving.
 pub(crate) enum ApiFault {
     Fail,
     Slow(std::time::Duration),
+    Late(std::time::Duration),
     None,
 }
 
@@ -292,6 +300,9 @@ impl Simulator {
         } else if faults.slow_next > 0 {
             faults.slow_next -= 1;
             ApiFault::Slow(std::time::Duration::from_millis(faults.slow_ms))
+        } else if faults.late_next > 0 {
+            faults.late_next -= 1;
+            ApiFault::Late(std::time::Duration::from_millis(faults.late_ms))
         } else {
             ApiFault::None
         }

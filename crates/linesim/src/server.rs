@@ -71,7 +71,7 @@ async fn line_envelope(request: Request, next: Next) -> Response {
     response
 }
 
-/// Injected failures: a 500 before any work, or a late answer after it.
+/// Injected failures: a 500 before any work, a late answer after it, or the work done late.
 async fn api_faults(State(sim): State<Simulator>, request: Request, next: Next) -> Response {
     match sim.next_api_fault() {
         crate::ApiFault::Fail => {
@@ -82,6 +82,17 @@ async fn api_faults(State(sim): State<Simulator>, request: Request, next: Next) 
             let response = next.run(request).await;
             tokio::time::sleep(delay).await;
             response
+        }
+        crate::ApiFault::Late(delay) => {
+            // Its own task: the work happens even if the client hangs up meanwhile.
+            let late = tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                next.run(request).await
+            });
+            late.await.unwrap_or_else(|_| {
+                LineError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+                    .into_response()
+            })
         }
         crate::ApiFault::None => next.run(request).await,
     }

@@ -154,6 +154,10 @@ pub enum Operation {
         #[serde(default)]
         token_of: Option<Seq>,
     },
+    /// LINE certainly did not carry out the attempt last noted for a `send` (it answered
+    /// with an error, or could not be reached): nothing went out, and the send waits for
+    /// another try. LINE's reason, for the record.
+    NotSent { send: OpId, reason: String },
     /// Something people should notice now: the desks raise a native alert.
     Alert {
         conversation: ConversationId,

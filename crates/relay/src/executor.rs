@@ -10,6 +10,11 @@
 //! bot's ops have ids that follow from their causes, which the log keeps once; pushes carry
 //! retry keys, which LINE honours once; and a reply is preceded by a `sending` op, so that a
 //! restart never answers the same send twice.
+//!
+//! Fencing: a LINE call never outlasts a third of the lease, and starts only while at least
+//! two thirds of it remain; every append carries the lease, and the store refuses a stale
+//! holder's. A process that lost its lease (paused, cut off from the store) makes no call
+//! that ends outside its lease and logs nothing.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -21,10 +26,10 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 use tsunagi_domain::automation::{
-    Bot, Call, Decision, Logged, Pending, PendingMedia, ReminderPart, ReminderSend, Route,
-    SEND_EXPIRES_MS, SyncStep,
+    Bot, Call, Decision, IfSpent, Logged, Pending, PendingMedia, ReminderPart, ReminderSend,
+    Route, SEND_EXPIRES_MS, SyncStep,
 };
-use tsunagi_line::client::{AccessToken, Client, Content, Profile, SendOutcome};
+use tsunagi_line::client::{AccessToken, Class, Client, Content, Done, Profile, SendOutcome};
 use tsunagi_line::retry::RetryPolicy;
 use tsunagi_line::{ChannelId, Error as LineError, MessageId, UserId};
 use tsunagi_proto::{
@@ -35,18 +40,20 @@ use tsunagi_proto::{
 use crate::line_setup::LineSetup;
 use crate::media::{MediaStore, Part};
 use crate::relay::{Relay, now};
-use crate::store::{LogStore, NewBody, NewEntry, StoreError};
+use crate::store::{Fence, LogStore, NewBody, NewEntry, StoreError};
 
 /// How the executors of this process behave.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// This process, as the holder of leases: unique among the relay's processes.
     pub holder: String,
-    /// How long a lease lasts unless renewed; renewed at a third of it.
+    /// How long a lease lasts unless renewed; renewed at a third of it. A LINE call, its
+    /// retries included, is given at most a third.
     pub lease: Duration,
     /// How often to look for channels added since.
     pub scan: Duration,
-    /// LINE calls: retried within one attempt, for 5xx, 429 and timeouts.
+    /// LINE calls: retried within one attempt, for 5xx, 429 and timeouts (a reply only
+    /// when LINE certainly did not act).
     pub retry: RetryPolicy,
     /// After a failed attempt (LINE or the store unavailable), the first wait; it doubles
     /// up to `max_backoff`.
@@ -87,8 +94,9 @@ const SYNC_BATCH: usize = 1_000;
 const IDS_PER_PAGE: u32 = 1_000;
 /// Entries folded per read.
 const PAGE: u32 = 500;
-/// LINE's answer to a reply token that is spent or too old.
-const INVALID_REPLY_TOKEN: &str = "Invalid reply token";
+/// Why a send fails when LINE's answer to a reply was lost and its token has lapsed since.
+const UNCONFIRMED: &str = "LINE did not confirm the reply, and its token has expired since: \
+     the patient may or may not have it, so it was not sent again";
 
 /// Runs the executors of every channel until the relay closes. Dropping the future stops
 /// them all at once, as a crash would.
@@ -126,7 +134,10 @@ enum Stop {
 #[derive(Debug, thiserror::Error)]
 enum Failure {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+    /// The lease lapsed or passed to another process: stop acting.
+    #[error("the executor's lease is lost")]
+    Lost,
     /// LINE could not be reached or was overloaded, even after retrying.
     #[error("LINE is unavailable: {0}")]
     Line(LineError),
@@ -135,13 +146,24 @@ enum Failure {
     Token(LineError),
 }
 
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::LeaseLost(_) => Failure::Lost,
+            error => Failure::Store(error),
+        }
+    }
+}
+
 /// What became of a call to LINE.
 enum Answer {
     Sent(Vec<MessageId>),
-    /// LINE refused it for good (4xx other than a spent reply token).
+    /// LINE refused it for good.
     Refused(LineError),
-    /// Not now: try again later.
-    Unavailable(LineError),
+    /// LINE refused the reply token: used or too old.
+    Spent(LineError),
+    /// Not now: try again later. Whether LINE carried it out all the same.
+    Unavailable(LineError, Done),
 }
 
 struct Executor<S> {
@@ -178,6 +200,10 @@ impl<S: LogStore> Executor<S> {
         loop {
             match self.lease().await {
                 Ok(true) => match self.hold().await {
+                    Ok(Stop::Lost) | Err(Failure::Lost) => {
+                        tracing::info!(channel = %self.channel, "another relay runs this channel's executor now");
+                        backoff = self.options.backoff;
+                    }
                     Ok(Stop::Closed) => {
                         let holder = self.options.holder.clone();
                         let _ = self
@@ -186,10 +212,6 @@ impl<S: LogStore> Executor<S> {
                             .release_executor(&self.channel, &holder)
                             .await;
                         return;
-                    }
-                    Ok(Stop::Lost) => {
-                        tracing::info!(channel = %self.channel, "another relay runs this channel's executor now");
-                        backoff = self.options.backoff;
                     }
                     Err(error) => {
                         tracing::warn!(channel = %self.channel, %error, ?backoff, "the executor failed; trying again");
@@ -224,6 +246,23 @@ impl<S: LogStore> Executor<S> {
             .await?;
         self.renew_at = Instant::now() + self.options.lease / 3;
         Ok(held)
+    }
+
+    /// Before a call to LINE: renews the lease once a third of it has passed, so that at
+    /// least two thirds remain for a call given one third.
+    async fn keep_lease(&mut self) -> Result<(), Failure> {
+        if Instant::now() >= self.renew_at && !self.lease().await? {
+            return Err(Failure::Lost);
+        }
+        Ok(())
+    }
+
+    /// What an append must carry: this process's lease, now.
+    fn fence(&self) -> Fence {
+        Fence {
+            holder: self.options.holder.clone(),
+            now: self.now(),
+        }
     }
 
     /// Acts on the channel while this process holds its lease.
@@ -281,6 +320,10 @@ impl<S: LogStore> Executor<S> {
                     // entries (to log what they call for) cut the wait short.
                     Err(Failure::Line(error) | Failure::Token(error)) => {
                         tracing::warn!(channel = %self.channel, %error, wait = ?line_backoff, "LINE is unavailable; trying again");
+                        if error.class() == Class::AccessToken {
+                            // The token lapsed or was revoked: a new one next time.
+                            self.client = None;
+                        }
                         let until = (Instant::now() + line_backoff).min(self.renew_at);
                         tokio::select! {
                             () = tokio::time::sleep_until(until) => {}
@@ -428,7 +471,11 @@ impl<S: LogStore> Executor<S> {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let appended = self.relay.store.append(&self.channel, entries).await?;
+        let appended = self
+            .relay
+            .store
+            .append_fenced(&self.channel, self.fence(), entries)
+            .await?;
         Ok(appended
             .iter()
             .filter(|a| matches!(a, crate::store::Appended::New(_)))
@@ -458,16 +505,18 @@ impl<S: LogStore> Executor<S> {
         let mut via = Delivery::Push;
         for (n, call) in calls.into_iter().enumerate() {
             let answer = match &call.route {
-                Route::Reply { of, retry, .. } => {
+                Route::Reply { of, if_spent, .. } => {
                     via = Delivery::Reply;
-                    if !retry {
-                        self.note_attempt(send, Delivery::Reply, Some(*of)).await?;
+                    let new_attempt = *if_spent == IfSpent::Push;
+                    if new_attempt {
+                        self.note_attempt(pending, Delivery::Reply, Some(*of))
+                            .await?;
                     }
-                    match self.call(&call).await? {
+                    match (self.call(&call).await?, if_spent) {
                         // Refused now, so nothing went out: push instead, noted first.
-                        Answer::Refused(error) if !retry && is_spent(&error) => {
+                        (Answer::Spent(_), IfSpent::Push) => {
                             via = Delivery::Push;
-                            self.note_attempt(send, Delivery::Push, None).await?;
+                            self.note_attempt(pending, Delivery::Push, None).await?;
                             let push = Call {
                                 messages: call.messages.clone(),
                                 route: Route::Push {
@@ -477,11 +526,25 @@ impl<S: LogStore> Executor<S> {
                             };
                             self.call(&push).await?
                         }
-                        // Spent by the attempt noted before a restart: it went out then.
-                        Answer::Refused(error) if *retry && is_spent(&error) => {
-                            Answer::Sent(Vec::new())
+                        // Only the attempt noted before can have spent it: it went out.
+                        (Answer::Spent(_), IfSpent::WentOut) => Answer::Sent(Vec::new()),
+                        (Answer::Spent(_), IfSpent::Unknown) => {
+                            return self.failed(send, UNCONFIRMED.into(), Vec::new()).await;
                         }
-                        answer => answer,
+                        // LINE did nothing with this attempt: the next one may push, or
+                        // reply while the token lasts.
+                        (Answer::Unavailable(error, Done::No), _) if new_attempt => {
+                            self.log_one(
+                                pending.not_sent_cause(),
+                                Operation::NotSent {
+                                    send,
+                                    reason: describe(&error).0,
+                                },
+                            )
+                            .await?;
+                            return Err(Failure::Line(error));
+                        }
+                        (answer, _) => answer,
                     }
                 }
                 Route::Push { .. } => {
@@ -493,14 +556,14 @@ impl<S: LogStore> Executor<S> {
             };
             match answer {
                 Answer::Sent(sent) => ids.extend(sent),
-                Answer::Refused(error) => {
+                Answer::Refused(error) | Answer::Spent(error) => {
                     let (mut reason, details) = describe(&error);
                     if !ids.is_empty() {
                         reason = format!("{reason} (the first {} messages were sent)", ids.len());
                     }
                     return self.failed(send, reason, details).await;
                 }
-                Answer::Unavailable(error) => return Err(Failure::Line(error)),
+                Answer::Unavailable(error, _) => return Err(Failure::Line(error)),
             }
         }
         self.log_one(
@@ -756,18 +819,14 @@ impl<S: LogStore> Executor<S> {
 
     async fn note_attempt(
         &self,
-        send: OpId,
+        pending: &Pending,
         via: Delivery,
         token_of: Option<Seq>,
     ) -> Result<(), Failure> {
-        let what = match via {
-            Delivery::Reply => "reply",
-            Delivery::Push => "push",
-        };
         self.log_one(
-            format!("sending/{send}/{what}"),
+            pending.attempt_cause(via),
             Operation::Sending {
-                send,
+                send: pending.op_id,
                 via,
                 token_of,
             },
@@ -798,15 +857,16 @@ impl<S: LogStore> Executor<S> {
             Route::Reply { token, .. } => client.reply(token, &call.messages, false).await,
             Route::Push { to, key } => client.push(to.as_str(), &call.messages, false, *key).await,
         };
-        Ok(match result {
-            Ok(outcome) => Answer::Sent(sent_ids(&outcome)),
-            Err(error) if error.status() == Some(401) => {
-                // The token lapsed or was revoked: a new one next time.
-                self.client = None;
-                Answer::Unavailable(error)
-            }
-            Err(error) if is_final(&error) => Answer::Refused(error),
-            Err(error) => Answer::Unavailable(error),
+        let error = match result {
+            Ok(outcome) => return Ok(Answer::Sent(sent_ids(&outcome))),
+            Err(error) => error,
+        };
+        Ok(match (error.done(), error.class()) {
+            // It went out; only LINE's account of it was lost.
+            (Done::Yes, _) => Answer::Sent(Vec::new()),
+            (_, Class::SpentReplyToken) => Answer::Spent(error),
+            (done, Class::Retriable | Class::AccessToken) => Answer::Unavailable(error, done),
+            (_, Class::Permanent) => Answer::Refused(error),
         })
     }
 
@@ -850,18 +910,23 @@ impl<S: LogStore> Executor<S> {
         }
     }
 
-    /// A client with a fresh access token, issued from the channel's credentials.
+    /// A client with a fresh access token, issued from the channel's credentials, for a
+    /// call about to be made: only while the lease outlasts the call.
     async fn client(&mut self) -> Result<&Client, Failure> {
+        self.keep_lease().await?;
         if self.client.is_none() {
             let secret = self
                 .relay
                 .secret(&self.channel)
                 .await?
                 .ok_or_else(|| StoreError::UnknownChannel(self.channel.clone()))?;
+            let call = self.options.lease / 3;
             let client = Client::builder()
                 .api_base(self.line.api_base.clone())
                 .data_base(self.line.data_base.clone())
                 .retry(self.options.retry)
+                .timeout(call)
+                .deadline(call)
                 .build()
                 .map_err(Failure::Token)?;
             let issued = client
@@ -905,25 +970,14 @@ fn sent_ids(outcome: &SendOutcome) -> Vec<MessageId> {
         .collect()
 }
 
-/// Whether LINE refused for good: 4xx other than 429, and the month's quota.
+/// Whether LINE refused for good, so that trying again would not help.
 fn is_final(error: &LineError) -> bool {
-    match error {
-        LineError::Api(api) => {
-            api.is_monthly_limit() || ((400..500).contains(&api.status) && api.status != 429)
-        }
-        LineError::Invalid(_) | LineError::Decode(_) => true,
-        LineError::Transport(_) => false,
-    }
+    !matches!(error.class(), Class::Retriable | Class::AccessToken)
 }
 
 /// The month's quota is used up: nothing more goes out this month.
 fn is_quota(error: &LineError) -> bool {
     matches!(error, LineError::Api(api) if api.is_monthly_limit())
-}
-
-/// LINE's answer to a reply token that is spent or too old.
-fn is_spent(error: &LineError) -> bool {
-    matches!(error, LineError::Api(api) if api.status == 400 && api.message == INVALID_REPLY_TOKEN)
 }
 
 /// LINE's reason and details, for people.

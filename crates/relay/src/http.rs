@@ -185,7 +185,7 @@ impl From<StoreError> for ApiError {
                 },
                 format!("this enrollment code {problem}"),
             ),
-            StoreError::Unavailable(_) | StoreError::Corrupt(_) => {
+            StoreError::Unavailable(_) | StoreError::Corrupt(_) | StoreError::LeaseLost(_) => {
                 tracing::error!(%error, "storage failed");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -202,12 +202,7 @@ impl From<SetupError> for ApiError {
         match error {
             SetupError::Store(error) => error.into(),
             SetupError::Credentials(line) => {
-                let refused = match &line {
-                    tsunagi_line::Error::Api(answer) => answer.status < 500,
-                    tsunagi_line::Error::Invalid(_) => true,
-                    tsunagi_line::Error::Transport(_) | tsunagi_line::Error::Decode(_) => false,
-                };
-                if refused {
+                if line.class() != tsunagi_line::client::Class::Retriable {
                     ApiError::new(
                         StatusCode::BAD_REQUEST,
                         "line_refused",

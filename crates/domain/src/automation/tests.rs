@@ -370,7 +370,7 @@ fn a_send_replies_while_the_token_is_fresh_and_pushes_once_it_is_stale_or_spent(
         Route::Reply {
             token: ReplyToken::from("r1"),
             of: Seq(1),
-            retry: false
+            if_spent: IfSpent::Push
         }
     );
     let stale = bot.plan(&pending, UnixMillis(at(1).0 + REPLY_TOKEN_MS + 1));
@@ -400,7 +400,10 @@ fn a_send_replies_while_the_token_is_fresh_and_pushes_once_it_is_stale_or_spent(
     let pending: Vec<_> = bot.pending().cloned().collect();
     assert!(matches!(
         bot.plan(&pending[0], at(4))[0].route,
-        Route::Reply { retry: true, .. }
+        Route::Reply {
+            if_spent: IfSpent::WentOut,
+            ..
+        }
     ));
     assert!(matches!(
         bot.plan(&pending[1], at(4))[0].route,
@@ -484,7 +487,90 @@ fn a_reply_attempt_is_retried_with_its_own_token_even_after_newer_messages() {
         Route::Reply {
             token: ReplyToken::from("r1"),
             of: Seq(1),
-            retry: true
+            if_spent: IfSpent::WentOut
         }
     );
+}
+
+fn sending_reply(seq: u64, send: u64, token_of: u64) -> Entry {
+    log::op(
+        seq,
+        EXECUTOR_DEVICE,
+        Operation::Sending {
+            send: OpId(Uuid::from_u128(u128::from(send))),
+            via: Delivery::Reply,
+            token_of: Some(Seq(token_of)),
+        },
+    )
+}
+
+fn not_sent(seq: u64, send: u64) -> Entry {
+    log::op(
+        seq,
+        EXECUTOR_DEVICE,
+        Operation::NotSent {
+            send: OpId(Uuid::from_u128(u128::from(send))),
+            reason: "Internal server error".into(),
+        },
+    )
+}
+
+fn first_route(bot: &Bot, now: UnixMillis) -> Route {
+    let pending = bot.pending().next().expect("pending").clone();
+    bot.plan(&pending, now).remove(0).route
+}
+
+#[test]
+fn a_reply_attempt_whose_fate_is_open_counts_as_gone_only_while_the_token_lasts() {
+    let (bot, _) = fold(&[
+        log::text(1, PATIENT, "M1", "hello"),
+        send(2, 1),
+        sending_reply(3, 2, 1),
+    ]);
+    let if_spent = |now| match first_route(&bot, now) {
+        Route::Reply { if_spent, .. } => if_spent,
+        Route::Push { .. } => panic!("an open reply attempt is never pushed"),
+    };
+    assert_eq!(if_spent(at(20)), IfSpent::WentOut);
+    assert_eq!(if_spent(at(600)), IfSpent::Unknown);
+}
+
+#[test]
+fn after_line_certainly_refused_an_attempt_the_next_is_a_new_one_and_a_stale_token_pushes() {
+    let (mut bot, _) = fold(&[
+        log::text(1, PATIENT, "M1", "hello"),
+        send(2, 1),
+        sending_reply(3, 2, 1),
+        not_sent(4, 2),
+    ]);
+    let pending = bot.pending().next().expect("pending").clone();
+    assert_eq!(pending.failed_attempts, 1);
+    // A new note for the next attempt, under an id of its own.
+    assert_ne!(
+        pending.attempt_cause(Delivery::Reply),
+        format!("sending/{}/reply", pending.op_id)
+    );
+    assert!(matches!(
+        first_route(&bot, at(20)),
+        Route::Reply {
+            if_spent: IfSpent::Push,
+            ..
+        }
+    ));
+    assert_eq!(
+        first_route(&bot, at(600)),
+        Route::Push {
+            to: chat(PATIENT),
+            key: pending.send.retry_key
+        }
+    );
+    // The next attempt is noted: open again.
+    bot.apply(&sending_reply(5, 2, 1));
+    assert!(matches!(
+        first_route(&bot, at(21)),
+        Route::Reply {
+            if_spent: IfSpent::WentOut,
+            ..
+        }
+    ));
 }

@@ -3,7 +3,7 @@ use std::time::Duration;
 use pretty_assertions::assert_eq;
 use serde_json::json;
 use tsunagi_line::client::{
-    AccessToken, ApiError, Client, Content, Error, RetryKey, SendKind, SendOutcome,
+    AccessToken, ApiError, Class, Client, Content, Done, Error, RetryKey, SendKind, SendOutcome,
 };
 use tsunagi_line::message::Message;
 use tsunagi_line::retry::RetryPolicy;
@@ -499,7 +499,121 @@ async fn an_unreachable_server_is_a_transport_error() {
         })
         .build()
         .expect("builds");
-    assert!(matches!(client.quota().await, Err(Error::Transport(_))));
+    let error = client.quota().await.expect_err("nothing listens");
+    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+    assert_eq!((error.class(), error.done()), (Class::Retriable, Done::No));
+}
+
+/// The reply LINE carried out, whose answer came too late: asking again would answer
+/// the patient twice, or (with the token spent) make the caller think nothing went out.
+#[tokio::test]
+async fn a_reply_whose_answer_is_lost_is_not_tried_again_and_may_have_gone() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/reply"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "sentMessages": [{ "id": "1" }] }))
+                .set_delay(Duration::from_secs(2)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = client(&server)
+        .reply(&ReplyToken::from("fresh"), &[Message::text("hi")], false)
+        .await
+        .expect_err("the answer is too late");
+    assert_eq!((error.class(), error.done()), (Class::Retriable, Done::Maybe));
+}
+
+/// A 5xx is LINE saying it did nothing, so a reply may be tried again at once.
+#[tokio::test]
+async fn a_reply_that_line_failed_with_500_is_tried_again() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/reply"))
+        .respond_with(line_error(500, "Internal server error"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/bot/message/reply"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sentMessages": [{ "id": "7" }] })))
+        .mount(&server)
+        .await;
+    let sent = client(&server)
+        .reply(&ReplyToken::from("fresh"), &[Message::text("hi")], false)
+        .await
+        .expect("the second try answers");
+    assert_eq!(sent.sent_messages()[0].id, MessageId::from("7"));
+    assert_eq!(requests(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn no_call_outlasts_the_deadline_however_many_retries_are_left() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/info"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .api_base(server.uri())
+        .retry(RetryPolicy {
+            max_attempts: 10,
+            initial_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+        })
+        .timeout(Duration::from_secs(30))
+        .deadline(Duration::from_millis(400))
+        .build()
+        .expect("builds");
+    let started = std::time::Instant::now();
+    let error = client.bot_info().await.expect_err("LINE never answers in time");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "the call took {took:?}");
+    assert_eq!(error.done(), Done::Maybe);
+}
+
+/// Every way a call fails, sorted once: what the relay's executor, its HTTP answers and
+/// this client's own retries all go by.
+#[tokio::test]
+async fn lines_answers_are_sorted_into_classes_in_one_place() {
+    let server = MockServer::start().await;
+    let cases = [
+        (500, "Internal server error", Class::Retriable),
+        (503, "Service unavailable", Class::Retriable),
+        (429, "Too many requests", Class::Retriable),
+        (429, "You have reached your monthly limit.", Class::Permanent),
+        (400, "Invalid reply token", Class::SpentReplyToken),
+        (400, "The request body has 1 error(s)", Class::Permanent),
+        (401, "Authentication failed", Class::AccessToken),
+        (403, "Access to this API is not available for your account", Class::Permanent),
+        (404, "Not found", Class::Permanent),
+    ];
+    for (n, (status, message, _)) in cases.iter().enumerate() {
+        Mock::given(path(format!("/v2/bot/profile/U{n}")))
+            .respond_with(line_error(*status, message))
+            .mount(&server)
+            .await;
+    }
+    let client = Client::builder()
+        .api_base(server.uri())
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("builds");
+    for (n, (status, message, class)) in cases.into_iter().enumerate() {
+        let error = client
+            .profile(&UserId::from(format!("U{n}").as_str()))
+            .await
+            .expect_err("LINE refuses");
+        assert_eq!(
+            (error.class(), error.done()),
+            (class, Done::No),
+            "{status} {message}"
+        );
+    }
+    let invalid = client
+        .reply(&ReplyToken::from("t"), &[], false)
+        .await
+        .expect_err("no messages");
+    assert_eq!((invalid.class(), invalid.done()), (Class::Permanent, Done::No));
 }
 
 #[tokio::test]

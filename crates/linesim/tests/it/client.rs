@@ -150,3 +150,20 @@ async fn a_persistent_timeout_reaches_the_caller_as_a_transport_error() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_push_that_reaches_line_late_is_carried_out_once_though_the_client_gave_up() {
+    let h = Harness::start().await;
+    let to = h.friend(0);
+    h.sim.set_api_faults(tsunagi_linesim::ApiFaults {
+        late_next: 1,
+        late_ms: 400,
+        ..Default::default()
+    });
+    // The first try times out before it reaches LINE; the retry, on time, goes out; the
+    // late first one arrives after it and is known by its retry key.
+    let outcome = push_reminder(&h, 100).await;
+    assert!(matches!(outcome, SendOutcome::Accepted { .. }), "{outcome:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(h.sim.inbox(to.as_str()).len(), 1);
+}

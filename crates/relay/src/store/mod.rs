@@ -101,6 +101,19 @@ pub enum StoreError {
     Corrupt(String),
     #[error("this enrollment code {0}")]
     Invite(InviteProblem),
+    /// A fenced append by an executor whose lease has lapsed or passed to another process:
+    /// nothing of it was written.
+    #[error("the executor's lease on channel {0} is no longer held")]
+    LeaseLost(ChannelId),
+}
+
+/// Who may append: the holder of a channel's executor lease, checked as the append is
+/// written, so that a process that lost its lease (paused, cut off) appends nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    pub holder: String,
+    /// The holder's time: the lease must last past it.
+    pub now: UnixMillis,
 }
 
 /// Why an enrollment code was not accepted.
@@ -202,6 +215,15 @@ pub trait LogStore: Send + Sync + 'static {
     fn append(
         &self,
         channel: &ChannelId,
+        entries: Vec<NewEntry>,
+    ) -> impl Future<Output = Result<Vec<Appended>>> + Send;
+
+    /// [`append`](LogStore::append), only while `fence` holds the channel's executor lease:
+    /// [`StoreError::LeaseLost`] otherwise, with nothing written.
+    fn append_fenced(
+        &self,
+        channel: &ChannelId,
+        fence: Fence,
         entries: Vec<NewEntry>,
     ) -> impl Future<Output = Result<Vec<Appended>>> + Send;
 

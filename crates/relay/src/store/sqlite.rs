@@ -24,7 +24,7 @@ use tsunagi_proto::api::Role;
 use tsunagi_proto::{DeviceId, Entry, EntryBody, LoggedOp, OpId, Seq, UnixMillis};
 
 use super::{
-    Appended, Channel, Device, Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody,
+    Appended, Channel, Device, Fence, Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody,
     NewDevice, NewEntry, Result, StoreError, tombstone,
 };
 use crate::metrics::Metrics;
@@ -37,6 +37,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/rela
 
 struct Append {
     channel: ChannelId,
+    fence: Option<Fence>,
     entries: Vec<NewEntry>,
     answer: oneshot::Sender<Result<Vec<Appended>>>,
 }
@@ -93,6 +94,26 @@ impl SqliteStore {
             heads,
             metrics,
         })
+    }
+}
+
+impl SqliteStore {
+    /// Hands an append to the log writer and waits for its answer.
+    async fn queue(
+        &self,
+        channel: &ChannelId,
+        fence: Option<Fence>,
+        entries: Vec<NewEntry>,
+    ) -> Result<Vec<Appended>> {
+        let (answer, answered) = oneshot::channel();
+        let append = Append {
+            channel: channel.clone(),
+            fence,
+            entries,
+            answer,
+        };
+        self.writer.send(append).await.map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
     }
 }
 
@@ -194,6 +215,12 @@ async fn write_group(
             answers.push(Err(StoreError::UnknownChannel(request.channel.clone())));
             continue;
         };
+        if let Some(fence) = &request.fence
+            && !holds_lease(&mut tx, &request.channel, fence).await?
+        {
+            answers.push(Err(StoreError::LeaseLost(request.channel.clone())));
+            continue;
+        }
         let mut appended = Vec::with_capacity(request.entries.len());
         for entry in &request.entries {
             let was_unsent = |id: &MessageId| {
@@ -231,6 +258,23 @@ async fn write_group(
     }
     tx.commit().await?;
     Ok((answers, heads, newly_unsent))
+}
+
+/// Whether `fence` holds the channel's executor lease, inside the writing transaction.
+async fn holds_lease(
+    db: &mut SqliteConnection,
+    channel: &ChannelId,
+    fence: &Fence,
+) -> Result<bool, sqlx::Error> {
+    let held = sqlx::query_scalar::<_, i64>(
+        "SELECT 1 FROM executors WHERE channel_id = ? AND holder = ? AND lease_expires_at > ?",
+    )
+    .bind(channel.as_str())
+    .bind(&fence.holder)
+    .bind(fence.now.0)
+    .fetch_optional(&mut *db)
+    .await?;
+    Ok(held.is_some())
 }
 
 /// The seq of an entry already logged under the same webhook event id or idempotency key.
@@ -485,14 +529,16 @@ impl LogStore for SqliteStore {
     }
 
     async fn append(&self, channel: &ChannelId, entries: Vec<NewEntry>) -> Result<Vec<Appended>> {
-        let (answer, answered) = oneshot::channel();
-        let append = Append {
-            channel: channel.clone(),
-            entries,
-            answer,
-        };
-        self.writer.send(append).await.map_err(|_| stopped())?;
-        answered.await.map_err(|_| stopped())?
+        self.queue(channel, None, entries).await
+    }
+
+    async fn append_fenced(
+        &self,
+        channel: &ChannelId,
+        fence: Fence,
+        entries: Vec<NewEntry>,
+    ) -> Result<Vec<Appended>> {
+        self.queue(channel, Some(fence), entries).await
     }
 
     async fn read(&self, channel: &ChannelId, after: Seq, limit: u32) -> Result<Vec<Entry>> {
