@@ -9,7 +9,9 @@ use serde_json::value::RawValue;
 use tsunagi_line::client::RetryKey;
 use tsunagi_line::message::Message;
 use tsunagi_line::{ChannelId, UserId};
-use tsunagi_linesim::{ApiFaults, Config, Delivered, Simulator, UserAction, Via};
+use tsunagi_linesim::{
+    ApiFaults, Clock, Config, Delivered, ManualClock, Simulator, SystemClock, UserAction, Via,
+};
 use tsunagi_proto::{
     ConversationId, ConversationMode, DeviceId, EXECUTOR_DEVICE, EntryBody, Greetings, LoggedOp,
     OpId, Operation, SendOp, Setting, UnixMillis,
@@ -19,7 +21,7 @@ use tsunagi_relay::executor::{self, Options};
 use tsunagi_relay::line_setup::LineSetup;
 use tsunagi_relay::media::MediaStore;
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
-use tsunagi_relay::store::{LogStore as _, NewBody, NewEntry, SqliteStore};
+use tsunagi_relay::store::{Fence, LogStore as _, NewBody, NewEntry, SqliteStore, StoreError};
 
 use crate::{CHANNEL, SECRET};
 
@@ -56,6 +58,11 @@ fn options(holder: &str) -> Options {
 
 impl Clinic {
     async fn start(configure: impl FnOnce(&mut Config)) -> Clinic {
+        Self::start_on(configure, Arc::new(SystemClock)).await
+    }
+
+    /// linesim on `clock`, which judges reply tokens.
+    async fn start_on(configure: impl FnOnce(&mut Config), clock: Arc<dyn Clock>) -> Clinic {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("relay.db");
         let key = RelayKey::generate();
@@ -64,7 +71,7 @@ impl Clinic {
         let mut config = Config::new(CHANNEL, SECRET, "long-lived");
         config.webhook_url = Some(format!("{base}/webhook/line/{CHANNEL}"));
         configure(&mut config);
-        let sim = Simulator::new(config);
+        let sim = Simulator::with_clock(config, clock);
         let address = sim
             .clone()
             .serve("127.0.0.1:0".parse().unwrap())
@@ -110,6 +117,18 @@ impl Clinic {
             self.line.clone(),
             options,
         )));
+    }
+
+    /// Who holds the channel's executor lease, read from the database itself.
+    async fn lease_holder(&self) -> String {
+        use sqlx::Connection as _;
+        let url = format!("sqlite://{}?mode=ro", self.db.display());
+        let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar("SELECT holder FROM executors WHERE channel_id = ?")
+            .bind(CHANNEL)
+            .fetch_one(&mut db)
+            .await
+            .unwrap()
     }
 
     /// Stops the executor at once, wherever it is, as a crash would.
@@ -510,6 +529,244 @@ async fn two_executors_on_one_database_take_turns_and_each_send_goes_out_once() 
     assert_eq!(texts, expected);
     assert_eq!(count(&ops, is_sent), 10);
     second_executor.abort();
+}
+
+/// The ops logged about `send`: its attempts, and how it ended.
+fn attempts(ops: &[Operation], of: OpId) -> Vec<Operation> {
+    ops.iter()
+        .filter(|op| match op {
+            Operation::Sending { send, .. }
+            | Operation::NotSent { send, .. }
+            | Operation::Sent { send, .. }
+            | Operation::SendFailed { send, .. } => *send == of,
+            _ => false,
+        })
+        .cloned()
+        .collect()
+}
+
+fn pushed_after_reply(ops: &[Operation]) -> bool {
+    ops.iter().any(|op| {
+        matches!(
+            op,
+            Operation::Sending {
+                via: tsunagi_proto::Delivery::Push,
+                ..
+            }
+        )
+    })
+}
+
+/// A patient who has written (so a reply token is fresh) and whose profile is fetched,
+/// so that the executor's next LINE call is the send.
+async fn patient_who_wrote(clinic: &Clinic) -> UserId {
+    let patient = clinic.patient(0);
+    clinic.says(&patient, "hello").await;
+    clinic
+        .wait_for("the profile", |ops| {
+            count(ops, |op| matches!(op, Operation::Profiles { .. })) == 1
+        })
+        .await;
+    patient
+}
+
+#[tokio::test]
+async fn a_reply_whose_answer_is_lost_is_not_followed_by_a_push() {
+    let clinic = Clinic::start(|_| {}).await;
+    let patient = patient_who_wrote(&clinic).await;
+    // LINE carries the reply out at once and answers long after the executor stops
+    // waiting; asking again, it hears that the token is spent.
+    clinic.sim.set_api_faults(ApiFaults {
+        slow_next: 1,
+        slow_ms: 2_000,
+        ..ApiFaults::default()
+    });
+    let op = clinic.desk(send(&patient, &["once"])).await;
+    let ops = clinic
+        .wait_for("the outcome", |ops| count(ops, is_sent) == 1)
+        .await;
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    assert_eq!(clinic.texts(&patient), [(Via::Reply, "once".to_owned())]);
+    assert!(!pushed_after_reply(&ops), "{:#?}", attempts(&ops, op));
+    assert!(matches!(
+        attempts(&ops, op).last(),
+        Some(Operation::Sent {
+            via: tsunagi_proto::Delivery::Reply,
+            ..
+        })
+    ));
+}
+
+#[tokio::test]
+async fn a_reply_line_could_not_take_while_its_token_lasted_is_pushed_once_then_logged_sent() {
+    let line_clock = ManualClock::starting_at(tsunagi_relay::relay::now().0);
+    let clinic = Clinic::start_on(|_| {}, Arc::new(line_clock.clone())).await;
+    let patient = patient_who_wrote(&clinic).await;
+    // LINE is down for longer than the reply token lives.
+    clinic.sim.set_api_faults(ApiFaults {
+        fail_next: u32::MAX,
+        ..ApiFaults::default()
+    });
+    let op = clinic.desk(send(&patient, &["after the outage"])).await;
+    clinic
+        .wait_for("an attempt LINE did not take", |ops| {
+            count(ops, |o| matches!(o, Operation::NotSent { send, .. } if *send == op)) > 0
+        })
+        .await;
+    // LINE is back, and has let the token lapse meanwhile.
+    line_clock.advance(Duration::from_secs(61));
+    clinic.sim.set_api_faults(ApiFaults::default());
+    let ops = clinic
+        .wait_for("the outcome", |ops| count(ops, is_sent) == 1)
+        .await;
+    assert_eq!(
+        clinic.texts(&patient),
+        [(Via::Push, "after the outage".to_owned())]
+    );
+    let ended = attempts(&ops, op).pop();
+    match ended {
+        Some(Operation::Sent {
+            via, message_ids, ..
+        }) => {
+            assert_eq!(via, tsunagi_proto::Delivery::Push);
+            assert_eq!(message_ids, [clinic.sim.inbox(patient.as_str())[0].message_id.clone()]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_call_that_reaches_line_after_the_lease_would_lapse_is_cut_short_and_goes_once() {
+    let mut clinic = Clinic::start(|_| {}).await;
+    let second = Arc::new(Relay::new(
+        SqliteStore::open(&clinic.db).await.unwrap(),
+        clinic.key.clone(),
+    ));
+    let second_executor = tokio::spawn(executor::run(
+        second,
+        clinic.line.clone(),
+        options("second"),
+    ));
+    let patient = patient_who_wrote(&clinic).await;
+    // The reply reaches LINE three leases late; the other process must not be able to
+    // think its holder gone meanwhile.
+    clinic.sim.set_api_faults(ApiFaults {
+        late_next: 1,
+        late_ms: 2_700,
+        ..ApiFaults::default()
+    });
+    let op = clinic.desk(send(&patient, &["once"])).await;
+    clinic
+        .wait_for("the outcome", |ops| count(ops, is_sent) == 1)
+        .await;
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    let ops = clinic.wait_for("the late request's end", |_| true).await;
+    assert_eq!(clinic.texts(&patient), [(Via::Reply, "once".to_owned())]);
+    assert!(!pushed_after_reply(&ops), "{:#?}", attempts(&ops, op));
+    assert_eq!(
+        clinic.lease_holder().await,
+        "first",
+        "the holder kept its lease through the slow call"
+    );
+    second_executor.abort();
+    clinic.kill();
+}
+
+/// A process whose lease passed to another while its call was on the way (as if it had
+/// been paused past the lease): when LINE refuses it the spent token, it must neither
+/// log nor push.
+#[tokio::test]
+async fn a_process_that_lost_its_lease_mid_call_makes_no_more_calls_and_logs_nothing() {
+    let mut clinic = Clinic::start(|_| {}).await;
+    clinic.kill();
+    clinic.run_executor(Options {
+        lease: Duration::from_secs(3),
+        ..options("paused")
+    });
+    let patient = patient_who_wrote(&clinic).await;
+    clinic.sim.set_api_faults(ApiFaults {
+        late_next: 1,
+        late_ms: 600,
+        ..ApiFaults::default()
+    });
+    let op = clinic.desk(send(&patient, &["once"])).await;
+    clinic
+        .wait_for("the attempt", |ops| {
+            count(ops, |o| matches!(o, Operation::Sending { send, .. } if *send == op)) == 1
+        })
+        .await;
+    // Another process, to which the first one's lease has long lapsed, takes over and
+    // answers while the first one's reply is still on its way.
+    let second = Arc::new(Relay::new(
+        SqliteStore::open(&clinic.db).await.unwrap(),
+        clinic.key.clone(),
+    ));
+    let second_executor = tokio::spawn(executor::run(
+        second,
+        clinic.line.clone(),
+        Options {
+            clock: || UnixMillis(tsunagi_relay::relay::now().0 + 10_000),
+            ..options("second")
+        },
+    ));
+    clinic
+        .wait_for("the outcome", |ops| count(ops, is_sent) == 1)
+        .await;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let ops = clinic.wait_for("the late request's end", |_| true).await;
+    assert_eq!(clinic.texts(&patient), [(Via::Reply, "once".to_owned())]);
+    assert!(!pushed_after_reply(&ops), "{:#?}", attempts(&ops, op));
+    second_executor.abort();
+}
+
+#[tokio::test]
+async fn an_append_under_a_lapsed_or_taken_lease_is_refused_and_writes_nothing() {
+    let mut clinic = Clinic::start(|_| {}).await;
+    clinic.kill();
+    let store = &clinic.relay.store;
+    let channel = ChannelId::from(CHANNEL);
+    // Well after the test's own executor's lease.
+    let t = UnixMillis(tsunagi_relay::relay::now().0 + 60_000);
+    let later = |ms: i64| UnixMillis(t.0 + ms);
+    let entry = |n: u128| NewEntry {
+        at: t,
+        body: NewBody::Op {
+            op_id: OpId(uuid::Uuid::from_u128(n)),
+            device: DeviceId::from(EXECUTOR_DEVICE),
+            op: RawValue::from_string(
+                serde_json::to_string(&Operation::SyncFollowers).unwrap(),
+            )
+            .unwrap(),
+        },
+    };
+    let fence = |holder: &str, now| Fence {
+        holder: holder.into(),
+        now,
+    };
+    assert!(store.lease_executor(&channel, "a", t, later(1_000)).await.unwrap());
+    store
+        .append_fenced(&channel, fence("a", later(10)), vec![entry(1)])
+        .await
+        .expect("the holder appends");
+    let head = store.head(&channel).await.unwrap();
+    for (who, now) in [("b", later(20)), ("a", later(1_000))] {
+        assert_eq!(
+            store
+                .append_fenced(&channel, fence(who, now), vec![entry(2)])
+                .await,
+            Err(StoreError::LeaseLost(channel.clone())),
+            "{who} at +{}",
+            now.0 - t.0
+        );
+    }
+    assert!(store.lease_executor(&channel, "b", later(1_500), later(2_500)).await.unwrap());
+    assert_eq!(
+        store
+            .append_fenced(&channel, fence("a", later(1_600)), vec![entry(2)])
+            .await,
+        Err(StoreError::LeaseLost(channel.clone()))
+    );
+    assert_eq!(store.head(&channel).await.unwrap(), head);
 }
 
 #[tokio::test]
