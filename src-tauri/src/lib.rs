@@ -42,12 +42,7 @@ fn lean_webview(app: &tauri::App) {
 
 /// Starts the app. Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    tsunagi_log::init("info");
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())

@@ -152,12 +152,7 @@ fn print_json(value: &impl Serialize) -> Result<()> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    tsunagi_log::init("warn");
     match run(Cli::parse()).await {
         Ok(code) => code,
         Err(error) => {

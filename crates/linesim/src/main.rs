@@ -99,12 +99,7 @@ struct Serve {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    tsunagi_log::init("info");
     match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
         Command::Scenario { file, target } => {

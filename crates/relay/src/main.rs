@@ -125,12 +125,7 @@ impl From<RoleArg> for Role {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    tsunagi_log::init("info");
     match Cli::parse().command {
         Command::Serve { data, listen, line } => serve(&data.dir, listen, line.into()).await,
         Command::Invite {

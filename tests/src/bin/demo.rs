@@ -97,12 +97,7 @@ async fn open_desk(
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    tsunagi_log::init("warn");
     let args = Args::parse();
     if !args.app.is_file() {
         bail!("no app at {}: build it first", args.app.display());

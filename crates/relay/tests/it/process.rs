@@ -333,6 +333,10 @@ async fn logs_at_trace_level_never_carry_secrets_tokens_or_codes() {
     let mut logs = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut logs).unwrap();
     assert!(logs.contains("relay serving"), "{logs}");
+    assert!(
+        !logs.contains('\x1b'),
+        "a log written to a pipe carries terminal colour codes"
+    );
     let key = std::fs::read_to_string(dir.path().join("relay.key")).unwrap();
     let token_secret = token.rsplit('_').next().unwrap();
     for (what, secret) in [
