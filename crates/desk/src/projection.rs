@@ -90,7 +90,15 @@ pub(crate) fn apply(db: &mut rusqlite::Connection, entries: &[Entry]) -> Result<
 fn apply_entry(db: &rusqlite::Connection, entry: &Entry, changes: &mut Changes) -> Result<()> {
     match &entry.body {
         EntryBody::Line { event, .. } => line_event(db, entry, event, changes),
-        EntryBody::Op { op_id, device, op } => operation(db, entry, *op_id, device, op, changes),
+        EntryBody::Op {
+            op_id,
+            device,
+            role,
+            op,
+        } => {
+            let actor = session::Actor::new(device, *role);
+            operation(db, entry, *op_id, device, &actor, op, changes)
+        }
     }
 }
 
@@ -404,6 +412,7 @@ fn operation(
     entry: &Entry,
     op_id: OpId,
     device: &DeviceId,
+    by: &session::Actor,
     logged: &LoggedOp,
     changes: &mut Changes,
 ) -> Result<()> {
@@ -423,17 +432,16 @@ fn operation(
         )?;
         return Ok(());
     };
-    let by = OperatorId::from(device);
     let (kind, conversation, outcome) = match op {
         Operation::Claim { conversation } => (
             "claim",
             Some(conversation),
-            handoff(db, entry, conversation, &Action::Claim, &by, changes)?,
+            handoff(db, entry, conversation, &Action::Claim, by, changes)?,
         ),
         Operation::Release { conversation } => (
             "release",
             Some(conversation),
-            handoff(db, entry, conversation, &Action::Release, &by, changes)?,
+            handoff(db, entry, conversation, &Action::Release, by, changes)?,
         ),
         Operation::Transfer { conversation, to } => (
             "transfer",
@@ -443,14 +451,14 @@ fn operation(
                 entry,
                 conversation,
                 &Action::Transfer { to: to.clone() },
-                &by,
+                by,
                 changes,
             )?,
         ),
         Operation::Close { conversation } => (
             "close",
             Some(conversation),
-            handoff(db, entry, conversation, &Action::Close, &by, changes)?,
+            handoff(db, entry, conversation, &Action::Close, by, changes)?,
         ),
         Operation::SetMode { conversation, mode } => (
             "set_mode",
@@ -460,7 +468,7 @@ fn operation(
                 entry,
                 conversation,
                 &Action::SetMode(*mode),
-                &by,
+                by,
                 changes,
             )?,
         ),
@@ -685,7 +693,7 @@ fn handoff(
     entry: &Entry,
     conversation: &ConversationId,
     action: &Action,
-    by: &OperatorId,
+    by: &session::Actor,
     changes: &mut Changes,
 ) -> Result<Outcome> {
     let state = conversation_state(db, conversation)?;
@@ -693,7 +701,7 @@ fn handoff(
     match decided {
         Ok(decided) => {
             let session = state.and_then(|s| s.session);
-            apply_changes(db, entry, conversation, session, &decided, Some(by))?;
+            apply_changes(db, entry, conversation, session, &decided, Some(&by.operator))?;
             changes.conversations.insert(conversation.clone());
             Ok(Outcome::Applied)
         }

@@ -216,6 +216,7 @@ mod tests {
         let op = |n: u128, op: Operation| EntryBody::Op {
             op_id: OpId(uuid::Uuid::from_u128(n)),
             device: DeviceId::from("d-yuki"),
+            role: None,
             op: LoggedOp::Known(op),
         };
         let chat = ConversationId::new(PATIENT);
@@ -328,6 +329,7 @@ mod tests {
         let executor = |n: u128, op: Operation| EntryBody::Op {
             op_id: OpId(uuid::Uuid::from_u128(n)),
             device: DeviceId::from(tsunagi_proto::EXECUTOR_DEVICE),
+            role: None,
             op: LoggedOp::Known(op),
         };
         let photo = format!(

@@ -360,9 +360,12 @@ impl Bot {
                     self.line_event(entry, &event, &mut decisions);
                 }
             }
-            EntryBody::Op { device, op, .. } => {
+            EntryBody::Op {
+                device, role, op, ..
+            } => {
                 if let LoggedOp::Known(op) = op {
-                    self.operation(entry, &OperatorId::from(device), op, &mut decisions);
+                    let actor = session::Actor::new(device, *role);
+                    self.operation(entry, &actor, op, &mut decisions);
                 }
             }
         }
@@ -964,10 +967,11 @@ impl Bot {
     fn operation(
         &mut self,
         entry: &Entry,
-        by: &OperatorId,
+        actor: &session::Actor,
         op: &Operation,
         decisions: &mut Vec<Decision>,
     ) {
+        let by = &actor.operator;
         let action = match op {
             Operation::Claim { conversation } => Some((conversation, Action::Claim)),
             Operation::Release { conversation } => Some((conversation, Action::Release)),
@@ -981,7 +985,7 @@ impl Bot {
             _ => None,
         };
         if let Some((conversation, action)) = action {
-            self.session_action(entry, conversation, &action, by, decisions);
+            self.session_action(entry, conversation, &action, actor, decisions);
             return;
         }
         match op {
@@ -1212,13 +1216,13 @@ impl Bot {
         entry: &Entry,
         conversation: &ConversationId,
         action: &Action,
-        by: &OperatorId,
+        actor: &session::Actor,
         decisions: &mut Vec<Decision>,
     ) {
         let Some(chat) = self.chats.get_mut(conversation) else {
             return;
         };
-        let Ok(changes) = session::decide(Some(&chat.state), action, by) else {
+        let Ok(changes) = session::decide(Some(&chat.state), action, actor) else {
             return;
         };
         let mut closed = false;

@@ -2,7 +2,8 @@
 //! does to it. Conflicts are settled by log order, so every desk decides alike: the first
 //! claim in the log wins, and a later one is rejected with the reason.
 
-use tsunagi_proto::{ConversationMode, OperatorId};
+use tsunagi_proto::api::Role;
+use tsunagi_proto::{ConversationMode, DeviceId, OperatorId};
 
 /// Where an open session stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,6 +26,26 @@ pub struct Conversation {
 pub struct Open {
     pub status: Status,
     pub operator: Option<OperatorId>,
+}
+
+/// Who acts on a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub operator: OperatorId,
+    /// May transfer, close or give back to the bot a chat someone else holds: owners,
+    /// the relay's executor, and anyone whose op was logged before roles were recorded
+    /// (as everyone could then). Staff act on the chats they hold and on the queue.
+    pub oversees: bool,
+}
+
+impl Actor {
+    /// The device that logged an op, with the role the relay recorded for it.
+    pub fn new(device: &DeviceId, role: Option<Role>) -> Self {
+        Self {
+            operator: OperatorId::from(device),
+            oversees: role != Some(Role::Staff),
+        }
+    }
 }
 
 /// An operator's action on a conversation.
@@ -75,15 +96,27 @@ pub enum Rejection {
     AlreadyTheirs(OperatorId),
 }
 
-/// Decides what `action` by `by` does to `conversation` (`None`: the desk has never seen
-/// it).
+/// Decides what `action` by `actor` does to `conversation` (`None`: the desk has never
+/// seen it).
 pub fn decide(
     conversation: Option<&Conversation>,
     action: &Action,
-    by: &OperatorId,
+    actor: &Actor,
 ) -> Result<Vec<Change>, Rejection> {
     let conversation = conversation.ok_or(Rejection::UnknownConversation)?;
     let open = conversation.open.as_ref();
+    let by = &actor.operator;
+    // A chat held by someone else is theirs to pass on or end, unless the actor oversees.
+    let held_by_another = open
+        .and_then(|o| o.operator.as_ref())
+        .is_some_and(|holder| holder != by);
+    let overrides_holder = matches!(
+        action,
+        Action::Transfer { .. } | Action::Close | Action::SetMode(ConversationMode::Bot)
+    );
+    if overrides_holder && held_by_another && !actor.oversees {
+        return Err(Rejection::NotYours);
+    }
     let to_people = |changes: &mut Vec<Change>| {
         if conversation.mode != ConversationMode::Human {
             changes.push(Change::Mode(ConversationMode::Human));
@@ -196,6 +229,20 @@ mod tests {
         }
     }
 
+    fn staff(name: &str) -> Actor {
+        Actor {
+            operator: op(name),
+            oversees: false,
+        }
+    }
+
+    fn owner(name: &str) -> Actor {
+        Actor {
+            operator: op(name),
+            oversees: true,
+        }
+    }
+
     fn held_by(name: &str) -> Conversation {
         Conversation {
             mode: ConversationMode::Human,
@@ -209,14 +256,14 @@ mod tests {
     #[test]
     fn the_first_claim_wins_and_a_later_one_names_the_holder() {
         assert_eq!(
-            decide(Some(&waiting()), &Action::Claim, &op("yuki")),
+            decide(Some(&waiting()), &Action::Claim, &staff("yuki")),
             Ok(vec![Change::Assign {
                 operator: op("yuki"),
                 transfer: false
             }])
         );
         assert_eq!(
-            decide(Some(&held_by("yuki")), &Action::Claim, &op("somchai")),
+            decide(Some(&held_by("yuki")), &Action::Claim, &staff("somchai")),
             Err(Rejection::AlreadyClaimed(op("yuki")))
         );
     }
@@ -224,7 +271,7 @@ mod tests {
     #[test]
     fn claiming_a_bot_chat_takes_it_over_for_people() {
         assert_eq!(
-            decide(Some(&bot()), &Action::Claim, &op("yuki")),
+            decide(Some(&bot()), &Action::Claim, &staff("yuki")),
             Ok(vec![
                 Change::Mode(ConversationMode::Human),
                 Change::Open {
@@ -238,15 +285,15 @@ mod tests {
     #[test]
     fn only_the_holder_releases() {
         assert_eq!(
-            decide(Some(&held_by("yuki")), &Action::Release, &op("yuki")),
+            decide(Some(&held_by("yuki")), &Action::Release, &staff("yuki")),
             Ok(vec![Change::Unassign])
         );
         assert_eq!(
-            decide(Some(&held_by("yuki")), &Action::Release, &op("mei")),
+            decide(Some(&held_by("yuki")), &Action::Release, &staff("mei")),
             Err(Rejection::NotYours)
         );
         assert_eq!(
-            decide(Some(&bot()), &Action::Release, &op("mei")),
+            decide(Some(&bot()), &Action::Release, &staff("mei")),
             Err(Rejection::NoOpenSession)
         );
     }
@@ -255,33 +302,57 @@ mod tests {
     fn a_transfer_counts_only_when_someone_had_it() {
         let to_mei = Action::Transfer { to: op("mei") };
         assert_eq!(
-            decide(Some(&held_by("yuki")), &to_mei, &op("yuki")),
+            decide(Some(&held_by("yuki")), &to_mei, &staff("yuki")),
             Ok(vec![Change::Assign {
                 operator: op("mei"),
                 transfer: true
             }])
         );
         assert_eq!(
-            decide(Some(&waiting()), &to_mei, &op("yuki")),
+            decide(Some(&waiting()), &to_mei, &staff("yuki")),
             Ok(vec![Change::Assign {
                 operator: op("mei"),
                 transfer: false
             }])
         );
         assert_eq!(
-            decide(Some(&held_by("mei")), &to_mei, &op("yuki")),
+            decide(Some(&held_by("mei")), &to_mei, &owner("yuki")),
             Err(Rejection::AlreadyTheirs(op("mei")))
+        );
+    }
+
+    /// "First claim wins" holds against a transfer to oneself: staff pass on, close or
+    /// give back to the bot only what they hold (or the queue); owners step in anywhere.
+    #[test]
+    fn staff_cannot_take_end_or_hand_back_a_chat_another_holds_and_owners_can() {
+        let to_self = Action::Transfer { to: op("somchai") };
+        let back_to_bot = Action::SetMode(ConversationMode::Bot);
+        for action in [&to_self, &Action::Close, &back_to_bot] {
+            assert_eq!(
+                decide(Some(&held_by("yuki")), action, &staff("somchai")),
+                Err(Rejection::NotYours),
+                "{action:?}"
+            );
+            assert!(decide(Some(&held_by("yuki")), action, &owner("aiko")).is_ok());
+            assert!(decide(Some(&waiting()), action, &staff("somchai")).is_ok());
+        }
+        assert_eq!(
+            decide(Some(&held_by("yuki")), &to_self, &owner("aiko")),
+            Ok(vec![Change::Assign {
+                operator: op("somchai"),
+                transfer: true
+            }])
         );
     }
 
     #[test]
     fn closing_gives_the_chat_back_to_the_bot() {
         assert_eq!(
-            decide(Some(&held_by("yuki")), &Action::Close, &op("yuki")),
+            decide(Some(&held_by("yuki")), &Action::Close, &staff("yuki")),
             Ok(vec![Change::Close, Change::Mode(ConversationMode::Bot)])
         );
         assert_eq!(
-            decide(Some(&bot()), &Action::Close, &op("yuki")),
+            decide(Some(&bot()), &Action::Close, &staff("yuki")),
             Err(Rejection::NoOpenSession)
         );
     }
@@ -290,7 +361,7 @@ mod tests {
     fn mode_changes_open_and_close_sessions() {
         let human = Action::SetMode(ConversationMode::Human);
         assert_eq!(
-            decide(Some(&bot()), &human, &op("yuki")),
+            decide(Some(&bot()), &human, &staff("yuki")),
             Ok(vec![
                 Change::Mode(ConversationMode::Human),
                 Change::Open {
@@ -300,14 +371,14 @@ mod tests {
             ])
         );
         assert_eq!(
-            decide(Some(&waiting()), &human, &op("yuki")),
+            decide(Some(&waiting()), &human, &staff("yuki")),
             Err(Rejection::AlreadyInMode)
         );
         assert_eq!(
             decide(
                 Some(&held_by("yuki")),
                 &Action::SetMode(ConversationMode::Bot),
-                &op("yuki")
+                &staff("yuki")
             ),
             Ok(vec![Change::Close, Change::Mode(ConversationMode::Bot)])
         );
@@ -316,7 +387,7 @@ mod tests {
     #[test]
     fn anything_about_an_unknown_conversation_is_rejected() {
         assert_eq!(
-            decide(None, &Action::Claim, &op("yuki")),
+            decide(None, &Action::Claim, &staff("yuki")),
             Err(Rejection::UnknownConversation)
         );
     }

@@ -18,6 +18,20 @@ pub const TEMPLATE_VARIABLES: [&str; 4] = ["name", "date", "time", "clinic"];
 /// The variables a handoff greeting may use, besides the template ones.
 pub const HANDOFF_VARIABLES: [&str; 2] = ["position", "wait"];
 
+/// Whether only a channel's owners may log `op`: what changes how the bot answers
+/// everyone (settings), what reaches many patients at once (a reminder to a tag or to
+/// every follower), and a follower sync (thousands of LINE calls). Staff answer chats,
+/// tag, note, and remind one patient.
+pub fn owner_only(op: &Operation) -> bool {
+    match op {
+        Operation::Settings(_) | Operation::SyncFollowers => true,
+        Operation::ScheduleReminder(reminder) => {
+            !matches!(reminder.to, Audience::Contact { .. })
+        }
+        _ => false,
+    }
+}
+
 /// Who may log an op: people at desks, or only the relay's executor (it reports what LINE
 /// did; a desk must not claim a message was sent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use tsunagi_line::UserId;
 
+use crate::api::Role;
 use crate::op::{DeviceId, LoggedOp, OpId};
 
 /// A position in one channel's log: 1, 2, 3… with no gaps.
@@ -40,7 +41,9 @@ pub struct UnixMillis(pub i64);
 /// On the wire it is flat JSON, either
 /// `{"seq": N, "at": MS, "kind": "line", "destination": "U…", "event": {…}}` with the event
 /// exactly as LINE sent it, or
-/// `{"seq": N, "at": MS, "kind": "op", "op_id": "<uuid>", "device": "<device id>", "op": {…}}`.
+/// `{"seq": N, "at": MS, "kind": "op", "op_id": "<uuid>", "device": "<device id>",
+/// "role": "owner" | "staff", "op": {…}}` (no `role` for the executor's ops, and for those
+/// logged before roles were recorded).
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub seq: Seq,
@@ -62,6 +65,8 @@ pub enum EntryBody {
     Op {
         op_id: OpId,
         device: DeviceId,
+        /// The device's role when the relay took the op; `None` for the executor.
+        role: Option<Role>,
         op: LoggedOp,
     },
 }
@@ -83,14 +88,16 @@ impl PartialEq for EntryBody {
                 EntryBody::Op {
                     op_id: i1,
                     device: d1,
+                    role: r1,
                     op: o1,
                 },
                 EntryBody::Op {
                     op_id: i2,
                     device: d2,
+                    role: r2,
                     op: o2,
                 },
-            ) => i1 == i2 && d1 == d2 && o1 == o2,
+            ) => i1 == i2 && d1 == d2 && r1 == r2 && o1 == o2,
             _ => false,
         }
     }
@@ -112,7 +119,7 @@ pub struct EntryError {
 
 impl Serialize for Entry {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Entry", 6)?;
+        let mut s = serializer.serialize_struct("Entry", 7)?;
         s.serialize_field("seq", &self.seq)?;
         s.serialize_field("at", &self.at)?;
         match &self.body {
@@ -121,10 +128,18 @@ impl Serialize for Entry {
                 s.serialize_field("destination", destination)?;
                 s.serialize_field("event", event)?;
             }
-            EntryBody::Op { op_id, device, op } => {
+            EntryBody::Op {
+                op_id,
+                device,
+                role,
+                op,
+            } => {
                 s.serialize_field("kind", "op")?;
                 s.serialize_field("op_id", op_id)?;
                 s.serialize_field("device", device)?;
+                if let Some(role) = role {
+                    s.serialize_field("role", role)?;
+                }
                 s.serialize_field("op", op)?;
             }
         }
@@ -143,6 +158,8 @@ struct Wire {
     event: Option<Box<RawValue>>,
     op_id: Option<OpId>,
     device: Option<DeviceId>,
+    #[serde(default)]
+    role: Option<Role>,
     #[serde(default, deserialize_with = "present")]
     op: Option<LoggedOp>,
 }
@@ -171,6 +188,7 @@ impl TryFrom<Wire> for Entry {
             "op" => EntryBody::Op {
                 op_id: wire.op_id.ok_or_else(|| missing("op_id"))?,
                 device: wire.device.clone().ok_or_else(|| missing("device"))?,
+                role: wire.role,
                 op: wire.op.ok_or_else(|| missing("op"))?,
             },
             other => {

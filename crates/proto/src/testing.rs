@@ -47,9 +47,19 @@ pub fn op_with_id(seq: u64, device: &str, op_id: OpId, op: Operation) -> Entry {
         body: EntryBody::Op {
             op_id,
             device: DeviceId::from(device),
+            role: None,
             op: LoggedOp::Known(op),
         },
     }
+}
+
+/// An op by a device whose role the relay recorded.
+pub fn op_by(seq: u64, device: &str, role: crate::api::Role, op: Operation) -> Entry {
+    let mut entry = self::op(seq, device, op);
+    if let EntryBody::Op { role: recorded, .. } = &mut entry.body {
+        *recorded = Some(role);
+    }
+    entry
 }
 
 /// An op from a newer version, which this one keeps as unsupported.
@@ -60,6 +70,7 @@ pub fn unsupported_op(seq: u64, device: &str) -> Entry {
         body: EntryBody::Op {
             op_id: OpId(uuid::Uuid::from_u128(u128::from(seq))),
             device: DeviceId::from(device),
+            role: None,
             op: LoggedOp::Unsupported(
                 RawValue::from_string(r#"{"type":"teleport","to":"mars"}"#.into()).unwrap(),
             ),
@@ -217,6 +228,7 @@ impl ClinicLog {
         self.entry(EntryBody::Op {
             op_id: id,
             device: DeviceId::from("d-yuki"),
+            role: None,
             op: LoggedOp::Known(op),
         })
     }

@@ -74,6 +74,7 @@ async fn main() {
                 body: NewBody::Op {
                     op_id: OpId::new(),
                     device: DeviceId::from("d-owner"),
+                    role: None,
                     op,
                 },
             }],

@@ -466,6 +466,7 @@ impl<S: LogStore> Executor<S> {
                     body: NewBody::Op {
                         op_id,
                         device: DeviceId::from(EXECUTOR_DEVICE),
+                        role: None,
                         op,
                     },
                 })

@@ -17,7 +17,7 @@ use tsunagi_line::webhook::RawCallback;
 use tsunagi_line::{ChannelId, MessageId, WebhookEventId};
 use tsunagi_proto::api::{
     AddChannel, Appended, ChannelConnected, ChannelInfo, CreateInvite, DeviceInfo, Enroll,
-    Enrolled, ErrorBody, Invited, LogPage, OperatorInfo, ReplaceSecret, Uploaded,
+    Enrolled, ErrorBody, Invited, LogPage, OperatorInfo, ReplaceSecret, Role, Uploaded,
 };
 use tsunagi_proto::{DeviceId, OpId, Operation, OperatorId, Seq};
 
@@ -478,6 +478,14 @@ async fn append_op<S: LogStore>(
             "only the relay's executor logs what LINE did (sent, send_failed, profiles)",
         ));
     }
+    if validate::owner_only(&op) && device.0.role != Role::Owner {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "owner_only",
+            "only the channel's owners change settings, remind a tag or every follower, \
+             or sync followers",
+        ));
+    }
     validate::operation(&op)
         .map_err(|problems| bad_request(format!("op: {}", problems.join("; "))))?;
     let entry = NewEntry {
@@ -485,6 +493,7 @@ async fn append_op<S: LogStore>(
         body: NewBody::Op {
             op_id: OpId(key),
             device: device.0.id.clone(),
+            role: Some(device.0.role),
             op: body.op,
         },
     };

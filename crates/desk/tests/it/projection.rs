@@ -622,3 +622,56 @@ async fn an_op_the_relay_would_refuse_never_enters_the_outbox() {
     assert!(error.to_string().contains("note"), "{error}");
     assert!(store.pending().await.unwrap().is_empty());
 }
+
+/// "First claim wins" cannot be got round: a transfer to oneself, or a close, by staff of
+/// a chat someone else holds is rejected in the log, with the reason; an owner's is not.
+#[tokio::test]
+async fn staff_cannot_take_or_close_a_chat_another_holds_and_an_owner_can() {
+    use tsunagi_proto::api::Role;
+
+    let (store, _dir) = fresh().await;
+    let chat = conversation(0);
+    let mut log = entries(&[
+        Step::Text { user: 0, text: 0 },
+        Step::Claim { user: 0, device: 0 },
+    ]);
+    let staff = |seq, op| log::op_by(seq, DEVICES[1], Role::Staff, op);
+    log.push(staff(
+        3,
+        Operation::Transfer {
+            conversation: chat.clone(),
+            to: OperatorId::from(DEVICES[1]),
+        },
+    ));
+    log.push(staff(
+        4,
+        Operation::Close {
+            conversation: chat.clone(),
+        },
+    ));
+    log.push(log::op_by(
+        5,
+        "d-aiko",
+        Role::Owner,
+        Operation::Transfer {
+            conversation: chat.clone(),
+            to: OperatorId::from(DEVICES[1]),
+        },
+    ));
+    store.apply(&log).await.unwrap();
+    let audit = store.audit(Some(&chat), 10).await.unwrap();
+    let outcomes: Vec<(&str, &str, Option<&str>)> = audit
+        .iter()
+        .filter(|a| matches!(a.op_type.as_str(), "transfer" | "close"))
+        .map(|a| (a.op_type.as_str(), a.outcome.as_str(), a.reason.as_deref()))
+        .collect();
+    let not_yours = Some("only the operator who has this conversation can do this");
+    assert_eq!(
+        outcomes,
+        [
+            ("transfer", "applied", None),
+            ("close", "rejected", not_yours),
+            ("transfer", "rejected", not_yours),
+        ]
+    );
+}

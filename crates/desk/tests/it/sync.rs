@@ -37,7 +37,8 @@ impl Desk {
     async fn new(relay: &TestRelay, url: &Url, operator: &str, options: SyncOptions) -> Desk {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("desk.db")).await.unwrap();
-        let enrolled = relay.enroll(operator, Role::Staff).await;
+        // Owners: the settings race below is theirs to run.
+        let enrolled = relay.enroll(operator, Role::Owner).await;
         let client = RelayClient::new(
             url.clone(),
             tsunagi_desk::relay::DeviceToken::new(enrolled.token),

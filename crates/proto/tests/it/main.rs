@@ -55,6 +55,7 @@ fn an_op_entry_has_the_documented_shape() {
         body: EntryBody::Op {
             op_id,
             device: DeviceId::from("dev-front-desk"),
+            role: Some(Role::Staff),
             op: Operation::Claim {
                 conversation: ConversationId::from("U4af4980629a1b2c3d4e5f60718293a4b"),
             }
@@ -68,11 +69,30 @@ fn an_op_entry_has_the_documented_shape() {
             "seq": 8, "at": 1767225601000u64, "kind": "op",
             "op_id": "0b0e2a4c-5d4e-4f5a-9e2b-0c1d2e3f4a5b",
             "device": "dev-front-desk",
+            "role": "staff",
             "op": {"type": "claim", "conversation": "U4af4980629a1b2c3d4e5f60718293a4b"}
         })
     );
     let back: Entry = serde_json::from_value(value).expect("deserializes");
     assert_eq!(back, entry);
+}
+
+#[test]
+fn an_op_logged_before_roles_were_recorded_reads_without_one() {
+    let entry: Entry = serde_json::from_value(json!({
+        "seq": 3, "at": 1767225601000u64, "kind": "op",
+        "op_id": "0b0e2a4c-5d4e-4f5a-9e2b-0c1d2e3f4a5b",
+        "device": "dev-front-desk",
+        "op": {"type": "claim", "conversation": "U4af4980629a1b2c3d4e5f60718293a4b"}
+    }))
+    .expect("deserializes");
+    assert!(matches!(entry.body, EntryBody::Op { role: None, .. }));
+    assert!(
+        !serde_json::to_string(&entry)
+            .expect("serializes")
+            .contains("role"),
+        "no role is written where none was recorded"
+    );
 }
 
 #[test]
@@ -256,10 +276,12 @@ fn any_entry() -> impl Strategy<Value = Entry> {
         "[a-z0-9-]{1,16}",
         "[A-Za-z]{1,10}",
         "\\PC{0,40}",
+        prop_oneof![Just(None), Just(Some(Role::Owner)), Just(Some(Role::Staff))],
     )
-        .prop_map(|(id, device, who, text)| EntryBody::Op {
+        .prop_map(|(id, device, who, text, role)| EntryBody::Op {
             op_id: OpId(Uuid::from_u128(id)),
             device: DeviceId::from(device),
+            role,
             op: Operation::Transfer {
                 conversation: ConversationId::from(text),
                 to: OperatorId::from(who),

@@ -38,6 +38,8 @@ pub enum NewBody {
     Op {
         op_id: OpId,
         device: DeviceId,
+        /// The device's role as it appends; `None` for the executor.
+        role: Option<Role>,
         op: Box<RawValue>,
     },
 }

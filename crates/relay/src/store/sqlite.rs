@@ -317,8 +317,8 @@ async fn insert(
     let query = sqlx::query(
         "INSERT INTO entries
             (channel_id, seq, at, kind, destination, event, webhook_event_id, message_id,
-             op_id, device, op)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             op_id, device, op, role)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT DO NOTHING",
     )
     .bind(channel.as_str())
@@ -347,8 +347,14 @@ async fn insert(
                 .bind(None::<String>)
                 .bind(None::<String>)
                 .bind(None::<String>)
+                .bind(None::<String>)
         }
-        NewBody::Op { op_id, device, op } => query
+        NewBody::Op {
+            op_id,
+            device,
+            role,
+            op,
+        } => query
             .bind("op")
             .bind(None::<String>)
             .bind(None::<String>)
@@ -356,7 +362,8 @@ async fn insert(
             .bind(None::<String>)
             .bind(op_id.to_string())
             .bind(device.as_str())
-            .bind(op.get()),
+            .bind(op.get())
+            .bind(role.map(role_text)),
     };
     Ok(query.execute(db).await?.rows_affected() == 1)
 }
@@ -543,7 +550,7 @@ impl LogStore for SqliteStore {
 
     async fn read(&self, channel: &ChannelId, after: Seq, limit: u32) -> Result<Vec<Entry>> {
         let rows = sqlx::query(
-            "SELECT seq, at, kind, destination, event, op_id, device, op
+            "SELECT seq, at, kind, destination, event, op_id, device, op, role
              FROM entries WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?",
         )
         .bind(channel.as_str())
@@ -771,9 +778,11 @@ fn entry_from_row(row: &SqliteRow) -> Result<Entry> {
             let op_id: String = row.get(5);
             let device: String = row.get(6);
             let op: String = row.get(7);
+            let role: Option<String> = row.get(8);
             EntryBody::Op {
                 op_id: OpId(op_id.parse().map_err(|_| corrupt("op_id is not a UUID"))?),
                 device: DeviceId::new(device),
+                role: role.as_deref().map(role_from).transpose()?,
                 op: serde_json::from_str::<LoggedOp>(&op).map_err(|_| corrupt("op is not JSON"))?,
             }
         }

@@ -245,10 +245,17 @@ async fn an_op_is_appended_once_per_idempotency_key_and_logged_with_its_device()
     assert_eq!((status, again["seq"].as_u64()), (200, Some(2)));
     let page = h.log("").await;
     assert_eq!(page.head, Seq(2));
-    let EntryBody::Op { op_id, device, op } = &page.entries[1].body else {
+    let EntryBody::Op {
+        op_id,
+        device,
+        role,
+        op,
+    } = &page.entries[1].body
+    else {
         panic!("{:?}", page.entries[1])
     };
     assert_eq!(op_id.to_string(), key);
+    assert_eq!(*role, Some(Role::Owner), "the relay records who appended, as what");
     assert!(!device.as_str().is_empty());
     assert!(op.known().is_some());
 }
@@ -407,4 +414,61 @@ async fn devices_enroll_while_webhooks_pour_in_without_a_busy_database_refusing_
         assert_eq!(status, 200, "{body}");
     }
     pouring.await.unwrap();
+}
+
+#[tokio::test]
+async fn what_changes_the_bot_or_reaches_many_patients_is_for_owners_and_staff_answer_chats() {
+    use tsunagi_proto::{Audience, ConversationId, Operation, Reminder, Setting};
+    let h = Harness::start().await;
+    let staff = enroll(&h.http, &h.base, &h.relay, CHANNEL, Role::Staff).await;
+    let patient = tsunagi_line::UserId::from("U4af4980629a1b2c3d4e5f60718293a4b");
+    let reminder = |to| {
+        Operation::ScheduleReminder(Reminder {
+            text: "See you tomorrow".into(),
+            date: None,
+            time: None,
+            clinic: None,
+            at: UnixMillis(1_767_225_600_000),
+            to,
+        })
+    };
+    let owners_only = [
+        Operation::Settings(Setting::KeywordRules { rules: vec![] }),
+        reminder(Audience::Tag { tag: "diabetes".into() }),
+        reminder(Audience::Following),
+        Operation::SyncFollowers,
+    ];
+    let anyones = [
+        Operation::Claim {
+            conversation: ConversationId::from(patient.as_str()),
+        },
+        reminder(Audience::Contact {
+            user: patient.clone(),
+        }),
+        Operation::Tag {
+            contact: patient.clone(),
+            tag: "diabetes".into(),
+            added: true,
+        },
+    ];
+    let head = h.log("").await.head;
+    for op in &owners_only {
+        let json = serde_json::to_value(op).unwrap();
+        let (status, body) = h.append_op(&staff, &uuid::Uuid::new_v4().to_string(), json).await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("owner_only")), "{op:?}");
+    }
+    assert_eq!(h.log("").await.head, head, "nothing refused was logged");
+    for op in owners_only.iter().chain(&anyones) {
+        let json = serde_json::to_value(op).unwrap();
+        let (status, body) = h.append_op(&h.owner, &uuid::Uuid::new_v4().to_string(), json).await;
+        assert_eq!(status, 200, "an owner may: {op:?} {body}");
+    }
+    for op in &anyones {
+        let json = serde_json::to_value(op).unwrap();
+        let (status, body) = h.append_op(&staff, &uuid::Uuid::new_v4().to_string(), json).await;
+        assert_eq!(status, 200, "staff may: {op:?} {body}");
+    }
+    let page = h.log("").await;
+    let last = page.entries.last().unwrap();
+    assert!(matches!(last.body, EntryBody::Op { role: Some(Role::Staff), .. }));
 }

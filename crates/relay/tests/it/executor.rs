@@ -171,6 +171,7 @@ impl Clinic {
                     body: NewBody::Op {
                         op_id,
                         device: DeviceId::from(DESK),
+                        role: None,
                         op: json,
                     },
                 }],
@@ -733,6 +734,7 @@ async fn an_append_under_a_lapsed_or_taken_lease_is_refused_and_writes_nothing()
         body: NewBody::Op {
             op_id: OpId(uuid::Uuid::from_u128(n)),
             device: DeviceId::from(EXECUTOR_DEVICE),
+            role: None,
             op: RawValue::from_string(
                 serde_json::to_string(&Operation::SyncFollowers).unwrap(),
             )
@@ -899,6 +901,7 @@ async fn clinic_of_1200(quota: Option<u64>) -> Clinic {
                 body: NewBody::Op {
                     op_id: OpId::new(),
                     device: DeviceId::from(EXECUTOR_DEVICE),
+                    role: None,
                     op: RawValue::from_string(
                         serde_json::to_string(&Operation::Profiles { profiles }).unwrap(),
                     )
