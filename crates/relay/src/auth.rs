@@ -38,7 +38,7 @@ pub fn new_device_token() -> (DeviceId, String) {
 }
 
 /// The device id a token claims to belong to.
-fn token_device(token: &str) -> Option<DeviceId> {
+pub fn token_device(token: &str) -> Option<DeviceId> {
     let rest = token.strip_prefix(TOKEN_PREFIX)?;
     let (id, secret) = rest.split_once('_')?;
     (!id.is_empty() && !secret.is_empty()).then(|| DeviceId::new(id))

@@ -377,6 +377,7 @@ async fn read_log<S: LogStore>(
         return Ok(crate::stream::response(
             relay.clone(),
             channel,
+            device.0.id.clone(),
             Seq(resume),
             options.heartbeat,
         ));
@@ -410,11 +411,20 @@ async fn read_log<S: LogStore>(
             tokio::select! {
                 newer = head.wait_for(|head| *head > after) => newer.is_ok(),
                 () = relay.closed() => false,
+                () = relay.until_revoked(&device.0.id) => false,
             }
         };
         if tokio::time::timeout(wait, newer).await.unwrap_or(false) {
             entries = relay.store.read(&channel, after, limit).await?;
         }
+    }
+    // Checked after reading: what was read was logged before any revoke not seen here.
+    if relay.is_revoked(&device.0.id).await? {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this device was revoked",
+        ));
     }
     let head = relay.store.head(&channel).await?;
     Ok(Json(LogPage { entries, head }).into_response())
@@ -762,7 +772,7 @@ async fn revoke_device<S: LogStore>(
         Some(channel) => owner.owner_of(channel)?,
         None => owner.relay_owner()?,
     }
-    relay.store.revoke_device(&id, now()).await?;
+    relay.revoke_device(&id, now()).await?;
     tracing::info!("device revoked");
     Ok(StatusCode::NO_CONTENT)
 }

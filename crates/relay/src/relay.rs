@@ -1,10 +1,11 @@
 //! The relay's state, shared by every handler.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
+use std::time::Duration;
 
 use tsunagi_line::ChannelId;
-use tsunagi_proto::UnixMillis;
+use tsunagi_proto::{DeviceId, UnixMillis};
 use tsunagi_proto::api::{Enroll, Enrolled, Invited, Role};
 
 use crate::auth;
@@ -16,6 +17,9 @@ use crate::store::{Invite, LogStore, NewDevice, StoreError};
 /// How long an enrollment code works.
 pub const INVITE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// How soon a stream notices a revoke made by another relay process.
+pub const REVOCATION_SEEN_WITHIN: Duration = Duration::from_millis(500);
+
 /// The store, the key that opens channel secrets, and the opened secrets themselves.
 #[derive(Debug)]
 pub struct Relay<S> {
@@ -24,6 +28,8 @@ pub struct Relay<S> {
     secrets: RwLock<HashMap<ChannelId, ChannelSecret>>,
     /// Turns true when the relay shuts down: streams and long-polls end.
     closing: tokio::sync::watch::Sender<bool>,
+    /// Devices revoked through this process: their streams and long-polls end at once.
+    revoked: tokio::sync::watch::Sender<HashSet<DeviceId>>,
     /// Where LINE is and how it reaches this relay; without it, channels can be added only
     /// from the command line, unchecked.
     line: Option<LineSetup>,
@@ -38,6 +44,7 @@ impl<S: LogStore> Relay<S> {
             key,
             secrets: RwLock::new(HashMap::new()),
             closing: tokio::sync::watch::channel(false).0,
+            revoked: tokio::sync::watch::channel(HashSet::new()).0,
             line: None,
             media: None,
         }
@@ -74,6 +81,50 @@ impl<S: LogStore> Relay<S> {
     pub async fn closed(&self) {
         let mut closing = self.closing.subscribe();
         let _ = closing.wait_for(|closing| *closing).await;
+    }
+
+    /// Revokes a device; false if there is no such device. Its open streams and long-polls
+    /// end at once, and nothing this process serves after the revoke reaches it.
+    pub async fn revoke_device(&self, id: &DeviceId, at: UnixMillis) -> Result<bool, StoreError> {
+        // Marked before the commit: from the commit on, nothing more goes out to it.
+        self.revoked.send_modify(|revoked| {
+            revoked.insert(id.clone());
+        });
+        let revoked = self.store.revoke_device(id, at).await;
+        if !matches!(revoked, Ok(true)) {
+            self.revoked.send_modify(|revoked| {
+                revoked.remove(id);
+            });
+        }
+        revoked
+    }
+
+    /// Whether `device` may no longer read: revoked through this process, or as the store
+    /// says (by another relay process), or gone.
+    pub async fn is_revoked(&self, device: &DeviceId) -> Result<bool, StoreError> {
+        if self.revoked.borrow().contains(device) {
+            return Ok(true);
+        }
+        Ok(self
+            .store
+            .device(device)
+            .await?
+            .is_none_or(|d| d.revoked_at.is_some()))
+    }
+
+    /// Resolves once `device` is revoked: at once through this process, within
+    /// [`REVOCATION_SEEN_WITHIN`] through another sharing the store.
+    pub async fn until_revoked(&self, device: &DeviceId) {
+        let mut revoked = self.revoked.subscribe();
+        loop {
+            tokio::select! {
+                _ = revoked.wait_for(|revoked| revoked.contains(device)) => return,
+                () = tokio::time::sleep(REVOCATION_SEEN_WITHIN) => {}
+            }
+            if self.is_revoked(device).await.unwrap_or(false) {
+                return;
+            }
+        }
     }
 
     /// Registers a LINE channel; its secret is stored sealed with the relay's key.

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
 use tokio::sync::watch;
 use tsunagi_line::ChannelId;
-use tsunagi_proto::{Entry, Seq};
+use tsunagi_proto::{DeviceId, Entry, Seq};
 
 use crate::relay::Relay;
 use crate::store::LogStore;
@@ -28,15 +28,19 @@ struct Cursor<S> {
     _open: crate::metrics::StreamGuard,
     relay: Arc<Relay<S>>,
     channel: ChannelId,
+    /// The reader: its stream ends when it is revoked.
+    device: DeviceId,
     after: Seq,
     head: watch::Receiver<Seq>,
     ready: VecDeque<Entry>,
 }
 
-/// The SSE response for a channel's log after `after`, with a comment every `heartbeat`.
+/// The SSE response for a channel's log after `after` as `device` reads it, with a
+/// comment every `heartbeat`. It ends when the device is revoked.
 pub(crate) fn response<S: LogStore>(
     relay: Arc<Relay<S>>,
     channel: ChannelId,
+    device: DeviceId,
     after: Seq,
     heartbeat: Duration,
 ) -> Response {
@@ -45,6 +49,7 @@ pub(crate) fn response<S: LogStore>(
         _open: relay.store.metrics().stream_opened(),
         relay,
         channel,
+        device,
         after,
         head,
         ready: VecDeque::new(),
@@ -79,13 +84,26 @@ fn events<S: LogStore>(cursor: Cursor<S>) -> impl Stream<Item = Result<Event, In
                 .read(&cursor.channel, cursor.after, PAGE)
                 .await
             {
-                Ok(entries) if !entries.is_empty() => cursor.ready.extend(entries),
+                Ok(entries) if !entries.is_empty() => {
+                    // Checked after reading: what was read was logged before any revoke
+                    // not seen here.
+                    if cursor
+                        .relay
+                        .is_revoked(&cursor.device)
+                        .await
+                        .unwrap_or(true)
+                    {
+                        return None;
+                    }
+                    cursor.ready.extend(entries);
+                }
                 Ok(_) => {
                     let after = cursor.after;
                     let relay = cursor.relay.clone();
                     let newer = tokio::select! {
                         newer = cursor.head.wait_for(|head| *head > after) => newer.is_ok(),
                         () = relay.closed() => false,
+                        () = relay.until_revoked(&cursor.device) => false,
                     };
                     if !newer {
                         return None;

@@ -5,7 +5,7 @@ use pretty_assertions::assert_eq;
 use tsunagi_proto::Entry;
 use tsunagi_relay::http::Options;
 
-use crate::{CHANNEL, Harness, callback};
+use crate::{CHANNEL, Harness, callback, enroll};
 
 /// A reader of the log's SSE stream, parsing events as they arrive.
 struct Events {
@@ -17,10 +17,14 @@ struct Events {
 
 impl Events {
     async fn open(h: &Harness, query: &str, last_event_id: Option<&str>) -> Events {
+        Self::open_as(h, &h.owner, query, last_event_id).await
+    }
+
+    async fn open_as(h: &Harness, token: &str, query: &str, last_event_id: Option<&str>) -> Events {
         let mut request = h
             .http
             .get(format!("{}/v1/channels/{CHANNEL}/log?{query}", h.base))
-            .bearer_auth(&h.owner)
+            .bearer_auth(token)
             .header("accept", "text/event-stream");
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);
@@ -32,6 +36,22 @@ impl Events {
             buffer: String::new(),
             raw: String::new(),
         }
+    }
+
+    /// Reads until the stream ends (at most `within`); the ids of the events it still sent.
+    async fn until_end(&mut self, within: Duration) -> Option<Vec<u64>> {
+        tokio::time::timeout(within, async {
+            while let Ok(Some(chunk)) = self.response.chunk().await {
+                self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+            }
+            self.buffer
+                .lines()
+                .filter_map(|l| l.strip_prefix("id:"))
+                .map(|id| id.trim().parse().unwrap())
+                .collect()
+        })
+        .await
+        .ok()
     }
 
     /// The next `count` entries (at most 10 s).
@@ -245,4 +265,90 @@ async fn a_reader_that_stops_reading_is_disconnected() {
     assert!(disconnected, "the stalled reader is still connected");
     // The client never closed its end: the relay let go on its own.
     drop(stalled);
+}
+
+/// A staff device reading the log two ways, live: an event stream and a long-poll.
+async fn staff_reading(h: &Arc<Harness>) -> (String, Events, tokio::task::JoinHandle<u16>) {
+    let staff = enroll(
+        &h.http,
+        &h.base,
+        &h.relay,
+        CHANNEL,
+        tsunagi_proto::api::Role::Staff,
+    )
+    .await;
+    assert_eq!(h.post_signed(&callback(&["01SEEN"])).await, 200);
+    let mut events = Events::open_as(h, &staff, "after=0", None).await;
+    assert_eq!(events.take(1).await[0].0, 1);
+    let poll = {
+        let (h, staff) = (h.clone(), staff.clone());
+        tokio::spawn(async move {
+            h.http
+                .get(format!("{}/v1/channels/{CHANNEL}/log?after=1&wait=20", h.base))
+                .bearer_auth(&staff)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let device = tsunagi_relay::auth::token_device(&staff).unwrap();
+    (device.to_string(), events, poll)
+}
+
+/// The stream and the long-poll end within `within`, having sent nothing more; with
+/// `logging`, while entries are logged after the revoke.
+async fn revoked_reader_is_cut_off(
+    h: &Harness,
+    mut events: Events,
+    poll: tokio::task::JoinHandle<u16>,
+    within: Duration,
+    logging: bool,
+) {
+    if logging {
+        assert_eq!(h.post_signed(&callback(&["01AFTER"])).await, 200);
+    }
+    let sent = events
+        .until_end(within)
+        .await
+        .expect("the stream ended in time");
+    assert!(sent.is_empty(), "entries after the revoke: {sent:?}");
+    let status = tokio::time::timeout(within, poll)
+        .await
+        .expect("the long-poll ended in time")
+        .unwrap();
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn revoking_a_device_ends_its_stream_and_long_poll_at_once_and_sends_it_nothing_more() {
+    let h = Arc::new(Harness::start().await);
+    let (device, events, poll) = staff_reading(&h).await;
+    let revoked = h
+        .http
+        .post(format!("{}/v1/devices/{device}/revoke", h.base))
+        .bearer_auth(&h.owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status().as_u16(), 204);
+    revoked_reader_is_cut_off(&h, events, poll, Duration::from_secs(1), true).await;
+}
+
+#[tokio::test]
+async fn a_revoke_by_another_relay_process_ends_the_stream_within_a_second() {
+    use tsunagi_relay::store::SqliteStore;
+    let h = Arc::new(Harness::start().await);
+    let (device, events, poll) = staff_reading(&h).await;
+    let other = tsunagi_relay::Relay::new(SqliteStore::open(&h.db).await.unwrap(), h.key.clone());
+    assert!(
+        other
+            .revoke_device(&device.as_str().into(), tsunagi_relay::relay::now())
+            .await
+            .unwrap()
+    );
+    // Idle: nothing new to read, so only the watch on revocations can end them.
+    revoked_reader_is_cut_off(&h, events, poll, Duration::from_secs(1), false).await;
 }
