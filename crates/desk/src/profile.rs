@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tsunagi_line::ChannelId;
-use tsunagi_proto::api::{Enroll, Role};
+use tsunagi_proto::api::{Enroll, ErrorCode, Role};
 use tsunagi_proto::{DeviceId, OperatorId};
 use url::Url;
 
@@ -124,10 +124,10 @@ fn list(channels: &[ChannelId]) -> String {
 impl From<relay::Error> for JoinError {
     fn from(error: relay::Error) -> Self {
         match error {
-            relay::Error::Refused { code, message, .. } => match code.as_str() {
-                "invalid_code" => JoinError::UnknownCode,
-                "used_code" => JoinError::UsedCode,
-                "expired_code" => JoinError::ExpiredCode,
+            relay::Error::Refused { code, message, .. } => match code {
+                ErrorCode::InvalidCode => JoinError::UnknownCode,
+                ErrorCode::UsedCode => JoinError::UsedCode,
+                ErrorCode::ExpiredCode => JoinError::ExpiredCode,
                 _ => JoinError::Refused(message),
             },
             relay::Error::Unreachable(e) => JoinError::Unreachable(e.to_string()),

@@ -12,7 +12,9 @@ use eventsource_stream::Eventsource as _;
 use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use tokio::time::Instant;
 use tsunagi_line::{ChannelId, MessageId};
-use tsunagi_proto::api::{ChannelInfo, Enroll, Enrolled, ErrorBody, LogPage, OperatorInfo};
+use tsunagi_proto::api::{
+    ChannelInfo, Enroll, Enrolled, ErrorBody, ErrorCode, LogPage, OperatorInfo,
+};
 use tsunagi_proto::{Entry, OpId, Operation, Seq};
 use url::Url;
 
@@ -48,7 +50,7 @@ pub enum Error {
     #[error("the relay refused ({status}): {message}")]
     Refused {
         status: u16,
-        code: String,
+        code: ErrorCode,
         message: String,
     },
     #[error("could not reach the relay: {0}")]
@@ -104,7 +106,7 @@ async fn checked(response: reqwest::Response) -> Result<reqwest::Response> {
     }
     let text = response.text().await.unwrap_or_default();
     let body = serde_json::from_str::<ErrorBody>(&text).unwrap_or_else(|_| ErrorBody {
-        code: "unknown".into(),
+        code: ErrorCode::Unknown,
         message: if text.is_empty() {
             status.to_string()
         } else {

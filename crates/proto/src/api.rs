@@ -67,11 +67,93 @@ impl std::fmt::Debug for Enrolled {
     }
 }
 
+/// Why the relay refused a request: one closed list, shared by the relay (which answers
+/// with it) and the desk (which tells people what to do about it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request is malformed or breaks a rule; the message names what.
+    BadRequest,
+    /// The body is larger than the relay takes.
+    TooLarge,
+    /// A webhook whose `x-line-signature` does not match the channel's secret.
+    BadSignature,
+    /// An upload that is not an image the relay can read.
+    BadImage,
+    /// No device token, an unknown one, or one whose device was revoked.
+    Unauthorized,
+    /// The device may not do this (another channel, or not an owner of the relay).
+    Forbidden,
+    /// Only the channel's owners may log this op; the device is staff.
+    OwnerOnly,
+    /// No such channel, device, media or upload.
+    NotFound,
+    /// It exists already, or an idempotency key was used for something else.
+    Conflict,
+    /// An enrollment code the relay never issued.
+    InvalidCode,
+    /// An enrollment code already used.
+    UsedCode,
+    /// An enrollment code past its 24 hours.
+    ExpiredCode,
+    /// LINE refused the channel's credentials.
+    LineRefused,
+    /// LINE could not be reached to check them; nothing was stored.
+    LineUnavailable,
+    /// The relay keeps no media (it was started without a media directory).
+    NoMedia,
+    /// The relay takes no uploads (it has no public address for LINE).
+    NoUploads,
+    /// The relay was started without what this needs (LINE's address).
+    NotConfigured,
+    /// The user unsent the message before its media was kept.
+    Unsent,
+    /// The relay's storage is unavailable; try again.
+    Unavailable,
+    /// A code this version does not know (from a newer relay), or an answer that was not
+    /// the relay's.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The code as it is written on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::BadSignature => "bad_signature",
+            ErrorCode::BadImage => "bad_image",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::OwnerOnly => "owner_only",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::InvalidCode => "invalid_code",
+            ErrorCode::UsedCode => "used_code",
+            ErrorCode::ExpiredCode => "expired_code",
+            ErrorCode::LineRefused => "line_refused",
+            ErrorCode::LineUnavailable => "line_unavailable",
+            ErrorCode::NoMedia => "no_media",
+            ErrorCode::NoUploads => "no_uploads",
+            ErrorCode::NotConfigured => "not_configured",
+            ErrorCode::Unsent => "unsent",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Every error answer of the relay's API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// A stable, machine-readable code such as `bad_request` or `forbidden`.
-    pub code: String,
+    pub code: ErrorCode,
     /// What was wrong, for people.
     pub message: String,
 }

@@ -14,7 +14,7 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use tsunagi_line::ChannelId;
 use tsunagi_proto::DeviceId;
-use tsunagi_proto::api::Role;
+use tsunagi_proto::api::{ErrorCode, Role};
 
 use crate::http::ApiError;
 use crate::relay::Relay;
@@ -79,7 +79,7 @@ impl Authenticated {
         } else {
             Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                ErrorCode::Forbidden,
                 "this device belongs to another channel",
             ))
         }
@@ -92,7 +92,7 @@ impl Authenticated {
         } else {
             Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                ErrorCode::Forbidden,
                 "only the channel's owners may do this",
             ))
         }
@@ -105,7 +105,7 @@ impl Authenticated {
         } else {
             Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                ErrorCode::Forbidden,
                 "only owners of the whole relay may do this",
             ))
         }
@@ -125,7 +125,7 @@ impl<S: LogStore> FromRequestParts<Arc<Relay<S>>> for Authenticated {
         relay: &Arc<Relay<S>>,
     ) -> Result<Self, Self::Rejection> {
         let unauthorized = |message: &str| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message.to_owned())
+            ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message.to_owned())
         };
         let token = parts
             .headers

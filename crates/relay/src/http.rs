@@ -17,7 +17,7 @@ use tsunagi_line::webhook::RawCallback;
 use tsunagi_line::{ChannelId, MessageId, WebhookEventId};
 use tsunagi_proto::api::{
     AddChannel, Appended, ChannelConnected, ChannelInfo, CreateInvite, DeviceInfo, Enroll,
-    Enrolled, ErrorBody, Invited, LogPage, OperatorInfo, ReplaceSecret, Role, Uploaded,
+    Enrolled, ErrorBody, ErrorCode, Invited, LogPage, OperatorInfo, ReplaceSecret, Role, Uploaded,
 };
 use tsunagi_proto::{DeviceId, OpId, Operation, OperatorId, Seq};
 
@@ -148,12 +148,12 @@ pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Route
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
 }
 
 impl ApiError {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -167,21 +167,21 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::UnknownChannel(channel) => ApiError::new(
                 StatusCode::NOT_FOUND,
-                "not_found",
+                ErrorCode::NotFound,
                 format!("there is no channel {channel}"),
             ),
             StoreError::ChannelExists(channel) => ApiError::new(
                 StatusCode::CONFLICT,
-                "conflict",
+                ErrorCode::Conflict,
                 format!("channel {channel} exists already"),
             ),
             StoreError::Invite(problem) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 // Desks tell their users which: a typo, a code someone used, or one too old.
                 match problem {
-                    crate::store::InviteProblem::Unknown => "invalid_code",
-                    crate::store::InviteProblem::Used => "used_code",
-                    crate::store::InviteProblem::Expired => "expired_code",
+                    crate::store::InviteProblem::Unknown => ErrorCode::InvalidCode,
+                    crate::store::InviteProblem::Used => ErrorCode::UsedCode,
+                    crate::store::InviteProblem::Expired => ErrorCode::ExpiredCode,
                 },
                 format!("this enrollment code {problem}"),
             ),
@@ -189,7 +189,7 @@ impl From<StoreError> for ApiError {
                 tracing::error!(%error, "storage failed");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
+                    ErrorCode::Unavailable,
                     "storage is unavailable; try again",
                 )
             }
@@ -205,13 +205,13 @@ impl From<SetupError> for ApiError {
                 if line.class() != tsunagi_line::client::Class::Retriable {
                     ApiError::new(
                         StatusCode::BAD_REQUEST,
-                        "line_refused",
+                        ErrorCode::LineRefused,
                         format!("LINE refused the channel's credentials: {line}"),
                     )
                 } else {
                     ApiError::new(
                         StatusCode::BAD_GATEWAY,
-                        "line_unavailable",
+                        ErrorCode::LineUnavailable,
                         format!("LINE could not check the channel now; nothing was stored: {line}"),
                     )
                 }
@@ -223,7 +223,7 @@ impl From<SetupError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
-            code: self.code.to_owned(),
+            code: self.code,
             message: self.message,
         };
         (self.status, Json(body)).into_response()
@@ -242,9 +242,9 @@ async fn ingest<S: LogStore>(
     let body = body.map_err(|rejection| {
         let status = rejection.status();
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "too_large"
+            ErrorCode::TooLarge
         } else {
-            "bad_request"
+            ErrorCode::BadRequest
         };
         ApiError::new(status, code, rejection.body_text())
     })?;
@@ -252,7 +252,7 @@ async fn ingest<S: LogStore>(
     let secret = relay.secret(&channel).await?.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("there is no channel {channel}"),
         )
     })?;
@@ -261,10 +261,10 @@ async fn ingest<S: LogStore>(
         .and_then(|value| value.to_str().ok());
     verify(secret.expose().as_bytes(), &body, signature).map_err(|error| {
         tracing::warn!(%error, "refused a webhook");
-        ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", error.to_string())
+        ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::BadSignature, error.to_string())
     })?;
     let callback = RawCallback::parse(&body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, e.to_string()))?;
     if callback.events.is_empty() {
         return Ok(StatusCode::OK);
     }
@@ -422,7 +422,7 @@ async fn read_log<S: LogStore>(
     if relay.is_revoked(&device.0.id).await? {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "this device was revoked",
         ));
     }
@@ -449,7 +449,7 @@ async fn ready<S: LogStore>(State(relay): State<Arc<Relay<S>>>) -> Result<&'stat
 }
 
 fn bad_request(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
 }
 
 /// `POST /v1/channels/{id}/ops` with `Idempotency-Key: <uuid>` and `{"op": {…}}`.
@@ -484,14 +484,14 @@ async fn append_op<S: LogStore>(
     if validate::author(&op) == validate::Author::Executor {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "forbidden",
+            ErrorCode::Forbidden,
             "only the relay's executor logs what LINE did (sent, send_failed, profiles)",
         ));
     }
     if validate::owner_only(&op) && device.0.role != Role::Owner {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "owner_only",
+            ErrorCode::OwnerOnly,
             "only the channel's owners change settings, remind a tag or every follower, \
              or sync followers",
         ));
@@ -620,7 +620,7 @@ async fn create_upload<S: LogStore>(
     let unavailable = |why: &str| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "no_uploads",
+            ErrorCode::NoUploads,
             why.to_owned(),
         )
     };
@@ -640,7 +640,7 @@ async fn create_upload<S: LogStore>(
         }
         refused => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "bad_image",
+            ErrorCode::BadImage,
             refused.to_string(),
         ),
     })?;
@@ -674,7 +674,7 @@ async fn upload<S: LogStore>(
     name: &str,
     preview: bool,
 ) -> Result<Response, ApiError> {
-    let missing = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such upload");
+    let missing = || ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such upload");
     let uploads = relay
         .media()
         .map(crate::media::MediaStore::uploads)
@@ -718,7 +718,7 @@ async fn media<S: LogStore>(
     let missing = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "no_media",
+            ErrorCode::NoMedia,
             "the relay has no media for this message (yet)",
         )
     };
@@ -745,7 +745,7 @@ async fn media<S: LogStore>(
             .into_response()),
         Stored::Gone => Err(ApiError::new(
             StatusCode::GONE,
-            "unsent",
+            ErrorCode::Unsent,
             "the user unsent this message before its media was kept",
         )),
         Stored::Missing => Err(missing()),
@@ -763,7 +763,7 @@ async fn revoke_device<S: LogStore>(
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             "there is no such device",
         )
     };
@@ -803,7 +803,7 @@ fn line_setup<S: LogStore>(relay: &Relay<S>) -> Result<&LineSetup, ApiError> {
     relay.line().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "not_configured",
+            ErrorCode::NotConfigured,
             "this relay was started without --public-url, so it cannot connect channels to LINE",
         )
     })

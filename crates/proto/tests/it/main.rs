@@ -320,3 +320,18 @@ fn channel_secrets_never_show_in_debug_output() {
     }
     assert!(format!("{add:?}").contains("1656789012"));
 }
+
+#[test]
+fn an_error_code_a_newer_relay_adds_reads_as_unknown_and_known_ones_keep_their_names() {
+    use tsunagi_proto::api::{ErrorBody, ErrorCode};
+    let body: ErrorBody =
+        serde_json::from_value(json!({"code": "owner_only", "message": "staff"})).expect("reads");
+    assert_eq!(body.code, ErrorCode::OwnerOnly);
+    assert_eq!(
+        serde_json::to_value(&body).expect("writes")["code"],
+        json!(ErrorCode::OwnerOnly.as_str())
+    );
+    let newer: ErrorBody =
+        serde_json::from_value(json!({"code": "quantum_flux", "message": "?"})).expect("reads");
+    assert_eq!(newer.code, ErrorCode::Unknown);
+}
