@@ -13,6 +13,13 @@ use crate::template::{self, Piece};
 pub const MAX_SEND_MESSAGES: usize = 25;
 pub const MAX_NOTE_CHARS: usize = 5_000;
 pub const MAX_TAG_CHARS: usize = 50;
+/// Most entries in one list setting: keyword rules, canned responses, templates, handoff
+/// keywords. The bot checks every rule against every patient message.
+pub const MAX_SETTING_ITEMS: usize = 500;
+/// Longest keyword pattern (plain or regex) or handoff keyword, in characters.
+pub const MAX_PATTERN_CHARS: usize = 1_000;
+/// The most memory one compiled regex may take.
+const MAX_REGEX_BYTES: usize = 1 << 20;
 /// The variables templates may use.
 pub const TEMPLATE_VARIABLES: [&str; 4] = ["name", "date", "time", "clinic"];
 /// The variables a handoff greeting may use, besides the template ones.
@@ -139,7 +146,31 @@ fn messages(messages: &[Message], problems: &mut Vec<String>) {
     }
 }
 
+/// Whether a list setting holds at most [`MAX_SETTING_ITEMS`]; a problem if not.
+fn at_most(what: &str, len: usize, problems: &mut Vec<String>) -> bool {
+    if len > MAX_SETTING_ITEMS {
+        problems.push(format!("{what}: at most {MAX_SETTING_ITEMS}, not {len}"));
+        return false;
+    }
+    true
+}
+
 fn settings(setting: &Setting, problems: &mut Vec<String>) {
+    // Thousands of items are refused as a whole, not checked one by one.
+    let within = match setting {
+        Setting::KeywordRules { rules } => at_most("keyword rules", rules.len(), problems),
+        Setting::CannedResponses { responses } => {
+            at_most("canned responses", responses.len(), problems)
+        }
+        Setting::Templates { templates } => at_most("templates", templates.len(), problems),
+        Setting::Handoff(HandoffSettings { keywords, .. }) => {
+            at_most("handoff keywords", keywords.len(), problems)
+        }
+        Setting::BusinessHours(_) | Setting::Greetings(_) => true,
+    };
+    if !within {
+        return;
+    }
     match setting {
         Setting::KeywordRules { rules } => {
             for (i, rule) in rules.iter().enumerate() {
@@ -174,6 +205,11 @@ fn settings(setting: &Setting, problems: &mut Vec<String>) {
             if keywords.iter().any(|k| k.trim().is_empty()) {
                 problems.push("handoff: a keyword cannot be blank".into());
             }
+            if keywords.iter().any(|k| k.chars().count() > MAX_PATTERN_CHARS) {
+                problems.push(format!(
+                    "handoff: a keyword is at most {MAX_PATTERN_CHARS} characters"
+                ));
+            }
             if *auto_close_minutes == Some(0) {
                 problems.push("handoff: auto-close needs at least 1 minute".into());
             }
@@ -184,8 +220,14 @@ fn settings(setting: &Setting, problems: &mut Vec<String>) {
 fn keyword_rule(n: usize, rule: &KeywordRule, problems: &mut Vec<String>) {
     if rule.pattern.trim().is_empty() {
         problems.push(format!("keyword rule {n}: the pattern is empty"));
+    } else if rule.pattern.chars().count() > MAX_PATTERN_CHARS {
+        problems.push(format!(
+            "keyword rule {n}: the pattern is at most {MAX_PATTERN_CHARS} characters"
+        ));
     } else if rule.matching == KeywordMatch::Regex
-        && let Err(error) = regex::Regex::new(&rule.pattern)
+        && let Err(error) = regex::RegexBuilder::new(&rule.pattern)
+            .size_limit(MAX_REGEX_BYTES)
+            .build()
     {
         problems.push(format!(
             "keyword rule {n}: the pattern is not a valid regex: {error}"
@@ -370,6 +412,33 @@ mod tests {
         let problems = operation(&Operation::Settings(greetings)).unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("refollow"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_settings_op_holds_at_most_500_rules_of_at_most_1000_characters() {
+        let rule = |pattern: String| KeywordRule {
+            pattern,
+            matching: KeywordMatch::Contains,
+            language: None,
+            reply: vec![Message::text("ok")],
+        };
+        let rules = |n: usize, chars: usize| {
+            Operation::Settings(Setting::KeywordRules {
+                rules: (0..n).map(|_| rule("予".repeat(chars))).collect(),
+            })
+        };
+        assert!(operation(&rules(MAX_SETTING_ITEMS, MAX_PATTERN_CHARS)).is_ok());
+        let too_many = operation(&rules(MAX_SETTING_ITEMS + 1, 1)).unwrap_err();
+        assert_eq!(too_many, ["keyword rules: at most 500, not 501"]);
+        let too_long = operation(&rules(1, MAX_PATTERN_CHARS + 1)).unwrap_err();
+        assert!(too_long[0].contains("at most 1000 characters"), "{too_long:?}");
+        let huge_regex = Operation::Settings(Setting::KeywordRules {
+            rules: vec![KeywordRule {
+                matching: KeywordMatch::Regex,
+                ..rule("(\\w{1,50}){1,20}".into())
+            }],
+        });
+        assert!(operation(&huge_regex).is_err(), "a regex that compiles huge");
     }
 
     #[test]

@@ -110,6 +110,10 @@ pub enum ErrorCode {
     Unsent,
     /// The relay's storage is unavailable; try again.
     Unavailable,
+    /// Too many requests from this address (enrollment attempts); wait and try again.
+    RateLimited,
+    /// The device has as many log streams open as the relay allows.
+    TooManyStreams,
     /// A code this version does not know (from a newer relay), or an answer that was not
     /// the relay's.
     #[serde(other)]
@@ -139,6 +143,8 @@ impl ErrorCode {
             ErrorCode::NotConfigured => "not_configured",
             ErrorCode::Unsent => "unsent",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooManyStreams => "too_many_streams",
             ErrorCode::Unknown => "unknown",
         }
     }

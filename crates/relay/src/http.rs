@@ -1,12 +1,15 @@
 //! The relay's HTTP API: LINE's webhook in, the log out.
 
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -17,9 +20,9 @@ use tsunagi_line::webhook::RawCallback;
 use tsunagi_line::{ChannelId, MessageId, WebhookEventId};
 use tsunagi_proto::api::{
     AddChannel, Appended, ChannelConnected, ChannelInfo, CreateInvite, DeviceInfo, Enroll,
-    Enrolled, ErrorBody, ErrorCode, Invited, LogPage, OperatorInfo, ReplaceSecret, Role, Uploaded,
+    ErrorBody, ErrorCode, Invited, LogPage, OperatorInfo, ReplaceSecret, Role, Uploaded,
 };
-use tsunagi_proto::{DeviceId, OpId, Operation, OperatorId, Seq};
+use tsunagi_proto::{DeviceId, EntryBody, OpId, Operation, OperatorId, Seq};
 
 use tsunagi_domain::validate;
 
@@ -47,6 +50,10 @@ pub struct Options {
     /// How long sent data may wait unacknowledged (a reader that stopped reading) before
     /// the connection is dropped. Linux only (`TCP_USER_TIMEOUT`).
     pub stalled_reader: Duration,
+    /// Enrollment attempts per client address per minute (each may guess a code).
+    pub enrolls_per_minute: NonZeroU32,
+    /// Log streams one device may hold open at once.
+    pub streams_per_device: usize,
 }
 
 impl Default for Options {
@@ -54,9 +61,14 @@ impl Default for Options {
         Self {
             heartbeat: Duration::from_secs(15),
             stalled_reader: Duration::from_secs(30),
+            enrolls_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            streams_per_device: 4,
         }
     }
 }
+
+/// Enrollment attempts so far, per client address.
+type EnrollLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
 
 /// Serves the relay on `listener` until `shutdown` resolves, then closes streams and
 /// long-polls and waits for requests in flight.
@@ -84,7 +96,8 @@ pub async fn serve<S: LogStore>(
         let _ = stalled;
     });
     let closing = relay.clone();
-    axum::serve(listener, router_with(relay, options))
+    let app = router_with(relay, options).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             closing.close();
@@ -140,6 +153,12 @@ pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Route
         )
         .route("/v1/devices/{device_id}/revoke", post(revoke_device::<S>))
         .route("/v1/enroll", post(enroll::<S>))
+        .layer(axum::Extension(Arc::new(EnrollLimiter::keyed(
+            governor::Quota::per_minute(options.enrolls_per_minute),
+        ))))
+        .layer(axum::Extension(crate::stream::StreamSlots::new(
+            options.streams_per_device,
+        )))
         .layer(axum::Extension(options))
         .with_state(relay)
 }
@@ -353,6 +372,7 @@ struct LogQuery {
 async fn read_log<S: LogStore>(
     State(relay): State<Arc<Relay<S>>>,
     axum::Extension(options): axum::Extension<Options>,
+    axum::Extension(slots): axum::Extension<crate::stream::StreamSlots>,
     device: Authenticated,
     Path(channel_id): Path<String>,
     Query(query): Query<LogQuery>,
@@ -374,10 +394,20 @@ async fn read_log<S: LogStore>(
                 .and_then(|v| v.trim().parse().ok())
                 .ok_or_else(|| bad_request("Last-Event-ID must be a seq"))?,
         };
+        let slot = slots.take(&device.0.id).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyStreams,
+                format!(
+                    "this device already has {} log streams open: close one first",
+                    options.streams_per_device
+                ),
+            )
+        })?;
         return Ok(crate::stream::response(
             relay.clone(),
             channel,
-            device.0.id.clone(),
+            (device.0.id.clone(), slot),
             Seq(resume),
             options.heartbeat,
         ));
@@ -508,19 +538,78 @@ async fn append_op<S: LogStore>(
         },
     };
     let appended = relay.store.append(&channel, vec![entry]).await?;
-    let seq = appended
+    let appended = appended
         .first()
-        .map(|a| a.seq())
+        .copied()
         .ok_or_else(|| ApiError::from(StoreError::Corrupt("an append returned nothing".into())))?;
-    Ok(Json(Appended { seq }))
+    if let crate::store::Appended::Existing(seq) = appended {
+        same_as_logged(&relay, &channel, seq, &device.0.id, &op).await?;
+    }
+    Ok(Json(Appended {
+        seq: appended.seq(),
+    }))
+}
+
+/// A retry with an Idempotency-Key already logged is answered with the first one's seq
+/// only if it is the same op from the same device; a key reused for another op is a
+/// conflict, never silently taken for the first.
+async fn same_as_logged<S: LogStore>(
+    relay: &Relay<S>,
+    channel: &ChannelId,
+    seq: Seq,
+    device: &DeviceId,
+    op: &Operation,
+) -> Result<(), ApiError> {
+    let logged = relay
+        .store
+        .read(channel, Seq(seq.0.saturating_sub(1)), 1)
+        .await?
+        .into_iter()
+        .next();
+    let same = logged.is_some_and(|logged| match logged.body {
+        EntryBody::Op {
+            device: logged_device,
+            op: logged_op,
+            ..
+        } => logged_device == *device && logged_op.known() == Some(op),
+        EntryBody::Line { .. } => false,
+    });
+    if same {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::Conflict,
+            "this Idempotency-Key was used for another op: send a new key for a new op",
+        ))
+    }
 }
 
 /// `POST /v1/enroll`: a one-time code for a device token.
 #[tracing::instrument(skip_all)]
 async fn enroll<S: LogStore>(
     State(relay): State<Arc<Relay<S>>>,
+    axum::Extension(limiter): axum::Extension<Arc<EnrollLimiter>>,
+    client: Option<axum::Extension<axum::extract::ConnectInfo<SocketAddr>>>,
     body: Bytes,
-) -> Result<Json<Enrolled>, ApiError> {
+) -> Result<Response, ApiError> {
+    // Served without addresses (in-process tests), every attempt shares one budget.
+    let address = client.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
+    if let Err(not_until) = limiter.check_key(&address) {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ));
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            "too many enrollment attempts from this address: wait a minute",
+        )
+        .into_response();
+        if let Ok(seconds) = HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
+            response.headers_mut().insert(RETRY_AFTER, seconds);
+        }
+        return Ok(response);
+    }
     let request: Enroll = serde_json::from_slice(&body).map_err(|e| bad_request(e.to_string()))?;
     for (field, value) in [
         ("device_name", &request.device_name),
@@ -533,7 +622,7 @@ async fn enroll<S: LogStore>(
             )));
         }
     }
-    Ok(Json(relay.enroll(&request).await?))
+    Ok(Json(relay.enroll(&request).await?).into_response())
 }
 
 /// `POST /v1/channels/{id}/invites` (owners).

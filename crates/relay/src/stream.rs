@@ -23,9 +23,60 @@ use crate::store::LogStore;
 
 const PAGE: u32 = 500;
 
+/// The log streams each device has open, in this process, within a cap.
+#[derive(Debug, Clone)]
+pub(crate) struct StreamSlots {
+    open: Arc<std::sync::Mutex<std::collections::HashMap<DeviceId, usize>>>,
+    per_device: usize,
+}
+
+/// One open stream of a device; the slot frees when the stream ends.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    open: Arc<std::sync::Mutex<std::collections::HashMap<DeviceId, usize>>>,
+    device: DeviceId,
+}
+
+impl StreamSlots {
+    pub(crate) fn new(per_device: usize) -> Self {
+        Self {
+            open: Arc::default(),
+            per_device,
+        }
+    }
+
+    /// A slot for one more stream of `device`, unless it has all it may.
+    pub(crate) fn take(&self, device: &DeviceId) -> Option<Slot> {
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = open.entry(device.clone()).or_default();
+        if *count >= self.per_device {
+            return None;
+        }
+        *count += 1;
+        Some(Slot {
+            open: self.open.clone(),
+            device: device.clone(),
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.device) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.device);
+            }
+        }
+    }
+}
+
 struct Cursor<S> {
     /// Counts this stream as connected while it lives.
     _open: crate::metrics::StreamGuard,
+    /// Holds one of the device's stream slots while it lives.
+    _slot: Slot,
     relay: Arc<Relay<S>>,
     channel: ChannelId,
     /// The reader: its stream ends when it is revoked.
@@ -40,13 +91,14 @@ struct Cursor<S> {
 pub(crate) fn response<S: LogStore>(
     relay: Arc<Relay<S>>,
     channel: ChannelId,
-    device: DeviceId,
+    (device, slot): (DeviceId, Slot),
     after: Seq,
     heartbeat: Duration,
 ) -> Response {
     let head = relay.store.subscribe(&channel);
     let cursor = Cursor {
         _open: relay.store.metrics().stream_opened(),
+        _slot: slot,
         relay,
         channel,
         device,

@@ -320,9 +320,10 @@ async fn an_op_whose_answer_was_lost_is_logged_once_when_the_desk_sends_it_again
         text: "allergic to penicillin".into(),
     };
     let op_id = desk.store().enqueue(&op, UnixMillis(0)).await.unwrap();
-    // The relay got it, but its answer never came back.
-    let other = client_at(&relay, &url_of(&relay)).await;
-    let first = other
+    // The relay got it from this desk, but its answer never came back.
+    let first = desk
+        .sync
+        .client()
         .append(&ChannelId::from(CHANNEL), op_id, &op)
         .await
         .unwrap();

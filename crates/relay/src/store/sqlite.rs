@@ -48,6 +48,9 @@ pub struct SqliteStore {
     readers: SqlitePool,
     writer: mpsc::Sender<Append>,
     admin: SqlitePool,
+    /// The executors' leases and cursors, on a connection of their own: however busy
+    /// enrollments and admin keep theirs, a lease is renewed in time.
+    leases: SqlitePool,
     heads: Arc<Heads>,
     metrics: Arc<Metrics>,
 }
@@ -72,6 +75,10 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
+        let leases = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone().read_only(true))
@@ -91,6 +98,7 @@ impl SqliteStore {
             readers,
             writer: queue,
             admin,
+            leases,
             heads,
             metrics,
         })
@@ -715,7 +723,7 @@ impl LogStore for SqliteStore {
         .bind(holder)
         .bind(now.0)
         .bind(until.0)
-        .execute(&self.admin)
+        .execute(&self.leases)
         .await;
         Ok(result?.rows_affected() == 1)
     }
@@ -726,7 +734,7 @@ impl LogStore for SqliteStore {
         )
         .bind(channel.as_str())
         .bind(holder)
-        .execute(&self.admin)
+        .execute(&self.leases)
         .await?;
         Ok(())
     }
@@ -755,7 +763,7 @@ impl LogStore for SqliteStore {
         .bind(channel.as_str())
         .bind(holder)
         .bind(now.0)
-        .execute(&self.admin)
+        .execute(&self.leases)
         .await?;
         Ok(result.rows_affected() == 1)
     }

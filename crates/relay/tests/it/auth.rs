@@ -54,6 +54,14 @@ impl Harness {
 
 const LOG: &str = "/v1/channels/1656789012/log";
 
+/// For tests of many enrollments from this one machine's address.
+fn unlimited_enrolls() -> tsunagi_relay::http::Options {
+    tsunagi_relay::http::Options {
+        enrolls_per_minute: std::num::NonZeroU32::MAX,
+        ..tsunagi_relay::http::Options::default()
+    }
+}
+
 #[tokio::test]
 async fn every_v1_call_needs_a_valid_device_token() {
     let h = Harness::start().await;
@@ -106,7 +114,7 @@ async fn an_enrollment_code_expires() {
 
 #[tokio::test]
 async fn concurrent_use_of_one_code_enrolls_one_device() {
-    let h = Arc::new(Harness::start().await);
+    let h = Arc::new(Harness::start_with(unlimited_enrolls()).await);
     let invited = h.staff_invite().await;
     let tasks: Vec<_> = (0..10)
         .map(|_| {
@@ -390,7 +398,7 @@ async fn every_device_of_a_channel_sees_its_operators_by_name() {
 
 #[tokio::test]
 async fn devices_enroll_while_webhooks_pour_in_without_a_busy_database_refusing_them() {
-    let h = Arc::new(Harness::start().await);
+    let h = Arc::new(Harness::start_with(unlimited_enrolls()).await);
     let mut invites = Vec::new();
     for _ in 0..12 {
         invites.push(h.staff_invite().await.code);
@@ -471,4 +479,79 @@ async fn what_changes_the_bot_or_reaches_many_patients_is_for_owners_and_staff_a
     let page = h.log("").await;
     let last = page.entries.last().unwrap();
     assert!(matches!(last.body, EntryBody::Op { role: Some(Role::Staff), .. }));
+}
+
+#[tokio::test]
+async fn enrolling_is_rate_limited_per_client_address() {
+    let h = Harness::start_with(tsunagi_relay::http::Options {
+        enrolls_per_minute: std::num::NonZeroU32::new(3).unwrap(),
+        ..tsunagi_relay::http::Options::default()
+    })
+    .await;
+    // Guessing codes from one address: three tries, then 429 with when to come back.
+    let from = |last: u8| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+            .build()
+            .unwrap()
+    };
+    let guess = |http: reqwest::Client| {
+        let url = format!("{}/v1/enroll", h.base);
+        async move {
+            http.post(url)
+                .json(&json!({"code": "AAAA-BBBB-CCCC", "device_name": "x", "operator_name": "x"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let guesser = from(7);
+    for _ in 0..3 {
+        assert_eq!(guess(guesser.clone()).await.status().as_u16(), 400);
+    }
+    let refused = guess(guesser.clone()).await;
+    assert_eq!(refused.status().as_u16(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    // Another address, with a real code, is not held up by the guesser.
+    let invited = h.staff_invite().await;
+    let enrolled = from(8)
+        .post(format!("{}/v1/enroll", h.base))
+        .json(&json!({"code": invited.code, "device_name": "Front desk", "operator_name": "Mei"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enrolled.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_reused_for_another_op_is_a_conflict_not_the_old_seq() {
+    let h = Harness::start().await;
+    let key = "0b0e2a4c-5d4e-4f5a-9e2b-0c1d2e3f4a5b";
+    let claim = json!({"type": "claim", "conversation": "U4af4980629a1b2c3d4e5f60718293a4b"});
+    let close = json!({"type": "close", "conversation": "U4af4980629a1b2c3d4e5f60718293a4b"});
+    assert_eq!(h.append_op(&h.owner, key, claim.clone()).await.0, 200);
+    let (status, body) = h.append_op(&h.owner, key, close).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("conflict")));
+    // The same op again is still the same op: its seq.
+    let (status, again) = h.append_op(&h.owner, key, claim.clone()).await;
+    assert_eq!((status, again["seq"].as_u64()), (200, Some(1)));
+    // And another device may not claim it as its own.
+    let staff = enroll(&h.http, &h.base, &h.relay, CHANNEL, Role::Staff).await;
+    assert_eq!(h.append_op(&staff, key, claim).await.0, 409);
+    assert_eq!(h.log("").await.head, Seq(1));
+}
+
+#[tokio::test]
+async fn a_settings_op_of_too_many_rules_is_refused_with_the_limit() {
+    let h = Harness::start().await;
+    let rule = json!({"pattern": "予約", "match": "contains", "reply": [{"type": "text", "text": "ok"}]});
+    let rules: Vec<_> = (0..501).map(|_| rule.clone()).collect();
+    let op = json!({"type": "settings", "setting": "keyword_rules", "rules": rules});
+    let (status, body) = h
+        .append_op(&h.owner, "0b0e2a4c-5d4e-4f5a-9e2b-0c1d2e3f4a5c", op)
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("at most 500"), "{body}");
 }

@@ -176,7 +176,13 @@ async fn a_bad_last_event_id_is_refused() {
 #[tokio::test]
 async fn ten_readers_see_every_entry_once_in_order_while_fifty_appenders_write() {
     const WRITERS: usize = 50;
-    let h = Arc::new(Harness::start().await);
+    let h = Arc::new(
+        Harness::start_with(Options {
+            streams_per_device: 10,
+            ..Options::default()
+        })
+        .await,
+    );
     let readers: Vec<_> = (0..10)
         .map(|i| {
             let h = h.clone();
@@ -225,6 +231,7 @@ async fn a_reader_that_stops_reading_is_disconnected() {
     let h = Harness::start_with(Options {
         heartbeat: Duration::from_secs(60),
         stalled_reader: Duration::from_secs(1),
+        ..Options::default()
     })
     .await;
     let streams = "tsunagi_relay_streams_connected";
@@ -351,4 +358,45 @@ async fn a_revoke_by_another_relay_process_ends_the_stream_within_a_second() {
     );
     // Idle: nothing new to read, so only the watch on revocations can end them.
     revoked_reader_is_cut_off(&h, events, poll, Duration::from_secs(1), false).await;
+}
+
+#[tokio::test]
+async fn a_device_holds_at_most_its_share_of_open_streams() {
+    let h = Harness::start_with(Options {
+        streams_per_device: 2,
+        ..Options::default()
+    })
+    .await;
+    let first = Events::open(&h, "after=0", None).await;
+    let _second = Events::open(&h, "after=0", None).await;
+    let third = h
+        .http
+        .get(format!("{}/v1/channels/{CHANNEL}/log", h.base))
+        .bearer_auth(&h.owner)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(third.status().as_u16(), 429);
+    let body: serde_json::Value = third.json().await.unwrap();
+    assert_eq!(body["code"], "too_many_streams");
+    // A stream that ends frees its place.
+    drop(first);
+    let mut reopened = None;
+    for _ in 0..50 {
+        let response = h
+            .http
+            .get(format!("{}/v1/channels/{CHANNEL}/log", h.base))
+            .bearer_auth(&h.owner)
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
+        if response.status().as_u16() == 200 {
+            reopened = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(reopened.is_some(), "the closed stream's place never freed");
 }
