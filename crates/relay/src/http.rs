@@ -43,7 +43,7 @@ const DEFAULT_PAGE: u32 = 100;
 const MAX_PAGE: u32 = 1_000;
 
 /// How the HTTP API behaves; tests shorten the heartbeat.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// How often an idle log stream sends a comment, so clients notice a dead one.
     pub heartbeat: Duration,
@@ -54,6 +54,20 @@ pub struct Options {
     pub enrolls_per_minute: NonZeroU32,
     /// Log streams one device may hold open at once.
     pub streams_per_device: usize,
+    /// Who may read `/metrics` here.
+    pub metrics: MetricsAccess,
+}
+
+/// Who may read the relay's metrics on its main address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Anyone who reaches the address (behind a firewall that keeps the world out).
+    #[default]
+    Open,
+    /// Only with `Authorization: Bearer <token>`.
+    Token(String),
+    /// Not here: served on an address of their own ([`metrics_router`]).
+    Elsewhere,
 }
 
 impl Default for Options {
@@ -63,6 +77,7 @@ impl Default for Options {
             stalled_reader: Duration::from_secs(30),
             enrolls_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             streams_per_device: 4,
+            metrics: MetricsAccess::Open,
         }
     }
 }
@@ -109,11 +124,22 @@ pub fn router<S: LogStore>(relay: Arc<Relay<S>>) -> Router {
     router_with(relay, Options::default())
 }
 
-pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Router {
+/// `/metrics` alone, for an address of its own (a private interface the scraper reaches).
+pub fn metrics_router<S: LogStore>(relay: Arc<Relay<S>>) -> Router {
     Router::new()
+        .route("/metrics", get(metrics::<S>))
+        .layer(axum::Extension(MetricsAccess::Open))
+        .with_state(relay)
+}
+
+pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Router {
+    let mut router = Router::new();
+    if options.metrics != MetricsAccess::Elsewhere {
+        router = router.route("/metrics", get(metrics::<S>));
+    }
+    router
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready::<S>))
-        .route("/metrics", get(metrics::<S>))
         .route(
             "/v1/channels",
             get(list_channels::<S>).post(add_channel::<S>),
@@ -159,6 +185,7 @@ pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Route
         .layer(axum::Extension(crate::stream::StreamSlots::new(
             options.streams_per_device,
         )))
+        .layer(axum::Extension(options.metrics.clone()))
         .layer(axum::Extension(options))
         .with_state(relay)
 }
@@ -461,7 +488,28 @@ async fn read_log<S: LogStore>(
 }
 
 /// Prometheus' text format.
-async fn metrics<S: LogStore>(State(relay): State<Arc<Relay<S>>>) -> Response {
+async fn metrics<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    axum::Extension(access): axum::Extension<MetricsAccess>,
+    headers: HeaderMap,
+) -> Response {
+    if let MetricsAccess::Token(token) = &access {
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let matches: bool =
+            subtle::ConstantTimeEq::ct_eq(given.as_bytes(), token.as_bytes()).into();
+        if !matches {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "the metrics need `Authorization: Bearer <metrics token>`",
+            )
+            .into_response();
+        }
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

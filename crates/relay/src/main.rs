@@ -1,5 +1,6 @@
 //! `tsunagi-relay`: serve the relay, and set it up.
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use tsunagi_line::ChannelId;
 use tsunagi_proto::api::Role;
 use tsunagi_relay::Relay;
 use tsunagi_relay::executor;
-use tsunagi_relay::http::Options;
+use tsunagi_relay::http::{MetricsAccess, Options};
 use tsunagi_relay::line_setup::{self, LineSetup};
 use tsunagi_relay::media::MediaStore;
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
@@ -37,6 +38,13 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         line: LineArgs,
+        #[command(flatten)]
+        metrics: MetricsArgs,
+    },
+    /// Show the one-time setup code for the owner's desk, while no owner has enrolled.
+    SetupCode {
+        #[command(flatten)]
+        data: Data,
     },
     /// Print a one-time code that enrolls one device (single use, 24 hours).
     Invite {
@@ -101,6 +109,23 @@ impl From<LineArgs> for LineSetup {
     }
 }
 
+/// Where `/metrics` is served: on the main address to anyone (the default), with a
+/// token there, or on an address of its own.
+#[derive(clap::Args)]
+#[group(multiple = false)]
+struct MetricsArgs {
+    /// Serve `/metrics` here instead of on the main address (`127.0.0.1:9090`).
+    #[arg(long)]
+    metrics_listen: Option<SocketAddr>,
+    /// A file holding the token scrapers must send (`Authorization: Bearer …`) for
+    /// `/metrics` on the main address.
+    #[arg(long)]
+    metrics_token_file: Option<PathBuf>,
+}
+
+/// The file in the data directory that holds the setup code until an owner enrolls.
+const SETUP_CODE_FILE: &str = "setup-code";
+
 #[derive(clap::Args)]
 struct Data {
     /// Where the relay keeps its database and key.
@@ -127,7 +152,26 @@ impl From<RoleArg> for Role {
 async fn main() -> Result<()> {
     tsunagi_log::init("info");
     match Cli::parse().command {
-        Command::Serve { data, listen, line } => serve(&data.dir, listen, line.into()).await,
+        Command::Serve {
+            data,
+            listen,
+            line,
+            metrics,
+        } => serve(&data.dir, listen, line.into(), metrics).await,
+        Command::SetupCode { data } => {
+            let relay = open(&data.dir).await?;
+            anyhow::ensure!(
+                !relay.store.has_relay_owner().await?,
+                "an owner of the relay has enrolled: invite more devices from their desk, or \
+                 with `tsunagi-relay invite`"
+            );
+            let file = data.dir.join(SETUP_CODE_FILE);
+            let code = std::fs::read_to_string(&file).with_context(|| {
+                format!("no setup code in {}: start the relay first", file.display())
+            })?;
+            print_line(code.trim())?;
+            Ok(())
+        }
         Command::Invite {
             data,
             channel,
@@ -215,14 +259,54 @@ fn print_line(text: &str) -> Result<()> {
     Ok(())
 }
 
-async fn serve(dir: &Path, listen: SocketAddr, line: LineSetup) -> Result<()> {
+async fn serve(
+    dir: &Path,
+    listen: SocketAddr,
+    line: LineSetup,
+    metrics: MetricsArgs,
+) -> Result<()> {
     let relay = Arc::new(open(dir).await?.with_line(line.clone()));
     if !relay.store.has_relay_owner().await? {
         let invited = relay.setup_code().await.context("creating a setup code")?;
-        print_line(&format!(
-            "setup code for the owner's desk (works once, for 24 hours): {}",
-            invited.code
-        ))?;
+        let file = dir.join(SETUP_CODE_FILE);
+        write_private(&file, &format!("{}\n", invited.code))?;
+        // On a terminal the person starting the relay reads it; in a service's log it
+        // would outlive its use, so there it is only said where to find it.
+        if std::io::stdout().is_terminal() {
+            print_line(&format!(
+                "setup code for the owner's desk (works once, for 24 hours): {}",
+                invited.code
+            ))?;
+        } else {
+            print_line(&format!(
+                "a setup code for the owner's desk is in {} (`tsunagi-relay setup-code --data {}` shows it)",
+                file.display(),
+                dir.display()
+            ))?;
+        }
+    }
+    let access = match (&metrics.metrics_listen, &metrics.metrics_token_file) {
+        (Some(_), _) => MetricsAccess::Elsewhere,
+        (None, Some(file)) => {
+            let token = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let token = token.trim().to_owned();
+            anyhow::ensure!(!token.is_empty(), "{} is empty", file.display());
+            MetricsAccess::Token(token)
+        }
+        (None, None) => MetricsAccess::Open,
+    };
+    if let Some(address) = metrics.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("listening for metrics on {address}"))?;
+        tracing::info!(%address, "metrics serving");
+        let router = tsunagi_relay::http::metrics_router(relay.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::error!(%error, "the metrics address stopped serving");
+            }
+        });
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -233,7 +317,11 @@ async fn serve(dir: &Path, listen: SocketAddr, line: LineSetup) -> Result<()> {
         line,
         executor::Options::default(),
     ));
-    tsunagi_relay::http::serve(listener, relay, Options::default(), async {
+    let options = Options {
+        metrics: access,
+        ..Options::default()
+    };
+    tsunagi_relay::http::serve(listener, relay, options, async {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests, closing streams");
     })
@@ -242,6 +330,23 @@ async fn serve(dir: &Path, listen: SocketAddr, line: LineSetup) -> Result<()> {
     // Serving ends by closing the relay, which stops the executors at their next step.
     executors.await.context("stopping the executors")?;
     tracing::info!("relay stopped");
+    Ok(())
+}
+
+/// Writes `text` to a file only its owner can read (0600 on Unix), replacing it.
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    // A file left from before keeps its mode: narrow it too.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    std::io::Write::write_all(&mut file, text.as_bytes())?;
+    file.sync_all()?;
     Ok(())
 }
 

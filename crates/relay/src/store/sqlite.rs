@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::value::RawValue;
@@ -53,6 +54,9 @@ pub struct SqliteStore {
     leases: SqlitePool,
     heads: Arc<Heads>,
     metrics: Arc<Metrics>,
+    /// False while the log writer cannot reach the database (reopening it after a failed
+    /// write, in vain so far).
+    writer_up: Arc<AtomicBool>,
 }
 
 impl SqliteStore {
@@ -86,12 +90,16 @@ impl SqliteStore {
         let heads = Arc::new(Heads::default());
         let metrics = Arc::new(Metrics::default());
         let (queue, waiting) = mpsc::channel(4 * MAX_GROUP);
+        let writer_up = Arc::new(AtomicBool::new(true));
         tokio::spawn(write_loop(
             writer,
             options.clone(),
             waiting,
-            heads.clone(),
-            metrics.clone(),
+            Shared {
+                heads: heads.clone(),
+                metrics: metrics.clone(),
+                writer_up: writer_up.clone(),
+            },
             unsent,
         ));
         Ok(Self {
@@ -101,6 +109,7 @@ impl SqliteStore {
             leases,
             heads,
             metrics,
+            writer_up,
         })
     }
 }
@@ -130,14 +139,25 @@ impl SqliteStore {
 /// After a failed group the connection is thrown away and a new one opened: SQLite rolls
 /// some failed transactions back by itself (a full disk does), and a connection whose
 /// transaction state is in doubt must not answer anyone again.
+/// What the log writer shares with the store's readers.
+struct Shared {
+    heads: Arc<Heads>,
+    metrics: Arc<Metrics>,
+    writer_up: Arc<AtomicBool>,
+}
+
 async fn write_loop(
     mut db: SqliteConnection,
     options: SqliteConnectOptions,
     mut queue: mpsc::Receiver<Append>,
-    heads: Arc<Heads>,
-    metrics: Arc<Metrics>,
+    shared: Shared,
     mut unsent: Unsent,
 ) {
+    let Shared {
+        heads,
+        metrics,
+        writer_up,
+    } = shared;
     while let Some(first) = queue.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -165,22 +185,31 @@ async fn write_loop(
                         .answer
                         .send(Err(StoreError::Unavailable(error.to_string())));
                 }
-                db = reconnect(db, &options).await;
+                db = reconnect(db, &options, &writer_up).await;
             }
         }
     }
 }
 
-/// A fresh writer connection, retried until the database opens again.
-async fn reconnect(old: SqliteConnection, options: &SqliteConnectOptions) -> SqliteConnection {
+/// A fresh writer connection, retried until the database opens again; `up` says whether
+/// it has one meanwhile.
+async fn reconnect(
+    old: SqliteConnection,
+    options: &SqliteConnectOptions,
+    up: &AtomicBool,
+) -> SqliteConnection {
     if let Err(error) = old.close().await {
         tracing::warn!(%error, "closing the failed writer connection");
     }
     let mut wait = Duration::from_millis(10);
     loop {
         match SqliteConnection::connect_with(options).await {
-            Ok(db) => return db,
+            Ok(db) => {
+                up.store(true, Ordering::SeqCst);
+                return db;
+            }
             Err(error) => {
+                up.store(false, Ordering::SeqCst);
                 tracing::error!(%error, "reopening the log writer; retrying");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(1));
@@ -462,6 +491,14 @@ fn device_from_row(row: &SqliteRow) -> Result<Device> {
 
 impl LogStore for SqliteStore {
     async fn ready(&self) -> Result<()> {
+        if self.writer.is_closed() {
+            return Err(StoreError::Unavailable("the log writer has stopped".into()));
+        }
+        if !self.writer_up.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(
+                "the log writer cannot open the database".into(),
+            ));
+        }
         sqlx::query("SELECT 1").execute(&self.readers).await?;
         Ok(())
     }

@@ -35,8 +35,12 @@ impl Tmpfs {
     }
 
     fn resize(&self, size: &str) {
+        self.remount(&format!("size={size}"));
+    }
+
+    fn remount(&self, options: &str) {
         let status = Command::new("mount")
-            .args(["-o", &format!("remount,size={size}")])
+            .args(["-o", &format!("remount,{options}")])
             .arg(&self.0)
             .status()
             .unwrap();
@@ -172,5 +176,84 @@ async fn a_full_disk_gets_503_never_200_and_recovers_when_space_is_freed() {
         .await
         .unwrap();
     assert_eq!(integrity, "ok");
+    relay.close();
+}
+
+/// The log writer cut off from its database: a write fails (the disk is full) and the
+/// database cannot be opened again (its path no longer leads to it). The relay says it is
+/// not ready until the writer has its database back.
+#[tokio::test]
+async fn readyz_fails_while_the_log_writer_cannot_reach_its_database() {
+    if !is_root() {
+        eprintln!("skipped: mounting a small filesystem needs root (CI runs as root)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let Some(fs) = Tmpfs::mount(&dir.path().join("fs"), "1m") else {
+        panic!("running as root but could not mount a tmpfs");
+    };
+    let db = fs.0.join("relay.db");
+    let relay = Arc::new(Relay::new(
+        SqliteStore::open(&db).await.unwrap(),
+        RelayKey::generate(),
+    ));
+    relay
+        .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = tsunagi_relay::http::router(relay.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let http = reqwest::Client::new();
+    let ready = || {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            http.get(format!("{base}/readyz"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let until = |want: u16| async move {
+        for _ in 0..200 {
+            if ready().await == want {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("/readyz never answered {want}");
+    };
+    assert_eq!(ready().await, 200);
+
+    // The path leads elsewhere (the file kept under another name), then a write fails.
+    let kept = fs.0.join("kept.db");
+    std::fs::hard_link(&db, &kept).unwrap();
+    std::fs::remove_file(&db).unwrap();
+    std::fs::create_dir(&db).unwrap();
+    for i in 0..1_000 {
+        let body = heavy(&format!("01F{i:05}"));
+        let status = http
+            .post(format!("{base}/webhook/line/{CHANNEL}"))
+            .header("x-line-signature", sign(SECRET.as_bytes(), body.as_bytes()))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if status == 503 {
+            break;
+        }
+    }
+    until(503).await;
+
+    // The database is back where it belongs, with room: ready again, on its own.
+    std::fs::remove_dir(&db).unwrap();
+    std::fs::rename(&kept, &db).unwrap();
+    fs.resize("16m");
+    until(200).await;
     relay.close();
 }

@@ -53,3 +53,36 @@ fn uuid_suffix() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed).to_string()
 }
+
+#[tokio::test]
+async fn metrics_can_ask_for_a_token_or_live_on_an_address_of_their_own() {
+    use tsunagi_relay::http::{MetricsAccess, Options};
+    let guarded = Harness::start_with(Options {
+        metrics: MetricsAccess::Token("scrape-9f2c".into()),
+        ..Options::default()
+    })
+    .await;
+    let get = |h: &Harness, token: Option<&str>| {
+        let mut request = h.http.get(format!("{}/metrics", h.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get(&guarded, None).await, 401);
+    assert_eq!(get(&guarded, Some("guess")).await, 401);
+    assert_eq!(get(&guarded, Some("scrape-9f2c")).await, 200);
+
+    let apart = Harness::start_with(Options {
+        metrics: MetricsAccess::Elsewhere,
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(get(&apart, None).await, 404, "not on the main address");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let private = format!("http://{}/metrics", listener.local_addr().unwrap());
+    let router = tsunagi_relay::http::metrics_router(apart.relay.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let text = apart.http.get(private).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("tsunagi_relay_"), "{text}");
+}

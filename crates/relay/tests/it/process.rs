@@ -227,13 +227,19 @@ async fn every_start_offers_a_setup_code_until_an_owner_of_the_relay_enrolls() {
     let stdout = child.stdout.take().unwrap();
     stop(child).await;
     let first = printed(stdout);
-    let code = first
-        .lines()
-        .find_map(|line| {
-            line.strip_prefix("setup code for the owner's desk (works once, for 24 hours): ")
-        })
-        .unwrap_or_else(|| panic!("no setup code in {first:?}"))
-        .to_owned();
+    // Stdout is a pipe, not a terminal: it says where the code is, never the code.
+    let code = setup_code(dir.path());
+    assert!(!first.contains(&code), "{first:?}");
+    assert!(first.contains("tsunagi-relay setup-code --data"), "{first:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path().join("setup-code"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "only the relay's user reads the setup code");
+    }
 
     // Not yet used: the next start offers another one; either works.
     let mut child = serve_with(dir.path(), port, Stdio::piped()).await;
@@ -257,6 +263,23 @@ async fn every_start_offers_a_setup_code_until_an_owner_of_the_relay_enrolls() {
     stop(child).await;
     let third = printed(stdout);
     assert_eq!(third, "", "an owner has enrolled: no more setup codes");
+    let shown = relay(&["setup-code", "--data", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!shown.status.success());
+    assert!(
+        String::from_utf8_lossy(&shown.stderr).contains("an owner of the relay has enrolled"),
+        "{shown:?}"
+    );
+}
+
+/// The setup code, as `tsunagi-relay setup-code` shows it.
+fn setup_code(dir: &Path) -> String {
+    let shown = relay(&["setup-code", "--data", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(shown.status.success(), "{shown:?}");
+    String::from_utf8(shown.stdout).unwrap().trim().to_owned()
 }
 
 #[tokio::test]
@@ -326,7 +349,7 @@ async fn logs_at_trace_level_never_carry_secrets_tokens_or_codes() {
         .await
         .unwrap();
     assert_eq!(refused.status().as_u16(), 401);
-    let setup_code = printed_setup_code(&mut child);
+    let setup_code = setup_code(dir.path());
 
     let mut stderr = child.stderr.take().unwrap();
     stop(child).await;
@@ -351,10 +374,3 @@ async fn logs_at_trace_level_never_carry_secrets_tokens_or_codes() {
     }
 }
 
-/// The setup code a fresh relay printed on stdout.
-fn printed_setup_code(child: &mut Child) -> String {
-    let mut line = String::new();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
-    line.rsplit(": ").next().unwrap().trim().to_owned()
-}
