@@ -544,11 +544,11 @@ fn operation(
             message_ids,
             via,
         } => {
-            let outcome = send_outcome(db, *send, Ok(*via), message_ids, changes)?;
+            let outcome = send_outcome(db, entry, *send, Ok(*via), message_ids, changes)?;
             ("sent", None, outcome)
         }
         Operation::SendFailed { send, reason, .. } => {
-            let outcome = send_outcome(db, *send, Err(reason), &[], changes)?;
+            let outcome = send_outcome(db, entry, *send, Err(reason), &[], changes)?;
             ("send_failed", None, outcome)
         }
         // The send stays pending until its outcome; the audit shows the attempt.
@@ -815,7 +815,6 @@ fn outgoing(
         )));
     }
     let op_id = op_id.to_string();
-    let mut session = None;
     for (part, message) in send.messages.iter().enumerate() {
         let (message_type, text) = describe_outgoing(message);
         let body = serde_json::to_string(message).map_err(|e| Error::Store(e.to_string()))?;
@@ -831,15 +830,10 @@ fn outgoing(
             send_op: Some(&op_id),
             ..NewMessage::new(entry, conversation)
         };
-        session = insert_message(db, &new)?.session;
+        insert_message(db, &new)?;
     }
-    // The first answer of an open session.
-    if let Some(session) = session {
-        db.prepare_cached(
-            "UPDATE sessions SET first_response_at = COALESCE(first_response_at, ?) WHERE id = ?",
-        )?
-        .execute(rusqlite::params![entry.at.0, session])?;
-    }
+    // The session's first response is the first of a person's sends that LINE takes
+    // (`send_outcome`), not this.
     changes.conversations.insert(conversation.clone());
     Ok(Outcome::Applied)
 }
@@ -897,6 +891,7 @@ fn media(
 /// Records how a send ended: delivered `via` reply or push, or failed for a reason.
 fn send_outcome(
     db: &rusqlite::Connection,
+    entry: &Entry,
     send: OpId,
     outcome: std::result::Result<Delivery, &str>,
     message_ids: &[tsunagi_line::MessageId],
@@ -911,16 +906,33 @@ fn send_outcome(
     let updated = db
         .prepare_cached(
             "UPDATE messages SET send_status = ?, sent_via = ?, failure = ? WHERE send_op = ?
-             RETURNING conversation_id",
+             RETURNING conversation_id, author, seq, at",
         )?
         .query_map(rusqlite::params![status, via, failure, &send], |row| {
-            row.get::<_, String>(0)
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+            ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let Some(first) = updated.into_iter().next() else {
+    let Some((conversation, author, seq, written_at)) = updated.into_iter().next() else {
         return Ok(Outcome::Rejected("there is no such send".into()));
     };
-    changes.conversations.insert(ConversationId::new(first));
+    // A person's answer, once LINE took it, is the first response of the session it was
+    // written in, even if that has closed since (the bot's queue message and greetings are
+    // not).
+    let by_people = author.as_deref() != Some(tsunagi_proto::EXECUTOR_DEVICE);
+    if status == "sent" && by_people {
+        db.prepare_cached(
+            "UPDATE sessions SET first_response_at = COALESCE(first_response_at, ?1)
+             WHERE id = (SELECT max(id) FROM sessions WHERE conversation_id = ?2 AND id <= ?3)
+               AND (closed_at IS NULL OR closed_at >= ?4)",
+        )?
+        .execute(rusqlite::params![entry.at.0, &conversation, seq, written_at])?;
+    }
+    changes.conversations.insert(ConversationId::new(conversation));
     for (part, id) in message_ids.iter().enumerate() {
         db.prepare_cached(
             "UPDATE messages SET line_message_id = ? WHERE send_op = ? AND part = ?",
@@ -1111,10 +1123,11 @@ fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<Inser
     } else {
         preview(m.message_type, m.text)
     };
-    // Unread counts the patient's messages since the team last answered.
+    // Unread counts the patient's messages since the team last answered (the bot's queue
+    // message and greetings are no answer).
     let (unread, answered) = match m.direction {
         "in" => (1, false),
-        "out" => (0, true),
+        "out" => (0, m.author != Some(tsunagi_proto::EXECUTOR_DEVICE)),
         _ => (0, false),
     };
     // A lookup and a plain write: an upsert with RETURNING would build a temporary table

@@ -33,6 +33,18 @@ async fn the_report_has_response_and_resolution_times_csat_and_first_contact_res
         conversation: chat(user),
         mode: ConversationMode::Human,
     };
+    // LINE took each answer: the first response is when it did.
+    let sent = |seq: u64, of: u64| {
+        log::op(
+            seq,
+            tsunagi_proto::EXECUTOR_DEVICE,
+            Operation::Sent {
+                send: tsunagi_proto::OpId(uuid::Uuid::from_u128(u128::from(of))),
+                via: tsunagi_proto::Delivery::Reply,
+                message_ids: vec![],
+            },
+        )
+    };
     let entries = vec![
         log::text(1, P0, "M1", "予約したいです"),
         log::op(2, "d-yuki", human(P0)),
@@ -44,39 +56,42 @@ async fn the_report_has_response_and_resolution_times_csat_and_first_contact_res
             },
         ),
         log::op(4, "d-yuki", send(P0)),
+        sent(5, 4),
         log::op(
-            5,
+            6,
             "d-yuki",
             Operation::Close {
                 conversation: chat(P0),
             },
         ),
-        log::postback(6, P0, &tsunagi_domain::csat::postback_data(4)),
-        log::text(7, P1, "M7", "ขอนัดค่ะ"),
-        log::op(8, "d-yuki", human(P1)),
+        log::postback(7, P0, &tsunagi_domain::csat::postback_data(4)),
+        log::text(8, P1, "M8", "ขอนัดค่ะ"),
+        log::op(9, "d-yuki", human(P1)),
         log::op(
-            9,
+            10,
             "d-yuki",
             Operation::Claim {
                 conversation: chat(P1),
             },
         ),
         log::op(
-            10,
+            11,
             "d-yuki",
             Operation::Transfer {
                 conversation: chat(P1),
                 to: OperatorId::from("d-mali"),
             },
         ),
-        log::op(11, "d-mali", send(P1)),
+        log::op(12, "d-mali", send(P1)),
         log::op(
-            12,
+            13,
             "d-mali",
             Operation::Close {
                 conversation: chat(P1),
             },
         ),
+        // After the close: still the first response of the session it was written in.
+        sent(14, 12),
     ];
     store.apply(&entries).await.unwrap();
     let report = store
@@ -86,9 +101,9 @@ async fn the_report_has_response_and_resolution_times_csat_and_first_contact_res
 
     let overall = &report.overall;
     assert_eq!((overall.sessions, overall.closed), (2, 2));
-    // P0: answered 2 s and closed 3 s after it opened; P1: 3 s and 4 s.
-    assert_eq!(overall.first_response_ms, Some(2_500.0));
-    assert_eq!(overall.resolution_ms, Some(3_500.0));
+    // P0: answered (LINE took it) 3 s and closed 4 s after it opened; P1: 5 s and 4 s.
+    assert_eq!(overall.first_response_ms, Some(4_000.0));
+    assert_eq!(overall.resolution_ms, Some(4_000.0));
     assert_eq!(overall.messages_per_session, Some(1.0));
     assert_eq!((overall.csat_average, overall.csat_answers), (Some(4.0), 1));
     // P1 was transferred: not resolved at first contact.
@@ -107,14 +122,14 @@ async fn the_report_has_response_and_resolution_times_csat_and_first_contact_res
         .collect();
     assert_eq!(
         by,
-        [("d-mali", 1, Some(3_000.0)), ("d-yuki", 1, Some(2_000.0))]
+        [("d-mali", 1, Some(5_000.0)), ("d-yuki", 1, Some(3_000.0))]
     );
 
     let csv = report.to_csv();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4);
     assert!(lines[0].starts_with("operator,name,sessions"));
-    assert_eq!(lines[3], ",everyone,2,2,2.5,3.5,1.00,4.00,1,0.50");
+    assert_eq!(lines[3], ",everyone,2,2,4.0,4.0,1.00,4.00,1,0.50");
 
     // Nothing started in an empty range; a range that ends before it starts is refused.
     let empty = store.analytics(log::at(50), log::at(60)).await.unwrap();

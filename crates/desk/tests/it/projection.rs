@@ -424,7 +424,8 @@ async fn a_handoff_from_message_to_close_as_the_inbox_shows_it() {
     assert_eq!(mine[0].unread, 0, "answered");
     let session = mine[0].session.clone().unwrap();
     assert_eq!(session.operator, Some(somchai.clone()));
-    assert_eq!(session.first_response_at, Some(log::at(5).0));
+    // When LINE took the answer.
+    assert_eq!(session.first_response_at, Some(log::at(6).0));
     assert!(
         store
             .inbox(InboxList::Mine, Some(&yuki), UnixMillis(0), None, 50)
@@ -674,4 +675,50 @@ async fn staff_cannot_take_or_close_a_chat_another_holds_and_an_owner_can() {
             ("transfer", "rejected", not_yours),
         ]
     );
+}
+
+/// The bot's queue message after a handoff is no one's answer: the chat waits with its
+/// unread, and its first response is still to come.
+#[tokio::test]
+async fn the_bots_queue_message_neither_answers_the_chat_nor_clears_its_unread() {
+    use tsunagi_desk::query::InboxList;
+    use tsunagi_proto::{EXECUTOR_DEVICE, UnixMillis};
+
+    let (store, _dir) = fresh().await;
+    let chat = conversation(0);
+    let executor = |seq, op| log::op(seq, EXECUTOR_DEVICE, op);
+    let mut log = entries(&[Step::Text { user: 0, text: 0 }]);
+    log.push(executor(
+        2,
+        Operation::SetMode {
+            conversation: chat.clone(),
+            mode: ConversationMode::Human,
+        },
+    ));
+    log.push(executor(
+        3,
+        Operation::Send(SendOp {
+            conversation: chat.clone(),
+            messages: vec![Message::text("You are number 1 in the queue")],
+            retry_key: RetryKey::new(),
+            prefer_reply_token: true,
+        }),
+    ));
+    log.push(executor(
+        4,
+        Operation::Sent {
+            send: OpId(uuid::Uuid::from_u128(3)),
+            via: Delivery::Reply,
+            message_ids: vec![],
+        },
+    ));
+    store.apply(&log).await.unwrap();
+    let waiting = store
+        .inbox(InboxList::Waiting, None, UnixMillis(0), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].unread, 1, "the patient's message is still unanswered");
+    let session = waiting[0].session.clone().unwrap();
+    assert_eq!(session.first_response_at, None);
 }
