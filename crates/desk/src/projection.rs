@@ -258,11 +258,34 @@ fn describe(content: &MessageContent) -> (&str, Option<Cow<'_, str>>, bool) {
     }
 }
 
-fn preview(message_type: &str, text: Option<&str>) -> String {
+/// How a message shows in the inbox row of its conversation.
+fn preview_of(direction: &str, message_type: &str, text: Option<&str>, unsent: bool) -> String {
     match text {
+        _ if unsent => "[unsent]".to_owned(),
+        text if direction == "system" => text.unwrap_or("").to_owned(),
         Some(text) if message_type == "text" => text.chars().take(PREVIEW_CHARS).collect(),
         _ => format!("[{message_type}]"),
     }
+}
+
+/// The inbox preview again from the conversation's newest message, after an edit or
+/// unsend may have changed it.
+fn refresh_preview(db: &rusqlite::Connection, conversation: &ConversationId) -> Result<()> {
+    let newest: Option<(String, String, Option<String>, bool)> = db
+        .prepare_cached(
+            "SELECT direction, type, text, unsent FROM messages
+             WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([conversation.as_str()], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .optional()?;
+    if let Some((direction, message_type, text, unsent)) = newest {
+        let preview = preview_of(&direction, &message_type, text.as_deref(), unsent);
+        db.prepare_cached("UPDATE conversations SET last_preview = ? WHERE id = ?")?
+            .execute(rusqlite::params![preview, conversation.as_str()])?;
+    }
+    Ok(())
 }
 
 fn incoming(
@@ -342,7 +365,7 @@ fn edited(
             search::index_message(db, id, text)?;
         }
     }
-    Ok(())
+    refresh_preview(db, conversation)
 }
 
 fn unsend(
@@ -367,7 +390,7 @@ fn unsend(
             search::unindex_message(db, id)?;
         }
     }
-    Ok(())
+    refresh_preview(db, conversation)
 }
 
 fn friend_event(
@@ -1116,13 +1139,7 @@ fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<Inser
         m.line_timestamp,
         m.at.0
     ])?;
-    let preview = if m.unsent {
-        "[unsent]".to_owned()
-    } else if m.direction == "system" {
-        m.text.unwrap_or("").to_owned()
-    } else {
-        preview(m.message_type, m.text)
-    };
+    let preview = preview_of(m.direction, m.message_type, m.text, m.unsent);
     // Unread counts the patient's messages since the team last answered (the bot's queue
     // message and greetings are no answer).
     let (unread, answered) = match m.direction {

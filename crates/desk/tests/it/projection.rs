@@ -722,3 +722,31 @@ async fn the_bots_queue_message_neither_answers_the_chat_nor_clears_its_unread()
     let session = waiting[0].session.clone().unwrap();
     assert_eq!(session.first_response_at, None);
 }
+
+#[tokio::test]
+async fn an_edit_or_an_unsend_of_the_newest_message_changes_the_inbox_preview() {
+    use tsunagi_desk::query::InboxList;
+    use tsunagi_proto::UnixMillis;
+
+    let (store, _dir) = fresh().await;
+    let preview = |store: Store| async move {
+        let rows = store
+            .inbox(InboxList::Bot, None, UnixMillis(0), None, 50)
+            .await
+            .unwrap();
+        rows[0].preview.clone().unwrap_or_default()
+    };
+    store
+        .apply(&[
+            log::text(1, USERS[0], "M1", "9時に伺います"),
+            log::edited(2, USERS[0], "M1", "10時に伺います", log::at(2).0),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(preview(store.clone()).await, "10時に伺います");
+    store
+        .apply(&[log::unsend(3, USERS[0], "M1")])
+        .await
+        .unwrap();
+    assert_eq!(preview(store.clone()).await, "[unsent]");
+}
