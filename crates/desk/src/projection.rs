@@ -755,9 +755,20 @@ fn apply_changes(
             Change::Open { status, operator } => {
                 let id = entry.seq.0 as i64;
                 let active = *status == Status::Active;
-                db.prepare_cached("INSERT INTO sessions (id, conversation_id, status, operator, started_at, claimed_at)
-                     VALUES (?, ?, ?, ?, ?, ?)")?
-        .execute(rusqlite::params![id, conversation.as_str(), if active { "active" } else { "waiting" }, operator.as_ref().map(OperatorId::as_str), at, active.then_some(at)])?;
+                db.prepare_cached(
+                    "INSERT INTO sessions
+                         (id, conversation_id, status, operator, started_at, claimed_at,
+                          queued_seq, queued_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?1, ?5)",
+                )?
+                .execute(rusqlite::params![
+                    id,
+                    conversation.as_str(),
+                    if active { "active" } else { "waiting" },
+                    operator.as_ref().map(OperatorId::as_str),
+                    at,
+                    active.then_some(at)
+                ])?;
                 db.prepare_cached(
                     "UPDATE conversations SET session_id = ?, state = ?, operator = ? WHERE id = ?",
                 )?
@@ -784,10 +795,13 @@ fn apply_changes(
                 set_state(db, conversation, "active", Some(operator))?;
             }
             Change::Unassign => {
+                // Back to the end of the queue, waiting from now.
                 db.prepare_cached(
-                    "UPDATE sessions SET status = 'waiting', operator = NULL WHERE id = ?",
+                    "UPDATE sessions SET status = 'waiting', operator = NULL,
+                         queued_seq = ?, queued_at = ?
+                     WHERE id = ?",
                 )?
-                .execute(rusqlite::params![session])?;
+                .execute(rusqlite::params![entry.seq.0 as i64, at, session])?;
                 set_state(db, conversation, "waiting", None)?;
             }
             Change::Close => {

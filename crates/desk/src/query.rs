@@ -204,6 +204,10 @@ const ITEM_COLUMNS: &str = "c.id, c.kind, c.mode, ct.display_name, ct.picture_ur
     s.id, s.status, s.operator, o.name, s.started_at, s.claimed_at, s.first_response_at,
     s.closed_at, s.closed_by, s.message_count, s.transfers, s.csat";
 
+/// Where the waiting list's query puts `s.queued_seq` (then `s.queued_at`), after the
+/// item columns.
+const QUEUED_SEQ: usize = 21;
+
 /// Unread counts stop here ("99+").
 pub const UNREAD_CAP: u32 = 100;
 
@@ -380,9 +384,13 @@ impl Store {
         let limit = check_limit(limit)?;
         let from = format!("SELECT {ITEM_COLUMNS} FROM conversations c {ITEM_JOINS}");
         if list == InboxList::Waiting {
-            // Queue order: the page cursor is the session id (its seq), oldest first.
-            let sql =
-                format!("{from} WHERE s.status = 'waiting' AND s.id > ? ORDER BY s.id LIMIT ?");
+            // Queue order: when each joined the queue (opened, or released back), the
+            // page cursor being that seq.
+            let sql = format!(
+                "SELECT {ITEM_COLUMNS}, s.queued_seq, s.queued_at
+                 FROM conversations c {ITEM_JOINS}
+                 WHERE s.status = 'waiting' AND s.queued_seq > ? ORDER BY s.queued_seq LIMIT ?"
+            );
             let rows = sqlx::query(&sql)
                 .bind(before.map_or(0, |c| c.0))
                 .bind(limit)
@@ -391,9 +399,9 @@ impl Store {
             let ahead: i64 = match rows.first() {
                 Some(first) => {
                     sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM sessions WHERE status = 'waiting' AND id < ?",
+                        "SELECT COUNT(*) FROM sessions WHERE status = 'waiting' AND queued_seq < ?",
                     )
-                    .bind(first.get::<i64, _>(9))
+                    .bind(first.get::<i64, _>(QUEUED_SEQ))
                     .fetch_one(&self.readers)
                     .await?
                 }
@@ -404,12 +412,10 @@ impl Store {
                 .enumerate()
                 .map(|(i, row)| {
                     let mut item = item_from(row)?;
-                    let session = item.session.as_ref().map(|s| (s.id, s.started_at));
-                    if let Some((id, started_at)) = session {
-                        item.queue_position = Some((ahead + i as i64 + 1) as u32);
-                        item.waiting_ms = Some((now.0 - started_at).max(0));
-                        item.cursor = PageCursor(id);
-                    }
+                    let queued_at: i64 = row.get(QUEUED_SEQ + 1);
+                    item.queue_position = Some((ahead + i as i64 + 1) as u32);
+                    item.waiting_ms = Some((now.0 - queued_at).max(0));
+                    item.cursor = PageCursor(row.get(QUEUED_SEQ));
                     Ok(item)
                 })
                 .collect();

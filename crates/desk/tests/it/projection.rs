@@ -750,3 +750,50 @@ async fn an_edit_or_an_unsend_of_the_newest_message_changes_the_inbox_preview() 
         .unwrap();
     assert_eq!(preview(store.clone()).await, "[unsent]");
 }
+
+#[tokio::test]
+async fn a_released_chat_goes_to_the_end_of_the_queue_and_waits_from_its_release() {
+    use tsunagi_desk::query::InboxList;
+
+    let (store, _dir) = fresh().await;
+    let log = entries(&[
+        Step::Text { user: 0, text: 0 },
+        Step::Mode {
+            user: 0,
+            device: 0,
+            human: true,
+        },
+        Step::Text { user: 1, text: 1 },
+        Step::Mode {
+            user: 1,
+            device: 0,
+            human: true,
+        },
+        Step::Claim { user: 0, device: 0 },
+        Step::Release { user: 0, device: 0 },
+    ]);
+    store.apply(&log).await.unwrap();
+    let now = log::at(10);
+    let queue = store
+        .inbox(InboxList::Waiting, None, now, None, 50)
+        .await
+        .unwrap();
+    let order: Vec<(ConversationId, Option<u32>, Option<i64>)> = queue
+        .iter()
+        .map(|q| (q.conversation.clone(), q.queue_position, q.waiting_ms))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (conversation(1), Some(1), Some(now.0 - log::at(4).0)),
+            (conversation(0), Some(2), Some(now.0 - log::at(6).0)),
+        ]
+    );
+    // Paging after the first keeps the order.
+    let rest = store
+        .inbox(InboxList::Waiting, None, now, Some(queue[0].cursor), 50)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!((rest[0].conversation.clone(), rest[0].queue_position), (conversation(0), Some(2)));
+}
