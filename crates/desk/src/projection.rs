@@ -195,13 +195,19 @@ fn line_event(
                 ..NewMessage::new(entry, &conversation)
             };
             insert_message(db, &message)?;
-            // An answer to the satisfaction question rates the last closed session.
+            // An answer to the satisfaction question rates the last closed session: once,
+            // and within a day of its close (when the question went out).
             if let Some(rating) = tsunagi_domain::csat::rating(&postback.data) {
                 db.prepare_cached(
                     "UPDATE sessions SET csat = ?1 WHERE id = (SELECT MAX(id) FROM sessions
-                         WHERE conversation_id = ?2 AND status = 'closed')",
+                         WHERE conversation_id = ?2 AND status = 'closed')
+                       AND csat IS NULL AND closed_at >= ?3",
                 )?
-                .execute(rusqlite::params![rating, conversation.as_str()])?;
+                .execute(rusqlite::params![
+                    rating,
+                    conversation.as_str(),
+                    entry.at.0 - tsunagi_domain::csat::ANSWERED_WITHIN_MS
+                ])?;
             }
             changes.conversations.insert(conversation);
         }

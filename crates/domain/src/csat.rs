@@ -5,6 +5,9 @@ use tsunagi_line::message::{Action, Message, QuickReply, QuickReplyItem};
 
 const PREFIX: &str = "tsunagi:csat:";
 
+/// How long after its session closed (when the question went out) an answer still counts.
+pub const ANSWERED_WITHIN_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// The postback data of the answer `rating` (1 to 5).
 pub fn postback_data(rating: u8) -> String {
     format!("{PREFIX}{}", rating.clamp(1, 5))

@@ -797,3 +797,39 @@ async fn a_released_chat_goes_to_the_end_of_the_queue_and_waits_from_its_release
     assert_eq!(rest.len(), 1);
     assert_eq!((rest[0].conversation.clone(), rest[0].queue_position), (conversation(0), Some(2)));
 }
+
+#[tokio::test]
+async fn a_rating_counts_once_per_closed_session_and_only_within_a_day_of_the_question() {
+    use tsunagi_domain::csat::{ANSWERED_WITHIN_MS, postback_data};
+    use tsunagi_proto::UnixMillis;
+
+    let (store, _dir) = fresh().await;
+    let chat = conversation(0);
+    let ratings = |store: Store, chat: ConversationId| async move {
+        let sessions = store.sessions(&chat).await.unwrap();
+        sessions.iter().map(|s| s.csat).collect::<Vec<_>>()
+    };
+    let claim_and_close = |from: u64| {
+        [
+            entry(from, &Step::Text { user: 0, text: 0 }),
+            entry(from + 1, &Step::Claim { user: 0, device: 0 }),
+            entry(from + 2, &Step::Close { user: 0, device: 0 }),
+        ]
+    };
+    let mut log = claim_and_close(1).to_vec();
+    log.push(log::postback(4, USERS[0], &postback_data(4)));
+    // Tapped again, another star: the first answer stands.
+    log.push(log::postback(5, USERS[0], &postback_data(1)));
+    store.apply(&log).await.unwrap();
+    assert_eq!(ratings(store.clone(), chat.clone()).await, [Some(4)]);
+
+    // The next session closes; an answer more than a day later no longer counts.
+    let mut log = claim_and_close(6).to_vec();
+    let mut late = log::postback(9, USERS[0], &postback_data(5));
+    late.at = UnixMillis(log[2].at.0 + ANSWERED_WITHIN_MS + 1);
+    log.push(late);
+    store.apply(&log).await.unwrap();
+    let mut rated = ratings(store.clone(), chat).await;
+    rated.sort();
+    assert_eq!(rated, [None, Some(4)]);
+}
