@@ -711,7 +711,7 @@ impl Bot {
             .find(|k| match &k.matcher {
                 Matcher::Exact(pattern) => normalized == *pattern,
                 Matcher::Contains(pattern) => normalized.contains(pattern.as_str()),
-                Matcher::Regex(regex) => regex.is_match(text),
+                Matcher::Regex(regex) => regex.is_match(&normalized),
             })
             .map(|k| k.reply.clone())
     }
@@ -1293,7 +1293,9 @@ impl Settings {
                                 Matcher::Contains(crate::handoff::normalize(&rule.pattern))
                             }
                             // Checked when logged; one that does not compile matches nothing.
-                            KeywordMatch::Regex => Matcher::Regex(Regex::new(&rule.pattern).ok()?),
+                            KeywordMatch::Regex => Matcher::Regex(
+                                crate::handoff::keyword_regex(&rule.pattern).ok()?,
+                            ),
                         };
                         Some(Keyword {
                             matcher,

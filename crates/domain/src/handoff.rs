@@ -49,8 +49,24 @@ impl HandoffKeywords {
     }
 }
 
-/// NFKC, lower case, and runs of white space folded to one space.
-pub(crate) fn normalize(text: &str) -> String {
+/// The most memory one compiled keyword regex may take.
+const MAX_REGEX_BYTES: usize = 1 << 20;
+
+/// A regex keyword rule as the bot matches it: against the message normalized as for plain
+/// rules ([`normalize`]), so its pattern is taken in NFKC (full-width letters and digits as
+/// their plain forms) and without regard to case. White space in the message is folded,
+/// so `\s+` and a single space match alike.
+pub fn keyword_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    let pattern: String = pattern.nfkc().collect();
+    regex::RegexBuilder::new(&pattern)
+        .case_insensitive(true)
+        .size_limit(MAX_REGEX_BYTES)
+        .build()
+}
+
+/// NFKC, lower case, and runs of white space folded to one space: what every keyword rule
+/// and handoff phrase is matched against.
+pub fn normalize(text: &str) -> String {
     let folded: String = text.nfkc().flat_map(char::to_lowercase).collect();
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -58,6 +74,19 @@ pub(crate) fn normalize(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A regex rule and a plain one see the same message: full-width digits, capitals and
+    /// doubled spaces are no reason for one to match and the other not.
+    #[test]
+    fn regex_and_plain_rules_see_the_same_normalized_text() {
+        let message = normalize("予約は ２月３日  ＡＭ で");
+        assert!(message.contains(&normalize("2月3日 am")));
+        let regex = keyword_regex(r"(\d+)月(\d+)日 AM").unwrap();
+        assert!(regex.is_match(&message), "{message}");
+        let full_width = keyword_regex(r"２月").unwrap();
+        assert!(full_width.is_match(&message));
+        assert!(keyword_regex(r"(\w{1,50}){1,20}").is_err(), "bounded in size");
+    }
 
     #[test]
     fn each_languages_phrase_triggers_a_handoff_inside_a_longer_message() {

@@ -18,8 +18,7 @@ pub const MAX_TAG_CHARS: usize = 50;
 pub const MAX_SETTING_ITEMS: usize = 500;
 /// Longest keyword pattern (plain or regex) or handoff keyword, in characters.
 pub const MAX_PATTERN_CHARS: usize = 1_000;
-/// The most memory one compiled regex may take.
-const MAX_REGEX_BYTES: usize = 1 << 20;
+
 /// The variables templates may use.
 pub const TEMPLATE_VARIABLES: [&str; 4] = ["name", "date", "time", "clinic"];
 /// The variables a handoff greeting may use, besides the template ones.
@@ -225,9 +224,7 @@ fn keyword_rule(n: usize, rule: &KeywordRule, problems: &mut Vec<String>) {
             "keyword rule {n}: the pattern is at most {MAX_PATTERN_CHARS} characters"
         ));
     } else if rule.matching == KeywordMatch::Regex
-        && let Err(error) = regex::RegexBuilder::new(&rule.pattern)
-            .size_limit(MAX_REGEX_BYTES)
-            .build()
+        && let Err(error) = crate::handoff::keyword_regex(&rule.pattern)
     {
         problems.push(format!(
             "keyword rule {n}: the pattern is not a valid regex: {error}"

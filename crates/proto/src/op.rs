@@ -387,11 +387,18 @@ pub struct KeywordRule {
     pub reply: Vec<Message>,
 }
 
+/// How a keyword rule's pattern is matched. Every kind sees the patient's message the
+/// same way: in NFKC (full-width letters and digits as their plain forms), in lower case,
+/// with runs of white space as one space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeywordMatch {
+    /// The whole message is the pattern (taken the same way).
     Exact,
+    /// The message holds the pattern (taken the same way).
     Contains,
+    /// A regular expression (Rust's `regex` syntax), taken in NFKC and matched without
+    /// regard to case, at most 1,000 characters.
     Regex,
 }
 
