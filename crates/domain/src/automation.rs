@@ -45,6 +45,9 @@ pub const REMINDER_REPLY_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 pub const HANDOFF_POSTBACK: &str = "tsunagi:handoff";
 /// How many recent claims the queue's wait estimate averages.
 const WAITS_REMEMBERED: usize = 20;
+/// How long a greeting that says `{{name}}` waits for the new follower's profile before it
+/// goes without the name.
+pub const NAME_WAIT_MS: i64 = 5_000;
 /// The estimated wait per place in the queue before anyone was ever claimed.
 const DEFAULT_WAIT_MS: i64 = 5 * 60 * 1000;
 
@@ -179,6 +182,19 @@ struct Chat {
     deferred: Option<Seq>,
     /// The language the patient last wrote in, by its script, until their profile says.
     wrote_in: Option<&'static str>,
+    /// A greeting that says `{{name}}`, waiting for the profile of a patient who just
+    /// followed (or for [`NAME_WAIT_MS`] to pass).
+    owed_greeting: Option<OwedGreeting>,
+}
+
+/// A greeting decided, to be sent once the patient's name is known.
+#[derive(Debug, Clone)]
+struct OwedGreeting {
+    /// The cause its send is logged under (`greeting/<seq of the follow>`).
+    cause: String,
+    text: String,
+    /// When the follow arrived.
+    at: UnixMillis,
 }
 
 impl Chat {
@@ -196,6 +212,7 @@ impl Chat {
             handing_off: false,
             deferred: None,
             wrote_in: None,
+            owed_greeting: None,
         }
     }
 
@@ -521,7 +538,13 @@ impl Bot {
                 && self.is_open(now)
                 && chat.state.mode == ConversationMode::Bot
             {
-                self.hand_off(id, asked, &mut decisions);
+                self.hand_off(id, asked, now, &mut decisions);
+            }
+            // No profile came (LINE did not give it): greeted without the name.
+            if let Some(owed) = &chat.owed_greeting
+                && now.0 - owed.at.0 >= NAME_WAIT_MS
+            {
+                decisions.push(self.greet(id, &owed.cause, &owed.text, owed.at));
             }
         }
         decisions
@@ -552,7 +575,13 @@ impl Bot {
             .filter(|s| !s.cancelled && s.recipients.is_none())
             .map(|s| s.reminder.at)
             .min();
-        [close, opening, reminder].into_iter().flatten().min()
+        let greeting = self
+            .chats
+            .values()
+            .filter_map(|c| c.owed_greeting.as_ref())
+            .map(|owed| UnixMillis(owed.at.0 + NAME_WAIT_MS))
+            .min();
+        [close, opening, reminder, greeting].into_iter().flatten().min()
     }
 
     fn is_open(&self, at: UnixMillis) -> bool {
@@ -672,7 +701,25 @@ impl Bot {
                     &self.settings.greetings.follow
                 };
                 if let Some(text) = greeting.clone() {
-                    decisions.push(self.reply(&conversation, entry, "greeting", &text));
+                    let cause = format!("greeting/{}", entry.seq.0);
+                    let says_name = template::pieces(&text)
+                        .is_ok_and(|p| p.contains(&template::Piece::Variable("name")));
+                    let name_known = user
+                        .as_ref()
+                        .and_then(|u| self.contacts.get(u))
+                        .is_some_and(|c| c.name.is_some());
+                    if says_name && !name_known {
+                        // Its profile is fetched now: the greeting waits for the name.
+                        if let Some(chat) = self.chats.get_mut(&conversation) {
+                            chat.owed_greeting = Some(OwedGreeting {
+                                cause,
+                                text,
+                                at: entry.at,
+                            });
+                        }
+                    } else {
+                        decisions.push(self.greet(&conversation, &cause, &text, entry.at));
+                    }
                 }
             }
             EventKind::Postback(postback) if postback.data == HANDOFF_POSTBACK => {
@@ -724,7 +771,7 @@ impl Bot {
         decisions: &mut Vec<Decision>,
     ) {
         if self.is_open(entry.at) {
-            self.hand_off(conversation, entry.seq, decisions);
+            self.hand_off(conversation, entry.seq, entry.at, decisions);
             if let Some(chat) = self.chats.get_mut(conversation) {
                 chat.handing_off = true;
             }
@@ -740,7 +787,13 @@ impl Bot {
 
     /// Hands a chat to people: HUMAN mode (a waiting session), an alert for the desks, and
     /// the queue message telling the patient their place and the expected wait.
-    fn hand_off(&self, conversation: &ConversationId, asked: Seq, decisions: &mut Vec<Decision>) {
+    fn hand_off(
+        &self,
+        conversation: &ConversationId,
+        asked: Seq,
+        at: UnixMillis,
+        decisions: &mut Vec<Decision>,
+    ) {
         let cause = format!("handoff/{}", asked.0);
         decisions.push(to_people(&cause, conversation));
         decisions.push(log(
@@ -758,12 +811,12 @@ impl Bot {
             .handoff
             .clone()
             .unwrap_or_else(|| default_queue_message(self.language(conversation)).to_owned());
-        let text = template::fill(
+        let (position, wait_minutes) = (position.to_string(), wait_minutes.to_string());
+        let text = self.fill(
             &text,
-            &[
-                ("position", &position.to_string()),
-                ("wait", &wait_minutes.to_string()),
-            ],
+            conversation,
+            at,
+            &[("position", &position), ("wait", &wait_minutes)],
         );
         decisions.push(log(
             &format!("{cause}/greeting"),
@@ -811,23 +864,59 @@ impl Bot {
             return;
         }
         chat.away_sent = Some(today);
+        let text = self.fill(&text, conversation, entry.at, &[]);
         decisions.push(log(
             &format!("away/{}", entry.seq.0),
             self.send(conversation, vec![Message::text(text)]),
         ));
     }
 
-    fn reply(
+    /// A greeting's send, its variables filled.
+    fn greet(
         &self,
         conversation: &ConversationId,
-        entry: &Entry,
-        what: &str,
+        cause: &str,
         text: &str,
+        at: UnixMillis,
     ) -> Decision {
-        log(
-            &format!("{what}/{}", entry.seq.0),
-            self.send(conversation, vec![Message::text(text)]),
-        )
+        let text = self.fill(text, conversation, at, &[]);
+        log(cause, self.send(conversation, vec![Message::text(text)]))
+    }
+
+    /// `text` with the variables the validator lets greetings and the away reply use: the
+    /// patient's `{{name}}` (empty while unknown), the clinic's `{{date}}` and `{{time}}`
+    /// at `at` in its time zone, `{{clinic}}`, and `extra`. None is ever left as written.
+    fn fill(
+        &self,
+        text: &str,
+        conversation: &ConversationId,
+        at: UnixMillis,
+        extra: &[(&str, &str)],
+    ) -> String {
+        let name = self
+            .contacts
+            .get(&UserId::new(conversation.as_str()))
+            .and_then(|c| c.name.clone())
+            .unwrap_or_default();
+        let local = match &self.settings.hours {
+            Some(hours) => hours.local(at),
+            None => jiff::Timestamp::from_millisecond(at.0)
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+                .to_zoned(jiff::tz::TimeZone::UTC),
+        };
+        let date = local.strftime("%Y-%m-%d").to_string();
+        let time = local.strftime("%H:%M").to_string();
+        let clinic = self.settings.greetings.clinic.clone().unwrap_or_default();
+        let mut values = vec![
+            ("name", name.as_str()),
+            ("date", date.as_str()),
+            ("time", time.as_str()),
+            ("clinic", clinic.as_str()),
+        ];
+        values.extend_from_slice(extra);
+        let filled = template::fill(text, &values);
+        // A variable left empty leaves no doubled or dangling space behind.
+        filled.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
     }
 
     fn send(&self, conversation: &ConversationId, messages: Vec<Message>) -> Operation {
@@ -997,6 +1086,14 @@ impl Bot {
                 let chat = self.chat(&send.conversation, entry);
                 chat.active_at = entry.at;
                 chat.active_seq = entry.seq;
+                // An owed greeting that went out (the executor logged it before a restart).
+                if chat
+                    .owed_greeting
+                    .as_ref()
+                    .is_some_and(|owed| OpId::derived(&owed.cause) == op_id)
+                {
+                    chat.owed_greeting = None;
+                }
                 self.pending.insert(
                     entry.seq,
                     Pending {
@@ -1144,6 +1241,15 @@ impl Bot {
                     if profile.follower {
                         contact.following = true;
                         contact.blocked = false;
+                    }
+                    // The name a greeting waited for.
+                    let conversation = ConversationId::from(profile.user_id.as_str());
+                    let owed = self
+                        .chats
+                        .get_mut(&conversation)
+                        .and_then(|c| c.owed_greeting.take());
+                    if let Some(owed) = owed {
+                        decisions.push(self.greet(&conversation, &owed.cause, &owed.text, owed.at));
                     }
                 }
             }

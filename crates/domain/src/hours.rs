@@ -55,7 +55,8 @@ impl Hours {
         })
     }
 
-    fn local(&self, at: UnixMillis) -> Zoned {
+    /// The clinic's wall-clock time at `at`.
+    pub fn local(&self, at: UnixMillis) -> Zoned {
         Timestamp::from_millisecond(at.0)
             .unwrap_or(Timestamp::UNIX_EPOCH)
             .to_zoned(self.zone.clone())

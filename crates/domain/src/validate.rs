@@ -405,6 +405,7 @@ mod tests {
             follow: Some("ようこそ{{name}}さん".into()),
             refollow: Some("{{position}}".into()),
             handoff: Some("あと{{position}}番目、約{{wait}}です".into()),
+            clinic: None,
         });
         let problems = operation(&Operation::Settings(greetings)).unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");

@@ -445,6 +445,9 @@ pub struct Greetings {
     /// When a chat goes to people; `{{position}}` and `{{wait}}` tell the queue.
     #[serde(default)]
     pub handoff: Option<String>,
+    /// The clinic's name, as `{{clinic}}` says it in greetings and the away reply.
+    #[serde(default)]
+    pub clinic: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

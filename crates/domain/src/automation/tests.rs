@@ -57,6 +57,7 @@ fn greetings(seq: u64) -> Entry {
             follow: Some("ยินดีต้อนรับค่ะ".into()),
             refollow: Some("ยินดีต้อนรับกลับค่ะ".into()),
             handoff: Some("คิวที่ {{position}} รอประมาณ {{wait}} นาที".into()),
+            clinic: None,
         }),
     )
 }
@@ -573,4 +574,87 @@ fn after_line_certainly_refused_an_attempt_the_next_is_a_new_one_and_a_stale_tok
             ..
         }
     ));
+}
+
+fn personal_greetings(seq: u64) -> Entry {
+    settings(
+        seq,
+        Setting::Greetings(Greetings {
+            follow: Some("ようこそ{{name}}さん、{{clinic}}です".into()),
+            refollow: Some("おかえりなさい {{name}} さん({{date}} {{time}})".into()),
+            handoff: None,
+            clinic: Some("さくら医院".into()),
+        }),
+    )
+}
+
+fn profile_of(seq: u64, user: &str, name: &str) -> Entry {
+    let mut profile = ContactProfileBuilder::new(user, "ja");
+    profile.0.display_name = name.into();
+    log::op(seq, EXECUTOR_DEVICE, profile.op())
+}
+
+#[test]
+fn a_greeting_that_says_the_name_waits_for_the_profile_and_every_variable_is_filled() {
+    let (mut bot, decisions) = fold(&[personal_greetings(1), log::follow(2, PATIENT, false)]);
+    assert!(sent_texts(&decisions).is_empty(), "not before the name is known");
+    let greeted = bot.apply(&profile_of(3, PATIENT, "美玲"));
+    assert_eq!(sent_texts(&greeted), ["ようこそ美玲さん、さくら医院です"]);
+    // Under the follow's own cause: the same op however it is reached.
+    let Decision::Log(Logged { op_id, .. }) = &greeted[0] else {
+        panic!("{greeted:?}")
+    };
+    assert_eq!(*op_id, OpId::derived("greeting/2"));
+    assert!(bot.due(at(100)).is_empty(), "greeted once");
+
+    // Known already: at once, with the clinic's date and time.
+    let refollowed = bot.apply(&log::follow(4, PATIENT, true));
+    assert_eq!(
+        sent_texts(&refollowed),
+        ["おかえりなさい 美玲 さん(2026-01-01 00:00)"]
+    );
+}
+
+#[test]
+fn without_a_profile_the_greeting_goes_after_a_few_seconds_without_the_name() {
+    let (bot, decisions) = fold(&[personal_greetings(1), log::follow(2, OTHER, false)]);
+    assert!(sent_texts(&decisions).is_empty());
+    assert_eq!(bot.next_due(at(2)), Some(UnixMillis(at(2).0 + NAME_WAIT_MS)));
+    assert!(bot.due(at(3)).is_empty());
+    let late = bot.due(UnixMillis(at(2).0 + NAME_WAIT_MS));
+    assert_eq!(sent_texts(&late), ["ようこそさん、さくら医院です"]);
+    // Once it is in the log, it is no longer owed.
+    let Decision::Log(Logged { op_id, op }) = late[0].clone() else {
+        panic!()
+    };
+    let mut bot = bot;
+    bot.apply(&log::op_with_id(3, EXECUTOR_DEVICE, op_id, op));
+    assert!(bot.due(at(100)).is_empty());
+    assert_eq!(bot.next_due(at(100)), None);
+}
+
+#[test]
+fn the_away_reply_fills_its_variables_and_never_sends_one_as_written() {
+    let away = settings(
+        1,
+        Setting::BusinessHours(BusinessHours {
+            time_zone: "Asia/Tokyo".into(),
+            open: vec![OpeningHours {
+                weekday: 1,
+                from: "10:00".into(),
+                to: "11:00".into(),
+            }],
+            holidays: vec![],
+            away_message: Some("{{name}}様、{{clinic}}は{{time}}現在、受付時間外です".into()),
+        }),
+    );
+    let (_, decisions) = fold(&[
+        away,
+        personal_greetings(2),
+        profile_of(3, PATIENT, "健"),
+        log::text(4, PATIENT, "M4", "今日は開いていますか"),
+    ]);
+    let texts = sent_texts(&decisions);
+    assert_eq!(texts, ["健様、さくら医院は09:00現在、受付時間外です"]);
+    assert!(texts.iter().all(|t| !t.contains("{{")));
 }

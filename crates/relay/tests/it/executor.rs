@@ -253,6 +253,7 @@ async fn a_follow_gets_the_greeting_once_by_reply_and_the_profile_is_logged() {
             follow: Some("ยินดีต้อนรับสู่คลินิกค่ะ".into()),
             refollow: None,
             handoff: None,
+            clinic: None,
         })))
         .await;
     let patient = clinic.patient(0);
@@ -268,6 +269,38 @@ async fn a_follow_gets_the_greeting_once_by_reply_and_the_profile_is_logged() {
     assert_eq!(
         clinic.texts(&patient),
         [(Via::Reply, "ยินดีต้อนรับสู่คลินิกค่ะ".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn a_greeting_that_says_the_name_reaches_the_follower_with_their_name_by_reply() {
+    let clinic = Clinic::start(|_| {}).await;
+    clinic
+        .desk(Operation::Settings(Setting::Greetings(Greetings {
+            follow: Some("Welcome, {{name}}! {{clinic}} is glad to have you.".into()),
+            refollow: None,
+            handoff: None,
+            clinic: Some("Sakura Clinic".into()),
+        })))
+        .await;
+    let patient = clinic.patient(0);
+    let name = clinic
+        .sim
+        .users()
+        .into_iter()
+        .find(|u| u.user_id == patient)
+        .unwrap()
+        .display_name;
+    clinic.sim.say(&patient, UserAction::Follow).await.unwrap();
+    clinic
+        .wait_for("the greeting", |ops| count(ops, is_sent) == 1)
+        .await;
+    assert_eq!(
+        clinic.texts(&patient),
+        [(
+            Via::Reply,
+            format!("Welcome, {name}! Sakura Clinic is glad to have you.")
+        )]
     );
 }
 
