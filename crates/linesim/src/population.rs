@@ -76,6 +76,36 @@ pub fn users(count: usize, seed: u64) -> Vec<User> {
         .collect()
 }
 
+/// A user the simulation did not start with, acting for the first time: a follower if they
+/// follow, else a chatter (who wrote without adding the account, whom LINE still lets the
+/// account answer). Their profile is generated from the id, in one of the population's
+/// languages, the same for the same id.
+pub fn stranger(user_id: &UserId, follows: bool) -> User {
+    let hash = user_id
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let (language, name, status) = NAMES[(hash % NAMES.len() as u64) as usize];
+    User {
+        user_id: user_id.clone(),
+        display_name: name.to_owned(),
+        picture_url: None,
+        status_message: (!status.is_empty()).then(|| status.to_owned()),
+        language: language.to_owned(),
+        follows,
+        blocked: false,
+    }
+}
+
+/// Whether `id` has the shape of a LINE user id: `U` and 32 hexadecimal digits.
+pub fn is_user_id(id: &str) -> bool {
+    id.len() == 33
+        && id.starts_with('U')
+        && id[1..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// `count` users as [`users`] makes them, every one a follower (none blocked): an account's
 /// follower list, for reminders and follower syncs.
 pub fn followers(count: usize, seed: u64) -> Vec<User> {

@@ -128,6 +128,7 @@ pub struct DeliveryReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SayError {
+    /// Not a LINE user id, or in a group: not a user the simulation has.
     #[error("no simulated user {0}")]
     UnknownUser(UserId),
     #[error("{0} is not a member of {1}")]
@@ -419,6 +420,16 @@ pub(crate) async fn say(
     let standby = sim.config().standby;
     let (events, said) = {
         let mut world = sim.world();
+        // Anyone may find the account and act, as on LINE: a stranger who follows becomes a
+        // friend; one who writes first is a chatter.
+        if group.is_none()
+            && !world.users.contains_key(user_id)
+            && crate::population::is_user_id(user_id.as_str())
+        {
+            let stranger =
+                crate::population::stranger(user_id, matches!(action, UserAction::Follow));
+            world.users.insert(user_id.clone(), stranger);
+        }
         let user = world
             .users
             .get_mut(user_id)

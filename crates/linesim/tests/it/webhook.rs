@@ -350,3 +350,48 @@ async fn a_standby_channel_gets_events_without_reply_tokens() {
     assert!(event.reply_token.is_none());
     assert!(!event.is_replyable());
 }
+
+/// Anyone may find the account: a stranger who follows is a friend with a profile; one who
+/// writes first is a chatter, whom the account can answer but whose profile LINE keeps.
+#[tokio::test]
+async fn a_stranger_who_follows_is_a_friend_and_one_who_writes_first_is_a_chatter() {
+    let h = Harness::start().await;
+    let follower = tsunagi_line::UserId::from("U0123456789abcdef0123456789abcd01");
+    let chatter = tsunagi_line::UserId::from("U0123456789abcdef0123456789abcd02");
+
+    let followed = h.sim.say(&follower, UserAction::Follow).await.unwrap();
+    assert_eq!(followed.attempt.status, Some(200));
+    let profile = h.client.profile(&follower).await.expect("a friend's profile");
+    let languages = ["en", "ja", "th", "zh-TW"];
+    assert!(languages.contains(&profile.language.as_deref().unwrap_or("")));
+    assert!(!profile.display_name.is_empty());
+
+    let wrote = h.sim.say(&chatter, text("is anyone there?")).await.unwrap();
+    assert_eq!(wrote.attempt.status, Some(200));
+    let events = h.receiver.wait_for(2).await;
+    let sources: Vec<_> = events
+        .iter()
+        .flat_map(|p| p.callback().events)
+        .map(|e| e.source)
+        .collect();
+    assert!(
+        sources
+            .iter()
+            .any(|s| matches!(s, Some(Source::User { user_id }) if *user_id == chatter)),
+        "{sources:?}"
+    );
+    assert!(h.client.profile(&chatter).await.is_err(), "not a friend: 404");
+    h.client
+        .push(
+            chatter.as_str(),
+            &[Message::text("Yes, how can we help?")],
+            false,
+            tsunagi_line::client::RetryKey::new(),
+        )
+        .await
+        .expect("LINE delivers to a user who wrote");
+    assert_eq!(h.sim.inbox(chatter.as_str()).len(), 1);
+    // The same stranger is the same person next time.
+    let again = tsunagi_linesim::population::stranger(&follower, true);
+    assert_eq!(again.display_name, profile.display_name);
+}
