@@ -49,7 +49,12 @@ async fn answer(shell: &Shell, id: &str, preview: bool) -> Response<Vec<u8>> {
     let cache = MediaCache::new(&joined.media);
     let sync = &joined.sync;
     match cache
-        .get(sync.client(), sync.channel(), &MessageId::new(id), preview)
+        .get(
+            (sync.client(), sync.store()),
+            sync.channel(),
+            &MessageId::new(id),
+            preview,
+        )
         .await
     {
         Ok(cached) => match tokio::fs::read(&cached.path).await {
@@ -67,6 +72,7 @@ async fn answer(shell: &Shell, id: &str, preview: bool) -> Response<Vec<u8>> {
             }
         },
         Err(tsunagi_desk::Error::Invalid(_)) => status(StatusCode::BAD_REQUEST),
+        Err(tsunagi_desk::Error::Unavailable(_)) => status(StatusCode::GONE),
         Err(tsunagi_desk::Error::Relay(error)) => {
             tracing::debug!(%error, "media not available from the relay");
             status(if error.is_transient() {

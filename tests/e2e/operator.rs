@@ -306,6 +306,7 @@ async fn every_kind_of_message_a_patient_sends_is_drawn() -> Result<()> {
         UserAction::File {
             file_name: "診斷證明.pdf".into(),
             file_size: 48_213,
+            served_size: None,
         },
         UserAction::Postback {
             data: "action=reschedule".into(),

@@ -32,6 +32,10 @@ pub enum Error {
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),
+    /// The log says there is no such thing to fetch (media the user unsent, or that the
+    /// relay could not keep): not asked of the relay.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<sqlx::Error> for Error {

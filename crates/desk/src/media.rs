@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use tsunagi_line::{ChannelId, MessageId};
 
+use crate::query::MediaState;
 use crate::relay::RelayClient;
-use crate::{Error, Result};
+use crate::{Error, Result, Store};
 
 /// A cached file: where it is, and what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,10 +28,11 @@ impl MediaCache {
     }
 
     /// The file of `message` (or its thumbnail), from the cache, else from the relay into
-    /// the cache.
+    /// the cache, unless the log (`store`) says the relay has none to give. Fetches of one
+    /// file at once each write their own, and the last whole one stands.
     pub async fn get(
         &self,
-        relay: &RelayClient,
+        (relay, store): (&RelayClient, &Store),
         channel: &ChannelId,
         message: &MessageId,
         preview: bool,
@@ -53,6 +55,15 @@ impl MediaCache {
         ) {
             return Ok(Cached { path, content_type });
         }
+        match store.media_state(message).await? {
+            Some(MediaState::Gone) => {
+                return Err(Error::Unavailable("the patient unsent it before it was kept".into()));
+            }
+            Some(MediaState::Failed) => {
+                return Err(Error::Unavailable("the relay could not keep it".into()));
+            }
+            Some(MediaState::Stored) | None => {}
+        }
         let (content_type, bytes) = relay.media(channel, message, preview).await?;
         tokio::fs::create_dir_all(&folder).await.map_err(io)?;
         // The file first, its type last: a type on disk means the file is whole.
@@ -66,9 +77,17 @@ fn io(error: std::io::Error) -> Error {
     Error::Store(format!("the media cache: {error}"))
 }
 
+/// Writes beside the file under a name no other fetch uses, then renames over it.
 async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    tokio::fs::write(&partial, bytes).await.map_err(io)?;
-    tokio::fs::rename(&partial, path).await.map_err(io)
+    partial.push(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
+    let written = async {
+        tokio::fs::write(&partial, bytes).await?;
+        tokio::fs::rename(&partial, path).await
+    }
+    .await;
+    if written.is_err() {
+        let _ = tokio::fs::remove_file(&partial).await;
+    }
+    written.map_err(io)
 }

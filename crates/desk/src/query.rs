@@ -60,6 +60,17 @@ stored_words!(
     MediaState { Stored = "stored", Gone = "gone", Failed = "failed" }
 );
 
+impl Store {
+    /// What the log says of a message's media: `None` until the relay reports on it.
+    pub async fn media_state(&self, message: &tsunagi_line::MessageId) -> Result<Option<MediaState>> {
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM media WHERE message_id = ?")
+            .bind(message.as_str())
+            .fetch_optional(&self.readers)
+            .await?;
+        state.as_deref().map(MediaState::parse).transpose()
+    }
+}
+
 /// A message's media, as the relay keeps it (the file itself comes from the media cache).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

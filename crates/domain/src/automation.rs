@@ -355,6 +355,9 @@ pub struct PendingMedia {
     pub message: MessageId,
     /// Images and videos have a thumbnail too.
     pub preview: bool,
+    /// The most bytes LINE's download may have (LINE's limit for its kind, or a file's
+    /// declared size).
+    pub limit: u64,
 }
 
 impl Bot {
@@ -645,6 +648,10 @@ impl Bot {
                 PendingMedia {
                     message: message.id.clone(),
                     preview,
+                    limit: message
+                        .content
+                        .content_limit()
+                        .unwrap_or(tsunagi_line::webhook::MAX_FILE_BYTES),
                 },
             );
             self.media_by_id.insert(message.id.clone(), entry.seq);

@@ -231,8 +231,10 @@ impl ClientBuilder {
     }
 
     pub fn build(self) -> Result<Client> {
+        // Each call sets its own total timeout; a download (which may be long) is bounded by
+        // the wait for each read instead.
         let http = reqwest::Client::builder()
-            .timeout(self.timeout)
+            .read_timeout(self.timeout)
             .user_agent(concat!("tsunagi/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(Error::Transport)?;
@@ -384,6 +386,30 @@ pub enum Content {
     Gone,
 }
 
+/// A message's media as it downloads, or why it is not there.
+#[derive(Debug)]
+pub enum ContentStream {
+    Ready {
+        content_type: String,
+        /// What LINE says it will send, if it says.
+        length: Option<u64>,
+        body: ContentBody,
+    },
+    Preparing,
+    Gone,
+}
+
+/// The bytes of a download, a chunk at a time: never all in memory.
+#[derive(Debug)]
+pub struct ContentBody(reqwest::Response);
+
+impl ContentBody {
+    /// The next chunk; `None` at the end. A failure midway is [`Error::Transport`].
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        self.0.chunk().await.map_err(Error::Transport)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct WebhookEndpoint {
     pub endpoint: String,
@@ -418,6 +444,21 @@ impl fmt::Debug for IssuedToken {
             .field("token_type", &self.token_type)
             .finish()
     }
+}
+
+/// How a call's answer is read.
+#[derive(Debug, Clone, Copy)]
+enum Read {
+    /// All of it, within the call's timeout.
+    Whole,
+    /// Its status now, its body by the caller, a chunk at a time.
+    Streaming,
+}
+
+/// A call that succeeded, read as asked.
+enum Started {
+    Whole(Answer),
+    Streaming(reqwest::Response),
 }
 
 /// A successful answer, as far as the transport is concerned.
@@ -720,6 +761,41 @@ impl Client {
             .await
     }
 
+    /// The bytes of an image, video, audio or file a user sent (or its thumbnail), to read a
+    /// chunk at a time. A call that fails before the body starts is retried as any other.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn content_stream(
+        &self,
+        message_id: &MessageId,
+        preview: bool,
+    ) -> Result<ContentStream> {
+        let suffix = if preview { "/preview" } else { "" };
+        let call = Call::new(
+            Method::GET,
+            self.data(&format!("/v2/bot/message/{message_id}/content{suffix}")),
+        );
+        let response = match self.with_retries(&call, Read::Streaming).await {
+            Ok(Started::Streaming(response)) => response,
+            Ok(Started::Whole(_)) => {
+                return Err(Error::Decode("a download read whole".into()));
+            }
+            Err(Error::Api(e)) if e.status == StatusCode::GONE.as_u16() => {
+                return Ok(ContentStream::Gone);
+            }
+            Err(e) => return Err(e),
+        };
+        if response.status() == StatusCode::ACCEPTED {
+            return Ok(ContentStream::Preparing);
+        }
+        Ok(ContentStream::Ready {
+            content_type: header_str(response.headers(), CONTENT_TYPE.as_str())
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+            length: response.content_length(),
+            body: ContentBody(response),
+        })
+    }
+
     async fn fetch_content(&self, path: String) -> Result<Content> {
         match self.execute(Call::new(Method::GET, self.data(&path))).await {
             Ok(answer) if answer.status == StatusCode::ACCEPTED => Ok(Content::Preparing),
@@ -838,13 +914,30 @@ impl Client {
     /// call is repeatable or LINE certainly did not act on it. Success is any 2xx, and a 409
     /// that LINE marks as an already accepted retry key. Never outlasts the deadline.
     async fn execute(&self, call: Call<'_>) -> Result<Answer> {
+        match self.with_retries(&call, Read::Whole).await? {
+            Started::Whole(answer) => Ok(answer),
+            Started::Streaming(response) => Err(Error::Decode(format!(
+                "an answer ({}) left unread",
+                response.status()
+            ))),
+        }
+    }
+
+    /// Tries `call` until it succeeds, fails for good, or the retry policy or deadline
+    /// says stop; read as `read` says.
+    async fn with_retries(&self, call: &Call<'_>, read: Read) -> Result<Started> {
         let ends = self.deadline.map(|d| Instant::now() + d);
         let mut retry = 0;
         loop {
             let timeout = ends.map_or(self.timeout, |ends| {
                 self.timeout.min(ends.saturating_duration_since(Instant::now()))
             });
-            let (error, asked_wait) = match self.attempt(&call, timeout).await {
+            let tried = match read {
+                Read::Whole => self.attempt(call, Some(timeout)).await.map(Started::Whole),
+                // No bound on the whole: a large video takes what it takes, each read bounded.
+                Read::Streaming => self.start(call, None).await.map(Started::Streaming),
+            };
+            let (error, asked_wait) = match tried {
                 Ok(answer) => return Ok(answer),
                 Err(failure) => failure,
             };
@@ -866,17 +959,48 @@ impl Client {
         }
     }
 
-    /// One try; a failure comes with how long LINE asked us to wait, if it did.
+    /// One try, its whole answer read; a failure comes with how long LINE asked us to wait,
+    /// if it did.
     async fn attempt(
         &self,
         call: &Call<'_>,
-        timeout: Duration,
+        timeout: Option<Duration>,
     ) -> Result<Answer, (Error, Option<Duration>)> {
+        let response = self.start(call, timeout).await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            // The status is in: LINE acted on it, whatever the body said.
+            Err(error) => {
+                return Err((
+                    Error::Decode(format!("the answer ({status}) was cut off: {error}")),
+                    None,
+                ));
+            }
+        };
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Sends one try and reads its status: a success (or an already accepted retry key)
+    /// with its body still to read, else LINE's error, read whole. `timeout` bounds it all,
+    /// the body included; without one, only each read is bounded.
+    async fn start(
+        &self,
+        call: &Call<'_>,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Response, (Error, Option<Duration>)> {
         let mut request = self
             .http
             .request(call.method.clone(), &call.url)
-            .query(call.query)
-            .timeout(timeout);
+            .query(call.query);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
         if let Some(token) = &self.token {
             request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
         }
@@ -897,28 +1021,19 @@ impl Client {
             .await
             .map_err(|e| (Error::Transport(e), None))?;
         let status = response.status();
+        let accepted = status == StatusCode::CONFLICT
+            && header_str(response.headers(), ACCEPTED_REQUEST_ID).is_some();
+        if status.is_success() || accepted {
+            return Ok(response);
+        }
         let headers = response.headers().clone();
-        let body = match response.bytes().await {
-            Ok(body) => body,
-            // The status is in: LINE acted on it, or did not, whatever the body said.
-            Err(error) if status.is_success() => {
-                return Err((
-                    Error::Decode(format!("the answer ({status}) was cut off: {error}")),
-                    None,
-                ));
-            }
-            Err(_) => Bytes::new(),
-        };
+        // An error's body may be cut off: LINE's status still says it did nothing.
+        let body = response.bytes().await.unwrap_or_default();
         let answer = Answer {
             status,
             headers,
             body,
         };
-        if status.is_success()
-            || (status == StatusCode::CONFLICT && answer.header(ACCEPTED_REQUEST_ID).is_some())
-        {
-            return Ok(answer);
-        }
         Err((api_error(&answer).into(), retry_after(&answer.headers)))
     }
 }

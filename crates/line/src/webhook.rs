@@ -508,7 +508,26 @@ pub enum MessageContent {
     },
 }
 
+/// The most bytes a user's image may have as LINE serves it (rounded up: LINE's app
+/// shrinks photos well below this).
+pub const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
+/// The most a user's video or audio may have (LINE's app sends up to five minutes).
+pub const MAX_VIDEO_BYTES: u64 = 300 * 1024 * 1024;
+/// The most a user's file may have: LINE's app sends files up to 1 GB.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+
 impl MessageContent {
+    /// The most bytes LINE's download of this message's content may have: a file's own
+    /// declared size, else the limit of its kind; `None` for what has no content.
+    pub fn content_limit(&self) -> Option<u64> {
+        match self {
+            MessageContent::Image { .. } => Some(MAX_IMAGE_BYTES),
+            MessageContent::Video { .. } | MessageContent::Audio { .. } => Some(MAX_VIDEO_BYTES),
+            MessageContent::File { file_size, .. } => Some((*file_size).min(MAX_FILE_BYTES)),
+            _ => None,
+        }
+    }
+
     /// Whether LINE holds bytes for this message that can be downloaded.
     pub fn has_line_content(&self) -> bool {
         match self {

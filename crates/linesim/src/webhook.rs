@@ -63,6 +63,10 @@ pub enum UserAction {
     File {
         file_name: String,
         file_size: u64,
+        /// What LINE serves for it, when that is not the declared size (at most 64 KiB
+        /// either way): a file whose download outgrows what the webhook said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        served_size: Option<u64>,
     },
     Postback {
         data: String,
@@ -579,10 +583,12 @@ pub(crate) async fn say(
                     UserAction::File {
                         file_name,
                         file_size,
+                        served_size,
                     } => {
                         store(
                             "application/octet-stream",
-                            usize::try_from(file_size.min(65_536)).unwrap_or(0),
+                            usize::try_from(served_size.unwrap_or(file_size).min(65_536))
+                                .unwrap_or(0),
                             0,
                         );
                         body["type"] = "file".into();

@@ -12,7 +12,8 @@
 //! restart never answers the same send twice.
 //!
 //! Fencing: a LINE call never outlasts a third of the lease, and starts only while at least
-//! two thirds of it remain; every append carries the lease, and the store refuses a stale
+//! two thirds of it remain (a media download, which may take longer, renews the lease as
+//! its chunks arrive); every append carries the lease, and the store refuses a stale
 //! holder's. A process that lost its lease (paused, cut off from the store) makes no call
 //! that ends outside its lease and logs nothing.
 
@@ -29,7 +30,9 @@ use tsunagi_domain::automation::{
     Bot, Call, Decision, IfSpent, Logged, Pending, PendingMedia, ReminderPart, ReminderSend,
     Route, SEND_EXPIRES_MS, SyncStep,
 };
-use tsunagi_line::client::{AccessToken, Class, Client, Content, Done, Profile, SendOutcome};
+use tsunagi_line::client::{
+    AccessToken, Class, Client, ContentBody, ContentStream, Done, Profile, SendOutcome,
+};
 use tsunagi_line::retry::RetryPolicy;
 use tsunagi_line::{ChannelId, Error as LineError, MessageId, UserId};
 use tsunagi_proto::{
@@ -144,6 +147,14 @@ enum Failure {
     /// No access token: LINE refused the channel's credentials, or could not be reached.
     #[error("no access token for the channel: {0}")]
     Token(LineError),
+}
+
+/// What became of a download.
+enum Kept {
+    /// In the store, durable, this many bytes.
+    Whole(u64),
+    /// More than LINE allows for it: nothing kept.
+    TooLarge,
 }
 
 impl From<StoreError> for Failure {
@@ -652,28 +663,38 @@ impl<S: LogStore> Executor<S> {
         .await
     }
 
-    /// Fetches a message's media (and thumbnail) from LINE into the media store, and logs
-    /// what became of it. LINE still preparing a large file is asked again later, waiting
-    /// longer each time; an outage is tried again too.
+    /// Fetches a message's media (and thumbnail) from LINE into the media store, a chunk at
+    /// a time and within LINE's limit for its kind, and logs what became of it once it is
+    /// durable. LINE still preparing a large file is asked again later, waiting longer each
+    /// time; an outage is tried again too.
     async fn download(&mut self, store: &MediaStore, media: &PendingMedia) -> Result<(), Failure> {
         let message = &media.message;
-        let outcome = match self.client().await?.content(message).await {
-            Ok(Content::Ready {
+        let started = self.client().await?.content_stream(message, false).await;
+        let outcome = match started {
+            Ok(ContentStream::Ready {
                 content_type,
-                bytes,
-            }) => {
-                store
-                    .save(&self.channel, message, Part::Content, &content_type, &bytes)
-                    .await
-                    .map_err(keeping_media)?;
-                let preview = media.preview && self.download_preview(store, message).await?;
-                MediaOutcome::Stored {
-                    content_type,
-                    size: bytes.len() as u64,
-                    preview,
+                length,
+                body,
+            }) => match self
+                .keep(store, message, Part::Content, &content_type, (length, body), media.limit)
+                .await?
+            {
+                Kept::Whole(size) => {
+                    let preview = media.preview && self.download_preview(store, message).await?;
+                    MediaOutcome::Stored {
+                        content_type,
+                        size,
+                        preview,
+                    }
                 }
-            }
-            Ok(Content::Preparing) => {
+                Kept::TooLarge => MediaOutcome::Failed {
+                    reason: format!(
+                        "larger than LINE allows for it ({} MB)",
+                        media.limit / (1024 * 1024)
+                    ),
+                },
+            },
+            Ok(ContentStream::Preparing) => {
                 let asked = self.not_before.get(message).map_or(0, |(_, n)| *n) + 1;
                 if asked <= MEDIA_ATTEMPTS {
                     let wait =
@@ -686,7 +707,7 @@ impl<S: LogStore> Executor<S> {
                     reason: "LINE was still preparing it after an hour".into(),
                 }
             }
-            Ok(Content::Gone) => {
+            Ok(ContentStream::Gone) => {
                 store
                     .mark_gone(&self.channel, message)
                     .await
@@ -709,22 +730,58 @@ impl<S: LogStore> Executor<S> {
         .await
     }
 
+    /// Writes a download into the store, renewing the lease as it goes; what LINE cut off
+    /// midway is tried again later (nothing of it is kept).
+    async fn keep(
+        &mut self,
+        store: &MediaStore,
+        message: &MessageId,
+        part: Part,
+        content_type: &str,
+        (length, mut body): (Option<u64>, ContentBody),
+        limit: u64,
+    ) -> Result<Kept, Failure> {
+        if length.is_some_and(|length| length > limit) {
+            return Ok(Kept::TooLarge);
+        }
+        let mut writing = store
+            .begin(&self.channel, message, part)
+            .await
+            .map_err(keeping_media)?;
+        while let Some(chunk) = body.chunk().await.map_err(Failure::Line)? {
+            if writing.written() + chunk.len() as u64 > limit {
+                return Ok(Kept::TooLarge);
+            }
+            writing.write(&chunk).await.map_err(keeping_media)?;
+            self.keep_lease().await?;
+        }
+        let size = writing.finish(content_type).await.map_err(keeping_media)?;
+        Ok(Kept::Whole(size))
+    }
+
     /// The thumbnail, if LINE has one ready; its absence does not hold up the file.
     async fn download_preview(
         &mut self,
         store: &MediaStore,
         message: &MessageId,
     ) -> Result<bool, Failure> {
-        match self.client().await?.content_preview(message).await {
-            Ok(Content::Ready {
+        match self.client().await?.content_stream(message, true).await {
+            Ok(ContentStream::Ready {
                 content_type,
-                bytes,
+                length,
+                body,
             }) => {
-                store
-                    .save(&self.channel, message, Part::Preview, &content_type, &bytes)
-                    .await
-                    .map_err(keeping_media)?;
-                Ok(true)
+                let kept = self
+                    .keep(
+                        store,
+                        message,
+                        Part::Preview,
+                        &content_type,
+                        (length, body),
+                        tsunagi_line::webhook::MAX_IMAGE_BYTES,
+                    )
+                    .await?;
+                Ok(matches!(kept, Kept::Whole(_)))
             }
             Ok(_) => Ok(false),
             Err(error) if is_final(&error) => Ok(false),

@@ -740,8 +740,9 @@ async fn media_content<S: LogStore>(
     State(relay): State<Arc<Relay<S>>>,
     device: Authenticated,
     Path((channel_id, message_id)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    media(&relay, &device, channel_id, message_id, Part::Content).await
+    media(&relay, &device, (channel_id, message_id), Part::Content, headers).await
 }
 
 /// `POST /v1/channels/{id}/uploads`: an image an operator will send. The relay keeps it and
@@ -839,17 +840,22 @@ async fn media_preview<S: LogStore>(
     State(relay): State<Arc<Relay<S>>>,
     device: Authenticated,
     Path((channel_id, message_id)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    media(&relay, &device, channel_id, message_id, Part::Preview).await
+    media(&relay, &device, (channel_id, message_id), Part::Preview, headers).await
 }
 
+/// A message's media as the relay keeps it: ranges for seeking in video and audio, its own
+/// content type (never sniffed), cached for good (it never changes).
 async fn media<S: LogStore>(
     relay: &Relay<S>,
     device: &Authenticated,
-    channel_id: String,
-    message_id: String,
+    (channel_id, message_id): (String, String),
     part: Part,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    use tower::ServiceExt as _;
+
     let channel = ChannelId::new(channel_id);
     device.for_channel(&channel)?;
     let missing = || {
@@ -864,29 +870,41 @@ async fn media<S: LogStore>(
         .open(&channel, &MessageId::new(message_id), part)
         .await
         .map_err(|e| StoreError::Unavailable(format!("reading media: {e}")))?;
-    match stored {
-        Stored::Ready {
-            content_type,
-            bytes,
-        } => Ok((
-            [
-                (axum::http::header::CONTENT_TYPE, content_type),
-                // A message's media never changes.
-                (
-                    axum::http::header::CACHE_CONTROL,
-                    "private, max-age=31536000, immutable".to_owned(),
-                ),
-            ],
-            bytes,
-        )
-            .into_response()),
-        Stored::Gone => Err(ApiError::new(
-            StatusCode::GONE,
-            ErrorCode::Unsent,
-            "the user unsent this message before its media was kept",
-        )),
-        Stored::Missing => Err(missing()),
+    let (content_type, path) = match stored {
+        Stored::Ready { content_type, path } => (content_type, path),
+        Stored::Gone => {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                ErrorCode::Unsent,
+                "the user unsent this message before its media was kept",
+            ));
+        }
+        Stored::Missing => return Err(missing()),
+    };
+    let mut request = axum::http::Request::new(axum::body::Body::empty());
+    for name in [axum::http::header::RANGE, axum::http::header::IF_RANGE] {
+        if let Some(value) = headers.get(&name) {
+            request.headers_mut().insert(name, value.clone());
+        }
     }
+    let served = tower_http::services::ServeFile::new(path)
+        .oneshot(request)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("reading media: {e}")))?;
+    let mut response = served.map(axum::body::Body::new);
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
+        headers.insert(axum::http::header::CONTENT_TYPE, value);
+    }
+    headers.insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    Ok(response)
 }
 
 /// `POST /v1/devices/{id}/revoke` (owners of that device's channel).

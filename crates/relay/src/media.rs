@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
 use tsunagi_line::{ChannelId, MessageId};
 
 /// The full file, or LINE's thumbnail of it.
@@ -27,10 +26,8 @@ impl Part {
 /// What the relay has of a message's media.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stored {
-    Ready {
-        content_type: String,
-        bytes: Bytes,
-    },
+    /// Whole, at `path`.
+    Ready { content_type: String, path: PathBuf },
     /// The user unsent the message before it was downloaded.
     Gone,
     /// Not downloaded (yet), or no such message.
@@ -70,14 +67,30 @@ impl MediaStore {
         content_type: &str,
         bytes: &[u8],
     ) -> std::io::Result<()> {
+        let mut writing = self.begin(channel, message, part).await?;
+        writing.write(bytes).await?;
+        writing.finish(content_type).await.map(drop)
+    }
+
+    /// Starts writing one part, a chunk at a time, beside whatever is there: nothing shows
+    /// until [`Writing::finish`], and two writers of one part never share a file.
+    pub async fn begin(
+        &self,
+        channel: &ChannelId,
+        message: &MessageId,
+        part: Part,
+    ) -> std::io::Result<Writing> {
         let folder = self.folder(channel, message).ok_or_else(invalid)?;
         tokio::fs::create_dir_all(&folder).await?;
-        write_atomically(
-            &folder.join(format!("{}.type", part.name())),
-            content_type.as_bytes(),
-        )
-        .await?;
-        write_atomically(&folder.join(part.name()), bytes).await
+        let partial = partial_beside(&folder.join(part.name()));
+        let file = tokio::fs::File::create(&partial).await?;
+        Ok(Writing {
+            folder,
+            part,
+            partial: Some(partial),
+            file,
+            written: 0,
+        })
     }
 
     /// Notes that LINE no longer has the message's media: the user unsent it.
@@ -99,19 +112,80 @@ impl MediaStore {
         if tokio::fs::try_exists(folder.join("gone")).await? {
             return Ok(Stored::Gone);
         }
-        let bytes = match tokio::fs::read(folder.join(part.name())).await {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Stored::Missing),
-            Err(e) => return Err(e),
-        };
+        let path = folder.join(part.name());
+        if !tokio::fs::try_exists(&path).await? {
+            return Ok(Stored::Missing);
+        }
         let content_type = tokio::fs::read_to_string(folder.join(format!("{}.type", part.name())))
             .await
             .unwrap_or_else(|_| "application/octet-stream".to_owned());
-        Ok(Stored::Ready {
-            content_type,
-            bytes: bytes.into(),
-        })
+        Ok(Stored::Ready { content_type, path })
     }
+}
+
+/// A part being written. Dropped unfinished, its file is removed.
+#[derive(Debug)]
+pub struct Writing {
+    folder: PathBuf,
+    part: Part,
+    partial: Option<PathBuf>,
+    file: tokio::fs::File,
+    written: u64,
+}
+
+impl Writing {
+    pub async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        tokio::io::AsyncWriteExt::write_all(&mut self.file, chunk).await?;
+        self.written += chunk.len() as u64;
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Syncs the file, puts it in place with its content type, and syncs the folder: once
+    /// this returns, the part survives a crash. Returns its size.
+    pub async fn finish(mut self, content_type: &str) -> std::io::Result<u64> {
+        self.file.sync_all().await?;
+        let name = self.part.name();
+        write_atomically(
+            &self.folder.join(format!("{name}.type")),
+            content_type.as_bytes(),
+        )
+        .await?;
+        if let Some(partial) = self.partial.take() {
+            tokio::fs::rename(&partial, self.folder.join(name)).await?;
+        }
+        sync_dir(&self.folder).await?;
+        Ok(self.written)
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        if let Some(partial) = self.partial.take() {
+            let _ = std::fs::remove_file(partial);
+        }
+    }
+}
+
+/// A file name beside `path` that no other writer uses.
+fn partial_beside(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
+    PathBuf::from(name)
+}
+
+/// Makes a rename in `dir` durable (on Unix; elsewhere the rename is as durable as the
+/// system makes it).
+async fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    tokio::fs::File::open(dir).await?.sync_all().await?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 fn invalid() -> std::io::Error {
@@ -121,15 +195,27 @@ fn invalid() -> std::io::Error {
     )
 }
 
-/// Writes beside the file, syncs, then renames over it: a crash leaves the old file or the
-/// new one, never half of one.
+/// Writes beside the file (under a name of its own), syncs, renames over it and syncs the
+/// folder: a crash leaves the old file or the new one, never half of one, and concurrent
+/// writers never mix their bytes.
 pub(crate) async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let partial = path.with_extension("partial");
-    let mut file = tokio::fs::File::create(&partial).await?;
-    tokio::io::AsyncWriteExt::write_all(&mut file, bytes).await?;
-    file.sync_all().await?;
-    drop(file);
-    tokio::fs::rename(&partial, path).await
+    let partial = partial_beside(path);
+    let written = async {
+        let mut file = tokio::fs::File::create(&partial).await?;
+        tokio::io::AsyncWriteExt::write_all(&mut file, bytes).await?;
+        file.sync_all().await?;
+        drop(file);
+        tokio::fs::rename(&partial, path).await
+    }
+    .await;
+    if written.is_err() {
+        let _ = tokio::fs::remove_file(&partial).await;
+    }
+    written?;
+    match path.parent() {
+        Some(dir) => sync_dir(dir).await,
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -150,13 +236,13 @@ mod tests {
             .save(&channel, &message, Part::Content, "image/jpeg", b"jpeg")
             .await
             .unwrap();
-        assert_eq!(
-            media.open(&channel, &message, Part::Content).await.unwrap(),
-            Stored::Ready {
-                content_type: "image/jpeg".into(),
-                bytes: Bytes::from_static(b"jpeg")
-            }
-        );
+        let Stored::Ready { content_type, path } =
+            media.open(&channel, &message, Part::Content).await.unwrap()
+        else {
+            panic!("not kept")
+        };
+        assert_eq!(content_type, "image/jpeg");
+        assert_eq!(std::fs::read(path).unwrap(), b"jpeg");
         assert_eq!(
             media.open(&channel, &message, Part::Preview).await.unwrap(),
             Stored::Missing
@@ -166,6 +252,33 @@ mod tests {
             media.open(&channel, &message, Part::Content).await.unwrap(),
             Stored::Gone
         );
+    }
+
+    #[tokio::test]
+    async fn two_writers_of_one_part_never_mix_and_an_unfinished_one_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let media = MediaStore::new(dir.path());
+        let channel = ChannelId::from("1656789012");
+        let message = MessageId::from("501");
+        let mut first = media.begin(&channel, &message, Part::Content).await.unwrap();
+        let mut second = media.begin(&channel, &message, Part::Content).await.unwrap();
+        first.write(&[1; 1000]).await.unwrap();
+        second.write(&[2; 10]).await.unwrap();
+        first.write(&[1; 1000]).await.unwrap();
+        assert_eq!(second.finish("video/mp4").await.unwrap(), 10);
+        assert_eq!(first.finish("video/mp4").await.unwrap(), 2000);
+        let Stored::Ready { path, .. } = media.open(&channel, &message, Part::Content).await.unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(std::fs::read(path).unwrap(), vec![1; 2000], "one writer's bytes, whole");
+
+        let abandoned = media.begin(&channel, &MessageId::from("502"), Part::Content).await.unwrap();
+        drop(abandoned);
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("1656789012").join("502"))
+            .unwrap()
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[tokio::test]

@@ -75,6 +75,7 @@ async fn every_kind_of_user_action_becomes_the_matching_event() {
         UserAction::File {
             file_name: "ใบรับรองแพทย์.pdf".into(),
             file_size: 2138,
+            served_size: None,
         },
         UserAction::Postback {
             data: "slot=10:00".into(),

@@ -1121,6 +1121,22 @@ async fn a_named_reminder_is_pushed_to_each_and_a_reply_goes_to_whoever_schedule
 impl Clinic {
     /// `GET path` on the relay as a device of the channel: status, content type, bytes.
     async fn get(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let response = self.request(path).await.send().await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (
+            status,
+            content_type,
+            response.bytes().await.unwrap().to_vec(),
+        )
+    }
+
+    /// A request for `path` as a newly enrolled device of the channel.
+    async fn request(&self, path: &str) -> reqwest::RequestBuilder {
         let code = self
             .relay
             .invite(&ChannelId::from(CHANNEL), tsunagi_proto::api::Role::Staff)
@@ -1136,23 +1152,9 @@ impl Clinic {
             })
             .await
             .unwrap();
-        let response = reqwest::Client::new()
+        reqwest::Client::new()
             .get(format!("{}{path}", self.base))
             .bearer_auth(&enrolled.token)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        (
-            status,
-            content_type,
-            response.bytes().await.unwrap().to_vec(),
-        )
     }
 
     /// What linesim itself serves for a message's media.
@@ -1227,6 +1229,95 @@ async fn an_image_is_downloaded_and_served_to_the_channels_devices_with_its_thum
         .get(&format!("/v1/channels/{CHANNEL}/media/..%2F..%2Frelay.db"))
         .await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn served_media_is_never_sniffed_and_seeks_by_range() {
+    let clinic = Clinic::start(|_| {}).await;
+    let patient = clinic.patient(0);
+    let report = clinic
+        .sim
+        .say(
+            &patient,
+            UserAction::Audio {
+                duration_ms: 4_000,
+                preparing_ms: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let message = report.events[0].message_id.clone().unwrap();
+    clinic.media_outcome(message.as_str()).await;
+    let original = clinic.line_has(message.as_str(), false).await;
+    let path = format!("/v1/channels/{CHANNEL}/media/{message}");
+
+    let whole = clinic.request(&path).await.send().await.unwrap();
+    assert_eq!(whole.status().as_u16(), 200);
+    assert_eq!(whole.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    assert_eq!(whole.headers()["content-type"], "audio/x-m4a");
+
+    let part = clinic
+        .request(&path)
+        .await
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status().as_u16(), 206);
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 100-199/{}", original.len()).as_str()
+    );
+    assert_eq!(part.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &original[100..200]);
+
+    let beyond = clinic
+        .request(&path)
+        .await
+        .header("range", format!("bytes={}-", original.len() + 10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(beyond.status().as_u16(), 416);
+}
+
+#[tokio::test]
+async fn a_download_larger_than_line_allows_for_it_is_refused_and_nothing_is_kept() {
+    let clinic = Clinic::start(|_| {}).await;
+    let patient = clinic.patient(0);
+    let report = clinic
+        .sim
+        .say(
+            &patient,
+            UserAction::File {
+                file_name: "検査結果.pdf".into(),
+                file_size: 1_000,
+                served_size: Some(50_000),
+            },
+        )
+        .await
+        .unwrap();
+    let message = report.events[0].message_id.clone().unwrap();
+    let outcome = clinic.media_outcome(message.as_str()).await;
+    assert!(
+        matches!(&outcome, tsunagi_proto::MediaOutcome::Failed { reason } if reason.contains("larger than")),
+        "{outcome:?}"
+    );
+    let (status, _, _) = clinic
+        .get(&format!("/v1/channels/{CHANNEL}/media/{message}"))
+        .await;
+    assert_eq!(status, 404);
+    let folder = clinic
+        ._dir
+        .path()
+        .join("media")
+        .join(CHANNEL)
+        .join(message.as_str());
+    let left: Vec<_> = std::fs::read_dir(&folder)
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "nothing kept: {left:?}");
 }
 
 #[tokio::test]
