@@ -70,7 +70,7 @@ pub enum Decision {
 }
 
 /// A send in the log that LINE has not taken yet.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pending {
     pub op_id: OpId,
     pub seq: Seq,
@@ -103,7 +103,7 @@ impl Pending {
 }
 
 /// A delivery attempt noted in the log before it was made.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Attempt {
     /// With the reply token of the entry `of` (`None` if it is no longer known), given at
     /// `at`. `open` until LINE certainly refused it: LINE may have carried it out.
@@ -154,7 +154,7 @@ pub struct Call {
     pub route: Route,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Token {
     token: ReplyToken,
     of: Seq,
@@ -163,7 +163,7 @@ struct Token {
 }
 
 /// What the bot knows of a conversation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Chat {
     state: session::Conversation,
     /// The open session: the seq that opened it, and when.
@@ -181,14 +181,14 @@ struct Chat {
     /// A handoff asked for while closed (the seq of the asking), done at opening.
     deferred: Option<Seq>,
     /// The language the patient last wrote in, by its script, until their profile says.
-    wrote_in: Option<&'static str>,
+    wrote_in: Option<String>,
     /// A greeting that says `{{name}}`, waiting for the profile of a patient who just
     /// followed (or for [`NAME_WAIT_MS`] to pass).
     owed_greeting: Option<OwedGreeting>,
 }
 
 /// A greeting decided, to be sent once the patient's name is known.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct OwedGreeting {
     /// The cause its send is logged under (`greeting/<seq of the follow>`).
     cause: String,
@@ -235,8 +235,12 @@ struct Keyword {
     reply: Vec<Message>,
 }
 
+/// The settings in force, compiled for matching. Kept in a snapshot as the settings
+/// themselves, and compiled again when it is read.
 #[derive(Debug, Clone, Default)]
 struct Settings {
+    /// Each setting as logged, by name: what the rest is compiled from.
+    logged: BTreeMap<&'static str, Setting>,
     keywords: Vec<Keyword>,
     greetings: Greetings,
     handoff: HandoffSettings,
@@ -246,7 +250,7 @@ struct Settings {
 }
 
 /// What the bot knows of a LINE user.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Contact {
     /// Their LINE app's language and their name, once their profile is known.
     language: Option<String>,
@@ -257,7 +261,7 @@ struct Contact {
 }
 
 /// A reminder in the log, and how far it went.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Scheduled {
     op_id: OpId,
     reminder: Reminder,
@@ -292,7 +296,7 @@ pub enum ReminderSend {
 }
 
 /// One channel's log, folded for the executor.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Bot {
     seq: Seq,
     settings: Settings,
@@ -314,7 +318,7 @@ pub struct Bot {
 }
 
 /// A follower sync in the log, and how far it got.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct FollowerSync {
     op_id: OpId,
     /// Follower ids in the order LINE listed them, page by page.
@@ -350,7 +354,7 @@ pub enum SyncStep {
 }
 
 /// A message whose media LINE hosts and the relay should keep.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PendingMedia {
     pub message: MessageId,
     /// Images and videos have a thumbnail too.
@@ -360,9 +364,52 @@ pub struct PendingMedia {
     pub limit: u64,
 }
 
+/// The version of [`Bot::snapshot`]'s format: a snapshot of another is not read (the
+/// executor folds the log from the start instead).
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// A snapshot this version cannot read.
+#[derive(Debug, thiserror::Error)]
+#[error("an executor snapshot this version cannot read: {0}")]
+pub struct SnapshotError(String);
+
+#[derive(serde::Serialize)]
+struct SnapshotOut<'a> {
+    version: u32,
+    bot: &'a Bot,
+}
+
+#[derive(serde::Deserialize)]
+struct SnapshotIn {
+    version: u32,
+    bot: serde_json::Value,
+}
+
 impl Bot {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Everything folded so far, to start from instead of the log's first entry: what
+    /// [`Bot::from_snapshot`] reads back into the same state.
+    pub fn snapshot(&self) -> Vec<u8> {
+        serde_json::to_vec(&SnapshotOut {
+            version: SNAPSHOT_VERSION,
+            bot: self,
+        })
+        .unwrap_or_default()
+    }
+
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Bot, SnapshotError> {
+        let read: SnapshotIn =
+            serde_json::from_slice(bytes).map_err(|e| SnapshotError(e.to_string()))?;
+        if read.version != SNAPSHOT_VERSION {
+            return Err(SnapshotError(format!(
+                "version {} (this one reads {SNAPSHOT_VERSION})",
+                read.version
+            )));
+        }
+        serde_json::from_value(read.bot).map_err(|e| SnapshotError(e.to_string()))
     }
 
     /// The seq of the last entry folded.
@@ -603,7 +650,7 @@ impl Bot {
             .contacts
             .get(&UserId::new(conversation.as_str()))
             .and_then(|c| c.language.as_deref());
-        profile.or_else(|| self.chats.get(conversation)?.wrote_in)
+        profile.or_else(|| self.chats.get(conversation)?.wrote_in.as_deref())
     }
 
     // ─── LINE events ────────────────────────────────────────────────────────────────────
@@ -672,7 +719,7 @@ impl Bot {
             && let MessageContent::Text { text, .. } = &message.content
             && let Some(language) = language_of(text)
         {
-            chat.wrote_in = Some(language);
+            chat.wrote_in = Some(language.to_owned());
         }
         if is_message {
             chat.active_at = entry.at;
@@ -1391,8 +1438,26 @@ impl Bot {
     }
 }
 
+impl serde::Serialize for Settings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.logged.values())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Settings {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let logged: Vec<Setting> = serde::Deserialize::deserialize(deserializer)?;
+        let mut settings = Settings::default();
+        for setting in &logged {
+            settings.set(setting);
+        }
+        Ok(settings)
+    }
+}
+
 impl Settings {
     fn set(&mut self, setting: &Setting) {
+        self.logged.insert(setting.name(), setting.clone());
         match setting {
             Setting::KeywordRules { rules } => {
                 self.keywords = rules

@@ -6,7 +6,7 @@ use tsunagi_proto::api::Role;
 use tsunagi_proto::{ConversationMode, DeviceId, OperatorId};
 
 /// Where an open session stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Status {
     /// In the queue, for any operator to claim.
     Waiting,
@@ -15,14 +15,14 @@ pub enum Status {
 }
 
 /// What a decision needs to know of a conversation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Conversation {
     pub mode: ConversationMode,
     /// The session not yet closed, if any.
     pub open: Option<Open>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Open {
     pub status: Status,
     pub operator: Option<OperatorId>,

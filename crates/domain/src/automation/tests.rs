@@ -658,3 +658,76 @@ fn the_away_reply_fills_its_variables_and_never_sends_one_as_written() {
     assert_eq!(texts, ["健様、さくら医院は09:00現在、受付時間外です"]);
     assert!(texts.iter().all(|t| !t.contains("{{")));
 }
+
+/// A log with some of everything the bot keeps: settings, followers, chats in each state,
+/// sends waiting for LINE, a reminder, media, a follower sync.
+fn varied_log() -> Vec<Entry> {
+    let mut entries = vec![
+        greetings(1),
+        hours(2),
+        log::follow(3, PATIENT, false),
+        profile_of(4, PATIENT, "美玲"),
+        log::text(5, PATIENT, "M5", "スタッフと話したいです"),
+        log::text(6, OTHER, "M6", "ขอนัดค่ะ"),
+        log::image(7, OTHER, "M7"),
+        log::op(
+            8,
+            YUKI,
+            Operation::Claim {
+                conversation: chat(OTHER),
+            },
+        ),
+        send(9, 2),
+        sending_reply(10, 9, 6),
+        log::op(11, YUKI, Operation::SyncFollowers),
+        log::op(
+            12,
+            YUKI,
+            Operation::ScheduleReminder(tsunagi_proto::Reminder {
+                text: "{{name}}さん、明日10時です".into(),
+                date: None,
+                time: None,
+                clinic: None,
+                at: at(500),
+                to: tsunagi_proto::Audience::Following,
+            }),
+        ),
+    ];
+    entries.push(log::text(13, OTHER, "M13", "ありがとう"));
+    entries
+}
+
+#[test]
+fn a_bot_read_from_its_snapshot_is_the_bot_that_folded_the_log() {
+    let log = varied_log();
+    for cut in [1, 5, 9, 12] {
+        let (whole, decisions) = fold(&log);
+        let (head, _) = fold(&log[..cut]);
+        let mut resumed = Bot::from_snapshot(&head.snapshot()).expect("reads its own");
+        let later: Vec<Decision> = log[cut..].iter().flat_map(|e| resumed.apply(e)).collect();
+        let value = |bot: &Bot| serde_json::from_slice::<serde_json::Value>(&bot.snapshot()).unwrap();
+        assert_eq!(value(&resumed), value(&whole), "cut at {cut}");
+        let (_, before_cut) = fold(&log[..cut]);
+        assert_eq!(
+            [before_cut, later].concat(),
+            decisions,
+            "the same decisions, cut at {cut}"
+        );
+        let plans = |bot: &Bot| {
+            bot.pending()
+                .map(|p| bot.plan(p, at(20)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(plans(&resumed), plans(&whole));
+        assert_eq!(resumed.due(at(600)), whole.due(at(600)));
+    }
+}
+
+#[test]
+fn a_snapshot_of_another_version_is_not_read() {
+    let (bot, _) = fold(&varied_log());
+    let mut value: serde_json::Value = serde_json::from_slice(&bot.snapshot()).unwrap();
+    value["version"] = (SNAPSHOT_VERSION + 1).into();
+    assert!(Bot::from_snapshot(&serde_json::to_vec(&value).unwrap()).is_err());
+    assert!(Bot::from_snapshot(b"not json").is_err());
+}
