@@ -199,6 +199,13 @@ fn bench(root: &Path) -> Result<()> {
         "--bench",
         "followers",
     ]))?;
+    Step::new("executor restart").run(cargo([
+        "bench",
+        "-p",
+        "tsunagi-relay",
+        "--bench",
+        "restart",
+    ]))?;
     Step::new("desk store").run(cargo(["bench", "-p", "tsunagi-desk", "--bench", "store"]))?;
 
     // The app as users run it: the optimized build, in a (virtual) window.

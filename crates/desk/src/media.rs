@@ -57,7 +57,9 @@ impl MediaCache {
         }
         match store.media_state(message).await? {
             Some(MediaState::Gone) => {
-                return Err(Error::Unavailable("the patient unsent it before it was kept".into()));
+                return Err(Error::Unavailable(
+                    "the patient unsent it before it was kept".into(),
+                ));
             }
             Some(MediaState::Failed) => {
                 return Err(Error::Unavailable("the relay could not keep it".into()));

@@ -730,7 +730,14 @@ fn handoff(
     match decided {
         Ok(decided) => {
             let session = state.and_then(|s| s.session);
-            apply_changes(db, entry, conversation, session, &decided, Some(&by.operator))?;
+            apply_changes(
+                db,
+                entry,
+                conversation,
+                session,
+                &decided,
+                Some(&by.operator),
+            )?;
             changes.conversations.insert(conversation.clone());
             Ok(Outcome::Applied)
         }
@@ -973,9 +980,16 @@ fn send_outcome(
              WHERE id = (SELECT max(id) FROM sessions WHERE conversation_id = ?2 AND id <= ?3)
                AND (closed_at IS NULL OR closed_at >= ?4)",
         )?
-        .execute(rusqlite::params![entry.at.0, &conversation, seq, written_at])?;
+        .execute(rusqlite::params![
+            entry.at.0,
+            &conversation,
+            seq,
+            written_at
+        ])?;
     }
-    changes.conversations.insert(ConversationId::new(conversation));
+    changes
+        .conversations
+        .insert(ConversationId::new(conversation));
     for (part, id) in message_ids.iter().enumerate() {
         db.prepare_cached(
             "UPDATE messages SET line_message_id = ? WHERE send_op = ? AND part = ?",

@@ -62,11 +62,15 @@ stored_words!(
 
 impl Store {
     /// What the log says of a message's media: `None` until the relay reports on it.
-    pub async fn media_state(&self, message: &tsunagi_line::MessageId) -> Result<Option<MediaState>> {
-        let state: Option<String> = sqlx::query_scalar("SELECT state FROM media WHERE message_id = ?")
-            .bind(message.as_str())
-            .fetch_optional(&self.readers)
-            .await?;
+    pub async fn media_state(
+        &self,
+        message: &tsunagi_line::MessageId,
+    ) -> Result<Option<MediaState>> {
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM media WHERE message_id = ?")
+                .bind(message.as_str())
+                .fetch_optional(&self.readers)
+                .await?;
         state.as_deref().map(MediaState::parse).transpose()
     }
 }
@@ -407,17 +411,16 @@ impl Store {
                 .bind(limit)
                 .fetch_all(&self.readers)
                 .await?;
-            let ahead: i64 = match rows.first() {
-                Some(first) => {
-                    sqlx::query_scalar(
+            let ahead: i64 =
+                match rows.first() {
+                    Some(first) => sqlx::query_scalar(
                         "SELECT COUNT(*) FROM sessions WHERE status = 'waiting' AND queued_seq < ?",
                     )
                     .bind(first.get::<i64, _>(QUEUED_SEQ))
                     .fetch_one(&self.readers)
-                    .await?
-                }
-                None => 0,
-            };
+                    .await?,
+                    None => 0,
+                };
             return rows
                 .iter()
                 .enumerate()

@@ -206,7 +206,8 @@ mod tests {
     /// The migration that rebuilt the tables whose checks listed values with IN.
     const CHECKS_WITHOUT_IN_LISTS: i64 = 20261122130000;
     /// Columns added after it that the projection writes whatever the log.
-    const LATER_COLUMNS: [(&str, &str); 2] = [("sessions", "queued_seq"), ("sessions", "queued_at")];
+    const LATER_COLUMNS: [(&str, &str); 2] =
+        [("sessions", "queued_seq"), ("sessions", "queued_at")];
 
     const PATIENT: &str = "U0123456789abcdef0123456789abcdef";
 
@@ -295,8 +296,11 @@ mod tests {
         // migrations add: there while it writes, then gone, as in a store of that time.
         let mut db = rusqlite::Connection::open(&path).unwrap();
         for (table, column) in LATER_COLUMNS {
-            db.execute(&format!("ALTER TABLE {table} ADD COLUMN {column} INTEGER"), [])
-                .unwrap();
+            db.execute(
+                &format!("ALTER TABLE {table} ADD COLUMN {column} INTEGER"),
+                [],
+            )
+            .unwrap();
         }
         crate::projection::apply(&mut db, &log).unwrap();
         for (table, column) in LATER_COLUMNS {

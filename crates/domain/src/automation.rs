@@ -631,7 +631,10 @@ impl Bot {
             .filter_map(|c| c.owed_greeting.as_ref())
             .map(|owed| UnixMillis(owed.at.0 + NAME_WAIT_MS))
             .min();
-        [close, opening, reminder, greeting].into_iter().flatten().min()
+        [close, opening, reminder, greeting]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn is_open(&self, at: UnixMillis) -> bool {
@@ -970,7 +973,11 @@ impl Bot {
         values.extend_from_slice(extra);
         let filled = template::fill(text, &values);
         // A variable left empty leaves no doubled or dangling space behind.
-        filled.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+        filled
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     fn send(&self, conversation: &ConversationId, messages: Vec<Message>) -> Operation {
@@ -1471,9 +1478,9 @@ impl Settings {
                                 Matcher::Contains(crate::handoff::normalize(&rule.pattern))
                             }
                             // Checked when logged; one that does not compile matches nothing.
-                            KeywordMatch::Regex => Matcher::Regex(
-                                crate::handoff::keyword_regex(&rule.pattern).ok()?,
-                            ),
+                            KeywordMatch::Regex => {
+                                Matcher::Regex(crate::handoff::keyword_regex(&rule.pattern).ok()?)
+                            }
                         };
                         Some(Keyword {
                             matcher,

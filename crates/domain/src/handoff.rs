@@ -85,7 +85,10 @@ mod tests {
         assert!(regex.is_match(&message), "{message}");
         let full_width = keyword_regex(r"２月").unwrap();
         assert!(full_width.is_match(&message));
-        assert!(keyword_regex(r"(\w{1,50}){1,20}").is_err(), "bounded in size");
+        assert!(
+            keyword_regex(r"(\w{1,50}){1,20}").is_err(),
+            "bounded in size"
+        );
     }
 
     #[test]

@@ -31,9 +31,7 @@ pub const HANDOFF_VARIABLES: [&str; 2] = ["position", "wait"];
 pub fn owner_only(op: &Operation) -> bool {
     match op {
         Operation::Settings(_) | Operation::SyncFollowers => true,
-        Operation::ScheduleReminder(reminder) => {
-            !matches!(reminder.to, Audience::Contact { .. })
-        }
+        Operation::ScheduleReminder(reminder) => !matches!(reminder.to, Audience::Contact { .. }),
         _ => false,
     }
 }
@@ -204,7 +202,10 @@ fn settings(setting: &Setting, problems: &mut Vec<String>) {
             if keywords.iter().any(|k| k.trim().is_empty()) {
                 problems.push("handoff: a keyword cannot be blank".into());
             }
-            if keywords.iter().any(|k| k.chars().count() > MAX_PATTERN_CHARS) {
+            if keywords
+                .iter()
+                .any(|k| k.chars().count() > MAX_PATTERN_CHARS)
+            {
                 problems.push(format!(
                     "handoff: a keyword is at most {MAX_PATTERN_CHARS} characters"
                 ));
@@ -429,14 +430,20 @@ mod tests {
         let too_many = operation(&rules(MAX_SETTING_ITEMS + 1, 1)).unwrap_err();
         assert_eq!(too_many, ["keyword rules: at most 500, not 501"]);
         let too_long = operation(&rules(1, MAX_PATTERN_CHARS + 1)).unwrap_err();
-        assert!(too_long[0].contains("at most 1000 characters"), "{too_long:?}");
+        assert!(
+            too_long[0].contains("at most 1000 characters"),
+            "{too_long:?}"
+        );
         let huge_regex = Operation::Settings(Setting::KeywordRules {
             rules: vec![KeywordRule {
                 matching: KeywordMatch::Regex,
                 ..rule("(\\w{1,50}){1,20}".into())
             }],
         });
-        assert!(operation(&huge_regex).is_err(), "a regex that compiles huge");
+        assert!(
+            operation(&huge_regex).is_err(),
+            "a regex that compiles huge"
+        );
     }
 
     #[test]

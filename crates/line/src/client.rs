@@ -930,7 +930,8 @@ impl Client {
         let mut retry = 0;
         loop {
             let timeout = ends.map_or(self.timeout, |ends| {
-                self.timeout.min(ends.saturating_duration_since(Instant::now()))
+                self.timeout
+                    .min(ends.saturating_duration_since(Instant::now()))
             });
             let tried = match read {
                 Read::Whole => self.attempt(call, Some(timeout)).await.map(Started::Whole),

@@ -103,7 +103,9 @@ pub fn stranger(user_id: &UserId, follows: bool) -> User {
 pub fn is_user_id(id: &str) -> bool {
     id.len() == 33
         && id.starts_with('U')
-        && id[1..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && id[1..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// `count` users as [`users`] makes them, every one a follower (none blocked): an account's

@@ -125,7 +125,11 @@ impl<S: LogStore> FromRequestParts<Arc<Relay<S>>> for Authenticated {
         relay: &Arc<Relay<S>>,
     ) -> Result<Self, Self::Rejection> {
         let unauthorized = |message: &str| {
-            ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message.to_owned())
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                message.to_owned(),
+            )
         };
         let token = parts
             .headers

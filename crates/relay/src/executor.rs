@@ -4,9 +4,10 @@
 //!
 //! Each channel has one executor at a time, across relay processes: the one holding the
 //! channel's lease in the store. It renews the lease while it runs; a lease not renewed
-//! lapses, and another process takes over. On taking a channel, an executor folds the log up
-//! to the channel's executor cursor without acting (that was done), then acts on what
-//! follows, moving the cursor as it goes. Acting twice is harmless by construction: the
+//! lapses, and another process takes over. On taking a channel, an executor starts from the
+//! newest snapshot of its state and folds the log from there up to the channel's executor
+//! cursor without acting (that was done), then acts on what follows, moving the cursor as it
+//! goes and saving a snapshot every so often. Acting twice is harmless by construction: the
 //! bot's ops have ids that follow from their causes, which the log keeps once; pushes carry
 //! retry keys, which LINE honours once; and a reply is preceded by a `sending` op, so that a
 //! restart never answers the same send twice.
@@ -27,8 +28,8 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 use tsunagi_domain::automation::{
-    Bot, Call, Decision, IfSpent, Logged, Pending, PendingMedia, ReminderPart, ReminderSend,
-    Route, SEND_EXPIRES_MS, SyncStep,
+    Bot, Call, Decision, IfSpent, Logged, Pending, PendingMedia, ReminderPart, ReminderSend, Route,
+    SEND_EXPIRES_MS, SyncStep,
 };
 use tsunagi_line::client::{
     AccessToken, Class, Client, ContentBody, ContentStream, Done, Profile, SendOutcome,
@@ -68,6 +69,9 @@ pub struct Options {
     pub profile_rate: NonZeroU32,
     /// Profile calls in flight at once during a follower sync.
     pub profile_concurrency: usize,
+    /// Entries folded between snapshots of the executor's state: a restart folds at most
+    /// about this many.
+    pub snapshot_every: u64,
 }
 
 impl Default for Options {
@@ -82,6 +86,7 @@ impl Default for Options {
             clock: now,
             profile_rate: NonZeroU32::new(2_000).unwrap_or(NonZeroU32::MIN),
             profile_concurrency: 32,
+            snapshot_every: 10_000,
         }
     }
 }
@@ -185,6 +190,8 @@ struct Executor<S> {
     bot: Bot,
     client: Option<Client>,
     renew_at: Instant,
+    /// The seq of the newest snapshot saved (or read).
+    snapshot_at: Seq,
     /// Media LINE is still preparing: when to ask again, and how often it was asked.
     not_before: HashMap<MessageId, (Instant, u32)>,
     /// Paces profile calls to LINE's rate limit.
@@ -201,6 +208,7 @@ impl<S: LogStore> Executor<S> {
             bot: Bot::new(),
             client: None,
             renew_at: Instant::now(),
+            snapshot_at: Seq::ZERO,
             not_before: HashMap::new(),
             profiles: Arc::new(RateLimiter::direct(Quota::per_second(options.profile_rate))),
         }
@@ -259,6 +267,40 @@ impl<S: LogStore> Executor<S> {
         Ok(held)
     }
 
+    /// The newest snapshot at or before `cursor`, if it can be read; else a bot that has
+    /// folded nothing.
+    async fn from_snapshot(&self, cursor: Seq) -> Result<Bot, Failure> {
+        let Some((seq, state)) = self.relay.store.executor_snapshot(&self.channel).await? else {
+            return Ok(Bot::new());
+        };
+        match Bot::from_snapshot(&state) {
+            Ok(bot) if bot.seq() == seq && seq <= cursor => Ok(bot),
+            Ok(_) => {
+                tracing::warn!(channel = %self.channel, %seq, %cursor, "an executor snapshot past the cursor; folding the log from its start");
+                Ok(Bot::new())
+            }
+            Err(error) => {
+                tracing::warn!(channel = %self.channel, %error, "folding the log from its start");
+                Ok(Bot::new())
+            }
+        }
+    }
+
+    /// Saves the folded state once enough entries have been folded since the last one.
+    async fn snapshot_if_due(&mut self) -> Result<(), Failure> {
+        let seq = self.bot.seq();
+        if seq.0.saturating_sub(self.snapshot_at.0) < self.options.snapshot_every {
+            return Ok(());
+        }
+        let state = self.bot.snapshot();
+        self.relay
+            .store
+            .save_executor_snapshot(&self.channel, self.fence(), seq, state)
+            .await?;
+        self.snapshot_at = seq;
+        Ok(())
+    }
+
     /// Before a call to LINE: renews the lease once a third of it has passed, so that at
     /// least two thirds remain for a call given one third.
     async fn keep_lease(&mut self) -> Result<(), Failure> {
@@ -284,8 +326,9 @@ impl<S: LogStore> Executor<S> {
             .executor_cursor(&self.channel)
             .await?
             .ok_or_else(|| StoreError::UnknownChannel(self.channel.clone()))?;
-        // What was acted on is only folded.
-        self.bot = Bot::new();
+        // What was acted on is only folded, from the newest snapshot on.
+        self.bot = self.from_snapshot(cursor).await?;
+        self.snapshot_at = self.bot.seq();
         while self.bot.seq() < cursor {
             let entries = store.read(&self.channel, self.bot.seq(), PAGE).await?;
             if entries.is_empty() {
@@ -295,7 +338,8 @@ impl<S: LogStore> Executor<S> {
                 self.bot.apply(entry);
             }
         }
-        tracing::info!(channel = %self.channel, %cursor, "the executor runs this channel");
+        tracing::info!(channel = %self.channel, %cursor, from = %self.snapshot_at, "the executor runs this channel");
+        self.snapshot_if_due().await?;
         let mut head = store.subscribe(&self.channel);
         let mut line_backoff = self.options.backoff;
         loop {
@@ -320,6 +364,7 @@ impl<S: LogStore> Executor<S> {
                 if !moved {
                     return Ok(Stop::Lost);
                 }
+                self.snapshot_if_due().await?;
                 continue;
             }
             // One thing at a time; its outcome is folded (read back from the log) before the
@@ -676,7 +721,14 @@ impl<S: LogStore> Executor<S> {
                 length,
                 body,
             }) => match self
-                .keep(store, message, Part::Content, &content_type, (length, body), media.limit)
+                .keep(
+                    store,
+                    message,
+                    Part::Content,
+                    &content_type,
+                    (length, body),
+                    media.limit,
+                )
                 .await?
             {
                 Kept::Whole(size) => {

@@ -307,10 +307,19 @@ async fn ingest<S: LogStore>(
         .and_then(|value| value.to_str().ok());
     verify(secret.expose().as_bytes(), &body, signature).map_err(|error| {
         tracing::warn!(%error, "refused a webhook");
-        ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::BadSignature, error.to_string())
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::BadSignature,
+            error.to_string(),
+        )
     })?;
-    let callback = RawCallback::parse(&body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, e.to_string()))?;
+    let callback = RawCallback::parse(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            e.to_string(),
+        )
+    })?;
     if callback.events.is_empty() {
         return Ok(StatusCode::OK);
     }
@@ -742,7 +751,14 @@ async fn media_content<S: LogStore>(
     Path((channel_id, message_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    media(&relay, &device, (channel_id, message_id), Part::Content, headers).await
+    media(
+        &relay,
+        &device,
+        (channel_id, message_id),
+        Part::Content,
+        headers,
+    )
+    .await
 }
 
 /// `POST /v1/channels/{id}/uploads`: an image an operator will send. The relay keeps it and
@@ -842,7 +858,14 @@ async fn media_preview<S: LogStore>(
     Path((channel_id, message_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    media(&relay, &device, (channel_id, message_id), Part::Preview, headers).await
+    media(
+        &relay,
+        &device,
+        (channel_id, message_id),
+        Part::Preview,
+        headers,
+    )
+    .await
 }
 
 /// A message's media as the relay keeps it: ranges for seeking in video and audio, its own

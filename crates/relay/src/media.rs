@@ -260,20 +260,34 @@ mod tests {
         let media = MediaStore::new(dir.path());
         let channel = ChannelId::from("1656789012");
         let message = MessageId::from("501");
-        let mut first = media.begin(&channel, &message, Part::Content).await.unwrap();
-        let mut second = media.begin(&channel, &message, Part::Content).await.unwrap();
+        let mut first = media
+            .begin(&channel, &message, Part::Content)
+            .await
+            .unwrap();
+        let mut second = media
+            .begin(&channel, &message, Part::Content)
+            .await
+            .unwrap();
         first.write(&[1; 1000]).await.unwrap();
         second.write(&[2; 10]).await.unwrap();
         first.write(&[1; 1000]).await.unwrap();
         assert_eq!(second.finish("video/mp4").await.unwrap(), 10);
         assert_eq!(first.finish("video/mp4").await.unwrap(), 2000);
-        let Stored::Ready { path, .. } = media.open(&channel, &message, Part::Content).await.unwrap()
+        let Stored::Ready { path, .. } =
+            media.open(&channel, &message, Part::Content).await.unwrap()
         else {
             panic!()
         };
-        assert_eq!(std::fs::read(path).unwrap(), vec![1; 2000], "one writer's bytes, whole");
+        assert_eq!(
+            std::fs::read(path).unwrap(),
+            vec![1; 2000],
+            "one writer's bytes, whole"
+        );
 
-        let abandoned = media.begin(&channel, &MessageId::from("502"), Part::Content).await.unwrap();
+        let abandoned = media
+            .begin(&channel, &MessageId::from("502"), Part::Content)
+            .await
+            .unwrap();
         drop(abandoned);
         let left: Vec<_> = std::fs::read_dir(dir.path().join("1656789012").join("502"))
             .unwrap()

@@ -5,8 +5,8 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use tsunagi_line::ChannelId;
-use tsunagi_proto::{DeviceId, UnixMillis};
 use tsunagi_proto::api::{Enroll, Enrolled, Invited, Role};
+use tsunagi_proto::{DeviceId, UnixMillis};
 
 use crate::auth;
 use crate::line_setup::LineSetup;

@@ -47,7 +47,10 @@ impl StreamSlots {
 
     /// A slot for one more stream of `device`, unless it has all it may.
     pub(crate) fn take(&self, device: &DeviceId) -> Option<Slot> {
-        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let count = open.entry(device.clone()).or_default();
         if *count >= self.per_device {
             return None;
@@ -62,7 +65,10 @@ impl StreamSlots {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(count) = open.get_mut(&self.device) {
             *count -= 1;
             if *count == 0 {

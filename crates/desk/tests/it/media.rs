@@ -126,9 +126,17 @@ async fn media_the_log_says_is_gone_is_not_asked_of_the_relay() {
     proxy.set(Network::Down);
     let dir = tempfile::tempdir().unwrap();
     let gone = MediaCache::new(dir.path())
-        .get((&client, &store), &ChannelId::from(CHANNEL), &message, false)
+        .get(
+            (&client, &store),
+            &ChannelId::from(CHANNEL),
+            &message,
+            false,
+        )
         .await;
-    assert!(matches!(gone, Err(tsunagi_desk::Error::Unavailable(_))), "{gone:?}");
+    assert!(
+        matches!(gone, Err(tsunagi_desk::Error::Unavailable(_))),
+        "{gone:?}"
+    );
 }
 
 #[tokio::test]

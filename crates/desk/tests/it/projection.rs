@@ -718,7 +718,10 @@ async fn the_bots_queue_message_neither_answers_the_chat_nor_clears_its_unread()
         .await
         .unwrap();
     assert_eq!(waiting.len(), 1);
-    assert_eq!(waiting[0].unread, 1, "the patient's message is still unanswered");
+    assert_eq!(
+        waiting[0].unread, 1,
+        "the patient's message is still unanswered"
+    );
     let session = waiting[0].session.clone().unwrap();
     assert_eq!(session.first_response_at, None);
 }
@@ -795,7 +798,10 @@ async fn a_released_chat_goes_to_the_end_of_the_queue_and_waits_from_its_release
         .await
         .unwrap();
     assert_eq!(rest.len(), 1);
-    assert_eq!((rest[0].conversation.clone(), rest[0].queue_position), (conversation(0), Some(2)));
+    assert_eq!(
+        (rest[0].conversation.clone(), rest[0].queue_position),
+        (conversation(0), Some(2))
+    );
 }
 
 #[tokio::test]

@@ -597,7 +597,10 @@ fn profile_of(seq: u64, user: &str, name: &str) -> Entry {
 #[test]
 fn a_greeting_that_says_the_name_waits_for_the_profile_and_every_variable_is_filled() {
     let (mut bot, decisions) = fold(&[personal_greetings(1), log::follow(2, PATIENT, false)]);
-    assert!(sent_texts(&decisions).is_empty(), "not before the name is known");
+    assert!(
+        sent_texts(&decisions).is_empty(),
+        "not before the name is known"
+    );
     let greeted = bot.apply(&profile_of(3, PATIENT, "美玲"));
     assert_eq!(sent_texts(&greeted), ["ようこそ美玲さん、さくら医院です"]);
     // Under the follow's own cause: the same op however it is reached.
@@ -619,7 +622,10 @@ fn a_greeting_that_says_the_name_waits_for_the_profile_and_every_variable_is_fil
 fn without_a_profile_the_greeting_goes_after_a_few_seconds_without_the_name() {
     let (bot, decisions) = fold(&[personal_greetings(1), log::follow(2, OTHER, false)]);
     assert!(sent_texts(&decisions).is_empty());
-    assert_eq!(bot.next_due(at(2)), Some(UnixMillis(at(2).0 + NAME_WAIT_MS)));
+    assert_eq!(
+        bot.next_due(at(2)),
+        Some(UnixMillis(at(2).0 + NAME_WAIT_MS))
+    );
     assert!(bot.due(at(3)).is_empty());
     let late = bot.due(UnixMillis(at(2).0 + NAME_WAIT_MS));
     assert_eq!(sent_texts(&late), ["ようこそさん、さくら医院です"]);
@@ -705,7 +711,8 @@ fn a_bot_read_from_its_snapshot_is_the_bot_that_folded_the_log() {
         let (head, _) = fold(&log[..cut]);
         let mut resumed = Bot::from_snapshot(&head.snapshot()).expect("reads its own");
         let later: Vec<Decision> = log[cut..].iter().flat_map(|e| resumed.apply(e)).collect();
-        let value = |bot: &Bot| serde_json::from_slice::<serde_json::Value>(&bot.snapshot()).unwrap();
+        let value =
+            |bot: &Bot| serde_json::from_slice::<serde_json::Value>(&bot.snapshot()).unwrap();
         assert_eq!(value(&resumed), value(&whole), "cut at {cut}");
         let (_, before_cut) = fold(&log[..cut]);
         assert_eq!(

@@ -522,7 +522,10 @@ async fn a_reply_whose_answer_is_lost_is_not_tried_again_and_may_have_gone() {
         .reply(&ReplyToken::from("fresh"), &[Message::text("hi")], false)
         .await
         .expect_err("the answer is too late");
-    assert_eq!((error.class(), error.done()), (Class::Retriable, Done::Maybe));
+    assert_eq!(
+        (error.class(), error.done()),
+        (Class::Retriable, Done::Maybe)
+    );
 }
 
 /// A 5xx is LINE saying it did nothing, so a reply may be tried again at once.
@@ -535,7 +538,9 @@ async fn a_reply_that_line_failed_with_500_is_tried_again() {
         .mount(&server)
         .await;
     Mock::given(path("/v2/bot/message/reply"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sentMessages": [{ "id": "7" }] })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "sentMessages": [{ "id": "7" }] })),
+        )
         .mount(&server)
         .await;
     let sent = client(&server)
@@ -565,7 +570,10 @@ async fn no_call_outlasts_the_deadline_however_many_retries_are_left() {
         .build()
         .expect("builds");
     let started = std::time::Instant::now();
-    let error = client.bot_info().await.expect_err("LINE never answers in time");
+    let error = client
+        .bot_info()
+        .await
+        .expect_err("LINE never answers in time");
     let took = started.elapsed();
     assert!(took < Duration::from_secs(2), "the call took {took:?}");
     assert_eq!(error.done(), Done::Maybe);
@@ -580,11 +588,19 @@ async fn lines_answers_are_sorted_into_classes_in_one_place() {
         (500, "Internal server error", Class::Retriable),
         (503, "Service unavailable", Class::Retriable),
         (429, "Too many requests", Class::Retriable),
-        (429, "You have reached your monthly limit.", Class::Permanent),
+        (
+            429,
+            "You have reached your monthly limit.",
+            Class::Permanent,
+        ),
         (400, "Invalid reply token", Class::SpentReplyToken),
         (400, "The request body has 1 error(s)", Class::Permanent),
         (401, "Authentication failed", Class::AccessToken),
-        (403, "Access to this API is not available for your account", Class::Permanent),
+        (
+            403,
+            "Access to this API is not available for your account",
+            Class::Permanent,
+        ),
         (404, "Not found", Class::Permanent),
     ];
     for (n, (status, message, _)) in cases.iter().enumerate() {
@@ -613,7 +629,10 @@ async fn lines_answers_are_sorted_into_classes_in_one_place() {
         .reply(&ReplyToken::from("t"), &[], false)
         .await
         .expect_err("no messages");
-    assert_eq!((invalid.class(), invalid.done()), (Class::Permanent, Done::No));
+    assert_eq!(
+        (invalid.class(), invalid.done()),
+        (Class::Permanent, Done::No)
+    );
 }
 
 #[tokio::test]

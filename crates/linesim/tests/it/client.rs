@@ -163,7 +163,10 @@ async fn a_push_that_reaches_line_late_is_carried_out_once_though_the_client_gav
     // The first try times out before it reaches LINE; the retry, on time, goes out; the
     // late first one arrives after it and is known by its retry key.
     let outcome = push_reminder(&h, 100).await;
-    assert!(matches!(outcome, SendOutcome::Accepted { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, SendOutcome::Accepted { .. }),
+        "{outcome:?}"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert_eq!(h.sim.inbox(to.as_str()).len(), 1);
 }

@@ -362,7 +362,11 @@ async fn a_stranger_who_follows_is_a_friend_and_one_who_writes_first_is_a_chatte
 
     let followed = h.sim.say(&follower, UserAction::Follow).await.unwrap();
     assert_eq!(followed.attempt.status, Some(200));
-    let profile = h.client.profile(&follower).await.expect("a friend's profile");
+    let profile = h
+        .client
+        .profile(&follower)
+        .await
+        .expect("a friend's profile");
     let languages = ["en", "ja", "th", "zh-TW"];
     assert!(languages.contains(&profile.language.as_deref().unwrap_or("")));
     assert!(!profile.display_name.is_empty());
@@ -381,7 +385,10 @@ async fn a_stranger_who_follows_is_a_friend_and_one_who_writes_first_is_a_chatte
             .any(|s| matches!(s, Some(Source::User { user_id }) if *user_id == chatter)),
         "{sources:?}"
     );
-    assert!(h.client.profile(&chatter).await.is_err(), "not a friend: 404");
+    assert!(
+        h.client.profile(&chatter).await.is_err(),
+        "not a friend: 404"
+    );
     h.client
         .push(
             chatter.as_str(),

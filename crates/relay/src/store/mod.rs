@@ -295,6 +295,21 @@ pub trait LogStore: Send + Sync + 'static {
         now: UnixMillis,
     ) -> impl Future<Output = Result<bool>> + Send;
 
+    /// Keeps the executor's folded state as of `seq` (at or before its cursor), while
+    /// `fence` holds the lease: [`StoreError::LeaseLost`] otherwise.
+    fn save_executor_snapshot(
+        &self,
+        channel: &ChannelId,
+        fence: Fence,
+        seq: Seq,
+        state: Vec<u8>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The newest snapshot of the executor's state, with its seq.
+    fn executor_snapshot(
+        &self,
+        channel: &ChannelId,
+    ) -> impl Future<Output = Result<Option<(Seq, Vec<u8>)>>> + Send;
+
     /// Revokes a device; false if there is no such device.
     fn revoke_device(
         &self,

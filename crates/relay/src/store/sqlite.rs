@@ -785,6 +785,42 @@ impl LogStore for SqliteStore {
         Ok(cursor.map(|c| Seq(c as u64)))
     }
 
+    async fn save_executor_snapshot(
+        &self,
+        channel: &ChannelId,
+        fence: Fence,
+        seq: Seq,
+        state: Vec<u8>,
+    ) -> Result<()> {
+        let result = sqlx::query(
+            "INSERT INTO executor_snapshots (channel_id, seq, state)
+             SELECT ?1, ?2, ?3 FROM executors
+             WHERE channel_id = ?1 AND holder = ?4 AND lease_expires_at > ?5 AND cursor >= ?2
+             ON CONFLICT (channel_id) DO UPDATE SET seq = excluded.seq, state = excluded.state",
+        )
+        .bind(channel.as_str())
+        .bind(seq.0 as i64)
+        .bind(state)
+        .bind(&fence.holder)
+        .bind(fence.now.0)
+        .execute(&self.leases)
+        .await?;
+        if result.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::LeaseLost(channel.clone()))
+        }
+    }
+
+    async fn executor_snapshot(&self, channel: &ChannelId) -> Result<Option<(Seq, Vec<u8>)>> {
+        let row: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, state FROM executor_snapshots WHERE channel_id = ?")
+                .bind(channel.as_str())
+                .fetch_optional(&self.readers)
+                .await?;
+        Ok(row.map(|(seq, state)| (Seq(seq as u64), state)))
+    }
+
     async fn move_executor_cursor(
         &self,
         channel: &ChannelId,

@@ -263,7 +263,11 @@ async fn an_op_is_appended_once_per_idempotency_key_and_logged_with_its_device()
         panic!("{:?}", page.entries[1])
     };
     assert_eq!(op_id.to_string(), key);
-    assert_eq!(*role, Some(Role::Owner), "the relay records who appended, as what");
+    assert_eq!(
+        *role,
+        Some(Role::Owner),
+        "the relay records who appended, as what"
+    );
     assert!(!device.as_str().is_empty());
     assert!(op.known().is_some());
 }
@@ -442,7 +446,9 @@ async fn what_changes_the_bot_or_reaches_many_patients_is_for_owners_and_staff_a
     };
     let owners_only = [
         Operation::Settings(Setting::KeywordRules { rules: vec![] }),
-        reminder(Audience::Tag { tag: "diabetes".into() }),
+        reminder(Audience::Tag {
+            tag: "diabetes".into(),
+        }),
         reminder(Audience::Following),
         Operation::SyncFollowers,
     ];
@@ -462,23 +468,39 @@ async fn what_changes_the_bot_or_reaches_many_patients_is_for_owners_and_staff_a
     let head = h.log("").await.head;
     for op in &owners_only {
         let json = serde_json::to_value(op).unwrap();
-        let (status, body) = h.append_op(&staff, &uuid::Uuid::new_v4().to_string(), json).await;
-        assert_eq!((status, body["code"].as_str()), (403, Some("owner_only")), "{op:?}");
+        let (status, body) = h
+            .append_op(&staff, &uuid::Uuid::new_v4().to_string(), json)
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (403, Some("owner_only")),
+            "{op:?}"
+        );
     }
     assert_eq!(h.log("").await.head, head, "nothing refused was logged");
     for op in owners_only.iter().chain(&anyones) {
         let json = serde_json::to_value(op).unwrap();
-        let (status, body) = h.append_op(&h.owner, &uuid::Uuid::new_v4().to_string(), json).await;
+        let (status, body) = h
+            .append_op(&h.owner, &uuid::Uuid::new_v4().to_string(), json)
+            .await;
         assert_eq!(status, 200, "an owner may: {op:?} {body}");
     }
     for op in &anyones {
         let json = serde_json::to_value(op).unwrap();
-        let (status, body) = h.append_op(&staff, &uuid::Uuid::new_v4().to_string(), json).await;
+        let (status, body) = h
+            .append_op(&staff, &uuid::Uuid::new_v4().to_string(), json)
+            .await;
         assert_eq!(status, 200, "staff may: {op:?} {body}");
     }
     let page = h.log("").await;
     let last = page.entries.last().unwrap();
-    assert!(matches!(last.body, EntryBody::Op { role: Some(Role::Staff), .. }));
+    assert!(matches!(
+        last.body,
+        EntryBody::Op {
+            role: Some(Role::Staff),
+            ..
+        }
+    ));
 }
 
 #[tokio::test]
@@ -546,12 +568,16 @@ async fn an_idempotency_key_reused_for_another_op_is_a_conflict_not_the_old_seq(
 #[tokio::test]
 async fn a_settings_op_of_too_many_rules_is_refused_with_the_limit() {
     let h = Harness::start().await;
-    let rule = json!({"pattern": "予約", "match": "contains", "reply": [{"type": "text", "text": "ok"}]});
+    let rule =
+        json!({"pattern": "予約", "match": "contains", "reply": [{"type": "text", "text": "ok"}]});
     let rules: Vec<_> = (0..501).map(|_| rule.clone()).collect();
     let op = json!({"type": "settings", "setting": "keyword_rules", "rules": rules});
     let (status, body) = h
         .append_op(&h.owner, "0b0e2a4c-5d4e-4f5a-9e2b-0c1d2e3f4a5c", op)
         .await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("at most 500"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("at most 500"),
+        "{body}"
+    );
 }

@@ -52,6 +52,8 @@ fn options(holder: &str) -> Options {
             initial_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(50),
         },
+        // Often, so that every restart here starts from a snapshot.
+        snapshot_every: 3,
         ..Options::default()
     }
 }
@@ -302,6 +304,66 @@ async fn a_greeting_that_says_the_name_reaches_the_follower_with_their_name_by_r
             format!("Welcome, {name}! Sakura Clinic is glad to have you.")
         )]
     );
+}
+
+/// What the bot knows survives a restart through its snapshot (or, when the snapshot cannot
+/// be read, through the whole log): a chat with people stays with them, and the next send
+/// goes once.
+#[tokio::test]
+async fn a_restart_resumes_from_the_executors_snapshot_or_from_the_log_when_it_is_unreadable() {
+    let mut clinic = Clinic::start(|_| {}).await;
+    clinic
+        .desk(Operation::Settings(Setting::KeywordRules {
+            rules: vec![tsunagi_proto::KeywordRule {
+                pattern: "hours".into(),
+                matching: tsunagi_proto::KeywordMatch::Contains,
+                language: None,
+                reply: vec![Message::text("We open 9–18.")],
+            }],
+        }))
+        .await;
+    let patient = clinic.patient(0);
+    clinic.says(&patient, "スタッフと話したいです").await;
+    clinic
+        .wait_for("the queue message", |ops| count(ops, is_sent) == 1)
+        .await;
+    clinic.kill();
+    let channel = ChannelId::from(CHANNEL);
+    let (seq, _) = clinic
+        .relay
+        .store
+        .executor_snapshot(&channel)
+        .await
+        .unwrap()
+        .expect("a snapshot was kept");
+    assert!(seq.0 >= 3, "{seq}");
+
+    for (round, holder) in ["from-snapshot", "from-log"].into_iter().enumerate() {
+        if holder == "from-log" {
+            clinic.kill();
+            use sqlx::Connection as _;
+            let url = format!("sqlite://{}", clinic.db.display());
+            let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query("UPDATE executor_snapshots SET state = x'00ff'")
+                .execute(&mut db)
+                .await
+                .unwrap();
+        }
+        clinic.run_executor(options(holder));
+        // With people: a keyword gets no bot answer.
+        clinic.says(&patient, "what are your hours?").await;
+        clinic
+            .desk(send(&patient, &[&format!("answer {round}")]))
+            .await;
+        clinic
+            .wait_for("the answer", |ops| count(ops, is_sent) == 2 + round)
+            .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let texts: Vec<String> = clinic.texts(&patient).into_iter().map(|(_, t)| t).collect();
+        assert_eq!(texts.len(), 2 + round, "{texts:?}");
+        assert_eq!(texts.last().unwrap(), &format!("answer {round}"));
+        assert!(!texts.iter().any(|t| t.contains("9–18")), "{texts:?}");
+    }
 }
 
 #[tokio::test]
@@ -644,7 +706,10 @@ async fn a_reply_line_could_not_take_while_its_token_lasted_is_pushed_once_then_
     let op = clinic.desk(send(&patient, &["after the outage"])).await;
     clinic
         .wait_for("an attempt LINE did not take", |ops| {
-            count(ops, |o| matches!(o, Operation::NotSent { send, .. } if *send == op)) > 0
+            count(
+                ops,
+                |o| matches!(o, Operation::NotSent { send, .. } if *send == op),
+            ) > 0
         })
         .await;
     // LINE is back, and has let the token lapse meanwhile.
@@ -663,7 +728,10 @@ async fn a_reply_line_could_not_take_while_its_token_lasted_is_pushed_once_then_
             via, message_ids, ..
         }) => {
             assert_eq!(via, tsunagi_proto::Delivery::Push);
-            assert_eq!(message_ids, [clinic.sim.inbox(patient.as_str())[0].message_id.clone()]);
+            assert_eq!(
+                message_ids,
+                [clinic.sim.inbox(patient.as_str())[0].message_id.clone()]
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -726,7 +794,10 @@ async fn a_process_that_lost_its_lease_mid_call_makes_no_more_calls_and_logs_not
     let op = clinic.desk(send(&patient, &["once"])).await;
     clinic
         .wait_for("the attempt", |ops| {
-            count(ops, |o| matches!(o, Operation::Sending { send, .. } if *send == op)) == 1
+            count(
+                ops,
+                |o| matches!(o, Operation::Sending { send, .. } if *send == op),
+            ) == 1
         })
         .await;
     // Another process, to which the first one's lease has long lapsed, takes over and
@@ -768,17 +839,20 @@ async fn an_append_under_a_lapsed_or_taken_lease_is_refused_and_writes_nothing()
             op_id: OpId(uuid::Uuid::from_u128(n)),
             device: DeviceId::from(EXECUTOR_DEVICE),
             role: None,
-            op: RawValue::from_string(
-                serde_json::to_string(&Operation::SyncFollowers).unwrap(),
-            )
-            .unwrap(),
+            op: RawValue::from_string(serde_json::to_string(&Operation::SyncFollowers).unwrap())
+                .unwrap(),
         },
     };
     let fence = |holder: &str, now| Fence {
         holder: holder.into(),
         now,
     };
-    assert!(store.lease_executor(&channel, "a", t, later(1_000)).await.unwrap());
+    assert!(
+        store
+            .lease_executor(&channel, "a", t, later(1_000))
+            .await
+            .unwrap()
+    );
     store
         .append_fenced(&channel, fence("a", later(10)), vec![entry(1)])
         .await
@@ -794,7 +868,12 @@ async fn an_append_under_a_lapsed_or_taken_lease_is_refused_and_writes_nothing()
             now.0 - t.0
         );
     }
-    assert!(store.lease_executor(&channel, "b", later(1_500), later(2_500)).await.unwrap());
+    assert!(
+        store
+            .lease_executor(&channel, "b", later(1_500), later(2_500))
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store
             .append_fenced(&channel, fence("a", later(1_600)), vec![entry(2)])

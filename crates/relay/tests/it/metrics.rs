@@ -83,6 +83,14 @@ async fn metrics_can_ask_for_a_token_or_live_on_an_address_of_their_own() {
     let private = format!("http://{}/metrics", listener.local_addr().unwrap());
     let router = tsunagi_relay::http::metrics_router(apart.relay.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
-    let text = apart.http.get(private).send().await.unwrap().text().await.unwrap();
+    let text = apart
+        .http
+        .get(private)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(text.contains("tsunagi_relay_"), "{text}");
 }

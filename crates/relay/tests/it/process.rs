@@ -230,7 +230,10 @@ async fn every_start_offers_a_setup_code_until_an_owner_of_the_relay_enrolls() {
     // Stdout is a pipe, not a terminal: it says where the code is, never the code.
     let code = setup_code(dir.path());
     assert!(!first.contains(&code), "{first:?}");
-    assert!(first.contains("tsunagi-relay setup-code --data"), "{first:?}");
+    assert!(
+        first.contains("tsunagi-relay setup-code --data"),
+        "{first:?}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -238,7 +241,11 @@ async fn every_start_offers_a_setup_code_until_an_owner_of_the_relay_enrolls() {
             .unwrap()
             .permissions()
             .mode();
-        assert_eq!(mode & 0o777, 0o600, "only the relay's user reads the setup code");
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "only the relay's user reads the setup code"
+        );
     }
 
     // Not yet used: the next start offers another one; either works.
@@ -373,4 +380,3 @@ async fn logs_at_trace_level_never_carry_secrets_tokens_or_codes() {
         assert!(!logs.contains(secret), "the logs show the {what}");
     }
 }
-

@@ -291,7 +291,10 @@ async fn staff_reading(h: &Arc<Harness>) -> (String, Events, tokio::task::JoinHa
         let (h, staff) = (h.clone(), staff.clone());
         tokio::spawn(async move {
             h.http
-                .get(format!("{}/v1/channels/{CHANNEL}/log?after=1&wait=20", h.base))
+                .get(format!(
+                    "{}/v1/channels/{CHANNEL}/log?after=1&wait=20",
+                    h.base
+                ))
                 .bearer_auth(&staff)
                 .send()
                 .await
