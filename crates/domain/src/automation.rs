@@ -39,6 +39,9 @@ pub const MESSAGES_PER_CALL: usize = 5;
 pub const SEND_EXPIRES_MS: i64 = 24 * 60 * 60 * 1000;
 /// Reply tokens kept per conversation.
 const TOKENS_KEPT: usize = 8;
+/// The longest LINE honours a reply token: a redelivered event's, 20 minutes after the
+/// event. Older ones are dropped.
+const TOKEN_USABLE_MS: i64 = 20 * 60 * 1000;
 /// How long after a reminder a patient's message counts as answering it.
 pub const REMINDER_REPLY_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 /// The postback data with which a rich menu or button asks for a person.
@@ -382,7 +385,13 @@ struct SnapshotOut<'a> {
 #[derive(serde::Deserialize)]
 struct SnapshotIn {
     version: u32,
-    bot: serde_json::Value,
+    bot: Bot,
+}
+
+/// Just the version of a snapshot, to say which it is when it cannot be read.
+#[derive(serde::Deserialize)]
+struct SnapshotVersion {
+    version: u32,
 }
 
 impl Bot {
@@ -401,15 +410,20 @@ impl Bot {
     }
 
     pub fn from_snapshot(bytes: &[u8]) -> Result<Bot, SnapshotError> {
-        let read: SnapshotIn =
-            serde_json::from_slice(bytes).map_err(|e| SnapshotError(e.to_string()))?;
-        if read.version != SNAPSHOT_VERSION {
-            return Err(SnapshotError(format!(
-                "version {} (this one reads {SNAPSHOT_VERSION})",
-                read.version
-            )));
+        let other_version = |version: u32| {
+            SnapshotError(format!(
+                "version {version} (this one reads {SNAPSHOT_VERSION})"
+            ))
+        };
+        match serde_json::from_slice::<SnapshotIn>(bytes) {
+            Ok(read) if read.version == SNAPSHOT_VERSION => Ok(read.bot),
+            Ok(read) => Err(other_version(read.version)),
+            // Another version's state may not parse as this one's: say which it was.
+            Err(error) => match serde_json::from_slice::<SnapshotVersion>(bytes) {
+                Ok(read) if read.version != SNAPSHOT_VERSION => Err(other_version(read.version)),
+                _ => Err(SnapshotError(error.to_string())),
+            },
         }
-        serde_json::from_value(read.bot).map_err(|e| SnapshotError(e.to_string()))
     }
 
     /// The seq of the last entry folded.
@@ -708,6 +722,9 @@ impl Bot {
         }
         let chat = self.chat(&conversation, entry);
         if let Some(token) = event.reply_token.as_ref().filter(|_| event.is_replyable()) {
+            // A token past even a redelivered event's life can answer nothing more.
+            chat.tokens
+                .retain(|t| entry.at.0 - t.at.0 <= TOKEN_USABLE_MS);
             if chat.tokens.len() == TOKENS_KEPT {
                 chat.tokens.pop_front();
             }

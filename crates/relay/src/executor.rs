@@ -330,6 +330,8 @@ impl<S: LogStore> Executor<S> {
         self.bot = self.from_snapshot(cursor).await?;
         self.snapshot_at = self.bot.seq();
         while self.bot.seq() < cursor {
+            // A long fold keeps the lease it folds under.
+            self.keep_lease().await?;
             let entries = store.read(&self.channel, self.bot.seq(), PAGE).await?;
             if entries.is_empty() {
                 break;
