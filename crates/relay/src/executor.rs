@@ -269,7 +269,7 @@ impl<S: LogStore> Executor<S> {
 
     /// The newest snapshot at or before `cursor`, if it can be read; else a bot that has
     /// folded nothing.
-    async fn from_snapshot(&self, cursor: Seq) -> Result<Bot, Failure> {
+    async fn resumed_bot(&self, cursor: Seq) -> Result<Bot, Failure> {
         let Some((seq, state)) = self.relay.store.executor_snapshot(&self.channel).await? else {
             return Ok(Bot::new());
         };
@@ -327,7 +327,7 @@ impl<S: LogStore> Executor<S> {
             .await?
             .ok_or_else(|| StoreError::UnknownChannel(self.channel.clone()))?;
         // What was acted on is only folded, from the newest snapshot on.
-        self.bot = self.from_snapshot(cursor).await?;
+        self.bot = self.resumed_bot(cursor).await?;
         self.snapshot_at = self.bot.seq();
         while self.bot.seq() < cursor {
             // A long fold keeps the lease it folds under.
