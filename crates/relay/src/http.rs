@@ -84,6 +84,9 @@ impl Default for Options {
 
 /// Enrollment attempts so far, per client address.
 type EnrollLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+/// Addresses the enrollment limiter remembers before it forgets those back to a full
+/// budget.
+const ENROLL_ADDRESSES_KEPT: usize = 10_000;
 
 /// Serves the relay on `listener` until `shutdown` resolves, then closes streams and
 /// long-polls and waits for requests in flight.
@@ -652,6 +655,11 @@ async fn enroll<S: LogStore>(
 ) -> Result<Response, ApiError> {
     // Served without addresses (in-process tests), every attempt shares one budget.
     let address = client.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
+    // Addresses whose budget is whole again are forgotten, so that many of them cannot
+    // grow the table without end.
+    if limiter.len() > ENROLL_ADDRESSES_KEPT {
+        limiter.retain_recent();
+    }
     if let Err(not_until) = limiter.check_key(&address) {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(
             &governor::clock::DefaultClock::default(),
