@@ -1616,3 +1616,97 @@ async fn read_marks_and_the_typing_animation_reach_line_while_fresh_and_never_af
         Some(tsunagi_line::MessageId::new(message))
     );
 }
+
+/// A channel whose log takes longer to fold than the lease lasts: the executor keeps its
+/// lease while it folds, and acts once it is through (it used to lose the lease at the end
+/// of every fold, and fold again, for ever).
+#[tokio::test]
+async fn an_executor_folding_a_log_longer_than_its_lease_keeps_the_lease_and_acts() {
+    let mut clinic = Clinic::start(|_| {}).await;
+    clinic.kill();
+    let channel = ChannelId::from(CHANNEL);
+    let relay = clinic.relay.clone();
+    let store = &relay.store;
+    let mut log = tsunagi_proto::testing::ClinicLog::new(2_000);
+    let mut n = 0;
+    for batch in 0..12 {
+        let entries: Vec<tsunagi_proto::Entry> = if batch < 2 {
+            log.follows(batch * 1_000, (batch + 1) * 1_000)
+        } else {
+            (0..1_000)
+                .map(|_| {
+                    n += 1;
+                    log.message(n)
+                })
+                .collect()
+        };
+        let entries = entries
+            .into_iter()
+            .map(|e| {
+                let body = match e.body {
+                    EntryBody::Line { destination, event } => NewBody::Line {
+                        destination,
+                        webhook_event_id: None,
+                        event,
+                        link: tsunagi_relay::store::MessageLink::None,
+                    },
+                    EntryBody::Op {
+                        op_id,
+                        device,
+                        role,
+                        op,
+                    } => NewBody::Op {
+                        op_id,
+                        device,
+                        role,
+                        op: RawValue::from_string(serde_json::to_string(&op).unwrap()).unwrap(),
+                    },
+                };
+                NewEntry { at: e.at, body }
+            })
+            .collect();
+        store.append(&channel, entries).await.unwrap();
+    }
+    // Acted on up to the head already, by a process that is gone.
+    let head = store.head(&channel).await.unwrap();
+    let t = UnixMillis(1);
+    assert!(
+        store
+            .lease_executor(&channel, "gone", t, UnixMillis(2))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .move_executor_cursor(&channel, "gone", head, t)
+            .await
+            .unwrap()
+    );
+
+    clinic.run_executor(Options {
+        lease: Duration::from_millis(150),
+        snapshot_every: 10_000,
+        ..options("folding")
+    });
+    let patient = clinic.patient(0);
+    let op = clinic.desk(send(&patient, &["after the long fold"])).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let after = store.read(&channel, head, 1_000).await.unwrap();
+        let sent = after.iter().any(|e| {
+            matches!(&e.body, EntryBody::Op { op: LoggedOp::Known(Operation::Sent { send, .. }), .. } if *send == op)
+        });
+        if sent {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the executor never acted after its fold"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        clinic.texts(&patient),
+        [(Via::Push, "after the long fold".to_owned())]
+    );
+}
