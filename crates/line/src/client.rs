@@ -972,6 +972,8 @@ impl Client {
         let headers = response.headers().clone();
         let body = match response.bytes().await {
             Ok(body) => body,
+            // Asking again is harmless: as any lost answer.
+            Err(error) if call.repeatable => return Err((Error::Transport(error), None)),
             // The status is in: LINE acted on it, whatever the body said.
             Err(error) => {
                 return Err((
