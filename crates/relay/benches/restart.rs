@@ -10,7 +10,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::value::RawValue;
 use tsunagi_domain::automation::Bot;
 use tsunagi_line::ChannelId;
 use tsunagi_linesim::{Config, Simulator};
@@ -20,34 +19,11 @@ use tsunagi_relay::Relay;
 use tsunagi_relay::executor::{self, Options};
 use tsunagi_relay::line_setup::LineSetup;
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
-use tsunagi_relay::store::{Fence, LogStore as _, MessageLink, NewBody, NewEntry, SqliteStore};
+use tsunagi_relay::store::{Fence, LogStore as _, NewEntry, SqliteStore};
 
 const CHANNEL: &str = "1656789012";
 const SECRET: &str = "bench-secret";
 const BATCH: usize = 1_000;
-
-fn new_entry(entry: &Entry) -> NewEntry {
-    let body = match &entry.body {
-        EntryBody::Line { destination, event } => NewBody::Line {
-            destination: destination.clone(),
-            webhook_event_id: None,
-            event: event.clone(),
-            link: MessageLink::None,
-        },
-        EntryBody::Op {
-            op_id,
-            device,
-            role,
-            op,
-        } => NewBody::Op {
-            op_id: *op_id,
-            device: device.clone(),
-            role: *role,
-            op: RawValue::from_string(serde_json::to_string(op).unwrap()).unwrap(),
-        },
-    };
-    NewEntry { at: entry.at, body }
-}
 
 /// The time from starting an executor to its first op in the log.
 async fn until_it_acts(
@@ -113,7 +89,10 @@ async fn main() {
         for entry in &entries {
             bot.apply(entry);
         }
-        let batch = entries.iter().map(new_entry).collect();
+        let batch = entries
+            .iter()
+            .map(|e| NewEntry::copy_of(e).unwrap())
+            .collect();
         relay.store.append(&channel, batch).await.unwrap();
     }
     let mut n = 0;
@@ -128,7 +107,10 @@ async fn main() {
         for entry in &entries {
             bot.apply(entry);
         }
-        let batch = entries.iter().map(new_entry).collect();
+        let batch = entries
+            .iter()
+            .map(|e| NewEntry::copy_of(e).unwrap())
+            .collect();
         relay.store.append(&channel, batch).await.unwrap();
     }
     let head = relay.store.head(&channel).await.unwrap();

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use tokio::sync::watch;
 use tsunagi_line::{ChannelId, MessageId, UserId, WebhookEventId};
 use tsunagi_proto::api::Role;
-use tsunagi_proto::{DeviceId, Entry, OpId, Seq, UnixMillis};
+use tsunagi_proto::{DeviceId, Entry, EntryBody, OpId, Seq, UnixMillis};
 
 pub use self::sqlite::SqliteStore;
 use crate::secret::Sealed;
@@ -21,6 +21,39 @@ use crate::secret::Sealed;
 pub struct NewEntry {
     pub at: UnixMillis,
     pub body: NewBody,
+}
+
+impl NewEntry {
+    /// An entry of another log, to append as it was (a benchmark's or a test's log). A LINE
+    /// event goes without its webhook event id and message link: copies are not deduplicated
+    /// or redacted as LINE's own deliveries are.
+    pub fn copy_of(entry: &Entry) -> Result<NewEntry> {
+        let body = match &entry.body {
+            EntryBody::Line { destination, event } => NewBody::Line {
+                destination: destination.clone(),
+                webhook_event_id: None,
+                event: event.clone(),
+                link: MessageLink::None,
+            },
+            EntryBody::Op {
+                op_id,
+                device,
+                role,
+                op,
+            } => NewBody::Op {
+                op_id: *op_id,
+                device: device.clone(),
+                role: *role,
+                op: serde_json::to_string(op)
+                    .ok()
+                    .and_then(|json| RawValue::from_string(json).ok())
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("entry {}: an op that is not JSON", entry.seq))
+                    })?,
+            },
+        };
+        Ok(NewEntry { at: entry.at, body })
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -61,6 +61,46 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
+/// A relay whose database is on a 1 MB tmpfs under `dir`, with the channel: the
+/// filesystem, the database's path, the relay.
+async fn relay_on_a_small_disk(dir: &Path) -> (Tmpfs, PathBuf, Arc<Relay<SqliteStore>>) {
+    let Some(fs) = Tmpfs::mount(&dir.join("fs"), "1m") else {
+        panic!("running as root but could not mount a tmpfs");
+    };
+    let db = fs.0.join("relay.db");
+    let relay = Arc::new(Relay::new(
+        SqliteStore::open(&db).await.unwrap(),
+        RelayKey::generate(),
+    ));
+    relay
+        .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
+        .await
+        .unwrap();
+    (fs, db, relay)
+}
+
+/// Serves `relay` on a free port; its address.
+async fn serve(relay: &Arc<Relay<SqliteStore>>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = tsunagi_relay::http::router(relay.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}
+
+/// Posts a signed [`heavy`] webhook with event id `id`; the status.
+async fn post_heavy(http: &reqwest::Client, base: &str, id: String) -> u16 {
+    let body = heavy(&id);
+    http.post(format!("{base}/webhook/line/{CHANNEL}"))
+        .header("x-line-signature", sign(SECRET.as_bytes(), body.as_bytes()))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// A webhook with one event carrying about 8 KB of text.
 fn heavy(id: &str) -> String {
     crate::callback(&[id]).replace("สวัสดี", &"ก".repeat(2_700))
@@ -73,41 +113,14 @@ async fn a_full_disk_gets_503_never_200_and_recovers_when_space_is_freed() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let Some(fs) = Tmpfs::mount(&dir.path().join("fs"), "1m") else {
-        panic!("running as root but could not mount a tmpfs");
-    };
-    let db = fs.0.join("relay.db");
-    let relay = Arc::new(Relay::new(
-        SqliteStore::open(&db).await.unwrap(),
-        RelayKey::generate(),
-    ));
-    relay
-        .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
-        .await
-        .unwrap();
+    let (fs, db, relay) = relay_on_a_small_disk(dir.path()).await;
     let invited = relay
         .invite(&ChannelId::from(CHANNEL), Role::Owner)
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = tsunagi_relay::http::router(relay.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let base = serve(&relay).await;
     let http = reqwest::Client::new();
-    let post = |id: String| {
-        let (http, base) = (http.clone(), base.clone());
-        async move {
-            let body = heavy(&id);
-            http.post(format!("{base}/webhook/line/{CHANNEL}"))
-                .header("x-line-signature", sign(SECRET.as_bytes(), body.as_bytes()))
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
+    let post = |id: String| post_heavy(&http, &base, id);
 
     // Fill the disk.
     let mut acknowledged = Vec::new();
@@ -189,22 +202,8 @@ async fn readyz_fails_while_the_log_writer_cannot_reach_its_database() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let Some(fs) = Tmpfs::mount(&dir.path().join("fs"), "1m") else {
-        panic!("running as root but could not mount a tmpfs");
-    };
-    let db = fs.0.join("relay.db");
-    let relay = Arc::new(Relay::new(
-        SqliteStore::open(&db).await.unwrap(),
-        RelayKey::generate(),
-    ));
-    relay
-        .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = tsunagi_relay::http::router(relay.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (fs, db, relay) = relay_on_a_small_disk(dir.path()).await;
+    let base = serve(&relay).await;
     let http = reqwest::Client::new();
     let ready = || {
         let (http, base) = (http.clone(), base.clone());
@@ -234,17 +233,7 @@ async fn readyz_fails_while_the_log_writer_cannot_reach_its_database() {
     std::fs::remove_file(&db).unwrap();
     std::fs::create_dir(&db).unwrap();
     for i in 0..1_000 {
-        let body = heavy(&format!("01F{i:05}"));
-        let status = http
-            .post(format!("{base}/webhook/line/{CHANNEL}"))
-            .header("x-line-signature", sign(SECRET.as_bytes(), body.as_bytes()))
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16();
-        if status == 503 {
+        if post_heavy(&http, &base, format!("01F{i:05}")).await == 503 {
             break;
         }
     }

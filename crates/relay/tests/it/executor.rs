@@ -1641,29 +1641,8 @@ async fn an_executor_folding_a_log_longer_than_its_lease_keeps_the_lease_and_act
                 .collect()
         };
         let entries = entries
-            .into_iter()
-            .map(|e| {
-                let body = match e.body {
-                    EntryBody::Line { destination, event } => NewBody::Line {
-                        destination,
-                        webhook_event_id: None,
-                        event,
-                        link: tsunagi_relay::store::MessageLink::None,
-                    },
-                    EntryBody::Op {
-                        op_id,
-                        device,
-                        role,
-                        op,
-                    } => NewBody::Op {
-                        op_id,
-                        device,
-                        role,
-                        op: RawValue::from_string(serde_json::to_string(&op).unwrap()).unwrap(),
-                    },
-                };
-                NewEntry { at: e.at, body }
-            })
+            .iter()
+            .map(|e| NewEntry::copy_of(e).unwrap())
             .collect();
         store.append(&channel, entries).await.unwrap();
     }

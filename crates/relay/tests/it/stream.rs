@@ -15,6 +15,14 @@ struct Events {
     raw: String,
 }
 
+/// A request for the log as an event stream, as the device of `token`.
+fn stream_request(h: &Harness, token: &str) -> reqwest::RequestBuilder {
+    h.http
+        .get(format!("{}/v1/channels/{CHANNEL}/log", h.base))
+        .bearer_auth(token)
+        .header("accept", "text/event-stream")
+}
+
 impl Events {
     async fn open(h: &Harness, query: &str, last_event_id: Option<&str>) -> Events {
         Self::open_as(h, &h.owner, query, last_event_id).await
@@ -161,11 +169,7 @@ async fn an_idle_stream_sends_heartbeat_comments() {
 #[tokio::test]
 async fn a_bad_last_event_id_is_refused() {
     let h = Harness::start().await;
-    let response = h
-        .http
-        .get(format!("{}/v1/channels/{CHANNEL}/log", h.base))
-        .bearer_auth(&h.owner)
-        .header("accept", "text/event-stream")
+    let response = stream_request(&h, &h.owner)
         .header("last-event-id", "yesterday")
         .send()
         .await
@@ -372,14 +376,7 @@ async fn a_device_holds_at_most_its_share_of_open_streams() {
     .await;
     let first = Events::open(&h, "after=0", None).await;
     let _second = Events::open(&h, "after=0", None).await;
-    let third = h
-        .http
-        .get(format!("{}/v1/channels/{CHANNEL}/log", h.base))
-        .bearer_auth(&h.owner)
-        .header("accept", "text/event-stream")
-        .send()
-        .await
-        .unwrap();
+    let third = stream_request(&h, &h.owner).send().await.unwrap();
     assert_eq!(third.status().as_u16(), 429);
     let body: serde_json::Value = third.json().await.unwrap();
     assert_eq!(body["code"], "too_many_streams");
@@ -387,14 +384,7 @@ async fn a_device_holds_at_most_its_share_of_open_streams() {
     drop(first);
     let mut reopened = None;
     for _ in 0..50 {
-        let response = h
-            .http
-            .get(format!("{}/v1/channels/{CHANNEL}/log", h.base))
-            .bearer_auth(&h.owner)
-            .header("accept", "text/event-stream")
-            .send()
-            .await
-            .unwrap();
+        let response = stream_request(&h, &h.owner).send().await.unwrap();
         if response.status().as_u16() == 200 {
             reopened = Some(response);
             break;
