@@ -23,6 +23,7 @@ fn main() {
         "contact_note",
         "clinic_settings",
         "link_open",
+        "media_save",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tauri::{AppHandle, State};
 use tsunagi_desk::detail::Operator;
+use tsunagi_desk::media::{self, MediaCache};
 use tsunagi_desk::outbox::PendingOp;
 use tsunagi_desk::profile::{self, JoinRequest, Profile};
 use tsunagi_desk::query::{ChatKind, InboxCounts, InboxItem, MessageView, MessagesPage};
@@ -14,7 +15,7 @@ use tsunagi_desk::search::Hit;
 use tsunagi_desk::sync::SyncStatus;
 use tsunagi_line::client::RetryKey;
 use tsunagi_line::message::{Message, MessageBody};
-use tsunagi_line::{QuoteToken, UserId};
+use tsunagi_line::{MessageId, QuoteToken, UserId};
 use tsunagi_proto::{
     ConversationId, ConversationMode, OpId, Operation, OperatorId, SendOp, Setting, UnixMillis,
 };
@@ -23,9 +24,9 @@ use crate::desk::Shell;
 use crate::ipc::{
     ActRequest, AppInfo, Canned, ClinicSettings, ConversationRequest, ConversationView,
     DeskJoinRequest, ErrorCode, HandoffRequest, InboxListRequest, IpcError, KeyringStatus,
-    LinkRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction, PendingKind,
-    ProfileView, RelayUrlCheckRequest, RelayUrlChecked, SearchRequest, SendRequest, StickerPackage,
-    Submitted, TagRequest, UploadedImage,
+    LinkRequest, MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing,
+    PendingAction, PendingKind, ProfileView, RelayUrlCheckRequest, RelayUrlChecked, SearchRequest,
+    SendRequest, StickerPackage, Submitted, TagRequest, UploadedImage,
 };
 
 type Answer<T> = Result<T, IpcError>;
@@ -496,4 +497,49 @@ pub(crate) fn link_open(app: AppHandle, request: LinkRequest) -> Answer<()> {
     app.opener()
         .open_url(url.as_str(), None::<&str>)
         .map_err(IpcError::internal)
+}
+
+/// Saves a message's file where the user chooses, in the system's save dialog; `false` when
+/// they cancelled it.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn media_save(
+    window: tauri::Window,
+    shell: State<'_, Shell>,
+    request: MediaSaveRequest,
+) -> Answer<bool> {
+    use tauri_plugin_dialog::DialogExt as _;
+    let joined = shell.joined().await?;
+    let message = MessageId::new(request.message);
+    let sync = &joined.sync;
+    let cached = MediaCache::new(&joined.media)
+        .get(
+            (sync.client(), sync.store()),
+            sync.channel(),
+            &message,
+            false,
+        )
+        .await?;
+    let name = media::file_name(&message, request.file_name.as_deref(), &cached.content_type);
+    let (chosen, choice) = tokio::sync::oneshot::channel();
+    window
+        .dialog()
+        .file()
+        .set_parent(&window)
+        .set_title(request.title)
+        .set_file_name(name)
+        .save_file(move |path| {
+            let _ = chosen.send(path);
+        });
+    let Some(path) = choice.await.ok().flatten() else {
+        return Ok(false);
+    };
+    let path = path
+        .into_path()
+        .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))?;
+    cached
+        .copy_to(&path)
+        .await
+        .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))?;
+    Ok(true)
 }

@@ -46,6 +46,8 @@ pub enum ErrorCode {
     AlreadyJoined,
     /// The conversation, contact or op asked for is not in this desk's store.
     NotFound,
+    /// A file could not be written where the user chose; `message` says why.
+    SaveFailed,
     /// Something went wrong inside the app; details are in the log.
     Internal,
 }
@@ -342,6 +344,18 @@ pub struct LinkRequest {
     pub url: String,
 }
 
+/// `media_save`: a message's file (a photo, video, voice message or file a patient sent),
+/// to save where the user chooses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MediaSaveRequest {
+    /// LINE's message id.
+    pub message: String,
+    /// The name the patient gave the file, if any (the desk keeps only a safe name of it).
+    pub file_name: Option<String>,
+    /// The dialog's title, in the user's language.
+    pub title: String,
+}
+
 /// `search_run`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SearchRequest {
@@ -440,6 +454,7 @@ commands! {
     contact_note: NoteRequest => Submitted,
     clinic_settings: () => ClinicSettings,
     link_open: LinkRequest => (),
+    media_save: MediaSaveRequest => bool,
 }
 
 /// The events the app emits, by name, with their payloads.
@@ -504,6 +519,7 @@ pub fn typescript() -> String {
         Submitted::decl(),
         Operator::decl(),
         LinkRequest::decl(),
+        MediaSaveRequest::decl(),
         SearchRequest::decl(),
         HitKind::decl(),
         Piece::decl(),

@@ -49,6 +49,8 @@ pub fn run() {
         .plugin(tauri_plugin_store::Builder::new().build())
         // Opened from Rust only (`link_open`): the window gets no opener permission.
         .plugin(tauri_plugin_opener::init())
+        // Likewise the save dialog (`media_save`).
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let data = data_dir(app)?;
             std::fs::create_dir_all(&data)?;

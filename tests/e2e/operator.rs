@@ -351,6 +351,54 @@ async fn every_kind_of_message_a_patient_sends_is_drawn() -> Result<()> {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let shot = app.screenshot("every-message-type").await?;
     eprintln!("screenshot: {}", shot.display());
+
+    // The voice message and the video play from the media cache, as long as the patient's
+    // messages say.
+    for (kind, button, seconds_said, width_said) in [
+        ("audio", "Play voice message", 4.0, 0),
+        ("video", "Play video", 8.0, 160),
+    ] {
+        let play = format!("//article[@data-type='{kind}']//button[contains(., '{button}')]");
+        scroll_to(&app, &play).await?;
+        if kind == "video" {
+            app.screenshot("media-to-play").await?;
+        }
+        app.click(By::XPath(&play)).await?;
+        let (seconds, width) = app
+            .until_playing(&format!("article[data-type='{kind}'] {kind}"))
+            .await?;
+        ensure!(
+            (seconds - seconds_said).abs() < 0.1 && width == width_said,
+            "the {kind} lasts {seconds} s and is {width} px wide, not {seconds_said} s and {width_said} px"
+        );
+    }
+    app.screenshot("media-playing").await?;
+
+    // The patient's file is saved where the operator chooses in the system's dialog, whole.
+    let save = "//article[@data-type='file']//button[normalize-space(.)='Save as…']";
+    scroll_to(&app, save).await?;
+    app.click(By::XPath(save)).await?;
+    let folder = tempfile::tempdir()?;
+    let to = folder.path().join("證明.pdf");
+    app::answer_save_dialog("Save file", &to).await?;
+    app.client
+        .wait()
+        .at_most(app::WAIT)
+        .for_element(fantoccini::Locator::XPath(
+            "//article[@data-type='file']//*[@role='status'][normalize-space(.)='Saved']",
+        ))
+        .await
+        .context("the file was never said to be saved")?;
+    let saved = std::fs::read(&to).with_context(|| format!("{} was not saved", to.display()))?;
+    ensure!(
+        saved.len() == 48_213 && saved.starts_with(&[0xFF, 0xD8, 0xFF, 0xE0]),
+        "the saved file has {} bytes, not the patient's 48,213",
+        saved.len()
+    );
+    let left: Vec<_> = std::fs::read_dir(folder.path())?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<Result<_, _>>()?;
+    ensure!(left.len() == 1, "the save left more behind: {left:?}");
     app.close().await
 }
 

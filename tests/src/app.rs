@@ -252,6 +252,40 @@ impl App {
         }
     }
 
+    /// Waits until the player `selector` (CSS: an `<audio>` or `<video>`) plays: it read
+    /// its file and its time moves on. Its duration in seconds and, for a video, its width
+    /// in pixels (known only once a decoder took the frames). Fails with the player's error
+    /// if it could not open the file.
+    pub async fn until_playing(&self, selector: &str) -> Result<(f64, u64)> {
+        let answer = self
+            .client
+            .execute_async(
+                "const [selector, done] = arguments; \
+                 const started = performance.now(); \
+                 const settle = () => { \
+                   const player = document.querySelector(selector); \
+                   if (player && player.error) \
+                     return done({ error: `media error ${player.error.code}: ${player.error.message}` }); \
+                   if (player && player.readyState >= 1 && player.currentTime > 0.25) \
+                     return done({ duration: player.duration, width: player.videoWidth ?? 0 }); \
+                   if (performance.now() - started > 20000) \
+                     return done({ error: player ? `stuck at ${player.currentTime} s, ready state ${player.readyState}` : `no player; the history shows: ${document.querySelector('[role=log]')?.innerText}` }); \
+                   setTimeout(settle, 100); \
+                 }; \
+                 settle();",
+                vec![selector.into()],
+            )
+            .await
+            .with_context(|| format!("waiting for {selector} to play"))?;
+        if let Some(error) = answer.get("error") {
+            bail!("{selector}: {error}");
+        }
+        Ok((
+            answer["duration"].as_f64().unwrap_or(f64::NAN),
+            answer["width"].as_u64().unwrap_or(0),
+        ))
+    }
+
     /// Ends the WebDriver session, which closes the app.
     pub async fn close(self) -> Result<()> {
         self.client.clone().close().await?;
@@ -444,6 +478,9 @@ pub enum By<'a> {
     Region(&'a str),
     /// Any element whose own text contains this.
     Text(&'a str),
+    /// What this XPath finds, where the names above cannot tell it apart (the play button of
+    /// one message among several).
+    XPath(&'a str),
 }
 
 impl By<'_> {
@@ -471,6 +508,7 @@ impl By<'_> {
             By::Status => "//*[@role='status']".into(),
             By::Region(name) => format!("//*[@aria-label={}]", literal(name)),
             By::Text(text) => format!("//*[contains(text(), {})]", literal(text)),
+            By::XPath(xpath) => (*xpath).to_owned(),
         }
     }
 }
@@ -482,4 +520,47 @@ fn literal(text: &str) -> String {
     }
     let parts: Vec<String> = text.split('\'').map(|p| format!("'{p}'")).collect();
     format!("concat({})", parts.join(", \"'\", "))
+}
+
+/// Answers the system's save dialog titled `title` (GTK's, on this display) with `path`,
+/// typed into its name box as a person would, then Enter.
+pub async fn answer_save_dialog(title: &str, path: &Path) -> Result<()> {
+    let xdotool = |args: &[&str]| {
+        let mut command = tokio::process::Command::new("xdotool");
+        command.args(args).kill_on_drop(true);
+        command
+    };
+    let deadline = Instant::now() + WAIT;
+    let window = loop {
+        let found = xdotool(&["search", "--onlyvisible", "--name", title])
+            .output()
+            .await
+            .context("running xdotool (apt-get install xdotool)")?;
+        let id = String::from_utf8_lossy(&found.stdout)
+            .lines()
+            .next()
+            .map(str::to_owned);
+        if let Some(id) = id {
+            break id;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "no dialog titled {title:?} opened"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let path = path.to_str().context("a path xdotool can type")?;
+    for args in [
+        vec!["windowfocus", "--sync", window.as_str()],
+        vec!["key", "--clearmodifiers", "ctrl+a"],
+        vec!["type", "--delay", "20", path],
+    ] {
+        let status = xdotool(&args).status().await?;
+        ensure!(status.success(), "xdotool {args:?} failed");
+    }
+    // The name box may offer to complete the path: let it settle, then save.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status = xdotool(&["key", "Return"]).status().await?;
+    ensure!(status.success(), "xdotool could not press Enter");
+    Ok(())
 }

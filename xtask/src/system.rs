@@ -34,7 +34,8 @@ const DEBIAN_SESSION: &[&str] = &[
     "fonts-noto-core",
     "fonts-noto-cjk",
 ];
-const DEBIAN_E2E: &[&str] = &["webkit2gtk-driver"];
+/// Driving the window, and the system's save dialog it opens (xdotool types into it).
+const DEBIAN_E2E: &[&str] = &["webkit2gtk-driver", "xdotool"];
 
 /// Makes sure the system packages, tauri-driver (for tests) and the UI's node modules are
 /// in place, installing what is missing where that is possible.

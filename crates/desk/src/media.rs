@@ -75,6 +75,68 @@ impl MediaCache {
     }
 }
 
+impl Cached {
+    /// Copies the file to `to` (a place the user chose): written beside it under another
+    /// name and renamed over it once whole, so `to` is never half a file.
+    pub async fn copy_to(&self, to: &Path) -> Result<()> {
+        let mut partial = to.as_os_str().to_owned();
+        partial.push(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
+        let copied = async {
+            tokio::fs::copy(&self.path, &partial).await?;
+            tokio::fs::rename(&partial, to).await
+        }
+        .await;
+        if copied.is_err() {
+            let _ = tokio::fs::remove_file(&partial).await;
+        }
+        copied.map_err(io)
+    }
+}
+
+/// The name to offer for saving `message`'s file: the name the patient gave it, else one
+/// made of the message id and the extension of its content type. Only a name, never a
+/// path: whatever a patient wrote, separators and leading dots go.
+pub fn file_name(message: &MessageId, given: Option<&str>, content_type: &str) -> String {
+    let given: String = given
+        .unwrap_or_default()
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect();
+    let given = given.trim().trim_start_matches('.').trim();
+    if !given.is_empty() {
+        return given.chars().take(200).collect();
+    }
+    let mime = content_type.split(';').next().unwrap_or_default().trim();
+    let extension = match mime {
+        "image/jpeg" => ".jpg",
+        "image/png" => ".png",
+        "image/gif" => ".gif",
+        "image/webp" => ".webp",
+        "video/mp4" => ".mp4",
+        "video/quicktime" => ".mov",
+        "audio/mp4" | "audio/m4a" | "audio/x-m4a" | "audio/aac" => ".m4a",
+        "audio/mpeg" => ".mp3",
+        "audio/wav" | "audio/x-wav" => ".wav",
+        "application/pdf" => ".pdf",
+        _ => "",
+    };
+    let kind = mime
+        .split('/')
+        .next()
+        .filter(|k| !k.is_empty())
+        .unwrap_or("file");
+    let kind = if matches!(kind, "image" | "video" | "audio") {
+        kind
+    } else {
+        "file"
+    };
+    format!("{kind}-{}{extension}", message.as_str())
+}
+
 fn io(error: std::io::Error) -> Error {
     Error::Store(format!("the media cache: {error}"))
 }
@@ -92,4 +154,64 @@ async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = tokio::fs::remove_file(&partial).await;
     }
     written.map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_file_is_offered_under_its_own_name_and_never_a_path() {
+        let id = MessageId::new("468789577898262530");
+        assert_eq!(
+            file_name(&id, Some("予約票.pdf"), "application/pdf"),
+            "予約票.pdf"
+        );
+        assert_eq!(
+            file_name(&id, Some("../../.bashrc"), "text/plain"),
+            "_.._.bashrc"
+        );
+        assert_eq!(
+            file_name(&id, Some("..\\x:y.txt"), "text/plain"),
+            "_x_y.txt"
+        );
+        assert_eq!(
+            file_name(&id, Some(" . "), "image/jpeg"),
+            "image-468789577898262530.jpg"
+        );
+        assert_eq!(
+            file_name(&id, None, "video/mp4"),
+            "video-468789577898262530.mp4"
+        );
+        assert_eq!(
+            file_name(&id, None, "audio/x-m4a"),
+            "audio-468789577898262530.m4a"
+        );
+        assert_eq!(
+            file_name(&id, None, "application/octet-stream"),
+            "file-468789577898262530"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_copy_is_whole_where_it_lands_or_not_there() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let cached = Cached {
+            path: dir.path().join("1"),
+            content_type: "application/pdf".into(),
+        };
+        std::fs::write(&cached.path, b"%PDF-1.4 the file").expect("writing");
+        let to = dir.path().join("saved.pdf");
+        cached.copy_to(&to).await.expect("copied");
+        assert_eq!(std::fs::read(&to).expect("read"), b"%PDF-1.4 the file");
+
+        // Into a folder that does not exist: an error, and nothing left behind.
+        let nowhere = dir.path().join("gone").join("saved.pdf");
+        assert!(cached.copy_to(&nowhere).await.is_err());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("listing")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+    }
 }

@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+mod clip;
 pub mod clock;
 mod error;
 mod inspect;

@@ -3,6 +3,9 @@
 
 use image::{ImageFormat, Rgb, RgbImage};
 
+/// The thumbnail's width and height.
+pub(crate) const THUMBNAIL: (u16, u16) = (160, 120);
+
 /// A photo and its thumbnail, both JPEG, drawn from `seed` (the message id).
 pub(crate) fn photo(seed: &str) -> (bytes::Bytes, bytes::Bytes) {
     let hash = seed.bytes().fold(0x811c_9dc5_u32, |h, b| {
@@ -10,7 +13,8 @@ pub(crate) fn photo(seed: &str) -> (bytes::Bytes, bytes::Bytes) {
     });
     let [r, g, b, _] = hash.to_le_bytes();
     let full = draw(480, 360, [r, g, b]);
-    let thumbnail = image::imageops::thumbnail(&full, 160, 120);
+    let thumbnail =
+        image::imageops::thumbnail(&full, u32::from(THUMBNAIL.0), u32::from(THUMBNAIL.1));
     (jpeg(&full), jpeg(&thumbnail))
 }
 

@@ -520,17 +520,9 @@ pub(crate) async fn say(
                     "markAsReadToken": read_token,
                 });
                 let line_content = json!({ "type": "line" });
-                let mut store = |content_type: &str, size: usize, preparing_ms: u64| {
-                    let (bytes, preview) = if content_type == "image/jpeg" {
-                        let (full, thumbnail) = crate::picture::photo(id.as_str());
-                        (full, Some(thumbnail))
-                    } else {
-                        let bytes = sample_bytes(size);
-                        let preview = content_type
-                            .starts_with("video/")
-                            .then(|| crate::picture::photo(id.as_str()).1);
-                        (bytes, preview)
-                    };
+                let mut store = |content_type: &str,
+                                 (bytes, preview): (bytes::Bytes, Option<bytes::Bytes>),
+                                 preparing_ms: u64| {
                     world.contents.insert(
                         id.clone(),
                         Content {
@@ -558,7 +550,8 @@ pub(crate) async fn say(
                         body["keywords"] = json!([]);
                     }
                     UserAction::Image => {
-                        store("image/jpeg", 4_096, 0);
+                        let (photo, thumbnail) = crate::picture::photo(id.as_str());
+                        store("image/jpeg", (photo, Some(thumbnail)), 0);
                         body["type"] = "image".into();
                         body["contentProvider"] = line_content;
                     }
@@ -566,7 +559,11 @@ pub(crate) async fn say(
                         duration_ms,
                         preparing_ms,
                     } => {
-                        store("video/mp4", 16_384, preparing_ms);
+                        // A real video of that length, showing the thumbnail.
+                        let (_, thumbnail) = crate::picture::photo(id.as_str());
+                        let (width, height) = crate::picture::THUMBNAIL;
+                        let clip = crate::clip::video(duration_ms, &thumbnail, width, height);
+                        store("video/mp4", (clip, Some(thumbnail)), preparing_ms);
                         body["type"] = "video".into();
                         body["duration"] = duration_ms.into();
                         body["contentProvider"] = line_content;
@@ -575,7 +572,8 @@ pub(crate) async fn say(
                         duration_ms,
                         preparing_ms,
                     } => {
-                        store("audio/x-m4a", 8_192, preparing_ms);
+                        let clip = crate::clip::voice(duration_ms);
+                        store("audio/x-m4a", (clip, None), preparing_ms);
                         body["type"] = "audio".into();
                         body["duration"] = duration_ms.into();
                         body["contentProvider"] = line_content;
@@ -585,12 +583,9 @@ pub(crate) async fn say(
                         file_size,
                         served_size,
                     } => {
-                        store(
-                            "application/octet-stream",
-                            usize::try_from(served_size.unwrap_or(file_size).min(65_536))
-                                .unwrap_or(0),
-                            0,
-                        );
+                        let size = served_size.unwrap_or(file_size).min(65_536);
+                        let bytes = sample_bytes(usize::try_from(size).unwrap_or(0));
+                        store("application/octet-stream", (bytes, None), 0);
                         body["type"] = "file".into();
                         body["fileName"] = file_name.into();
                         body["fileSize"] = file_size.into();
@@ -646,7 +641,7 @@ pub(crate) async fn say(
     })
 }
 
-/// Deterministic bytes standing in for media (a JPEG-like header, then a pattern).
+/// Deterministic bytes standing in for a file (a JPEG-like header, then a pattern).
 fn sample_bytes(size: usize) -> bytes::Bytes {
     let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
     bytes.extend((0..size.saturating_sub(4)).map(|i| (i % 251) as u8));

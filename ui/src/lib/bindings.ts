@@ -1,6 +1,6 @@
 // Generated from src-tauri/src/ipc.rs by `cargo xtask bindings`. Do not edit.
 
-export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "not_joined" | "already_joined" | "not_found" | "internal";
+export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "not_joined" | "already_joined" | "not_found" | "save_failed" | "internal";
 
 export type IpcError = { code: ErrorCode, 
 /**
@@ -219,6 +219,20 @@ export type Operator = { id: string, name: string, active: boolean, };
 
 export type LinkRequest = { url: string, };
 
+export type MediaSaveRequest = { 
+/**
+ * LINE's message id.
+ */
+message: string, 
+/**
+ * The name the patient gave the file, if any (the desk keeps only a safe name of it).
+ */
+file_name: string | null, 
+/**
+ * The dialog's title, in the user's language.
+ */
+title: string, };
+
 export type SearchRequest = { query: string, limit: number, };
 
 export type HitKind = "contact" | "message";
@@ -285,6 +299,7 @@ export type Commands = {
   contact_note: { request: NoteRequest; response: Submitted }
   clinic_settings: { request: null; response: ClinicSettings }
   link_open: { request: LinkRequest; response: null }
+  media_save: { request: MediaSaveRequest; response: boolean }
 }
 
 export type Events = {

@@ -13,7 +13,17 @@ export interface Desk {
   on<E extends keyof Events>(event: E, handler: (payload: Events[E]) => void): Promise<UnlistenFn>
   /** Where the window loads a message's media (or its thumbnail) from the desk's cache. */
   mediaUrl(messageId: string, preview: boolean): string
+  /** An address a `<video>` or `<audio>` can play a message's file from; `release` frees
+   *  what it holds once the player is gone. */
+  playable(messageId: string): Promise<Playable>
 }
+
+export type Playable = { url: string; release: () => void }
+
+/** WebKitGTK's media player (GStreamer) cannot read an app's own URI scheme (WebKit bug
+ *  146351), where WebKit on macOS and WebView2 can: on Linux the file is read through the
+ *  scheme and played from memory. */
+const PLAYS_APP_SCHEMES = !/\bLinux\b/.test(globalThis.navigator?.userAgent ?? '')
 
 /** The name the relay gave an upload, from its public address (`…/public/uploads/<name>`). */
 export function uploadName(url: string): string | null {
@@ -50,5 +60,18 @@ export const tauriDesk: Desk = {
   mediaUrl(messageId, preview) {
     // The app's `media` scheme (media://localhost/… here, http://media.localhost/… on Windows).
     return convertFileSrc(messageId, 'media') + (preview ? '?preview' : '')
+  },
+  async playable(messageId) {
+    const url = tauriDesk.mediaUrl(messageId, false)
+    if (PLAYS_APP_SCHEMES) return { url, release: () => {} }
+    const response = await fetch(url)
+    if (!response.ok) {
+      throw asIpcError({
+        code: response.status === 503 ? 'relay_unreachable' : 'not_found',
+        message: `the file could not be read (${response.status})`,
+      })
+    }
+    const blob = URL.createObjectURL(await response.blob())
+    return { url: blob, release: () => URL.revokeObjectURL(blob) }
   },
 }

@@ -32,6 +32,9 @@ export function fakeDesk(handlers: Handlers): FakeDesk {
     mediaUrl(messageId, preview) {
       return `media://test/${messageId}${preview ? '?preview' : ''}`
     },
+    async playable(messageId) {
+      return { url: `media://test/${messageId}`, release: () => {} }
+    },
     emit(event, payload) {
       for (const handler of listeners.get(event) ?? []) handler(payload)
     },
