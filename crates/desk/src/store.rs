@@ -135,6 +135,7 @@ const PROJECTED: &[(&str, &str)] = &[
     ("contact_notes", "seq"),
     ("friend_history", "seq"),
     ("conversations", "id"),
+    ("inbox_tallies", "list"),
     ("sessions", "id"),
     ("messages", "id"),
     ("media", "message_id"),

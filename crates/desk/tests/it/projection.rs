@@ -330,6 +330,13 @@ proptest! {
             }
             let live_print = live.fingerprint().await.unwrap();
             prop_assert_eq!(&live_print, &replayed.fingerprint().await.unwrap());
+            // The inbox's tallies are what counting the rows gives.
+            for me in [None, Some(OperatorId::from(DEVICES[0]))] {
+                prop_assert_eq!(
+                    live.inbox_counts(me.as_ref()).await.unwrap(),
+                    live.inbox_counts_counted(me.as_ref()).await.unwrap()
+                );
+            }
 
             // The whole log once more: nothing changes.
             live.apply(&log).await.unwrap();
