@@ -50,20 +50,26 @@ fn op_id(text: &str) -> Answer<OpId> {
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn app_info(shell: State<'_, Shell>) -> Answer<AppInfo> {
-    // The keyring may block on D-Bus: keep it off the async runtime.
-    let vault = shell.vault.clone();
-    let keyring = tauri::async_runtime::spawn_blocking(move || vault.probe())
-        .await
-        .map_err(IpcError::internal)?;
+    let profile = match shell.joined().await {
+        Ok(joined) => Some(ProfileView::from(&joined.profile)),
+        Err(_) => None,
+    };
+    // A joined desk read its sign-in from the keyring just now; only a desk about to join
+    // asks it whether it can keep one (off the async runtime: it may block on D-Bus).
+    let keyring = match profile {
+        Some(_) => Ok(()),
+        None => {
+            let vault = shell.vault.clone();
+            tauri::async_runtime::spawn_blocking(move || vault.probe())
+                .await
+                .map_err(IpcError::internal)?
+        }
+    };
     let keyring = match keyring {
         Ok(()) => KeyringStatus::Available,
         Err(error) => KeyringStatus::Unavailable {
             reason: error.to_string(),
         },
-    };
-    let profile = match shell.joined().await {
-        Ok(joined) => Some(ProfileView::from(&joined.profile)),
-        Err(_) => None,
     };
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -314,9 +314,40 @@ fn app_memory() -> Result<Memory> {
             .unwrap_or(0);
         total_kib += pss;
         processes.push(format!("{name} {:.0} MiB", pss as f64 / 1024.0));
+        if std::env::var_os("TSUNAGI_BENCH_SMAPS").is_some() {
+            println!("    {name} ({pid}), the mappings holding most: {}", largest_mappings(pid));
+        }
     }
     Ok(Memory {
         total_kib,
         processes,
     })
+}
+
+/// The ten mappings of `pid` holding the most memory (PSS, summed by what they map), for
+/// finding where it goes (`TSUNAGI_BENCH_SMAPS=1`).
+fn largest_mappings(pid: u32) -> String {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut by_name = std::collections::BTreeMap::<String, u64>::new();
+    let mut current = String::new();
+    for line in smaps.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.first().is_some_and(|f| f.contains('-') && !f.ends_with(':')) {
+            current = fields.get(5).map_or("[anonymous]", |n| n).to_owned();
+        } else if fields.first() == Some(&"Pss:") {
+            let kib: u64 = fields.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+            *by_name.entry(current.clone()).or_default() += kib;
+        }
+    }
+    let mut largest: Vec<_> = by_name.into_iter().collect();
+    largest.sort_by(|a, b| b.1.cmp(&a.1));
+    largest
+        .iter()
+        .take(10)
+        .map(|(name, kib)| {
+            let short = name.rsplit('/').next().unwrap_or(name);
+            format!("{short} {:.1}", *kib as f64 / 1024.0)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
