@@ -58,8 +58,10 @@ impl Shell {
         let app = app.clone();
         tauri::async_runtime::spawn(async move {
             let shell = tauri::Manager::state::<Shell>(&app);
-            if let Err(error) = shell.open(&app).await {
-                tracing::error!(%error, "the desk could not be opened");
+            let started = std::time::Instant::now();
+            match shell.open(&app).await {
+                Ok(()) => tracing::info!(took = ?started.elapsed(), "the desk is open"),
+                Err(error) => tracing::error!(%error, "the desk could not be opened"),
             }
             shell.opened.send_replace(true);
         });

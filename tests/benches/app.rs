@@ -7,6 +7,8 @@
 //! built with `--features custom-protocol`. `TSUNAGI_BENCH_MESSAGES` and
 //! `TSUNAGI_BENCH_CONTACTS` scale the store down for a quick look; `TSUNAGI_BENCH_HOUR_SPEED`
 //! says how many times faster than real time the hour of traffic is replayed (default 20).
+//! `TSUNAGI_BENCH_STORE_CACHE=DIR` keeps the store built in DIR and copies it for each run
+//! after; `TSUNAGI_BENCH_SMAPS=1` lists where each process's memory goes.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
@@ -58,8 +60,35 @@ async fn main() -> Result<()> {
     };
     profile::join(&data, &vault, &request).await?;
     let built = Instant::now();
-    build_store(&data, contacts, messages).await?;
-    println!("  (store built in {:.0} s)", built.elapsed().as_secs_f64());
+    match std::env::var_os("TSUNAGI_BENCH_STORE_CACHE") {
+        // Built once and copied for each run after (for trying changes to the app, not
+        // to the store: a change to the projection needs the cache removed).
+        Some(cache) => {
+            let cached =
+                std::path::PathBuf::from(cache).join(format!("app-{contacts}-{messages}.db"));
+            if !cached.exists() {
+                let building = tempfile::tempdir()?;
+                build_store(building.path(), contacts, messages).await?;
+                std::fs::create_dir_all(cached.parent().context("a cache folder")?)?;
+                // The store closed, so it is whole in its one file (no write-ahead log).
+                ensure!(
+                    !building.path().join("desk.db-wal").exists(),
+                    "the store left a WAL"
+                );
+                std::fs::copy(building.path().join("desk.db"), &cached)?;
+            }
+            std::fs::copy(&cached, data.join("desk.db"))?;
+            println!(
+                "  (store copied from {} in {:.0} s)",
+                cached.display(),
+                built.elapsed().as_secs_f64()
+            );
+        }
+        None => {
+            build_store(&data, contacts, messages).await?;
+            println!("  (store built in {:.0} s)", built.elapsed().as_secs_f64());
+        }
+    }
 
     // Start to a usable inbox: the tabs with their counts, and the first list drawn (its
     // rows, or its word that nobody waits).
@@ -315,7 +344,10 @@ fn app_memory() -> Result<Memory> {
         total_kib += pss;
         processes.push(format!("{name} {:.0} MiB", pss as f64 / 1024.0));
         if std::env::var_os("TSUNAGI_BENCH_SMAPS").is_some() {
-            println!("    {name} ({pid}), the mappings holding most: {}", largest_mappings(pid));
+            println!(
+                "    {name} ({pid}), the mappings holding most: {}",
+                largest_mappings(pid)
+            );
         }
     }
     Ok(Memory {
@@ -332,7 +364,10 @@ fn largest_mappings(pid: u32) -> String {
     let mut current = String::new();
     for line in smaps.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields.first().is_some_and(|f| f.contains('-') && !f.ends_with(':')) {
+        if fields
+            .first()
+            .is_some_and(|f| f.contains('-') && !f.ends_with(':'))
+        {
             current = fields.get(5).map_or("[anonymous]", |n| n).to_owned();
         } else if fields.first() == Some(&"Pss:") {
             let kib: u64 = fields.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);

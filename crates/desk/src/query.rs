@@ -400,11 +400,15 @@ impl Store {
         let from = format!("SELECT {ITEM_COLUMNS} FROM conversations c {ITEM_JOINS}");
         if list == InboxList::Waiting {
             // Queue order: when each joined the queue (opened, or released back), the
-            // page cursor being that seq.
+            // page cursor being that seq. The queue leads (`sessions_queue`): led by the
+            // conversations, an empty queue read every chat the clinic ever had (120 ms
+            // and 108 MiB of the store at 100,000 chats).
             let sql = format!(
                 "SELECT {ITEM_COLUMNS}, s.queued_seq, s.queued_at
-                 FROM conversations c {ITEM_JOINS}
-                 WHERE s.status = 'waiting' AND s.queued_seq > ? ORDER BY s.queued_seq LIMIT ?"
+                 FROM sessions w CROSS JOIN conversations c ON c.id = w.conversation_id
+                 {ITEM_JOINS}
+                 WHERE w.status = 'waiting' AND w.queued_seq > ? AND s.id = w.id
+                 ORDER BY w.queued_seq LIMIT ?"
             );
             let rows = sqlx::query(&sql)
                 .bind(before.map_or(0, |c| c.0))
