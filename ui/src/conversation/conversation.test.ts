@@ -1,5 +1,5 @@
 import { render, screen } from '@testing-library/svelte'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { HandoffEvent } from '../lib/bindings'
 import { item, message, session } from '../testing/fake'
 import { canWrite, controls, merge, timeline } from './conversation.svelte'
@@ -123,6 +123,64 @@ describe('messages as drawn', () => {
       event: { ...claim(2), action: 'to_people', by: 'executor', by_name: null },
     })
     expect(screen.getByText(/Handed to staff at .*: the patient asked for a person/)).toBeTruthy()
+  })
+
+  it('plays a voice message from where the desk says, once the operator asks', async () => {
+    const asked: string[] = []
+    render(Message, {
+      mediaUrl: (id: string, preview: boolean) => `media://test/${id}${preview ? '?preview' : ''}`,
+      playable: async (id: string) => {
+        asked.push(id)
+        return { url: `blob:test/${id}`, release: () => {} }
+      },
+      message: message({
+        type: 'audio',
+        text: null,
+        body: JSON.stringify({ type: 'audio', id: '1001', duration: 4000 }),
+        media: { state: 'stored', content_type: 'audio/x-m4a', size: 64_537, preview: false, reason: null },
+      }),
+    })
+    expect(document.querySelector('audio')).toBeNull()
+    expect(screen.getByText('4 s')).toBeTruthy()
+    screen.getByRole('button', { name: /Play voice message/ }).click()
+    await vi.waitFor(() => expect(document.querySelector('audio')?.getAttribute('src')).toBe('blob:test/1001'))
+    expect(asked).toEqual(['1001'])
+  })
+
+  it('saves a patient’s file under the name they gave it, and says so', async () => {
+    const saved: (string | null)[] = []
+    render(Message, {
+      mediaUrl: (id: string) => `media://test/${id}`,
+      onsave: async (_m: unknown, name: string | null) => {
+        saved.push(name)
+        return true
+      },
+      message: message({
+        type: 'file',
+        text: null,
+        body: JSON.stringify({ type: 'file', id: '1001', fileName: '診斷證明.pdf', fileSize: 48213 }),
+        media: { state: 'stored', content_type: 'application/pdf', size: 48_213, preview: false, reason: null },
+      }),
+    })
+    expect(screen.queryByRole('status')).toBeNull()
+    screen.getByRole('button', { name: 'Save as…' }).click()
+    await vi.waitFor(() => expect(screen.getByRole('status').textContent).toBe('Saved'))
+    expect(saved).toEqual(['診斷證明.pdf'])
+  })
+
+  it('offers no saving of what the team sent or LINE no longer has', () => {
+    render(Message, {
+      mediaUrl: (id: string) => `media://test/${id}`,
+      onsave: async () => true,
+      message: message({
+        type: 'file',
+        text: null,
+        body: JSON.stringify({ type: 'file', id: '1001', fileName: 'x.pdf', fileSize: 10 }),
+        media: { state: 'gone', content_type: null, size: null, preview: false, reason: null },
+      }),
+    })
+    expect(screen.queryByRole('button', { name: 'Save as…' })).toBeNull()
+    expect(screen.getByText('LINE no longer has this file.')).toBeTruthy()
   })
 
   it('draws system lines in the reader’s words', () => {
