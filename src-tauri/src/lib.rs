@@ -54,6 +54,7 @@ fn lean_webview(app: &tauri::App) {
 /// Starts the app. Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn run() {
     tsunagi_log::init("info");
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "Tsunagi is starting");
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())

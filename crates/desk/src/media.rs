@@ -79,17 +79,10 @@ impl Cached {
     /// Copies the file to `to` (a place the user chose): written beside it under another
     /// name and renamed over it once whole, so `to` is never half a file.
     pub async fn copy_to(&self, to: &Path) -> Result<()> {
-        let mut partial = to.as_os_str().to_owned();
-        partial.push(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
-        let copied = async {
-            tokio::fs::copy(&self.path, &partial).await?;
-            tokio::fs::rename(&partial, to).await
-        }
-        .await;
-        if copied.is_err() {
-            let _ = tokio::fs::remove_file(&partial).await;
-        }
-        copied.map_err(io)
+        whole_or_nothing(to, |partial| async move {
+            tokio::fs::copy(&self.path, partial).await.map(drop)
+        })
+        .await
     }
 }
 
@@ -141,12 +134,23 @@ fn io(error: std::io::Error) -> Error {
     Error::Store(format!("the media cache: {error}"))
 }
 
-/// Writes beside the file under a name no other fetch uses, then renames over it.
+/// Writes `bytes` to `path`, whole or not at all.
 async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    whole_or_nothing(path, |partial| tokio::fs::write(partial, bytes)).await
+}
+
+/// Puts a file at `path` whole or not at all: `fill` writes it beside `path` under a name
+/// no other writer uses, and it is renamed over `path` once whole (or removed).
+async fn whole_or_nothing<F, Fut>(path: &Path, fill: F) -> Result<()>
+where
+    F: FnOnce(PathBuf) -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<()>>,
+{
     let mut partial = path.as_os_str().to_owned();
     partial.push(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
+    let partial = PathBuf::from(partial);
     let written = async {
-        tokio::fs::write(&partial, bytes).await?;
+        fill(partial.clone()).await?;
         tokio::fs::rename(&partial, path).await
     }
     .await;
