@@ -22,25 +22,20 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, tauri::Error> {
 
 /// The window shows one app, not the web: WebKit need not keep pages and resources it
 /// would for back and forward browsing (its "document viewer" cache model), which keeps
-/// the web process's memory down over a day of chats. And it draws without OpenGL: where
-/// the GPU is Mesa's software one (virtual machines, remote desktops, the tests' display)
-/// WebKitGTK's compositing costs more than it gives. Drawn directly, switching chats took
-/// p95 25 ms instead of 72, and the web process held 146 MiB after an hour instead of 250
-/// (`cargo xtask bench`); a list and a chat need no GPU on any machine.
+/// the web process's memory down over a day of chats.
+///
+/// (Drawing without OpenGL, `HardwareAccelerationPolicy::Never`, halved the time to switch
+/// chats and took the web process from 250 to 146 MiB after an hour under Mesa's software
+/// GL, but WebKitGTK 2.50 then lost clicks on the rows of the conversation's virtual list:
+/// a click at a button's centre hit the list's scroller instead. Compositing stays on
+/// until that is understood.)
 fn lean_webview(app: &tauri::App) {
     #[cfg(target_os = "linux")]
     if let Some(window) = app.get_webview_window("main") {
         let tuned = window.with_webview(|webview| {
-            use webkit2gtk::{
-                CacheModel, HardwareAccelerationPolicy, SettingsExt as _, WebContextExt as _,
-                WebViewExt,
-            };
-            let view = webview.inner();
-            if let Some(context) = view.context() {
+            use webkit2gtk::{CacheModel, WebContextExt as _, WebViewExt as _};
+            if let Some(context) = webview.inner().context() {
                 context.set_cache_model(CacheModel::DocumentViewer);
-            }
-            if let Some(settings) = WebViewExt::settings(&view) {
-                settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
             }
         });
         if let Err(error) = tuned {

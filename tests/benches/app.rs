@@ -404,7 +404,7 @@ fn largest_mappings(pid: u32) -> String {
         }
     }
     let mut largest: Vec<_> = by_name.into_iter().collect();
-    largest.sort_by(|a, b| b.1.cmp(&a.1));
+    largest.sort_by_key(|(_, kib)| std::cmp::Reverse(*kib));
     largest
         .iter()
         .take(10)

@@ -359,11 +359,18 @@ async fn every_kind_of_message_a_patient_sends_is_drawn() -> Result<()> {
         ("video", "Play video", 8.0, 160),
     ] {
         let play = format!("//article[@data-type='{kind}']//button[contains(., '{button}')]");
-        scroll_to(&app, &play).await?;
         if kind == "video" {
+            scroll_to(&app, &play).await?;
             app.screenshot("media-to-play").await?;
         }
-        app.click(By::XPath(&play)).await?;
+        let player = format!("//article[@data-type='{kind}']//{kind}");
+        press(&app, &play, || async {
+            app.client
+                .find_all(fantoccini::Locator::XPath(&player))
+                .await
+                .is_ok_and(|found| !found.is_empty())
+        })
+        .await?;
         let (seconds, width) = app
             .until_playing(&format!("article[data-type='{kind}'] {kind}"))
             .await?;
@@ -376,10 +383,10 @@ async fn every_kind_of_message_a_patient_sends_is_drawn() -> Result<()> {
 
     // The patient's file is saved where the operator chooses in the system's dialog, whole.
     let save = "//article[@data-type='file']//button[normalize-space(.)='Save as…']";
-    scroll_to(&app, save).await?;
-    app.click(By::XPath(save)).await?;
+    press(&app, save, || app::dialog_open("Save file")).await?;
     let folder = tempfile::tempdir()?;
-    let to = folder.path().join("證明.pdf");
+    // (A name xdotool can type on any keyboard map.)
+    let to = folder.path().join("certificate.pdf");
     app::answer_save_dialog("Save file", &to).await?;
     app.client
         .wait()
@@ -399,7 +406,37 @@ async fn every_kind_of_message_a_patient_sends_is_drawn() -> Result<()> {
         .map(|e| e.map(|e| e.file_name()))
         .collect::<Result<_, _>>()?;
     ensure!(left.len() == 1, "the save left more behind: {left:?}");
+
+    // The media's controls in Thai (last: the picker's menu takes the next click).
+    app.find(By::Region("Language"))
+        .await?
+        .select_by_label("ไทย")
+        .await
+        .context("choosing Thai")?;
+    scroll_to(&app, "//article[@data-type='file']").await?;
+    app.screenshot("media-th").await?;
     app.close().await
+}
+
+/// Clicks `xpath` in the history until `took` says the click did what it should (at most
+/// three times): rows the list is still placing can move under the pointer, and a person
+/// whose click did nothing clicks again.
+async fn press<F, Fut>(app: &App, xpath: &str, took: F) -> Result<()>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..3 {
+        scroll_to(app, xpath).await?;
+        app.click(By::XPath(xpath)).await?;
+        for _ in 0..20 {
+            if took().await {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    anyhow::bail!("clicking {xpath} three times did nothing")
 }
 
 /// Scrolls the conversation's history from the top until `xpath` is drawn, as a person
@@ -416,13 +453,35 @@ async fn scroll_to(app: &App, xpath: &str) -> Result<()> {
             .find_all(fantoccini::Locator::XPath(xpath))
             .await?;
         if !found.is_empty() {
+            // The virtual list takes no clicks while it scrolls (`pointer-events: none`):
+            // wait until it has been still a moment, as a person's eye would before clicking.
+            app.client
+                .execute_async(
+                    "const done = arguments[0]; \
+                     const until = performance.now() + 5000; \
+                     let still = 0; \
+                     const check = () => { \
+                       const scrolling = document.querySelector( \
+                         '[role=\"log\"] [style*=\"pointer-events\"]'); \
+                       still = scrolling ? 0 : still + 1; \
+                       if (still >= 4 || performance.now() > until) done(); \
+                       else setTimeout(check, 75); \
+                     }; \
+                     check();",
+                    vec![],
+                )
+                .await?;
             return Ok(());
         }
         app.client
             .execute(&format!("{scroller}.scrollTop += 150;"), vec![])
             .await?;
     }
-    anyhow::bail!("scrolled through the whole history without finding {xpath}")
+    let shot = app.screenshot("scrolled-in-vain").await?;
+    anyhow::bail!(
+        "scrolled through the whole history without finding {xpath} (the window as it was: {})",
+        shot.display()
+    )
 }
 
 #[tokio::test]

@@ -522,6 +522,25 @@ fn literal(text: &str) -> String {
     format!("concat({})", parts.join(", \"'\", "))
 }
 
+/// Whether a dialog titled `title` is open on this display.
+pub async fn dialog_open(title: &str) -> bool {
+    dialog(title).await.ok().flatten().is_some()
+}
+
+/// The X window of the dialog titled `title`, if one is open.
+async fn dialog(title: &str) -> Result<Option<String>> {
+    let found = tokio::process::Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", title])
+        .kill_on_drop(true)
+        .output()
+        .await
+        .context("running xdotool (apt-get install xdotool)")?;
+    Ok(String::from_utf8_lossy(&found.stdout)
+        .lines()
+        .next()
+        .map(str::to_owned))
+}
+
 /// Answers the system's save dialog titled `title` (GTK's, on this display) with `path`,
 /// typed into its name box as a person would, then Enter.
 pub async fn answer_save_dialog(title: &str, path: &Path) -> Result<()> {
@@ -532,15 +551,7 @@ pub async fn answer_save_dialog(title: &str, path: &Path) -> Result<()> {
     };
     let deadline = Instant::now() + WAIT;
     let window = loop {
-        let found = xdotool(&["search", "--onlyvisible", "--name", title])
-            .output()
-            .await
-            .context("running xdotool (apt-get install xdotool)")?;
-        let id = String::from_utf8_lossy(&found.stdout)
-            .lines()
-            .next()
-            .map(str::to_owned);
-        if let Some(id) = id {
+        if let Some(id) = dialog(title).await? {
             break id;
         }
         ensure!(
