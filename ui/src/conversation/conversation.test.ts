@@ -141,7 +141,7 @@ describe('messages as drawn', () => {
       }),
     })
     expect(document.querySelector('audio')).toBeNull()
-    expect(screen.getByText('4 s')).toBeTruthy()
+    expect(screen.getByText('4 sec')).toBeTruthy()
     screen.getByRole('button', { name: /Play voice message/ }).click()
     await vi.waitFor(() => expect(document.querySelector('audio')?.getAttribute('src')).toBe('blob:test/1001'))
     expect(asked).toEqual(['1001'])
