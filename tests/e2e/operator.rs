@@ -120,14 +120,10 @@ async fn a_waiting_patient_is_claimed_and_answered_once_by_reply() -> Result<()>
     app.screenshot("search").await?;
     search.send_keys(&Key::Enter.to_string()).await?;
     app.find(By::Text("明日の10時は空いていますか")).await?;
-    app.client
-        .wait()
-        .at_most(app::WAIT)
-        .for_element(fantoccini::Locator::XPath(
-            "//article[contains(@class, 'highlighted')][contains(., '明日の10時は空いていますか')]",
-        ))
-        .await
-        .context("the message found was not marked")?;
+    app.find(By::XPath(
+        "//article[contains(@class, 'highlighted')][contains(., '明日の10時は空いていますか')]",
+    ))
+    .await?;
 
     // The same window in Japanese and Thai (the picker is labelled in the language shown).
     for (label, language, file) in [
@@ -388,14 +384,10 @@ async fn every_kind_of_message_a_patient_sends_is_drawn() -> Result<()> {
     // (A name xdotool can type on any keyboard map.)
     let to = folder.path().join("certificate.pdf");
     app::answer_save_dialog("Save file", &to).await?;
-    app.client
-        .wait()
-        .at_most(app::WAIT)
-        .for_element(fantoccini::Locator::XPath(
-            "//article[@data-type='file']//*[@role='status'][normalize-space(.)='Saved']",
-        ))
-        .await
-        .context("the file was never said to be saved")?;
+    app.find(By::XPath(
+        "//article[@data-type='file']//*[@role='status'][normalize-space(.)='Saved']",
+    ))
+    .await?;
     let saved = std::fs::read(&to).with_context(|| format!("{} was not saved", to.display()))?;
     ensure!(
         saved.len() == 48_213 && saved.starts_with(&[0xFF, 0xD8, 0xFF, 0xE0]),
