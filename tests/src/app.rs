@@ -522,6 +522,13 @@ fn literal(text: &str) -> String {
     format!("concat({})", parts.join(", \"'\", "))
 }
 
+/// xdotool with `args`, on this display.
+fn xdotool(args: &[&str]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new("xdotool");
+    command.args(args).kill_on_drop(true);
+    command
+}
+
 /// Whether a dialog titled `title` is open on this display.
 pub async fn dialog_open(title: &str) -> bool {
     dialog(title).await.ok().flatten().is_some()
@@ -529,9 +536,7 @@ pub async fn dialog_open(title: &str) -> bool {
 
 /// The X window of the dialog titled `title`, if one is open.
 async fn dialog(title: &str) -> Result<Option<String>> {
-    let found = tokio::process::Command::new("xdotool")
-        .args(["search", "--onlyvisible", "--name", title])
-        .kill_on_drop(true)
+    let found = xdotool(&["search", "--onlyvisible", "--name", title])
         .output()
         .await
         .context("running xdotool (apt-get install xdotool)")?;
@@ -544,11 +549,6 @@ async fn dialog(title: &str) -> Result<Option<String>> {
 /// Answers the system's save dialog titled `title` (GTK's, on this display) with `path`,
 /// typed into its name box as a person would, then Enter.
 pub async fn answer_save_dialog(title: &str, path: &Path) -> Result<()> {
-    let xdotool = |args: &[&str]| {
-        let mut command = tokio::process::Command::new("xdotool");
-        command.args(args).kill_on_drop(true);
-        command
-    };
     let deadline = Instant::now() + WAIT;
     let window = loop {
         if let Some(id) = dialog(title).await? {
