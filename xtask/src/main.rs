@@ -64,8 +64,13 @@ fn try_main() -> Result<()> {
     }
 }
 
+/// The workspace this xtask was run from. `cargo run` names the package's folder at run
+/// time; the folder it was compiled in is only the fallback, since clones that share one
+/// target directory (CI's) can run a binary another clone built.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()

@@ -492,7 +492,8 @@ impl<S: LogStore> Executor<S> {
     ) -> Result<Vec<(UserId, tsunagi_line::Result<Profile>)>, Failure> {
         let client = self.client().await?.clone();
         let limiter = self.profiles.clone();
-        Ok(futures_util::stream::iter(users)
+        let mut fetched = Vec::with_capacity(users.len());
+        let mut fetching = futures_util::stream::iter(users)
             .map(|user| {
                 let (client, limiter) = (client.clone(), limiter.clone());
                 async move {
@@ -501,9 +502,13 @@ impl<S: LogStore> Executor<S> {
                     (user, profile)
                 }
             })
-            .buffered(self.options.profile_concurrency)
-            .collect()
-            .await)
+            .buffered(self.options.profile_concurrency);
+        while let Some(profile) = fetching.next().await {
+            fetched.push(profile);
+            // A thousand calls can outlast the lease they are made under.
+            self.keep_lease().await?;
+        }
+        Ok(fetched)
     }
 
     /// Appends ops under the executor's device, in one durable write.

@@ -1536,6 +1536,40 @@ async fn a_follower_sync_lists_every_follower_fetches_each_profile_and_resumes_a
 }
 
 #[tokio::test]
+async fn a_batch_of_profiles_that_outlasts_the_lease_keeps_it_and_the_sync_ends() {
+    let mut clinic = Clinic::start(|config| {
+        config.users = tsunagi_linesim::population::users(120, 5);
+    })
+    .await;
+    // Profiles at 40 a second (after a first burst of 40): the one batch of about 80 takes
+    // over a second, longer than the 0.9 s lease it is fetched under.
+    clinic.kill();
+    let slow = Options {
+        profile_rate: std::num::NonZeroU32::new(40).unwrap(),
+        ..options("slow")
+    };
+    assert!(slow.lease < Duration::from_secs(1));
+    clinic.run_executor(slow);
+    clinic.desk(Operation::SyncFollowers).await;
+    let ops = clinic
+        .wait_for("the sync's end", |ops| sync_done(ops).is_some())
+        .await;
+    let followers = clinic
+        .sim
+        .users()
+        .iter()
+        .filter(|u| u.follows && !u.blocked)
+        .count() as u64;
+    assert_eq!(
+        sync_done(&ops),
+        Some(tsunagi_proto::SyncOutcome::Done { total: followers })
+    );
+    // One batch, fetched once: the lease never lapsed under it.
+    assert_eq!(progress(&ops), vec![(followers, followers)]);
+    assert_eq!(clinic.lease_holder().await, "slow");
+}
+
+#[tokio::test]
 async fn a_follower_sync_on_an_account_line_does_not_list_says_so() {
     let clinic = Clinic::start(|config| config.verified = false).await;
     clinic.desk(Operation::SyncFollowers).await;
