@@ -428,28 +428,38 @@ where
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    anyhow::bail!("clicking {xpath} three times did nothing")
+    let shot = app.screenshot("pressed-in-vain").await?;
+    anyhow::bail!(
+        "clicking {xpath} three times did nothing (the window as it was: {})",
+        shot.display()
+    )
 }
 
 /// Scrolls the conversation's history from the top until `xpath` is drawn, as a person
-/// scrolling through it would find it.
+/// scrolling through it would find it. At the bottom it starts again from the top: a chat
+/// still opening moves to its newest message once its rows arrive.
 async fn scroll_to(app: &App, xpath: &str) -> Result<()> {
     let scroller = "document.querySelector('[role=\"log\"] [style*=\"overflow-y\"]')";
     app.client
         .execute(&format!("{scroller}.scrollTop = 0;"), vec![])
         .await?;
-    for _ in 0..40 {
+    for _ in 0..80 {
         tokio::time::sleep(Duration::from_millis(150)).await;
         let found = app
             .client
             .find_all(fantoccini::Locator::XPath(xpath))
             .await?;
         if !found.is_empty() {
-            // The virtual list takes no clicks while it scrolls (`pointer-events: none`):
-            // wait until it has been still a moment, as a person's eye would before clicking.
+            // Drawn is not yet in sight (the list draws a few rows beyond its edges): into
+            // the middle of it, so that a click needs no scroll of its own. The virtual list
+            // takes no clicks while it scrolls (`pointer-events: none`): wait until it has
+            // been still a moment, as a person's eye would before clicking.
             app.client
                 .execute_async(
-                    "const done = arguments[0]; \
+                    "const [xpath, done] = arguments; \
+                     document.evaluate(xpath, document, null, \
+                       XPathResult.FIRST_ORDERED_NODE_TYPE, null) \
+                       .singleNodeValue?.scrollIntoView({ block: 'center' }); \
                      const until = performance.now() + 5000; \
                      let still = 0; \
                      const check = () => { \
@@ -460,13 +470,20 @@ async fn scroll_to(app: &App, xpath: &str) -> Result<()> {
                        else setTimeout(check, 75); \
                      }; \
                      check();",
-                    vec![],
+                    vec![xpath.into()],
                 )
                 .await?;
             return Ok(());
         }
         app.client
-            .execute(&format!("{scroller}.scrollTop += 150;"), vec![])
+            .execute(
+                &format!(
+                    "const s = {scroller}; \
+                     const end = s.scrollTop + s.clientHeight >= s.scrollHeight - 1; \
+                     s.scrollTop = end ? 0 : s.scrollTop + 150;"
+                ),
+                vec![],
+            )
             .await?;
     }
     let shot = app.screenshot("scrolled-in-vain").await?;
