@@ -2,6 +2,7 @@
 //! log into it, sync with the relay, and the queries behind the inbox. The app and
 //! `tsunagi-cli` only call into this crate.
 
+pub mod alerts;
 pub mod analytics;
 pub mod credentials;
 pub mod detail;

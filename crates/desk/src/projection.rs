@@ -15,9 +15,11 @@ use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_line::webhook::{Event, EventKind, IncomingMessage, MessageContent};
 use tsunagi_proto::{
     AlertReason, ContactProfile, ConversationId, ConversationMode, Delivery, DeviceId, Entry,
-    EntryBody, LoggedOp, MediaOutcome, OpId, Operation, OperatorId, SendOp, Seq, UnixMillis,
+    EntryBody, LoggedOp, MediaOutcome, OpId, Operation, OperatorId, RecipientOutcome, SendOp, Seq,
+    UnixMillis,
 };
 
+use crate::alerts::Happened;
 use crate::search;
 use crate::store::Store;
 use crate::{Error, Result};
@@ -38,6 +40,8 @@ pub struct Changes {
     pub devices: BTreeSet<DeviceId>,
     /// Alerts the executor raised, in log order.
     pub alerts: Vec<(ConversationId, AlertReason)>,
+    /// What may call for an alert on this desk, in log order ([`crate::alerts::decide`]).
+    pub happened: Vec<Happened>,
     /// The seq the store is at now.
     pub cursor: Seq,
     /// Applied as it happened, not while catching up on what the desk missed (set by
@@ -133,7 +137,7 @@ fn line_event(
     }
     match &event.kind {
         EventKind::Message(message) => {
-            incoming(
+            let stored = incoming(
                 db,
                 entry,
                 &event,
@@ -142,6 +146,12 @@ fn line_event(
                 &conversation,
                 user.as_deref(),
             )?;
+            if let Some(message) = stored {
+                changes.happened.push(Happened::PatientWrote {
+                    conversation: conversation.clone(),
+                    message,
+                });
+            }
             changes.conversations.insert(conversation);
         }
         EventKind::MessageEdited(message) => {
@@ -302,7 +312,7 @@ fn incoming(
     message: &IncomingMessage,
     conversation: &ConversationId,
     user: Option<&str>,
-) -> Result<()> {
+) -> Result<Option<i64>> {
     let (message_type, text, supported) = describe(&message.content);
     // The relay keeps only a tombstone of a message unsent before it arrived.
     let unsent = message_type == "unsent";
@@ -326,7 +336,8 @@ fn incoming(
     if let Some(change) = session::on_patient_message(inserted.mode, inserted.session.is_some()) {
         apply_changes(db, entry, conversation, inserted.session, &[change], None)?;
     }
-    Ok(())
+    // (What a patient unsent before it arrived is nothing to look at.)
+    Ok((!unsent).then_some(inserted.id))
 }
 
 /// A group message was edited: the newest edit (by LINE's timestamp) wins.
@@ -472,18 +483,24 @@ fn operation(
             Some(conversation),
             handoff(db, entry, conversation, &Action::Release, by, changes)?,
         ),
-        Operation::Transfer { conversation, to } => (
-            "transfer",
-            Some(conversation),
-            handoff(
+        Operation::Transfer { conversation, to } => {
+            let outcome = handoff(
                 db,
                 entry,
                 conversation,
                 &Action::Transfer { to: to.clone() },
                 by,
                 changes,
-            )?,
-        ),
+            )?;
+            if matches!(outcome, Outcome::Applied) {
+                changes.happened.push(Happened::Transferred {
+                    conversation: conversation.clone(),
+                    to: to.clone(),
+                    by: by.operator.clone(),
+                });
+            }
+            ("transfer", Some(conversation), outcome)
+        }
         Operation::Close { conversation } => (
             "close",
             Some(conversation),
@@ -589,13 +606,38 @@ fn operation(
         } => {
             changes.conversations.insert(conversation.clone());
             changes.alerts.push((conversation.clone(), *reason));
+            changes.happened.push(match reason {
+                AlertReason::Handoff => Happened::Handoff {
+                    conversation: conversation.clone(),
+                },
+            });
             ("alert", Some(conversation), Outcome::Applied)
         }
         // Reminders and their delivery records are kept in the audit for now.
         Operation::ScheduleReminder(_) => ("schedule_reminder", None, Outcome::Applied),
         Operation::CancelReminder { .. } => ("cancel_reminder", None, Outcome::Applied),
         Operation::ReminderRecipients { .. } => ("reminder_recipients", None, Outcome::Applied),
-        Operation::ReminderDelivered { .. } => ("reminder_delivered", None, Outcome::Applied),
+        Operation::ReminderDelivered {
+            reminder, results, ..
+        } => {
+            let failed = results
+                .iter()
+                .filter(|r| matches!(r.outcome, RecipientOutcome::Failed { .. }))
+                .count();
+            if failed > 0
+                && let Some(by) = db
+                    .prepare_cached("SELECT device FROM audit WHERE op_id = ?")?
+                    .query_row([reminder.to_string()], |row| row.get::<_, String>(0))
+                    .optional()?
+            {
+                changes.happened.push(Happened::ReminderFailed {
+                    reminder: *reminder,
+                    by: OperatorId::new(by),
+                    failed,
+                });
+            }
+            ("reminder_delivered", None, Outcome::Applied)
+        }
         // Which messages' media the relay keeps: the audit has it until the app fetches media.
         Operation::Media { message, outcome } => {
             media(db, entry, message, outcome)?;
@@ -987,9 +1029,14 @@ fn send_outcome(
             written_at
         ])?;
     }
-    changes
-        .conversations
-        .insert(ConversationId::new(conversation));
+    let conversation = ConversationId::new(conversation);
+    if status == "failed" {
+        changes.happened.push(Happened::SendFailed {
+            conversation: conversation.clone(),
+            author: author.map(OperatorId::new),
+        });
+    }
+    changes.conversations.insert(conversation);
     for (part, id) in message_ids.iter().enumerate() {
         db.prepare_cached(
             "UPDATE messages SET line_message_id = ? WHERE send_op = ? AND part = ?",
@@ -1126,6 +1173,8 @@ fn system_message(
 
 /// What inserting a message found of its conversation.
 struct Inserted {
+    /// The message's id.
+    id: i64,
     mode: ConversationMode,
     /// The open session, if any.
     session: Option<i64>,
@@ -1144,6 +1193,7 @@ fn kind_of(conversation: &ConversationId) -> &'static str {
 /// if need be). Its text is indexed for search later, in bulk ([`Store::index_search`]).
 fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<Inserted> {
     let expires = m.reply_token.map(|_| m.at.0 + REPLY_TOKEN_LIFETIME_MS);
+    let id = m.seq.0 as i64 * MESSAGES_PER_ENTRY + m.part;
     db.prepare_cached(
         "INSERT INTO messages
             (id, seq, part, conversation_id, direction, author, line_message_id, type, supported,
@@ -1152,7 +1202,7 @@ fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<Inser
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(rusqlite::params![
-        m.seq.0 as i64 * MESSAGES_PER_ENTRY + m.part,
+        id,
         m.seq.0 as i64,
         m.part,
         m.conversation.as_str(),
@@ -1231,6 +1281,7 @@ fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<Inser
             .execute([session])?;
     }
     Ok(Inserted {
+        id,
         mode: mode_from(&mode)?,
         session,
     })

@@ -846,3 +846,93 @@ async fn a_rating_counts_once_per_closed_session_and_only_within_a_day_of_the_qu
     rated.sort();
     assert_eq!(rated, [None, Some(4)]);
 }
+
+/// What each step of a chat's day alerts, on Yuki's desk and on Somchai's, when applied
+/// live; and that the same log caught up on alerts nobody.
+#[tokio::test]
+async fn each_desk_is_alerted_to_what_concerns_its_operator() {
+    use tsunagi_desk::alerts::{AlertKind, Me};
+
+    let (store, _dir) = fresh().await;
+    let desks = DEVICES.map(|d| Me {
+        operator: OperatorId::from(d),
+        owner: false,
+    });
+    let log = entries(&[
+        // In the bot's hands: nothing.
+        Step::Text { user: 0, text: 0 },
+        // To people: the chat waits, and the patient writes again.
+        Step::Mode {
+            user: 0,
+            device: 0,
+            human: true,
+        },
+        Step::Text { user: 0, text: 1 },
+        // Somchai takes it; the patient writes.
+        Step::Claim { user: 0, device: 1 },
+        Step::Text { user: 0, text: 2 },
+        // Somchai hands it to Yuki.
+        Step::Transfer {
+            user: 0,
+            device: 1,
+            to: 0,
+        },
+        // Yuki answers; LINE refuses it.
+        Step::Send {
+            user: 0,
+            device: 0,
+            text: 3,
+        },
+        Step::Outcome {
+            send: 7,
+            failed: true,
+        },
+    ]);
+    let mut seen = Vec::new();
+    for entry in &log {
+        let mut changes = store.apply(std::slice::from_ref(entry)).await.unwrap();
+        changes.live = true;
+        let mut each = Vec::new();
+        for me in &desks {
+            let kinds: Vec<AlertKind> = store
+                .alerts(&changes, me)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|a| a.kind)
+                .collect();
+            each.push(kinds);
+        }
+        seen.push(each);
+    }
+    use AlertKind::*;
+    assert_eq!(
+        seen,
+        vec![
+            vec![vec![], vec![]],
+            vec![vec![], vec![]],
+            vec![vec![Waiting], vec![Waiting]],
+            vec![vec![], vec![]],
+            vec![vec![], vec![MyChat]],
+            vec![vec![Transferred], vec![]],
+            vec![vec![], vec![]],
+            vec![vec![SendFailed], vec![]],
+        ]
+    );
+
+    // The notice's words: the patient's name (if the desk has it) and what they wrote.
+    let (fresh_store, _other) = fresh().await;
+    let mut changes = fresh_store.apply(&log[..3]).await.unwrap();
+    changes.live = true;
+    let alerts = fresh_store.alerts(&changes, &desks[0]).await.unwrap();
+    let (_, text) = fresh_store.alert_words(&alerts[0]).await.unwrap();
+    assert_eq!(text.as_deref(), Some(TEXTS[1]));
+
+    // Caught up on, the same log alerts nobody.
+    let (caught_up, _third) = fresh().await;
+    let changes = caught_up.apply(&log).await.unwrap();
+    assert!(!changes.live && !changes.happened.is_empty());
+    for me in &desks {
+        assert_eq!(caught_up.alerts(&changes, me).await.unwrap(), vec![]);
+    }
+}

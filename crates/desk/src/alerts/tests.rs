@@ -1,0 +1,457 @@
+use std::collections::HashMap;
+
+use jiff::civil::date;
+use pretty_assertions::assert_eq;
+
+use super::*;
+
+const ME: &str = "d-aiko";
+const OTHER: &str = "d-ken";
+
+fn me() -> Me {
+    Me {
+        operator: OperatorId::new(ME),
+        owner: false,
+    }
+}
+
+fn chat_id(n: u32) -> ConversationId {
+    ConversationId::new(format!("U{n:032x}"))
+}
+
+fn waiting() -> Chat {
+    Chat {
+        waiting: true,
+        holder: None,
+    }
+}
+
+fn held_by(operator: &str) -> Chat {
+    Chat {
+        waiting: false,
+        holder: Some(OperatorId::new(operator)),
+    }
+}
+
+fn live(happened: Vec<Happened>) -> Changes {
+    Changes {
+        happened,
+        live: true,
+        ..Changes::default()
+    }
+}
+
+/// The alerts `happened` calls for with the chats standing as `chats` says.
+fn alerts(happened: Vec<Happened>, chats: &[(u32, Chat)], me: &Me) -> Vec<(AlertKind, u32)> {
+    let chats: HashMap<ConversationId, Chat> = chats
+        .iter()
+        .map(|(n, chat)| (chat_id(*n), chat.clone()))
+        .collect();
+    let ids: HashMap<ConversationId, u32> = (0..10).map(|n| (chat_id(n), n)).collect();
+    decide(&live(happened), |c| chats.get(c).cloned(), me)
+        .into_iter()
+        .map(|a| (a.kind, a.conversation.map_or(u32::MAX, |c| ids[&c])))
+        .collect()
+}
+
+fn wrote(n: u32, message: i64) -> Happened {
+    Happened::PatientWrote {
+        conversation: chat_id(n),
+        message,
+    }
+}
+
+#[test]
+fn a_handoff_alerts_everyone_while_the_chat_still_waits() {
+    let handoff = || Happened::Handoff {
+        conversation: chat_id(1),
+    };
+    assert_eq!(
+        alerts(vec![handoff()], &[(1, waiting())], &me()),
+        vec![(AlertKind::Handoff, 1)]
+    );
+    // Claimed by someone in the same batch: nobody needs to look any more.
+    assert_eq!(
+        alerts(vec![handoff()], &[(1, held_by(OTHER))], &me()),
+        vec![]
+    );
+}
+
+#[test]
+fn a_patients_message_alerts_the_one_who_holds_the_chat_or_everyone_while_it_waits() {
+    let chats = [
+        (1, held_by(ME)),
+        (2, waiting()),
+        (3, held_by(OTHER)),
+        (4, Chat::default()),
+    ];
+    assert_eq!(
+        alerts(
+            vec![
+                wrote(1, 10),
+                wrote(2, 20),
+                wrote(3, 30),
+                wrote(4, 40),
+                wrote(5, 50)
+            ],
+            &chats,
+            &me()
+        ),
+        vec![(AlertKind::MyChat, 1), (AlertKind::Waiting, 2)]
+    );
+}
+
+#[test]
+fn one_alert_per_chat_the_most_pressing_with_its_newest_message() {
+    let changes = live(vec![
+        wrote(1, 10),
+        Happened::Handoff {
+            conversation: chat_id(1),
+        },
+        wrote(1, 11),
+    ]);
+    let alerts = decide(&changes, |_| Some(waiting()), &me());
+    assert_eq!(
+        alerts,
+        vec![Alert {
+            kind: AlertKind::Handoff,
+            conversation: Some(chat_id(1)),
+            message: Some(11),
+            count: 0,
+        }]
+    );
+}
+
+#[test]
+fn a_transfer_alerts_the_one_it_was_handed_to() {
+    let transfer = |to: &str, by: &str| Happened::Transferred {
+        conversation: chat_id(1),
+        to: OperatorId::new(to),
+        by: OperatorId::new(by),
+    };
+    assert_eq!(
+        alerts(vec![transfer(ME, OTHER)], &[(1, held_by(ME))], &me()),
+        vec![(AlertKind::Transferred, 1)]
+    );
+    // To myself, to someone else, or taken from me again since: nothing.
+    assert_eq!(
+        alerts(vec![transfer(ME, ME)], &[(1, held_by(ME))], &me()),
+        vec![]
+    );
+    assert_eq!(
+        alerts(vec![transfer(OTHER, ME)], &[(1, held_by(OTHER))], &me()),
+        vec![]
+    );
+    assert_eq!(
+        alerts(vec![transfer(ME, OTHER)], &[(1, held_by(OTHER))], &me()),
+        vec![]
+    );
+}
+
+#[test]
+fn a_failed_send_alerts_its_writer_and_the_bots_alert_whoever_holds_the_chat() {
+    let failed = |n: u32, author: Option<&str>| Happened::SendFailed {
+        conversation: chat_id(n),
+        author: author.map(OperatorId::new),
+    };
+    let chats = [(1, held_by(OTHER)), (2, held_by(ME)), (3, held_by(OTHER))];
+    assert_eq!(
+        alerts(
+            vec![
+                failed(1, Some(ME)),
+                failed(2, Some(tsunagi_proto::EXECUTOR_DEVICE)),
+                failed(3, Some(OTHER)),
+                failed(3, Some(tsunagi_proto::EXECUTOR_DEVICE)),
+            ],
+            &chats,
+            &me()
+        ),
+        vec![(AlertKind::SendFailed, 1), (AlertKind::SendFailed, 2)]
+    );
+}
+
+#[test]
+fn a_reminder_that_missed_patients_alerts_whoever_scheduled_it() {
+    let failed = |by: &str, failed| Happened::ReminderFailed {
+        reminder: OpId::new(),
+        by: OperatorId::new(by),
+        failed,
+    };
+    let changes = live(vec![failed(ME, 3), failed(OTHER, 2), failed(ME, 0)]);
+    let alerts = decide(&changes, |_| None, &me());
+    assert_eq!(
+        alerts,
+        vec![Alert {
+            kind: AlertKind::ReminderFailed,
+            conversation: None,
+            message: None,
+            count: 3,
+        }]
+    );
+}
+
+#[test]
+fn an_escalation_alerts_owners_only() {
+    let escalated = || {
+        vec![Happened::Escalated {
+            conversation: chat_id(1),
+        }]
+    };
+    let owner = Me {
+        owner: true,
+        ..me()
+    };
+    assert_eq!(
+        alerts(escalated(), &[(1, waiting())], &owner),
+        vec![(AlertKind::Escalation, 1)]
+    );
+    assert_eq!(alerts(escalated(), &[(1, waiting())], &me()), vec![]);
+    assert_eq!(alerts(escalated(), &[(1, held_by(OTHER))], &owner), vec![]);
+}
+
+#[test]
+fn what_a_desk_catches_up_on_alerts_nobody() {
+    let changes = Changes {
+        live: false,
+        ..live(vec![
+            Happened::Handoff {
+                conversation: chat_id(1),
+            },
+            wrote(2, 20),
+        ])
+    };
+    assert_eq!(decide(&changes, |_| Some(held_by(ME)), &me()), vec![]);
+    assert_eq!(decide(&changes, |_| Some(waiting()), &me()), vec![]);
+}
+
+fn quiet_nights() -> QuietHours {
+    QuietHours {
+        days: vec![
+            Day::Monday,
+            Day::Tuesday,
+            Day::Wednesday,
+            Day::Thursday,
+            Day::Friday,
+        ],
+        from: Time::constant(22, 0, 0, 0),
+        until: Time::constant(7, 0, 0, 0),
+    }
+}
+
+#[test]
+fn quiet_hours_run_past_midnight_from_the_days_they_start() {
+    let quiet = quiet_nights();
+    // 2026-11-30 is a Monday.
+    let at = |day: i8, h: i8, m: i8| date(2026, 11, day).at(h, m, 0, 0);
+    assert!(quiet.covers(at(30, 22, 0)), "Monday 22:00");
+    assert!(quiet.covers(at(30, 23, 59)), "Monday 23:59");
+    assert!(
+        quiet.covers(date(2026, 12, 1).at(6, 59, 0, 0)),
+        "Tuesday 06:59, started Monday"
+    );
+    assert!(
+        !quiet.covers(date(2026, 12, 1).at(7, 0, 0, 0)),
+        "Tuesday 07:00"
+    );
+    assert!(!quiet.covers(at(30, 21, 59)), "Monday 21:59");
+    // Monday before dawn belongs to Sunday night, which is not quiet; Saturday 02:00
+    // belongs to Friday night, which is.
+    assert!(!quiet.covers(at(30, 3, 0)), "Monday 03:00");
+    assert!(quiet.covers(at(28, 2, 0)), "Saturday 02:00");
+    assert!(!quiet.covers(at(28, 23, 0)), "Saturday 23:00");
+
+    let lunch = QuietHours {
+        days: vec![Day::Saturday],
+        from: Time::constant(12, 0, 0, 0),
+        until: Time::constant(13, 0, 0, 0),
+    };
+    assert!(lunch.covers(at(28, 12, 30)));
+    assert!(!lunch.covers(at(28, 13, 0)));
+    assert!(!lunch.covers(at(27, 12, 30)), "Friday");
+}
+
+fn handoff_alert() -> Alert {
+    Alert {
+        kind: AlertKind::Handoff,
+        conversation: Some(chat_id(1)),
+        message: Some(11),
+        count: 0,
+    }
+}
+
+fn moment() -> Moment {
+    Moment {
+        // A Wednesday afternoon.
+        at: date(2026, 12, 2).at(15, 0, 0, 0),
+        focused: false,
+        paused: false,
+    }
+}
+
+#[test]
+fn a_notice_says_no_more_than_the_privacy_setting_allows() {
+    let shown = |privacy| {
+        let preferences = Preferences {
+            privacy,
+            ..Preferences::default()
+        };
+        preferences
+            .present(
+                &handoff_alert(),
+                &moment(),
+                Some("陳 美玲"),
+                Some("ขอคุยกับเจ้าหน้าที่"),
+            )
+            .map(|n| (n.name, n.text))
+    };
+    assert_eq!(
+        shown(Privacy::Full),
+        Some((Some("陳 美玲".to_owned()), Some("ขอคุยกับเจ้าหน้าที่".to_owned())))
+    );
+    assert_eq!(
+        shown(Privacy::NameOnly),
+        Some((Some("陳 美玲".to_owned()), None))
+    );
+    assert_eq!(shown(Privacy::Nothing), Some((None, None)));
+    // Front-desk screens are seen by patients: names only, unless the operator says more.
+    assert_eq!(Preferences::default().privacy, Privacy::NameOnly);
+}
+
+#[test]
+fn nothing_is_shown_for_a_kind_turned_off_in_quiet_hours_while_paused_or_in_front() {
+    let alert = handoff_alert();
+    let shown = |preferences: &Preferences, moment: &Moment| {
+        preferences
+            .present(&alert, moment, Some("Aiko"), None)
+            .is_some()
+    };
+    let defaults = Preferences::default();
+    assert!(shown(&defaults, &moment()));
+    assert!(shown(
+        &defaults,
+        &Moment {
+            focused: true,
+            ..moment()
+        }
+    ));
+
+    let mut off = Preferences::default();
+    off.kinds.insert(
+        AlertKind::Handoff,
+        KindSetting {
+            on: false,
+            sound: None,
+        },
+    );
+    assert!(!shown(&off, &moment()));
+
+    let quiet = Preferences {
+        quiet: Some(quiet_nights()),
+        ..Preferences::default()
+    };
+    assert!(shown(&quiet, &moment()));
+    assert!(!shown(
+        &quiet,
+        &Moment {
+            at: date(2026, 12, 2).at(23, 0, 0, 0),
+            ..moment()
+        }
+    ));
+
+    assert!(!shown(
+        &defaults,
+        &Moment {
+            paused: true,
+            ..moment()
+        }
+    ));
+
+    let background = Preferences {
+        only_unfocused: true,
+        ..Preferences::default()
+    };
+    assert!(shown(&background, &moment()));
+    assert!(!shown(
+        &background,
+        &Moment {
+            focused: true,
+            ..moment()
+        }
+    ));
+}
+
+#[test]
+fn a_notice_carries_its_kinds_sound_and_the_volume() {
+    let mut preferences = Preferences {
+        volume: 130,
+        ..Preferences::default()
+    };
+    preferences.kinds.insert(
+        AlertKind::Handoff,
+        KindSetting {
+            on: true,
+            sound: Some("chime".into()),
+        },
+    );
+    let notice = preferences
+        .present(&handoff_alert(), &moment(), None, None)
+        .unwrap();
+    assert_eq!(
+        (notice.sound.as_deref(), notice.volume),
+        (Some("chime"), 100)
+    );
+}
+
+#[test]
+fn preferences_read_back_as_written_and_missing_fields_take_their_defaults() {
+    let preferences = Preferences {
+        quiet: Some(quiet_nights()),
+        privacy: Privacy::Full,
+        ..Preferences::default()
+    };
+    let json = serde_json::to_string(&preferences).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Preferences>(&json).unwrap(),
+        preferences
+    );
+    let read: Preferences = serde_json::from_str(
+        r#"{"privacy":"nothing","quiet":{"days":["sunday"],"from":"22:00","until":"06:30"}}"#,
+    )
+    .unwrap();
+    assert_eq!(read.privacy, Privacy::Nothing);
+    assert_eq!(read.repeat_seconds, 60);
+    assert_eq!(read.quiet.unwrap().until, Time::constant(6, 30, 0, 0));
+}
+
+#[test]
+fn an_unclaimed_handoff_is_alerted_again_every_period_until_it_is_taken() {
+    let every = Duration::from_secs(60);
+    let start = Instant::now();
+    let at = |s: u64| start + Duration::from_secs(s);
+    let mut repeats = Repeats::default();
+    let mut still_waiting = true;
+    repeats.shown(&[handoff_alert()], at(0), every);
+    let chat = |waits: bool| {
+        move |_: &ConversationId| Some(if waits { waiting() } else { held_by(OTHER) })
+    };
+
+    assert_eq!(repeats.next(), Some(at(60)));
+    assert_eq!(repeats.due(at(59), every, chat(still_waiting)), vec![]);
+    let again = repeats.due(at(60), every, chat(still_waiting));
+    assert_eq!(
+        again
+            .iter()
+            .map(|a| (a.kind, a.conversation.clone()))
+            .collect::<Vec<_>>(),
+        vec![(AlertKind::Handoff, Some(chat_id(1)))]
+    );
+    assert_eq!(repeats.next(), Some(at(120)));
+    assert_eq!(repeats.due(at(119), every, chat(still_waiting)), vec![]);
+    assert_eq!(repeats.due(at(120), every, chat(still_waiting)).len(), 1);
+
+    // Claimed on another desk: no more repeats, ever.
+    still_waiting = false;
+    assert_eq!(repeats.due(at(180), every, chat(still_waiting)), vec![]);
+    assert_eq!(repeats.next(), None);
+    assert_eq!(repeats.due(at(600), every, chat(true)), vec![]);
+}
