@@ -24,6 +24,10 @@ fn main() {
         "clinic_settings",
         "link_open",
         "media_save",
+        "alert_preferences",
+        "alert_preferences_set",
+        "alert_show",
+        "alert_test",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

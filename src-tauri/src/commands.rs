@@ -5,6 +5,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tauri::{AppHandle, State};
+use tsunagi_desk::alerts::Preferences;
 use tsunagi_desk::detail::Operator;
 use tsunagi_desk::media::{self, MediaCache};
 use tsunagi_desk::outbox::PendingOp;
@@ -20,13 +21,14 @@ use tsunagi_proto::{
     ConversationId, ConversationMode, OpId, Operation, OperatorId, SendOp, Setting, UnixMillis,
 };
 
+use crate::alerts;
 use crate::desk::Shell;
 use crate::ipc::{
-    ActRequest, AppInfo, Canned, ClinicSettings, ConversationRequest, ConversationView,
-    DeskJoinRequest, ErrorCode, HandoffRequest, InboxListRequest, IpcError, KeyringStatus,
-    LinkRequest, MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing,
-    PendingAction, PendingKind, ProfileView, RelayUrlCheckRequest, RelayUrlChecked, SearchRequest,
-    SendRequest, StickerPackage, Submitted, TagRequest, UploadedImage,
+    ActRequest, AlertShowRequest, AppInfo, Canned, ClinicSettings, ConversationRequest,
+    ConversationView, DeskJoinRequest, ErrorCode, HandoffRequest, InboxListRequest, IpcError,
+    KeyringStatus, LinkRequest, MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest,
+    Outgoing, PendingAction, PendingKind, ProfileView, RelayUrlCheckRequest, RelayUrlChecked,
+    SearchRequest, SendRequest, StickerPackage, Submitted, TagRequest, UploadedImage,
 };
 
 type Answer<T> = Result<T, IpcError>;
@@ -548,4 +550,37 @@ pub(crate) async fn media_save(
         .await
         .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))?;
     Ok(true)
+}
+
+#[tauri::command]
+pub(crate) fn alert_preferences(app: AppHandle) -> Answer<Preferences> {
+    Ok(alerts::preferences(&app))
+}
+
+#[tauri::command]
+pub(crate) fn alert_preferences_set(app: AppHandle, request: Preferences) -> Answer<()> {
+    if request.volume > 100 {
+        return Err(IpcError::new(
+            ErrorCode::InvalidInput,
+            format!("the volume is 0 to 100, not {}", request.volume),
+        ));
+    }
+    if request.repeat_seconds < 10 {
+        return Err(IpcError::new(
+            ErrorCode::InvalidInput,
+            "a handoff is alerted again after 10 seconds at the soonest",
+        ));
+    }
+    alerts::save_preferences(&app, &request)
+}
+
+#[tauri::command]
+pub(crate) fn alert_show(app: AppHandle, request: AlertShowRequest) -> Answer<()> {
+    alerts::notify(&app, &request.title, &request.body)
+}
+
+#[tauri::command]
+pub(crate) fn alert_test(app: AppHandle) -> Answer<()> {
+    alerts::emit(&app, &alerts::test_notice(&app));
+    Ok(())
 }

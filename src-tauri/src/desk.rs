@@ -110,15 +110,25 @@ impl Shell {
 /// Runs the sync until `stop`, and forwards what it says to the window.
 fn spawn_sync(app: &AppHandle, joined: &Joined, stop: &watch::Sender<bool>) {
     let sync = joined.sync.clone();
+    let profile = joined.profile.clone();
     let mut notices = sync.subscribe();
     let mut status = sync.status();
     let events = app.clone();
     let until = stop.subscribe();
+    let store = sync.store().clone();
     tauri::async_runtime::spawn(async move {
         let mut forwarding_until = std::pin::pin!(stopped(until));
+        let alerts = tauri::Manager::state::<crate::alerts::Alerts>(&events);
         loop {
+            // An unclaimed handoff's next repeat, or nothing for a good while.
+            let repeat = alerts.next_repeat().unwrap_or_else(|| {
+                std::time::Instant::now() + std::time::Duration::from_secs(3600)
+            });
             tokio::select! {
                 () = &mut forwarding_until => return,
+                () = tokio::time::sleep_until(repeat.into()) => {
+                    crate::alerts::repeat_due(&events, &store).await;
+                }
                 notice = notices.recv() => match notice {
                     Ok(changes) => {
                         let payload = DeskChanged {
@@ -128,6 +138,9 @@ fn spawn_sync(app: &AppHandle, joined: &Joined, stop: &watch::Sender<bool>) {
                             live: changes.live,
                         };
                         let _ = events.emit(EVENT_CHANGED, payload);
+                        if changes.live && !changes.happened.is_empty() {
+                            crate::alerts::on_changes(&events, &store, &profile, &changes).await;
+                        }
                     }
                     // Fell behind: tell the window everything may have changed.
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {

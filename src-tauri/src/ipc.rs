@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use tsunagi_desk::alerts::{AlertKind, Day, KindSetting, Notice, Preferences, Privacy, QuietHours};
 use tsunagi_desk::detail::{
     ContactDetail, FriendChange, FriendEvent, HandoffAction, HandoffEvent, Note, Operator,
 };
@@ -404,6 +405,13 @@ pub struct DeskChanged {
     pub live: bool,
 }
 
+/// `alert_show`: a notice in the operator's words, to show as a native notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AlertShowRequest {
+    pub title: String,
+    pub body: String,
+}
+
 /// Declares the command table once: the handler, the names build.rs and the capability
 /// must list, and its TypeScript (`Commands`: request and response per command).
 macro_rules! commands {
@@ -455,17 +463,24 @@ commands! {
     clinic_settings: () => ClinicSettings,
     link_open: LinkRequest => (),
     media_save: MediaSaveRequest => bool,
+    alert_preferences: () => Preferences,
+    alert_preferences_set: Preferences => (),
+    alert_show: AlertShowRequest => (),
+    alert_test: () => (),
 }
 
 /// The events the app emits, by name, with their payloads.
 pub const EVENT_CHANGED: &str = "desk-changed";
 pub const EVENT_STATUS: &str = "desk-status";
+/// Something to alert the operator to: the window words it and plays its sound.
+pub const EVENT_ALERT: &str = "desk-alert";
 
 fn event_table() -> String {
     format!(
-        "export type Events = {{\n  '{EVENT_CHANGED}': {}\n  '{EVENT_STATUS}': {}\n}}\n",
+        "export type Events = {{\n  '{EVENT_CHANGED}': {}\n  '{EVENT_STATUS}': {}\n  '{EVENT_ALERT}': {}\n}}\n",
         DeskChanged::name(),
-        SyncStatus::name()
+        SyncStatus::name(),
+        Notice::name()
     )
 }
 
@@ -529,6 +544,14 @@ pub fn typescript() -> String {
         Canned::decl(),
         ClinicSettings::decl(),
         DeskChanged::decl(),
+        AlertKind::decl(),
+        Privacy::decl(),
+        KindSetting::decl(),
+        Day::decl(),
+        QuietHours::decl(),
+        Preferences::decl(),
+        Notice::decl(),
+        AlertShowRequest::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/ipc.rs by `cargo xtask bindings`. Do not edit.\n",

@@ -2,6 +2,7 @@
 //! `crates/` (no Tauri there); this crate wires `tsunagi-desk` to the window, the keyring,
 //! notifications and the store plugin.
 
+mod alerts;
 mod commands;
 mod desk;
 pub mod ipc;
@@ -63,6 +64,7 @@ pub fn run() {
             std::fs::create_dir_all(&data)?;
             tracing::info!(data = %data.display(), "opening the desk");
             app.manage(desk::Shell::new(data));
+            app.manage(alerts::Alerts::default());
             lean_webview(app);
             // Opening the store and the keyring waits on disk and D-Bus: the window is up
             // meanwhile, and its first command waits for the desk.

@@ -434,6 +434,11 @@ impl Repeats {
         again
     }
 
+    /// The chats whose handoff is repeated (to read where they stand before [`Self::due`]).
+    pub fn tracked(&self) -> Vec<ConversationId> {
+        self.due.keys().cloned().collect()
+    }
+
     /// When the next repeat falls due, if any waits.
     pub fn next(&self) -> Option<Instant> {
         self.due.values().min().copied()

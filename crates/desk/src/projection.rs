@@ -51,7 +51,10 @@ pub struct Changes {
 
 impl Changes {
     pub fn is_empty(&self) -> bool {
-        self.conversations.is_empty() && self.contacts.is_empty() && !self.settings
+        self.conversations.is_empty()
+            && self.contacts.is_empty()
+            && !self.settings
+            && self.happened.is_empty()
     }
 }
 

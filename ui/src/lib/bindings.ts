@@ -276,6 +276,46 @@ export type DeskChanged = { conversations: Array<string>, contacts: Array<string
  */
 live: boolean, };
 
+export type AlertKind = "handoff" | "escalation" | "my_chat" | "transferred" | "waiting" | "send_failed" | "reminder_failed";
+
+export type Privacy = "full" | "name_only" | "nothing";
+
+export type KindSetting = { on: boolean, 
+/**
+ * The bundled sound's name; `None` is silent.
+ */
+sound: string | null, };
+
+export type Day = "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+
+export type QuietHours = { days: Array<Day>, from: string, until: string, };
+
+export type Preferences = { kinds: { [key in AlertKind]?: KindSetting }, 
+/**
+ * 0 to 100.
+ */
+volume: number, quiet: QuietHours | null, 
+/**
+ * Alert only while the window is not the one in front.
+ */
+only_unfocused: boolean, privacy: Privacy, 
+/**
+ * A handoff nobody took is alerted again after this many seconds.
+ */
+repeat_seconds: number, };
+
+export type Notice = { kind: AlertKind, conversation: string | null, 
+/**
+ * The patient's name, when the privacy setting shows names.
+ */
+name: string | null, 
+/**
+ * What they wrote, when the privacy setting shows messages.
+ */
+text: string | null, count: number, sound: string | null, volume: number, };
+
+export type AlertShowRequest = { title: string, body: string, };
+
 export type Commands = {
   app_info: { request: null; response: AppInfo }
   relay_url_check: { request: RelayUrlCheckRequest; response: RelayUrlChecked }
@@ -300,9 +340,14 @@ export type Commands = {
   clinic_settings: { request: null; response: ClinicSettings }
   link_open: { request: LinkRequest; response: null }
   media_save: { request: MediaSaveRequest; response: boolean }
+  alert_preferences: { request: null; response: Preferences }
+  alert_preferences_set: { request: Preferences; response: null }
+  alert_show: { request: AlertShowRequest; response: null }
+  alert_test: { request: null; response: null }
 }
 
 export type Events = {
   'desk-changed': DeskChanged
   'desk-status': SyncStatus
+  'desk-alert': Notice
 }

@@ -1,0 +1,225 @@
+//! Alerts in the OS. The desk decides what concerns this operator and how much a notice
+//! may say (`tsunagi_desk::alerts`); this module feeds it the live batches and the
+//! operator's preferences, hands each notice to the window to word in the operator's
+//! language and play its sound, and shows the words the window sends back as a native
+//! notification.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tauri::{AppHandle, Emitter as _, Manager as _};
+use tauri_plugin_store::StoreExt as _;
+use tsunagi_desk::alerts::{Alert, AlertKind, Me, Moment, Notice, Preferences, Repeats};
+use tsunagi_desk::{Changes, Store};
+use tsunagi_proto::Setting;
+use tsunagi_proto::api::Role;
+
+use crate::ipc::{EVENT_ALERT, IpcError};
+
+/// The store plugin's file for this computer's alert settings (never the projection).
+const FILE: &str = "alerts.json";
+const KEY: &str = "preferences";
+
+/// What the app keeps between alerts: the handoffs to repeat, and a pause from the tray.
+#[derive(Default)]
+pub(crate) struct Alerts {
+    repeats: Mutex<Repeats>,
+    paused_until: Mutex<Option<Instant>>,
+}
+
+impl Alerts {
+    fn repeats(&self) -> std::sync::MutexGuard<'_, Repeats> {
+        self.repeats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// When the next unclaimed handoff is alerted again.
+    pub(crate) fn next_repeat(&self) -> Option<Instant> {
+        self.repeats().next()
+    }
+
+    fn paused(&self) -> bool {
+        self.paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some_and(|until| Instant::now() < until)
+    }
+}
+
+/// The operator's preferences as kept on this computer; the defaults until they change any.
+pub(crate) fn preferences(app: &AppHandle) -> Preferences {
+    let Ok(store) = app.store(FILE) else {
+        return Preferences::default();
+    };
+    store
+        .get(KEY)
+        .and_then(|value| match serde_json::from_value(value) {
+            Ok(preferences) => Some(preferences),
+            Err(error) => {
+                tracing::warn!(%error, "the alert preferences cannot be read; the defaults apply");
+                None
+            }
+        })
+        .unwrap_or_default()
+}
+
+pub(crate) fn save_preferences(app: &AppHandle, preferences: &Preferences) -> Result<(), IpcError> {
+    let store = app.store(FILE).map_err(IpcError::internal)?;
+    let value = serde_json::to_value(preferences).map_err(IpcError::internal)?;
+    store.set(KEY, value);
+    store.save().map_err(IpcError::internal)
+}
+
+fn me(profile: &tsunagi_desk::profile::Profile) -> Me {
+    Me {
+        operator: profile.me(),
+        owner: profile.role == Role::Owner,
+    }
+}
+
+/// Alerts for a batch the desk just applied (nothing for one caught up on).
+pub(crate) async fn on_changes(
+    app: &AppHandle,
+    store: &Store,
+    profile: &tsunagi_desk::profile::Profile,
+    changes: &Changes,
+) {
+    let alerts = match store.alerts(changes, &me(profile)).await {
+        Ok(alerts) => alerts,
+        Err(error) => {
+            tracing::warn!(%error, "the alerts of a batch could not be decided");
+            return;
+        }
+    };
+    if alerts.is_empty() {
+        return;
+    }
+    let preferences = preferences(app);
+    let every = Duration::from_secs(u64::from(preferences.repeat_seconds.max(10)));
+    app.state::<Alerts>()
+        .repeats()
+        .shown(&alerts, Instant::now(), every);
+    for alert in &alerts {
+        show(app, store, &preferences, alert).await;
+    }
+}
+
+/// Alerts again the handoffs nobody has taken whose time has come.
+pub(crate) async fn repeat_due(app: &AppHandle, store: &Store) {
+    let preferences = preferences(app);
+    let every = Duration::from_secs(u64::from(preferences.repeat_seconds.max(10)));
+    let tracked = app.state::<Alerts>().repeats().tracked();
+    let mut chats = std::collections::HashMap::new();
+    for conversation in tracked {
+        match store.alert_chat(&conversation).await {
+            Ok(chat) => {
+                chats.insert(conversation, chat);
+            }
+            Err(error) => tracing::warn!(%error, "a chat's state could not be read"),
+        }
+    }
+    let again = app
+        .state::<Alerts>()
+        .repeats()
+        .due(Instant::now(), every, |c| chats.get(c).cloned().flatten());
+    for alert in &again {
+        show(app, store, &preferences, alert).await;
+    }
+}
+
+async fn show(app: &AppHandle, store: &Store, preferences: &Preferences, alert: &Alert) {
+    let moment = moment(app, store).await;
+    // Only what the privacy setting shows is read at all.
+    let words = match preferences.privacy {
+        tsunagi_desk::alerts::Privacy::Nothing => Ok((None, None)),
+        tsunagi_desk::alerts::Privacy::NameOnly => {
+            store
+                .alert_words(&Alert {
+                    message: None,
+                    ..alert.clone()
+                })
+                .await
+        }
+        tsunagi_desk::alerts::Privacy::Full => store.alert_words(alert).await,
+    };
+    let (name, text) = words.unwrap_or_else(|error| {
+        tracing::warn!(%error, "an alert's words could not be read");
+        (None, None)
+    });
+    if let Some(notice) = preferences.present(alert, &moment, name.as_deref(), text.as_deref()) {
+        emit(app, &notice);
+    }
+}
+
+/// A notice the operator asked for, to hear and see what their settings give: shown even
+/// in quiet hours or with the window in front, and as private as a real one.
+pub(crate) fn test_notice(app: &AppHandle) -> Notice {
+    let preferences = Preferences {
+        quiet: None,
+        only_unfocused: false,
+        ..preferences(app)
+    };
+    let alert = Alert {
+        kind: AlertKind::Handoff,
+        conversation: None,
+        message: None,
+        count: 0,
+    };
+    let moment = Moment {
+        at: jiff::Zoned::now().datetime(),
+        focused: true,
+        paused: false,
+    };
+    let mut enabled = preferences.clone();
+    if let Some(setting) = enabled.kinds.get_mut(&AlertKind::Handoff) {
+        setting.on = true;
+    }
+    enabled
+        .present(&alert, &moment, Some("Tsunagi"), None)
+        .unwrap_or(Notice {
+            kind: AlertKind::Handoff,
+            conversation: None,
+            name: None,
+            text: None,
+            count: 0,
+            sound: None,
+            volume: preferences.volume,
+        })
+}
+
+pub(crate) fn emit(app: &AppHandle, notice: &Notice) {
+    if let Err(error) = app.emit(EVENT_ALERT, notice) {
+        tracing::warn!(%error, "an alert could not reach the window");
+    }
+}
+
+/// Now on the clinic's wall clock (its business hours' time zone, else this computer's),
+/// whether the window is in front, and whether alerts are paused.
+async fn moment(app: &AppHandle, store: &Store) -> Moment {
+    let zone = match store.setting("business_hours").await {
+        Ok(Some(Setting::BusinessHours(hours))) => jiff::tz::TimeZone::get(&hours.time_zone).ok(),
+        _ => None,
+    }
+    .unwrap_or_else(jiff::tz::TimeZone::system);
+    let focused = app
+        .get_webview_window("main")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    Moment {
+        at: jiff::Timestamp::now().to_zoned(zone).datetime(),
+        focused,
+        paused: app.state::<Alerts>().paused(),
+    }
+}
+
+/// Shows the words the window chose for a notice as a native notification.
+pub(crate) fn notify(app: &AppHandle, title: &str, body: &str) -> Result<(), IpcError> {
+    use tauri_plugin_notification::NotificationExt as _;
+    app.notification()
+        .builder()
+        .title(title)
+        .body(body)
+        .show()
+        .map_err(IpcError::internal)
+}
