@@ -128,27 +128,56 @@ pub(crate) async fn repeat_due(app: &AppHandle, store: &Store) {
     }
 }
 
+/// How long an alert waits for the name of a patient the desk has not met yet (the relay
+/// fetches their profile from LINE just after it logs their first message).
+const NAME_WAIT: Duration = Duration::from_secs(2);
+
 async fn show(app: &AppHandle, store: &Store, preferences: &Preferences, alert: &Alert) {
-    let moment = moment(app, store).await;
-    // Only what the privacy setting shows is read at all.
-    let words = match preferences.privacy {
-        tsunagi_desk::alerts::Privacy::Nothing => Ok((None, None)),
-        tsunagi_desk::alerts::Privacy::NameOnly => {
-            store
-                .alert_words(&Alert {
-                    message: None,
-                    ..alert.clone()
-                })
-                .await
+    let (app, store, preferences, alert) = (
+        app.clone(),
+        store.clone(),
+        preferences.clone(),
+        alert.clone(),
+    );
+    // On its own: waiting for a name holds up nothing else.
+    tauri::async_runtime::spawn(async move {
+        let (name, text) = words(&store, &preferences, &alert).await;
+        let moment = moment(&app, &store).await;
+        if let Some(notice) = preferences.present(&alert, &moment, name.as_deref(), text.as_deref())
+        {
+            emit(&app, &notice);
         }
-        tsunagi_desk::alerts::Privacy::Full => store.alert_words(alert).await,
-    };
-    let (name, text) = words.unwrap_or_else(|error| {
-        tracing::warn!(%error, "an alert's words could not be read");
-        (None, None)
     });
-    if let Some(notice) = preferences.present(alert, &moment, name.as_deref(), text.as_deref()) {
-        emit(app, &notice);
+}
+
+/// The patient's name and words, as far as the privacy setting shows them: nothing else
+/// is read at all.
+async fn words(
+    store: &Store,
+    preferences: &Preferences,
+    alert: &Alert,
+) -> (Option<String>, Option<String>) {
+    use tsunagi_desk::alerts::Privacy;
+    let asked = match preferences.privacy {
+        Privacy::Nothing => return (None, None),
+        Privacy::NameOnly => Alert {
+            message: None,
+            ..alert.clone()
+        },
+        Privacy::Full => alert.clone(),
+    };
+    let until = Instant::now() + NAME_WAIT;
+    loop {
+        match store.alert_words(&asked).await {
+            Ok((None, _)) if asked.conversation.is_some() && Instant::now() < until => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Ok(words) => return words,
+            Err(error) => {
+                tracing::warn!(%error, "an alert's words could not be read");
+                return (None, None);
+            }
+        }
     }
 }
 

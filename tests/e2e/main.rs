@@ -1,4 +1,6 @@
 //! The real app window, driven over WebDriver against a clinic in process (linesim, the
 //! relay and its executor). Skipped unless `E2E=1`.
 
+mod alerts;
+mod notifications;
 mod operator;

@@ -13,7 +13,7 @@ use tsunagi_proto::api::Role;
 use tsunagi_relay::testing::Network;
 
 /// Joins the clinic through the window as `name`, and waits for the inbox.
-async fn join(app: &App, clinic: &Clinic, name: &str) -> Result<()> {
+pub(crate) async fn join(app: &App, clinic: &Clinic, name: &str) -> Result<()> {
     let code = clinic.invite(Role::Staff).await?;
     app.type_into("Relay address", &clinic.url).await?;
     app.type_into("Invite code", &code).await?;
@@ -24,7 +24,7 @@ async fn join(app: &App, clinic: &Clinic, name: &str) -> Result<()> {
 }
 
 /// A patient asks for staff, and waits in the queue; their id.
-async fn patient_waits(clinic: &Clinic, n: usize) -> Result<UserId> {
+pub(crate) async fn patient_waits(clinic: &Clinic, n: usize) -> Result<UserId> {
     let patient = clinic.patients()[n].user_id.clone();
     clinic.says(&patient, "スタッフと話したい").await?;
     // The bot tells them their place in the queue (by reply).
@@ -32,7 +32,7 @@ async fn patient_waits(clinic: &Clinic, n: usize) -> Result<UserId> {
     Ok(patient)
 }
 
-fn skip() -> bool {
+pub(crate) fn skip() -> bool {
     if app::enabled() {
         return false;
     }
