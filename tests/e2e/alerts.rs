@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use anyhow::{Result, ensure};
-use tsunagi_e2e::app::App;
+use anyhow::{Context as _, Result, ensure};
+use tsunagi_e2e::app::{App, By};
 use tsunagi_e2e::clinic::Clinic;
+use tsunagi_proto::{ConversationId, Operation};
 
 use crate::notifications::Notifications;
 use crate::operator::{join, patient_waits, skip};
@@ -51,5 +52,111 @@ async fn a_patient_asking_for_a_person_is_one_notification_with_their_name_and_n
         !call.contains("スタッフと話したい") && !call.contains("スタッフ"),
         "the patient's words are in the notification: {call}"
     );
+    app.close().await
+}
+
+/// Types `value` into the settings' field labelled `label`, as a person would.
+async fn set_field(app: &App, label: &str, value: &str) -> Result<()> {
+    let field = app.find(By::Textbox(label)).await?;
+    field.clear().await?;
+    field.send_keys(value).await?;
+    Ok(())
+}
+
+/// Saves the settings dialog and closes it.
+async fn save_settings(app: &App) -> Result<()> {
+    app.click(By::Button("Save")).await?;
+    app.find(By::XPath(
+        "//*[@role='dialog']//*[@role='status'][normalize-space(.)='Saved']",
+    ))
+    .await
+    .context("the settings were not saved")?;
+    app.click(By::Button("Close")).await
+}
+
+#[tokio::test]
+async fn repeats_stop_when_another_desk_claims_quiet_hours_keep_the_desk_silent_and_a_test_alert_shows()
+-> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let notifications = Notifications::serve().await?;
+    let clinic = Clinic::start(12).await?;
+    let app = App::launch(true).await?;
+    join(&app, &clinic, "Aiko").await?;
+
+    // Every ten seconds while nobody takes a chat; a test alert to hear it.
+    app.click(By::Button("Alerts")).await?;
+    app.find(By::Region("Alert settings")).await?;
+    set_field(
+        &app,
+        "Alert again while nobody takes a chat, every (seconds)",
+        "10",
+    )
+    .await?;
+    app.screenshot("alert-settings").await?;
+    app.click(By::Button("Send a test alert")).await?;
+    let shown = notifications.until(1, Duration::from_secs(10)).await?;
+    ensure!(
+        shown[0].summary == "Tsunagi" && shown[0].body == "Asks for a person",
+        "{shown:?}"
+    );
+    save_settings(&app).await?;
+
+    // Unclaimed, the handoff is alerted again; claimed on another desk, never more.
+    let patient = patient_waits(&clinic, 2).await?;
+    notifications.until(3, Duration::from_secs(25)).await?;
+    clinic
+        .act_as(
+            "d-somchai",
+            Operation::Claim {
+                conversation: ConversationId::from(patient.as_str()),
+            },
+        )
+        .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let claimed_at = notifications.shown().len();
+    tokio::time::sleep(Duration::from_secs(13)).await;
+    ensure!(
+        notifications.shown().len() == claimed_at,
+        "alerted after the claim: {:?}",
+        notifications.shown()
+    );
+
+    // Quiet all day: a patient who asks is not alerted.
+    app.click(By::Button("Alerts")).await?;
+    app.click(By::Choice("Quiet hours (in the clinic’s time zone)"))
+        .await?;
+    set_field(&app, "Quiet from", "00:01").await?;
+    set_field(&app, "Quiet until", "00:00").await?;
+    app.screenshot("alert-settings-quiet").await?;
+    save_settings(&app).await?;
+    patient_waits(&clinic, 5).await?;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    ensure!(
+        notifications.shown().len() == claimed_at,
+        "alerted in quiet hours: {:?}",
+        notifications.shown()
+    );
+
+    // Quiet hours off again: the next one is.
+    app.click(By::Button("Alerts")).await?;
+    app.click(By::Choice("Quiet hours (in the clinic’s time zone)"))
+        .await?;
+    save_settings(&app).await?;
+    patient_waits(&clinic, 7).await?;
+    notifications
+        .until(claimed_at + 1, Duration::from_secs(20))
+        .await?;
+
+    // The settings in Thai (the language picker's menu takes the next click: last).
+    app.find(By::Region("Language"))
+        .await?
+        .select_by_label("ไทย")
+        .await
+        .context("choosing Thai")?;
+    app.click(By::Button("การแจ้งเตือน")).await?;
+    app.find(By::Region("ตั้งค่าการแจ้งเตือน")).await?;
+    app.screenshot("alert-settings-th").await?;
     app.close().await
 }

@@ -468,6 +468,8 @@ pub enum By<'a> {
     Textbox(&'a str),
     /// A file chooser labelled this.
     File(&'a str),
+    /// A check box or radio button whose `<label>` reads exactly this.
+    Choice(&'a str),
     /// A list option (an inbox row, a search hit) whose text contains this.
     Option(&'a str),
     /// An alert (an error message).
@@ -504,6 +506,10 @@ impl By<'_> {
             }
             By::Option(text) => format!("//*[@role='option'][contains(., {})]", literal(text)),
             By::File(label) => format!("//input[@type='file' and @aria-label={}]", literal(label)),
+            By::Choice(label) => format!(
+                "//label[normalize-space(.)={}]//input[@type='checkbox' or @type='radio']",
+                literal(label)
+            ),
             By::Alert => "//*[@role='alert']".into(),
             By::Status => "//*[@role='status']".into(),
             By::Region(name) => format!("//*[@aria-label={}]", literal(name)),

@@ -143,6 +143,28 @@ impl Clinic {
         Ok(())
     }
 
+    /// Logs `op` as another desk (`device`) would have: what a colleague does elsewhere.
+    pub async fn act_as(&self, device: &str, op: tsunagi_proto::Operation) -> Result<()> {
+        use tsunagi_relay::store::{LogStore as _, NewBody, NewEntry};
+        let op = serde_json::value::RawValue::from_string(serde_json::to_string(&op)?)?;
+        self.relay
+            .store
+            .append(
+                &tsunagi_line::ChannelId::from(CHANNEL),
+                vec![NewEntry {
+                    at: tsunagi_relay::relay::now(),
+                    body: NewBody::Op {
+                        op_id: tsunagi_proto::OpId::new(),
+                        device: tsunagi_proto::DeviceId::from(device),
+                        role: None,
+                        op,
+                    },
+                }],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// What the account sent the patient, as LINE delivered it.
     pub fn received(&self, user: &UserId) -> Vec<Delivered> {
         self.sim.inbox(user.as_str())
