@@ -6,10 +6,11 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, ensure};
 use tsunagi_e2e::app::{App, By};
 use tsunagi_e2e::clinic::Clinic;
-use tsunagi_proto::{ConversationId, Operation};
+use tsunagi_proto::api::Role;
+use tsunagi_proto::{ConversationId, HandoffSettings, Operation, Setting};
 
 use crate::notifications::Notifications;
-use crate::operator::{join, patient_waits, skip};
+use crate::operator::{join, join_as, patient_waits, skip};
 
 #[tokio::test]
 async fn a_patient_asking_for_a_person_is_one_notification_with_their_name_and_not_their_words()
@@ -159,4 +160,46 @@ async fn repeats_stop_when_another_desk_claims_quiet_hours_keep_the_desk_silent_
     app.find(By::Region("ตั้งค่าการแจ้งเตือน")).await?;
     app.screenshot("alert-settings-th").await?;
     app.close().await
+}
+
+#[tokio::test]
+async fn a_chat_nobody_takes_reaches_the_owners_desk_with_every_staff_desk_closed() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let notifications = Notifications::serve().await?;
+    let clinic = Clinic::start(12).await?;
+    // The clinic escalates after four seconds of waiting (five minutes unless set).
+    clinic
+        .act_as(
+            "d-owner-setup",
+            Operation::Settings(Setting::Handoff(HandoffSettings {
+                escalate_seconds: 4,
+                ..HandoffSettings::default()
+            })),
+        )
+        .await?;
+    // The front desk joined once, and is closed now.
+    let front = App::launch(true).await?;
+    join(&front, &clinic, "Aiko").await?;
+    front.close().await?;
+    let owner = App::launch(true).await?;
+    join_as(&owner, &clinic, "Dr. Tanaka", Role::Owner).await?;
+
+    patient_waits(&clinic, 8).await?;
+    let name = clinic.patients()[8].display_name.clone();
+    let shown = notifications.until(2, Duration::from_secs(20)).await?;
+    let kinds: Vec<(&str, &str)> = shown
+        .iter()
+        .map(|n| (n.summary.as_str(), n.body.as_str()))
+        .collect();
+    ensure!(
+        kinds
+            == [
+                (name.as_str(), "Asks for a person"),
+                (name.as_str(), "Still waiting: nobody has taken this chat"),
+            ],
+        "{kinds:?}"
+    );
+    owner.close().await
 }

@@ -14,7 +14,12 @@ use tsunagi_relay::testing::Network;
 
 /// Joins the clinic through the window as `name`, and waits for the inbox.
 pub(crate) async fn join(app: &App, clinic: &Clinic, name: &str) -> Result<()> {
-    let code = clinic.invite(Role::Staff).await?;
+    join_as(app, clinic, name, Role::Staff).await
+}
+
+/// Joins the clinic through the window as `name`, with `role`, and waits for the inbox.
+pub(crate) async fn join_as(app: &App, clinic: &Clinic, name: &str, role: Role) -> Result<()> {
+    let code = clinic.invite(role).await?;
     app.type_into("Relay address", &clinic.url).await?;
     app.type_into("Invite code", &code).await?;
     app.type_into("Your name", name).await?;

@@ -613,6 +613,9 @@ fn operation(
                 AlertReason::Handoff => Happened::Handoff {
                     conversation: conversation.clone(),
                 },
+                AlertReason::Escalated => Happened::Escalated {
+                    conversation: conversation.clone(),
+                },
             });
             ("alert", Some(conversation), Outcome::Applied)
         }

@@ -188,6 +188,19 @@ struct Chat {
     /// A greeting that says `{{name}}`, waiting for the profile of a patient who just
     /// followed (or for [`NAME_WAIT_MS`] to pass).
     owed_greeting: Option<OwedGreeting>,
+    /// Since when the chat waits in the queue for a person, if it does.
+    #[serde(default)]
+    waiting: Option<Waiting>,
+}
+
+/// A stretch of waiting in the queue.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Waiting {
+    /// The entry that put the chat in the queue.
+    seq: Seq,
+    at: UnixMillis,
+    /// The owners have been alerted to it.
+    escalated: bool,
 }
 
 /// A greeting decided, to be sent once the patient's name is known.
@@ -201,6 +214,26 @@ struct OwedGreeting {
 }
 
 impl Chat {
+    /// Starts or ends the stretch of waiting after `entry` changed the chat's session.
+    fn note_waiting(&mut self, entry: &Entry) {
+        let waits = self
+            .state
+            .open
+            .as_ref()
+            .is_some_and(|o| o.status == Status::Waiting);
+        match (waits, &self.waiting) {
+            (true, None) => {
+                self.waiting = Some(Waiting {
+                    seq: entry.seq,
+                    at: entry.at,
+                    escalated: false,
+                });
+            }
+            (false, Some(_)) => self.waiting = None,
+            _ => {}
+        }
+    }
+
     fn new(at: UnixMillis, seq: Seq) -> Self {
         Self {
             state: session::Conversation {
@@ -216,6 +249,7 @@ impl Chat {
             deferred: None,
             wrote_in: None,
             owed_greeting: None,
+            waiting: None,
         }
     }
 
@@ -604,6 +638,19 @@ impl Bot {
             {
                 self.hand_off(id, asked, now, &mut decisions);
             }
+            if let Some(waiting) = &chat.waiting
+                && let Some(after) = self.escalate_after()
+                && !waiting.escalated
+                && now.0 - waiting.at.0 >= after
+            {
+                decisions.push(log(
+                    &format!("escalate/{}", waiting.seq.0),
+                    Operation::Alert {
+                        conversation: id.clone(),
+                        reason: AlertReason::Escalated,
+                    },
+                ));
+            }
             // No profile came (LINE did not give it): greeted without the name.
             if let Some(owed) = &chat.owed_greeting
                 && now.0 - owed.at.0 >= NAME_WAIT_MS
@@ -645,10 +692,24 @@ impl Bot {
             .filter_map(|c| c.owed_greeting.as_ref())
             .map(|owed| UnixMillis(owed.at.0 + NAME_WAIT_MS))
             .min();
-        [close, opening, reminder, greeting]
+        let escalation = self.escalate_after().and_then(|after| {
+            self.chats
+                .values()
+                .filter_map(|c| c.waiting.as_ref())
+                .filter(|w| !w.escalated)
+                .map(|w| UnixMillis(w.at.0 + after))
+                .min()
+        });
+        [close, opening, reminder, greeting, escalation]
             .into_iter()
             .flatten()
             .min()
+    }
+
+    /// How long a chat may wait before the owners are alerted (ms), unless never.
+    fn escalate_after(&self) -> Option<i64> {
+        let seconds = self.settings.handoff.escalate_seconds;
+        (seconds > 0).then(|| i64::from(seconds) * 1000)
     }
 
     fn is_open(&self, at: UnixMillis) -> bool {
@@ -749,6 +810,7 @@ impl Bot {
             {
                 chat.state.open = Some(session::Open { status, operator });
                 chat.session = Some((entry.seq, entry.at));
+                chat.note_waiting(entry);
             }
         }
         if !chat.in_bot_mode() {
@@ -1156,6 +1218,18 @@ impl Bot {
             return;
         }
         match op {
+            Operation::Alert {
+                conversation,
+                reason: AlertReason::Escalated,
+            } => {
+                if let Some(waiting) = self
+                    .chats
+                    .get_mut(conversation)
+                    .and_then(|c| c.waiting.as_mut())
+                {
+                    waiting.escalated = true;
+                }
+            }
             Operation::Send(send) => {
                 let op_id = match &entry.body {
                     EntryBody::Op { op_id, .. } => *op_id,
@@ -1452,6 +1526,7 @@ impl Bot {
                 }
             }
         }
+        chat.note_waiting(entry);
         if closed && self.settings.handoff.csat && conversation.as_str().starts_with('U') {
             let question = csat::question(self.language(conversation));
             decisions.push(log(

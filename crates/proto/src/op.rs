@@ -314,6 +314,9 @@ pub enum RecipientOutcome {
 pub enum AlertReason {
     /// A patient asked for a person and is waiting in the queue.
     Handoff,
+    /// A chat has waited past the clinic's escalation time with nobody taking it: the
+    /// owners' desks are alerted too.
+    Escalated,
 }
 
 /// A LINE user's profile.
@@ -457,7 +460,7 @@ pub struct MessageTemplate {
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HandoffSettings {
     /// Words that hand a chat to people, in any language.
@@ -469,6 +472,25 @@ pub struct HandoffSettings {
     /// Ask for a 1–5 rating when a session closes.
     #[serde(default)]
     pub csat: bool,
+    /// A chat nobody has taken this long after it began to wait is escalated to the
+    /// owners' desks (0: never).
+    #[serde(default = "default_escalate_seconds")]
+    pub escalate_seconds: u32,
+}
+
+fn default_escalate_seconds() -> u32 {
+    5 * 60
+}
+
+impl Default for HandoffSettings {
+    fn default() -> Self {
+        HandoffSettings {
+            keywords: Vec::new(),
+            auto_close_minutes: None,
+            csat: false,
+            escalate_seconds: default_escalate_seconds(),
+        }
+    }
 }
 
 /// Messages to send to a conversation.

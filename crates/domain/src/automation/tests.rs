@@ -311,6 +311,7 @@ fn an_idle_session_closes_by_itself_and_the_patient_is_asked_to_rate_it() {
         keywords: vec![],
         auto_close_minutes: Some(30),
         csat: true,
+        ..HandoffSettings::default()
     });
     let (mut bot, _) = fold(&[
         settings(1, handoff),
@@ -737,4 +738,135 @@ fn a_snapshot_of_another_version_is_not_read() {
     value["version"] = (SNAPSHOT_VERSION + 1).into();
     assert!(Bot::from_snapshot(&serde_json::to_vec(&value).unwrap()).is_err());
     assert!(Bot::from_snapshot(b"not json").is_err());
+}
+
+fn escalations(decisions: &[Decision]) -> Vec<ConversationId> {
+    logged(decisions)
+        .into_iter()
+        .filter_map(|op| match op {
+            Operation::Alert {
+                conversation,
+                reason: AlertReason::Escalated,
+            } => Some(conversation.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Folds the executor's op back in, as it reads it from the log, at `when`.
+fn folded(bot: &mut Bot, seq: u64, decision: &Decision, when: UnixMillis) -> Vec<Decision> {
+    let Decision::Log(logged) = decision else {
+        panic!("not an op: {decision:?}")
+    };
+    let mut entry = log::op_with_id(seq, EXECUTOR_DEVICE, logged.op_id, logged.op.clone());
+    entry.at = when;
+    bot.apply(&entry)
+}
+
+#[test]
+fn a_chat_nobody_takes_is_escalated_once_after_the_clinics_time_and_again_after_a_release() {
+    let handoff = Setting::Handoff(HandoffSettings {
+        escalate_seconds: 120,
+        ..HandoffSettings::default()
+    });
+    let (mut bot, _) = fold(&[
+        settings(1, handoff),
+        log::text(2, PATIENT, "M2", "talk to staff"),
+        log::op(
+            3,
+            YUKI,
+            Operation::SetMode {
+                conversation: chat(PATIENT),
+                mode: ConversationMode::Human,
+            },
+        ),
+    ]);
+    // Waiting since entry 3: escalated two minutes later, not before.
+    let due_at = UnixMillis(at(3).0 + 120_000);
+    assert_eq!(bot.next_due(at(3)), Some(due_at));
+    assert_eq!(escalations(&bot.due(UnixMillis(due_at.0 - 1))), vec![]);
+    let due = bot.due(due_at);
+    assert_eq!(escalations(&due), vec![chat(PATIENT)]);
+    // Logged once: once folded back, never again for this stretch of waiting.
+    folded(&mut bot, 4, &due[0], due_at);
+    assert_eq!(
+        escalations(&bot.due(UnixMillis(due_at.0 + 3_600_000))),
+        vec![]
+    );
+    assert_eq!(bot.next_due(due_at), None);
+
+    // Claimed, then released: a new stretch of waiting, escalated in its turn.
+    bot.apply(&log::op(
+        5,
+        YUKI,
+        Operation::Claim {
+            conversation: chat(PATIENT),
+        },
+    ));
+    assert_eq!(bot.next_due(at(5)), None);
+    let release = log::op(
+        6,
+        YUKI,
+        Operation::Release {
+            conversation: chat(PATIENT),
+        },
+    );
+    bot.apply(&release);
+    let again = UnixMillis(release.at.0 + 120_000);
+    assert_eq!(bot.next_due(release.at), Some(again));
+    assert_eq!(escalations(&bot.due(again)), vec![chat(PATIENT)]);
+}
+
+#[test]
+fn a_chat_taken_in_time_or_a_clinic_that_never_escalates_is_not_escalated() {
+    let claimed = [
+        log::text(2, PATIENT, "M2", "talk to staff"),
+        log::op(
+            3,
+            YUKI,
+            Operation::SetMode {
+                conversation: chat(PATIENT),
+                mode: ConversationMode::Human,
+            },
+        ),
+        log::op(
+            4,
+            YUKI,
+            Operation::Claim {
+                conversation: chat(PATIENT),
+            },
+        ),
+    ];
+    let (bot, _) = fold(&claimed);
+    assert_eq!(
+        escalations(&bot.due(UnixMillis(at(4).0 + 3_600_000))),
+        vec![]
+    );
+
+    let never = Setting::Handoff(HandoffSettings {
+        escalate_seconds: 0,
+        ..HandoffSettings::default()
+    });
+    let (bot, _) = fold(&[settings(1, never), claimed[0].clone(), claimed[1].clone()]);
+    assert_eq!(bot.next_due(at(3)), None);
+    assert_eq!(
+        escalations(&bot.due(UnixMillis(at(3).0 + 3_600_000))),
+        vec![]
+    );
+}
+
+#[test]
+fn by_default_a_chat_is_escalated_after_five_minutes_of_waiting() {
+    let (bot, _) = fold(&[
+        log::text(2, PATIENT, "M2", "talk to staff"),
+        log::op(
+            3,
+            YUKI,
+            Operation::SetMode {
+                conversation: chat(PATIENT),
+                mode: ConversationMode::Human,
+            },
+        ),
+    ]);
+    assert_eq!(bot.next_due(at(3)), Some(UnixMillis(at(3).0 + 300_000)));
 }

@@ -924,6 +924,7 @@ async fn an_idle_session_is_closed_and_the_patient_asked_for_a_rating() {
                 keywords: vec![],
                 auto_close_minutes: Some(30),
                 csat: true,
+                ..Default::default()
             },
         )))
         .await;
