@@ -28,6 +28,9 @@ fn main() {
         "alert_preferences_set",
         "alert_show",
         "alert_test",
+        "presence_update",
+        "autostart_get",
+        "autostart_set",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

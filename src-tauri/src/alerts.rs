@@ -39,6 +39,14 @@ impl Alerts {
         self.repeats().next()
     }
 
+    /// Pauses alerts until `until` (from the tray), or resumes them.
+    pub(crate) fn pause_until(&self, until: Option<Instant>) {
+        *self
+            .paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = until;
+    }
+
     fn paused(&self) -> bool {
         self.paused_until
             .lock()
@@ -251,4 +259,22 @@ pub(crate) fn notify(app: &AppHandle, title: &str, body: &str) -> Result<(), Ipc
         .body(body)
         .show()
         .map_err(IpcError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_paused_from_the_tray_stay_paused_until_the_time_or_a_resume() {
+        let alerts = Alerts::default();
+        assert!(!alerts.paused());
+        alerts.pause_until(Some(Instant::now() + Duration::from_secs(30 * 60)));
+        assert!(alerts.paused());
+        alerts.pause_until(None);
+        assert!(!alerts.paused());
+        // A pause whose time has passed is over.
+        alerts.pause_until(Some(Instant::now() - Duration::from_millis(1)));
+        assert!(!alerts.paused());
+    }
 }

@@ -27,9 +27,11 @@ use crate::ipc::{
     ActRequest, AlertShowRequest, AppInfo, Canned, ClinicSettings, ConversationRequest,
     ConversationView, DeskJoinRequest, ErrorCode, HandoffRequest, InboxListRequest, IpcError,
     KeyringStatus, LinkRequest, MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest,
-    Outgoing, PendingAction, PendingKind, ProfileView, RelayUrlCheckRequest, RelayUrlChecked,
-    SearchRequest, SendRequest, StickerPackage, Submitted, TagRequest, UploadedImage,
+    Outgoing, PendingAction, PendingKind, PresenceRequest, ProfileView, RelayUrlCheckRequest,
+    RelayUrlChecked, SearchRequest, SendRequest, StickerPackage, Submitted, TagRequest,
+    UploadedImage,
 };
+use crate::presence;
 
 type Answer<T> = Result<T, IpcError>;
 
@@ -583,4 +585,27 @@ pub(crate) fn alert_show(app: AppHandle, request: AlertShowRequest) -> Answer<()
 pub(crate) fn alert_test(app: AppHandle) -> Answer<()> {
     alerts::emit(&app, &alerts::test_notice(&app));
     Ok(())
+}
+
+#[tauri::command]
+pub(crate) fn presence_update(app: AppHandle, request: PresenceRequest) -> Answer<()> {
+    presence::update(&app, &request)
+}
+
+#[tauri::command]
+pub(crate) fn autostart_get(app: AppHandle) -> Answer<bool> {
+    use tauri_plugin_autostart::ManagerExt as _;
+    app.autolaunch().is_enabled().map_err(IpcError::internal)
+}
+
+#[tauri::command]
+pub(crate) fn autostart_set(app: AppHandle, request: bool) -> Answer<()> {
+    use tauri_plugin_autostart::ManagerExt as _;
+    let autolaunch = app.autolaunch();
+    if request {
+        autolaunch.enable()
+    } else {
+        autolaunch.disable()
+    }
+    .map_err(IpcError::internal)
 }

@@ -405,6 +405,24 @@ pub struct DeskChanged {
     pub live: bool,
 }
 
+/// The tray menu in the operator's words, and its tooltip ("3 waiting").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TrayWords {
+    pub open: String,
+    pub pause_30: String,
+    pub pause_60: String,
+    pub resume: String,
+    pub quit: String,
+    pub waiting: String,
+}
+
+/// `presence_update`: how many wait, for the tray and the badge, and the tray's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PresenceRequest {
+    pub waiting: u32,
+    pub words: TrayWords,
+}
+
 /// `alert_show`: a notice in the operator's words, to show as a native notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AlertShowRequest {
@@ -467,6 +485,9 @@ commands! {
     alert_preferences_set: Preferences => (),
     alert_show: AlertShowRequest => (),
     alert_test: () => (),
+    presence_update: PresenceRequest => (),
+    autostart_get: () => bool,
+    autostart_set: bool => (),
 }
 
 /// The events the app emits, by name, with their payloads.
@@ -552,6 +573,8 @@ pub fn typescript() -> String {
         Preferences::decl(),
         Notice::decl(),
         AlertShowRequest::decl(),
+        TrayWords::decl(),
+        PresenceRequest::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/ipc.rs by `cargo xtask bindings`. Do not edit.\n",

@@ -7,6 +7,7 @@ mod commands;
 mod desk;
 pub mod ipc;
 mod media;
+mod presence;
 
 use std::path::PathBuf;
 
@@ -53,18 +54,32 @@ pub fn run() {
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Tsunagi is starting");
 
     let result = tauri::Builder::default()
+        // First, before any window: one app per desk, and a second launch brings this
+        // window forward and exits.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(presence::instance_id())
+                .callback(|app, _args, _cwd| presence::show_window(app))
+                .build(),
+        )
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_store::Builder::new().build())
         // Opened from Rust only (`link_open`): the window gets no opener permission.
         .plugin(tauri_plugin_opener::init())
         // Likewise the save dialog (`media_save`).
         .plugin(tauri_plugin_dialog::init())
+        // The window's size and place, as the operator left them.
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_autostart::Builder::new().build())
         .setup(|app| {
             let data = data_dir(app)?;
             std::fs::create_dir_all(&data)?;
             tracing::info!(data = %data.display(), "opening the desk");
             app.manage(desk::Shell::new(data));
             app.manage(alerts::Alerts::default());
+            if let Err(error) = presence::setup_tray(app.handle()) {
+                tracing::warn!(%error, "no tray icon on this desktop");
+            }
             lean_webview(app);
             // Opening the store and the keyring waits on disk and D-Bus: the window is up
             // meanwhile, and its first command waits for the desk.

@@ -150,6 +150,27 @@ async fn repeats_stop_when_another_desk_claims_quiet_hours_keep_the_desk_silent_
         .until(claimed_at + 1, Duration::from_secs(20))
         .await?;
 
+    // Starting at login: the OS's autostart entry appears, and goes again.
+    let autostart = app.autostart_dir();
+    let entries = || {
+        std::fs::read_dir(&autostart)
+            .map(|dir| dir.filter_map(|e| e.ok()).count())
+            .unwrap_or(0)
+    };
+    app.click(By::Button("Alerts")).await?;
+    let start_at_login = By::Choice("Start Tsunagi when I sign in to this computer");
+    app.click(start_at_login).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ensure!(
+        entries() == 1,
+        "no autostart entry in {}",
+        autostart.display()
+    );
+    app.click(start_at_login).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ensure!(entries() == 0, "the autostart entry stayed");
+    app.click(By::Button("Close")).await?;
+
     // The settings in Thai (the language picker's menu takes the next click: last).
     app.find(By::Region("Language"))
         .await?
@@ -202,4 +223,18 @@ async fn a_chat_nobody_takes_reaches_the_owners_desk_with_every_staff_desk_close
         "{kinds:?}"
     );
     owner.close().await
+}
+
+#[tokio::test]
+async fn a_second_launch_brings_the_first_window_forward_and_exits() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let app = App::launch(true).await?;
+    app.find(By::Text("Join your clinic's relay")).await?;
+    let second = app.launch_again(Duration::from_secs(30)).await?;
+    ensure!(second.success(), "the second launch ended with {second}");
+    // The first is still there, and answers.
+    app.find(By::Text("Join your clinic's relay")).await?;
+    app.close().await
 }

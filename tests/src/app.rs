@@ -107,6 +107,8 @@ impl App {
             Ok(dir)
         };
         let env = [
+            // (Some of what the app asks of the OS ignores XDG: its autostart entry.)
+            ("HOME", home.path().to_owned()),
             ("XDG_DATA_HOME", xdg("data")?),
             ("XDG_CONFIG_HOME", xdg("config")?),
             ("XDG_CACHE_HOME", xdg("cache")?),
@@ -152,6 +154,32 @@ impl App {
             _keyring: keyring,
             _home: home,
         })
+    }
+
+    /// Where the desktop looks for what starts at login (the app's home's own).
+    pub fn autostart_dir(&self) -> PathBuf {
+        self._home.path().join(".config").join("autostart")
+    }
+
+    /// Starts the app a second time as the same user (the same XDG directories), as a
+    /// person double-clicking it again would; how that launch ended, within `within`.
+    pub async fn launch_again(&self, within: Duration) -> Result<std::process::ExitStatus> {
+        let home = self._home.path();
+        let mut second = tokio::process::Command::new(app_binary()?)
+            .env("HOME", home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("XDG_RUNTIME_DIR", home.join("runtime"))
+            .env("MESA_SHADER_CACHE_DISABLE", "true")
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting the app again")?;
+        tokio::time::timeout(within, second.wait())
+            .await
+            .context("the second launch is still running")?
+            .context("waiting for the second launch")
     }
 
     /// Saves a PNG of the window under the artifacts directory and returns its path.

@@ -316,6 +316,10 @@ text: string | null, count: number, sound: string | null, volume: number, };
 
 export type AlertShowRequest = { title: string, body: string, };
 
+export type TrayWords = { open: string, pause_30: string, pause_60: string, resume: string, quit: string, waiting: string, };
+
+export type PresenceRequest = { waiting: number, words: TrayWords, };
+
 export type Commands = {
   app_info: { request: null; response: AppInfo }
   relay_url_check: { request: RelayUrlCheckRequest; response: RelayUrlChecked }
@@ -344,6 +348,9 @@ export type Commands = {
   alert_preferences_set: { request: Preferences; response: null }
   alert_show: { request: AlertShowRequest; response: null }
   alert_test: { request: null; response: null }
+  presence_update: { request: PresenceRequest; response: null }
+  autostart_get: { request: null; response: boolean }
+  autostart_set: { request: boolean; response: null }
 }
 
 export type Events = {
