@@ -14,7 +14,7 @@ use tsunagi_desk::{Changes, Store};
 use tsunagi_proto::Setting;
 use tsunagi_proto::api::Role;
 
-use crate::ipc::{EVENT_ALERT, IpcError};
+use crate::ipc::{AlertShowRequest, EVENT_ALERT, IpcError};
 
 /// The store plugin's file for this computer's alert settings (never the projection).
 const FILE: &str = "alerts.json";
@@ -250,15 +250,63 @@ async fn moment(app: &AppHandle, store: &Store) -> Moment {
     }
 }
 
-/// Shows the words the window chose for a notice as a native notification.
-pub(crate) fn notify(app: &AppHandle, title: &str, body: &str) -> Result<(), IpcError> {
-    use tauri_plugin_notification::NotificationExt as _;
-    app.notification()
-        .builder()
-        .title(title)
-        .body(body)
-        .show()
-        .map_err(IpcError::internal)
+/// Shows the words the window chose for a notice as a native notification; a click on it
+/// brings the window forward on its chat.
+pub(crate) fn notify(app: &AppHandle, request: AlertShowRequest) -> Result<(), IpcError> {
+    #[cfg(target_os = "linux")]
+    {
+        notify_linux(app, request);
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        // (A click brings the app forward, as the OS does for its notifications.)
+        use tauri_plugin_notification::NotificationExt as _;
+        app.notification()
+            .builder()
+            .title(request.title)
+            .body(request.body)
+            .show()
+            .map_err(IpcError::internal)
+    }
+}
+
+/// On Linux, through the notification server on the session bus (as the plugin does), with
+/// the default action, and a thread that waits for it until the notification closes.
+#[cfg(target_os = "linux")]
+fn notify_linux(app: &AppHandle, request: AlertShowRequest) {
+    use crate::ipc::{AlertOpened, EVENT_ALERT_OPEN};
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let mut notification = notify_rust::Notification::new();
+        notification
+            .appname("Tsunagi")
+            .summary(&request.title)
+            .body(&request.body)
+            .auto_icon();
+        if request.conversation.is_some() {
+            notification.action("default", &request.title);
+        }
+        let handle = match notification.show() {
+            Ok(handle) => handle,
+            Err(error) => {
+                tracing::warn!(%error, "the notification could not be shown");
+                return;
+            }
+        };
+        let Some(conversation) = request.conversation else {
+            return;
+        };
+        handle.wait_for_action(|action| {
+            if action == "default" {
+                crate::presence::show_window(&app);
+                let opened = AlertOpened { conversation };
+                if let Err(error) = app.emit(EVENT_ALERT_OPEN, opened) {
+                    tracing::warn!(%error, "a clicked alert could not reach the window");
+                }
+            }
+        });
+    });
 }
 
 #[cfg(test)]

@@ -578,7 +578,7 @@ pub(crate) fn alert_preferences_set(app: AppHandle, request: Preferences) -> Ans
 
 #[tauri::command]
 pub(crate) fn alert_show(app: AppHandle, request: AlertShowRequest) -> Answer<()> {
-    alerts::notify(&app, &request.title, &request.body)
+    alerts::notify(&app, request)
 }
 
 #[tauri::command]

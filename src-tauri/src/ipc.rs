@@ -428,6 +428,14 @@ pub struct PresenceRequest {
 pub struct AlertShowRequest {
     pub title: String,
     pub body: String,
+    /// The chat a click on the notification opens.
+    pub conversation: Option<String>,
+}
+
+/// `alert-open`: the operator clicked a notification; the window opens its chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AlertOpened {
+    pub conversation: String,
 }
 
 /// Declares the command table once: the handler, the names build.rs and the capability
@@ -495,13 +503,16 @@ pub const EVENT_CHANGED: &str = "desk-changed";
 pub const EVENT_STATUS: &str = "desk-status";
 /// Something to alert the operator to: the window words it and plays its sound.
 pub const EVENT_ALERT: &str = "desk-alert";
+/// A notification was clicked: the window opens its chat.
+pub const EVENT_ALERT_OPEN: &str = "alert-open";
 
 fn event_table() -> String {
     format!(
-        "export type Events = {{\n  '{EVENT_CHANGED}': {}\n  '{EVENT_STATUS}': {}\n  '{EVENT_ALERT}': {}\n}}\n",
+        "export type Events = {{\n  '{EVENT_CHANGED}': {}\n  '{EVENT_STATUS}': {}\n  '{EVENT_ALERT}': {}\n  '{EVENT_ALERT_OPEN}': {}\n}}\n",
         DeskChanged::name(),
         SyncStatus::name(),
-        Notice::name()
+        Notice::name(),
+        AlertOpened::name()
     )
 }
 
@@ -573,6 +584,7 @@ pub fn typescript() -> String {
         Preferences::decl(),
         Notice::decl(),
         AlertShowRequest::decl(),
+        AlertOpened::decl(),
         TrayWords::decl(),
         PresenceRequest::decl(),
     ];

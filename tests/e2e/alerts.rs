@@ -53,6 +53,16 @@ async fn a_patient_asking_for_a_person_is_one_notification_with_their_name_and_n
         !call.contains("スタッフと話したい") && !call.contains("スタッフ"),
         "the patient's words are in the notification: {call}"
     );
+
+    // A click on it opens the patient's chat.
+    app.find(By::Text("Choose a conversation on the left."))
+        .await?;
+    notifications.click(1).await?;
+    app.find(By::Button("Claim")).await?;
+    app.find(By::XPath(&format!(
+        "//section//h2[normalize-space(.)='{name}']"
+    )))
+    .await?;
     app.close().await
 }
 

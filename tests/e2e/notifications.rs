@@ -61,6 +61,14 @@ impl Server {
     }
 
     fn close_notification(&self, _id: u32) {}
+
+    /// What the server says when the person clicks a notification (or one of its actions).
+    #[zbus(signal)]
+    async fn action_invoked(
+        emitter: &zbus::object_server::SignalEmitter<'_>,
+        id: u32,
+        action_key: &str,
+    ) -> zbus::Result<()>;
 }
 
 /// The notification server, for as long as this lives.
@@ -81,6 +89,17 @@ impl Notifications {
             .await
             .context("serving org.freedesktop.Notifications on the session bus")?;
         Ok(Notifications { shown, _bus: bus })
+    }
+
+    /// The person clicks the `n`th notification shown (from 1).
+    pub(crate) async fn click(&self, n: u32) -> Result<()> {
+        let server = self
+            ._bus
+            .object_server()
+            .interface::<_, Server>("/org/freedesktop/Notifications")
+            .await?;
+        Server::action_invoked(server.signal_emitter(), n, "default").await?;
+        Ok(())
     }
 
     /// Every notification shown so far.

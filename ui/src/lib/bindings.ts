@@ -314,7 +314,13 @@ name: string | null,
  */
 text: string | null, count: number, sound: string | null, volume: number, };
 
-export type AlertShowRequest = { title: string, body: string, };
+export type AlertShowRequest = { title: string, body: string, 
+/**
+ * The chat a click on the notification opens.
+ */
+conversation: string | null, };
+
+export type AlertOpened = { conversation: string, };
 
 export type TrayWords = { open: string, pause_30: string, pause_60: string, resume: string, quit: string, waiting: string, };
 
@@ -357,4 +363,5 @@ export type Events = {
   'desk-changed': DeskChanged
   'desk-status': SyncStatus
   'desk-alert': Notice
+  'alert-open': AlertOpened
 }

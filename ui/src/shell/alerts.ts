@@ -32,7 +32,7 @@ export async function listenForAlerts(desk: Desk, t: Translate): Promise<() => v
   return desk.on('desk-alert', (notice) => {
     const { title, body } = wordsOf(notice, t)
     desk
-      .call('alert_show', { title, body })
+      .call('alert_show', { title, body, conversation: notice.conversation })
       .catch((error: unknown) => console.warn('an alert could not be shown', error))
     play(notice.sound, notice.volume)
   })
