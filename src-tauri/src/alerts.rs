@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use tauri::{AppHandle, Emitter as _, Manager as _};
 use tauri_plugin_store::StoreExt as _;
-use tsunagi_desk::alerts::{Alert, AlertKind, Me, Moment, Notice, Preferences, Repeats};
+use tsunagi_desk::alerts::{
+    Alert, AlertKind, KindSetting, Me, Moment, Notice, Preferences, Repeats,
+};
 use tsunagi_desk::{Changes, Store};
 use tsunagi_proto::Setting;
 use tsunagi_proto::api::Role;
@@ -192,11 +194,20 @@ async fn words(
 /// A notice the operator asked for, to hear and see what their settings give: shown even
 /// in quiet hours or with the window in front, and as private as a real one.
 pub(crate) fn test_notice(app: &AppHandle) -> Notice {
-    let preferences = Preferences {
+    let mut preferences = Preferences {
         quiet: None,
         only_unfocused: false,
         ..preferences(app)
     };
+    // As a handoff sounds, even with handoffs turned off.
+    let handoff = preferences
+        .kinds
+        .entry(AlertKind::Handoff)
+        .or_insert(KindSetting {
+            on: true,
+            sound: None,
+        });
+    handoff.on = true;
     let alert = Alert {
         kind: AlertKind::Handoff,
         conversation: None,
@@ -208,11 +219,8 @@ pub(crate) fn test_notice(app: &AppHandle) -> Notice {
         focused: true,
         paused: false,
     };
-    let mut enabled = preferences.clone();
-    if let Some(setting) = enabled.kinds.get_mut(&AlertKind::Handoff) {
-        setting.on = true;
-    }
-    enabled
+    // (Nothing above can hold it back; silent and nameless if something ever did.)
+    preferences
         .present(&alert, &moment, Some("Tsunagi"), None)
         .unwrap_or(Notice {
             kind: AlertKind::Handoff,
@@ -221,7 +229,7 @@ pub(crate) fn test_notice(app: &AppHandle) -> Notice {
             text: None,
             count: 0,
             sound: None,
-            volume: preferences.volume,
+            volume: 0,
         })
 }
 
