@@ -106,10 +106,9 @@ pub(crate) async fn on_changes(
         return;
     }
     let preferences = preferences(app);
-    let every = Duration::from_secs(u64::from(preferences.repeat_seconds.max(10)));
     app.state::<Alerts>()
         .repeats()
-        .shown(&alerts, Instant::now(), every);
+        .shown(&alerts, Instant::now(), preferences.repeat_every());
     for alert in &alerts {
         show(app, store, &preferences, alert).await;
     }
@@ -118,7 +117,6 @@ pub(crate) async fn on_changes(
 /// Alerts again the handoffs nobody has taken whose time has come.
 pub(crate) async fn repeat_due(app: &AppHandle, store: &Store) {
     let preferences = preferences(app);
-    let every = Duration::from_secs(u64::from(preferences.repeat_seconds.max(10)));
     let tracked = app.state::<Alerts>().repeats().tracked();
     let mut chats = std::collections::HashMap::new();
     for conversation in tracked {
@@ -129,10 +127,12 @@ pub(crate) async fn repeat_due(app: &AppHandle, store: &Store) {
             Err(error) => tracing::warn!(%error, "a chat's state could not be read"),
         }
     }
-    let again = app
-        .state::<Alerts>()
-        .repeats()
-        .due(Instant::now(), every, |c| chats.get(c).cloned().flatten());
+    let again =
+        app.state::<Alerts>()
+            .repeats()
+            .due(Instant::now(), preferences.repeat_every(), |c| {
+                chats.get(c).cloned().flatten()
+            });
     for alert in &again {
         show(app, store, &preferences, alert).await;
     }

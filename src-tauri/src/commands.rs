@@ -561,16 +561,11 @@ pub(crate) fn alert_preferences(app: AppHandle) -> Answer<Preferences> {
 
 #[tauri::command]
 pub(crate) fn alert_preferences_set(app: AppHandle, request: Preferences) -> Answer<()> {
-    if request.volume > 100 {
+    let problems = request.problems();
+    if !problems.is_empty() {
         return Err(IpcError::new(
-            ErrorCode::InvalidInput,
-            format!("the volume is 0 to 100, not {}", request.volume),
-        ));
-    }
-    if request.repeat_seconds < 10 {
-        return Err(IpcError::new(
-            ErrorCode::InvalidInput,
-            "a handoff is alerted again after 10 seconds at the soonest",
+            ErrorCode::SettingsInvalid,
+            problems.join("; "),
         ));
     }
     alerts::save_preferences(&app, &request)

@@ -49,6 +49,8 @@ pub enum ErrorCode {
     NotFound,
     /// A file could not be written where the user chose; `message` says why.
     SaveFailed,
+    /// Alert settings out of bounds; `message` says which (in English).
+    SettingsInvalid,
     /// Something went wrong inside the app; details are in the log.
     Internal,
 }

@@ -107,6 +107,19 @@ impl Notifications {
         self.shown.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Watches for `within` that no notification comes beyond the `count` shown; all of them.
+    pub(crate) async fn no_more_than(&self, count: usize, within: Duration) -> Result<Vec<Shown>> {
+        tokio::time::sleep(within).await;
+        let shown = self.shown();
+        if shown.len() != count {
+            bail!(
+                "{} notifications shown, not {count}: {shown:?}",
+                shown.len()
+            );
+        }
+        Ok(shown)
+    }
+
     /// Waits (up to `within`) until `count` notifications have been shown; all of them.
     pub(crate) async fn until(&self, count: usize, within: Duration) -> Result<Vec<Shown>> {
         let deadline = tokio::time::Instant::now() + within;

@@ -361,7 +361,31 @@ pub struct Notice {
     pub volume: u8,
 }
 
+/// A handoff nobody took is alerted again this soon at the soonest.
+pub const MIN_REPEAT_SECONDS: u32 = 10;
+
 impl Preferences {
+    /// What makes these preferences unusable, in words; empty when they can be kept.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.volume > 100 {
+            problems.push(format!("the volume is 0 to 100, not {}", self.volume));
+        }
+        if self.repeat_seconds < MIN_REPEAT_SECONDS {
+            problems.push(format!(
+                "a handoff is alerted again after {MIN_REPEAT_SECONDS} seconds at the soonest, not {}",
+                self.repeat_seconds
+            ));
+        }
+        problems
+    }
+
+    /// How long after an alert an unclaimed handoff is alerted again (never sooner than
+    /// [`MIN_REPEAT_SECONDS`], whatever a hand-edited file says).
+    pub fn repeat_every(&self) -> Duration {
+        Duration::from_secs(u64::from(self.repeat_seconds.max(MIN_REPEAT_SECONDS)))
+    }
+
     /// Whether the operator is alerted to `alert` at `moment`, and what its notice says:
     /// `name` and `text` are the patient's, shown only as far as the privacy setting lets.
     pub fn present(

@@ -1,6 +1,6 @@
 // Generated from src-tauri/src/ipc.rs by `cargo xtask bindings`. Do not edit.
 
-export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "not_joined" | "already_joined" | "not_found" | "save_failed" | "internal";
+export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "not_joined" | "already_joined" | "not_found" | "save_failed" | "settings_invalid" | "internal";
 
 export type IpcError = { code: ErrorCode, 
 /**

@@ -403,6 +403,29 @@ fn a_notice_carries_its_kinds_sound_and_the_volume() {
 }
 
 #[test]
+fn preferences_out_of_bounds_are_refused_in_words_and_repeats_never_come_sooner_than_ten_seconds() {
+    assert_eq!(Preferences::default().problems(), Vec::<String>::new());
+    let wrong = Preferences {
+        volume: 101,
+        repeat_seconds: 3,
+        ..Preferences::default()
+    };
+    assert_eq!(
+        wrong.problems(),
+        [
+            "the volume is 0 to 100, not 101",
+            "a handoff is alerted again after 10 seconds at the soonest, not 3"
+        ]
+    );
+    // As a file edited by hand might say: repeated every ten seconds, not every three.
+    assert_eq!(wrong.repeat_every(), Duration::from_secs(10));
+    assert_eq!(
+        Preferences::default().repeat_every(),
+        Duration::from_secs(60)
+    );
+}
+
+#[test]
 fn preferences_read_back_as_written_and_missing_fields_take_their_defaults() {
     let preferences = Preferences {
         quiet: Some(quiet_nights()),

@@ -47,7 +47,7 @@ fn sent_texts(decisions: &[Decision]) -> Vec<String> {
 }
 
 fn settings(seq: u64, setting: Setting) -> Entry {
-    log::op(seq, YUKI, Operation::Settings(setting))
+    by_yuki(seq, Operation::Settings(setting))
 }
 
 fn greetings(seq: u64) -> Entry {
@@ -740,6 +740,22 @@ fn a_snapshot_of_another_version_is_not_read() {
     assert!(Bot::from_snapshot(b"not json").is_err());
 }
 
+/// `op` as Yuki's desk logged it at `seq`.
+fn by_yuki(seq: u64, op: Operation) -> Entry {
+    log::op(seq, YUKI, op)
+}
+
+/// Yuki hands the patient's chat to people at `seq`: it waits in the queue from then.
+fn queued(seq: u64) -> Entry {
+    by_yuki(
+        seq,
+        Operation::SetMode {
+            conversation: chat(PATIENT),
+            mode: ConversationMode::Human,
+        },
+    )
+}
+
 fn escalations(decisions: &[Decision]) -> Vec<ConversationId> {
     logged(decisions)
         .into_iter()
@@ -772,14 +788,7 @@ fn a_chat_nobody_takes_is_escalated_once_after_the_clinics_time_and_again_after_
     let (mut bot, _) = fold(&[
         settings(1, handoff),
         log::text(2, PATIENT, "M2", "talk to staff"),
-        log::op(
-            3,
-            YUKI,
-            Operation::SetMode {
-                conversation: chat(PATIENT),
-                mode: ConversationMode::Human,
-            },
-        ),
+        queued(3),
     ]);
     // Waiting since entry 3: escalated two minutes later, not before.
     let due_at = UnixMillis(at(3).0 + 120_000);
@@ -796,17 +805,15 @@ fn a_chat_nobody_takes_is_escalated_once_after_the_clinics_time_and_again_after_
     assert_eq!(bot.next_due(due_at), None);
 
     // Claimed, then released: a new stretch of waiting, escalated in its turn.
-    bot.apply(&log::op(
+    bot.apply(&by_yuki(
         5,
-        YUKI,
         Operation::Claim {
             conversation: chat(PATIENT),
         },
     ));
     assert_eq!(bot.next_due(at(5)), None);
-    let release = log::op(
+    let release = by_yuki(
         6,
-        YUKI,
         Operation::Release {
             conversation: chat(PATIENT),
         },
@@ -821,17 +828,9 @@ fn a_chat_nobody_takes_is_escalated_once_after_the_clinics_time_and_again_after_
 fn a_chat_taken_in_time_or_a_clinic_that_never_escalates_is_not_escalated() {
     let claimed = [
         log::text(2, PATIENT, "M2", "talk to staff"),
-        log::op(
-            3,
-            YUKI,
-            Operation::SetMode {
-                conversation: chat(PATIENT),
-                mode: ConversationMode::Human,
-            },
-        ),
-        log::op(
+        queued(3),
+        by_yuki(
             4,
-            YUKI,
             Operation::Claim {
                 conversation: chat(PATIENT),
             },
@@ -857,16 +856,6 @@ fn a_chat_taken_in_time_or_a_clinic_that_never_escalates_is_not_escalated() {
 
 #[test]
 fn by_default_a_chat_is_escalated_after_five_minutes_of_waiting() {
-    let (bot, _) = fold(&[
-        log::text(2, PATIENT, "M2", "talk to staff"),
-        log::op(
-            3,
-            YUKI,
-            Operation::SetMode {
-                conversation: chat(PATIENT),
-                mode: ConversationMode::Human,
-            },
-        ),
-    ]);
+    let (bot, _) = fold(&[log::text(2, PATIENT, "M2", "talk to staff"), queued(3)]);
     assert_eq!(bot.next_due(at(3)), Some(UnixMillis(at(3).0 + 300_000)));
 }
