@@ -28,6 +28,8 @@ fn main() {
         "alert_preferences_set",
         "alert_show",
         "alert_test",
+        "alert_paused",
+        "alert_pause",
         "presence_update",
         "autostart_get",
         "autostart_set",

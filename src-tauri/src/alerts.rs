@@ -5,7 +5,7 @@
 //! notification.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tauri::{AppHandle, Emitter as _, Manager as _};
 use tauri_plugin_store::StoreExt as _;
@@ -16,17 +16,18 @@ use tsunagi_desk::{Changes, Store};
 use tsunagi_proto::Setting;
 use tsunagi_proto::api::Role;
 
-use crate::ipc::{AlertShowRequest, EVENT_ALERT, IpcError};
+use crate::ipc::{AlertShowRequest, AlertsPaused, EVENT_ALERT, EVENT_ALERTS_PAUSED, IpcError};
 
 /// The store plugin's file for this computer's alert settings (never the projection).
 const FILE: &str = "alerts.json";
 const KEY: &str = "preferences";
 
-/// What the app keeps between alerts: the handoffs to repeat, and a pause from the tray.
+/// What the app keeps between alerts: the handoffs to repeat, and a pause (from the tray or
+/// the window), on the wall clock the window shows it by.
 #[derive(Default)]
 pub(crate) struct Alerts {
     repeats: Mutex<Repeats>,
-    paused_until: Mutex<Option<Instant>>,
+    paused_until: Mutex<Option<SystemTime>>,
 }
 
 impl Alerts {
@@ -41,20 +42,43 @@ impl Alerts {
         self.repeats().next()
     }
 
-    /// Pauses alerts until `until` (from the tray), or resumes them.
-    pub(crate) fn pause_until(&self, until: Option<Instant>) {
-        *self
-            .paused_until
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = until;
-    }
-
-    fn paused(&self) -> bool {
+    fn paused_until(&self) -> std::sync::MutexGuard<'_, Option<SystemTime>> {
         self.paused_until
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_some_and(|until| Instant::now() < until)
     }
+
+    /// Pauses alerts until `until`, or resumes them.
+    fn pause_until(&self, until: Option<SystemTime>) {
+        *self.paused_until() = until;
+    }
+
+    fn paused(&self) -> bool {
+        self.paused_until()
+            .is_some_and(|until| SystemTime::now() < until)
+    }
+
+    /// Until when alerts are paused, as the window shows it (nothing once the time is past).
+    pub(crate) fn pause_state(&self) -> AlertsPaused {
+        let until = self
+            .paused_until()
+            .filter(|&until| SystemTime::now() < until);
+        AlertsPaused {
+            until: until.map(crate::ipc::unix_millis),
+        }
+    }
+}
+
+/// Pauses alerts for `minutes` (from the tray or the window), or resumes them (`None`),
+/// and tells the window.
+pub(crate) fn pause(app: &AppHandle, minutes: Option<u32>) -> AlertsPaused {
+    let alerts = app.state::<Alerts>();
+    alerts.pause_until(minutes.map(|m| SystemTime::now() + Duration::from_secs(u64::from(m) * 60)));
+    let state = alerts.pause_state();
+    if let Err(error) = app.emit(EVENT_ALERTS_PAUSED, &state) {
+        tracing::warn!(%error, "the window could not be told of the pause");
+    }
+    state
 }
 
 /// The operator's preferences as kept on this computer; the defaults until they change any.
@@ -325,12 +349,15 @@ mod tests {
     fn alerts_paused_from_the_tray_stay_paused_until_the_time_or_a_resume() {
         let alerts = Alerts::default();
         assert!(!alerts.paused());
-        alerts.pause_until(Some(Instant::now() + Duration::from_secs(30 * 60)));
+        alerts.pause_until(Some(SystemTime::now() + Duration::from_secs(30 * 60)));
         assert!(alerts.paused());
+        assert!(alerts.pause_state().until.is_some());
         alerts.pause_until(None);
+        assert_eq!(alerts.pause_state().until, None);
         assert!(!alerts.paused());
         // A pause whose time has passed is over.
-        alerts.pause_until(Some(Instant::now() - Duration::from_millis(1)));
+        alerts.pause_until(Some(SystemTime::now() - Duration::from_millis(1)));
         assert!(!alerts.paused());
+        assert_eq!(alerts.pause_state().until, None);
     }
 }

@@ -2,9 +2,9 @@
 //! `tsunagi-desk`. Actions are queued in the desk's outbox and return at once; the log
 //! settles them and the window hears of it through `desk-changed`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager as _, State};
 use tsunagi_desk::alerts::Preferences;
 use tsunagi_desk::detail::Operator;
 use tsunagi_desk::media::{self, MediaCache};
@@ -24,12 +24,12 @@ use tsunagi_proto::{
 use crate::alerts;
 use crate::desk::Shell;
 use crate::ipc::{
-    ActRequest, AlertShowRequest, AppInfo, Canned, ClinicSettings, ConversationRequest,
-    ConversationView, DeskJoinRequest, ErrorCode, HandoffRequest, InboxListRequest, IpcError,
-    KeyringStatus, LinkRequest, MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest,
-    Outgoing, PendingAction, PendingKind, PresenceRequest, ProfileView, RelayUrlCheckRequest,
-    RelayUrlChecked, SearchRequest, SendRequest, StickerPackage, Submitted, TagRequest,
-    UploadedImage,
+    ActRequest, AlertShowRequest, AlertsPaused, AppInfo, Canned, ClinicSettings,
+    ConversationRequest, ConversationView, DeskJoinRequest, ErrorCode, HandoffRequest,
+    InboxListRequest, IpcError, KeyringStatus, LinkRequest, MediaSaveRequest, MessagesRequest,
+    NoteRequest, OpRequest, Outgoing, PendingAction, PendingKind, PresenceRequest, ProfileView,
+    RelayUrlCheckRequest, RelayUrlChecked, SearchRequest, SendRequest, StickerPackage, Submitted,
+    TagRequest, UploadedImage,
 };
 use crate::presence;
 
@@ -39,10 +39,7 @@ type Answer<T> = Result<T, IpcError>;
 const FIRST_PAGE: u32 = 60;
 
 fn now() -> UnixMillis {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    UnixMillis(millis)
+    UnixMillis(crate::ipc::unix_millis(SystemTime::now()))
 }
 
 fn op_id(text: &str) -> Answer<OpId> {
@@ -580,6 +577,17 @@ pub(crate) fn alert_show(app: AppHandle, request: AlertShowRequest) -> Answer<()
 pub(crate) fn alert_test(app: AppHandle) -> Answer<()> {
     alerts::emit(&app, &alerts::test_notice(&app));
     Ok(())
+}
+
+#[tauri::command]
+pub(crate) fn alert_paused(app: AppHandle) -> Answer<AlertsPaused> {
+    Ok(app.state::<alerts::Alerts>().pause_state())
+}
+
+/// Pauses alerts for `request` minutes, or resumes them (`null`).
+#[tauri::command]
+pub(crate) fn alert_pause(app: AppHandle, request: Option<u32>) -> Answer<AlertsPaused> {
+    Ok(alerts::pause(&app, request))
 }
 
 #[tauri::command]

@@ -440,6 +440,21 @@ pub struct AlertOpened {
     pub conversation: String,
 }
 
+/// A moment as the window's timestamps give it: milliseconds since the epoch.
+pub(crate) fn unix_millis(at: std::time::SystemTime) -> i64 {
+    at.duration_since(std::time::UNIX_EPOCH).map_or(0, |since| {
+        i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+    })
+}
+
+/// `alerts-paused`, `alert_paused`, `alert_pause`: until when alerts are paused (ms since
+/// the epoch), or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AlertsPaused {
+    #[ts(type = "number | null")]
+    pub until: Option<i64>,
+}
+
 /// Declares the command table once: the handler, the names build.rs and the capability
 /// must list, and its TypeScript (`Commands`: request and response per command).
 macro_rules! commands {
@@ -495,6 +510,8 @@ commands! {
     alert_preferences_set: Preferences => (),
     alert_show: AlertShowRequest => (),
     alert_test: () => (),
+    alert_paused: () => AlertsPaused,
+    alert_pause: Option<u32> => AlertsPaused,
     presence_update: PresenceRequest => (),
     autostart_get: () => bool,
     autostart_set: bool => (),
@@ -507,14 +524,17 @@ pub const EVENT_STATUS: &str = "desk-status";
 pub const EVENT_ALERT: &str = "desk-alert";
 /// A notification was clicked: the window opens its chat.
 pub const EVENT_ALERT_OPEN: &str = "alert-open";
+/// Alerts were paused or resumed (from the tray or the window).
+pub const EVENT_ALERTS_PAUSED: &str = "alerts-paused";
 
 fn event_table() -> String {
     format!(
-        "export type Events = {{\n  '{EVENT_CHANGED}': {}\n  '{EVENT_STATUS}': {}\n  '{EVENT_ALERT}': {}\n  '{EVENT_ALERT_OPEN}': {}\n}}\n",
+        "export type Events = {{\n  '{EVENT_CHANGED}': {}\n  '{EVENT_STATUS}': {}\n  '{EVENT_ALERT}': {}\n  '{EVENT_ALERT_OPEN}': {}\n  '{EVENT_ALERTS_PAUSED}': {}\n}}\n",
         DeskChanged::name(),
         SyncStatus::name(),
         Notice::name(),
-        AlertOpened::name()
+        AlertOpened::name(),
+        AlertsPaused::name()
     )
 }
 
@@ -587,6 +607,7 @@ pub fn typescript() -> String {
         Notice::decl(),
         AlertShowRequest::decl(),
         AlertOpened::decl(),
+        AlertsPaused::decl(),
         TrayWords::decl(),
         PresenceRequest::decl(),
     ];

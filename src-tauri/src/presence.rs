@@ -3,13 +3,12 @@
 //! brings the first window forward), and starting at login.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager as _};
 
-use crate::alerts::Alerts;
+use crate::alerts;
 use crate::ipc::{IpcError, PresenceRequest, TrayWords};
 
 const TRAY: &str = "tsunagi";
@@ -75,12 +74,11 @@ fn menu(app: &AppHandle, words: &TrayWords) -> tauri::Result<Menu<tauri::Wry>> {
 
 /// What the tray's menu item `id` does.
 pub(crate) fn chosen(app: &AppHandle, id: &str) {
-    let alerts = app.state::<Alerts>();
     match id {
         "open" => show_window(app),
-        "pause-30" => alerts.pause_until(Some(Instant::now() + Duration::from_secs(30 * 60))),
-        "pause-60" => alerts.pause_until(Some(Instant::now() + Duration::from_secs(60 * 60))),
-        "resume" => alerts.pause_until(None),
+        "pause-30" => drop(alerts::pause(app, Some(30))),
+        "pause-60" => drop(alerts::pause(app, Some(60))),
+        "resume" => drop(alerts::pause(app, None)),
         "quit" => app.exit(0),
         _ => {}
     }

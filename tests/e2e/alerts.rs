@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, ensure};
-use tsunagi_e2e::app::{App, By};
+use tsunagi_e2e::app::{App, By, WAIT};
 use tsunagi_e2e::clinic::Clinic;
 use tsunagi_proto::api::Role;
 use tsunagi_proto::{ConversationId, HandoffSettings, Operation, Setting};
 
+use crate::desktop::{self, Desktop};
 use crate::notifications::Notifications;
 use crate::operator::{join, join_as, patient_waits, skip};
 
@@ -199,6 +200,94 @@ async fn repeats_stop_when_another_desk_claims_quiet_hours_keep_the_desk_silent_
 }
 
 #[tokio::test]
+async fn the_tray_and_the_dock_count_who_waits_and_the_trays_menu_pauses_alerts() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let notifications = Notifications::serve().await?;
+    let desktop = Desktop::serve().await?;
+    let clinic = Clinic::start(12).await?;
+    let app = App::launch(true).await?;
+    join(&app, &clinic, "Aiko").await?;
+    let tray = desktop.tray_icon(WAIT).await?;
+    let english = [
+        "Open Tsunagi",
+        "Pause alerts for 30 minutes",
+        "Pause alerts for 1 hour",
+        "Resume alerts",
+        "Quit",
+    ];
+    tray.until_menu(&english, WAIT).await?;
+    ensure!(
+        tray.label().await?.is_empty(),
+        "a count with nobody waiting"
+    );
+
+    patient_waits(&clinic, 4).await?;
+    notifications.until(1, WAIT).await?;
+    tray.until_label("1", WAIT).await?;
+    desktop.until_badge(Some(1), WAIT).await?;
+
+    // Paused from the tray, a second patient waits in silence, but is counted.
+    tray.choose("Pause alerts for 30 minutes").await?;
+    patient_waits(&clinic, 5).await?;
+    tray.until_label("2", WAIT).await?;
+    desktop.until_badge(Some(2), WAIT).await?;
+    notifications
+        .no_more_than(1, Duration::from_secs(3))
+        .await
+        .context("alerts paused from the tray still sounded")?;
+    // The window says so, and resumes them.
+    app.find(By::XPath(
+        "//*[@role='status'][starts-with(normalize-space(.), 'Alerts paused until')]",
+    ))
+    .await?;
+    app.click(By::Button("Resume alerts")).await?;
+    app.gone(By::XPath(
+        "//*[@role='status'][starts-with(normalize-space(.), 'Alerts paused until')]",
+    ))
+    .await?;
+    patient_waits(&clinic, 6).await?;
+    let shown = notifications.until(2, WAIT).await?;
+    let name = &clinic.patients()[6].display_name;
+    ensure!(&shown[1].summary == name, "{shown:?}");
+
+    // The menu speaks the operator's language.
+    app.find(By::Region("Language"))
+        .await?
+        .select_by_label("ไทย")
+        .await
+        .context("choosing Thai")?;
+    tray.until_menu(
+        &[
+            "เปิด Tsunagi",
+            "หยุดแจ้งเตือน 30 นาที",
+            "หยุดแจ้งเตือน 1 ชั่วโมง",
+            "แจ้งเตือนต่อ",
+            "ออก",
+        ],
+        WAIT,
+    )
+    .await?;
+
+    // Claimed, a chat leaves the count; with nobody waiting, the badge goes.
+    for n in [4, 5, 6] {
+        let patient = clinic.patients()[n].user_id.clone();
+        clinic
+            .act_as(
+                "d-somchai",
+                Operation::Claim {
+                    conversation: ConversationId::from(patient.as_str()),
+                },
+            )
+            .await?;
+    }
+    tray.until_label("", WAIT).await?;
+    desktop.until_badge(None, WAIT).await?;
+    app.close().await
+}
+
+#[tokio::test]
 async fn a_chat_nobody_takes_reaches_the_owners_desk_with_every_staff_desk_closed() -> Result<()> {
     if skip() {
         return Ok(());
@@ -247,9 +336,35 @@ async fn a_second_launch_brings_the_first_window_forward_and_exits() -> Result<(
     }
     let app = App::launch(true).await?;
     app.find(By::Text("Join your clinic's relay")).await?;
+    // The operator has gone to another program, which has the keyboard.
+    let _elsewhere = desktop::focus_elsewhere()?;
+    until_focused(&app, false).await?;
+
     let second = app.launch_again(Duration::from_secs(30)).await?;
     ensure!(second.success(), "the second launch ended with {second}");
-    // The first is still there, and answers.
+    // The first is still there, answers, and has the keyboard.
+    until_focused(&app, true)
+        .await
+        .context("the second launch did not bring the first window forward")?;
     app.find(By::Text("Join your clinic's relay")).await?;
     app.close().await
+}
+
+/// Waits until the window has the keyboard (`focused`) or has lost it.
+async fn until_focused(app: &App, focused: bool) -> Result<()> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let has = app
+            .client
+            .execute("return document.hasFocus();", vec![])
+            .await?;
+        if has.as_bool() == Some(focused) {
+            return Ok(());
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the window's focus stayed {has}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -2,5 +2,6 @@
 //! relay and its executor). Skipped unless `E2E=1`.
 
 mod alerts;
+mod desktop;
 mod notifications;
 mod operator;

@@ -211,6 +211,24 @@ impl App {
             .with_context(|| format!("the window never showed {by:?}"))
     }
 
+    /// Waits until the window no longer shows the element `by` names.
+    pub async fn gone(&self, by: By<'_>) -> Result<()> {
+        let xpath = by.xpath();
+        let deadline = Instant::now() + WAIT;
+        while !self
+            .client
+            .find_all(Locator::XPath(&xpath))
+            .await?
+            .is_empty()
+        {
+            if Instant::now() > deadline {
+                bail!("the window still shows {by:?} after {WAIT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
     /// Clicks the element `by` names. The window redraws as the log moves on, so an element
     /// found may be replaced before the click lands: then it is found again, as a person
     /// would look again.

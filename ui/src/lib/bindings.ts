@@ -322,6 +322,8 @@ conversation: string | null, };
 
 export type AlertOpened = { conversation: string, };
 
+export type AlertsPaused = { until: number | null, };
+
 export type TrayWords = { open: string, pause_30: string, pause_60: string, resume: string, quit: string, waiting: string, };
 
 export type PresenceRequest = { waiting: number, words: TrayWords, };
@@ -354,6 +356,8 @@ export type Commands = {
   alert_preferences_set: { request: Preferences; response: null }
   alert_show: { request: AlertShowRequest; response: null }
   alert_test: { request: null; response: null }
+  alert_paused: { request: null; response: AlertsPaused }
+  alert_pause: { request: number | null; response: AlertsPaused }
   presence_update: { request: PresenceRequest; response: null }
   autostart_get: { request: null; response: boolean }
   autostart_set: { request: boolean; response: null }
@@ -364,4 +368,5 @@ export type Events = {
   'desk-status': SyncStatus
   'desk-alert': Notice
   'alert-open': AlertOpened
+  'alerts-paused': AlertsPaused
 }
