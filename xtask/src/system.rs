@@ -24,7 +24,8 @@ const DEBIAN_BUILD: &[&str] = &[
     "librsvg2-dev",
     "libxdo-dev",
 ];
-/// Running the window headless, with a keyring, and fonts for Thai, Japanese and Chinese.
+/// Running the window headless, with a keyring, fonts for Thai, Japanese and Chinese, and
+/// the library the launcher badge (the count on a dock's icon) goes through.
 const DEBIAN_SESSION: &[&str] = &[
     "xvfb",
     "xauth",
@@ -33,6 +34,7 @@ const DEBIAN_SESSION: &[&str] = &[
     "gnome-keyring",
     "fonts-noto-core",
     "fonts-noto-cjk",
+    "libunity9",
 ];
 /// Driving the window, and the system's save dialog it opens (xdotool types into it).
 const DEBIAN_E2E: &[&str] = &["webkit2gtk-driver", "xdotool"];
