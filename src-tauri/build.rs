@@ -5,6 +5,7 @@ fn main() {
         "relay_url_check",
         "desk_join",
         "desk_leave",
+        "channel_connect",
         "desk_status",
         "inbox_list",
         "inbox_counts",

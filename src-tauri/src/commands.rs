@@ -24,12 +24,13 @@ use tsunagi_proto::{
 use crate::alerts;
 use crate::desk::Shell;
 use crate::ipc::{
-    ActRequest, AlertShowRequest, AlertsPaused, AppInfo, Canned, ClinicSettings,
-    ConversationRequest, ConversationView, DeskJoinRequest, ErrorCode, HandoffRequest,
-    InboxListRequest, IpcError, KeyringStatus, LinkRequest, MediaSaveRequest, MessagesRequest,
-    NoteRequest, OpRequest, Outgoing, PendingAction, PendingKind, PresenceRequest, ProfileView,
-    RelayUrlCheckRequest, RelayUrlChecked, SearchRequest, SendRequest, StickerPackage, Submitted,
-    TagRequest, UploadedImage,
+    ActRequest, AlertShowRequest, AlertsPaused, AppInfo, Canned, ChannelConnectRequest,
+    ChannelConnected, ClinicSettings, ConversationRequest, ConversationView, DeskJoinRequest,
+    ErrorCode, HandoffRequest, InboxListRequest, IpcError, KeyringStatus, LinkRequest,
+    MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction,
+    PendingKind, PresenceRequest, ProfileView, RelayUrlCheckRequest, RelayUrlChecked,
+    SearchRequest, SendRequest, SetupStepView, StickerPackage, Submitted, TagRequest,
+    UploadedImage,
 };
 use crate::presence;
 
@@ -53,7 +54,12 @@ fn op_id(text: &str) -> Answer<OpId> {
 pub(crate) async fn app_info(shell: State<'_, Shell>) -> Answer<AppInfo> {
     let profile = match shell.joined().await {
         Ok(joined) => Some(ProfileView::from(&joined.profile)),
-        Err(_) => None,
+        // Joined, with no channel to follow yet: the owner's desk connects one.
+        Err(_) => Profile::load(&shell.data)
+            .ok()
+            .flatten()
+            .filter(|profile| profile.channel_id.is_none())
+            .map(|profile| ProfileView::from(&profile)),
     };
     // A joined desk read its sign-in from the keyring just now; only a desk about to join
     // asks it whether it can keep one (off the async runtime: it may block on D-Bus).
@@ -111,10 +117,39 @@ pub(crate) async fn desk_join(
         device_name,
         channel: None,
     };
-    profile::join(&shell.data, &shell.vault, &join).await?;
+    let (profile, _) = profile::join(&shell.data, &shell.vault, &join).await?;
+    // (A relay owner's desk on a relay with no channel yet opens once it connects one.)
     shell.open(&app).await?;
-    let joined = shell.joined().await?;
-    Ok(ProfileView::from(&joined.profile))
+    Ok(ProfileView::from(&profile))
+}
+
+/// The relay owner's desk connects the relay's first LINE channel, then opens on it.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn channel_connect(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    request: ChannelConnectRequest,
+) -> Answer<ChannelConnected> {
+    let (profile, steps) = profile::connect_channel(
+        &shell.data,
+        &shell.vault,
+        &request.channel_id,
+        &request.channel_secret,
+    )
+    .await?;
+    shell.open(&app).await?;
+    Ok(ChannelConnected {
+        profile: ProfileView::from(&profile),
+        steps: steps
+            .into_iter()
+            .map(|step| SetupStepView {
+                name: step.name,
+                ok: step.ok,
+                detail: step.detail,
+            })
+            .collect(),
+    })
 }
 
 /// This computer's name, for the owner's list of devices.

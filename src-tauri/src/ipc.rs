@@ -8,7 +8,7 @@ use tsunagi_desk::alerts::{AlertKind, Day, KindSetting, Notice, Preferences, Pri
 use tsunagi_desk::detail::{
     ContactDetail, FriendChange, FriendEvent, HandoffAction, HandoffEvent, Note, Operator,
 };
-use tsunagi_desk::profile::{JoinError, Profile};
+use tsunagi_desk::profile::{ConnectError, JoinError, Profile};
 use tsunagi_desk::query::{
     ChatKind, Direction, FriendStatus, InboxCounts, InboxItem, InboxList, MediaState, MediaView,
     MessageView, PageCursor, SendStatus, SentVia, SessionStatus, SessionSummary,
@@ -42,6 +42,15 @@ pub enum ErrorCode {
     NoKeyring,
     /// The relay has no LINE channel yet.
     NoChannel,
+    /// Connecting a channel: no channel ID, no secret.
+    ChannelIdEmpty,
+    ChannelSecretEmpty,
+    /// LINE refused the channel ID and secret; nothing was stored.
+    LineRefused,
+    /// LINE could not be reached to check them; nothing was stored.
+    LineUnavailable,
+    /// Only an owner may do this.
+    OwnerOnly,
     /// The desk has not joined a relay (or has left it).
     NotJoined,
     AlreadyJoined,
@@ -113,6 +122,24 @@ impl From<JoinError> for IpcError {
     }
 }
 
+impl From<ConnectError> for IpcError {
+    fn from(error: ConnectError) -> Self {
+        let code = match &error {
+            ConnectError::NotJoined => ErrorCode::NotJoined,
+            ConnectError::Connected => ErrorCode::AlreadyJoined,
+            ConnectError::NotOwner => ErrorCode::OwnerOnly,
+            ConnectError::NoChannelId => ErrorCode::ChannelIdEmpty,
+            ConnectError::NoSecret => ErrorCode::ChannelSecretEmpty,
+            ConnectError::Refused(_) => ErrorCode::LineRefused,
+            ConnectError::LineUnavailable(_) => ErrorCode::LineUnavailable,
+            ConnectError::Unreachable(_) => ErrorCode::RelayUnreachable,
+            ConnectError::Relay(_) => ErrorCode::RelayRefused,
+            ConnectError::Store(_) => return IpcError::internal(error),
+        };
+        Self::new(code, error.to_string())
+    }
+}
+
 impl From<tsunagi_desk::Error> for IpcError {
     fn from(error: tsunagi_desk::Error) -> Self {
         match error {
@@ -143,7 +170,8 @@ pub enum KeyringStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ProfileView {
     pub relay: String,
-    pub channel_id: String,
+    /// None while the relay has no LINE channel yet: its owner connects one.
+    pub channel_id: Option<String>,
     pub operator_id: String,
     pub operator: String,
     #[ts(type = "\"owner\" | \"staff\"")]
@@ -154,7 +182,7 @@ impl From<&Profile> for ProfileView {
     fn from(profile: &Profile) -> Self {
         Self {
             relay: profile.relay.as_str().trim_end_matches('/').to_owned(),
-            channel_id: profile.channel_id.to_string(),
+            channel_id: profile.channel_id.as_ref().map(ToString::to_string),
             operator_id: profile.device_id.to_string(),
             operator: profile.operator.clone(),
             role: profile.role,
@@ -194,6 +222,38 @@ pub struct DeskJoinRequest {
     pub relay: String,
     pub code: String,
     pub name: String,
+}
+
+/// `channel_connect`: the LINE channel's ID and secret, from the LINE Developers Console.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ChannelConnectRequest {
+    pub channel_id: String,
+    pub channel_secret: String,
+}
+
+impl std::fmt::Debug for ChannelConnectRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelConnectRequest")
+            .field("channel_id", &self.channel_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One step of connecting a channel, as the relay reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SetupStepView {
+    /// `credentials`, `bot info`, `stored`, `webhook URL` or `webhook test`.
+    pub name: String,
+    pub ok: bool,
+    /// LINE's or the relay's own words: the bot's name, the webhook address, LINE's answer.
+    pub detail: String,
+}
+
+/// The channel is stored by the relay and this desk follows it; how each step went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ChannelConnected {
+    pub profile: ProfileView,
+    pub steps: Vec<SetupStepView>,
 }
 
 /// `inbox_list`: a page of one of the inbox's lists.
@@ -487,6 +547,7 @@ commands! {
     relay_url_check: RelayUrlCheckRequest => RelayUrlChecked,
     desk_join: DeskJoinRequest => ProfileView,
     desk_leave: () => (),
+    channel_connect: ChannelConnectRequest => ChannelConnected,
     desk_status: () => SyncStatus,
     inbox_list: InboxListRequest => Vec<InboxItem>,
     inbox_counts: () => InboxCounts,
@@ -549,6 +610,9 @@ pub fn typescript() -> String {
         RelayUrlCheckRequest::decl(),
         RelayUrlChecked::decl(),
         DeskJoinRequest::decl(),
+        ChannelConnectRequest::decl(),
+        SetupStepView::decl(),
+        ChannelConnected::decl(),
         Connection::decl(),
         SyncStatus::decl(),
         InboxList::decl(),

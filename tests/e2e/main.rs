@@ -5,3 +5,4 @@ mod alerts;
 mod desktop;
 mod notifications;
 mod operator;
+mod owner;

@@ -19,8 +19,9 @@ use tsunagi_relay::secret::{ChannelSecret, RelayKey};
 use tsunagi_relay::store::SqliteStore;
 use tsunagi_relay::testing::Proxy;
 
+/// The clinic's LINE channel, as the LINE Developers Console would show it.
 pub const CHANNEL: &str = "1656789012";
-const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
+pub const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
 
 #[derive(Debug)]
 pub struct Clinic {
@@ -46,26 +47,44 @@ impl Drop for Clinic {
 }
 
 impl Clinic {
-    /// Starts linesim with `users` simulated patients, the relay and its executor.
+    /// Starts linesim with `users` simulated patients, the relay and its executor, the
+    /// relay's LINE channel connected.
     pub async fn start(users: usize) -> Result<Clinic> {
+        Self::start_with(users, true).await
+    }
+
+    /// As [`Clinic::start`], on a relay just set up: no LINE channel yet, and LINE not yet
+    /// told where to send webhooks. Its owner connects the channel
+    /// ([`Clinic::setup_code`]).
+    pub async fn new_relay(users: usize) -> Result<Clinic> {
+        Self::start_with(users, false).await
+    }
+
+    async fn start_with(users: usize, connected: bool) -> Result<Clinic> {
         let dir = tempfile::Builder::new()
             .prefix("tsunagi-clinic-")
             .tempdir()?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let relay_address = format!("http://{}", listener.local_addr()?);
         let mut config = Config::new(CHANNEL, SECRET, "linesim-long-lived-token");
-        config.webhook_url = Some(format!("{relay_address}/webhook/line/{CHANNEL}"));
+        config.webhook_url = connected.then(|| format!("{relay_address}/webhook/line/{CHANNEL}"));
         config.users = tsunagi_linesim::population::users(users, 1);
         config.groups = Vec::new();
         let sim = Simulator::new(config);
         let sim_address = sim.clone().serve("127.0.0.1:0".parse()?).await?;
         let sim_url = format!("http://{sim_address}");
         // LINE fetches images operators send from the relay's public HTTPS address; here
-        // that address is HTTPS-shaped, and tests fetch the same paths over plain HTTP.
+        // that address is HTTPS-shaped, and tests fetch the same paths over plain HTTP. A
+        // new relay's setup points LINE's webhook at its public address, which LINE must
+        // reach: plain HTTP on this machine, as LINE's simulator allows.
         let line = LineSetup {
             api_base: sim_url.clone(),
             data_base: sim_url.clone(),
-            public_url: relay_address.replacen("http://", "https://", 1),
+            public_url: if connected {
+                relay_address.replacen("http://", "https://", 1)
+            } else {
+                relay_address.clone()
+            },
         };
         let store = SqliteStore::open(&dir.path().join("relay.db"))
             .await
@@ -75,10 +94,12 @@ impl Clinic {
                 .with_line(line.clone())
                 .with_media(MediaStore::new(dir.path().join("media"))),
         );
-        relay
-            .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
-            .await
-            .context("adding the channel")?;
+        if connected {
+            relay
+                .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
+                .await
+                .context("adding the channel")?;
+        }
         let serving = tokio::spawn(tsunagi_relay::http::serve(
             listener,
             relay.clone(),
@@ -120,6 +141,16 @@ impl Clinic {
             .invite(&ChannelId::from(CHANNEL), role)
             .await
             .context("creating an invite")?
+            .code)
+    }
+
+    /// The one-time code a new relay offers its owner's desk.
+    pub async fn setup_code(&self) -> Result<String> {
+        Ok(self
+            .relay
+            .setup_code()
+            .await
+            .context("creating the setup code")?
             .code)
     }
 

@@ -489,9 +489,15 @@ async fn enroll(
             path.display()
         );
     }
-    print(&format!(
-        "enrolled as {} ({:?}) on channel {}",
-        profile.operator, profile.role, profile.channel_id
-    ));
+    match &profile.channel_id {
+        Some(channel) => print(&format!(
+            "enrolled as {} ({:?}) on channel {channel}",
+            profile.operator, profile.role
+        )),
+        None => print(&format!(
+            "enrolled as {} ({:?}); the relay has no LINE channel yet: connect one from the app",
+            profile.operator, profile.role
+        )),
+    }
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tsunagi_line::ChannelId;
-use tsunagi_proto::api::{Enroll, ErrorCode, Role};
+use tsunagi_proto::api::{AddChannel, Enroll, ErrorCode, Role, SetupStep};
 use tsunagi_proto::{DeviceId, OperatorId};
 use url::Url;
 
@@ -25,7 +25,9 @@ const MEDIA: &str = "media";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
     pub relay: Url,
-    pub channel_id: ChannelId,
+    /// The channel this desk follows; none while the relay has no LINE channel yet and this
+    /// desk, its owner's, is to connect one ([`connect_channel`]).
+    pub channel_id: Option<ChannelId>,
     pub device_id: DeviceId,
     pub role: Role,
     /// The operator's name, as the team sees it.
@@ -185,17 +187,24 @@ pub async fn join(
     )
     .await?;
     let client = RelayClient::new(relay.url.clone(), DeviceToken::new(enrolled.token.clone()))?;
-    let channels = match enrolled.channel_id {
-        Some(own) => vec![own],
-        // An owner of the whole relay: which channel does this desk follow?
-        None => client
-            .channels()
-            .await?
-            .into_iter()
-            .map(|c| c.channel_id)
-            .collect(),
+    let channel_id = match enrolled.channel_id {
+        Some(own) => Some(own),
+        // An owner of the whole relay: which channel does this desk follow? None yet on a
+        // new relay: the owner connects the first (the code is spent, so the desk joins).
+        None => {
+            let channels: Vec<ChannelId> = client
+                .channels()
+                .await?
+                .into_iter()
+                .map(|c| c.channel_id)
+                .collect();
+            if channels.is_empty() && enrolled.role == Role::Owner {
+                None
+            } else {
+                Some(choose_channel(channels, request.channel.as_ref())?)
+            }
+        }
     };
-    let channel_id = choose_channel(channels, request.channel.as_ref())?;
     let profile = Profile {
         relay: relay.url,
         channel_id,
@@ -224,6 +233,102 @@ fn choose_channel(
     }
 }
 
+/// Why a LINE channel could not be connected. Nothing was stored by the relay unless the
+/// answer says so.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    #[error("This desk has not joined a relay.")]
+    NotJoined,
+    #[error("This desk follows a channel already.")]
+    Connected,
+    #[error("Only the relay's owner can connect a LINE channel.")]
+    NotOwner,
+    #[error(
+        "Enter the channel ID: the digits under Basic settings in the LINE Developers Console."
+    )]
+    NoChannelId,
+    #[error(
+        "Enter the channel secret: 32 letters and digits under Basic settings in the LINE Developers Console."
+    )]
+    NoSecret,
+    #[error("LINE refused this channel ID and secret. Check both in the LINE Developers Console.")]
+    Refused(String),
+    #[error("LINE could not be reached to check the channel; nothing was stored. Try again.")]
+    LineUnavailable(String),
+    #[error("The relay could not be reached: {0}")]
+    Unreachable(String),
+    #[error("The relay refused: {0}")]
+    Relay(String),
+    #[error("{0}")]
+    Store(String),
+}
+
+impl From<relay::Error> for ConnectError {
+    fn from(error: relay::Error) -> Self {
+        match error {
+            relay::Error::Refused { code, message, .. } => match code {
+                ErrorCode::LineRefused => ConnectError::Refused(message),
+                ErrorCode::LineUnavailable => ConnectError::LineUnavailable(message),
+                ErrorCode::Forbidden | ErrorCode::OwnerOnly => ConnectError::NotOwner,
+                _ => ConnectError::Relay(message),
+            },
+            relay::Error::Unreachable(e) => ConnectError::Unreachable(e.to_string()),
+            other => ConnectError::Unreachable(other.to_string()),
+        }
+    }
+}
+
+impl From<Error> for ConnectError {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Relay(error) => error.into(),
+            other => ConnectError::Store(other.to_string()),
+        }
+    }
+}
+
+/// Connects the relay's first LINE channel from its owner's desk (joined with the relay's
+/// setup code): the relay checks the id and secret with LINE, stores them, points LINE's
+/// webhook at itself and has LINE test it. Once the relay stored the channel, this desk
+/// follows it; each step's outcome is in the answer (a failed webhook test leaves the
+/// channel stored, for the owner to fix on LINE's side).
+pub async fn connect_channel(
+    dir: &Path,
+    vault: &Vault,
+    channel_id: &str,
+    channel_secret: &str,
+) -> Result<(Profile, Vec<SetupStep>), ConnectError> {
+    let mut profile = Profile::load(dir)?.ok_or(ConnectError::NotJoined)?;
+    if profile.channel_id.is_some() {
+        return Err(ConnectError::Connected);
+    }
+    if profile.role != Role::Owner {
+        return Err(ConnectError::NotOwner);
+    }
+    let channel_id = channel_id.trim();
+    if channel_id.is_empty() {
+        return Err(ConnectError::NoChannelId);
+    }
+    let channel_secret = channel_secret.trim();
+    if channel_secret.is_empty() {
+        return Err(ConnectError::NoSecret);
+    }
+    let token = vault
+        .load(&profile.account())
+        .map_err(|e| ConnectError::Store(e.to_string()))?
+        .ok_or_else(|| ConnectError::Store("the device token is missing: join again".into()))?;
+    let client = RelayClient::new(profile.relay.clone(), DeviceToken::new(token))?;
+    let connected = client
+        .add_channel(&AddChannel {
+            channel_id: ChannelId::new(channel_id),
+            channel_secret: channel_secret.to_owned(),
+        })
+        .await?;
+    profile.channel_id = Some(connected.channel_id);
+    profile.save(dir)?;
+    Ok((profile, connected.steps))
+}
+
 /// A joined desk, opened: its profile and its sync (whose store is the local copy).
 #[derive(Debug, Clone)]
 pub struct Joined {
@@ -232,9 +337,13 @@ pub struct Joined {
     pub media: PathBuf,
 }
 
-/// Opens the desk kept in `dir`, or `None` when it has not joined a relay.
+/// Opens the desk kept in `dir`, or `None` when it has not joined a relay, or follows no
+/// channel yet.
 pub async fn open(dir: &Path, vault: &Vault, options: SyncOptions) -> Result<Option<Joined>> {
     let Some(profile) = Profile::load(dir)? else {
+        return Ok(None);
+    };
+    let Some(channel) = profile.channel_id.clone() else {
         return Ok(None);
     };
     let token = vault.load(&profile.account())?.ok_or_else(|| {
@@ -242,7 +351,7 @@ pub async fn open(dir: &Path, vault: &Vault, options: SyncOptions) -> Result<Opt
     })?;
     let store = Store::open(&dir.join(STORE)).await?;
     let client = RelayClient::new(profile.relay.clone(), DeviceToken::new(token))?;
-    let sync = Sync::new(store, client, profile.channel_id.clone(), options);
+    let sync = Sync::new(store, client, channel, options);
     Ok(Some(Joined {
         profile,
         sync,

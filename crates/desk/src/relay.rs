@@ -13,7 +13,8 @@ use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use tokio::time::Instant;
 use tsunagi_line::{ChannelId, MessageId};
 use tsunagi_proto::api::{
-    ChannelInfo, Enroll, Enrolled, ErrorBody, ErrorCode, LogPage, OperatorInfo,
+    AddChannel, ChannelConnected, ChannelInfo, Enroll, Enrolled, ErrorBody, ErrorCode, LogPage,
+    OperatorInfo,
 };
 use tsunagi_proto::{Entry, OpId, Operation, Seq};
 use url::Url;
@@ -185,6 +186,17 @@ impl RelayClient {
     pub async fn channels(&self) -> Result<Vec<ChannelInfo>> {
         self.call(self.http.get(endpoint(&self.base, "/v1/channels")))
             .await
+    }
+
+    /// Connects a LINE channel to the relay (its owner's device): the relay checks the
+    /// credentials with LINE, stores them, points the webhook at itself and has LINE test it.
+    pub async fn add_channel(&self, request: &AddChannel) -> Result<ChannelConnected> {
+        self.call(
+            self.http
+                .post(endpoint(&self.base, "/v1/channels"))
+                .json(request),
+        )
+        .await
     }
 
     /// The channel's operators by name.

@@ -1,6 +1,6 @@
 // Generated from src-tauri/src/ipc.rs by `cargo xtask bindings`. Do not edit.
 
-export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "not_joined" | "already_joined" | "not_found" | "save_failed" | "settings_invalid" | "internal";
+export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "channel_id_empty" | "channel_secret_empty" | "line_refused" | "line_unavailable" | "owner_only" | "not_joined" | "already_joined" | "not_found" | "save_failed" | "settings_invalid" | "internal";
 
 export type IpcError = { code: ErrorCode, 
 /**
@@ -10,7 +10,11 @@ message: string, };
 
 export type KeyringStatus = { "state": "available" } | { "state": "unavailable", reason: string, };
 
-export type ProfileView = { relay: string, channel_id: string, operator_id: string, operator: string, role: "owner" | "staff", };
+export type ProfileView = { relay: string, 
+/**
+ * None while the relay has no LINE channel yet: its owner connects one.
+ */
+channel_id: string | null, operator_id: string, operator: string, role: "owner" | "staff", };
 
 export type AppInfo = { version: string, 
 /**
@@ -31,6 +35,20 @@ webhook_url_template: string,
 encrypted: boolean, };
 
 export type DeskJoinRequest = { relay: string, code: string, name: string, };
+
+export type ChannelConnectRequest = { channel_id: string, channel_secret: string, };
+
+export type SetupStepView = { 
+/**
+ * `credentials`, `bot info`, `stored`, `webhook URL` or `webhook test`.
+ */
+name: string, ok: boolean, 
+/**
+ * LINE's or the relay's own words: the bot's name, the webhook address, LINE's answer.
+ */
+detail: string, };
+
+export type ChannelConnected = { profile: ProfileView, steps: Array<SetupStepView>, };
 
 export type Connection = { "state": "connecting" } | { "state": "online" } | { "state": "catching_up", applied: number, head: number, } | { "state": "reconnecting" } | { "state": "offline" } | { "state": "stopped", reason: string, };
 
@@ -333,6 +351,7 @@ export type Commands = {
   relay_url_check: { request: RelayUrlCheckRequest; response: RelayUrlChecked }
   desk_join: { request: DeskJoinRequest; response: ProfileView }
   desk_leave: { request: null; response: null }
+  channel_connect: { request: ChannelConnectRequest; response: ChannelConnected }
   desk_status: { request: null; response: SyncStatus }
   inbox_list: { request: InboxListRequest; response: Array<InboxItem> }
   inbox_counts: { request: null; response: InboxCounts }
