@@ -29,8 +29,8 @@ use crate::ipc::{
     ErrorCode, HandoffRequest, InboxListRequest, IpcError, KeyringStatus, LinkRequest,
     MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction,
     PendingKind, PresenceRequest, ProfileView, RelayUrlCheckRequest, RelayUrlChecked,
-    SearchRequest, SendRequest, SetupStepView, StickerPackage, Submitted, TagRequest,
-    UploadedImage,
+    SearchRequest, SendRequest, SetupStepView, StickerPackage, Submitted, TagRequest, TeamDevice,
+    TeamInvite, TeamInviteRequest, TeamRevokeRequest, UploadedImage,
 };
 use crate::presence;
 
@@ -150,6 +150,75 @@ pub(crate) async fn channel_connect(
             })
             .collect(),
     })
+}
+
+/// The clinic's devices (owners): who joined from which computer, and who was shut out.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn team_list(shell: State<'_, Shell>) -> Answer<Vec<TeamDevice>> {
+    let joined = shell.joined().await?;
+    let devices = joined
+        .sync
+        .client()
+        .devices(joined.sync.channel())
+        .await
+        .map_err(tsunagi_desk::Error::from)?;
+    Ok(devices
+        .into_iter()
+        .map(|device| TeamDevice {
+            me: device.device_id == joined.profile.device_id,
+            device_id: device.device_id.to_string(),
+            operator: device.operator_name,
+            device_name: device.device_name,
+            role: device.role,
+            joined_at: device.created_at,
+            revoked_at: device.revoked_at,
+        })
+        .collect())
+}
+
+/// A one-time code for one more desk (owners), valid for a day.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn team_invite(
+    shell: State<'_, Shell>,
+    request: TeamInviteRequest,
+) -> Answer<TeamInvite> {
+    let joined = shell.joined().await?;
+    let invited = joined
+        .sync
+        .client()
+        .invite(joined.sync.channel(), request.role)
+        .await
+        .map_err(tsunagi_desk::Error::from)?;
+    Ok(TeamInvite {
+        code: invited.code,
+        role: request.role,
+        expires_at: invited.expires_at,
+    })
+}
+
+/// Shuts a device out (owners): its token stops working at once, and it leaves the
+/// operators one can transfer a chat to.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn team_revoke(shell: State<'_, Shell>, request: TeamRevokeRequest) -> Answer<()> {
+    let joined = shell.joined().await?;
+    let device = tsunagi_proto::DeviceId::new(request.device_id);
+    if device == joined.profile.device_id {
+        return Err(IpcError::new(
+            ErrorCode::InvalidInput,
+            "this desk cannot revoke itself: leave the relay instead",
+        ));
+    }
+    joined
+        .sync
+        .client()
+        .revoke(&device)
+        .await
+        .map_err(tsunagi_desk::Error::from)?;
+    joined.sync.refresh_operators().await?;
+    Ok(())
 }
 
 /// This computer's name, for the owner's list of devices.

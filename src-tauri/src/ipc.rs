@@ -144,6 +144,12 @@ impl From<tsunagi_desk::Error> for IpcError {
     fn from(error: tsunagi_desk::Error) -> Self {
         match error {
             tsunagi_desk::Error::Invalid(message) => Self::new(ErrorCode::InvalidInput, message),
+            tsunagi_desk::Error::Relay(tsunagi_desk::relay::Error::Refused {
+                code:
+                    tsunagi_proto::api::ErrorCode::Forbidden | tsunagi_proto::api::ErrorCode::OwnerOnly,
+                message,
+                ..
+            }) => Self::new(ErrorCode::OwnerOnly, message),
             tsunagi_desk::Error::Relay(error) if error.is_transient() => {
                 Self::new(ErrorCode::RelayUnreachable, error.to_string())
             }
@@ -254,6 +260,46 @@ pub struct SetupStepView {
 pub struct ChannelConnected {
     pub profile: ProfileView,
     pub steps: Vec<SetupStepView>,
+}
+
+/// A device of the clinic, as its owners see it in the team list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TeamDevice {
+    pub device_id: String,
+    pub operator: String,
+    /// The computer, as it named itself when it joined.
+    pub device_name: String,
+    #[ts(type = "\"owner\" | \"staff\"")]
+    pub role: Role,
+    #[ts(type = "number")]
+    pub joined_at: i64,
+    #[ts(type = "number | null")]
+    pub revoked_at: Option<i64>,
+    /// This desk.
+    pub me: bool,
+}
+
+/// `team_invite`: a code for one more desk, with this role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TeamInviteRequest {
+    #[ts(type = "\"owner\" | \"staff\"")]
+    pub role: Role,
+}
+
+/// A one-time invite code to hand over, and until when it works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TeamInvite {
+    pub code: String,
+    #[ts(type = "\"owner\" | \"staff\"")]
+    pub role: Role,
+    #[ts(type = "number")]
+    pub expires_at: i64,
+}
+
+/// `team_revoke`: the device to shut out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TeamRevokeRequest {
+    pub device_id: String,
 }
 
 /// `inbox_list`: a page of one of the inbox's lists.
@@ -548,6 +594,9 @@ commands! {
     desk_join: DeskJoinRequest => ProfileView,
     desk_leave: () => (),
     channel_connect: ChannelConnectRequest => ChannelConnected,
+    team_list: () => Vec<TeamDevice>,
+    team_invite: TeamInviteRequest => TeamInvite,
+    team_revoke: TeamRevokeRequest => (),
     desk_status: () => SyncStatus,
     inbox_list: InboxListRequest => Vec<InboxItem>,
     inbox_counts: () => InboxCounts,
@@ -613,6 +662,10 @@ pub fn typescript() -> String {
         ChannelConnectRequest::decl(),
         SetupStepView::decl(),
         ChannelConnected::decl(),
+        TeamDevice::decl(),
+        TeamInviteRequest::decl(),
+        TeamInvite::decl(),
+        TeamRevokeRequest::decl(),
         Connection::decl(),
         SyncStatus::decl(),
         InboxList::decl(),

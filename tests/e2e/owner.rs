@@ -1,12 +1,15 @@
 //! The owner's desk in the real window: a new relay set up from the app, from its setup
-//! code to a patient's first message.
+//! code to a patient's first message; the team invited, joined and shut out.
 
 use anyhow::{Result, ensure};
+use fantoccini::Locator;
 use tsunagi_e2e::app::{App, By};
 use tsunagi_e2e::clinic::{CHANNEL, Clinic, SECRET};
 use tsunagi_line::ChannelId;
+use tsunagi_proto::api::Role;
+use tsunagi_relay::store::LogStore as _;
 
-use crate::operator::{patient_waits, skip};
+use crate::operator::{join_as, patient_waits, skip};
 
 #[tokio::test]
 async fn a_new_relays_owner_connects_its_line_channel_in_the_window_and_patients_arrive()
@@ -85,4 +88,87 @@ async fn a_new_relays_owner_connects_its_line_channel_in_the_window_and_patients
     app.find(By::Option(&name)).await?;
     app.screenshot("connect-channel-first-patient").await?;
     app.close().await
+}
+
+#[tokio::test]
+async fn the_owner_invites_a_desk_that_joins_with_the_code_then_shuts_it_out() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(4).await?;
+    let owner = App::launch(true).await?;
+    join_as(&owner, &clinic, "Yuki", Role::Owner).await?;
+    owner.click(By::Button("Team")).await?;
+    owner.find(By::Region("Team")).await?;
+    owner.click(By::Button("Invite staff")).await?;
+    let code = owner
+        .until_text(
+            By::XPath("//output[@aria-label='Invite code']"),
+            "the invite code",
+            |t| t.len() >= 8,
+        )
+        .await?;
+    owner.screenshot("team-invite").await?;
+
+    // Read out to a colleague, whose desk joins with it.
+    let staff = App::launch(true).await?;
+    staff.type_into("Relay address", &clinic.url).await?;
+    staff.type_into("Invite code", &code).await?;
+    staff.type_into("Your name", "Aiko").await?;
+    staff.click(By::Button("Join")).await?;
+    staff.find(By::Tab("Waiting")).await?;
+    ensure!(
+        staff
+            .client
+            .find_all(Locator::XPath("//button[normalize-space(.)='Team']"))
+            .await?
+            .is_empty(),
+        "a staff desk offers the team's settings"
+    );
+
+    // The owner sees her join, and shuts her computer out.
+    let aiko = "//*[@role='dialog']//tr[td[normalize-space(.)='Aiko']]";
+    owner.find(By::XPath(aiko)).await?;
+    owner.click(By::Button("Revoke Aiko")).await?;
+    owner
+        .click(By::XPath(
+            "//*[@role='alertdialog']//button[normalize-space(.)='Revoke']",
+        ))
+        .await?;
+    owner
+        .find(By::XPath(&format!(
+            "{aiko}/td[starts-with(normalize-space(.), 'Revoked')]"
+        )))
+        .await?;
+    owner.screenshot("team-revoked").await?;
+    let devices = clinic
+        .relay
+        .store
+        .devices(&ChannelId::from(CHANNEL))
+        .await?;
+    ensure!(
+        devices
+            .iter()
+            .any(|d| d.operator_name == "Aiko" && d.revoked_at.is_some()),
+        "the relay did not revoke Aiko's device: {devices:?}"
+    );
+    // Her desk is told, at once.
+    staff
+        .until_text(By::Status, "the desk shut out", |t| {
+            t.contains("no longer accepts this desk")
+        })
+        .await?;
+
+    // The team in Thai.
+    owner.click(By::Button("Close")).await?;
+    owner
+        .find(By::Region("Language"))
+        .await?
+        .select_by_label("ไทย")
+        .await?;
+    owner.click(By::Button("ทีม")).await?;
+    owner.find(By::Text("ผู้ที่เข้าร่วมแล้ว")).await?;
+    owner.screenshot("team-th").await?;
+    staff.close().await?;
+    owner.close().await
 }

@@ -13,10 +13,11 @@ use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use tokio::time::Instant;
 use tsunagi_line::{ChannelId, MessageId};
 use tsunagi_proto::api::{
-    AddChannel, ChannelConnected, ChannelInfo, Enroll, Enrolled, ErrorBody, ErrorCode, LogPage,
-    OperatorInfo,
+    AddChannel, ChannelConnected, ChannelInfo, CreateInvite, DeviceInfo, Enroll, Enrolled,
+    ErrorBody, ErrorCode, LogPage, OperatorInfo,
 };
-use tsunagi_proto::{Entry, OpId, Operation, Seq};
+use tsunagi_proto::api::{Invited, Role};
+use tsunagi_proto::{DeviceId, Entry, OpId, Operation, Seq};
 use url::Url;
 
 /// Three missed heartbeats.
@@ -197,6 +198,37 @@ impl RelayClient {
                 .json(request),
         )
         .await
+    }
+
+    /// A one-time code that enrolls a device of `channel` with `role` (owners).
+    pub async fn invite(&self, channel: &ChannelId, role: Role) -> Result<Invited> {
+        let path = format!("/v1/channels/{channel}/invites");
+        self.call(
+            self.http
+                .post(endpoint(&self.base, &path))
+                .json(&CreateInvite { role }),
+        )
+        .await
+    }
+
+    /// Every device of `channel`, revoked ones too (owners).
+    pub async fn devices(&self, channel: &ChannelId) -> Result<Vec<DeviceInfo>> {
+        let path = format!("/v1/channels/{channel}/devices");
+        self.call(self.http.get(endpoint(&self.base, &path))).await
+    }
+
+    /// Revokes a device: its token stops working at once (owners).
+    pub async fn revoke(&self, device: &DeviceId) -> Result<()> {
+        let path = format!("/v1/devices/{device}/revoke");
+        let response = self
+            .http
+            .post(endpoint(&self.base, &path))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(Error::Unreachable)?;
+        checked(response).await.map(drop)
     }
 
     /// The channel's operators by name.

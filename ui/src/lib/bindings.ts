@@ -50,6 +50,22 @@ detail: string, };
 
 export type ChannelConnected = { profile: ProfileView, steps: Array<SetupStepView>, };
 
+export type TeamDevice = { device_id: string, operator: string, 
+/**
+ * The computer, as it named itself when it joined.
+ */
+device_name: string, role: "owner" | "staff", joined_at: number, revoked_at: number | null, 
+/**
+ * This desk.
+ */
+me: boolean, };
+
+export type TeamInviteRequest = { role: "owner" | "staff", };
+
+export type TeamInvite = { code: string, role: "owner" | "staff", expires_at: number, };
+
+export type TeamRevokeRequest = { device_id: string, };
+
 export type Connection = { "state": "connecting" } | { "state": "online" } | { "state": "catching_up", applied: number, head: number, } | { "state": "reconnecting" } | { "state": "offline" } | { "state": "stopped", reason: string, };
 
 export type SyncStatus = { connection: Connection, 
@@ -352,6 +368,9 @@ export type Commands = {
   desk_join: { request: DeskJoinRequest; response: ProfileView }
   desk_leave: { request: null; response: null }
   channel_connect: { request: ChannelConnectRequest; response: ChannelConnected }
+  team_list: { request: null; response: Array<TeamDevice> }
+  team_invite: { request: TeamInviteRequest; response: TeamInvite }
+  team_revoke: { request: TeamRevokeRequest; response: null }
   desk_status: { request: null; response: SyncStatus }
   inbox_list: { request: InboxListRequest; response: Array<InboxItem> }
   inbox_counts: { request: null; response: InboxCounts }
