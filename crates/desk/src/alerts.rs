@@ -29,6 +29,9 @@ pub enum Happened {
     PatientWrote {
         conversation: ConversationId,
         message: i64,
+        /// The chat as the message found it (not as it stands when the batch is decided:
+        /// the handoff the message asked for may be applied by then).
+        chat: Chat,
     },
     /// An operator handed a chat to another.
     Transferred {
@@ -57,6 +60,36 @@ pub struct Chat {
     pub waiting: bool,
     /// Who answers it, if someone does.
     pub holder: Option<OperatorId>,
+}
+
+impl Chat {
+    /// From a conversation's row: its session state and who holds it.
+    fn standing(state: Option<&str>, operator: Option<String>) -> Chat {
+        Chat {
+            waiting: state == Some("waiting"),
+            holder: operator
+                .filter(|_| state == Some("active"))
+                .map(OperatorId::new),
+        }
+    }
+
+    /// Where `conversation` stands in the store being written (the projection's view).
+    pub(crate) fn read(
+        db: &rusqlite::Connection,
+        conversation: &ConversationId,
+    ) -> rusqlite::Result<Chat> {
+        use rusqlite::OptionalExtension as _;
+        let row: Option<(Option<String>, Option<String>)> = db
+            .query_row(
+                "SELECT state, operator FROM conversations WHERE id = ?1",
+                [conversation.as_str()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.map_or_else(Chat::default, |(state, operator)| {
+            Chat::standing(state.as_deref(), operator)
+        }))
+    }
 }
 
 /// Who is alerted: this desk's operator.
@@ -172,11 +205,11 @@ fn decide_one(
         Happened::PatientWrote {
             conversation,
             message,
+            chat: then,
         } => {
-            let now = chat(conversation)?;
-            let kind = if now.holder.as_ref() == Some(&me.operator) {
+            let kind = if then.holder.as_ref() == Some(&me.operator) {
                 AlertKind::MyChat
-            } else if now.waiting {
+            } else if then.waiting {
                 AlertKind::Waiting
             } else {
                 return None;
@@ -506,12 +539,7 @@ impl crate::Store {
                 .bind(conversation.as_str())
                 .fetch_optional(&self.readers)
                 .await?;
-        Ok(row.map(|(state, operator)| Chat {
-            waiting: state.as_deref() == Some("waiting"),
-            holder: operator
-                .filter(|_| state.as_deref() == Some("active"))
-                .map(OperatorId::new),
-        }))
+        Ok(row.map(|(state, operator)| Chat::standing(state.as_deref(), operator)))
     }
 
     /// The patient's name and the text of the message an alert is about, for the notice

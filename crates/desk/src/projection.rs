@@ -140,6 +140,7 @@ fn line_event(
     }
     match &event.kind {
         EventKind::Message(message) => {
+            let found = crate::alerts::Chat::read(db, &conversation)?;
             let stored = incoming(
                 db,
                 entry,
@@ -153,6 +154,7 @@ fn line_event(
                 changes.happened.push(Happened::PatientWrote {
                     conversation: conversation.clone(),
                     message,
+                    chat: found,
                 });
             }
             changes.conversations.insert(conversation);

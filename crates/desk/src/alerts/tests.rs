@@ -48,6 +48,22 @@ fn alerts(happened: Vec<Happened>, chats: &[(u32, Chat)], me: &Me) -> Vec<(Alert
         .map(|(n, chat)| (chat_id(*n), chat.clone()))
         .collect();
     let ids: HashMap<ConversationId, u32> = (0..10).map(|n| (chat_id(n), n)).collect();
+    // A message finds its chat as it stands (see the race below for when it does not).
+    let happened = happened
+        .into_iter()
+        .map(|h| match h {
+            Happened::PatientWrote {
+                conversation,
+                message,
+                ..
+            } => Happened::PatientWrote {
+                chat: chats.get(&conversation).cloned().unwrap_or_default(),
+                conversation,
+                message,
+            },
+            other => other,
+        })
+        .collect();
     decide(&live(happened), |c| chats.get(c).cloned(), me)
         .into_iter()
         .map(|a| (a.kind, a.conversation.map_or(u32::MAX, |c| ids[&c])))
@@ -58,7 +74,33 @@ fn wrote(n: u32, message: i64) -> Happened {
     Happened::PatientWrote {
         conversation: chat_id(n),
         message,
+        chat: Chat::default(),
     }
+}
+
+#[test]
+fn a_message_is_judged_by_its_chat_as_it_came_not_as_the_batch_is_decided() {
+    // The patient asks for a person in a chat with the bot; by the time the desk decides
+    // this batch, the next one has applied the handoff. The handoff alerts; the message
+    // that asked for it does not alert again as "a waiting patient writes".
+    let asked = Happened::PatientWrote {
+        conversation: chat_id(1),
+        message: 10,
+        chat: Chat::default(),
+    };
+    let now_waiting = |_: &ConversationId| Some(waiting());
+    assert_eq!(decide(&live(vec![asked]), now_waiting, &me()), vec![]);
+    // Written while the chat waited: it does.
+    let again = Happened::PatientWrote {
+        conversation: chat_id(1),
+        message: 11,
+        chat: waiting(),
+    };
+    let kinds: Vec<AlertKind> = decide(&live(vec![again]), now_waiting, &me())
+        .into_iter()
+        .map(|a| a.kind)
+        .collect();
+    assert_eq!(kinds, vec![AlertKind::Waiting]);
 }
 
 #[test]
@@ -108,7 +150,11 @@ fn one_alert_per_chat_the_most_pressing_with_its_newest_message() {
         Happened::Handoff {
             conversation: chat_id(1),
         },
-        wrote(1, 11),
+        Happened::PatientWrote {
+            conversation: chat_id(1),
+            message: 11,
+            chat: waiting(),
+        },
     ]);
     let alerts = decide(&changes, |_| Some(waiting()), &me());
     assert_eq!(
