@@ -64,7 +64,7 @@ impl Alerts {
             .paused_until()
             .filter(|&until| SystemTime::now() < until);
         AlertsPaused {
-            until: until.map(crate::ipc::unix_millis),
+            until: until.map(|until| tsunagi_proto::UnixMillis::from(until).0),
         }
     }
 }

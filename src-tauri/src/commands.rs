@@ -2,8 +2,6 @@
 //! `tsunagi-desk`. Actions are queued in the desk's outbox and return at once; the log
 //! settles them and the window hears of it through `desk-changed`.
 
-use std::time::SystemTime;
-
 use tauri::{AppHandle, Manager as _, State};
 use tsunagi_desk::alerts::Preferences;
 use tsunagi_desk::detail::Operator;
@@ -38,10 +36,6 @@ type Answer<T> = Result<T, IpcError>;
 
 /// Messages in the first page of a conversation, and in each page scrolled up.
 const FIRST_PAGE: u32 = 60;
-
-fn now() -> UnixMillis {
-    UnixMillis(crate::ipc::unix_millis(SystemTime::now()))
-}
 
 fn op_id(text: &str) -> Answer<OpId> {
     text.parse()
@@ -258,7 +252,7 @@ pub(crate) async fn inbox_list(
         .inbox(
             request.list,
             Some(&me),
-            now(),
+            UnixMillis::now(),
             request.before,
             request.limit,
         )
@@ -301,7 +295,7 @@ pub(crate) async fn conversation_open(
                     conversation: id.clone(),
                     token,
                 },
-                now(),
+                UnixMillis::now(),
             )
             .await?;
     }
@@ -376,7 +370,7 @@ pub(crate) async fn conversation_messages(
 /// Queues `op`; the log decides what it becomes.
 async fn submit(shell: &Shell, op: Operation) -> Answer<Submitted> {
     let joined = shell.joined().await?;
-    let op_id = joined.sync.submit(&op, now()).await?;
+    let op_id = joined.sync.submit(&op, UnixMillis::now()).await?;
     Ok(Submitted {
         op_id: op_id.to_string(),
     })

@@ -546,13 +546,6 @@ pub struct AlertOpened {
     pub conversation: String,
 }
 
-/// A moment as the window's timestamps give it: milliseconds since the epoch.
-pub(crate) fn unix_millis(at: std::time::SystemTime) -> i64 {
-    at.duration_since(std::time::UNIX_EPOCH).map_or(0, |since| {
-        i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-    })
-}
-
 /// `alerts-paused`, `alert_paused`, `alert_pause`: until when alerts are paused (ms since
 /// the epoch), or not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -2,7 +2,6 @@
 //! does goes through `tsunagi-desk`, as the app's does.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -132,13 +131,6 @@ enum ModeArg {
     Human,
 }
 
-fn now() -> UnixMillis {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    UnixMillis(millis)
-}
-
 fn print(text: &str) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
@@ -197,7 +189,7 @@ impl Desk {
     /// Appends `op`, waits until it is in the log and applied here, and says what became
     /// of it.
     async fn act(&self, op: Operation) -> Result<std::process::ExitCode> {
-        let (op_id, seq) = match self.sync.submit_and_wait(&op, now()).await {
+        let (op_id, seq) = match self.sync.submit_and_wait(&op, UnixMillis::now()).await {
             Ok(done) => done,
             Err(DeskError::Relay(error)) if error.is_transient() => {
                 print(&format!(
@@ -282,7 +274,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let me = desk.me();
             let items = desk
                 .store()
-                .inbox(list.into(), Some(&me), now(), None, 100)
+                .inbox(list.into(), Some(&me), UnixMillis::now(), None, 100)
                 .await?;
             if json {
                 print_json(&items)?;
@@ -416,7 +408,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Report { days, csv, json } => {
             let desk = Desk::open(&data, &vault).await?;
-            let to = now();
+            let to = UnixMillis::now();
             let from = UnixMillis(to.0 - i64::from(days) * 24 * 60 * 60 * 1000);
             let report = desk.store().analytics(from, UnixMillis(to.0 + 1)).await?;
             if csv {

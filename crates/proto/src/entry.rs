@@ -36,6 +36,22 @@ impl std::fmt::Display for Seq {
 #[serde(transparent)]
 pub struct UnixMillis(pub i64);
 
+impl UnixMillis {
+    /// Now, on this computer's clock.
+    pub fn now() -> UnixMillis {
+        UnixMillis::from(std::time::SystemTime::now())
+    }
+}
+
+impl From<std::time::SystemTime> for UnixMillis {
+    /// (Before the epoch reads as 0; past `i64`'s range, as its end.)
+    fn from(at: std::time::SystemTime) -> Self {
+        UnixMillis(at.duration_since(std::time::UNIX_EPOCH).map_or(0, |since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        }))
+    }
+}
+
 /// One entry of a channel's log.
 ///
 /// On the wire it is flat JSON, either

@@ -238,8 +238,5 @@ impl<S: LogStore> Relay<S> {
 
 /// Now, in Unix milliseconds: when the relay received something.
 pub fn now() -> UnixMillis {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    UnixMillis(millis)
+    UnixMillis::now()
 }
