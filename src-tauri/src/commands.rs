@@ -151,12 +151,7 @@ pub(crate) async fn channel_connect(
 #[tracing::instrument(skip_all, err(level = "info"))]
 pub(crate) async fn team_list(shell: State<'_, Shell>) -> Answer<Vec<TeamDevice>> {
     let joined = shell.joined().await?;
-    let devices = joined
-        .sync
-        .client()
-        .devices(joined.sync.channel())
-        .await
-        .map_err(tsunagi_desk::Error::from)?;
+    let devices = joined.sync.client().devices(joined.sync.channel()).await?;
     Ok(devices
         .into_iter()
         .map(|device| TeamDevice {
@@ -183,8 +178,7 @@ pub(crate) async fn team_invite(
         .sync
         .client()
         .invite(joined.sync.channel(), request.role)
-        .await
-        .map_err(tsunagi_desk::Error::from)?;
+        .await?;
     Ok(TeamInvite {
         code: invited.code,
         role: request.role,
@@ -205,12 +199,7 @@ pub(crate) async fn team_revoke(shell: State<'_, Shell>, request: TeamRevokeRequ
             "this desk cannot revoke itself: leave the relay instead",
         ));
     }
-    joined
-        .sync
-        .client()
-        .revoke(&device)
-        .await
-        .map_err(tsunagi_desk::Error::from)?;
+    joined.sync.client().revoke(&device).await?;
     joined.sync.refresh_operators().await?;
     Ok(())
 }
@@ -461,8 +450,7 @@ pub(crate) async fn image_upload(
         .sync
         .client()
         .upload(joined.sync.channel(), bytes.clone())
-        .await
-        .map_err(tsunagi_desk::Error::from)?;
+        .await?;
     Ok(UploadedImage {
         original_content_url: uploaded.original_content_url,
         preview_image_url: uploaded.preview_image_url,

@@ -140,6 +140,13 @@ impl From<ConnectError> for IpcError {
     }
 }
 
+impl From<tsunagi_desk::relay::Error> for IpcError {
+    /// A call to the relay made directly (not through the outbox), worded as the desk's.
+    fn from(error: tsunagi_desk::relay::Error) -> Self {
+        tsunagi_desk::Error::from(error).into()
+    }
+}
+
 impl From<tsunagi_desk::Error> for IpcError {
     fn from(error: tsunagi_desk::Error) -> Self {
         match error {
