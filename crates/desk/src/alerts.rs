@@ -62,6 +62,10 @@ pub struct Chat {
     pub holder: Option<OperatorId>,
 }
 
+/// A conversation's session state and who holds it, for [`Chat::standing`]: read by the
+/// projection as it writes, and by the alerts' repeats after.
+const CHAT_STANDING: &str = "SELECT state, operator FROM conversations WHERE id = ?1";
+
 impl Chat {
     /// From a conversation's row: its session state and who holds it.
     fn standing(state: Option<&str>, operator: Option<String>) -> Chat {
@@ -80,11 +84,9 @@ impl Chat {
     ) -> rusqlite::Result<Chat> {
         use rusqlite::OptionalExtension as _;
         let row: Option<(Option<String>, Option<String>)> = db
-            .query_row(
-                "SELECT state, operator FROM conversations WHERE id = ?1",
-                [conversation.as_str()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
+            .query_row(CHAT_STANDING, [conversation.as_str()], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()?;
         Ok(row.map_or_else(Chat::default, |(state, operator)| {
             Chat::standing(state.as_deref(), operator)
@@ -523,7 +525,12 @@ impl crate::Store {
             return Ok(Vec::new());
         }
         let mut chats = HashMap::new();
-        for conversation in changes.happened.iter().filter_map(Happened::conversation) {
+        // (A patient's message carries its chat as it found it.)
+        let decided_by_now = changes
+            .happened
+            .iter()
+            .filter(|h| !matches!(h, Happened::PatientWrote { .. }));
+        for conversation in decided_by_now.filter_map(Happened::conversation) {
             if !chats.contains_key(conversation) {
                 let chat = self.alert_chat(conversation).await?;
                 chats.insert(conversation.clone(), chat);
@@ -534,11 +541,10 @@ impl crate::Store {
 
     /// Where a chat stands, as far as alerts care.
     pub async fn alert_chat(&self, conversation: &ConversationId) -> crate::Result<Option<Chat>> {
-        let row: Option<(Option<String>, Option<String>)> =
-            sqlx::query_as("SELECT state, operator FROM conversations WHERE id = ?")
-                .bind(conversation.as_str())
-                .fetch_optional(&self.readers)
-                .await?;
+        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(CHAT_STANDING)
+            .bind(conversation.as_str())
+            .fetch_optional(&self.readers)
+            .await?;
         Ok(row.map(|(state, operator)| Chat::standing(state.as_deref(), operator)))
     }
 
