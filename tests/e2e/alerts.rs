@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result, ensure};
 use tsunagi_e2e::app::{App, By, WAIT};
 use tsunagi_e2e::clinic::Clinic;
 use tsunagi_proto::api::Role;
-use tsunagi_proto::{ConversationId, HandoffSettings, Operation, Setting};
+use tsunagi_proto::{HandoffSettings, Operation, Setting};
 
 use crate::desktop::{self, Desktop};
 use crate::notifications::Notifications;
@@ -127,14 +127,7 @@ async fn repeats_stop_when_another_desk_claims_quiet_hours_keep_the_desk_silent_
     // Unclaimed, the handoff is alerted again; claimed on another desk, never more.
     let patient = patient_waits(&clinic, 2).await?;
     notifications.until(3, Duration::from_secs(25)).await?;
-    clinic
-        .act_as(
-            "d-somchai",
-            Operation::Claim {
-                conversation: ConversationId::from(patient.as_str()),
-            },
-        )
-        .await?;
+    clinic.claim_as("d-somchai", &patient).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let claimed_at = notifications.shown().len();
     notifications
@@ -238,15 +231,12 @@ async fn the_tray_and_the_dock_count_who_waits_and_the_trays_menu_pauses_alerts(
         .await
         .context("alerts paused from the tray still sounded")?;
     // The window says so, and resumes them.
-    app.find(By::XPath(
-        "//*[@role='status'][starts-with(normalize-space(.), 'Alerts paused until')]",
-    ))
-    .await?;
+    let paused =
+        |words: &str| format!("//*[@role='status'][starts-with(normalize-space(.), '{words}')]");
+    app.find(By::XPath(&paused("Alerts paused until"))).await?;
+    app.screenshot("alerts-paused").await?;
     app.click(By::Button("Resume alerts")).await?;
-    app.gone(By::XPath(
-        "//*[@role='status'][starts-with(normalize-space(.), 'Alerts paused until')]",
-    ))
-    .await?;
+    app.gone(By::XPath(&paused("Alerts paused until"))).await?;
     patient_waits(&clinic, 6).await?;
     let shown = notifications.until(2, WAIT).await?;
     let name = &clinic.patients()[6].display_name;
@@ -269,18 +259,17 @@ async fn the_tray_and_the_dock_count_who_waits_and_the_trays_menu_pauses_alerts(
         WAIT,
     )
     .await?;
+    // Paused and resumed from the tray in Thai, the window following.
+    tray.choose("หยุดแจ้งเตือน 30 นาที").await?;
+    app.find(By::XPath(&paused("หยุดแจ้งเตือนถึง"))).await?;
+    app.screenshot("alerts-paused-th").await?;
+    tray.choose("แจ้งเตือนต่อ").await?;
+    app.gone(By::XPath(&paused("หยุดแจ้งเตือนถึง"))).await?;
 
     // Claimed, a chat leaves the count; with nobody waiting, the badge goes.
     for n in [4, 5, 6] {
         let patient = clinic.patients()[n].user_id.clone();
-        clinic
-            .act_as(
-                "d-somchai",
-                Operation::Claim {
-                    conversation: ConversationId::from(patient.as_str()),
-                },
-            )
-            .await?;
+        clinic.claim_as("d-somchai", &patient).await?;
     }
     tray.until_label("", WAIT).await?;
     desktop.until_badge(None, WAIT).await?;

@@ -20,12 +20,17 @@ pub(crate) async fn join(app: &App, clinic: &Clinic, name: &str) -> Result<()> {
 /// Joins the clinic through the window as `name`, with `role`, and waits for the inbox.
 pub(crate) async fn join_as(app: &App, clinic: &Clinic, name: &str, role: Role) -> Result<()> {
     let code = clinic.invite(role).await?;
-    app.type_into("Relay address", &clinic.url).await?;
-    app.type_into("Invite code", &code).await?;
-    app.type_into("Your name", name).await?;
-    app.click(By::Button("Join")).await?;
+    join_with(app, clinic, &code, name).await?;
     app.find(By::Tab("Waiting")).await?;
     Ok(())
+}
+
+/// Fills in the join form with the clinic's relay, `code` and `name`, and presses Join.
+pub(crate) async fn join_with(app: &App, clinic: &Clinic, code: &str, name: &str) -> Result<()> {
+    app.type_into("Relay address", &clinic.url).await?;
+    app.type_into("Invite code", code).await?;
+    app.type_into("Your name", name).await?;
+    app.click(By::Button("Join")).await
 }
 
 /// A patient asks for staff, and waits in the queue; their id.

@@ -9,7 +9,7 @@ use tsunagi_line::ChannelId;
 use tsunagi_proto::api::Role;
 use tsunagi_relay::store::LogStore as _;
 
-use crate::operator::{join_as, patient_waits, skip};
+use crate::operator::{join_as, join_with, patient_waits, skip};
 
 #[tokio::test]
 async fn a_new_relays_owner_connects_its_line_channel_in_the_window_and_patients_arrive()
@@ -21,10 +21,7 @@ async fn a_new_relays_owner_connects_its_line_channel_in_the_window_and_patients
     let app = App::launch(true).await?;
     // The owner joins with the code the new relay printed.
     let code = clinic.setup_code().await?;
-    app.type_into("Relay address", &clinic.url).await?;
-    app.type_into("Invite code", &code).await?;
-    app.type_into("Your name", "Yuki").await?;
-    app.click(By::Button("Join")).await?;
+    join_with(&app, &clinic, &code, "Yuki").await?;
     app.find(By::Text("Connect your LINE Official Account"))
         .await?;
 
@@ -112,10 +109,7 @@ async fn the_owner_invites_a_desk_that_joins_with_the_code_then_shuts_it_out() -
 
     // Read out to a colleague, whose desk joins with it.
     let staff = App::launch(true).await?;
-    staff.type_into("Relay address", &clinic.url).await?;
-    staff.type_into("Invite code", &code).await?;
-    staff.type_into("Your name", "Aiko").await?;
-    staff.click(By::Button("Join")).await?;
+    join_with(&staff, &clinic, &code, "Aiko").await?;
     staff.find(By::Tab("Waiting")).await?;
     ensure!(
         staff

@@ -154,6 +154,17 @@ impl Clinic {
             .code)
     }
 
+    /// Another desk (`device`) claims `patient`'s chat, as if through its window.
+    pub async fn claim_as(&self, device: &str, patient: &UserId) -> Result<()> {
+        self.act_as(
+            device,
+            tsunagi_proto::Operation::Claim {
+                conversation: tsunagi_proto::ConversationId::from(patient.as_str()),
+            },
+        )
+        .await
+    }
+
     /// The simulated patients, in linesim's order.
     pub fn patients(&self) -> Vec<User> {
         self.sim.users()
