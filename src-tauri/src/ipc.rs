@@ -807,4 +807,30 @@ mod tests {
         let used: IpcError = JoinError::UsedCode.into();
         assert_eq!(used.code, ErrorCode::CodeUsed);
     }
+
+    #[test]
+    fn the_relays_refusals_reach_the_window_as_what_the_operator_can_act_on() {
+        let refused = |status, code| tsunagi_desk::relay::Error::Refused {
+            status,
+            code,
+            message: "refused".into(),
+        };
+        use tsunagi_proto::api::ErrorCode as Relay;
+        for (status, code) in [(403, Relay::Forbidden), (403, Relay::OwnerOnly)] {
+            let error: IpcError = refused(status, code).into();
+            assert_eq!(error.code, ErrorCode::OwnerOnly, "{code:?}");
+        }
+        let error: IpcError = refused(503, Relay::Unavailable).into();
+        assert_eq!(error.code, ErrorCode::RelayUnreachable);
+        let error: IpcError = refused(404, Relay::NotFound).into();
+        assert_eq!(error.code, ErrorCode::RelayRefused);
+
+        // Connecting a channel: LINE's answer, and what the relay said of the owner.
+        let line: IpcError = ConnectError::from(refused(400, Relay::LineRefused)).into();
+        assert_eq!(line.code, ErrorCode::LineRefused);
+        let down: IpcError = ConnectError::from(refused(502, Relay::LineUnavailable)).into();
+        assert_eq!(down.code, ErrorCode::LineUnavailable);
+        let staff: IpcError = ConnectError::from(refused(403, Relay::Forbidden)).into();
+        assert_eq!(staff.code, ErrorCode::OwnerOnly);
+    }
 }
