@@ -371,8 +371,7 @@ async fn every_kind_of_message_a_patient_sends_is_drawn() -> Result<()> {
         }
         let player = format!("//article[@data-type='{kind}']//{kind}");
         press(&app, &play, || async {
-            app.client
-                .find_all(fantoccini::Locator::XPath(&player))
+            app.all(By::XPath(&player))
                 .await
                 .is_ok_and(|found| !found.is_empty())
         })
@@ -455,10 +454,7 @@ async fn scroll_to(app: &App, xpath: &str) -> Result<()> {
         .await?;
     for _ in 0..80 {
         tokio::time::sleep(Duration::from_millis(150)).await;
-        let found = app
-            .client
-            .find_all(fantoccini::Locator::XPath(xpath))
-            .await?;
+        let found = app.all(By::XPath(xpath)).await?;
         if !found.is_empty() {
             // Drawn is not yet in sight (the list draws a few rows beyond its edges): into
             // the middle of it, so that a click needs no scroll of its own. The virtual list

@@ -2,7 +2,6 @@
 //! code to a patient's first message; the team invited, joined and shut out.
 
 use anyhow::{Result, ensure};
-use fantoccini::Locator;
 use tsunagi_e2e::app::{App, By};
 use tsunagi_e2e::clinic::{CHANNEL, Clinic, SECRET};
 use tsunagi_line::ChannelId;
@@ -113,8 +112,7 @@ async fn the_owner_invites_a_desk_that_joins_with_the_code_then_shuts_it_out() -
     staff.find(By::Tab("Waiting")).await?;
     ensure!(
         staff
-            .client
-            .find_all(Locator::XPath("//button[normalize-space(.)='Team']"))
+            .all(By::XPath("//button[normalize-space(.)='Team']"))
             .await?
             .is_empty(),
         "a staff desk offers the team's settings"

@@ -211,16 +211,25 @@ impl App {
             .with_context(|| format!("the window never showed {by:?}"))
     }
 
+    /// Every element `by` names, now (none is an answer). The window redraws as the log
+    /// moves on, and an element found may be replaced while WebDriver reads it: then it
+    /// looks again, as a person would.
+    pub async fn all(&self, by: By<'_>) -> Result<Vec<Element>> {
+        let xpath = by.xpath();
+        let mut tries = 0;
+        loop {
+            match self.client.find_all(Locator::XPath(&xpath)).await {
+                Ok(found) => return Ok(found),
+                Err(error) if tries < 5 && is_stale(&error) => tries += 1,
+                Err(error) => return Err(error).with_context(|| format!("looking for {by:?}")),
+            }
+        }
+    }
+
     /// Waits until the window no longer shows the element `by` names.
     pub async fn gone(&self, by: By<'_>) -> Result<()> {
-        let xpath = by.xpath();
         let deadline = Instant::now() + WAIT;
-        while !self
-            .client
-            .find_all(Locator::XPath(&xpath))
-            .await?
-            .is_empty()
-        {
+        while !self.all(by).await?.is_empty() {
             if Instant::now() > deadline {
                 bail!("the window still shows {by:?} after {WAIT:?}");
             }
@@ -498,7 +507,8 @@ async fn wait_for_port(port: u16, limit: Duration) -> Result<()> {
 
 /// Whether WebDriver lost the element (the page replaced it).
 fn is_stale(error: &fantoccini::error::CmdError) -> bool {
-    let text = error.to_string();
+    // (WebKitWebDriver says "Stale element found when trying to create the node handle".)
+    let text = error.to_string().to_lowercase();
     text.contains("stale") || text.contains("was not found")
 }
 
