@@ -12,7 +12,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
-use regex::Regex;
 use tsunagi_line::client::RetryKey;
 use tsunagi_line::id::ReplyToken;
 use tsunagi_line::message::MAX_MULTICAST_RECIPIENTS;
@@ -21,12 +20,12 @@ use tsunagi_line::webhook::{Event, EventKind, MessageContent};
 use tsunagi_line::{MessageId, UserId};
 use tsunagi_proto::{
     AlertReason, Audience, ConversationId, ConversationMode, Delivery, Entry, EntryBody, Greetings,
-    HandoffSettings, KeywordMatch, LoggedOp, OpId, Operation, OperatorId, RecipientOutcome,
+    HandoffSettings, KeywordRule, LoggedOp, OpId, Operation, OperatorId, RecipientOutcome,
     Reminder, SendOp, Seq, Setting, UnixMillis,
 };
 use uuid::Uuid;
 
-use crate::handoff::HandoffKeywords;
+use crate::handoff::{HandoffKeywords, KeywordRules};
 use crate::hours::Hours;
 use crate::session::{self, Action, Change, Status};
 use crate::{conversation, csat, template};
@@ -258,27 +257,15 @@ impl Chat {
     }
 }
 
-#[derive(Debug, Clone)]
-enum Matcher {
-    Exact(String),
-    Contains(String),
-    Regex(Regex),
-}
-
-#[derive(Debug, Clone)]
-struct Keyword {
-    matcher: Matcher,
-    language: Option<String>,
-    reply: Vec<Message>,
-}
-
 /// The settings in force, compiled for matching. Kept in a snapshot as the settings
 /// themselves, and compiled again when it is read.
 #[derive(Debug, Clone, Default)]
 struct Settings {
     /// Each setting as logged, by name: what the rest is compiled from.
     logged: BTreeMap<&'static str, Setting>,
-    keywords: Vec<Keyword>,
+    /// The keyword rules as logged, and compiled for matching.
+    rules: Vec<KeywordRule>,
+    keywords: KeywordRules,
     greetings: Greetings,
     handoff: HandoffSettings,
     handoff_words: HandoffKeywords,
@@ -881,22 +868,8 @@ impl Bot {
     }
 
     fn keyword_reply(&self, conversation: &ConversationId, text: &str) -> Option<Vec<Message>> {
-        let language = self.language(conversation);
-        let normalized = crate::handoff::normalize(text);
-        self.settings
-            .keywords
-            .iter()
-            .filter(|k| match (&k.language, language) {
-                (None, _) => true,
-                (Some(wanted), Some(language)) => language_matches(wanted, language),
-                (Some(_), None) => false,
-            })
-            .find(|k| match &k.matcher {
-                Matcher::Exact(pattern) => normalized == *pattern,
-                Matcher::Contains(pattern) => normalized.contains(pattern.as_str()),
-                Matcher::Regex(regex) => regex.is_match(&normalized),
-            })
-            .map(|k| k.reply.clone())
+        let rule = (self.settings.keywords).first_match(text, self.language(conversation))?;
+        Some(self.settings.rules[rule].reply.clone())
     }
 
     /// A patient asks for a person: the chat goes to the queue now, or at opening.
@@ -1559,28 +1532,8 @@ impl Settings {
         self.logged.insert(setting.name(), setting.clone());
         match setting {
             Setting::KeywordRules { rules } => {
-                self.keywords = rules
-                    .iter()
-                    .filter_map(|rule| {
-                        let matcher = match rule.matching {
-                            KeywordMatch::Exact => {
-                                Matcher::Exact(crate::handoff::normalize(&rule.pattern))
-                            }
-                            KeywordMatch::Contains => {
-                                Matcher::Contains(crate::handoff::normalize(&rule.pattern))
-                            }
-                            // Checked when logged; one that does not compile matches nothing.
-                            KeywordMatch::Regex => {
-                                Matcher::Regex(crate::handoff::keyword_regex(&rule.pattern).ok()?)
-                            }
-                        };
-                        Some(Keyword {
-                            matcher,
-                            language: rule.language.clone(),
-                            reply: rule.reply.clone(),
-                        })
-                    })
-                    .collect();
+                self.keywords = KeywordRules::new(rules);
+                self.rules = rules.clone();
             }
             Setting::Greetings(greetings) => self.greetings = greetings.clone(),
             Setting::Handoff(handoff) => {
@@ -1628,11 +1581,6 @@ fn part_key(key: RetryKey, n: usize) -> RetryKey {
 
 /// Whether a rule for `wanted` (`zh`, `zh-TW`) covers a patient whose LINE speaks
 /// `language`.
-fn language_matches(wanted: &str, language: &str) -> bool {
-    let wanted = wanted.to_ascii_lowercase();
-    let language = language.to_ascii_lowercase();
-    language == wanted || language.starts_with(&format!("{wanted}-"))
-}
 
 /// The language a text is written in, judged by its script: Thai, Japanese (kana),
 /// Chinese (Han without kana), or English (Latin letters).

@@ -49,6 +49,79 @@ impl HandoffKeywords {
     }
 }
 
+/// Keyword rules compiled for matching, in their order: the bot answers with the first
+/// that matches, and the settings editor's test box asks the same question.
+#[derive(Debug, Clone, Default)]
+pub struct KeywordRules {
+    rules: Vec<CompiledRule>,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledRule {
+    /// The rule's place in the list it was compiled from.
+    index: usize,
+    matcher: Matcher,
+    language: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    Exact(String),
+    Contains(String),
+    Regex(regex::Regex),
+}
+
+impl KeywordRules {
+    /// Rules whose regex does not compile match nothing (the relay refuses them when they
+    /// are logged, so only an older log holds one).
+    pub fn new(rules: &[tsunagi_proto::KeywordRule]) -> Self {
+        use tsunagi_proto::KeywordMatch;
+        let rules = rules
+            .iter()
+            .enumerate()
+            .filter_map(|(index, rule)| {
+                let matcher = match rule.matching {
+                    KeywordMatch::Exact => Matcher::Exact(normalize(&rule.pattern)),
+                    KeywordMatch::Contains => Matcher::Contains(normalize(&rule.pattern)),
+                    KeywordMatch::Regex => Matcher::Regex(keyword_regex(&rule.pattern).ok()?),
+                };
+                Some(CompiledRule {
+                    index,
+                    matcher,
+                    language: rule.language.clone(),
+                })
+            })
+            .collect();
+        Self { rules }
+    }
+
+    /// The place of the first rule that answers `text` from a patient whose LINE app is in
+    /// `language` (a rule for one language never answers a patient of unknown language).
+    pub fn first_match(&self, text: &str, language: Option<&str>) -> Option<usize> {
+        let normalized = normalize(text);
+        self.rules
+            .iter()
+            .filter(|rule| match (&rule.language, language) {
+                (None, _) => true,
+                (Some(wanted), Some(language)) => language_matches(wanted, language),
+                (Some(_), None) => false,
+            })
+            .find(|rule| match &rule.matcher {
+                Matcher::Exact(pattern) => normalized == *pattern,
+                Matcher::Contains(pattern) => normalized.contains(pattern.as_str()),
+                Matcher::Regex(regex) => regex.is_match(&normalized),
+            })
+            .map(|rule| rule.index)
+    }
+}
+
+/// Whether a rule for `wanted` (`zh`, `zh-TW`) is for a patient whose app is in `language`.
+fn language_matches(wanted: &str, language: &str) -> bool {
+    let wanted = wanted.to_ascii_lowercase();
+    let language = language.to_ascii_lowercase();
+    language == wanted || language.starts_with(&format!("{wanted}-"))
+}
+
 /// The most memory one compiled keyword regex may take.
 const MAX_REGEX_BYTES: usize = 1 << 20;
 

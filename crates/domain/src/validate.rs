@@ -84,7 +84,9 @@ pub fn operation(op: &Operation) -> Result<(), Vec<String>> {
                 problems.push(format!("tag: a tag is 1 to {MAX_TAG_CHARS} characters"));
             }
         }
-        Operation::Settings(setting) => settings(setting, &mut problems),
+        Operation::Settings(setting) => {
+            problems.extend(self::setting(setting).iter().map(ToString::to_string));
+        }
         Operation::MarkRead {
             conversation,
             token,
@@ -113,7 +115,9 @@ pub fn operation(op: &Operation) -> Result<(), Vec<String>> {
             if reminder.text.trim().is_empty() {
                 problems.push("a reminder needs a text".into());
             }
-            variables("the reminder", &reminder.text, &[], &mut problems);
+            let mut unknown = Vec::new();
+            variables(SettingText::Reminder, &reminder.text, &[], &mut unknown);
+            problems.extend(unknown.iter().map(ToString::to_string));
             if let Audience::Tag { tag } = &reminder.to
                 && tag.trim().is_empty()
             {
@@ -143,55 +147,195 @@ fn messages(messages: &[Message], problems: &mut Vec<String>) {
     }
 }
 
-/// Whether a list setting holds at most [`MAX_SETTING_ITEMS`]; a problem if not.
-fn at_most(what: &str, len: usize, problems: &mut Vec<String>) -> bool {
-    if len > MAX_SETTING_ITEMS {
-        problems.push(format!("{what}: at most {MAX_SETTING_ITEMS}, not {len}"));
-        return false;
-    }
-    true
+/// What is wrong with a team setting. The relay refuses the op naming each in English
+/// (their `Display`); the app's editors show each in the operator's language, as it is
+/// typed, from the same checks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum SettingProblem {
+    /// More than [`MAX_SETTING_ITEMS`] entries in a list.
+    TooMany {
+        list: SettingList,
+        count: usize,
+        max: usize,
+    },
+    /// Keyword rule `rule` (from 1) has no pattern.
+    PatternEmpty { rule: usize },
+    PatternTooLong { rule: usize, max: usize },
+    /// LINE's regex crate's own words.
+    PatternInvalid { rule: usize, error: String },
+    /// A reply is 1 to `max` messages.
+    ReplyCount { rule: usize, max: usize },
+    /// A reply LINE would refuse, in its words.
+    ReplyInvalid { rule: usize, error: String },
+    /// Canned response `item` (from 1) lacks a title or a text.
+    CannedIncomplete { item: usize },
+    TemplateUnnamed,
+    /// Not an IANA time zone.
+    ZoneUnknown { zone: String },
+    WeekdayInvalid { weekday: u8 },
+    ClosesBeforeOpens { from: String, to: String },
+    /// Not times as `HH:MM`.
+    TimeInvalid { from: String, to: String },
+    /// Not a date as `YYYY-MM-DD`.
+    HolidayInvalid { day: String },
+    HandoffKeywordBlank,
+    HandoffKeywordTooLong { max: usize },
+    AutoCloseZero,
+    /// A `{{` with no `}}` after it.
+    VariableUnclosed { text: SettingText },
+    VariableUnknown {
+        text: SettingText,
+        name: String,
+        known: Vec<String>,
+    },
 }
 
-fn settings(setting: &Setting, problems: &mut Vec<String>) {
+/// The list settings, as [`SettingProblem::TooMany`] names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SettingList {
+    KeywordRules,
+    CannedResponses,
+    Templates,
+    HandoffKeywords,
+}
+
+/// The texts that may hold `{{variables}}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "field", rename_all = "snake_case")]
+pub enum SettingText {
+    AwayMessage,
+    FollowGreeting,
+    RefollowGreeting,
+    HandoffGreeting,
+    Reminder,
+    Template { name: String },
+}
+
+impl std::fmt::Display for SettingList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SettingList::KeywordRules => "keyword rules",
+            SettingList::CannedResponses => "canned responses",
+            SettingList::Templates => "templates",
+            SettingList::HandoffKeywords => "handoff keywords",
+        })
+    }
+}
+
+impl std::fmt::Display for SettingText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SettingText::AwayMessage => f.write_str("the away message"),
+            SettingText::FollowGreeting => f.write_str("the follow greeting"),
+            SettingText::RefollowGreeting => f.write_str("the refollow greeting"),
+            SettingText::HandoffGreeting => f.write_str("the handoff greeting"),
+            SettingText::Reminder => f.write_str("the reminder"),
+            SettingText::Template { name } => write!(f, "template {name:?}"),
+        }
+    }
+}
+
+impl std::fmt::Display for SettingProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use SettingProblem as P;
+        match self {
+            P::TooMany { list, count, max } => write!(f, "{list}: at most {max}, not {count}"),
+            P::PatternEmpty { rule } => write!(f, "keyword rule {rule}: the pattern is empty"),
+            P::PatternTooLong { rule, max } => {
+                write!(f, "keyword rule {rule}: the pattern is at most {max} characters")
+            }
+            P::PatternInvalid { rule, error } => {
+                write!(f, "keyword rule {rule}: the pattern is not a valid regex: {error}")
+            }
+            P::ReplyCount { rule, max } => {
+                write!(f, "keyword rule {rule}: the reply is 1 to {max} messages")
+            }
+            P::ReplyInvalid { rule, error } => write!(f, "keyword rule {rule}: {error}"),
+            P::CannedIncomplete { item } => {
+                write!(f, "canned response {item}: needs a title and a text")
+            }
+            P::TemplateUnnamed => f.write_str("a template needs a name"),
+            P::ZoneUnknown { zone } => write!(
+                f,
+                "business hours: {zone:?} is not a time zone such as Asia/Tokyo"
+            ),
+            P::WeekdayInvalid { weekday } => write!(
+                f,
+                "business hours: weekday {weekday} is not 1 (Monday) to 7 (Sunday)"
+            ),
+            P::ClosesBeforeOpens { from, to } => {
+                write!(f, "business hours: {from}–{to} closes before it opens")
+            }
+            P::TimeInvalid { from, to } => {
+                write!(f, "business hours: {from:?}–{to:?} are not times as HH:MM")
+            }
+            P::HolidayInvalid { day } => write!(
+                f,
+                "business hours: holiday {day:?} is not a date as YYYY-MM-DD"
+            ),
+            P::HandoffKeywordBlank => f.write_str("handoff: a keyword cannot be blank"),
+            P::HandoffKeywordTooLong { max } => {
+                write!(f, "handoff: a keyword is at most {max} characters")
+            }
+            P::AutoCloseZero => f.write_str("handoff: auto-close needs at least 1 minute"),
+            P::VariableUnclosed { text } => write!(f, "{text}: {}", template::Unclosed),
+            P::VariableUnknown { text, name, known } => write!(
+                f,
+                "{text}: unknown variable {{{{{name}}}}} (known: {})",
+                known.join(", ")
+            ),
+        }
+    }
+}
+
+/// Every problem with a team setting, or nothing: what the relay refuses it for.
+pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
+    let mut problems = Vec::new();
     // Thousands of items are refused as a whole, not checked one by one.
-    let within = match setting {
-        Setting::KeywordRules { rules } => at_most("keyword rules", rules.len(), problems),
-        Setting::CannedResponses { responses } => {
-            at_most("canned responses", responses.len(), problems)
-        }
-        Setting::Templates { templates } => at_most("templates", templates.len(), problems),
+    let (list, len) = match setting {
+        Setting::KeywordRules { rules } => (SettingList::KeywordRules, rules.len()),
+        Setting::CannedResponses { responses } => (SettingList::CannedResponses, responses.len()),
+        Setting::Templates { templates } => (SettingList::Templates, templates.len()),
         Setting::Handoff(HandoffSettings { keywords, .. }) => {
-            at_most("handoff keywords", keywords.len(), problems)
+            (SettingList::HandoffKeywords, keywords.len())
         }
-        Setting::BusinessHours(_) | Setting::Greetings(_) => true,
+        Setting::BusinessHours(_) | Setting::Greetings(_) => (SettingList::KeywordRules, 0),
     };
-    if !within {
-        return;
+    if len > MAX_SETTING_ITEMS {
+        problems.push(SettingProblem::TooMany {
+            list,
+            count: len,
+            max: MAX_SETTING_ITEMS,
+        });
+        return problems;
     }
     match setting {
         Setting::KeywordRules { rules } => {
             for (i, rule) in rules.iter().enumerate() {
-                keyword_rule(i + 1, rule, problems);
+                keyword_rule(i + 1, rule, &mut problems);
             }
         }
         Setting::CannedResponses { responses } => {
             for (i, response) in responses.iter().enumerate() {
                 if response.title.trim().is_empty() || response.text.trim().is_empty() {
-                    problems.push(format!(
-                        "canned response {}: needs a title and a text",
-                        i + 1
-                    ));
+                    problems.push(SettingProblem::CannedIncomplete { item: i + 1 });
                 }
             }
         }
-        Setting::BusinessHours(hours) => business_hours(hours, problems),
-        Setting::Greetings(greetings) => greeting_texts(greetings, problems),
+        Setting::BusinessHours(hours) => business_hours(hours, &mut problems),
+        Setting::Greetings(greetings) => greeting_texts(greetings, &mut problems),
         Setting::Templates { templates } => {
             for MessageTemplate { name, text } in templates {
                 if name.trim().is_empty() {
-                    problems.push("a template needs a name".into());
+                    problems.push(SettingProblem::TemplateUnnamed);
                 }
-                variables(&format!("template {name:?}"), text, &[], problems);
+                let field = SettingText::Template { name: name.clone() };
+                variables(field, text, &[], &mut problems);
             }
         }
         Setting::Handoff(HandoffSettings {
@@ -200,44 +344,50 @@ fn settings(setting: &Setting, problems: &mut Vec<String>) {
             ..
         }) => {
             if keywords.iter().any(|k| k.trim().is_empty()) {
-                problems.push("handoff: a keyword cannot be blank".into());
+                problems.push(SettingProblem::HandoffKeywordBlank);
             }
             if keywords
                 .iter()
                 .any(|k| k.chars().count() > MAX_PATTERN_CHARS)
             {
-                problems.push(format!(
-                    "handoff: a keyword is at most {MAX_PATTERN_CHARS} characters"
-                ));
+                problems.push(SettingProblem::HandoffKeywordTooLong {
+                    max: MAX_PATTERN_CHARS,
+                });
             }
             if *auto_close_minutes == Some(0) {
-                problems.push("handoff: auto-close needs at least 1 minute".into());
+                problems.push(SettingProblem::AutoCloseZero);
             }
         }
     }
+    problems
 }
 
-fn keyword_rule(n: usize, rule: &KeywordRule, problems: &mut Vec<String>) {
-    if rule.pattern.trim().is_empty() {
-        problems.push(format!("keyword rule {n}: the pattern is empty"));
-    } else if rule.pattern.chars().count() > MAX_PATTERN_CHARS {
-        problems.push(format!(
-            "keyword rule {n}: the pattern is at most {MAX_PATTERN_CHARS} characters"
-        ));
-    } else if rule.matching == KeywordMatch::Regex
-        && let Err(error) = crate::handoff::keyword_regex(&rule.pattern)
+fn keyword_rule(rule: usize, keyword: &KeywordRule, problems: &mut Vec<SettingProblem>) {
+    if keyword.pattern.trim().is_empty() {
+        problems.push(SettingProblem::PatternEmpty { rule });
+    } else if keyword.pattern.chars().count() > MAX_PATTERN_CHARS {
+        problems.push(SettingProblem::PatternTooLong {
+            rule,
+            max: MAX_PATTERN_CHARS,
+        });
+    } else if keyword.matching == KeywordMatch::Regex
+        && let Err(error) = crate::handoff::keyword_regex(&keyword.pattern)
     {
-        problems.push(format!(
-            "keyword rule {n}: the pattern is not a valid regex: {error}"
-        ));
+        problems.push(SettingProblem::PatternInvalid {
+            rule,
+            error: error.to_string(),
+        });
     }
-    if rule.reply.is_empty() || rule.reply.len() > message::MAX_MESSAGES {
-        problems.push(format!(
-            "keyword rule {n}: the reply is 1 to {} messages",
-            message::MAX_MESSAGES
-        ));
-    } else if let Err(error) = message::validate(&rule.reply) {
-        problems.push(format!("keyword rule {n}: {error}"));
+    if keyword.reply.is_empty() || keyword.reply.len() > message::MAX_MESSAGES {
+        problems.push(SettingProblem::ReplyCount {
+            rule,
+            max: message::MAX_MESSAGES,
+        });
+    } else if let Err(error) = message::validate(&keyword.reply) {
+        problems.push(SettingProblem::ReplyInvalid {
+            rule,
+            error: error.to_string(),
+        });
     }
 }
 
@@ -251,80 +401,68 @@ pub fn minutes(text: &str) -> Option<u32> {
     (minutes < 60 && (hours < 24 || (hours == 24 && minutes == 0))).then_some(hours * 60 + minutes)
 }
 
-fn business_hours(hours: &BusinessHours, problems: &mut Vec<String>) {
+fn business_hours(hours: &BusinessHours, problems: &mut Vec<SettingProblem>) {
     if crate::hours::zone(&hours.time_zone).is_none() {
-        problems.push(format!(
-            "business hours: {:?} is not a time zone such as Asia/Tokyo",
-            hours.time_zone
-        ));
+        problems.push(SettingProblem::ZoneUnknown {
+            zone: hours.time_zone.clone(),
+        });
     }
     for open in &hours.open {
         if !(1..=7).contains(&open.weekday) {
-            problems.push(format!(
-                "business hours: weekday {} is not 1 (Monday) to 7 (Sunday)",
-                open.weekday
-            ));
+            problems.push(SettingProblem::WeekdayInvalid {
+                weekday: open.weekday,
+            });
         }
+        let (from, to) = (open.from.clone(), open.to.clone());
         match (minutes(&open.from), minutes(&open.to)) {
-            (Some(from), Some(to)) if from < to => {}
-            (Some(_), Some(_)) => problems.push(format!(
-                "business hours: {}–{} closes before it opens",
-                open.from, open.to
-            )),
-            _ => problems.push(format!(
-                "business hours: {:?}–{:?} are not times as HH:MM",
-                open.from, open.to
-            )),
+            (Some(opens), Some(closes)) if opens < closes => {}
+            (Some(_), Some(_)) => problems.push(SettingProblem::ClosesBeforeOpens { from, to }),
+            _ => problems.push(SettingProblem::TimeInvalid { from, to }),
         }
     }
     for day in &hours.holidays {
         if crate::hours::date(day).is_none() {
-            problems.push(format!(
-                "business hours: holiday {day:?} is not a date as YYYY-MM-DD"
-            ));
+            problems.push(SettingProblem::HolidayInvalid { day: day.clone() });
         }
     }
     if let Some(away) = &hours.away_message {
-        variables("the away message", away, &[], problems);
+        variables(SettingText::AwayMessage, away, &[], problems);
     }
 }
 
-fn greeting_texts(greetings: &Greetings, problems: &mut Vec<String>) {
-    for (what, text, extra) in [
-        ("the follow greeting", &greetings.follow, &[][..]),
-        ("the refollow greeting", &greetings.refollow, &[][..]),
+fn greeting_texts(greetings: &Greetings, problems: &mut Vec<SettingProblem>) {
+    for (field, text, extra) in [
+        (SettingText::FollowGreeting, &greetings.follow, &[][..]),
+        (SettingText::RefollowGreeting, &greetings.refollow, &[][..]),
         (
-            "the handoff greeting",
+            SettingText::HandoffGreeting,
             &greetings.handoff,
             &HANDOFF_VARIABLES[..],
         ),
     ] {
         if let Some(text) = text {
-            variables(what, text, extra, problems);
+            variables(field, text, extra, problems);
         }
     }
 }
 
 /// Every `{{variable}}` in `text` must be known.
-fn variables(what: &str, text: &str, extra: &[&str], problems: &mut Vec<String>) {
-    let pieces = match template::pieces(text) {
-        Ok(pieces) => pieces,
-        Err(unclosed) => {
-            problems.push(format!("{what}: {unclosed}"));
-            return;
-        }
+fn variables(field: SettingText, text: &str, extra: &[&str], problems: &mut Vec<SettingProblem>) {
+    let Ok(pieces) = template::pieces(text) else {
+        problems.push(SettingProblem::VariableUnclosed { text: field });
+        return;
     };
     for piece in pieces {
         if let Piece::Variable(name) = piece
             && !TEMPLATE_VARIABLES.contains(&name)
             && !extra.contains(&name)
         {
-            let mut known: Vec<&str> = TEMPLATE_VARIABLES.to_vec();
-            known.extend_from_slice(extra);
-            problems.push(format!(
-                "{what}: unknown variable {{{{{name}}}}} (known: {})",
-                known.join(", ")
-            ));
+            let known = TEMPLATE_VARIABLES.iter().chain(extra);
+            problems.push(SettingProblem::VariableUnknown {
+                text: field.clone(),
+                name: name.to_owned(),
+                known: known.map(|&k| k.to_owned()).collect(),
+            });
         }
     }
 }

@@ -1,7 +1,7 @@
 use pretty_assertions::assert_eq;
 use tsunagi_line::message::MessageBody;
 use tsunagi_proto::testing::{self as log, at};
-use tsunagi_proto::{BusinessHours, EXECUTOR_DEVICE, KeywordRule, OpeningHours};
+use tsunagi_proto::{BusinessHours, EXECUTOR_DEVICE, KeywordMatch, OpeningHours};
 
 use super::*;
 
