@@ -11,6 +11,7 @@ use tsunagi_desk::profile::{self, JoinRequest, Profile};
 use tsunagi_desk::query::{ChatKind, InboxCounts, InboxItem, MessageView, MessagesPage};
 use tsunagi_desk::relay_url;
 use tsunagi_desk::search::Hit;
+use tsunagi_desk::settings::{self, KeywordRules, SettingProblem};
 use tsunagi_desk::sync::SyncStatus;
 use tsunagi_line::client::RetryKey;
 use tsunagi_line::message::{Message, MessageBody};
@@ -29,6 +30,7 @@ use crate::ipc::{
     PendingKind, PresenceRequest, ProfileView, RelayUrlCheckRequest, RelayUrlChecked,
     SearchRequest, SendRequest, SetupStepView, StickerPackage, Submitted, TagRequest, TeamDevice,
     TeamInvite, TeamInviteRequest, TeamRevokeRequest, UploadedImage,
+    KeywordRuleView, KeywordTryRequest, SettingEdit, TeamSettingsView, keyword_rules,
 };
 use crate::presence;
 
@@ -547,6 +549,47 @@ pub(crate) async fn clinic_settings(shell: State<'_, Shell>) -> Answer<ClinicSet
         _ => Vec::new(),
     };
     Ok(ClinicSettings { time_zone, canned })
+}
+
+/// Every setting the owner's editors change, as in force now.
+#[tauri::command]
+pub(crate) async fn settings_get(shell: State<'_, Shell>) -> Answer<TeamSettingsView> {
+    let joined = shell.joined().await?;
+    let settings = joined.sync.store().team_settings().await?;
+    Ok(TeamSettingsView {
+        business_hours: settings.business_hours,
+        greetings: settings.greetings,
+        handoff: settings.handoff,
+        keyword_rules: settings.keyword_rules.iter().map(KeywordRuleView::from).collect(),
+        canned_responses: settings.canned_responses,
+        max_items: settings::MAX_SETTING_ITEMS as u32,
+        max_pattern_chars: settings::MAX_PATTERN_CHARS as u32,
+    })
+}
+
+/// What the relay would refuse an edit for, asked as the owner types: none to save it.
+#[tauri::command]
+pub(crate) async fn settings_check(request: SettingEdit) -> Answer<Vec<SettingProblem>> {
+    Ok(settings::problems(&Setting::try_from(request)?))
+}
+
+/// Saves a setting now, on the relay (owners only: a staff desk hears `owner_only`).
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn settings_save(shell: State<'_, Shell>, request: SettingEdit) -> Answer<()> {
+    let joined = shell.joined().await?;
+    joined.sync.save_setting(Setting::try_from(request)?).await?;
+    Ok(())
+}
+
+/// Which rule (its place in the list) would answer `text`: the bot's own matching.
+#[tauri::command]
+pub(crate) async fn keyword_try(request: KeywordTryRequest) -> Answer<Option<u32>> {
+    let rules = KeywordRules::new(&keyword_rules(request.rules)?);
+    let language = request.language.filter(|l| !l.is_empty());
+    Ok(rules
+        .first_match(&request.text, language.as_deref())
+        .map(|i| i as u32))
 }
 
 /// How long LINE shows the loading animation for one `conversation_typing`; the window

@@ -15,8 +15,14 @@ use tsunagi_desk::query::{
 };
 use tsunagi_desk::relay_url::Problem;
 use tsunagi_desk::search::{Hit, HitKind, Piece};
+use tsunagi_desk::settings::{SettingList, SettingProblem, SettingText};
 use tsunagi_desk::sync::{Connection, SyncStatus};
+use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_proto::api::Role;
+use tsunagi_proto::{
+    BusinessHours, CannedResponse, Greetings, HandoffSettings, KeywordMatch, KeywordRule,
+    OpeningHours, Setting,
+};
 
 /// What the UI can act on when a command fails: each has its own words in every language.
 /// Add a variant only when the UI handles it.
@@ -510,6 +516,147 @@ pub struct Canned {
     pub text: String,
 }
 
+/// `settings_get`: every team setting the owner's editors change, as in force now, and
+/// the limits the relay enforces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TeamSettingsView {
+    /// None until an owner sets opening hours: the bot takes the clinic as always open.
+    pub business_hours: Option<BusinessHours>,
+    pub greetings: Greetings,
+    pub handoff: HandoffSettings,
+    pub keyword_rules: Vec<KeywordRuleView>,
+    pub canned_responses: Vec<CannedResponse>,
+    /// Most entries in a list (rules, canned responses, handoff keywords).
+    pub max_items: u32,
+    /// Longest pattern or handoff keyword, in characters.
+    pub max_pattern_chars: u32,
+}
+
+/// A keyword rule as the editor shows it: its reply's plain texts to edit, any other
+/// message (a sticker, an image, text with emoji …) kept as it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct KeywordRuleView {
+    pub pattern: String,
+    #[serde(rename = "match")]
+    #[ts(rename = "match")]
+    pub matching: KeywordMatch,
+    /// Only for patients whose LINE is in this language; any if null.
+    pub language: Option<String>,
+    pub reply: Vec<ReplyPart>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReplyPart {
+    Text {
+        text: String,
+    },
+    /// A message the editor does not change, as LINE takes it; `type` names it.
+    Kept {
+        #[ts(type = "unknown")]
+        message: serde_json::Value,
+        #[serde(rename = "type")]
+        #[ts(rename = "type")]
+        message_type: String,
+    },
+}
+
+impl From<&Message> for ReplyPart {
+    fn from(message: &Message) -> Self {
+        let value = serde_json::to_value(message).unwrap_or_default();
+        if let MessageBody::Text { text, .. } = &message.body
+            && serde_json::to_value(Message::text(text.clone())).ok() == Some(value.clone())
+        {
+            return ReplyPart::Text { text: text.clone() };
+        }
+        let message_type = value["type"].as_str().unwrap_or("unknown").to_owned();
+        ReplyPart::Kept {
+            message: value,
+            message_type,
+        }
+    }
+}
+
+impl TryFrom<ReplyPart> for Message {
+    type Error = IpcError;
+
+    fn try_from(part: ReplyPart) -> Result<Self, IpcError> {
+        match part {
+            ReplyPart::Text { text } => Ok(Message::text(text)),
+            ReplyPart::Kept { message, .. } => serde_json::from_value(message)
+                .map_err(|e| IpcError::new(ErrorCode::InvalidInput, format!("a kept reply: {e}"))),
+        }
+    }
+}
+
+impl From<&KeywordRule> for KeywordRuleView {
+    fn from(rule: &KeywordRule) -> Self {
+        Self {
+            pattern: rule.pattern.clone(),
+            matching: rule.matching,
+            language: rule.language.clone(),
+            reply: rule.reply.iter().map(ReplyPart::from).collect(),
+        }
+    }
+}
+
+impl TryFrom<KeywordRuleView> for KeywordRule {
+    type Error = IpcError;
+
+    fn try_from(view: KeywordRuleView) -> Result<Self, IpcError> {
+        Ok(KeywordRule {
+            pattern: view.pattern,
+            matching: view.matching,
+            language: view.language.filter(|l| !l.trim().is_empty()),
+            reply: view
+                .reply
+                .into_iter()
+                .map(Message::try_from)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// `settings_check` and `settings_save`: one setting, whole, as an editor has it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "setting", rename_all = "snake_case")]
+pub enum SettingEdit {
+    BusinessHours(BusinessHours),
+    Greetings(Greetings),
+    Handoff(HandoffSettings),
+    KeywordRules { rules: Vec<KeywordRuleView> },
+    CannedResponses { responses: Vec<CannedResponse> },
+}
+
+impl TryFrom<SettingEdit> for Setting {
+    type Error = IpcError;
+
+    fn try_from(edit: SettingEdit) -> Result<Self, IpcError> {
+        Ok(match edit {
+            SettingEdit::BusinessHours(hours) => Setting::BusinessHours(hours),
+            SettingEdit::Greetings(greetings) => Setting::Greetings(greetings),
+            SettingEdit::Handoff(handoff) => Setting::Handoff(handoff),
+            SettingEdit::KeywordRules { rules } => Setting::KeywordRules {
+                rules: keyword_rules(rules)?,
+            },
+            SettingEdit::CannedResponses { responses } => Setting::CannedResponses { responses },
+        })
+    }
+}
+
+pub fn keyword_rules(rules: Vec<KeywordRuleView>) -> Result<Vec<KeywordRule>, IpcError> {
+    rules.into_iter().map(KeywordRule::try_from).collect()
+}
+
+/// `keyword_try`: which of these rules would answer this sentence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct KeywordTryRequest {
+    pub rules: Vec<KeywordRuleView>,
+    pub text: String,
+    /// The patient's LINE language; null: not known.
+    pub language: Option<String>,
+}
+
 /// The event `desk-changed`: what an applied batch of the log changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DeskChanged {
@@ -614,6 +761,10 @@ commands! {
     contact_tag: TagRequest => Submitted,
     contact_note: NoteRequest => Submitted,
     clinic_settings: () => ClinicSettings,
+    settings_get: () => TeamSettingsView,
+    settings_check: SettingEdit => Vec<SettingProblem>,
+    settings_save: SettingEdit => (),
+    keyword_try: KeywordTryRequest => Option<u32>,
     link_open: LinkRequest => (),
     media_save: MediaSaveRequest => bool,
     alert_preferences: () => Preferences,
@@ -714,6 +865,20 @@ pub fn typescript() -> String {
         NoteRequest::decl(),
         Canned::decl(),
         ClinicSettings::decl(),
+        KeywordMatch::decl(),
+        OpeningHours::decl(),
+        BusinessHours::decl(),
+        Greetings::decl(),
+        HandoffSettings::decl(),
+        CannedResponse::decl(),
+        ReplyPart::decl(),
+        KeywordRuleView::decl(),
+        TeamSettingsView::decl(),
+        SettingEdit::decl(),
+        SettingList::decl(),
+        SettingText::decl(),
+        SettingProblem::decl(),
+        KeywordTryRequest::decl(),
         DeskChanged::decl(),
         AlertKind::decl(),
         Privacy::decl(),

@@ -14,6 +14,7 @@ pub mod query;
 pub mod relay;
 pub mod relay_url;
 pub mod search;
+pub mod settings;
 pub mod store;
 pub mod sync;
 

@@ -393,6 +393,7 @@ pub struct KeywordRule {
 /// How a keyword rule's pattern is matched. Every kind sees the patient's message the
 /// same way: in NFKC (full-width letters and digits as their plain forms), in lower case,
 /// with runs of white space as one space.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeywordMatch {
@@ -405,6 +406,7 @@ pub enum KeywordMatch {
     Regex,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CannedResponse {
@@ -412,6 +414,7 @@ pub struct CannedResponse {
     pub text: String,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessHours {
@@ -427,6 +430,7 @@ pub struct BusinessHours {
     pub away_message: Option<String>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpeningHours {
@@ -437,6 +441,7 @@ pub struct OpeningHours {
     pub to: String,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Greetings {
@@ -460,6 +465,7 @@ pub struct MessageTemplate {
     pub text: String,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HandoffSettings {

@@ -304,6 +304,107 @@ time_zone: string | null,
  */
 canned: Array<Canned>, };
 
+export type KeywordMatch = "exact" | "contains" | "regex";
+
+export type OpeningHours = { 
+/**
+ * 1 = Monday … 7 = Sunday.
+ */
+weekday: number, 
+/**
+ * `HH:MM`, local time.
+ */
+from: string, to: string, };
+
+export type BusinessHours = { 
+/**
+ * An IANA time zone, such as `Asia/Tokyo`.
+ */
+time_zone: string, 
+/**
+ * Opening hours; a weekday without any is closed.
+ */
+open: Array<OpeningHours>, 
+/**
+ * Closed all day, as `YYYY-MM-DD` in the time zone.
+ */
+holidays: Array<string>, 
+/**
+ * Sent once a day per conversation to patients who write while closed.
+ */
+away_message: string | null, };
+
+export type Greetings = { follow: string | null, 
+/**
+ * To a patient who unblocked the account.
+ */
+refollow: string | null, 
+/**
+ * When a chat goes to people; `{{position}}` and `{{wait}}` tell the queue.
+ */
+handoff: string | null, 
+/**
+ * The clinic's name, as `{{clinic}}` says it in greetings and the away reply.
+ */
+clinic: string | null, };
+
+export type HandoffSettings = { 
+/**
+ * Words that hand a chat to people, in any language.
+ */
+keywords: Array<string>, 
+/**
+ * Close a session idle this long and give the chat back to the bot.
+ */
+auto_close_minutes: number | null, 
+/**
+ * Ask for a 1–5 rating when a session closes.
+ */
+csat: boolean, 
+/**
+ * A chat nobody has taken this long after it began to wait is escalated to the
+ * owners' desks (0: never).
+ */
+escalate_seconds: number, };
+
+export type CannedResponse = { title: string, text: string, };
+
+export type ReplyPart = { "kind": "text", text: string, } | { "kind": "kept", message: unknown, type: string, };
+
+export type KeywordRuleView = { pattern: string, match: KeywordMatch, 
+/**
+ * Only for patients whose LINE is in this language; any if null.
+ */
+language: string | null, reply: Array<ReplyPart>, };
+
+export type TeamSettingsView = { 
+/**
+ * None until an owner sets opening hours: the bot takes the clinic as always open.
+ */
+business_hours: BusinessHours | null, greetings: Greetings, handoff: HandoffSettings, keyword_rules: Array<KeywordRuleView>, canned_responses: Array<CannedResponse>, 
+/**
+ * Most entries in a list (rules, canned responses, handoff keywords).
+ */
+max_items: number, 
+/**
+ * Longest pattern or handoff keyword, in characters.
+ */
+max_pattern_chars: number, };
+
+export type SettingEdit = { "setting": "business_hours" } & BusinessHours | { "setting": "greetings" } & Greetings | { "setting": "handoff" } & HandoffSettings | { "setting": "keyword_rules", rules: Array<KeywordRuleView>, } | { "setting": "canned_responses", responses: Array<CannedResponse>, };
+
+export type SettingList = "keyword_rules" | "canned_responses" | "templates" | "handoff_keywords";
+
+export type SettingText = { "field": "away_message" } | { "field": "follow_greeting" } | { "field": "refollow_greeting" } | { "field": "handoff_greeting" } | { "field": "reminder" } | { "field": "template", name: string, };
+
+export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
+
+export type KeywordTryRequest = { rules: Array<KeywordRuleView>, text: string, 
+/**
+ * The patient's LINE language; null: not known.
+ */
+language: string | null, };
+
 export type DeskChanged = { conversations: Array<string>, contacts: Array<string>, settings: boolean, 
 /**
  * Happened now, not caught up on.
@@ -388,6 +489,10 @@ export type Commands = {
   contact_tag: { request: TagRequest; response: Submitted }
   contact_note: { request: NoteRequest; response: Submitted }
   clinic_settings: { request: null; response: ClinicSettings }
+  settings_get: { request: null; response: TeamSettingsView }
+  settings_check: { request: SettingEdit; response: Array<SettingProblem> }
+  settings_save: { request: SettingEdit; response: null }
+  keyword_try: { request: KeywordTryRequest; response: number | null }
   link_open: { request: LinkRequest; response: null }
   media_save: { request: MediaSaveRequest; response: boolean }
   alert_preferences: { request: null; response: Preferences }

@@ -41,16 +41,25 @@ fn request(relay: &str, code: &str) -> JoinRequest {
     }
 }
 
-/// A desk joined to `relay` (reached at `url`) as Aiko and opened: its data directory, its
-/// profile and the opened desk.
+/// A desk joined to `relay` (reached at `url`) as Aiko, staff, and opened: its data
+/// directory, its profile and the opened desk.
 async fn joined_desk(
     relay: &TestRelay,
     url: &str,
     options: SyncOptions,
 ) -> (tempfile::TempDir, Profile, profile::Joined) {
+    joined_as(relay, url, Role::Staff, options).await
+}
+
+async fn joined_as(
+    relay: &TestRelay,
+    url: &str,
+    role: Role,
+    options: SyncOptions,
+) -> (tempfile::TempDir, Profile, profile::Joined) {
     let dir = tempfile::tempdir().unwrap();
     let vault = vault(dir.path());
-    let code = relay.invite(Role::Staff).await;
+    let code = relay.invite(role).await;
     let (me, _) = profile::join(dir.path(), &vault, &request(url, &code))
         .await
         .unwrap();
@@ -445,4 +454,64 @@ async fn an_action_waiting_offline_is_listed_with_its_chat_and_can_be_taken_back
     assert!(sync.discard(op_id).await.is_err(), "it is gone");
     proxy.set(Network::Up);
     assert_eq!(sync.push().await.unwrap(), 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_staff_desk_is_refused_a_settings_change_and_an_owners_is_read_back_at_once() {
+    use tsunagi_desk::settings::SettingProblem;
+    use tsunagi_proto::{BusinessHours, HandoffSettings, OpeningHours, Setting};
+
+    let relay = TestRelay::start(Options::default()).await;
+    let hours = BusinessHours {
+        time_zone: "Asia/Bangkok".into(),
+        open: vec![OpeningHours {
+            weekday: 1,
+            from: "09:00".into(),
+            to: "17:00".into(),
+        }],
+        holidays: vec!["2026-12-31".into()],
+        away_message: Some("เปิด 9 โมงค่ะ".into()),
+    };
+
+    let (_staff_dir, _, staff) = joined_as(&relay, &relay.url, Role::Staff, quick()).await;
+    let refused = (staff.sync)
+        .save_setting(Setting::BusinessHours(hours.clone()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &refused,
+            tsunagi_desk::Error::Relay(tsunagi_desk::relay::Error::Refused { status: 403, .. })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        staff.sync.store().outbox_counts().await.unwrap(),
+        (0, 0),
+        "a refused setting waits nowhere to go out again"
+    );
+    assert_eq!(staff.sync.store().team_settings().await.unwrap().business_hours, None);
+
+    let (_owner_dir, _, owner) = joined_as(&relay, &relay.url, Role::Owner, quick()).await;
+    let never_closes = Setting::Handoff(HandoffSettings {
+        auto_close_minutes: Some(0),
+        ..HandoffSettings::default()
+    });
+    assert_eq!(
+        tsunagi_desk::settings::problems(&never_closes),
+        [SettingProblem::AutoCloseZero]
+    );
+    let cursor = owner.sync.store().cursor().await.unwrap();
+    assert!(matches!(
+        owner.sync.save_setting(never_closes).await,
+        Err(tsunagi_desk::Error::Invalid(_))
+    ));
+    assert_eq!(owner.sync.pull().await.unwrap(), cursor, "nothing reached the log");
+
+    (owner.sync)
+        .save_setting(Setting::BusinessHours(hours.clone()))
+        .await
+        .unwrap();
+    let read = owner.sync.store().team_settings().await.unwrap();
+    assert_eq!(read.business_hours, Some(hours));
 }

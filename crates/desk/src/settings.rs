@@ -1,0 +1,82 @@
+//! The team's settings, for the owner's editors: what is in force, what is wrong with an
+//! edit (the very checks the relay refuses an op for), which keyword rule answers a
+//! sentence (the bot's own matching), and saving an edit straight to the relay.
+
+use tsunagi_proto::{
+    BusinessHours, CannedResponse, Greetings, HandoffSettings, KeywordRule, OpId, Operation, Seq,
+    Setting,
+};
+
+pub use tsunagi_domain::handoff::KeywordRules;
+pub use tsunagi_domain::validate::{
+    MAX_PATTERN_CHARS, MAX_SETTING_ITEMS, SettingList, SettingProblem, SettingText,
+};
+
+use crate::sync::Sync;
+use crate::{Error, Result, Store};
+
+/// Every setting the editors change, as the log holds it now (defaults where none was
+/// ever logged).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamSettings {
+    /// None until an owner sets opening hours: the bot treats the clinic as always open.
+    pub business_hours: Option<BusinessHours>,
+    pub greetings: Greetings,
+    pub handoff: HandoffSettings,
+    pub keyword_rules: Vec<KeywordRule>,
+    pub canned_responses: Vec<CannedResponse>,
+}
+
+impl Store {
+    pub async fn team_settings(&self) -> Result<TeamSettings> {
+        let mut settings = TeamSettings {
+            business_hours: None,
+            greetings: Greetings::default(),
+            handoff: HandoffSettings::default(),
+            keyword_rules: Vec::new(),
+            canned_responses: Vec::new(),
+        };
+        for name in [
+            "business_hours",
+            "greetings",
+            "handoff",
+            "keyword_rules",
+            "canned_responses",
+        ] {
+            match self.setting(name).await? {
+                Some(Setting::BusinessHours(hours)) => settings.business_hours = Some(hours),
+                Some(Setting::Greetings(greetings)) => settings.greetings = greetings,
+                Some(Setting::Handoff(handoff)) => settings.handoff = handoff,
+                Some(Setting::KeywordRules { rules }) => settings.keyword_rules = rules,
+                Some(Setting::CannedResponses { responses }) => {
+                    settings.canned_responses = responses;
+                }
+                Some(Setting::Templates { .. }) | None => {}
+            }
+        }
+        Ok(settings)
+    }
+}
+
+/// What the relay would refuse `setting` for; empty when it may be saved.
+pub fn problems(setting: &Setting) -> Vec<SettingProblem> {
+    tsunagi_domain::validate::setting(setting)
+}
+
+impl Sync {
+    /// Saves a setting now: straight to the relay (never queued, so a refusal, such as a
+    /// staff desk's, is answered here and nothing waits to go out), then pulled into the
+    /// store so the editors read it back. Its place in the log.
+    pub async fn save_setting(&self, setting: Setting) -> Result<Seq> {
+        let found = problems(&setting);
+        if !found.is_empty() {
+            let words: Vec<String> = found.iter().map(ToString::to_string).collect();
+            return Err(Error::Invalid(words.join("; ")));
+        }
+        let seq = (self.client())
+            .append(self.channel(), OpId::new(), &Operation::Settings(setting))
+            .await?;
+        self.pull().await?;
+        Ok(seq)
+    }
+}

@@ -1,0 +1,104 @@
+// The owner's settings editors: one draft per setting, checked as it is typed by the very
+// rules the relay refuses a setting for (`settings_check`), saved whole (`settings_save`).
+import type {
+  BusinessHours,
+  CannedResponse,
+  Greetings,
+  HandoffSettings,
+  KeywordRuleView,
+  SettingEdit,
+  SettingProblem,
+  TeamSettingsView,
+} from '../lib/bindings'
+
+/** One setting as an editor has it, against what the log holds. */
+export class Draft<T> {
+  value = $state() as T
+  problems = $state<SettingProblem[]>([])
+  #kept = $state('')
+
+  /** `kept`: false when the log holds nothing yet, so the suggestion shown can be saved. */
+  constructor(
+    initial: T,
+    private readonly toEdit: (value: T) => SettingEdit,
+    kept = true,
+  ) {
+    this.value = structuredClone(initial)
+    this.#kept = kept ? JSON.stringify(initial) : ''
+  }
+
+  /** Differs from what the log holds. */
+  get changed(): boolean {
+    return JSON.stringify(this.value) !== this.#kept
+  }
+
+  edit(): SettingEdit {
+    return this.toEdit($state.snapshot(this.value) as T)
+  }
+
+  /** What was saved is now what the log holds. */
+  saved() {
+    this.#kept = JSON.stringify(this.value)
+  }
+}
+
+/** Every editor's draft. */
+export type Drafts = {
+  hours: Draft<BusinessHours>
+  greetings: Draft<Greetings>
+  handoff: Draft<HandoffSettings>
+  replies: Draft<KeywordRuleView[]>
+  canned: Draft<CannedResponse[]>
+}
+
+export const SECTIONS = ['hours', 'greetings', 'handoff', 'replies', 'canned'] as const
+export type Section = (typeof SECTIONS)[number]
+
+/** Opening hours to start from where none were ever set: weekdays nine to six, Saturday
+ *  mornings, in this computer's time zone. */
+export function suggestedHours(timeZone: string): BusinessHours {
+  const day = (weekday: number, from: string, to: string) => ({ weekday, from, to })
+  return {
+    time_zone: timeZone,
+    open: [1, 2, 3, 4, 5].map((d) => day(d, '09:00', '18:00')).concat(day(6, '09:00', '12:00')),
+    holidays: [],
+    away_message: null,
+  }
+}
+
+export function drafts(settings: TeamSettingsView, timeZone: string): Drafts {
+  return {
+    hours: new Draft(
+      settings.business_hours ?? suggestedHours(timeZone),
+      (hours) => ({ setting: 'business_hours', ...hours, away_message: blankless(hours.away_message) }),
+      settings.business_hours !== null,
+    ),
+    greetings: new Draft(settings.greetings, (g) => ({
+      setting: 'greetings',
+      follow: blankless(g.follow),
+      refollow: blankless(g.refollow),
+      handoff: blankless(g.handoff),
+      clinic: blankless(g.clinic),
+    })),
+    handoff: new Draft(settings.handoff, (h) => ({ setting: 'handoff', ...h })),
+    replies: new Draft(settings.keyword_rules, (rules) => ({ setting: 'keyword_rules', rules })),
+    canned: new Draft(settings.canned_responses, (responses) => ({ setting: 'canned_responses', responses })),
+  }
+}
+
+/** An emptied text box means "none". */
+function blankless(text: string | null): string | null {
+  return text?.trim() ? text : null
+}
+
+/** Handoff keywords as the editor shows them: one per line. */
+export function keywordLines(keywords: string[]): string {
+  return keywords.join('\n')
+}
+
+export function keywordsOf(lines: string): string[] {
+  return lines
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+}

@@ -1,0 +1,76 @@
+import IntlMessageFormat from 'intl-messageformat'
+import { describe, expect, it } from 'vitest'
+import type { SettingProblem } from '../lib/bindings'
+import { LANGUAGES, MESSAGES } from '../lib/i18n'
+import { problemText } from './problems'
+import { Draft, keywordsOf, suggestedHours } from './settings.svelte'
+
+function translator(language: string) {
+  return (key: string, options?: { values?: Record<string, string | number> }) => {
+    let node: unknown = MESSAGES[language as keyof typeof MESSAGES]
+    for (const part of key.split('.')) node = (node as Record<string, unknown> | undefined)?.[part]
+    if (typeof node !== 'string') return key
+    return String(new IntlMessageFormat(node, language).format(options?.values))
+  }
+}
+
+/** One of every problem the relay's checks can find. */
+const EVERY: SettingProblem[] = [
+  { problem: 'too_many', list: 'keyword_rules', count: 501, max: 500 },
+  { problem: 'pattern_empty', rule: 2 },
+  { problem: 'pattern_too_long', rule: 2, max: 1000 },
+  { problem: 'pattern_invalid', rule: 3, error: 'unclosed group' },
+  { problem: 'reply_count', rule: 1, max: 5 },
+  { problem: 'reply_invalid', rule: 1, error: 'text too long' },
+  { problem: 'canned_incomplete', item: 4 },
+  { problem: 'template_unnamed' },
+  { problem: 'zone_unknown', zone: 'Asia/Bangkog' },
+  { problem: 'weekday_invalid', weekday: 8 },
+  { problem: 'closes_before_opens', from: '18:00', to: '09:00' },
+  { problem: 'time_invalid', from: '9am', to: '18:00' },
+  { problem: 'holiday_invalid', day: '31/12' },
+  { problem: 'handoff_keyword_blank' },
+  { problem: 'handoff_keyword_too_long', max: 1000 },
+  { problem: 'auto_close_zero' },
+  { problem: 'variable_unclosed', text: { field: 'away_message' } },
+  { problem: 'variable_unknown', text: { field: 'handoff_greeting' }, name: 'queue', known: ['name', 'position'] },
+]
+
+describe('problemText', () => {
+  for (const { code } of LANGUAGES) {
+    it(`words every problem in ${code}, with its details and no key left over`, () => {
+      const t = translator(code)
+      for (const problem of EVERY) {
+        const text = problemText(problem, t)
+        expect(text, problem.problem).not.toMatch(/^settings\./)
+        // An argument left unfilled; `{{name}}` is a variable shown on purpose.
+        expect(text, problem.problem).not.toMatch(/(?<!\{)\{\w+\}(?!\})/)
+      }
+      expect(problemText(EVERY[8], t)).toContain('Asia/Bangkog')
+      expect(problemText(EVERY[16], t)).toContain('{{')
+      expect(problemText(EVERY[17], t)).toContain('{{queue}}')
+      expect(problemText(EVERY[17], t)).toContain('{{position}}')
+    })
+  }
+})
+
+describe('Draft', () => {
+  it('is changed until saved, and a suggestion never saved can be saved as it is', () => {
+    const hours = suggestedHours('Asia/Tokyo')
+    const kept = new Draft(hours, (h) => ({ setting: 'business_hours', ...h }))
+    expect(kept.changed).toBe(false)
+    kept.value.open.pop()
+    expect(kept.changed).toBe(true)
+    kept.saved()
+    expect(kept.changed).toBe(false)
+    expect(kept.edit()).toMatchObject({ setting: 'business_hours', time_zone: 'Asia/Tokyo' })
+
+    const suggested = new Draft(hours, (h) => ({ setting: 'business_hours', ...h }), false)
+    expect(suggested.changed).toBe(true)
+    expect(hours.open).toHaveLength(6)
+  })
+
+  it('reads handoff words one per line, dropping blank lines', () => {
+    expect(keywordsOf('スタッフ\n\n  talk to staff \n')).toEqual(['スタッフ', 'talk to staff'])
+  })
+})
