@@ -25,12 +25,12 @@ use crate::desk::Shell;
 use crate::ipc::{
     ActRequest, AlertShowRequest, AlertsPaused, AppInfo, Canned, ChannelConnectRequest,
     ChannelConnected, ClinicSettings, ConversationRequest, ConversationView, DeskJoinRequest,
-    ErrorCode, HandoffRequest, InboxListRequest, IpcError, KeyringStatus, LinkRequest,
-    MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction,
-    PendingKind, PresenceRequest, ProfileView, RelayUrlCheckRequest, RelayUrlChecked,
-    SearchRequest, SendRequest, SetupStepView, StickerPackage, Submitted, TagRequest, TeamDevice,
-    TeamInvite, TeamInviteRequest, TeamRevokeRequest, UploadedImage,
-    KeywordRuleView, KeywordTryRequest, SettingEdit, TeamSettingsView, keyword_rules,
+    ErrorCode, HandoffRequest, InboxListRequest, IpcError, KeyringStatus, KeywordRuleView,
+    KeywordTryRequest, LinkRequest, MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest,
+    Outgoing, PendingAction, PendingKind, PresenceRequest, ProfileView, RelayUrlCheckRequest,
+    RelayUrlChecked, SearchRequest, SendRequest, SettingEdit, SetupStepView, StickerPackage,
+    Submitted, TagRequest, TeamDevice, TeamInvite, TeamInviteRequest, TeamRevokeRequest,
+    TeamSettingsView, UploadedImage, keyword_rules,
 };
 use crate::presence;
 
@@ -560,7 +560,11 @@ pub(crate) async fn settings_get(shell: State<'_, Shell>) -> Answer<TeamSettings
         business_hours: settings.business_hours,
         greetings: settings.greetings,
         handoff: settings.handoff,
-        keyword_rules: settings.keyword_rules.iter().map(KeywordRuleView::from).collect(),
+        keyword_rules: settings
+            .keyword_rules
+            .iter()
+            .map(KeywordRuleView::from)
+            .collect(),
         canned_responses: settings.canned_responses,
         max_items: settings::MAX_SETTING_ITEMS as u32,
         max_pattern_chars: settings::MAX_PATTERN_CHARS as u32,
@@ -578,7 +582,10 @@ pub(crate) async fn settings_check(request: SettingEdit) -> Answer<Vec<SettingPr
 #[tracing::instrument(skip_all, err(level = "info"))]
 pub(crate) async fn settings_save(shell: State<'_, Shell>, request: SettingEdit) -> Answer<()> {
     let joined = shell.joined().await?;
-    joined.sync.save_setting(Setting::try_from(request)?).await?;
+    joined
+        .sync
+        .save_setting(Setting::try_from(request)?)
+        .await?;
     Ok(())
 }
 

@@ -6,3 +6,4 @@ mod desktop;
 mod notifications;
 mod operator;
 mod owner;
+mod settings;

@@ -161,30 +161,62 @@ pub enum SettingProblem {
         max: usize,
     },
     /// Keyword rule `rule` (from 1) has no pattern.
-    PatternEmpty { rule: usize },
-    PatternTooLong { rule: usize, max: usize },
+    PatternEmpty {
+        rule: usize,
+    },
+    PatternTooLong {
+        rule: usize,
+        max: usize,
+    },
     /// LINE's regex crate's own words.
-    PatternInvalid { rule: usize, error: String },
+    PatternInvalid {
+        rule: usize,
+        error: String,
+    },
     /// A reply is 1 to `max` messages.
-    ReplyCount { rule: usize, max: usize },
+    ReplyCount {
+        rule: usize,
+        max: usize,
+    },
     /// A reply LINE would refuse, in its words.
-    ReplyInvalid { rule: usize, error: String },
+    ReplyInvalid {
+        rule: usize,
+        error: String,
+    },
     /// Canned response `item` (from 1) lacks a title or a text.
-    CannedIncomplete { item: usize },
+    CannedIncomplete {
+        item: usize,
+    },
     TemplateUnnamed,
     /// Not an IANA time zone.
-    ZoneUnknown { zone: String },
-    WeekdayInvalid { weekday: u8 },
-    ClosesBeforeOpens { from: String, to: String },
+    ZoneUnknown {
+        zone: String,
+    },
+    WeekdayInvalid {
+        weekday: u8,
+    },
+    ClosesBeforeOpens {
+        from: String,
+        to: String,
+    },
     /// Not times as `HH:MM`.
-    TimeInvalid { from: String, to: String },
+    TimeInvalid {
+        from: String,
+        to: String,
+    },
     /// Not a date as `YYYY-MM-DD`.
-    HolidayInvalid { day: String },
+    HolidayInvalid {
+        day: String,
+    },
     HandoffKeywordBlank,
-    HandoffKeywordTooLong { max: usize },
+    HandoffKeywordTooLong {
+        max: usize,
+    },
     AutoCloseZero,
     /// A `{{` with no `}}` after it.
-    VariableUnclosed { text: SettingText },
+    VariableUnclosed {
+        text: SettingText,
+    },
     VariableUnknown {
         text: SettingText,
         name: String,
@@ -247,10 +279,16 @@ impl std::fmt::Display for SettingProblem {
             P::TooMany { list, count, max } => write!(f, "{list}: at most {max}, not {count}"),
             P::PatternEmpty { rule } => write!(f, "keyword rule {rule}: the pattern is empty"),
             P::PatternTooLong { rule, max } => {
-                write!(f, "keyword rule {rule}: the pattern is at most {max} characters")
+                write!(
+                    f,
+                    "keyword rule {rule}: the pattern is at most {max} characters"
+                )
             }
             P::PatternInvalid { rule, error } => {
-                write!(f, "keyword rule {rule}: the pattern is not a valid regex: {error}")
+                write!(
+                    f,
+                    "keyword rule {rule}: the pattern is not a valid regex: {error}"
+                )
             }
             P::ReplyCount { rule, max } => {
                 write!(f, "keyword rule {rule}: the reply is 1 to {max} messages")

@@ -490,7 +490,16 @@ async fn a_staff_desk_is_refused_a_settings_change_and_an_owners_is_read_back_at
         (0, 0),
         "a refused setting waits nowhere to go out again"
     );
-    assert_eq!(staff.sync.store().team_settings().await.unwrap().business_hours, None);
+    assert_eq!(
+        staff
+            .sync
+            .store()
+            .team_settings()
+            .await
+            .unwrap()
+            .business_hours,
+        None
+    );
 
     let (_owner_dir, _, owner) = joined_as(&relay, &relay.url, Role::Owner, quick()).await;
     let never_closes = Setting::Handoff(HandoffSettings {
@@ -506,7 +515,11 @@ async fn a_staff_desk_is_refused_a_settings_change_and_an_owners_is_read_back_at
         owner.sync.save_setting(never_closes).await,
         Err(tsunagi_desk::Error::Invalid(_))
     ));
-    assert_eq!(owner.sync.pull().await.unwrap(), cursor, "nothing reached the log");
+    assert_eq!(
+        owner.sync.pull().await.unwrap(),
+        cursor,
+        "nothing reached the log"
+    );
 
     (owner.sync)
         .save_setting(Setting::BusinessHours(hours.clone()))

@@ -1,0 +1,207 @@
+//! The owner's settings in the real window: an auto-reply and opening hours the bot obeys
+//! once saved, each checked as it is typed; a staff desk refused by the relay.
+
+use anyhow::{Result, ensure};
+use tsunagi_e2e::app::{App, By};
+use tsunagi_e2e::clinic::{CHANNEL, Clinic};
+use tsunagi_line::ChannelId;
+use tsunagi_proto::api::Role;
+use tsunagi_proto::{EntryBody, LoggedOp, Operation, Seq};
+use tsunagi_relay::store::LogStore as _;
+
+use crate::operator::{join_as, skip};
+
+/// The settings dialog's word that a change was saved.
+const SAVED: &str = "//*[@role='dialog']//*[@role='status']";
+/// The weekdays the opening hours show as closed.
+const CLOSED_DAYS: &str = "//*[@role='tabpanel']//span[contains(@class, 'closed')]";
+
+/// The text of every message `patient` got from the account.
+fn texts(clinic: &Clinic, patient: &tsunagi_line::UserId) -> Vec<String> {
+    clinic
+        .received(patient)
+        .iter()
+        .filter_map(|delivered| delivered.message["text"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// How many settings ops the relay's log holds.
+async fn settings_logged(clinic: &Clinic) -> Result<usize> {
+    let entries = (clinic.relay.store)
+        .read(&ChannelId::from(CHANNEL), Seq(0), 10_000)
+        .await?;
+    Ok(entries
+        .iter()
+        .filter(|entry| {
+            matches!(
+                &entry.body,
+                EntryBody::Op {
+                    op: LoggedOp::Known(Operation::Settings(_)),
+                    ..
+                }
+            )
+        })
+        .count())
+}
+
+#[tokio::test]
+async fn an_auto_reply_and_opening_hours_the_owner_saves_are_what_the_bot_then_does() -> Result<()>
+{
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(4).await?;
+    let app = App::launch(true).await?;
+    join_as(&app, &clinic, "Yuki", Role::Owner).await?;
+    app.click(By::Button("Settings")).await?;
+    app.find(By::Region("Clinic settings")).await?;
+
+    // An auto-reply, tried on a sentence before it is saved.
+    app.click(By::Tab("Auto-replies")).await?;
+    app.click(By::Button("Add a rule")).await?;
+    app.until_text(
+        By::XPath("//ul[@aria-label='Problems to fix before saving']"),
+        "the empty rule",
+        |t| t.contains("Rule 1: enter the words to match"),
+    )
+    .await?;
+    app.type_into("Rule 1: words", "予約").await?;
+    app.type_into(
+        "Rule 1: reply",
+        "ご予約はこちら: https://clinic.example/book",
+    )
+    .await?;
+    app.type_into("A patient writes", "来週の予約をしたいです")
+        .await?;
+    app.until_text(By::XPath("//output"), "the rule that answers", |t| {
+        t.contains("Rule 1 answers: ご予約はこちら")
+    })
+    .await?;
+    app.type_into("A patient writes", "こんにちは").await?;
+    app.until_text(By::XPath("//output"), "no rule answering", |t| {
+        t.contains("No rule matches")
+    })
+    .await?;
+    app.screenshot("settings-replies").await?;
+    app.click(By::Button("Save")).await?;
+    app.until_text(By::XPath(SAVED), "saved", |t| t.contains("Saved"))
+        .await?;
+
+    let booking = clinic.patients()[0].user_id.clone();
+    clinic.says(&booking, "予約できますか").await?;
+    clinic.until_received(&booking, 1).await?;
+    ensure!(
+        texts(&clinic, &booking) == ["ご予約はこちら: https://clinic.example/book"],
+        "the bot answered {:?}",
+        texts(&clinic, &booking)
+    );
+
+    // Opening hours: a mistyped variable is caught as it is typed, then the clinic closes
+    // every day and the away reply goes out.
+    app.click(By::Tab("Opening hours")).await?;
+    app.type_into("Time zone", "Asia/Tokyo").await?;
+    for (day, hours) in [
+        ("Monday", "09:00–18:00"),
+        ("Tuesday", "09:00–18:00"),
+        ("Wednesday", "09:00–18:00"),
+        ("Thursday", "09:00–18:00"),
+        ("Friday", "09:00–18:00"),
+        ("Saturday", "09:00–12:00"),
+    ] {
+        app.click(By::Button(&format!("Remove {day} {hours}")))
+            .await?;
+    }
+    ensure!(
+        app.all(By::XPath(CLOSED_DAYS)).await?.len() == 7,
+        "every day reads closed"
+    );
+    app.type_into(
+        "Reply to patients who write while the clinic is closed (once a day)",
+        "{{clinik}} is closed today.",
+    )
+    .await?;
+    app.until_text(
+        By::XPath("//ul[@aria-label='Problems to fix before saving']"),
+        "the unknown variable",
+        |t| t.contains("{{clinik}} is not known"),
+    )
+    .await?;
+    ensure!(
+        !app.find(By::Button("Save")).await?.is_enabled().await?,
+        "Save is offered with a problem on screen"
+    );
+    app.screenshot("settings-hours-problem").await?;
+    app.type_into(
+        "Reply to patients who write while the clinic is closed (once a day)",
+        "We are closed today; we answer from 9:00 tomorrow.",
+    )
+    .await?;
+    app.gone(By::XPath(
+        "//ul[@aria-label='Problems to fix before saving']",
+    ))
+    .await?;
+    app.click(By::Button("Save")).await?;
+    app.until_text(By::XPath(SAVED), "saved", |t| t.contains("Saved"))
+        .await?;
+    app.screenshot("settings-hours").await?;
+
+    let late = clinic.patients()[1].user_id.clone();
+    clinic.says(&late, "hello, are you there?").await?;
+    clinic.until_received(&late, 1).await?;
+    ensure!(
+        texts(&clinic, &late) == ["We are closed today; we answer from 9:00 tomorrow."],
+        "the bot answered {:?}",
+        texts(&clinic, &late)
+    );
+    ensure!(settings_logged(&clinic).await? == 2, "two settings saved");
+
+    // Read back as saved when the settings open again, in Thai.
+    app.click(By::Button("Close")).await?;
+    app.find(By::Region("Language"))
+        .await?
+        .select_by_label("ไทย")
+        .await?;
+    app.click(By::Button("ตั้งค่า")).await?;
+    app.find(By::Region("ตั้งค่าคลินิก")).await?;
+    ensure!(
+        app.all(By::XPath(CLOSED_DAYS)).await?.len() == 7,
+        "the closed week did not come back"
+    );
+    app.screenshot("settings-hours-th").await?;
+    app.close().await
+}
+
+#[tokio::test]
+async fn a_staff_desk_may_read_the_settings_but_the_relay_refuses_its_change() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(2).await?;
+    let app = App::launch(true).await?;
+    join_as(&app, &clinic, "Aiko", Role::Staff).await?;
+    app.click(By::Button("Settings")).await?;
+    app.find(By::Text(
+        "Only the clinic's owner can change these settings",
+    ))
+    .await?;
+    app.click(By::Tab("Ready answers")).await?;
+    app.click(By::Button("Add an answer")).await?;
+    app.type_into("Answer 1: shortcut", "hours").await?;
+    app.type_into("Answer 1: text", "We are open 9:00–18:00.")
+        .await?;
+    app.click(By::Button("Save")).await?;
+    app.until_text(By::Alert, "the relay's refusal", |t| {
+        t.contains("Only the clinic's owner can do this")
+    })
+    .await?;
+    ensure!(
+        app.all(By::XPath(SAVED)).await?.is_empty(),
+        "the window says a refused change was saved"
+    );
+    ensure!(
+        settings_logged(&clinic).await? == 0,
+        "a staff desk changed a setting"
+    );
+    app.screenshot("settings-staff-refused").await?;
+    app.close().await
+}
