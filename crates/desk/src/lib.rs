@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod detail;
 pub mod media;
 pub mod outbox;
+pub mod outreach;
 pub mod profile;
 pub mod projection;
 pub mod query;

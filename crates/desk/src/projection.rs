@@ -20,7 +20,7 @@ use tsunagi_proto::{
 };
 
 use crate::alerts::Happened;
-use crate::search;
+use crate::{outreach, search};
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -36,6 +36,10 @@ pub struct Changes {
     pub conversations: BTreeSet<ConversationId>,
     pub contacts: BTreeSet<UserId>,
     pub settings: bool,
+    /// A follower sync began, moved on or ended.
+    pub followers: bool,
+    /// A reminder was scheduled, cancelled, or LINE answered for some of its recipients.
+    pub reminders: bool,
     /// The devices whose ops were applied (to learn the names of new operators).
     pub devices: BTreeSet<DeviceId>,
     /// Alerts the executor raised, in log order.
@@ -54,6 +58,8 @@ impl Changes {
         self.conversations.is_empty()
             && self.contacts.is_empty()
             && !self.settings
+            && !self.followers
+            && !self.reminders
             && self.happened.is_empty()
     }
 }
@@ -621,13 +627,33 @@ fn operation(
             });
             ("alert", Some(conversation), Outcome::Applied)
         }
-        // Reminders and their delivery records are kept in the audit for now.
-        Operation::ScheduleReminder(_) => ("schedule_reminder", None, Outcome::Applied),
-        Operation::CancelReminder { .. } => ("cancel_reminder", None, Outcome::Applied),
-        Operation::ReminderRecipients { .. } => ("reminder_recipients", None, Outcome::Applied),
+        Operation::ScheduleReminder(reminder) => {
+            outreach::reminder_scheduled(db, entry, op_id, device, reminder)?;
+            changes.reminders = true;
+            ("schedule_reminder", None, Outcome::Applied)
+        }
+        Operation::CancelReminder { reminder } => {
+            changes.reminders = true;
+            let outcome = if outreach::reminder_cancelled(db, entry, *reminder, device)? {
+                Outcome::Applied
+            } else {
+                Outcome::Rejected("the reminder was sent or cancelled already".into())
+            };
+            ("cancel_reminder", None, outcome)
+        }
+        Operation::ReminderRecipients {
+            reminder,
+            recipients,
+        } => {
+            outreach::reminder_fixed(db, entry, *reminder, recipients)?;
+            changes.reminders = true;
+            ("reminder_recipients", None, Outcome::Applied)
+        }
         Operation::ReminderDelivered {
             reminder, results, ..
         } => {
+            outreach::reminder_delivered(db, entry, *reminder, results)?;
+            changes.reminders = true;
             let failed = results
                 .iter()
                 .filter(|r| matches!(r.outcome, RecipientOutcome::Failed { .. }))
@@ -651,13 +677,25 @@ fn operation(
             media(db, entry, message, outcome)?;
             ("media", None, Outcome::Applied)
         }
-        // The profiles a follower sync logs are applied as they come; its steps are audited.
-        Operation::SyncFollowers => ("sync_followers", None, Outcome::Applied),
+        // The profiles a follower sync logs are applied as they come; its progress is kept.
+        Operation::SyncFollowers => {
+            outreach::sync_started(db, entry, op_id, device)?;
+            changes.followers = true;
+            ("sync_followers", None, Outcome::Applied)
+        }
         Operation::FollowerIds { .. } => ("follower_ids", None, Outcome::Applied),
-        Operation::FollowerSyncProgress { .. } => {
+        Operation::FollowerSyncProgress {
+            sync, done, total, ..
+        } => {
+            outreach::sync_progress(db, entry, *sync, *done, *total)?;
+            changes.followers = true;
             ("follower_sync_progress", None, Outcome::Applied)
         }
-        Operation::FollowerSyncDone { .. } => ("follower_sync_done", None, Outcome::Applied),
+        Operation::FollowerSyncDone { sync, outcome } => {
+            outreach::sync_done(db, entry, *sync, outcome)?;
+            changes.followers = true;
+            ("follower_sync_done", None, Outcome::Applied)
+        }
     };
     let (outcome, reason) = match outcome {
         Outcome::Applied => ("applied", None),

@@ -1123,15 +1123,7 @@ impl Bot {
                     let name = user
                         .and_then(|u| self.contacts.get(u)?.name.clone())
                         .unwrap_or_default();
-                    template::fill(
-                        &reminder.text,
-                        &[
-                            ("name", &name),
-                            ("date", reminder.date.as_deref().unwrap_or("")),
-                            ("time", reminder.time.as_deref().unwrap_or("")),
-                            ("clinic", reminder.clinic.as_deref().unwrap_or("")),
-                        ],
-                    )
+                    template::reminder_text(reminder, &name)
                 };
                 let key = |what: &str| {
                     RetryKey(Uuid::new_v5(

@@ -55,6 +55,20 @@ pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
+/// A reminder's text as one patient reads it: their name, and the reminder's date, time
+/// and clinic (what is not given is left empty).
+pub fn reminder_text(reminder: &tsunagi_proto::Reminder, name: &str) -> String {
+    fill(
+        &reminder.text,
+        &[
+            ("name", name),
+            ("date", reminder.date.as_deref().unwrap_or("")),
+            ("time", reminder.time.as_deref().unwrap_or("")),
+            ("clinic", reminder.clinic.as_deref().unwrap_or("")),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

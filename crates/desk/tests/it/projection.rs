@@ -936,3 +936,137 @@ async fn each_desk_is_alerted_to_what_concerns_its_operator() {
         assert_eq!(caught_up.alerts(&changes, me).await.unwrap(), vec![]);
     }
 }
+
+/// A follower sync's progress and a reminder's recipients are kept as the executor reports
+/// them: the owner's screens read one row, and a cancel that comes too late is refused.
+#[tokio::test]
+async fn follower_syncs_and_reminders_are_kept_as_the_executor_reports_them() {
+    use tsunagi_desk::outreach::{AudienceKind, RecipientState, SyncEnd};
+    use tsunagi_proto::{
+        Audience, EXECUTOR_DEVICE, RecipientOutcome, RecipientResult, Reminder, SyncOutcome,
+        UnixMillis,
+    };
+
+    let (store, _dir) = fresh().await;
+    let executor = |seq, op| log::op(seq, EXECUTOR_DEVICE, op);
+    let (sync, reminder, late) = (OpId::new(), OpId::new(), OpId::new());
+    let remind = |text: &str| {
+        Operation::ScheduleReminder(Reminder {
+            text: text.into(),
+            date: Some("12/4".into()),
+            time: None,
+            clinic: None,
+            at: UnixMillis(1_900_000_000_000),
+            to: Audience::Tag { tag: "flu".into() },
+        })
+    };
+    let users: Vec<UserId> = USERS.iter().map(|u| UserId::from(*u)).collect();
+    let log = vec![
+        log::op_with_id(1, DEVICES[0], sync, Operation::SyncFollowers),
+        executor(
+            2,
+            Operation::FollowerSyncProgress {
+                sync,
+                done: 500,
+                total: 2_000,
+                skipped: Vec::new(),
+            },
+        ),
+        log::op_with_id(3, DEVICES[0], reminder, remind("{{name}}, flu shots {{date}}")),
+        log::op_with_id(4, DEVICES[0], late, remind("too late to call off")),
+        executor(
+            5,
+            Operation::ReminderRecipients {
+                reminder: late,
+                recipients: users[..1].to_vec(),
+            },
+        ),
+        executor(
+            6,
+            Operation::ReminderRecipients {
+                reminder,
+                recipients: users.clone(),
+            },
+        ),
+        executor(
+            7,
+            Operation::ReminderDelivered {
+                reminder,
+                part: 0,
+                results: vec![
+                    RecipientResult {
+                        user: users[0].clone(),
+                        outcome: RecipientOutcome::Sent,
+                    },
+                    RecipientResult {
+                        user: users[1].clone(),
+                        outcome: RecipientOutcome::Blocked,
+                    },
+                    RecipientResult {
+                        user: users[2].clone(),
+                        outcome: RecipientOutcome::Failed {
+                            reason: "You have reached your monthly limit.".into(),
+                        },
+                    },
+                ],
+            },
+        ),
+        log::op(8, DEVICES[1], Operation::CancelReminder { reminder: late }),
+        executor(
+            9,
+            Operation::FollowerSyncDone {
+                sync,
+                outcome: SyncOutcome::Done { total: 1_990 },
+            },
+        ),
+    ];
+
+    let changes = store.apply(&log[..2]).await.unwrap();
+    assert!(changes.followers);
+    let running = store.follower_sync().await.unwrap().unwrap();
+    assert_eq!((running.done, running.total, running.outcome), (500, Some(2_000), None));
+    assert!(running.eta().is_some(), "a running sync tells its end");
+
+    store.apply(&log[2..]).await.unwrap();
+    let done = store.follower_sync().await.unwrap().unwrap();
+    assert_eq!(
+        (done.done, done.total, done.outcome),
+        (1_990, Some(1_990), Some(SyncEnd::Done))
+    );
+    assert_eq!(done.eta(), None);
+
+    let reminders = store.reminders(10).await.unwrap();
+    assert_eq!(reminders.len(), 2);
+    let flu = reminders.iter().find(|r| r.id == reminder.to_string()).unwrap();
+    assert_eq!(flu.audience, AudienceKind::Tag);
+    assert_eq!(flu.target.as_deref(), Some("flu"));
+    assert_eq!(
+        (flu.recipients, flu.sent, flu.blocked, flu.failed),
+        (3, 1, 1, 1)
+    );
+    let outcomes: Vec<(String, Option<RecipientState>, Option<String>)> = store
+        .reminder_recipients(&reminder.to_string())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.user_id, r.outcome, r.reason))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (
+                USERS[2].to_owned(),
+                Some(RecipientState::Failed),
+                Some("You have reached your monthly limit.".to_owned())
+            ),
+            (USERS[1].to_owned(), Some(RecipientState::Blocked), None),
+            (USERS[0].to_owned(), Some(RecipientState::Sent), None),
+        ]
+    );
+
+    let too_late = reminders.iter().find(|r| r.id == late.to_string()).unwrap();
+    assert_eq!(too_late.cancelled_at, None, "it went out before the cancel");
+    let cancel = store.audit(None, 20).await.unwrap();
+    let cancel = cancel.iter().find(|a| a.op_type == "cancel_reminder").unwrap();
+    assert_eq!(cancel.outcome, "rejected");
+}
