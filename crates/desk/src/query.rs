@@ -312,26 +312,37 @@ pub enum MessagesPage {
 
 /// A contact and what the desk knows of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContactView {
     pub user_id: String,
     pub display_name: Option<String>,
     pub picture_url: Option<String>,
     pub status_message: Option<String>,
     pub language: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "FriendStatus | \"unknown\""))]
     pub friend_status: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub first_seen_at: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub followed_at: Option<i64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub blocked_at: Option<i64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub last_message_at: Option<i64>,
     pub tags: Vec<String>,
     pub cursor: PageCursor,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Which contacts a list shows: all of them when every field is empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContactFilter {
     pub friend_status: Option<FriendStatus>,
+    /// Only those who never wrote to the clinic.
     pub never_messaged: bool,
     pub tag: Option<String>,
+    /// Part of their LINE name, in any case.
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -354,6 +365,7 @@ impl FriendStatus {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContactCounts {
     pub all: u32,
     pub following: u32,
@@ -643,6 +655,7 @@ impl Store {
                AND (NOT ?3 OR c.last_message_at IS NULL)
                AND (?4 IS NULL OR EXISTS
                    (SELECT 1 FROM contact_tags t WHERE t.user_id = c.user_id AND t.tag = ?4))
+               AND (?6 IS NULL OR c.display_name LIKE ?6 ESCAPE '\\')
              ORDER BY c.id DESC LIMIT ?5",
         )
         .bind(before.map_or(i64::MAX, |c| c.0))
@@ -650,6 +663,7 @@ impl Store {
         .bind(filter.never_messaged)
         .bind(filter.tag.as_deref())
         .bind(limit)
+        .bind(filter.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(like))
         .fetch_all(&self.readers)
         .await?;
         Ok(rows
@@ -693,6 +707,49 @@ impl Store {
         })
     }
 
+    /// Every contact `filter` lets through, newest first, as CSV for a spreadsheet (a
+    /// header row, then one row per contact; tags joined by `; `).
+    pub async fn contacts_csv(&self, filter: &ContactFilter, out: impl std::io::Write) -> Result<u32> {
+        const PAGE: u32 = 500;
+        let mut csv = csv::Writer::from_writer(out);
+        let failed = |e: csv::Error| Error::Store(format!("writing CSV: {e}"));
+        csv.write_record([
+            "user_id", "name", "status", "language", "tags", "first_seen", "followed",
+            "blocked", "last_message",
+        ])
+        .map_err(failed)?;
+        let time = |at: Option<i64>| {
+            at.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                .map(|t| t.to_string())
+                .unwrap_or_default()
+        };
+        let (mut before, mut written) = (None, 0);
+        loop {
+            let page = self.contacts(filter, before, PAGE).await?;
+            for contact in &page {
+                csv.write_record([
+                    contact.user_id.as_str(),
+                    contact.display_name.as_deref().unwrap_or(""),
+                    contact.friend_status.as_str(),
+                    contact.language.as_deref().unwrap_or(""),
+                    &contact.tags.join("; "),
+                    &time(Some(contact.first_seen_at)),
+                    &time(contact.followed_at),
+                    &time(contact.blocked_at),
+                    &time(contact.last_message_at),
+                ])
+                .map_err(failed)?;
+                written += 1;
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE as usize => before = Some(last.cursor),
+                _ => break,
+            }
+        }
+        csv.flush().map_err(|e| Error::Store(format!("writing CSV: {e}")))?;
+        Ok(written)
+    }
+
     /// The audit trail of a conversation (or of everything), newest first.
     pub async fn audit(
         &self,
@@ -731,6 +788,19 @@ impl Store {
             })
             .transpose()
     }
+}
+
+/// A `LIKE` pattern for text containing `part` (its `%`, `_` and `\\` taken literally).
+fn like(part: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in part.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// The audit trail with operators' names; `audit_from` reads its rows.

@@ -1070,3 +1070,80 @@ async fn follower_syncs_and_reminders_are_kept_as_the_executor_reports_them() {
     let cancel = cancel.iter().find(|a| a.op_type == "cancel_reminder").unwrap();
     assert_eq!(cancel.outcome, "rejected");
 }
+
+/// The follower list finds people by part of their name (a `%` in it taken as itself) and
+/// exports what it shows as CSV a spreadsheet reads back.
+#[tokio::test]
+async fn contacts_are_found_by_name_and_exported_as_csv() {
+    use tsunagi_desk::query::{ContactFilter, FriendStatus};
+    use tsunagi_proto::{ContactProfile, EXECUTOR_DEVICE};
+
+    let (store, _dir) = fresh().await;
+    let names = ["田中 花子", "100% Somchai", "Lee, Mei"];
+    let profiles = USERS
+        .iter()
+        .zip(names)
+        .map(|(user, name)| ContactProfile {
+            user_id: UserId::from(*user),
+            display_name: name.into(),
+            picture_url: None,
+            status_message: None,
+            language: Some("th".into()),
+            follower: true,
+        })
+        .collect();
+    let mut log: Vec<Entry> = USERS
+        .iter()
+        .enumerate()
+        .map(|(i, user)| log::follow(i as u64 + 1, user, false))
+        .collect();
+    log.push(log::op(4, EXECUTOR_DEVICE, Operation::Profiles { profiles }));
+    log.push(log::op(
+        5,
+        DEVICES[0],
+        Operation::Tag {
+            contact: UserId::from(USERS[2]),
+            tag: "flu".into(),
+            added: true,
+        },
+    ));
+    store.apply(&log).await.unwrap();
+
+    let named = |name: &str| ContactFilter {
+        name: Some(name.into()),
+        ..ContactFilter::default()
+    };
+    let found = |filter: ContactFilter| {
+        let store = store.clone();
+        async move {
+            let page = store.contacts(&filter, None, 50).await.unwrap();
+            page.into_iter()
+                .filter_map(|c| c.display_name)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found(named("%")).await, ["100% Somchai"]);
+    assert_eq!(found(named("somchai")).await, ["100% Somchai"]);
+    assert_eq!(found(named("花子")).await, ["田中 花子"]);
+    assert_eq!(found(named("  ")).await.len(), 3, "a blank search is no search");
+    let following = ContactFilter {
+        friend_status: Some(FriendStatus::Following),
+        tag: Some("flu".into()),
+        ..ContactFilter::default()
+    };
+    assert_eq!(found(following.clone()).await, ["Lee, Mei"]);
+
+    let mut out = Vec::new();
+    let written = store
+        .contacts_csv(&ContactFilter::default(), &mut out)
+        .await
+        .unwrap();
+    assert_eq!(written, 3);
+    let mut reader = csv::Reader::from_reader(out.as_slice());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(&header[1], "name");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    let lee = rows.iter().find(|r| &r[0] == USERS[2]).unwrap();
+    assert_eq!((&lee[1], &lee[2], &lee[4]), ("Lee, Mei", "following", "flu"));
+}
