@@ -13,7 +13,6 @@ use tsunagi_desk::alerts::{
     Alert, AlertKind, KindSetting, Me, Moment, Notice, Preferences, Repeats,
 };
 use tsunagi_desk::{Changes, Store};
-use tsunagi_proto::Setting;
 use tsunagi_proto::api::Role;
 
 use crate::ipc::{AlertShowRequest, AlertsPaused, EVENT_ALERT, EVENT_ALERTS_PAUSED, IpcError};
@@ -266,11 +265,7 @@ pub(crate) fn emit(app: &AppHandle, notice: &Notice) {
 /// Now on the clinic's wall clock (its business hours' time zone, else this computer's),
 /// whether the window is in front, and whether alerts are paused.
 async fn moment(app: &AppHandle, store: &Store) -> Moment {
-    let zone = match store.setting("business_hours").await {
-        Ok(Some(Setting::BusinessHours(hours))) => jiff::tz::TimeZone::get(&hours.time_zone).ok(),
-        _ => None,
-    }
-    .unwrap_or_else(jiff::tz::TimeZone::system);
+    let zone = store.clinic_zone().await;
     let focused = app
         .get_webview_window("main")
         .and_then(|w| w.is_focused().ok())

@@ -7,8 +7,11 @@ use tsunagi_desk::alerts::Preferences;
 use tsunagi_desk::detail::Operator;
 use tsunagi_desk::media::{self, MediaCache};
 use tsunagi_desk::outbox::PendingOp;
+use tsunagi_desk::outreach::{self, AudienceKind, RecipientView, ReminderView};
 use tsunagi_desk::profile::{self, JoinRequest, Profile};
-use tsunagi_desk::query::{ChatKind, InboxCounts, InboxItem, MessageView, MessagesPage};
+use tsunagi_desk::query::{
+    ChatKind, ContactCounts, ContactView, InboxCounts, InboxItem, MessageView, MessagesPage,
+};
 use tsunagi_desk::relay_url;
 use tsunagi_desk::search::Hit;
 use tsunagi_desk::settings::{self, KeywordRules, SettingProblem};
@@ -17,18 +20,20 @@ use tsunagi_line::client::RetryKey;
 use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_line::{MessageId, QuoteToken, UserId};
 use tsunagi_proto::{
-    ConversationId, ConversationMode, OpId, Operation, OperatorId, SendOp, Setting, UnixMillis,
+    Audience, ConversationId, ConversationMode, OpId, Operation, OperatorId, Reminder, SendOp,
+    Setting, UnixMillis,
 };
 
 use crate::alerts;
 use crate::desk::Shell;
 use crate::ipc::{
     ActRequest, AlertShowRequest, AlertsPaused, AppInfo, Canned, ChannelConnectRequest,
-    ChannelConnected, ClinicSettings, ConversationRequest, ConversationView, DeskJoinRequest,
-    ErrorCode, HandoffRequest, InboxListRequest, IpcError, KeyringStatus, KeywordRuleView,
-    KeywordTryRequest, LinkRequest, MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest,
-    Outgoing, PendingAction, PendingKind, PresenceRequest, ProfileView, RelayUrlCheckRequest,
-    RelayUrlChecked, SearchRequest, SendRequest, SettingEdit, SetupStepView, StickerPackage,
+    ChannelConnected, ClinicSettings, ContactsRequest, ConversationRequest, ConversationView,
+    DeskJoinRequest, ErrorCode, ExportRequest, FollowerSyncView, HandoffRequest, InboxListRequest,
+    IpcError, KeyringStatus, KeywordRuleView, KeywordTryRequest, LinkRequest, MediaSaveRequest,
+    MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction, PendingKind, PresenceRequest,
+    ProfileView, QuotaView, RelayUrlCheckRequest, RelayUrlChecked, ReminderDraft, ReminderPreview,
+    ReminderRequest, SearchRequest, SendRequest, SettingEdit, SetupStepView, StickerPackage,
     Submitted, TagRequest, TeamDevice, TeamInvite, TeamInviteRequest, TeamRevokeRequest,
     TeamSettingsView, UploadedImage, keyword_rules,
 };
@@ -599,6 +604,190 @@ pub(crate) async fn keyword_try(request: KeywordTryRequest) -> Answer<Option<u32
         .map(|i| i as u32))
 }
 
+/// A page of the follower list, newest first.
+#[tauri::command]
+pub(crate) async fn contacts_list(
+    shell: State<'_, Shell>,
+    request: ContactsRequest,
+) -> Answer<Vec<ContactView>> {
+    let joined = shell.joined().await?;
+    let store = joined.sync.store();
+    Ok(store
+        .contacts(&request.filter, request.before, request.limit)
+        .await?)
+}
+
+#[tauri::command]
+pub(crate) async fn contact_counts(shell: State<'_, Shell>) -> Answer<ContactCounts> {
+    Ok(shell.joined().await?.sync.store().contact_counts().await?)
+}
+
+#[tauri::command]
+pub(crate) async fn tags_list(shell: State<'_, Shell>) -> Answer<Vec<String>> {
+    Ok(shell.joined().await?.sync.store().tags().await?)
+}
+
+/// Saves the contacts the list shows as CSV where the operator chooses; false if they
+/// chose nowhere.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn contacts_export(
+    window: tauri::Window,
+    shell: State<'_, Shell>,
+    request: ExportRequest,
+) -> Answer<bool> {
+    let joined = shell.joined().await?;
+    let Some(path) = save_as(&window, request.title, "contacts.csv".into()).await? else {
+        return Ok(false);
+    };
+    let mut out = Vec::new();
+    joined
+        .sync
+        .store()
+        .contacts_csv(&request.filter, &mut out)
+        .await?;
+    tokio::fs::write(&path, out)
+        .await
+        .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))?;
+    Ok(true)
+}
+
+/// Asks LINE for the account's followers and their profiles (owners); the relay does it,
+/// and its progress reaches the window through `desk-changed`.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn followers_sync(shell: State<'_, Shell>) -> Answer<()> {
+    let joined = shell.joined().await?;
+    joined
+        .sync
+        .append_and_pull(&Operation::SyncFollowers)
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+pub(crate) async fn follower_sync_status(
+    shell: State<'_, Shell>,
+) -> Answer<Option<FollowerSyncView>> {
+    let joined = shell.joined().await?;
+    let sync = joined.sync.store().follower_sync().await?;
+    Ok(sync.map(|sync| FollowerSyncView {
+        eta: sync.eta().map(|at| at.0),
+        sync,
+    }))
+}
+
+#[tauri::command]
+pub(crate) async fn reminders_list(shell: State<'_, Shell>) -> Answer<Vec<ReminderView>> {
+    /// Enough for months of a clinic's reminders.
+    const SHOWN: u32 = 500;
+    Ok(shell.joined().await?.sync.store().reminders(SHOWN).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn reminder_recipients(
+    shell: State<'_, Shell>,
+    request: ReminderRequest,
+) -> Answer<Vec<RecipientView>> {
+    let joined = shell.joined().await?;
+    Ok(joined.sync.store().reminder_recipients(&request.id).await?)
+}
+
+/// The reminder a draft makes, sent at its time on the clinic's clock.
+async fn reminder(store: &tsunagi_desk::Store, draft: ReminderDraft) -> Answer<Reminder> {
+    let zone = store.clinic_zone().await;
+    let at = outreach::send_time(&zone, &draft.send_on, &draft.send_at, UnixMillis::now())?;
+    let target = draft.target.filter(|t| !t.trim().is_empty());
+    let to = match (draft.audience, target) {
+        (AudienceKind::Following, _) => Audience::Following,
+        (AudienceKind::Tag, Some(tag)) => Audience::Tag { tag },
+        (AudienceKind::Contact, Some(user)) => Audience::Contact {
+            user: UserId::new(user),
+        },
+        (_, None) => {
+            return Err(IpcError::new(
+                ErrorCode::InvalidInput,
+                "choose the patient or the tag the reminder is for",
+            ));
+        }
+    };
+    let given = |text: Option<String>| text.filter(|t| !t.trim().is_empty());
+    Ok(Reminder {
+        text: draft.text,
+        date: given(draft.date),
+        time: given(draft.time),
+        clinic: given(draft.clinic),
+        at,
+        to,
+    })
+}
+
+/// Whom a draft reaches now, what one of them reads, and the month's quota.
+#[tauri::command]
+pub(crate) async fn reminder_preview(
+    shell: State<'_, Shell>,
+    request: ReminderDraft,
+) -> Answer<ReminderPreview> {
+    let joined = shell.joined().await?;
+    let store = joined.sync.store();
+    let reminder = reminder(store, request).await?;
+    let recipients = store.audience_size(&reminder.to).await?;
+    let sample = store.audience_sample(&reminder.to).await?;
+    let name = sample.as_ref().map_or("", |(_, name)| name.as_str());
+    let quota = match joined.sync.client().quota(joined.sync.channel()).await {
+        Ok(quota) => Some(QuotaView {
+            limit: quota.limit,
+            used: quota.used,
+        }),
+        Err(error) => {
+            tracing::info!(%error, "the month's quota is not known");
+            None
+        }
+    };
+    Ok(ReminderPreview {
+        recipients,
+        text: outreach::preview(&reminder, name),
+        sample: sample.map(|(_, name)| name),
+        quota,
+    })
+}
+
+/// Schedules a reminder now, on the relay (a tag or every follower: owners only).
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn reminder_schedule(
+    shell: State<'_, Shell>,
+    request: ReminderDraft,
+) -> Answer<()> {
+    let joined = shell.joined().await?;
+    let reminder = reminder(joined.sync.store(), request).await?;
+    (joined.sync)
+        .append_and_pull(&Operation::ScheduleReminder(reminder))
+        .await?;
+    Ok(())
+}
+
+/// Calls off a reminder not yet sent.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn reminder_cancel(
+    shell: State<'_, Shell>,
+    request: ReminderRequest,
+) -> Answer<()> {
+    let joined = shell.joined().await?;
+    let reminder = op_id(&request.id)?;
+    let (cancel, _) = (joined.sync)
+        .append_and_pull(&Operation::CancelReminder { reminder })
+        .await?;
+    match joined.sync.store().op_outcome(cancel).await? {
+        Some(record) if record.outcome == "rejected" => Err(IpcError::new(
+            ErrorCode::InvalidInput,
+            record.reason.unwrap_or_default(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// How long LINE shows the loading animation for one `conversation_typing`; the window
 /// asks again while the operator keeps writing.
 const TYPING_SECONDS: u32 = 20;
@@ -642,6 +831,32 @@ pub(crate) fn link_open(app: AppHandle, request: LinkRequest) -> Answer<()> {
         .map_err(IpcError::internal)
 }
 
+/// Asks where to save a file named `name` with the system's dialog, titled `title`; None
+/// if the operator chose nowhere.
+async fn save_as(
+    window: &tauri::Window,
+    title: String,
+    name: String,
+) -> Answer<Option<std::path::PathBuf>> {
+    use tauri_plugin_dialog::DialogExt as _;
+    let (chosen, choice) = tokio::sync::oneshot::channel();
+    window
+        .dialog()
+        .file()
+        .set_parent(window)
+        .set_title(title)
+        .set_file_name(name)
+        .save_file(move |path| {
+            let _ = chosen.send(path);
+        });
+    let Some(path) = choice.await.ok().flatten() else {
+        return Ok(None);
+    };
+    path.into_path()
+        .map(Some)
+        .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))
+}
+
 /// Saves a message's file where the user chooses, in the system's save dialog; `false` when
 /// they cancelled it.
 #[tauri::command]
@@ -651,7 +866,6 @@ pub(crate) async fn media_save(
     shell: State<'_, Shell>,
     request: MediaSaveRequest,
 ) -> Answer<bool> {
-    use tauri_plugin_dialog::DialogExt as _;
     let joined = shell.joined().await?;
     let message = MessageId::new(request.message);
     let sync = &joined.sync;
@@ -664,22 +878,9 @@ pub(crate) async fn media_save(
         )
         .await?;
     let name = media::file_name(&message, request.file_name.as_deref(), &cached.content_type);
-    let (chosen, choice) = tokio::sync::oneshot::channel();
-    window
-        .dialog()
-        .file()
-        .set_parent(&window)
-        .set_title(request.title)
-        .set_file_name(name)
-        .save_file(move |path| {
-            let _ = chosen.send(path);
-        });
-    let Some(path) = choice.await.ok().flatten() else {
+    let Some(path) = save_as(&window, request.title, name).await? else {
         return Ok(false);
     };
-    let path = path
-        .into_path()
-        .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))?;
     cached
         .copy_to(&path)
         .await

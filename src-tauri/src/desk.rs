@@ -135,6 +135,8 @@ fn spawn_sync(app: &AppHandle, joined: &Joined, stop: &watch::Sender<bool>) {
                             conversations: changes.conversations.iter().map(ToString::to_string).collect(),
                             contacts: changes.contacts.iter().map(ToString::to_string).collect(),
                             settings: changes.settings,
+                            followers: changes.followers,
+                            reminders: changes.reminders,
                             live: changes.live,
                         };
                         let _ = events.emit(EVENT_CHANGED, payload);
@@ -148,6 +150,8 @@ fn spawn_sync(app: &AppHandle, joined: &Joined, stop: &watch::Sender<bool>) {
                             conversations: Vec::new(),
                             contacts: Vec::new(),
                             settings: true,
+                            followers: true,
+                            reminders: true,
                             live: false,
                         });
                     }

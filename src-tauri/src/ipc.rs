@@ -8,10 +8,14 @@ use tsunagi_desk::alerts::{AlertKind, Day, KindSetting, Notice, Preferences, Pri
 use tsunagi_desk::detail::{
     ContactDetail, FriendChange, FriendEvent, HandoffAction, HandoffEvent, Note, Operator,
 };
+use tsunagi_desk::outreach::{
+    AudienceKind, FollowerSync, RecipientState, RecipientView, ReminderView, SyncEnd,
+};
 use tsunagi_desk::profile::{ConnectError, JoinError, Profile};
 use tsunagi_desk::query::{
-    ChatKind, Direction, FriendStatus, InboxCounts, InboxItem, InboxList, MediaState, MediaView,
-    MessageView, PageCursor, SendStatus, SentVia, SessionStatus, SessionSummary,
+    ChatKind, ContactCounts, ContactFilter, ContactView, Direction, FriendStatus, InboxCounts,
+    InboxItem, InboxList, MediaState, MediaView, MessageView, PageCursor, SendStatus, SentVia,
+    SessionStatus, SessionSummary,
 };
 use tsunagi_desk::relay_url::Problem;
 use tsunagi_desk::search::{Hit, HitKind, Piece};
@@ -657,12 +661,87 @@ pub struct KeywordTryRequest {
     pub language: Option<String>,
 }
 
+/// `contacts_list`: a page of the follower list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ContactsRequest {
+    pub filter: ContactFilter,
+    pub before: Option<PageCursor>,
+    pub limit: u32,
+}
+
+/// `contacts_export`: the contacts a list shows, and the save dialog's title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExportRequest {
+    pub filter: ContactFilter,
+    pub title: String,
+}
+
+/// `follower_sync_status`: the newest follower sync, and when it should end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FollowerSyncView {
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub sync: FollowerSync,
+    /// When it should end, from how fast it went so far.
+    #[ts(type = "number | null")]
+    pub eta: Option<i64>,
+}
+
+/// A reminder as the form has it, before it is scheduled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReminderDraft {
+    /// With `{{name}}`, `{{date}}`, `{{time}}` and `{{clinic}}`.
+    pub text: String,
+    /// The appointment's date and time as the message says them (free text).
+    pub date: Option<String>,
+    pub time: Option<String>,
+    pub clinic: Option<String>,
+    /// When it goes out, on the clinic's clock: `YYYY-MM-DD` and `HH:MM`.
+    pub send_on: String,
+    pub send_at: String,
+    pub audience: AudienceKind,
+    /// The patient's user id, or the tag.
+    pub target: Option<String>,
+}
+
+/// `reminder_preview`: whom a draft reaches and what it costs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReminderPreview {
+    /// Following patients it reaches now (the relay fixes the list when it goes out).
+    pub recipients: u32,
+    /// Whom the preview is written for; null when it reaches nobody.
+    pub sample: Option<String>,
+    /// The text as that patient reads it.
+    pub text: String,
+    /// The month's quota as LINE tells it; null when LINE could not be asked.
+    pub quota: Option<QuotaView>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct QuotaView {
+    /// Null: no limit.
+    #[ts(type = "number | null")]
+    pub limit: Option<u64>,
+    #[ts(type = "number")]
+    pub used: u64,
+}
+
+/// Names one reminder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReminderRequest {
+    pub id: String,
+}
+
 /// The event `desk-changed`: what an applied batch of the log changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DeskChanged {
     pub conversations: Vec<String>,
     pub contacts: Vec<String>,
     pub settings: bool,
+    /// A follower sync began, moved on or ended.
+    pub followers: bool,
+    /// A reminder was scheduled, cancelled or (partly) delivered.
+    pub reminders: bool,
     /// Happened now, not caught up on.
     pub live: bool,
 }
@@ -765,6 +844,17 @@ commands! {
     settings_check: SettingEdit => Vec<SettingProblem>,
     settings_save: SettingEdit => (),
     keyword_try: KeywordTryRequest => Option<u32>,
+    contacts_list: ContactsRequest => Vec<ContactView>,
+    contact_counts: () => ContactCounts,
+    contacts_export: ExportRequest => bool,
+    tags_list: () => Vec<String>,
+    followers_sync: () => (),
+    follower_sync_status: () => Option<FollowerSyncView>,
+    reminders_list: () => Vec<ReminderView>,
+    reminder_recipients: ReminderRequest => Vec<RecipientView>,
+    reminder_preview: ReminderDraft => ReminderPreview,
+    reminder_schedule: ReminderDraft => (),
+    reminder_cancel: ReminderRequest => (),
     link_open: LinkRequest => (),
     media_save: MediaSaveRequest => bool,
     alert_preferences: () => Preferences,
@@ -879,6 +969,22 @@ pub fn typescript() -> String {
         SettingText::decl(),
         SettingProblem::decl(),
         KeywordTryRequest::decl(),
+        ContactFilter::decl(),
+        ContactView::decl(),
+        ContactCounts::decl(),
+        ContactsRequest::decl(),
+        ExportRequest::decl(),
+        SyncEnd::decl(),
+        FollowerSync::decl(),
+        FollowerSyncView::decl(),
+        AudienceKind::decl(),
+        ReminderView::decl(),
+        RecipientState::decl(),
+        RecipientView::decl(),
+        ReminderDraft::decl(),
+        QuotaView::decl(),
+        ReminderPreview::decl(),
+        ReminderRequest::decl(),
         DeskChanged::decl(),
         AlertKind::decl(),
         Privacy::decl(),

@@ -21,7 +21,11 @@ pub(crate) fn sync_started(
     db.prepare_cached(
         "INSERT OR IGNORE INTO follower_syncs (sync, device, started_at) VALUES (?, ?, ?)",
     )?
-    .execute(rusqlite::params![sync.to_string(), device.as_str(), entry.at.0])?;
+    .execute(rusqlite::params![
+        sync.to_string(),
+        device.as_str(),
+        entry.at.0
+    ])?;
     Ok(())
 }
 
@@ -116,7 +120,11 @@ pub(crate) fn reminder_cancelled(
             "UPDATE reminders SET cancelled_at = ?, cancelled_by = ?
              WHERE id = ? AND cancelled_at IS NULL AND fixed_at IS NULL",
         )?
-        .execute(rusqlite::params![entry.at.0, device.as_str(), id.to_string()])?;
+        .execute(rusqlite::params![
+            entry.at.0,
+            device.as_str(),
+            id.to_string()
+        ])?;
     Ok(changed == 1)
 }
 
@@ -434,6 +442,43 @@ impl Store {
         .await?;
         Ok(row.map(|row| (row.get(0), row.get(1))))
     }
+}
+
+impl Store {
+    /// Every tag on a contact, by name.
+    pub async fn tags(&self) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT DISTINCT tag FROM contact_tags ORDER BY tag")
+                .fetch_all(&self.readers)
+                .await?,
+        )
+    }
+}
+
+/// When a reminder set for `date` (`YYYY-MM-DD`) at `time` (`HH:MM`) on the clinic's
+/// clock goes out; refused if that is not a date and time, or not after `now`.
+pub fn send_time(
+    zone: &jiff::tz::TimeZone,
+    date: &str,
+    time: &str,
+    now: UnixMillis,
+) -> Result<UnixMillis> {
+    let invalid = |what: String| crate::Error::Invalid(what);
+    let day: jiff::civil::Date = date
+        .parse()
+        .map_err(|_| invalid(format!("{date:?} is not a date as YYYY-MM-DD")))?;
+    let clock: jiff::civil::Time = time
+        .parse()
+        .map_err(|_| invalid(format!("{time:?} is not a time as HH:MM")))?;
+    let at = day
+        .to_datetime(clock)
+        .to_zoned(zone.clone())
+        .map_err(|e| invalid(format!("{date} {time}: {e}")))?;
+    let at = UnixMillis(at.timestamp().as_millisecond());
+    if at <= now {
+        return Err(invalid(format!("{date} {time} has passed")));
+    }
+    Ok(at)
 }
 
 /// A reminder's text as one patient reads it, as the executor will send it.

@@ -20,9 +20,9 @@ use tsunagi_proto::{
 };
 
 use crate::alerts::Happened;
-use crate::{outreach, search};
 use crate::store::Store;
 use crate::{Error, Result};
+use crate::{outreach, search};
 
 /// How long LINE accepts a reply token after the webhook arrived (with a margin).
 pub const REPLY_TOKEN_LIFETIME_MS: i64 = 50_000;

@@ -663,7 +663,14 @@ impl Store {
         .bind(filter.never_messaged)
         .bind(filter.tag.as_deref())
         .bind(limit)
-        .bind(filter.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(like))
+        .bind(
+            filter
+                .name
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(like),
+        )
         .fetch_all(&self.readers)
         .await?;
         Ok(rows
@@ -709,13 +716,24 @@ impl Store {
 
     /// Every contact `filter` lets through, newest first, as CSV for a spreadsheet (a
     /// header row, then one row per contact; tags joined by `; `).
-    pub async fn contacts_csv(&self, filter: &ContactFilter, out: impl std::io::Write) -> Result<u32> {
+    pub async fn contacts_csv(
+        &self,
+        filter: &ContactFilter,
+        out: impl std::io::Write,
+    ) -> Result<u32> {
         const PAGE: u32 = 500;
         let mut csv = csv::Writer::from_writer(out);
         let failed = |e: csv::Error| Error::Store(format!("writing CSV: {e}"));
         csv.write_record([
-            "user_id", "name", "status", "language", "tags", "first_seen", "followed",
-            "blocked", "last_message",
+            "user_id",
+            "name",
+            "status",
+            "language",
+            "tags",
+            "first_seen",
+            "followed",
+            "blocked",
+            "last_message",
         ])
         .map_err(failed)?;
         let time = |at: Option<i64>| {
@@ -746,7 +764,8 @@ impl Store {
                 _ => break,
             }
         }
-        csv.flush().map_err(|e| Error::Store(format!("writing CSV: {e}")))?;
+        csv.flush()
+            .map_err(|e| Error::Store(format!("writing CSV: {e}")))?;
         Ok(written)
     }
 

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use tsunagi_line::{ChannelId, MessageId};
 use tsunagi_proto::api::{
     AddChannel, ChannelConnected, ChannelInfo, CreateInvite, DeviceInfo, Enroll, Enrolled,
-    ErrorBody, ErrorCode, LogPage, OperatorInfo,
+    ErrorBody, ErrorCode, LogPage, MessageQuota, OperatorInfo,
 };
 use tsunagi_proto::api::{Invited, Role};
 use tsunagi_proto::{DeviceId, Entry, OpId, Operation, Seq};
@@ -229,6 +229,12 @@ impl RelayClient {
             .await
             .map_err(Error::Unreachable)?;
         checked(response).await.map(drop)
+    }
+
+    /// The month's message quota and what was used of it, as LINE tells the relay.
+    pub async fn quota(&self, channel: &ChannelId) -> Result<MessageQuota> {
+        let path = format!("/v1/channels/{channel}/quota");
+        self.call(self.http.get(endpoint(&self.base, &path))).await
     }
 
     /// The channel's operators by name.

@@ -3,8 +3,7 @@
 //! sentence (the bot's own matching), and saving an edit straight to the relay.
 
 use tsunagi_proto::{
-    BusinessHours, CannedResponse, Greetings, HandoffSettings, KeywordRule, OpId, Operation, Seq,
-    Setting,
+    BusinessHours, CannedResponse, Greetings, HandoffSettings, KeywordRule, Operation, Seq, Setting,
 };
 
 pub use tsunagi_domain::handoff::KeywordRules;
@@ -58,25 +57,34 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The clinic's time zone: its opening hours', else this computer's.
+    pub async fn clinic_zone(&self) -> jiff::tz::TimeZone {
+        match self.setting("business_hours").await {
+            Ok(Some(Setting::BusinessHours(hours))) => {
+                jiff::tz::TimeZone::get(&hours.time_zone).ok()
+            }
+            _ => None,
+        }
+        .unwrap_or_else(jiff::tz::TimeZone::system)
+    }
+}
+
 /// What the relay would refuse `setting` for; empty when it may be saved.
 pub fn problems(setting: &Setting) -> Vec<SettingProblem> {
     tsunagi_domain::validate::setting(setting)
 }
 
 impl Sync {
-    /// Saves a setting now: straight to the relay (never queued, so a refusal, such as a
-    /// staff desk's, is answered here and nothing waits to go out), then pulled into the
-    /// store so the editors read it back. Its place in the log.
+    /// Saves a setting now, straight to the relay ([`Sync::append_and_pull`]), so the
+    /// editors read it back at once. Its place in the log.
     pub async fn save_setting(&self, setting: Setting) -> Result<Seq> {
         let found = problems(&setting);
         if !found.is_empty() {
             let words: Vec<String> = found.iter().map(ToString::to_string).collect();
             return Err(Error::Invalid(words.join("; ")));
         }
-        let seq = (self.client())
-            .append(self.channel(), OpId::new(), &Operation::Settings(setting))
-            .await?;
-        self.pull().await?;
+        let (_, seq) = self.append_and_pull(&Operation::Settings(setting)).await?;
         Ok(seq)
     }
 }

@@ -218,6 +218,19 @@ impl Sync {
         }
     }
 
+    /// Appends an op straight to the relay and pulls it into the store, for changes that
+    /// must be answered now (a setting, a follower sync, a reminder): a refusal, such as a
+    /// staff desk's, is heard here, and nothing waits in the outbox to go out again. The
+    /// op's id and its place in the log.
+    pub async fn append_and_pull(&self, op: &Operation) -> Result<(OpId, Seq)> {
+        tsunagi_domain::validate::operation(op)
+            .map_err(|problems| Error::Invalid(problems.join("; ")))?;
+        let op_id = OpId::new();
+        let seq = self.client.append(&self.channel, op_id, op).await?;
+        self.pull().await?;
+        Ok((op_id, seq))
+    }
+
     /// Sends a refused op again (after whatever made the relay refuse it has changed).
     pub async fn retry(&self, op_id: OpId) -> Result<()> {
         self.store.unrefuse(op_id).await?;

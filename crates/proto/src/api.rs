@@ -192,6 +192,15 @@ pub struct DeviceInfo {
     pub revoked_at: Option<i64>,
 }
 
+/// `GET /v1/channels/{id}/quota`: how many push and multicast messages LINE lets the
+/// account send this month, and how many it sent so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageQuota {
+    /// `null`: no limit (a paid plan without one).
+    pub limit: Option<u64>,
+    pub used: u64,
+}
+
 /// `POST /v1/channels` (owners of the whole relay): connect a LINE channel.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -20,7 +20,8 @@ use tsunagi_line::webhook::RawCallback;
 use tsunagi_line::{ChannelId, MessageId, WebhookEventId};
 use tsunagi_proto::api::{
     AddChannel, Appended, ChannelConnected, ChannelInfo, CreateInvite, DeviceInfo, Enroll,
-    ErrorBody, ErrorCode, Invited, LogPage, OperatorInfo, ReplaceSecret, Role, Uploaded,
+    ErrorBody, ErrorCode, Invited, LogPage, MessageQuota, OperatorInfo, ReplaceSecret, Role,
+    Uploaded,
 };
 use tsunagi_proto::{DeviceId, EntryBody, OpId, Operation, OperatorId, Seq};
 
@@ -159,6 +160,7 @@ pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Route
             post(create_invite::<S>),
         )
         .route("/v1/channels/{channel_id}/devices", get(list_devices::<S>))
+        .route("/v1/channels/{channel_id}/quota", get(message_quota::<S>))
         .route(
             "/v1/channels/{channel_id}/operators",
             get(list_operators::<S>),
@@ -727,6 +729,27 @@ async fn list_devices<S: LogStore>(
     device.owner_of(&channel)?;
     let devices = relay.store.devices(&channel).await?;
     Ok(Json(devices.into_iter().map(device_info).collect()))
+}
+
+/// `GET /v1/channels/{id}/quota` (every device of the channel): what a reminder would cost
+/// against the month's messages, asked of LINE.
+async fn message_quota<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path(channel_id): Path<String>,
+) -> Result<Json<MessageQuota>, ApiError> {
+    let channel = ChannelId::new(channel_id);
+    device.for_channel(&channel)?;
+    let setup = line_setup(&relay)?;
+    match line_setup::quota(&relay, &channel, setup).await {
+        Ok(quota) => Ok(Json(quota)),
+        Err(SetupError::Credentials(line)) => Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            ErrorCode::LineUnavailable,
+            format!("LINE did not tell the month's quota: {line}"),
+        )),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// `GET /v1/channels/{id}/operators` (every device of the channel): who works there, by

@@ -80,6 +80,36 @@ pub async fn reconnect<S: LogStore>(
     run(relay, channel, secret, setup, Storing::Replace).await
 }
 
+/// This month's message quota and what was used of it, asked of LINE with the channel's
+/// credentials.
+pub async fn quota<S: LogStore>(
+    relay: &Relay<S>,
+    channel: &ChannelId,
+    setup: &LineSetup,
+) -> Result<tsunagi_proto::api::MessageQuota, SetupError> {
+    let secret = (relay.secret(channel).await?)
+        .ok_or_else(|| StoreError::UnknownChannel(channel.clone()))?;
+    let client = Client::builder()
+        .api_base(setup.api_base.clone())
+        .data_base(setup.data_base.clone())
+        .build()
+        .map_err(SetupError::Credentials)?;
+    let issued = client
+        .issue_channel_token(channel, secret.expose())
+        .await
+        .map_err(SetupError::Credentials)?;
+    let line = client.with_access_token(AccessToken::new(issued.access_token));
+    let quota = line.quota().await.map_err(SetupError::Credentials)?;
+    let used = line
+        .quota_consumption()
+        .await
+        .map_err(SetupError::Credentials)?;
+    Ok(tsunagi_proto::api::MessageQuota {
+        limit: (quota.kind == "limited").then_some(quota.value).flatten(),
+        used,
+    })
+}
+
 enum Storing {
     New,
     Replace,

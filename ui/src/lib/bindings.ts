@@ -405,7 +405,147 @@ export type KeywordTryRequest = { rules: Array<KeywordRuleView>, text: string,
  */
 language: string | null, };
 
+export type ContactFilter = { friend_status: FriendStatus | null, 
+/**
+ * Only those who never wrote to the clinic.
+ */
+never_messaged: boolean, tag: string | null, 
+/**
+ * Part of their LINE name, in any case.
+ */
+name: string | null, };
+
+export type ContactView = { user_id: string, display_name: string | null, picture_url: string | null, status_message: string | null, language: string | null, friend_status: FriendStatus | "unknown", first_seen_at: number, followed_at: number | null, blocked_at: number | null, last_message_at: number | null, tags: Array<string>, cursor: PageCursor, };
+
+export type ContactCounts = { all: number, following: number, blocked: number, never_messaged: number, };
+
+export type ContactsRequest = { filter: ContactFilter, before: PageCursor | null, limit: number, };
+
+export type ExportRequest = { filter: ContactFilter, title: string, };
+
+export type SyncEnd = "done" | "unavailable" | "failed";
+
+export type FollowerSync = { sync: string, 
+/**
+ * Who asked for it.
+ */
+device: string, started_at: number, done: number, 
+/**
+ * How many followers LINE listed; null until the first page came.
+ */
+total: number | null, progress_at: number | null, 
+/**
+ * Null while it runs.
+ */
+outcome: SyncEnd | null, 
+/**
+ * LINE's words, when it was unavailable or failed.
+ */
+reason: string | null, ended_at: number | null, };
+
+export type FollowerSyncView = { 
+/**
+ * When it should end, from how fast it went so far.
+ */
+eta: number | null, sync: string, 
+/**
+ * Who asked for it.
+ */
+device: string, started_at: number, done: number, 
+/**
+ * How many followers LINE listed; null until the first page came.
+ */
+total: number | null, progress_at: number | null, 
+/**
+ * Null while it runs.
+ */
+outcome: SyncEnd | null, 
+/**
+ * LINE's words, when it was unavailable or failed.
+ */
+reason: string | null, ended_at: number | null, };
+
+export type AudienceKind = "contact" | "tag" | "following";
+
+export type ReminderView = { id: string, 
+/**
+ * Who scheduled it: their operator name, or their device id if unknown.
+ */
+by: string, created_at: number, text: string, date: string | null, time: string | null, clinic: string | null, due_at: number, audience: AudienceKind, 
+/**
+ * The patient's user id, or the tag.
+ */
+target: string | null, 
+/**
+ * The patient's name, for a reminder to one.
+ */
+target_name: string | null, cancelled_at: number | null, 
+/**
+ * When the relay fixed who it goes to (it came due).
+ */
+fixed_at: number | null, recipients: number, sent: number, failed: number, blocked: number, };
+
+export type RecipientState = "sent" | "failed" | "blocked";
+
+export type RecipientView = { user_id: string, display_name: string | null, 
+/**
+ * Null: LINE has not answered for them yet.
+ */
+outcome: RecipientState | null, reason: string | null, at: number | null, };
+
+export type ReminderDraft = { 
+/**
+ * With `{{name}}`, `{{date}}`, `{{time}}` and `{{clinic}}`.
+ */
+text: string, 
+/**
+ * The appointment's date and time as the message says them (free text).
+ */
+date: string | null, time: string | null, clinic: string | null, 
+/**
+ * When it goes out, on the clinic's clock: `YYYY-MM-DD` and `HH:MM`.
+ */
+send_on: string, send_at: string, audience: AudienceKind, 
+/**
+ * The patient's user id, or the tag.
+ */
+target: string | null, };
+
+export type QuotaView = { 
+/**
+ * Null: no limit.
+ */
+limit: number | null, used: number, };
+
+export type ReminderPreview = { 
+/**
+ * Following patients it reaches now (the relay fixes the list when it goes out).
+ */
+recipients: number, 
+/**
+ * Whom the preview is written for; null when it reaches nobody.
+ */
+sample: string | null, 
+/**
+ * The text as that patient reads it.
+ */
+text: string, 
+/**
+ * The month's quota as LINE tells it; null when LINE could not be asked.
+ */
+quota: QuotaView | null, };
+
+export type ReminderRequest = { id: string, };
+
 export type DeskChanged = { conversations: Array<string>, contacts: Array<string>, settings: boolean, 
+/**
+ * A follower sync began, moved on or ended.
+ */
+followers: boolean, 
+/**
+ * A reminder was scheduled, cancelled or (partly) delivered.
+ */
+reminders: boolean, 
 /**
  * Happened now, not caught up on.
  */
@@ -493,6 +633,17 @@ export type Commands = {
   settings_check: { request: SettingEdit; response: Array<SettingProblem> }
   settings_save: { request: SettingEdit; response: null }
   keyword_try: { request: KeywordTryRequest; response: number | null }
+  contacts_list: { request: ContactsRequest; response: Array<ContactView> }
+  contact_counts: { request: null; response: ContactCounts }
+  contacts_export: { request: ExportRequest; response: boolean }
+  tags_list: { request: null; response: Array<string> }
+  followers_sync: { request: null; response: null }
+  follower_sync_status: { request: null; response: FollowerSyncView | null }
+  reminders_list: { request: null; response: Array<ReminderView> }
+  reminder_recipients: { request: ReminderRequest; response: Array<RecipientView> }
+  reminder_preview: { request: ReminderDraft; response: ReminderPreview }
+  reminder_schedule: { request: ReminderDraft; response: null }
+  reminder_cancel: { request: ReminderRequest; response: null }
   link_open: { request: LinkRequest; response: null }
   media_save: { request: MediaSaveRequest; response: boolean }
   alert_preferences: { request: null; response: Preferences }

@@ -972,7 +972,12 @@ async fn follower_syncs_and_reminders_are_kept_as_the_executor_reports_them() {
                 skipped: Vec::new(),
             },
         ),
-        log::op_with_id(3, DEVICES[0], reminder, remind("{{name}}, flu shots {{date}}")),
+        log::op_with_id(
+            3,
+            DEVICES[0],
+            reminder,
+            remind("{{name}}, flu shots {{date}}"),
+        ),
         log::op_with_id(4, DEVICES[0], late, remind("too late to call off")),
         executor(
             5,
@@ -1024,7 +1029,10 @@ async fn follower_syncs_and_reminders_are_kept_as_the_executor_reports_them() {
     let changes = store.apply(&log[..2]).await.unwrap();
     assert!(changes.followers);
     let running = store.follower_sync().await.unwrap().unwrap();
-    assert_eq!((running.done, running.total, running.outcome), (500, Some(2_000), None));
+    assert_eq!(
+        (running.done, running.total, running.outcome),
+        (500, Some(2_000), None)
+    );
     assert!(running.eta().is_some(), "a running sync tells its end");
 
     store.apply(&log[2..]).await.unwrap();
@@ -1037,7 +1045,10 @@ async fn follower_syncs_and_reminders_are_kept_as_the_executor_reports_them() {
 
     let reminders = store.reminders(10).await.unwrap();
     assert_eq!(reminders.len(), 2);
-    let flu = reminders.iter().find(|r| r.id == reminder.to_string()).unwrap();
+    let flu = reminders
+        .iter()
+        .find(|r| r.id == reminder.to_string())
+        .unwrap();
     assert_eq!(flu.audience, AudienceKind::Tag);
     assert_eq!(flu.target.as_deref(), Some("flu"));
     assert_eq!(
@@ -1067,7 +1078,10 @@ async fn follower_syncs_and_reminders_are_kept_as_the_executor_reports_them() {
     let too_late = reminders.iter().find(|r| r.id == late.to_string()).unwrap();
     assert_eq!(too_late.cancelled_at, None, "it went out before the cancel");
     let cancel = store.audit(None, 20).await.unwrap();
-    let cancel = cancel.iter().find(|a| a.op_type == "cancel_reminder").unwrap();
+    let cancel = cancel
+        .iter()
+        .find(|a| a.op_type == "cancel_reminder")
+        .unwrap();
     assert_eq!(cancel.outcome, "rejected");
 }
 
@@ -1097,7 +1111,11 @@ async fn contacts_are_found_by_name_and_exported_as_csv() {
         .enumerate()
         .map(|(i, user)| log::follow(i as u64 + 1, user, false))
         .collect();
-    log.push(log::op(4, EXECUTOR_DEVICE, Operation::Profiles { profiles }));
+    log.push(log::op(
+        4,
+        EXECUTOR_DEVICE,
+        Operation::Profiles { profiles },
+    ));
     log.push(log::op(
         5,
         DEVICES[0],
@@ -1125,7 +1143,11 @@ async fn contacts_are_found_by_name_and_exported_as_csv() {
     assert_eq!(found(named("%")).await, ["100% Somchai"]);
     assert_eq!(found(named("somchai")).await, ["100% Somchai"]);
     assert_eq!(found(named("花子")).await, ["田中 花子"]);
-    assert_eq!(found(named("  ")).await.len(), 3, "a blank search is no search");
+    assert_eq!(
+        found(named("  ")).await.len(),
+        3,
+        "a blank search is no search"
+    );
     let following = ContactFilter {
         friend_status: Some(FriendStatus::Following),
         tag: Some("flu".into()),
@@ -1145,5 +1167,8 @@ async fn contacts_are_found_by_name_and_exported_as_csv() {
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3);
     let lee = rows.iter().find(|r| &r[0] == USERS[2]).unwrap();
-    assert_eq!((&lee[1], &lee[2], &lee[4]), ("Lee, Mei", "following", "flu"));
+    assert_eq!(
+        (&lee[1], &lee[2], &lee[4]),
+        ("Lee, Mei", "following", "flu")
+    );
 }
