@@ -5,5 +5,6 @@ mod alerts;
 mod desktop;
 mod notifications;
 mod operator;
+mod outreach;
 mod owner;
 mod settings;

@@ -50,17 +50,22 @@ impl Clinic {
     /// Starts linesim with `users` simulated patients, the relay and its executor, the
     /// relay's LINE channel connected.
     pub async fn start(users: usize) -> Result<Clinic> {
-        Self::start_with(users, true).await
+        Self::start_with(tsunagi_linesim::population::users(users, 1), true).await
+    }
+
+    /// As [`Clinic::start`], every patient a follower of the account (none blocked).
+    pub async fn with_followers(count: usize) -> Result<Clinic> {
+        Self::start_with(tsunagi_linesim::population::followers(count, 1), true).await
     }
 
     /// As [`Clinic::start`], on a relay just set up: no LINE channel yet, and LINE not yet
     /// told where to send webhooks. Its owner connects the channel
     /// ([`Clinic::setup_code`]).
     pub async fn new_relay(users: usize) -> Result<Clinic> {
-        Self::start_with(users, false).await
+        Self::start_with(tsunagi_linesim::population::users(users, 1), false).await
     }
 
-    async fn start_with(users: usize, connected: bool) -> Result<Clinic> {
+    async fn start_with(users: Vec<User>, connected: bool) -> Result<Clinic> {
         let dir = tempfile::Builder::new()
             .prefix("tsunagi-clinic-")
             .tempdir()?;
@@ -68,7 +73,7 @@ impl Clinic {
         let relay_address = format!("http://{}", listener.local_addr()?);
         let mut config = Config::new(CHANNEL, SECRET, "linesim-long-lived-token");
         config.webhook_url = connected.then(|| format!("{relay_address}/webhook/line/{CHANNEL}"));
-        config.users = tsunagi_linesim::population::users(users, 1);
+        config.users = users;
         config.groups = Vec::new();
         let sim = Simulator::new(config);
         let sim_address = sim.clone().serve("127.0.0.1:0".parse()?).await?;
