@@ -731,7 +731,7 @@ pub(crate) async fn reminder_preview(
     let joined = shell.joined().await?;
     let store = joined.sync.store();
     let reminder = reminder(store, request).await?;
-    let recipients = store.audience_size(&reminder.to).await?;
+    let size = store.audience_size(&reminder.to).await?;
     let sample = store.audience_sample(&reminder.to).await?;
     let name = sample.as_ref().map_or("", |(_, name)| name.as_str());
     let quota = match joined.sync.client().quota(joined.sync.channel()).await {
@@ -745,7 +745,8 @@ pub(crate) async fn reminder_preview(
         }
     };
     Ok(ReminderPreview {
-        recipients,
+        recipients: size.reachable,
+        blocked: size.blocked,
         text: outreach::preview(&reminder, name),
         sample: sample.map(|(_, name)| name),
         quota,

@@ -709,6 +709,8 @@ pub struct ReminderDraft {
 pub struct ReminderPreview {
     /// Following patients it reaches now (the relay fixes the list when it goes out).
     pub recipients: u32,
+    /// Patients it names (a tag's, or the one) who blocked the clinic: reported blocked.
+    pub blocked: u32,
     /// Whom the preview is written for; null when it reaches nobody.
     pub sample: Option<String>,
     /// The text as that patient reads it.

@@ -285,6 +285,30 @@ pub enum RecipientState {
     Blocked,
 }
 
+/// Whom a reminder goes to: every follower, one patient, or everyone with a tag who was a
+/// follower (`?1` the audience's kind, `?2` the patient or the tag).
+const AUDIENCE: &str = "CASE ?1
+        WHEN 'following' THEN c.friend_status = 'following'
+        WHEN 'contact' THEN c.user_id = ?2
+        ELSE c.friend_status <> 'unknown' AND EXISTS (SELECT 1 FROM contact_tags t
+            WHERE t.user_id = c.user_id AND t.tag = ?2)
+    END";
+
+fn audience_query(audience: &Audience) -> (&'static str, Option<&str>) {
+    match audience {
+        Audience::Contact { user } => ("contact", Some(user.as_str())),
+        Audience::Tag { tag } => ("tag", Some(tag.trim())),
+        Audience::Following => ("following", None),
+    }
+}
+
+/// How many patients a reminder reaches, and how many of them blocked the clinic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AudienceSize {
+    pub reachable: u32,
+    pub blocked: u32,
+}
+
 fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
         .map_err(|e| crate::Error::Store(format!("{text:?}: {e}")))
@@ -398,44 +422,34 @@ impl Store {
             .collect()
     }
 
-    /// How many patients a reminder to `audience` would reach now (following contacts).
-    pub async fn audience_size(&self, audience: &Audience) -> Result<u32> {
-        let (kind, target) = match audience {
-            Audience::Contact { user } => ("contact", Some(user.as_str())),
-            Audience::Tag { tag } => ("tag", Some(tag.as_str())),
-            Audience::Following => ("following", None),
-        };
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM contacts c
-             WHERE c.friend_status = 'following'
-               AND (?1 = 'following'
-                 OR (?1 = 'contact' AND c.user_id = ?2)
-                 OR (?1 = 'tag' AND EXISTS (SELECT 1 FROM contact_tags t
-                         WHERE t.user_id = c.user_id AND t.tag = ?2)))",
-        )
+    /// Whom a reminder to `audience` goes to now, as the relay will choose them: the
+    /// followers it reaches, and the tagged (or named) patients who blocked the clinic and
+    /// will be reported blocked.
+    pub async fn audience_size(&self, audience: &Audience) -> Result<AudienceSize> {
+        let (kind, target) = audience_query(audience);
+        let row = sqlx::query(&format!(
+            "SELECT COUNT(*) FILTER (WHERE c.friend_status = 'following'),
+                 COUNT(*) FILTER (WHERE c.friend_status = 'blocked')
+             FROM contacts c WHERE {AUDIENCE}"
+        ))
         .bind(kind)
         .bind(target)
         .fetch_one(&self.readers)
         .await?;
-        Ok(n as u32)
+        Ok(AudienceSize {
+            reachable: row.get::<i64, _>(0) as u32,
+            blocked: row.get::<i64, _>(1) as u32,
+        })
     }
 
     /// Someone `audience` reaches, for the preview: the first by name.
     pub async fn audience_sample(&self, audience: &Audience) -> Result<Option<(String, String)>> {
-        let (kind, target) = match audience {
-            Audience::Contact { user } => ("contact", Some(user.as_str())),
-            Audience::Tag { tag } => ("tag", Some(tag.as_str())),
-            Audience::Following => ("following", None),
-        };
-        let row = sqlx::query(
+        let (kind, target) = audience_query(audience);
+        let row = sqlx::query(&format!(
             "SELECT c.user_id, coalesce(c.display_name, '') FROM contacts c
-             WHERE c.friend_status = 'following'
-               AND (?1 = 'following'
-                 OR (?1 = 'contact' AND c.user_id = ?2)
-                 OR (?1 = 'tag' AND EXISTS (SELECT 1 FROM contact_tags t
-                         WHERE t.user_id = c.user_id AND t.tag = ?2)))
-             ORDER BY c.display_name LIMIT 1",
-        )
+             WHERE c.friend_status = 'following' AND {AUDIENCE}
+             ORDER BY c.display_name LIMIT 1"
+        ))
         .bind(kind)
         .bind(target)
         .fetch_optional(&self.readers)

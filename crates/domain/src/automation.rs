@@ -1083,10 +1083,12 @@ impl Bot {
     fn audience(&self, to: &Audience) -> Vec<UserId> {
         let mut users: Vec<UserId> = match to {
             Audience::Contact { user } => vec![user.clone()],
+            // A tagged patient who blocked the account stays on the list, to be reported
+            // blocked: the clinic learns whom the reminder could not reach.
             Audience::Tag { tag } => self
                 .contacts
                 .iter()
-                .filter(|(_, c)| c.following && c.tags.contains(tag.trim()))
+                .filter(|(_, c)| (c.following || c.blocked) && c.tags.contains(tag.trim()))
                 .map(|(u, _)| u.clone())
                 .collect(),
             Audience::Following => self

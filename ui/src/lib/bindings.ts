@@ -523,6 +523,10 @@ export type ReminderPreview = {
  */
 recipients: number, 
 /**
+ * Patients it names (a tag's, or the one) who blocked the clinic: reported blocked.
+ */
+blocked: number, 
+/**
  * Whom the preview is written for; null when it reaches nobody.
  */
 sample: string | null, 
