@@ -89,3 +89,138 @@ async fn two_thousand_followers_sync_from_line_with_the_progress_bar_reaching_al
     app.screenshot("contacts-synced-th").await?;
     app.close().await
 }
+
+/// Sets a date picker labelled `label` as a person picking that day would.
+async fn pick_date(app: &App, label: &str, day: &str) -> Result<()> {
+    let field = app.find(By::Textbox(label)).await?;
+    app.client
+        .execute(
+            "arguments[0].value = arguments[1];
+             arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![serde_json::to_value(&field)?, serde_json::Value::from(day)],
+        )
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_reminder_to_a_tag_reaches_its_followers_and_lists_the_patient_who_blocked_the_clinic()
+-> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::with_followers(5).await?;
+    let app = App::launch(true).await?;
+    join_as(&app, &clinic, "Yuki", Role::Owner).await?;
+    // The clinic's followers, fetched from LINE.
+    app.click(By::Button("Contacts")).await?;
+    app.click(By::Button("Sync followers from LINE")).await?;
+    app.find(By::Text("5 followers synced")).await?;
+    app.click(By::Button("Close")).await?;
+
+    // Three patients tagged for flu shots at another desk; one of them then blocks the clinic.
+    let patients = clinic.patients();
+    for patient in &patients[..3] {
+        let tag = tsunagi_proto::Operation::Tag {
+            contact: patient.user_id.clone(),
+            tag: "flu".into(),
+            added: true,
+        };
+        clinic.act_as("d-aiko", tag).await?;
+    }
+    let (reached, blocked) = (&patients[..2], &patients[2]);
+    clinic.blocks(&blocked.user_id).await?;
+
+    app.click(By::Button("Reminders")).await?;
+    app.click(By::Button("Appointment")).await?;
+    app.type_into("Appointment date", "Dec 10").await?;
+    app.type_into("time", "10:30").await?;
+    app.type_into("Clinic", "Sakura Clinic").await?;
+    app.click(By::Choice("Everyone with a tag")).await?;
+    app.find(By::Region("Tag"))
+        .await?
+        .select_by_label("flu")
+        .await?;
+    // A few seconds from now on the clinic's clock.
+    let at = jiff::Zoned::now().checked_add(jiff::SignedDuration::from_secs(8))?;
+    pick_date(&app, "Send on", &at.strftime("%Y-%m-%d").to_string()).await?;
+    app.type_into("at", &at.strftime("%H:%M:%S").to_string())
+        .await?;
+
+    let preview = app
+        .until_text(By::Region("Preview"), "the preview", |t| {
+            t.contains("Reaches 2 patients") && t.contains("1 has blocked the clinic")
+        })
+        .await?;
+    let first = reached
+        .iter()
+        .map(|p| p.display_name.as_str())
+        .min()
+        .unwrap_or("");
+    ensure!(
+        preview.contains(&format!("Hello {first}, this is Sakura Clinic.")),
+        "the preview is not written for a real patient: {preview}"
+    );
+    // (LINE's simulator plays an account without a monthly limit.)
+    ensure!(preview.contains("Costs 2 messages"), "no cost: {preview}");
+    app.screenshot("reminder-preview").await?;
+    app.click(By::Button("Schedule reminder")).await?;
+    app.find(By::Text("Scheduled.")).await?;
+
+    // At its time the followers get it, each by name, and the list says who did.
+    let row = "//tr[td[starts-with(normalize-space(.), 'Tag: flu')]]";
+    app.until_text(By::XPath(row), "the outcome", |t| {
+        t.contains("2 sent · 0 failed · 1 blocked")
+    })
+    .await?;
+    for patient in reached {
+        let got = clinic.until_received(&patient.user_id, 1).await?;
+        let text = got[0].message["text"].as_str().unwrap_or_default();
+        ensure!(
+            text.starts_with(&format!(
+                "Hello {}, this is Sakura Clinic.",
+                patient.display_name
+            )) && text.contains("Dec 10 at 10:30"),
+            "{} got {text:?}",
+            patient.display_name
+        );
+    }
+    ensure!(
+        clinic.received(&blocked.user_id).is_empty(),
+        "a blocked patient got it"
+    );
+    app.click(By::Button("Who got it")).await?;
+    let each = app
+        .until_text(By::Region("Each patient"), "each patient's outcome", |t| {
+            t.contains("Blocked the clinic: not sent")
+        })
+        .await?;
+    ensure!(
+        each.contains(&blocked.display_name) && each.matches("Sent").count() == 2,
+        "each patient's outcome: {each}"
+    );
+    app.screenshot("reminder-outcomes").await?;
+
+    // Another, for tomorrow morning, called off before it goes out.
+    app.click(By::Button("Vaccination")).await?;
+    app.until_text(By::Region("Preview"), "the second preview", |t| {
+        t.contains("Reaches 2 patients")
+    })
+    .await?;
+    app.click(By::Button("Schedule reminder")).await?;
+    app.click(By::Button("Cancel")).await?;
+    app.find(By::XPath(
+        "//tr[contains(@class, 'cancelled')]/td[normalize-space(.)='Cancelled']",
+    ))
+    .await?;
+    app.click(By::Button("Close")).await?;
+    app.find(By::Region("Language"))
+        .await?
+        .select_by_label("ไทย")
+        .await?;
+    app.click(By::Button("แจ้งเตือนนัด")).await?;
+    app.click(By::Button("ดูผู้รับ")).await?;
+    app.find(By::Text("บล็อกคลินิก: ไม่ได้ส่ง")).await?;
+    app.screenshot("reminder-outcomes-th").await?;
+    app.close().await
+}

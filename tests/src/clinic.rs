@@ -190,6 +190,15 @@ impl Clinic {
         Ok(())
     }
 
+    /// The patient blocks the account (LINE tells the relay with an unfollow).
+    pub async fn blocks(&self, user: &UserId) -> Result<()> {
+        self.sim
+            .say(user, UserAction::Unfollow)
+            .await
+            .with_context(|| format!("{user} blocking"))?;
+        Ok(())
+    }
+
     /// Logs `op` as another desk (`device`) would have: what a colleague does elsewhere.
     pub async fn act_as(&self, device: &str, op: tsunagi_proto::Operation) -> Result<()> {
         use tsunagi_relay::store::{LogStore as _, NewBody, NewEntry};
