@@ -1,5 +1,7 @@
-//! How the team did over a date range: sessions, response and resolution times, messages
-//! per session, CSAT, first-contact resolution, overall and per operator; and as CSV.
+//! How the team did over a date range: sessions, response and resolution times (average,
+//! median and 90th percentile), messages per session, CSAT, first-contact resolution,
+//! overall and per operator; chats per day, the busiest hours and the ratings given, on the
+//! clinic's clock; and as CSV or an XLSX workbook.
 
 use serde::Serialize;
 use sqlx::Row as _;
@@ -14,6 +16,7 @@ pub const FIRST_CONTACT_WINDOW_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
 /// Figures for the sessions that started in a range, overall or for one operator.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Figures {
     pub sessions: u32,
     pub closed: u32,
@@ -21,6 +24,11 @@ pub struct Figures {
     pub first_response_ms: Option<f64>,
     /// From the session's start to its close, on average.
     pub resolution_ms: Option<f64>,
+    /// The middle first response and the one 90 % of sessions got within (nearest rank).
+    pub first_response_median_ms: Option<f64>,
+    pub first_response_p90_ms: Option<f64>,
+    pub resolution_median_ms: Option<f64>,
+    pub resolution_p90_ms: Option<f64>,
     pub messages_per_session: Option<f64>,
     pub csat_average: Option<f64>,
     pub csat_answers: u32,
@@ -29,20 +37,74 @@ pub struct Figures {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OperatorFigures {
     pub operator: String,
     pub name: Option<String>,
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(flatten))]
     pub figures: Figures,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Report {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub from: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub to: i64,
     pub overall: Figures,
     /// By the operator who had each session last, busiest first.
     pub operators: Vec<OperatorFigures>,
+    /// Every day of the range on the clinic's calendar, with the sessions begun that day.
+    pub days: Vec<Day>,
+    /// Sessions begun in each hour of the day (0 to 23) on the clinic's clock.
+    pub hours: Vec<u32>,
+    /// How many sessions were rated 1, 2, 3, 4 and 5.
+    pub ratings: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Day {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub sessions: u32,
+    pub closed: u32,
+}
+
+/// What the distributions need of each session in the range.
+struct Timing {
+    operator: String,
+    started_at: i64,
+    first_response: Option<i64>,
+    resolution: Option<i64>,
+    closed: bool,
+    csat: Option<i64>,
+}
+
+/// The value `share` (0 to 1) of `values` lie at or under, by nearest rank; None if empty.
+fn percentile(values: &mut [i64], share: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let rank = (share * values.len() as f64).ceil().max(1.0) as usize;
+    Some(values[rank.min(values.len()) - 1] as f64)
+}
+
+/// Adds the median and 90th percentile of `timings` to `figures`.
+fn with_spread<'a>(mut figures: Figures, timings: impl Iterator<Item = &'a Timing>) -> Figures {
+    let (mut responses, mut resolutions): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
+    for timing in timings {
+        responses.extend(timing.first_response);
+        resolutions.extend(timing.resolution);
+    }
+    figures.first_response_median_ms = percentile(&mut responses, 0.5);
+    figures.first_response_p90_ms = percentile(&mut responses, 0.9);
+    figures.resolution_median_ms = percentile(&mut resolutions, 0.5);
+    figures.resolution_p90_ms = percentile(&mut resolutions, 0.9);
+    figures
 }
 
 /// One row per session in the range with what the figures need.
@@ -81,6 +143,10 @@ fn figures(row: &sqlx::sqlite::SqliteRow, at: usize) -> Figures {
         csat_average: row.get(at + 5),
         csat_answers: row.get::<i64, _>(at + 6) as u32,
         first_contact_resolution: row.get(at + 7),
+        first_response_median_ms: None,
+        first_response_p90_ms: None,
+        resolution_median_ms: None,
+        resolution_p90_ms: None,
     }
 }
 
@@ -104,72 +170,228 @@ impl Store {
         .bind(FIRST_CONTACT_WINDOW_MS)
         .fetch_all(&self.readers)
         .await?;
+        let timings: Vec<Timing> = sqlx::query(
+            "SELECT COALESCE(operator, ''), started_at, first_response_at - started_at,
+                 CASE WHEN status = 'closed' THEN closed_at - started_at END,
+                 status = 'closed', csat
+             FROM sessions WHERE started_at >= ?1 AND started_at < ?2",
+        )
+        .bind(from.0)
+        .bind(to.0)
+        .fetch_all(&self.readers)
+        .await?
+        .iter()
+        .map(|row| Timing {
+            operator: row.get(0),
+            started_at: row.get(1),
+            first_response: row.get(2),
+            resolution: row.get(3),
+            closed: row.get(4),
+            csat: row.get(5),
+        })
+        .collect();
+        let zone = self.clinic_zone().await;
+        let local = |at: i64| {
+            jiff::Timestamp::from_millisecond(at)
+                .unwrap_or_default()
+                .to_zoned(zone.clone())
+        };
+
+        let mut days = Vec::new();
+        let last = local(to.0 - 1).date();
+        let mut day = local(from.0).date();
+        while day <= last {
+            let of_day = timings.iter().filter(|t| local(t.started_at).date() == day);
+            let (sessions, closed) =
+                of_day.fold((0, 0), |(n, c), t| (n + 1, c + u32::from(t.closed)));
+            days.push(Day {
+                day: day.to_string(),
+                sessions,
+                closed,
+            });
+            day = match day.tomorrow() {
+                Ok(next) => next,
+                Err(_) => break,
+            };
+        }
+        let mut hours = vec![0; 24];
+        let mut ratings = vec![0; 5];
+        for timing in &timings {
+            hours[local(timing.started_at).hour() as usize] += 1;
+            if let Some(rating @ 1..=5) = timing.csat {
+                ratings[rating as usize - 1] += 1;
+            }
+        }
+
         Ok(Report {
             from: from.0,
             to: to.0,
-            overall: figures(&overall, 2),
+            overall: with_spread(figures(&overall, 2), timings.iter()),
             operators: per_operator
                 .iter()
-                .map(|row| OperatorFigures {
-                    operator: row.get(0),
-                    name: row.get(1),
-                    figures: figures(row, 2),
+                .map(|row| {
+                    let operator: String = row.get(0);
+                    let mine = timings.iter().filter(|t| t.operator == operator);
+                    OperatorFigures {
+                        figures: with_spread(figures(row, 2), mine),
+                        name: row.get(1),
+                        operator,
+                    }
                 })
                 .collect(),
+            days,
+            hours,
+            ratings,
         })
     }
 }
 
+/// The summary's columns, as the CSV and the workbook head them.
+const COLUMNS: [&str; 14] = [
+    "operator",
+    "name",
+    "sessions",
+    "closed",
+    "first_response_seconds",
+    "first_response_median_seconds",
+    "first_response_p90_seconds",
+    "resolution_seconds",
+    "resolution_median_seconds",
+    "resolution_p90_seconds",
+    "messages_per_session",
+    "csat_average",
+    "csat_answers",
+    "first_contact_resolution",
+];
+
+/// A summary cell: text, or a number (blank when there is none).
+enum Cell {
+    Text(String),
+    Number(Option<f64>),
+}
+
 impl Report {
-    /// One line per operator and one for everyone, for a spreadsheet.
-    pub fn to_csv(&self) -> String {
-        let mut out = String::from(
-            "operator,name,sessions,closed,first_response_seconds,resolution_seconds,messages_per_session,csat_average,csat_answers,first_contact_resolution\n",
-        );
-        let seconds = |ms: Option<f64>| {
-            ms.map(|ms| format!("{:.1}", ms / 1000.0))
-                .unwrap_or_default()
-        };
-        let number = |n: Option<f64>| n.map(|n| format!("{n:.2}")).unwrap_or_default();
-        let mut line = |operator: &str, name: &str, f: &Figures| {
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{}\n",
-                csv_field(operator),
-                csv_field(name),
-                f.sessions,
-                f.closed,
+    /// One row per operator and one for everyone, as [`COLUMNS`] head them.
+    fn summary(&self) -> Vec<Vec<Cell>> {
+        let seconds = |ms: Option<f64>| Cell::Number(ms.map(|ms| (ms / 100.0).round() / 10.0));
+        let rounded = |n: Option<f64>| Cell::Number(n.map(|n| (n * 100.0).round() / 100.0));
+        let row = |operator: &str, name: &str, f: &Figures| {
+            vec![
+                Cell::Text(defused(operator)),
+                Cell::Text(defused(name)),
+                Cell::Number(Some(f64::from(f.sessions))),
+                Cell::Number(Some(f64::from(f.closed))),
                 seconds(f.first_response_ms),
+                seconds(f.first_response_median_ms),
+                seconds(f.first_response_p90_ms),
                 seconds(f.resolution_ms),
-                number(f.messages_per_session),
-                number(f.csat_average),
-                f.csat_answers,
-                number(f.first_contact_resolution),
-            ));
+                seconds(f.resolution_median_ms),
+                seconds(f.resolution_p90_ms),
+                rounded(f.messages_per_session),
+                rounded(f.csat_average),
+                Cell::Number(Some(f64::from(f.csat_answers))),
+                rounded(f.first_contact_resolution),
+            ]
         };
-        for operator in &self.operators {
-            line(
-                &operator.operator,
-                operator.name.as_deref().unwrap_or_default(),
-                &operator.figures,
-            );
+        let mut rows: Vec<Vec<Cell>> = self
+            .operators
+            .iter()
+            .map(|o| {
+                row(
+                    &o.operator,
+                    o.name.as_deref().unwrap_or_default(),
+                    &o.figures,
+                )
+            })
+            .collect();
+        rows.push(row("", "everyone", &self.overall));
+        rows
+    }
+
+    /// The summary as CSV, for a spreadsheet: a header, then one line per operator and
+    /// one for everyone.
+    pub fn to_csv(&self) -> String {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let written = csv.write_record(COLUMNS).and_then(|()| {
+            for row in self.summary() {
+                csv.write_record(row.iter().map(|cell| match cell {
+                    Cell::Text(text) => text.clone(),
+                    Cell::Number(Some(n)) => n.to_string(),
+                    Cell::Number(None) => String::new(),
+                }))?;
+            }
+            Ok(())
+        });
+        // Writing to memory fails only on a bug in the writer.
+        debug_assert!(written.is_ok(), "{written:?}");
+        String::from_utf8(csv.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// The report as an XLSX workbook: the summary, chats per day, the busiest hours and
+    /// the ratings, a sheet each.
+    pub fn to_xlsx(&self) -> Result<Vec<u8>> {
+        use rust_xlsxwriter::{Format, Workbook, XlsxError};
+        let failed = |e: XlsxError| Error::Store(format!("writing the workbook: {e}"));
+        let mut book = Workbook::new();
+        let bold = Format::new().set_bold();
+
+        let sheet = book.add_worksheet().set_name("Summary").map_err(failed)?;
+        for (column, head) in COLUMNS.iter().enumerate() {
+            sheet
+                .write_with_format(0, column as u16, *head, &bold)
+                .map_err(failed)?;
         }
-        line("", "everyone", &self.overall);
-        out
+        for (at, row) in self.summary().iter().enumerate() {
+            for (column, cell) in row.iter().enumerate() {
+                let (r, c) = (at as u32 + 1, column as u16);
+                match cell {
+                    Cell::Text(text) => sheet.write(r, c, text.as_str()).map(drop),
+                    Cell::Number(Some(n)) => sheet.write(r, c, *n).map(drop),
+                    Cell::Number(None) => Ok(()),
+                }
+                .map_err(failed)?;
+            }
+        }
+
+        let sheet = book.add_worksheet().set_name("Days").map_err(failed)?;
+        for (column, head) in ["day", "sessions", "closed"].iter().enumerate() {
+            sheet
+                .write_with_format(0, column as u16, *head, &bold)
+                .map_err(failed)?;
+        }
+        for (at, day) in self.days.iter().enumerate() {
+            let r = at as u32 + 1;
+            sheet.write(r, 0, day.day.as_str()).map_err(failed)?;
+            sheet.write(r, 1, day.sessions).map_err(failed)?;
+            sheet.write(r, 2, day.closed).map_err(failed)?;
+        }
+
+        for (name, head, counts, first) in [
+            ("Hours", "hour", &self.hours, 0),
+            ("Ratings", "rating", &self.ratings, 1),
+        ] {
+            let sheet = book.add_worksheet().set_name(name).map_err(failed)?;
+            sheet.write_with_format(0, 0, head, &bold).map_err(failed)?;
+            sheet
+                .write_with_format(0, 1, "sessions", &bold)
+                .map_err(failed)?;
+            for (at, count) in counts.iter().enumerate() {
+                let r = at as u32 + 1;
+                sheet.write(r, 0, at as u32 + first).map_err(failed)?;
+                sheet.write(r, 1, *count).map_err(failed)?;
+            }
+        }
+        book.save_to_buffer().map_err(failed)
     }
 }
 
-/// A CSV field, quoted when it must be; a leading `=`, `+`, `-` or `@` is defused so a
-/// spreadsheet does not run a name as a formula.
-fn csv_field(text: &str) -> String {
-    let defused = if text.starts_with(['=', '+', '-', '@']) {
+/// A name as a spreadsheet should show it: a leading `=`, `+`, `-` or `@` is defused so it
+/// is not run as a formula.
+fn defused(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@']) {
         format!("'{text}")
     } else {
         text.to_owned()
-    };
-    if defused.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", defused.replace('"', "\"\""))
-    } else {
-        defused
     }
 }
 
@@ -178,10 +400,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("Yuki"), "Yuki");
-        assert_eq!(csv_field("Chen, Mei"), "\"Chen, Mei\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    fn names_that_look_like_formulas_are_defused() {
+        assert_eq!(defused("Yuki"), "Yuki");
+        assert_eq!(defused("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    }
+
+    #[test]
+    fn percentiles_are_by_nearest_rank() {
+        let mut ten: Vec<i64> = (1..=10).rev().collect();
+        assert_eq!(percentile(&mut ten, 0.5), Some(5.0));
+        assert_eq!(percentile(&mut ten, 0.9), Some(9.0));
+        assert_eq!(percentile(&mut [7], 0.9), Some(7.0));
+        assert_eq!(percentile(&mut [], 0.5), None);
     }
 }

@@ -125,11 +125,35 @@ async fn the_report_has_response_and_resolution_times_csat_and_first_contact_res
         [("d-mali", 1, Some(5_000.0)), ("d-yuki", 1, Some(3_000.0))]
     );
 
+    // The middle answer and the one nine in ten got within, by nearest rank.
+    assert_eq!(overall.first_response_median_ms, Some(3_000.0));
+    assert_eq!(overall.first_response_p90_ms, Some(5_000.0));
+    assert_eq!(overall.resolution_median_ms, Some(4_000.0));
+    assert_eq!(report.ratings, [0, 0, 0, 1, 0]);
+    assert_eq!(report.hours.iter().sum::<u32>(), 2);
+    assert_eq!(report.days.iter().map(|d| d.sessions).sum::<u32>(), 2);
+
     let csv = report.to_csv();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4);
-    assert!(lines[0].starts_with("operator,name,sessions"));
-    assert_eq!(lines[3], ",everyone,2,2,4.0,4.0,1.00,4.00,1,0.50");
+    assert!(lines[0].starts_with("operator,name,sessions,closed,first_response_seconds,"));
+    assert_eq!(lines[3], ",everyone,2,2,4,3,5,4,4,4,1,4,1,0.5");
+
+    // The workbook, as a spreadsheet reads it: a row per operator and everyone's.
+    use calamine::{Data, Reader as _};
+    let bytes = report.to_xlsx().unwrap();
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(book.sheet_names(), ["Summary", "Days", "Hours", "Ratings"]);
+    let summary = book.worksheet_range("Summary").unwrap();
+    let rows: Vec<Vec<Data>> = summary.rows().map(<[Data]>::to_vec).collect();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0][0], Data::String("operator".into()));
+    assert_eq!(rows[1][0], Data::String("d-mali".into()));
+    assert_eq!(rows[1][4], Data::Float(5.0), "Mali answered in 5 s");
+    assert_eq!(rows[3][1], Data::String("everyone".into()));
+    assert_eq!(rows[3][2], Data::Float(2.0));
+    let ratings = book.worksheet_range("Ratings").unwrap();
+    assert_eq!(ratings.get_value((4, 1)), Some(&Data::Float(1.0)), "one 4");
 
     // Nothing started in an empty range; a range that ends before it starts is refused.
     let empty = store.analytics(log::at(50), log::at(60)).await.unwrap();
