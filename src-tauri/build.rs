@@ -41,6 +41,8 @@ fn main() {
         "reminder_preview",
         "reminder_schedule",
         "reminder_cancel",
+        "analytics_report",
+        "analytics_export",
         "link_open",
         "media_save",
         "alert_preferences",

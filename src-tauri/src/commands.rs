@@ -4,6 +4,7 @@
 
 use tauri::{AppHandle, Manager as _, State};
 use tsunagi_desk::alerts::Preferences;
+use tsunagi_desk::analytics::{self, Report};
 use tsunagi_desk::detail::Operator;
 use tsunagi_desk::media::{self, MediaCache};
 use tsunagi_desk::outbox::PendingOp;
@@ -29,13 +30,14 @@ use crate::desk::Shell;
 use crate::ipc::{
     ActRequest, AlertShowRequest, AlertsPaused, AppInfo, Canned, ChannelConnectRequest,
     ChannelConnected, ClinicSettings, ContactsRequest, ConversationRequest, ConversationView,
-    DeskJoinRequest, ErrorCode, ExportRequest, FollowerSyncView, HandoffRequest, InboxListRequest,
-    IpcError, KeyringStatus, KeywordRuleView, KeywordTryRequest, LinkRequest, MediaSaveRequest,
-    MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction, PendingKind, PresenceRequest,
-    ProfileView, QuotaView, RelayUrlCheckRequest, RelayUrlChecked, ReminderDraft, ReminderPreview,
-    ReminderRequest, SearchRequest, SendRequest, SettingEdit, SetupStepView, StickerPackage,
-    Submitted, TagRequest, TeamDevice, TeamInvite, TeamInviteRequest, TeamRevokeRequest,
-    TeamSettingsView, UploadedImage, keyword_rules,
+    DeskJoinRequest, ErrorCode, ExportFormat, ExportRequest, FollowerSyncView, HandoffRequest,
+    InboxListRequest, IpcError, KeyringStatus, KeywordRuleView, KeywordTryRequest, LinkRequest,
+    MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction,
+    PendingKind, PresenceRequest, ProfileView, QuotaView, RelayUrlCheckRequest, RelayUrlChecked,
+    ReminderDraft, ReminderPreview, ReminderRequest, ReportExportRequest, ReportRequest,
+    SearchRequest, SendRequest, SettingEdit, SetupStepView, StickerPackage, Submitted, TagRequest,
+    TeamDevice, TeamInvite, TeamInviteRequest, TeamRevokeRequest, TeamSettingsView, UploadedImage,
+    keyword_rules,
 };
 use crate::presence;
 
@@ -787,6 +789,48 @@ pub(crate) async fn reminder_cancel(
         )),
         _ => Ok(()),
     }
+}
+
+/// How the team did on the days asked for, on the clinic's calendar.
+#[tauri::command]
+pub(crate) async fn analytics_report(
+    shell: State<'_, Shell>,
+    request: ReportRequest,
+) -> Answer<Report> {
+    let joined = shell.joined().await?;
+    report(joined.sync.store(), &request).await
+}
+
+async fn report(store: &tsunagi_desk::Store, range: &ReportRequest) -> Answer<Report> {
+    let zone = store.clinic_zone().await;
+    let (from, to) = analytics::days(&zone, &range.from_day, &range.to_day)?;
+    Ok(store.analytics(from, to).await?)
+}
+
+/// Saves the report as CSV or an XLSX workbook where the operator chooses; false if they
+/// chose nowhere.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn analytics_export(
+    window: tauri::Window,
+    shell: State<'_, Shell>,
+    request: ReportExportRequest,
+) -> Answer<bool> {
+    let joined = shell.joined().await?;
+    let report = report(joined.sync.store(), &request.range).await?;
+    let range = &request.range;
+    let (bytes, extension) = match request.format {
+        ExportFormat::Csv => (report.to_csv().into_bytes(), "csv"),
+        ExportFormat::Xlsx => (report.to_xlsx()?, "xlsx"),
+    };
+    let name = format!("tsunagi-{}-{}.{extension}", range.from_day, range.to_day);
+    let Some(path) = save_as(&window, request.title, name).await? else {
+        return Ok(false);
+    };
+    tokio::fs::write(&path, bytes)
+        .await
+        .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))?;
+    Ok(true)
 }
 
 /// How long LINE shows the loading animation for one `conversation_typing`; the window

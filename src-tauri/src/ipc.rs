@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use tsunagi_desk::alerts::{AlertKind, Day, KindSetting, Notice, Preferences, Privacy, QuietHours};
+use tsunagi_desk::analytics::{DayCount, Figures, OperatorFigures, Report};
 use tsunagi_desk::detail::{
     ContactDetail, FriendChange, FriendEvent, HandoffAction, HandoffEvent, Note, Operator,
 };
@@ -734,6 +735,30 @@ pub struct ReminderRequest {
     pub id: String,
 }
 
+/// `analytics_report`: the days to report on, first and last included, as `YYYY-MM-DD`
+/// on the clinic's calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReportRequest {
+    pub from_day: String,
+    pub to_day: String,
+}
+
+/// `analytics_export`: the report as a file where the operator chooses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReportExportRequest {
+    pub range: ReportRequest,
+    pub format: ExportFormat,
+    /// The save dialog's title.
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
 /// The event `desk-changed`: what an applied batch of the log changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DeskChanged {
@@ -857,6 +882,8 @@ commands! {
     reminder_preview: ReminderDraft => ReminderPreview,
     reminder_schedule: ReminderDraft => (),
     reminder_cancel: ReminderRequest => (),
+    analytics_report: ReportRequest => Report,
+    analytics_export: ReportExportRequest => bool,
     link_open: LinkRequest => (),
     media_save: MediaSaveRequest => bool,
     alert_preferences: () => Preferences,
@@ -987,6 +1014,13 @@ pub fn typescript() -> String {
         QuotaView::decl(),
         ReminderPreview::decl(),
         ReminderRequest::decl(),
+        Figures::decl(),
+        OperatorFigures::decl(),
+        DayCount::decl(),
+        Report::decl(),
+        ReportRequest::decl(),
+        ExportFormat::decl(),
+        ReportExportRequest::decl(),
         DeskChanged::decl(),
         AlertKind::decl(),
         Privacy::decl(),

@@ -205,3 +205,75 @@ async fn a_staff_desk_may_read_the_settings_but_the_relay_refuses_its_change() -
     app.screenshot("settings-staff-refused").await?;
     app.close().await
 }
+
+#[tokio::test]
+async fn the_owner_sees_the_days_chats_in_analytics_and_exports_a_workbook_that_opens() -> Result<()>
+{
+    use calamine::{Data, Reader as _};
+    use fantoccini::key::Key;
+
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(4).await?;
+    let app = App::launch(true).await?;
+    join_as(&app, &clinic, "Yuki", Role::Owner).await?;
+
+    // One chat taken, answered and closed today.
+    let patient = crate::operator::patient_waits(&clinic, 1).await?;
+    let name = clinic.patients()[1].display_name.clone();
+    app.click(By::Option(&name)).await?;
+    app.click(By::Button("Claim")).await?;
+    app.find(By::Text("You are answering this chat.")).await?;
+    let message = app.type_into("Message", "9時から受付です").await?;
+    message.send_keys(&Key::Enter.to_string()).await?;
+    app.find(By::Text("Sent · reply (free)")).await?;
+    clinic.until_received(&patient, 2).await?;
+    app.click(By::Button("Close chat")).await?;
+    app.find(By::Text("closed this chat at")).await?;
+
+    app.click(By::Button("Analytics")).await?;
+    let figures = app
+        .until_text(By::Region("Figures"), "today's chat", |t| {
+            t.strip_prefix("Chats")
+                .is_some_and(|rest| rest.trim_start().starts_with("1 "))
+        })
+        .await?;
+    ensure!(figures.contains("Solved at first contact100%"), "{figures}");
+    app.find(By::XPath(
+        "//table[@aria-label='By operator']//th[@scope='row'][normalize-space(.)='Yuki']",
+    ))
+    .await?;
+    app.screenshot("analytics").await?;
+
+    app.click(By::Button("Export Excel (XLSX)")).await?;
+    let folder = tempfile::tempdir()?;
+    let to = folder.path().join("report.xlsx");
+    tsunagi_e2e::app::answer_save_dialog("Export the report", &to).await?;
+    app.until_text(By::XPath(SAVED), "saved", |t| t.contains("Saved"))
+        .await?;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&to)?;
+    let summary = book.worksheet_range("Summary")?;
+    let rows: Vec<Vec<Data>> = summary.rows().map(<[Data]>::to_vec).collect();
+    ensure!(rows.len() == 3, "one operator and everyone: {rows:?}");
+    ensure!(
+        rows[1][1] == Data::String("Yuki".into()) && rows[1][2] == Data::Float(1.0),
+        "Yuki's row: {:?}",
+        rows[1]
+    );
+    ensure!(
+        rows[2][1] == Data::String("everyone".into()),
+        "{:?}",
+        rows[2]
+    );
+
+    app.click(By::Button("Close")).await?;
+    app.find(By::Region("Language"))
+        .await?
+        .select_by_label("日本語")
+        .await?;
+    app.click(By::Button("分析")).await?;
+    app.find(By::Text("日ごとのチャット")).await?;
+    app.screenshot("analytics-ja").await?;
+    app.close().await
+}

@@ -57,7 +57,7 @@ pub struct Report {
     /// By the operator who had each session last, busiest first.
     pub operators: Vec<OperatorFigures>,
     /// Every day of the range on the clinic's calendar, with the sessions begun that day.
-    pub days: Vec<Day>,
+    pub days: Vec<DayCount>,
     /// Sessions begun in each hour of the day (0 to 23) on the clinic's clock.
     pub hours: Vec<u32>,
     /// How many sessions were rated 1, 2, 3, 4 and 5.
@@ -66,11 +66,37 @@ pub struct Report {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Day {
+pub struct DayCount {
     /// `YYYY-MM-DD`.
     pub day: String,
     pub sessions: u32,
     pub closed: u32,
+}
+
+/// The range from the start of `first` to the end of `last` (days as `YYYY-MM-DD`) on the
+/// clinic's calendar; refused if either is not a date or the range runs backwards.
+pub fn days(
+    zone: &jiff::tz::TimeZone,
+    first: &str,
+    last: &str,
+) -> Result<(UnixMillis, UnixMillis)> {
+    let date = |text: &str| {
+        text.parse::<jiff::civil::Date>()
+            .map_err(|_| Error::Invalid(format!("{text:?} is not a date as YYYY-MM-DD")))
+    };
+    let (first, last) = (date(first)?, date(last)?);
+    if last < first {
+        return Err(Error::Invalid("the range must end after it starts".into()));
+    }
+    let start = |day: jiff::civil::Date| {
+        day.to_zoned(zone.clone())
+            .map(|at| UnixMillis(at.timestamp().as_millisecond()))
+            .map_err(|e| Error::Invalid(format!("{day}: {e}")))
+    };
+    let after = last
+        .tomorrow()
+        .map_err(|e| Error::Invalid(format!("{last}: {e}")))?;
+    Ok((start(first)?, start(after)?))
 }
 
 /// What the distributions need of each session in the range.
@@ -204,7 +230,7 @@ impl Store {
             let of_day = timings.iter().filter(|t| local(t.started_at).date() == day);
             let (sessions, closed) =
                 of_day.fold((0, 0), |(n, c), t| (n + 1, c + u32::from(t.closed)));
-            days.push(Day {
+            days.push(DayCount {
                 day: day.to_string(),
                 sessions,
                 closed,

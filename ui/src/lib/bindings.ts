@@ -541,6 +541,76 @@ quota: QuotaView | null, };
 
 export type ReminderRequest = { id: string, };
 
+export type Figures = { sessions: number, closed: number, 
+/**
+ * From the session's start to the team's first answer, on average.
+ */
+first_response_ms: number | null, 
+/**
+ * From the session's start to its close, on average.
+ */
+resolution_ms: number | null, 
+/**
+ * The middle first response and the one 90 % of sessions got within (nearest rank).
+ */
+first_response_median_ms: number | null, first_response_p90_ms: number | null, resolution_median_ms: number | null, resolution_p90_ms: number | null, messages_per_session: number | null, csat_average: number | null, csat_answers: number, 
+/**
+ * Share of closed sessions resolved at first contact, 0 to 1.
+ */
+first_contact_resolution: number | null, };
+
+export type OperatorFigures = { operator: string, name: string | null, sessions: number, closed: number, 
+/**
+ * From the session's start to the team's first answer, on average.
+ */
+first_response_ms: number | null, 
+/**
+ * From the session's start to its close, on average.
+ */
+resolution_ms: number | null, 
+/**
+ * The middle first response and the one 90 % of sessions got within (nearest rank).
+ */
+first_response_median_ms: number | null, first_response_p90_ms: number | null, resolution_median_ms: number | null, resolution_p90_ms: number | null, messages_per_session: number | null, csat_average: number | null, csat_answers: number, 
+/**
+ * Share of closed sessions resolved at first contact, 0 to 1.
+ */
+first_contact_resolution: number | null, };
+
+export type DayCount = { 
+/**
+ * `YYYY-MM-DD`.
+ */
+day: string, sessions: number, closed: number, };
+
+export type Report = { from: number, to: number, overall: Figures, 
+/**
+ * By the operator who had each session last, busiest first.
+ */
+operators: Array<OperatorFigures>, 
+/**
+ * Every day of the range on the clinic's calendar, with the sessions begun that day.
+ */
+days: Array<DayCount>, 
+/**
+ * Sessions begun in each hour of the day (0 to 23) on the clinic's clock.
+ */
+hours: Array<number>, 
+/**
+ * How many sessions were rated 1, 2, 3, 4 and 5.
+ */
+ratings: Array<number>, };
+
+export type ReportRequest = { from_day: string, to_day: string, };
+
+export type ExportFormat = "csv" | "xlsx";
+
+export type ReportExportRequest = { range: ReportRequest, format: ExportFormat, 
+/**
+ * The save dialog's title.
+ */
+title: string, };
+
 export type DeskChanged = { conversations: Array<string>, contacts: Array<string>, settings: boolean, 
 /**
  * A follower sync began, moved on or ended.
@@ -648,6 +718,8 @@ export type Commands = {
   reminder_preview: { request: ReminderDraft; response: ReminderPreview }
   reminder_schedule: { request: ReminderDraft; response: null }
   reminder_cancel: { request: ReminderRequest; response: null }
+  analytics_report: { request: ReportRequest; response: Report }
+  analytics_export: { request: ReportExportRequest; response: boolean }
   link_open: { request: LinkRequest; response: null }
   media_save: { request: MediaSaveRequest; response: boolean }
   alert_preferences: { request: null; response: Preferences }
