@@ -43,6 +43,8 @@ fn main() {
         "reminder_cancel",
         "analytics_report",
         "analytics_export",
+        "audit_list",
+        "audit_export",
         "link_open",
         "media_save",
         "alert_preferences",

@@ -11,7 +11,8 @@ use tsunagi_desk::outbox::PendingOp;
 use tsunagi_desk::outreach::{self, AudienceKind, RecipientView, ReminderView};
 use tsunagi_desk::profile::{self, JoinRequest, Profile};
 use tsunagi_desk::query::{
-    ChatKind, ContactCounts, ContactView, InboxCounts, InboxItem, MessageView, MessagesPage,
+    AuditRecord, ChatKind, ContactCounts, ContactView, InboxCounts, InboxItem, MessageView,
+    MessagesPage,
 };
 use tsunagi_desk::relay_url;
 use tsunagi_desk::search::Hit;
@@ -28,16 +29,16 @@ use tsunagi_proto::{
 use crate::alerts;
 use crate::desk::Shell;
 use crate::ipc::{
-    ActRequest, AlertShowRequest, AlertsPaused, AppInfo, Canned, ChannelConnectRequest,
-    ChannelConnected, ClinicSettings, ContactsRequest, ConversationRequest, ConversationView,
-    DeskJoinRequest, ErrorCode, ExportFormat, ExportRequest, FollowerSyncView, HandoffRequest,
-    InboxListRequest, IpcError, KeyringStatus, KeywordRuleView, KeywordTryRequest, LinkRequest,
-    MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction,
-    PendingKind, PresenceRequest, ProfileView, QuotaView, RelayUrlCheckRequest, RelayUrlChecked,
-    ReminderDraft, ReminderPreview, ReminderRequest, ReportExportRequest, ReportRequest,
-    SearchRequest, SendRequest, SettingEdit, SetupStepView, StickerPackage, Submitted, TagRequest,
-    TeamDevice, TeamInvite, TeamInviteRequest, TeamRevokeRequest, TeamSettingsView, UploadedImage,
-    keyword_rules,
+    ActRequest, AlertShowRequest, AlertsPaused, AppInfo, AuditExportRequest, AuditRequest, Canned,
+    ChannelConnectRequest, ChannelConnected, ClinicSettings, ContactsRequest, ConversationRequest,
+    ConversationView, DeskJoinRequest, ErrorCode, ExportFormat, ExportRequest, FollowerSyncView,
+    HandoffRequest, InboxListRequest, IpcError, KeyringStatus, KeywordRuleView, KeywordTryRequest,
+    LinkRequest, MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing,
+    PendingAction, PendingKind, PresenceRequest, ProfileView, QuotaView, RelayUrlCheckRequest,
+    RelayUrlChecked, ReminderDraft, ReminderPreview, ReminderRequest, ReportExportRequest,
+    ReportRequest, SearchRequest, SendRequest, SettingEdit, SetupStepView, StickerPackage,
+    Submitted, TagRequest, TeamDevice, TeamInvite, TeamInviteRequest, TeamRevokeRequest,
+    TeamSettingsView, UploadedImage, keyword_rules,
 };
 use crate::presence;
 
@@ -828,6 +829,43 @@ pub(crate) async fn analytics_export(
         return Ok(false);
     };
     tokio::fs::write(&path, bytes)
+        .await
+        .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))?;
+    Ok(true)
+}
+
+/// A page of operators' actions, newest first.
+#[tauri::command]
+pub(crate) async fn audit_list(
+    shell: State<'_, Shell>,
+    request: AuditRequest,
+) -> Answer<Vec<AuditRecord>> {
+    let joined = shell.joined().await?;
+    let store = joined.sync.store();
+    Ok(store
+        .audit_page(&request.filter, request.before, request.limit)
+        .await?)
+}
+
+/// Saves the actions a filter lets through as CSV where the operator chooses.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn audit_export(
+    window: tauri::Window,
+    shell: State<'_, Shell>,
+    request: AuditExportRequest,
+) -> Answer<bool> {
+    let joined = shell.joined().await?;
+    let Some(path) = save_as(&window, request.title, "audit.csv".into()).await? else {
+        return Ok(false);
+    };
+    let mut out = Vec::new();
+    joined
+        .sync
+        .store()
+        .audit_csv(&request.filter, &mut out)
+        .await?;
+    tokio::fs::write(&path, out)
         .await
         .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))?;
     Ok(true)

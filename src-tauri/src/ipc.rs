@@ -14,9 +14,9 @@ use tsunagi_desk::outreach::{
 };
 use tsunagi_desk::profile::{ConnectError, JoinError, Profile};
 use tsunagi_desk::query::{
-    ChatKind, ContactCounts, ContactFilter, ContactView, Direction, FriendStatus, InboxCounts,
-    InboxItem, InboxList, MediaState, MediaView, MessageView, PageCursor, SendStatus, SentVia,
-    SessionStatus, SessionSummary,
+    AuditFilter, AuditRecord, ChatKind, ContactCounts, ContactFilter, ContactView, Direction,
+    FriendStatus, InboxCounts, InboxItem, InboxList, MediaState, MediaView, MessageView,
+    PageCursor, SendStatus, SentVia, SessionStatus, SessionSummary,
 };
 use tsunagi_desk::relay_url::Problem;
 use tsunagi_desk::search::{Hit, HitKind, Piece};
@@ -759,6 +759,23 @@ pub enum ExportFormat {
     Xlsx,
 }
 
+/// `audit_list`: a page of operators' actions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AuditRequest {
+    pub filter: AuditFilter,
+    /// Older than this seq; null for the newest.
+    #[ts(type = "number | null")]
+    pub before: Option<u64>,
+    pub limit: u32,
+}
+
+/// `audit_export`: the actions a filter lets through, as CSV.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AuditExportRequest {
+    pub filter: AuditFilter,
+    pub title: String,
+}
+
 /// The event `desk-changed`: what an applied batch of the log changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DeskChanged {
@@ -884,6 +901,8 @@ commands! {
     reminder_cancel: ReminderRequest => (),
     analytics_report: ReportRequest => Report,
     analytics_export: ReportExportRequest => bool,
+    audit_list: AuditRequest => Vec<AuditRecord>,
+    audit_export: AuditExportRequest => bool,
     link_open: LinkRequest => (),
     media_save: MediaSaveRequest => bool,
     alert_preferences: () => Preferences,
@@ -1021,6 +1040,10 @@ pub fn typescript() -> String {
         ReportRequest::decl(),
         ExportFormat::decl(),
         ReportExportRequest::decl(),
+        AuditRecord::decl(),
+        AuditFilter::decl(),
+        AuditRequest::decl(),
+        AuditExportRequest::decl(),
         DeskChanged::decl(),
         AlertKind::decl(),
         Privacy::decl(),

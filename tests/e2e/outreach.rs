@@ -22,7 +22,7 @@ async fn two_thousand_followers_sync_from_line_with_the_progress_bar_reaching_al
     let clinic = Clinic::with_followers(FOLLOWERS).await?;
     let app = App::launch(true).await?;
     join_as(&app, &clinic, "Yuki", Role::Owner).await?;
-    app.click(By::Button("Contacts")).await?;
+    app.choose("Clinic", "Contacts").await?;
     app.find(By::Text("Contacts appear as patients add the clinic"))
         .await?;
     app.click(By::Button("Sync followers from LINE")).await?;
@@ -84,7 +84,7 @@ async fn two_thousand_followers_sync_from_line_with_the_progress_bar_reaching_al
         .await?
         .select_by_label("ไทย")
         .await?;
-    app.click(By::Button("รายชื่อ")).await?;
+    app.choose("คลินิก", "รายชื่อ").await?;
     app.find(By::Text("ซิงก์ผู้ติดตาม 2,000 คนแล้ว")).await?;
     app.screenshot("contacts-synced-th").await?;
     app.close().await
@@ -113,7 +113,7 @@ async fn a_reminder_to_a_tag_reaches_its_followers_and_lists_the_patient_who_blo
     let app = App::launch(true).await?;
     join_as(&app, &clinic, "Yuki", Role::Owner).await?;
     // The clinic's followers, fetched from LINE.
-    app.click(By::Button("Contacts")).await?;
+    app.choose("Clinic", "Contacts").await?;
     app.click(By::Button("Sync followers from LINE")).await?;
     app.find(By::Text("5 followers synced")).await?;
     app.click(By::Button("Close")).await?;
@@ -131,7 +131,7 @@ async fn a_reminder_to_a_tag_reaches_its_followers_and_lists_the_patient_who_blo
     let (reached, blocked) = (&patients[..2], &patients[2]);
     clinic.blocks(&blocked.user_id).await?;
 
-    app.click(By::Button("Reminders")).await?;
+    app.choose("Clinic", "Reminders").await?;
     app.click(By::Button("Appointment")).await?;
     app.type_into("Appointment date", "Dec 10").await?;
     app.type_into("time", "10:30").await?;
@@ -218,7 +218,7 @@ async fn a_reminder_to_a_tag_reaches_its_followers_and_lists_the_patient_who_blo
         .await?
         .select_by_label("ไทย")
         .await?;
-    app.click(By::Button("แจ้งเตือนนัด")).await?;
+    app.choose("คลินิก", "แจ้งเตือนนัด").await?;
     app.click(By::Button("ดูผู้รับ")).await?;
     app.find(By::Text("บล็อกคลินิก: ไม่ได้ส่ง")).await?;
     app.screenshot("reminder-outcomes-th").await?;

@@ -94,7 +94,7 @@ async fn the_owner_invites_a_desk_that_joins_with_the_code_then_shuts_it_out() -
     let clinic = Clinic::start(4).await?;
     let owner = App::launch(true).await?;
     join_as(&owner, &clinic, "Yuki", Role::Owner).await?;
-    owner.click(By::Button("Team")).await?;
+    owner.choose("Clinic", "Team").await?;
     owner.find(By::Region("Team")).await?;
     owner.click(By::Button("Invite staff")).await?;
     let code = owner
@@ -110,13 +110,15 @@ async fn the_owner_invites_a_desk_that_joins_with_the_code_then_shuts_it_out() -
     let staff = App::launch(true).await?;
     join_with(&staff, &clinic, &code, "Aiko").await?;
     staff.find(By::Tab("Waiting")).await?;
-    ensure!(
-        staff
-            .all(By::XPath("//button[normalize-space(.)='Team']"))
-            .await?
-            .is_empty(),
-        "a staff desk offers the team's settings"
-    );
+    staff.click(By::Button("Clinic")).await?;
+    staff.find(By::MenuItem("Contacts")).await?;
+    for owners_only in ["Team", "Analytics", "Audit"] {
+        ensure!(
+            staff.all(By::MenuItem(owners_only)).await?.is_empty(),
+            "a staff desk offers {owners_only}"
+        );
+    }
+    staff.click(By::Button("Clinic")).await?;
 
     // The owner sees her join, and shuts her computer out.
     let aiko = "//*[@role='dialog']//tr[td[normalize-space(.)='Aiko']]";
@@ -158,7 +160,7 @@ async fn the_owner_invites_a_desk_that_joins_with_the_code_then_shuts_it_out() -
         .await?
         .select_by_label("ไทย")
         .await?;
-    owner.click(By::Button("ทีม")).await?;
+    owner.choose("คลินิก", "ทีม").await?;
     owner.find(By::Text("ผู้ที่เข้าร่วมแล้ว")).await?;
     owner.screenshot("team-th").await?;
     staff.close().await?;

@@ -53,7 +53,7 @@ async fn an_auto_reply_and_opening_hours_the_owner_saves_are_what_the_bot_then_d
     let clinic = Clinic::start(4).await?;
     let app = App::launch(true).await?;
     join_as(&app, &clinic, "Yuki", Role::Owner).await?;
-    app.click(By::Button("Settings")).await?;
+    app.choose("Clinic", "Settings").await?;
     app.find(By::Region("Clinic settings")).await?;
 
     // An auto-reply, tried on a sentence before it is saved.
@@ -161,7 +161,7 @@ async fn an_auto_reply_and_opening_hours_the_owner_saves_are_what_the_bot_then_d
         .await?
         .select_by_label("ไทย")
         .await?;
-    app.click(By::Button("ตั้งค่า")).await?;
+    app.choose("คลินิก", "ตั้งค่า").await?;
     app.find(By::Region("ตั้งค่าคลินิก")).await?;
     ensure!(
         app.all(By::XPath(CLOSED_DAYS)).await?.len() == 7,
@@ -179,7 +179,7 @@ async fn a_staff_desk_may_read_the_settings_but_the_relay_refuses_its_change() -
     let clinic = Clinic::start(2).await?;
     let app = App::launch(true).await?;
     join_as(&app, &clinic, "Aiko", Role::Staff).await?;
-    app.click(By::Button("Settings")).await?;
+    app.choose("Clinic", "Settings").await?;
     app.find(By::Text(
         "Only the clinic's owner can change these settings",
     ))
@@ -232,7 +232,7 @@ async fn the_owner_sees_the_days_chats_in_analytics_and_exports_a_workbook_that_
     app.click(By::Button("Close chat")).await?;
     app.find(By::Text("closed this chat at")).await?;
 
-    app.click(By::Button("Analytics")).await?;
+    app.choose("Clinic", "Analytics").await?;
     let figures = app
         .until_text(By::Region("Figures"), "today's chat", |t| {
             t.strip_prefix("Chats")
@@ -266,13 +266,43 @@ async fn the_owner_sees_the_days_chats_in_analytics_and_exports_a_workbook_that_
         "{:?}",
         rows[2]
     );
+    app.click(By::Button("Close")).await?;
 
+    // Every action of the chat in the audit, by whom, and as CSV.
+    app.choose("Clinic", "Audit").await?;
+    let trail = "//table[@aria-label='Who did what']";
+    let actions = app
+        .until_text(By::XPath(trail), "the chat's actions", |t| {
+            t.contains("Claimed") && t.contains("Sent a message") && t.contains("Closed")
+        })
+        .await?;
+    ensure!(actions.contains(&name), "the chat is named: {actions}");
+    app.find(By::Region("Action"))
+        .await?
+        .select_by_label("Claimed")
+        .await?;
+    app.until_text(By::XPath(trail), "only the claim", |t| {
+        !t.contains("Sent a message") && t.contains("Claimed")
+    })
+    .await?;
+    app.screenshot("audit").await?;
+    app.click(By::Button("Export CSV")).await?;
+    let to = folder.path().join("audit.csv");
+    tsunagi_e2e::app::answer_save_dialog("Export the audit as CSV", &to).await?;
+    app.until_text(By::XPath(SAVED), "saved", |t| t.contains("Saved"))
+        .await?;
+    let mut csv = csv::Reader::from_path(&to)?;
+    let rows = csv.records().collect::<Result<Vec<_>, _>>()?;
+    ensure!(
+        rows.len() == 1 && &rows[0][1] == "Yuki" && &rows[0][3] == "claim",
+        "{rows:?}"
+    );
     app.click(By::Button("Close")).await?;
     app.find(By::Region("Language"))
         .await?
         .select_by_label("日本語")
         .await?;
-    app.click(By::Button("分析")).await?;
+    app.choose("クリニック", "分析").await?;
     app.find(By::Text("日ごとのチャット")).await?;
     app.screenshot("analytics-ja").await?;
     app.close().await

@@ -253,6 +253,12 @@ impl App {
         }
     }
 
+    /// Opens the menu button `menu` and chooses `item` in it.
+    pub async fn choose(&self, menu: &str, item: &str) -> Result<()> {
+        self.click(By::Button(menu)).await?;
+        self.click(By::MenuItem(item)).await
+    }
+
     /// Types `text` into the text box labelled `label` (after clearing it).
     pub async fn type_into(&self, label: &str, text: &str) -> Result<Element> {
         let field = self.find(By::Textbox(label)).await?;
@@ -518,6 +524,8 @@ fn is_stale(error: &fantoccini::error::CmdError) -> bool {
 pub enum By<'a> {
     /// A button whose text or label is exactly this.
     Button(&'a str),
+    /// An item of an open menu whose text is exactly this.
+    MenuItem(&'a str),
     /// A tab whose text starts with this.
     Tab(&'a str),
     /// A text box (input or textarea) labelled this, by `aria-label` or a `<label>`.
@@ -550,6 +558,10 @@ impl By<'_> {
                     "//*[(self::button or @role='button') and (normalize-space(.)={name} or @aria-label={name})]"
                 )
             }
+            By::MenuItem(name) => format!(
+                "//*[@role='menuitem'][normalize-space(.)={}]",
+                literal(name)
+            ),
             By::Tab(name) => format!(
                 "//*[@role='tab'][starts-with(normalize-space(.), {})]",
                 literal(name)

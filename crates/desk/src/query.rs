@@ -375,7 +375,9 @@ pub struct ContactCounts {
 
 /// An op in the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditRecord {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub seq: u64,
     pub op_id: String,
     pub device: String,
@@ -383,9 +385,35 @@ pub struct AuditRecord {
     #[serde(rename = "type")]
     pub op_type: String,
     pub conversation: Option<String>,
+    /// The patient's name, for a 1:1 chat the desk knows.
+    pub conversation_name: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub at: i64,
+    #[cfg_attr(
+        feature = "ts",
+        ts(type = "\"applied\" | \"rejected\" | \"unsupported\"")
+    )]
     pub outcome: String,
     pub reason: Option<String>,
+}
+
+/// Which operator actions the audit screen shows: all of them when every field is empty.
+/// What the relay's executor logs (LINE's answers, profiles, progress) is not among them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AuditFilter {
+    /// One device's (operator's) actions.
+    pub device: Option<String>,
+    /// One kind of action (`claim`, `send`, `settings` …).
+    #[serde(rename = "type")]
+    pub op_type: Option<String>,
+    /// Only those the log refused.
+    pub rejected_only: bool,
+    /// From and until (exclusive), in ms.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub from: Option<i64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub to: Option<i64>,
 }
 
 fn check_limit(limit: u32) -> Result<i64> {
@@ -786,6 +814,80 @@ impl Store {
         Ok(rows.iter().map(audit_from).collect())
     }
 
+    /// Operators' actions `filter` lets through, newest first, before `before` (a seq).
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>> {
+        let limit = check_limit(limit)?;
+        let rows = sqlx::query(&format!(
+            "{AUDIT} WHERE a.seq < ?1 AND a.device <> ?2
+               AND (?3 IS NULL OR a.device = ?3) AND (?4 IS NULL OR a.type = ?4)
+               AND (NOT ?5 OR a.outcome = 'rejected')
+               AND (?6 IS NULL OR a.at >= ?6) AND (?7 IS NULL OR a.at < ?7)
+             ORDER BY a.seq DESC LIMIT ?8"
+        ))
+        .bind(before.map_or(i64::MAX, |seq| seq as i64))
+        .bind(tsunagi_proto::EXECUTOR_DEVICE)
+        .bind(filter.device.as_deref())
+        .bind(filter.op_type.as_deref())
+        .bind(filter.rejected_only)
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(limit)
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(rows.iter().map(audit_from).collect())
+    }
+
+    /// The actions `filter` lets through, newest first, as CSV; how many.
+    pub async fn audit_csv(&self, filter: &AuditFilter, out: impl std::io::Write) -> Result<u32> {
+        const PAGE: u32 = 500;
+        let mut csv = csv::Writer::from_writer(out);
+        let failed = |e: csv::Error| Error::Store(format!("writing CSV: {e}"));
+        csv.write_record([
+            "at",
+            "operator",
+            "device",
+            "action",
+            "conversation",
+            "outcome",
+            "reason",
+            "seq",
+        ])
+        .map_err(failed)?;
+        let (mut before, mut written) = (None, 0);
+        loop {
+            let page = self.audit_page(filter, before, PAGE).await?;
+            for record in &page {
+                let at = jiff::Timestamp::from_millisecond(record.at)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default();
+                csv.write_record([
+                    at.as_str(),
+                    record.operator_name.as_deref().unwrap_or(""),
+                    &record.device,
+                    &record.op_type,
+                    record.conversation.as_deref().unwrap_or(""),
+                    &record.outcome,
+                    record.reason.as_deref().unwrap_or(""),
+                    &record.seq.to_string(),
+                ])
+                .map_err(failed)?;
+                written += 1;
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE as usize => before = Some(last.seq),
+                _ => break,
+            }
+        }
+        csv.flush()
+            .map_err(|e| Error::Store(format!("writing CSV: {e}")))?;
+        Ok(written)
+    }
+
     /// What became of an op, once it is in the log and applied here.
     pub async fn op_outcome(&self, op_id: tsunagi_proto::OpId) -> Result<Option<AuditRecord>> {
         let row = sqlx::query(&format!("{AUDIT} WHERE a.op_id = ?"))
@@ -824,8 +926,9 @@ fn like(part: &str) -> String {
 
 /// The audit trail with operators' names; `audit_from` reads its rows.
 const AUDIT: &str = "SELECT a.seq, a.op_id, a.device, o.name, a.type, a.conversation, a.at,
-        a.outcome, a.reason
-    FROM audit a LEFT JOIN operators o ON o.id = a.device";
+        a.outcome, a.reason, c.display_name
+    FROM audit a LEFT JOIN operators o ON o.id = a.device
+        LEFT JOIN contacts c ON c.user_id = a.conversation";
 
 fn audit_from(row: &SqliteRow) -> AuditRecord {
     AuditRecord {
@@ -838,5 +941,6 @@ fn audit_from(row: &SqliteRow) -> AuditRecord {
         at: row.get(6),
         outcome: row.get(7),
         reason: row.get(8),
+        conversation_name: row.get(9),
     }
 }

@@ -611,6 +611,38 @@ export type ReportExportRequest = { range: ReportRequest, format: ExportFormat,
  */
 title: string, };
 
+export type AuditRecord = { seq: number, op_id: string, device: string, operator_name: string | null, type: string, conversation: string | null, 
+/**
+ * The patient's name, for a 1:1 chat the desk knows.
+ */
+conversation_name: string | null, at: number, outcome: "applied" | "rejected" | "unsupported", reason: string | null, };
+
+export type AuditFilter = { 
+/**
+ * One device's (operator's) actions.
+ */
+device: string | null, 
+/**
+ * One kind of action (`claim`, `send`, `settings` …).
+ */
+type: string | null, 
+/**
+ * Only those the log refused.
+ */
+rejected_only: boolean, 
+/**
+ * From and until (exclusive), in ms.
+ */
+from: number | null, to: number | null, };
+
+export type AuditRequest = { filter: AuditFilter, 
+/**
+ * Older than this seq; null for the newest.
+ */
+before: number | null, limit: number, };
+
+export type AuditExportRequest = { filter: AuditFilter, title: string, };
+
 export type DeskChanged = { conversations: Array<string>, contacts: Array<string>, settings: boolean, 
 /**
  * A follower sync began, moved on or ended.
@@ -720,6 +752,8 @@ export type Commands = {
   reminder_cancel: { request: ReminderRequest; response: null }
   analytics_report: { request: ReportRequest; response: Report }
   analytics_export: { request: ReportExportRequest; response: boolean }
+  audit_list: { request: AuditRequest; response: Array<AuditRecord> }
+  audit_export: { request: AuditExportRequest; response: boolean }
   link_open: { request: LinkRequest; response: null }
   media_save: { request: MediaSaveRequest; response: boolean }
   alert_preferences: { request: null; response: Preferences }

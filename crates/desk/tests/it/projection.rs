@@ -1172,3 +1172,78 @@ async fn contacts_are_found_by_name_and_exported_as_csv() {
         ("Lee, Mei", "following", "flu")
     );
 }
+
+/// The audit screen lists operators' actions (not the executor's reports), filtered by who,
+/// what and outcome, and exports them as CSV.
+#[tokio::test]
+async fn the_audit_lists_operators_actions_by_who_what_and_outcome() {
+    use tsunagi_desk::query::AuditFilter;
+    use tsunagi_proto::{EXECUTOR_DEVICE, api::Role};
+
+    let (store, _dir) = fresh().await;
+    let chat = conversation(0);
+    let mut log = entries(&[
+        Step::Text { user: 0, text: 0 },
+        Step::Claim { user: 0, device: 0 },
+    ]);
+    log.push(log::op_by(
+        3,
+        DEVICES[1],
+        Role::Staff,
+        Operation::Close {
+            conversation: chat.clone(),
+        },
+    ));
+    log.push(log::op(
+        4,
+        EXECUTOR_DEVICE,
+        Operation::NotSent {
+            send: OpId::new(),
+            reason: "LINE was down".into(),
+        },
+    ));
+    store.apply(&log).await.unwrap();
+
+    let kinds = |filter: AuditFilter| {
+        let store = store.clone();
+        async move {
+            let page = store.audit_page(&filter, None, 50).await.unwrap();
+            page.into_iter()
+                .map(|a| (a.device, a.op_type, a.outcome))
+                .collect::<Vec<_>>()
+        }
+    };
+    let everything = kinds(AuditFilter::default()).await;
+    assert!(
+        everything
+            .iter()
+            .all(|(device, ..)| device != EXECUTOR_DEVICE),
+        "{everything:?}"
+    );
+    assert!(everything.iter().any(|(_, kind, _)| kind == "claim"));
+    let refused = AuditFilter {
+        rejected_only: true,
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        kinds(refused.clone()).await,
+        [(
+            DEVICES[1].to_owned(),
+            "close".to_owned(),
+            "rejected".to_owned()
+        )]
+    );
+    let yuki = AuditFilter {
+        device: Some(DEVICES[0].into()),
+        op_type: Some("claim".into()),
+        ..AuditFilter::default()
+    };
+    assert_eq!(kinds(yuki).await.len(), 1);
+
+    let mut out = Vec::new();
+    assert_eq!(store.audit_csv(&refused, &mut out).await.unwrap(), 1);
+    let mut reader = csv::Reader::from_reader(out.as_slice());
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!((&row[3], &row[5]), ("close", "rejected"));
+    assert!(!row[6].is_empty(), "the reason it was refused");
+}
