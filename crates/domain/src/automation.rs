@@ -1573,9 +1573,6 @@ fn part_key(key: RetryKey, n: usize) -> RetryKey {
     RetryKey(Uuid::new_v5(&key.0, format!("part/{n}").as_bytes()))
 }
 
-/// Whether a rule for `wanted` (`zh`, `zh-TW`) covers a patient whose LINE speaks
-/// `language`.
-
 /// The language a text is written in, judged by its script: Thai, Japanese (kana),
 /// Chinese (Han without kana), or English (Latin letters).
 fn language_of(text: &str) -> Option<&'static str> {
