@@ -172,6 +172,7 @@ pub(crate) async fn team_list(shell: State<'_, Shell>) -> Answer<Vec<TeamDevice>
             role: device.role,
             joined_at: device.created_at,
             revoked_at: device.revoked_at,
+            last_seen_at: device.last_seen_at,
         })
         .collect())
 }

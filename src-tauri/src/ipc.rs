@@ -293,6 +293,9 @@ pub struct TeamDevice {
     pub joined_at: i64,
     #[ts(type = "number | null")]
     pub revoked_at: Option<i64>,
+    /// When it last reached the relay, to the minute.
+    #[ts(type = "number | null")]
+    pub last_seen_at: Option<i64>,
     /// This desk.
     pub me: bool,
 }

@@ -123,6 +123,14 @@ async fn the_owner_invites_a_desk_that_joins_with_the_code_then_shuts_it_out() -
     // The owner sees her join, and shuts her computer out.
     let aiko = "//*[@role='dialog']//tr[td[normalize-space(.)='Aiko']]";
     owner.find(By::XPath(aiko)).await?;
+    // Her desk has been reaching the relay since it joined.
+    owner
+        .until_text(
+            By::XPath(&format!("{aiko}/td[5]")),
+            "when Aiko was last seen",
+            |t| !t.is_empty() && t != "Not yet",
+        )
+        .await?;
     owner.click(By::Button("Revoke Aiko")).await?;
     owner
         .click(By::XPath(

@@ -190,6 +190,9 @@ pub struct DeviceInfo {
     pub role: Role,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// When it last called the relay, to the minute; null if never since this was kept.
+    #[serde(default)]
+    pub last_seen_at: Option<i64>,
 }
 
 /// `GET /v1/channels/{id}/quota`: how many push and multicast messages LINE lets the

@@ -117,6 +117,9 @@ impl Authenticated {
     }
 }
 
+/// How often a device's "last seen" is written: not on every request.
+const SEEN_EVERY_MS: i64 = 60_000;
+
 impl<S: LogStore> FromRequestParts<Arc<Relay<S>>> for Authenticated {
     type Rejection = ApiError;
 
@@ -149,6 +152,14 @@ impl<S: LogStore> FromRequestParts<Arc<Relay<S>>> for Authenticated {
         }
         if device.revoked_at.is_some() {
             return Err(unauthorized("this device was revoked"));
+        }
+        let now = crate::relay::now();
+        if device
+            .last_seen_at
+            .is_none_or(|seen| now.0 - seen.0 >= SEEN_EVERY_MS)
+            && let Err(error) = relay.store.seen(&id, now).await
+        {
+            tracing::warn!(%error, device = %id, "recording when a device was last seen");
         }
         Ok(Authenticated(device))
     }

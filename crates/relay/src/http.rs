@@ -716,6 +716,7 @@ fn device_info(device: Device) -> DeviceInfo {
         role: device.role,
         created_at: device.created_at.0,
         revoked_at: device.revoked_at.map(|at| at.0),
+        last_seen_at: device.last_seen_at.map(|at| at.0),
     }
 }
 

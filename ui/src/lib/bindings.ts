@@ -56,6 +56,10 @@ export type TeamDevice = { device_id: string, operator: string,
  */
 device_name: string, role: "owner" | "staff", joined_at: number, revoked_at: number | null, 
 /**
+ * When it last reached the relay, to the minute.
+ */
+last_seen_at: number | null, 
+/**
  * This desk.
  */
 me: boolean, };

@@ -175,6 +175,8 @@ pub struct Device {
     pub token_hash: Vec<u8>,
     pub created_at: UnixMillis,
     pub revoked_at: Option<UnixMillis>,
+    /// When it last called the relay, to the minute.
+    pub last_seen_at: Option<UnixMillis>,
 }
 
 /// What a device brings to enrollment; its channel and role come from the invite.
@@ -291,6 +293,9 @@ pub trait LogStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Device>> + Send;
 
     fn device(&self, id: &DeviceId) -> impl Future<Output = Result<Option<Device>>> + Send;
+
+    /// The device called the relay at `at`.
+    fn seen(&self, id: &DeviceId, at: UnixMillis) -> impl Future<Output = Result<()>> + Send;
 
     /// The devices that reach `channel`: its own, and the owners of the whole relay.
     fn devices(&self, channel: &ChannelId) -> impl Future<Output = Result<Vec<Device>>> + Send;

@@ -475,6 +475,9 @@ fn role_from(text: &str) -> Result<Role> {
 
 const DEVICE_COLUMNS: &str =
     "id, channel_id, role, device_name, operator_name, token_hash, created_at, revoked_at";
+/// What [`device_from_row`] reads.
+const DEVICE_SELECT: &str = "id, channel_id, role, device_name, operator_name, token_hash,
+    created_at, revoked_at, last_seen_at";
 
 fn device_from_row(row: &SqliteRow) -> Result<Device> {
     Ok(Device {
@@ -486,6 +489,7 @@ fn device_from_row(row: &SqliteRow) -> Result<Device> {
         token_hash: row.get(5),
         created_at: UnixMillis(row.get(6)),
         revoked_at: row.get::<Option<i64>, _>(7).map(UnixMillis),
+        last_seen_at: row.get::<Option<i64>, _>(8).map(UnixMillis),
     })
 }
 
@@ -674,6 +678,7 @@ impl LogStore for SqliteStore {
             token_hash: device.token_hash,
             created_at: now,
             revoked_at: None,
+            last_seen_at: None,
         };
         sqlx::query(&format!(
             "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"
@@ -703,19 +708,26 @@ impl LogStore for SqliteStore {
     }
 
     async fn device(&self, id: &DeviceId) -> Result<Option<Device>> {
-        sqlx::query(&format!(
-            "SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.readers)
-        .await?
-        .map(|row| device_from_row(&row))
-        .transpose()
+        sqlx::query(&format!("SELECT {DEVICE_SELECT} FROM devices WHERE id = ?"))
+            .bind(id.as_str())
+            .fetch_optional(&self.readers)
+            .await?
+            .map(|row| device_from_row(&row))
+            .transpose()
+    }
+
+    async fn seen(&self, id: &DeviceId, at: UnixMillis) -> Result<()> {
+        sqlx::query("UPDATE devices SET last_seen_at = ? WHERE id = ?")
+            .bind(at.0)
+            .bind(id.as_str())
+            .execute(&self.admin)
+            .await?;
+        Ok(())
     }
 
     async fn devices(&self, channel: &ChannelId) -> Result<Vec<Device>> {
         sqlx::query(&format!(
-            "SELECT {DEVICE_COLUMNS} FROM devices WHERE channel_id = ? OR channel_id IS NULL
+            "SELECT {DEVICE_SELECT} FROM devices WHERE channel_id = ? OR channel_id IS NULL
              ORDER BY created_at, id"
         ))
         .bind(channel.as_str())

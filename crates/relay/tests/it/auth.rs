@@ -172,6 +172,19 @@ async fn a_revoked_device_gets_401() {
         devices.to_string().find("token").is_none(),
         "no token or hash is listed"
     );
+    // The owner who just listed them was seen calling; the staff device, when it enrolled
+    // (before any call of its own), was not.
+    let seen = |role: &str| {
+        devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["role"] == role)
+            .unwrap()["last_seen_at"]
+            .clone()
+    };
+    assert!(seen("owner").is_i64(), "{devices}");
+    assert!(seen("staff").is_null(), "{devices}");
     let revoke = |token: String| {
         let url = format!("{}/v1/devices/{staff_id}/revoke", h.base);
         let http = h.http.clone();
