@@ -16,7 +16,7 @@ use tsunagi_desk::query::{
 };
 use tsunagi_desk::relay_url;
 use tsunagi_desk::search::Hit;
-use tsunagi_desk::settings::{self, KeywordRules, SettingProblem};
+use tsunagi_desk::settings::{self, KeywordRules, Seen, SettingProblem};
 use tsunagi_desk::sync::SyncStatus;
 use tsunagi_line::client::RetryKey;
 use tsunagi_line::message::{Message, MessageBody};
@@ -285,7 +285,7 @@ pub(crate) async fn conversation_open(
         ));
     };
     // Read now: LINE shows the patient "Read" for what came in since this desk last looked.
-    if let Some(token) = store.mark_read(&id).await?
+    if let Some(token) = store.read_token(&id, Seen::Opened).await?
         && item.kind == ChatKind::User
     {
         joined
@@ -431,16 +431,35 @@ pub(crate) async fn message_send(
             preview_image_url,
         },
     };
-    submit(
+    let conversation = ConversationId::new(request.conversation);
+    let submitted = submit(
         &shell,
         Operation::Send(SendOp {
-            conversation: ConversationId::new(request.conversation),
+            conversation: conversation.clone(),
             messages: vec![Message::from(body)],
             retry_key: RetryKey::new(),
             prefer_reply_token: true,
         }),
     )
-    .await
+    .await?;
+    // A clinic that shows "Read" once staff answer: now.
+    let joined = shell.joined().await?;
+    if conversation.as_str().starts_with('U')
+        && let Some(token) = (joined.sync.store())
+            .read_token(&conversation, Seen::Answered)
+            .await?
+    {
+        (joined.sync)
+            .submit(
+                &Operation::MarkRead {
+                    conversation,
+                    token,
+                },
+                UnixMillis::now(),
+            )
+            .await?;
+    }
+    Ok(submitted)
 }
 
 /// Hands an image (the command's raw body) to the relay, which keeps it for LINE.
@@ -575,6 +594,7 @@ pub(crate) async fn settings_get(shell: State<'_, Shell>) -> Answer<TeamSettings
             .map(KeywordRuleView::from)
             .collect(),
         canned_responses: settings.canned_responses,
+        read_receipts: settings.read_receipts,
         max_items: settings::MAX_SETTING_ITEMS as u32,
         max_pattern_chars: settings::MAX_PATTERN_CHARS as u32,
     })

@@ -26,7 +26,7 @@ use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_proto::api::Role;
 use tsunagi_proto::{
     BusinessHours, CannedResponse, Greetings, HandoffSettings, KeywordMatch, KeywordRule,
-    OpeningHours, Setting,
+    OpeningHours, ReadMode, ReadReceipts, Setting,
 };
 
 /// What the UI can act on when a command fails: each has its own words in every language.
@@ -534,6 +534,7 @@ pub struct TeamSettingsView {
     pub handoff: HandoffSettings,
     pub keyword_rules: Vec<KeywordRuleView>,
     pub canned_responses: Vec<CannedResponse>,
+    pub read_receipts: ReadReceipts,
     /// Most entries in a list (rules, canned responses, handoff keywords).
     pub max_items: u32,
     /// Longest pattern or handoff keyword, in characters.
@@ -634,6 +635,7 @@ pub enum SettingEdit {
     Handoff(HandoffSettings),
     KeywordRules { rules: Vec<KeywordRuleView> },
     CannedResponses { responses: Vec<CannedResponse> },
+    ReadReceipts(ReadReceipts),
 }
 
 impl TryFrom<SettingEdit> for Setting {
@@ -648,6 +650,7 @@ impl TryFrom<SettingEdit> for Setting {
                 rules: keyword_rules(rules)?,
             },
             SettingEdit::CannedResponses { responses } => Setting::CannedResponses { responses },
+            SettingEdit::ReadReceipts(receipts) => Setting::ReadReceipts(receipts),
         })
     }
 }
@@ -1012,6 +1015,8 @@ pub fn typescript() -> String {
         Greetings::decl(),
         HandoffSettings::decl(),
         CannedResponse::decl(),
+        ReadMode::decl(),
+        ReadReceipts::decl(),
         ReplyPart::decl(),
         KeywordRuleView::decl(),
         TeamSettingsView::decl(),

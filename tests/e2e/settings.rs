@@ -155,6 +155,15 @@ async fn an_auto_reply_and_opening_hours_the_owner_saves_are_what_the_bot_then_d
     );
     ensure!(settings_logged(&clinic).await? == 2, "two settings saved");
 
+    // Patients never see "Read": the desk stops telling LINE when a chat is opened.
+    app.click(By::Tab("“Read” for patients")).await?;
+    app.click(By::Choice("Never")).await?;
+    app.click(By::Button("Save")).await?;
+    app.until_text(By::XPath(SAVED), "saved", |t| t.contains("Saved"))
+        .await?;
+    ensure!(settings_logged(&clinic).await? == 3, "three settings saved");
+    app.click(By::Tab("Opening hours")).await?;
+
     // Read back as saved when the settings open again, in Thai.
     app.click(By::Button("Close")).await?;
     app.find(By::Region("Language"))

@@ -139,6 +139,22 @@ impl Store {
             .await
     }
 
+    /// The read token of the patient's newest message in `conversation`, read or not.
+    pub async fn newest_read_token(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Option<MarkAsReadToken>> {
+        let token: Option<String> = sqlx::query_scalar(
+            "SELECT mark_as_read_token FROM messages
+             WHERE conversation_id = ? AND direction = 'in' AND mark_as_read_token IS NOT NULL
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(conversation.as_str())
+        .fetch_optional(&self.readers)
+        .await?;
+        Ok(token.map(MarkAsReadToken::new))
+    }
+
     /// A contact with their tags, notes and friend history.
     pub async fn contact(&self, user_id: &str) -> Result<Option<ContactDetail>> {
         let Some(row) = sqlx::query(

@@ -3,7 +3,8 @@
 //! sentence (the bot's own matching), and saving an edit straight to the relay.
 
 use tsunagi_proto::{
-    BusinessHours, CannedResponse, Greetings, HandoffSettings, KeywordRule, Operation, Seq, Setting,
+    BusinessHours, CannedResponse, ConversationId, Greetings, HandoffSettings, KeywordRule,
+    Operation, ReadMode, ReadReceipts, Seq, Setting,
 };
 
 pub use tsunagi_domain::handoff::KeywordRules;
@@ -24,6 +25,7 @@ pub struct TeamSettings {
     pub handoff: HandoffSettings,
     pub keyword_rules: Vec<KeywordRule>,
     pub canned_responses: Vec<CannedResponse>,
+    pub read_receipts: ReadReceipts,
 }
 
 impl Store {
@@ -34,6 +36,7 @@ impl Store {
             handoff: HandoffSettings::default(),
             keyword_rules: Vec::new(),
             canned_responses: Vec::new(),
+            read_receipts: ReadReceipts::default(),
         };
         for name in [
             "business_hours",
@@ -41,6 +44,7 @@ impl Store {
             "handoff",
             "keyword_rules",
             "canned_responses",
+            "read_receipts",
         ] {
             match self.setting(name).await? {
                 Some(Setting::BusinessHours(hours)) => settings.business_hours = Some(hours),
@@ -50,6 +54,7 @@ impl Store {
                 Some(Setting::CannedResponses { responses }) => {
                     settings.canned_responses = responses;
                 }
+                Some(Setting::ReadReceipts(receipts)) => settings.read_receipts = receipts,
                 Some(Setting::Templates { .. }) | None => {}
             }
         }
@@ -67,6 +72,39 @@ impl Store {
             _ => None,
         }
         .unwrap_or_else(jiff::tz::TimeZone::system)
+    }
+}
+
+/// What an operator just did in a chat, for telling LINE the patient's messages were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    Opened,
+    Answered,
+}
+
+impl Store {
+    /// The read token to tell LINE after `seen` in `conversation`, as the clinic's
+    /// [`ReadReceipts`] say: on opening (what came in since this desk last looked), on
+    /// answering (the newest message from the patient), or never. Opening always marks the
+    /// chat read on this desk.
+    pub async fn read_token(
+        &self,
+        conversation: &ConversationId,
+        seen: Seen,
+    ) -> Result<Option<tsunagi_line::MarkAsReadToken>> {
+        let mode = match self.setting("read_receipts").await? {
+            Some(Setting::ReadReceipts(receipts)) => receipts.mode,
+            _ => ReadMode::default(),
+        };
+        let token = match seen {
+            Seen::Opened => self.mark_read(conversation).await?,
+            Seen::Answered => self.newest_read_token(conversation).await?,
+        };
+        let wanted = matches!(
+            (mode, seen),
+            (ReadMode::Opened, Seen::Opened) | (ReadMode::Answered, Seen::Answered)
+        );
+        Ok(token.filter(|_| wanted))
     }
 }
 

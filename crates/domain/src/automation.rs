@@ -1542,7 +1542,10 @@ impl Settings {
                 self.hours = Hours::new(hours).ok();
                 self.away = hours.away_message.clone();
             }
-            Setting::CannedResponses { .. } | Setting::Templates { .. } => {}
+            // What desks do, not the bot.
+            Setting::CannedResponses { .. }
+            | Setting::Templates { .. }
+            | Setting::ReadReceipts(_) => {}
         }
     }
 }

@@ -342,7 +342,9 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
         Setting::Handoff(HandoffSettings { keywords, .. }) => {
             (SettingList::HandoffKeywords, keywords.len())
         }
-        Setting::BusinessHours(_) | Setting::Greetings(_) => (SettingList::KeywordRules, 0),
+        Setting::BusinessHours(_) | Setting::Greetings(_) | Setting::ReadReceipts(_) => {
+            (SettingList::KeywordRules, 0)
+        }
     };
     if len > MAX_SETTING_ITEMS {
         problems.push(SettingProblem::TooMany {
@@ -367,6 +369,7 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
         }
         Setting::BusinessHours(hours) => business_hours(hours, &mut problems),
         Setting::Greetings(greetings) => greeting_texts(greetings, &mut problems),
+        Setting::ReadReceipts(_) => {}
         Setting::Templates { templates } => {
             for MessageTemplate { name, text } in templates {
                 if name.trim().is_empty() {

@@ -13,8 +13,8 @@ pub use op::{
     AlertReason, Audience, BusinessHours, CannedResponse, ContactProfile, ConversationId,
     ConversationMode, Delivery, DeviceId, EXECUTOR_DEVICE, Greetings, HandoffSettings,
     KeywordMatch, KeywordRule, LoggedOp, MediaOutcome, MessageTemplate, OpId, OpeningHours,
-    Operation, OperatorId, RecipientOutcome, RecipientResult, Reminder, SendOp, Setting,
-    SyncOutcome,
+    Operation, OperatorId, ReadMode, ReadReceipts, RecipientOutcome, RecipientResult, Reminder,
+    SendOp, Setting, SyncOutcome,
 };
 pub use tsunagi_line::ChannelId;
 

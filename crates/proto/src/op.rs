@@ -362,6 +362,8 @@ pub enum Setting {
     Templates { templates: Vec<MessageTemplate> },
     /// When a chat goes to people, and when an idle one closes.
     Handoff(HandoffSettings),
+    /// When desks tell LINE the patient's messages were read.
+    ReadReceipts(ReadReceipts),
 }
 
 impl Setting {
@@ -374,6 +376,7 @@ impl Setting {
             Setting::Greetings(_) => "greetings",
             Setting::Templates { .. } => "templates",
             Setting::Handoff(_) => "handoff",
+            Setting::ReadReceipts(_) => "read_receipts",
         }
     }
 }
@@ -497,6 +500,28 @@ impl Default for HandoffSettings {
             escalate_seconds: default_escalate_seconds(),
         }
     }
+}
+
+/// When the patient sees "Read" under their messages (in 1:1 chats, when the account's
+/// chat is on).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadReceipts {
+    pub mode: ReadMode,
+}
+
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadMode {
+    /// As soon as someone at a desk opens the chat.
+    #[default]
+    Opened,
+    /// Only once staff answer.
+    Answered,
+    /// Never: the patient never sees "Read".
+    Never,
 }
 
 /// Messages to send to a conversation.

@@ -101,6 +101,14 @@ pub fn text(seq: u64, user: &str, message_id: &str, text: &str) -> Entry {
     event(seq, user, "message", true, json!({ "message": message }))
 }
 
+/// A text message that LINE sent with a read token (`markAsReadToken`), as it does in 1:1
+/// chats when the account's chat is on.
+pub fn text_to_mark(seq: u64, user: &str, message_id: &str, text: &str) -> Entry {
+    let message = json!({"type": "text", "id": message_id, "quoteToken": format!("q{seq}"),
+        "markAsReadToken": format!("m{seq}"), "text": text});
+    event(seq, user, "message", true, json!({ "message": message }))
+}
+
 pub fn edited(seq: u64, user: &str, message_id: &str, text: &str, timestamp: i64) -> Entry {
     let message = json!({"type": "text", "id": message_id, "text": text});
     event(

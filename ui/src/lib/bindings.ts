@@ -373,6 +373,10 @@ escalate_seconds: number, };
 
 export type CannedResponse = { title: string, text: string, };
 
+export type ReadMode = "opened" | "answered" | "never";
+
+export type ReadReceipts = { mode: ReadMode, };
+
 export type ReplyPart = { "kind": "text", text: string, } | { "kind": "kept", message: unknown, type: string, };
 
 export type KeywordRuleView = { pattern: string, match: KeywordMatch, 
@@ -385,7 +389,7 @@ export type TeamSettingsView = {
 /**
  * None until an owner sets opening hours: the bot takes the clinic as always open.
  */
-business_hours: BusinessHours | null, greetings: Greetings, handoff: HandoffSettings, keyword_rules: Array<KeywordRuleView>, canned_responses: Array<CannedResponse>, 
+business_hours: BusinessHours | null, greetings: Greetings, handoff: HandoffSettings, keyword_rules: Array<KeywordRuleView>, canned_responses: Array<CannedResponse>, read_receipts: ReadReceipts, 
 /**
  * Most entries in a list (rules, canned responses, handoff keywords).
  */
@@ -395,7 +399,7 @@ max_items: number,
  */
 max_pattern_chars: number, };
 
-export type SettingEdit = { "setting": "business_hours" } & BusinessHours | { "setting": "greetings" } & Greetings | { "setting": "handoff" } & HandoffSettings | { "setting": "keyword_rules", rules: Array<KeywordRuleView>, } | { "setting": "canned_responses", responses: Array<CannedResponse>, };
+export type SettingEdit = { "setting": "business_hours" } & BusinessHours | { "setting": "greetings" } & Greetings | { "setting": "handoff" } & HandoffSettings | { "setting": "keyword_rules", rules: Array<KeywordRuleView>, } | { "setting": "canned_responses", responses: Array<CannedResponse>, } | { "setting": "read_receipts" } & ReadReceipts;
 
 export type SettingList = "keyword_rules" | "canned_responses" | "templates" | "handoff_keywords";
 

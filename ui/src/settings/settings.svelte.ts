@@ -6,6 +6,7 @@ import type {
   Greetings,
   HandoffSettings,
   KeywordRuleView,
+  ReadReceipts,
   SettingEdit,
   SettingProblem,
   TeamSettingsView,
@@ -49,9 +50,10 @@ export type Drafts = {
   handoff: Draft<HandoffSettings>
   replies: Draft<KeywordRuleView[]>
   canned: Draft<CannedResponse[]>
+  receipts: Draft<ReadReceipts>
 }
 
-export const SECTIONS = ['hours', 'greetings', 'handoff', 'replies', 'canned'] as const
+export const SECTIONS = ['hours', 'greetings', 'handoff', 'replies', 'canned', 'receipts'] as const
 export type Section = (typeof SECTIONS)[number]
 
 /** Opening hours to start from where none were ever set: weekdays nine to six, Saturday
@@ -83,6 +85,7 @@ export function drafts(settings: TeamSettingsView, timeZone: string): Drafts {
     handoff: new Draft(settings.handoff, (h) => ({ setting: 'handoff', ...h })),
     replies: new Draft(settings.keyword_rules, (rules) => ({ setting: 'keyword_rules', rules })),
     canned: new Draft(settings.canned_responses, (responses) => ({ setting: 'canned_responses', responses })),
+    receipts: new Draft(settings.read_receipts, (receipts) => ({ setting: 'read_receipts', ...receipts })),
   }
 }
 

@@ -528,3 +528,63 @@ async fn a_staff_desk_is_refused_a_settings_change_and_an_owners_is_read_back_at
     let read = owner.sync.store().team_settings().await.unwrap();
     assert_eq!(read.business_hours, Some(hours));
 }
+
+/// The clinic chooses when patients see "Read": on opening the chat (what came in since),
+/// once staff answer (the newest message), or never.
+#[tokio::test]
+async fn read_receipts_go_to_line_when_the_clinic_chose() {
+    use tsunagi_desk::settings::Seen;
+    use tsunagi_proto::testing as log;
+    use tsunagi_proto::{ReadMode, ReadReceipts, Setting};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = tsunagi_desk::Store::open(&dir.path().join("desk.db"))
+        .await
+        .unwrap();
+    let chat = ConversationId::from(PATIENT);
+    let mode = |seq: u64, mode: ReadMode| {
+        log::op(
+            seq,
+            "d-yuki",
+            Operation::Settings(Setting::ReadReceipts(ReadReceipts { mode })),
+        )
+    };
+    let token = |seen| {
+        let (store, chat) = (store.clone(), chat.clone());
+        async move {
+            let token = store.read_token(&chat, seen).await.unwrap();
+            token.map(|t| t.as_str().to_owned())
+        }
+    };
+
+    // By default, on opening; answering then tells LINE nothing more.
+    store
+        .apply(&[log::text_to_mark(1, PATIENT, "M1", "予約できますか")])
+        .await
+        .unwrap();
+    assert_eq!(token(Seen::Opened).await.as_deref(), Some("m1"));
+    assert_eq!(token(Seen::Opened).await, None, "nothing new since");
+    assert_eq!(token(Seen::Answered).await, None);
+
+    // Once staff answer: opening only clears this desk's unread.
+    store
+        .apply(&[
+            mode(2, ReadMode::Answered),
+            log::text_to_mark(3, PATIENT, "M3", "10時はどうですか"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(token(Seen::Opened).await, None);
+    assert_eq!(token(Seen::Answered).await.as_deref(), Some("m3"));
+
+    // Never.
+    store
+        .apply(&[
+            mode(4, ReadMode::Never),
+            log::text_to_mark(5, PATIENT, "M5", "よろしくお願いします"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(token(Seen::Opened).await, None);
+    assert_eq!(token(Seen::Answered).await, None);
+}
