@@ -572,6 +572,7 @@ pub(crate) async fn clinic_settings(shell: State<'_, Shell>) -> Answer<ClinicSet
             .map(|r| Canned {
                 title: r.title,
                 text: r.text,
+                language: r.language,
             })
             .collect(),
         _ => Vec::new(),

@@ -522,6 +522,8 @@ pub struct ClinicSettings {
 pub struct Canned {
     pub title: String,
     pub text: String,
+    /// For patients whose LINE is in this language; any if null.
+    pub language: Option<String>,
 }
 
 /// `settings_get`: every team setting the owner's editors change, as in force now, and

@@ -415,6 +415,10 @@ pub enum KeywordMatch {
 pub struct CannedResponse {
     pub title: String,
     pub text: String,
+    /// For patients whose LINE is in this language (`th`, `ja`, `zh-TW`, `en`); any if
+    /// absent. The composer offers a patient's own language first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -38,12 +38,24 @@ describe('the composer’s rules', () => {
     expect(slashQuery('/')).toBe('')
     expect(slashQuery('hello /x')).toBe(null)
     const canned = [
-      { title: 'Hours', text: 'We open at 9, {{name}}.' },
-      { title: '予約', text: '{{name}}様、ご予約ありがとうございます' },
+      { title: 'Hours', text: 'We open at 9, {{name}}.', language: null },
+      { title: '予約', text: '{{name}}様、ご予約ありがとうございます', language: null },
     ]
     expect(cannedMatches(canned, 'hou').map((c) => c.title)).toEqual(['Hours'])
     expect(cannedMatches(canned, '予約').map((c) => c.title)).toEqual(['予約'])
     expect(fill('We open at 9, {{name}}. {{clinic}}', { name: 'Mali' })).toBe('We open at 9, Mali. {{clinic}}')
+  })
+
+  it("offers a patient's own language first, and no other language's answers", () => {
+    const canned = [
+      { title: 'hours', text: 'We open at 9.', language: null },
+      { title: 'hours-th', text: 'เปิด 9 โมงค่ะ', language: 'th' },
+      { title: 'hours-zh', text: '9點開始', language: 'zh' },
+    ]
+    const titles = (language: string | null) => cannedMatches(canned, 'hours', language).map((c) => c.title)
+    expect(titles('th')).toEqual(['hours-th', 'hours'])
+    expect(titles('zh-TW')).toEqual(['hours-zh', 'hours'])
+    expect(titles(null)).toEqual(['hours'])
   })
 
   it('keeps a draft per conversation', () => {
@@ -60,7 +72,7 @@ describe('the composer', () => {
     const typed: number[] = []
     render(Composer, {
       conversation: 'U-composer',
-      canned: [{ title: 'Hours', text: 'We open at 9, {{name}}.' }],
+      canned: [{ title: 'Hours', text: 'We open at 9, {{name}}.', language: null }],
       patientName: 'Mali',
       disabled,
       stickers: [{ package_id: '446', sticker_ids: ['1988', '1989'] }],

@@ -34,11 +34,23 @@ export function slashQuery(text: string): string | null {
   return match ? match[1] : null
 }
 
-export function cannedMatches(canned: Canned[], query: string): Canned[] {
+/** Whether an answer for `wanted` (`zh`, `zh-TW`) suits a patient whose LINE is in
+ *  `language`. */
+function suits(wanted: string, language: string): boolean {
+  const [w, l] = [wanted.toLowerCase(), language.toLowerCase()]
+  return l === w || l.startsWith(`${w}-`)
+}
+
+/** Saved answers whose title or text holds `query`: those for any language, and the
+ *  patient's own language first (an answer for another language is left out). */
+export function cannedMatches(canned: Canned[], query: string, language: string | null = null): Canned[] {
   const q = query.toLocaleLowerCase()
-  return canned.filter(
-    (c) => c.title.toLocaleLowerCase().includes(q) || c.text.toLocaleLowerCase().includes(q),
+  const found = canned.filter(
+    (c) =>
+      (c.language === null || (language !== null && suits(c.language, language))) &&
+      (c.title.toLocaleLowerCase().includes(q) || c.text.toLocaleLowerCase().includes(q)),
   )
+  return [...found.filter((c) => c.language !== null), ...found.filter((c) => c.language === null)]
 }
 
 /** Fills `{{name}}` and `{{clinic}}`-style variables the desk knows; leaves the rest. */

@@ -295,7 +295,11 @@ export type TagRequest = { contact: string, tag: string, added: boolean, };
 
 export type NoteRequest = { contact: string, text: string, };
 
-export type Canned = { title: string, text: string, };
+export type Canned = { title: string, text: string, 
+/**
+ * For patients whose LINE is in this language; any if null.
+ */
+language: string | null, };
 
 export type ClinicSettings = { 
 /**
@@ -371,7 +375,12 @@ csat: boolean,
  */
 escalate_seconds: number, };
 
-export type CannedResponse = { title: string, text: string, };
+export type CannedResponse = { title: string, text: string, 
+/**
+ * For patients whose LINE is in this language (`th`, `ja`, `zh-TW`, `en`); any if
+ * absent. The composer offers a patient's own language first.
+ */
+language?: string | null, };
 
 export type ReadMode = "opened" | "answered" | "never";
 
