@@ -856,9 +856,33 @@ impl Client {
     }
 
     /// Issues a short-lived (30 day) channel access token from the channel's id and secret.
+    /// LINE keeps at most 30 of them per channel: a 31st revokes the oldest, so this is for
+    /// a client that keeps its token.
     #[tracing::instrument(skip_all, err)]
     pub async fn issue_channel_token(
         &self,
+        channel_id: &crate::id::ChannelId,
+        channel_secret: &str,
+    ) -> Result<IssuedToken> {
+        self.issue_token("/v2/oauth/accessToken", channel_id, channel_secret)
+            .await
+    }
+
+    /// Issues a stateless channel access token (15 minutes, no cap): for a one-off call,
+    /// it revokes no other token.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn issue_stateless_token(
+        &self,
+        channel_id: &crate::id::ChannelId,
+        channel_secret: &str,
+    ) -> Result<IssuedToken> {
+        self.issue_token("/oauth2/v3/token", channel_id, channel_secret)
+            .await
+    }
+
+    async fn issue_token(
+        &self,
+        path: &str,
         channel_id: &crate::id::ChannelId,
         channel_secret: &str,
     ) -> Result<IssuedToken> {
@@ -868,7 +892,7 @@ impl Client {
             ("client_secret", channel_secret),
         ])
         .map_err(unencodable)?;
-        let mut call = Call::new(Method::POST, self.api("/v2/oauth/accessToken"));
+        let mut call = Call::new(Method::POST, self.api(path));
         call.body = Body::Form(form.into());
         self.execute(call).await?.json()
     }

@@ -274,6 +274,12 @@ impl Simulator {
         self.world().consumption
     }
 
+    /// Short-lived channel access tokens live now (LINE keeps at most 30).
+    pub fn short_lived_tokens(&self) -> usize {
+        let now = self.now();
+        self.world().live_short_lived_tokens(now)
+    }
+
     /// Turns duplicate and out-of-order webhook delivery on or off.
     pub fn set_faults(&self, faults: Faults) {
         self.inner.sender.set_faults(faults);
@@ -474,5 +480,10 @@ impl Simulator {
     fn issue_short_lived_token(&self) -> String {
         let now = self.now();
         self.world().issue_short_lived_token(now)
+    }
+
+    fn issue_stateless_token(&self) -> String {
+        let now = self.now();
+        self.world().issue_stateless_token(now)
     }
 }

@@ -46,6 +46,7 @@ pub(crate) fn router(sim: Simulator) -> Router {
         .route("/v2/bot/channel/webhook/test", post(test_webhook))
         .route_layer(middleware::from_fn_with_state(sim.clone(), authorize))
         .route("/v2/oauth/accessToken", post(issue_token))
+        .route("/oauth2/v3/token", post(issue_stateless_token))
         .route_layer(middleware::from_fn_with_state(sim.clone(), api_faults));
     api.merge(crate::inspect::router())
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -535,6 +536,15 @@ struct TokenRequest {
 }
 
 async fn issue_token(State(sim): State<Simulator>, body: Bytes) -> Response {
+    issue(&sim, &body, false)
+}
+
+/// `POST /oauth2/v3/token`: a stateless token, fifteen minutes, any number of them.
+async fn issue_stateless_token(State(sim): State<Simulator>, body: Bytes) -> Response {
+    issue(&sim, &body, true)
+}
+
+fn issue(sim: &Simulator, body: &[u8], stateless: bool) -> Response {
     let oauth_error = |error: &str, description: &str| {
         (
             StatusCode::BAD_REQUEST,
@@ -545,7 +555,7 @@ async fn issue_token(State(sim): State<Simulator>, body: Bytes) -> Response {
     if sim.limit("token").is_err() {
         return LineError::rate_limited().into_response();
     }
-    let Ok(request) = serde_urlencoded::from_bytes::<TokenRequest>(&body) else {
+    let Ok(request) = serde_urlencoded::from_bytes::<TokenRequest>(body) else {
         return oauth_error("invalid_request", "the body is not form-encoded");
     };
     if request.grant_type.as_deref() != Some("client_credentials") {
@@ -561,10 +571,14 @@ async fn issue_token(State(sim): State<Simulator>, body: Bytes) -> Response {
     if request.client_secret.as_deref() != Some(config.channel_secret.as_str()) {
         return oauth_error("invalid_client", "invalid client_secret");
     }
-    let token = sim.issue_short_lived_token();
+    let (token, expires_in) = if stateless {
+        (sim.issue_stateless_token(), 900)
+    } else {
+        (sim.issue_short_lived_token(), 2_592_000)
+    };
     Json(json!({
         "access_token": token,
-        "expires_in": 2_592_000,
+        "expires_in": expires_in,
         "token_type": "Bearer",
     }))
     .into_response()

@@ -23,6 +23,7 @@ pub(crate) const RETRY_KEY_TTL: Millis = DAY;
 pub(crate) const FOLLOWERS_NEXT_TTL: Millis = DAY;
 pub(crate) const SHORT_LIVED_TOKEN_TTL: Millis = 30 * DAY;
 pub(crate) const MAX_SHORT_LIVED_TOKENS: usize = 30;
+pub(crate) const STATELESS_TOKEN_TTL: Millis = 15 * 60 * 1000;
 
 /// How a message reached its recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -145,6 +146,8 @@ pub(crate) struct World {
     inbox: HashMap<String, Vec<Delivered>>,
     pub(crate) consumption: u64,
     short_lived_tokens: VecDeque<(String, Millis)>,
+    /// Stateless tokens (15 minutes, as many as asked for), with when each expires.
+    stateless_tokens: VecDeque<(String, Millis)>,
     follower_cursors: HashMap<String, FollowerCursor>,
     pub(crate) contents: HashMap<MessageId, Content>,
     pub(crate) webhook_endpoint: Option<String>,
@@ -393,9 +396,24 @@ impl World {
         token
     }
 
+    pub(crate) fn live_short_lived_tokens(&self, now: Millis) -> usize {
+        (self.short_lived_tokens.iter())
+            .filter(|(_, expires)| *expires > now)
+            .count()
+    }
+
+    /// A stateless token: no cap, so issuing one never revokes another.
+    pub(crate) fn issue_stateless_token(&mut self, now: Millis) -> String {
+        self.stateless_tokens.retain(|(_, expires)| *expires > now);
+        let token = format!("sim-stateless-{}", Uuid::new_v4().simple());
+        self.stateless_tokens
+            .push_back((token.clone(), now + STATELESS_TOKEN_TTL));
+        token
+    }
+
     pub(crate) fn short_lived_token_valid(&self, token: &str, now: Millis) -> bool {
-        self.short_lived_tokens
-            .iter()
+        (self.short_lived_tokens.iter())
+            .chain(&self.stateless_tokens)
             .any(|(t, expires)| t == token && *expires > now)
     }
 }
@@ -528,6 +546,19 @@ mod tests {
         assert!(!w.short_lived_token_valid(&first, T0), "the oldest went");
         let last = w.issue_short_lived_token(T0);
         assert!(!w.short_lived_token_valid(&last, T0 + SHORT_LIVED_TOKEN_TTL));
+    }
+
+    #[test]
+    fn stateless_tokens_revoke_nothing_and_last_fifteen_minutes() {
+        let mut w = world();
+        let kept = w.issue_short_lived_token(T0);
+        let stateless: Vec<String> = (0..40).map(|_| w.issue_stateless_token(T0)).collect();
+        assert!(
+            w.short_lived_token_valid(&kept, T0),
+            "no short-lived token went"
+        );
+        assert!(w.short_lived_token_valid(&stateless[0], T0 + STATELESS_TOKEN_TTL - 1));
+        assert!(!w.short_lived_token_valid(&stateless[0], T0 + STATELESS_TOKEN_TTL));
     }
 
     #[test]

@@ -94,8 +94,10 @@ pub async fn quota<S: LogStore>(
         .data_base(setup.data_base.clone())
         .build()
         .map_err(SetupError::Credentials)?;
+    // A stateless token: a short-lived one would count against LINE's thirty per channel
+    // and, asked for on every preview, revoke the executor's.
     let issued = client
-        .issue_channel_token(channel, secret.expose())
+        .issue_stateless_token(channel, secret.expose())
         .await
         .map_err(SetupError::Credentials)?;
     let line = client.with_access_token(AccessToken::new(issued.access_token));

@@ -119,6 +119,30 @@ async fn a_relay_owner_connects_a_channel_and_its_patients_land_in_the_log() {
     assert_eq!(h.channels(&h.owner).await, [CHANNEL]);
 }
 
+/// The month's quota is asked of LINE with a stateless token each time: a desk's previews,
+/// however many, never use up the thirty short-lived tokens LINE keeps per channel (a 31st
+/// would revoke the one the executor sends with).
+#[tokio::test]
+async fn the_months_quota_is_asked_without_spending_short_lived_tokens() {
+    let (h, sim) = relay_and_line(NEW_CHANNEL, NEW_SECRET).await;
+    let owner = h.relay_owner().await;
+    let (status, body) = h
+        .add_channel(
+            &owner,
+            &json!({"channel_id": NEW_CHANNEL, "channel_secret": NEW_SECRET}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let issued = sim.short_lived_tokens();
+    for _ in 0..35 {
+        let quota: serde_json::Value = h
+            .get_json(&format!("/v1/channels/{NEW_CHANNEL}/quota"), &owner)
+            .await;
+        assert!(quota["used"].is_u64(), "{quota}");
+    }
+    assert_eq!(sim.short_lived_tokens(), issued);
+}
+
 #[tokio::test]
 async fn credentials_line_refuses_store_nothing() {
     let (h, _sim) = relay_and_line(NEW_CHANNEL, NEW_SECRET).await;
