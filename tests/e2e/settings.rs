@@ -162,6 +162,15 @@ async fn an_auto_reply_and_opening_hours_the_owner_saves_are_what_the_bot_then_d
     app.until_text(By::XPath(SAVED), "saved", |t| t.contains("Saved"))
         .await?;
     ensure!(settings_logged(&clinic).await? == 3, "three settings saved");
+
+    // Handoff words kept by language.
+    app.click(By::Tab("Handing to staff")).await?;
+    app.type_into("Thai", "ขอคุยกับพยาบาล").await?;
+    app.click(By::Button("Save")).await?;
+    app.until_text(By::XPath(SAVED), "saved", |t| t.contains("Saved"))
+        .await?;
+    app.screenshot("settings-handoff").await?;
+    ensure!(settings_logged(&clinic).await? == 4, "four settings saved");
     app.click(By::Tab("Opening hours")).await?;
 
     // Read back as saved when the settings open again, in Thai.

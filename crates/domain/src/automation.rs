@@ -1531,10 +1531,11 @@ impl Settings {
             }
             Setting::Greetings(greetings) => self.greetings = greetings.clone(),
             Setting::Handoff(handoff) => {
-                self.handoff_words = if handoff.keywords.is_empty() {
+                let words: Vec<&String> = handoff.all_keywords().collect();
+                self.handoff_words = if words.is_empty() {
                     HandoffKeywords::default()
                 } else {
-                    HandoffKeywords::new(&handoff.keywords)
+                    HandoffKeywords::new(words)
                 };
                 self.handoff = handoff.clone();
             }

@@ -339,9 +339,7 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
         Setting::KeywordRules { rules } => (SettingList::KeywordRules, rules.len()),
         Setting::CannedResponses { responses } => (SettingList::CannedResponses, responses.len()),
         Setting::Templates { templates } => (SettingList::Templates, templates.len()),
-        Setting::Handoff(HandoffSettings { keywords, .. }) => {
-            (SettingList::HandoffKeywords, keywords.len())
-        }
+        Setting::Handoff(handoff) => (SettingList::HandoffKeywords, handoff.all_keywords().count()),
         Setting::BusinessHours(_) | Setting::Greetings(_) | Setting::ReadReceipts(_) => {
             (SettingList::KeywordRules, 0)
         }
@@ -379,16 +377,15 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
                 variables(field, text, &[], &mut problems);
             }
         }
-        Setting::Handoff(HandoffSettings {
-            keywords,
-            auto_close_minutes,
-            ..
-        }) => {
-            if keywords.iter().any(|k| k.trim().is_empty()) {
+        Setting::Handoff(handoff) => {
+            let HandoffSettings {
+                auto_close_minutes, ..
+            } = handoff;
+            if handoff.all_keywords().any(|k| k.trim().is_empty()) {
                 problems.push(SettingProblem::HandoffKeywordBlank);
             }
-            if keywords
-                .iter()
+            if handoff
+                .all_keywords()
                 .any(|k| k.chars().count() > MAX_PATTERN_CHARS)
             {
                 problems.push(SettingProblem::HandoffKeywordTooLong {

@@ -1,5 +1,7 @@
 //! Operations: what operators (and the relay's executor) add to the log.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use tsunagi_line::client::RetryKey;
@@ -479,6 +481,10 @@ pub struct HandoffSettings {
     /// Words that hand a chat to people, in any language.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// More such words, kept by language (`th`, `ja`, `zh-TW`, `en`) for the people who
+    /// look after them; every patient's message is matched against all of them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub keywords_by_language: BTreeMap<String, Vec<String>>,
     /// Close a session idle this long and give the chat back to the bot.
     #[serde(default)]
     pub auto_close_minutes: Option<u32>,
@@ -495,10 +501,20 @@ fn default_escalate_seconds() -> u32 {
     5 * 60
 }
 
+impl HandoffSettings {
+    /// Every handoff word, whatever the language it is kept under.
+    pub fn all_keywords(&self) -> impl Iterator<Item = &String> {
+        self.keywords
+            .iter()
+            .chain(self.keywords_by_language.values().flatten())
+    }
+}
+
 impl Default for HandoffSettings {
     fn default() -> Self {
         HandoffSettings {
             keywords: Vec::new(),
+            keywords_by_language: BTreeMap::new(),
             auto_close_minutes: None,
             csat: false,
             escalate_seconds: default_escalate_seconds(),

@@ -362,6 +362,11 @@ export type HandoffSettings = {
  */
 keywords: Array<string>, 
 /**
+ * More such words, kept by language (`th`, `ja`, `zh-TW`, `en`) for the people who
+ * look after them; every patient's message is matched against all of them.
+ */
+keywords_by_language?: { [key in string]?: Array<string> }, 
+/**
  * Close a session idle this long and give the chat back to the bot.
  */
 auto_close_minutes: number | null, 

@@ -82,7 +82,10 @@ export function drafts(settings: TeamSettingsView, timeZone: string): Drafts {
       handoff: blankless(g.handoff),
       clinic: blankless(g.clinic),
     })),
-    handoff: new Draft(settings.handoff, (h) => ({ setting: 'handoff', ...h })),
+    handoff: new Draft<HandoffSettings>(
+      { ...settings.handoff, keywords_by_language: settings.handoff.keywords_by_language ?? {} },
+      (h) => ({ setting: 'handoff', ...h }),
+    ),
     replies: new Draft(settings.keyword_rules, (rules) => ({ setting: 'keyword_rules', rules })),
     canned: new Draft(settings.canned_responses, (responses) => ({ setting: 'canned_responses', responses })),
     receipts: new Draft(settings.read_receipts, (receipts) => ({ setting: 'read_receipts', ...receipts })),
@@ -92,6 +95,31 @@ export function drafts(settings: TeamSettingsView, timeZone: string): Drafts {
 /** An emptied text box means "none". */
 function blankless(text: string | null): string | null {
   return text?.trim() ? text : null
+}
+
+/** The languages handoff words are kept under, `''` for any. */
+export const WORD_LANGUAGES = ['', 'th', 'ja', 'zh-TW', 'en'] as const
+
+/** Each language's handoff words as the editor shows them, one per line. */
+export function wordBoxes(handoff: HandoffSettings): Record<string, string> {
+  const boxes: Record<string, string> = {}
+  for (const language of WORD_LANGUAGES) {
+    boxes[language] = keywordLines(language === '' ? handoff.keywords : (handoff.keywords_by_language?.[language] ?? []))
+  }
+  return boxes
+}
+
+/** Puts one box's words back into the setting (a language left empty is dropped). */
+export function setWords(handoff: HandoffSettings, language: string, lines: string) {
+  const words = keywordsOf(lines)
+  if (language === '') {
+    handoff.keywords = words
+    return
+  }
+  const byLanguage = { ...(handoff.keywords_by_language ?? {}) }
+  if (words.length === 0) delete byLanguage[language]
+  else byLanguage[language] = words
+  handoff.keywords_by_language = byLanguage
 }
 
 /** Handoff keywords as the editor shows them: one per line. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { SettingProblem } from '../lib/bindings'
 import { LANGUAGES, MESSAGES } from '../lib/i18n'
 import { problemText } from './problems'
-import { Draft, keywordsOf, suggestedHours } from './settings.svelte'
+import { Draft, keywordsOf, setWords, suggestedHours, wordBoxes } from './settings.svelte'
 
 function translator(language: string) {
   return (key: string, options?: { values?: Record<string, string | number> }) => {
@@ -68,6 +68,16 @@ describe('Draft', () => {
     const suggested = new Draft(hours, (h) => ({ setting: 'business_hours', ...h }), false)
     expect(suggested.changed).toBe(true)
     expect(hours.open).toHaveLength(6)
+  })
+
+  it('keeps handoff words by language, dropping a language left empty', () => {
+    const handoff = { keywords: ['talk to staff'], keywords_by_language: {}, auto_close_minutes: null, csat: false, escalate_seconds: 300 }
+    setWords(handoff, 'th', 'ขอคุยกับพยาบาล\n')
+    setWords(handoff, 'ja', '')
+    expect(handoff.keywords_by_language).toEqual({ th: ['ขอคุยกับพยาบาล'] })
+    expect(wordBoxes(handoff)).toMatchObject({ '': 'talk to staff', th: 'ขอคุยกับพยาบาล', ja: '' })
+    setWords(handoff, 'th', '  ')
+    expect(handoff.keywords_by_language).toEqual({})
   })
 
   it('reads handoff words one per line, dropping blank lines', () => {

@@ -859,3 +859,41 @@ fn by_default_a_chat_is_escalated_after_five_minutes_of_waiting() {
     let (bot, _) = fold(&[log::text(2, PATIENT, "M2", "talk to staff"), queued(3)]);
     assert_eq!(bot.next_due(at(3)), Some(UnixMillis(at(3).0 + 300_000)));
 }
+
+#[test]
+fn handoff_words_kept_by_language_hand_a_chat_to_people_like_the_others() {
+    let handoff = Setting::Handoff(HandoffSettings {
+        keywords: vec!["talk to a nurse".into()],
+        keywords_by_language: [("th".to_owned(), vec!["ขอคุยกับพยาบาล".to_owned()])].into(),
+        ..HandoffSettings::default()
+    });
+    for (n, phrase) in ["ขอคุยกับพยาบาลค่ะ", "Can I talk to a nurse?"]
+        .into_iter()
+        .enumerate()
+    {
+        let user = format!("U{:032x}", n + 20);
+        let (_, decisions) = fold(&[
+            settings(1, handoff.clone()),
+            log::text(2, &user, "M2", phrase),
+        ]);
+        assert_eq!(
+            logged(&decisions).first(),
+            Some(&&Operation::SetMode {
+                conversation: chat(&user),
+                mode: ConversationMode::Human
+            }),
+            "{phrase}"
+        );
+    }
+    // The built-in words give way to the clinic's own.
+    let (_, decisions) = fold(&[
+        settings(1, handoff),
+        log::text(2, PATIENT, "M2", "talk to staff"),
+    ]);
+    assert!(
+        !logged(&decisions)
+            .iter()
+            .any(|op| matches!(op, Operation::SetMode { .. })),
+        "a built-in word still handed the chat on"
+    );
+}
