@@ -142,7 +142,7 @@ async fn a_reminder_to_a_tag_reaches_its_followers_and_lists_the_patient_who_blo
         .select_by_label("flu")
         .await?;
     // A few seconds from now on the clinic's clock.
-    let at = jiff::Zoned::now().checked_add(jiff::SignedDuration::from_secs(8))?;
+    let at = jiff::Zoned::now().checked_add(jiff::SignedDuration::from_secs(15))?;
     pick_date(&app, "Send on", &at.strftime("%Y-%m-%d").to_string()).await?;
     app.type_into("at", &at.strftime("%H:%M:%S").to_string())
         .await?;
