@@ -223,13 +223,22 @@ impl Store {
                 .to_zoned(zone.clone())
         };
 
+        // Each session's day and hour on the clinic's clock, worked out once.
+        let mut per_day: std::collections::BTreeMap<jiff::civil::Date, (u32, u32)> =
+            std::collections::BTreeMap::new();
+        let mut hours = vec![0; 24];
+        for timing in &timings {
+            let at = local(timing.started_at);
+            let day = per_day.entry(at.date()).or_default();
+            day.0 += 1;
+            day.1 += u32::from(timing.closed);
+            hours[at.hour() as usize] += 1;
+        }
         let mut days = Vec::new();
         let last = local(to.0 - 1).date();
         let mut day = local(from.0).date();
         while day <= last {
-            let of_day = timings.iter().filter(|t| local(t.started_at).date() == day);
-            let (sessions, closed) =
-                of_day.fold((0, 0), |(n, c), t| (n + 1, c + u32::from(t.closed)));
+            let (sessions, closed) = per_day.get(&day).copied().unwrap_or_default();
             days.push(DayCount {
                 day: day.to_string(),
                 sessions,
@@ -240,10 +249,8 @@ impl Store {
                 Err(_) => break,
             };
         }
-        let mut hours = vec![0; 24];
         let mut ratings = vec![0; 5];
         for timing in &timings {
-            hours[local(timing.started_at).hour() as usize] += 1;
             if let Some(rating @ 1..=5) = timing.csat {
                 ratings[rating as usize - 1] += 1;
             }
