@@ -662,19 +662,13 @@ pub(crate) async fn contacts_export(
     request: ExportRequest,
 ) -> Answer<bool> {
     let joined = shell.joined().await?;
-    let Some(path) = save_as(&window, request.title, "contacts.csv".into()).await? else {
-        return Ok(false);
-    };
     let mut out = Vec::new();
     joined
         .sync
         .store()
         .contacts_csv(&request.filter, &mut out)
         .await?;
-    tokio::fs::write(&path, out)
-        .await
-        .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))?;
-    Ok(true)
+    save_file(&window, request.title, "contacts.csv".into(), out).await
 }
 
 /// Asks LINE for the account's followers and their profiles (owners); the relay does it,
@@ -847,13 +841,7 @@ pub(crate) async fn analytics_export(
         ExportFormat::Xlsx => (report.to_xlsx()?, "xlsx"),
     };
     let name = format!("tsunagi-{}-{}.{extension}", range.from_day, range.to_day);
-    let Some(path) = save_as(&window, request.title, name).await? else {
-        return Ok(false);
-    };
-    tokio::fs::write(&path, bytes)
-        .await
-        .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))?;
-    Ok(true)
+    save_file(&window, request.title, name, bytes).await
 }
 
 /// A page of operators' actions, newest first.
@@ -878,19 +866,13 @@ pub(crate) async fn audit_export(
     request: AuditExportRequest,
 ) -> Answer<bool> {
     let joined = shell.joined().await?;
-    let Some(path) = save_as(&window, request.title, "audit.csv".into()).await? else {
-        return Ok(false);
-    };
     let mut out = Vec::new();
     joined
         .sync
         .store()
         .audit_csv(&request.filter, &mut out)
         .await?;
-    tokio::fs::write(&path, out)
-        .await
-        .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))?;
-    Ok(true)
+    save_file(&window, request.title, "audit.csv".into(), out).await
 }
 
 /// How long LINE shows the loading animation for one `conversation_typing`; the window
@@ -960,6 +942,23 @@ async fn save_as(
     path.into_path()
         .map(Some)
         .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))
+}
+
+/// Writes `bytes` where the operator chooses in the save dialog; false if they chose
+/// nowhere.
+async fn save_file(
+    window: &tauri::Window,
+    title: String,
+    name: String,
+    bytes: Vec<u8>,
+) -> Answer<bool> {
+    let Some(path) = save_as(window, title, name).await? else {
+        return Ok(false);
+    };
+    tokio::fs::write(&path, bytes)
+        .await
+        .map_err(|error| IpcError::new(ErrorCode::SaveFailed, error.to_string()))?;
+    Ok(true)
 }
 
 /// Saves a message's file where the user chooses, in the system's save dialog; `false` when
