@@ -497,3 +497,33 @@ pub fn send_time(
 
 /// A reminder's text as one patient reads it, as the executor will send it.
 pub use tsunagi_domain::template::reminder_text as preview;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reminder_is_set_on_the_clinics_clock_and_never_in_the_past() {
+        let tokyo = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap();
+        let now = UnixMillis(1_796_000_000_000); // 2026-11-30 (UTC)
+        let at = send_time(&tokyo, "2026-12-10", "09:00", now).unwrap();
+        // 09:00 in Tokyo is midnight UTC.
+        assert_eq!(
+            jiff::Timestamp::from_millisecond(at.0).unwrap().to_string(),
+            "2026-12-10T00:00:00Z"
+        );
+        for (date, time) in [
+            ("2026-13-01", "09:00"),
+            ("2026-12-10", "9am"),
+            ("2020-01-01", "09:00"),
+        ] {
+            assert!(
+                matches!(
+                    send_time(&tokyo, date, time, now),
+                    Err(crate::Error::Invalid(_))
+                ),
+                "{date} {time}"
+            );
+        }
+    }
+}
