@@ -185,10 +185,22 @@ impl App {
     /// Saves a PNG of the window under the artifacts directory and returns its path.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         // WebKit snapshots the last painted frame: let two frames paint what the DOM holds.
+        // Painting without OpenGL (no GPU), it snapshots only after a paint still to come,
+        // and waits for ever on a page with nothing left to paint: an invisible dot changes
+        // each frame for a few seconds, so one always comes.
         self.client
             .execute_async(
                 "const done = arguments[0]; \
-                 requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                 const dot = document.createElement('div'); \
+                 dot.setAttribute('aria-hidden', 'true'); \
+                 dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;opacity:0.01'; \
+                 document.body.append(dot); \
+                 const until = performance.now() + 3000; \
+                 const beat = () => { \
+                   dot.style.opacity = dot.style.opacity === '0.01' ? '0.02' : '0.01'; \
+                   if (performance.now() < until) requestAnimationFrame(beat); else dot.remove(); \
+                 }; \
+                 requestAnimationFrame(() => requestAnimationFrame(() => { beat(); done(); }));",
                 vec![],
             )
             .await
