@@ -150,8 +150,9 @@ async fn main() -> Result<()> {
 
     let at_start = app_memory()?;
     println!(
-        "  memory at start: {:.0} MiB PSS ({})",
+        "  memory at start: {:.0} MiB PSS, {:.0} MiB private ({})",
         at_start.total_kib as f64 / 1024.0,
+        at_start.private_kib as f64 / 1024.0,
         at_start.processes.join(", ")
     );
     // What the desk answers, without drawing: the IPC round trip of the inbox's two reads.
@@ -241,9 +242,10 @@ async fn main() -> Result<()> {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let memory = app_memory()?;
     println!(
-        "  memory after an hour of clinic traffic ({} patient actions, replayed at {speed:.0}×): {:.0} MiB PSS in {} processes ({})",
+        "  memory after an hour of clinic traffic ({} patient actions, replayed at {speed:.0}×): {:.0} MiB PSS, {:.0} MiB private, in {} processes ({})",
         report.delivered,
         memory.total_kib as f64 / 1024.0,
+        memory.private_kib as f64 / 1024.0,
         memory.processes.len(),
         memory.processes.join(", ")
     );
@@ -321,7 +323,11 @@ async fn switch_conversations(window: &App, count: usize) -> Result<Vec<f64>> {
 
 #[derive(Debug)]
 struct Memory {
+    /// Proportional set size: private pages, and each shared page divided among the
+    /// processes mapping it.
     total_kib: u64,
+    /// Pages no other process maps: what quitting the app would free.
+    private_kib: u64,
     processes: Vec<String>,
 }
 
@@ -369,6 +375,7 @@ fn app_memory() -> Result<Memory> {
         }
     };
     let mut total_kib = 0;
+    let mut private_kib = 0;
     let mut processes = Vec::new();
     for (&pid, name) in &names {
         if !under(pid) {
@@ -376,12 +383,16 @@ fn app_memory() -> Result<Memory> {
         }
         let rollup =
             std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-        let pss: u64 = rollup
-            .lines()
-            .find_map(|l| l.strip_prefix("Pss:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0);
+        let field = |name: &str| -> u64 {
+            rollup
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or(0)
+        };
+        let pss = field("Pss:");
         total_kib += pss;
+        private_kib += field("Private_Clean:") + field("Private_Dirty:");
         processes.push(format!("{name} {:.0} MiB", pss as f64 / 1024.0));
         if std::env::var_os("TSUNAGI_BENCH_SMAPS").is_some() {
             println!(
@@ -392,6 +403,7 @@ fn app_memory() -> Result<Memory> {
     }
     Ok(Memory {
         total_kib,
+        private_kib,
         processes,
     })
 }
