@@ -30,8 +30,8 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, tauri::Error> {
 /// desktop, a thin client), WebKit would composite through Mesa's software OpenGL, which is
 /// slower than painting without it and holds its buffers besides: there the window paints
 /// without OpenGL. At 100,000 chats under software GL that took switching chats from p95
-/// 84 to 26 ms, the start to a usable inbox from 1.2 to 0.74 s, and the app's memory after
-/// an hour from 388 to 290 MiB (`cargo xtask bench`).
+/// 84 to 31 ms, the start to a usable inbox from 1.2 to 0.7 s, and the app's memory after
+/// an hour from 388 to 295 MiB PSS (`cargo xtask bench`).
 fn lean_webview(app: &tauri::App) {
     #[cfg(target_os = "linux")]
     if let Some(window) = app.get_webview_window("main") {
