@@ -36,8 +36,9 @@ const DEBIAN_SESSION: &[&str] = &[
     "fonts-noto-cjk",
     "libunity9",
 ];
-/// Driving the window, and the system's save dialog it opens (xdotool types into it).
-const DEBIAN_E2E: &[&str] = &["webkit2gtk-driver", "xdotool"];
+/// Driving the window, the system's save dialog it opens (xdotool types into it), and the
+/// PostgreSQL server the relay's tests start for themselves (initdb, postgres).
+const DEBIAN_E2E: &[&str] = &["webkit2gtk-driver", "xdotool", "postgresql"];
 
 /// Makes sure the system packages, tauri-driver (for tests) and the UI's node modules are
 /// in place, installing what is missing where that is possible.

@@ -1,6 +1,8 @@
-//! The log's storage, behind one trait so a Postgres backend can follow the SQLite one
-//! without touching the handlers.
+//! The log's storage, behind one trait with two backends: SQLite in the relay's data
+//! folder (one process), and PostgreSQL (several relay processes on one database).
 
+mod any;
+mod postgres;
 mod sqlite;
 
 use std::collections::HashMap;
@@ -8,13 +10,18 @@ use std::future::Future;
 use std::sync::Mutex;
 
 use serde_json::value::RawValue;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 use tsunagi_line::{ChannelId, MessageId, UserId, WebhookEventId};
 use tsunagi_proto::api::Role;
-use tsunagi_proto::{DeviceId, Entry, EntryBody, OpId, Seq, UnixMillis};
+use tsunagi_proto::{DeviceId, Entry, EntryBody, LoggedOp, OpId, Seq, UnixMillis};
 
+pub use self::any::AnyStore;
+pub use self::postgres::PgStore;
 pub use self::sqlite::SqliteStore;
 use crate::secret::Sealed;
+
+/// Most append requests one commit covers.
+const MAX_GROUP: usize = 512;
 
 /// Something to append.
 #[derive(Debug, Clone)]
@@ -356,6 +363,154 @@ pub trait LogStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool>> + Send;
 }
 
+/// An append request waiting for the log writer, which answers it after the commit that
+/// covers it.
+struct Append {
+    channel: ChannelId,
+    fence: Option<Fence>,
+    entries: Vec<NewEntry>,
+    answer: oneshot::Sender<Result<Vec<Appended>>>,
+}
+
+/// Hands an append to a log writer and waits for its answer.
+async fn queue_append(
+    writer: &mpsc::Sender<Append>,
+    channel: &ChannelId,
+    fence: Option<Fence>,
+    entries: Vec<NewEntry>,
+) -> Result<Vec<Appended>> {
+    let (answer, answered) = oneshot::channel();
+    let append = Append {
+        channel: channel.clone(),
+        fence,
+        entries,
+        answer,
+    };
+    writer.send(append).await.map_err(|_| writer_stopped())?;
+    answered.await.map_err(|_| writer_stopped())?
+}
+
+/// The next group for one commit: `first`, and whatever else is already waiting.
+fn take_group(first: Append, queue: &mut mpsc::Receiver<Append>) -> Vec<Append> {
+    let mut group = vec![first];
+    while group.len() < MAX_GROUP {
+        match queue.try_recv() {
+            Ok(next) => group.push(next),
+            Err(_) => break,
+        }
+    }
+    group
+}
+
+fn writer_stopped() -> StoreError {
+    StoreError::Unavailable("the log writer has stopped".into())
+}
+
+fn role_text(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "owner",
+        Role::Staff => "staff",
+    }
+}
+
+fn role_from(text: &str) -> Result<Role> {
+    match text {
+        "owner" => Ok(Role::Owner),
+        "staff" => Ok(Role::Staff),
+        other => Err(StoreError::Corrupt(format!("unknown role {other}"))),
+    }
+}
+
+/// An entry's columns as either database returns them; [`ENTRY_SELECT`] names them.
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    seq: i64,
+    at: i64,
+    kind: String,
+    destination: Option<String>,
+    event: Option<String>,
+    op_id: Option<String>,
+    device: Option<String>,
+    op: Option<String>,
+    role: Option<String>,
+}
+
+const ENTRY_SELECT: &str = "seq, at, kind, destination, event, op_id, device, op, role";
+
+impl TryFrom<EntryRow> for Entry {
+    type Error = StoreError;
+
+    fn try_from(row: EntryRow) -> Result<Entry> {
+        let seq = Seq(row.seq as u64);
+        let corrupt = |what: &str| StoreError::Corrupt(format!("entry {seq}: {what}"));
+        let body = match row.kind.as_str() {
+            "line" => EntryBody::Line {
+                destination: UserId::new(row.destination.ok_or_else(|| corrupt("no destination"))?),
+                event: RawValue::from_string(row.event.ok_or_else(|| corrupt("no event"))?)
+                    .map_err(|_| corrupt("event is not JSON"))?,
+            },
+            "op" => EntryBody::Op {
+                op_id: OpId(
+                    row.op_id
+                        .ok_or_else(|| corrupt("no op_id"))?
+                        .parse()
+                        .map_err(|_| corrupt("op_id is not a UUID"))?,
+                ),
+                device: DeviceId::new(row.device.ok_or_else(|| corrupt("no device"))?),
+                role: row.role.as_deref().map(role_from).transpose()?,
+                op: serde_json::from_str::<LoggedOp>(&row.op.ok_or_else(|| corrupt("no op"))?)
+                    .map_err(|_| corrupt("op is not JSON"))?,
+            },
+            other => return Err(corrupt(&format!("unknown kind {other}"))),
+        };
+        Ok(Entry {
+            seq,
+            at: UnixMillis(row.at),
+            body,
+        })
+    }
+}
+
+/// A device's columns as either database returns them; [`DEVICE_SELECT`] names them.
+#[derive(sqlx::FromRow)]
+struct DeviceRow {
+    id: String,
+    channel_id: Option<String>,
+    role: String,
+    device_name: String,
+    operator_name: String,
+    token_hash: Vec<u8>,
+    created_at: i64,
+    revoked_at: Option<i64>,
+    last_seen_at: Option<i64>,
+}
+
+const DEVICE_SELECT: &str = "id, channel_id, role, device_name, operator_name, token_hash, \
+    created_at, revoked_at, last_seen_at";
+
+impl TryFrom<DeviceRow> for Device {
+    type Error = StoreError;
+
+    fn try_from(row: DeviceRow) -> Result<Device> {
+        Ok(Device {
+            id: DeviceId::new(row.id),
+            channel: row.channel_id.map(ChannelId::new),
+            role: role_from(&row.role)?,
+            device_name: row.device_name,
+            operator_name: row.operator_name,
+            token_hash: row.token_hash,
+            created_at: UnixMillis(row.created_at),
+            revoked_at: row.revoked_at.map(UnixMillis),
+            last_seen_at: row.last_seen_at.map(UnixMillis),
+        })
+    }
+}
+
+/// Entries' columns into entries, the first damaged one failing them all.
+fn entries_from(rows: Vec<EntryRow>) -> Result<Vec<Entry>> {
+    rows.into_iter().map(Entry::try_from).collect()
+}
+
 /// The newest committed seq of each channel, for readers that wait for more.
 #[derive(Debug, Default)]
 pub(crate) struct Heads(Mutex<HashMap<ChannelId, watch::Sender<Seq>>>);
@@ -372,6 +527,15 @@ impl Heads {
             .entry(channel.clone())
             .or_insert_with(|| watch::channel(Seq::ZERO).0)
             .subscribe()
+    }
+
+    /// The channels somebody follows.
+    pub(crate) fn followed(&self) -> Vec<ChannelId> {
+        let heads = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        heads.keys().cloned().collect()
     }
 
     /// Called after a commit: readers waiting on this channel wake.

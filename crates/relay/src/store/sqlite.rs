@@ -13,35 +13,24 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use serde_json::value::RawValue;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteSynchronous,
 };
 use sqlx::{Connection as _, Row as _};
-use tokio::sync::{mpsc, oneshot, watch};
-use tsunagi_line::{ChannelId, MessageId, UserId};
-use tsunagi_proto::api::Role;
-use tsunagi_proto::{DeviceId, Entry, EntryBody, LoggedOp, OpId, Seq, UnixMillis};
+use tokio::sync::{mpsc, watch};
+use tsunagi_line::{ChannelId, MessageId};
+use tsunagi_proto::{DeviceId, Entry, Seq, UnixMillis};
 
 use super::{
-    Appended, Channel, Device, Fence, Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody,
-    NewDevice, NewEntry, Result, StoreError, tombstone,
+    Append, Appended, Channel, DEVICE_SELECT, Device, DeviceRow, ENTRY_SELECT, Fence, Heads,
+    Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice, NewEntry, Result, StoreError,
+    entries_from, queue_append, role_from, role_text, take_group, tombstone,
 };
 use crate::metrics::Metrics;
 use crate::secret::Sealed;
 
-/// Most requests one commit covers.
-const MAX_GROUP: usize = 512;
-
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/relay-sqlite");
-
-struct Append {
-    channel: ChannelId,
-    fence: Option<Fence>,
-    entries: Vec<NewEntry>,
-    answer: oneshot::Sender<Result<Vec<Appended>>>,
-}
 
 /// The SQLite log. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -89,7 +78,7 @@ impl SqliteStore {
             .await?;
         let heads = Arc::new(Heads::default());
         let metrics = Arc::new(Metrics::default());
-        let (queue, waiting) = mpsc::channel(4 * MAX_GROUP);
+        let (queue, waiting) = mpsc::channel(4 * super::MAX_GROUP);
         let writer_up = Arc::new(AtomicBool::new(true));
         tokio::spawn(write_loop(
             writer,
@@ -111,26 +100,6 @@ impl SqliteStore {
             metrics,
             writer_up,
         })
-    }
-}
-
-impl SqliteStore {
-    /// Hands an append to the log writer and waits for its answer.
-    async fn queue(
-        &self,
-        channel: &ChannelId,
-        fence: Option<Fence>,
-        entries: Vec<NewEntry>,
-    ) -> Result<Vec<Appended>> {
-        let (answer, answered) = oneshot::channel();
-        let append = Append {
-            channel: channel.clone(),
-            fence,
-            entries,
-            answer,
-        };
-        self.writer.send(append).await.map_err(|_| stopped())?;
-        answered.await.map_err(|_| stopped())?
     }
 }
 
@@ -159,13 +128,7 @@ async fn write_loop(
         writer_up,
     } = shared;
     while let Some(first) = queue.recv().await {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match queue.try_recv() {
-                Ok(next) => group.push(next),
-                Err(_) => break,
-            }
-        }
+        let group = take_group(first, &mut queue);
         match write_group(&mut db, &group, &unsent).await {
             Ok((answers, new_heads, newly_unsent)) => {
                 unsent.extend(newly_unsent);
@@ -454,45 +417,8 @@ async fn load_unsent(db: &mut SqliteConnection) -> Result<Unsent, sqlx::Error> {
         .collect())
 }
 
-fn stopped() -> StoreError {
-    StoreError::Unavailable("the writer has stopped".into())
-}
-
-fn role_text(role: Role) -> &'static str {
-    match role {
-        Role::Owner => "owner",
-        Role::Staff => "staff",
-    }
-}
-
-fn role_from(text: &str) -> Result<Role> {
-    match text {
-        "owner" => Ok(Role::Owner),
-        "staff" => Ok(Role::Staff),
-        other => Err(StoreError::Corrupt(format!("unknown role {other}"))),
-    }
-}
-
 const DEVICE_COLUMNS: &str =
     "id, channel_id, role, device_name, operator_name, token_hash, created_at, revoked_at";
-/// What [`device_from_row`] reads.
-const DEVICE_SELECT: &str = "id, channel_id, role, device_name, operator_name, token_hash,
-    created_at, revoked_at, last_seen_at";
-
-fn device_from_row(row: &SqliteRow) -> Result<Device> {
-    Ok(Device {
-        id: DeviceId::new(row.get::<String, _>(0)),
-        channel: row.get::<Option<String>, _>(1).map(ChannelId::new),
-        role: role_from(row.get(2))?,
-        device_name: row.get(3),
-        operator_name: row.get(4),
-        token_hash: row.get(5),
-        created_at: UnixMillis(row.get(6)),
-        revoked_at: row.get::<Option<i64>, _>(7).map(UnixMillis),
-        last_seen_at: row.get::<Option<i64>, _>(8).map(UnixMillis),
-    })
-}
-
 impl LogStore for SqliteStore {
     async fn ready(&self) -> Result<()> {
         if self.writer.is_closed() {
@@ -585,7 +511,7 @@ impl LogStore for SqliteStore {
     }
 
     async fn append(&self, channel: &ChannelId, entries: Vec<NewEntry>) -> Result<Vec<Appended>> {
-        self.queue(channel, None, entries).await
+        queue_append(&self.writer, channel, None, entries).await
     }
 
     async fn append_fenced(
@@ -594,20 +520,20 @@ impl LogStore for SqliteStore {
         fence: Fence,
         entries: Vec<NewEntry>,
     ) -> Result<Vec<Appended>> {
-        self.queue(channel, Some(fence), entries).await
+        queue_append(&self.writer, channel, Some(fence), entries).await
     }
 
     async fn read(&self, channel: &ChannelId, after: Seq, limit: u32) -> Result<Vec<Entry>> {
-        let rows = sqlx::query(
-            "SELECT seq, at, kind, destination, event, op_id, device, op, role
-             FROM entries WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-        )
+        let rows = sqlx::query_as(&format!(
+            "SELECT {ENTRY_SELECT} FROM entries
+             WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+        ))
         .bind(channel.as_str())
         .bind(after.0 as i64)
         .bind(i64::from(limit))
         .fetch_all(&self.readers)
         .await?;
-        rows.iter().map(entry_from_row).collect()
+        entries_from(rows)
     }
 
     async fn head(&self, channel: &ChannelId) -> Result<Seq> {
@@ -708,11 +634,11 @@ impl LogStore for SqliteStore {
     }
 
     async fn device(&self, id: &DeviceId) -> Result<Option<Device>> {
-        sqlx::query(&format!("SELECT {DEVICE_SELECT} FROM devices WHERE id = ?"))
+        sqlx::query_as::<_, DeviceRow>(&format!("SELECT {DEVICE_SELECT} FROM devices WHERE id = ?"))
             .bind(id.as_str())
             .fetch_optional(&self.readers)
             .await?
-            .map(|row| device_from_row(&row))
+            .map(Device::try_from)
             .transpose()
     }
 
@@ -726,15 +652,15 @@ impl LogStore for SqliteStore {
     }
 
     async fn devices(&self, channel: &ChannelId) -> Result<Vec<Device>> {
-        sqlx::query(&format!(
+        sqlx::query_as::<_, DeviceRow>(&format!(
             "SELECT {DEVICE_SELECT} FROM devices WHERE channel_id = ? OR channel_id IS NULL
              ORDER BY created_at, id"
         ))
         .bind(channel.as_str())
         .fetch_all(&self.readers)
         .await?
-        .iter()
-        .map(device_from_row)
+        .into_iter()
+        .map(Device::try_from)
         .collect()
     }
 
@@ -854,40 +780,6 @@ impl LogStore for SqliteStore {
     }
 }
 
-fn entry_from_row(row: &SqliteRow) -> Result<Entry> {
-    let seq = Seq(row.get::<i64, _>(0) as u64);
-    let corrupt = |what: &str| StoreError::Corrupt(format!("entry {seq}: {what}"));
-    let kind: String = row.get(2);
-    let body = match kind.as_str() {
-        "line" => {
-            let destination: String = row.get(3);
-            let event: String = row.get(4);
-            EntryBody::Line {
-                destination: UserId::new(destination),
-                event: RawValue::from_string(event).map_err(|_| corrupt("event is not JSON"))?,
-            }
-        }
-        "op" => {
-            let op_id: String = row.get(5);
-            let device: String = row.get(6);
-            let op: String = row.get(7);
-            let role: Option<String> = row.get(8);
-            EntryBody::Op {
-                op_id: OpId(op_id.parse().map_err(|_| corrupt("op_id is not a UUID"))?),
-                device: DeviceId::new(device),
-                role: role.as_deref().map(role_from).transpose()?,
-                op: serde_json::from_str::<LoggedOp>(&op).map_err(|_| corrupt("op is not JSON"))?,
-            }
-        }
-        other => return Err(corrupt(&format!("unknown kind {other}"))),
-    };
-    Ok(Entry {
-        seq,
-        at: UnixMillis(row.get(1)),
-        body,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use sqlx::migrate::Migrator;
@@ -932,7 +824,7 @@ mod tests {
         assert_eq!(device.channel, Some(ChannelId::from("1")));
         assert_eq!(device.operator_name, "Yuki");
         assert!(!store.has_relay_owner().await.unwrap());
-        let problems: Vec<SqliteRow> = sqlx::query("PRAGMA foreign_key_check")
+        let problems: Vec<sqlx::sqlite::SqliteRow> = sqlx::query("PRAGMA foreign_key_check")
             .fetch_all(&store.readers)
             .await
             .unwrap();

@@ -5,6 +5,7 @@
 
 mod auth;
 mod channels;
+mod conformance;
 mod disk_full;
 mod executor;
 mod ingest;

@@ -2,6 +2,9 @@
 //! directory, serving on a free port, with one channel. Its helpers panic on failure, as
 //! test code does.
 
+pub mod conformance;
+mod postgres;
+
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -18,6 +21,8 @@ use crate::media::MediaStore;
 use crate::secret::{ChannelSecret, RelayKey};
 use crate::store::{LogStore as _, SqliteStore};
 use url::Url;
+
+pub use self::postgres::{Stop, TestPostgres};
 
 /// The test relay's channel.
 pub const CHANNEL: &str = "1656789012";

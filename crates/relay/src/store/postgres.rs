@@ -1,0 +1,819 @@
+//! The log on PostgreSQL, for a relay that runs as several processes on one database.
+//!
+//! Each process groups its appends into one transaction, as the SQLite store does, and
+//! answers them after the commit. Processes agree through the database alone:
+//! - seqs: an append locks its channels' rows (`FOR UPDATE`, in id order, so two groups
+//!   never wait on each other in a circle) and takes seqs from the head it reads there;
+//! - duplicates: unique indexes on the webhook event id and the op id, so an event logged
+//!   by any process is logged once;
+//! - unsent messages: the `unsent` table, read under the same lock, not a set in memory;
+//! - fencing: a fenced append locks the executor's row (`FOR SHARE`), so the lease cannot
+//!   pass to another process before the append commits;
+//! - wake-ups: each commit notifies `tsunagi_heads`, and every process listens and moves
+//!   its [`Heads`], so a stream on one process sees a commit made on another.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use sqlx::{Connection as _, Postgres};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tsunagi_line::{ChannelId, MessageId};
+use tsunagi_proto::{DeviceId, Entry, Seq, UnixMillis};
+
+use super::{
+    Append, Appended, Channel, DEVICE_SELECT, Device, DeviceRow, ENTRY_SELECT, Fence, Heads,
+    Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice, NewEntry, Result, StoreError,
+    entries_from, queue_append, role_from, role_text, take_group, tombstone,
+};
+use crate::metrics::Metrics;
+use crate::secret::Sealed;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/relay-postgres");
+
+/// Where commits are announced: the payload is `<channel id> <head>`.
+const HEADS_CHANNEL: &str = "tsunagi_heads";
+
+/// The PostgreSQL log. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    writer: mpsc::Sender<Append>,
+    heads: Arc<Heads>,
+    metrics: Arc<Metrics>,
+    /// The listener for other processes' commits, stopped with the last clone.
+    _listening: Arc<AbortOnDrop>,
+}
+
+#[derive(Debug)]
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://…`) and migrates it. The database
+    /// must exist; its tables are created on first use.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::Unavailable(format!("the database address: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        // Two processes starting at once must not both create the tables: sqlx takes an
+        // advisory lock around the migrations.
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
+        let heads = Arc::new(Heads::default());
+        let metrics = Arc::new(Metrics::default());
+        let (writer, waiting) = mpsc::channel(4 * super::MAX_GROUP);
+        tokio::spawn(write_loop(
+            pool.clone(),
+            waiting,
+            heads.clone(),
+            metrics.clone(),
+        ));
+        let listening = tokio::spawn(listen(pool.clone(), heads.clone(), metrics.clone()));
+        Ok(Self {
+            pool,
+            writer,
+            heads,
+            metrics,
+            _listening: Arc::new(AbortOnDrop(listening)),
+        })
+    }
+}
+
+/// The process's log writer: one transaction per group of queued appends.
+async fn write_loop(
+    pool: PgPool,
+    mut queue: mpsc::Receiver<Append>,
+    heads: Arc<Heads>,
+    metrics: Arc<Metrics>,
+) {
+    let mut held: Option<PoolConnection<Postgres>> = None;
+    while let Some(first) = queue.recv().await {
+        let group = take_group(first, &mut queue);
+        let connection = match held.take() {
+            Some(connection) => Ok(connection),
+            None => pool.acquire().await,
+        };
+        let written = match connection {
+            Ok(mut connection) => {
+                let written = write_group(&mut connection, &group).await;
+                if written.is_ok() {
+                    held = Some(connection);
+                } else {
+                    // Its transaction's fate may be unknown (the server went away during the
+                    // commit): the connection is not used again.
+                    connection.close_on_drop();
+                }
+                written
+            }
+            Err(error) => Err(error),
+        };
+        match written {
+            Ok((answers, new_heads)) => {
+                metrics.committed(group.len());
+                for (channel, head) in &new_heads {
+                    heads.advance(channel, *head);
+                    metrics.head(channel, *head);
+                }
+                for (request, answer) in group.into_iter().zip(answers) {
+                    let _ = request.answer.send(answer);
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, requests = group.len(), "a group commit failed; nothing of it was written");
+                for request in group {
+                    let _ = request
+                        .answer
+                        .send(Err(StoreError::Unavailable(error.to_string())));
+                }
+            }
+        }
+    }
+}
+
+/// Each request's answer, and the new heads.
+type GroupResult = (Vec<Result<Vec<Appended>>>, HashMap<ChannelId, Seq>);
+
+/// Writes a group in one transaction. A request for an unknown channel, or fenced by a
+/// lease it no longer holds, fails alone; a database error fails the whole group.
+async fn write_group(
+    db: &mut sqlx::PgConnection,
+    group: &[Append],
+) -> Result<GroupResult, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let mut channels: Vec<&str> = group.iter().map(|a| a.channel.as_str()).collect();
+    channels.sort_unstable();
+    channels.dedup();
+    let locked: Vec<(String, i64)> =
+        sqlx::query_as("SELECT id, head FROM channels WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(&channels)
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut heads: HashMap<ChannelId, Seq> = locked
+        .into_iter()
+        .map(|(id, head)| (ChannelId::new(id), Seq(head as u64)))
+        .collect();
+    let mut moved: HashSet<ChannelId> = HashSet::new();
+    let mut answers = Vec::with_capacity(group.len());
+    for request in group {
+        let Some(&head) = heads.get(&request.channel) else {
+            answers.push(Err(StoreError::UnknownChannel(request.channel.clone())));
+            continue;
+        };
+        if let Some(fence) = &request.fence
+            && !holds_lease(&mut tx, &request.channel, fence).await?
+        {
+            answers.push(Err(StoreError::LeaseLost(request.channel.clone())));
+            continue;
+        }
+        let (appended, head) = append_request(&mut tx, request, head).await?;
+        if heads.insert(request.channel.clone(), head) != Some(head) {
+            moved.insert(request.channel.clone());
+        }
+        answers.push(Ok(appended));
+    }
+    let mut new_heads = HashMap::new();
+    for channel in moved {
+        let head = heads[&channel];
+        sqlx::query("UPDATE channels SET head = $1 WHERE id = $2")
+            .bind(head.0 as i64)
+            .bind(channel.as_str())
+            .execute(&mut *tx)
+            .await?;
+        // Delivered to every listening process when, and only if, this commits.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(HEADS_CHANNEL)
+            .bind(format!("{channel} {head}"))
+            .execute(&mut *tx)
+            .await?;
+        new_heads.insert(channel, head);
+    }
+    tx.commit().await?;
+    Ok((answers, new_heads))
+}
+
+/// Appends one request's entries after `head`, with the channel's row locked. Returns
+/// where each entry is, and the new head.
+async fn append_request(
+    tx: &mut sqlx::PgConnection,
+    request: &Append,
+    mut head: Seq,
+) -> Result<(Vec<Appended>, Seq), sqlx::Error> {
+    let channel = &request.channel;
+    let carried: Vec<&str> = request
+        .entries
+        .iter()
+        .filter_map(|entry| match &entry.body {
+            NewBody::Line {
+                link: MessageLink::Carries(id),
+                ..
+            } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut unsent: HashSet<String> = if carried.is_empty() {
+        HashSet::new()
+    } else {
+        sqlx::query_scalar(
+            "SELECT message_id FROM unsent WHERE channel_id = $1 AND message_id = ANY($2)",
+        )
+        .bind(channel.as_str())
+        .bind(&carried)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect()
+    };
+    let mut appended = Vec::with_capacity(request.entries.len());
+    for entry in &request.entries {
+        if insert(&mut *tx, channel, head.next(), entry, &unsent).await? {
+            head = head.next();
+            appended.push(Appended::New(head));
+            if let NewBody::Line {
+                link: MessageLink::Unsends(id),
+                ..
+            } = &entry.body
+            {
+                redact(&mut *tx, channel, id).await?;
+                unsent.insert(id.as_str().to_owned());
+            }
+        } else {
+            // Logged before, by this process or another, maybe in this very transaction.
+            let seq = existing(&mut *tx, channel, &entry.body)
+                .await?
+                .ok_or(sqlx::Error::RowNotFound)?;
+            appended.push(Appended::Existing(seq));
+        }
+    }
+    Ok((appended, head))
+}
+
+/// Whether `fence` holds the channel's executor lease; if so, the lease's row stays locked
+/// until the transaction ends, so it cannot be taken over before this append commits.
+async fn holds_lease(
+    db: &mut sqlx::PgConnection,
+    channel: &ChannelId,
+    fence: &Fence,
+) -> Result<bool, sqlx::Error> {
+    let held: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM executors
+         WHERE channel_id = $1 AND holder = $2 AND lease_expires_at > $3 FOR SHARE",
+    )
+    .bind(channel.as_str())
+    .bind(&fence.holder)
+    .bind(fence.now.0)
+    .fetch_optional(&mut *db)
+    .await?;
+    Ok(held.is_some())
+}
+
+/// The seq of an entry already logged under the same webhook event id or idempotency key.
+async fn existing(
+    db: &mut sqlx::PgConnection,
+    channel: &ChannelId,
+    body: &NewBody,
+) -> Result<Option<Seq>, sqlx::Error> {
+    let (sql, key) = match body {
+        NewBody::Line {
+            webhook_event_id: Some(id),
+            ..
+        } => (
+            "SELECT seq FROM entries WHERE channel_id = $1 AND webhook_event_id = $2",
+            id.to_string(),
+        ),
+        NewBody::Line { .. } => return Ok(None),
+        NewBody::Op { op_id, .. } => (
+            "SELECT seq FROM entries WHERE channel_id = $1 AND op_id = $2",
+            op_id.to_string(),
+        ),
+    };
+    let seq: Option<i64> = sqlx::query_scalar(sql)
+        .bind(channel.as_str())
+        .bind(key)
+        .fetch_optional(&mut *db)
+        .await?;
+    Ok(seq.map(|s| Seq(s as u64)))
+}
+
+/// Inserts the entry at `seq`; false if it is a duplicate (same webhook event id or
+/// idempotency key), which leaves the log as it was.
+async fn insert(
+    db: &mut sqlx::PgConnection,
+    channel: &ChannelId,
+    seq: Seq,
+    entry: &NewEntry,
+    unsent: &HashSet<String>,
+) -> Result<bool, sqlx::Error> {
+    let query = sqlx::query(
+        "INSERT INTO entries
+            (channel_id, seq, at, kind, destination, event, webhook_event_id, message_id,
+             op_id, device, op, role)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(channel.as_str())
+    .bind(seq.0 as i64)
+    .bind(entry.at.0);
+    let query = match &entry.body {
+        NewBody::Line {
+            destination,
+            webhook_event_id,
+            event,
+            link,
+        } => {
+            let (text, message_id) = match link {
+                MessageLink::Carries(id) if unsent.contains(id.as_str()) => {
+                    (tombstone(event.get()), Some(id.as_str()))
+                }
+                MessageLink::Carries(id) => (event.get().to_owned(), Some(id.as_str())),
+                MessageLink::Unsends(_) | MessageLink::None => (event.get().to_owned(), None),
+            };
+            query
+                .bind("line")
+                .bind(destination.as_str())
+                .bind(text)
+                .bind(webhook_event_id.as_ref().map(|id| id.as_str()))
+                .bind(message_id)
+                .bind(None::<String>)
+                .bind(None::<String>)
+                .bind(None::<String>)
+                .bind(None::<String>)
+        }
+        NewBody::Op {
+            op_id,
+            device,
+            role,
+            op,
+        } => query
+            .bind("op")
+            .bind(None::<String>)
+            .bind(None::<String>)
+            .bind(None::<String>)
+            .bind(None::<String>)
+            .bind(op_id.to_string())
+            .bind(device.as_str())
+            .bind(op.get())
+            .bind(role.map(role_text)),
+    };
+    Ok(query.execute(db).await?.rows_affected() == 1)
+}
+
+/// Remembers that a message was unsent and replaces the content of every entry carrying
+/// it (the message, its edits) with a tombstone. Their seqs stay.
+async fn redact(
+    db: &mut sqlx::PgConnection,
+    channel: &ChannelId,
+    message: &MessageId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO unsent (channel_id, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(channel.as_str())
+    .bind(message.as_str())
+    .execute(&mut *db)
+    .await?;
+    let carrying: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT seq, event FROM entries
+         WHERE channel_id = $1 AND message_id = $2 AND kind = 'line'",
+    )
+    .bind(channel.as_str())
+    .bind(message.as_str())
+    .fetch_all(&mut *db)
+    .await?;
+    for (seq, event) in carrying {
+        sqlx::query("UPDATE entries SET event = $1 WHERE channel_id = $2 AND seq = $3")
+            .bind(tombstone(&event))
+            .bind(channel.as_str())
+            .bind(seq)
+            .execute(&mut *db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Hears every process's commits and moves [`Heads`]. After the connection drops (the
+/// database restarted), notifications sent meanwhile are lost: once listening again, the
+/// followed channels' heads are read afresh.
+async fn listen(pool: PgPool, heads: Arc<Heads>, metrics: Arc<Metrics>) {
+    let mut wait = Duration::from_millis(50);
+    loop {
+        match listen_once(&pool, &heads, &metrics).await {
+            Ok(()) => wait = Duration::from_millis(50),
+            Err(error) => {
+                tracing::warn!(%error, "listening for commits; retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+/// Listens until the connection drops.
+async fn listen_once(pool: &PgPool, heads: &Heads, metrics: &Metrics) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(HEADS_CHANNEL).await?;
+    catch_up(pool, heads, metrics).await?;
+    // `None`: the connection dropped. A new listener follows, and a catch-up with it.
+    while let Some(notification) = listener.try_recv().await? {
+        let Some((channel, head)) = notification.payload().split_once(' ') else {
+            continue;
+        };
+        if let Ok(head) = head.parse::<u64>() {
+            let channel = ChannelId::from(channel);
+            heads.advance(&channel, Seq(head));
+            metrics.head(&channel, Seq(head));
+        }
+    }
+    Ok(())
+}
+
+/// Reads the heads of the channels somebody follows.
+async fn catch_up(pool: &PgPool, heads: &Heads, metrics: &Metrics) -> Result<(), sqlx::Error> {
+    let followed: Vec<String> = heads
+        .followed()
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .collect();
+    if followed.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT id, head FROM channels WHERE id = ANY($1)")
+            .bind(&followed)
+            .fetch_all(pool)
+            .await?;
+    for (channel, head) in rows {
+        let channel = ChannelId::new(channel);
+        heads.advance(&channel, Seq(head as u64));
+        metrics.head(&channel, Seq(head as u64));
+    }
+    Ok(())
+}
+
+impl LogStore for PgStore {
+    async fn ready(&self) -> Result<()> {
+        if self.writer.is_closed() {
+            return Err(StoreError::Unavailable("the log writer has stopped".into()));
+        }
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn add_channel(
+        &self,
+        channel: &ChannelId,
+        secret: &Sealed,
+        at: UnixMillis,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let result = sqlx::query(
+            "INSERT INTO channels (id, secret_nonce, secret_sealed, created_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(channel.as_str())
+        .bind(&secret.nonce)
+        .bind(&secret.ciphertext)
+        .bind(at.0)
+        .execute(&mut *tx)
+        .await;
+        match result {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::ChannelExists(channel.clone()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        // The executor's row comes with the channel, its cursor at 0.
+        sqlx::query(
+            "INSERT INTO executors (channel_id, holder, lease_expires_at) VALUES ($1, '', 0)",
+        )
+        .bind(channel.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn channels(&self) -> Result<Vec<Channel>> {
+        let rows: Vec<(String, i64, i64)> =
+            sqlx::query_as("SELECT id, head, created_at FROM channels ORDER BY id FOR UPDATE")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, head, created_at)| Channel {
+                id: ChannelId::new(id),
+                head: Seq(head as u64),
+                created_at: UnixMillis(created_at),
+            })
+            .collect())
+    }
+
+    async fn replace_channel_secret(&self, channel: &ChannelId, secret: &Sealed) -> Result<()> {
+        let result =
+            sqlx::query("UPDATE channels SET secret_nonce = $1, secret_sealed = $2 WHERE id = $3")
+                .bind(&secret.nonce)
+                .bind(&secret.ciphertext)
+                .bind(channel.as_str())
+                .execute(&self.pool)
+                .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::UnknownChannel(channel.clone()));
+        }
+        Ok(())
+    }
+
+    async fn channel_secret(&self, channel: &ChannelId) -> Result<Option<Sealed>> {
+        let row: Option<(Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT secret_nonce, secret_sealed FROM channels WHERE id = $1")
+                .bind(channel.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(nonce, ciphertext)| Sealed { nonce, ciphertext }))
+    }
+
+    async fn append(&self, channel: &ChannelId, entries: Vec<NewEntry>) -> Result<Vec<Appended>> {
+        queue_append(&self.writer, channel, None, entries).await
+    }
+
+    async fn append_fenced(
+        &self,
+        channel: &ChannelId,
+        fence: Fence,
+        entries: Vec<NewEntry>,
+    ) -> Result<Vec<Appended>> {
+        queue_append(&self.writer, channel, Some(fence), entries).await
+    }
+
+    async fn read(&self, channel: &ChannelId, after: Seq, limit: u32) -> Result<Vec<Entry>> {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {ENTRY_SELECT} FROM entries
+             WHERE channel_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        ))
+        .bind(channel.as_str())
+        .bind(after.0 as i64)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        entries_from(rows)
+    }
+
+    async fn head(&self, channel: &ChannelId) -> Result<Seq> {
+        sqlx::query_scalar::<_, i64>("SELECT head FROM channels WHERE id = $1")
+            .bind(channel.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|h| Seq(h as u64))
+            .ok_or_else(|| StoreError::UnknownChannel(channel.clone()))
+    }
+
+    fn subscribe(&self, channel: &ChannelId) -> watch::Receiver<Seq> {
+        self.heads.subscribe(channel)
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    async fn create_invite(&self, invite: &Invite) -> Result<()> {
+        let result = sqlx::query(
+            "INSERT INTO invites (code_hash, channel_id, role, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&invite.code_hash)
+        .bind(invite.channel.as_ref().map(ChannelId::as_str))
+        .bind(role_text(invite.role))
+        .bind(invite.created_at.0)
+        .bind(invite.expires_at.0)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                match &invite.channel {
+                    Some(channel) => Err(StoreError::UnknownChannel(channel.clone())),
+                    None => Err(sqlx::Error::Database(e).into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn enroll(&self, code_hash: &[u8], device: NewDevice, now: UnixMillis) -> Result<Device> {
+        let mut tx = self.pool.begin().await?;
+        // Locked: of two devices enrolling with one code at once, the second waits here
+        // and then finds it used.
+        let invite: Option<(Option<String>, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT channel_id, role, expires_at, used_at FROM invites
+             WHERE code_hash = $1 FOR UPDATE",
+        )
+        .bind(code_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (channel, role, expires_at, used_at) =
+            invite.ok_or(StoreError::Invite(InviteProblem::Unknown))?;
+        if used_at.is_some() {
+            return Err(StoreError::Invite(InviteProblem::Used));
+        }
+        if expires_at <= now.0 {
+            return Err(StoreError::Invite(InviteProblem::Expired));
+        }
+        let device = Device {
+            id: device.id,
+            channel: channel.map(ChannelId::new),
+            role: role_from(&role)?,
+            device_name: device.device_name,
+            operator_name: device.operator_name,
+            token_hash: device.token_hash,
+            created_at: now,
+            revoked_at: None,
+            last_seen_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO devices
+                (id, channel_id, role, device_name, operator_name, token_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(device.id.as_str())
+        .bind(device.channel.as_ref().map(ChannelId::as_str))
+        .bind(role_text(device.role))
+        .bind(&device.device_name)
+        .bind(&device.operator_name)
+        .bind(&device.token_hash)
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE invites SET used_at = $1, used_by = $2 WHERE code_hash = $3")
+            .bind(now.0)
+            .bind(device.id.as_str())
+            .bind(code_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(device)
+    }
+
+    async fn device(&self, id: &DeviceId) -> Result<Option<Device>> {
+        sqlx::query_as::<_, DeviceRow>(&format!(
+            "SELECT {DEVICE_SELECT} FROM devices WHERE id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(Device::try_from)
+        .transpose()
+    }
+
+    async fn seen(&self, id: &DeviceId, at: UnixMillis) -> Result<()> {
+        sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2")
+            .bind(at.0)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn devices(&self, channel: &ChannelId) -> Result<Vec<Device>> {
+        sqlx::query_as::<_, DeviceRow>(&format!(
+            "SELECT {DEVICE_SELECT} FROM devices WHERE channel_id = $1 OR channel_id IS NULL
+             ORDER BY created_at, id"
+        ))
+        .bind(channel.as_str())
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(Device::try_from)
+        .collect()
+    }
+
+    async fn has_relay_owner(&self) -> Result<bool> {
+        let found: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM devices
+             WHERE channel_id IS NULL AND role = 'owner' AND revoked_at IS NULL LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    async fn revoke_device(&self, id: &DeviceId, now: UnixMillis) -> Result<bool> {
+        let result =
+            sqlx::query("UPDATE devices SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
+                .bind(now.0)
+                .bind(id.as_str())
+                .execute(&self.pool)
+                .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn lease_executor(
+        &self,
+        channel: &ChannelId,
+        holder: &str,
+        now: UnixMillis,
+        until: UnixMillis,
+    ) -> Result<bool> {
+        let result = sqlx::query(
+            "UPDATE executors SET holder = $2, lease_expires_at = $4
+             WHERE channel_id = $1 AND (holder = $2 OR lease_expires_at <= $3)",
+        )
+        .bind(channel.as_str())
+        .bind(holder)
+        .bind(now.0)
+        .bind(until.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn release_executor(&self, channel: &ChannelId, holder: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE executors SET lease_expires_at = 0 WHERE channel_id = $1 AND holder = $2",
+        )
+        .bind(channel.as_str())
+        .bind(holder)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn executor_cursor(&self, channel: &ChannelId) -> Result<Option<Seq>> {
+        let cursor: Option<i64> =
+            sqlx::query_scalar("SELECT cursor FROM executors WHERE channel_id = $1")
+                .bind(channel.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(cursor.map(|c| Seq(c as u64)))
+    }
+
+    async fn move_executor_cursor(
+        &self,
+        channel: &ChannelId,
+        holder: &str,
+        seq: Seq,
+        now: UnixMillis,
+    ) -> Result<bool> {
+        let result = sqlx::query(
+            "UPDATE executors SET cursor = GREATEST(cursor, $1)
+             WHERE channel_id = $2 AND holder = $3 AND lease_expires_at > $4",
+        )
+        .bind(seq.0 as i64)
+        .bind(channel.as_str())
+        .bind(holder)
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn save_executor_snapshot(
+        &self,
+        channel: &ChannelId,
+        fence: Fence,
+        seq: Seq,
+        state: Vec<u8>,
+    ) -> Result<()> {
+        let result = sqlx::query(
+            "INSERT INTO executor_snapshots (channel_id, seq, state)
+             SELECT $1, $2, $3 FROM executors
+             WHERE channel_id = $1 AND holder = $4 AND lease_expires_at > $5 AND cursor >= $2
+             ON CONFLICT (channel_id) DO UPDATE SET seq = excluded.seq, state = excluded.state",
+        )
+        .bind(channel.as_str())
+        .bind(seq.0 as i64)
+        .bind(state)
+        .bind(&fence.holder)
+        .bind(fence.now.0)
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::LeaseLost(channel.clone()))
+        }
+    }
+
+    async fn executor_snapshot(&self, channel: &ChannelId) -> Result<Option<(Seq, Vec<u8>)>> {
+        let row: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, state FROM executor_snapshots WHERE channel_id = $1")
+                .bind(channel.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(seq, state)| (Seq(seq as u64), state)))
+    }
+}
