@@ -15,7 +15,7 @@ use tsunagi_relay::http::{MetricsAccess, Options};
 use tsunagi_relay::line_setup::{self, LineSetup};
 use tsunagi_relay::media::MediaStore;
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
-use tsunagi_relay::store::{LogStore as _, SqliteStore};
+use tsunagi_relay::store::{AnyStore, LogStore as _};
 
 #[derive(Parser)]
 #[command(
@@ -128,9 +128,14 @@ const SETUP_CODE_FILE: &str = "setup-code";
 
 #[derive(clap::Args)]
 struct Data {
-    /// Where the relay keeps its database and key.
-    #[arg(long = "data")]
+    /// Where the relay keeps its key, users' media and (without --database) its SQLite
+    /// database. Every relay process on one PostgreSQL database needs the same key file.
+    #[arg(long = "data", env = "TSUNAGI_DATA")]
     dir: PathBuf,
+    /// A PostgreSQL database for the log (`postgres://user:password@host/db`), which
+    /// several relay processes can share; without it, SQLite in the data folder.
+    #[arg(long, env = "TSUNAGI_DATABASE_URL", hide_env_values = true)]
+    database: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -157,9 +162,9 @@ async fn main() -> Result<()> {
             listen,
             line,
             metrics,
-        } => serve(&data.dir, listen, line.into(), metrics).await,
+        } => serve(&data, listen, line.into(), metrics).await,
         Command::SetupCode { data } => {
-            let relay = open(&data.dir).await?;
+            let relay = open(&data).await?;
             anyhow::ensure!(
                 !relay.store.has_relay_owner().await?,
                 "an owner of the relay has enrolled: invite more devices from their desk, or \
@@ -177,7 +182,7 @@ async fn main() -> Result<()> {
             channel,
             role,
         } => {
-            let relay = open(&data.dir).await?;
+            let relay = open(&data).await?;
             let invited = match channel {
                 Some(channel) => relay.invite(&ChannelId::new(channel), role.into()).await,
                 None => {
@@ -211,7 +216,7 @@ async fn main() -> Result<()> {
                 "{} is empty",
                 secret_file.display()
             );
-            let relay = open(&data.dir).await?;
+            let relay = open(&data).await?;
             let channel = ChannelId::new(id.clone());
             let Some(public_url) = public_url else {
                 relay
@@ -241,12 +246,16 @@ async fn main() -> Result<()> {
     }
 }
 
-async fn open(dir: &Path) -> Result<Relay<SqliteStore>> {
+async fn open(data: &Data) -> Result<Relay<AnyStore>> {
+    let dir = &data.dir;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let key = RelayKey::load(dir)?;
-    let store = SqliteStore::open(&dir.join("relay.db"))
+    let store = AnyStore::open(data.database.as_deref(), &dir.join("relay.db"))
         .await
-        .with_context(|| format!("opening the relay database in {}", dir.display()))?;
+        .with_context(|| match data.database {
+            Some(_) => "opening the relay's PostgreSQL database (--database)".to_owned(),
+            None => format!("opening the relay database in {}", dir.display()),
+        })?;
     Ok(Relay::new(store, key).with_media(MediaStore::new(dir.join("media"))))
 }
 
@@ -259,13 +268,10 @@ fn print_line(text: &str) -> Result<()> {
     Ok(())
 }
 
-async fn serve(
-    dir: &Path,
-    listen: SocketAddr,
-    line: LineSetup,
-    metrics: MetricsArgs,
-) -> Result<()> {
-    let relay = Arc::new(open(dir).await?.with_line(line.clone()));
+async fn serve(data: &Data, listen: SocketAddr, line: LineSetup, metrics: MetricsArgs) -> Result<()> {
+    let dir = &data.dir;
+    let relay = Arc::new(open(data).await?.with_line(line.clone()));
+    tracing::info!(store = relay.store.backend(), "the log is open");
     if !relay.store.has_relay_owner().await? {
         let invited = relay.setup_code().await.context("creating a setup code")?;
         let file = dir.join(SETUP_CODE_FILE);
