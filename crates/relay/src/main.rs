@@ -268,7 +268,12 @@ fn print_line(text: &str) -> Result<()> {
     Ok(())
 }
 
-async fn serve(data: &Data, listen: SocketAddr, line: LineSetup, metrics: MetricsArgs) -> Result<()> {
+async fn serve(
+    data: &Data,
+    listen: SocketAddr,
+    line: LineSetup,
+    metrics: MetricsArgs,
+) -> Result<()> {
     let dir = &data.dir;
     let relay = Arc::new(open(data).await?.with_line(line.clone()));
     tracing::info!(store = relay.store.backend(), "the log is open");

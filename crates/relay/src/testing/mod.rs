@@ -17,9 +17,10 @@ use tsunagi_proto::{Entry, Seq};
 
 use crate::Relay;
 use crate::http::Options;
+use crate::line_setup::LineSetup;
 use crate::media::MediaStore;
 use crate::secret::{ChannelSecret, RelayKey};
-use crate::store::{LogStore as _, SqliteStore};
+use crate::store::{AnyStore, LogStore as _};
 use url::Url;
 
 pub use self::postgres::{Stop, TestPostgres};
@@ -30,43 +31,241 @@ pub const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
 /// The bot user id webhooks are addressed to.
 pub const BOT: &str = "Uf0a1b2c3d4e5f60718293a4b5c6d7e8f";
 
-#[derive(Debug)]
-pub struct TestRelay {
-    /// `http://127.0.0.1:<port>`.
-    pub url: String,
-    pub relay: Arc<Relay<SqliteStore>>,
-    _dir: tempfile::TempDir,
+/// Which store a test relay runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-impl TestRelay {
-    pub async fn start(options: Options) -> TestRelay {
+impl Backend {
+    /// `TSUNAGI_TEST_STORE`: `postgres`, or SQLite when unset. `cargo xtask test` runs the
+    /// relay's HTTP suite once with each.
+    pub fn from_env() -> Backend {
+        match std::env::var("TSUNAGI_TEST_STORE").as_deref() {
+            Ok("postgres") => Backend::Postgres,
+            Ok("sqlite") | Err(_) => Backend::Sqlite,
+            Ok(other) => panic!("TSUNAGI_TEST_STORE={other}: say sqlite or postgres"),
+        }
+    }
+}
+
+/// Where a test relay keeps its log: a SQLite file in a temporary directory, or a
+/// database on a PostgreSQL server of the test's own. The directory also holds media.
+#[derive(Debug)]
+pub struct TestStorage {
+    dir: tempfile::TempDir,
+    postgres: Option<(TestPostgres, String)>,
+}
+
+impl TestStorage {
+    pub async fn new(backend: Backend) -> TestStorage {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let store = SqliteStore::open(&dir.path().join("relay.db"))
+        let postgres = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let server = TestPostgres::start().await;
+                let url = server.new_database().await;
+                Some((server, url))
+            }
+        };
+        TestStorage { dir, postgres }
+    }
+
+    /// A new store on this storage, as another relay process would open it.
+    pub async fn open(&self) -> AnyStore {
+        AnyStore::open(self.database_url(), &self.dir.path().join("relay.db"))
             .await
-            .expect("the relay's store opens");
-        let relay = Arc::new(
-            Relay::new(store, RelayKey::generate())
-                .with_media(MediaStore::new(dir.path().join("media"))),
-        );
+            .expect("the relay's store opens")
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// The PostgreSQL database's address, on that backend.
+    pub fn database_url(&self) -> Option<&str> {
+        self.postgres.as_ref().map(|(_, url)| url.as_str())
+    }
+
+    /// The PostgreSQL server, on that backend: to stop and start it.
+    pub fn postgres(&mut self) -> Option<&mut TestPostgres> {
+        self.postgres.as_mut().map(|(server, _)| server)
+    }
+
+    /// Runs `sql` on the database itself, with `bytes` bound to `$1` (to damage it, say).
+    pub async fn execute(&self, sql: &str, bytes: Vec<u8>) {
+        use sqlx::Connection as _;
+        match self.database_url() {
+            Some(url) => {
+                let mut db = sqlx::PgConnection::connect(url)
+                    .await
+                    .expect("the database");
+                sqlx::query(sql)
+                    .bind(bytes)
+                    .execute(&mut db)
+                    .await
+                    .map(drop)
+            }
+            None => {
+                let url = format!("sqlite://{}", self.dir.path().join("relay.db").display());
+                let mut db = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .expect("the database");
+                sqlx::query(sql)
+                    .bind(bytes)
+                    .execute(&mut db)
+                    .await
+                    .map(drop)
+            }
+        }
+        .expect("the statement runs");
+    }
+
+    /// Who holds the channel's executor lease, read from the database itself.
+    pub async fn lease_holder(&self, channel: &str) -> String {
+        use sqlx::Connection as _;
+        const SQL: &str = "SELECT holder FROM executors WHERE channel_id = $1";
+        match self.database_url() {
+            Some(url) => {
+                let mut db = sqlx::PgConnection::connect(url)
+                    .await
+                    .expect("the database");
+                sqlx::query_scalar(SQL)
+                    .bind(channel)
+                    .fetch_one(&mut db)
+                    .await
+            }
+            None => {
+                let url = format!(
+                    "sqlite://{}?mode=ro",
+                    self.dir.path().join("relay.db").display()
+                );
+                let mut db = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .expect("the database");
+                sqlx::query_scalar(SQL)
+                    .bind(channel)
+                    .fetch_one(&mut db)
+                    .await
+            }
+        }
+        .expect("the executor's row")
+    }
+}
+
+/// How to start a [`TestRelay`].
+#[derive(Debug)]
+pub struct TestRelayBuilder {
+    options: Options,
+    backend: Backend,
+    listener: Option<TcpListener>,
+    line_api: Option<String>,
+    public_url: Option<String>,
+}
+
+impl TestRelayBuilder {
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Serves on this listener (bound already, so that its address could be given out).
+    pub fn listener(mut self, listener: TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// Connects channels with LINE at `api` (linesim), for content too, which reaches the
+    /// relay at its own address.
+    pub fn line(mut self, api: impl Into<String>) -> Self {
+        self.line_api = Some(api.into());
+        self
+    }
+
+    /// The relay's public address as LINE reaches it, when not its own (`https://…`).
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
+        self
+    }
+
+    pub async fn start(self) -> TestRelay {
+        let storage = TestStorage::new(self.backend).await;
+        let key = RelayKey::generate();
+        let listener = match self.listener {
+            Some(listener) => listener,
+            None => TcpListener::bind("127.0.0.1:0").await.expect("a free port"),
+        };
+        let url = format!("http://{}", listener.local_addr().expect("an address"));
+        let mut relay = Relay::new(storage.open().await, key.clone())
+            .with_media(MediaStore::new(storage.dir().join("media")));
+        if let Some(api) = self.line_api {
+            relay = relay.with_line(LineSetup {
+                api_base: api.clone(),
+                data_base: api,
+                public_url: self.public_url.unwrap_or_else(|| url.clone()),
+            });
+        }
+        let relay = Arc::new(relay);
         relay
             .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
             .await
             .expect("the test channel is added");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a free port");
-        let url = format!("http://{}", listener.local_addr().expect("an address"));
         tokio::spawn(crate::http::serve(
             listener,
             relay.clone(),
-            options,
+            self.options,
             std::future::pending(),
         ));
         TestRelay {
             url,
             relay,
-            _dir: dir,
+            key,
+            storage,
         }
+    }
+}
+
+/// A relay serving in this process, on a fresh store, with the test channel.
+#[derive(Debug)]
+pub struct TestRelay {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    pub relay: Arc<Relay<AnyStore>>,
+    /// The key its channel secrets are sealed with.
+    pub key: RelayKey,
+    pub storage: TestStorage,
+}
+
+impl TestRelay {
+    /// On the store `TSUNAGI_TEST_STORE` names (SQLite by default), with `options`.
+    pub async fn start(options: Options) -> TestRelay {
+        TestRelay::builder().options(options).start().await
+    }
+
+    pub fn builder() -> TestRelayBuilder {
+        TestRelayBuilder {
+            options: Options::default(),
+            backend: Backend::from_env(),
+            listener: None,
+            line_api: None,
+            public_url: None,
+        }
+    }
+
+    /// Another relay process on the same store and key (not serving HTTP).
+    pub async fn another_process(&self) -> Relay<AnyStore> {
+        let mut relay = Relay::new(self.storage.open().await, self.key.clone())
+            .with_media(MediaStore::new(self.storage.dir().join("media")));
+        if let Some(line) = self.relay.line() {
+            relay = relay.with_line(line.clone());
+        }
+        relay
     }
 
     /// A one-time code for a device of the test channel.

@@ -1,6 +1,5 @@
 //! The executor against linesim: automations, sends, and what survives a kill.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,9 +18,8 @@ use tsunagi_proto::{
 use tsunagi_relay::Relay;
 use tsunagi_relay::executor::{self, Options};
 use tsunagi_relay::line_setup::LineSetup;
-use tsunagi_relay::media::MediaStore;
-use tsunagi_relay::secret::{ChannelSecret, RelayKey};
-use tsunagi_relay::store::{Fence, LogStore as _, NewBody, NewEntry, SqliteStore, StoreError};
+use tsunagi_relay::store::{AnyStore, Fence, LogStore as _, NewBody, NewEntry, StoreError};
+use tsunagi_relay::testing::TestRelay;
 
 use crate::{CHANNEL, SECRET};
 
@@ -30,14 +28,12 @@ const DESK: &str = "d-yuki";
 /// linesim, and a relay whose webhooks it delivers, with the relay's executor running.
 struct Clinic {
     sim: Simulator,
-    relay: Arc<Relay<SqliteStore>>,
+    relay: Arc<Relay<AnyStore>>,
     /// The relay's address.
     base: String,
     line: LineSetup,
-    db: PathBuf,
-    key: RelayKey,
+    test: TestRelay,
     executor: Option<tokio::task::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
 }
 
 fn options(holder: &str) -> Options {
@@ -65,9 +61,6 @@ impl Clinic {
 
     /// linesim on `clock`, which judges reply tokens.
     async fn start_on(configure: impl FnOnce(&mut Config), clock: Arc<dyn Clock>) -> Clinic {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("relay.db");
-        let key = RelayKey::generate();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = Config::new(CHANNEL, SECRET, "long-lived");
@@ -79,35 +72,19 @@ impl Clinic {
             .serve("127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
-        let line = LineSetup {
-            api_base: format!("http://{address}"),
-            data_base: format!("http://{address}"),
-            public_url: base,
-        };
-        let relay = Arc::new(
-            Relay::new(SqliteStore::open(&db).await.unwrap(), key.clone())
-                .with_line(line.clone())
-                .with_media(MediaStore::new(dir.path().join("media"))),
-        );
-        relay
-            .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
-            .await
-            .unwrap();
-        tokio::spawn(tsunagi_relay::http::serve(
-            listener,
-            relay.clone(),
-            tsunagi_relay::http::Options::default(),
-            std::future::pending(),
-        ));
+        let test = TestRelay::builder()
+            .listener(listener)
+            .line(format!("http://{address}"))
+            .start()
+            .await;
+        let line = test.relay.line().unwrap().clone();
         let mut clinic = Clinic {
             sim,
-            relay,
-            base: line.public_url.clone(),
+            relay: test.relay.clone(),
+            base,
             line,
-            db,
-            key,
+            test,
             executor: None,
-            _dir: dir,
         };
         clinic.run_executor(options("first"));
         clinic
@@ -123,14 +100,7 @@ impl Clinic {
 
     /// Who holds the channel's executor lease, read from the database itself.
     async fn lease_holder(&self) -> String {
-        use sqlx::Connection as _;
-        let url = format!("sqlite://{}?mode=ro", self.db.display());
-        let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query_scalar("SELECT holder FROM executors WHERE channel_id = ?")
-            .bind(CHANNEL)
-            .fetch_one(&mut db)
-            .await
-            .unwrap()
+        self.test.storage.lease_holder(CHANNEL).await
     }
 
     /// Stops the executor at once, wherever it is, as a crash would.
@@ -341,13 +311,11 @@ async fn a_restart_resumes_from_the_executors_snapshot_or_from_the_log_when_it_i
     for (round, holder) in ["from-snapshot", "from-log"].into_iter().enumerate() {
         if holder == "from-log" {
             clinic.kill();
-            use sqlx::Connection as _;
-            let url = format!("sqlite://{}", clinic.db.display());
-            let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query("UPDATE executor_snapshots SET state = x'00ff'")
-                .execute(&mut db)
-                .await
-                .unwrap();
+            clinic
+                .test
+                .storage
+                .execute("UPDATE executor_snapshots SET state = $1", vec![0x00, 0xff])
+                .await;
         }
         clinic.run_executor(options(holder));
         // With people: a keyword gets no bot answer.
@@ -591,10 +559,7 @@ async fn a_kill_between_lines_push_and_its_outcome_still_delivers_exactly_once()
 async fn two_executors_on_one_database_take_turns_and_each_send_goes_out_once() {
     let mut clinic = Clinic::start(|_| {}).await;
     // A second relay process on the same file, its own executor competing for the lease.
-    let second = Arc::new(Relay::new(
-        SqliteStore::open(&clinic.db).await.unwrap(),
-        clinic.key.clone(),
-    ));
+    let second = Arc::new(clinic.test.another_process().await);
     let second_executor = tokio::spawn(executor::run(
         second.clone(),
         clinic.line.clone(),
@@ -740,10 +705,7 @@ async fn a_reply_line_could_not_take_while_its_token_lasted_is_pushed_once_then_
 #[tokio::test]
 async fn a_call_that_reaches_line_after_the_lease_would_lapse_is_cut_short_and_goes_once() {
     let mut clinic = Clinic::start(|_| {}).await;
-    let second = Arc::new(Relay::new(
-        SqliteStore::open(&clinic.db).await.unwrap(),
-        clinic.key.clone(),
-    ));
+    let second = Arc::new(clinic.test.another_process().await);
     let second_executor = tokio::spawn(executor::run(
         second,
         clinic.line.clone(),
@@ -802,10 +764,7 @@ async fn a_process_that_lost_its_lease_mid_call_makes_no_more_calls_and_logs_not
         .await;
     // Another process, to which the first one's lease has long lapsed, takes over and
     // answers while the first one's reply is still on its way.
-    let second = Arc::new(Relay::new(
-        SqliteStore::open(&clinic.db).await.unwrap(),
-        clinic.key.clone(),
-    ));
+    let second = Arc::new(clinic.test.another_process().await);
     let second_executor = tokio::spawn(executor::run(
         second,
         clinic.line.clone(),
@@ -1389,8 +1348,9 @@ async fn a_download_larger_than_line_allows_for_it_is_refused_and_nothing_is_kep
         .await;
     assert_eq!(status, 404);
     let folder = clinic
-        ._dir
-        .path()
+        .test
+        .storage
+        .dir()
         .join("media")
         .join(CHANNEL)
         .join(message.as_str());

@@ -6,7 +6,6 @@ use tsunagi_line::signature::sign;
 use tsunagi_linesim::{Config, Simulator, UserAction};
 use tsunagi_proto::{EntryBody, Seq};
 use tsunagi_relay::Relay;
-use tsunagi_relay::store::SqliteStore;
 
 use crate::{CHANNEL, Harness, SECRET, callback};
 
@@ -172,7 +171,7 @@ async fn an_unknown_channel_gets_404() {
 async fn the_log_and_the_sealed_secret_survive_a_restart() {
     let h = Harness::start().await;
     assert_eq!(h.post_signed(&callback(&["01A", "01B"])).await, 200);
-    let reopened = Relay::new(SqliteStore::open(&h.db).await.unwrap(), h.key.clone());
+    let reopened = Relay::new(h.reopen().await, h.key.clone());
     let channel = ChannelId::from(CHANNEL);
     let secret = reopened.secret(&channel).await.unwrap().unwrap();
     assert_eq!(secret.expose(), SECRET);
@@ -182,7 +181,7 @@ async fn the_log_and_the_sealed_secret_survive_a_restart() {
     assert_eq!(entries.len(), 2);
 
     let wrong_key = Relay::new(
-        SqliteStore::open(&h.db).await.unwrap(),
+        h.reopen().await,
         tsunagi_relay::secret::RelayKey::generate(),
     );
     assert!(wrong_key.secret(&channel).await.is_err());

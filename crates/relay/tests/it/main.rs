@@ -1,4 +1,5 @@
-//! The relay over HTTP, on a real SQLite file, against signed webhooks (some from linesim).
+//! The relay over HTTP, on SQLite or PostgreSQL (`TSUNAGI_TEST_STORE`), against signed
+//! webhooks (some from linesim).
 
 // Test helpers fail by panicking at the line that broke, like the tests they serve.
 #![allow(clippy::unwrap_used)]
@@ -17,86 +18,63 @@ mod stream;
 mod unsend;
 mod uploads;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tsunagi_line::ChannelId;
 use tsunagi_line::signature::sign;
 use tsunagi_proto::api::{Enrolled, Invited, LogPage, Role};
 use tsunagi_relay::Relay;
-use tsunagi_relay::line_setup::LineSetup;
-use tsunagi_relay::secret::{ChannelSecret, RelayKey};
-use tsunagi_relay::store::SqliteStore;
+use tsunagi_relay::secret::RelayKey;
+use tsunagi_relay::store::AnyStore;
+use tsunagi_relay::testing::{TestRelay, TestRelayBuilder};
 
 pub(crate) const CHANNEL: &str = "1656789012";
 pub(crate) const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
 
-/// A relay on a fresh database, serving on a free port.
+/// The test relay (`tsunagi_relay::testing::TestRelay`, on the store `TSUNAGI_TEST_STORE`
+/// names), with an owner's device enrolled over HTTP.
 pub(crate) struct Harness {
     pub(crate) base: String,
     pub(crate) http: reqwest::Client,
-    pub(crate) relay: Arc<Relay<SqliteStore>>,
+    pub(crate) relay: Arc<Relay<AnyStore>>,
     /// The token of an owner's device, enrolled at start.
     pub(crate) owner: String,
     pub(crate) key: RelayKey,
-    pub(crate) db: PathBuf,
-    _dir: tempfile::TempDir,
+    pub(crate) test: TestRelay,
 }
 
 impl Harness {
     pub(crate) async fn start() -> Harness {
-        Self::start_with(tsunagi_relay::http::Options::default()).await
+        Self::start_from(TestRelay::builder()).await
     }
 
     pub(crate) async fn start_with(options: tsunagi_relay::http::Options) -> Harness {
-        Self::start_full(options, None).await
+        Self::start_from(TestRelay::builder().options(options)).await
     }
 
     /// A relay that connects channels with LINE at `line_api` (linesim), which reaches the
     /// relay at its own address.
     pub(crate) async fn start_with_line(line_api: String) -> Harness {
-        Self::start_full(tsunagi_relay::http::Options::default(), Some(line_api)).await
+        Self::start_from(TestRelay::builder().line(line_api)).await
     }
 
-    async fn start_full(
-        options: tsunagi_relay::http::Options,
-        line_api: Option<String>,
-    ) -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("relay.db");
-        let key = RelayKey::generate();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut relay = Relay::new(SqliteStore::open(&db).await.unwrap(), key.clone());
-        if let Some(api_base) = line_api {
-            relay = relay.with_line(LineSetup {
-                api_base: api_base.clone(),
-                data_base: api_base,
-                public_url: base.clone(),
-            });
-        }
-        let relay = Arc::new(relay);
-        relay
-            .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
-            .await
-            .unwrap();
-        tokio::spawn(tsunagi_relay::http::serve(
-            listener,
-            relay.clone(),
-            options,
-            std::future::pending(),
-        ));
+    async fn start_from(builder: TestRelayBuilder) -> Harness {
+        let test = builder.start().await;
         let http = reqwest::Client::new();
-        let owner = enroll(&http, &base, &relay, CHANNEL, Role::Owner).await;
+        let owner = enroll(&http, &test.url, &test.relay, CHANNEL, Role::Owner).await;
         Harness {
-            base,
+            base: test.url.clone(),
             http,
-            relay,
+            relay: test.relay.clone(),
             owner,
-            key,
-            db,
-            _dir: dir,
+            key: test.key.clone(),
+            test,
         }
+    }
+
+    /// A new handle on the relay's store, as another relay process (or a restart) opens it.
+    pub(crate) async fn reopen(&self) -> AnyStore {
+        self.test.storage.open().await
     }
 
     pub(crate) fn webhook_url(&self) -> String {
@@ -202,10 +180,10 @@ pub(crate) async fn redeem(http: &reqwest::Client, base: &str, code: &str) -> En
 }
 
 /// Invites a device into `channel` and enrolls it over HTTP; returns its token.
-pub(crate) async fn enroll(
+pub(crate) async fn enroll<S: tsunagi_relay::store::LogStore>(
     http: &reqwest::Client,
     base: &str,
-    relay: &Relay<SqliteStore>,
+    relay: &Relay<S>,
     channel: &str,
     role: Role,
 ) -> String {

@@ -353,10 +353,9 @@ async fn revoking_a_device_ends_its_stream_and_long_poll_at_once_and_sends_it_no
 
 #[tokio::test]
 async fn a_revoke_by_another_relay_process_ends_the_stream_within_a_second() {
-    use tsunagi_relay::store::SqliteStore;
     let h = Arc::new(Harness::start().await);
     let (device, events, poll) = staff_reading(&h).await;
-    let other = tsunagi_relay::Relay::new(SqliteStore::open(&h.db).await.unwrap(), h.key.clone());
+    let other = tsunagi_relay::Relay::new(h.reopen().await, h.key.clone());
     assert!(
         other
             .revoke_device(&device.as_str().into(), tsunagi_relay::relay::now())

@@ -124,15 +124,12 @@ async fn a_redelivered_unsent_message_stays_redacted_and_is_not_logged_twice() {
 async fn a_relay_restarted_between_an_unsend_and_its_late_message_still_redacts_it() {
     use tsunagi_line::ChannelId;
     use tsunagi_line::signature::sign;
-    use tsunagi_relay::store::{LogStore as _, SqliteStore};
+    use tsunagi_relay::store::LogStore as _;
 
     let h = Harness::start().await;
     assert_eq!(h.post_signed(&body(&[unsend("01E3", "M9")])).await, 200);
 
-    let reopened = std::sync::Arc::new(tsunagi_relay::Relay::new(
-        SqliteStore::open(&h.db).await.unwrap(),
-        h.key.clone(),
-    ));
+    let reopened = std::sync::Arc::new(tsunagi_relay::Relay::new(h.reopen().await, h.key.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(tsunagi_relay::http::serve(

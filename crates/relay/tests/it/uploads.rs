@@ -1,18 +1,11 @@
 //! Images operators upload to send: kept with a thumbnail, served to LINE at the relay's
 //! public address without authentication, refused when LINE would refuse them.
 
-use std::sync::Arc;
-
 use pretty_assertions::assert_eq;
-use tsunagi_line::ChannelId;
 use tsunagi_proto::api::{Role, Uploaded};
-use tsunagi_relay::Relay;
-use tsunagi_relay::line_setup::LineSetup;
-use tsunagi_relay::media::MediaStore;
-use tsunagi_relay::secret::{ChannelSecret, RelayKey};
-use tsunagi_relay::store::SqliteStore;
+use tsunagi_relay::testing::TestRelay;
 
-use crate::{CHANNEL, SECRET, enroll};
+use crate::{CHANNEL, enroll};
 
 fn jpeg() -> Vec<u8> {
     let picture = image::RgbImage::from_fn(640, 480, |x, y| image::Rgb([x as u8, y as u8, 90]));
@@ -25,33 +18,12 @@ fn jpeg() -> Vec<u8> {
 
 #[tokio::test]
 async fn an_uploaded_image_is_served_publicly_at_the_relays_https_address_for_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let relay = Arc::new(
-        Relay::new(
-            SqliteStore::open(&dir.path().join("relay.db"))
-                .await
-                .unwrap(),
-            RelayKey::generate(),
-        )
-        .with_line(LineSetup {
-            api_base: "http://127.0.0.1:9".into(),
-            data_base: "http://127.0.0.1:9".into(),
-            public_url: "https://relay.clinic.example".into(),
-        })
-        .with_media(MediaStore::new(dir.path().join("media"))),
-    );
-    relay
-        .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
-        .await
-        .unwrap();
-    tokio::spawn(tsunagi_relay::http::serve(
-        listener,
-        relay.clone(),
-        tsunagi_relay::http::Options::default(),
-        std::future::pending(),
-    ));
+    let test = TestRelay::builder()
+        .line("http://127.0.0.1:9")
+        .public_url("https://relay.clinic.example")
+        .start()
+        .await;
+    let (base, relay) = (test.url.clone(), test.relay.clone());
     let http = reqwest::Client::new();
     let token = enroll(&http, &base, &relay, CHANNEL, Role::Staff).await;
     let upload = |body: Vec<u8>, token: Option<&str>| {
