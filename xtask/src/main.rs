@@ -127,6 +127,21 @@ fn test(root: &Path) -> Result<()> {
         }
     }
 
+    // The relay's HTTP suite once more, on PostgreSQL (a server each test starts for
+    // itself). The conformance suite runs on both stores already, the tests of several
+    // processes run on PostgreSQL always, and running out of disk is SQLite's own test.
+    let mut on_postgres = cargo([
+        "nextest",
+        "run",
+        "-p",
+        "tsunagi-relay",
+        "--no-fail-fast",
+        "-E",
+        "binary(it) and not test(/^(conformance|disk_full|processes)::/)",
+    ]);
+    on_postgres.env("TSUNAGI_TEST_STORE", "postgres");
+    Step::new("the relay's tests on PostgreSQL").run(on_postgres)?;
+
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     eprintln!("xtask: every check passed in {minutes:.1} min");
     Ok(())

@@ -151,14 +151,20 @@ impl<S: LogStore> Relay<S> {
         Ok(())
     }
 
+    /// Keeps an opened secret, unless other processes may replace it: then each webhook
+    /// reads it afresh, so that a replaced secret takes effect on every process at once.
     fn remember(&self, channel: &ChannelId, secret: ChannelSecret) {
+        if self.store.is_shared() {
+            return;
+        }
         self.secrets
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(channel.clone(), secret);
     }
 
-    /// The channel's secret, opened once and then kept in memory. `None`: no such channel.
+    /// The channel's secret, opened once and then kept in memory (on a store of one
+    /// process). `None`: no such channel.
     pub async fn secret(&self, channel: &ChannelId) -> Result<Option<ChannelSecret>, StoreError> {
         if let Some(secret) = self
             .secrets

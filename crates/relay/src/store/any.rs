@@ -54,6 +54,10 @@ impl LogStore for AnyStore {
         each!(self, s => s.ready().await)
     }
 
+    fn is_shared(&self) -> bool {
+        each!(self, s => s.is_shared())
+    }
+
     async fn add_channel(
         &self,
         channel: &ChannelId,

@@ -231,6 +231,10 @@ pub trait LogStore: Send + Sync + 'static {
     /// Whether the store answers at all.
     fn ready(&self) -> impl Future<Output = Result<()>> + Send;
 
+    /// Whether other relay processes write to this store too: then nothing read from it
+    /// may be kept in memory as settled (a channel's secret, say).
+    fn is_shared(&self) -> bool;
+
     fn add_channel(
         &self,
         channel: &ChannelId,

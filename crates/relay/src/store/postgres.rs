@@ -474,6 +474,11 @@ impl LogStore for PgStore {
         Ok(())
     }
 
+    /// Several relay processes share a PostgreSQL log.
+    fn is_shared(&self) -> bool {
+        true
+    }
+
     async fn add_channel(
         &self,
         channel: &ChannelId,

@@ -433,6 +433,11 @@ impl LogStore for SqliteStore {
         Ok(())
     }
 
+    /// One process holds a SQLite log.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
     async fn add_channel(
         &self,
         channel: &ChannelId,

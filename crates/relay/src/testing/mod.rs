@@ -258,6 +258,20 @@ impl TestRelay {
         }
     }
 
+    /// Another relay process on the same store and key, serving HTTP: its address.
+    pub async fn serve_another_process(&self) -> (String, Arc<Relay<AnyStore>>) {
+        let relay = Arc::new(self.another_process().await);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let url = format!("http://{}", listener.local_addr().expect("an address"));
+        tokio::spawn(crate::http::serve(
+            listener,
+            relay.clone(),
+            Options::default(),
+            std::future::pending(),
+        ));
+        (url, relay)
+    }
+
     /// Another relay process on the same store and key (not serving HTTP).
     pub async fn another_process(&self) -> Relay<AnyStore> {
         let mut relay = Relay::new(self.storage.open().await, self.key.clone())

@@ -14,6 +14,7 @@ mod line_setup;
 mod log;
 mod metrics;
 mod process;
+mod processes;
 mod stream;
 mod unsend;
 mod uploads;
@@ -58,7 +59,7 @@ impl Harness {
         Self::start_from(TestRelay::builder().line(line_api)).await
     }
 
-    async fn start_from(builder: TestRelayBuilder) -> Harness {
+    pub(crate) async fn start_from(builder: TestRelayBuilder) -> Harness {
         let test = builder.start().await;
         let http = reqwest::Client::new();
         let owner = enroll(&http, &test.url, &test.relay, CHANNEL, Role::Owner).await;
