@@ -40,6 +40,10 @@ enum Command {
         line: LineArgs,
         #[command(flatten)]
         metrics: MetricsArgs,
+        /// How long a channel's executor lease lasts unless renewed: after a relay process
+        /// dies, another takes its channels over within this (`15s`, `3s`).
+        #[arg(long, env = "TSUNAGI_EXECUTOR_LEASE", default_value = "15s", value_parser = humantime::parse_duration)]
+        executor_lease: std::time::Duration,
     },
     /// Show the one-time setup code for the owner's desk, while no owner has enrolled.
     SetupCode {
@@ -162,7 +166,14 @@ async fn main() -> Result<()> {
             listen,
             line,
             metrics,
-        } => serve(&data, listen, line.into(), metrics).await,
+            executor_lease,
+        } => {
+            let executors = executor::Options {
+                lease: executor_lease,
+                ..executor::Options::default()
+            };
+            serve(&data, listen, line.into(), metrics, executors).await
+        }
         Command::SetupCode { data } => {
             let relay = open(&data).await?;
             anyhow::ensure!(
@@ -273,6 +284,7 @@ async fn serve(
     listen: SocketAddr,
     line: LineSetup,
     metrics: MetricsArgs,
+    executors: executor::Options,
 ) -> Result<()> {
     let dir = &data.dir;
     let relay = Arc::new(open(data).await?.with_line(line.clone()));
@@ -323,11 +335,7 @@ async fn serve(
         .await
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "relay serving");
-    let executors = tokio::spawn(executor::run(
-        relay.clone(),
-        line,
-        executor::Options::default(),
-    ));
+    let executors = tokio::spawn(executor::run(relay.clone(), line, executors));
     let options = Options {
         metrics: access,
         ..Options::default()
