@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
 use tsunagi_line::ChannelId;
 use tsunagi_proto::api::Role;
 use tsunagi_relay::Relay;
@@ -17,12 +17,18 @@ use tsunagi_relay::media::MediaStore;
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
 use tsunagi_relay::store::{AnyStore, LogStore as _};
 
+mod settings;
+
 #[derive(Parser)]
 #[command(
     version,
     about = "Tsunagi's relay: LINE's webhooks into a durable log, streamed to every desk"
 )]
 struct Cli {
+    /// A TOML file of settings, named as the long flags are (`listen = "0.0.0.0:8080"`):
+    /// used where neither the flag nor its environment variable is given.
+    #[arg(long, global = true, env = "TSUNAGI_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -34,7 +40,7 @@ enum Command {
     Serve {
         #[command(flatten)]
         data: Data,
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "TSUNAGI_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         #[command(flatten)]
         line: LineArgs,
@@ -56,9 +62,9 @@ enum Command {
         data: Data,
         /// The channel the device will belong to. Without it, the device owns the whole
         /// relay (adds channels, reaches every one), and the role must be owner.
-        #[arg(long)]
+        #[arg(long, env = "TSUNAGI_INVITE_CHANNEL")]
         channel: Option<String>,
-        #[arg(long, value_enum)]
+        #[arg(long, env = "TSUNAGI_INVITE_ROLE", value_enum)]
         role: RoleArg,
     },
     /// Manage LINE channels.
@@ -74,17 +80,17 @@ enum ChannelCommand {
     Add {
         #[command(flatten)]
         data: Data,
-        #[arg(long)]
+        #[arg(long, env = "TSUNAGI_CHANNEL_ID")]
         id: String,
         /// A file holding the channel secret (so it never shows in a process list).
-        #[arg(long)]
+        #[arg(long, env = "TSUNAGI_CHANNEL_SECRET_FILE")]
         secret_file: PathBuf,
         /// This relay's address as LINE reaches it. With it, the credentials are checked
         /// with LINE first, LINE's webhook URL is set, and LINE's webhook test is run.
-        #[arg(long)]
+        #[arg(long, env = "TSUNAGI_PUBLIC_URL")]
         public_url: Option<String>,
         /// LINE's API (or the simulator's), for those checks.
-        #[arg(long, default_value = tsunagi_line::client::DEFAULT_API_BASE)]
+        #[arg(long, env = "TSUNAGI_LINE_API_BASE", default_value = tsunagi_line::client::DEFAULT_API_BASE)]
         line_api_base: String,
     },
 }
@@ -93,13 +99,13 @@ enum ChannelCommand {
 struct LineArgs {
     /// This relay's address as LINE reaches it (`https://relay.example.com`): channels
     /// added over the API get `<public url>/webhook/line/<channel id>` as their webhook.
-    #[arg(long)]
+    #[arg(long, env = "TSUNAGI_PUBLIC_URL")]
     public_url: String,
     /// LINE's Messaging API, or the simulator's.
-    #[arg(long, default_value = tsunagi_line::client::DEFAULT_API_BASE)]
+    #[arg(long, env = "TSUNAGI_LINE_API_BASE", default_value = tsunagi_line::client::DEFAULT_API_BASE)]
     line_api_base: String,
     /// LINE's content API (images, files), or the simulator's.
-    #[arg(long, default_value = tsunagi_line::client::DEFAULT_DATA_BASE)]
+    #[arg(long, env = "TSUNAGI_LINE_DATA_BASE", default_value = tsunagi_line::client::DEFAULT_DATA_BASE)]
     line_data_base: String,
 }
 
@@ -119,11 +125,11 @@ impl From<LineArgs> for LineSetup {
 #[group(multiple = false)]
 struct MetricsArgs {
     /// Serve `/metrics` here instead of on the main address (`127.0.0.1:9090`).
-    #[arg(long)]
+    #[arg(long, env = "TSUNAGI_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
     /// A file holding the token scrapers must send (`Authorization: Bearer …`) for
     /// `/metrics` on the main address.
-    #[arg(long)]
+    #[arg(long, env = "TSUNAGI_METRICS_TOKEN_FILE")]
     metrics_token_file: Option<PathBuf>,
 }
 
@@ -160,7 +166,8 @@ impl From<RoleArg> for Role {
 #[tokio::main]
 async fn main() -> Result<()> {
     tsunagi_log::init("info");
-    match Cli::parse().command {
+    let args = settings::with_file(std::env::args_os().collect(), &Cli::command())?;
+    match Cli::parse_from(args).command {
         Command::Serve {
             data,
             listen,

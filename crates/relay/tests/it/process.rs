@@ -380,3 +380,71 @@ async fn logs_at_trace_level_never_carry_secrets_tokens_or_codes() {
         assert!(!logs.contains(secret), "the logs show the {what}");
     }
 }
+
+/// Waits until a relay answers at `port`; false if it did not within a few seconds.
+async fn answers(port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(response) = reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await
+            && response.status().is_success()
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_settings_file_configures_serve_and_its_environment_variables_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let (in_file, in_env) = (free_port(), free_port());
+    let settings = dir.path().join("relay.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "data = \"{}\"\nlisten = \"127.0.0.1:{in_file}\"\npublic_url = \"https://relay.example\"\nexecutor-lease = \"4s\"\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+
+    let mut child = relay(&["serve", "--config"])
+        .arg(&settings)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        answers(in_file).await,
+        "the file's listen address was not used"
+    );
+    assert!(
+        dir.path().join("data").join("relay.key").exists(),
+        "nor its data folder"
+    );
+    stop(child).await;
+
+    child = relay(&["serve"])
+        .env("TSUNAGI_CONFIG", &settings)
+        .env("TSUNAGI_LISTEN", format!("127.0.0.1:{in_env}"))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        answers(in_env).await,
+        "the environment did not win over the file"
+    );
+    stop(child).await;
+
+    std::fs::write(&settings, "listen = \"127.0.0.1:1\"\npublik_url = \"x\"\n").unwrap();
+    let refused = relay(&["serve", "--config"])
+        .arg(&settings)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("no command takes a setting `publik_url`"),
+        "{said}"
+    );
+}
