@@ -2,6 +2,7 @@
 //! durable, ordered log per channel, and only then acknowledged; desks read the log.
 
 pub mod auth;
+pub mod backup;
 pub mod executor;
 pub mod http;
 pub mod line_setup;

@@ -67,6 +67,22 @@ enum Command {
         #[arg(long, env = "TSUNAGI_INVITE_ROLE", value_enum)]
         role: RoleArg,
     },
+    /// Copy a relay on SQLite into a new folder (its database as of one moment, and its
+    /// key), while it serves.
+    Backup {
+        #[command(flatten)]
+        data: Data,
+        /// The new folder to write the backup into.
+        out: PathBuf,
+    },
+    /// Put a backup into a data folder that holds no relay database (stop the relay and
+    /// move its database away first).
+    Restore {
+        #[command(flatten)]
+        data: Data,
+        /// The backup's folder.
+        backup: PathBuf,
+    },
     /// Manage LINE channels.
     Channel {
         #[command(subcommand)]
@@ -195,6 +211,33 @@ async fn main() -> Result<()> {
             print_line(code.trim())?;
             Ok(())
         }
+        Command::Backup { data, out } => {
+            sqlite_only(&data, "backup")?;
+            let summary = tsunagi_relay::backup::backup(&data.dir, &out).await?;
+            print_line(&format!(
+                "backed up {} channels and {} log entries into {}{}",
+                summary.channels,
+                summary.entries,
+                out.display(),
+                if summary.key {
+                    " (with the relay's key: keep it private)"
+                } else {
+                    " (without a key file: keep TSUNAGI_RELAY_KEY with it)"
+                }
+            ))?;
+            Ok(())
+        }
+        Command::Restore { data, backup } => {
+            sqlite_only(&data, "restore")?;
+            let summary = tsunagi_relay::backup::restore(&backup, &data.dir).await?;
+            print_line(&format!(
+                "restored {} channels and {} log entries into {}",
+                summary.channels,
+                summary.entries,
+                data.dir.display()
+            ))?;
+            Ok(())
+        }
         Command::Invite {
             data,
             channel,
@@ -275,6 +318,16 @@ async fn open(data: &Data) -> Result<Relay<AnyStore>> {
             None => format!("opening the relay database in {}", dir.display()),
         })?;
     Ok(Relay::new(store, key).with_media(MediaStore::new(dir.join("media"))))
+}
+
+/// Backups here are of SQLite; PostgreSQL has its own tools.
+fn sqlite_only(data: &Data, command: &str) -> Result<()> {
+    anyhow::ensure!(
+        data.database.is_none(),
+        "`{command}` is for a relay on SQLite: back a PostgreSQL database up with pg_dump (or \
+         base backups) and restore it with pg_restore"
+    );
+    Ok(())
 }
 
 /// Writes to stdout, for what the person at the terminal needs (codes, steps); logs go to

@@ -13,7 +13,7 @@ use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 
 pub const KEY_ENV: &str = "TSUNAGI_RELAY_KEY";
-const KEY_FILE: &str = "relay.key";
+pub const KEY_FILE: &str = "relay.key";
 
 /// A LINE channel secret. Never printed.
 #[derive(Clone, PartialEq, Eq)]

@@ -448,3 +448,126 @@ async fn a_settings_file_configures_serve_and_its_environment_variables_win() {
         "{said}"
     );
 }
+
+#[tokio::test]
+async fn a_backup_taken_under_load_restores_and_the_log_goes_on_without_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (live, restored) = (dir.path().join("live"), dir.path().join("restored"));
+    std::fs::create_dir(&live).unwrap();
+    let code = set_up(&live);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = serve(&live, port).await;
+
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let loading = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let loaders: Vec<_> = (0..4)
+        .map(|task| {
+            let (base, acknowledged, loading) =
+                (base.clone(), acknowledged.clone(), loading.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut i = 0;
+                while loading.load(std::sync::atomic::Ordering::Relaxed) {
+                    let id = format!("01B{task}{i:06}");
+                    let body = callback(&[&id]);
+                    let response = http
+                        .post(format!("{base}/webhook/line/{CHANNEL}"))
+                        .header("x-line-signature", sign(SECRET.as_bytes(), body.as_bytes()))
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(response.status().as_u16(), 200);
+                    acknowledged.lock().unwrap().push(id);
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = acknowledged.lock().unwrap().clone();
+    let backup = dir.path().join("backup");
+    let out = relay(&["backup", "--data", live.to_str().unwrap()])
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("with the relay's key"), "{said}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    loading.store(false, std::sync::atomic::Ordering::Relaxed);
+    for loader in loaders {
+        loader.await.unwrap();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // A backup goes only into a folder without a database.
+    let refused = relay(&["restore", "--data", live.to_str().unwrap()])
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("move its database away"));
+
+    let out = relay(&["restore", "--data", restored.to_str().unwrap()])
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut child = serve(&restored, port).await;
+    let token = enroll(&base, &code).await;
+    let log = whole_log(&base, &token).await;
+    let seqs: Vec<u64> = log.entries.iter().map(|e| e.seq.0).collect();
+    assert_eq!(seqs, (1..=log.head.0).collect::<Vec<_>>(), "no gaps");
+    let ids: Vec<String> = log
+        .entries
+        .iter()
+        .map(|entry| {
+            let EntryBody::Line { event, .. } = &entry.body else {
+                panic!("only webhooks were logged")
+            };
+            let event: serde_json::Value = serde_json::from_str(event.get()).unwrap();
+            event["webhookEventId"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    for id in &before {
+        assert!(ids.contains(id), "{id} was acknowledged before the backup");
+    }
+    assert!(
+        ids.len() < acknowledged.lock().unwrap().len(),
+        "the backup was taken under load, before its end"
+    );
+    // The restored relay opens its channel's secret with the backed-up key, and the log
+    // goes on from its head.
+    let body = callback(&["01AFTER"]);
+    let status = reqwest::Client::new()
+        .post(format!("{base}/webhook/line/{CHANNEL}"))
+        .header("x-line-signature", sign(SECRET.as_bytes(), body.as_bytes()))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 200);
+    let after = read_page(
+        &reqwest::Client::new(),
+        &base,
+        &token,
+        &format!("after={}", log.head.0),
+    )
+    .await;
+    assert_eq!(after.entries.len(), 1);
+    assert_eq!(after.entries[0].seq.0, log.head.0 + 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
