@@ -36,9 +36,10 @@ const DEBIAN_SESSION: &[&str] = &[
     "fonts-noto-cjk",
     "libunity9",
 ];
-/// Driving the window, the system's save dialog it opens (xdotool types into it), and the
-/// PostgreSQL server the relay's tests start for themselves (initdb, postgres).
-const DEBIAN_E2E: &[&str] = &["webkit2gtk-driver", "xdotool", "postgresql"];
+/// Driving the window, the system's save dialog it opens (xdotool types into it), the
+/// PostgreSQL server the relay's tests start for themselves (initdb, postgres), and
+/// systemd-analyze, which checks the relay's unit file.
+const DEBIAN_E2E: &[&str] = &["webkit2gtk-driver", "xdotool", "postgresql", "systemd"];
 
 /// Makes sure the system packages, tauri-driver (for tests) and the UI's node modules are
 /// in place, installing what is missing where that is possible.

@@ -180,7 +180,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (from, data) = (dir.path().join("backup"), dir.path().join("data"));
         std::fs::create_dir(&from).unwrap();
-        std::fs::write(from.join(DATABASE_FILE), b"not a database at all, just bytes").unwrap();
+        std::fs::write(
+            from.join(DATABASE_FILE),
+            b"not a database at all, just bytes",
+        )
+        .unwrap();
         let error = restore(&from, &data).await.unwrap_err();
         assert!(format!("{error:#}").contains("relay.db"), "{error:#}");
         assert!(!data.join(DATABASE_FILE).exists());

@@ -117,7 +117,7 @@ fn takes(command: &clap::Command, name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory as _;
+    use clap::{CommandFactory as _, Parser as _};
 
     use super::*;
 
@@ -189,6 +189,20 @@ mod tests {
         );
         let error = merged("tsunagi-relay serve", "listen = ").unwrap_err();
         assert!(error.to_string().contains("is not valid TOML"), "{error}");
+    }
+
+    #[test]
+    fn the_example_settings_file_is_one_serve_takes() {
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/relay/relay.toml");
+        let args = args(&format!(
+            "tsunagi-relay serve --data /tmp/d --config {example}"
+        ));
+        let merged = with_file(args, &crate::Cli::command()).unwrap();
+        let cli = crate::Cli::try_parse_from(merged).unwrap();
+        let crate::Command::Serve { listen, .. } = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(listen.to_string(), "127.0.0.1:8080");
     }
 
     #[test]

@@ -571,3 +571,46 @@ async fn a_backup_taken_under_load_restores_and_the_log_goes_on_without_a_gap() 
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn the_systemd_unit_verifies_and_its_sandbox_leaves_little_exposed() {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/relay/tsunagi-relay.service"
+    ))
+    .unwrap();
+    assert!(unit.contains("ExecStart=/usr/local/bin/tsunagi-relay serve"));
+    // The unit as installed, pointing at the binary built here.
+    let dir = tempfile::tempdir().unwrap();
+    let installed = dir.path().join("tsunagi-relay.service");
+    std::fs::write(
+        &installed,
+        unit.replace("/usr/local/bin/tsunagi-relay", BINARY),
+    )
+    .unwrap();
+    let verified = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&installed)
+        .output()
+        .expect("systemd-analyze runs (Debian: apt-get install systemd; `cargo xtask test` does)");
+    assert!(
+        verified.status.success() && verified.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    let security = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--no-pager"])
+        .arg(&installed)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&security.stdout);
+    let exposure: f64 = report
+        .lines()
+        .find_map(|line| line.split("Overall exposure level for").nth(1))
+        .and_then(|rest| rest.split(':').nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|score| score.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in:\n{report}"));
+    // systemd's scale: 0 (fully sandboxed) to 10; "OK" is below 2.
+    assert!(exposure < 2.0, "exposure {exposure}:\n{report}");
+}
