@@ -1,7 +1,6 @@
 //! Tsunagi's relay: the only place LINE's webhooks land. Each is verified, written to a
 //! durable, ordered log per channel, and only then acknowledged; desks read the log.
 
-pub mod auth;
 pub mod backup;
 pub mod executor;
 pub mod http;
@@ -11,9 +10,9 @@ pub mod metrics;
 pub mod relay;
 pub mod secret;
 pub mod store;
-mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod token;
 pub mod upload;
 
 pub use relay::Relay;

@@ -8,11 +8,11 @@ use tsunagi_line::ChannelId;
 use tsunagi_proto::api::{Enroll, Enrolled, Invited, Role};
 use tsunagi_proto::{DeviceId, UnixMillis};
 
-use crate::auth;
 use crate::line_setup::LineSetup;
 use crate::media::MediaStore;
 use crate::secret::{ChannelSecret, RelayKey};
 use crate::store::{Invite, LogStore, NewDevice, StoreError};
+use crate::token;
 
 /// How long an enrollment code works.
 pub const INVITE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
@@ -203,12 +203,12 @@ impl<S: LogStore> Relay<S> {
         channel: Option<&ChannelId>,
         role: Role,
     ) -> Result<Invited, StoreError> {
-        let code = auth::new_code();
+        let code = token::new_code();
         let created_at = now();
         let expires_at = UnixMillis(created_at.0 + INVITE_TTL_MS);
         self.store
             .create_invite(&Invite {
-                code_hash: auth::sha256(&auth::normalize_code(&code)),
+                code_hash: token::sha256(&token::normalize_code(&code)),
                 channel: channel.cloned(),
                 role,
                 created_at,
@@ -223,14 +223,14 @@ impl<S: LogStore> Relay<S> {
 
     /// Uses a code to add a device; its token is returned here and never again.
     pub async fn enroll(&self, request: &Enroll) -> Result<Enrolled, StoreError> {
-        let (id, token) = auth::new_device_token();
+        let (id, token) = token::new_device_token();
         let pending = NewDevice {
             id,
             device_name: request.device_name.trim().to_owned(),
             operator_name: request.operator_name.trim().to_owned(),
-            token_hash: auth::sha256(&token),
+            token_hash: token::sha256(&token),
         };
-        let code_hash = auth::sha256(&auth::normalize_code(&request.code));
+        let code_hash = token::sha256(&token::normalize_code(&request.code));
         let device = self.store.enroll(&code_hash, pending, now()).await?;
         tracing::info!(device = %device.id, channel = ?device.channel, role = ?device.role, "device enrolled");
         Ok(Enrolled {

@@ -293,11 +293,11 @@ impl TestRelay {
 
     /// A one-time code of the test channel that expired a while ago.
     pub async fn expired_invite(&self, role: Role) -> String {
-        let code = crate::auth::new_code();
+        let code = crate::token::new_code();
         self.relay
             .store
             .create_invite(&crate::store::Invite {
-                code_hash: crate::auth::sha256(&crate::auth::normalize_code(&code)),
+                code_hash: crate::token::sha256(&crate::token::normalize_code(&code)),
                 channel: Some(ChannelId::from(CHANNEL)),
                 role,
                 created_at: tsunagi_proto::UnixMillis(1_000),

@@ -5,9 +5,9 @@ use serde_json::json;
 use tsunagi_line::ChannelId;
 use tsunagi_proto::api::Role;
 use tsunagi_proto::{EntryBody, Seq, UnixMillis};
-use tsunagi_relay::auth::{normalize_code, sha256};
 use tsunagi_relay::secret::ChannelSecret;
 use tsunagi_relay::store::{Invite, LogStore as _};
+use tsunagi_relay::token::{normalize_code, sha256};
 
 use crate::{CHANNEL, Harness, callback, enroll};
 

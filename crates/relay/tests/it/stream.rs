@@ -308,7 +308,7 @@ async fn staff_reading(h: &Arc<Harness>) -> (String, Events, tokio::task::JoinHa
         })
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let device = tsunagi_relay::auth::token_device(&staff).unwrap();
+    let device = tsunagi_relay::token::token_device(&staff).unwrap();
     (device.to_string(), events, poll)
 }
 

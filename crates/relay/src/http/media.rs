@@ -1,0 +1,226 @@
+//! Media: what patients sent (kept by the executor), and images operators upload.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tsunagi_line::{ChannelId, MessageId};
+use tsunagi_proto::api::{ErrorCode, Uploaded};
+
+use super::ApiError;
+use super::auth::Authenticated;
+use crate::media::{Part, Stored};
+use crate::relay::Relay;
+use crate::store::{LogStore, StoreError};
+
+/// Patients' media for desks, and operators' uploads (served publicly for LINE).
+pub(super) fn routes<S: LogStore>() -> Router<Arc<Relay<S>>> {
+    Router::new()
+        .route(
+            "/v1/channels/{channel_id}/media/{message_id}",
+            get(media_content::<S>),
+        )
+        .route(
+            "/v1/channels/{channel_id}/media/{message_id}/preview",
+            get(media_preview::<S>),
+        )
+        .route(
+            "/v1/channels/{channel_id}/uploads",
+            post(create_upload::<S>).layer(DefaultBodyLimit::max(crate::upload::MAX_IMAGE + 1)),
+        )
+        .route("/public/uploads/{name}", get(public_upload::<S>))
+        .route(
+            "/public/uploads/{name}/preview",
+            get(public_upload_preview::<S>),
+        )
+}
+
+/// `GET /v1/channels/{id}/media/{message}` (the channel's devices): what the user sent.
+async fn media_content<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path((channel_id, message_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    media(
+        &relay,
+        &device,
+        (channel_id, message_id),
+        Part::Content,
+        headers,
+    )
+    .await
+}
+
+/// `POST /v1/channels/{id}/uploads`: an image an operator will send. The relay keeps it and
+/// a thumbnail, and answers the public addresses LINE fetches them from.
+async fn create_upload<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path(channel_id): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
+    let channel = ChannelId::new(channel_id);
+    device.for_channel(&channel)?;
+    let unavailable = |why: &str| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::NoUploads,
+            why.to_owned(),
+        )
+    };
+    let public = relay
+        .line()
+        .map(|line| line.public_url.trim_end_matches('/').to_owned())
+        .ok_or_else(|| {
+            unavailable("this relay has no public address for LINE to fetch images from")
+        })?;
+    let uploads = relay
+        .media()
+        .map(crate::media::MediaStore::uploads)
+        .ok_or_else(|| unavailable("this relay keeps no media"))?;
+    let kept = uploads.save(body).await.map_err(|error| match error {
+        crate::upload::UploadError::Io(e) => {
+            StoreError::Unavailable(format!("keeping an upload: {e}")).into()
+        }
+        refused => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::BadImage,
+            refused.to_string(),
+        ),
+    })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Uploaded {
+            original_content_url: format!("{public}/public/uploads/{}", kept.name),
+            preview_image_url: format!("{public}/public/uploads/{}/preview", kept.name),
+        }),
+    ))
+}
+
+/// `GET /public/uploads/{name}`: an uploaded image, for LINE (no authentication: the name
+/// is the secret).
+async fn public_upload<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    upload(&relay, &name, false).await
+}
+
+async fn public_upload_preview<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    upload(&relay, &name, true).await
+}
+
+async fn upload<S: LogStore>(
+    relay: &Relay<S>,
+    name: &str,
+    preview: bool,
+) -> Result<Response, ApiError> {
+    let missing = || ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such upload");
+    let uploads = relay
+        .media()
+        .map(crate::media::MediaStore::uploads)
+        .ok_or_else(missing)?;
+    let (content_type, bytes) = uploads
+        .open(name, preview)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("reading an upload: {e}")))?
+        .ok_or_else(missing)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET /v1/channels/{id}/media/{message}/preview`: LINE's thumbnail of an image or video.
+async fn media_preview<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path((channel_id, message_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    media(
+        &relay,
+        &device,
+        (channel_id, message_id),
+        Part::Preview,
+        headers,
+    )
+    .await
+}
+
+/// A message's media as the relay keeps it: ranges for seeking in video and audio, its own
+/// content type (never sniffed), cached for good (it never changes).
+async fn media<S: LogStore>(
+    relay: &Relay<S>,
+    device: &Authenticated,
+    (channel_id, message_id): (String, String),
+    part: Part,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    use tower::ServiceExt as _;
+
+    let channel = ChannelId::new(channel_id);
+    device.for_channel(&channel)?;
+    let missing = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NoMedia,
+            "the relay has no media for this message (yet)",
+        )
+    };
+    let store = relay.media().ok_or_else(missing)?;
+    let stored = store
+        .open(&channel, &MessageId::new(message_id), part)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("reading media: {e}")))?;
+    let (content_type, path) = match stored {
+        Stored::Ready { content_type, path } => (content_type, path),
+        Stored::Gone => {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                ErrorCode::Unsent,
+                "the user unsent this message before its media was kept",
+            ));
+        }
+        Stored::Missing => return Err(missing()),
+    };
+    let mut request = axum::http::Request::new(axum::body::Body::empty());
+    for name in [axum::http::header::RANGE, axum::http::header::IF_RANGE] {
+        if let Some(value) = headers.get(&name) {
+            request.headers_mut().insert(name, value.clone());
+        }
+    }
+    let served = tower_http::services::ServeFile::new(path)
+        .oneshot(request)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("reading media: {e}")))?;
+    let mut response = served.map(axum::body::Body::new);
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
+        headers.insert(axum::http::header::CONTENT_TYPE, value);
+    }
+    headers.insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    Ok(response)
+}
