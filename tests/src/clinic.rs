@@ -208,7 +208,7 @@ impl Clinic {
             .append(
                 &tsunagi_line::ChannelId::from(CHANNEL),
                 vec![NewEntry {
-                    at: tsunagi_relay::relay::now(),
+                    at: tsunagi_proto::UnixMillis::now(),
                     body: NewBody::Op {
                         op_id: tsunagi_proto::OpId::new(),
                         device: tsunagi_proto::DeviceId::from(device),

@@ -70,7 +70,7 @@ async fn main() {
         .append(
             &channel,
             vec![NewEntry {
-                at: tsunagi_relay::relay::now(),
+                at: tsunagi_proto::UnixMillis::now(),
                 body: NewBody::Op {
                     op_id: OpId::new(),
                     device: DeviceId::from("d-owner"),

@@ -43,7 +43,7 @@ use tsunagi_proto::{
 
 use crate::line_setup::LineSetup;
 use crate::media::{MediaStore, Part};
-use crate::relay::{Relay, now};
+use crate::relay::Relay;
 use crate::store::{Fence, LogStore, NewBody, NewEntry, StoreError};
 
 /// How the executors of this process behave.
@@ -63,8 +63,6 @@ pub struct Options {
     /// up to `max_backoff`.
     pub backoff: Duration,
     pub max_backoff: Duration,
-    /// The time, as the executor judges reply tokens, timers and leases by it.
-    pub clock: fn() -> UnixMillis,
     /// Profile calls per second during a follower sync: LINE allows 2,000.
     pub profile_rate: NonZeroU32,
     /// Profile calls in flight at once during a follower sync.
@@ -83,7 +81,6 @@ impl Default for Options {
             retry: RetryPolicy::default(),
             backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(60),
-            clock: now,
             profile_rate: NonZeroU32::new(2_000).unwrap_or(NonZeroU32::MIN),
             profile_concurrency: 32,
             snapshot_every: 10_000,
@@ -251,7 +248,7 @@ impl<S: LogStore> Executor<S> {
     }
 
     fn now(&self) -> UnixMillis {
-        (self.options.clock)()
+        self.relay.now()
     }
 
     /// Takes or renews this channel's lease.
@@ -516,7 +513,7 @@ impl<S: LogStore> Executor<S> {
         if ops.is_empty() {
             return Ok(0);
         }
-        let at = now();
+        let at = self.relay.now();
         let entries = ops
             .into_iter()
             .map(|Logged { op_id, op }| {

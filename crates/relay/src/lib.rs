@@ -2,6 +2,7 @@
 //! durable, ordered log per channel, and only then acknowledged; desks read the log.
 
 pub mod backup;
+pub mod clock;
 pub mod executor;
 pub mod http;
 pub mod line_setup;

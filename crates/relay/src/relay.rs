@@ -8,6 +8,7 @@ use tsunagi_line::ChannelId;
 use tsunagi_proto::api::{Enroll, Enrolled, Invited, Role};
 use tsunagi_proto::{DeviceId, UnixMillis};
 
+use crate::clock::Clock;
 use crate::line_setup::LineSetup;
 use crate::media::MediaStore;
 use crate::secret::{ChannelSecret, RelayKey};
@@ -35,6 +36,8 @@ pub struct Relay<S> {
     line: Option<LineSetup>,
     /// Where users' media is kept; without it, none is downloaded.
     media: Option<MediaStore>,
+    /// The time, for HTTP and the executor alike.
+    clock: Clock,
 }
 
 impl<S: LogStore> Relay<S> {
@@ -47,7 +50,20 @@ impl<S: LogStore> Relay<S> {
             revoked: tokio::sync::watch::channel(HashSet::new()).0,
             line: None,
             media: None,
+            clock: Clock::SYSTEM,
         }
+    }
+
+    /// Judges time by `clock` instead of the system's.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by the relay's clock.
+    pub fn now(&self) -> UnixMillis {
+        self.clock.now()
     }
 
     /// Keeps users' media under `dir`.
@@ -134,7 +150,7 @@ impl<S: LogStore> Relay<S> {
         secret: ChannelSecret,
     ) -> Result<(), StoreError> {
         let sealed = self.key.seal(&secret);
-        self.store.add_channel(channel, &sealed, now()).await?;
+        self.store.add_channel(channel, &sealed, self.now()).await?;
         self.remember(channel, secret);
         Ok(())
     }
@@ -204,7 +220,7 @@ impl<S: LogStore> Relay<S> {
         role: Role,
     ) -> Result<Invited, StoreError> {
         let code = token::new_code();
-        let created_at = now();
+        let created_at = self.now();
         let expires_at = UnixMillis(created_at.0 + INVITE_TTL_MS);
         self.store
             .create_invite(&Invite {
@@ -231,7 +247,7 @@ impl<S: LogStore> Relay<S> {
             token_hash: token::sha256(&token),
         };
         let code_hash = token::sha256(&token::normalize_code(&request.code));
-        let device = self.store.enroll(&code_hash, pending, now()).await?;
+        let device = self.store.enroll(&code_hash, pending, self.now()).await?;
         tracing::info!(device = %device.id, channel = ?device.channel, role = ?device.role, "device enrolled");
         Ok(Enrolled {
             device_id: device.id,
@@ -240,9 +256,4 @@ impl<S: LogStore> Relay<S> {
             role: device.role,
         })
     }
-}
-
-/// Now, in Unix milliseconds: when the relay received something.
-pub fn now() -> UnixMillis {
-    UnixMillis::now()
 }

@@ -101,7 +101,7 @@ impl<S: LogStore> FromRequestParts<Arc<Relay<S>>> for Authenticated {
         if device.revoked_at.is_some() {
             return Err(unauthorized("this device was revoked"));
         }
-        let now = crate::relay::now();
+        let now = relay.now();
         if device
             .last_seen_at
             .is_none_or(|seen| now.0 - seen.0 >= SEEN_EVERY_MS)

@@ -17,7 +17,7 @@ use tsunagi_proto::{DeviceId, OperatorId};
 
 use super::auth::Authenticated;
 use super::{ApiError, ENROLL_ADDRESSES_KEPT, EnrollLimiter, MAX_NAME, bad_request};
-use crate::relay::{Relay, now};
+use crate::relay::Relay;
 use crate::store::{Device, LogStore};
 
 /// Enrollment, invites, and a channel's devices and operators.
@@ -164,7 +164,7 @@ async fn revoke_device<S: LogStore>(
         Some(channel) => owner.owner_of(channel)?,
         None => owner.relay_owner()?,
     }
-    relay.revoke_device(&id, now()).await?;
+    relay.revoke_device(&id, relay.now()).await?;
     tracing::info!("device revoked");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,7 +19,7 @@ use tsunagi_proto::{DeviceId, EntryBody, OpId, Operation, Seq};
 
 use super::auth::Authenticated;
 use super::{ApiError, MAX_WAIT, Options, bad_request};
-use crate::relay::{Relay, now};
+use crate::relay::Relay;
 use crate::store::{LogStore, NewBody, NewEntry, StoreError};
 
 /// A channel's log: read (pages, long-polls and the stream) and appended to.
@@ -183,7 +183,7 @@ async fn append_op<S: LogStore>(
     validate::operation(&op)
         .map_err(|problems| bad_request(format!("op: {}", problems.join("; "))))?;
     let entry = NewEntry {
-        at: now(),
+        at: relay.now(),
         body: NewBody::Op {
             op_id: OpId(key),
             device: device.0.id.clone(),

@@ -16,7 +16,7 @@ use tsunagi_line::{ChannelId, MessageId, WebhookEventId};
 use tsunagi_proto::api::ErrorCode;
 
 use super::{ApiError, MAX_WEBHOOK_BODY};
-use crate::relay::{Relay, now};
+use crate::relay::Relay;
 use crate::store::{LogStore, MessageLink, NewBody, NewEntry};
 
 /// `POST /webhook/line/{channel_id}`: LINE's signed webhooks.
@@ -74,7 +74,7 @@ async fn ingest<S: LogStore>(
     if callback.events.is_empty() {
         return Ok(StatusCode::OK);
     }
-    let at = now();
+    let at = relay.now();
     let entries = callback
         .events
         .into_iter()

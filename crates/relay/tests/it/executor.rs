@@ -16,6 +16,7 @@ use tsunagi_proto::{
     OpId, Operation, SendOp, Setting, UnixMillis,
 };
 use tsunagi_relay::Relay;
+use tsunagi_relay::clock::Clock as RelayClock;
 use tsunagi_relay::executor::{self, Options};
 use tsunagi_relay::line_setup::LineSetup;
 use tsunagi_relay::store::{AnyStore, Fence, LogStore as _, NewBody, NewEntry, StoreError};
@@ -98,6 +99,16 @@ impl Clinic {
         )));
     }
 
+    /// Runs the executor in another relay process whose clock reads `clock`.
+    async fn run_executor_by(&mut self, clock: RelayClock, options: Options) {
+        let relay = Arc::new(self.test.another_process().await.with_clock(clock));
+        self.executor = Some(tokio::spawn(executor::run(
+            relay,
+            self.line.clone(),
+            options,
+        )));
+    }
+
     /// Who holds the channel's executor lease, read from the database itself.
     async fn lease_holder(&self) -> String {
         self.test.storage.lease_holder(CHANNEL).await
@@ -127,7 +138,7 @@ impl Clinic {
 
     /// Appends an op as a desk would.
     async fn desk(&self, op: Operation) -> OpId {
-        self.desk_at(op, tsunagi_relay::relay::now()).await
+        self.desk_at(op, UnixMillis::now()).await
     }
 
     /// Appends an op as a desk would have, at `at`.
@@ -409,10 +420,12 @@ async fn an_operators_send_replies_while_the_token_is_fresh_and_pushes_once_it_i
     // An executor that sees the token a minute old pushes.
     clinic.kill();
     clinic.says(&patient, "hello again").await;
-    clinic.run_executor(Options {
-        clock: || UnixMillis(tsunagi_relay::relay::now().0 + 60_000),
-        ..options("late")
-    });
+    clinic
+        .run_executor_by(
+            RelayClock::new(|| UnixMillis(UnixMillis::now().0 + 60_000)),
+            options("late"),
+        )
+        .await;
     clinic.desk(send(&patient, &["stale"])).await;
     clinic
         .wait_for("the second send", |ops| count(ops, is_sent) == 2)
@@ -660,7 +673,7 @@ async fn a_reply_whose_answer_is_lost_is_not_followed_by_a_push() {
 
 #[tokio::test]
 async fn a_reply_line_could_not_take_while_its_token_lasted_is_pushed_once_then_logged_sent() {
-    let line_clock = ManualClock::starting_at(tsunagi_relay::relay::now().0);
+    let line_clock = ManualClock::starting_at(UnixMillis::now().0);
     let clinic = Clinic::start_on(|_| {}, Arc::new(line_clock.clone())).await;
     let patient = patient_who_wrote(&clinic).await;
     // LINE is down for longer than the reply token lives.
@@ -764,14 +777,17 @@ async fn a_process_that_lost_its_lease_mid_call_makes_no_more_calls_and_logs_not
         .await;
     // Another process, to which the first one's lease has long lapsed, takes over and
     // answers while the first one's reply is still on its way.
-    let second = Arc::new(clinic.test.another_process().await);
+    let second = Arc::new(
+        clinic
+            .test
+            .another_process()
+            .await
+            .with_clock(RelayClock::new(|| UnixMillis(UnixMillis::now().0 + 10_000))),
+    );
     let second_executor = tokio::spawn(executor::run(
         second,
         clinic.line.clone(),
-        Options {
-            clock: || UnixMillis(tsunagi_relay::relay::now().0 + 10_000),
-            ..options("second")
-        },
+        options("second"),
     ));
     clinic
         .wait_for("the outcome", |ops| count(ops, is_sent) == 1)
@@ -790,7 +806,7 @@ async fn an_append_under_a_lapsed_or_taken_lease_is_refused_and_writes_nothing()
     let store = &clinic.relay.store;
     let channel = ChannelId::from(CHANNEL);
     // Well after the test's own executor's lease.
-    let t = UnixMillis(tsunagi_relay::relay::now().0 + 60_000);
+    let t = UnixMillis(UnixMillis::now().0 + 60_000);
     let later = |ms: i64| UnixMillis(t.0 + ms);
     let entry = |n: u128| NewEntry {
         at: t,
@@ -911,10 +927,12 @@ async fn an_idle_session_is_closed_and_the_patient_asked_for_a_rating() {
 
     // Half an hour later, by the executor's clock.
     clinic.kill();
-    clinic.run_executor(Options {
-        clock: || UnixMillis(tsunagi_relay::relay::now().0 + 31 * 60_000),
-        ..options("later")
-    });
+    clinic
+        .run_executor_by(
+            RelayClock::new(|| UnixMillis(UnixMillis::now().0 + 31 * 60_000)),
+            options("later"),
+        )
+        .await;
     let ops = clinic
         .wait_for("the close and the rating question", |ops| {
             ops.iter()
@@ -969,7 +987,7 @@ async fn clinic_of_1200(quota: Option<u64>) -> Clinic {
         .append(
             &ChannelId::from(CHANNEL),
             vec![NewEntry {
-                at: tsunagi_relay::relay::now(),
+                at: UnixMillis::now(),
                 body: NewBody::Op {
                     op_id: OpId::new(),
                     device: DeviceId::from(EXECUTOR_DEVICE),
@@ -992,7 +1010,7 @@ fn reminder(text: &str, to: tsunagi_proto::Audience) -> Operation {
         date: Some("12月1日".into()),
         time: Some("10:30".into()),
         clinic: Some("さくらクリニック".into()),
-        at: UnixMillis(tsunagi_relay::relay::now().0 - 1_000),
+        at: UnixMillis(UnixMillis::now().0 - 1_000),
         to,
     })
 }
@@ -1583,7 +1601,7 @@ async fn read_marks_and_the_typing_animation_reach_line_while_fresh_and_never_af
         })
         .await;
     // An operator who was typing half a minute ago is not shown as typing now.
-    let stale = UnixMillis(tsunagi_relay::relay::now().0 - 30_000);
+    let stale = UnixMillis(UnixMillis::now().0 - 30_000);
     clinic
         .desk_at(
             Operation::Typing {

@@ -358,7 +358,7 @@ async fn a_revoke_by_another_relay_process_ends_the_stream_within_a_second() {
     let other = tsunagi_relay::Relay::new(h.reopen().await, h.key.clone());
     assert!(
         other
-            .revoke_device(&device.as_str().into(), tsunagi_relay::relay::now())
+            .revoke_device(&device.as_str().into(), tsunagi_proto::UnixMillis::now())
             .await
             .unwrap()
     );
