@@ -1,4 +1,4 @@
-//! A clinic on one machine, in process: the LINE simulator, a relay on a fresh database
+//! A clinic on one machine, in process: the LINE simulator, the test relay on a fresh database
 //! whose webhooks linesim delivers, the relay's executor (which sends through linesim), and a
 //! proxy in front of the relay that the tests can take out of reach. The end-to-end tests
 //! and `cargo xtask demo` both start one.
@@ -14,10 +14,8 @@ use tsunagi_proto::api::Role;
 use tsunagi_relay::Relay;
 use tsunagi_relay::executor;
 use tsunagi_relay::line_setup::LineSetup;
-use tsunagi_relay::media::MediaStore;
-use tsunagi_relay::secret::{ChannelSecret, RelayKey};
-use tsunagi_relay::store::SqliteStore;
-use tsunagi_relay::testing::Proxy;
+use tsunagi_relay::store::AnyStore;
+use tsunagi_relay::testing::{Backend, Proxy, TestRelay};
 
 /// The clinic's LINE channel, as the LINE Developers Console would show it.
 pub const CHANNEL: &str = "1656789012";
@@ -26,7 +24,7 @@ pub const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
 #[derive(Debug)]
 pub struct Clinic {
     pub sim: Simulator,
-    pub relay: Arc<Relay<SqliteStore>>,
+    pub relay: Arc<Relay<AnyStore>>,
     /// The relay as desks reach it: through [`Clinic::proxy`].
     pub url: String,
     pub proxy: Proxy,
@@ -35,7 +33,7 @@ pub struct Clinic {
     /// The relay itself (not through the proxy), over plain HTTP.
     pub relay_address: String,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
+    _test: TestRelay,
 }
 
 impl Drop for Clinic {
@@ -66,9 +64,6 @@ impl Clinic {
     }
 
     async fn start_with(users: Vec<User>, connected: bool) -> Result<Clinic> {
-        let dir = tempfile::Builder::new()
-            .prefix("tsunagi-clinic-")
-            .tempdir()?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let relay_address = format!("http://{}", listener.local_addr()?);
         let mut config = Config::new(CHANNEL, SECRET, "linesim-long-lived-token");
@@ -91,26 +86,16 @@ impl Clinic {
                 relay_address.clone()
             },
         };
-        let store = SqliteStore::open(&dir.path().join("relay.db"))
-            .await
-            .context("opening the relay's store")?;
-        let relay = Arc::new(
-            Relay::new(store, RelayKey::generate())
-                .with_line(line.clone())
-                .with_media(MediaStore::new(dir.path().join("media"))),
-        );
-        if connected {
-            relay
-                .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
-                .await
-                .context("adding the channel")?;
+        let mut builder = TestRelay::builder()
+            .backend(Backend::Sqlite)
+            .listener(listener)
+            .line(sim_url.clone())
+            .public_url(line.public_url.clone());
+        if !connected {
+            builder = builder.without_channel();
         }
-        let serving = tokio::spawn(tsunagi_relay::http::serve(
-            listener,
-            relay.clone(),
-            tsunagi_relay::http::Options::default(),
-            std::future::pending(),
-        ));
+        let test = builder.start().await;
+        let relay = test.relay.clone();
         let executing = tokio::spawn(executor::run(
             relay.clone(),
             line,
@@ -129,13 +114,8 @@ impl Clinic {
             proxy,
             sim_url,
             relay_address,
-            tasks: vec![
-                tokio::spawn(async move {
-                    let _ = serving.await;
-                }),
-                executing,
-            ],
-            _dir: dir,
+            tasks: vec![executing],
+            _test: test,
         })
     }
 

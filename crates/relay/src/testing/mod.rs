@@ -162,6 +162,7 @@ pub struct TestRelayBuilder {
     listener: Option<TcpListener>,
     line_api: Option<String>,
     public_url: Option<String>,
+    channel: bool,
 }
 
 impl TestRelayBuilder {
@@ -194,6 +195,12 @@ impl TestRelayBuilder {
         self
     }
 
+    /// A relay just set up: no channel yet (its owner connects one).
+    pub fn without_channel(mut self) -> Self {
+        self.channel = false;
+        self
+    }
+
     pub async fn start(self) -> TestRelay {
         let storage = TestStorage::new(self.backend).await;
         let key = RelayKey::generate();
@@ -212,10 +219,12 @@ impl TestRelayBuilder {
             });
         }
         let relay = Arc::new(relay);
-        relay
-            .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
-            .await
-            .expect("the test channel is added");
+        if self.channel {
+            relay
+                .add_channel(&ChannelId::from(CHANNEL), ChannelSecret::new(SECRET))
+                .await
+                .expect("the test channel is added");
+        }
         tokio::spawn(crate::http::serve(
             listener,
             relay.clone(),
@@ -255,6 +264,7 @@ impl TestRelay {
             listener: None,
             line_api: None,
             public_url: None,
+            channel: true,
         }
     }
 
