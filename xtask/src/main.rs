@@ -204,6 +204,8 @@ fn build_app() -> Result<()> {
 }
 
 fn bench(root: &Path) -> Result<()> {
+    // PostgreSQL for the relay's benchmarks, and the session for the app's.
+    system::ensure(root, system::Purpose::Test)?;
     Step::new("linesim throughput").run(cargo([
         "bench",
         "-p",
@@ -226,10 +228,23 @@ fn bench(root: &Path) -> Result<()> {
         "--bench",
         "restart",
     ]))?;
+    Step::new("idle relay, 3,000 streams").run(cargo([
+        "bench",
+        "-p",
+        "tsunagi-relay",
+        "--bench",
+        "idle",
+    ]))?;
     Step::new("desk store").run(cargo(["bench", "-p", "tsunagi-desk", "--bench", "store"]))?;
+    Step::new("webhook to 20 desks").run(cargo([
+        "bench",
+        "-p",
+        "tsunagi-desk",
+        "--bench",
+        "fanout",
+    ]))?;
 
     // The app as users run it: the optimized build, in a (virtual) window.
-    system::ensure(root, system::Purpose::Test)?;
     Step::new("UI build").run(npm(root, ["run", "build"]))?;
     Step::new("app build (release)").run(cargo([
         "build",

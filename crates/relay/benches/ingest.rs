@@ -1,8 +1,13 @@
-//! Durable ingest and webhook → reader latency, on this machine's disk.
+//! Durable ingest and webhook → reader latency, on this machine's disk: on SQLite, on
+//! PostgreSQL with one relay, and with three relays on the one database (webhooks and
+//! readers spread over them, so a reader mostly hears of a commit made by another relay).
 //! Run with `cargo xtask bench` (or `cargo bench -p tsunagi-relay --bench ingest`).
 //!
-//! Clients run in the same process as the relay and share its cores, so the numbers are a
-//! floor. Every acknowledged webhook was committed with `synchronous=FULL` first.
+//! Clients, relays and the PostgreSQL server share this machine's cores, so the numbers
+//! are a floor. The three relays are three stores (each its own connections, log writer and
+//! listener) serving on three ports of this process. Every acknowledged webhook was
+//! committed durably first (`synchronous=FULL`; PostgreSQL with fsync and synchronous
+//! commit on, its defaults).
 
 // A benchmark's output is its result.
 #![allow(clippy::print_stdout)]
@@ -16,13 +21,15 @@ use tsunagi_line::signature::sign;
 use tsunagi_proto::api::Role;
 use tsunagi_relay::Relay;
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
-use tsunagi_relay::store::SqliteStore;
+use tsunagi_relay::store::{AnyStore, PgStore, SqliteStore};
+use tsunagi_relay::testing::TestPostgres;
 
 const CHANNEL: &str = "1656789012";
 const SECRET: &str = "bench-secret";
 
 struct Target {
-    base: String,
+    /// The relays, taken in turn.
+    bases: Vec<String>,
     http: reqwest::Client,
     token: String,
     started: Instant,
@@ -46,9 +53,10 @@ impl Target {
             r#"{{"destination":"Uf0a1b2c3d4e5f60718293a4b5c6d7e8f","events":[{}]}}"#,
             list.join(",")
         );
+        let base = &self.bases[self.next_id.load(Ordering::Relaxed) % self.bases.len()];
         let response = self
             .http
-            .post(format!("{}/webhook/line/{CHANNEL}", self.base))
+            .post(format!("{base}/webhook/line/{CHANNEL}"))
             .header("x-line-signature", sign(SECRET.as_bytes(), body.as_bytes()))
             .body(body)
             .send()
@@ -68,49 +76,126 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1_000.0)
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// What the relays run on.
+#[derive(Clone, Copy)]
+enum Setup {
+    Sqlite,
+    Postgres { relays: usize },
+}
+
+impl std::fmt::Display for Setup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Setup::Sqlite => write!(f, "SQLite (WAL, synchronous=FULL), 1 relay"),
+            Setup::Postgres { relays: 1 } => write!(f, "PostgreSQL, 1 relay"),
+            Setup::Postgres { relays } => write!(f, "PostgreSQL, {relays} relays on one database"),
+        }
+    }
+}
+
+/// The relays of a setup, serving, with the channel and an owner's device; and what must
+/// live as long as they do.
+async fn start(setup: Setup) -> anyhow::Result<(Arc<Target>, Vec<Arc<Relay<AnyStore>>>, Keep)> {
     let dir = tempfile::tempdir()?;
-    let relay = Arc::new(Relay::new(
-        SqliteStore::open(&dir.path().join("relay.db")).await?,
-        RelayKey::generate(),
-    ));
+    let key = RelayKey::generate();
+    let (stores, server) = match setup {
+        Setup::Sqlite => (
+            vec![AnyStore::Sqlite(
+                SqliteStore::open(&dir.path().join("relay.db")).await?,
+            )],
+            None,
+        ),
+        Setup::Postgres { relays } => {
+            let server = TestPostgres::start().await;
+            let url = server.new_database().await;
+            let mut stores = Vec::new();
+            for _ in 0..relays {
+                stores.push(AnyStore::Postgres(PgStore::connect(&url).await?));
+            }
+            (stores, Some(server))
+        }
+    };
     let channel = ChannelId::from(CHANNEL);
-    relay
+    let mut relays = Vec::new();
+    let mut bases = Vec::new();
+    for store in stores {
+        let relay = Arc::new(Relay::new(store, key.clone()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        bases.push(format!("http://{}", listener.local_addr()?));
+        // All readers here use the one device.
+        let options = tsunagi_relay::http::Options {
+            streams_per_device: 64,
+            ..tsunagi_relay::http::Options::default()
+        };
+        let router = tsunagi_relay::http::router_with(relay.clone(), options);
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        relays.push(relay);
+    }
+    relays[0]
         .add_channel(&channel, ChannelSecret::new(SECRET))
         .await?;
-    let invited = relay.invite(&channel, Role::Owner).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let router = tsunagi_relay::http::router(relay.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let invited = relays[0].invite(&channel, Role::Owner).await?;
     let http = reqwest::Client::new();
     let enrolled: tsunagi_proto::api::Enrolled = http
-        .post(format!("{base}/v1/enroll"))
+        .post(format!("{}/v1/enroll", bases[0]))
         .json(&serde_json::json!({"code": invited.code, "device_name": "bench", "operator_name": "bench"}))
         .send()
         .await?
         .json()
         .await?;
     let target = Arc::new(Target {
-        base,
+        bases,
         http,
         token: enrolled.token,
         started: Instant::now(),
         next_id: AtomicUsize::new(0),
     });
+    Ok((
+        target,
+        relays,
+        Keep {
+            _dir: dir,
+            _server: server,
+        },
+    ))
+}
 
-    println!("relay ingest (SQLite, WAL, synchronous=FULL, group commit) on this machine");
+/// The setup's files and database server.
+struct Keep {
+    _dir: tempfile::TempDir,
+    _server: Option<TestPostgres>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    println!("relay ingest on this machine: every 200 follows a durable commit, group commit");
+    for setup in [
+        Setup::Sqlite,
+        Setup::Postgres { relays: 1 },
+        Setup::Postgres { relays: 3 },
+    ] {
+        let (target, relays, keep) = start(setup).await?;
+        println!("{setup}");
+        measure(&target).await;
+        for relay in relays {
+            relay.close();
+        }
+        drop(keep);
+    }
+    Ok(())
+}
+
+async fn measure(target: &Arc<Target>) {
     for (events_per_post, clients) in [(1, 64), (10, 64)] {
         let (events, elapsed) =
-            saturate(&target, clients, events_per_post, Duration::from_secs(5)).await;
+            saturate(target, clients, events_per_post, Duration::from_secs(5)).await;
         println!(
             "  saturated, {clients} clients, {events_per_post:>2} event(s)/webhook: {:>8.0} durable events/s",
             events as f64 / elapsed.as_secs_f64()
         );
     }
     for rate in [100, 1_000] {
-        let mut latencies = fixed_rate(&target, rate, Duration::from_secs(5)).await;
+        let mut latencies = fixed_rate(target, rate, Duration::from_secs(5)).await;
         latencies.sort_unstable();
         println!(
             "  {rate:>5} webhooks/s: p50 {:>6.2} ms  p99 {:>6.2} ms  ({} requests)",
@@ -119,7 +204,7 @@ async fn main() -> anyhow::Result<()> {
             latencies.len()
         );
     }
-    let mut delays = to_readers(&target, 20, 200, Duration::from_secs(5)).await;
+    let mut delays = to_readers(target, 20, 200, Duration::from_secs(5)).await;
     delays.sort_unstable();
     println!(
         "  webhook → SSE, 20 readers, 200 webhooks/s: p50 {:.2} ms  p99 {:.2} ms  ({} deliveries)",
@@ -127,8 +212,6 @@ async fn main() -> anyhow::Result<()> {
         percentile(&delays, 0.99),
         delays.len()
     );
-    relay.close();
-    Ok(())
 }
 
 /// As many webhooks as `clients` can post for `duration`; returns events and time taken.
@@ -194,7 +277,7 @@ async fn to_readers(
         .http
         .get(format!(
             "{}/v1/channels/{CHANNEL}/log?after=0&limit=1",
-            target.base
+            target.bases[0]
         ))
         .bearer_auth(&target.token)
         .send()
@@ -206,15 +289,13 @@ async fn to_readers(
     let from = page.head.0;
     let expected = (rate as u64 * duration.as_secs()) as usize;
     let tasks: Vec<_> = (0..readers)
-        .map(|_| {
+        .map(|reader| {
             let target = target.clone();
             tokio::spawn(async move {
+                let base = &target.bases[reader % target.bases.len()];
                 let mut response = target
                     .http
-                    .get(format!(
-                        "{}/v1/channels/{CHANNEL}/log?after={from}",
-                        target.base
-                    ))
+                    .get(format!("{base}/v1/channels/{CHANNEL}/log?after={from}"))
                     .bearer_auth(&target.token)
                     .header("accept", "text/event-stream")
                     .send()

@@ -182,6 +182,8 @@ impl From<RoleArg> for Role {
 #[tokio::main]
 async fn main() -> Result<()> {
     tsunagi_log::init("info");
+    #[cfg(unix)]
+    raise_open_files_limit();
     let args = settings::with_file(std::env::args_os().collect(), &Cli::command())?;
     match Cli::parse_from(args).command {
         Command::Serve {
@@ -318,6 +320,21 @@ async fn open(data: &Data) -> Result<Relay<AnyStore>> {
             None => format!("opening the relay database in {}", dir.display()),
         })?;
     Ok(Relay::new(store, key).with_media(MediaStore::new(dir.join("media"))))
+}
+
+/// Every desk's log stream is an open connection: the soft limit on open files (often
+/// 1,024) goes up to the hard one.
+#[cfg(unix)]
+fn raise_open_files_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return;
+    };
+    if soft < hard
+        && let Err(error) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard)
+    {
+        tracing::debug!(%error, soft, hard, "raising the open-files limit");
+    }
 }
 
 /// Backups here are of SQLite; PostgreSQL has its own tools.
