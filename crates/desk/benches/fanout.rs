@@ -107,8 +107,9 @@ async fn run(backend: Backend, relays: usize) -> anyhow::Result<(Vec<Duration>, 
                         Err(_) => break,
                     };
                     let now = Instant::now();
-                    for seq in seen + 1..=cursor.min(WEBHOOKS) {
-                        at[seq] = Some(now);
+                    let newest = cursor.min(WEBHOOKS);
+                    if newest > seen {
+                        at[seen + 1..=newest].fill(Some(now));
                     }
                     seen = seen.max(cursor);
                 }
