@@ -510,6 +510,188 @@ impl TryFrom<DeviceRow> for Device {
     }
 }
 
+/// Inserting an entry, in either database (SQLite takes `$n` too); a duplicate webhook
+/// event id or idempotency key inserts nothing.
+const INSERT_ENTRY: &str = "INSERT INTO entries
+    (channel_id, seq, at, kind, destination, event, webhook_event_id, message_id,
+     op_id, device, op, role)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    ON CONFLICT DO NOTHING";
+
+/// The columns [`INSERT_ENTRY`] writes after the channel, the seq and the time.
+struct EntryColumns<'a> {
+    kind: &'static str,
+    destination: Option<&'a str>,
+    event: Option<String>,
+    webhook_event_id: Option<&'a str>,
+    message_id: Option<&'a str>,
+    op_id: Option<String>,
+    device: Option<&'a str>,
+    op: Option<&'a str>,
+    role: Option<&'static str>,
+}
+
+impl<'a> EntryColumns<'a> {
+    /// A message already unsent (`was_unsent`) is stored as its tombstone.
+    fn of(body: &'a NewBody, was_unsent: impl Fn(&MessageId) -> bool) -> Self {
+        match body {
+            NewBody::Line {
+                destination,
+                webhook_event_id,
+                event,
+                link,
+            } => {
+                let (event, message_id) = match link {
+                    MessageLink::Carries(id) if was_unsent(id) => {
+                        (tombstone(event.get()), Some(id.as_str()))
+                    }
+                    MessageLink::Carries(id) => (event.get().to_owned(), Some(id.as_str())),
+                    MessageLink::Unsends(_) | MessageLink::None => (event.get().to_owned(), None),
+                };
+                EntryColumns {
+                    kind: "line",
+                    destination: Some(destination.as_str()),
+                    event: Some(event),
+                    webhook_event_id: webhook_event_id.as_ref().map(WebhookEventId::as_str),
+                    message_id,
+                    op_id: None,
+                    device: None,
+                    op: None,
+                    role: None,
+                }
+            }
+            NewBody::Op {
+                op_id,
+                device,
+                role,
+                op,
+            } => EntryColumns {
+                kind: "op",
+                destination: None,
+                event: None,
+                webhook_event_id: None,
+                message_id: None,
+                op_id: Some(op_id.to_string()),
+                device: Some(device.as_str()),
+                op: Some(op.get()),
+                role: role.map(role_text),
+            },
+        }
+    }
+}
+
+/// [`INSERT_ENTRY`] for `entry` at `seq`, bound, for either database.
+fn insert_entry<'q, DB>(
+    channel: &'q ChannelId,
+    seq: Seq,
+    entry: &'q NewEntry,
+    was_unsent: impl Fn(&MessageId) -> bool,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let columns = EntryColumns::of(&entry.body, was_unsent);
+    sqlx::query(INSERT_ENTRY)
+        .bind(channel.as_str())
+        .bind(seq.0 as i64)
+        .bind(entry.at.0)
+        .bind(columns.kind)
+        .bind(columns.destination)
+        .bind(columns.event)
+        .bind(columns.webhook_event_id)
+        .bind(columns.message_id)
+        .bind(columns.op_id)
+        .bind(columns.device)
+        .bind(columns.op)
+        .bind(columns.role)
+}
+
+/// [`INSERT_DEVICE`] for `device`, bound, for either database.
+fn insert_device<'q, DB>(
+    device: &'q Device,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q [u8]: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(INSERT_DEVICE)
+        .bind(device.id.as_str())
+        .bind(device.channel.as_ref().map(ChannelId::as_str))
+        .bind(role_text(device.role))
+        .bind(device.device_name.as_str())
+        .bind(device.operator_name.as_str())
+        .bind(device.token_hash.as_slice())
+        .bind(device.created_at.0)
+}
+
+/// Where an entry already logged under the same key would be: the query, and the key.
+/// `None` for a LINE event without a webhook event id, which has no key.
+fn logged_as(body: &NewBody) -> Option<(&'static str, String)> {
+    match body {
+        NewBody::Line {
+            webhook_event_id: Some(id),
+            ..
+        } => Some((
+            "SELECT seq FROM entries WHERE channel_id = $1 AND webhook_event_id = $2",
+            id.to_string(),
+        )),
+        NewBody::Line { .. } => None,
+        NewBody::Op { op_id, .. } => Some((
+            "SELECT seq FROM entries WHERE channel_id = $1 AND op_id = $2",
+            op_id.to_string(),
+        )),
+    }
+}
+
+/// Whether an enrollment code may be used now: not used yet, not expired.
+fn usable_invite(used_at: Option<i64>, expires_at: i64, now: UnixMillis) -> Result<()> {
+    if used_at.is_some() {
+        return Err(StoreError::Invite(InviteProblem::Used));
+    }
+    if expires_at <= now.0 {
+        return Err(StoreError::Invite(InviteProblem::Expired));
+    }
+    Ok(())
+}
+
+/// The device an invite enrolls: the invite's channel and role, enrolled `now`.
+fn enrolled(
+    device: NewDevice,
+    channel: Option<String>,
+    role: &str,
+    now: UnixMillis,
+) -> Result<Device> {
+    Ok(Device {
+        id: device.id,
+        channel: channel.map(ChannelId::new),
+        role: role_from(role)?,
+        device_name: device.device_name,
+        operator_name: device.operator_name,
+        token_hash: device.token_hash,
+        created_at: now,
+        revoked_at: None,
+        last_seen_at: None,
+    })
+}
+
+/// The entries of a channel that carry a message (it, and its edits), for redacting.
+const CARRYING: &str =
+    "SELECT seq, event FROM entries WHERE channel_id = $1 AND message_id = $2 AND kind = 'line'";
+const REDACT: &str = "UPDATE entries SET event = $1 WHERE channel_id = $2 AND seq = $3";
+const REMEMBER_UNSENT: &str =
+    "INSERT INTO unsent (channel_id, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+/// Inserting an enrolled device.
+const INSERT_DEVICE: &str = "INSERT INTO devices
+    (id, channel_id, role, device_name, operator_name, token_hash, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
 /// Entries' columns into entries, the first damaged one failing them all.
 fn entries_from(rows: Vec<EntryRow>) -> Result<Vec<Entry>> {
     rows.into_iter().map(Entry::try_from).collect()

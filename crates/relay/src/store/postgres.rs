@@ -25,9 +25,10 @@ use tsunagi_line::{ChannelId, MessageId};
 use tsunagi_proto::{DeviceId, Entry, Seq, UnixMillis};
 
 use super::{
-    Append, Appended, Channel, DEVICE_SELECT, Device, DeviceRow, ENTRY_SELECT, Fence, Heads,
-    Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice, NewEntry, Result, StoreError,
-    entries_from, queue_append, role_from, role_text, take_group, tombstone,
+    Append, Appended, CARRYING, Channel, DEVICE_SELECT, Device, DeviceRow, ENTRY_SELECT, Fence,
+    Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice, NewEntry, REDACT,
+    REMEMBER_UNSENT, Result, StoreError, enrolled, entries_from, insert_device, insert_entry,
+    logged_as, queue_append, role_text, take_group, tombstone, usable_invite,
 };
 use crate::metrics::Metrics;
 use crate::secret::Sealed;
@@ -288,19 +289,8 @@ async fn existing(
     channel: &ChannelId,
     body: &NewBody,
 ) -> Result<Option<Seq>, sqlx::Error> {
-    let (sql, key) = match body {
-        NewBody::Line {
-            webhook_event_id: Some(id),
-            ..
-        } => (
-            "SELECT seq FROM entries WHERE channel_id = $1 AND webhook_event_id = $2",
-            id.to_string(),
-        ),
-        NewBody::Line { .. } => return Ok(None),
-        NewBody::Op { op_id, .. } => (
-            "SELECT seq FROM entries WHERE channel_id = $1 AND op_id = $2",
-            op_id.to_string(),
-        ),
+    let Some((sql, key)) = logged_as(body) else {
+        return Ok(None);
     };
     let seq: Option<i64> = sqlx::query_scalar(sql)
         .bind(channel.as_str())
@@ -319,58 +309,11 @@ async fn insert(
     entry: &NewEntry,
     unsent: &HashSet<String>,
 ) -> Result<bool, sqlx::Error> {
-    let query = sqlx::query(
-        "INSERT INTO entries
-            (channel_id, seq, at, kind, destination, event, webhook_event_id, message_id,
-             op_id, device, op, role)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(channel.as_str())
-    .bind(seq.0 as i64)
-    .bind(entry.at.0);
-    let query = match &entry.body {
-        NewBody::Line {
-            destination,
-            webhook_event_id,
-            event,
-            link,
-        } => {
-            let (text, message_id) = match link {
-                MessageLink::Carries(id) if unsent.contains(id.as_str()) => {
-                    (tombstone(event.get()), Some(id.as_str()))
-                }
-                MessageLink::Carries(id) => (event.get().to_owned(), Some(id.as_str())),
-                MessageLink::Unsends(_) | MessageLink::None => (event.get().to_owned(), None),
-            };
-            query
-                .bind("line")
-                .bind(destination.as_str())
-                .bind(text)
-                .bind(webhook_event_id.as_ref().map(|id| id.as_str()))
-                .bind(message_id)
-                .bind(None::<String>)
-                .bind(None::<String>)
-                .bind(None::<String>)
-                .bind(None::<String>)
-        }
-        NewBody::Op {
-            op_id,
-            device,
-            role,
-            op,
-        } => query
-            .bind("op")
-            .bind(None::<String>)
-            .bind(None::<String>)
-            .bind(None::<String>)
-            .bind(None::<String>)
-            .bind(op_id.to_string())
-            .bind(device.as_str())
-            .bind(op.get())
-            .bind(role.map(role_text)),
-    };
-    Ok(query.execute(db).await?.rows_affected() == 1)
+    let was_unsent = |id: &MessageId| unsent.contains(id.as_str());
+    let inserted = insert_entry::<Postgres>(channel, seq, entry, was_unsent)
+        .execute(db)
+        .await?;
+    Ok(inserted.rows_affected() == 1)
 }
 
 /// Remembers that a message was unsent and replaces the content of every entry carrying
@@ -380,23 +323,18 @@ async fn redact(
     channel: &ChannelId,
     message: &MessageId,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO unsent (channel_id, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    )
-    .bind(channel.as_str())
-    .bind(message.as_str())
-    .execute(&mut *db)
-    .await?;
-    let carrying: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT seq, event FROM entries
-         WHERE channel_id = $1 AND message_id = $2 AND kind = 'line'",
-    )
-    .bind(channel.as_str())
-    .bind(message.as_str())
-    .fetch_all(&mut *db)
-    .await?;
+    sqlx::query(REMEMBER_UNSENT)
+        .bind(channel.as_str())
+        .bind(message.as_str())
+        .execute(&mut *db)
+        .await?;
+    let carrying: Vec<(i64, String)> = sqlx::query_as(CARRYING)
+        .bind(channel.as_str())
+        .bind(message.as_str())
+        .fetch_all(&mut *db)
+        .await?;
     for (seq, event) in carrying {
-        sqlx::query("UPDATE entries SET event = $1 WHERE channel_id = $2 AND seq = $3")
+        sqlx::query(REDACT)
             .bind(tombstone(&event))
             .bind(channel.as_str())
             .bind(seq)
@@ -632,37 +570,9 @@ impl LogStore for PgStore {
         .await?;
         let (channel, role, expires_at, used_at) =
             invite.ok_or(StoreError::Invite(InviteProblem::Unknown))?;
-        if used_at.is_some() {
-            return Err(StoreError::Invite(InviteProblem::Used));
-        }
-        if expires_at <= now.0 {
-            return Err(StoreError::Invite(InviteProblem::Expired));
-        }
-        let device = Device {
-            id: device.id,
-            channel: channel.map(ChannelId::new),
-            role: role_from(&role)?,
-            device_name: device.device_name,
-            operator_name: device.operator_name,
-            token_hash: device.token_hash,
-            created_at: now,
-            revoked_at: None,
-            last_seen_at: None,
-        };
-        sqlx::query(
-            "INSERT INTO devices
-                (id, channel_id, role, device_name, operator_name, token_hash, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(device.id.as_str())
-        .bind(device.channel.as_ref().map(ChannelId::as_str))
-        .bind(role_text(device.role))
-        .bind(&device.device_name)
-        .bind(&device.operator_name)
-        .bind(&device.token_hash)
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await?;
+        usable_invite(used_at, expires_at, now)?;
+        let device = enrolled(device, channel, &role, now)?;
+        insert_device::<Postgres>(&device).execute(&mut *tx).await?;
         sqlx::query("UPDATE invites SET used_at = $1, used_by = $2 WHERE code_hash = $3")
             .bind(now.0)
             .bind(device.id.as_str())

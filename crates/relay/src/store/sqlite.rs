@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use sqlx::Sqlite;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -23,9 +24,10 @@ use tsunagi_line::{ChannelId, MessageId};
 use tsunagi_proto::{DeviceId, Entry, Seq, UnixMillis};
 
 use super::{
-    Append, Appended, Channel, DEVICE_SELECT, Device, DeviceRow, ENTRY_SELECT, Fence, Heads,
-    Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice, NewEntry, Result, StoreError,
-    entries_from, queue_append, role_from, role_text, take_group, tombstone,
+    Append, Appended, CARRYING, Channel, DEVICE_SELECT, Device, DeviceRow, ENTRY_SELECT, Fence,
+    Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice, NewEntry, REDACT,
+    REMEMBER_UNSENT, Result, StoreError, enrolled, entries_from, insert_device, insert_entry,
+    logged_as, queue_append, role_text, take_group, tombstone, usable_invite,
 };
 use crate::metrics::Metrics;
 use crate::secret::Sealed;
@@ -283,19 +285,8 @@ async fn existing(
     channel: &ChannelId,
     body: &NewBody,
 ) -> Result<Option<Seq>, sqlx::Error> {
-    let (sql, key) = match body {
-        NewBody::Line {
-            webhook_event_id: Some(id),
-            ..
-        } => (
-            "SELECT seq FROM entries WHERE channel_id = ? AND webhook_event_id = ?",
-            id.to_string(),
-        ),
-        NewBody::Line { .. } => return Ok(None),
-        NewBody::Op { op_id, .. } => (
-            "SELECT seq FROM entries WHERE channel_id = ? AND op_id = ?",
-            op_id.to_string(),
-        ),
+    let Some((sql, key)) = logged_as(body) else {
+        return Ok(None);
     };
     let seq = sqlx::query_scalar::<_, i64>(sql)
         .bind(channel.as_str())
@@ -314,58 +305,10 @@ async fn insert(
     entry: &NewEntry,
     was_unsent: impl Fn(&MessageId) -> bool,
 ) -> Result<bool, sqlx::Error> {
-    let query = sqlx::query(
-        "INSERT INTO entries
-            (channel_id, seq, at, kind, destination, event, webhook_event_id, message_id,
-             op_id, device, op, role)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(channel.as_str())
-    .bind(seq.0 as i64)
-    .bind(entry.at.0);
-    let query = match &entry.body {
-        NewBody::Line {
-            destination,
-            webhook_event_id,
-            event,
-            link,
-        } => {
-            let (text, message_id) = match link {
-                MessageLink::Carries(id) if was_unsent(id) => {
-                    (tombstone(event.get()), Some(id.as_str()))
-                }
-                MessageLink::Carries(id) => (event.get().to_owned(), Some(id.as_str())),
-                MessageLink::Unsends(_) | MessageLink::None => (event.get().to_owned(), None),
-            };
-            query
-                .bind("line")
-                .bind(destination.as_str())
-                .bind(text)
-                .bind(webhook_event_id.as_ref().map(|id| id.as_str()))
-                .bind(message_id)
-                .bind(None::<String>)
-                .bind(None::<String>)
-                .bind(None::<String>)
-                .bind(None::<String>)
-        }
-        NewBody::Op {
-            op_id,
-            device,
-            role,
-            op,
-        } => query
-            .bind("op")
-            .bind(None::<String>)
-            .bind(None::<String>)
-            .bind(None::<String>)
-            .bind(None::<String>)
-            .bind(op_id.to_string())
-            .bind(device.as_str())
-            .bind(op.get())
-            .bind(role.map(role_text)),
-    };
-    Ok(query.execute(db).await?.rows_affected() == 1)
+    let inserted = insert_entry::<Sqlite>(channel, seq, entry, was_unsent)
+        .execute(db)
+        .await?;
+    Ok(inserted.rows_affected() == 1)
 }
 
 /// Remembers that a message was unsent and replaces the content of every entry carrying
@@ -375,22 +318,18 @@ async fn redact(
     channel: &ChannelId,
     message_id: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT OR IGNORE INTO unsent (channel_id, message_id) VALUES (?, ?)")
+    sqlx::query(REMEMBER_UNSENT)
         .bind(channel.as_str())
         .bind(message_id)
         .execute(&mut *db)
         .await?;
-    let carrying = sqlx::query(
-        "SELECT seq, event FROM entries WHERE channel_id = ? AND message_id = ? AND kind = 'line'",
-    )
-    .bind(channel.as_str())
-    .bind(message_id)
-    .fetch_all(&mut *db)
-    .await?;
-    for row in carrying {
-        let seq: i64 = row.get(0);
-        let event: String = row.get(1);
-        sqlx::query("UPDATE entries SET event = ? WHERE channel_id = ? AND seq = ?")
+    let carrying: Vec<(i64, String)> = sqlx::query_as(CARRYING)
+        .bind(channel.as_str())
+        .bind(message_id)
+        .fetch_all(&mut *db)
+        .await?;
+    for (seq, event) in carrying {
+        sqlx::query(REDACT)
             .bind(tombstone(&event))
             .bind(channel.as_str())
             .bind(seq)
@@ -417,8 +356,6 @@ async fn load_unsent(db: &mut SqliteConnection) -> Result<Unsent, sqlx::Error> {
         .collect())
 }
 
-const DEVICE_COLUMNS: &str =
-    "id, channel_id, role, device_name, operator_name, token_hash, created_at, revoked_at";
 impl LogStore for SqliteStore {
     async fn ready(&self) -> Result<()> {
         if self.writer.is_closed() {
@@ -594,35 +531,9 @@ impl LogStore for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::Invite(InviteProblem::Unknown))?;
-        if invite.get::<Option<i64>, _>(3).is_some() {
-            return Err(StoreError::Invite(InviteProblem::Used));
-        }
-        if invite.get::<i64, _>(2) <= now.0 {
-            return Err(StoreError::Invite(InviteProblem::Expired));
-        }
-        let device = Device {
-            id: device.id,
-            channel: invite.get::<Option<String>, _>(0).map(ChannelId::new),
-            role: role_from(invite.get(1))?,
-            device_name: device.device_name,
-            operator_name: device.operator_name,
-            token_hash: device.token_hash,
-            created_at: now,
-            revoked_at: None,
-            last_seen_at: None,
-        };
-        sqlx::query(&format!(
-            "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"
-        ))
-        .bind(device.id.as_str())
-        .bind(device.channel.as_ref().map(ChannelId::as_str))
-        .bind(role_text(device.role))
-        .bind(&device.device_name)
-        .bind(&device.operator_name)
-        .bind(&device.token_hash)
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await?;
+        usable_invite(invite.get(3), invite.get(2), now)?;
+        let device = enrolled(device, invite.get(0), invite.get(1), now)?;
+        insert_device::<Sqlite>(&device).execute(&mut *tx).await?;
         let used = sqlx::query(
             "UPDATE invites SET used_at = ?, used_by = ? WHERE code_hash = ? AND used_at IS NULL",
         )
