@@ -21,8 +21,8 @@ use tsunagi_relay::testing::{Backend, CHANNEL, SECRET, TestRelay};
 use url::Url;
 
 const DESKS: usize = 20;
-const WEBHOOKS: usize = 300;
-const RATE: u32 = 30;
+const WEBHOOKS: usize = 200;
+const RATE: u32 = 10;
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -150,6 +150,11 @@ async fn run(backend: Backend, relays: usize) -> anyhow::Result<(Vec<Duration>, 
                 anyhow::bail!("seq {seq} never reached a desk");
             };
             after_send.push(applied.duration_since(sent));
+            if std::env::var_os("FANOUT_DEBUG").is_some()
+                && applied.duration_since(sent) > Duration::from_millis(50)
+            {
+                println!("slow: seq {seq} {:?}", applied.duration_since(sent));
+            }
             // A desk may apply an entry before its webhook's 200 is back: that is zero.
             after_ack.push(applied.saturating_duration_since(acknowledged));
         }

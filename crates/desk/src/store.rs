@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use std::sync::{Arc, Mutex};
 
+use tokio::sync::Notify;
+
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -30,7 +32,24 @@ pub struct Store {
 
 /// The one connection every write goes through, in order.
 #[derive(Clone)]
-pub(crate) struct Writer(Arc<Mutex<rusqlite::Connection>>);
+pub(crate) struct Writer(Arc<WriterInner>);
+
+struct WriterInner {
+    db: Mutex<rusqlite::Connection>,
+    /// Told after each write, and when the store goes: the checkpointer's cue.
+    written: Arc<Notify>,
+}
+
+impl Drop for WriterInner {
+    fn drop(&mut self) {
+        // The checkpointer wakes, finds the writer gone, and ends.
+        self.written.notify_one();
+    }
+}
+
+/// How long the checkpointer lets writes gather before it copies the write-ahead log into
+/// the database: about this much of the log waits in the WAL at most.
+const CHECKPOINT_AFTER: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -39,6 +58,9 @@ impl std::fmt::Debug for Writer {
 }
 
 impl Writer {
+    /// The writer never checkpoints the write-ahead log itself: SQLite would do it inside
+    /// a commit every 1,000 pages, and that commit (an apply a desk waits on) would then
+    /// pay for copying and syncing the whole log. [`checkpoints`] does it beside the writer.
     fn open(path: &Path) -> Result<Self> {
         let db = rusqlite::Connection::open(path)?;
         db.busy_timeout(Duration::from_secs(5))?;
@@ -50,10 +72,15 @@ impl Writer {
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
              PRAGMA cache_size = -2000;
-             PRAGMA mmap_size = 4294967296;",
+             PRAGMA mmap_size = 4294967296;
+             PRAGMA wal_autocheckpoint = 0;
+             PRAGMA journal_size_limit = 67108864;",
         )?;
         db.set_prepared_statement_cache_capacity(128);
-        Ok(Self(Arc::new(Mutex::new(db))))
+        Ok(Self(Arc::new(WriterInner {
+            db: Mutex::new(db),
+            written: Arc::new(Notify::new()),
+        })))
     }
 
     /// Runs `work` on the writer, off the async threads.
@@ -62,13 +89,61 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut rusqlite::Connection) -> Result<T> + Send + 'static,
     {
-        let db = self.0.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut db = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let writer = self.0.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let mut db = writer
+                .db
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             work(&mut db)
         })
         .await
-        .map_err(|e| Error::Store(format!("the writer stopped: {e}")))?
+        .map_err(|e| Error::Store(format!("the writer stopped: {e}")))?;
+        self.0.written.notify_one();
+        done
+    }
+}
+
+/// Copies the write-ahead log into the database on a connection of its own, a moment after
+/// writes (`PASSIVE`: the writer and the readers go on meanwhile), until the writer goes.
+async fn checkpoints(
+    path: std::path::PathBuf,
+    writer: std::sync::Weak<WriterInner>,
+    written: Arc<Notify>,
+) {
+    let opened = tokio::task::spawn_blocking(move || {
+        let db = rusqlite::Connection::open(&path)?;
+        db.busy_timeout(Duration::from_secs(5))?;
+        db.execute_batch("PRAGMA cache_size = -256;")?;
+        Ok::<_, rusqlite::Error>(db)
+    })
+    .await;
+    let db = match opened {
+        Ok(Ok(db)) => Arc::new(Mutex::new(db)),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "opening the checkpointer; SQLite checkpoints on close only");
+            return;
+        }
+        Err(_) => return,
+    };
+    loop {
+        written.notified().await;
+        if writer.strong_count() == 0 {
+            return;
+        }
+        tokio::time::sleep(CHECKPOINT_AFTER).await;
+        let db = db.clone();
+        let checkpoint = tokio::task::spawn_blocking(move || {
+            let db = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            db.execute_batch("PRAGMA wal_checkpoint(PASSIVE);")
+        })
+        .await;
+        if let Ok(Err(error)) = checkpoint {
+            tracing::warn!(%error, "checkpointing the store's write-ahead log");
+        }
+        if writer.strong_count() == 0 {
+            return;
+        }
     }
 }
 
@@ -103,9 +178,15 @@ impl Store {
             .map_err(|e| Error::Store(format!("upgrading the store: {e}")))?;
         migrating.close().await;
         let path = path.to_owned();
-        let writer = tokio::task::spawn_blocking(move || Writer::open(&path))
+        let opening = path.clone();
+        let writer = tokio::task::spawn_blocking(move || Writer::open(&opening))
             .await
             .map_err(|e| Error::Store(e.to_string()))??;
+        tokio::spawn(checkpoints(
+            path,
+            Arc::downgrade(&writer.0),
+            writer.0.written.clone(),
+        ));
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
@@ -429,5 +510,36 @@ mod tests {
     #[tokio::test]
     async fn a_store_from_before_media_learns_what_the_relay_kept_from_the_audit() {
         backfill_restores("media", "DELETE FROM media", "content_type=\"image/jpeg\"").await;
+    }
+
+    #[tokio::test]
+    async fn the_write_ahead_log_is_copied_into_the_database_beside_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("desk.db");
+        let store = Store::open(&path).await.unwrap();
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let before = size();
+        store
+            .writer
+            .run(|db| {
+                db.execute_batch(
+                    "CREATE TABLE ballast (x BLOB);
+                     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
+                     INSERT INTO ballast SELECT randomblob(1000) FROM n;",
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        // The commit wrote the log only: no checkpoint inside it.
+        assert!(size() < before + 1_000_000, "{} → {}", before, size());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while size() < before + 3_000_000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the log was not checkpointed into the database"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
