@@ -26,6 +26,7 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::value::RawValue;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tsunagi_domain::automation::{
     Bot, Call, Decision, IfSpent, Logged, Pending, PendingMedia, ReminderPart, ReminderSend, Route,
@@ -106,6 +107,7 @@ const UNCONFIRMED: &str = "LINE did not confirm the reply, and its token has exp
 /// Runs the executors of every channel until the relay closes. Dropping the future stops
 /// them all at once, as a crash would.
 pub async fn run<S: LogStore>(relay: Arc<Relay<S>>, line: LineSetup, options: Options) {
+    let leases = Leases::start(relay.clone(), options.holder.clone(), options.lease);
     let mut executors = tokio::task::JoinSet::new();
     let mut running: HashMap<ChannelId, tokio::task::AbortHandle> = HashMap::new();
     loop {
@@ -113,7 +115,8 @@ pub async fn run<S: LogStore>(relay: Arc<Relay<S>>, line: LineSetup, options: Op
             Ok(channels) => {
                 for channel in channels {
                     if running.get(&channel.id).is_none_or(|h| h.is_finished()) {
-                        let executor = Executor::new(&relay, &line, &options, channel.id.clone());
+                        let executor =
+                            Executor::new(&relay, &line, &options, &leases, channel.id.clone());
                         running.insert(channel.id, executors.spawn(executor.run()));
                     }
                 }
@@ -126,6 +129,67 @@ pub async fn run<S: LogStore>(relay: Arc<Relay<S>>, line: LineSetup, options: Op
         }
     }
     while executors.join_next().await.is_some() {}
+}
+
+/// Takes and renews the leases of this process's executors together: the executors that
+/// ask within a moment of each other (those started together renew together) share one
+/// write, so an idle relay with a thousand channels writes a few times per lease, not a
+/// thousand.
+#[derive(Clone)]
+struct Leases {
+    asks: mpsc::Sender<(ChannelId, oneshot::Sender<Result<bool, StoreError>>)>,
+}
+
+/// How long the first ask waits for others to join it.
+const LEASES_GATHER: Duration = Duration::from_millis(10);
+
+impl Leases {
+    fn start<S: LogStore>(relay: Arc<Relay<S>>, holder: String, lease: Duration) -> Leases {
+        let (asks, mut waiting) = mpsc::channel::<(ChannelId, oneshot::Sender<_>)>(1024);
+        tokio::spawn(async move {
+            while let Some(first) = waiting.recv().await {
+                let mut batch = vec![first];
+                let gathering = tokio::time::sleep(LEASES_GATHER);
+                tokio::pin!(gathering);
+                loop {
+                    tokio::select! {
+                        () = &mut gathering => break,
+                        next = waiting.recv() => match next {
+                            Some(ask) => batch.push(ask),
+                            None => break,
+                        },
+                    }
+                }
+                let mut channels: Vec<ChannelId> = batch.iter().map(|(c, _)| c.clone()).collect();
+                channels.sort_unstable();
+                channels.dedup();
+                let now = relay.now();
+                let until = UnixMillis(now.0 + lease.as_millis() as i64);
+                let held = relay
+                    .store
+                    .lease_executors(&channels, &holder, now, until)
+                    .await;
+                for (channel, answer) in batch {
+                    let _ = answer.send(match &held {
+                        Ok(held) => Ok(held.contains(&channel)),
+                        Err(error) => Err(error.clone()),
+                    });
+                }
+            }
+        });
+        Leases { asks }
+    }
+
+    /// Takes or renews `channel`'s lease; whether this process has it now.
+    async fn lease(&self, channel: &ChannelId) -> Result<bool, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let stopped = || StoreError::Unavailable("the lease keeper has stopped".into());
+        self.asks
+            .send((channel.clone(), answer))
+            .await
+            .map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
+    }
 }
 
 /// Why an executor stopped acting on its channel.
@@ -183,6 +247,7 @@ struct Executor<S> {
     relay: Arc<Relay<S>>,
     line: LineSetup,
     options: Options,
+    leases: Leases,
     channel: ChannelId,
     bot: Bot,
     client: Option<Client>,
@@ -196,11 +261,18 @@ struct Executor<S> {
 }
 
 impl<S: LogStore> Executor<S> {
-    fn new(relay: &Arc<Relay<S>>, line: &LineSetup, options: &Options, channel: ChannelId) -> Self {
+    fn new(
+        relay: &Arc<Relay<S>>,
+        line: &LineSetup,
+        options: &Options,
+        leases: &Leases,
+        channel: ChannelId,
+    ) -> Self {
         Self {
             relay: relay.clone(),
             line: line.clone(),
             options: options.clone(),
+            leases: leases.clone(),
             channel,
             bot: Bot::new(),
             client: None,
@@ -253,14 +325,11 @@ impl<S: LogStore> Executor<S> {
 
     /// Takes or renews this channel's lease.
     async fn lease(&mut self) -> Result<bool, StoreError> {
-        let now = self.now();
-        let until = UnixMillis(now.0 + self.options.lease.as_millis() as i64);
-        let held = self
-            .relay
-            .store
-            .lease_executor(&self.channel, &self.options.holder, now, until)
-            .await?;
-        self.renew_at = Instant::now() + self.options.lease / 3;
+        // Renewal is due a third of the lease after it was asked for: the write may come
+        // a moment later, which only lengthens what remains.
+        let asked = Instant::now();
+        let held = self.leases.lease(&self.channel).await?;
+        self.renew_at = asked + self.options.lease / 3;
         Ok(held)
     }
 
@@ -341,10 +410,27 @@ impl<S: LogStore> Executor<S> {
         self.snapshot_if_due().await?;
         let mut head = store.subscribe(&self.channel);
         let mut line_backoff = self.options.backoff;
+        // Woken only to renew the lease, with no commit since the last read: nothing new
+        // to read (the heads hear of every commit, this process's and, on a shared store,
+        // every other's), so a thousand idle channels do not read a thousand times.
+        let mut renewal_only = false;
         loop {
             if Instant::now() >= self.renew_at && !self.lease().await? {
                 return Ok(Stop::Lost);
             }
+            let unchanged = renewal_only && !head.has_changed().unwrap_or(true);
+            renewal_only = false;
+            if unchanged {
+                let now = self.now();
+                let due = self.bot.due(now);
+                if due.is_empty() || self.decide(due).await? == 0 {
+                    if let Some(stop) = self.rest(&mut head, &mut renewal_only).await {
+                        return Ok(stop);
+                    }
+                    continue;
+                }
+            }
+            head.borrow_and_update();
             // New entries: fold them, and log what they call for.
             let entries = store.read(&self.channel, self.bot.seq(), PAGE).await?;
             if !entries.is_empty() {
@@ -396,23 +482,41 @@ impl<S: LogStore> Executor<S> {
             if !due.is_empty() && self.decide(due).await? > 0 {
                 continue;
             }
-            let media_wait = self.not_before.values().map(|(at, _)| *at).min();
-            let wake = self
-                .bot
-                .next_due(now)
-                .map(|at| Duration::from_millis(u64::try_from(at.0 - now.0).unwrap_or(0)))
-                .map_or(self.renew_at, |d| (Instant::now() + d).min(self.renew_at));
-            let wake = media_wait.map_or(wake, |at| at.min(wake));
-            tokio::select! {
-                changed = head.changed() => {
-                    if changed.is_err() {
-                        return Ok(Stop::Closed);
-                    }
-                }
-                () = tokio::time::sleep_until(wake.max(Instant::now() + Duration::from_millis(10))) => {}
-                () = self.relay.closed() => return Ok(Stop::Closed),
+            if let Some(stop) = self.rest(&mut head, &mut renewal_only).await {
+                return Ok(stop);
             }
         }
+    }
+
+    /// Waits for a commit, the next timer, media to ask for again, or the lease's renewal;
+    /// `renewal_only` says whether only the time woke it. `Some` when the executor must
+    /// stop.
+    async fn rest(
+        &self,
+        head: &mut tokio::sync::watch::Receiver<Seq>,
+        renewal_only: &mut bool,
+    ) -> Option<Stop> {
+        let now = self.now();
+        let media_wait = self.not_before.values().map(|(at, _)| *at).min();
+        let wake = self
+            .bot
+            .next_due(now)
+            .map(|at| Duration::from_millis(u64::try_from(at.0 - now.0).unwrap_or(0)))
+            .map_or(self.renew_at, |d| (Instant::now() + d).min(self.renew_at));
+        let timer_only = media_wait.is_none_or(|at| at > wake);
+        let wake = media_wait.map_or(wake, |at| at.min(wake));
+        tokio::select! {
+            changed = head.changed() => {
+                if changed.is_err() {
+                    return Some(Stop::Closed);
+                }
+            }
+            () = tokio::time::sleep_until(wake.max(Instant::now() + Duration::from_millis(10))) => {
+                *renewal_only = timer_only;
+            }
+            () = self.relay.closed() => return Some(Stop::Closed),
+        }
+        None
     }
 
     /// Does the next thing that waits, if any: a send (oldest first), a part of a reminder,

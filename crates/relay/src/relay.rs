@@ -1,7 +1,8 @@
 //! The relay's state, shared by every handler.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tsunagi_line::ChannelId;
@@ -29,8 +30,11 @@ pub struct Relay<S> {
     secrets: RwLock<HashMap<ChannelId, ChannelSecret>>,
     /// Turns true when the relay shuts down: streams and long-polls end.
     closing: tokio::sync::watch::Sender<bool>,
-    /// Devices revoked through this process: their streams and long-polls end at once.
+    /// Devices revoked through this process, or seen revoked through another: their
+    /// streams and long-polls end.
     revoked: tokio::sync::watch::Sender<HashSet<DeviceId>>,
+    /// Whether the task that looks for other processes' revokes runs.
+    watching_revocations: AtomicBool,
     /// Where LINE is and how it reaches this relay; without it, channels can be added only
     /// from the command line, unchecked.
     line: Option<LineSetup>,
@@ -48,6 +52,7 @@ impl<S: LogStore> Relay<S> {
             secrets: RwLock::new(HashMap::new()),
             closing: tokio::sync::watch::channel(false).0,
             revoked: tokio::sync::watch::channel(HashSet::new()).0,
+            watching_revocations: AtomicBool::new(false),
             line: None,
             media: None,
             clock: Clock::SYSTEM,
@@ -130,17 +135,44 @@ impl<S: LogStore> Relay<S> {
 
     /// Resolves once `device` is revoked: at once through this process, within
     /// [`REVOCATION_SEEN_WITHIN`] through another sharing the store.
-    pub async fn until_revoked(&self, device: &DeviceId) {
+    pub async fn until_revoked(self: &Arc<Self>, device: &DeviceId) {
+        self.watch_revocations();
         let mut revoked = self.revoked.subscribe();
-        loop {
-            tokio::select! {
-                _ = revoked.wait_for(|revoked| revoked.contains(device)) => return,
-                () = tokio::time::sleep(REVOCATION_SEEN_WITHIN) => {}
-            }
-            if self.is_revoked(device).await.unwrap_or(false) {
-                return;
-            }
+        let _ = revoked.wait_for(|revoked| revoked.contains(device)).await;
+    }
+
+    /// Starts, once, the one task that learns of revokes made through other processes, so
+    /// that each waiting stream need not ask the store itself.
+    fn watch_revocations(self: &Arc<Self>) {
+        if self.watching_revocations.swap(true, Ordering::SeqCst) {
+            return;
         }
+        let relay = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(REVOCATION_SEEN_WITHIN).await;
+                let Some(relay) = relay.upgrade() else {
+                    return;
+                };
+                if *relay.closing.borrow() {
+                    return;
+                }
+                // Revokes are stamped by the clock of the process that made them: a
+                // minute back covers clocks that disagree.
+                let since = UnixMillis(relay.now().0 - 60_000);
+                match relay.store.revoked_since(since).await {
+                    Ok(ids) => relay.revoked.send_if_modified(|revoked| {
+                        let before = revoked.len();
+                        revoked.extend(ids);
+                        revoked.len() > before
+                    }),
+                    Err(error) => {
+                        tracing::debug!(%error, "looking for revoked devices");
+                        false
+                    }
+                };
+            }
+        });
     }
 
     /// Registers a LINE channel; its secret is stored sealed with the relay's key.

@@ -132,14 +132,14 @@ impl LogStore for AnyStore {
         each!(self, s => s.has_relay_owner().await)
     }
 
-    async fn lease_executor(
+    async fn lease_executors(
         &self,
-        channel: &ChannelId,
+        channels: &[ChannelId],
         holder: &str,
         now: UnixMillis,
         until: UnixMillis,
-    ) -> Result<bool> {
-        each!(self, s => s.lease_executor(channel, holder, now, until).await)
+    ) -> Result<Vec<ChannelId>> {
+        each!(self, s => s.lease_executors(channels, holder, now, until).await)
     }
 
     async fn release_executor(&self, channel: &ChannelId, holder: &str) -> Result<()> {
@@ -172,6 +172,10 @@ impl LogStore for AnyStore {
 
     async fn executor_snapshot(&self, channel: &ChannelId) -> Result<Option<(Seq, Vec<u8>)>> {
         each!(self, s => s.executor_snapshot(channel).await)
+    }
+
+    async fn revoked_since(&self, since: UnixMillis) -> Result<Vec<DeviceId>> {
+        each!(self, s => s.revoked_since(since).await)
     }
 
     async fn revoke_device(&self, id: &DeviceId, now: UnixMillis) -> Result<bool> {

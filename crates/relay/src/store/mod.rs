@@ -314,15 +314,32 @@ pub trait LogStore: Send + Sync + 'static {
     /// Whether some device, not revoked, owns the whole relay. Until one does, the relay
     /// offers a setup code on start.
     fn has_relay_owner(&self) -> impl Future<Output = Result<bool>> + Send;
-    /// Takes or renews the lease on a channel's executor for `holder` until `until`.
-    /// True when `holder` has it now: it was free, had lapsed by `now`, or was `holder`'s.
+    /// Takes or renews the leases on these channels' executors for `holder` until `until`,
+    /// in one write. Returns the channels `holder` has now: their lease was free, had
+    /// lapsed by `now`, or was `holder`'s.
+    fn lease_executors(
+        &self,
+        channels: &[ChannelId],
+        holder: &str,
+        now: UnixMillis,
+        until: UnixMillis,
+    ) -> impl Future<Output = Result<Vec<ChannelId>>> + Send;
+    /// [`lease_executors`](LogStore::lease_executors) for one channel: whether `holder`
+    /// has its lease now.
     fn lease_executor(
         &self,
         channel: &ChannelId,
         holder: &str,
         now: UnixMillis,
         until: UnixMillis,
-    ) -> impl Future<Output = Result<bool>> + Send;
+    ) -> impl Future<Output = Result<bool>> + Send {
+        async move {
+            let held = self
+                .lease_executors(std::slice::from_ref(channel), holder, now, until)
+                .await?;
+            Ok(!held.is_empty())
+        }
+    }
     /// Gives the lease up at once, if `holder` has it.
     fn release_executor(
         &self,
@@ -358,6 +375,12 @@ pub trait LogStore: Send + Sync + 'static {
         &self,
         channel: &ChannelId,
     ) -> impl Future<Output = Result<Option<(Seq, Vec<u8>)>>> + Send;
+
+    /// The devices revoked at or after `since`.
+    fn revoked_since(
+        &self,
+        since: UnixMillis,
+    ) -> impl Future<Output = Result<Vec<DeviceId>>> + Send;
 
     /// Revokes a device; false if there is no such device.
     fn revoke_device(

@@ -626,6 +626,14 @@ impl LogStore for PgStore {
         Ok(found.is_some())
     }
 
+    async fn revoked_since(&self, since: UnixMillis) -> Result<Vec<DeviceId>> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM devices WHERE revoked_at >= $1")
+            .bind(since.0)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids.into_iter().map(DeviceId::new).collect())
+    }
+
     async fn revoke_device(&self, id: &DeviceId, now: UnixMillis) -> Result<bool> {
         let result =
             sqlx::query("UPDATE devices SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
@@ -636,24 +644,26 @@ impl LogStore for PgStore {
         Ok(result.rows_affected() == 1)
     }
 
-    async fn lease_executor(
+    async fn lease_executors(
         &self,
-        channel: &ChannelId,
+        channels: &[ChannelId],
         holder: &str,
         now: UnixMillis,
         until: UnixMillis,
-    ) -> Result<bool> {
-        let result = sqlx::query(
+    ) -> Result<Vec<ChannelId>> {
+        let ids: Vec<&str> = channels.iter().map(ChannelId::as_str).collect();
+        let held: Vec<String> = sqlx::query_scalar(
             "UPDATE executors SET holder = $2, lease_expires_at = $4
-             WHERE channel_id = $1 AND (holder = $2 OR lease_expires_at <= $3)",
+             WHERE channel_id = ANY($1) AND (holder = $2 OR lease_expires_at <= $3)
+             RETURNING channel_id",
         )
-        .bind(channel.as_str())
+        .bind(&ids)
         .bind(holder)
         .bind(now.0)
         .bind(until.0)
-        .execute(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(result.rows_affected() == 1)
+        Ok(held.into_iter().map(ChannelId::new).collect())
     }
 
     async fn release_executor(&self, channel: &ChannelId, holder: &str) -> Result<()> {

@@ -589,6 +589,14 @@ impl LogStore for SqliteStore {
         Ok(found.is_some())
     }
 
+    async fn revoked_since(&self, since: UnixMillis) -> Result<Vec<DeviceId>> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM devices WHERE revoked_at >= $1")
+            .bind(since.0)
+            .fetch_all(&self.readers)
+            .await?;
+        Ok(ids.into_iter().map(DeviceId::new).collect())
+    }
+
     async fn revoke_device(&self, id: &DeviceId, now: UnixMillis) -> Result<bool> {
         let result =
             sqlx::query("UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
@@ -599,24 +607,26 @@ impl LogStore for SqliteStore {
         Ok(result.rows_affected() == 1)
     }
 
-    async fn lease_executor(
+    async fn lease_executors(
         &self,
-        channel: &ChannelId,
+        channels: &[ChannelId],
         holder: &str,
         now: UnixMillis,
         until: UnixMillis,
-    ) -> Result<bool> {
-        let result = sqlx::query(
-            "UPDATE executors SET holder = ?2, lease_expires_at = ?4
-             WHERE channel_id = ?1 AND (holder = ?2 OR lease_expires_at <= ?3)",
+    ) -> Result<Vec<ChannelId>> {
+        let ids: Vec<&str> = channels.iter().map(ChannelId::as_str).collect();
+        let held: Vec<String> = sqlx::query_scalar(
+            "UPDATE executors SET holder = $2, lease_expires_at = $4
+             WHERE channel_id IN (SELECT value FROM json_each($1)) AND (holder = $2 OR lease_expires_at <= $3)
+             RETURNING channel_id",
         )
-        .bind(channel.as_str())
+        .bind(serde_json::to_string(&ids).map_err(|e| StoreError::Unavailable(e.to_string()))?)
         .bind(holder)
         .bind(now.0)
         .bind(until.0)
-        .execute(&self.leases)
-        .await;
-        Ok(result?.rows_affected() == 1)
+        .fetch_all(&self.leases)
+        .await?;
+        Ok(held.into_iter().map(ChannelId::new).collect())
     }
 
     async fn release_executor(&self, channel: &ChannelId, holder: &str) -> Result<()> {

@@ -416,8 +416,29 @@ pub async fn a_lapsed_lease_fences_the_old_executor_out<S: LogStore + Clone>(one
             .await
             .expect("lease")
     );
-    // The fence binds per channel: the other channel's lease is nobody's yet.
+    // Several at once, in one write: only those free or already held are taken.
     let elsewhere = ChannelId::from(OTHER_CHANNEL);
+    assert!(
+        other
+            .lease_executor(&ch, "b", UnixMillis(400), UnixMillis(500))
+            .await
+            .expect("lease")
+    );
+    let mut held = one
+        .lease_executors(
+            &[ch.clone(), elsewhere.clone(), ChannelId::from("nope")],
+            "a",
+            UnixMillis(400),
+            UnixMillis(600),
+        )
+        .await
+        .expect("leases");
+    held.sort();
+    assert_eq!(held, vec![elsewhere.clone()], "b's lease was taken");
+    one.release_executor(&elsewhere, "a")
+        .await
+        .expect("released");
+    // The fence binds per channel: the other channel's lease is nobody's now.
     assert_eq!(
         one.append_fenced(&elsewhere, fence("a", 220), vec![op(3)])
             .await,
