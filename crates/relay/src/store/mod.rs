@@ -3,6 +3,7 @@
 
 mod any;
 mod postgres;
+mod shared;
 mod sqlite;
 
 use std::collections::HashMap;

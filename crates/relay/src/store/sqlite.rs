@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, watch};
 use tsunagi_line::{ChannelId, MessageId};
 use tsunagi_proto::{DeviceId, Entry, Seq, UnixMillis};
 
+use super::shared::shared_queries;
 use super::{
     Append, Appended, CARRYING, Channel, DEVICE_SELECT, Device, DeviceRow, ENTRY_SELECT, Fence,
     Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice, NewEntry, REDACT,
@@ -357,6 +358,8 @@ async fn load_unsent(db: &mut SqliteConnection) -> Result<Unsent, sqlx::Error> {
 }
 
 impl LogStore for SqliteStore {
+    shared_queries!(read: readers, write: admin, leases: leases);
+
     async fn ready(&self) -> Result<()> {
         if self.writer.is_closed() {
             return Err(StoreError::Unavailable("the log writer has stopped".into()));
@@ -413,112 +416,6 @@ impl LogStore for SqliteStore {
         Ok(())
     }
 
-    async fn channels(&self) -> Result<Vec<Channel>> {
-        let rows = sqlx::query("SELECT id, head, created_at FROM channels ORDER BY id")
-            .fetch_all(&self.readers)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|row| Channel {
-                id: ChannelId::new(row.get::<String, _>(0)),
-                head: Seq(row.get::<i64, _>(1) as u64),
-                created_at: UnixMillis(row.get(2)),
-            })
-            .collect())
-    }
-
-    async fn replace_channel_secret(&self, channel: &ChannelId, secret: &Sealed) -> Result<()> {
-        let result =
-            sqlx::query("UPDATE channels SET secret_nonce = ?, secret_sealed = ? WHERE id = ?")
-                .bind(&secret.nonce)
-                .bind(&secret.ciphertext)
-                .bind(channel.as_str())
-                .execute(&self.admin)
-                .await?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::UnknownChannel(channel.clone()));
-        }
-        Ok(())
-    }
-
-    async fn channel_secret(&self, channel: &ChannelId) -> Result<Option<Sealed>> {
-        let row = sqlx::query("SELECT secret_nonce, secret_sealed FROM channels WHERE id = ?")
-            .bind(channel.as_str())
-            .fetch_optional(&self.readers)
-            .await?;
-        Ok(row.map(|row| Sealed {
-            nonce: row.get(0),
-            ciphertext: row.get(1),
-        }))
-    }
-
-    async fn append(&self, channel: &ChannelId, entries: Vec<NewEntry>) -> Result<Vec<Appended>> {
-        queue_append(&self.writer, channel, None, entries).await
-    }
-
-    async fn append_fenced(
-        &self,
-        channel: &ChannelId,
-        fence: Fence,
-        entries: Vec<NewEntry>,
-    ) -> Result<Vec<Appended>> {
-        queue_append(&self.writer, channel, Some(fence), entries).await
-    }
-
-    async fn read(&self, channel: &ChannelId, after: Seq, limit: u32) -> Result<Vec<Entry>> {
-        let rows = sqlx::query_as(&format!(
-            "SELECT {ENTRY_SELECT} FROM entries
-             WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?"
-        ))
-        .bind(channel.as_str())
-        .bind(after.0 as i64)
-        .bind(i64::from(limit))
-        .fetch_all(&self.readers)
-        .await?;
-        entries_from(rows)
-    }
-
-    async fn head(&self, channel: &ChannelId) -> Result<Seq> {
-        sqlx::query_scalar::<_, i64>("SELECT head FROM channels WHERE id = ?")
-            .bind(channel.as_str())
-            .fetch_optional(&self.readers)
-            .await?
-            .map(|h| Seq(h as u64))
-            .ok_or_else(|| StoreError::UnknownChannel(channel.clone()))
-    }
-
-    fn subscribe(&self, channel: &ChannelId) -> watch::Receiver<Seq> {
-        self.heads.subscribe(channel)
-    }
-
-    fn metrics(&self) -> &Metrics {
-        &self.metrics
-    }
-
-    async fn create_invite(&self, invite: &Invite) -> Result<()> {
-        let result = sqlx::query(
-            "INSERT INTO invites (code_hash, channel_id, role, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&invite.code_hash)
-        .bind(invite.channel.as_ref().map(ChannelId::as_str))
-        .bind(role_text(invite.role))
-        .bind(invite.created_at.0)
-        .bind(invite.expires_at.0)
-        .execute(&self.admin)
-        .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                match &invite.channel {
-                    Some(channel) => Err(StoreError::UnknownChannel(channel.clone())),
-                    None => Err(sqlx::Error::Database(e).into()),
-                }
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
     async fn enroll(&self, code_hash: &[u8], device: NewDevice, now: UnixMillis) -> Result<Device> {
         // IMMEDIATE: a deferred transaction that reads and then writes while the log's
         // writer commits fails at once with SQLITE_BUSY (the busy timeout cannot wait out
@@ -549,64 +446,6 @@ impl LogStore for SqliteStore {
         Ok(device)
     }
 
-    async fn device(&self, id: &DeviceId) -> Result<Option<Device>> {
-        sqlx::query_as::<_, DeviceRow>(&format!("SELECT {DEVICE_SELECT} FROM devices WHERE id = ?"))
-            .bind(id.as_str())
-            .fetch_optional(&self.readers)
-            .await?
-            .map(Device::try_from)
-            .transpose()
-    }
-
-    async fn seen(&self, id: &DeviceId, at: UnixMillis) -> Result<()> {
-        sqlx::query("UPDATE devices SET last_seen_at = ? WHERE id = ?")
-            .bind(at.0)
-            .bind(id.as_str())
-            .execute(&self.admin)
-            .await?;
-        Ok(())
-    }
-
-    async fn devices(&self, channel: &ChannelId) -> Result<Vec<Device>> {
-        sqlx::query_as::<_, DeviceRow>(&format!(
-            "SELECT {DEVICE_SELECT} FROM devices WHERE channel_id = ? OR channel_id IS NULL
-             ORDER BY created_at, id"
-        ))
-        .bind(channel.as_str())
-        .fetch_all(&self.readers)
-        .await?
-        .into_iter()
-        .map(Device::try_from)
-        .collect()
-    }
-
-    async fn has_relay_owner(&self) -> Result<bool> {
-        let found = sqlx::query(
-            "SELECT 1 FROM devices WHERE channel_id IS NULL AND role = 'owner' AND revoked_at IS NULL",
-        )
-        .fetch_optional(&self.readers)
-        .await?;
-        Ok(found.is_some())
-    }
-
-    async fn revoked_since(&self, since: UnixMillis) -> Result<Vec<DeviceId>> {
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM devices WHERE revoked_at >= $1")
-            .bind(since.0)
-            .fetch_all(&self.readers)
-            .await?;
-        Ok(ids.into_iter().map(DeviceId::new).collect())
-    }
-
-    async fn revoke_device(&self, id: &DeviceId, now: UnixMillis) -> Result<bool> {
-        let result =
-            sqlx::query("UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
-                .bind(now.0)
-                .bind(id.as_str())
-                .execute(&self.admin)
-                .await?;
-        Ok(result.rows_affected() == 1)
-    }
-
     async fn lease_executors(
         &self,
         channels: &[ChannelId],
@@ -627,82 +466,6 @@ impl LogStore for SqliteStore {
         .fetch_all(&self.leases)
         .await?;
         Ok(held.into_iter().map(ChannelId::new).collect())
-    }
-
-    async fn release_executor(&self, channel: &ChannelId, holder: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE executors SET lease_expires_at = 0 WHERE channel_id = ? AND holder = ?",
-        )
-        .bind(channel.as_str())
-        .bind(holder)
-        .execute(&self.leases)
-        .await?;
-        Ok(())
-    }
-
-    async fn executor_cursor(&self, channel: &ChannelId) -> Result<Option<Seq>> {
-        let cursor: Option<i64> =
-            sqlx::query_scalar("SELECT cursor FROM executors WHERE channel_id = ?")
-                .bind(channel.as_str())
-                .fetch_optional(&self.readers)
-                .await?;
-        Ok(cursor.map(|c| Seq(c as u64)))
-    }
-
-    async fn save_executor_snapshot(
-        &self,
-        channel: &ChannelId,
-        fence: Fence,
-        seq: Seq,
-        state: Vec<u8>,
-    ) -> Result<()> {
-        let result = sqlx::query(
-            "INSERT INTO executor_snapshots (channel_id, seq, state)
-             SELECT ?1, ?2, ?3 FROM executors
-             WHERE channel_id = ?1 AND holder = ?4 AND lease_expires_at > ?5 AND cursor >= ?2
-             ON CONFLICT (channel_id) DO UPDATE SET seq = excluded.seq, state = excluded.state",
-        )
-        .bind(channel.as_str())
-        .bind(seq.0 as i64)
-        .bind(state)
-        .bind(&fence.holder)
-        .bind(fence.now.0)
-        .execute(&self.leases)
-        .await?;
-        if result.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::LeaseLost(channel.clone()))
-        }
-    }
-
-    async fn executor_snapshot(&self, channel: &ChannelId) -> Result<Option<(Seq, Vec<u8>)>> {
-        let row: Option<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT seq, state FROM executor_snapshots WHERE channel_id = ?")
-                .bind(channel.as_str())
-                .fetch_optional(&self.readers)
-                .await?;
-        Ok(row.map(|(seq, state)| (Seq(seq as u64), state)))
-    }
-
-    async fn move_executor_cursor(
-        &self,
-        channel: &ChannelId,
-        holder: &str,
-        seq: Seq,
-        now: UnixMillis,
-    ) -> Result<bool> {
-        let result = sqlx::query(
-            "UPDATE executors SET cursor = MAX(cursor, ?)
-             WHERE channel_id = ? AND holder = ? AND lease_expires_at > ?",
-        )
-        .bind(seq.0 as i64)
-        .bind(channel.as_str())
-        .bind(holder)
-        .bind(now.0)
-        .execute(&self.leases)
-        .await?;
-        Ok(result.rows_affected() == 1)
     }
 }
 
