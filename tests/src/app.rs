@@ -253,10 +253,22 @@ impl App {
     /// Clicks the element `by` names. The window redraws as the log moves on, so an element
     /// found may be replaced before the click lands: then it is found again, as a person
     /// would look again.
+    /// Clicks the control `by` names, once it is enabled: a click on a disabled button
+    /// does nothing, as it would for a person, so a test that clicks before the window has
+    /// caught up (a form still being checked) would wait for nothing.
     pub async fn click(&self, by: By<'_>) -> Result<()> {
         let mut tries = 0;
+        let deadline = Instant::now() + WAIT;
         loop {
             let element = self.find(by).await?;
+            if !element.is_enabled().await.unwrap_or(true) {
+                ensure!(
+                    Instant::now() < deadline,
+                    "{by:?} stayed disabled for {WAIT:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
             match element.click().await {
                 Ok(()) => return Ok(()),
                 Err(error) if tries < 5 && is_stale(&error) => tries += 1,
