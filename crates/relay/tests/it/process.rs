@@ -608,3 +608,36 @@ fn the_systemd_unit_verifies_and_its_sandbox_leaves_little_exposed() {
     // systemd's scale: 0 (fully sandboxed) to 10; "OK" is below 2.
     assert!(exposure < 2.0, "exposure {exposure}:\n{report}");
 }
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_relay_lifts_its_open_files_limit_to_the_hard_one_for_the_desks_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Started with a low soft limit, as many systems start services.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -S -n 256 && exec "$0" "$@""#)
+        .arg(BINARY)
+        .args(["serve", "--data", dir.path().to_str().unwrap(), "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--public-url", &format!("http://127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .env_remove("TSUNAGI_RELAY_KEY")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(answers(port).await, "the relay did not start");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let open_files: Vec<&str> = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    // "Max open files <soft> <hard> files"
+    assert_eq!(open_files[3], open_files[4], "{limits}");
+    assert_ne!(open_files[3], "256", "{limits}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
