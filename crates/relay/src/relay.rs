@@ -149,6 +149,9 @@ impl<S: LogStore> Relay<S> {
         }
         let relay = Arc::downgrade(self);
         tokio::spawn(async move {
+            // When the store last answered: a revoke made while it could not be asked is
+            // still found once it can.
+            let mut asked: Option<UnixMillis> = None;
             loop {
                 tokio::time::sleep(REVOCATION_SEEN_WITHIN).await;
                 let Some(relay) = relay.upgrade() else {
@@ -157,20 +160,21 @@ impl<S: LogStore> Relay<S> {
                 if *relay.closing.borrow() {
                     return;
                 }
+                let now = relay.now();
                 // Revokes are stamped by the clock of the process that made them: a
                 // minute back covers clocks that disagree.
-                let since = UnixMillis(relay.now().0 - 60_000);
+                let since = UnixMillis(asked.unwrap_or(now).0 - 60_000);
                 match relay.store.revoked_since(since).await {
-                    Ok(ids) => relay.revoked.send_if_modified(|revoked| {
-                        let before = revoked.len();
-                        revoked.extend(ids);
-                        revoked.len() > before
-                    }),
-                    Err(error) => {
-                        tracing::debug!(%error, "looking for revoked devices");
-                        false
+                    Ok(ids) => {
+                        asked = Some(now);
+                        relay.revoked.send_if_modified(|revoked| {
+                            let before = revoked.len();
+                            revoked.extend(ids);
+                            revoked.len() > before
+                        });
                     }
-                };
+                    Err(error) => tracing::debug!(%error, "looking for revoked devices"),
+                }
             }
         });
     }
