@@ -420,19 +420,13 @@ impl<S: LogStore> Executor<S> {
             }
             let unchanged = renewal_only && !head.has_changed().unwrap_or(true);
             renewal_only = false;
-            if unchanged {
-                let now = self.now();
-                let due = self.bot.due(now);
-                if due.is_empty() || self.decide(due).await? == 0 {
-                    if let Some(stop) = self.rest(&mut head, &mut renewal_only).await {
-                        return Ok(stop);
-                    }
-                    continue;
-                }
-            }
-            head.borrow_and_update();
             // New entries: fold them, and log what they call for.
-            let entries = store.read(&self.channel, self.bot.seq(), PAGE).await?;
+            let entries = if unchanged {
+                Vec::new()
+            } else {
+                head.borrow_and_update();
+                store.read(&self.channel, self.bot.seq(), PAGE).await?
+            };
             if !entries.is_empty() {
                 let decisions: Vec<Decision> =
                     entries.iter().flat_map(|e| self.bot.apply(e)).collect();
