@@ -362,7 +362,8 @@ async fn logs_at_trace_level_never_carry_secrets_tokens_or_codes() {
         "a log written to a pipe carries terminal colour codes"
     );
     let key = std::fs::read_to_string(dir.path().join("relay.key")).unwrap();
-    let token_secret = token.rsplit('_').next().unwrap();
+    // `tsd_<device id>_<secret>`: the secret is base64url, which may itself hold `_`.
+    let token_secret = token.splitn(3, '_').nth(2).unwrap();
     for (what, secret) in [
         ("channel secret", SECRET),
         ("device token", token_secret),
