@@ -411,14 +411,17 @@ impl<S: LogStore> Executor<S> {
         let mut head = store.subscribe(&self.channel);
         let mut line_backoff = self.options.backoff;
         // Woken only to renew the lease, with no commit since the last read: nothing new
-        // to read (the heads hear of every commit, this process's and, on a shared store,
-        // every other's), so a thousand idle channels do not read a thousand times.
+        // to read, so a thousand idle channels do not read a thousand times.
         let mut renewal_only = false;
         loop {
             if Instant::now() >= self.renew_at && !self.lease().await? {
                 return Ok(Stop::Lost);
             }
-            let unchanged = renewal_only && !head.has_changed().unwrap_or(true);
+            // Only a shared store's heads hear every process's commits (PostgreSQL's
+            // NOTIFY); another process on a SQLite file commits unheard, so there the
+            // renewal reads as well.
+            let unchanged =
+                renewal_only && store.is_shared() && !head.has_changed().unwrap_or(true);
             renewal_only = false;
             // New entries: fold them, and log what they call for.
             let entries = if unchanged {
