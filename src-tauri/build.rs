@@ -56,6 +56,12 @@ fn main() {
         "presence_update",
         "autostart_get",
         "autostart_set",
+        "update_settings",
+        "update_settings_set",
+        "update_check",
+        "update_download",
+        "update_install",
+        "update_postpone",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -36,11 +36,12 @@ use crate::ipc::{
     LinkRequest, MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing,
     PendingAction, PendingKind, PresenceRequest, ProfileView, QuotaView, RelayUrlCheckRequest,
     RelayUrlChecked, ReminderDraft, ReminderPreview, ReminderRequest, ReportExportRequest,
-    ReportRequest, SearchRequest, SendRequest, SettingEdit, SetupStepView, StickerPackage,
-    Submitted, TagRequest, TeamDevice, TeamInvite, TeamInviteRequest, TeamRevokeRequest,
-    TeamSettingsView, UploadedImage, keyword_rules,
+    ReportRequest, SearchRequest, SendRequest, SetAsideView, SettingEdit, SetupStepView,
+    StickerPackage, Submitted, TagRequest, TeamDevice, TeamInvite, TeamInviteRequest,
+    TeamRevokeRequest, TeamSettingsView, UpdateOffer, UpdateSettings, UpdateSettingsRequest,
+    UploadedImage, keyword_rules,
 };
-use crate::presence;
+use crate::{presence, updates};
 
 type Answer<T> = Result<T, IpcError>;
 
@@ -56,7 +57,13 @@ fn op_id(text: &str) -> Answer<OpId> {
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn app_info(shell: State<'_, Shell>) -> Answer<AppInfo> {
-    let profile = match shell.joined().await {
+    let joined = shell.joined().await;
+    let set_aside = joined
+        .as_ref()
+        .ok()
+        .and_then(|joined| joined.set_aside.as_ref())
+        .map(SetAsideView::from);
+    let profile = match joined {
         Ok(joined) => Some(ProfileView::from(&joined.profile)),
         // Joined, with no channel to follow yet: the owner's desk connects one.
         Err(_) => Profile::load(&shell.data)
@@ -87,6 +94,7 @@ pub(crate) async fn app_info(shell: State<'_, Shell>) -> Answer<AppInfo> {
         os: std::env::consts::OS.to_owned(),
         keyring,
         profile,
+        set_aside,
     })
 }
 
@@ -1052,4 +1060,41 @@ pub(crate) fn autostart_set(app: AppHandle, request: bool) -> Answer<()> {
         autolaunch.disable()
     }
     .map_err(IpcError::internal)
+}
+
+#[tauri::command]
+pub(crate) fn update_settings(app: AppHandle) -> Answer<UpdateSettings> {
+    Ok(updates::settings(&app))
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) fn update_settings_set(
+    app: AppHandle,
+    request: UpdateSettingsRequest,
+) -> Answer<UpdateSettings> {
+    updates::set_address(&app, &request)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) async fn update_check(app: AppHandle) -> Answer<Option<UpdateOffer>> {
+    updates::check(&app).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) async fn update_download(app: AppHandle) -> Answer<UpdateOffer> {
+    updates::download(&app).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) fn update_install(app: AppHandle) -> Answer<()> {
+    updates::install(&app)
+}
+
+#[tauri::command]
+pub(crate) fn update_postpone(app: AppHandle) -> Answer<()> {
+    updates::postpone(&app)
 }

@@ -71,6 +71,22 @@ pub enum ErrorCode {
     SaveFailed,
     /// Alert settings out of bounds; `message` says which (in English).
     SettingsInvalid,
+    /// Updates: no update address is set on this computer.
+    UpdateOff,
+    /// Updates: this build has no public key to check them with.
+    UpdateUnverifiable,
+    /// Updates: the update address or the download could not be reached, or stopped short.
+    UpdateUnreachable,
+    /// Updates: the update address answered with something that is not an update for
+    /// this computer.
+    UpdateManifestInvalid,
+    /// Updates: the download's signature is not Tsunagi's, or was made for another
+    /// version than the one offered. Nothing was installed.
+    UpdateSignatureRefused,
+    /// Updates: this copy was not installed from a package, so it cannot update itself.
+    UpdateNotInstallable,
+    /// Updates: the system did not install the verified update; `message` says why.
+    UpdateInstallFailed,
     /// Something went wrong inside the app; details are in the log.
     Internal,
 }
@@ -222,6 +238,31 @@ pub struct AppInfo {
     pub os: String,
     pub keyring: KeyringStatus,
     pub profile: Option<ProfileView>,
+    /// This launch found the desk's store unusable and set it aside for a fresh copy from
+    /// the relay.
+    pub set_aside: Option<SetAsideView>,
+}
+
+/// A desk store set aside at launch: why, and where the old one is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SetAsideView {
+    /// `damaged` or `newer`.
+    pub reason: String,
+    pub kept_as: String,
+}
+
+impl From<&tsunagi_desk::store::SetAside> for SetAsideView {
+    fn from(set_aside: &tsunagi_desk::store::SetAside) -> Self {
+        use tsunagi_desk::store::Unusable;
+        Self {
+            reason: match set_aside.why {
+                Unusable::Damaged(_) => "damaged",
+                Unusable::Newer { .. } => "newer",
+            }
+            .to_owned(),
+            kept_as: set_aside.kept_as.display().to_string(),
+        }
+    }
 }
 
 /// `relay_url_check`: is this a relay address the desk can use?
@@ -839,6 +880,46 @@ pub struct AlertsPaused {
     pub until: Option<i64>,
 }
 
+/// `update_settings`: how this computer looks for updates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UpdateSettings {
+    pub current_version: String,
+    /// The update address set on this computer, if any.
+    pub address: Option<String>,
+    /// The address this build came with, used when none is set here.
+    pub built_in_address: Option<String>,
+    /// False for a build with no key to check updates with: it never looks.
+    pub can_verify: bool,
+    /// False when this copy was not installed from a package (a developer's build).
+    pub installable: bool,
+    /// The version "Later" was said to, while it is not offered.
+    pub postponed: Option<String>,
+}
+
+/// `update_settings_set`: this computer's update address; empty or none goes back to the
+/// built-in one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UpdateSettingsRequest {
+    pub address: Option<String>,
+}
+
+/// `update_check`, `update_download`, `update-available`: a newer version on offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct UpdateOffer {
+    pub version: String,
+    /// What is new, as the release wrote it.
+    pub notes: Option<String>,
+    /// When it was published (ms since the epoch).
+    pub published: Option<f64>,
+}
+
+/// `update-progress`: bytes of the update downloaded so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct UpdateProgress {
+    pub received: f64,
+    pub total: Option<f64>,
+}
+
 /// Declares the command table once: the handler, the names build.rs and the capability
 /// must list, and its TypeScript (`Commands`: request and response per command).
 macro_rules! commands {
@@ -922,6 +1003,12 @@ commands! {
     presence_update: PresenceRequest => (),
     autostart_get: () => bool,
     autostart_set: bool => (),
+    update_settings: () => UpdateSettings,
+    update_settings_set: UpdateSettingsRequest => UpdateSettings,
+    update_check: () => Option<UpdateOffer>,
+    update_download: () => UpdateOffer,
+    update_install: () => (),
+    update_postpone: () => (),
 }
 
 /// The events the app emits, by name, with their payloads.
@@ -933,15 +1020,21 @@ pub const EVENT_ALERT: &str = "desk-alert";
 pub const EVENT_ALERT_OPEN: &str = "alert-open";
 /// Alerts were paused or resumed (from the tray or the window).
 pub const EVENT_ALERTS_PAUSED: &str = "alerts-paused";
+/// The background look found a newer version.
+pub const EVENT_UPDATE_AVAILABLE: &str = "update-available";
+/// An update's download goes on.
+pub const EVENT_UPDATE_PROGRESS: &str = "update-progress";
 
 fn event_table() -> String {
     format!(
-        "export type Events = {{\n  '{EVENT_CHANGED}': {}\n  '{EVENT_STATUS}': {}\n  '{EVENT_ALERT}': {}\n  '{EVENT_ALERT_OPEN}': {}\n  '{EVENT_ALERTS_PAUSED}': {}\n}}\n",
+        "export type Events = {{\n  '{EVENT_CHANGED}': {}\n  '{EVENT_STATUS}': {}\n  '{EVENT_ALERT}': {}\n  '{EVENT_ALERT_OPEN}': {}\n  '{EVENT_ALERTS_PAUSED}': {}\n  '{EVENT_UPDATE_AVAILABLE}': {}\n  '{EVENT_UPDATE_PROGRESS}': {}\n}}\n",
         DeskChanged::name(),
         SyncStatus::name(),
         Notice::name(),
         AlertOpened::name(),
-        AlertsPaused::name()
+        AlertsPaused::name(),
+        UpdateOffer::name(),
+        UpdateProgress::name()
     )
 }
 
@@ -953,6 +1046,11 @@ pub fn typescript() -> String {
         KeyringStatus::decl(),
         ProfileView::decl(),
         AppInfo::decl(),
+        SetAsideView::decl(),
+        UpdateSettings::decl(),
+        UpdateSettingsRequest::decl(),
+        UpdateOffer::decl(),
+        UpdateProgress::decl(),
         RelayUrlCheckRequest::decl(),
         RelayUrlChecked::decl(),
         DeskJoinRequest::decl(),

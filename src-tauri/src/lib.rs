@@ -8,6 +8,7 @@ mod desk;
 pub mod ipc;
 mod media;
 mod presence;
+mod updates;
 
 use std::path::PathBuf;
 
@@ -94,12 +95,16 @@ pub fn run() {
         // The window's size and place, as the operator left them.
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_autostart::Builder::new().build())
+        // Used from Rust only (`updates`): the window gets no updater permission.
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .setup(|app| {
             let data = data_dir(app)?;
             std::fs::create_dir_all(&data)?;
             tracing::info!(data = %data.display(), "opening the desk");
             app.manage(desk::Shell::new(data));
             app.manage(alerts::Alerts::default());
+            app.manage(updates::Updates::default());
+            updates::look_in_background(app.handle());
             if let Err(error) = presence::setup_tray(app.handle()) {
                 tracing::warn!(%error, "no tray icon on this desktop");
             }

@@ -33,7 +33,7 @@ pub struct Clinic {
     /// The relay itself (not through the proxy), over plain HTTP.
     pub relay_address: String,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    _test: TestRelay,
+    test: TestRelay,
 }
 
 impl Drop for Clinic {
@@ -115,8 +115,13 @@ impl Clinic {
             sim_url,
             relay_address,
             tasks: vec![executing],
-            _test: test,
+            test,
         })
+    }
+
+    /// The relay's SQLite database file.
+    pub fn relay_database(&self) -> std::path::PathBuf {
+        self.test.storage.dir().join("relay.db")
     }
 
     /// A one-time code for a desk of the clinic's channel.

@@ -177,7 +177,7 @@ impl Desk {
     }
 }
 
-async fn enroll(relay: &str, code: &str, operator: &str) -> Enrolled {
+pub(crate) async fn enroll(relay: &str, code: &str, operator: &str) -> Enrolled {
     let response = reqwest::Client::new()
         .post(format!("{relay}/v1/enroll"))
         .json(&serde_json::json!({

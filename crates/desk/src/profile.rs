@@ -13,7 +13,7 @@ use url::Url;
 use crate::credentials::{Kept, Vault, VaultError};
 use crate::relay::{self, DeviceToken, RelayClient};
 use crate::relay_url::{self, Problem};
-use crate::store::Store;
+use crate::store::{SetAside, Store};
 use crate::sync::{Sync, SyncOptions};
 use crate::{Error, Result};
 
@@ -335,6 +335,9 @@ pub struct Joined {
     pub profile: Profile,
     pub sync: Sync,
     pub media: PathBuf,
+    /// The store this desk had, when it could not be used (damaged, or a newer version's)
+    /// and was moved aside for a fresh one, which the sync fills from the relay.
+    pub set_aside: Option<SetAside>,
 }
 
 /// Opens the desk kept in `dir`, or `None` when it has not joined a relay, or follows no
@@ -349,13 +352,14 @@ pub async fn open(dir: &Path, vault: &Vault, options: SyncOptions) -> Result<Opt
     let token = vault.load(&profile.account())?.ok_or_else(|| {
         Error::Invalid("the device token is missing from the keyring: join again".into())
     })?;
-    let store = Store::open(&dir.join(STORE)).await?;
+    let (store, set_aside) = Store::open_or_rebuild(&dir.join(STORE)).await?;
     let client = RelayClient::new(profile.relay.clone(), DeviceToken::new(token))?;
     let sync = Sync::new(store, client, channel, options);
     Ok(Some(Joined {
         profile,
         sync,
         media: dir.join(MEDIA),
+        set_aside,
     }))
 }
 

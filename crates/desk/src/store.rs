@@ -61,7 +61,7 @@ impl Writer {
     /// The writer never checkpoints the write-ahead log itself: SQLite would do it inside
     /// a commit every 1,000 pages, and that commit (an apply a desk waits on) would then
     /// pay for copying and syncing the whole log. [`checkpoints`] does it beside the writer.
-    fn open(path: &Path) -> Result<Self> {
+    fn open(path: &Path) -> rusqlite::Result<Self> {
         let db = rusqlite::Connection::open(path)?;
         db.busy_timeout(Duration::from_secs(5))?;
         // The writer reads through the memory map; its own page cache only holds the pages
@@ -147,9 +147,125 @@ async fn checkpoints(
     }
 }
 
+/// Why a store file on disk could not be used as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unusable {
+    /// SQLite cannot read it: not a database, or a damaged one.
+    Damaged(String),
+    /// A newer Tsunagi (or another build) upgraded it to a schema this one does not know.
+    Newer { version: i64 },
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unusable::Damaged(why) => write!(f, "the store is damaged: {why}"),
+            Unusable::Newer { version } => {
+                write!(f, "the store is from a newer version (schema {version})")
+            }
+        }
+    }
+}
+
+/// A store file that was moved aside for a fresh one: why, and where it is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    pub why: Unusable,
+    pub kept_as: std::path::PathBuf,
+}
+
+/// Opening a store failed: because of the file itself, or of something else (the disk,
+/// permissions), which a fresh file would not cure.
+enum Opening {
+    Unusable(Unusable),
+    Failed(Error),
+}
+
+impl From<Error> for Opening {
+    fn from(error: Error) -> Self {
+        Opening::Failed(error)
+    }
+}
+
+/// SQLite's primary result codes for a file that is not a database, or a damaged one.
+const SQLITE_CORRUPT: i32 = 11;
+const SQLITE_NOTADB: i32 = 26;
+
+fn damaged_code(code: i32) -> bool {
+    matches!(code & 0xff, SQLITE_CORRUPT | SQLITE_NOTADB)
+}
+
+impl From<sqlx::Error> for Opening {
+    fn from(error: sqlx::Error) -> Self {
+        let code = match &error {
+            sqlx::Error::Database(db) => db.code().and_then(|code| code.parse().ok()),
+            _ => None,
+        };
+        match code {
+            Some(code) if damaged_code(code) => {
+                Opening::Unusable(Unusable::Damaged(error.to_string()))
+            }
+            _ => Opening::Failed(error.into()),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Opening {
+    fn from(error: rusqlite::Error) -> Self {
+        match &error {
+            rusqlite::Error::SqliteFailure(failure, _) if damaged_code(failure.extended_code) => {
+                Opening::Unusable(Unusable::Damaged(error.to_string()))
+            }
+            _ => Opening::Failed(error.into()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Opening {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        use sqlx::migrate::MigrateError;
+        match error {
+            // Applied here, unknown to this build: a newer one upgraded the store.
+            MigrateError::VersionMissing(version) | MigrateError::VersionMismatch(version) => {
+                Opening::Unusable(Unusable::Newer { version })
+            }
+            // A migration that stopped half-way.
+            MigrateError::Dirty(version) => Opening::Unusable(Unusable::Damaged(format!(
+                "an upgrade (schema {version}) did not finish"
+            ))),
+            MigrateError::Execute(error) => Opening::from(error),
+            other => Opening::Failed(Error::Store(format!("upgrading the store: {other}"))),
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating and upgrading if needed) the store at `path`.
     pub async fn open(path: &Path) -> Result<Self> {
+        match Self::try_open(path).await {
+            Ok(store) => Ok(store),
+            Err(Opening::Unusable(why)) => Err(Error::Store(why.to_string())),
+            Err(Opening::Failed(error)) => Err(error),
+        }
+    }
+
+    /// Opens the store at `path` like [`Store::open`]; but a file that is damaged, or that a
+    /// newer version upgraded, is moved aside (kept beside it, renamed, with its
+    /// write-ahead log) and a fresh store made in its place, which the sync then fills
+    /// from the relay's log. Nothing is deleted.
+    pub async fn open_or_rebuild(path: &Path) -> Result<(Self, Option<SetAside>)> {
+        let why = match Self::try_open(path).await {
+            Ok(store) => return Ok((store, None)),
+            Err(Opening::Failed(error)) => return Err(error),
+            Err(Opening::Unusable(why)) => why,
+        };
+        let kept_as = set_aside(path)?;
+        tracing::warn!(%why, kept_as = %kept_as.display(), "the local store was set aside; rebuilding it from the relay");
+        let store = Self::open(path).await?;
+        Ok((store, Some(SetAside { why, kept_as })))
+    }
+
+    async fn try_open(path: &Path) -> Result<Self, Opening> {
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
@@ -172,11 +288,9 @@ impl Store {
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
-        MIGRATOR
-            .run(&migrating)
-            .await
-            .map_err(|e| Error::Store(format!("upgrading the store: {e}")))?;
+        let migrated = MIGRATOR.run(&migrating).await;
         migrating.close().await;
+        migrated?;
         let path = path.to_owned();
         let opening = path.clone();
         let writer = tokio::task::spawn_blocking(move || Writer::open(&opening))
@@ -206,6 +320,43 @@ impl Store {
             .await?;
         Ok(Seq(seq as u64))
     }
+}
+
+/// Renames the store at `path` (and its write-ahead log and index) to a name that says
+/// when it was set aside, beside it. Returns the store's new name.
+fn set_aside(path: &Path) -> Result<std::path::PathBuf> {
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "desk.db".to_owned());
+    let mut kept_as = path.with_file_name(format!("{name}.set-aside-{stamp}"));
+    let mut n = 1;
+    while kept_as.exists() {
+        n += 1;
+        kept_as = path.with_file_name(format!("{name}.set-aside-{stamp}-{n}"));
+    }
+    // The log and index first: a store renamed without its log would lose what the log
+    // held; one whose log went first is still whole under the old name.
+    for suffix in ["-wal", "-shm"] {
+        let from = path.with_file_name(format!("{name}{suffix}"));
+        let to = std::path::PathBuf::from(format!("{}{suffix}", kept_as.display()));
+        match std::fs::rename(&from, &to) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(Error::Store(format!(
+                    "setting aside {}: {e}",
+                    from.display()
+                )));
+            }
+        }
+    }
+    std::fs::rename(path, &kept_as)
+        .map_err(|e| Error::Store(format!("setting aside {}: {e}", path.display())))?;
+    Ok(kept_as)
 }
 
 /// The tables the projection writes, each with the order that makes its dump canonical.
@@ -351,6 +502,78 @@ mod tests {
                 body,
             })
             .collect()
+    }
+
+    #[tokio::test]
+    async fn a_damaged_store_is_set_aside_and_a_fresh_one_made_in_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("desk.db");
+        let garbage = b"not a database, though it sits where one should".repeat(200);
+        std::fs::write(&path, &garbage).unwrap();
+
+        let refused = Store::open(&path).await.unwrap_err();
+        assert!(refused.to_string().contains("damaged"), "{refused}");
+
+        let (store, set_aside) = Store::open_or_rebuild(&path).await.unwrap();
+        let set_aside = set_aside.expect("the damaged store was set aside");
+        assert!(
+            matches!(set_aside.why, Unusable::Damaged(_)),
+            "{set_aside:?}"
+        );
+        // Kept as it was, beside the new one.
+        assert_eq!(std::fs::read(&set_aside.kept_as).unwrap(), garbage);
+        assert_eq!(set_aside.kept_as.parent(), Some(dir.path()));
+        // The new store starts from the log's beginning, and works.
+        assert_eq!(store.cursor().await.unwrap(), Seq(0));
+        store.apply(&log()).await.unwrap();
+        assert_eq!(store.cursor().await.unwrap(), Seq(log().len() as u64));
+        store.close().await;
+        drop(store);
+
+        // Opened again, it is used as it is.
+        let (again, set_aside) = Store::open_or_rebuild(&path).await.unwrap();
+        assert_eq!(set_aside, None);
+        assert_eq!(again.cursor().await.unwrap(), Seq(log().len() as u64));
+    }
+
+    #[tokio::test]
+    async fn a_store_a_newer_version_upgraded_is_set_aside_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("desk.db");
+        let store = Store::open(&path).await.unwrap();
+        store.apply(&log()).await.unwrap();
+        store.close().await;
+        drop(store);
+        // A later version's migration, recorded as sqlx records them.
+        let mut db = rusqlite::Connection::open(&path).unwrap();
+        db.execute(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES (20991231235959, 'from the future', 1, x'00', 0)",
+            [],
+        )
+        .unwrap();
+        db.execute("CREATE TABLE from_the_future (x)", []).unwrap();
+        drop(db);
+
+        let refused = Store::open(&path).await.unwrap_err();
+        assert!(refused.to_string().contains("newer"), "{refused}");
+
+        let (store, set_aside) = Store::open_or_rebuild(&path).await.unwrap();
+        let set_aside = set_aside.expect("the newer store was set aside");
+        assert_eq!(
+            set_aside.why,
+            Unusable::Newer {
+                version: 20991231235959
+            }
+        );
+        assert_eq!(store.cursor().await.unwrap(), Seq(0));
+        // The newer version's store is whole where it was kept: going back to that
+        // version finds everything.
+        let kept = rusqlite::Connection::open(&set_aside.kept_as).unwrap();
+        let cursor: i64 = kept
+            .query_row("SELECT seq FROM cursor", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(cursor, log().len() as i64);
     }
 
     #[tokio::test]
