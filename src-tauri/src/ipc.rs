@@ -73,6 +73,9 @@ pub enum ErrorCode {
     SettingsInvalid,
     /// Updates: no update address is set on this computer.
     UpdateOff,
+    /// Updates: not an address to look for updates at (https://, or http:// on this
+    /// computer).
+    UpdateAddressInvalid,
     /// Updates: this build has no public key to check them with.
     UpdateUnverifiable,
     /// Updates: the update address or the download could not be reached, or stopped short.

@@ -122,7 +122,9 @@ pub(crate) fn set_address(
             store.delete(KEY_ADDRESS);
         }
         Some(address) => {
-            let checked = relay_url::check(address)?;
+            let checked = relay_url::check(address).map_err(|problem| {
+                IpcError::new(ErrorCode::UpdateAddressInvalid, problem.to_string())
+            })?;
             store.set(KEY_ADDRESS, checked.as_str());
         }
     }

@@ -1,6 +1,6 @@
 // Generated from src-tauri/src/ipc.rs by `cargo xtask bindings`. Do not edit.
 
-export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "channel_id_empty" | "channel_secret_empty" | "line_refused" | "line_unavailable" | "owner_only" | "not_joined" | "already_joined" | "not_found" | "save_failed" | "settings_invalid" | "internal";
+export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "channel_id_empty" | "channel_secret_empty" | "line_refused" | "line_unavailable" | "owner_only" | "not_joined" | "already_joined" | "not_found" | "save_failed" | "settings_invalid" | "update_off" | "update_address_invalid" | "update_unverifiable" | "update_unreachable" | "update_manifest_invalid" | "update_signature_refused" | "update_not_installable" | "update_install_failed" | "internal";
 
 export type IpcError = { code: ErrorCode, 
 /**
@@ -20,7 +20,54 @@ export type AppInfo = { version: string,
 /**
  * `linux`, `macos` or `windows`.
  */
-os: string, keyring: KeyringStatus, profile: ProfileView | null, };
+os: string, keyring: KeyringStatus, profile: ProfileView | null, 
+/**
+ * This launch found the desk's store unusable and set it aside for a fresh copy from
+ * the relay.
+ */
+set_aside: SetAsideView | null, };
+
+export type SetAsideView = { 
+/**
+ * `damaged` or `newer`.
+ */
+reason: string, kept_as: string, };
+
+export type UpdateSettings = { current_version: string, 
+/**
+ * The update address set on this computer, if any.
+ */
+address: string | null, 
+/**
+ * The address this build came with, used when none is set here.
+ */
+built_in_address: string | null, 
+/**
+ * False for a build with no key to check updates with: it never looks.
+ */
+can_verify: boolean, 
+/**
+ * False when this copy was not installed from a package (a developer's build).
+ */
+installable: boolean, 
+/**
+ * The version "Later" was said to, while it is not offered.
+ */
+postponed: string | null, };
+
+export type UpdateSettingsRequest = { address: string | null, };
+
+export type UpdateOffer = { version: string, 
+/**
+ * What is new, as the release wrote it.
+ */
+notes: string | null, 
+/**
+ * When it was published (ms since the epoch).
+ */
+published: number | null, };
+
+export type UpdateProgress = { received: number, total: number | null, };
 
 export type RelayUrlCheckRequest = { url: string, };
 
@@ -787,6 +834,12 @@ export type Commands = {
   presence_update: { request: PresenceRequest; response: null }
   autostart_get: { request: null; response: boolean }
   autostart_set: { request: boolean; response: null }
+  update_settings: { request: null; response: UpdateSettings }
+  update_settings_set: { request: UpdateSettingsRequest; response: UpdateSettings }
+  update_check: { request: null; response: UpdateOffer | null }
+  update_download: { request: null; response: UpdateOffer }
+  update_install: { request: null; response: null }
+  update_postpone: { request: null; response: null }
 }
 
 export type Events = {
@@ -795,4 +848,6 @@ export type Events = {
   'desk-alert': Notice
   'alert-open': AlertOpened
   'alerts-paused': AlertsPaused
+  'update-available': UpdateOffer
+  'update-progress': UpdateProgress
 }
