@@ -74,11 +74,18 @@ fn public_key(app: &AppHandle) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Whether this copy can install an update: one installed from a package (on Linux the
-/// .deb or .rpm; the bundle is marked when it is made). A bare binary, as a developer runs
-/// it, would have its own file overwritten.
+/// Whether this copy can install an update: one a package installed. The bundler marks
+/// the binary it packs with its kind; on Linux the packages put it under /usr (an AppImage
+/// says where it is in `APPIMAGE`), so a marked binary left in a build folder, as a
+/// developer runs it, is not taken for an installed one (the update would overwrite it).
 fn installable() -> bool {
-    tauri::utils::platform::bundle_type().is_some()
+    if tauri::utils::platform::bundle_type().is_none() {
+        return false;
+    }
+    if cfg!(target_os = "linux") && std::env::var_os("APPIMAGE").is_none() {
+        return std::env::current_exe().is_ok_and(|exe| exe.starts_with("/usr/"));
+    }
+    true
 }
 
 fn saved_address(app: &AppHandle) -> Option<String> {

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod desktop;
+mod installers;
 mod notifications;
 mod operator;
 mod outreach;

