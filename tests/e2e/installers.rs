@@ -65,10 +65,10 @@ async fn the_deb_holds_the_app_its_menu_entry_icons_and_link_scheme_and_installs
     let deb = installer("deb")?;
     let listing = run(Command::new("dpkg").arg("-c").arg(&deb))?;
     for path in [
-        "./usr/bin/tsunagi",
-        "./usr/share/applications/Tsunagi.desktop",
-        "./usr/share/icons/hicolor/32x32/apps/tsunagi.png",
-        "./usr/share/icons/hicolor/128x128/apps/tsunagi.png",
+        "usr/bin/tsunagi",
+        "usr/share/applications/Tsunagi.desktop",
+        "usr/share/icons/hicolor/32x32/apps/tsunagi.png",
+        "usr/share/icons/hicolor/128x128/apps/tsunagi.png",
     ] {
         ensure!(listing.contains(path), "{path} is not in the .deb:\n{listing}");
     }
@@ -326,6 +326,7 @@ async fn an_update_signed_with_the_apps_key_is_kept_and_tampered_or_cut_off_ones
     app.find(By::Text("was not installed with an installer")).await?;
     app.find(By::Text("Faster appointment lists.")).await?;
     app.screenshot("update-ready").await?;
+    app.close().await?;
     Ok(())
 }
 
