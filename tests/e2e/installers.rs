@@ -70,25 +70,42 @@ async fn the_deb_holds_the_app_its_menu_entry_icons_and_link_scheme_and_installs
         "usr/share/icons/hicolor/32x32/apps/tsunagi.png",
         "usr/share/icons/hicolor/128x128/apps/tsunagi.png",
     ] {
-        ensure!(listing.contains(path), "{path} is not in the .deb:\n{listing}");
+        ensure!(
+            listing.contains(path),
+            "{path} is not in the .deb:\n{listing}"
+        );
     }
     let control = run(Command::new("dpkg-deb").args(["--field"]).arg(&deb))?;
     ensure!(control.contains("Package: tsunagi"), "{control}");
-    ensure!(control.contains("Depends: libwebkit2gtk-4.1-0"), "{control}");
+    ensure!(
+        control.contains("Depends: libwebkit2gtk-4.1-0"),
+        "{control}"
+    );
 
     // The menu entry: valid, and the handler of tsunagi:// links.
     let unpacked = tempfile::tempdir()?;
-    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(unpacked.path()))?;
-    let entry = unpacked.path().join("usr/share/applications/Tsunagi.desktop");
+    run(Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(unpacked.path()))?;
+    let entry = unpacked
+        .path()
+        .join("usr/share/applications/Tsunagi.desktop");
     let desktop = std::fs::read_to_string(&entry)?;
-    ensure!(desktop.contains("MimeType=x-scheme-handler/tsunagi;"), "{desktop}");
+    ensure!(
+        desktop.contains("MimeType=x-scheme-handler/tsunagi;"),
+        "{desktop}"
+    );
     ensure!(desktop.contains("Exec=tsunagi %u"), "{desktop}");
     ensure!(desktop.contains("Icon=tsunagi"), "{desktop}");
     run(Command::new("desktop-file-validate").arg(&entry))?;
 
     // The .rpm: an RPM package (its lead's magic), of the same app.
     let rpm = std::fs::read(installer("rpm")?)?;
-    ensure!(rpm.starts_with(&[0xed, 0xab, 0xee, 0xdb]), "not an RPM package");
+    ensure!(
+        rpm.starts_with(&[0xed, 0xab, 0xee, 0xdb]),
+        "not an RPM package"
+    );
     ensure!(rpm.len() > 1_000_000, "an RPM of {} bytes", rpm.len());
 
     if run(Command::new("id").arg("-u"))?.trim() != "0" {
@@ -125,7 +142,14 @@ impl Signer {
         let key = dir.path().join("update.key");
         run(Command::new("node")
             .arg(tauri_cli())
-            .args(["signer", "generate", "--ci", "--password", "", "--write-keys"])
+            .args([
+                "signer",
+                "generate",
+                "--ci",
+                "--password",
+                "",
+                "--write-keys",
+            ])
             .arg(&key))?;
         let public = std::fs::read_to_string(dir.path().join("update.key.pub"))?;
         Ok(Signer {
@@ -144,7 +168,9 @@ impl Signer {
             .arg("--private-key-path")
             .arg(self.dir.path().join("update.key"))
             .arg(&file))?;
-        Ok(std::fs::read_to_string(file.with_file_name(format!("artefact-{version}.sig")))?)
+        Ok(std::fs::read_to_string(
+            file.with_file_name(format!("artefact-{version}.sig")),
+        )?)
     }
 }
 
@@ -313,7 +339,10 @@ async fn an_update_signed_with_the_apps_key_is_kept_and_tampered_or_cut_off_ones
     let refused = app.find(By::Alert).await?;
     let code = refused.attr("data-code").await?;
     ensure!(
-        matches!(code.as_deref(), Some("update_unreachable" | "update_signature_refused")),
+        matches!(
+            code.as_deref(),
+            Some("update_unreachable" | "update_signature_refused")
+        ),
         "{code:?}: {}",
         refused.text().await?
     );
@@ -322,11 +351,12 @@ async fn an_update_signed_with_the_apps_key_is_kept_and_tampered_or_cut_off_ones
     // Signed with the app's key for the version offered: downloaded and kept. This build
     // runs from the build folder, so it says it cannot install updates itself.
     offer_from("/good/latest.json").await?;
-    app.find(By::Text("Downloaded, and its signature checked")).await?;
-    app.find(By::Text("was not installed with an installer")).await?;
+    app.find(By::Text("Downloaded, and its signature checked"))
+        .await?;
+    app.find(By::Text("was not installed with an installer"))
+        .await?;
     app.find(By::Text("Faster appointment lists.")).await?;
     app.screenshot("update-ready").await?;
     app.close().await?;
     Ok(())
 }
-

@@ -545,7 +545,7 @@ mod tests {
         store.close().await;
         drop(store);
         // A later version's migration, recorded as sqlx records them.
-        let mut db = rusqlite::Connection::open(&path).unwrap();
+        let db = rusqlite::Connection::open(&path).unwrap();
         db.execute(
             "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
              VALUES (20991231235959, 'from the future', 1, x'00', 0)",
