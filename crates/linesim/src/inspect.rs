@@ -20,6 +20,31 @@ pub(crate) fn router() -> Router<Simulator> {
         .route("/_sim/webhook/attempts", get(attempts))
         .route("/_sim/faults", post(faults))
         .route("/_sim/api-faults", post(api_faults))
+        .route("/_sim/ai/calls", get(ai_calls))
+        .route("/_sim/ai/faults", post(ai_faults))
+        .route("/_sim/telegram/messages", get(telegram_messages))
+        .route("/_sim/telegram/faults", post(telegram_faults))
+}
+
+async fn ai_calls(State(sim): State<Simulator>) -> Response {
+    Json(sim.ai_calls()).into_response()
+}
+
+async fn ai_faults(State(sim): State<Simulator>, Json(faults): Json<crate::AiFaults>) -> Response {
+    sim.set_ai_faults(faults);
+    Json(faults).into_response()
+}
+
+async fn telegram_messages(State(sim): State<Simulator>) -> Response {
+    Json(sim.telegram_messages()).into_response()
+}
+
+async fn telegram_faults(
+    State(sim): State<Simulator>,
+    Json(faults): Json<crate::TelegramFaults>,
+) -> Response {
+    sim.set_telegram_faults(faults);
+    Json(faults).into_response()
 }
 
 async fn inbox(State(sim): State<Simulator>, Path(to): Path<String>) -> Response {

@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+mod assistant;
 mod clip;
 pub mod clock;
 mod error;
@@ -24,6 +25,7 @@ mod picture;
 pub mod population;
 pub mod scenario;
 mod server;
+mod telegram;
 mod webhook;
 mod world;
 
@@ -36,9 +38,11 @@ use serde_json::Value;
 use tsunagi_line::{MessageId, UserId};
 use uuid::Uuid;
 
+pub use crate::assistant::{AiCall, AiFaults};
 pub use crate::clock::{Clock, ManualClock, Millis, SystemClock};
 use crate::error::LineError;
 use crate::population::{Group, User};
+pub use crate::telegram::{TelegramFaults, TelegramMessage};
 pub use crate::webhook::{Attempt, DeliveryReport, Faults, SaidEvent, UserAction};
 use crate::world::World;
 pub use crate::world::{Delivered, Via};
@@ -73,6 +77,12 @@ pub struct Config {
     /// The simulated users.
     pub users: Vec<User>,
     pub groups: Vec<Group>,
+    /// The API key the chat completions endpoint (`/v1/chat/completions`) accepts.
+    pub ai_key: String,
+    /// The token of the simulated Telegram bot (`/bot{token}/…`).
+    pub telegram_token: String,
+    /// The Telegram chats the bot is in: others are "chat not found".
+    pub telegram_chats: Vec<i64>,
 }
 
 impl std::fmt::Debug for Config {
@@ -87,6 +97,7 @@ impl std::fmt::Debug for Config {
             .field("rate_scale", &self.rate_scale)
             .field("monthly_quota", &self.monthly_quota)
             .field("users", &self.users.len())
+            .field("telegram_chats", &self.telegram_chats)
             .finish_non_exhaustive()
     }
 }
@@ -117,6 +128,9 @@ impl Config {
             standby: false,
             users,
             groups,
+            ai_key: "sk-sim-tsunagi".into(),
+            telegram_token: "7000000001:AAsim-tsunagi-alerts".into(),
+            telegram_chats: vec![424_242, -1_001_000_000_001],
         }
     }
 }
@@ -134,6 +148,8 @@ struct Inner {
     world: Mutex<World>,
     sender: webhook::Sender,
     api_faults: Mutex<ApiFaults>,
+    assistant: Mutex<assistant::Assistant>,
+    telegram: Mutex<telegram::Telegram>,
 }
 
 /// Ways the Messaging API may fail, as LINE's can.
@@ -185,6 +201,8 @@ impl Simulator {
                 clock,
                 world: Mutex::new(world),
                 api_faults: Mutex::new(ApiFaults::default()),
+                assistant: Mutex::default(),
+                telegram: Mutex::default(),
             }),
         }
     }

@@ -48,7 +48,18 @@ pub(crate) fn router(sim: Simulator) -> Router {
         .route("/v2/oauth/accessToken", post(issue_token))
         .route("/oauth2/v3/token", post(issue_stateless_token))
         .route_layer(middleware::from_fn_with_state(sim.clone(), api_faults));
-    api.merge(crate::inspect::router())
+    // The AI endpoint and Telegram's Bot API: other services, with their own keys.
+    let services = Router::new()
+        .route(
+            "/v1/chat/completions",
+            post(crate::assistant::chat_completions),
+        )
+        .route(
+            "/{bot}/{method}",
+            get(crate::telegram::bot_api).post(crate::telegram::bot_api),
+        );
+    api.merge(services)
+        .merge(crate::inspect::router())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(line_envelope))
         .with_state(sim)

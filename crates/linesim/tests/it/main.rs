@@ -7,6 +7,7 @@
 mod api;
 mod client;
 mod scenario;
+mod services;
 mod webhook;
 
 use std::collections::VecDeque;
