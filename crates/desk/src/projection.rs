@@ -534,6 +534,14 @@ fn operation(
             ("mark_read", Some(conversation), Outcome::Applied)
         }
         Operation::Typing { conversation, .. } => ("typing", Some(conversation), Outcome::Applied),
+        // What the relay keeps and does for the AI responder and Telegram alerts; the
+        // audit keeps that they happened.
+        Operation::CredentialSet { .. } => ("credential_set", None, Outcome::Applied),
+        Operation::AiAnswered { conversation, .. } => {
+            ("ai_answered", Some(conversation), Outcome::Applied)
+        }
+        Operation::TelegramSending { .. } => ("telegram_sending", None, Outcome::Applied),
+        Operation::TelegramSent { .. } => ("telegram_sent", None, Outcome::Applied),
         Operation::Send(send) => (
             "send",
             Some(&send.conversation),

@@ -55,7 +55,7 @@ impl Store {
                     settings.canned_responses = responses;
                 }
                 Some(Setting::ReadReceipts(receipts)) => settings.read_receipts = receipts,
-                Some(Setting::Templates { .. }) | None => {}
+                Some(Setting::Templates { .. } | Setting::Ai(_) | Setting::Telegram(_)) | None => {}
             }
         }
         Ok(settings)

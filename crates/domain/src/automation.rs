@@ -15,13 +15,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use tsunagi_line::client::RetryKey;
 use tsunagi_line::id::ReplyToken;
 use tsunagi_line::message::MAX_MULTICAST_RECIPIENTS;
-use tsunagi_line::message::Message;
+use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_line::webhook::{Event, EventKind, MessageContent};
 use tsunagi_line::{MessageId, UserId};
 use tsunagi_proto::{
-    AlertReason, Audience, ConversationId, ConversationMode, Delivery, Entry, EntryBody, Greetings,
-    HandoffSettings, KeywordRule, LoggedOp, OpId, Operation, OperatorId, RecipientOutcome,
-    Reminder, SendOp, Seq, Setting, UnixMillis,
+    AiSettings, AlertReason, Audience, ConversationId, ConversationMode, Credential, Delivery,
+    Entry, EntryBody, Greetings, HandoffSettings, KeywordRule, LoggedOp, OpId, Operation,
+    OperatorId, RecipientOutcome, Reminder, SendOp, Seq, Setting, TelegramSettings, UnixMillis,
 };
 use uuid::Uuid;
 
@@ -29,6 +29,12 @@ use crate::handoff::{HandoffKeywords, KeywordRules};
 use crate::hours::Hours;
 use crate::session::{self, Action, Change, Status};
 use crate::{conversation, csat, template};
+
+mod assistant;
+mod telegram;
+
+pub use assistant::{AiQuestion, Said};
+pub use telegram::TelegramAlert;
 
 /// How long after its webhook arrived a reply token is used; LINE allows about a minute.
 pub const REPLY_TOKEN_MS: i64 = 50_000;
@@ -190,6 +196,13 @@ struct Chat {
     /// Since when the chat waits in the queue for a person, if it does.
     #[serde(default)]
     waiting: Option<Waiting>,
+    /// The newest texts of the chat, in and out, oldest first: what the AI responder is
+    /// shown.
+    #[serde(default)]
+    said: VecDeque<Said>,
+    /// The patient's newest question for the AI responder, not answered yet: its seq.
+    #[serde(default)]
+    question: Option<Seq>,
 }
 
 /// A stretch of waiting in the queue.
@@ -249,6 +262,8 @@ impl Chat {
             wrote_in: None,
             owed_greeting: None,
             waiting: None,
+            said: VecDeque::new(),
+            question: None,
         }
     }
 
@@ -271,6 +286,8 @@ struct Settings {
     handoff_words: HandoffKeywords,
     hours: Option<Hours>,
     away: Option<String>,
+    ai: Option<AiSettings>,
+    telegram: Option<TelegramSettings>,
 }
 
 /// What the bot knows of a LINE user.
@@ -339,6 +356,12 @@ pub struct Bot {
     media_by_id: HashMap<MessageId, Seq>,
     syncs: BTreeMap<Seq, FollowerSync>,
     sync_by_op: HashMap<OpId, Seq>,
+    /// The credentials the relay holds for the channel, as the log says.
+    #[serde(default)]
+    credentials: HashSet<Credential>,
+    /// Telegram alerts not sent yet, by the seq of their cause.
+    #[serde(default)]
+    telegram: BTreeMap<Seq, TelegramAlert>,
 }
 
 /// A follower sync in the log, and how far it got.
@@ -785,9 +808,11 @@ impl Bot {
         }
         if let EventKind::Message(message) = &event.kind
             && let MessageContent::Text { text, .. } = &message.content
-            && let Some(language) = language_of(text)
         {
-            chat.wrote_in = Some(language.to_owned());
+            if let Some(language) = language_of(text) {
+                chat.wrote_in = Some(language.to_owned());
+            }
+            chat.note_said(entry.seq, true, text);
         }
         if is_message {
             chat.active_at = entry.at;
@@ -859,6 +884,11 @@ impl Bot {
                         &format!("keyword/{}", entry.seq.0),
                         self.send(&conversation, reply),
                     ));
+                } else if self.ai_answers(entry.at) {
+                    // The executor asks the model; its answer, or the handoff, is logged.
+                    if let Some(chat) = self.chats.get_mut(&conversation) {
+                        chat.question = Some(entry.seq);
+                    }
                 } else if !self.is_open(entry.at) {
                     self.away(&conversation, entry, decisions);
                 }
@@ -962,22 +992,36 @@ impl Bot {
         entry: &Entry,
         decisions: &mut Vec<Decision>,
     ) {
-        let (Some(hours), Some(text)) = (&self.settings.hours, self.settings.away.clone()) else {
+        let Some((send, today)) = self.away_reply(conversation, entry.seq, entry.at) else {
             return;
         };
-        let today = hours.day(entry.at);
-        let Some(chat) = self.chats.get_mut(conversation) else {
-            return;
-        };
-        if chat.away_sent == Some(today) {
-            return;
+        if let Some(chat) = self.chats.get_mut(conversation) {
+            chat.away_sent = Some(today);
         }
-        chat.away_sent = Some(today);
-        let text = self.fill(&text, conversation, entry.at, &[]);
-        decisions.push(log(
-            &format!("away/{}", entry.seq.0),
+        decisions.push(send);
+    }
+
+    /// The away reply to the entry `seq` at `at`, unless it went out that day already,
+    /// and the clinic's day.
+    fn away_reply(
+        &self,
+        conversation: &ConversationId,
+        seq: Seq,
+        at: UnixMillis,
+    ) -> Option<(Decision, jiff::civil::Date)> {
+        let (Some(hours), Some(text)) = (&self.settings.hours, self.settings.away.as_ref()) else {
+            return None;
+        };
+        let today = hours.day(at);
+        if self.chats.get(conversation)?.away_sent == Some(today) {
+            return None;
+        }
+        let text = self.fill(text, conversation, at, &[]);
+        let send = log(
+            &format!("away/{}", seq.0),
             self.send(conversation, vec![Message::text(text)]),
-        ));
+        );
+        Some((send, today))
     }
 
     /// A greeting's send, its variables filled.
@@ -1187,15 +1231,38 @@ impl Bot {
         match op {
             Operation::Alert {
                 conversation,
-                reason: AlertReason::Escalated,
+                reason,
             } => {
-                if let Some(waiting) = self
-                    .chats
-                    .get_mut(conversation)
-                    .and_then(|c| c.waiting.as_mut())
+                if *reason == AlertReason::Escalated
+                    && let Some(waiting) = self
+                        .chats
+                        .get_mut(conversation)
+                        .and_then(|c| c.waiting.as_mut())
                 {
                     waiting.escalated = true;
                 }
+                self.alert_on_telegram(entry, conversation, *reason);
+            }
+            Operation::CredentialSet { credential, set } => {
+                if *set {
+                    self.credentials.insert(*credential);
+                } else {
+                    self.credentials.remove(credential);
+                }
+            }
+            Operation::AiAnswered {
+                conversation,
+                question,
+                outcome,
+                ..
+            } => self.fold_ai_answer(entry, conversation, *question, outcome),
+            Operation::TelegramSending { cause } => {
+                if let Some(alert) = self.telegram.get_mut(cause) {
+                    alert.noted = true;
+                }
+            }
+            Operation::TelegramSent { cause, .. } => {
+                self.telegram.remove(cause);
             }
             Operation::Send(send) => {
                 let op_id = match &entry.body {
@@ -1205,6 +1272,11 @@ impl Bot {
                 let chat = self.chat(&send.conversation, entry);
                 chat.active_at = entry.at;
                 chat.active_seq = entry.seq;
+                for message in &send.messages {
+                    if let MessageBody::Text { text, .. } = &message.body {
+                        chat.note_said(entry.seq, false, text);
+                    }
+                }
                 // An owed greeting that went out (the executor logged it before a restart).
                 if chat
                     .owed_greeting
@@ -1431,6 +1503,13 @@ impl Bot {
                             .insert(result.user.clone(), (by.clone(), entry.at));
                     }
                 }
+                let failed = results
+                    .iter()
+                    .filter(|r| matches!(r.outcome, RecipientOutcome::Failed { .. }))
+                    .count();
+                if failed > 0 {
+                    self.alert_reminder_failed(entry, failed);
+                }
             }
             _ => {}
         }
@@ -1456,6 +1535,7 @@ impl Bot {
                 Change::Mode(mode) => {
                     chat.state.mode = mode;
                     chat.handing_off = false;
+                    chat.question = None;
                     if mode == ConversationMode::Human {
                         chat.deferred = None;
                     }
@@ -1543,6 +1623,8 @@ impl Settings {
                 self.hours = Hours::new(hours).ok();
                 self.away = hours.away_message.clone();
             }
+            Setting::Ai(ai) => self.ai = Some(ai.clone()),
+            Setting::Telegram(telegram) => self.telegram = Some(telegram.clone()),
             // What desks do, not the bot.
             Setting::CannedResponses { .. }
             | Setting::Templates { .. }

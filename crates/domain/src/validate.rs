@@ -3,8 +3,8 @@
 
 use tsunagi_line::message::{self, Message};
 use tsunagi_proto::{
-    Audience, BusinessHours, Greetings, HandoffSettings, KeywordMatch, KeywordRule,
-    MessageTemplate, Operation, Setting,
+    AiSettings, Audience, BusinessHours, Greetings, HandoffSettings, KeywordMatch, KeywordRule,
+    MessageTemplate, Operation, Setting, TelegramSettings,
 };
 
 use crate::template::{self, Piece};
@@ -213,6 +213,32 @@ pub enum SettingProblem {
         max: usize,
     },
     AutoCloseZero,
+    /// The AI endpoint is not an `http(s)://` address.
+    AiAddressInvalid {
+        address: String,
+    },
+    AiModelMissing,
+    /// The clinic's prompt is longer than `max` characters.
+    AiPromptTooLong {
+        max: usize,
+    },
+    AiHistoryTooLong {
+        max: u32,
+    },
+    /// The timeout is not `min` to `max` seconds.
+    AiTimeoutInvalid {
+        min: u32,
+        max: u32,
+    },
+    /// Telegram alerts need at least one chat.
+    TelegramNoChat,
+    /// A chat id given twice, or more than `max` chats.
+    TelegramChatsInvalid {
+        max: usize,
+    },
+    TelegramLanguageUnknown {
+        language: String,
+    },
     /// A `{{` with no `}}` after it.
     VariableUnclosed {
         text: SettingText,
@@ -321,6 +347,32 @@ impl std::fmt::Display for SettingProblem {
                 write!(f, "handoff: a keyword is at most {max} characters")
             }
             P::AutoCloseZero => f.write_str("handoff: auto-close needs at least 1 minute"),
+            P::AiAddressInvalid { address } => write!(
+                f,
+                "AI responder: {address:?} is not an address as https://…"
+            ),
+            P::AiModelMissing => f.write_str("AI responder: name the model to ask"),
+            P::AiPromptTooLong { max } => {
+                write!(
+                    f,
+                    "AI responder: the clinic's prompt is at most {max} characters"
+                )
+            }
+            P::AiHistoryTooLong { max } => write!(
+                f,
+                "AI responder: at most {max} earlier messages go with a question"
+            ),
+            P::AiTimeoutInvalid { min, max } => {
+                write!(f, "AI responder: the timeout is {min} to {max} seconds")
+            }
+            P::TelegramNoChat => f.write_str("Telegram alerts: give at least one chat id"),
+            P::TelegramChatsInvalid { max } => {
+                write!(f, "Telegram alerts: at most {max} chats, each once")
+            }
+            P::TelegramLanguageUnknown { language } => write!(
+                f,
+                "Telegram alerts: {language:?} is not en, ja, th or zh-TW"
+            ),
             P::VariableUnclosed { text } => write!(f, "{text}: {}", template::Unclosed),
             P::VariableUnknown { text, name, known } => write!(
                 f,
@@ -340,9 +392,11 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
         Setting::CannedResponses { responses } => (SettingList::CannedResponses, responses.len()),
         Setting::Templates { templates } => (SettingList::Templates, templates.len()),
         Setting::Handoff(handoff) => (SettingList::HandoffKeywords, handoff.all_keywords().count()),
-        Setting::BusinessHours(_) | Setting::Greetings(_) | Setting::ReadReceipts(_) => {
-            (SettingList::KeywordRules, 0)
-        }
+        Setting::BusinessHours(_)
+        | Setting::Greetings(_)
+        | Setting::ReadReceipts(_)
+        | Setting::Ai(_)
+        | Setting::Telegram(_) => (SettingList::KeywordRules, 0),
     };
     if len > MAX_SETTING_ITEMS {
         problems.push(SettingProblem::TooMany {
@@ -368,6 +422,8 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
         Setting::BusinessHours(hours) => business_hours(hours, &mut problems),
         Setting::Greetings(greetings) => greeting_texts(greetings, &mut problems),
         Setting::ReadReceipts(_) => {}
+        Setting::Ai(ai) => ai_settings(ai, &mut problems),
+        Setting::Telegram(telegram) => telegram_settings(telegram, &mut problems),
         Setting::Templates { templates } => {
             for MessageTemplate { name, text } in templates {
                 if name.trim().is_empty() {
@@ -398,6 +454,62 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
         }
     }
     problems
+}
+
+/// The AI responder's limits.
+pub const AI_PROMPT_MAX_CHARS: usize = 8_000;
+pub const AI_HISTORY_MAX: u32 = 50;
+pub const AI_TIMEOUT_SECONDS: std::ops::RangeInclusive<u32> = 5..=60;
+/// Telegram chats alerted at most.
+pub const TELEGRAM_CHATS_MAX: usize = 10;
+/// The languages alerts are written in.
+pub const ALERT_LANGUAGES: [&str; 4] = ["en", "ja", "th", "zh-TW"];
+
+fn ai_settings(ai: &AiSettings, problems: &mut Vec<SettingProblem>) {
+    let address = ai.base_url.trim();
+    let parsed = url::Url::parse(address);
+    if !parsed.is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some()) {
+        problems.push(SettingProblem::AiAddressInvalid {
+            address: ai.base_url.clone(),
+        });
+    }
+    if ai.model.trim().is_empty() {
+        problems.push(SettingProblem::AiModelMissing);
+    }
+    if ai.prompt.chars().count() > AI_PROMPT_MAX_CHARS {
+        problems.push(SettingProblem::AiPromptTooLong {
+            max: AI_PROMPT_MAX_CHARS,
+        });
+    }
+    if ai.history > AI_HISTORY_MAX {
+        problems.push(SettingProblem::AiHistoryTooLong {
+            max: AI_HISTORY_MAX,
+        });
+    }
+    if !AI_TIMEOUT_SECONDS.contains(&ai.timeout_seconds) {
+        problems.push(SettingProblem::AiTimeoutInvalid {
+            min: *AI_TIMEOUT_SECONDS.start(),
+            max: *AI_TIMEOUT_SECONDS.end(),
+        });
+    }
+}
+
+fn telegram_settings(telegram: &TelegramSettings, problems: &mut Vec<SettingProblem>) {
+    let alerts = telegram.on_handoff || telegram.on_escalation || telegram.on_reminder_failed;
+    if telegram.chats.is_empty() && alerts {
+        problems.push(SettingProblem::TelegramNoChat);
+    }
+    let distinct: std::collections::BTreeSet<i64> = telegram.chats.iter().copied().collect();
+    if distinct.len() != telegram.chats.len() || telegram.chats.len() > TELEGRAM_CHATS_MAX {
+        problems.push(SettingProblem::TelegramChatsInvalid {
+            max: TELEGRAM_CHATS_MAX,
+        });
+    }
+    if !ALERT_LANGUAGES.contains(&telegram.language.as_str()) {
+        problems.push(SettingProblem::TelegramLanguageUnknown {
+            language: telegram.language.clone(),
+        });
+    }
 }
 
 fn keyword_rule(rule: usize, keyword: &KeywordRule, problems: &mut Vec<SettingProblem>) {

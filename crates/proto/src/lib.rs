@@ -10,11 +10,11 @@ mod op;
 
 pub use entry::{Entry, EntryBody, EntryError, Seq, UnixMillis};
 pub use op::{
-    AlertReason, Audience, BusinessHours, CannedResponse, ContactProfile, ConversationId,
-    ConversationMode, Delivery, DeviceId, EXECUTOR_DEVICE, Greetings, HandoffSettings,
-    KeywordMatch, KeywordRule, LoggedOp, MediaOutcome, MessageTemplate, OpId, OpeningHours,
-    Operation, OperatorId, ReadMode, ReadReceipts, RecipientOutcome, RecipientResult, Reminder,
-    SendOp, Setting, SyncOutcome,
+    AiOutcome, AiSettings, AlertReason, Audience, BusinessHours, CannedResponse, ContactProfile,
+    ConversationId, ConversationMode, Credential, Delivery, DeviceId, EXECUTOR_DEVICE, Greetings,
+    HandoffSettings, KeywordMatch, KeywordRule, LoggedOp, MediaOutcome, MessageTemplate, OpId,
+    OpeningHours, Operation, OperatorId, ReadMode, ReadReceipts, RecipientOutcome, RecipientResult,
+    Reminder, SendOp, Setting, SyncOutcome, TelegramOutcome, TelegramSettings,
 };
 pub use tsunagi_line::ChannelId;
 

@@ -208,6 +208,78 @@ pub enum Operation {
         part: u32,
         results: Vec<RecipientResult>,
     },
+    /// An owner gave the relay a credential, or took it away. The relay keeps it sealed;
+    /// the log only says that it has one.
+    CredentialSet {
+        credential: Credential,
+        /// Whether the relay has one now.
+        set: bool,
+    },
+    /// The AI responder decided about a patient's question (the entry `question`): its
+    /// answer is the `send` logged with this op, or the chat goes to people.
+    AiAnswered {
+        conversation: ConversationId,
+        question: Seq,
+        /// The model asked, as the endpoint named it.
+        model: String,
+        outcome: AiOutcome,
+    },
+    /// The executor is about to send the Telegram alert caused by the entry `cause`.
+    /// Logged before the call, because the Bot API has no retry key: after a restart, an
+    /// alert noted but not logged as sent is not sent again.
+    TelegramSending { cause: Seq },
+    /// What became of the Telegram alert caused by the entry `cause`.
+    TelegramSent {
+        cause: Seq,
+        outcome: TelegramOutcome,
+    },
+}
+
+/// A credential the relay keeps sealed for a channel.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credential {
+    /// The AI endpoint's API key.
+    AiKey,
+    /// The Telegram bot's token.
+    TelegramToken,
+}
+
+impl Credential {
+    pub fn name(self) -> &'static str {
+        match self {
+            Credential::AiKey => "ai_key",
+            Credential::TelegramToken => "telegram_token",
+        }
+    }
+}
+
+/// What the AI responder did with a question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AiOutcome {
+    /// The model answered; `send` is the answer's send.
+    Answered { send: OpId },
+    /// The model could not help (it asked for a person, refused, failed or took too
+    /// long): the chat went to people. Why, for people.
+    HandedOver { reason: String },
+}
+
+/// What became of a Telegram alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TelegramOutcome {
+    /// Sent to this many of the chats; `failed` says why the others were not.
+    Sent {
+        chats: u32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        failed: Vec<String>,
+    },
+    /// Not sent: Telegram refused (the bot's token, for one) or could not be reached.
+    Failed { reason: String },
+    /// The relay stopped while sending it: it may have gone out, so it was not sent again.
+    Unconfirmed,
 }
 
 impl Operation {
@@ -366,6 +438,11 @@ pub enum Setting {
     Handoff(HandoffSettings),
     /// When desks tell LINE the patient's messages were read.
     ReadReceipts(ReadReceipts),
+    /// The AI responder: which endpoint and model, what it knows of the clinic, and when
+    /// it answers. Its API key is a [`Credential`], never here.
+    Ai(AiSettings),
+    /// Alerts to the owners' Telegram chats. The bot's token is a [`Credential`].
+    Telegram(TelegramSettings),
 }
 
 impl Setting {
@@ -379,6 +456,8 @@ impl Setting {
             Setting::Templates { .. } => "templates",
             Setting::Handoff(_) => "handoff",
             Setting::ReadReceipts(_) => "read_receipts",
+            Setting::Ai(_) => "ai",
+            Setting::Telegram(_) => "telegram",
         }
     }
 }
@@ -542,6 +621,68 @@ pub enum ReadMode {
     Answered,
     /// Never: the patient never sees "Read".
     Never,
+}
+
+/// The AI responder's settings.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AiSettings {
+    /// An OpenAI-compatible API, such as `https://api.openai.com/v1`: the responder
+    /// calls `{base_url}/chat/completions`.
+    pub base_url: String,
+    pub model: String,
+    /// What the model should know of the clinic: hours, address, services, tone.
+    pub prompt: String,
+    /// How many earlier messages of the chat go with the question (0 to 50).
+    #[serde(default = "default_ai_history")]
+    pub history: u32,
+    /// How long to wait for an answer before the chat goes to people (5 to 60 s).
+    #[serde(default = "default_ai_timeout")]
+    pub timeout_seconds: u32,
+    /// Answers chats in BOT mode while the clinic is open.
+    #[serde(default)]
+    pub when_open: bool,
+    /// Answers chats in BOT mode while the clinic is closed, instead of the away reply.
+    #[serde(default)]
+    pub when_closed: bool,
+}
+
+fn default_ai_history() -> u32 {
+    10
+}
+
+fn default_ai_timeout() -> u32 {
+    20
+}
+
+/// Telegram alerts' settings.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSettings {
+    /// The chats alerted: a person's or a group's id.
+    #[cfg_attr(feature = "ts", ts(type = "Array<number>"))]
+    pub chats: Vec<i64>,
+    /// Alert when a patient asks for a person.
+    #[serde(default)]
+    pub on_handoff: bool,
+    /// Alert when a waiting chat is escalated to the owners.
+    #[serde(default)]
+    pub on_escalation: bool,
+    /// Alert when a reminder could not reach some patients.
+    #[serde(default)]
+    pub on_reminder_failed: bool,
+    /// Name the patient in alerts; else "a patient".
+    #[serde(default)]
+    pub show_names: bool,
+    /// The language alerts are written in (`en`, `ja`, `th`, `zh-TW`).
+    #[serde(default = "default_telegram_language")]
+    pub language: String,
+}
+
+fn default_telegram_language() -> String {
+    "en".to_owned()
 }
 
 /// Messages to send to a conversation.

@@ -1,7 +1,7 @@
 use pretty_assertions::assert_eq;
 use tsunagi_line::message::MessageBody;
 use tsunagi_proto::testing::{self as log, at};
-use tsunagi_proto::{BusinessHours, EXECUTOR_DEVICE, KeywordMatch, OpeningHours};
+use tsunagi_proto::{AiOutcome, BusinessHours, EXECUTOR_DEVICE, KeywordMatch, OpeningHours};
 
 use super::*;
 
@@ -896,4 +896,241 @@ fn handoff_words_kept_by_language_hand_a_chat_to_people_like_the_others() {
             .any(|op| matches!(op, Operation::SetMode { .. })),
         "a built-in word still handed the chat on"
     );
+}
+
+// ─── The AI responder ───────────────────────────────────────────────────────────────
+
+fn ai(seq: u64, when_open: bool, when_closed: bool) -> Vec<Entry> {
+    vec![
+        settings(
+            seq,
+            Setting::Ai(AiSettings {
+                base_url: "https://ai.example/v1".into(),
+                model: "clinic-1".into(),
+                prompt: "Sakura Clinic, open 9 to 17.".into(),
+                history: 2,
+                timeout_seconds: 20,
+                when_open,
+                when_closed,
+            }),
+        ),
+        by_yuki(
+            seq + 1,
+            Operation::CredentialSet {
+                credential: Credential::AiKey,
+                set: true,
+            },
+        ),
+    ]
+}
+
+#[test]
+fn at_night_the_model_is_asked_instead_of_the_away_reply_and_its_answer_is_sent_once() {
+    let price = KeywordRule {
+        pattern: "price".into(),
+        matching: KeywordMatch::Exact,
+        language: None,
+        reply: vec![Message::text("2,000 yen")],
+    };
+    let mut entries = vec![
+        hours(1),
+        settings(2, Setting::KeywordRules { rules: vec![price] }),
+    ];
+    entries.extend(ai(3, false, true));
+    entries.extend([
+        log::text(5, PATIENT, "M5", "สวัสดีค่ะ"),
+        log::text(6, PATIENT, "M6", "price"),
+    ]);
+    let (mut bot, decisions) = fold(&entries);
+    // The keyword rule still answers first; no away reply.
+    assert_eq!(sent_texts(&decisions), ["2,000 yen"]);
+    fold_back(&mut bot, 7, &decisions);
+    bot.apply(&log::text(10, PATIENT, "M10", "คลินิกเปิดกี่โมงคะ"));
+    let questions = bot.ai_questions();
+    assert_eq!(questions.len(), 1, "one question per chat, its newest");
+    let question = &questions[0];
+    assert_eq!(question.question, Seq(10));
+    assert_eq!(question.text, "คลินิกเปิดกี่โมงคะ");
+    assert_eq!(question.language.as_deref(), Some("th"));
+    // Two earlier texts, as the settings say: the keyword rule's exchange.
+    let history: Vec<(bool, &str)> = question
+        .history
+        .iter()
+        .map(|s| (s.patient, s.text.as_str()))
+        .collect();
+    assert_eq!(history, [(true, "price"), (false, "2,000 yen")]);
+
+    let answer = bot.ai_answered(question, "clinic-1", " เปิด 9 โมงค่ะ ");
+    assert_eq!(sent_texts(&answer), ["เปิด 9 โมงค่ะ"]);
+    fold_back(&mut bot, 11, &answer);
+    assert_eq!(bot.ai_questions(), Vec::new());
+    assert_eq!(
+        bot.pending().count(),
+        2,
+        "the keyword reply and the answer wait for LINE"
+    );
+    // Deciding again (a restart before the fold) logs the same ops under the same ids.
+    assert_eq!(
+        bot.ai_answered(question, "clinic-1", " เปิด 9 โมงค่ะ "),
+        answer
+    );
+}
+
+#[test]
+fn a_model_that_cannot_help_hands_the_chat_to_people_or_to_the_opening() {
+    // Open: to the queue now, with the queue message.
+    let mut entries = vec![greetings(1)];
+    entries.extend(ai(2, true, false));
+    entries.push(log::text(4, PATIENT, "M4", "is my rash serious?"));
+    let (bot, _) = fold(&entries);
+    let question = &bot.ai_questions()[0];
+    let decisions = bot.ai_handed_over(question, "clinic-1", "the model took too long", at(5));
+    let ops = logged(&decisions);
+    assert!(matches!(
+        ops[0],
+        Operation::AiAnswered {
+            outcome: AiOutcome::HandedOver { .. },
+            ..
+        }
+    ));
+    assert!(ops.iter().any(|op| matches!(
+        op,
+        Operation::SetMode {
+            mode: ConversationMode::Human,
+            ..
+        }
+    )));
+    assert_eq!(sent_texts(&decisions), ["คิวที่ 1 รอประมาณ 5 นาที"]);
+
+    // Closed: the away reply now, the queue at opening.
+    let mut entries = vec![hours(1), greetings(2)];
+    entries.extend(ai(3, false, true));
+    entries.push(log::text(5, PATIENT, "M5", "is my rash serious?"));
+    let (mut bot, decisions) = fold(&entries);
+    assert_eq!(sent_texts(&decisions), Vec::<String>::new());
+    let question = bot.ai_questions()[0].clone();
+    let decisions = bot.ai_handed_over(&question, "clinic-1", "refused", at(6));
+    assert_eq!(sent_texts(&decisions), ["We are closed; we open at 9."]);
+    for (n, decision) in decisions.iter().enumerate() {
+        folded(&mut bot, 6 + n as u64, decision, at(6));
+    }
+    let opening = UnixMillis(log::START + 9 * 3_600_000);
+    assert_eq!(bot.next_due(at(8)), Some(opening));
+    assert_eq!(sent_texts(&bot.due(opening)), ["คิวที่ 1 รอประมาณ 5 นาที"]);
+    // No second away reply today.
+    let again = bot.apply(&log::text(9, PATIENT, "M9", "hello?"));
+    assert!(!sent_texts(&again).iter().any(|t| t.contains("closed")));
+}
+
+#[test]
+fn without_its_key_or_with_people_holding_the_chat_the_model_is_not_asked() {
+    let mut entries = ai(1, true, true);
+    entries.pop();
+    entries.push(log::text(3, PATIENT, "M3", "hello"));
+    let (bot, _) = fold(&entries);
+    assert_eq!(bot.ai_questions(), Vec::new());
+
+    let mut entries = ai(1, true, true);
+    entries.push(log::text(3, PATIENT, "M3", "hello"));
+    entries.push(queued(4));
+    let (bot, _) = fold(&entries);
+    assert_eq!(bot.ai_questions(), Vec::new());
+}
+
+// ─── Telegram alerts ────────────────────────────────────────────────────────────────
+
+fn telegram(seq: u64, show_names: bool, language: &str) -> Vec<Entry> {
+    vec![
+        settings(
+            seq,
+            Setting::Telegram(TelegramSettings {
+                chats: vec![424_242],
+                on_handoff: true,
+                on_escalation: false,
+                on_reminder_failed: true,
+                show_names,
+                language: language.into(),
+            }),
+        ),
+        by_yuki(
+            seq + 1,
+            Operation::CredentialSet {
+                credential: Credential::TelegramToken,
+                set: true,
+            },
+        ),
+    ]
+}
+
+/// Folds the bot's decisions back in, from `seq` on.
+fn fold_back(bot: &mut Bot, seq: u64, decisions: &[Decision]) {
+    for (n, decision) in decisions.iter().enumerate() {
+        if let Decision::Log(_) = decision {
+            folded(bot, seq + n as u64, decision, at(seq + n as u64));
+        }
+    }
+}
+
+#[test]
+fn a_handoff_becomes_one_telegram_alert_with_the_place_and_a_link() {
+    let mut entries = telegram(1, true, "th");
+    entries.push(profile_of(3, PATIENT, "Somchai"));
+    entries.push(log::text(4, PATIENT, "M4", "ขอคุยกับเจ้าหน้าที่ค่ะ"));
+    let (mut bot, decisions) = fold(&entries);
+    fold_back(&mut bot, 5, &decisions);
+    let alerts: Vec<&TelegramAlert> = bot.telegram_alerts().collect();
+    assert_eq!(alerts.len(), 1);
+    let alert = alerts[0].clone();
+    assert_eq!(
+        alert.message("1656789012"),
+        format!(
+            "Somchai ขอคุยกับเจ้าหน้าที่ทาง LINE ลำดับคิวที่ 1\n\
+             เปิดใน Tsunagi: tsunagi://chat/1656789012/{PATIENT}"
+        )
+    );
+    let cause = alert.cause;
+    folded(
+        &mut bot,
+        20,
+        &log_of(Operation::TelegramSending { cause }),
+        at(20),
+    );
+    assert!(bot.telegram_alerts().next().is_some_and(|a| a.noted));
+    let sent = Operation::TelegramSent {
+        cause,
+        outcome: tsunagi_proto::TelegramOutcome::Sent {
+            chats: 1,
+            failed: vec![],
+        },
+    };
+    folded(&mut bot, 21, &log_of(sent), at(21));
+    assert_eq!(bot.telegram_alerts().count(), 0);
+}
+
+#[test]
+fn without_names_an_alert_says_a_patient_and_without_a_token_there_is_none() {
+    let mut entries = telegram(1, false, "en");
+    entries.push(profile_of(3, PATIENT, "Somchai"));
+    entries.push(log::text(4, PATIENT, "M4", "talk to staff"));
+    let (mut bot, decisions) = fold(&entries);
+    fold_back(&mut bot, 5, &decisions);
+    let text = bot.telegram_alerts().next().map(|a| a.text.clone());
+    assert_eq!(
+        text.as_deref(),
+        Some("A patient asks for a person on LINE. Place in the queue: 1.")
+    );
+
+    let mut entries = telegram(1, true, "en");
+    entries.pop();
+    entries.push(log::text(3, PATIENT, "M3", "talk to staff"));
+    let (mut bot, decisions) = fold(&entries);
+    fold_back(&mut bot, 4, &decisions);
+    assert_eq!(bot.telegram_alerts().count(), 0);
+}
+
+fn log_of(op: Operation) -> Decision {
+    Decision::Log(Logged {
+        op_id: OpId::new(),
+        op,
+    })
 }
