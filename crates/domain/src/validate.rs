@@ -57,7 +57,13 @@ pub fn author(op: &Operation) -> Author {
         | Operation::FollowerSyncProgress { .. }
         | Operation::FollowerSyncDone { .. }
         | Operation::ReminderRecipients { .. }
-        | Operation::ReminderDelivered { .. } => Author::Executor,
+        | Operation::ReminderDelivered { .. }
+        // The relay logs these itself: a credential it now keeps, what the model
+        // answered, what became of a Telegram alert.
+        | Operation::CredentialSet { .. }
+        | Operation::AiAnswered { .. }
+        | Operation::TelegramSending { .. }
+        | Operation::TelegramSent { .. } => Author::Executor,
         _ => Author::Desk,
     }
 }

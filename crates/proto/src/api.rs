@@ -114,6 +114,12 @@ pub enum ErrorCode {
     RateLimited,
     /// The device has as many log streams open as the relay allows.
     TooManyStreams,
+    /// Telegram does not know the bot token given.
+    TelegramRefused,
+    /// Telegram could not be reached to check the token or send; nothing was stored.
+    TelegramUnavailable,
+    /// The relay keeps no such credential for the channel yet.
+    NoCredential,
     /// A code this version does not know (from a newer relay), or an answer that was not
     /// the relay's.
     #[serde(other)]
@@ -145,6 +151,9 @@ impl ErrorCode {
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::TooManyStreams => "too_many_streams",
+            ErrorCode::TelegramRefused => "telegram_refused",
+            ErrorCode::TelegramUnavailable => "telegram_unavailable",
+            ErrorCode::NoCredential => "no_credential",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -219,6 +228,59 @@ impl std::fmt::Debug for AddChannel {
             .field("channel_secret", &"…")
             .finish()
     }
+}
+
+/// `PUT /v1/channels/{id}/credentials/{ai_key|telegram_token}` (the channel's owners): a
+/// credential for the relay to keep sealed. Never logged, never shown again.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetCredential {
+    pub value: String,
+}
+
+impl std::fmt::Debug for SetCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetCredential")
+            .field("value", &"…")
+            .finish()
+    }
+}
+
+/// The answer to setting or removing a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialKept {
+    pub credential: crate::Credential,
+    /// Whether the relay keeps one now.
+    pub set: bool,
+    /// For a Telegram token: the bot's `@username`, as Telegram told it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot: Option<String>,
+}
+
+/// `POST /v1/channels/{id}/telegram/test` (the channel's owners): send a test message to
+/// these chats now, with the token the relay keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramTest {
+    pub chats: Vec<i64>,
+    /// The language of the test message (`en`, `ja`, `th`, `zh-TW`).
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// What became of a test message, per chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TelegramTested {
+    pub results: Vec<TelegramChatResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TelegramChatResult {
+    pub chat: i64,
+    pub ok: bool,
+    /// Telegram's reason, when it was not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// `PUT /v1/channels/{id}/secret` (the channel's owners): LINE issued a new channel secret.

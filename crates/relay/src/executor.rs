@@ -29,8 +29,8 @@ use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tsunagi_domain::automation::{
-    Bot, Call, Decision, IfSpent, Logged, Pending, PendingMedia, ReminderPart, ReminderSend, Route,
-    SEND_EXPIRES_MS, SyncStep,
+    AiQuestion, Bot, Call, Decision, IfSpent, Logged, Pending, PendingMedia, ReminderPart,
+    ReminderSend, Route, SEND_EXPIRES_MS, SyncStep, TelegramAlert,
 };
 use tsunagi_line::client::{
     AccessToken, Class, Client, ContentBody, ContentStream, Done, Profile, SendOutcome,
@@ -38,14 +38,17 @@ use tsunagi_line::client::{
 use tsunagi_line::retry::RetryPolicy;
 use tsunagi_line::{ChannelId, Error as LineError, MessageId, UserId};
 use tsunagi_proto::{
-    ContactProfile, Delivery, DeviceId, EXECUTOR_DEVICE, MediaOutcome, OpId, Operation,
-    RecipientOutcome, RecipientResult, Seq, SyncOutcome, UnixMillis,
+    ContactProfile, ConversationId, Credential, Delivery, DeviceId, EXECUTOR_DEVICE, MediaOutcome,
+    OpId, Operation, RecipientOutcome, RecipientResult, Seq, SyncOutcome, TelegramOutcome,
+    UnixMillis,
 };
 
+use crate::assistant::{self, Reply};
 use crate::line_setup::LineSetup;
 use crate::media::{MediaStore, Part};
 use crate::relay::Relay;
 use crate::store::{Fence, LogStore, NewBody, NewEntry, StoreError};
+use crate::telegram::TelegramError;
 
 /// How the executors of this process behave.
 #[derive(Debug, Clone)]
@@ -100,7 +103,12 @@ const SYNC_BATCH: usize = 1_000;
 const IDS_PER_PAGE: u32 = 1_000;
 /// Entries folded per read.
 const PAGE: u32 = 500;
-/// Why a send fails when LINE's answer to a reply was lost and its token has lapsed since.
+/// A Telegram alert older than this is not sent: it would only confuse.
+const TELEGRAM_WITHIN_MS: i64 = 60 * 60 * 1000;
+/// Tries per Telegram chat when Telegram is busy or down, and the longest wait it may ask.
+const TELEGRAM_TRIES: u32 = 5;
+const TELEGRAM_LONGEST_WAIT: Duration = Duration::from_secs(60);
+/// Why a send fails when LINE's answer to a reply was lost, and its token has lapsed since.
 const UNCONFIRMED: &str = "LINE did not confirm the reply, and its token has expired since: \
      the patient may or may not have it, so it was not sent again";
 
@@ -523,6 +531,13 @@ impl<S: LogStore> Executor<S> {
         if let Some(pending) = pending {
             return Some(self.deliver(&pending).await);
         }
+        if let Some(question) = self.bot.ai_questions().into_iter().next() {
+            return Some(self.answer(question).await);
+        }
+        let alert = self.bot.telegram_alerts().next().cloned();
+        if let Some(alert) = alert {
+            return Some(self.alert_on_telegram(alert).await);
+        }
         if let Some(part) = self.bot.reminder_parts().into_iter().next() {
             return Some(self.remind(part).await);
         }
@@ -651,6 +666,158 @@ impl<S: LogStore> Executor<S> {
         }])
         .await
         .map(drop)
+    }
+
+    /// Asks the model about a patient's question, showing LINE's loading animation
+    /// meanwhile, and logs its answer (sent like any other, by reply while the token
+    /// lasts) or the handoff to people. The decision's ops have ids that follow from the
+    /// question, so it is logged once; a restart before it is logged asks again.
+    async fn answer(&mut self, question: AiQuestion) -> Result<(), Failure> {
+        let settings = self.bot.ai().cloned();
+        let key = self
+            .relay
+            .credential(&self.channel, Credential::AiKey)
+            .await?;
+        let (model, reply) = match (settings, key) {
+            (Some(settings), Some(key)) => {
+                self.show_thinking(&question.conversation, settings.timeout_seconds)
+                    .await;
+                let relay = self.relay.clone();
+                let asked = question.clone();
+                let model = settings.model.trim().to_owned();
+                let reply = self
+                    .while_leased(async move {
+                        assistant::ask(relay.http(), &settings, &key, &asked).await
+                    })
+                    .await?;
+                (model, reply)
+            }
+            _ => (
+                String::new(),
+                Reply::HandOver("the AI responder is off, or the relay has no API key".into()),
+            ),
+        };
+        let decisions = match reply {
+            Reply::Answer(text) => self.bot.ai_answered(&question, &model, &text),
+            Reply::HandOver(reason) => {
+                tracing::info!(channel = %self.channel, conversation = %question.conversation, %reason, "the AI responder hands the chat to people");
+                self.bot
+                    .ai_handed_over(&question, &model, &reason, self.now())
+            }
+        };
+        self.decide(decisions).await.map(drop)
+    }
+
+    /// LINE's loading animation in a 1:1 chat, for about `seconds`: best effort.
+    async fn show_thinking(&mut self, conversation: &ConversationId, seconds: u32) {
+        if !conversation.as_str().starts_with('U') {
+            return;
+        }
+        // LINE shows it for 5 to 60 seconds, in fives; a message sent ends it.
+        let seconds = seconds.div_ceil(5).clamp(1, 12) * 5;
+        if let Ok(client) = self.client().await
+            && let Err(error) = client
+                .loading_start(&UserId::new(conversation.as_str()), seconds)
+                .await
+        {
+            tracing::debug!(channel = %self.channel, %error, "LINE did not show the loading animation");
+        }
+    }
+
+    /// Runs `work` (which makes no change anywhere, so may outlast a third of the lease)
+    /// while keeping the lease; stops if the lease is lost or the relay closes.
+    async fn while_leased<T>(&mut self, work: impl Future<Output = T>) -> Result<T, Failure> {
+        tokio::pin!(work);
+        let relay = self.relay.clone();
+        loop {
+            tokio::select! {
+                done = &mut work => return Ok(done),
+                () = tokio::time::sleep_until(self.renew_at) => self.keep_lease().await?,
+                () = relay.closed() => return Err(Failure::Lost),
+            }
+        }
+    }
+
+    /// Sends a Telegram alert to the owners' chats and logs what became of it. The
+    /// sending is noted first: the Bot API has no retry key, so an alert noted and not
+    /// logged as sent (the relay stopped between) is not sent again, only reported.
+    async fn alert_on_telegram(&mut self, alert: TelegramAlert) -> Result<(), Failure> {
+        let cause = alert.cause;
+        let outcome_cause = format!("telegram/{}", cause.0);
+        let done = |outcome| Operation::TelegramSent { cause, outcome };
+        if alert.noted {
+            return self
+                .log_one(outcome_cause, done(TelegramOutcome::Unconfirmed))
+                .await;
+        }
+        let settings = self.bot.telegram().cloned();
+        let token = self
+            .relay
+            .credential(&self.channel, Credential::TelegramToken)
+            .await?;
+        let (Some(settings), Some(token)) = (settings, token) else {
+            let reason = "Telegram alerts are off, or the relay has no bot token".to_owned();
+            return self
+                .log_one(outcome_cause, done(TelegramOutcome::Failed { reason }))
+                .await;
+        };
+        if self.now().0 - alert.at.0 > TELEGRAM_WITHIN_MS {
+            let reason =
+                "not sent within an hour: the relay was stopped or Telegram was down".to_owned();
+            return self
+                .log_one(outcome_cause, done(TelegramOutcome::Failed { reason }))
+                .await;
+        }
+        self.log_one(
+            format!("telegram/{}/sending", cause.0),
+            Operation::TelegramSending { cause },
+        )
+        .await?;
+        let text = alert.message(self.channel.as_str());
+        let (mut sent, mut failed) = (0u32, Vec::new());
+        for chat in settings.chats {
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                let relay = self.relay.clone();
+                let (token, text) = (token.clone(), text.clone());
+                let result = self
+                    .while_leased(async move { relay.telegram().send(&token, chat, &text).await })
+                    .await?;
+                match result {
+                    Ok(()) => sent += 1,
+                    Err(error @ TelegramError::Token(_)) => {
+                        let reason = error.to_string();
+                        tracing::warn!(channel = %self.channel, %reason, "a Telegram alert was refused");
+                        return self
+                            .log_one(outcome_cause, done(TelegramOutcome::Failed { reason }))
+                            .await;
+                    }
+                    Err(error) if error.is_temporary() && tries < TELEGRAM_TRIES => {
+                        let wait = match error {
+                            TelegramError::Busy(wait) => wait.min(TELEGRAM_LONGEST_WAIT),
+                            _ => self.options.backoff * 2u32.pow(tries - 1),
+                        };
+                        tracing::info!(channel = %self.channel, %error, ?wait, "Telegram: trying again");
+                        self.while_leased(tokio::time::sleep(wait)).await?;
+                        continue;
+                    }
+                    Err(error) => failed.push(error.to_string()),
+                }
+                break;
+            }
+        }
+        let outcome = if sent == 0 && !failed.is_empty() {
+            TelegramOutcome::Failed {
+                reason: failed.join("; "),
+            }
+        } else {
+            TelegramOutcome::Sent {
+                chats: sent,
+                failed,
+            }
+        };
+        self.log_one(outcome_cause, done(outcome)).await
     }
 
     /// Delivers one send and logs its outcome. Returns an error only when it must be

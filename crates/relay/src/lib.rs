@@ -1,6 +1,7 @@
 //! Tsunagi's relay: the only place LINE's webhooks land. Each is verified, written to a
 //! durable, ordered log per channel, and only then acknowledged; desks read the log.
 
+pub mod assistant;
 pub mod backup;
 pub mod clock;
 pub mod executor;
@@ -11,6 +12,7 @@ pub mod metrics;
 pub mod relay;
 pub mod secret;
 pub mod store;
+pub mod telegram;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod token;

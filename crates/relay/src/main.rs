@@ -50,6 +50,9 @@ enum Command {
         /// dies, another takes its channels over within this (`15s`, `3s`).
         #[arg(long, env = "TSUNAGI_EXECUTOR_LEASE", default_value = "15s", value_parser = humantime::parse_duration)]
         executor_lease: std::time::Duration,
+        /// Telegram's Bot API, for the owners' alerts (or a simulator's).
+        #[arg(long, env = "TSUNAGI_TELEGRAM_API", default_value = tsunagi_relay::telegram::DEFAULT_API)]
+        telegram_api: String,
     },
     /// Show the one-time setup code for the owner's desk, while no owner has enrolled.
     SetupCode {
@@ -192,12 +195,17 @@ async fn main() -> Result<()> {
             line,
             metrics,
             executor_lease,
+            telegram_api,
         } => {
             let executors = executor::Options {
                 lease: executor_lease,
                 ..executor::Options::default()
             };
-            serve(&data, listen, line.into(), metrics, executors).await
+            let services = Services {
+                line: line.into(),
+                telegram_api,
+            };
+            serve(&data, listen, services, metrics, executors).await
         }
         Command::SetupCode { data } => {
             let relay = open(&data).await?;
@@ -356,15 +364,27 @@ fn print_line(text: &str) -> Result<()> {
     Ok(())
 }
 
+/// The services the relay calls: LINE, and Telegram for alerts.
+struct Services {
+    line: LineSetup,
+    telegram_api: String,
+}
+
 async fn serve(
     data: &Data,
     listen: SocketAddr,
-    line: LineSetup,
+    services: Services,
     metrics: MetricsArgs,
     executors: executor::Options,
 ) -> Result<()> {
     let dir = &data.dir;
-    let relay = Arc::new(open(data).await?.with_line(line.clone()));
+    let line = services.line;
+    let relay = Arc::new(
+        open(data)
+            .await?
+            .with_line(line.clone())
+            .with_telegram_api(&services.telegram_api),
+    );
     tracing::info!(store = relay.store.backend(), "the log is open");
     if !relay.store.has_relay_owner().await? {
         let invited = relay.setup_code().await.context("creating a setup code")?;

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use tsunagi_line::ChannelId;
 use tsunagi_proto::api::{Enroll, Enrolled, Invited, Role};
-use tsunagi_proto::{DeviceId, UnixMillis};
+use tsunagi_proto::{Credential, DeviceId, UnixMillis};
 
 use crate::clock::Clock;
 use crate::line_setup::LineSetup;
 use crate::media::MediaStore;
 use crate::secret::{ChannelSecret, RelayKey};
 use crate::store::{Invite, LogStore, NewDevice, StoreError};
+use crate::telegram::Telegram;
 use crate::token;
 
 /// How long an enrollment code works.
@@ -42,10 +43,14 @@ pub struct Relay<S> {
     media: Option<MediaStore>,
     /// The time, for HTTP and the executor alike.
     clock: Clock,
+    /// Calls to the AI endpoint and to Telegram.
+    http: reqwest::Client,
+    telegram: Telegram,
 }
 
 impl<S: LogStore> Relay<S> {
     pub fn new(store: S, key: RelayKey) -> Self {
+        let http = reqwest::Client::new();
         Self {
             store,
             key,
@@ -56,6 +61,8 @@ impl<S: LogStore> Relay<S> {
             line: None,
             media: None,
             clock: Clock::SYSTEM,
+            telegram: Telegram::new(http.clone(), crate::telegram::DEFAULT_API),
+            http,
         }
     }
 
@@ -91,6 +98,22 @@ impl<S: LogStore> Relay<S> {
 
     pub fn line(&self) -> Option<&LineSetup> {
         self.line.as_ref()
+    }
+
+    /// Sends Telegram alerts through the Bot API at `base` (Telegram's own by default).
+    #[must_use]
+    pub fn with_telegram_api(mut self, base: &str) -> Self {
+        self.telegram = Telegram::new(self.http.clone(), base);
+        self
+    }
+
+    pub fn telegram(&self) -> &Telegram {
+        &self.telegram
+    }
+
+    /// The client for calls to services other than LINE (the AI endpoint).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// Ends every open stream and long-poll, so a graceful shutdown does not wait on them.
@@ -235,6 +258,35 @@ impl<S: LogStore> Relay<S> {
             .map_err(|e| StoreError::Corrupt(format!("channel {channel}: {e}")))?;
         self.remember(channel, secret.clone());
         Ok(Some(secret))
+    }
+}
+
+impl<S: LogStore> Relay<S> {
+    /// The channel's credential, opened; `None` if it has none.
+    pub async fn credential(
+        &self,
+        channel: &ChannelId,
+        credential: Credential,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(sealed) = self.store.credential(channel, credential.name()).await? else {
+            return Ok(None);
+        };
+        self.key.open_text(&sealed).map(Some).map_err(|e| {
+            StoreError::Corrupt(format!("channel {channel}'s {}: {e}", credential.name()))
+        })
+    }
+
+    /// Keeps `value` sealed as the channel's credential, or removes it (`None`).
+    pub async fn set_credential(
+        &self,
+        channel: &ChannelId,
+        credential: Credential,
+        value: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let sealed = value.map(|v| self.key.seal_text(v));
+        self.store
+            .set_credential(channel, credential.name(), sealed.as_ref(), self.now())
+            .await
     }
 }
 

@@ -93,9 +93,20 @@ impl RelayKey {
     }
 
     pub fn seal(&self, secret: &ChannelSecret) -> Sealed {
+        self.seal_text(secret.expose())
+    }
+
+    /// Opens a sealed channel secret; fails if it was sealed with another key or
+    /// tampered with.
+    pub fn open(&self, sealed: &Sealed) -> Result<ChannelSecret> {
+        self.open_text(sealed).map(ChannelSecret)
+    }
+
+    /// Seals any secret text: a channel secret, an API key, a bot token.
+    pub fn seal_text(&self, secret: &str) -> Sealed {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ciphertext = XChaCha20Poly1305::new(&self.0)
-            .encrypt(&nonce, secret.expose().as_bytes())
+            .encrypt(&nonce, secret.as_bytes())
             .expect("sealing a short secret in memory cannot fail");
         Sealed {
             nonce: nonce.to_vec(),
@@ -103,8 +114,9 @@ impl RelayKey {
         }
     }
 
-    /// Opens a sealed secret; fails if it was sealed with another key or tampered with.
-    pub fn open(&self, sealed: &Sealed) -> Result<ChannelSecret> {
+    /// Opens what [`RelayKey::seal_text`] sealed; fails if it was sealed with another key
+    /// or tampered with.
+    pub fn open_text(&self, sealed: &Sealed) -> Result<String> {
         if sealed.nonce.len() != 24 {
             bail!("a sealed secret's nonce must be 24 bytes");
         }
@@ -113,10 +125,8 @@ impl RelayKey {
                 XNonce::from_slice(&sealed.nonce),
                 sealed.ciphertext.as_slice(),
             )
-            .map_err(|_| anyhow::anyhow!("the channel secret does not open with this relay key"))?;
-        Ok(ChannelSecret(
-            String::from_utf8(plaintext).context("the channel secret is not UTF-8")?,
-        ))
+            .map_err(|_| anyhow::anyhow!("a sealed secret does not open with this relay key"))?;
+        String::from_utf8(plaintext).context("a sealed secret is not UTF-8")
     }
 }
 

@@ -169,7 +169,9 @@ async fn append_op<S: LogStore>(
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
-            "only the relay's executor logs what LINE did (sent, send_failed, profiles)",
+            "only the relay logs what LINE, the AI endpoint and Telegram did (sent, \
+             send_failed, profiles, ai_answered, telegram_sent) and which credentials it \
+             keeps",
         ));
     }
     if validate::owner_only(&op) && device.0.role != Role::Owner {

@@ -19,6 +19,7 @@ use crate::relay::Relay;
 use crate::store::{LogStore, StoreError};
 
 mod auth;
+mod automations;
 mod channels;
 mod devices;
 mod health;
@@ -142,6 +143,7 @@ pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Route
         .merge(log::routes())
         .merge(devices::routes())
         .merge(channels::routes())
+        .merge(automations::routes())
         .merge(media::routes())
         .layer(axum::Extension(Arc::new(EnrollLimiter::keyed(
             governor::Quota::per_minute(options.enrolls_per_minute),

@@ -79,6 +79,20 @@ impl LogStore for AnyStore {
         each!(self, s => s.channel_secret(channel).await)
     }
 
+    async fn set_credential(
+        &self,
+        channel: &ChannelId,
+        name: &str,
+        sealed: Option<&Sealed>,
+        at: UnixMillis,
+    ) -> Result<()> {
+        each!(self, s => s.set_credential(channel, name, sealed, at).await)
+    }
+
+    async fn credential(&self, channel: &ChannelId, name: &str) -> Result<Option<Sealed>> {
+        each!(self, s => s.credential(channel, name).await)
+    }
+
     async fn append(&self, channel: &ChannelId, entries: Vec<NewEntry>) -> Result<Vec<Appended>> {
         each!(self, s => s.append(channel, entries).await)
     }

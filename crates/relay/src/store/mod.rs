@@ -259,6 +259,23 @@ pub trait LogStore: Send + Sync + 'static {
         channel: &ChannelId,
     ) -> impl Future<Output = Result<Option<Sealed>>> + Send;
 
+    /// Keeps `sealed` as the channel's credential `name`, replacing the one before; with
+    /// `None`, the channel has none any more.
+    fn set_credential(
+        &self,
+        channel: &ChannelId,
+        name: &str,
+        sealed: Option<&Sealed>,
+        at: UnixMillis,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The channel's sealed credential `name`, if it has one.
+    fn credential(
+        &self,
+        channel: &ChannelId,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Sealed>>> + Send;
+
     /// Appends in order. Entries already logged are not appended again: their place in
     /// the log is returned instead.
     fn append(

@@ -44,6 +44,58 @@ macro_rules! shared_queries {
             Ok(row.map(|(nonce, ciphertext)| Sealed { nonce, ciphertext }))
         }
 
+        async fn set_credential(
+            &self,
+            channel: &ChannelId,
+            name: &str,
+            sealed: Option<&Sealed>,
+            at: UnixMillis,
+        ) -> Result<()> {
+            let known: Option<(String,)> = sqlx::query_as("SELECT id FROM channels WHERE id = $1")
+                .bind(channel.as_str())
+                .fetch_optional(&self.$write)
+                .await?;
+            if known.is_none() {
+                return Err(StoreError::UnknownChannel(channel.clone()));
+            }
+            match sealed {
+                Some(sealed) => {
+                    sqlx::query(
+                        "INSERT INTO channel_credentials (channel_id, name, nonce, sealed, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (channel_id, name) DO UPDATE \
+                         SET nonce = excluded.nonce, sealed = excluded.sealed, updated_at = excluded.updated_at",
+                    )
+                    .bind(channel.as_str())
+                    .bind(name)
+                    .bind(&sealed.nonce)
+                    .bind(&sealed.ciphertext)
+                    .bind(at.0)
+                    .execute(&self.$write)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM channel_credentials WHERE channel_id = $1 AND name = $2")
+                        .bind(channel.as_str())
+                        .bind(name)
+                        .execute(&self.$write)
+                        .await?;
+                }
+            }
+            Ok(())
+        }
+
+        async fn credential(&self, channel: &ChannelId, name: &str) -> Result<Option<Sealed>> {
+            let row: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+                "SELECT nonce, sealed FROM channel_credentials WHERE channel_id = $1 AND name = $2",
+            )
+            .bind(channel.as_str())
+            .bind(name)
+            .fetch_optional(&self.$read)
+            .await?;
+            Ok(row.map(|(nonce, ciphertext)| Sealed { nonce, ciphertext }))
+        }
+
         async fn append(&self, channel: &ChannelId, entries: Vec<NewEntry>) -> Result<Vec<Appended>> {
             queue_append(&self.writer, channel, None, entries).await
         }

@@ -43,6 +43,7 @@ macro_rules! conformance_suite {
             a_commit_wakes_those_following_the_head,
             an_unknown_channel_fails_alone,
             channels_secrets_and_devices_are_kept,
+            credentials_are_kept_sealed_per_channel,
         );
     };
     (@checks $open:path; $($check:ident),* $(,)?) => {
@@ -55,6 +56,43 @@ macro_rules! conformance_suite {
             }
         )*
     };
+}
+
+/// A channel's credentials: replaced, removed, apart from another channel's, and refused
+/// for a channel that does not exist.
+pub async fn credentials_are_kept_sealed_per_channel<S: LogStore + Clone>(one: &S, other: &S) {
+    let key = RelayKey::generate();
+    let first = key.seal_text("sk-first");
+    let second = key.seal_text("sk-second");
+    let (c, d) = (channel(), ChannelId::from(OTHER_CHANNEL));
+    assert_eq!(other.credential(&c, "ai_key").await, Ok(None));
+    one.set_credential(&c, "ai_key", Some(&first), UnixMillis(1))
+        .await
+        .expect("kept");
+    one.set_credential(&c, "ai_key", Some(&second), UnixMillis(2))
+        .await
+        .expect("replaced");
+    one.set_credential(&d, "ai_key", Some(&first), UnixMillis(3))
+        .await
+        .expect("kept");
+    let stored = other.credential(&c, "ai_key").await.expect("read");
+    assert_eq!(stored.as_ref(), Some(&second));
+    assert_eq!(key.open_text(&second).expect("opens"), "sk-second");
+    assert_eq!(other.credential(&c, "telegram_token").await, Ok(None));
+    one.set_credential(&c, "ai_key", None, UnixMillis(4))
+        .await
+        .expect("removed");
+    assert_eq!(other.credential(&c, "ai_key").await, Ok(None));
+    assert_eq!(
+        other.credential(&d, "ai_key").await,
+        Ok(Some(first.clone()))
+    );
+    let nope = ChannelId::from("nope");
+    assert_eq!(
+        one.set_credential(&nope, "ai_key", Some(&first), UnixMillis(5))
+            .await,
+        Err(StoreError::UnknownChannel(nope))
+    );
 }
 
 /// Adds the checks' channels to a new store.
