@@ -23,6 +23,12 @@ pub struct TelegramFaults {
     /// The next this many calls answer 502, as Telegram's front does when the API is down.
     #[serde(default)]
     pub fail_next: u32,
+    /// The next this many messages are sent, then answered only after `slow_ms`: a client
+    /// that stops waiting never learns that they went out.
+    #[serde(default)]
+    pub slow_next: u32,
+    #[serde(default)]
+    pub slow_ms: u64,
 }
 
 /// A message the bot sent.
@@ -133,7 +139,21 @@ pub(crate) async fn bot_api(
             "first_name": "Tsunagi alerts (simulated)",
             "username": "tsunagi_sim_bot",
         })),
-        "sendMessage" => send_message(&sim, &headers, &body),
+        "sendMessage" => {
+            let response = send_message(&sim, &headers, &body);
+            let slow = {
+                let mut telegram = sim.telegram();
+                let faults = &mut telegram.faults;
+                (faults.slow_next > 0).then(|| {
+                    faults.slow_next -= 1;
+                    std::time::Duration::from_millis(faults.slow_ms)
+                })
+            };
+            if let Some(wait) = slow {
+                tokio::time::sleep(wait).await;
+            }
+            response
+        }
         _ => failure(StatusCode::NOT_FOUND, "Not Found: method not found", None),
     }
 }

@@ -47,6 +47,11 @@ impl Telegram {
         }
     }
 
+    /// The Bot API's address.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// The bot's `@username`, if Telegram knows the token.
     pub async fn bot_name(&self, token: &str) -> Result<String, TelegramError> {
         let result = self.call(token, "getMe", &json!({}), None).await?;

@@ -148,6 +148,7 @@ async fn the_telegram_bot_sends_to_its_chats_and_fails_as_the_bot_api_does() {
         too_many_next: 1,
         retry_after_s: 3,
         fail_next: 1,
+        ..TelegramFaults::default()
     });
     let (status, body) = post(
         &h,

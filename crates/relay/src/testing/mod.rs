@@ -212,6 +212,8 @@ impl TestRelayBuilder {
         let mut relay = Relay::new(storage.open().await, key.clone())
             .with_media(MediaStore::new(storage.dir().join("media")));
         if let Some(api) = self.line_api {
+            // linesim serves Telegram's Bot API too.
+            relay = relay.with_telegram_api(&api);
             relay = relay.with_line(LineSetup {
                 api_base: api.clone(),
                 data_base: api,
@@ -289,7 +291,7 @@ impl TestRelay {
         if let Some(line) = self.relay.line() {
             relay = relay.with_line(line.clone());
         }
-        relay
+        relay.with_telegram_api(self.relay.telegram().base())
     }
 
     /// A one-time code for a device of the test channel.

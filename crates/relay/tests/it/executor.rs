@@ -27,17 +27,17 @@ use crate::{CHANNEL, SECRET};
 const DESK: &str = "d-yuki";
 
 /// linesim, and a relay whose webhooks it delivers, with the relay's executor running.
-struct Clinic {
-    sim: Simulator,
-    relay: Arc<Relay<AnyStore>>,
+pub(crate) struct Clinic {
+    pub(crate) sim: Simulator,
+    pub(crate) relay: Arc<Relay<AnyStore>>,
     /// The relay's address.
-    base: String,
+    pub(crate) base: String,
     line: LineSetup,
-    test: TestRelay,
+    pub(crate) test: TestRelay,
     executor: Option<tokio::task::JoinHandle<()>>,
 }
 
-fn options(holder: &str) -> Options {
+pub(crate) fn options(holder: &str) -> Options {
     Options {
         holder: holder.into(),
         lease: Duration::from_millis(900),
@@ -56,7 +56,7 @@ fn options(holder: &str) -> Options {
 }
 
 impl Clinic {
-    async fn start(configure: impl FnOnce(&mut Config)) -> Clinic {
+    pub(crate) async fn start(configure: impl FnOnce(&mut Config)) -> Clinic {
         Self::start_on(configure, Arc::new(SystemClock)).await
     }
 
@@ -91,7 +91,7 @@ impl Clinic {
         clinic
     }
 
-    fn run_executor(&mut self, options: Options) {
+    pub(crate) fn run_executor(&mut self, options: Options) {
         self.executor = Some(tokio::spawn(executor::run(
             self.relay.clone(),
             self.line.clone(),
@@ -115,19 +115,19 @@ impl Clinic {
     }
 
     /// Stops the executor at once, wherever it is, as a crash would.
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(executor) = self.executor.take() {
             executor.abort();
         }
     }
 
-    fn patient(&self, n: usize) -> UserId {
+    pub(crate) fn patient(&self, n: usize) -> UserId {
         let mut users = self.sim.users();
         users.sort_by(|a, b| a.user_id.as_str().cmp(b.user_id.as_str()));
         users[n].user_id.clone()
     }
 
-    async fn says(&self, user: &UserId, text: &str) {
+    pub(crate) async fn says(&self, user: &UserId, text: &str) {
         let report = self
             .sim
             .say(user, UserAction::Text { text: text.into() })
@@ -137,7 +137,7 @@ impl Clinic {
     }
 
     /// Appends an op as a desk would.
-    async fn desk(&self, op: Operation) -> OpId {
+    pub(crate) async fn desk(&self, op: Operation) -> OpId {
         self.desk_at(op, UnixMillis::now()).await
     }
 
@@ -164,7 +164,7 @@ impl Clinic {
         op_id
     }
 
-    async fn ops(&self) -> Vec<(DeviceId, Operation)> {
+    pub(crate) async fn ops(&self) -> Vec<(DeviceId, Operation)> {
         self.relay
             .store
             .read(&ChannelId::from(CHANNEL), tsunagi_proto::Seq(0), 10_000)
@@ -183,7 +183,11 @@ impl Clinic {
     }
 
     /// The executor's ops, once `done` holds of them (within ten seconds).
-    async fn wait_for(&self, what: &str, done: impl Fn(&[Operation]) -> bool) -> Vec<Operation> {
+    pub(crate) async fn wait_for(
+        &self,
+        what: &str,
+        done: impl Fn(&[Operation]) -> bool,
+    ) -> Vec<Operation> {
         for _ in 0..500 {
             let ops: Vec<Operation> = self
                 .ops()
@@ -200,7 +204,7 @@ impl Clinic {
         panic!("never: {what}\n{:#?}", self.ops().await);
     }
 
-    fn texts(&self, user: &UserId) -> Vec<(Via, String)> {
+    pub(crate) fn texts(&self, user: &UserId) -> Vec<(Via, String)> {
         self.sim
             .inbox(user.as_str())
             .into_iter()
@@ -211,11 +215,11 @@ impl Clinic {
     }
 }
 
-fn count<F: Fn(&Operation) -> bool>(ops: &[Operation], f: F) -> usize {
+pub(crate) fn count<F: Fn(&Operation) -> bool>(ops: &[Operation], f: F) -> usize {
     ops.iter().filter(|op| f(op)).count()
 }
 
-fn is_sent(op: &Operation) -> bool {
+pub(crate) fn is_sent(op: &Operation) -> bool {
     matches!(op, Operation::Sent { .. })
 }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod automations;
 mod channels;
 mod conformance;
 mod disk_full;
