@@ -62,6 +62,8 @@ fn main() {
         "update_download",
         "update_install",
         "update_postpone",
+        "credential_set",
+        "telegram_test",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -28,18 +28,20 @@ use tsunagi_proto::{
 
 use crate::alerts;
 use crate::desk::Shell;
+use tsunagi_proto::api::TelegramTest;
+
 use crate::ipc::{
     ActRequest, AlertShowRequest, AlertsPaused, AppInfo, AuditExportRequest, AuditRequest, Canned,
     ChannelConnectRequest, ChannelConnected, ClinicSettings, ContactsRequest, ConversationRequest,
-    ConversationView, DeskJoinRequest, ErrorCode, ExportFormat, ExportRequest, FollowerSyncView,
-    HandoffRequest, InboxListRequest, IpcError, KeyringStatus, KeywordRuleView, KeywordTryRequest,
-    LinkRequest, MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing,
-    PendingAction, PendingKind, PresenceRequest, ProfileView, QuotaView, RelayUrlCheckRequest,
-    RelayUrlChecked, ReminderDraft, ReminderPreview, ReminderRequest, ReportExportRequest,
-    ReportRequest, SearchRequest, SendRequest, SetAsideView, SettingEdit, SetupStepView,
-    StickerPackage, Submitted, TagRequest, TeamDevice, TeamInvite, TeamInviteRequest,
-    TeamRevokeRequest, TeamSettingsView, UpdateOffer, UpdateSettings, UpdateSettingsRequest,
-    UploadedImage, keyword_rules,
+    ConversationView, CredentialRequest, DeskJoinRequest, ErrorCode, ExportFormat, ExportRequest,
+    FollowerSyncView, HandoffRequest, InboxListRequest, IpcError, KeyringStatus, KeywordRuleView,
+    KeywordTryRequest, LinkRequest, MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest,
+    Outgoing, PendingAction, PendingKind, PresenceRequest, ProfileView, QuotaView,
+    RelayUrlCheckRequest, RelayUrlChecked, ReminderDraft, ReminderPreview, ReminderRequest,
+    ReportExportRequest, ReportRequest, SearchRequest, SendRequest, SetAsideView, SettingEdit,
+    SetupStepView, StickerPackage, Submitted, TagRequest, TeamDevice, TeamInvite,
+    TeamInviteRequest, TeamRevokeRequest, TeamSettingsView, TelegramChatView, TelegramTestRequest,
+    UpdateOffer, UpdateSettings, UpdateSettingsRequest, UploadedImage, keyword_rules,
 };
 use crate::{presence, updates};
 
@@ -604,6 +606,9 @@ pub(crate) async fn settings_get(shell: State<'_, Shell>) -> Answer<TeamSettings
             .collect(),
         canned_responses: settings.canned_responses,
         read_receipts: settings.read_receipts,
+        ai: settings.ai,
+        telegram: settings.telegram,
+        credentials: joined.sync.store().credentials().await?,
         max_items: settings::MAX_SETTING_ITEMS as u32,
         max_pattern_chars: settings::MAX_PATTERN_CHARS as u32,
     })
@@ -625,6 +630,81 @@ pub(crate) async fn settings_save(shell: State<'_, Shell>, request: SettingEdit)
         .save_setting(Setting::try_from(request)?)
         .await?;
     Ok(())
+}
+
+/// Gives the relay the AI endpoint's key or the Telegram bot's token to keep sealed, or
+/// has it forget one (owners). The value goes to the relay only: never kept here.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn credential_set(
+    shell: State<'_, Shell>,
+    request: CredentialRequest,
+) -> Answer<()> {
+    let joined = shell.joined().await?;
+    let value = request.value.as_deref().map(str::trim);
+    if value == Some("") {
+        return Err(IpcError::new(
+            ErrorCode::InvalidInput,
+            "paste the key or token",
+        ));
+    }
+    joined
+        .sync
+        .client()
+        .set_credential(joined.sync.channel(), request.credential, value)
+        .await
+        .map_err(telegram_error)?;
+    // The relay logged it: read it back, so the editor shows it kept.
+    joined.sync.pull().await?;
+    Ok(())
+}
+
+/// Has the relay send a test message to each chat with the bot it keeps (owners).
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn telegram_test(
+    shell: State<'_, Shell>,
+    request: TelegramTestRequest,
+) -> Answer<Vec<TelegramChatView>> {
+    let joined = shell.joined().await?;
+    let tested = joined
+        .sync
+        .client()
+        .test_telegram(
+            joined.sync.channel(),
+            &TelegramTest {
+                chats: request.chats,
+                language: Some(request.language),
+            },
+        )
+        .await
+        .map_err(telegram_error)?;
+    Ok(tested
+        .results
+        .into_iter()
+        .map(|r| TelegramChatView {
+            chat: r.chat,
+            ok: r.ok,
+            error: r.error,
+        })
+        .collect())
+}
+
+/// The relay's refusals about Telegram, in the app's words; the rest as any call's.
+fn telegram_error(error: tsunagi_desk::relay::Error) -> IpcError {
+    use tsunagi_proto::api::ErrorCode as Relay;
+    match &error {
+        tsunagi_desk::relay::Error::Refused { code, message, .. } => match code {
+            Relay::TelegramRefused => IpcError::new(ErrorCode::TelegramRefused, message.clone()),
+            Relay::TelegramUnavailable => {
+                IpcError::new(ErrorCode::TelegramUnavailable, message.clone())
+            }
+            Relay::NoCredential => IpcError::new(ErrorCode::NoCredential, message.clone()),
+            Relay::BadRequest => IpcError::new(ErrorCode::InvalidInput, message.clone()),
+            _ => error.into(),
+        },
+        _ => error.into(),
+    }
 }
 
 /// Which rule (its place in the list) would answer `text`: the bot's own matching.

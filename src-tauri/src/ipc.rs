@@ -20,13 +20,14 @@ use tsunagi_desk::query::{
 };
 use tsunagi_desk::relay_url::Problem;
 use tsunagi_desk::search::{Hit, HitKind, Piece};
+use tsunagi_desk::settings::{CredentialState, CredentialsView};
 use tsunagi_desk::settings::{SettingList, SettingProblem, SettingText};
 use tsunagi_desk::sync::{Connection, SyncStatus};
 use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_proto::api::Role;
 use tsunagi_proto::{
-    BusinessHours, CannedResponse, Greetings, HandoffSettings, KeywordMatch, KeywordRule,
-    OpeningHours, ReadMode, ReadReceipts, Setting,
+    AiSettings, BusinessHours, CannedResponse, Credential, Greetings, HandoffSettings,
+    KeywordMatch, KeywordRule, OpeningHours, ReadMode, ReadReceipts, Setting, TelegramSettings,
 };
 
 /// What the UI can act on when a command fails: each has its own words in every language.
@@ -90,6 +91,12 @@ pub enum ErrorCode {
     UpdateNotInstallable,
     /// Updates: the system did not install the verified update; `message` says why.
     UpdateInstallFailed,
+    /// Telegram does not know the bot token given; nothing was kept.
+    TelegramRefused,
+    /// Telegram could not be reached to check the token or send the test.
+    TelegramUnavailable,
+    /// The relay keeps no Telegram bot token yet.
+    NoCredential,
     /// Something went wrong inside the app; details are in the log.
     Internal,
 }
@@ -581,6 +588,12 @@ pub struct TeamSettingsView {
     pub keyword_rules: Vec<KeywordRuleView>,
     pub canned_responses: Vec<CannedResponse>,
     pub read_receipts: ReadReceipts,
+    /// The AI responder, if an owner set it up.
+    pub ai: Option<AiSettings>,
+    /// Telegram alerts, if an owner set them up.
+    pub telegram: Option<TelegramSettings>,
+    /// What the relay keeps for them (never the values).
+    pub credentials: CredentialsView,
     /// Most entries in a list (rules, canned responses, handoff keywords).
     pub max_items: u32,
     /// Longest pattern or handoff keyword, in characters.
@@ -682,6 +695,8 @@ pub enum SettingEdit {
     KeywordRules { rules: Vec<KeywordRuleView> },
     CannedResponses { responses: Vec<CannedResponse> },
     ReadReceipts(ReadReceipts),
+    Ai(AiSettings),
+    Telegram(TelegramSettings),
 }
 
 impl TryFrom<SettingEdit> for Setting {
@@ -697,6 +712,8 @@ impl TryFrom<SettingEdit> for Setting {
             },
             SettingEdit::CannedResponses { responses } => Setting::CannedResponses { responses },
             SettingEdit::ReadReceipts(receipts) => Setting::ReadReceipts(receipts),
+            SettingEdit::Ai(ai) => Setting::Ai(ai),
+            SettingEdit::Telegram(telegram) => Setting::Telegram(telegram),
         })
     }
 }
@@ -869,7 +886,42 @@ pub struct AlertShowRequest {
     pub conversation: Option<String>,
 }
 
-/// `alert-open`: the operator clicked a notification; the window opens its chat.
+/// `credential_set`: a credential for the relay to keep (`value`), or to forget (null).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CredentialRequest {
+    pub credential: Credential,
+    pub value: Option<String>,
+}
+
+impl std::fmt::Debug for CredentialRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialRequest")
+            .field("credential", &self.credential)
+            .field("value", &self.value.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
+/// `telegram_test`: a test message to these chats, in this language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TelegramTestRequest {
+    #[ts(type = "Array<number>")]
+    pub chats: Vec<i64>,
+    pub language: String,
+}
+
+/// What became of a test message in one chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TelegramChatView {
+    #[ts(type = "number")]
+    pub chat: i64,
+    pub ok: bool,
+    /// Telegram's reason, when it was not sent.
+    pub error: Option<String>,
+}
+
+/// `alert-open`: the operator clicked a notification, or followed a `tsunagi://` link to a
+/// chat; the window opens the chat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AlertOpened {
     pub conversation: String,
@@ -979,6 +1031,8 @@ commands! {
     settings_get: () => TeamSettingsView,
     settings_check: SettingEdit => Vec<SettingProblem>,
     settings_save: SettingEdit => (),
+    credential_set: CredentialRequest => (),
+    telegram_test: TelegramTestRequest => Vec<TelegramChatView>,
     keyword_try: KeywordTryRequest => Option<u32>,
     contacts_list: ContactsRequest => Vec<ContactView>,
     contact_counts: () => ContactCounts,
@@ -1120,6 +1174,14 @@ pub fn typescript() -> String {
         CannedResponse::decl(),
         ReadMode::decl(),
         ReadReceipts::decl(),
+        AiSettings::decl(),
+        TelegramSettings::decl(),
+        Credential::decl(),
+        CredentialState::decl(),
+        CredentialsView::decl(),
+        CredentialRequest::decl(),
+        TelegramTestRequest::decl(),
+        TelegramChatView::decl(),
         ReplyPart::decl(),
         KeywordRuleView::decl(),
         TeamSettingsView::decl(),

@@ -6,6 +6,7 @@ mod alerts;
 mod commands;
 mod desk;
 pub mod ipc;
+mod links;
 mod media;
 mod presence;
 mod updates;
@@ -83,7 +84,10 @@ pub fn run() {
         .plugin(
             tauri_plugin_single_instance::Builder::new()
                 .dbus_id(presence::instance_id())
-                .callback(|app, _args, _cwd| presence::show_window(app))
+                .callback(|app, args, _cwd| {
+                    presence::show_window(app);
+                    links::open(app, &args);
+                })
                 .build(),
         )
         .plugin(tauri_plugin_notification::init())

@@ -14,9 +14,9 @@ use tsunagi_line::UserId;
 use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_line::webhook::{Event, EventKind, IncomingMessage, MessageContent};
 use tsunagi_proto::{
-    AlertReason, ContactProfile, ConversationId, ConversationMode, Delivery, DeviceId, Entry,
-    EntryBody, LoggedOp, MediaOutcome, OpId, Operation, OperatorId, RecipientOutcome, SendOp, Seq,
-    UnixMillis,
+    AiOutcome, AlertReason, ContactProfile, ConversationId, ConversationMode, Credential, Delivery,
+    DeviceId, Entry, EntryBody, LoggedOp, MediaOutcome, OpId, Operation, OperatorId,
+    RecipientOutcome, SendOp, Seq, TelegramOutcome, UnixMillis,
 };
 
 use crate::alerts::Happened;
@@ -536,12 +536,55 @@ fn operation(
         Operation::Typing { conversation, .. } => ("typing", Some(conversation), Outcome::Applied),
         // What the relay keeps and does for the AI responder and Telegram alerts; the
         // audit keeps that they happened.
-        Operation::CredentialSet { .. } => ("credential_set", None, Outcome::Applied),
-        Operation::AiAnswered { conversation, .. } => {
+        Operation::CredentialSet { credential, set } => {
+            db.prepare_cached(
+                "INSERT INTO credentials (name, kept, set_at, set_by) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (name) DO UPDATE SET kept = ?2, set_at = ?3, set_by = ?4,
+                     problem = NULL, problem_at = NULL",
+            )?
+            .execute(rusqlite::params![
+                credential.name(),
+                set,
+                entry.at.0,
+                device.as_str()
+            ])?;
+            changes.settings = true;
+            ("credential_set", None, Outcome::Applied)
+        }
+        Operation::AiAnswered {
+            conversation,
+            model,
+            outcome,
+            ..
+        } => {
+            if let AiOutcome::Answered { send } = outcome {
+                db.prepare_cached("UPDATE messages SET ai_model = ?1 WHERE send_op = ?2")?
+                    .execute(rusqlite::params![model, send.to_string()])?;
+                changes.conversations.insert(conversation.clone());
+            }
             ("ai_answered", Some(conversation), Outcome::Applied)
         }
         Operation::TelegramSending { .. } => ("telegram_sending", None, Outcome::Applied),
-        Operation::TelegramSent { .. } => ("telegram_sent", None, Outcome::Applied),
+        Operation::TelegramSent { outcome, .. } => {
+            // The newest trouble with alerts, for the owner's settings; a success clears it.
+            let problem = match outcome {
+                TelegramOutcome::Failed { reason } => Some(reason.clone()),
+                TelegramOutcome::Sent { failed, .. } if !failed.is_empty() => {
+                    Some(failed.join("; "))
+                }
+                _ => None,
+            };
+            db.prepare_cached(
+                "UPDATE credentials SET problem = ?1, problem_at = ?2 WHERE name = ?3",
+            )?
+            .execute(rusqlite::params![
+                problem,
+                entry.at.0,
+                Credential::TelegramToken.name()
+            ])?;
+            changes.settings = true;
+            ("telegram_sent", None, Outcome::Applied)
+        }
         Operation::Send(send) => (
             "send",
             Some(&send.conversation),

@@ -300,6 +300,8 @@ pub struct MessageView {
     pub edited_at: Option<i64>,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub at: i64,
+    /// The model that wrote it, when the AI responder sent it.
+    pub ai_model: Option<String>,
 }
 
 /// Which messages of a conversation: the newest, or those before or after a position.
@@ -577,7 +579,7 @@ impl Store {
         let columns = "m.seq, m.part, m.direction, m.author, COALESCE(o.name, ct.display_name),
             m.line_message_id, m.type, m.supported, m.text, m.body, m.quote_token,
             m.reply_token_expires_at, m.send_status, m.failure, m.unsent, m.edited_at, m.at,
-            m.sent_via, md.state, md.content_type, md.size, md.preview, md.reason";
+            m.sent_via, md.state, md.content_type, md.size, md.preview, md.reason, m.ai_model";
         let joins = "LEFT JOIN operators o ON o.id = m.author
             LEFT JOIN contacts ct ON ct.user_id = m.author
             LEFT JOIN media md ON md.message_id = m.line_message_id";
@@ -638,6 +640,7 @@ impl Store {
                             })
                         })
                         .transpose()?,
+                    ai_model: row.get(23),
                 })
             })
             .collect::<Result<_>>()?;

@@ -16,8 +16,10 @@ use tsunagi_proto::api::{
     AddChannel, ChannelConnected, ChannelInfo, CreateInvite, DeviceInfo, Enroll, Enrolled,
     ErrorBody, ErrorCode, LogPage, MessageQuota, OperatorInfo,
 };
-use tsunagi_proto::api::{Invited, Role};
-use tsunagi_proto::{DeviceId, Entry, OpId, Operation, Seq};
+use tsunagi_proto::api::{
+    CredentialKept, Invited, Role, SetCredential, TelegramTest, TelegramTested,
+};
+use tsunagi_proto::{Credential, DeviceId, Entry, OpId, Operation, Seq};
 use url::Url;
 
 /// Three missed heartbeats.
@@ -235,6 +237,35 @@ impl RelayClient {
     pub async fn quota(&self, channel: &ChannelId) -> Result<MessageQuota> {
         let path = format!("/v1/channels/{channel}/quota");
         self.call(self.http.get(endpoint(&self.base, &path))).await
+    }
+
+    /// Gives the relay a credential to keep sealed (`Some`), or has it forget it (owners).
+    pub async fn set_credential(
+        &self,
+        channel: &ChannelId,
+        credential: Credential,
+        value: Option<&str>,
+    ) -> Result<CredentialKept> {
+        let path = format!("/v1/channels/{channel}/credentials/{}", credential.name());
+        let url = endpoint(&self.base, &path);
+        let request = match value {
+            Some(value) => self.http.put(url).json(&SetCredential {
+                value: value.to_owned(),
+            }),
+            None => self.http.delete(url),
+        };
+        self.call(request).await
+    }
+
+    /// Has the relay send a test message to each of `chats` with the bot it keeps (owners).
+    pub async fn test_telegram(
+        &self,
+        channel: &ChannelId,
+        request: &TelegramTest,
+    ) -> Result<TelegramTested> {
+        let path = format!("/v1/channels/{channel}/telegram/test");
+        self.call(self.http.post(endpoint(&self.base, &path)).json(request))
+            .await
     }
 
     /// The channel's operators by name.

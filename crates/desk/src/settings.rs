@@ -3,8 +3,8 @@
 //! sentence (the bot's own matching), and saving an edit straight to the relay.
 
 use tsunagi_proto::{
-    BusinessHours, CannedResponse, ConversationId, Greetings, HandoffSettings, KeywordRule,
-    Operation, ReadMode, ReadReceipts, Seq, Setting,
+    AiSettings, BusinessHours, CannedResponse, ConversationId, Greetings, HandoffSettings,
+    KeywordRule, Operation, ReadMode, ReadReceipts, Seq, Setting, TelegramSettings,
 };
 
 pub use tsunagi_domain::handoff::KeywordRules;
@@ -26,6 +26,30 @@ pub struct TeamSettings {
     pub keyword_rules: Vec<KeywordRule>,
     pub canned_responses: Vec<CannedResponse>,
     pub read_receipts: ReadReceipts,
+    pub ai: Option<AiSettings>,
+    pub telegram: Option<TelegramSettings>,
+}
+
+/// What the relay keeps for the AI responder and Telegram alerts, as the log tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CredentialsView {
+    pub ai_key: Option<CredentialState>,
+    pub telegram_token: Option<CredentialState>,
+}
+
+/// One credential: kept or not, since when and from whom; the newest trouble using it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CredentialState {
+    pub kept: bool,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub set_at: i64,
+    /// The operator who gave (or removed) it.
+    pub set_by: Option<String>,
+    pub problem: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub problem_at: Option<i64>,
 }
 
 impl Store {
@@ -37,6 +61,8 @@ impl Store {
             keyword_rules: Vec::new(),
             canned_responses: Vec::new(),
             read_receipts: ReadReceipts::default(),
+            ai: None,
+            telegram: None,
         };
         for name in [
             "business_hours",
@@ -45,6 +71,8 @@ impl Store {
             "keyword_rules",
             "canned_responses",
             "read_receipts",
+            "ai",
+            "telegram",
         ] {
             match self.setting(name).await? {
                 Some(Setting::BusinessHours(hours)) => settings.business_hours = Some(hours),
@@ -55,7 +83,9 @@ impl Store {
                     settings.canned_responses = responses;
                 }
                 Some(Setting::ReadReceipts(receipts)) => settings.read_receipts = receipts,
-                Some(Setting::Templates { .. } | Setting::Ai(_) | Setting::Telegram(_)) | None => {}
+                Some(Setting::Ai(ai)) => settings.ai = Some(ai),
+                Some(Setting::Telegram(telegram)) => settings.telegram = Some(telegram),
+                Some(Setting::Templates { .. }) | None => {}
             }
         }
         Ok(settings)
@@ -63,6 +93,40 @@ impl Store {
 }
 
 impl Store {
+    /// The credentials the relay keeps, as the log says (never their values).
+    pub async fn credentials(&self) -> Result<CredentialsView> {
+        let rows: Vec<(
+            String,
+            bool,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+        )> = sqlx::query_as(
+            "SELECT c.name, c.kept, c.set_at, COALESCE(o.name, c.set_by), c.problem,
+                     c.problem_at
+                 FROM credentials c LEFT JOIN operators o ON o.id = c.set_by",
+        )
+        .fetch_all(&self.readers)
+        .await?;
+        let mut view = CredentialsView::default();
+        for (name, kept, set_at, set_by, problem, problem_at) in rows {
+            let state = Some(CredentialState {
+                kept,
+                set_at,
+                set_by,
+                problem,
+                problem_at,
+            });
+            match name.as_str() {
+                "ai_key" => view.ai_key = state,
+                "telegram_token" => view.telegram_token = state,
+                _ => {}
+            }
+        }
+        Ok(view)
+    }
+
     /// The clinic's time zone: its opening hours', else this computer's.
     pub async fn clinic_zone(&self) -> jiff::tz::TimeZone {
         match self.setting("business_hours").await {

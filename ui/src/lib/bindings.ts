@@ -1,6 +1,6 @@
 // Generated from src-tauri/src/ipc.rs by `cargo xtask bindings`. Do not edit.
 
-export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "channel_id_empty" | "channel_secret_empty" | "line_refused" | "line_unavailable" | "owner_only" | "not_joined" | "already_joined" | "not_found" | "save_failed" | "settings_invalid" | "update_off" | "update_address_invalid" | "update_unverifiable" | "update_unreachable" | "update_manifest_invalid" | "update_signature_refused" | "update_not_installable" | "update_install_failed" | "internal";
+export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "channel_id_empty" | "channel_secret_empty" | "line_refused" | "line_unavailable" | "owner_only" | "not_joined" | "already_joined" | "not_found" | "save_failed" | "settings_invalid" | "update_off" | "update_address_invalid" | "update_unverifiable" | "update_unreachable" | "update_manifest_invalid" | "update_signature_refused" | "update_not_installable" | "update_install_failed" | "telegram_refused" | "telegram_unavailable" | "no_credential" | "internal";
 
 export type IpcError = { code: ErrorCode, 
 /**
@@ -206,7 +206,11 @@ body: string, quote_token: string | null, reply_token_expires_at: number | null,
 /**
  * Images, video, audio and files users sent: what the relay keeps.
  */
-media: MediaView | null, failure: string | null, unsent: boolean, edited_at: number | null, at: number, };
+media: MediaView | null, failure: string | null, unsent: boolean, edited_at: number | null, at: number, 
+/**
+ * The model that wrote it, when the AI responder sent it.
+ */
+ai_model: string | null, };
 
 export type ConversationRequest = { conversation: string, };
 
@@ -438,6 +442,79 @@ export type ReadMode = "opened" | "answered" | "never";
 
 export type ReadReceipts = { mode: ReadMode, };
 
+export type AiSettings = { 
+/**
+ * An OpenAI-compatible API, such as `https://api.openai.com/v1`: the responder
+ * calls `{base_url}/chat/completions`.
+ */
+base_url: string, model: string, 
+/**
+ * What the model should know of the clinic: hours, address, services, tone.
+ */
+prompt: string, 
+/**
+ * How many earlier messages of the chat go with the question (0 to 50).
+ */
+history: number, 
+/**
+ * How long to wait for an answer before the chat goes to people (5 to 60 s).
+ */
+timeout_seconds: number, 
+/**
+ * Answers chats in BOT mode while the clinic is open.
+ */
+when_open: boolean, 
+/**
+ * Answers chats in BOT mode while the clinic is closed, instead of the away reply.
+ */
+when_closed: boolean, };
+
+export type TelegramSettings = { 
+/**
+ * The chats alerted: a person's or a group's id.
+ */
+chats: Array<number>, 
+/**
+ * Alert when a patient asks for a person.
+ */
+on_handoff: boolean, 
+/**
+ * Alert when a waiting chat is escalated to the owners.
+ */
+on_escalation: boolean, 
+/**
+ * Alert when a reminder could not reach some patients.
+ */
+on_reminder_failed: boolean, 
+/**
+ * Name the patient in alerts; else "a patient".
+ */
+show_names: boolean, 
+/**
+ * The language alerts are written in (`en`, `ja`, `th`, `zh-TW`).
+ */
+language: string, };
+
+export type Credential = "ai_key" | "telegram_token";
+
+export type CredentialState = { kept: boolean, set_at: number, 
+/**
+ * The operator who gave (or removed) it.
+ */
+set_by: string | null, problem: string | null, problem_at: number | null, };
+
+export type CredentialsView = { ai_key: CredentialState | null, telegram_token: CredentialState | null, };
+
+export type CredentialRequest = { credential: Credential, value: string | null, };
+
+export type TelegramTestRequest = { chats: Array<number>, language: string, };
+
+export type TelegramChatView = { chat: number, ok: boolean, 
+/**
+ * Telegram's reason, when it was not sent.
+ */
+error: string | null, };
+
 export type ReplyPart = { "kind": "text", text: string, } | { "kind": "kept", message: unknown, type: string, };
 
 export type KeywordRuleView = { pattern: string, match: KeywordMatch, 
@@ -452,6 +529,18 @@ export type TeamSettingsView = {
  */
 business_hours: BusinessHours | null, greetings: Greetings, handoff: HandoffSettings, keyword_rules: Array<KeywordRuleView>, canned_responses: Array<CannedResponse>, read_receipts: ReadReceipts, 
 /**
+ * The AI responder, if an owner set it up.
+ */
+ai: AiSettings | null, 
+/**
+ * Telegram alerts, if an owner set them up.
+ */
+telegram: TelegramSettings | null, 
+/**
+ * What the relay keeps for them (never the values).
+ */
+credentials: CredentialsView, 
+/**
  * Most entries in a list (rules, canned responses, handoff keywords).
  */
 max_items: number, 
@@ -460,13 +549,13 @@ max_items: number,
  */
 max_pattern_chars: number, };
 
-export type SettingEdit = { "setting": "business_hours" } & BusinessHours | { "setting": "greetings" } & Greetings | { "setting": "handoff" } & HandoffSettings | { "setting": "keyword_rules", rules: Array<KeywordRuleView>, } | { "setting": "canned_responses", responses: Array<CannedResponse>, } | { "setting": "read_receipts" } & ReadReceipts;
+export type SettingEdit = { "setting": "business_hours" } & BusinessHours | { "setting": "greetings" } & Greetings | { "setting": "handoff" } & HandoffSettings | { "setting": "keyword_rules", rules: Array<KeywordRuleView>, } | { "setting": "canned_responses", responses: Array<CannedResponse>, } | { "setting": "read_receipts" } & ReadReceipts | { "setting": "ai" } & AiSettings | { "setting": "telegram" } & TelegramSettings;
 
 export type SettingList = "keyword_rules" | "canned_responses" | "templates" | "handoff_keywords";
 
 export type SettingText = { "field": "away_message" } | { "field": "follow_greeting" } | { "field": "refollow_greeting" } | { "field": "handoff_greeting" } | { "field": "reminder" } | { "field": "template", name: string, };
 
-export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
+export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "ai_address_invalid", address: string, } | { "problem": "ai_model_missing" } | { "problem": "ai_prompt_too_long", max: number, } | { "problem": "ai_history_too_long", max: number, } | { "problem": "ai_timeout_invalid", min: number, max: number, } | { "problem": "telegram_no_chat" } | { "problem": "telegram_chats_invalid", max: number, } | { "problem": "telegram_language_unknown", language: string, } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
 
 export type KeywordTryRequest = { rules: Array<KeywordRuleView>, text: string, 
 /**
@@ -807,6 +896,8 @@ export type Commands = {
   settings_get: { request: null; response: TeamSettingsView }
   settings_check: { request: SettingEdit; response: Array<SettingProblem> }
   settings_save: { request: SettingEdit; response: null }
+  credential_set: { request: CredentialRequest; response: null }
+  telegram_test: { request: TelegramTestRequest; response: Array<TelegramChatView> }
   keyword_try: { request: KeywordTryRequest; response: number | null }
   contacts_list: { request: ContactsRequest; response: Array<ContactView> }
   contact_counts: { request: null; response: ContactCounts }

@@ -101,7 +101,16 @@ impl Bot {
     pub fn ai_answered(&self, question: &AiQuestion, model: &str, text: &str) -> Vec<Decision> {
         let cause = format!("ai/{}", question.question.0);
         let answer = format!("{cause}/answer");
+        // The answer first: the desks mark its message as the model's when the decision
+        // follows.
         vec![
+            log(
+                &answer,
+                self.send(
+                    &question.conversation,
+                    vec![Message::text(clip_utf16(text.trim(), MAX_TEXT_UTF16))],
+                ),
+            ),
             log(
                 &cause,
                 Operation::AiAnswered {
@@ -112,13 +121,6 @@ impl Bot {
                         send: OpId::derived(&answer),
                     },
                 },
-            ),
-            log(
-                &answer,
-                self.send(
-                    &question.conversation,
-                    vec![Message::text(clip_utf16(text.trim(), MAX_TEXT_UTF16))],
-                ),
             ),
         ]
     }

@@ -237,7 +237,10 @@ async fn a_model_that_times_out_or_asks_for_a_person_hands_the_chat_over_with_th
     let texts = clinic.texts(&patient);
     assert_eq!(texts.len(), 1, "{texts:?}");
     // The queue message, in the patient's language: first in the queue.
-    assert!(texts[0].1.contains('1') && !texts[0].1.contains('2'), "{texts:?}");
+    assert!(
+        texts[0].1.contains('1') && !texts[0].1.contains('2'),
+        "{texts:?}"
+    );
 
     // Another patient's question the model cannot answer: it calls the tool.
     let other = clinic.patient(1);

@@ -1,0 +1,13 @@
+-- The model that wrote a message the AI responder sent, if one did.
+ALTER TABLE messages ADD COLUMN ai_model TEXT;
+
+-- What the relay says of the credentials it keeps for the channel (never their values):
+-- whether it has one, since when and from whom, and the newest trouble using it.
+CREATE TABLE credentials (
+    name        TEXT PRIMARY KEY NOT NULL,
+    kept        INTEGER NOT NULL,
+    set_at      INTEGER NOT NULL,
+    set_by      TEXT,
+    problem     TEXT,
+    problem_at  INTEGER
+) STRICT;

@@ -1,0 +1,56 @@
+//! `tsunagi://` links: the system hands them to Tsunagi (a second start of the app, which
+//! passes them to the one running). `tsunagi://chat/<channel>/<conversation>` opens a chat,
+//! as Telegram alerts link to it.
+
+use tauri::{AppHandle, Emitter as _};
+
+use crate::ipc::{AlertOpened, EVENT_ALERT_OPEN};
+
+/// The chat a link names: its channel and conversation.
+pub(crate) fn chat_of(link: &str) -> Option<(&str, &str)> {
+    let rest = link.strip_prefix("tsunagi://chat/")?;
+    let (channel, conversation) = rest.trim_end_matches('/').split_once('/')?;
+    let is_id = |id: &str| {
+        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+    };
+    (is_id(channel) && is_id(conversation)).then_some((channel, conversation))
+}
+
+/// Opens the chat of each link among `args` in the window.
+pub(crate) fn open(app: &AppHandle, args: &[String]) {
+    for (_, conversation) in args.iter().filter_map(|a| chat_of(a)) {
+        let opened = AlertOpened {
+            conversation: conversation.to_owned(),
+        };
+        if let Err(error) = app.emit(EVENT_ALERT_OPEN, opened) {
+            tracing::warn!(%error, "a link could not reach the window");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chat_link_names_its_channel_and_conversation_and_nothing_else_passes() {
+        assert_eq!(
+            chat_of("tsunagi://chat/1656789012/U4af4980629"),
+            Some(("1656789012", "U4af4980629"))
+        );
+        assert_eq!(
+            chat_of("tsunagi://chat/1656789012/U4af4980629/"),
+            Some(("1656789012", "U4af4980629"))
+        );
+        for link in [
+            "tsunagi://chat/1656789012",
+            "tsunagi://chat//U1",
+            "tsunagi://chat/1/U1/extra",
+            "tsunagi://chat/1/U1?x=<script>",
+            "https://chat/1/U1",
+            "--flag",
+        ] {
+            assert_eq!(chat_of(link), None, "{link}");
+        }
+    }
+}
