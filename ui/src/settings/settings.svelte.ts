@@ -1,6 +1,7 @@
 // The owner's settings editors: one draft per setting, checked as it is typed by the very
 // rules the relay refuses a setting for (`settings_check`), saved whole (`settings_save`).
 import type {
+  AiSettings,
   BusinessHours,
   CannedResponse,
   Greetings,
@@ -10,6 +11,7 @@ import type {
   SettingEdit,
   SettingProblem,
   TeamSettingsView,
+  TelegramSettings,
 } from '../lib/bindings'
 
 /** One setting as an editor has it, against what the log holds. */
@@ -51,9 +53,14 @@ export type Drafts = {
   replies: Draft<KeywordRuleView[]>
   canned: Draft<CannedResponse[]>
   receipts: Draft<ReadReceipts>
+  ai: Draft<AiSettings>
+  telegram: Draft<TelegramDraft>
 }
 
-export const SECTIONS = ['hours', 'greetings', 'handoff', 'replies', 'canned', 'receipts'] as const
+/** Telegram alerts as the editor has them: the chat ids one per line, as typed. */
+export type TelegramDraft = Omit<TelegramSettings, 'chats'> & { chats: string }
+
+export const SECTIONS = ['hours', 'greetings', 'handoff', 'replies', 'canned', 'receipts', 'ai', 'telegram'] as const
 export type Section = (typeof SECTIONS)[number]
 
 /** Opening hours to start from where none were ever set: weekdays nine to six, Saturday
@@ -89,7 +96,60 @@ export function drafts(settings: TeamSettingsView, timeZone: string): Drafts {
     replies: new Draft(settings.keyword_rules, (rules) => ({ setting: 'keyword_rules', rules })),
     canned: new Draft(settings.canned_responses, (responses) => ({ setting: 'canned_responses', responses })),
     receipts: new Draft(settings.read_receipts, (receipts) => ({ setting: 'read_receipts', ...receipts })),
+    ai: new Draft(settings.ai ?? suggestedAi(), (ai) => ({ setting: 'ai', ...ai }), settings.ai !== null),
+    telegram: new Draft(
+      telegramDraft(settings.telegram),
+      (t) => ({ setting: 'telegram', ...t, chats: chatIds(t.chats) }),
+      settings.telegram !== null,
+    ),
   }
+}
+
+/** The AI responder to start from: OpenAI's API, answering only while the clinic is
+ *  closed, until the owner says otherwise. */
+export function suggestedAi(): AiSettings {
+  return {
+    base_url: 'https://api.openai.com/v1',
+    model: 'gpt-4o-mini',
+    prompt: '',
+    history: 10,
+    timeout_seconds: 20,
+    when_open: false,
+    when_closed: true,
+  }
+}
+
+function telegramDraft(settings: TelegramSettings | null): TelegramDraft {
+  const kept = settings ?? {
+    chats: [],
+    on_handoff: true,
+    on_escalation: true,
+    on_reminder_failed: false,
+    show_names: false,
+    language: 'en',
+  }
+  return { ...kept, chats: kept.chats.join('\n') }
+}
+
+/** The chat ids typed one per line (a group's start with a minus). */
+export function chatIds(lines: string): number[] {
+  return chatLines(lines)
+    .filter((line) => CHAT_ID.test(line))
+    .map(Number)
+}
+
+/** The lines that are not chat ids, as typed. */
+export function notChatIds(lines: string): string[] {
+  return chatLines(lines).filter((line) => !CHAT_ID.test(line))
+}
+
+const CHAT_ID = /^-?\d{1,15}$/
+
+function chatLines(lines: string): string[] {
+  return lines
+    .split(/[\n,]/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
 }
 
 /** An emptied text box means "none". */

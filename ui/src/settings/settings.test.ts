@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { SettingProblem } from '../lib/bindings'
 import { LANGUAGES, MESSAGES } from '../lib/i18n'
 import { problemText } from './problems'
-import { Draft, keywordsOf, setWords, suggestedHours, wordBoxes } from './settings.svelte'
+import { Draft, chatIds, keywordsOf, notChatIds, setWords, suggestedHours, wordBoxes } from './settings.svelte'
 
 function translator(language: string) {
   return (key: string, options?: { values?: Record<string, string | number> }) => {
@@ -34,6 +34,14 @@ const EVERY: SettingProblem[] = [
   { problem: 'auto_close_zero' },
   { problem: 'variable_unclosed', text: { field: 'away_message' } },
   { problem: 'variable_unknown', text: { field: 'handoff_greeting' }, name: 'queue', known: ['name', 'position'] },
+  { problem: 'ai_address_invalid', address: 'api.example' },
+  { problem: 'ai_model_missing' },
+  { problem: 'ai_prompt_too_long', max: 8000 },
+  { problem: 'ai_history_too_long', max: 50 },
+  { problem: 'ai_timeout_invalid', min: 5, max: 60 },
+  { problem: 'telegram_no_chat' },
+  { problem: 'telegram_chats_invalid', max: 10 },
+  { problem: 'telegram_language_unknown', language: 'xx' },
 ]
 
 describe('problemText', () => {
@@ -82,5 +90,13 @@ describe('Draft', () => {
 
   it('reads handoff words one per line, dropping blank lines', () => {
     expect(keywordsOf('スタッフ\n\n  talk to staff \n')).toEqual(['スタッフ', 'talk to staff'])
+  })
+})
+
+describe('Telegram chat ids', () => {
+  it('reads one per line (or by commas), a group with its minus, and names what is not one', () => {
+    const typed = '424242\n -1001000000001 ,\n\n@clinic_owner\n12ab'
+    expect(chatIds(typed)).toEqual([424242, -1001000000001])
+    expect(notChatIds(typed)).toEqual(['@clinic_owner', '12ab'])
   })
 })

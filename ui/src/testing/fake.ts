@@ -98,6 +98,7 @@ export function message(overrides: Partial<MessageView> = {}): MessageView {
     unsent: false,
     edited_at: null,
     at: Date.UTC(2026, 11, 1, 1, 0),
+    ai_model: null,
     ...overrides,
   }
 }
