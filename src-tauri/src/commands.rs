@@ -321,7 +321,13 @@ pub(crate) async fn conversation_open(
         has_older: messages.len() as u32 == FIRST_PAGE,
         messages,
         handoffs,
-        pending: pending.iter().map(pending_action).collect(),
+        // What only LINE's screens show (the patient's "Read", the typing dots) goes out
+        // on its own: nothing for the operator to wait for or cancel.
+        pending: pending
+            .iter()
+            .filter(|p| !matches!(p.op, Operation::MarkRead { .. } | Operation::Typing { .. }))
+            .map(pending_action)
+            .collect(),
         contact,
         sessions,
     })

@@ -2,6 +2,7 @@
 //! relay and its executor). Skipped unless `E2E=1`.
 
 mod alerts;
+mod automations;
 mod desktop;
 mod installers;
 mod notifications;

@@ -178,8 +178,20 @@ impl App {
     /// Starts the app a second time as the same user (the same XDG directories), as a
     /// person double-clicking it again would; how that launch ended, within `within`.
     pub async fn launch_again(&self, within: Duration) -> Result<std::process::ExitStatus> {
+        self.launch_again_with(&[], within).await
+    }
+
+    /// As [`App::launch_again`], with `args`: a `tsunagi://` link, as the system passes
+    /// one it was asked to open.
+    pub async fn launch_again_with(
+        &self,
+        args: &[&str],
+        within: Duration,
+    ) -> Result<std::process::ExitStatus> {
         let home = self._home.path();
-        let mut second = tokio::process::Command::new(app_binary()?)
+        let mut second = tokio::process::Command::new(app_binary()?);
+        second.args(args);
+        let mut second = second
             .env("HOME", home)
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CONFIG_HOME", home.join("config"))
