@@ -11,3 +11,6 @@ CREATE TABLE credentials (
     problem     TEXT,
     problem_at  INTEGER
 ) STRICT;
+
+-- The AI's answers by time, for analytics.
+CREATE INDEX messages_by_ai ON messages (at) WHERE ai_model IS NOT NULL;

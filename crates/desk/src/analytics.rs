@@ -62,6 +62,11 @@ pub struct Report {
     pub hours: Vec<u32>,
     /// How many sessions were rated 1, 2, 3, 4 and 5.
     pub ratings: Vec<u32>,
+    /// Chats the AI responder answered in the range.
+    pub ai_answered: u32,
+    /// Of those, the chats no person had to take up afterwards (no handoff within the
+    /// first-contact window of the AI's last answer).
+    pub ai_resolved: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -249,6 +254,22 @@ impl Store {
                 Err(_) => break,
             };
         }
+        let (ai_answered, ai_resolved): (i64, i64) = sqlx::query_as(
+            "WITH answered AS (
+                 SELECT conversation_id, MAX(at) AS last FROM messages
+                 WHERE ai_model IS NOT NULL AND at >= ?1 AND at < ?2
+                 GROUP BY conversation_id
+             )
+             SELECT COUNT(*), COUNT(*) FILTER (WHERE NOT EXISTS (
+                 SELECT 1 FROM sessions s WHERE s.conversation_id = a.conversation_id
+                     AND s.started_at >= a.last AND s.started_at < a.last + ?3))
+             FROM answered a",
+        )
+        .bind(from.0)
+        .bind(to.0)
+        .bind(FIRST_CONTACT_WINDOW_MS)
+        .fetch_one(&self.readers)
+        .await?;
         let mut ratings = vec![0; 5];
         for timing in &timings {
             if let Some(rating @ 1..=5) = timing.csat {
@@ -275,6 +296,8 @@ impl Store {
             days,
             hours,
             ratings,
+            ai_answered: ai_answered as u32,
+            ai_resolved: ai_resolved as u32,
         })
     }
 }

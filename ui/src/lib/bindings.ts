@@ -757,7 +757,16 @@ hours: Array<number>,
 /**
  * How many sessions were rated 1, 2, 3, 4 and 5.
  */
-ratings: Array<number>, };
+ratings: Array<number>, 
+/**
+ * Chats the AI responder answered in the range.
+ */
+ai_answered: number, 
+/**
+ * Of those, the chats no person had to take up afterwards (no handoff within the
+ * first-contact window of the AI's last answer).
+ */
+ai_resolved: number, };
 
 export type ReportRequest = { from_day: string, to_day: string, };
 

@@ -160,3 +160,61 @@ async fn the_report_has_response_and_resolution_times_csat_and_first_contact_res
     assert_eq!(empty.overall.sessions, 0);
     assert!(store.analytics(log::at(60), log::at(50)).await.is_err());
 }
+
+#[tokio::test]
+async fn the_report_counts_the_chats_the_ai_answered_and_those_it_closed_without_staff() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = tsunagi_desk::Store::open(&dir.path().join("desk.db"))
+        .await
+        .unwrap();
+    // The executor's answer to a question, and its decision naming that answer.
+    let answer = |seq: u64, user: &str, question: u64| {
+        let send = tsunagi_proto::OpId(uuid::Uuid::from_u128(u128::from(seq)));
+        vec![
+            log::op_with_id(seq, tsunagi_proto::EXECUTOR_DEVICE, send, send_text(user)),
+            log::op(
+                seq + 1,
+                tsunagi_proto::EXECUTOR_DEVICE,
+                Operation::AiAnswered {
+                    conversation: chat(user),
+                    question: tsunagi_proto::Seq(question),
+                    model: "sim-1".into(),
+                    outcome: tsunagi_proto::AiOutcome::Answered { send },
+                },
+            ),
+        ]
+    };
+    let mut entries = vec![log::text(1, P0, "M1", "เปิดกี่โมงคะ")];
+    entries.extend(answer(2, P0, 1));
+    entries.push(log::text(4, P1, "M4", "Where are you?"));
+    entries.extend(answer(5, P1, 4));
+    // P1 then wanted a person after all.
+    entries.push(log::op(
+        7,
+        "d-yuki",
+        Operation::SetMode {
+            conversation: chat(P1),
+            mode: ConversationMode::Human,
+        },
+    ));
+    store.apply(&entries).await.unwrap();
+
+    let report = store.analytics(log::at(0), log::at(100)).await.unwrap();
+    assert_eq!((report.ai_answered, report.ai_resolved), (2, 1));
+    // The chat shows the answer as the model's.
+    let messages = store
+        .messages(&chat(P0), tsunagi_desk::query::MessagesPage::Newest, 10)
+        .await
+        .unwrap();
+    let models: Vec<Option<&str>> = messages.iter().map(|m| m.ai_model.as_deref()).collect();
+    assert_eq!(models, [None, Some("sim-1")]);
+}
+
+fn send_text(user: &str) -> Operation {
+    Operation::Send(SendOp {
+        conversation: chat(user),
+        messages: vec![Message::text("9:00–18:00")],
+        retry_key: RetryKey::new(),
+        prefer_reply_token: true,
+    })
+}
