@@ -17,6 +17,9 @@ use tsunagi_relay::line_setup::LineSetup;
 use tsunagi_relay::store::AnyStore;
 use tsunagi_relay::testing::{Backend, Proxy, TestRelay};
 
+/// The device under which [`Clinic::automations_on`] logs the owner's settings.
+const OWNER_DEVICE: &str = "d-owner";
+
 /// The clinic's LINE channel, as the LINE Developers Console would show it.
 pub const CHANNEL: &str = "1656789012";
 pub const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
@@ -203,6 +206,55 @@ impl Clinic {
                 }],
             )
             .await?;
+        Ok(())
+    }
+
+    /// The AI responder on linesim's model, answering at any hour, and Telegram alerts to
+    /// linesim's first chat on every handoff and escalation: as an owner would set them
+    /// up, the key and the token kept by the relay.
+    pub async fn automations_on(&self) -> Result<()> {
+        use tsunagi_proto::{AiSettings, Credential, Operation, Setting, TelegramSettings};
+        let channel = ChannelId::from(CHANNEL);
+        let config = self.sim.config();
+        for (credential, value) in [
+            (Credential::AiKey, config.ai_key.as_str()),
+            (Credential::TelegramToken, config.telegram_token.as_str()),
+        ] {
+            self.relay
+                .set_credential(&channel, credential, Some(value))
+                .await?;
+            self.act_as(
+                OWNER_DEVICE,
+                Operation::CredentialSet {
+                    credential,
+                    set: true,
+                },
+            )
+            .await?;
+        }
+        let ai = AiSettings {
+            base_url: format!("{}/v1", self.sim_url),
+            model: "sim-1".into(),
+            prompt: "Sakura Clinic: open Monday to Saturday, 9:00 to 18:00, on the 2nd floor \
+                     of the Sakura Building."
+                .into(),
+            history: 10,
+            timeout_seconds: 20,
+            when_open: true,
+            when_closed: true,
+        };
+        let telegram = TelegramSettings {
+            chats: vec![config.telegram_chats[0]],
+            on_handoff: true,
+            on_escalation: true,
+            on_reminder_failed: true,
+            show_names: true,
+            language: "en".into(),
+        };
+        for setting in [Setting::Ai(ai), Setting::Telegram(telegram)] {
+            self.act_as(OWNER_DEVICE, Operation::Settings(setting))
+                .await?;
+        }
         Ok(())
     }
 

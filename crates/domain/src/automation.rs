@@ -34,7 +34,7 @@ mod assistant;
 mod telegram;
 
 pub use assistant::{AiQuestion, Said};
-pub use telegram::TelegramAlert;
+pub use telegram::{About, TelegramAlert};
 
 /// How long after its webhook arrived a reply token is used; LINE allows about a minute.
 pub const REPLY_TOKEN_MS: i64 = 50_000;

@@ -773,7 +773,7 @@ impl<S: LogStore> Executor<S> {
             Operation::TelegramSending { cause },
         )
         .await?;
-        let text = alert.message(self.channel.as_str());
+        let text = self.bot.telegram_message(&alert, self.channel.as_str());
         let (mut sent, mut failed) = (0u32, Vec::new());
         for chat in settings.chats {
             let mut tries = 0;

@@ -112,6 +112,9 @@ async fn main() -> Result<()> {
         home.path().display()
     );
 
+    // The AI answers what the bot's own rules do not; handoffs reach Telegram.
+    clinic.automations_on().await?;
+
     // A few patients are already waiting when the desk opens.
     let patients = clinic.patients();
     for (patient, text) in patients.iter().zip([
@@ -121,6 +124,29 @@ async fn main() -> Result<()> {
         "Hi, can I talk to staff about my appointment?",
     ]) {
         clinic.says(&patient.user_id, text).await?;
+    }
+    // One asks what the AI knows.
+    let asking = &patients[4].user_id;
+    clinic.says(asking, "คลินิกเปิดกี่โมงคะ").await?;
+    let answered = clinic.until_received(asking, 1).await?;
+    eprintln!(
+        "demo: the AI answered {}: {}",
+        patients[4].display_name,
+        answered[0].message["text"].as_str().unwrap_or_default()
+    );
+    // Each of the four handoffs above reaches the owners' Telegram.
+    for _ in 0..100 {
+        if clinic.sim.telegram_messages().len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for alert in clinic.sim.telegram_messages() {
+        eprintln!(
+            "demo: Telegram alert to chat {}: {}",
+            alert.chat_id,
+            alert.text.replace('\n', " ")
+        );
     }
     let mut desks = vec![open_desk(&clinic, &args.app, home.path(), "Yuki", Role::Owner).await?];
     if args.second_desk {

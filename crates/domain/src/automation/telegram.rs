@@ -13,28 +13,26 @@ pub struct TelegramAlert {
     /// The entry that caused it: its id in the log.
     pub cause: Seq,
     pub at: UnixMillis,
-    /// What it says, in the language of the settings.
-    pub text: String,
-    /// The chat it is about, which its link opens.
-    pub conversation: Option<ConversationId>,
-    /// The language it is written in.
-    pub language: String,
+    pub about: About,
     /// Its sending was noted: it may have gone out.
     pub noted: bool,
 }
 
-impl TelegramAlert {
-    /// The message to send: the text, and a link that opens the chat in Tsunagi.
-    pub fn message(&self, channel: &str) -> String {
-        match &self.conversation {
-            Some(conversation) => format!(
-                "{}\n{} tsunagi://chat/{channel}/{conversation}",
-                self.text,
-                words(&self.language).open
-            ),
-            None => self.text.clone(),
-        }
-    }
+/// What an alert tells.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum About {
+    /// A patient asks for a person, and waits at this place in the queue.
+    Handoff {
+        conversation: ConversationId,
+        place: usize,
+    },
+    /// A patient has waited this many minutes with nobody taking the chat.
+    Escalated {
+        conversation: ConversationId,
+        minutes: i64,
+    },
+    /// A reminder did not reach this many patients.
+    ReminderFailed { patients: usize },
 }
 
 impl Bot {
@@ -45,6 +43,36 @@ impl Bot {
             .as_ref()
             .filter(|t| !t.chats.is_empty())
             .filter(|_| self.credentials.contains(&Credential::TelegramToken))
+    }
+
+    /// The message of `alert`, in the settings' language, naming the patient if the
+    /// owners want names and their profile is known by now, with a link that opens the
+    /// chat in Tsunagi.
+    pub fn telegram_message(&self, alert: &TelegramAlert, channel: &str) -> String {
+        let settings = self.settings.telegram.as_ref();
+        let language = settings.map_or("en", |t| t.language.as_str());
+        let said = words(language);
+        let name = |conversation: &ConversationId| {
+            settings
+                .filter(|t| t.show_names)
+                .and_then(|_| self.contacts.get(&UserId::new(conversation.as_str())))
+                .and_then(|c| c.name.clone())
+                .unwrap_or_else(|| said.a_patient.to_owned())
+        };
+        let link = |conversation: &ConversationId| {
+            format!("\n{} tsunagi://chat/{channel}/{conversation}", said.open)
+        };
+        match &alert.about {
+            About::Handoff {
+                conversation,
+                place,
+            } => (said.handoff)(&name(conversation), *place) + &link(conversation),
+            About::Escalated {
+                conversation,
+                minutes,
+            } => (said.escalated)(&name(conversation), *minutes) + &link(conversation),
+            About::ReminderFailed { patients } => (said.reminder_failed)(*patients),
+        }
     }
 
     /// The alerts not sent yet, oldest first.
@@ -69,12 +97,23 @@ impl Bot {
         if !wanted {
             return;
         }
-        let said = words(&settings.language);
-        let name = self.name_for_alert(conversation, settings);
-        let text = match reason {
+        let about = match reason {
             AlertReason::Handoff => {
-                let position = self.waiting().max(1);
-                (said.handoff)(&name, position)
+                // Its place: the chats that began to wait before it, and itself.
+                let since = self
+                    .chats
+                    .get(conversation)
+                    .and_then(|c| c.waiting.as_ref())
+                    .map_or(entry.seq, |w| w.seq);
+                let place = self
+                    .chats
+                    .values()
+                    .filter(|c| c.waiting.as_ref().is_some_and(|w| w.seq <= since))
+                    .count();
+                About::Handoff {
+                    conversation: conversation.clone(),
+                    place: place.max(1),
+                }
             }
             AlertReason::Escalated => {
                 let since = self
@@ -82,18 +121,18 @@ impl Bot {
                     .get(conversation)
                     .and_then(|c| c.waiting.as_ref())
                     .map_or(entry.at, |w| w.at);
-                (said.escalated)(&name, (entry.at.0 - since.0).max(0) / 60_000)
+                About::Escalated {
+                    conversation: conversation.clone(),
+                    minutes: (entry.at.0 - since.0).max(0) / 60_000,
+                }
             }
         };
-        let language = settings.language.clone();
         self.telegram.insert(
             entry.seq,
             TelegramAlert {
                 cause: entry.seq,
                 at: entry.at,
-                text,
-                conversation: Some(conversation.clone()),
-                language,
+                about,
                 noted: false,
             },
         );
@@ -101,32 +140,21 @@ impl Bot {
 
     /// A part of a reminder that did not reach `failed` patients.
     pub(super) fn alert_reminder_failed(&mut self, entry: &Entry, failed: usize) {
-        let Some(settings) = self.telegram().filter(|t| t.on_reminder_failed) else {
+        let Some(settings) = self.telegram() else {
             return;
         };
-        let text = (words(&settings.language).reminder_failed)(failed);
-        let language = settings.language.clone();
+        if !settings.on_reminder_failed {
+            return;
+        }
         self.telegram.insert(
             entry.seq,
             TelegramAlert {
                 cause: entry.seq,
                 at: entry.at,
-                text,
-                conversation: None,
-                language,
+                about: About::ReminderFailed { patients: failed },
                 noted: false,
             },
         );
-    }
-
-    /// The patient's LINE name if the owners want names in alerts and it is known.
-    fn name_for_alert(&self, conversation: &ConversationId, settings: &TelegramSettings) -> String {
-        let known = settings
-            .show_names
-            .then(|| self.contacts.get(&UserId::new(conversation.as_str())))
-            .flatten()
-            .and_then(|c| c.name.clone());
-        known.unwrap_or_else(|| words(&settings.language).a_patient.to_owned())
     }
 }
 

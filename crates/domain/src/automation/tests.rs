@@ -1082,7 +1082,7 @@ fn a_handoff_becomes_one_telegram_alert_with_the_place_and_a_link() {
     assert_eq!(alerts.len(), 1);
     let alert = alerts[0].clone();
     assert_eq!(
-        alert.message("1656789012"),
+        bot.telegram_message(&alert, "1656789012"),
         format!(
             "Somchai ขอคุยกับเจ้าหน้าที่ทาง LINE ลำดับคิวที่ 1\n\
              เปิดใน Tsunagi: tsunagi://chat/1656789012/{PATIENT}"
@@ -1114,10 +1114,16 @@ fn without_names_an_alert_says_a_patient_and_without_a_token_there_is_none() {
     entries.push(log::text(4, PATIENT, "M4", "talk to staff"));
     let (mut bot, decisions) = fold(&entries);
     fold_back(&mut bot, 5, &decisions);
-    let text = bot.telegram_alerts().next().map(|a| a.text.clone());
+    let text = bot
+        .telegram_alerts()
+        .next()
+        .map(|a| bot.telegram_message(a, "1"));
     assert_eq!(
         text.as_deref(),
-        Some("A patient asks for a person on LINE. Place in the queue: 1.")
+        Some(
+            "A patient asks for a person on LINE. Place in the queue: 1.\n\
+             Open in Tsunagi: tsunagi://chat/1/U00000000000000000000000000000001"
+        )
     );
 
     let mut entries = telegram(1, true, "en");
@@ -1133,4 +1139,24 @@ fn log_of(op: Operation) -> Decision {
         op_id: OpId::new(),
         op,
     })
+}
+
+#[test]
+fn alerts_tell_each_patients_own_place_and_the_name_known_when_they_are_sent() {
+    let mut entries = telegram(1, true, "en");
+    entries.push(log::text(3, PATIENT, "M3", "talk to staff"));
+    entries.push(log::text(4, OTHER, "M4", "talk to staff"));
+    // Both handoffs are decided before either is logged, as when patients write at once.
+    let (mut bot, decisions) = fold(&entries);
+    fold_back(&mut bot, 5, &decisions);
+    let places: Vec<String> = bot
+        .telegram_alerts()
+        .map(|a| bot.telegram_message(a, "1"))
+        .collect();
+    assert!(places[0].contains("Place in the queue: 1."), "{places:?}");
+    assert!(places[1].contains("Place in the queue: 2."), "{places:?}");
+    // The profile arrives after the alert was decided: the message names the patient.
+    bot.apply(&profile_of(30, PATIENT, "Somchai"));
+    let first = bot.telegram_alerts().next().cloned().unwrap();
+    assert!(bot.telegram_message(&first, "1").starts_with("Somchai asks"));
 }
