@@ -151,6 +151,20 @@ async fn the_owner_sets_up_the_ai_and_telegram_and_the_bot_answers_and_alerts_wi
     app.find(By::Text(text)).await?;
     app.screenshot("ai-answer").await?;
 
+    // Neither the key nor the token is anywhere this desk wrote (its store, its settings).
+    for secret in [
+        &clinic.sim.config().ai_key,
+        &clinic.sim.config().telegram_token,
+    ] {
+        for (path, bytes) in app.files_written()? {
+            ensure!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{} holds a credential",
+                path.display()
+            );
+        }
+    }
+
     // The settings, read in Thai.
     app.find(By::Region("Language"))
         .await?

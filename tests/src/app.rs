@@ -170,6 +170,27 @@ impl App {
         })
     }
 
+    /// Every file the app wrote under its home (its data, settings and caches), with
+    /// its bytes: to look for what must never be kept on this computer.
+    pub fn files_written(&self) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+        let mut files = Vec::new();
+        let mut dirs = vec![self._home.path().to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.is_file() {
+                    // A socket or a file removed meanwhile is not the app's record.
+                    if let Ok(bytes) = std::fs::read(&path) {
+                        files.push((path, bytes));
+                    }
+                }
+            }
+        }
+        Ok(files)
+    }
+
     /// Where the desktop looks for what starts at login (the app's home's own).
     pub fn autostart_dir(&self) -> PathBuf {
         self._home.path().join(".config").join("autostart")

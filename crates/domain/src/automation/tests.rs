@@ -1158,5 +1158,8 @@ fn alerts_tell_each_patients_own_place_and_the_name_known_when_they_are_sent() {
     // The profile arrives after the alert was decided: the message names the patient.
     bot.apply(&profile_of(30, PATIENT, "Somchai"));
     let first = bot.telegram_alerts().next().cloned().unwrap();
-    assert!(bot.telegram_message(&first, "1").starts_with("Somchai asks"));
+    assert!(
+        bot.telegram_message(&first, "1")
+            .starts_with("Somchai asks")
+    );
 }

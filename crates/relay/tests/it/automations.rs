@@ -383,12 +383,13 @@ fn telegram_sent(ops: &[Operation]) -> Vec<TelegramOutcome> {
 }
 
 #[tokio::test]
-async fn a_handoff_sends_one_telegram_alert_after_the_wait_telegram_asks_for() {
+async fn a_handoff_sends_one_telegram_alert_after_the_wait_telegram_asks_for_and_an_outage() {
     let clinic = Clinic::start(|_| {}).await;
     clinic.telegram_on().await;
     clinic.sim.set_telegram_faults(TelegramFaults {
         too_many_next: 1,
         retry_after_s: 1,
+        fail_next: 1,
         ..TelegramFaults::default()
     });
     let patient = clinic.patient(0);
@@ -412,7 +413,7 @@ async fn a_handoff_sends_one_telegram_alert_after_the_wait_telegram_asks_for() {
              Open in Tsunagi: tsunagi://chat/{CHANNEL}/{patient}"
         )
     );
-    assert_eq!(clinic.sim.telegram_refusals(), [429]);
+    assert_eq!(clinic.sim.telegram_refusals(), [429, 502]);
     // Sent only after the second Telegram asked to wait.
     let alert_at = clinic
         .test

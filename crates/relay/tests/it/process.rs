@@ -315,9 +315,24 @@ async fn logs_at_trace_level_never_carry_secrets_tokens_or_codes() {
     let code = set_up(dir.path());
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
+    // LINE, the AI endpoint and Telegram, simulated: the executor calls each with a secret.
+    let sim = tsunagi_linesim::Simulator::new(tsunagi_linesim::Config::new(
+        CHANNEL,
+        SECRET,
+        "linesim-token",
+    ));
+    let sim_url = format!(
+        "http://{}",
+        sim.clone()
+            .serve("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap()
+    );
     let mut child = relay(&["serve", "--data", dir.path().to_str().unwrap(), "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .args(["--public-url", &base])
+        .args(["--line-api-base", &sim_url, "--line-data-base", &sim_url])
+        .args(["--telegram-api", &sim_url])
         .env("RUST_LOG", "trace")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -331,6 +346,37 @@ async fn logs_at_trace_level_never_carry_secrets_tokens_or_codes() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let token = enroll(&base, &code).await;
+    // The AI responder and Telegram alerts on, their key and token given to the relay.
+    let (ai_key, bot_token) = (
+        sim.config().ai_key.clone(),
+        sim.config().telegram_token.clone(),
+    );
+    for (name, value) in [("ai_key", &ai_key), ("telegram_token", &bot_token)] {
+        let kept = http
+            .put(format!("{base}/v1/channels/{CHANNEL}/credentials/{name}"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "value": value }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(kept.status().as_u16(), 200, "{name}");
+    }
+    for setting in [
+        serde_json::json!({ "type": "settings", "setting": "ai", "base_url": format!("{sim_url}/v1"),
+            "model": "sim-1", "prompt": "Sakura Clinic.", "when_open": true }),
+        serde_json::json!({ "type": "settings", "setting": "telegram",
+            "chats": [sim.config().telegram_chats[0]], "on_handoff": true }),
+    ] {
+        let logged = http
+            .post(format!("{base}/v1/channels/{CHANNEL}/ops"))
+            .bearer_auth(&token)
+            .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+            .json(&serde_json::json!({ "op": setting }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(logged.status().as_u16(), 200);
+    }
     let body = callback(&["01LOGS"]);
     let signature = sign(SECRET.as_bytes(), body.as_bytes());
     let status = http
@@ -351,6 +397,18 @@ async fn logs_at_trace_level_never_carry_secrets_tokens_or_codes() {
         .unwrap();
     assert_eq!(refused.status().as_u16(), 401);
     let setup_code = setup_code(dir.path());
+    // The model is asked about the patient's message, cannot help, and the handoff
+    // reaches Telegram.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sim.telegram_messages().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "no Telegram alert: {:?}",
+            sim.ai_calls()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sim.ai_calls().len(), 1);
 
     let mut stderr = child.stderr.take().unwrap();
     stop(child).await;
@@ -371,6 +429,8 @@ async fn logs_at_trace_level_never_carry_secrets_tokens_or_codes() {
         ("setup code", setup_code.as_str()),
         ("relay key", key.trim()),
         ("signature", signature.as_str()),
+        ("AI endpoint's key", ai_key.as_str()),
+        ("Telegram bot's token", bot_token.as_str()),
     ] {
         assert!(!logs.contains(secret), "the logs show the {what}");
     }
