@@ -95,30 +95,24 @@ impl Store {
 impl Store {
     /// The credentials the relay keeps, as the log says (never their values).
     pub async fn credentials(&self) -> Result<CredentialsView> {
-        let rows: Vec<(
-            String,
-            bool,
-            i64,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-        )> = sqlx::query_as(
+        use sqlx::Row as _;
+        let rows = sqlx::query(
             "SELECT c.name, c.kept, c.set_at, COALESCE(o.name, c.set_by), c.problem,
-                     c.problem_at
-                 FROM credentials c LEFT JOIN operators o ON o.id = c.set_by",
+                 c.problem_at
+             FROM credentials c LEFT JOIN operators o ON o.id = c.set_by",
         )
         .fetch_all(&self.readers)
         .await?;
         let mut view = CredentialsView::default();
-        for (name, kept, set_at, set_by, problem, problem_at) in rows {
+        for row in rows {
             let state = Some(CredentialState {
-                kept,
-                set_at,
-                set_by,
-                problem,
-                problem_at,
+                kept: row.get(1),
+                set_at: row.get(2),
+                set_by: row.get(3),
+                problem: row.get(4),
+                problem_at: row.get(5),
             });
-            match name.as_str() {
+            match row.get::<&str, _>(0) {
                 "ai_key" => view.ai_key = state,
                 "telegram_token" => view.telegram_token = state,
                 _ => {}
