@@ -63,14 +63,6 @@ async fn a_patient_asking_for_a_person_is_one_notification_with_their_name_and_n
     app.close().await
 }
 
-/// Types `value` into the settings' field labelled `label`, as a person would.
-async fn set_field(app: &App, label: &str, value: &str) -> Result<()> {
-    let field = app.find(By::Textbox(label)).await?;
-    field.clear().await?;
-    field.send_keys(value).await?;
-    Ok(())
-}
-
 /// Saves the settings dialog and closes it.
 async fn save_settings(app: &App) -> Result<()> {
     app.click(By::Button("Save")).await?;
@@ -97,8 +89,7 @@ async fn repeats_stop_when_another_desk_claims_quiet_hours_keep_the_desk_silent_
     // alert to hear it.
     app.click(By::Button("Alerts")).await?;
     app.find(By::Region("Alert settings")).await?;
-    set_field(
-        &app,
+    app.type_into(
         "Alert again while nobody takes a chat, every (seconds)",
         "3",
     )
@@ -109,8 +100,7 @@ async fn repeats_stop_when_another_desk_claims_quiet_hours_keep_the_desk_silent_
         refused.contains("10 seconds at the soonest"),
         "the refusal says: {refused}"
     );
-    set_field(
-        &app,
+    app.type_into(
         "Alert again while nobody takes a chat, every (seconds)",
         "10",
     )
@@ -139,8 +129,8 @@ async fn repeats_stop_when_another_desk_claims_quiet_hours_keep_the_desk_silent_
     app.click(By::Button("Alerts")).await?;
     app.click(By::Choice("Quiet hours (in the clinic’s time zone)"))
         .await?;
-    set_field(&app, "Quiet from", "00:01").await?;
-    set_field(&app, "Quiet until", "00:00").await?;
+    app.type_into("Quiet from", "00:01").await?;
+    app.type_into("Quiet until", "00:00").await?;
     app.screenshot("alert-settings-quiet").await?;
     save_settings(&app).await?;
     patient_waits(&clinic, 5).await?;

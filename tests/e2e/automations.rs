@@ -15,13 +15,6 @@ use crate::operator::{join_as, skip};
 /// The settings dialog's word that a change was saved.
 const SAVED: &str = "//*[@role='dialog']//*[@role='status'][contains(., 'Saved')]";
 
-async fn set_field(app: &App, label: &str, value: &str) -> Result<()> {
-    let field = app.find(By::Textbox(label)).await?;
-    field.clear().await?;
-    field.send_keys(value).await?;
-    Ok(())
-}
-
 async fn save(app: &App) -> Result<()> {
     app.click(By::Button("Save")).await?;
     app.until_text(By::XPath(SAVED), "saved", |t| t.contains("Saved"))
@@ -67,15 +60,10 @@ async fn the_owner_sets_up_the_ai_and_telegram_and_the_bot_answers_and_alerts_wi
         key_box.prop("value").await?.as_deref() == Some(""),
         "the key stays in the window"
     );
-    set_field(
-        &app,
-        "AI service address",
-        &format!("{}/v1", clinic.sim_url),
-    )
-    .await?;
-    set_field(&app, "Model", "sim-1").await?;
-    set_field(
-        &app,
+    app.type_into("AI service address", &format!("{}/v1", clinic.sim_url))
+        .await?;
+    app.type_into("Model", "sim-1").await?;
+    app.type_into(
         "What the AI knows about the clinic",
         "Sakura Clinic. Open Monday to Saturday, 9:00 to 18:00.",
     )
@@ -95,7 +83,8 @@ async fn the_owner_sets_up_the_ai_and_telegram_and_the_bot_answers_and_alerts_wi
         "{}",
         refused.text().await?
     );
-    set_field(&app, "Bot token", &clinic.sim.config().telegram_token).await?;
+    app.type_into("Bot token", &clinic.sim.config().telegram_token)
+        .await?;
     app.click(By::Button("Send token to the relay")).await?;
     app.until_text(
         By::XPath("//*[@data-credential='telegram_token']"),
@@ -104,7 +93,8 @@ async fn the_owner_sets_up_the_ai_and_telegram_and_the_bot_answers_and_alerts_wi
     )
     .await?;
     let chat = clinic.sim.config().telegram_chats[0];
-    set_field(&app, "Telegram chat IDs", &chat.to_string()).await?;
+    app.type_into("Telegram chat IDs", &chat.to_string())
+        .await?;
     save(&app).await?;
     app.click(By::Button("Send a test message")).await?;
     app.find(By::Text(&format!("Sent to chat {chat}."))).await?;
