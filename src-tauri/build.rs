@@ -64,6 +64,7 @@ fn main() {
         "update_postpone",
         "credential_set",
         "telegram_test",
+        "link_at_start",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -638,6 +638,12 @@ pub(crate) async fn settings_save(shell: State<'_, Shell>, request: SettingEdit)
     Ok(())
 }
 
+/// The chat a `tsunagi://` link asked for when the app started, once.
+#[tauri::command]
+pub(crate) fn link_at_start(at_start: State<'_, crate::links::AtStart>) -> Answer<Option<String>> {
+    Ok(at_start.take())
+}
+
 /// Gives the relay the AI endpoint's key or the Telegram bot's token to keep sealed, or
 /// has it forget one (owners). The value goes to the relay only: never kept here.
 #[tauri::command]

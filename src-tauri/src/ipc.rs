@@ -1032,6 +1032,7 @@ commands! {
     settings_check: SettingEdit => Vec<SettingProblem>,
     settings_save: SettingEdit => (),
     credential_set: CredentialRequest => (),
+    link_at_start: () => Option<String>,
     telegram_test: TelegramTestRequest => Vec<TelegramChatView>,
     keyword_try: KeywordTryRequest => Option<u32>,
     contacts_list: ContactsRequest => Vec<ContactView>,

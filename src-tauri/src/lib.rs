@@ -108,6 +108,7 @@ pub fn run() {
             app.manage(desk::Shell::new(data));
             app.manage(alerts::Alerts::default());
             app.manage(updates::Updates::default());
+            app.manage(links::AtStart::from_args(std::env::args()));
             updates::look_in_background(app.handle());
             if let Err(error) = presence::setup_tray(app.handle()) {
                 tracing::warn!(%error, "no tray icon on this desktop");

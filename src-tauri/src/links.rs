@@ -16,6 +16,28 @@ pub(crate) fn chat_of(link: &str) -> Option<(&str, &str)> {
     (is_id(channel) && is_id(conversation)).then_some((channel, conversation))
 }
 
+/// The chat a link named when this app was started with one, until the window takes it.
+#[derive(Debug, Default)]
+pub(crate) struct AtStart(std::sync::Mutex<Option<String>>);
+
+impl AtStart {
+    /// The conversation of the first chat link among this process's arguments.
+    pub(crate) fn from_args(args: impl Iterator<Item = String>) -> Self {
+        let conversation = args
+            .filter_map(|a| chat_of(&a).map(|(_, conversation)| conversation.to_owned()))
+            .next();
+        Self(std::sync::Mutex::new(conversation))
+    }
+
+    /// The conversation, once: the window opens it when it is ready.
+    pub(crate) fn take(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
+
 /// Opens the chat of each link among `args` in the window.
 pub(crate) fn open(app: &AppHandle, args: &[String]) {
     for (_, conversation) in args.iter().filter_map(|a| chat_of(a)) {
@@ -31,6 +53,14 @@ pub(crate) fn open(app: &AppHandle, args: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_link_the_app_started_with_is_taken_once() {
+        let args = ["tsunagi", "--flag", "tsunagi://chat/1/U42"].map(String::from);
+        let at_start = AtStart::from_args(args.into_iter());
+        assert_eq!(at_start.take().as_deref(), Some("U42"));
+        assert_eq!(at_start.take(), None);
+    }
 
     #[test]
     fn a_chat_link_names_its_channel_and_conversation_and_nothing_else_passes() {

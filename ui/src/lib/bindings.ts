@@ -906,6 +906,7 @@ export type Commands = {
   settings_check: { request: SettingEdit; response: Array<SettingProblem> }
   settings_save: { request: SettingEdit; response: null }
   credential_set: { request: CredentialRequest; response: null }
+  link_at_start: { request: null; response: string | null }
   telegram_test: { request: TelegramTestRequest; response: Array<TelegramChatView> }
   keyword_try: { request: KeywordTryRequest; response: number | null }
   contacts_list: { request: ContactsRequest; response: Array<ContactView> }
