@@ -155,6 +155,28 @@ async fn the_owner_sets_up_the_ai_and_telegram_and_the_bot_answers_and_alerts_wi
         }
     }
 
+    // The bot's token revoked at Telegram since: the next alert fails, and the owner's
+    // settings say why.
+    clinic
+        .relay
+        .set_credential(
+            &tsunagi_line::ChannelId::from(CHANNEL),
+            tsunagi_proto::Credential::TelegramToken,
+            Some("42:revoked-at-botfather-since"),
+        )
+        .await?;
+    clinic
+        .says(&patients[2].user_id, "talk to staff please")
+        .await?;
+    app.choose("Clinic", "Settings").await?;
+    app.click(By::Tab("Telegram alerts")).await?;
+    app.until_text(By::Alert, "the failed alert", |t| {
+        t.contains("was not sent") && t.contains("refused the bot's token")
+    })
+    .await?;
+    app.screenshot("settings-telegram-trouble").await?;
+    app.click(By::Button("Close")).await?;
+
     // The settings, read in Thai.
     app.find(By::Region("Language"))
         .await?
