@@ -791,6 +791,8 @@ impl Bot {
             );
             self.media_by_id.insert(message.id.clone(), entry.seq);
         }
+        // The chat's texts are kept for the AI responder only, while it is set up.
+        let keeps_texts = self.settings.ai.is_some();
         let chat = self.chat(&conversation, entry);
         if let Some(token) = event.reply_token.as_ref().filter(|_| event.is_replyable()) {
             // A token past even a redelivered event's life can answer nothing more.
@@ -812,7 +814,9 @@ impl Bot {
             if let Some(language) = language_of(text) {
                 chat.wrote_in = Some(language.to_owned());
             }
-            chat.note_said(entry.seq, true, text);
+            if keeps_texts {
+                chat.note_said(entry.seq, true, text);
+            }
         }
         if is_message {
             chat.active_at = entry.at;
@@ -1269,11 +1273,14 @@ impl Bot {
                     EntryBody::Op { op_id, .. } => *op_id,
                     EntryBody::Line { .. } => return,
                 };
+                let keeps_texts = self.settings.ai.is_some();
                 let chat = self.chat(&send.conversation, entry);
                 chat.active_at = entry.at;
                 chat.active_seq = entry.seq;
                 for message in &send.messages {
-                    if let MessageBody::Text { text, .. } = &message.body {
+                    if let MessageBody::Text { text, .. } = &message.body
+                        && keeps_texts
+                    {
                         chat.note_said(entry.seq, false, text);
                     }
                 }

@@ -367,6 +367,8 @@ impl<S: LogStore> Executor<S> {
             return Ok(());
         }
         let state = self.bot.snapshot();
+        // Written under the lease: a fold that took long may be due to renew it.
+        self.keep_lease().await?;
         self.relay
             .store
             .save_executor_snapshot(&self.channel, self.fence(), seq, state)
