@@ -302,7 +302,6 @@ pub(crate) fn notify(app: &AppHandle, request: AlertShowRequest) -> Result<(), I
 /// the default action, and a thread that waits for it until the notification closes.
 #[cfg(target_os = "linux")]
 fn notify_linux(app: &AppHandle, request: AlertShowRequest) {
-    use crate::ipc::{AlertOpened, EVENT_ALERT_OPEN};
     let app = app.clone();
     std::thread::spawn(move || {
         let mut notification = notify_rust::Notification::new();
@@ -326,11 +325,7 @@ fn notify_linux(app: &AppHandle, request: AlertShowRequest) {
         };
         handle.wait_for_action(|action| {
             if action == "default" {
-                crate::presence::show_window(&app);
-                let opened = AlertOpened { conversation };
-                if let Err(error) = app.emit(EVENT_ALERT_OPEN, opened) {
-                    tracing::warn!(%error, "a clicked alert could not reach the window");
-                }
+                crate::links::open_chat(&app, conversation);
             }
         });
     });

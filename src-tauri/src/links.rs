@@ -41,12 +41,15 @@ impl AtStart {
 /// Opens the chat of each link among `args` in the window.
 pub(crate) fn open(app: &AppHandle, args: &[String]) {
     for (_, conversation) in args.iter().filter_map(|a| chat_of(a)) {
-        let opened = AlertOpened {
-            conversation: conversation.to_owned(),
-        };
-        if let Err(error) = app.emit(EVENT_ALERT_OPEN, opened) {
-            tracing::warn!(%error, "a link could not reach the window");
-        }
+        open_chat(app, conversation.to_owned());
+    }
+}
+
+/// Brings the window forward on `conversation`'s chat (a clicked notification, a link).
+pub(crate) fn open_chat(app: &AppHandle, conversation: String) {
+    crate::presence::show_window(app);
+    if let Err(error) = app.emit(EVENT_ALERT_OPEN, AlertOpened { conversation }) {
+        tracing::warn!(%error, "the chat could not be opened in the window");
     }
 }
 
