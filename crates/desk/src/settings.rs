@@ -3,8 +3,9 @@
 //! sentence (the bot's own matching), and saving an edit straight to the relay.
 
 use tsunagi_proto::{
-    AiSettings, BusinessHours, CannedResponse, ConversationId, Greetings, HandoffSettings,
-    KeywordRule, Operation, ReadMode, ReadReceipts, Seq, Setting, TelegramSettings,
+    AiSettings, BusinessHours, CannedResponse, ConversationId, Credential, Greetings,
+    HandoffSettings, KeywordRule, Operation, ReadMode, ReadReceipts, Seq, Setting,
+    TelegramSettings,
 };
 
 pub use tsunagi_domain::handoff::KeywordRules;
@@ -112,10 +113,10 @@ impl Store {
                 problem: row.get(4),
                 problem_at: row.get(5),
             });
-            match row.get::<&str, _>(0) {
-                "ai_key" => view.ai_key = state,
-                "telegram_token" => view.telegram_token = state,
-                _ => {}
+            match Credential::named(row.get(0)) {
+                Some(Credential::AiKey) => view.ai_key = state,
+                Some(Credential::TelegramToken) => view.telegram_token = state,
+                None => {}
             }
         }
         Ok(view)

@@ -253,6 +253,13 @@ impl Credential {
             Credential::TelegramToken => "telegram_token",
         }
     }
+
+    /// The credential kept under `name`, if it is one.
+    pub fn named(name: &str) -> Option<Credential> {
+        [Credential::AiKey, Credential::TelegramToken]
+            .into_iter()
+            .find(|c| c.name() == name)
+    }
 }
 
 /// What the AI responder did with a question.

@@ -35,15 +35,13 @@ pub(super) fn routes<S: LogStore>() -> Router<Arc<Relay<S>>> {
 }
 
 fn credential(name: &str) -> Result<Credential, ApiError> {
-    match name {
-        "ai_key" => Ok(Credential::AiKey),
-        "telegram_token" => Ok(Credential::TelegramToken),
-        _ => Err(ApiError::new(
+    Credential::named(name).ok_or_else(|| {
+        ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorCode::NotFound,
             "the relay keeps `ai_key` and `telegram_token`",
-        )),
-    }
+        )
+    })
 }
 
 /// A credential as an owner pasted it: one line of printable ASCII.
