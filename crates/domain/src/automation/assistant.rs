@@ -99,8 +99,10 @@ impl Bot {
     /// The model answered `question` with `text`: the answer goes to the patient, as the
     /// bot's, by reply while its token lasts.
     pub fn ai_answered(&self, question: &AiQuestion, model: &str, text: &str) -> Vec<Decision> {
-        let cause = format!("ai/{}", question.question.0);
-        let answer = format!("{cause}/answer");
+        if !self.with_bot(question) {
+            return vec![taken_meanwhile(question, model)];
+        }
+        let answer = format!("{}/answer", ai_cause(question));
         // The answer first: the desks mark its message as the model's when the decision
         // follows.
         vec![
@@ -111,15 +113,11 @@ impl Bot {
                     vec![Message::text(clip_utf16(text.trim(), MAX_TEXT_UTF16))],
                 ),
             ),
-            log(
-                &cause,
-                Operation::AiAnswered {
-                    conversation: question.conversation.clone(),
-                    question: question.question,
-                    model: model.to_owned(),
-                    outcome: AiOutcome::Answered {
-                        send: OpId::derived(&answer),
-                    },
+            ai_outcome(
+                question,
+                model,
+                AiOutcome::Answered {
+                    send: OpId::derived(&answer),
                 },
             ),
         ]
@@ -134,17 +132,11 @@ impl Bot {
         reason: &str,
         now: UnixMillis,
     ) -> Vec<Decision> {
-        let mut decisions = vec![log(
-            &format!("ai/{}", question.question.0),
-            Operation::AiAnswered {
-                conversation: question.conversation.clone(),
-                question: question.question,
-                model: model.to_owned(),
-                outcome: AiOutcome::HandedOver {
-                    reason: reason.to_owned(),
-                },
-            },
-        )];
+        if !self.with_bot(question) {
+            return vec![taken_meanwhile(question, model)];
+        }
+        let reason = reason.to_owned();
+        let mut decisions = vec![ai_outcome(question, model, AiOutcome::HandedOver { reason })];
         if self.is_open(now) {
             self.hand_off(
                 &question.conversation,
@@ -156,6 +148,14 @@ impl Bot {
             decisions.push(away.0);
         }
         decisions
+    }
+
+    /// Whether the bot still answers the chat `question` was asked in. The model is asked
+    /// beside the channel's other work, so people may take the chat while it thinks.
+    fn with_bot(&self, question: &AiQuestion) -> bool {
+        self.chats
+            .get(&question.conversation)
+            .is_some_and(Chat::in_bot_mode)
     }
 
     /// Folds the model's answer to `question`: asked no more, and a handoff while closed
@@ -182,6 +182,31 @@ impl Bot {
             }
         }
     }
+}
+
+/// What a decision on `question` is logged under: it is decided once.
+fn ai_cause(question: &AiQuestion) -> String {
+    format!("ai/{}", question.question.0)
+}
+
+fn ai_outcome(question: &AiQuestion, model: &str, outcome: AiOutcome) -> Decision {
+    log(
+        &ai_cause(question),
+        Operation::AiAnswered {
+            conversation: question.conversation.clone(),
+            question: question.question,
+            model: model.to_owned(),
+            outcome,
+        },
+    )
+}
+
+/// The model's word came after the chat left the bot (people took it, or the patient asked
+/// for them): only noted, so that nothing reaches the patient behind the people now
+/// answering, and the chat is not handed over twice.
+fn taken_meanwhile(question: &AiQuestion, model: &str) -> Decision {
+    let reason = "people took the chat while the model was thinking".to_owned();
+    ai_outcome(question, model, AiOutcome::HandedOver { reason })
 }
 
 /// At most `max` UTF-16 units of `text` (LINE's measure), cut at a character.

@@ -1023,6 +1023,41 @@ fn a_model_that_cannot_help_hands_the_chat_to_people_or_to_the_opening() {
 }
 
 #[test]
+fn an_answer_that_comes_after_people_took_the_chat_is_only_noted() {
+    let mut entries = ai(1, true, true);
+    entries.push(log::text(3, PATIENT, "M3", "is my rash serious?"));
+    let (mut bot, _) = fold(&entries);
+    let question = bot.ai_questions()[0].clone();
+    // While the model thinks, Yuki claims the chat.
+    bot.apply(&by_yuki(
+        4,
+        Operation::Claim {
+            conversation: chat(PATIENT),
+        },
+    ));
+    let taken_meanwhile = |decisions: &[Decision]| {
+        let ops = logged(decisions);
+        assert_eq!(sent_texts(decisions), Vec::<String>::new());
+        assert_eq!(ops.len(), 1, "{ops:?}");
+        assert!(matches!(
+            ops[0],
+            Operation::AiAnswered {
+                outcome: AiOutcome::HandedOver { .. },
+                ..
+            }
+        ));
+    };
+    taken_meanwhile(&bot.ai_answered(&question, "clinic-1", "It is nothing."));
+    // Nor handed over a second time, with a queue message, when the model gives up.
+    taken_meanwhile(&bot.ai_handed_over(&question, "clinic-1", "refused", at(5)));
+    // Logged under the question's id, like an answer: decided once.
+    assert_eq!(
+        bot.ai_answered(&question, "clinic-1", "It is nothing."),
+        bot.ai_handed_over(&question, "clinic-1", "refused", at(5))
+    );
+}
+
+#[test]
 fn without_its_key_or_with_people_holding_the_chat_the_model_is_not_asked() {
     let mut entries = ai(1, true, true);
     entries.pop();
