@@ -17,13 +17,22 @@
 //! its chunks arrive); every append carries the lease, and the store refuses a stale
 //! holder's. A process that lost its lease (paused, cut off from the store) makes no call
 //! that ends outside its lease and logs nothing.
+//!
+//! Calls to other services go beside the sends: the model, which may think for a minute,
+//! and Telegram, which may ask for a minute's wait. They change nothing in LINE or the log
+//! until they are back, when what they came back with is logged like any other decision,
+//! so the channel's sends never wait for them. A lost lease drops them unfinished; the
+//! next holder asks the model again, and reports a Telegram alert noted as sending instead
+//! of sending it again.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
+use futures_util::{FutureExt as _, StreamExt as _};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
@@ -48,7 +57,7 @@ use crate::line_setup::LineSetup;
 use crate::media::{MediaStore, Part};
 use crate::relay::Relay;
 use crate::store::{Fence, LogStore, NewBody, NewEntry, StoreError};
-use crate::telegram::TelegramError;
+use crate::telegram::{Telegram, TelegramError};
 
 /// How the executors of this process behave.
 #[derive(Debug, Clone)]
@@ -240,6 +249,72 @@ impl From<StoreError> for Failure {
     }
 }
 
+/// Calls out beside the channel's sends, at most one of each kind.
+#[derive(Default)]
+struct Beside {
+    /// The model, about one question.
+    asking: Option<Out>,
+    /// Telegram, with one alert.
+    alerting: Option<Out>,
+}
+
+/// What a call beside the sends came back with.
+enum Returned {
+    Ai {
+        question: AiQuestion,
+        model: String,
+        reply: Reply,
+    },
+    Telegram {
+        cause: Seq,
+        outcome: TelegramOutcome,
+    },
+}
+
+impl Beside {
+    /// The next call to come back; pending for ever while none is out.
+    fn returned(&mut self) -> impl Future<Output = Returned> + '_ {
+        std::future::poll_fn(|cx| {
+            for slot in [&mut self.asking, &mut self.alerting] {
+                if let Some(Out(call)) = slot
+                    && let Poll::Ready(joined) = call.poll_unpin(cx)
+                {
+                    *slot = None;
+                    // Only dropping it stops it; a call that panicked panics here, as it
+                    // would have in the executor's own task.
+                    return Poll::Ready(
+                        joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())),
+                    );
+                }
+            }
+            Poll::Pending
+        })
+    }
+}
+
+/// A call beside the sends, running on its own; stopped when dropped.
+struct Out(tokio::task::JoinHandle<Returned>);
+
+impl Out {
+    fn start(call: impl Future<Output = Returned> + Send + 'static) -> Self {
+        Self(tokio::spawn(call))
+    }
+}
+
+impl Drop for Out {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// What woke the executor from its rest.
+enum Woken {
+    /// A commit, a timer, media to ask for again, or the lease's renewal.
+    Due,
+    Returned(Returned),
+    Stop(Stop),
+}
+
 /// What became of a call to LINE.
 enum Answer {
     Sent(Vec<MessageId>),
@@ -266,6 +341,7 @@ struct Executor<S> {
     not_before: HashMap<MessageId, (Instant, u32)>,
     /// Paces profile calls to LINE's rate limit.
     profiles: Arc<DefaultDirectRateLimiter>,
+    beside: Beside,
 }
 
 impl<S: LogStore> Executor<S> {
@@ -288,6 +364,7 @@ impl<S: LogStore> Executor<S> {
             snapshot_at: Seq::ZERO,
             not_before: HashMap::new(),
             profiles: Arc::new(RateLimiter::direct(Quota::per_second(options.profile_rate))),
+            beside: Beside::default(),
         }
     }
 
@@ -295,7 +372,7 @@ impl<S: LogStore> Executor<S> {
         let mut backoff = self.options.backoff;
         loop {
             match self.lease().await {
-                Ok(true) => match self.hold().await {
+                Ok(true) => match self.holding().await {
                     Ok(Stop::Lost) | Err(Failure::Lost) => {
                         tracing::info!(channel = %self.channel, "another relay runs this channel's executor now");
                         backoff = self.options.backoff;
@@ -394,7 +471,14 @@ impl<S: LogStore> Executor<S> {
         }
     }
 
-    /// Acts on the channel while this process holds its lease.
+    /// Acts on the channel while this process holds its lease; what is out beside the
+    /// sends is dropped with the lease.
+    async fn holding(&mut self) -> Result<Stop, Failure> {
+        let held = self.hold().await;
+        self.beside = Beside::default();
+        held
+    }
+
     async fn hold(&mut self) -> Result<Stop, Failure> {
         let relay = self.relay.clone();
         let store = &relay.store;
@@ -459,6 +543,11 @@ impl<S: LogStore> Executor<S> {
                 self.snapshot_if_due().await?;
                 continue;
             }
+            // A call beside the sends came back: log what it calls for.
+            if let Some(returned) = self.beside.returned().now_or_never() {
+                self.settle(returned).await?;
+                continue;
+            }
             // One thing at a time; its outcome is folded (read back from the log) before the
             // next is planned.
             if let Some(acted) = self.act().await {
@@ -473,10 +562,14 @@ impl<S: LogStore> Executor<S> {
                             self.client = None;
                         }
                         let until = (Instant::now() + line_backoff).min(self.renew_at);
-                        tokio::select! {
-                            () = tokio::time::sleep_until(until) => {}
-                            _ = head.changed() => {}
+                        let returned = tokio::select! {
+                            () = tokio::time::sleep_until(until) => None,
+                            _ = head.changed() => None,
+                            returned = self.beside.returned() => Some(returned),
                             () = self.relay.closed() => return Ok(Stop::Closed),
+                        };
+                        if let Some(returned) = returned {
+                            self.settle(returned).await?;
                         }
                         line_backoff = (line_backoff * 2).min(self.options.max_backoff);
                     }
@@ -489,20 +582,22 @@ impl<S: LogStore> Executor<S> {
             if !due.is_empty() && self.decide(due).await? > 0 {
                 continue;
             }
-            if let Some(stop) = self.rest(&mut head, &mut renewal_only).await {
-                return Ok(stop);
+            match self.rest(&mut head, &mut renewal_only).await {
+                Woken::Due => {}
+                Woken::Returned(returned) => self.settle(returned).await?,
+                Woken::Stop(stop) => return Ok(stop),
             }
         }
     }
 
-    /// Waits for a commit, the next timer, media to ask for again, or the lease's renewal;
-    /// `renewal_only` says whether only the time woke it. `Some` when the executor must
-    /// stop.
+    /// Waits for a commit, the next timer, media to ask for again, the lease's renewal, or
+    /// a call beside the sends to come back; `renewal_only` says whether only the time
+    /// woke it.
     async fn rest(
-        &self,
+        &mut self,
         head: &mut tokio::sync::watch::Receiver<Seq>,
         renewal_only: &mut bool,
-    ) -> Option<Stop> {
+    ) -> Woken {
         let now = self.now();
         let media_wait = self.not_before.values().map(|(at, _)| *at).min();
         let wake = self
@@ -515,28 +610,35 @@ impl<S: LogStore> Executor<S> {
         tokio::select! {
             changed = head.changed() => {
                 if changed.is_err() {
-                    return Some(Stop::Closed);
+                    return Woken::Stop(Stop::Closed);
                 }
             }
             () = tokio::time::sleep_until(wake.max(Instant::now() + Duration::from_millis(10))) => {
                 *renewal_only = timer_only;
             }
-            () = self.relay.closed() => return Some(Stop::Closed),
+            returned = self.beside.returned() => return Woken::Returned(returned),
+            () = self.relay.closed() => return Woken::Stop(Stop::Closed),
         }
-        None
+        Woken::Due
     }
 
-    /// Does the next thing that waits, if any: a send (oldest first), a part of a reminder,
-    /// media to keep, a step of a follower sync.
+    /// Does the next thing that waits, if any: a send (oldest first), a question for the
+    /// model or an alert for Telegram (each sent out beside the sends, one at a time), a
+    /// part of a reminder, media to keep, a step of a follower sync.
     async fn act(&mut self) -> Option<Result<(), Failure>> {
         let pending = self.bot.pending().next().cloned();
         if let Some(pending) = pending {
             return Some(self.deliver(&pending).await);
         }
-        if let Some(question) = self.bot.ai_questions().into_iter().next() {
-            return Some(self.answer(question).await);
+        if self.beside.asking.is_none()
+            && let Some(question) = self.bot.ai_questions().into_iter().next()
+        {
+            return Some(self.ask(question).await);
         }
-        let alert = self.bot.telegram_alerts().next().cloned();
+        let alert = match self.beside.alerting {
+            None => self.bot.telegram_alerts().next().cloned(),
+            Some(_) => None,
+        };
         if let Some(alert) = alert {
             return Some(self.alert_on_telegram(alert).await);
         }
@@ -670,44 +772,68 @@ impl<S: LogStore> Executor<S> {
         .map(drop)
     }
 
-    /// Asks the model about a patient's question, showing LINE's loading animation
-    /// meanwhile, and logs its answer (sent like any other, by reply while the token
-    /// lasts) or the handoff to people. The decision's ops have ids that follow from the
-    /// question, so it is logged once; a restart before it is logged asks again.
-    async fn answer(&mut self, question: AiQuestion) -> Result<(), Failure> {
+    /// Asks the model about a patient's question, beside the sends, showing LINE's loading
+    /// animation meanwhile. Without its settings or key, the chat goes to people now.
+    async fn ask(&mut self, question: AiQuestion) -> Result<(), Failure> {
         let settings = self.bot.ai().cloned();
         let key = self
             .relay
             .credential(&self.channel, Credential::AiKey)
             .await?;
-        let (model, reply) = match (settings, key) {
-            (Some(settings), Some(key)) => {
-                self.show_thinking(&question.conversation, settings.timeout_seconds)
-                    .await;
-                let relay = self.relay.clone();
-                let asked = question.clone();
-                let model = settings.model.trim().to_owned();
-                let reply = self
-                    .while_leased(async move {
-                        assistant::ask(relay.http(), &settings, &key, &asked).await
-                    })
-                    .await?;
-                (model, reply)
-            }
-            _ => (
-                String::new(),
-                Reply::HandOver("the AI responder is off, or the relay has no API key".into()),
-            ),
+        let (Some(settings), Some(key)) = (settings, key) else {
+            let reply =
+                Reply::HandOver("the AI responder is off, or the relay has no API key".into());
+            return self
+                .settle(Returned::Ai {
+                    question,
+                    model: String::new(),
+                    reply,
+                })
+                .await;
         };
-        let decisions = match reply {
-            Reply::Answer(text) => self.bot.ai_answered(&question, &model, &text),
-            Reply::HandOver(reason) => {
-                tracing::info!(channel = %self.channel, conversation = %question.conversation, %reason, "the AI responder hands the chat to people");
-                self.bot
-                    .ai_handed_over(&question, &model, &reason, self.now())
+        self.show_thinking(&question.conversation, settings.timeout_seconds)
+            .await;
+        let http = self.relay.http().clone();
+        self.beside.asking = Some(Out::start(async move {
+            let reply = assistant::ask(&http, &settings, &key, &question).await;
+            let model = settings.model.trim().to_owned();
+            Returned::Ai {
+                question,
+                model,
+                reply,
             }
-        };
-        self.decide(decisions).await.map(drop)
+        }));
+        Ok(())
+    }
+
+    /// Logs what a call beside the sends came back with. The model's answer is sent like
+    /// any other, by reply while the token lasts; its ops have ids that follow from the
+    /// question, so it is logged once, and a restart before it is logged asks again.
+    async fn settle(&mut self, returned: Returned) -> Result<(), Failure> {
+        match returned {
+            Returned::Ai {
+                question,
+                model,
+                reply,
+            } => {
+                let decisions = match reply {
+                    Reply::Answer(text) => self.bot.ai_answered(&question, &model, &text),
+                    Reply::HandOver(reason) => {
+                        tracing::info!(channel = %self.channel, conversation = %question.conversation, %reason, "the AI responder hands the chat to people");
+                        self.bot
+                            .ai_handed_over(&question, &model, &reason, self.now())
+                    }
+                };
+                self.decide(decisions).await.map(drop)
+            }
+            Returned::Telegram { cause, outcome } => {
+                self.log_one(
+                    format!("telegram/{}", cause.0),
+                    Operation::TelegramSent { cause, outcome },
+                )
+                .await
+            }
+        }
     }
 
     /// LINE's loading animation in a 1:1 chat, for about `seconds`: best effort.
@@ -726,31 +852,21 @@ impl<S: LogStore> Executor<S> {
         }
     }
 
-    /// Runs `work` (which makes no change anywhere, so may outlast a third of the lease)
-    /// while keeping the lease; stops if the lease is lost or the relay closes.
-    async fn while_leased<T>(&mut self, work: impl Future<Output = T>) -> Result<T, Failure> {
-        tokio::pin!(work);
-        let relay = self.relay.clone();
-        loop {
-            tokio::select! {
-                done = &mut work => return Ok(done),
-                () = tokio::time::sleep_until(self.renew_at) => self.keep_lease().await?,
-                () = relay.closed() => return Err(Failure::Lost),
-            }
-        }
-    }
-
-    /// Sends a Telegram alert to the owners' chats and logs what became of it. The
-    /// sending is noted first: the Bot API has no retry key, so an alert noted and not
-    /// logged as sent (the relay stopped between) is not sent again, only reported.
+    /// Sends a Telegram alert to the owners' chats, beside the sends; what became of it is
+    /// logged when it is back. The sending is noted first: the Bot API has no retry key, so
+    /// an alert noted and not logged as sent (the relay stopped between) is not sent again,
+    /// only reported.
     async fn alert_on_telegram(&mut self, alert: TelegramAlert) -> Result<(), Failure> {
         let cause = alert.cause;
-        let outcome_cause = format!("telegram/{}", cause.0);
-        let done = |outcome| Operation::TelegramSent { cause, outcome };
+        let failed = |reason: &str| Returned::Telegram {
+            cause,
+            outcome: TelegramOutcome::Failed {
+                reason: reason.to_owned(),
+            },
+        };
         if alert.noted {
-            return self
-                .log_one(outcome_cause, done(TelegramOutcome::Unconfirmed))
-                .await;
+            let outcome = TelegramOutcome::Unconfirmed;
+            return self.settle(Returned::Telegram { cause, outcome }).await;
         }
         let settings = self.bot.telegram().cloned();
         let token = self
@@ -758,17 +874,13 @@ impl<S: LogStore> Executor<S> {
             .credential(&self.channel, Credential::TelegramToken)
             .await?;
         let (Some(settings), Some(token)) = (settings, token) else {
-            let reason = "Telegram alerts are off, or the relay has no bot token".to_owned();
-            return self
-                .log_one(outcome_cause, done(TelegramOutcome::Failed { reason }))
-                .await;
+            let off = failed("Telegram alerts are off, or the relay has no bot token");
+            return self.settle(off).await;
         };
         if self.now().0 - alert.at.0 > TELEGRAM_WITHIN_MS {
-            let reason =
-                "not sent within an hour: the relay was stopped or Telegram was down".to_owned();
-            return self
-                .log_one(outcome_cause, done(TelegramOutcome::Failed { reason }))
-                .await;
+            let late =
+                failed("not sent within an hour: the relay was stopped or Telegram was down");
+            return self.settle(late).await;
         }
         self.log_one(
             format!("telegram/{}/sending", cause.0),
@@ -776,50 +888,18 @@ impl<S: LogStore> Executor<S> {
         )
         .await?;
         let text = self.bot.telegram_message(&alert, self.channel.as_str());
-        let (mut sent, mut failed) = (0u32, Vec::new());
-        for chat in settings.chats {
-            let mut tries = 0;
-            loop {
-                tries += 1;
-                let relay = self.relay.clone();
-                let (token, text) = (token.clone(), text.clone());
-                let result = self
-                    .while_leased(async move { relay.telegram().send(&token, chat, &text).await })
-                    .await?;
-                match result {
-                    Ok(()) => sent += 1,
-                    Err(error @ TelegramError::Token(_)) => {
-                        let reason = error.to_string();
-                        tracing::warn!(channel = %self.channel, %reason, "a Telegram alert was refused");
-                        return self
-                            .log_one(outcome_cause, done(TelegramOutcome::Failed { reason }))
-                            .await;
-                    }
-                    Err(error) if error.is_temporary() && tries < TELEGRAM_TRIES => {
-                        let wait = match error {
-                            TelegramError::Busy(wait) => wait.min(TELEGRAM_LONGEST_WAIT),
-                            _ => self.options.backoff * 2u32.pow(tries - 1),
-                        };
-                        tracing::info!(channel = %self.channel, %error, ?wait, "Telegram: trying again");
-                        self.while_leased(tokio::time::sleep(wait)).await?;
-                        continue;
-                    }
-                    Err(error) => failed.push(error.to_string()),
-                }
-                break;
-            }
-        }
-        let outcome = if sent == 0 && !failed.is_empty() {
-            TelegramOutcome::Failed {
-                reason: failed.join("; "),
-            }
-        } else {
-            TelegramOutcome::Sent {
-                chats: sent,
-                failed,
-            }
+        let sending = Alerting {
+            telegram: self.relay.telegram().clone(),
+            token,
+            text,
+            backoff: self.options.backoff,
+            channel: self.channel.clone(),
         };
-        self.log_one(outcome_cause, done(outcome)).await
+        self.beside.alerting = Some(Out::start(async move {
+            let outcome = sending.to(settings.chats).await;
+            Returned::Telegram { cause, outcome }
+        }));
+        Ok(())
     }
 
     /// Delivers one send and logs its outcome. Returns an error only when it must be
@@ -1331,6 +1411,58 @@ const MARK_READ_WITHIN_MS: i64 = 24 * 60 * 60 * 1000;
 const TYPING_WITHIN_MS: i64 = 20_000;
 
 /// A profile LINE gave for a follower of the account (it answers only for those).
+/// One Telegram alert on its way to the owners' chats.
+struct Alerting {
+    telegram: Telegram,
+    token: String,
+    text: String,
+    backoff: Duration,
+    channel: ChannelId,
+}
+
+impl Alerting {
+    /// Sends the alert to each chat, waiting as Telegram asks and trying each a few times.
+    /// A token Telegram refuses ends it at once.
+    async fn to(self, chats: Vec<i64>) -> TelegramOutcome {
+        let (mut sent, mut failed) = (0u32, Vec::new());
+        for chat in chats {
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                match self.telegram.send(&self.token, chat, &self.text).await {
+                    Ok(()) => sent += 1,
+                    Err(error @ TelegramError::Token(_)) => {
+                        let reason = error.to_string();
+                        tracing::warn!(channel = %self.channel, %reason, "a Telegram alert was refused");
+                        return TelegramOutcome::Failed { reason };
+                    }
+                    Err(error) if error.is_temporary() && tries < TELEGRAM_TRIES => {
+                        let wait = match error {
+                            TelegramError::Busy(wait) => wait.min(TELEGRAM_LONGEST_WAIT),
+                            _ => self.backoff * 2u32.pow(tries - 1),
+                        };
+                        tracing::info!(channel = %self.channel, %error, ?wait, "Telegram: trying again");
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    Err(error) => failed.push(error.to_string()),
+                }
+                break;
+            }
+        }
+        if sent == 0 && !failed.is_empty() {
+            TelegramOutcome::Failed {
+                reason: failed.join("; "),
+            }
+        } else {
+            TelegramOutcome::Sent {
+                chats: sent,
+                failed,
+            }
+        }
+    }
+}
+
 fn of_follower(profile: Profile) -> ContactProfile {
     ContactProfile {
         user_id: profile.user_id,

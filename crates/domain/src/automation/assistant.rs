@@ -136,7 +136,11 @@ impl Bot {
             return vec![taken_meanwhile(question, model)];
         }
         let reason = reason.to_owned();
-        let mut decisions = vec![ai_outcome(question, model, AiOutcome::HandedOver { reason })];
+        let mut decisions = vec![ai_outcome(
+            question,
+            model,
+            AiOutcome::HandedOver { reason },
+        )];
         if self.is_open(now) {
             self.hand_off(
                 &question.conversation,

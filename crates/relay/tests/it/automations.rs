@@ -14,7 +14,7 @@ use tsunagi_proto::{
 };
 
 use crate::CHANNEL;
-use crate::executor::{Clinic, count, is_sent, options};
+use crate::executor::{Clinic, count, is_sent, options, send};
 
 /// The Thai answer linesim's model gives about opening hours.
 const THAI_HOURS: &str = "คลินิกเปิดวันจันทร์ถึงวันเสาร์ เวลา 9:00–18:00 น. ค่ะ";
@@ -268,6 +268,80 @@ async fn a_model_that_times_out_or_asks_for_a_person_hands_the_chat_over_with_th
     assert!(texts[0].1.contains('2'), "second in the queue: {texts:?}");
 }
 
+/// Where in `ops` LINE's send of the desk's op `send` is logged.
+fn sent_at(ops: &[Operation], send: tsunagi_proto::OpId) -> usize {
+    ops.iter()
+        .position(|op| matches!(op, Operation::Sent { send: s, .. } if *s == send))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn while_the_model_thinks_an_operators_send_to_another_patient_goes_at_once() {
+    let clinic = Clinic::start(|_| {}).await;
+    clinic.ai_on(20).await;
+    let (asking, other) = (clinic.patient(0), clinic.patient(1));
+    clinic.sim.set_ai_faults(AiFaults {
+        slow_next: 1,
+        slow_ms: 3_000,
+        ..AiFaults::default()
+    });
+    clinic.says(&asking, "Where is the clinic?").await;
+    until_asked(&clinic, 1).await;
+    let results = clinic
+        .desk(send(&other, &["Your results are ready."]))
+        .await;
+    let ops = clinic
+        .wait_for("the send and the answer", |ops| {
+            count(ops, answered) == 1 && count(ops, is_sent) == 2
+        })
+        .await;
+    let answered_at = ops.iter().position(answered).unwrap();
+    assert!(
+        sent_at(&ops, results) < answered_at,
+        "the send waited for the model: {ops:#?}"
+    );
+    assert_eq!(
+        clinic.texts(&other),
+        [(Via::Push, "Your results are ready.".to_owned())]
+    );
+    let texts = clinic.texts(&asking);
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(texts[0].1.contains("Sakura Building"), "{texts:?}");
+}
+
+#[tokio::test]
+async fn an_answer_the_model_gives_after_people_took_the_chat_never_reaches_the_patient() {
+    let clinic = Clinic::start(|_| {}).await;
+    clinic.ai_on(20).await;
+    let patient = clinic.patient(0);
+    clinic.sim.set_ai_faults(AiFaults {
+        slow_next: 1,
+        slow_ms: 1_500,
+        ..AiFaults::default()
+    });
+    clinic.says(&patient, "Where is the clinic?").await;
+    until_asked(&clinic, 1).await;
+    clinic
+        .desk(Operation::Claim {
+            conversation: patient.as_str().into(),
+        })
+        .await;
+    let ops = clinic
+        .wait_for("the model's word", |ops| handed_over(ops).is_some())
+        .await;
+    assert_eq!(
+        handed_over(&ops).as_deref(),
+        Some("people took the chat while the model was thinking")
+    );
+    assert_eq!(clinic.sim.ai_calls()[0].outcome, "answer");
+    // Neither the answer, nor a queue message for a chat people hold.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(clinic.texts(&patient), []);
+    let ops = clinic.wait_for("", |_| true).await;
+    assert_eq!(count(&ops, is_sent), 0, "{ops:#?}");
+    assert_eq!(count(&ops, |op| matches!(op, Operation::SetMode { .. })), 0);
+}
+
 #[tokio::test]
 async fn the_api_key_and_the_bot_token_are_in_no_table_and_no_entry() {
     let clinic = Clinic::start(|_| {}).await;
@@ -435,6 +509,47 @@ async fn a_handoff_sends_one_telegram_alert_after_the_wait_telegram_asks_for_and
         messages[0].at - alert_at >= 1_000,
         "{} ms",
         messages[0].at - alert_at
+    );
+}
+
+#[tokio::test]
+async fn while_telegram_asks_to_wait_an_operators_send_goes_at_once() {
+    let clinic = Clinic::start(|_| {}).await;
+    clinic.telegram_on().await;
+    clinic.sim.set_telegram_faults(TelegramFaults {
+        too_many_next: 1,
+        retry_after_s: 3,
+        ..TelegramFaults::default()
+    });
+    let (waiting, other) = (clinic.patient(0), clinic.patient(1));
+    clinic.says(&waiting, "talk to staff please").await;
+    for _ in 0..500 {
+        if !clinic.sim.telegram_refusals().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(clinic.sim.telegram_refusals(), [429]);
+    let results = clinic
+        .desk(send(&other, &["Your results are ready."]))
+        .await;
+    let ops = clinic
+        .wait_for("the send and the alert", |ops| {
+            !telegram_sent(ops).is_empty() && count(ops, is_sent) == 2
+        })
+        .await;
+    let alerted_at = ops
+        .iter()
+        .position(|op| matches!(op, Operation::TelegramSent { .. }))
+        .unwrap();
+    assert!(
+        sent_at(&ops, results) < alerted_at,
+        "the send waited for Telegram: {ops:#?}"
+    );
+    assert_eq!(clinic.sim.telegram_messages().len(), 1);
+    assert_eq!(
+        clinic.texts(&other),
+        [(Via::Push, "Your results are ready.".to_owned())]
     );
 }
 

@@ -223,7 +223,7 @@ pub(crate) fn is_sent(op: &Operation) -> bool {
     matches!(op, Operation::Sent { .. })
 }
 
-fn send(to: &UserId, texts: &[&str]) -> Operation {
+pub(crate) fn send(to: &UserId, texts: &[&str]) -> Operation {
     Operation::Send(SendOp {
         conversation: ConversationId::from(to.as_str()),
         messages: texts.iter().map(|t| Message::text(*t)).collect(),
