@@ -28,6 +28,7 @@ use tsunagi_proto::api::Role;
 use tsunagi_proto::{
     AiSettings, BusinessHours, CannedResponse, Credential, Greetings, HandoffSettings,
     KeywordMatch, KeywordRule, OpeningHours, ReadMode, ReadReceipts, Setting, TelegramSettings,
+    TelegramTrouble,
 };
 
 /// What the UI can act on when a command fails: each has its own words in every language.
@@ -1177,6 +1178,7 @@ pub fn typescript() -> String {
         ReadReceipts::decl(),
         AiSettings::decl(),
         TelegramSettings::decl(),
+        TelegramTrouble::decl(),
         Credential::decl(),
         CredentialState::decl(),
         CredentialsView::decl(),

@@ -171,7 +171,9 @@ async fn the_owner_sets_up_the_ai_and_telegram_and_the_bot_answers_and_alerts_wi
     app.choose("Clinic", "Settings").await?;
     app.click(By::Tab("Telegram alerts")).await?;
     app.until_text(By::Alert, "the failed alert", |t| {
-        t.contains("was not sent") && t.contains("refused the bot's token")
+        t.contains("did not get through")
+            && t.contains("no longer accepts the bot's token")
+            && t.contains("The relay's words: Telegram refused the bot's token")
     })
     .await?;
     app.screenshot("settings-telegram-trouble").await?;
@@ -188,5 +190,11 @@ async fn the_owner_sets_up_the_ai_and_telegram_and_the_bot_answers_and_alerts_wi
     app.click(By::Tab("AI ตอบแชท")).await?;
     app.find(By::Text("รีเลย์เก็บคีย์ไว้แล้ว")).await?;
     app.screenshot("settings-ai-th").await?;
+    app.click(By::Tab("แจ้งเตือนทาง Telegram")).await?;
+    app.until_text(By::Alert, "the failed alert, in Thai", |t| {
+        t.contains("Telegram ไม่รับโทเค็นของบอทนี้แล้ว")
+    })
+    .await?;
+    app.screenshot("settings-telegram-th").await?;
     app.close().await
 }

@@ -16,7 +16,7 @@ use tsunagi_line::webhook::{Event, EventKind, IncomingMessage, MessageContent};
 use tsunagi_proto::{
     AiOutcome, AlertReason, ContactProfile, ConversationId, ConversationMode, Credential, Delivery,
     DeviceId, Entry, EntryBody, LoggedOp, MediaOutcome, OpId, Operation, OperatorId,
-    RecipientOutcome, SendOp, Seq, TelegramOutcome, UnixMillis,
+    RecipientOutcome, SendOp, Seq, TelegramOutcome, TelegramTrouble, UnixMillis,
 };
 
 use crate::alerts::Happened;
@@ -540,7 +540,7 @@ fn operation(
             db.prepare_cached(
                 "INSERT INTO credentials (name, kept, set_at, set_by) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (name) DO UPDATE SET kept = ?2, set_at = ?3, set_by = ?4,
-                     problem = NULL, problem_at = NULL",
+                     problem = NULL, problem_at = NULL, trouble = NULL",
             )?
             .execute(rusqlite::params![
                 credential.name(),
@@ -567,19 +567,25 @@ fn operation(
         Operation::TelegramSending { .. } => ("telegram_sending", None, Outcome::Applied),
         Operation::TelegramSent { outcome, .. } => {
             // The newest trouble with alerts, for the owner's settings; a success clears it.
-            let problem = match outcome {
-                TelegramOutcome::Failed { reason } => Some(reason.clone()),
-                TelegramOutcome::Sent { failed, .. } if !failed.is_empty() => {
-                    Some(failed.join("; "))
+            let (problem, trouble) = match outcome {
+                TelegramOutcome::Failed { reason, trouble } => {
+                    (Some(reason.clone()), Some(*trouble))
                 }
-                _ => None,
+                TelegramOutcome::Sent {
+                    failed, trouble, ..
+                } if !failed.is_empty() => {
+                    (Some(failed.join("; ")), Some(trouble.unwrap_or_default()))
+                }
+                _ => (None, None),
             };
             db.prepare_cached(
-                "UPDATE credentials SET problem = ?1, problem_at = ?2 WHERE name = ?3",
+                "UPDATE credentials SET problem = ?1, problem_at = ?2, trouble = ?3
+                 WHERE name = ?4",
             )?
             .execute(rusqlite::params![
                 problem,
                 entry.at.0,
+                trouble.map(TelegramTrouble::name),
                 Credential::TelegramToken.name()
             ])?;
             changes.settings = true;

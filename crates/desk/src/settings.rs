@@ -5,7 +5,7 @@
 use tsunagi_proto::{
     AiSettings, BusinessHours, CannedResponse, ConversationId, Credential, Greetings,
     HandoffSettings, KeywordRule, Operation, ReadMode, ReadReceipts, Seq, Setting,
-    TelegramSettings,
+    TelegramSettings, TelegramTrouble,
 };
 
 pub use tsunagi_domain::handoff::KeywordRules;
@@ -48,9 +48,12 @@ pub struct CredentialState {
     pub set_at: i64,
     /// The operator who gave (or removed) it.
     pub set_by: Option<String>,
+    /// The newest trouble, in the relay's words.
     pub problem: Option<String>,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub problem_at: Option<i64>,
+    /// What it was, for the owner to mend: the window says it in their language.
+    pub trouble: Option<TelegramTrouble>,
 }
 
 impl Store {
@@ -99,7 +102,7 @@ impl Store {
         use sqlx::Row as _;
         let rows = sqlx::query(
             "SELECT c.name, c.kept, c.set_at, COALESCE(o.name, c.set_by), c.problem,
-                 c.problem_at
+                 c.problem_at, c.trouble
              FROM credentials c LEFT JOIN operators o ON o.id = c.set_by",
         )
         .fetch_all(&self.readers)
@@ -112,6 +115,7 @@ impl Store {
                 set_by: row.get(3),
                 problem: row.get(4),
                 problem_at: row.get(5),
+                trouble: row.get::<Option<&str>, _>(6).map(TelegramTrouble::named),
             });
             match Credential::named(row.get(0)) {
                 Some(Credential::AiKey) => view.ai_key = state,

@@ -277,16 +277,75 @@ pub enum AiOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TelegramOutcome {
-    /// Sent to this many of the chats; `failed` says why the others were not.
+    /// Sent to this many of the chats; `failed` says why the others were not, and
+    /// `trouble` what kept the first of them from it.
     Sent {
         chats: u32,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         failed: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trouble: Option<TelegramTrouble>,
     },
     /// Not sent: Telegram refused (the bot's token, for one) or could not be reached.
-    Failed { reason: String },
+    /// `reason` in the relay's words; `trouble`, for the owner to mend.
+    Failed {
+        reason: String,
+        #[serde(default)]
+        trouble: TelegramTrouble,
+    },
     /// The relay stopped while sending it: it may have gone out, so it was not sent again.
     Unconfirmed,
+}
+
+/// What kept a Telegram alert from a chat, in terms the owner can act on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum TelegramTrouble {
+    /// Telegram refused the bot's token: revoked at @BotFather, or the bot deleted.
+    Token,
+    /// The chat refused it: the bot is not in it, or was blocked there.
+    Chat,
+    /// Telegram could not be reached, or kept asking to wait.
+    Unreachable,
+    /// Alerts were off, or the relay had no bot token, when it was due.
+    Off,
+    /// Not sent within the hour it was worth sending in.
+    Late,
+    /// Anything else (and what was logged before troubles had kinds).
+    #[default]
+    Other,
+}
+
+impl TelegramTrouble {
+    const ALL: [TelegramTrouble; 6] = [
+        TelegramTrouble::Token,
+        TelegramTrouble::Chat,
+        TelegramTrouble::Unreachable,
+        TelegramTrouble::Off,
+        TelegramTrouble::Late,
+        TelegramTrouble::Other,
+    ];
+
+    /// Its name, as logged.
+    pub fn name(self) -> &'static str {
+        match self {
+            TelegramTrouble::Token => "token",
+            TelegramTrouble::Chat => "chat",
+            TelegramTrouble::Unreachable => "unreachable",
+            TelegramTrouble::Off => "off",
+            TelegramTrouble::Late => "late",
+            TelegramTrouble::Other => "other",
+        }
+    }
+
+    /// The trouble named `name`; a name this version does not know is `Other`.
+    pub fn named(name: &str) -> TelegramTrouble {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.name() == name)
+            .unwrap_or_default()
+    }
 }
 
 impl Operation {

@@ -49,7 +49,7 @@ use tsunagi_line::{ChannelId, Error as LineError, MessageId, UserId};
 use tsunagi_proto::{
     ContactProfile, ConversationId, Credential, Delivery, DeviceId, EXECUTOR_DEVICE, MediaOutcome,
     OpId, Operation, RecipientOutcome, RecipientResult, Seq, SyncOutcome, TelegramOutcome,
-    UnixMillis,
+    TelegramTrouble, UnixMillis,
 };
 
 use crate::assistant::{self, Reply};
@@ -858,10 +858,11 @@ impl<S: LogStore> Executor<S> {
     /// only reported.
     async fn alert_on_telegram(&mut self, alert: TelegramAlert) -> Result<(), Failure> {
         let cause = alert.cause;
-        let failed = |reason: &str| Returned::Telegram {
+        let failed = |trouble, reason: &str| Returned::Telegram {
             cause,
             outcome: TelegramOutcome::Failed {
                 reason: reason.to_owned(),
+                trouble,
             },
         };
         if alert.noted {
@@ -874,12 +875,17 @@ impl<S: LogStore> Executor<S> {
             .credential(&self.channel, Credential::TelegramToken)
             .await?;
         let (Some(settings), Some(token)) = (settings, token) else {
-            let off = failed("Telegram alerts are off, or the relay has no bot token");
+            let off = failed(
+                TelegramTrouble::Off,
+                "Telegram alerts are off, or the relay has no bot token",
+            );
             return self.settle(off).await;
         };
         if self.now().0 - alert.at.0 > TELEGRAM_WITHIN_MS {
-            let late =
-                failed("not sent within an hour: the relay was stopped or Telegram was down");
+            let late = failed(
+                TelegramTrouble::Late,
+                "not sent within an hour: the relay was stopped or Telegram was down",
+            );
             return self.settle(late).await;
         }
         self.log_one(
@@ -1424,7 +1430,7 @@ impl Alerting {
     /// Sends the alert to each chat, waiting as Telegram asks and trying each a few times.
     /// A token Telegram refuses ends it at once.
     async fn to(self, chats: Vec<i64>) -> TelegramOutcome {
-        let (mut sent, mut failed) = (0u32, Vec::new());
+        let (mut sent, mut failed, mut trouble) = (0u32, Vec::new(), None);
         for chat in chats {
             let mut tries = 0;
             loop {
@@ -1434,7 +1440,8 @@ impl Alerting {
                     Err(error @ TelegramError::Token(_)) => {
                         let reason = error.to_string();
                         tracing::warn!(channel = %self.channel, %reason, "a Telegram alert was refused");
-                        return TelegramOutcome::Failed { reason };
+                        let trouble = error.trouble();
+                        return TelegramOutcome::Failed { reason, trouble };
                     }
                     Err(error) if error.is_temporary() && tries < TELEGRAM_TRIES => {
                         let wait = match error {
@@ -1445,20 +1452,24 @@ impl Alerting {
                         tokio::time::sleep(wait).await;
                         continue;
                     }
-                    Err(error) => failed.push(error.to_string()),
+                    Err(error) => {
+                        trouble.get_or_insert(error.trouble());
+                        failed.push(error.to_string());
+                    }
                 }
                 break;
             }
         }
-        if sent == 0 && !failed.is_empty() {
-            TelegramOutcome::Failed {
+        match trouble {
+            Some(trouble) if sent == 0 => TelegramOutcome::Failed {
                 reason: failed.join("; "),
-            }
-        } else {
-            TelegramOutcome::Sent {
+                trouble,
+            },
+            _ => TelegramOutcome::Sent {
                 chats: sent,
                 failed,
-            }
+                trouble,
+            },
         }
     }
 }

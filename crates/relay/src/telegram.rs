@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tsunagi_proto::TelegramTrouble;
 
 /// Telegram's Bot API.
 pub const DEFAULT_API: &str = "https://api.telegram.org";
@@ -29,6 +30,15 @@ impl TelegramError {
     /// Whether trying again later may succeed.
     pub fn is_temporary(&self) -> bool {
         matches!(self, TelegramError::Busy(_) | TelegramError::Unavailable(_))
+    }
+
+    /// What the owner would have to mend.
+    pub fn trouble(&self) -> TelegramTrouble {
+        match self {
+            TelegramError::Token(_) => TelegramTrouble::Token,
+            TelegramError::Chat { .. } => TelegramTrouble::Chat,
+            TelegramError::Busy(_) | TelegramError::Unavailable(_) => TelegramTrouble::Unreachable,
+        }
     }
 }
 

@@ -495,13 +495,23 @@ show_names: boolean,
  */
 language: string, };
 
+export type TelegramTrouble = "token" | "chat" | "unreachable" | "off" | "late" | "other";
+
 export type Credential = "ai_key" | "telegram_token";
 
 export type CredentialState = { kept: boolean, set_at: number, 
 /**
  * The operator who gave (or removed) it.
  */
-set_by: string | null, problem: string | null, problem_at: number | null, };
+set_by: string | null, 
+/**
+ * The newest trouble, in the relay's words.
+ */
+problem: string | null, problem_at: number | null, 
+/**
+ * What it was, for the owner to mend: the window says it in their language.
+ */
+trouble: TelegramTrouble | null, };
 
 export type CredentialsView = { ai_key: CredentialState | null, telegram_token: CredentialState | null, };
 

@@ -1136,6 +1136,7 @@ fn a_handoff_becomes_one_telegram_alert_with_the_place_and_a_link() {
         outcome: tsunagi_proto::TelegramOutcome::Sent {
             chats: 1,
             failed: vec![],
+            trouble: None,
         },
     };
     folded(&mut bot, 21, &log_of(sent), at(21));

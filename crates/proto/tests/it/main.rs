@@ -335,3 +335,43 @@ fn an_error_code_a_newer_relay_adds_reads_as_unknown_and_known_ones_keep_their_n
         serde_json::from_value(json!({"code": "quantum_flux", "message": "?"})).expect("reads");
     assert_eq!(newer.code, ErrorCode::Unknown);
 }
+
+#[test]
+fn a_telegram_trouble_is_named_as_logged_and_an_alert_logged_before_troubles_reads_as_other() {
+    use tsunagi_proto::{TelegramOutcome, TelegramTrouble};
+    for trouble in [
+        TelegramTrouble::Token,
+        TelegramTrouble::Chat,
+        TelegramTrouble::Unreachable,
+        TelegramTrouble::Off,
+        TelegramTrouble::Late,
+        TelegramTrouble::Other,
+    ] {
+        assert_eq!(
+            serde_json::to_value(trouble).unwrap(),
+            json!(trouble.name())
+        );
+        assert_eq!(TelegramTrouble::named(trouble.name()), trouble);
+    }
+    assert_eq!(TelegramTrouble::named("quota"), TelegramTrouble::Other);
+    let old: TelegramOutcome =
+        serde_json::from_value(json!({ "kind": "failed", "reason": "Telegram said no" })).unwrap();
+    assert_eq!(
+        old,
+        TelegramOutcome::Failed {
+            reason: "Telegram said no".into(),
+            trouble: TelegramTrouble::Other
+        }
+    );
+    let partly: TelegramOutcome =
+        serde_json::from_value(json!({ "kind": "sent", "chats": 1, "failed": ["chat 7"] }))
+            .unwrap();
+    assert_eq!(
+        partly,
+        TelegramOutcome::Sent {
+            chats: 1,
+            failed: vec!["chat 7".into()],
+            trouble: None
+        }
+    );
+}

@@ -10,7 +10,7 @@ use tsunagi_linesim::{AiFaults, ApiFaults, TelegramFaults, Via};
 use tsunagi_proto::api::Role;
 use tsunagi_proto::{
     AiOutcome, AiSettings, BusinessHours, ConversationMode, Credential, Operation, Setting,
-    TelegramOutcome, TelegramSettings,
+    TelegramOutcome, TelegramSettings, TelegramTrouble,
 };
 
 use crate::CHANNEL;
@@ -73,14 +73,9 @@ impl Clinic {
         let (status, body) = self.set_credential("telegram_token", &token).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["bot"], "tsunagi_sim_bot");
-        self.desk(Operation::Settings(Setting::Telegram(TelegramSettings {
-            chats: vec![self.sim.config().telegram_chats[0]],
-            on_handoff: true,
-            on_escalation: false,
-            on_reminder_failed: true,
-            show_names: false,
-            language: "en".into(),
-        })))
+        self.desk(Operation::Settings(Setting::Telegram(telegram_settings(
+            self,
+        ))))
         .await;
     }
 
@@ -97,6 +92,18 @@ impl Clinic {
             away_message: Some("คลินิกปิดแล้วค่ะ".into()),
         })))
         .await;
+    }
+}
+
+/// Alerts to linesim's first chat, on handoffs and failed reminders.
+fn telegram_settings(clinic: &Clinic) -> TelegramSettings {
+    TelegramSettings {
+        chats: vec![clinic.sim.config().telegram_chats[0]],
+        on_handoff: true,
+        on_escalation: false,
+        on_reminder_failed: true,
+        show_names: false,
+        language: "en".into(),
     }
 }
 
@@ -475,7 +482,8 @@ async fn a_handoff_sends_one_telegram_alert_after_the_wait_telegram_asks_for_and
         telegram_sent(&ops),
         [TelegramOutcome::Sent {
             chats: 1,
-            failed: vec![]
+            failed: vec![],
+            trouble: None
         }]
     );
     let messages = clinic.sim.telegram_messages();
@@ -598,6 +606,27 @@ async fn a_token_telegram_stops_accepting_is_reported_and_the_test_message_reach
     assert_eq!(body["results"][1]["ok"], false);
     assert!(clinic.sim.telegram_messages()[0].text.contains("Tsunagi"));
 
+    // A chat the bot is not in: the alert reaches the others, and says which chat failed.
+    let mut settings = telegram_settings(&clinic);
+    settings.chats.push(5);
+    clinic
+        .desk(Operation::Settings(Setting::Telegram(settings)))
+        .await;
+    clinic
+        .says(&clinic.patient(1), "talk to staff please")
+        .await;
+    let ops = clinic
+        .wait_for("the alert's outcome", |ops| !telegram_sent(ops).is_empty())
+        .await;
+    match &telegram_sent(&ops)[0] {
+        TelegramOutcome::Sent {
+            chats: 1,
+            failed,
+            trouble: Some(TelegramTrouble::Chat),
+        } => assert!(failed[0].contains("chat 5"), "{failed:?}"),
+        other => panic!("{other:?}"),
+    }
+
     // The bot's token revoked at Telegram since: the next alert says so.
     clinic
         .relay
@@ -612,10 +641,11 @@ async fn a_token_telegram_stops_accepting_is_reported_and_the_test_message_reach
         .says(&clinic.patient(0), "talk to staff please")
         .await;
     let ops = clinic
-        .wait_for("the alert's outcome", |ops| !telegram_sent(ops).is_empty())
+        .wait_for("the alert's outcome", |ops| telegram_sent(ops).len() == 2)
         .await;
-    match &telegram_sent(&ops)[0] {
-        TelegramOutcome::Failed { reason } => {
+    match &telegram_sent(&ops)[1] {
+        TelegramOutcome::Failed { reason, trouble } => {
+            assert_eq!(*trouble, TelegramTrouble::Token);
             assert!(reason.contains("refused the bot's token"), "{reason}");
             assert!(!reason.contains("revoked-token"), "{reason}");
         }
