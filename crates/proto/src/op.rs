@@ -318,7 +318,8 @@ pub enum TelegramTrouble {
 }
 
 impl TelegramTrouble {
-    const ALL: [TelegramTrouble; 6] = [
+    /// Every kind of trouble.
+    pub const ALL: [TelegramTrouble; 6] = [
         TelegramTrouble::Token,
         TelegramTrouble::Chat,
         TelegramTrouble::Unreachable,

@@ -339,14 +339,7 @@ fn an_error_code_a_newer_relay_adds_reads_as_unknown_and_known_ones_keep_their_n
 #[test]
 fn a_telegram_trouble_is_named_as_logged_and_an_alert_logged_before_troubles_reads_as_other() {
     use tsunagi_proto::{TelegramOutcome, TelegramTrouble};
-    for trouble in [
-        TelegramTrouble::Token,
-        TelegramTrouble::Chat,
-        TelegramTrouble::Unreachable,
-        TelegramTrouble::Off,
-        TelegramTrouble::Late,
-        TelegramTrouble::Other,
-    ] {
+    for trouble in TelegramTrouble::ALL {
         assert_eq!(
             serde_json::to_value(trouble).unwrap(),
             json!(trouble.name())

@@ -79,6 +79,15 @@ impl Clinic {
         .await;
     }
 
+    /// The model's next answer comes only after `ms`.
+    fn model_takes(&self, ms: u64) {
+        self.sim.set_ai_faults(AiFaults {
+            slow_next: 1,
+            slow_ms: ms,
+            ..AiFaults::default()
+        });
+    }
+
     fn sim_url(&self) -> String {
         self.relay.telegram().base().to_owned()
     }
@@ -146,11 +155,7 @@ async fn a_thai_question_at_night_gets_the_models_answer_by_reply_once_across_a_
     let patient = clinic.patient(0);
     // The model takes a moment; meanwhile LINE turns slow, so that the executor is
     // killed after the answer is decided, while LINE takes the reply.
-    clinic.sim.set_ai_faults(AiFaults {
-        slow_next: 1,
-        slow_ms: 500,
-        ..AiFaults::default()
-    });
+    clinic.model_takes(500);
     clinic.says(&patient, "สวัสดีค่ะ คลินิกเปิดกี่โมงคะ").await;
     until_asked(&clinic, 1).await;
     clinic.sim.set_api_faults(ApiFaults {
@@ -194,11 +199,7 @@ async fn a_restart_while_the_model_thinks_still_answers_the_patient_once() {
     let mut clinic = Clinic::start(|_| {}).await;
     clinic.ai_on(20).await;
     let patient = clinic.patient(0);
-    clinic.sim.set_ai_faults(AiFaults {
-        slow_next: 1,
-        slow_ms: 2_000,
-        ..AiFaults::default()
-    });
+    clinic.model_takes(2_000);
     clinic.says(&patient, "Where is the clinic?").await;
     until_asked(&clinic, 1).await;
     clinic.kill();
@@ -219,11 +220,7 @@ async fn a_model_that_times_out_or_asks_for_a_person_hands_the_chat_over_with_th
     let clinic = Clinic::start(|_| {}).await;
     clinic.ai_on(5).await;
     let patient = clinic.patient(0);
-    clinic.sim.set_ai_faults(AiFaults {
-        slow_next: 1,
-        slow_ms: 8_000,
-        ..AiFaults::default()
-    });
+    clinic.model_takes(8_000);
     clinic.says(&patient, "what are your hours?").await;
     let ops = clinic
         .wait_for("the handoff", |ops| {
@@ -287,11 +284,7 @@ async fn while_the_model_thinks_an_operators_send_to_another_patient_goes_at_onc
     let clinic = Clinic::start(|_| {}).await;
     clinic.ai_on(20).await;
     let (asking, other) = (clinic.patient(0), clinic.patient(1));
-    clinic.sim.set_ai_faults(AiFaults {
-        slow_next: 1,
-        slow_ms: 3_000,
-        ..AiFaults::default()
-    });
+    clinic.model_takes(3_000);
     clinic.says(&asking, "Where is the clinic?").await;
     until_asked(&clinic, 1).await;
     let results = clinic
@@ -321,11 +314,7 @@ async fn an_answer_the_model_gives_after_people_took_the_chat_never_reaches_the_
     let clinic = Clinic::start(|_| {}).await;
     clinic.ai_on(20).await;
     let patient = clinic.patient(0);
-    clinic.sim.set_ai_faults(AiFaults {
-        slow_next: 1,
-        slow_ms: 1_500,
-        ..AiFaults::default()
-    });
+    clinic.model_takes(1_500);
     clinic.says(&patient, "Where is the clinic?").await;
     until_asked(&clinic, 1).await;
     clinic
