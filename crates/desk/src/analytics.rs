@@ -384,19 +384,23 @@ impl Report {
     }
 
     /// The report as an XLSX workbook: the summary, chats per day, the busiest hours and
-    /// the ratings, a sheet each.
+    /// the ratings, a sheet each; and what the AI responder did, when it answered any.
     pub fn to_xlsx(&self) -> Result<Vec<u8>> {
-        use rust_xlsxwriter::{Format, Workbook, XlsxError};
+        use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
         let failed = |e: XlsxError| Error::Store(format!("writing the workbook: {e}"));
         let mut book = Workbook::new();
         let bold = Format::new().set_bold();
+        let head = |sheet: &mut Worksheet, heads: &[&str]| {
+            for (column, head) in heads.iter().enumerate() {
+                sheet
+                    .write_with_format(0, column as u16, *head, &bold)
+                    .map_err(failed)?;
+            }
+            Ok::<_, Error>(())
+        };
 
         let sheet = book.add_worksheet().set_name("Summary").map_err(failed)?;
-        for (column, head) in COLUMNS.iter().enumerate() {
-            sheet
-                .write_with_format(0, column as u16, *head, &bold)
-                .map_err(failed)?;
-        }
+        head(sheet, &COLUMNS)?;
         for (at, row) in self.summary().iter().enumerate() {
             for (column, cell) in row.iter().enumerate() {
                 let (r, c) = (at as u32 + 1, column as u16);
@@ -410,11 +414,7 @@ impl Report {
         }
 
         let sheet = book.add_worksheet().set_name("Days").map_err(failed)?;
-        for (column, head) in ["day", "sessions", "closed"].iter().enumerate() {
-            sheet
-                .write_with_format(0, column as u16, *head, &bold)
-                .map_err(failed)?;
-        }
+        head(sheet, &["day", "sessions", "closed"])?;
         for (at, day) in self.days.iter().enumerate() {
             let r = at as u32 + 1;
             sheet.write(r, 0, day.day.as_str()).map_err(failed)?;
@@ -422,19 +422,32 @@ impl Report {
             sheet.write(r, 2, day.closed).map_err(failed)?;
         }
 
-        for (name, head, counts, first) in [
+        for (name, label, counts, first) in [
             ("Hours", "hour", &self.hours, 0),
             ("Ratings", "rating", &self.ratings, 1),
         ] {
             let sheet = book.add_worksheet().set_name(name).map_err(failed)?;
-            sheet.write_with_format(0, 0, head, &bold).map_err(failed)?;
-            sheet
-                .write_with_format(0, 1, "sessions", &bold)
-                .map_err(failed)?;
+            head(sheet, &[label, "sessions"])?;
             for (at, count) in counts.iter().enumerate() {
                 let r = at as u32 + 1;
                 sheet.write(r, 0, at as u32 + first).map_err(failed)?;
                 sheet.write(r, 1, *count).map_err(failed)?;
+            }
+        }
+
+        if self.ai_answered > 0 {
+            let sheet = book.add_worksheet().set_name("AI").map_err(failed)?;
+            head(sheet, &["figure", "chats"])?;
+            for (at, (figure, chats)) in [
+                ("answered_by_ai", self.ai_answered),
+                ("closed_without_staff", self.ai_resolved),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let r = at as u32 + 1;
+                sheet.write(r, 0, figure).map_err(failed)?;
+                sheet.write(r, 1, chats).map_err(failed)?;
             }
         }
         book.save_to_buffer().map_err(failed)

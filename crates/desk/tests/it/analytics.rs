@@ -201,6 +201,31 @@ async fn the_report_counts_the_chats_the_ai_answered_and_those_it_closed_without
 
     let report = store.analytics(log::at(0), log::at(100)).await.unwrap();
     assert_eq!((report.ai_answered, report.ai_resolved), (2, 1));
+    // The workbook has a sheet of them (the clinics without the AI have none).
+    use calamine::{Data, Reader as _};
+    let bytes = report.to_xlsx().unwrap();
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        ["Summary", "Days", "Hours", "Ratings", "AI"]
+    );
+    let ai: Vec<Vec<Data>> = book
+        .worksheet_range("AI")
+        .unwrap()
+        .rows()
+        .map(<[Data]>::to_vec)
+        .collect();
+    assert_eq!(
+        ai,
+        [
+            [Data::String("figure".into()), Data::String("chats".into())],
+            [Data::String("answered_by_ai".into()), Data::Float(2.0)],
+            [
+                Data::String("closed_without_staff".into()),
+                Data::Float(1.0)
+            ],
+        ]
+    );
     // The chat shows the answer as the model's.
     let messages = store
         .messages(&chat(P0), tsunagi_desk::query::MessagesPage::Newest, 10)
