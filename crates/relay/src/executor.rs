@@ -112,6 +112,9 @@ const SYNC_BATCH: usize = 1_000;
 const IDS_PER_PAGE: u32 = 1_000;
 /// Entries folded per read.
 const PAGE: u32 = 500;
+/// Questions the model is asked at once per channel: a few patients writing in the same
+/// minute need not wait for each other's answers.
+const MODEL_CALLS_AT_ONCE: usize = 4;
 /// A Telegram alert older than this is not sent: it would only confuse.
 const TELEGRAM_WITHIN_MS: i64 = 60 * 60 * 1000;
 /// Tries per Telegram chat when Telegram is busy or down, and the longest wait it may ask.
@@ -249,11 +252,11 @@ impl From<StoreError> for Failure {
     }
 }
 
-/// Calls out beside the channel's sends, at most one of each kind.
+/// Calls out beside the channel's sends.
 #[derive(Default)]
 struct Beside {
-    /// The model, about one question.
-    asking: Option<Out>,
+    /// The model, about one question per chat, in so many chats at once.
+    asking: Vec<(ConversationId, Out)>,
     /// Telegram, with one alert.
     alerting: Option<Out>,
 }
@@ -272,20 +275,28 @@ enum Returned {
 }
 
 impl Beside {
+    /// Whether the model is being asked about a question in `conversation`.
+    fn asks_in(&self, conversation: &ConversationId) -> bool {
+        self.asking.iter().any(|(c, _)| c == conversation)
+    }
+
     /// The next call to come back; pending for ever while none is out.
     fn returned(&mut self) -> impl Future<Output = Returned> + '_ {
         std::future::poll_fn(|cx| {
-            for slot in [&mut self.asking, &mut self.alerting] {
-                if let Some(Out(call)) = slot
-                    && let Poll::Ready(joined) = call.poll_unpin(cx)
-                {
-                    *slot = None;
-                    // Only dropping it stops it; a call that panicked panics here, as it
-                    // would have in the executor's own task.
-                    return Poll::Ready(
-                        joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())),
-                    );
-                }
+            if let Some((at, returned)) = self
+                .asking
+                .iter_mut()
+                .enumerate()
+                .find_map(|(at, (_, call))| Some((at, call.poll(cx)?)))
+            {
+                self.asking.swap_remove(at);
+                return Poll::Ready(returned);
+            }
+            if let Some(call) = &mut self.alerting
+                && let Some(returned) = call.poll(cx)
+            {
+                self.alerting = None;
+                return Poll::Ready(returned);
             }
             Poll::Pending
         })
@@ -298,6 +309,17 @@ struct Out(tokio::task::JoinHandle<Returned>);
 impl Out {
     fn start(call: impl Future<Output = Returned> + Send + 'static) -> Self {
         Self(tokio::spawn(call))
+    }
+
+    /// What it came back with, once it has. Only dropping it stops it; a call that
+    /// panicked panics here, as it would have in the executor's own task.
+    fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Option<Returned> {
+        match self.0.poll_unpin(cx) {
+            Poll::Ready(joined) => {
+                Some(joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())))
+            }
+            Poll::Pending => None,
+        }
     }
 }
 
@@ -623,15 +645,20 @@ impl<S: LogStore> Executor<S> {
     }
 
     /// Does the next thing that waits, if any: a send (oldest first), a question for the
-    /// model or an alert for Telegram (each sent out beside the sends, one at a time), a
-    /// part of a reminder, media to keep, a step of a follower sync.
+    /// model or an alert for Telegram (sent out beside the sends: the model about a few
+    /// chats at once, Telegram one alert at a time), a part of a reminder, media to keep, a
+    /// step of a follower sync.
     async fn act(&mut self) -> Option<Result<(), Failure>> {
         let pending = self.bot.pending().next().cloned();
         if let Some(pending) = pending {
             return Some(self.deliver(&pending).await);
         }
-        if self.beside.asking.is_none()
-            && let Some(question) = self.bot.ai_questions().into_iter().next()
+        if self.beside.asking.len() < MODEL_CALLS_AT_ONCE
+            && let Some(question) = self
+                .bot
+                .ai_questions()
+                .into_iter()
+                .find(|q| !self.beside.asks_in(&q.conversation))
         {
             return Some(self.ask(question).await);
         }
@@ -794,7 +821,8 @@ impl<S: LogStore> Executor<S> {
         self.show_thinking(&question.conversation, settings.timeout_seconds)
             .await;
         let http = self.relay.http().clone();
-        self.beside.asking = Some(Out::start(async move {
+        let conversation = question.conversation.clone();
+        let call = Out::start(async move {
             let reply = assistant::ask(&http, &settings, &key, &question).await;
             let model = settings.model.trim().to_owned();
             Returned::Ai {
@@ -802,7 +830,8 @@ impl<S: LogStore> Executor<S> {
                 model,
                 reply,
             }
-        }));
+        });
+        self.beside.asking.push((conversation, call));
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-use tsunagi_line::ChannelId;
+use tsunagi_line::{ChannelId, UserId};
 use tsunagi_linesim::{AiFaults, ApiFaults, TelegramFaults, Via};
 use tsunagi_proto::api::Role;
 use tsunagi_proto::{
@@ -307,6 +307,35 @@ async fn while_the_model_thinks_an_operators_send_to_another_patient_goes_at_onc
     let texts = clinic.texts(&asking);
     assert_eq!(texts.len(), 1, "{texts:?}");
     assert!(texts[0].1.contains("Sakura Building"), "{texts:?}");
+}
+
+#[tokio::test]
+async fn patients_asking_in_the_same_minute_do_not_wait_for_each_others_answers() {
+    let clinic = Clinic::start(|_| {}).await;
+    clinic.ai_on(20).await;
+    let patients: Vec<UserId> = (0..3).map(|n| clinic.patient(n)).collect();
+    clinic.sim.set_ai_faults(AiFaults {
+        slow_next: 3,
+        slow_ms: 2_000,
+        ..AiFaults::default()
+    });
+    for patient in &patients {
+        clinic.says(patient, "Where is the clinic?").await;
+    }
+    // All three asked before the first answer came back.
+    until_asked(&clinic, 3).await;
+    let ops = clinic.wait_for("", |_| true).await;
+    assert_eq!(count(&ops, answered), 0, "{ops:#?}");
+    clinic
+        .wait_for("three answers, sent", |ops| {
+            count(ops, answered) == 3 && count(ops, is_sent) == 3
+        })
+        .await;
+    for patient in &patients {
+        let texts = clinic.texts(patient);
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        assert!(texts[0].1.contains("Sakura Building"), "{texts:?}");
+    }
 }
 
 #[tokio::test]
