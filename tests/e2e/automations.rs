@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use anyhow::{Result, ensure};
+use fantoccini::key::Key;
 use tsunagi_e2e::app::{App, By};
 use tsunagi_e2e::clinic::{CHANNEL, Clinic};
 use tsunagi_proto::api::Role;
@@ -96,8 +97,16 @@ async fn the_owner_sets_up_the_ai_and_telegram_and_the_bot_answers_and_alerts_wi
     app.type_into("Telegram chat IDs", &chat.to_string())
         .await?;
     save(&app).await?;
+    // A test to that chat, and to one the bot is not in (typed, not saved).
+    app.type_into("Telegram chat IDs", &format!("{chat}{}5", Key::Enter))
+        .await?;
     app.click(By::Button("Send a test message")).await?;
     app.find(By::Text(&format!("Sent to chat {chat}."))).await?;
+    app.until_text(By::Region("Test results"), "chat 5 refused", |t| {
+        t.contains("Not sent to chat 5: add the bot to that chat")
+            && t.contains("The relay's words: Telegram refused chat 5")
+    })
+    .await?;
     ensure!(clinic.sim.telegram_messages().len() == 1);
     app.screenshot("settings-telegram").await?;
     app.click(By::Button("Close")).await?;
