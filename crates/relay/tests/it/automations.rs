@@ -88,6 +88,13 @@ impl Clinic {
         });
     }
 
+    /// What `patient` received is only the model's answer to "Where is the clinic?".
+    fn has_only_the_way_to_the_clinic(&self, patient: &UserId) {
+        let texts = self.texts(patient);
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        assert!(texts[0].1.contains("Sakura Building"), "{texts:?}");
+    }
+
     fn sim_url(&self) -> String {
         self.relay.telegram().base().to_owned()
     }
@@ -208,9 +215,7 @@ async fn a_restart_while_the_model_thinks_still_answers_the_patient_once() {
         .wait_for("the answer, sent", |ops| count(ops, is_sent) == 1)
         .await;
     tokio::time::sleep(Duration::from_millis(2_300)).await;
-    let texts = clinic.texts(&patient);
-    assert_eq!(texts.len(), 1, "{texts:?}");
-    assert!(texts[0].1.contains("Sakura Building"), "{texts:?}");
+    clinic.has_only_the_way_to_the_clinic(&patient);
     // Nothing was decided before the kill, so the model was asked again.
     assert_eq!(clinic.sim.ai_calls().len(), 2);
 }
@@ -304,9 +309,7 @@ async fn while_the_model_thinks_an_operators_send_to_another_patient_goes_at_onc
         clinic.texts(&other),
         [(Via::Push, "Your results are ready.".to_owned())]
     );
-    let texts = clinic.texts(&asking);
-    assert_eq!(texts.len(), 1, "{texts:?}");
-    assert!(texts[0].1.contains("Sakura Building"), "{texts:?}");
+    clinic.has_only_the_way_to_the_clinic(&asking);
 }
 
 #[tokio::test]
@@ -332,9 +335,7 @@ async fn patients_asking_in_the_same_minute_do_not_wait_for_each_others_answers(
         })
         .await;
     for patient in &patients {
-        let texts = clinic.texts(patient);
-        assert_eq!(texts.len(), 1, "{texts:?}");
-        assert!(texts[0].1.contains("Sakura Building"), "{texts:?}");
+        clinic.has_only_the_way_to_the_clinic(patient);
     }
 }
 
