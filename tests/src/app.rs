@@ -4,7 +4,7 @@
 //! `xvfb-run -a dbus-run-session -- …` (which `cargo xtask test` does). Tests using this
 //! skip themselves unless `E2E=1`, so a plain `cargo test` passes on a machine without them.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail, ensure};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use tsunagi_relay::testing::free_port;
 
 /// How long a test waits for the window to show something.
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -134,8 +135,8 @@ impl App {
             None
         };
 
-        let port = free_port()?;
-        let native_port = free_port()?;
+        let port = free_port();
+        let native_port = free_port();
         let driver = Command::new("tauri-driver")
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
@@ -559,11 +560,6 @@ fn start_keyring(env: &[(&str, PathBuf)]) -> Result<Terminated> {
         std::thread::sleep(Duration::from_millis(100));
     }
     bail!("gnome-keyring-daemon did not appear on the session bus within 20 s")
-}
-
-fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
-    Ok(listener.local_addr()?.port())
 }
 
 async fn wait_for_port(port: u16, limit: Duration) -> Result<()> {

@@ -20,7 +20,7 @@ use tsunagi_line::{ChannelId, UserId};
 use tsunagi_linesim::{Config, Simulator, UserAction};
 use tsunagi_proto::api::{Enrolled, LogPage};
 use tsunagi_proto::{ConversationId, EntryBody, Operation, SendOp, Seq, UnixMillis};
-use tsunagi_relay::testing::{Stop, TestPostgres};
+use tsunagi_relay::testing::{Stop, TestPostgres, free_port};
 use url::Url;
 
 const CHANNEL: &str = "1656789012";
@@ -53,14 +53,6 @@ fn relay(data: &Path, database: &str, args: &[&str]) -> Command {
         .env("RUST_LOG", "warn")
         .env_remove("TSUNAGI_RELAY_KEY");
     command
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The relays, by their ports; a killed one can be started again on its port.

@@ -31,6 +31,17 @@ pub const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
 /// The bot user id webhooks are addressed to.
 pub const BOT: &str = "Uf0a1b2c3d4e5f60718293a4b5c6d7e8f";
 
+/// A port nothing listens on, for a server another program starts (a relay process, a
+/// WebDriver server). Picked below the range the OS hands out (32768 and up on Linux): a
+/// port asked of the OS and let go again may be given to another test's `bind(0)`, or be
+/// the local end of a connection, before the other program binds it.
+pub fn free_port() -> u16 {
+    (0..100)
+        .map(|_| rand::random_range(20_000..32_000))
+        .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port between 20000 and 32000")
+}
+
 /// Which store a test relay runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -89,11 +89,7 @@ async fn wrong_credentials_store_nothing() {
 async fn an_unreachable_public_url_is_reported_but_the_good_credentials_are_kept() {
     let h = Harness::start().await;
     let (_sim, mut setup) = line(&h).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = tsunagi_relay::testing::free_port();
     setup.public_url = format!("http://127.0.0.1:{port}");
     let channel = ChannelId::from(NEW_CHANNEL);
     let steps = connect(&h.relay, &channel, ChannelSecret::new(NEW_SECRET), &setup)

@@ -1,7 +1,6 @@
 //! The real `tsunagi-relay` binary: killed under load, and stopped politely.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -11,6 +10,7 @@ use pretty_assertions::assert_eq;
 use tsunagi_line::signature::sign;
 use tsunagi_proto::EntryBody;
 use tsunagi_proto::api::LogPage;
+use tsunagi_relay::testing::free_port;
 
 use crate::{CHANNEL, SECRET, callback, read_page, redeem};
 
@@ -56,14 +56,6 @@ fn set_up(dir: &Path) -> String {
     .unwrap();
     assert!(invite.status.success());
     String::from_utf8(invite.stdout).unwrap().trim().to_owned()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts `serve` and waits until it answers.
