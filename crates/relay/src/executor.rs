@@ -1445,7 +1445,6 @@ const MARK_READ_WITHIN_MS: i64 = 24 * 60 * 60 * 1000;
 /// An operator who was typing this long ago has sent or stopped since.
 const TYPING_WITHIN_MS: i64 = 20_000;
 
-/// A profile LINE gave for a follower of the account (it answers only for those).
 /// One Telegram alert on its way to the owners' chats.
 struct Alerting {
     telegram: Telegram,
@@ -1503,6 +1502,7 @@ impl Alerting {
     }
 }
 
+/// A profile LINE gave for a follower of the account (it answers only for those).
 fn of_follower(profile: Profile) -> ContactProfile {
     ContactProfile {
         user_id: profile.user_id,

@@ -182,6 +182,16 @@ impl Clinic {
             .collect()
     }
 
+    /// The executor's ops, as logged so far.
+    pub(crate) async fn executor_ops(&self) -> Vec<Operation> {
+        self.ops()
+            .await
+            .into_iter()
+            .filter(|(device, _)| device.as_str() == EXECUTOR_DEVICE)
+            .map(|(_, op)| op)
+            .collect()
+    }
+
     /// The executor's ops, once `done` holds of them (within ten seconds).
     pub(crate) async fn wait_for(
         &self,
@@ -189,13 +199,7 @@ impl Clinic {
         done: impl Fn(&[Operation]) -> bool,
     ) -> Vec<Operation> {
         for _ in 0..500 {
-            let ops: Vec<Operation> = self
-                .ops()
-                .await
-                .into_iter()
-                .filter(|(device, _)| device.as_str() == EXECUTOR_DEVICE)
-                .map(|(_, op)| op)
-                .collect();
+            let ops = self.executor_ops().await;
             if done(&ops) {
                 return ops;
             }
