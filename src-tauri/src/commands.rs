@@ -460,7 +460,7 @@ pub(crate) async fn message_send(
     .await?;
     // A clinic that shows "Read" once staff answer: now.
     let joined = shell.joined().await?;
-    if conversation.as_str().starts_with('U')
+    if conversation.is_one_to_one()
         && let Some(token) = (joined.sync.store())
             .read_token(&conversation, Seen::Answered)
             .await?
@@ -614,6 +614,8 @@ pub(crate) async fn settings_get(shell: State<'_, Shell>) -> Answer<TeamSettings
         read_receipts: settings.read_receipts,
         ai: settings.ai,
         telegram: settings.telegram,
+        red_flags: settings.red_flags,
+        red_flags_set: settings.red_flags_set,
         credentials: joined.sync.store().credentials().await?,
         max_items: settings::MAX_SETTING_ITEMS as u32,
         max_pattern_chars: settings::MAX_PATTERN_CHARS as u32,
@@ -986,7 +988,7 @@ pub(crate) async fn conversation_typing(
     request: ConversationRequest,
 ) -> Answer<()> {
     let conversation = ConversationId::new(request.conversation);
-    if !conversation.as_str().starts_with('U') {
+    if !conversation.is_one_to_one() {
         return Ok(());
     }
     let joined = shell.joined().await?;

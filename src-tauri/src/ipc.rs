@@ -27,7 +27,8 @@ use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_proto::api::Role;
 use tsunagi_proto::{
     AiSettings, BusinessHours, CannedResponse, Credential, Greetings, HandoffSettings,
-    KeywordMatch, KeywordRule, OpeningHours, ReadMode, ReadReceipts, Setting, TelegramSettings,
+    KeywordMatch, KeywordRule, OpeningHours, ReadMode, ReadReceipts, RedFlagSettings, Setting,
+    TelegramSettings,
     TelegramTrouble,
 };
 
@@ -593,6 +594,10 @@ pub struct TeamSettingsView {
     pub ai: Option<AiSettings>,
     /// Telegram alerts, if an owner set them up.
     pub telegram: Option<TelegramSettings>,
+    /// Words of an emergency, as seeded until an owner sets them.
+    pub red_flags: RedFlagSettings,
+    /// An owner has set the red flags.
+    pub red_flags_set: bool,
     /// What the relay keeps for them (never the values).
     pub credentials: CredentialsView,
     /// Most entries in a list (rules, canned responses, handoff keywords).
@@ -698,6 +703,7 @@ pub enum SettingEdit {
     ReadReceipts(ReadReceipts),
     Ai(AiSettings),
     Telegram(TelegramSettings),
+    RedFlags(RedFlagSettings),
 }
 
 impl TryFrom<SettingEdit> for Setting {
@@ -715,6 +721,7 @@ impl TryFrom<SettingEdit> for Setting {
             SettingEdit::ReadReceipts(receipts) => Setting::ReadReceipts(receipts),
             SettingEdit::Ai(ai) => Setting::Ai(ai),
             SettingEdit::Telegram(telegram) => Setting::Telegram(telegram),
+            SettingEdit::RedFlags(flags) => Setting::RedFlags(flags),
         })
     }
 }
@@ -1178,6 +1185,7 @@ pub fn typescript() -> String {
         ReadReceipts::decl(),
         AiSettings::decl(),
         TelegramSettings::decl(),
+        RedFlagSettings::decl(),
         TelegramTrouble::decl(),
         Credential::decl(),
         CredentialState::decl(),

@@ -21,6 +21,8 @@ use crate::Changes;
 /// Something the log said that may call for an alert, as the projection applied it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Happened {
+    /// A patient wrote words of an emergency: every desk is alerted, whatever it prefers.
+    RedFlag { conversation: ConversationId },
     /// The relay's executor asked for people: a patient is waiting in the queue.
     Handoff { conversation: ConversationId },
     /// A chat waited too long for anyone: the executor escalated it to the owners.
@@ -107,6 +109,9 @@ pub struct Me {
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum AlertKind {
+    /// A patient wrote words of an emergency (alerted to everyone, even in quiet hours or
+    /// while alerts are paused, and again until claimed). It cannot be turned off.
+    RedFlag,
     /// A patient asked for a person (alerted to everyone, and again until claimed).
     Handoff,
     /// Nobody took a waiting chat for minutes (owners).
@@ -124,7 +129,8 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 7] = [
+    pub const ALL: [AlertKind; 8] = [
+        AlertKind::RedFlag,
         AlertKind::Handoff,
         AlertKind::Escalation,
         AlertKind::MyChat,
@@ -198,6 +204,9 @@ fn decide_one(
         count: 0,
     };
     match happened {
+        Happened::RedFlag { conversation } => {
+            Some(about(AlertKind::RedFlag, conversation, None))
+        }
         Happened::Handoff { conversation } => chat(conversation)
             .is_some_and(|c| c.waiting)
             .then(|| about(AlertKind::Handoff, conversation, None)),
@@ -348,6 +357,7 @@ impl Default for Preferences {
             .into_iter()
             .map(|kind| {
                 let sound = match kind {
+                    AlertKind::RedFlag => sound("alarm"),
                     AlertKind::Handoff | AlertKind::Escalation => sound("bell"),
                     AlertKind::MyChat | AlertKind::Transferred | AlertKind::Waiting => {
                         sound("chime")
@@ -430,9 +440,17 @@ impl Preferences {
         name: Option<&str>,
         text: Option<&str>,
     ) -> Option<Notice> {
-        let setting = self.kinds.get(&alert.kind)?;
+        let urgent = alert.kind == AlertKind::RedFlag;
+        let setting = match self.kinds.get(&alert.kind) {
+            Some(setting) => setting.clone(),
+            // Preferences kept before red flags existed.
+            None if urgent => Preferences::default().kinds[&alert.kind].clone(),
+            None => return None,
+        };
         let quiet = self.quiet.as_ref().is_some_and(|q| q.covers(moment.at));
-        if !setting.on || quiet || moment.paused || (self.only_unfocused && moment.focused) {
+        let held = !setting.on || quiet || moment.paused || (self.only_unfocused && moment.focused);
+        // Words of an emergency come through whatever this operator set.
+        if held && !urgent {
             return None;
         }
         let (name, text) = match self.privacy {
@@ -446,30 +464,37 @@ impl Preferences {
             name: name.map(str::to_owned),
             text: text.map(str::to_owned),
             count: alert.count,
-            sound: setting.sound.clone(),
-            volume: self.volume.min(100),
+            sound: setting.sound.or_else(|| urgent.then(|| "alarm".to_owned())),
+            volume: if urgent { self.volume.max(60) } else { self.volume }.min(100),
         })
     }
 }
 
-/// Handoffs nobody has taken yet, and when each is alerted again.
+/// Handoffs (and red flags) nobody has taken yet, and when each is alerted again.
 #[derive(Debug, Default)]
 pub struct Repeats {
-    due: BTreeMap<ConversationId, Instant>,
+    due: BTreeMap<ConversationId, (Instant, AlertKind)>,
 }
 
 impl Repeats {
-    /// Alerts just shown: a handoff among them is repeated `every` from `now`.
+    /// Alerts just shown: a handoff or red flag among them is repeated `every` from `now`.
     pub fn shown(&mut self, alerts: &[Alert], now: Instant, every: Duration) {
         for alert in alerts {
-            if let (AlertKind::Handoff, Some(conversation)) = (alert.kind, &alert.conversation) {
-                self.due.insert(conversation.clone(), now + every);
+            if let (kind @ (AlertKind::Handoff | AlertKind::RedFlag), Some(conversation)) =
+                (alert.kind, &alert.conversation)
+            {
+                // A red flag stays one until the chat is taken.
+                let kind = match self.due.get(conversation) {
+                    Some((_, AlertKind::RedFlag)) => AlertKind::RedFlag,
+                    _ => kind,
+                };
+                self.due.insert(conversation.clone(), (now + every, kind));
             }
         }
     }
 
-    /// The handoffs to alert again at `now`, still waiting by `chat`; those that are not
-    /// (claimed on any desk, closed, given back to the bot) are forgotten.
+    /// The alerts to raise again at `now`, for chats still waiting by `chat`; those that
+    /// are not (claimed on any desk, closed, given back to the bot) are forgotten.
     pub fn due(
         &mut self,
         now: Instant,
@@ -479,11 +504,11 @@ impl Repeats {
         self.due
             .retain(|conversation, _| chat(conversation).is_some_and(|c| c.waiting));
         let mut again = Vec::new();
-        for (conversation, at) in &mut self.due {
+        for (conversation, (at, kind)) in &mut self.due {
             if *at <= now {
                 *at = now + every;
                 again.push(Alert {
-                    kind: AlertKind::Handoff,
+                    kind: *kind,
                     conversation: Some(conversation.clone()),
                     message: None,
                     count: 0,
@@ -493,21 +518,22 @@ impl Repeats {
         again
     }
 
-    /// The chats whose handoff is repeated (to read where they stand before [`Self::due`]).
+    /// The chats whose alert is repeated (to read where they stand before [`Self::due`]).
     pub fn tracked(&self) -> Vec<ConversationId> {
         self.due.keys().cloned().collect()
     }
 
     /// When the next repeat falls due, if any waits.
     pub fn next(&self) -> Option<Instant> {
-        self.due.values().min().copied()
+        self.due.values().map(|(at, _)| *at).min()
     }
 }
 
 impl Happened {
     fn conversation(&self) -> Option<&ConversationId> {
         match self {
-            Happened::Handoff { conversation }
+            Happened::RedFlag { conversation }
+            | Happened::Handoff { conversation }
             | Happened::Escalated { conversation }
             | Happened::PatientWrote { conversation, .. }
             | Happened::Transferred { conversation, .. }

@@ -681,8 +681,22 @@ fn operation(
                 AlertReason::Escalated => Happened::Escalated {
                     conversation: conversation.clone(),
                 },
+                AlertReason::RedFlag => Happened::RedFlag {
+                    conversation: conversation.clone(),
+                },
             });
-            ("alert", Some(conversation), Outcome::Applied)
+            if *reason == AlertReason::RedFlag {
+                // The open session leads the queue from now on; the audit keeps each case.
+                db.prepare_cached(
+                    "UPDATE sessions SET urgent_at = COALESCE(urgent_at, ?2)
+                     WHERE id = (SELECT session_id FROM conversations WHERE id = ?1)
+                       AND status <> 'closed'",
+                )?
+                .execute(rusqlite::params![conversation.as_str(), entry.at.0])?;
+                ("red_flag", Some(conversation), Outcome::Applied)
+            } else {
+                ("alert", Some(conversation), Outcome::Applied)
+            }
         }
         Operation::ScheduleReminder(reminder) => {
             outreach::reminder_scheduled(db, entry, op_id, device, reminder)?;

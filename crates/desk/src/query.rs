@@ -187,6 +187,10 @@ pub struct SessionSummary {
     pub transfers: i64,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub csat: Option<i64>,
+    /// When the patient first wrote words of an emergency in this session: it leads the
+    /// queue and is marked in every list.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub urgent_at: Option<i64>,
 }
 
 /// A position in a list, for keyset pagination.
@@ -217,11 +221,16 @@ const ITEM_COLUMNS: &str = "c.id, c.kind, c.mode, ct.display_name, ct.picture_ur
             LIMIT 100)) END,
     c.last_seq,
     s.id, s.status, s.operator, o.name, s.started_at, s.claimed_at, s.first_response_at,
-    s.closed_at, s.closed_by, s.message_count, s.transfers, s.csat";
+    s.closed_at, s.closed_by, s.message_count, s.transfers, s.csat, s.urgent_at";
 
-/// Where the waiting list's query puts `s.queued_seq` (then `s.queued_at`), after the
-/// item columns.
-const QUEUED_SEQ: usize = 21;
+/// Where the waiting list's query puts its queue key (then `s.queued_at`), after the item
+/// columns.
+const QUEUED_SEQ: usize = 22;
+
+/// A waiting session's place in the queue, as the waiting list orders and pages it: when
+/// it joined the queue, and those whose patient wrote words of an emergency before all.
+const QUEUE_KEY: &str =
+    "(CASE WHEN w.urgent_at IS NULL THEN w.queued_seq ELSE w.queued_seq - 4503599627370496 END)";
 
 /// Unread counts stop here ("99+").
 pub const UNREAD_CAP: u32 = 100;
@@ -249,6 +258,7 @@ fn session_from(row: &SqliteRow, at: usize) -> Result<Option<SessionSummary>> {
         message_count: row.get(at + 9),
         transfers: row.get(at + 10),
         csat: row.get(at + 11),
+        urgent_at: row.get(at + 12),
     }))
 }
 
@@ -400,7 +410,8 @@ pub struct AuditRecord {
 }
 
 /// Which operator actions the audit screen shows: all of them when every field is empty.
-/// What the relay's executor logs (LINE's answers, profiles, progress) is not among them.
+/// What the relay's executor logs (LINE's answers, profiles, progress) is not among them,
+/// but for red flags: each patient who wrote words of an emergency is on the record.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditFilter {
@@ -446,27 +457,26 @@ impl Store {
             // conversations, an empty queue read every chat the clinic ever had (120 ms
             // and 108 MiB of the store at 100,000 chats).
             let sql = format!(
-                "SELECT {ITEM_COLUMNS}, s.queued_seq, s.queued_at
+                "SELECT {ITEM_COLUMNS}, {QUEUE_KEY}, s.queued_at
                  FROM sessions w CROSS JOIN conversations c ON c.id = w.conversation_id
                  {ITEM_JOINS}
-                 WHERE w.status = 'waiting' AND w.queued_seq > ? AND s.id = w.id
-                 ORDER BY w.queued_seq LIMIT ?"
+                 WHERE w.status = 'waiting' AND {QUEUE_KEY} > ? AND s.id = w.id
+                 ORDER BY {QUEUE_KEY} LIMIT ?"
             );
             let rows = sqlx::query(&sql)
-                .bind(before.map_or(0, |c| c.0))
+                .bind(before.map_or(i64::MIN, |c| c.0))
                 .bind(limit)
                 .fetch_all(&self.readers)
                 .await?;
-            let ahead: i64 =
-                match rows.first() {
-                    Some(first) => sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM sessions WHERE status = 'waiting' AND queued_seq < ?",
-                    )
-                    .bind(first.get::<i64, _>(QUEUED_SEQ))
-                    .fetch_one(&self.readers)
-                    .await?,
-                    None => 0,
-                };
+            let ahead: i64 = match rows.first() {
+                Some(first) => sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM sessions w WHERE w.status = 'waiting' AND {QUEUE_KEY} < ?"
+                ))
+                .bind(first.get::<i64, _>(QUEUED_SEQ))
+                .fetch_one(&self.readers)
+                .await?,
+                None => 0,
+            };
             return rows
                 .iter()
                 .enumerate()
@@ -817,7 +827,8 @@ impl Store {
         Ok(rows.iter().map(audit_from).collect())
     }
 
-    /// Operators' actions `filter` lets through, newest first, before `before` (a seq).
+    /// Operators' actions (and red flags) `filter` lets through, newest first, before
+    /// `before` (a seq).
     pub async fn audit_page(
         &self,
         filter: &AuditFilter,
@@ -826,7 +837,7 @@ impl Store {
     ) -> Result<Vec<AuditRecord>> {
         let limit = check_limit(limit)?;
         let rows = sqlx::query(&format!(
-            "{AUDIT} WHERE a.seq < ?1 AND a.device <> ?2
+            "{AUDIT} WHERE a.seq < ?1 AND (a.device <> ?2 OR a.type = 'red_flag')
                AND (?3 IS NULL OR a.device = ?3) AND (?4 IS NULL OR a.type = ?4)
                AND (NOT ?5 OR a.outcome = 'rejected')
                AND (?6 IS NULL OR a.at >= ?6) AND (?7 IS NULL OR a.at < ?7)

@@ -4,8 +4,8 @@
 
 use tsunagi_proto::{
     AiSettings, BusinessHours, CannedResponse, ConversationId, Credential, Greetings,
-    HandoffSettings, KeywordRule, Operation, ReadMode, ReadReceipts, Seq, Setting,
-    TelegramSettings, TelegramTrouble,
+    HandoffSettings, KeywordRule, Operation, ReadMode, ReadReceipts, RedFlagSettings, Seq,
+    Setting, TelegramSettings, TelegramTrouble,
 };
 
 pub use tsunagi_domain::handoff::KeywordRules;
@@ -29,6 +29,10 @@ pub struct TeamSettings {
     pub read_receipts: ReadReceipts,
     pub ai: Option<AiSettings>,
     pub telegram: Option<TelegramSettings>,
+    /// As seeded for the clinic's time zone until an owner sets them.
+    pub red_flags: RedFlagSettings,
+    /// An owner has set the red flags (else `red_flags` is the seed).
+    pub red_flags_set: bool,
 }
 
 /// What the relay keeps for the AI responder and Telegram alerts, as the log tells it.
@@ -67,6 +71,8 @@ impl Store {
             read_receipts: ReadReceipts::default(),
             ai: None,
             telegram: None,
+            red_flags: tsunagi_domain::red_flag::seeded(None),
+            red_flags_set: false,
         };
         for name in [
             "business_hours",
@@ -77,6 +83,7 @@ impl Store {
             "read_receipts",
             "ai",
             "telegram",
+            "red_flags",
         ] {
             match self.setting(name).await? {
                 Some(Setting::BusinessHours(hours)) => settings.business_hours = Some(hours),
@@ -89,8 +96,16 @@ impl Store {
                 Some(Setting::ReadReceipts(receipts)) => settings.read_receipts = receipts,
                 Some(Setting::Ai(ai)) => settings.ai = Some(ai),
                 Some(Setting::Telegram(telegram)) => settings.telegram = Some(telegram),
+                Some(Setting::RedFlags(flags)) => {
+                    settings.red_flags = flags;
+                    settings.red_flags_set = true;
+                }
                 Some(Setting::Templates { .. }) | None => {}
             }
+        }
+        if !settings.red_flags_set {
+            let zone = settings.business_hours.as_ref().map(|h| h.time_zone.as_str());
+            settings.red_flags = tsunagi_domain::red_flag::seeded(zone);
         }
         Ok(settings)
     }

@@ -21,12 +21,14 @@ use tsunagi_line::{MessageId, UserId};
 use tsunagi_proto::{
     AiSettings, AlertReason, Audience, ConversationId, ConversationMode, Credential, Delivery,
     Entry, EntryBody, Greetings, HandoffSettings, KeywordRule, LoggedOp, OpId, Operation,
-    OperatorId, RecipientOutcome, Reminder, SendOp, Seq, Setting, TelegramSettings, UnixMillis,
+    OperatorId, RecipientOutcome, RedFlagSettings, Reminder, SendOp, Seq, Setting,
+    TelegramSettings, UnixMillis,
 };
 use uuid::Uuid;
 
 use crate::handoff::{HandoffKeywords, KeywordRules};
 use crate::hours::Hours;
+use crate::red_flag::{self, RedFlags};
 use crate::session::{self, Action, Change, Status};
 use crate::{conversation, csat, template};
 
@@ -58,6 +60,9 @@ const WAITS_REMEMBERED: usize = 20;
 pub const NAME_WAIT_MS: i64 = 5_000;
 /// The estimated wait per place in the queue before anyone was ever claimed.
 const DEFAULT_WAIT_MS: i64 = 5 * 60 * 1000;
+/// A patient who writes words of an emergency again this soon after the urgent-care
+/// message is not sent it again (the desks are alerted each time).
+pub const URGENT_AGAIN_MS: i64 = 30 * 60 * 1000;
 
 /// An op the bot wants logged.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,6 +208,9 @@ struct Chat {
     /// The patient's newest question for the AI responder, not answered yet: its seq.
     #[serde(default)]
     question: Option<Seq>,
+    /// When the patient was last sent the urgent-care message.
+    #[serde(default)]
+    urgent_at: Option<UnixMillis>,
 }
 
 /// A stretch of waiting in the queue.
@@ -264,6 +272,7 @@ impl Chat {
             waiting: None,
             said: VecDeque::new(),
             question: None,
+            urgent_at: None,
         }
     }
 
@@ -288,6 +297,28 @@ struct Settings {
     away: Option<String>,
     ai: Option<AiSettings>,
     telegram: Option<TelegramSettings>,
+    red_flags: RedFlagsInForce,
+}
+
+/// The red flags in force: as an owner set them, else as seeded for the clinic's time
+/// zone; and compiled for matching.
+#[derive(Debug, Clone)]
+struct RedFlagsInForce {
+    settings: RedFlagSettings,
+    words: RedFlags,
+}
+
+impl RedFlagsInForce {
+    fn new(settings: RedFlagSettings) -> Self {
+        let words = RedFlags::new(&settings);
+        Self { settings, words }
+    }
+}
+
+impl Default for RedFlagsInForce {
+    fn default() -> Self {
+        Self::new(red_flag::seeded(None))
+    }
 }
 
 /// What the bot knows of a LINE user.
@@ -829,6 +860,18 @@ impl Bot {
                 chat.note_waiting(entry);
             }
         }
+        if let EventKind::Message(message) = &event.kind
+            && let MessageContent::Text { text, .. } = &message.content
+            && user.is_some()
+            && conversation.is_one_to_one()
+            && self.settings.red_flags.words.matches(text)
+        {
+            self.red_flag(&conversation, entry, decisions);
+            return;
+        }
+        let Some(chat) = self.chats.get(&conversation) else {
+            return;
+        };
         if !chat.in_bot_mode() {
             return;
         }
@@ -898,6 +941,52 @@ impl Bot {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A patient wrote words of an emergency: whatever the hour and whoever holds the
+    /// chat, it goes to people (the desks put it first in the queue), every desk and the
+    /// owners' Telegram are alerted, and the patient is told to call the emergency number.
+    /// The bot, its queue line and the AI responder say nothing.
+    fn red_flag(
+        &mut self,
+        conversation: &ConversationId,
+        entry: &Entry,
+        decisions: &mut Vec<Decision>,
+    ) {
+        let cause = format!("red-flag/{}", entry.seq.0);
+        let Some(chat) = self.chats.get_mut(conversation) else {
+            return;
+        };
+        if chat.in_bot_mode() {
+            decisions.push(to_people(&cause, conversation));
+            chat.handing_off = true;
+        }
+        // An earlier question the model is still thinking about: its answer is only noted.
+        chat.question = None;
+        let told_lately = chat
+            .urgent_at
+            .is_some_and(|at| entry.at.0 - at.0 < URGENT_AGAIN_MS);
+        if !told_lately {
+            chat.urgent_at = Some(entry.at);
+        }
+        decisions.push(log(
+            &format!("{cause}/alert"),
+            Operation::Alert {
+                conversation: conversation.clone(),
+                reason: AlertReason::RedFlag,
+            },
+        ));
+        if told_lately {
+            return;
+        }
+        let language = self.language(conversation);
+        if let Some(text) = red_flag::message(&self.settings.red_flags.settings, language) {
+            let text = self.fill(&text, conversation, entry.at, &[]);
+            decisions.push(log(
+                &format!("{cause}/message"),
+                self.send(conversation, vec![Message::text(text)]),
+            ));
         }
     }
 
@@ -1581,7 +1670,7 @@ impl Bot {
             }
         }
         chat.note_waiting(entry);
-        if closed && self.settings.handoff.csat && conversation.as_str().starts_with('U') {
+        if closed && self.settings.handoff.csat && conversation.is_one_to_one() {
             let question = csat::question(self.language(conversation));
             decisions.push(log(
                 &format!("csat/{}", entry.seq.0),
@@ -1629,9 +1718,15 @@ impl Settings {
             Setting::BusinessHours(hours) => {
                 self.hours = Hours::new(hours).ok();
                 self.away = hours.away_message.clone();
+                // Until an owner sets red flags, the emergency number is the zone's.
+                if !self.logged.contains_key("red_flags") {
+                    let seeded = red_flag::seeded(Some(hours.time_zone.as_str()));
+                    self.red_flags = RedFlagsInForce::new(seeded);
+                }
             }
             Setting::Ai(ai) => self.ai = Some(ai.clone()),
             Setting::Telegram(telegram) => self.telegram = Some(telegram.clone()),
+            Setting::RedFlags(flags) => self.red_flags = RedFlagsInForce::new(flags.clone()),
             // What desks do, not the bot.
             Setting::CannedResponses { .. }
             | Setting::Templates { .. }

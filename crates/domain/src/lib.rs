@@ -6,6 +6,7 @@ pub mod conversation;
 pub mod csat;
 pub mod handoff;
 pub mod hours;
+pub mod red_flag;
 pub mod session;
 pub mod template;
 pub mod validate;

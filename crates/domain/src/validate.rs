@@ -4,7 +4,7 @@
 use tsunagi_line::message::{self, Message};
 use tsunagi_proto::{
     AiSettings, Audience, BusinessHours, Greetings, HandoffSettings, KeywordMatch, KeywordRule,
-    MessageTemplate, Operation, Setting, TelegramSettings,
+    MessageTemplate, Operation, RedFlagSettings, Setting, TelegramSettings,
 };
 
 use crate::template::{self, Piece};
@@ -97,7 +97,7 @@ pub fn operation(op: &Operation) -> Result<(), Vec<String>> {
             conversation,
             token,
         } => {
-            if !conversation.as_str().starts_with('U') {
+            if !conversation.is_one_to_one() {
                 problems.push("mark read: only 1:1 chats are marked read".into());
             }
             if token.as_str().trim().is_empty() {
@@ -108,7 +108,7 @@ pub fn operation(op: &Operation) -> Result<(), Vec<String>> {
             conversation,
             seconds,
         } => {
-            if !conversation.as_str().starts_with('U') {
+            if !conversation.is_one_to_one() {
                 problems.push("typing: LINE shows the loading animation in 1:1 chats only".into());
             }
             if !(5..=60).contains(seconds) || seconds % 5 != 0 {
@@ -245,6 +245,16 @@ pub enum SettingProblem {
     TelegramLanguageUnknown {
         language: String,
     },
+    RedFlagPhraseBlank,
+    RedFlagPhraseTooLong {
+        max: usize,
+    },
+    /// Not a number to dial (digits, with `+`, `-` or spaces).
+    RedFlagNumberInvalid {
+        number: String,
+    },
+    /// Phrases, and no urgent-care message to send when one matches.
+    RedFlagMessageMissing,
     /// A `{{` with no `}}` after it.
     VariableUnclosed {
         text: SettingText,
@@ -265,6 +275,7 @@ pub enum SettingList {
     CannedResponses,
     Templates,
     HandoffKeywords,
+    RedFlagPhrases,
 }
 
 /// The texts that may hold `{{variables}}`.
@@ -278,6 +289,7 @@ pub enum SettingText {
     HandoffGreeting,
     Reminder,
     Template { name: String },
+    RedFlagMessage { language: String },
 }
 
 impl std::fmt::Display for SettingList {
@@ -287,6 +299,7 @@ impl std::fmt::Display for SettingList {
             SettingList::CannedResponses => "canned responses",
             SettingList::Templates => "templates",
             SettingList::HandoffKeywords => "handoff keywords",
+            SettingList::RedFlagPhrases => "red-flag phrases",
         })
     }
 }
@@ -300,6 +313,9 @@ impl std::fmt::Display for SettingText {
             SettingText::HandoffGreeting => f.write_str("the handoff greeting"),
             SettingText::Reminder => f.write_str("the reminder"),
             SettingText::Template { name } => write!(f, "template {name:?}"),
+            SettingText::RedFlagMessage { language } => {
+                write!(f, "the urgent-care message ({language})")
+            }
         }
     }
 }
@@ -379,6 +395,17 @@ impl std::fmt::Display for SettingProblem {
                 f,
                 "Telegram alerts: {language:?} is not en, ja, th or zh-TW"
             ),
+            P::RedFlagPhraseBlank => f.write_str("red flags: a phrase cannot be blank"),
+            P::RedFlagPhraseTooLong { max } => {
+                write!(f, "red flags: a phrase is at most {max} characters")
+            }
+            P::RedFlagNumberInvalid { number } => write!(
+                f,
+                "red flags: {number:?} is not a number to call, such as 119"
+            ),
+            P::RedFlagMessageMissing => {
+                f.write_str("red flags: write the urgent-care message patients get")
+            }
             P::VariableUnclosed { text } => write!(f, "{text}: {}", template::Unclosed),
             P::VariableUnknown { text, name, known } => write!(
                 f,
@@ -398,6 +425,7 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
         Setting::CannedResponses { responses } => (SettingList::CannedResponses, responses.len()),
         Setting::Templates { templates } => (SettingList::Templates, templates.len()),
         Setting::Handoff(handoff) => (SettingList::HandoffKeywords, handoff.all_keywords().count()),
+        Setting::RedFlags(flags) => (SettingList::RedFlagPhrases, flags.all_phrases().count()),
         Setting::BusinessHours(_)
         | Setting::Greetings(_)
         | Setting::ReadReceipts(_)
@@ -430,6 +458,7 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
         Setting::ReadReceipts(_) => {}
         Setting::Ai(ai) => ai_settings(ai, &mut problems),
         Setting::Telegram(telegram) => telegram_settings(telegram, &mut problems),
+        Setting::RedFlags(flags) => red_flags(flags, &mut problems),
         Setting::Templates { templates } => {
             for MessageTemplate { name, text } in templates {
                 if name.trim().is_empty() {
@@ -497,6 +526,43 @@ fn ai_settings(ai: &AiSettings, problems: &mut Vec<SettingProblem>) {
             min: *AI_TIMEOUT_SECONDS.start(),
             max: *AI_TIMEOUT_SECONDS.end(),
         });
+    }
+}
+
+/// Longest emergency number, in characters.
+pub const EMERGENCY_NUMBER_MAX_CHARS: usize = 20;
+
+fn red_flags(flags: &RedFlagSettings, problems: &mut Vec<SettingProblem>) {
+    if flags.all_phrases().any(|p| p.trim().is_empty()) {
+        problems.push(SettingProblem::RedFlagPhraseBlank);
+    }
+    if flags
+        .all_phrases()
+        .any(|p| p.chars().count() > MAX_PATTERN_CHARS)
+    {
+        problems.push(SettingProblem::RedFlagPhraseTooLong {
+            max: MAX_PATTERN_CHARS,
+        });
+    }
+    let number = flags.emergency_number.trim();
+    let dialable = |c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ');
+    if !number.chars().any(|c| c.is_ascii_digit())
+        || !number.chars().all(dialable)
+        || number.chars().count() > EMERGENCY_NUMBER_MAX_CHARS
+    {
+        problems.push(SettingProblem::RedFlagNumberInvalid {
+            number: flags.emergency_number.clone(),
+        });
+    }
+    let written = flags.messages.values().any(|m| !m.trim().is_empty());
+    if flags.all_phrases().next().is_some() && !written {
+        problems.push(SettingProblem::RedFlagMessageMissing);
+    }
+    for (language, text) in &flags.messages {
+        let field = SettingText::RedFlagMessage {
+            language: language.clone(),
+        };
+        variables(field, text, &[crate::red_flag::NUMBER_VARIABLE], problems);
     }
 }
 

@@ -14,7 +14,8 @@ pub use op::{
     ConversationId, ConversationMode, Credential, Delivery, DeviceId, EXECUTOR_DEVICE, Greetings,
     HandoffSettings, KeywordMatch, KeywordRule, LoggedOp, MediaOutcome, MessageTemplate, OpId,
     OpeningHours, Operation, OperatorId, ReadMode, ReadReceipts, RecipientOutcome, RecipientResult,
-    Reminder, SendOp, Setting, SyncOutcome, TelegramOutcome, TelegramSettings, TelegramTrouble,
+    RedFlagSettings, Reminder, SendOp, Setting, SyncOutcome, TelegramOutcome, TelegramSettings,
+    TelegramTrouble,
 };
 pub use tsunagi_line::ChannelId;
 

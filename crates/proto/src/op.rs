@@ -36,6 +36,14 @@ string_id!(
     ConversationId
 );
 
+impl ConversationId {
+    /// A 1:1 chat with one LINE user (LINE's user ids start with `U`; groups' with `C`,
+    /// rooms' with `R`).
+    pub fn is_one_to_one(&self) -> bool {
+        self.as_str().starts_with('U')
+    }
+}
+
 impl From<&Chat> for ConversationId {
     fn from(chat: &Chat) -> Self {
         ConversationId::new(chat.id())
@@ -458,6 +466,8 @@ pub enum AlertReason {
     /// A chat has waited past the clinic's escalation time with nobody taking it: the
     /// owners' desks are alerted too.
     Escalated,
+    /// A patient wrote words of an emergency: every desk is alerted, even in quiet hours.
+    RedFlag,
 }
 
 /// A LINE user's profile.
@@ -510,6 +520,9 @@ pub enum Setting {
     Ai(AiSettings),
     /// Alerts to the owners' Telegram chats. The bot's token is a [`Credential`].
     Telegram(TelegramSettings),
+    /// Words of an emergency: a patient who writes one gets the urgent-care message, not
+    /// the bot, and every desk is alerted.
+    RedFlags(RedFlagSettings),
 }
 
 impl Setting {
@@ -525,6 +538,7 @@ impl Setting {
             Setting::ReadReceipts(_) => "read_receipts",
             Setting::Ai(_) => "ai",
             Setting::Telegram(_) => "telegram",
+            Setting::RedFlags(_) => "red_flags",
         }
     }
 }
@@ -721,6 +735,28 @@ fn default_ai_history() -> u32 {
 
 fn default_ai_timeout() -> u32 {
     20
+}
+
+/// Words of an emergency, and what a patient who writes one is told at once.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedFlagSettings {
+    /// Phrases kept by language (`ja`, `th`, `zh-TW`, `en`) for the people who look after
+    /// them; every patient's message is matched against all of them.
+    pub phrases: BTreeMap<String, Vec<String>>,
+    /// The urgent-care message by language; `{{number}}` is the emergency number. A
+    /// patient whose language has none gets the English one.
+    pub messages: BTreeMap<String, String>,
+    /// The number patients are told to call (119 in Japan and Taiwan, 1669 in Thailand).
+    pub emergency_number: String,
+}
+
+impl RedFlagSettings {
+    /// Every phrase, whatever the language it is kept under.
+    pub fn all_phrases(&self) -> impl Iterator<Item = &String> {
+        self.phrases.values().flatten()
+    }
 }
 
 /// Telegram alerts' settings.

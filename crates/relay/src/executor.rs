@@ -867,7 +867,7 @@ impl<S: LogStore> Executor<S> {
 
     /// LINE's loading animation in a 1:1 chat, for about `seconds`: best effort.
     async fn show_thinking(&mut self, conversation: &ConversationId, seconds: u32) {
-        if !conversation.as_str().starts_with('U') {
+        if !conversation.is_one_to_one() {
             return;
         }
         // LINE shows it for 5 to 60 seconds, in fives; a message sent ends it.

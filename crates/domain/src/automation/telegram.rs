@@ -33,6 +33,8 @@ pub enum About {
     },
     /// A reminder did not reach this many patients.
     ReminderFailed { patients: usize },
+    /// A patient wrote words of an emergency.
+    RedFlag { conversation: ConversationId },
 }
 
 impl Bot {
@@ -72,6 +74,9 @@ impl Bot {
                 minutes,
             } => (said.escalated)(&name(conversation), *minutes) + &link(conversation),
             About::ReminderFailed { patients } => (said.reminder_failed)(*patients),
+            About::RedFlag { conversation } => {
+                (said.red_flag)(&name(conversation)) + &link(conversation)
+            }
         }
     }
 
@@ -93,6 +98,8 @@ impl Bot {
         let wanted = match reason {
             AlertReason::Handoff => settings.on_handoff,
             AlertReason::Escalated => settings.on_escalation,
+            // Words of an emergency reach every owner who set Telegram up.
+            AlertReason::RedFlag => true,
         };
         if !wanted {
             return;
@@ -126,6 +133,9 @@ impl Bot {
                     minutes: (entry.at.0 - since.0).max(0) / 60_000,
                 }
             }
+            AlertReason::RedFlag => About::RedFlag {
+                conversation: conversation.clone(),
+            },
         };
         self.telegram.insert(
             entry.seq,
@@ -165,6 +175,7 @@ struct Words {
     handoff: fn(&str, usize) -> String,
     escalated: fn(&str, i64) -> String,
     reminder_failed: fn(usize) -> String,
+    red_flag: fn(&str) -> String,
 }
 
 fn words(language: &str) -> Words {
@@ -181,6 +192,9 @@ fn words(language: &str) -> Words {
             reminder_failed: |count| {
                 format!("リマインダーが{count}人の患者さんに届きませんでした。")
             },
+            red_flag: |name| {
+                format!("緊急: {name}さんがLINEで緊急の症状を伝えています。すぐに確認してください。")
+            },
         },
         "th" => Words {
             a_patient: "ผู้ป่วย",
@@ -190,6 +204,7 @@ fn words(language: &str) -> Words {
                 format!("{name} รอทาง LINE มา {minutes} นาทีแล้ว ยังไม่มีใครรับแชท")
             },
             reminder_failed: |count| format!("การแจ้งเตือนส่งไม่ถึงผู้ป่วย {count} คน"),
+            red_flag: |name| format!("ด่วน: {name} แจ้งอาการฉุกเฉินทาง LINE โปรดดูทันที"),
         },
         "zh-TW" => Words {
             a_patient: "一位病患",
@@ -199,6 +214,7 @@ fn words(language: &str) -> Words {
                 format!("{name} 已在 LINE 上等候 {minutes} 分鐘,仍無人接手。")
             },
             reminder_failed: |count| format!("有 {count} 位病患未收到提醒。"),
+            red_flag: |name| format!("緊急:{name} 在 LINE 上描述了緊急症狀,請立即查看。"),
         },
         _ => Words {
             a_patient: "A patient",
@@ -210,6 +226,9 @@ fn words(language: &str) -> Words {
                 format!("{name} has waited {minutes} min on LINE, and nobody has taken the chat.")
             },
             reminder_failed: |count| format!("A reminder did not reach {count} patients."),
+            red_flag: |name| {
+                format!("URGENT: {name} wrote words of an emergency on LINE. Look now.")
+            },
         },
     }
 }

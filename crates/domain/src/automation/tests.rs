@@ -1199,3 +1199,163 @@ fn alerts_tell_each_patients_own_place_and_the_name_known_when_they_are_sent() {
             .starts_with("Somchai asks")
     );
 }
+
+// ─── Red flags ──────────────────────────────────────────────────────────────────────
+
+fn red_flags(seq: u64, phrases: &[&str]) -> Entry {
+    settings(
+        seq,
+        Setting::RedFlags(RedFlagSettings {
+            phrases: [("en".to_owned(), phrases.iter().map(|p| (*p).to_owned()).collect())]
+                .into(),
+            messages: [(
+                "en".to_owned(),
+                "Call {{number}} now, {{name}}.".to_owned(),
+            )]
+            .into(),
+            emergency_number: "1669".into(),
+        }),
+    )
+}
+
+#[test]
+fn words_of_an_emergency_at_night_skip_the_bot_and_the_model_and_are_answered_once() {
+    let mut entries = vec![hours(1), greetings(2)];
+    entries.extend(ai(3, true, true));
+    entries.extend(telegram(5, true, "en"));
+    entries.push(log::text(7, PATIENT, "M7", "หายใจไม่ออกค่ะ"));
+    let (mut bot, decisions) = fold(&entries);
+    let ops = logged(&decisions);
+    assert_eq!(
+        ops[..2],
+        [
+            &Operation::SetMode {
+                conversation: chat(PATIENT),
+                mode: ConversationMode::Human
+            },
+            &Operation::Alert {
+                conversation: chat(PATIENT),
+                reason: AlertReason::RedFlag
+            }
+        ]
+    );
+    // No queue line, no away reply: the urgent-care message in Thai, with the number of
+    // the clinic's country (its zone says nothing: 119).
+    let sent = sent_texts(&decisions);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains("โทร 119"), "{sent:?}");
+    assert_eq!(bot.ai_questions(), Vec::new(), "the model is not asked");
+    fold_back(&mut bot, 8, &decisions);
+    let alerts: Vec<&TelegramAlert> = bot.telegram_alerts().collect();
+    assert_eq!(alerts.len(), 1);
+    assert!(matches!(alerts[0].about, About::RedFlag { .. }));
+    assert_eq!(
+        bot.telegram_message(alerts[0], "1656789012"),
+        format!(
+            "URGENT: A patient wrote words of an emergency on LINE. Look now.\n\
+             Open in Tsunagi: tsunagi://chat/1656789012/{PATIENT}"
+        )
+    );
+
+    // Again a few minutes later: the desks hear of it again, the patient is not told twice.
+    let again = bot.apply(&log::text(20, PATIENT, "M20", "ยังหายใจไม่ออก"));
+    assert_eq!(
+        logged(&again),
+        [&Operation::Alert {
+            conversation: chat(PATIENT),
+            reason: AlertReason::RedFlag
+        }]
+    );
+    // Half an hour on, told again.
+    let mut later = log::text(21, PATIENT, "M21", "หายใจไม่ออก");
+    later.at = UnixMillis(at(20).0 + URGENT_AGAIN_MS);
+    assert_eq!(sent_texts(&bot.apply(&later)).len(), 1);
+    // Deciding from the same log again gives the same ops under the same ids.
+    assert_eq!(fold(&entries).1, decisions);
+}
+
+#[test]
+fn a_chat_people_hold_stays_theirs_and_the_patient_is_still_told_at_once() {
+    let (_, decisions) = fold(&[
+        red_flags(1, &["chest pain"]),
+        profile_of(2, PATIENT, "Somchai"),
+        log::text(3, PATIENT, "M3", "talk to staff"),
+        log::op(
+            4,
+            YUKI,
+            Operation::SetMode {
+                conversation: chat(PATIENT),
+                mode: ConversationMode::Human,
+            },
+        ),
+        log::op(
+            5,
+            YUKI,
+            Operation::Claim {
+                conversation: chat(PATIENT),
+            },
+        ),
+        log::text(6, PATIENT, "M6", "I have CHEST PAIN"),
+    ]);
+    let from_six: Vec<&Operation> = logged(&decisions)
+        .into_iter()
+        .skip_while(|op| !matches!(op, Operation::Alert { reason: AlertReason::RedFlag, .. }))
+        .collect();
+    assert!(
+        !from_six
+            .iter()
+            .any(|op| matches!(op, Operation::SetMode { .. })),
+        "{from_six:?}"
+    );
+    assert_eq!(
+        sent_texts(&decisions).last().map(String::as_str),
+        Some("Call 1669 now, Somchai.")
+    );
+}
+
+#[test]
+fn an_owner_who_empties_the_list_turns_red_flags_off_and_groups_are_never_flagged() {
+    let (_, decisions) = fold(&[
+        greetings(1),
+        red_flags(2, &[]),
+        log::text(3, PATIENT, "M3", "chest pain"),
+    ]);
+    assert!(
+        !logged(&decisions)
+            .iter()
+            .any(|op| matches!(op, Operation::Alert { .. }))
+    );
+    let in_a_group = log::line(
+        2,
+        serde_json::json!({
+            "type": "message", "mode": "active", "timestamp": log::START,
+            "webhookEventId": "G2", "deliveryContext": {"isRedelivery": false},
+            "replyToken": "r2",
+            "source": {"type": "group", "groupId": "C00000000000000000000000000000001", "userId": PATIENT},
+            "message": {"type": "text", "id": "M2", "quoteToken": "q2", "text": "胸が痛い"}
+        }),
+    );
+    let (_, decisions) = fold(&[greetings(1), in_a_group]);
+    assert!(
+        !logged(&decisions)
+            .iter()
+            .any(|op| matches!(op, Operation::Alert { .. } | Operation::Send(_))),
+        "{decisions:?}"
+    );
+}
+
+#[test]
+fn until_an_owner_sets_them_the_emergency_number_follows_the_clinics_time_zone() {
+    let bangkok = Setting::BusinessHours(BusinessHours {
+        time_zone: "Asia/Bangkok".into(),
+        open: vec![],
+        holidays: vec![],
+        away_message: None,
+    });
+    let (_, decisions) = fold(&[
+        settings(1, bangkok),
+        log::text(2, PATIENT, "M2", "เจ็บหน้าอกมากค่ะ"),
+    ]);
+    let sent = sent_texts(&decisions);
+    assert!(sent.len() == 1 && sent[0].contains("1669"), "{sent:?}");
+}
