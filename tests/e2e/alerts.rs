@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result, ensure};
 use tsunagi_e2e::app::{App, By, WAIT};
 use tsunagi_e2e::clinic::Clinic;
 use tsunagi_proto::api::Role;
-use tsunagi_proto::{HandoffSettings, Operation, Setting};
+use tsunagi_proto::{BusinessHours, HandoffSettings, Operation, Setting};
 
 use crate::desktop::{self, Desktop};
 use crate::notifications::Notifications;
@@ -346,4 +346,97 @@ async fn until_focused(app: &App, focused: bool) -> Result<()> {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test]
+async fn words_of_an_emergency_at_night_skip_the_ai_lead_the_queue_and_alert_the_owner_in_quiet_hours()
+-> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let notifications = Notifications::serve().await?;
+    let clinic = Clinic::start(12).await?;
+    let app = App::launch(true).await?;
+    join_as(&app, &clinic, "Yuki", Role::Owner).await?;
+    // Two patients wait already; then the clinic closes for the night, the AI responder
+    // answering at any hour, and Telegram alerts on.
+    patient_waits(&clinic, 2).await?;
+    patient_waits(&clinic, 3).await?;
+    clinic.automations_on().await?;
+    let closed = BusinessHours {
+        time_zone: "Asia/Bangkok".into(),
+        open: vec![],
+        holidays: vec![],
+        away_message: Some("คลินิกปิดแล้วค่ะ".into()),
+    };
+    clinic
+        .act_as("d-owner", Operation::Settings(Setting::BusinessHours(closed)))
+        .await?;
+    // The owner's desk is quiet all night (all day, here).
+    app.click(By::Button("Alerts")).await?;
+    app.click(By::Choice("Quiet hours (in the clinic’s time zone)"))
+        .await?;
+    app.type_into("Quiet from", "00:01").await?;
+    app.type_into("Quiet until", "00:00").await?;
+    save_settings(&app).await?;
+    let before = notifications.shown().len();
+
+    let patient = clinic.patients()[4].user_id.clone();
+    let name = clinic.patients()[4].display_name.clone();
+    clinic.says(&patient, "หายใจไม่ออก").await?;
+    // The urgent-care message, with Thailand's emergency number, within seconds.
+    let received = clinic
+        .received_within(&patient, 1, Duration::from_secs(5))
+        .await?;
+    ensure!(
+        received.len() == 1 && received[0].message["text"].as_str().is_some_and(|t| t.contains("1669")),
+        "{received:?}"
+    );
+    // The owner is alerted through the quiet hours, by name, and on Telegram.
+    let shown = notifications
+        .until(before + 1, Duration::from_secs(20))
+        .await?;
+    let alert = &shown[before];
+    ensure!(
+        alert.summary == name && alert.body == "URGENT: words of an emergency",
+        "{alert:?}"
+    );
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !clinic
+        .sim
+        .telegram_messages()
+        .iter()
+        .any(|m| m.text.starts_with(&format!("URGENT: {name}")))
+    {
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "no Telegram alert: {:?}",
+            clinic.sim.telegram_messages()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // First in Waiting, ahead of those who asked before, marked urgent.
+    let first = app
+        .find(By::XPath("(//*[@role='listbox']//*[@role='option'])[1]"))
+        .await?;
+    app.until_text(By::Tab("Waiting"), "three waiting", |t| t.ends_with('3'))
+        .await?;
+    let text = first.text().await?;
+    ensure!(
+        text.contains(&name) && text.contains("Urgent") && text.contains("No. 1 in line"),
+        "the first row: {text}"
+    );
+    app.screenshot("red-flag-waiting").await?;
+    // Nobody asked the model, and the patient was told once: no away reply, no queue line.
+    ensure!(
+        clinic.sim.ai_calls().is_empty(),
+        "{:?}",
+        clinic.sim.ai_calls()
+    );
+    ensure!(
+        clinic.received(&patient).len() == 1,
+        "{:?}",
+        clinic.received(&patient)
+    );
+    app.close().await
 }

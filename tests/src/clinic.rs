@@ -265,7 +265,18 @@ impl Clinic {
 
     /// Waits until the patient has received at least `count` messages.
     pub async fn until_received(&self, user: &UserId, count: usize) -> Result<Vec<Delivered>> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        self.received_within(user, count, Duration::from_secs(30))
+            .await
+    }
+
+    /// Waits up to `within` until the patient has received at least `count` messages.
+    pub async fn received_within(
+        &self,
+        user: &UserId,
+        count: usize,
+        within: Duration,
+    ) -> Result<Vec<Delivered>> {
+        let deadline = tokio::time::Instant::now() + within;
         loop {
             let received = self.received(user);
             if received.len() >= count {
@@ -273,7 +284,7 @@ impl Clinic {
             }
             ensure!(
                 tokio::time::Instant::now() < deadline,
-                "{user} received {} of {count} messages within 30 s: {received:?}",
+                "{user} received {} of {count} messages within {within:?}: {received:?}",
                 received.len()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;

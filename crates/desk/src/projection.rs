@@ -295,22 +295,44 @@ fn preview_of(direction: &str, message_type: &str, text: Option<&str>, unsent: b
     }
 }
 
-/// The inbox preview again from the conversation's newest message, after an edit or
-/// unsend may have changed it.
+/// Who wrote a message, as an inbox row says it: the patient, the bot (the relay's
+/// executor), or a person at a desk. System notes are nobody's.
+fn speaker_of(direction: &str, author: Option<&str>) -> Option<&'static str> {
+    match direction {
+        "in" => Some("patient"),
+        "out" if author == Some(tsunagi_proto::EXECUTOR_DEVICE) => Some("bot"),
+        "out" => Some("staff"),
+        _ => None,
+    }
+}
+
+/// The inbox preview again, after an edit or unsend may have changed the message it
+/// shows: the newest of the patient or of a person, or the bot's while the chat is the
+/// bot's.
 fn refresh_preview(db: &rusqlite::Connection, conversation: &ConversationId) -> Result<()> {
-    let newest: Option<(String, String, Option<String>, bool)> = db
+    type Newest = (String, Option<String>, String, Option<String>, bool);
+    let newest: Option<Newest> = db
         .prepare_cached(
-            "SELECT direction, type, text, unsent FROM messages
-             WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
+            "SELECT m.direction, m.author, m.type, m.text, m.unsent FROM messages m
+             JOIN conversations c ON c.id = m.conversation_id
+             WHERE m.conversation_id = ?1 AND m.direction <> 'system'
+               AND (m.direction = 'in' OR m.author IS NOT ?2 OR c.mode = 'bot')
+             ORDER BY m.id DESC LIMIT 1",
         )?
-        .query_row([conversation.as_str()], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-        })
+        .query_row(
+            rusqlite::params![conversation.as_str(), tsunagi_proto::EXECUTOR_DEVICE],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)),
+        )
         .optional()?;
-    if let Some((direction, message_type, text, unsent)) = newest {
+    if let Some((direction, author, message_type, text, unsent)) = newest {
         let preview = preview_of(&direction, &message_type, text.as_deref(), unsent);
-        db.prepare_cached("UPDATE conversations SET last_preview = ? WHERE id = ?")?
-            .execute(rusqlite::params![preview, conversation.as_str()])?;
+        let speaker = speaker_of(&direction, author.as_deref());
+        let author = author.filter(|_| speaker == Some("staff"));
+        db.prepare_cached(
+            "UPDATE conversations SET last_preview = ?, last_speaker = ?, last_author = ?
+             WHERE id = ?",
+        )?
+        .execute(rusqlite::params![preview, speaker, author, conversation.as_str()])?;
     }
     Ok(())
 }
@@ -1341,6 +1363,8 @@ fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<Inser
         m.at.0
     ])?;
     let preview = preview_of(m.direction, m.message_type, m.text, m.unsent);
+    let speaker = speaker_of(m.direction, m.author);
+    let staff_author = m.author.filter(|_| speaker == Some("staff"));
     // Unread counts the patient's messages since the team last answered (the bot's queue
     // message and greetings are no answer).
     let (unread, answered) = match m.direction {
@@ -1358,11 +1382,23 @@ fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<Inser
         .optional()?;
     let (mode, session) = match found {
         Some(found) => {
+            // The row previews who spoke last: the patient, a person, or the bot while the
+            // chat is the bot's. In people's hands the bot's queue line and notices are
+            // no answer: the patient's question stays the preview, and their wait goes on.
+            // System notes preview nothing.
             db.prepare_cached(
                 "UPDATE conversations SET
                      last_seq = ?2,
                      last_message_at = ?3,
-                     last_preview = ?4,
+                     last_preview = CASE WHEN ?7 IS NULL OR (?7 = 'bot' AND mode = 'human')
+                         THEN last_preview ELSE ?4 END,
+                     last_author = CASE WHEN ?7 IS NULL OR (?7 = 'bot' AND mode = 'human')
+                         THEN last_author ELSE ?8 END,
+                     last_speaker = CASE WHEN ?7 IS NULL OR (?7 = 'bot' AND mode = 'human')
+                         THEN last_speaker ELSE ?7 END,
+                     awaiting_since = CASE WHEN ?7 = 'patient' THEN COALESCE(awaiting_since, ?3)
+                         WHEN ?7 = 'staff' OR (?7 = 'bot' AND mode = 'bot') THEN NULL
+                         ELSE awaiting_since END,
                      unread = CASE WHEN ?6 THEN 0 ELSE unread + ?5 END
                  WHERE id = ?1",
             )?
@@ -1372,15 +1408,19 @@ fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<Inser
                 m.at.0,
                 preview,
                 unread,
-                answered
+                answered,
+                speaker,
+                staff_author
             ])?;
             found
         }
         None => {
             db.prepare_cached(
                 "INSERT INTO conversations
-                     (id, kind, last_seq, last_message_at, last_preview, unread, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)",
+                     (id, kind, last_seq, last_message_at, last_preview, unread, created_at,
+                      last_speaker, last_author, awaiting_since)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4, ?7, ?8,
+                         CASE WHEN ?7 = 'patient' THEN ?4 END)",
             )?
             .execute(rusqlite::params![
                 m.conversation.as_str(),
@@ -1388,7 +1428,9 @@ fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<Inser
                 m.seq.0 as i64,
                 m.at.0,
                 preview,
-                unread
+                unread,
+                speaker,
+                staff_author
             ])?;
             (mode_text(ConversationMode::Bot).to_owned(), None)
         }

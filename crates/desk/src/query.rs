@@ -56,6 +56,10 @@ stored_words!(
     Direction { In = "in", Out = "out", System = "system" }
 );
 stored_words!(
+    /// Who wrote the message an inbox row previews.
+    Speaker { Patient = "patient", Bot = "bot", Staff = "staff" }
+);
+stored_words!(
     /// What the relay keeps of a message's media.
     MediaState { Stored = "stored", Gone = "gone", Failed = "failed" }
 );
@@ -103,6 +107,9 @@ stored_words!(
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum InboxList {
+    /// What waits for an answer: the queue, and my chats whose patient spoke last; the
+    /// longest wait first (words of an emergency before all). One page: the list is short.
+    NeedsReply,
     /// In the queue, oldest first: the next to claim is at the top.
     Waiting,
     /// Active and mine.
@@ -122,6 +129,7 @@ impl std::str::FromStr for InboxList {
 
     fn from_str(text: &str) -> Result<Self> {
         match text {
+            "needs_reply" => Ok(InboxList::NeedsReply),
             "waiting" => Ok(InboxList::Waiting),
             "mine" => Ok(InboxList::Mine),
             "active" => Ok(InboxList::Active),
@@ -129,7 +137,7 @@ impl std::str::FromStr for InboxList {
             "bot" => Ok(InboxList::Bot),
             "closed" => Ok(InboxList::Closed),
             other => Err(Error::Invalid(format!(
-                "no inbox list {other:?}: waiting, mine, active, team, bot or closed"
+                "no inbox list {other:?}: needs_reply, waiting, mine, active, team, bot or closed"
             ))),
         }
     }
@@ -147,7 +155,21 @@ pub struct InboxItem {
     /// The contact's name (user chats) as LINE reported it.
     pub name: Option<String>,
     pub picture_url: Option<String>,
+    /// The newest message of the patient or of a person (the bot's only while nobody is
+    /// awaited): its text, or `[image]` and the like.
     pub preview: Option<String>,
+    /// Who wrote it.
+    pub speaker: Option<Speaker>,
+    /// The operator who wrote it, when staff did.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    pub speaker_id: Option<OperatorId>,
+    pub speaker_name: Option<String>,
+    /// Since when the patient waits for a person: their oldest message since the team
+    /// last answered (the bot's messages are no answer).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub awaiting_since: Option<i64>,
+    /// The contact's tags.
+    pub tags: Vec<String>,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub last_message_at: Option<i64>,
     /// Messages from the patient this desk has not seen (up to [`UNREAD_CAP`]); before
@@ -211,21 +233,65 @@ pub struct InboxCounts {
     pub closed: u32,
     /// Conversations with messages the team has not answered.
     pub unread_conversations: u32,
+    /// The queue, and my chats whose patient spoke last.
+    pub needs_reply: u32,
+    /// How many chats of each list hold messages this desk has not seen.
+    pub unread_needs_reply: u32,
+    pub unread_waiting: u32,
+    pub unread_mine: u32,
+    pub unread_team: u32,
 }
 
-const ITEM_COLUMNS: &str = "c.id, c.kind, c.mode, ct.display_name, ct.picture_url, c.last_preview,
+/// The counts of the short lists people work from, with how many of each hold messages
+/// this desk has not seen (`?1` is this desk's operator).
+const WORKLIST_COUNTS: &str = "
+    (SELECT COUNT(*) FROM conversations
+        WHERE state = 'waiting' OR (state = 'active' AND operator = ?1 AND awaiting_since IS NOT NULL)),
+    (SELECT COUNT(*) FROM conversations c LEFT JOIN read_marks r ON r.conversation_id = c.id
+        WHERE (c.state = 'waiting' OR (c.state = 'active' AND c.operator = ?1 AND c.awaiting_since IS NOT NULL))
+          AND CASE WHEN r.message_id IS NULL THEN c.unread > 0 ELSE EXISTS (SELECT 1 FROM messages m
+              WHERE m.conversation_id = c.id AND m.id > r.message_id AND m.direction = 'in') END),
+    (SELECT COUNT(*) FROM conversations c LEFT JOIN read_marks r ON r.conversation_id = c.id
+        WHERE c.state = 'waiting'
+          AND CASE WHEN r.message_id IS NULL THEN c.unread > 0 ELSE EXISTS (SELECT 1 FROM messages m
+              WHERE m.conversation_id = c.id AND m.id > r.message_id AND m.direction = 'in') END),
+    (SELECT COUNT(*) FROM conversations c LEFT JOIN read_marks r ON r.conversation_id = c.id
+        WHERE c.state = 'active' AND c.operator = ?1
+          AND CASE WHEN r.message_id IS NULL THEN c.unread > 0 ELSE EXISTS (SELECT 1 FROM messages m
+              WHERE m.conversation_id = c.id AND m.id > r.message_id AND m.direction = 'in') END),
+    (SELECT COUNT(*) FROM conversations c LEFT JOIN read_marks r ON r.conversation_id = c.id
+        WHERE c.state = 'active' AND c.operator <> ?1
+          AND CASE WHEN r.message_id IS NULL THEN c.unread > 0 ELSE EXISTS (SELECT 1 FROM messages m
+              WHERE m.conversation_id = c.id AND m.id > r.message_id AND m.direction = 'in') END)";
+
+/// A session's columns, as [`session_from`] reads them (`s` its alias, `o` its operator's).
+macro_rules! session_columns {
+    () => {
+        "s.id, s.status, s.operator, o.name, s.started_at, s.claimed_at, s.first_response_at,
+         s.closed_at, s.closed_by, s.message_count, s.transfers, s.csat, s.urgent_at"
+    };
+}
+
+const ITEM_COLUMNS: &str = concat!(
+    "c.id, c.kind, c.mode, ct.display_name, ct.picture_url, c.last_preview,
     c.last_message_at,
     CASE WHEN r.message_id IS NULL THEN c.unread ELSE
         (SELECT COUNT(*) FROM (SELECT 1 FROM messages m
             WHERE m.conversation_id = c.id AND m.id > r.message_id AND m.direction = 'in'
             LIMIT 100)) END,
-    c.last_seq,
-    s.id, s.status, s.operator, o.name, s.started_at, s.claimed_at, s.first_response_at,
-    s.closed_at, s.closed_by, s.message_count, s.transfers, s.csat, s.urgent_at";
+    c.last_seq, ",
+    session_columns!(),
+    ", c.last_speaker, c.last_author, la.name, c.awaiting_since,
+    (SELECT group_concat(t.tag, char(31)) FROM contact_tags t WHERE t.user_id = c.id)"
+);
+
+/// Where the item columns put `c.last_speaker` (then its author, their name, the wait, the
+/// tags).
+const SPEAKER: usize = 22;
 
 /// Where the waiting list's query puts its queue key (then `s.queued_at`), after the item
 /// columns.
-const QUEUED_SEQ: usize = 22;
+const QUEUED_SEQ: usize = 27;
 
 /// A waiting session's place in the queue, as the waiting list orders and pages it: when
 /// it joined the queue, and those whose patient wrote words of an emergency before all.
@@ -239,6 +305,7 @@ pub const UNREAD_CAP: u32 = 100;
 const ITEM_JOINS: &str = "LEFT JOIN contacts ct ON ct.user_id = c.id
     LEFT JOIN sessions s ON s.id = c.session_id
     LEFT JOIN operators o ON o.id = s.operator
+    LEFT JOIN operators la ON la.id = c.last_author
     LEFT JOIN read_marks r ON r.conversation_id = c.id";
 
 fn session_from(row: &SqliteRow, at: usize) -> Result<Option<SessionSummary>> {
@@ -270,6 +337,18 @@ fn item_from(row: &SqliteRow) -> Result<InboxItem> {
         name: row.get(3),
         picture_url: row.get(4),
         preview: row.get(5),
+        speaker: row
+            .get::<Option<String>, _>(SPEAKER)
+            .as_deref()
+            .map(Speaker::parse)
+            .transpose()?,
+        speaker_id: row.get::<Option<String>, _>(SPEAKER + 1).map(OperatorId::new),
+        speaker_name: row.get(SPEAKER + 2),
+        awaiting_since: row.get(SPEAKER + 3),
+        tags: row
+            .get::<Option<String>, _>(SPEAKER + 4)
+            .map(|tags| tags.split('\u{1f}').map(str::to_owned).collect())
+            .unwrap_or_default(),
         last_message_at: row.get(6),
         unread: row.get::<i64, _>(7) as u32,
         session: session_from(row, 9)?,
@@ -490,6 +569,30 @@ impl Store {
                 })
                 .collect();
         }
+        if list == InboxList::NeedsReply {
+            if before.is_some() {
+                return Ok(Vec::new());
+            }
+            let sql = format!(
+                "{from} WHERE c.state = 'waiting'
+                    OR (c.state = 'active' AND c.operator = ?1 AND c.awaiting_since IS NOT NULL)
+                 ORDER BY (s.urgent_at IS NULL), COALESCE(c.awaiting_since, s.queued_at), c.id
+                 LIMIT ?2"
+            );
+            let rows = sqlx::query(&sql)
+                .bind(me.map(OperatorId::as_str))
+                .bind(limit)
+                .fetch_all(&self.readers)
+                .await?;
+            return rows
+                .iter()
+                .map(|row| {
+                    let mut item = item_from(row)?;
+                    item.cursor = PageCursor(0);
+                    Ok(item)
+                })
+                .collect();
+        }
         // Each an index range (conversations_state, or conversations_recent for the bot).
         let filter = match list {
             InboxList::Mine => "c.state = 'active' AND c.operator = ?2",
@@ -497,7 +600,7 @@ impl Store {
             InboxList::Team => "c.state = 'active' AND c.operator <> ?2",
             InboxList::Bot => "c.mode = 'bot'",
             InboxList::Closed => "c.state = 'closed' AND c.operator IS NULL",
-            InboxList::Waiting => unreachable!("answered above"),
+            InboxList::Waiting | InboxList::NeedsReply => unreachable!("answered above"),
         };
         if matches!(list, InboxList::Mine | InboxList::Team) && me.is_none() {
             return Err(Error::Invalid(
@@ -526,7 +629,7 @@ impl Store {
                 (SELECT n FROM inbox_tallies WHERE list = 'bot'),
                 (SELECT n FROM inbox_tallies WHERE list = 'unread'),
                 (SELECT COUNT(*) FROM conversations WHERE state = 'active' AND operator <> ?1),
-                (SELECT n FROM inbox_tallies WHERE list = 'closed')",
+                (SELECT n FROM inbox_tallies WHERE list = 'closed'),",
             me,
         )
         .await
@@ -544,14 +647,16 @@ impl Store {
                 (SELECT COUNT(*) FROM conversations WHERE mode = 'bot'),
                 (SELECT COUNT(*) FROM conversations WHERE unread > 0),
                 (SELECT COUNT(*) FROM conversations WHERE state = 'active' AND operator <> ?1),
-                (SELECT COUNT(*) FROM conversations WHERE state = 'closed' AND operator IS NULL)",
+                (SELECT COUNT(*) FROM conversations WHERE state = 'closed' AND operator IS NULL),",
             me,
         )
         .await
     }
 
+    /// `sql` names the long lists' counts and ends with a comma: the work lists' follow.
     async fn counts(&self, sql: &str, me: Option<&OperatorId>) -> Result<InboxCounts> {
-        let row = sqlx::query(sql)
+        let sql = format!("{sql}{WORKLIST_COUNTS}");
+        let row = sqlx::query(&sql)
             .bind(me.map(OperatorId::as_str))
             .fetch_one(&self.readers)
             .await?;
@@ -564,6 +669,11 @@ impl Store {
             unread_conversations: count(4),
             team: count(5),
             closed: count(6),
+            needs_reply: count(7),
+            unread_needs_reply: count(8),
+            unread_waiting: count(9),
+            unread_mine: count(10),
+            unread_team: count(11),
         })
     }
 
@@ -662,13 +772,12 @@ impl Store {
 
     /// Every session of a conversation, newest first.
     pub async fn sessions(&self, conversation: &ConversationId) -> Result<Vec<SessionSummary>> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.status, s.operator, o.name, s.started_at, s.claimed_at,
-                 s.first_response_at, s.closed_at, s.closed_by, s.message_count, s.transfers,
-                 s.csat
-             FROM sessions s LEFT JOIN operators o ON o.id = s.operator
-             WHERE s.conversation_id = ? ORDER BY s.id DESC",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions s LEFT JOIN operators o ON o.id = s.operator
+             WHERE s.conversation_id = ? ORDER BY s.id DESC"
+        ))
         .bind(conversation.as_str())
         .fetch_all(&self.readers)
         .await?;

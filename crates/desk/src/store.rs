@@ -439,8 +439,15 @@ mod tests {
     /// The migration that rebuilt the tables whose checks listed values with IN.
     const CHECKS_WITHOUT_IN_LISTS: i64 = 20261122130000;
     /// Columns added after it that the projection writes whatever the log.
-    const LATER_COLUMNS: [(&str, &str); 2] =
-        [("sessions", "queued_seq"), ("sessions", "queued_at")];
+    /// Columns later migrations add, with their types.
+    const LATER_COLUMNS: [(&str, &str, &str); 6] = [
+        ("sessions", "queued_seq", "INTEGER"),
+        ("sessions", "queued_at", "INTEGER"),
+        ("sessions", "urgent_at", "INTEGER"),
+        ("conversations", "last_speaker", "TEXT"),
+        ("conversations", "last_author", "TEXT"),
+        ("conversations", "awaiting_since", "INTEGER"),
+    ];
 
     const PATIENT: &str = "U0123456789abcdef0123456789abcdef";
 
@@ -491,7 +498,22 @@ mod tests {
                     prefer_reply_token: true,
                 }),
             ),
-            op(4, Operation::Close { conversation: chat }),
+            op(4, Operation::Close { conversation: chat.clone() }),
+            // The patient writes again, and the bot, whose chat it is again, answers.
+            line(format!(
+                r#"{{"type":"message","mode":"active","timestamp":3,"webhookEventId":"01C","deliveryContext":{{"isRedelivery":false}},"source":{{"type":"user","userId":"{PATIENT}"}},"replyToken":"r3","message":{{"type":"text","id":"8","quoteToken":"q8","text":"謝謝"}}}}"#
+            )),
+            EntryBody::Op {
+                op_id: OpId(uuid::Uuid::from_u128(5)),
+                device: DeviceId::from(tsunagi_proto::EXECUTOR_DEVICE),
+                role: None,
+                op: LoggedOp::Known(Operation::Send(SendOp {
+                    conversation: chat,
+                    messages: vec![Message::text("不客氣")],
+                    retry_key: RetryKey::new(),
+                    prefer_reply_token: true,
+                })),
+            },
         ];
         bodies
             .into_iter()
@@ -600,15 +622,15 @@ mod tests {
         // The projection's writes are the same for both schemas, but for columns later
         // migrations add: there while it writes, then gone, as in a store of that time.
         let mut db = rusqlite::Connection::open(&path).unwrap();
-        for (table, column) in LATER_COLUMNS {
+        for (table, column, kind) in LATER_COLUMNS {
             db.execute(
-                &format!("ALTER TABLE {table} ADD COLUMN {column} INTEGER"),
+                &format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"),
                 [],
             )
             .unwrap();
         }
         crate::projection::apply(&mut db, &log).unwrap();
-        for (table, column) in LATER_COLUMNS {
+        for (table, column, _) in LATER_COLUMNS {
             db.execute(&format!("ALTER TABLE {table} DROP COLUMN {column}"), [])
                 .unwrap();
         }

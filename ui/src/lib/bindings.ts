@@ -129,7 +129,7 @@ waiting: number,
  */
 refused: number, };
 
-export type InboxList = "waiting" | "mine" | "active" | "team" | "bot" | "closed";
+export type InboxList = "needs_reply" | "waiting" | "mine" | "active" | "team" | "bot" | "closed";
 
 export type ChatKind = "user" | "group" | "room";
 
@@ -157,13 +157,40 @@ export type FriendStatus = "following" | "blocked" | "unknown";
 
 export type PageCursor = number;
 
-export type SessionSummary = { id: number, status: SessionStatus, operator: string | null, operator_name: string | null, started_at: number, claimed_at: number | null, first_response_at: number | null, closed_at: number | null, closed_by: string | null, message_count: number, transfers: number, csat: number | null, };
+export type SessionSummary = { id: number, status: SessionStatus, operator: string | null, operator_name: string | null, started_at: number, claimed_at: number | null, first_response_at: number | null, closed_at: number | null, closed_by: string | null, message_count: number, transfers: number, csat: number | null, 
+/**
+ * When the patient first wrote words of an emergency in this session: it leads the
+ * queue and is marked in every list.
+ */
+urgent_at: number | null, };
 
 export type InboxItem = { conversation: string, kind: ChatKind, mode: "bot" | "human", 
 /**
  * The contact's name (user chats) as LINE reported it.
  */
-name: string | null, picture_url: string | null, preview: string | null, last_message_at: number | null, 
+name: string | null, picture_url: string | null, 
+/**
+ * The newest message of the patient or of a person (the bot's only while nobody is
+ * awaited): its text, or `[image]` and the like.
+ */
+preview: string | null, 
+/**
+ * Who wrote it.
+ */
+speaker: Speaker | null, 
+/**
+ * The operator who wrote it, when staff did.
+ */
+speaker_id: string | null, speaker_name: string | null, 
+/**
+ * Since when the patient waits for a person: their oldest message since the team
+ * last answered (the bot's messages are no answer).
+ */
+awaiting_since: number | null, 
+/**
+ * The contact's tags.
+ */
+tags: Array<string>, last_message_at: number | null, 
 /**
  * Messages from the patient this desk has not seen (up to [`UNREAD_CAP`]); before
  * this desk first opens the chat, those the team has not answered.
@@ -190,7 +217,15 @@ team: number, bot: number, closed: number,
 /**
  * Conversations with messages the team has not answered.
  */
-unread_conversations: number, };
+unread_conversations: number, 
+/**
+ * The queue, and my chats whose patient spoke last.
+ */
+needs_reply: number, 
+/**
+ * How many chats of each list hold messages this desk has not seen.
+ */
+unread_needs_reply: number, unread_waiting: number, unread_mine: number, unread_team: number, };
 
 export type InboxListRequest = { list: InboxList, before: PageCursor | null, limit: number, };
 
@@ -495,6 +530,22 @@ show_names: boolean,
  */
 language: string, };
 
+export type RedFlagSettings = { 
+/**
+ * Phrases kept by language (`ja`, `th`, `zh-TW`, `en`) for the people who look after
+ * them; every patient's message is matched against all of them.
+ */
+phrases: { [key in string]?: Array<string> }, 
+/**
+ * The urgent-care message by language; `{{number}}` is the emergency number. A
+ * patient whose language has none gets the English one.
+ */
+messages: { [key in string]?: string }, 
+/**
+ * The number patients are told to call (119 in Japan and Taiwan, 1669 in Thailand).
+ */
+emergency_number: string, };
+
 export type TelegramTrouble = "token" | "chat" | "unreachable" | "off" | "late" | "other";
 
 export type Credential = "ai_key" | "telegram_token";
@@ -547,6 +598,14 @@ ai: AiSettings | null,
  */
 telegram: TelegramSettings | null, 
 /**
+ * Words of an emergency, as seeded until an owner sets them.
+ */
+red_flags: RedFlagSettings, 
+/**
+ * An owner has set the red flags.
+ */
+red_flags_set: boolean, 
+/**
  * What the relay keeps for them (never the values).
  */
 credentials: CredentialsView, 
@@ -559,13 +618,13 @@ max_items: number,
  */
 max_pattern_chars: number, };
 
-export type SettingEdit = { "setting": "business_hours" } & BusinessHours | { "setting": "greetings" } & Greetings | { "setting": "handoff" } & HandoffSettings | { "setting": "keyword_rules", rules: Array<KeywordRuleView>, } | { "setting": "canned_responses", responses: Array<CannedResponse>, } | { "setting": "read_receipts" } & ReadReceipts | { "setting": "ai" } & AiSettings | { "setting": "telegram" } & TelegramSettings;
+export type SettingEdit = { "setting": "business_hours" } & BusinessHours | { "setting": "greetings" } & Greetings | { "setting": "handoff" } & HandoffSettings | { "setting": "keyword_rules", rules: Array<KeywordRuleView>, } | { "setting": "canned_responses", responses: Array<CannedResponse>, } | { "setting": "read_receipts" } & ReadReceipts | { "setting": "ai" } & AiSettings | { "setting": "telegram" } & TelegramSettings | { "setting": "red_flags" } & RedFlagSettings;
 
-export type SettingList = "keyword_rules" | "canned_responses" | "templates" | "handoff_keywords";
+export type SettingList = "keyword_rules" | "canned_responses" | "templates" | "handoff_keywords" | "red_flag_phrases";
 
-export type SettingText = { "field": "away_message" } | { "field": "follow_greeting" } | { "field": "refollow_greeting" } | { "field": "handoff_greeting" } | { "field": "reminder" } | { "field": "template", name: string, };
+export type SettingText = { "field": "away_message" } | { "field": "follow_greeting" } | { "field": "refollow_greeting" } | { "field": "handoff_greeting" } | { "field": "reminder" } | { "field": "template", name: string, } | { "field": "red_flag_message", language: string, };
 
-export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "ai_address_invalid", address: string, } | { "problem": "ai_model_missing" } | { "problem": "ai_prompt_too_long", max: number, } | { "problem": "ai_history_too_long", max: number, } | { "problem": "ai_timeout_invalid", min: number, max: number, } | { "problem": "telegram_no_chat" } | { "problem": "telegram_chats_invalid", max: number, } | { "problem": "telegram_language_unknown", language: string, } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
+export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "ai_address_invalid", address: string, } | { "problem": "ai_model_missing" } | { "problem": "ai_prompt_too_long", max: number, } | { "problem": "ai_history_too_long", max: number, } | { "problem": "ai_timeout_invalid", min: number, max: number, } | { "problem": "telegram_no_chat" } | { "problem": "telegram_chats_invalid", max: number, } | { "problem": "telegram_language_unknown", language: string, } | { "problem": "red_flag_phrase_blank" } | { "problem": "red_flag_phrase_too_long", max: number, } | { "problem": "red_flag_number_invalid", number: string, } | { "problem": "red_flag_message_missing" } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
 
 export type KeywordTryRequest = { rules: Array<KeywordRuleView>, text: string, 
 /**
@@ -834,7 +893,7 @@ reminders: boolean,
  */
 live: boolean, };
 
-export type AlertKind = "handoff" | "escalation" | "my_chat" | "transferred" | "waiting" | "send_failed" | "reminder_failed";
+export type AlertKind = "red_flag" | "handoff" | "escalation" | "my_chat" | "transferred" | "waiting" | "send_failed" | "reminder_failed";
 
 export type Privacy = "full" | "name_only" | "nothing";
 

@@ -8,6 +8,7 @@ import type {
   HandoffSettings,
   KeywordRuleView,
   ReadReceipts,
+  RedFlagSettings,
   SettingEdit,
   SettingProblem,
   TeamSettingsView,
@@ -55,12 +56,23 @@ export type Drafts = {
   receipts: Draft<ReadReceipts>
   ai: Draft<AiSettings>
   telegram: Draft<TelegramDraft>
+  red_flags: Draft<RedFlagSettings>
 }
 
 /** Telegram alerts as the editor has them: the chat ids one per line, as typed. */
 export type TelegramDraft = Omit<TelegramSettings, 'chats'> & { chats: string }
 
-export const SECTIONS = ['hours', 'greetings', 'handoff', 'replies', 'canned', 'receipts', 'ai', 'telegram'] as const
+export const SECTIONS = [
+  'hours',
+  'greetings',
+  'handoff',
+  'red_flags',
+  'replies',
+  'canned',
+  'receipts',
+  'ai',
+  'telegram',
+] as const
 export type Section = (typeof SECTIONS)[number]
 
 /** Opening hours to start from where none were ever set: weekdays nine to six, Saturday
@@ -102,6 +114,7 @@ export function drafts(settings: TeamSettingsView, timeZone: string): Drafts {
       (t) => ({ setting: 'telegram', ...t, chats: chatIds(t.chats) }),
       settings.telegram !== null,
     ),
+    red_flags: new Draft(settings.red_flags, (f) => ({ setting: 'red_flags', ...f }), settings.red_flags_set),
   }
 }
 

@@ -524,3 +524,89 @@ fn an_unclaimed_handoff_is_alerted_again_every_period_until_it_is_taken() {
     assert_eq!(repeats.next(), None);
     assert_eq!(repeats.due(at(600), every, chat(true)), vec![]);
 }
+
+#[test]
+fn words_of_an_emergency_come_through_quiet_hours_a_pause_and_a_kind_turned_off() {
+    let red_flag = Alert {
+        kind: AlertKind::RedFlag,
+        ..handoff_alert()
+    };
+    let night = Moment {
+        at: date(2026, 12, 2).at(23, 0, 0, 0),
+        focused: true,
+        paused: true,
+    };
+    let mut everything_off = Preferences {
+        quiet: Some(quiet_nights()),
+        only_unfocused: true,
+        volume: 0,
+        ..Preferences::default()
+    };
+    for setting in everything_off.kinds.values_mut() {
+        *setting = KindSetting {
+            on: false,
+            sound: None,
+        };
+    }
+    assert_eq!(
+        everything_off.present(&handoff_alert(), &night, Some("Somchai"), None),
+        None
+    );
+    let notice = everything_off
+        .present(&red_flag, &night, Some("Somchai"), None)
+        .expect("a red flag is always shown");
+    assert_eq!(notice.kind, AlertKind::RedFlag);
+    assert_eq!(notice.sound.as_deref(), Some("alarm"), "and always heard");
+    assert!(notice.volume >= 60, "{}", notice.volume);
+    // Preferences kept before red flags existed have no entry for them.
+    let mut older = Preferences::default();
+    older.kinds.remove(&AlertKind::RedFlag);
+    assert!(older.present(&red_flag, &night, None, None).is_some());
+}
+
+#[test]
+fn a_red_flag_is_alerted_to_everyone_first_and_repeated_as_one_until_taken() {
+    let me = me();
+    let decided = alerts(
+        vec![
+            Happened::Handoff {
+                conversation: chat_id(1),
+            },
+            Happened::RedFlag {
+                conversation: chat_id(1),
+            },
+        ],
+        &[(1, waiting())],
+        &me,
+    );
+    assert_eq!(decided, [(AlertKind::RedFlag, 1)]);
+    // Held by someone else: still every desk hears of it.
+    let decided = alerts(
+        vec![Happened::RedFlag {
+            conversation: chat_id(2),
+        }],
+        &[(2, held_by(OTHER))],
+        &me,
+    );
+    assert_eq!(decided, [(AlertKind::RedFlag, 2)]);
+
+    let mut repeats = Repeats::default();
+    let now = Instant::now();
+    let every = Duration::from_secs(60);
+    let red = Alert {
+        kind: AlertKind::RedFlag,
+        conversation: Some(chat_id(1)),
+        message: None,
+        count: 0,
+    };
+    repeats.shown(std::slice::from_ref(&red), now, every);
+    // A handoff alert of the same chat later does not make it a mere handoff again.
+    let handoff = Alert {
+        kind: AlertKind::Handoff,
+        ..red.clone()
+    };
+    repeats.shown(&[handoff], now, every);
+    let again = repeats.due(now + every, every, |_| Some(waiting()));
+    assert_eq!(again, [red]);
+    assert_eq!(repeats.due(now + every * 3, every, |_| Some(held_by(ME))), []);
+}

@@ -280,10 +280,15 @@ fn entry(seq: u64, step: &Step) -> Entry {
 }
 
 fn entries(steps: &[Step]) -> Vec<Entry> {
+    entries_from(1, steps)
+}
+
+/// The entries `steps` become, the first at `seq`.
+fn entries_from(seq: u64, steps: &[Step]) -> Vec<Entry> {
     steps
         .iter()
         .enumerate()
-        .map(|(i, step)| entry(i as u64 + 1, step))
+        .map(|(i, step)| entry(seq + i as u64, step))
         .collect()
 }
 
@@ -1246,4 +1251,230 @@ async fn the_audit_lists_operators_actions_by_who_what_and_outcome() {
     let row = reader.records().next().unwrap().unwrap();
     assert_eq!((&row[3], &row[5]), ("close", "rejected"));
     assert!(!row[6].is_empty(), "the reason it was refused");
+}
+
+#[tokio::test]
+async fn a_red_flag_leads_the_queue_is_marked_while_open_and_is_on_the_record() {
+    use tsunagi_desk::query::{AuditFilter, InboxList};
+    use tsunagi_proto::{AlertReason, EXECUTOR_DEVICE};
+
+    let (store, _dir) = fresh().await;
+    let mut log = entries(&[
+        Step::Text { user: 0, text: 0 },
+        Step::Mode {
+            user: 0,
+            device: 0,
+            human: true,
+        },
+        Step::Text { user: 1, text: 1 },
+        Step::Mode {
+            user: 1,
+            device: 0,
+            human: true,
+        },
+        Step::Text { user: 2, text: 2 },
+        Step::Mode {
+            user: 2,
+            device: 0,
+            human: true,
+        },
+    ]);
+    // The last to join the queue wrote words of an emergency.
+    let flagged = Operation::Alert {
+        conversation: conversation(2),
+        reason: AlertReason::RedFlag,
+    };
+    log.push(log::op(7, EXECUTOR_DEVICE, flagged));
+    store.apply(&log).await.unwrap();
+    let now = log::at(10);
+    let queue = store
+        .inbox(InboxList::Waiting, None, now, None, 50)
+        .await
+        .unwrap();
+    let order: Vec<(ConversationId, Option<u32>, bool)> = queue
+        .iter()
+        .map(|q| {
+            let urgent = q.session.as_ref().is_some_and(|s| s.urgent_at.is_some());
+            (q.conversation.clone(), q.queue_position, urgent)
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (conversation(2), Some(1), true),
+            (conversation(0), Some(2), false),
+            (conversation(1), Some(3), false),
+        ]
+    );
+    // Pages keep that order.
+    let rest = store
+        .inbox(InboxList::Waiting, None, now, Some(queue[0].cursor), 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        (rest[0].conversation.clone(), rest[0].queue_position),
+        (conversation(0), Some(2))
+    );
+    // The audit names the case, though the executor logged it.
+    let audit = store
+        .audit_page(&AuditFilter::default(), None, 50)
+        .await
+        .unwrap();
+    let cases: Vec<_> = audit
+        .iter()
+        .filter(|a| a.op_type == "red_flag")
+        .map(|a| a.conversation.clone())
+        .collect();
+    assert_eq!(cases, [Some(conversation(2).to_string())]);
+    // Taken and closed, the next session of the chat starts unmarked.
+    store
+        .apply(&entries_from(
+            8,
+            &[
+                Step::Claim { user: 2, device: 0 },
+                Step::Close { user: 2, device: 0 },
+                Step::Text { user: 2, text: 3 },
+                Step::Mode {
+                    user: 2,
+                    device: 0,
+                    human: true,
+                },
+            ],
+        ))
+        .await
+        .unwrap();
+    let queue = store
+        .inbox(InboxList::Waiting, None, now, None, 50)
+        .await
+        .unwrap();
+    let last = queue.last().unwrap();
+    assert_eq!(last.conversation, conversation(2));
+    assert_eq!(last.session.as_ref().unwrap().urgent_at, None);
+}
+
+#[tokio::test]
+async fn a_row_previews_the_patient_not_the_queue_line_and_needs_reply_lists_who_waits_longest() {
+    use tsunagi_desk::query::{InboxList, Speaker};
+    use tsunagi_proto::EXECUTOR_DEVICE;
+
+    let bot_says = |seq: u64, user: usize, text: &str| {
+        log::op(
+            seq,
+            EXECUTOR_DEVICE,
+            Operation::Send(SendOp {
+                conversation: conversation(user),
+                messages: vec![Message::text(text)],
+                retry_key: RetryKey::new(),
+                prefer_reply_token: true,
+            }),
+        )
+    };
+    let (store, _dir) = fresh().await;
+    let mut log = entries(&[Step::Text { user: 0, text: 0 }]);
+    // The bot answers a chat that is its own: that is the clinic speaking.
+    log.push(bot_says(2, 0, "Our hours are 9 to 6."));
+    store.apply(&log).await.unwrap();
+    let row = store.conversation(&conversation(0)).await.unwrap().unwrap();
+    assert_eq!(
+        (row.preview.as_deref(), row.speaker, row.awaiting_since),
+        (Some("Our hours are 9 to 6."), Some(Speaker::Bot), None)
+    );
+
+    let mut log = entries_from(
+        3,
+        &[
+            Step::Text { user: 0, text: 1 },
+            Step::Mode {
+                user: 0,
+                device: 0,
+                human: true,
+            },
+        ],
+    );
+    // In people's hands, the queue line is no answer: the patient's words stay.
+    log.push(bot_says(5, 0, "You are number 1 in the queue."));
+    log.extend(entries_from(
+        6,
+        &[
+            Step::Text { user: 1, text: 2 },
+            Step::Mode {
+                user: 1,
+                device: 0,
+                human: true,
+            },
+            Step::Claim { user: 1, device: 0 },
+            Step::Text { user: 2, text: 3 },
+            Step::Mode {
+                user: 2,
+                device: 0,
+                human: true,
+            },
+            Step::Claim { user: 2, device: 0 },
+            Step::Send {
+                user: 2,
+                device: 0,
+                text: 0,
+            },
+            Step::Image { user: 1 },
+        ],
+    ));
+    store.apply(&log).await.unwrap();
+    let row = |n: usize| {
+        let store = &store;
+        async move { store.conversation(&conversation(n)).await.unwrap().unwrap() }
+    };
+    let waiting = row(0).await;
+    assert_eq!(
+        (waiting.preview.as_deref(), waiting.speaker, waiting.awaiting_since),
+        (Some(TEXTS[1]), Some(Speaker::Patient), Some(log::at(3).0))
+    );
+    // A photo after their question: the preview says what it is; the wait runs on.
+    let mine = row(1).await;
+    assert_eq!(
+        (mine.preview.as_deref(), mine.speaker, mine.awaiting_since),
+        (Some("[image]"), Some(Speaker::Patient), Some(log::at(6).0))
+    );
+    // Answered: the answer, its writer, no wait.
+    let answered = row(2).await;
+    assert_eq!(
+        (
+            answered.preview.as_deref(),
+            answered.speaker,
+            answered.speaker_id.as_ref().map(OperatorId::as_str),
+            answered.awaiting_since
+        ),
+        (Some(TEXTS[0]), Some(Speaker::Staff), Some(DEVICES[0]), None)
+    );
+
+    // Needs reply: the queue and my chats whose patient spoke last, longest wait first.
+    let yuki = OperatorId::from(DEVICES[0]);
+    let needs: Vec<ConversationId> = store
+        .inbox(InboxList::NeedsReply, Some(&yuki), log::at(20), None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.conversation)
+        .collect();
+    assert_eq!(needs, [conversation(0), conversation(1)]);
+    // Somchai holds none of them: only the queue.
+    let somchai = OperatorId::from(DEVICES[1]);
+    let needs = store
+        .inbox(InboxList::NeedsReply, Some(&somchai), log::at(20), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(needs.len(), 1);
+    let counts = store.inbox_counts(Some(&yuki)).await.unwrap();
+    assert_eq!(
+        (
+            counts.needs_reply,
+            counts.unread_needs_reply,
+            counts.unread_waiting,
+            counts.unread_mine
+        ),
+        (2, 2, 1, 1)
+    );
+    assert_eq!(
+        store.inbox_counts(Some(&yuki)).await.unwrap(),
+        store.inbox_counts_counted(Some(&yuki)).await.unwrap()
+    );
 }
