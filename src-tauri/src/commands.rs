@@ -22,8 +22,8 @@ use tsunagi_line::client::RetryKey;
 use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_line::{MessageId, QuoteToken, UserId};
 use tsunagi_proto::{
-    Audience, ConversationId, ConversationMode, OpId, Operation, OperatorId, Reminder, SendOp,
-    Setting, UnixMillis,
+    Audience, ConversationId, ConversationMode, HandoffSettings, OpId, Operation, OperatorId,
+    Reminder, SendOp, Setting, UnixMillis,
 };
 
 use crate::alerts;
@@ -593,7 +593,15 @@ pub(crate) async fn clinic_settings(shell: State<'_, Shell>) -> Answer<ClinicSet
             .collect(),
         _ => Vec::new(),
     };
-    Ok(ClinicSettings { time_zone, canned })
+    let escalate_seconds = match store.setting("handoff").await? {
+        Some(Setting::Handoff(handoff)) => handoff.escalate_seconds,
+        _ => HandoffSettings::default().escalate_seconds,
+    };
+    Ok(ClinicSettings {
+        time_zone,
+        canned,
+        escalate_seconds,
+    })
 }
 
 /// Every setting the owner's editors change, as in force now.

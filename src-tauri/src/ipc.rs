@@ -569,6 +569,9 @@ pub struct ClinicSettings {
     pub time_zone: Option<String>,
     /// Ready-made answers for the composer's "/" picker.
     pub canned: Vec<Canned>,
+    /// A chat nobody answers this long is escalated to the owners (0: never): an inbox
+    /// row's wait turns amber at half of it and red at it.
+    pub escalate_seconds: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

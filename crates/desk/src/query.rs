@@ -573,8 +573,15 @@ impl Store {
             if before.is_some() {
                 return Ok(Vec::new());
             }
+            // A waiting chat's place in the queue, as the waiting list gives it.
+            let place = QUEUE_KEY.replace("w.", "q.");
+            let own = QUEUE_KEY.replace("w.", "s.");
             let sql = format!(
-                "{from} WHERE c.state = 'waiting'
+                "SELECT {ITEM_COLUMNS},
+                     (SELECT COUNT(*) FROM sessions q WHERE q.status = 'waiting' AND {place} <= {own}),
+                     s.queued_at
+                 FROM conversations c {ITEM_JOINS}
+                 WHERE c.state = 'waiting'
                     OR (c.state = 'active' AND c.operator = ?1 AND c.awaiting_since IS NOT NULL)
                  ORDER BY (s.urgent_at IS NULL), COALESCE(c.awaiting_since, s.queued_at), c.id
                  LIMIT ?2"
@@ -589,6 +596,11 @@ impl Store {
                 .map(|row| {
                     let mut item = item_from(row)?;
                     item.cursor = PageCursor(0);
+                    if item.session.as_ref().map(|s| s.status) == Some(SessionStatus::Waiting) {
+                        let queued_at: i64 = row.get(QUEUED_SEQ + 1);
+                        item.queue_position = Some(row.get::<i64, _>(QUEUED_SEQ) as u32);
+                        item.waiting_ms = Some((now.0 - queued_at).max(0));
+                    }
                     Ok(item)
                 })
                 .collect();

@@ -1448,14 +1448,14 @@ async fn a_row_previews_the_patient_not_the_queue_line_and_needs_reply_lists_who
 
     // Needs reply: the queue and my chats whose patient spoke last, longest wait first.
     let yuki = OperatorId::from(DEVICES[0]);
-    let needs: Vec<ConversationId> = store
+    let needs: Vec<(ConversationId, Option<u32>)> = store
         .inbox(InboxList::NeedsReply, Some(&yuki), log::at(20), None, 50)
         .await
         .unwrap()
         .into_iter()
-        .map(|i| i.conversation)
+        .map(|i| (i.conversation, i.queue_position))
         .collect();
-    assert_eq!(needs, [conversation(0), conversation(1)]);
+    assert_eq!(needs, [(conversation(0), Some(1)), (conversation(1), None)]);
     // Somchai holds none of them: only the queue.
     let somchai = OperatorId::from(DEVICES[1]);
     let needs = store
