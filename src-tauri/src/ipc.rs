@@ -16,7 +16,7 @@ use tsunagi_desk::profile::{ConnectError, JoinError, Profile};
 use tsunagi_desk::query::{
     AuditFilter, AuditRecord, ChatKind, ContactCounts, ContactFilter, ContactView, Direction,
     FriendStatus, InboxCounts, InboxItem, InboxList, MediaState, MediaView, MessageView,
-    PageCursor, SendStatus, SentVia, SessionStatus, SessionSummary,
+    PageCursor, SendStatus, SentVia, SessionStatus, SessionSummary, Speaker,
 };
 use tsunagi_desk::relay_url::Problem;
 use tsunagi_desk::search::{Hit, HitKind, Piece};
@@ -1135,6 +1135,7 @@ pub fn typescript() -> String {
         InboxList::decl(),
         ChatKind::decl(),
         SessionStatus::decl(),
+        Speaker::decl(),
         Direction::decl(),
         SendStatus::decl(),
         SentVia::decl(),

@@ -10,6 +10,7 @@ const key = (k: string, extra: Partial<KeyboardEvent> = {}) => ({
   isComposing: false,
   ctrlKey: false,
   metaKey: false,
+  keyCode: k === 'Enter' ? 13 : 0,
   ...extra,
 })
 
@@ -18,6 +19,8 @@ describe('the composer’s rules', () => {
     expect(keyAction(key('Enter'))).toBe('send')
     expect(keyAction(key('Enter', { shiftKey: true }))).toBe('newline')
     expect(keyAction(key('Enter', { isComposing: true }))).toBe(null)
+    // WebKit: the composition has ended, but the key is still the input method's.
+    expect(keyAction(key('Enter', { keyCode: 229 }))).toBe(null)
     expect(keyAction(key('Enter', { ctrlKey: true }))).toBe(null)
     expect(keyAction(key('a'))).toBe(null)
   })
@@ -92,6 +95,31 @@ describe('the composer', () => {
     await fireEvent.keyDown(box, { key: 'Enter' })
     expect(sent).toEqual([{ type: 'text', text: 'ขอบคุณค่ะ', quote_token: null }])
     expect((box as HTMLTextAreaElement).value).toBe('')
+  })
+
+  it('does not send when Enter confirms a Japanese conversion, as WebKit reports it', async () => {
+    const { sent, box } = setup()
+    // Typing にほんご and converting it: WebKit ends the composition first, then sends the
+    // Enter that confirmed it, with isComposing false and the input method's key code.
+    await fireEvent.compositionStart(box, { data: '' })
+    await fireEvent.input(box, { target: { value: 'にほんご' }, isComposing: true })
+    await fireEvent.input(box, { target: { value: '日本語' }, isComposing: true })
+    await fireEvent.compositionEnd(box, { data: '日本語' })
+    await fireEvent.keyDown(box, { key: 'Enter', keyCode: 229, isComposing: false })
+    expect(sent).toEqual([])
+    expect((box as HTMLTextAreaElement).value).toBe('日本語')
+    // The next Enter, with nothing composing, sends.
+    await fireEvent.keyDown(box, { key: 'Enter', keyCode: 13 })
+    expect(sent).toEqual([{ type: 'text', text: '日本語', quote_token: null }])
+  })
+
+  it('does not pick a saved answer when Enter confirms a conversion in the "/" search', async () => {
+    const { box } = setup()
+    await fireEvent.input(box, { target: { value: '/ho' } })
+    await fireEvent.keyDown(box, { key: 'Enter', keyCode: 229 })
+    expect((box as HTMLTextAreaElement).value).toBe('/ho')
+    await fireEvent.keyDown(box, { key: 'Enter', keyCode: 13 })
+    expect((box as HTMLTextAreaElement).value).toBe('We open at 9, Mali.')
   })
 
   it('tells the patient the operator is writing, once per while', async () => {

@@ -6,11 +6,18 @@ import { MAX_TEXT, SHOW_COUNT_FROM, utf16Length } from './describe'
 /** How often the patient is told the operator is writing (LINE shows it for 20 s). */
 export const TYPING_EVERY = 15_000
 
+type Key = Pick<KeyboardEvent, 'key' | 'shiftKey' | 'isComposing' | 'ctrlKey' | 'metaKey' | 'keyCode'>
+
+/** An Enter that confirms what a Japanese or Chinese input method composed, not one that
+ *  sends. WebKit (Safari, and the Linux window) ends the composition before the key's
+ *  `keydown`, so `isComposing` is already false there; the key's code is still 229. */
+export function confirmsComposition(event: Pick<Key, 'isComposing' | 'keyCode'>): boolean {
+  return event.isComposing || event.keyCode === 229
+}
+
 /** What a key press in the message box means. */
-export function keyAction(
-  event: Pick<KeyboardEvent, 'key' | 'shiftKey' | 'isComposing' | 'ctrlKey' | 'metaKey'>,
-): 'send' | 'newline' | null {
-  if (event.key !== 'Enter' || event.isComposing) return null
+export function keyAction(event: Key): 'send' | 'newline' | null {
+  if (event.key !== 'Enter' || confirmsComposition(event)) return null
   // Ctrl/Cmd+Enter claims the chat (the workspace handles it).
   if (event.ctrlKey || event.metaKey) return null
   return event.shiftKey ? 'newline' : 'send'

@@ -17,13 +17,24 @@ export function utf16Length(text: string): number {
 }
 
 const PREVIEW_KINDS = ['sticker', 'image', 'video', 'audio', 'file', 'location', 'postback']
+/** A glyph before the words of a kind of message, so a row is read without reading it. */
+const PREVIEW_GLYPHS: Record<string, string> = {
+  sticker: '🙂',
+  image: '📷',
+  video: '🎬',
+  audio: '🎤',
+  file: '📎',
+  location: '📍',
+}
 
 /** A list row's preview: the text, or what kind of message it was in the reader's words. */
 export function previewText(preview: string | null, t: Translate): string {
   if (!preview) return ''
   const kind = /^\[(\w+)\]$/.exec(preview)?.[1]
   if (!kind) return preview
-  return t(`inbox.preview.${PREVIEW_KINDS.includes(kind) ? kind : 'unsupported'}`)
+  const words = t(`inbox.preview.${PREVIEW_KINDS.includes(kind) ? kind : 'unsupported'}`)
+  const glyph = PREVIEW_GLYPHS[kind]
+  return glyph ? `${glyph} ${words}` : words
 }
 
 /** A run of a text message: plain, a LINE emoji, or a mention. */

@@ -1,15 +1,23 @@
 // The inbox's state: which list, its rows (paged in as the list scrolls), the counts on
 // each tab, and which conversation is selected.
 import type { InboxCounts, InboxItem, InboxList } from '../lib/bindings'
+import { previewText } from '../conversation/describe'
 import type { Desk } from '../lib/desk'
 
-export const TABS: readonly InboxList[] = ['waiting', 'mine', 'team', 'bot', 'closed']
+export const TABS: readonly InboxList[] = ['needs_reply', 'waiting', 'mine', 'team', 'bot', 'closed']
 export const PAGE = 100
+
+type Translate = (
+  key: string,
+  options?: { values?: Record<string, string | number | boolean | Date | null | undefined> },
+) => string
 
 /** The badge of a tab. */
 export function countOf(counts: InboxCounts | null, tab: InboxList): number {
   if (!counts) return 0
   switch (tab) {
+    case 'needs_reply':
+      return counts.needs_reply
     case 'waiting':
       return counts.waiting
     case 'mine':
@@ -25,13 +33,70 @@ export function countOf(counts: InboxCounts | null, tab: InboxList): number {
   }
 }
 
+/** Whether a tab's list holds messages this desk has not seen. */
+export function hasUnread(counts: InboxCounts | null, tab: InboxList): boolean {
+  if (!counts) return false
+  switch (tab) {
+    case 'needs_reply':
+      return counts.unread_needs_reply > 0
+    case 'waiting':
+      return counts.unread_waiting > 0
+    case 'mine':
+      return counts.unread_mine > 0
+    case 'team':
+      return counts.unread_team > 0
+    default:
+      return false
+  }
+}
+
+/** How long the patient has waited for a person, as of `now` (`sinceRead`: how long ago
+ *  the row was read); `null` for a chat that is not in people's hands, or answered. */
+export function waitOf(item: InboxItem, sinceRead: number, now: number): number | null {
+  const open = item.session !== null && item.session.status !== 'closed' && item.mode === 'human'
+  if (!open) return null
+  if (item.awaiting_since !== null) return Math.max(0, now - item.awaiting_since)
+  if (item.waiting_ms !== null) return item.waiting_ms + Math.max(0, sinceRead)
+  return null
+}
+
+/** Before the clinic set one, chats escalate after five minutes. */
+const DEFAULT_ESCALATE_MS = 5 * 60_000
+
+/** How pressing a wait is: amber from half the clinic's escalation time, red from it. */
+export function waitLevel(ms: number, escalateMs: number): 'calm' | 'amber' | 'red' {
+  const limit = escalateMs > 0 ? escalateMs : DEFAULT_ESCALATE_MS
+  if (ms >= limit) return 'red'
+  if (ms >= limit / 2) return 'amber'
+  return 'calm'
+}
+
+/** A row's preview: who spoke last, unless the patient did, and what was said. */
+export function previewLine(item: InboxItem, me: string, t: Translate): { who: string | null; text: string } {
+  const text = previewText(item.preview, t)
+  switch (item.speaker) {
+    case 'bot':
+      return { who: t('inbox.from.bot'), text }
+    case 'staff':
+      return {
+        who:
+          item.speaker_id === me
+            ? t('inbox.from.you')
+            : t('inbox.from.staff', { values: { name: item.speaker_name ?? t('inbox.from.colleague') } }),
+        text,
+      }
+    default:
+      return { who: null, text }
+  }
+}
+
 /** "99+" past the cap the desk counts to. */
 export function unreadBadge(unread: number): string {
   return unread >= 100 ? '99+' : String(unread)
 }
 
 export class Inbox {
-  tab = $state<InboxList>('waiting')
+  tab = $state<InboxList>('needs_reply')
   items = $state<InboxItem[]>([])
   counts = $state<InboxCounts | null>(null)
   selected = $state<string | null>(null)
@@ -61,11 +126,25 @@ export class Inbox {
       this.desk.call('inbox_counts', null),
     ])
     if (generation !== this.#generation) return
-    this.items = items
+    this.items = fresh ? items : this.keepSelected(items)
     this.counts = counts
     this.readAt = Date.now()
     this.exhausted = items.length < want
   }
+
+  /** The chat being answered stays where it was in the list shown, though it left the
+   *  list (claimed from the queue, answered from Needs reply), until another is chosen. */
+  private keepSelected(items: InboxItem[]): InboxItem[] {
+    const selected = this.selected
+    if (!selected || items.some((i) => i.conversation === selected)) return items
+    const at = this.items.findIndex((i) => i.conversation === selected)
+    if (at < 0) return items
+    const kept = this.openItem?.conversation === selected ? this.openItem : this.items[at]
+    return [...items.slice(0, at), kept, ...items.slice(at)]
+  }
+
+  /** The open chat as the conversation pane last read it: what a kept row shows. */
+  openItem: InboxItem | null = null
 
   /** The next page, when the list is scrolled near its end. */
   async more() {

@@ -135,6 +135,8 @@ export type ChatKind = "user" | "group" | "room";
 
 export type SessionStatus = "waiting" | "active" | "closed";
 
+export type Speaker = "patient" | "bot" | "staff";
+
 export type Direction = "in" | "out" | "system";
 
 export type SendStatus = "pending" | "sent" | "failed";
@@ -396,7 +398,12 @@ time_zone: string | null,
 /**
  * Ready-made answers for the composer's "/" picker.
  */
-canned: Array<Canned>, };
+canned: Array<Canned>, 
+/**
+ * A chat nobody answers this long is escalated to the owners (0: never): an inbox
+ * row's wait turns amber at half of it and red at it.
+ */
+escalate_seconds: number, };
 
 export type KeywordMatch = "exact" | "contains" | "regex";
 

@@ -1,6 +1,6 @@
 // A fake `Desk` for component tests: answers commands from handlers, records each call, and
 // lets a test emit the app's events.
-import type { Commands, Events, InboxItem, MessageView, SessionSummary } from '../lib/bindings'
+import type { Commands, Events, InboxCounts, InboxItem, MessageView, SessionSummary } from '../lib/bindings'
 import type { Desk } from '../lib/desk'
 
 type Handlers = {
@@ -55,6 +55,26 @@ export function session(overrides: Partial<SessionSummary> = {}): SessionSummary
     message_count: 1,
     transfers: 0,
     csat: null,
+    urgent_at: null,
+    ...overrides,
+  }
+}
+
+/** Inbox counts: every list empty, but for `overrides`. */
+export function counts(overrides: Partial<InboxCounts> = {}): InboxCounts {
+  return {
+    waiting: 0,
+    mine: 0,
+    active: 0,
+    team: 0,
+    bot: 0,
+    closed: 0,
+    unread_conversations: 0,
+    needs_reply: 0,
+    unread_needs_reply: 0,
+    unread_waiting: 0,
+    unread_mine: 0,
+    unread_team: 0,
     ...overrides,
   }
 }
@@ -67,6 +87,11 @@ export function item(overrides: Partial<InboxItem> = {}): InboxItem {
     name: 'สมหญิง',
     picture_url: null,
     preview: 'ขอนัดพรุ่งนี้ค่ะ',
+    speaker: 'patient',
+    speaker_id: null,
+    speaker_name: null,
+    awaiting_since: null,
+    tags: [],
     last_message_at: Date.UTC(2026, 11, 1, 1, 0),
     unread: 2,
     session: session(),
