@@ -571,8 +571,8 @@ impl Bot {
         self.pending.values()
     }
 
-    /// How `pending` goes out at `now`, a call per five messages. The first call uses the
-    /// conversation's reply token if the send prefers it and the token is fresh and unused;
+    /// How `pending` goes out at `now`, a call per five messages. The first call uses a
+    /// reply token of the conversation if the send prefers it and one is fresh and unused;
     /// the others push, each with its own retry key drawn from the send's.
     pub fn plan(&self, pending: &Pending, now: UnixMillis) -> Vec<Call> {
         let send = &pending.send;
@@ -633,12 +633,16 @@ impl Bot {
             .collect()
     }
 
+    /// A reply token of the chat that is unused and still alive, the newest first: a
+    /// patient who wrote and then tapped "talk to staff" gave two, and the bot's queue line
+    /// took only one, so the operator's answer a moment later is still free.
     fn fresh_token(&self, conversation: &ConversationId, now: UnixMillis) -> Option<&Token> {
         self.chats
             .get(conversation)?
             .tokens
-            .back()
-            .filter(|t| !t.used && now.0 - t.at.0 <= REPLY_TOKEN_MS)
+            .iter()
+            .rev()
+            .find(|t| !t.used && now.0 - t.at.0 <= REPLY_TOKEN_MS)
     }
 
     /// What time calls for at `now`: sessions idle past the auto-close time are closed, and

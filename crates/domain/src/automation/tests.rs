@@ -414,6 +414,46 @@ fn a_send_replies_while_the_token_is_fresh_and_pushes_once_it_is_stale_or_spent(
 }
 
 #[test]
+fn an_older_token_the_bot_left_unused_answers_for_free_before_anything_is_pushed() {
+    // The patient asks, then taps "talk to staff": two tokens. The queue line takes the
+    // newer one; the operator's answer a few seconds later takes the older.
+    let (bot, _) = fold(&[
+        log::text(1, PATIENT, "M1", "Can I come today?"),
+        log::postback(2, PATIENT, HANDOFF_POSTBACK),
+        send(3, 1),
+        log::op(
+            4,
+            EXECUTOR_DEVICE,
+            Operation::Sending {
+                send: OpId(Uuid::from_u128(3)),
+                via: Delivery::Reply,
+                token_of: Some(Seq(2)),
+            },
+        ),
+        send(5, 1),
+    ]);
+    let answer = bot
+        .pending()
+        .find(|p| p.seq == Seq(5))
+        .expect("the answer waits")
+        .clone();
+    assert_eq!(
+        bot.plan(&answer, at(6))[0].route,
+        Route::Reply {
+            token: ReplyToken::from("r1"),
+            of: Seq(1),
+            if_spent: IfSpent::Push
+        }
+    );
+    // Once that one is old too, the answer is pushed.
+    let late = UnixMillis(at(1).0 + REPLY_TOKEN_MS + 1);
+    assert!(matches!(
+        bot.plan(&answer, late)[0].route,
+        Route::Push { .. }
+    ));
+}
+
+#[test]
 fn more_than_five_messages_go_in_calls_of_five_each_with_its_own_retry_key() {
     let (bot, _) = fold(&[send(1, 12)]);
     let pending = bot.pending().next().expect("pending").clone();
