@@ -39,6 +39,7 @@ fn main() {
         "reminders_list",
         "reminder_recipients",
         "reminder_preview",
+        "quota_get",
         "reminder_schedule",
         "reminder_cancel",
         "analytics_report",

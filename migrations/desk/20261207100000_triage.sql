@@ -40,3 +40,7 @@ UPDATE conversations SET (last_speaker, last_author, last_preview) = (
 WHERE EXISTS (
     SELECT 1 FROM messages m
     WHERE m.conversation_id = conversations.id AND m.direction <> 'system');
+
+-- A message's reply token was taken by a send (the executor noted it replying with it):
+-- it can make no other answer free.
+ALTER TABLE messages ADD COLUMN reply_token_spent INTEGER NOT NULL DEFAULT 0;

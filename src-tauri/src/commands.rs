@@ -309,12 +309,13 @@ pub(crate) async fn conversation_open(
             )
             .await?;
     }
-    let (messages, handoffs, pending, contact, sessions) = tokio::try_join!(
+    let (messages, handoffs, pending, contact, sessions, free_reply_until) = tokio::try_join!(
         store.messages(&id, MessagesPage::Newest, FIRST_PAGE),
         store.handoffs(&id),
         store.pending_in(&id),
         store.contact(id.as_str()),
         store.sessions(&id),
+        store.free_reply_until(&id, UnixMillis::now()),
     )?;
     Ok(ConversationView {
         item: InboxItem { unread: 0, ..item },
@@ -330,6 +331,7 @@ pub(crate) async fn conversation_open(
             .collect(),
         contact,
         sessions,
+        free_reply_until,
     })
 }
 
@@ -863,7 +865,20 @@ pub(crate) async fn reminder_preview(
     let size = store.audience_size(&reminder.to).await?;
     let sample = store.audience_sample(&reminder.to).await?;
     let name = sample.as_ref().map_or("", |(_, name)| name.as_str());
-    let quota = match joined.sync.client().quota(joined.sync.channel()).await {
+    let quota = month_quota(&joined).await;
+    Ok(ReminderPreview {
+        recipients: size.reachable,
+        blocked: size.blocked,
+        text: outreach::preview(&reminder, name),
+        sample: sample.map(|(_, name)| name),
+        quota,
+    })
+}
+
+/// The month's messages LINE counts (pushes, reminders) and the plan's limit, as the relay
+/// asks LINE; `None` when it cannot be known now.
+async fn month_quota(joined: &tsunagi_desk::profile::Joined) -> Option<QuotaView> {
+    match joined.sync.client().quota(joined.sync.channel()).await {
         Ok(quota) => Some(QuotaView {
             limit: quota.limit,
             used: quota.used,
@@ -872,14 +887,14 @@ pub(crate) async fn reminder_preview(
             tracing::info!(%error, "the month's quota is not known");
             None
         }
-    };
-    Ok(ReminderPreview {
-        recipients: size.reachable,
-        blocked: size.blocked,
-        text: outreach::preview(&reminder, name),
-        sample: sample.map(|(_, name)| name),
-        quota,
-    })
+    }
+}
+
+/// The month's messages used of the plan, for the owner's view of what answers cost.
+#[tauri::command]
+pub(crate) async fn quota_get(shell: State<'_, Shell>) -> Answer<Option<QuotaView>> {
+    let joined = shell.joined().await?;
+    Ok(month_quota(&joined).await)
 }
 
 /// Schedules a reminder now, on the relay (a tag or every follower: owners only).

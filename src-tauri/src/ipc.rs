@@ -405,6 +405,10 @@ pub struct ConversationView {
     pub contact: Option<ContactDetail>,
     /// Earlier sessions, newest first.
     pub sessions: Vec<SessionSummary>,
+    /// Until when an answer goes free, on a reply token the patient gave that nothing has
+    /// used yet; null: it would count against the month's messages.
+    #[ts(type = "number | null")]
+    pub free_reply_until: Option<i64>,
 }
 
 /// An action of this desk not yet in the log.
@@ -1055,6 +1059,7 @@ commands! {
     reminders_list: () => Vec<ReminderView>,
     reminder_recipients: ReminderRequest => Vec<RecipientView>,
     reminder_preview: ReminderDraft => ReminderPreview,
+    quota_get: () => Option<QuotaView>,
     reminder_schedule: ReminderDraft => (),
     reminder_cancel: ReminderRequest => (),
     analytics_report: ReportRequest => Report,

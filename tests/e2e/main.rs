@@ -10,3 +10,4 @@ mod operator;
 mod outreach;
 mod owner;
 mod settings;
+mod worklist;

@@ -105,7 +105,11 @@ async fn a_waiting_patient_is_claimed_and_answered_once_by_reply() -> Result<()>
         .type_into("Message", "はい、10時でご予約できます")
         .await?;
     box_.send_keys(&Key::Enter.to_string()).await?;
-    app.find(By::Text("Sent · reply (free)")).await?;
+    // A receptionist sees that it went; how it went (free or counted) is for owners.
+    app.find(By::XPath(
+        "//article//footer[@data-status='sent'][normalize-space(.)='Sent']",
+    ))
+    .await?;
     let received = clinic.until_received(&patient, 2).await?;
     let answers: Vec<_> = received
         .iter()
@@ -251,7 +255,11 @@ async fn a_reply_written_while_the_relay_is_out_of_reach_goes_out_once_when_it_r
         t.contains("1 action waiting")
     })
     .await?;
-    app.find(By::Text("Waiting for the relay")).await?;
+    // The answer is in the thread, as a bubble that says it waits to go.
+    app.find(By::XPath(
+        "//article[contains(., 'ได้ค่ะ พรุ่งนี้ 10 โมงนะคะ')]//footer[@data-status='queued']",
+    ))
+    .await?;
     app.screenshot("offline-waiting").await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     ensure!(
@@ -272,7 +280,12 @@ async fn a_reply_written_while_the_relay_is_out_of_reach_goes_out_once_when_it_r
         .filter(|d| d.message["text"] == "ได้ค่ะ พรุ่งนี้ 10 โมงนะคะ")
         .count();
     ensure!(answers == 1, "delivered once: {received:?}");
-    app.find(By::Text("Sent ·")).await?;
+    // The same bubble, sent: nothing waits any more.
+    app.find(By::XPath(
+        "//article[contains(., 'ได้ค่ะ พรุ่งนี้ 10 โมงนะคะ')]//footer[@data-status='sent']",
+    ))
+    .await?;
+    app.gone(By::XPath("//footer[@data-status='queued']")).await?;
     app.close().await
 }
 
@@ -548,8 +561,17 @@ async fn a_photo_the_operator_attaches_reaches_the_patient_from_the_relays_https
         fetched == original,
         "the relay serves the photo that was attached"
     );
-    // The bot's queue message used the reply token: the photo went by push.
-    app.find(By::Text("Sent · push")).await?;
+    // The bot's queue message used the reply token: the photo went by push (as linesim
+    // saw it); the receptionist sees only that it went.
+    app.find(By::XPath(
+        "//article//footer[@data-status='sent'][normalize-space(.)='Sent']",
+    ))
+    .await?;
+    ensure!(
+        clinic.received(&patient).last().map(|d| d.via) == Some(Via::Push),
+        "{:?}",
+        clinic.received(&patient)
+    );
     // And the desk shows the photo it sent, from the relay.
     app.until_image_loaded(
         r#"article.out button[aria-label="Open photo"] img"#,

@@ -245,9 +245,10 @@ async fn the_owner_sees_the_days_chats_in_analytics_and_exports_a_workbook_that_
     app.find(By::Text("You are answering this chat.")).await?;
     let message = app.type_into("Message", "9時から受付です").await?;
     message.send_keys(&Key::Enter.to_string()).await?;
-    app.find(By::Text("Sent · reply (free)")).await?;
+    // The owner sees how it went: free, by the patient's reply token.
+    app.find(By::Text("Sent · free")).await?;
     clinic.until_received(&patient, 2).await?;
-    app.click(By::Button("Close chat")).await?;
+    app.click(By::Button("Done")).await?;
     app.find(By::Text("closed this chat at")).await?;
 
     app.choose("Clinic", "Analytics").await?;

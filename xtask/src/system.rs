@@ -296,7 +296,7 @@ impl SessionWrapper {
             .args([
                 "-a",
                 "-s",
-                "-screen 0 1280x800x24",
+                "-screen 0 1920x1080x24",
                 "dbus-run-session",
                 "--",
             ])

@@ -24,8 +24,9 @@ use crate::store::Store;
 use crate::{Error, Result};
 use crate::{outreach, search};
 
-/// How long LINE accepts a reply token after the webhook arrived (with a margin).
-pub const REPLY_TOKEN_LIFETIME_MS: i64 = 50_000;
+/// How long LINE accepts a reply token after the webhook arrived (with a margin): as long
+/// as the relay's executor uses one.
+pub const REPLY_TOKEN_LIFETIME_MS: i64 = tsunagi_domain::automation::REPLY_TOKEN_MS;
 const PREVIEW_CHARS: usize = 80;
 /// Most messages one entry can carry (a message's id is its seq × this + its place).
 pub const MESSAGES_PER_ENTRY: i64 = 1024;
@@ -687,7 +688,21 @@ fn operation(
             let outcome = send_outcome(db, entry, *send, Err(reason), &[], changes)?;
             ("send_failed", None, outcome)
         }
-        // The send stays pending until its outcome; the audit shows the attempt.
+        // The send stays pending until its outcome; the audit shows the attempt. A reply
+        // takes its token: the composer no longer counts on it being free.
+        Operation::Sending {
+            via: Delivery::Reply,
+            token_of: Some(of),
+            ..
+        } => {
+            let first = of.0 as i64 * MESSAGES_PER_ENTRY;
+            db.prepare_cached(
+                "UPDATE messages SET reply_token_spent = 1
+                 WHERE id BETWEEN ?1 AND ?1 + ?2 - 1 AND reply_token IS NOT NULL",
+            )?
+            .execute([first, MESSAGES_PER_ENTRY])?;
+            ("sending", None, Outcome::Applied)
+        }
         Operation::Sending { .. } => ("sending", None, Outcome::Applied),
         Operation::NotSent { .. } => ("not_sent", None, Outcome::Applied),
         Operation::Alert {

@@ -689,6 +689,30 @@ impl Store {
         })
     }
 
+    /// Until when an answer to `conversation` goes free, by a reply token the patient gave
+    /// that no send has taken and that is still alive at `now`; `None`: it would be pushed
+    /// (counted against the month's messages). The executor keeps a chat's newest eight
+    /// tokens; so does this.
+    pub async fn free_reply_until(
+        &self,
+        conversation: &ConversationId,
+        now: UnixMillis,
+    ) -> Result<Option<i64>> {
+        let until: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(expires) FROM (
+                 SELECT reply_token_expires_at AS expires, reply_token_spent AS spent
+                 FROM messages
+                 WHERE conversation_id = ?1 AND reply_token IS NOT NULL
+                 ORDER BY id DESC LIMIT 8)
+             WHERE NOT spent AND expires > ?2",
+        )
+        .bind(conversation.as_str())
+        .bind(now.0)
+        .fetch_one(&self.readers)
+        .await?;
+        Ok(until)
+    }
+
     /// A conversation as the inbox shows it, or `None` if the desk has never seen it.
     pub async fn conversation(&self, id: &ConversationId) -> Result<Option<InboxItem>> {
         let sql = format!("SELECT {ITEM_COLUMNS} FROM conversations c {ITEM_JOINS} WHERE c.id = ?");

@@ -440,13 +440,14 @@ mod tests {
     const CHECKS_WITHOUT_IN_LISTS: i64 = 20261122130000;
     /// Columns added after it that the projection writes whatever the log.
     /// Columns later migrations add, with their types.
-    const LATER_COLUMNS: [(&str, &str, &str); 6] = [
+    const LATER_COLUMNS: [(&str, &str, &str); 7] = [
         ("sessions", "queued_seq", "INTEGER"),
         ("sessions", "queued_at", "INTEGER"),
         ("sessions", "urgent_at", "INTEGER"),
         ("conversations", "last_speaker", "TEXT"),
         ("conversations", "last_author", "TEXT"),
         ("conversations", "awaiting_since", "INTEGER"),
+        ("messages", "reply_token_spent", "INTEGER NOT NULL DEFAULT 0"),
     ];
 
     const PATIENT: &str = "U0123456789abcdef0123456789abcdef";

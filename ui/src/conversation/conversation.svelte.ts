@@ -8,6 +8,7 @@ import type {
   InboxItem,
   MessageView,
   Outgoing,
+  PendingAction,
 } from '../lib/bindings'
 import type { Desk } from '../lib/desk'
 
@@ -18,6 +19,42 @@ export const HIGHLIGHT_MS = 6000
 export type Row =
   | { kind: 'message'; key: string; seq: number; message: MessageView }
   | { kind: 'handoff'; key: string; seq: number; event: HandoffEvent }
+  | { kind: 'queued'; key: string; seq: number; action: PendingAction; message: MessageView }
+
+/** An answer this desk wrote that has not reached the relay (offline, or refused): drawn
+ *  in the thread where it will go, after everything the log holds. */
+export function queuedRows(pending: PendingAction[], me: string): Row[] {
+  return pending
+    .filter((action) => action.kind === 'send')
+    .map((action) => ({
+      kind: 'queued' as const,
+      key: `q${action.op_id}`,
+      seq: Number.MAX_SAFE_INTEGER,
+      action,
+      message: {
+        seq: Number.MAX_SAFE_INTEGER,
+        part: 0,
+        direction: 'out' as const,
+        author: me,
+        author_name: null,
+        line_message_id: null,
+        type: action.text === null ? 'unsupported' : 'text',
+        supported: action.text !== null,
+        text: action.text,
+        body: '{}',
+        quote_token: null,
+        reply_token_expires_at: null,
+        send_status: null,
+        sent_via: null,
+        media: null,
+        failure: null,
+        unsent: false,
+        edited_at: null,
+        at: action.created_at,
+        ai_model: null,
+      },
+    }))
+}
 
 /** Messages and handoffs in log order; handoffs older than the loaded messages wait. */
 export function timeline(
@@ -51,9 +88,38 @@ export function controls(item: InboxItem, me: string): Control[] {
   return []
 }
 
-/** Whether `me` may write: the chat is theirs. */
+/** The header's controls: one primary action, and the rest in the holder's menu. */
+export function headerControls(item: InboxItem, me: string): { primary: Control | null; menu: Control[] } {
+  const offered = controls(item, me)
+  if (offered.includes('claim')) return { primary: 'claim', menu: offered.filter((c) => c !== 'claim') }
+  if (offered.includes('release')) {
+    // Done closes; handing the chat on is in the menu.
+    return { primary: 'close', menu: ['transfer', 'release', 'to_bot'] }
+  }
+  return { primary: offered[0] ?? null, menu: offered.slice(1) }
+}
+
+/** Whether `me` may write: the chat is theirs, or waits in the queue (the first answer
+ *  claims it). */
 export function canWrite(item: InboxItem, me: string): boolean {
-  return item.session?.status === 'active' && item.session.operator === me
+  const session = item.session
+  if (item.kind !== 'user' || !session) return false
+  return session.status === 'waiting' || (session.status === 'active' && session.operator === me)
+}
+
+/** How long a claim made by answering waits to be settled by the log. */
+export const CLAIM_WAIT_MS = 15_000
+
+/** The answer was not sent: someone else took the chat first (`by`, when their name is
+ *  known), or the claim has not reached the log yet (`settled` false). The draft is kept
+ *  either way. */
+export class TakenFirst extends Error {
+  constructor(
+    readonly settled: boolean,
+    readonly by: string | null = null,
+  ) {
+    super(settled ? 'someone else took the chat first' : 'the claim has not reached the relay yet')
+  }
 }
 
 /** Adds `page` (older or newer) to `messages` without repeats, in order. */
@@ -78,6 +144,11 @@ export class Conversation {
   ) {}
 
   rows = $derived(timeline(this.messages, this.view?.handoffs ?? [], this.hasOlder))
+
+  /** The thread, with this desk's answers still on their way at its end. */
+  rowsWithQueued(me: string): Row[] {
+    return [...this.rows, ...queuedRows(this.view?.pending ?? [], me)]
+  }
 
   /** Opens it (marking it read), keeping older pages already loaded. */
   async load() {
@@ -144,9 +215,25 @@ export class Conversation {
     await this.load()
   }
 
-  async send(message: Outgoing) {
+  /** Sends `message`; in a waiting chat, claims it first and sends only once the log
+   *  says the claim was this desk's ([`TakenFirst`] otherwise: the draft is kept). */
+  async send(message: Outgoing, me?: string) {
+    if (me !== undefined && this.view?.item.session?.status === 'waiting') await this.claimFirst(me)
     await this.desk.call('message_send', { conversation: this.id, message })
     await this.load()
+  }
+
+  private async claimFirst(me: string) {
+    await this.desk.call('conversation_act', { conversation: this.id, action: { type: 'claim' } })
+    const deadline = Date.now() + CLAIM_WAIT_MS
+    for (;;) {
+      await this.load()
+      const session = this.view?.item.session
+      if (session?.status === 'active' && session.operator === me) return
+      if (session?.status !== 'waiting') throw new TakenFirst(true, session?.operator_name ?? null)
+      if (Date.now() > deadline) throw new TakenFirst(false)
+      await new Promise((resolve) => setTimeout(resolve, 150))
+    }
   }
 
   /** Hands a photo to the relay, then sends it. */

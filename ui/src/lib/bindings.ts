@@ -315,7 +315,12 @@ pending: Array<PendingAction>, contact: ContactDetail | null,
 /**
  * Earlier sessions, newest first.
  */
-sessions: Array<SessionSummary>, };
+sessions: Array<SessionSummary>, 
+/**
+ * Until when an answer goes free, on a reply token the patient gave that nothing has
+ * used yet; null: it would count against the month's messages.
+ */
+free_reply_until: number | null, };
 
 export type MessagesRequest = { conversation: string, seq: number, part: number, 
 /**
@@ -994,6 +999,7 @@ export type Commands = {
   reminders_list: { request: null; response: Array<ReminderView> }
   reminder_recipients: { request: ReminderRequest; response: Array<RecipientView> }
   reminder_preview: { request: ReminderDraft; response: ReminderPreview }
+  quota_get: { request: null; response: QuotaView | null }
   reminder_schedule: { request: ReminderDraft; response: null }
   reminder_cancel: { request: ReminderRequest; response: null }
   analytics_report: { request: ReportRequest; response: Report }
