@@ -2,7 +2,7 @@ import { render, screen } from '@testing-library/svelte'
 import { describe, expect, it, vi } from 'vitest'
 import type { HandoffEvent } from '../lib/bindings'
 import { item, message, session } from '../testing/fake'
-import { canWrite, controls, merge, timeline } from './conversation.svelte'
+import { canWrite, controls, headerControls, merge, queuedRows, timeline, type Row } from './conversation.svelte'
 import { runs } from './describe'
 import HandoffLine from './HandoffLine.svelte'
 import Message from './Message.svelte'
@@ -41,6 +41,12 @@ describe('a conversation’s logic', () => {
     const theirs = item({ session: session({ status: 'active', operator: 'd-aiko' }) })
     expect(controls(theirs, 'me')).toEqual([])
     expect(canWrite(theirs, 'me')).toBe(false)
+    // A waiting chat can be answered: the answer claims it.
+    expect(canWrite(item(), 'me')).toBe(true)
+    // The header: one primary action; handing on is in the holder's menu.
+    expect(headerControls(mine, 'me')).toEqual({ primary: 'close', menu: ['transfer', 'release', 'to_bot'] })
+    expect(headerControls(item(), 'me')).toEqual({ primary: 'claim', menu: ['close', 'to_bot'] })
+    expect(headerControls(theirs, 'me')).toEqual({ primary: null, menu: [] })
   })
 
   it('splits text at LINE emojis and mentions by UTF-16 index', () => {
@@ -97,10 +103,15 @@ describe('messages as drawn', () => {
   })
 
   it('shows how an outgoing message went, and a failure with LINE’s reason and a retry', () => {
-    render(Message, {
-      message: message({ direction: 'out', author_name: 'Aiko', send_status: 'sent', sent_via: 'reply' }),
-    })
-    expect(screen.getByText('Sent · reply (free)')).toBeTruthy()
+    const sent = (via: 'reply' | 'push', owner: boolean) =>
+      render(Message, {
+        message: message({ direction: 'out', author_name: 'Aiko', send_status: 'sent', sent_via: via }),
+        owner,
+      }).container.querySelector('footer')?.textContent?.trim()
+    // A receptionist reads that it went; an owner, what it cost.
+    expect(sent('push', false)).toBe('Sent')
+    expect(sent('reply', true)).toBe('Sent · free')
+    expect(sent('push', true)).toBe('Sent · counted in this month’s messages')
     let resent = false
     render(Message, {
       message: message({ direction: 'out', send_status: 'failed', failure: 'The user blocked the account' }),
@@ -109,6 +120,26 @@ describe('messages as drawn', () => {
     expect(screen.getByRole('alert').textContent).toContain('The user blocked the account')
     screen.getByRole('button', { name: 'Send again' }).click()
     expect(resent).toBe(true)
+  })
+
+  it('draws an answer still on its way as a bubble that can be held back, or sent again once refused', () => {
+    const pending = {
+      op_id: 'op-1',
+      kind: 'send' as const,
+      text: 'ได้ค่ะ',
+      created_at: Date.UTC(2026, 11, 1, 1, 0),
+      last_error: null,
+      refused: false,
+    }
+    const rows = queuedRows([pending, { ...pending, op_id: 'op-2', kind: 'claim' as const, text: null }], 'd-me')
+    expect(rows.map((r) => r.kind)).toEqual(['queued'])
+    let cancelled = false
+    const row = rows[0] as Extract<Row, { kind: 'queued' }>
+    render(Message, { message: row.message, queued: row.action, oncancelqueued: () => (cancelled = true) })
+    expect(screen.getByText('ได้ค่ะ')).toBeTruthy()
+    expect(screen.getByText('Waiting to go: no connection to the relay')).toBeTruthy()
+    screen.getByRole('button', { name: 'Don’t send' }).click()
+    expect(cancelled).toBe(true)
   })
 
   it('says who took the chat, and who tried too late', () => {
