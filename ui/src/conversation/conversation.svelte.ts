@@ -75,6 +75,68 @@ export function timeline(
   return rows.sort((a, b) => a.seq - b.seq || (a.kind === b.kind ? 0 : a.kind === 'message' ? -1 : 1))
 }
 
+/** How a thread draws a row besides the message itself. */
+export type Marks = {
+  /** The same person wrote the message before, within a few minutes: no name again. */
+  continued: boolean
+  /** The first of a day on the clinic's calendar: a divider with the day goes before. */
+  day: number | null
+  /** The message this one answers (LINE's quote), when it is loaded. */
+  quoted: MessageView | null
+}
+
+/** A run of messages from one sender breaks after this long. */
+export const RUN_GAP_MS = 5 * 60_000
+
+/** Each row's marks, by its key. `dayOf` names the calendar day of a time. */
+export function threadMarks(rows: Row[], dayOf: (at: number) => string): Map<string, Marks> {
+  const byLineId = new Map<string, MessageView>()
+  const byQuoteToken = new Map<string, MessageView>()
+  for (const row of rows) {
+    if (row.kind !== 'message') continue
+    if (row.message.line_message_id) byLineId.set(row.message.line_message_id, row.message)
+    if (row.message.quote_token) byQuoteToken.set(row.message.quote_token, row.message)
+  }
+  const marks = new Map<string, Marks>()
+  let previous: MessageView | null = null
+  let day: string | null = null
+  for (const row of rows) {
+    if (row.kind === 'handoff') {
+      previous = null
+      continue
+    }
+    const message = row.message
+    const today = dayOf(message.at)
+    const newDay = today !== day
+    day = today
+    const continued =
+      !newDay &&
+      previous !== null &&
+      message.direction !== 'system' &&
+      previous.direction === message.direction &&
+      previous.author === message.author &&
+      previous.ai_model === message.ai_model &&
+      message.at - previous.at < RUN_GAP_MS
+    const b = parsed(message.body)
+    const quoted =
+      (typeof b.quotedMessageId === 'string' ? byLineId.get(b.quotedMessageId) : undefined) ??
+      (typeof b.quoteToken === 'string' && message.direction === 'out' ? byQuoteToken.get(b.quoteToken) : undefined) ??
+      null
+    marks.set(row.key, { continued, day: newDay ? message.at : null, quoted })
+    previous = message.direction === 'system' ? null : message
+  }
+  return marks
+}
+
+function parsed(body: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(body) as unknown
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {}
+  } catch {
+    return {}
+  }
+}
+
 /** Which handoff controls a conversation offers to operator `me`. */
 export type Control = 'claim' | 'release' | 'transfer' | 'close' | 'to_bot' | 'to_people'
 

@@ -2,7 +2,16 @@ import { render, screen } from '@testing-library/svelte'
 import { describe, expect, it, vi } from 'vitest'
 import type { HandoffEvent } from '../lib/bindings'
 import { item, message, session } from '../testing/fake'
-import { canWrite, controls, headerControls, merge, queuedRows, timeline, type Row } from './conversation.svelte'
+import {
+  canWrite,
+  controls,
+  headerControls,
+  merge,
+  queuedRows,
+  threadMarks,
+  timeline,
+  type Row,
+} from './conversation.svelte'
 import { runs } from './describe'
 import HandoffLine from './HandoffLine.svelte'
 import Message from './Message.svelte'
@@ -25,6 +34,29 @@ describe('a conversation’s logic', () => {
     expect(rows.map((r) => `${r.kind}${r.seq}`)).toEqual(['message5', 'handoff7', 'message9'])
     const all = timeline(messages, [claim(3), claim(7)], false)
     expect(all.map((r) => `${r.kind}${r.seq}`)).toEqual(['handoff3', 'message5', 'handoff7', 'message9'])
+  })
+
+  it('groups a sender’s run, divides days, and finds the message a reply quotes', () => {
+    const at = (day: number, minute: number) => Date.UTC(2026, 11, day, 1, minute)
+    const messages = [
+      message({ seq: 1, at: at(1, 0), line_message_id: 'L1', text: 'Can I come today?' }),
+      message({ seq: 2, at: at(1, 1), line_message_id: 'L2' }),
+      message({ seq: 3, at: at(1, 9), line_message_id: 'L3' }),
+      message({ seq: 4, at: at(1, 10), direction: 'out', author: 'd-aiko', author_name: 'Aiko' }),
+      message({
+        seq: 5,
+        at: at(2, 0),
+        line_message_id: 'L5',
+        body: JSON.stringify({ type: 'text', text: 'about this', quotedMessageId: 'L1' }),
+      }),
+    ]
+    const rows = timeline(messages, [], false)
+    const marks = threadMarks(rows, (t) => new Date(t).toISOString().slice(0, 10))
+    const of = (seq: number) => marks.get(rows.find((r) => r.seq === seq)!.key)!
+    expect([1, 2, 3, 4, 5].map((seq) => of(seq).continued)).toEqual([false, true, false, false, false])
+    expect([1, 2, 3, 4, 5].map((seq) => of(seq).day !== null)).toEqual([true, false, false, false, true])
+    expect(of(5).quoted?.text).toBe('Can I come today?')
+    expect(of(4).quoted).toBeNull()
   })
 
   it('merges pages without repeats', () => {

@@ -41,6 +41,17 @@ export function shortTime(at: number, locale: string, now = Date.now()): string 
     : dates(locale, 'dayTime', { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }).format(at)
 }
 
+/** The clinic's calendar day `at` falls on, as `2026-12-01`: to tell days apart. */
+export function dayKey(at: number): string {
+  return dates('en-CA', 'day', { dateStyle: 'short' }).format(at)
+}
+
+/** A day as a thread's divider names it, in the reader's language and calendar:
+ *  `Monday, 7 December 2026`, `2026年12月7日月曜日`, `วันจันทร์ที่ 7 ธันวาคม 2569`. */
+export function dayName(at: number, locale: string): string {
+  return dates(locale, 'dayName', { dateStyle: 'full' }).format(at)
+}
+
 export function dateTime(at: number, locale: string): string {
   return dates(locale, 'dateTime', { dateStyle: 'medium', timeStyle: 'short' }).format(at)
 }
@@ -61,6 +72,10 @@ export function duration(ms: number, locale: string): string {
   const minutes = Math.floor(seconds / 60)
   if (minutes < 60) return unit(minutes, 'minute')
   const hours = Math.floor(minutes / 60)
+  if (hours >= 48) {
+    const days = once(`n|${locale}|day`, () => new Intl.NumberFormat(locale, { style: 'unit', unit: 'day', unitDisplay: 'short' }))
+    return days.format(Math.floor(hours / 24))
+  }
   const rest = minutes % 60
   return rest === 0 ? unit(hours, 'hour') : `${unit(hours, 'hour')} ${unit(rest, 'minute')}`
 }
