@@ -25,6 +25,7 @@ fn main() {
         "search_run",
         "contact_tag",
         "contact_note",
+        "contact_fields_set",
         "clinic_settings",
         "settings_get",
         "settings_check",

@@ -32,14 +32,14 @@ use tsunagi_proto::api::TelegramTest;
 
 use crate::ipc::{
     ActRequest, AlertShowRequest, AlertsPaused, AppInfo, AuditExportRequest, AuditRequest, Canned,
-    ChannelConnectRequest, ChannelConnected, ClinicSettings, ContactsRequest, ConversationRequest,
-    ConversationView, CredentialRequest, DeskJoinRequest, ErrorCode, ExportFormat, ExportRequest,
-    FollowerSyncView, HandoffRequest, InboxListRequest, IpcError, KeyringStatus, KeywordRuleView,
-    KeywordTryRequest, LinkRequest, MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest,
-    Outgoing, PendingAction, PendingKind, PresenceRequest, ProfileView, QuotaView,
-    RelayUrlCheckRequest, RelayUrlChecked, ReminderDraft, ReminderPreview, ReminderRequest,
-    ReportExportRequest, ReportRequest, SearchRequest, SendRequest, SetAsideView, SettingEdit,
-    SetupStepView, StickerPackage, Submitted, TagRequest, TeamDevice, TeamInvite,
+    ChannelConnectRequest, ChannelConnected, ClinicSettings, ContactFieldsRequest, ContactsRequest,
+    ConversationRequest, ConversationView, CredentialRequest, DeskJoinRequest, ErrorCode,
+    ExportFormat, ExportRequest, FollowerSyncView, HandoffRequest, InboxListRequest, IpcError,
+    KeyringStatus, KeywordRuleView, KeywordTryRequest, LinkRequest, MediaSaveRequest,
+    MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction, PendingKind, PresenceRequest,
+    ProfileView, QuotaView, RelayUrlCheckRequest, RelayUrlChecked, ReminderDraft, ReminderPreview,
+    ReminderRequest, ReportExportRequest, ReportRequest, SearchRequest, SendRequest, SetAsideView,
+    SettingEdit, SetupStepView, StickerPackage, Submitted, TagRequest, TeamDevice, TeamInvite,
     TeamInviteRequest, TeamRevokeRequest, TeamSettingsView, TelegramChatView, TelegramTestRequest,
     UpdateOffer, UpdateSettings, UpdateSettingsRequest, UploadedImage, keyword_rules,
 };
@@ -576,6 +576,22 @@ pub(crate) async fn contact_note(
     .await
 }
 
+/// Sets the clinic's own facts about a contact (an empty value clears one).
+#[tauri::command]
+pub(crate) async fn contact_fields_set(
+    shell: State<'_, Shell>,
+    request: ContactFieldsRequest,
+) -> Answer<Submitted> {
+    submit(
+        &shell,
+        Operation::ContactFields {
+            contact: UserId::new(request.contact),
+            fields: request.fields,
+        },
+    )
+    .await
+}
+
 #[tauri::command]
 pub(crate) async fn clinic_settings(shell: State<'_, Shell>) -> Answer<ClinicSettings> {
     let joined = shell.joined().await?;
@@ -595,6 +611,10 @@ pub(crate) async fn clinic_settings(shell: State<'_, Shell>) -> Answer<ClinicSet
             .collect(),
         _ => Vec::new(),
     };
+    let contact_fields = match store.setting("contact_fields").await? {
+        Some(Setting::ContactFields { fields }) => fields,
+        _ => Vec::new(),
+    };
     let escalate_seconds = match store.setting("handoff").await? {
         Some(Setting::Handoff(handoff)) => handoff.escalate_seconds,
         _ => HandoffSettings::default().escalate_seconds,
@@ -603,6 +623,7 @@ pub(crate) async fn clinic_settings(shell: State<'_, Shell>) -> Answer<ClinicSet
         time_zone,
         canned,
         escalate_seconds,
+        contact_fields,
     })
 }
 
@@ -626,6 +647,7 @@ pub(crate) async fn settings_get(shell: State<'_, Shell>) -> Answer<TeamSettings
         telegram: settings.telegram,
         red_flags: settings.red_flags,
         red_flags_set: settings.red_flags_set,
+        contact_fields: settings.contact_fields,
         credentials: joined.sync.store().credentials().await?,
         max_items: settings::MAX_SETTING_ITEMS as u32,
         max_pattern_chars: settings::MAX_PATTERN_CHARS as u32,

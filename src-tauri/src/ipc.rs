@@ -26,10 +26,9 @@ use tsunagi_desk::sync::{Connection, SyncStatus};
 use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_proto::api::Role;
 use tsunagi_proto::{
-    AiSettings, BusinessHours, CannedResponse, Credential, Greetings, HandoffSettings,
-    KeywordMatch, KeywordRule, OpeningHours, ReadMode, ReadReceipts, RedFlagSettings, Setting,
-    TelegramSettings,
-    TelegramTrouble,
+    AiSettings, BusinessHours, CannedResponse, ContactField, Credential, Greetings,
+    HandoffSettings, KeywordMatch, KeywordRule, OpeningHours, ReadMode, ReadReceipts,
+    RedFlagSettings, Setting, TelegramSettings, TelegramTrouble,
 };
 
 /// What the UI can act on when a command fails: each has its own words in every language.
@@ -558,6 +557,14 @@ pub struct TagRequest {
     pub added: bool,
 }
 
+/// `contact_fields_set`: the clinic's own facts about a contact, by field; an empty value
+/// clears the field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ContactFieldsRequest {
+    pub contact: String,
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
 /// `contact_note`: a private note about a contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct NoteRequest {
@@ -576,6 +583,8 @@ pub struct ClinicSettings {
     /// A chat nobody answers this long is escalated to the owners (0: never): an inbox
     /// row's wait turns amber at half of it and red at it.
     pub escalate_seconds: u32,
+    /// The fields owners added to every contact, besides the built-in ones.
+    pub contact_fields: Vec<ContactField>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -605,6 +614,8 @@ pub struct TeamSettingsView {
     pub red_flags: RedFlagSettings,
     /// An owner has set the red flags.
     pub red_flags_set: bool,
+    /// The fields owners added to every contact.
+    pub contact_fields: Vec<ContactField>,
     /// What the relay keeps for them (never the values).
     pub credentials: CredentialsView,
     /// Most entries in a list (rules, canned responses, handoff keywords).
@@ -711,6 +722,7 @@ pub enum SettingEdit {
     Ai(AiSettings),
     Telegram(TelegramSettings),
     RedFlags(RedFlagSettings),
+    ContactFields { fields: Vec<ContactField> },
 }
 
 impl TryFrom<SettingEdit> for Setting {
@@ -729,6 +741,7 @@ impl TryFrom<SettingEdit> for Setting {
             SettingEdit::Ai(ai) => Setting::Ai(ai),
             SettingEdit::Telegram(telegram) => Setting::Telegram(telegram),
             SettingEdit::RedFlags(flags) => Setting::RedFlags(flags),
+            SettingEdit::ContactFields { fields } => Setting::ContactFields { fields },
         })
     }
 }
@@ -1042,6 +1055,7 @@ commands! {
     search_run: SearchRequest => Vec<Hit>,
     contact_tag: TagRequest => Submitted,
     contact_note: NoteRequest => Submitted,
+    contact_fields_set: ContactFieldsRequest => Submitted,
     clinic_settings: () => ClinicSettings,
     settings_get: () => TeamSettingsView,
     settings_check: SettingEdit => Vec<SettingProblem>,
@@ -1182,6 +1196,8 @@ pub fn typescript() -> String {
         Hit::decl(),
         TagRequest::decl(),
         NoteRequest::decl(),
+        ContactFieldsRequest::decl(),
+        ContactField::decl(),
         Canned::decl(),
         ClinicSettings::decl(),
         KeywordMatch::decl(),

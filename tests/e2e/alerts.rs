@@ -370,7 +370,10 @@ async fn words_of_an_emergency_at_night_skip_the_ai_lead_the_queue_and_alert_the
         away_message: Some("คลินิกปิดแล้วค่ะ".into()),
     };
     clinic
-        .act_as("d-owner", Operation::Settings(Setting::BusinessHours(closed)))
+        .act_as(
+            "d-owner",
+            Operation::Settings(Setting::BusinessHours(closed)),
+        )
         .await?;
     // The owner's desk is quiet all night (all day, here).
     app.click(By::Button("Alerts")).await?;
@@ -389,7 +392,10 @@ async fn words_of_an_emergency_at_night_skip_the_ai_lead_the_queue_and_alert_the
         .received_within(&patient, 1, Duration::from_secs(5))
         .await?;
     ensure!(
-        received.len() == 1 && received[0].message["text"].as_str().is_some_and(|t| t.contains("1669")),
+        received.len() == 1
+            && received[0].message["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("1669")),
         "{received:?}"
     );
     // The owner is alerted through the quiet hours, by name, and on Telegram.

@@ -285,7 +285,8 @@ async fn a_reply_written_while_the_relay_is_out_of_reach_goes_out_once_when_it_r
         "//article[contains(., 'ได้ค่ะ พรุ่งนี้ 10 โมงนะคะ')]//footer[@data-status='sent']",
     ))
     .await?;
-    app.gone(By::XPath("//footer[@data-status='queued']")).await?;
+    app.gone(By::XPath("//footer[@data-status='queued']"))
+        .await?;
     app.close().await
 }
 

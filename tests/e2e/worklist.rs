@@ -77,11 +77,15 @@ async fn rows_triage_from_the_patients_words_and_needs_reply_puts_the_longest_wa
     patient_waits(&clinic, 2).await?;
     let asking = patient_waits(&clinic, 3).await?;
     patient_waits(&clinic, 4).await?;
-    clinic.says(&asking, "熱があります。今日診てもらえますか").await?;
+    clinic
+        .says(&asking, "熱があります。今日診てもらえますか")
+        .await?;
 
     // Needs reply is what the window opens on: the queue, longest wait first.
-    app.until_text(By::Tab("Needs reply"), "three to answer", |t| t.ends_with('3'))
-        .await?;
+    app.until_text(By::Tab("Needs reply"), "three to answer", |t| {
+        t.ends_with('3')
+    })
+    .await?;
     let deadline = tokio::time::Instant::now() + tsunagi_e2e::app::WAIT;
     let shown = loop {
         let shown = rows(&app).await?;
@@ -95,7 +99,10 @@ async fn rows_triage_from_the_patients_words_and_needs_reply_puts_the_longest_wa
     };
     ensure!(shown.len() == 3, "{shown:?}");
     for (row, name) in shown.iter().zip([&first, &second, &third]) {
-        ensure!(row.contains(name.as_str()), "{name} out of order: {shown:?}");
+        ensure!(
+            row.contains(name.as_str()),
+            "{name} out of order: {shown:?}"
+        );
     }
     // Each previews the patient's own words, never the bot's queue line.
     ensure!(
@@ -157,7 +164,11 @@ async fn answering_a_waiting_chat_claims_it_and_a_lost_race_keeps_the_draft() ->
     clinic.proxy.set(Network::Up);
     app.find(By::Text("Someone else took this chat first"))
         .await?;
-    let kept = app.find(By::Textbox("Message")).await?.prop("value").await?;
+    let kept = app
+        .find(By::Textbox("Message"))
+        .await?
+        .prop("value")
+        .await?;
     ensure!(
         kept.as_deref() == Some(draft),
         "the draft is gone: {kept:?}"
@@ -249,7 +260,11 @@ async fn enter_that_confirms_an_input_methods_conversion_does_not_send() -> Resu
         )
         .await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let value = app.find(By::Textbox("Message")).await?.prop("value").await?;
+    let value = app
+        .find(By::Textbox("Message"))
+        .await?
+        .prop("value")
+        .await?;
     ensure!(value.as_deref() == Some("予約"), "{value:?}");
     ensure!(
         clinic.received(&patient).len() == 1,
@@ -268,7 +283,8 @@ async fn enter_that_confirms_an_input_methods_conversion_does_not_send() -> Resu
 /// Runs axe-core in the window; the serious and critical violations, as text.
 async fn accessibility(app: &App, screen: &str) -> Result<Vec<String>> {
     let axe = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/node_modules/axe-core/axe.min.js"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ui/node_modules/axe-core/axe.min.js"),
     )
     .context("reading axe-core (npm ci in ui/)")?;
     app.client.execute(&axe, vec![]).await?;

@@ -204,9 +204,7 @@ fn decide_one(
         count: 0,
     };
     match happened {
-        Happened::RedFlag { conversation } => {
-            Some(about(AlertKind::RedFlag, conversation, None))
-        }
+        Happened::RedFlag { conversation } => Some(about(AlertKind::RedFlag, conversation, None)),
         Happened::Handoff { conversation } => chat(conversation)
             .is_some_and(|c| c.waiting)
             .then(|| about(AlertKind::Handoff, conversation, None)),
@@ -465,7 +463,12 @@ impl Preferences {
             text: text.map(str::to_owned),
             count: alert.count,
             sound: setting.sound.or_else(|| urgent.then(|| "alarm".to_owned())),
-            volume: if urgent { self.volume.max(60) } else { self.volume }.min(100),
+            volume: if urgent {
+                self.volume.max(60)
+            } else {
+                self.volume
+            }
+            .min(100),
         })
     }
 }

@@ -26,6 +26,8 @@ pub struct ContactDetail {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub first_seen_at: i64,
     pub tags: Vec<String>,
+    /// The clinic's own facts, by field (`chart_number`, `phone`, an owner's own …).
+    pub fields: std::collections::BTreeMap<String, String>,
     /// Newest first.
     pub notes: Vec<Note>,
     /// Oldest first.
@@ -173,6 +175,14 @@ impl Store {
                 .bind(user_id)
                 .fetch_all(&self.readers)
                 .await?;
+        let fields = sqlx::query_as::<_, (String, String)>(
+            "SELECT field, value FROM contact_fields WHERE user_id = ?",
+        )
+        .bind(user_id)
+        .fetch_all(&self.readers)
+        .await?
+        .into_iter()
+        .collect();
         let notes = sqlx::query(
             "SELECT n.seq, n.text, o.name, n.at FROM contact_notes n
              LEFT JOIN operators o ON o.id = n.author
@@ -225,6 +235,7 @@ impl Store {
             friend_status,
             first_seen_at: row.get(6),
             tags,
+            fields,
             notes,
             friend_history,
         }))

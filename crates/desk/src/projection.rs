@@ -322,7 +322,15 @@ fn refresh_preview(db: &rusqlite::Connection, conversation: &ConversationId) -> 
         )?
         .query_row(
             rusqlite::params![conversation.as_str(), tsunagi_proto::EXECUTOR_DEVICE],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)),
+            |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                ))
+            },
         )
         .optional()?;
     if let Some((direction, author, message_type, text, unsent)) = newest {
@@ -333,7 +341,12 @@ fn refresh_preview(db: &rusqlite::Connection, conversation: &ConversationId) -> 
             "UPDATE conversations SET last_preview = ?, last_speaker = ?, last_author = ?
              WHERE id = ?",
         )?
-        .execute(rusqlite::params![preview, speaker, author, conversation.as_str()])?;
+        .execute(rusqlite::params![
+            preview,
+            speaker,
+            author,
+            conversation.as_str()
+        ])?;
     }
     Ok(())
 }
@@ -629,6 +642,35 @@ fn operation(
                 Outcome::Rejected("there is no such contact".into())
             };
             ("note", None, outcome)
+        }
+        Operation::ContactFields { contact, fields } => {
+            let outcome =
+                if contact_exists(db, contact.as_str())? {
+                    for (field, value) in fields {
+                        let value = value.trim();
+                        if value.is_empty() {
+                            db.prepare_cached(
+                                "DELETE FROM contact_fields WHERE user_id = ? AND field = ?",
+                            )?
+                            .execute(rusqlite::params![contact.as_str(), field])?;
+                        } else {
+                            db.prepare_cached(
+                            "INSERT INTO contact_fields (user_id, field, value) VALUES (?, ?, ?)
+                             ON CONFLICT (user_id, field) DO UPDATE SET value = excluded.value",
+                        )?
+                        .execute(rusqlite::params![contact.as_str(), field, value])?;
+                        }
+                    }
+                    search::index_contact(db, contact.as_str())?;
+                    changes.contacts.insert(contact.clone());
+                    changes
+                        .conversations
+                        .insert(ConversationId::new(contact.as_str()));
+                    Outcome::Applied
+                } else {
+                    Outcome::Rejected("there is no such contact".into())
+                };
+            ("contact_fields", None, outcome)
         }
         Operation::Tag {
             contact,
@@ -1222,7 +1264,7 @@ fn store_profile(db: &rusqlite::Connection, entry: &Entry, profile: &ContactProf
         id
     ])?;
     if old_name.as_deref() != Some(profile.display_name.as_str()) {
-        search::index_contact(db, id, old_name.is_some(), &profile.display_name)?;
+        search::index_contact(db, user)?;
     }
     Ok(())
 }

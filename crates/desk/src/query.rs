@@ -154,6 +154,8 @@ pub struct InboxItem {
     pub mode: ConversationMode,
     /// The contact's name (user chats) as LINE reported it.
     pub name: Option<String>,
+    /// The name the team uses for the patient, if it gave one: shown in place of `name`.
+    pub team_name: Option<String>,
     pub picture_url: Option<String>,
     /// The newest message of the patient or of a person (the bot's only while nobody is
     /// awaited): its text, or `[image]` and the like.
@@ -282,16 +284,17 @@ const ITEM_COLUMNS: &str = concat!(
     c.last_seq, ",
     session_columns!(),
     ", c.last_speaker, c.last_author, la.name, c.awaiting_since,
-    (SELECT group_concat(t.tag, char(31)) FROM contact_tags t WHERE t.user_id = c.id)"
+    (SELECT group_concat(t.tag, char(31)) FROM contact_tags t WHERE t.user_id = c.id),
+    (SELECT f.value FROM contact_fields f WHERE f.user_id = c.id AND f.field = 'team_name')"
 );
 
 /// Where the item columns put `c.last_speaker` (then its author, their name, the wait, the
-/// tags).
+/// tags, the team's name for the patient).
 const SPEAKER: usize = 22;
 
 /// Where the waiting list's query puts its queue key (then `s.queued_at`), after the item
 /// columns.
-const QUEUED_SEQ: usize = 27;
+const QUEUED_SEQ: usize = 28;
 
 /// A waiting session's place in the queue, as the waiting list orders and pages it: when
 /// it joined the queue, and those whose patient wrote words of an emergency before all.
@@ -342,13 +345,16 @@ fn item_from(row: &SqliteRow) -> Result<InboxItem> {
             .as_deref()
             .map(Speaker::parse)
             .transpose()?,
-        speaker_id: row.get::<Option<String>, _>(SPEAKER + 1).map(OperatorId::new),
+        speaker_id: row
+            .get::<Option<String>, _>(SPEAKER + 1)
+            .map(OperatorId::new),
         speaker_name: row.get(SPEAKER + 2),
         awaiting_since: row.get(SPEAKER + 3),
         tags: row
             .get::<Option<String>, _>(SPEAKER + 4)
             .map(|tags| tags.split('\u{1f}').map(str::to_owned).collect())
             .unwrap_or_default(),
+        team_name: row.get(SPEAKER + 5),
         last_message_at: row.get(6),
         unread: row.get::<i64, _>(7) as u32,
         session: session_from(row, 9)?,

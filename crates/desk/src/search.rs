@@ -109,24 +109,39 @@ pub(crate) fn unindex_message(db: &rusqlite::Connection, id: i64) -> Result<()> 
     Ok(())
 }
 
-/// (Re)indexes a contact's name; `indexed` says whether an earlier name is in the index.
-pub(crate) fn index_contact(
-    db: &rusqlite::Connection,
-    id: i64,
-    indexed: bool,
-    name: &str,
-) -> Result<()> {
-    if indexed {
-        db.prepare_cached("DELETE FROM contacts_trigram WHERE rowid = ?")?
-            .execute([id])?;
-        db.prepare_cached("DELETE FROM contacts_bigram WHERE rowid = ?")?
-            .execute([id])?;
+/// Indexes a contact again: their LINE name, and the values of the clinic's fields on
+/// them (a chart number or a phone number finds the patient too).
+pub(crate) fn index_contact(db: &rusqlite::Connection, user_id: &str) -> Result<()> {
+    let (id, name): (i64, Option<String>) = db
+        .prepare_cached("SELECT id, display_name FROM contacts WHERE user_id = ?")?
+        .query_row([user_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let values = db
+        .prepare_cached("SELECT value FROM contact_fields WHERE user_id = ? ORDER BY field")?
+        .query_map([user_id], |row| row.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let text = searchable(name, Some(values.join(" · ")));
+    db.prepare_cached("DELETE FROM contacts_trigram WHERE rowid = ?")?
+        .execute([id])?;
+    db.prepare_cached("DELETE FROM contacts_bigram WHERE rowid = ?")?
+        .execute([id])?;
+    if text.is_empty() {
+        return Ok(());
     }
     db.prepare_cached("INSERT INTO contacts_trigram (rowid, name) VALUES (?, ?)")?
-        .execute(rusqlite::params![id, name])?;
+        .execute(rusqlite::params![id, text])?;
     db.prepare_cached("INSERT INTO contacts_bigram (rowid, grams) VALUES (?, ?)")?
-        .execute(rusqlite::params![id, bigrams(name)])?;
+        .execute(rusqlite::params![id, bigrams(&text)])?;
     Ok(())
+}
+
+/// A contact's searchable text: their LINE name, then the clinic's fields' values.
+fn searchable(name: Option<String>, fields: Option<String>) -> String {
+    [name, fields]
+        .into_iter()
+        .flatten()
+        .filter(|v| !v.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// Part of a snippet: the text around a hit, and the hit itself.
@@ -144,6 +159,8 @@ pub struct Hit {
     pub kind: HitKind,
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub conversation: Option<ConversationId>,
+    /// Whose chat it is: the name the team uses for the patient, else their LINE name.
+    pub name: Option<String>,
     /// The contact's LINE user id (contact hits, and the author of message hits).
     pub user_id: Option<String>,
     /// The message's seq (message hits).
@@ -273,14 +290,23 @@ impl Store {
             Lookup::Trigram(pattern) => ("trigram", pattern),
             Lookup::Bigram(pattern) => ("bigram", pattern),
         };
+        // A contact's searchable text: their LINE name and the clinic's fields, as indexed.
         let contacts_sql = format!(
-            "SELECT c.user_id, c.display_name FROM contacts_{index} f
+            "SELECT c.user_id, COALESCE(tn.value, c.display_name), c.display_name,
+                 (SELECT group_concat(value, ' · ') FROM (
+                     SELECT value FROM contact_fields WHERE user_id = c.user_id ORDER BY field))
+             FROM contacts_{index} f
              JOIN contacts c ON c.id = f.rowid
+             LEFT JOIN contact_fields tn ON tn.user_id = c.user_id AND tn.field = 'team_name'
              WHERE contacts_{index} MATCH ? ORDER BY c.id LIMIT ?"
         );
         let messages_sql = format!(
-            "SELECT m.conversation_id, m.author, m.seq, m.at, m.text FROM messages_{index} f
+            "SELECT m.conversation_id, m.author, m.seq, m.at, m.text,
+                 COALESCE(tn.value, ct.display_name)
+             FROM messages_{index} f
              JOIN messages m ON m.id = f.rowid
+             LEFT JOIN contacts ct ON ct.user_id = m.conversation_id
+             LEFT JOIN contact_fields tn ON tn.user_id = m.conversation_id AND tn.field = 'team_name'
              WHERE messages_{index} MATCH ? ORDER BY f.rowid DESC LIMIT ?"
         );
         let mut hits = Vec::new();
@@ -290,15 +316,16 @@ impl Store {
             .fetch_all(&self.readers)
             .await?
         {
-            let name: Option<String> = row.get(1);
+            let text = searchable(row.get(2), row.get(3));
             let user: String = row.get(0);
             hits.push(Hit {
                 kind: HitKind::Contact,
                 conversation: Some(ConversationId::new(user.clone())),
+                name: row.get(1),
                 user_id: Some(user),
                 seq: None,
                 at: None,
-                snippet: snippet(name.as_deref().unwrap_or_default(), query),
+                snippet: snippet(&text, query),
             });
         }
         let left = limit - hits.len() as i64;
@@ -313,6 +340,7 @@ impl Store {
                 hits.push(Hit {
                     kind: HitKind::Message,
                     conversation: Some(ConversationId::new(row.get::<String, _>(0))),
+                    name: row.get(5),
                     user_id: row.get(1),
                     seq: Some(row.get::<i64, _>(2) as u64),
                     at: Some(row.get(3)),

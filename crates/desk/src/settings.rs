@@ -3,9 +3,9 @@
 //! sentence (the bot's own matching), and saving an edit straight to the relay.
 
 use tsunagi_proto::{
-    AiSettings, BusinessHours, CannedResponse, ConversationId, Credential, Greetings,
-    HandoffSettings, KeywordRule, Operation, ReadMode, ReadReceipts, RedFlagSettings, Seq,
-    Setting, TelegramSettings, TelegramTrouble,
+    AiSettings, BusinessHours, CannedResponse, ContactField, ConversationId, Credential, Greetings,
+    HandoffSettings, KeywordRule, Operation, ReadMode, ReadReceipts, RedFlagSettings, Seq, Setting,
+    TelegramSettings, TelegramTrouble,
 };
 
 pub use tsunagi_domain::handoff::KeywordRules;
@@ -33,6 +33,8 @@ pub struct TeamSettings {
     pub red_flags: RedFlagSettings,
     /// An owner has set the red flags (else `red_flags` is the seed).
     pub red_flags_set: bool,
+    /// The fields owners added to every contact, besides the built-in ones.
+    pub contact_fields: Vec<ContactField>,
 }
 
 /// What the relay keeps for the AI responder and Telegram alerts, as the log tells it.
@@ -73,6 +75,7 @@ impl Store {
             telegram: None,
             red_flags: tsunagi_domain::red_flag::seeded(None),
             red_flags_set: false,
+            contact_fields: Vec::new(),
         };
         for name in [
             "business_hours",
@@ -84,6 +87,7 @@ impl Store {
             "ai",
             "telegram",
             "red_flags",
+            "contact_fields",
         ] {
             match self.setting(name).await? {
                 Some(Setting::BusinessHours(hours)) => settings.business_hours = Some(hours),
@@ -100,11 +104,15 @@ impl Store {
                     settings.red_flags = flags;
                     settings.red_flags_set = true;
                 }
+                Some(Setting::ContactFields { fields }) => settings.contact_fields = fields,
                 Some(Setting::Templates { .. }) | None => {}
             }
         }
         if !settings.red_flags_set {
-            let zone = settings.business_hours.as_ref().map(|h| h.time_zone.as_str());
+            let zone = settings
+                .business_hours
+                .as_ref()
+                .map(|h| h.time_zone.as_str());
             settings.red_flags = tsunagi_domain::red_flag::seeded(zone);
         }
         Ok(settings)

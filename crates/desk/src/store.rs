@@ -365,6 +365,7 @@ const PROJECTED: &[(&str, &str)] = &[
     ("contacts", "id"),
     ("contact_tags", "user_id, tag"),
     ("contact_notes", "seq"),
+    ("contact_fields", "user_id, field"),
     ("friend_history", "seq"),
     ("conversations", "id"),
     ("inbox_tallies", "list"),
@@ -439,6 +440,13 @@ mod tests {
     /// The migration that rebuilt the tables whose checks listed values with IN.
     const CHECKS_WITHOUT_IN_LISTS: i64 = 20261122130000;
     /// Columns added after it that the projection writes whatever the log.
+    /// Tables later migrations add, with their columns.
+    const LATER_TABLES: [(&str, &str); 1] = [(
+        "contact_fields",
+        "user_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, \
+         PRIMARY KEY (user_id, field)",
+    )];
+
     /// Columns later migrations add, with their types.
     const LATER_COLUMNS: [(&str, &str, &str); 7] = [
         ("sessions", "queued_seq", "INTEGER"),
@@ -447,7 +455,11 @@ mod tests {
         ("conversations", "last_speaker", "TEXT"),
         ("conversations", "last_author", "TEXT"),
         ("conversations", "awaiting_since", "INTEGER"),
-        ("messages", "reply_token_spent", "INTEGER NOT NULL DEFAULT 0"),
+        (
+            "messages",
+            "reply_token_spent",
+            "INTEGER NOT NULL DEFAULT 0",
+        ),
     ];
 
     const PATIENT: &str = "U0123456789abcdef0123456789abcdef";
@@ -499,7 +511,12 @@ mod tests {
                     prefer_reply_token: true,
                 }),
             ),
-            op(4, Operation::Close { conversation: chat.clone() }),
+            op(
+                4,
+                Operation::Close {
+                    conversation: chat.clone(),
+                },
+            ),
             // The patient writes again, and the bot, whose chat it is again, answers.
             line(format!(
                 r#"{{"type":"message","mode":"active","timestamp":3,"webhookEventId":"01C","deliveryContext":{{"isRedelivery":false}},"source":{{"type":"user","userId":"{PATIENT}"}},"replyToken":"r3","message":{{"type":"text","id":"8","quoteToken":"q8","text":"謝謝"}}}}"#
@@ -630,7 +647,14 @@ mod tests {
             )
             .unwrap();
         }
+        for (table, columns) in LATER_TABLES {
+            db.execute(&format!("CREATE TABLE {table} ({columns})"), [])
+                .unwrap();
+        }
         crate::projection::apply(&mut db, &log).unwrap();
+        for (table, _) in LATER_TABLES {
+            db.execute(&format!("DROP TABLE {table}"), []).unwrap();
+        }
         for (table, column, _) in LATER_COLUMNS {
             db.execute(&format!("ALTER TABLE {table} DROP COLUMN {column}"), [])
                 .unwrap();

@@ -1734,7 +1734,8 @@ impl Settings {
             // What desks do, not the bot.
             Setting::CannedResponses { .. }
             | Setting::Templates { .. }
-            | Setting::ReadReceipts(_) => {}
+            | Setting::ReadReceipts(_)
+            | Setting::ContactFields { .. } => {}
         }
     }
 }

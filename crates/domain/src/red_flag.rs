@@ -172,7 +172,12 @@ mod tests {
         ] {
             assert!(flags.matches(text), "{text:?} is a red flag");
         }
-        for text in ["予約を変更したい", "นัดพรุ่งนี้", "掛號", "can I book for Tuesday?"] {
+        for text in [
+            "予約を変更したい",
+            "นัดพรุ่งนี้",
+            "掛號",
+            "can I book for Tuesday?",
+        ] {
             assert!(!flags.matches(text), "{text:?} is not a red flag");
         }
     }

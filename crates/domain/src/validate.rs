@@ -3,8 +3,8 @@
 
 use tsunagi_line::message::{self, Message};
 use tsunagi_proto::{
-    AiSettings, Audience, BusinessHours, Greetings, HandoffSettings, KeywordMatch, KeywordRule,
-    MessageTemplate, Operation, RedFlagSettings, Setting, TelegramSettings,
+    AiSettings, Audience, BusinessHours, ContactField, Greetings, HandoffSettings, KeywordMatch,
+    KeywordRule, MessageTemplate, Operation, RedFlagSettings, Setting, TelegramSettings,
 };
 
 use crate::template::{self, Piece};
@@ -82,6 +82,25 @@ pub fn operation(op: &Operation) -> Result<(), Vec<String>> {
                 problems.push(format!(
                     "note: the text must be 1 to {MAX_NOTE_CHARS} characters"
                 ));
+            }
+        }
+        Operation::ContactFields { fields, .. } => {
+            if fields.is_empty() || fields.len() > 20 {
+                problems.push("contact fields: 1 to 20 fields at once".into());
+            }
+            for (key, value) in fields {
+                if !contact_field_key(key) {
+                    problems.push(format!(
+                        "contact fields: {key:?} is not a field's key (a-z, 0-9, _; up to {CONTACT_FIELD_KEY_MAX})"
+                    ));
+                }
+                if value.chars().count() > CONTACT_FIELD_VALUE_MAX
+                    || value.chars().any(char::is_control)
+                {
+                    problems.push(format!(
+                        "contact fields: {key} is at most {CONTACT_FIELD_VALUE_MAX} characters on one line"
+                    ));
+                }
             }
         }
         Operation::Tag { tag, .. } => {
@@ -255,6 +274,12 @@ pub enum SettingProblem {
     },
     /// Phrases, and no urgent-care message to send when one matches.
     RedFlagMessageMissing,
+    /// Contact field `field` (from 1) needs a name of up to `max` characters, and a key
+    /// of its own (`a-z`, `0-9`, `_`) that no other field has.
+    ContactFieldInvalid {
+        field: usize,
+        max: usize,
+    },
     /// A `{{` with no `}}` after it.
     VariableUnclosed {
         text: SettingText,
@@ -276,6 +301,7 @@ pub enum SettingList {
     Templates,
     HandoffKeywords,
     RedFlagPhrases,
+    ContactFields,
 }
 
 /// The texts that may hold `{{variables}}`.
@@ -300,6 +326,7 @@ impl std::fmt::Display for SettingList {
             SettingList::Templates => "templates",
             SettingList::HandoffKeywords => "handoff keywords",
             SettingList::RedFlagPhrases => "red-flag phrases",
+            SettingList::ContactFields => "contact fields",
         })
     }
 }
@@ -406,6 +433,10 @@ impl std::fmt::Display for SettingProblem {
             P::RedFlagMessageMissing => {
                 f.write_str("red flags: write the urgent-care message patients get")
             }
+            P::ContactFieldInvalid { field, max } => write!(
+                f,
+                "contact field {field}: a name of up to {max} characters and a key of its own"
+            ),
             P::VariableUnclosed { text } => write!(f, "{text}: {}", template::Unclosed),
             P::VariableUnknown { text, name, known } => write!(
                 f,
@@ -426,6 +457,7 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
         Setting::Templates { templates } => (SettingList::Templates, templates.len()),
         Setting::Handoff(handoff) => (SettingList::HandoffKeywords, handoff.all_keywords().count()),
         Setting::RedFlags(flags) => (SettingList::RedFlagPhrases, flags.all_phrases().count()),
+        Setting::ContactFields { fields } => (SettingList::ContactFields, fields.len()),
         Setting::BusinessHours(_)
         | Setting::Greetings(_)
         | Setting::ReadReceipts(_)
@@ -459,6 +491,7 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
         Setting::Ai(ai) => ai_settings(ai, &mut problems),
         Setting::Telegram(telegram) => telegram_settings(telegram, &mut problems),
         Setting::RedFlags(flags) => red_flags(flags, &mut problems),
+        Setting::ContactFields { fields } => contact_fields(fields, &mut problems),
         Setting::Templates { templates } => {
             for MessageTemplate { name, text } in templates {
                 if name.trim().is_empty() {
@@ -526,6 +559,35 @@ fn ai_settings(ai: &AiSettings, problems: &mut Vec<SettingProblem>) {
             min: *AI_TIMEOUT_SECONDS.start(),
             max: *AI_TIMEOUT_SECONDS.end(),
         });
+    }
+}
+
+/// A contact field's key, name and value, at most (in characters).
+pub const CONTACT_FIELD_KEY_MAX: usize = 40;
+pub const CONTACT_FIELD_LABEL_MAX: usize = 40;
+pub const CONTACT_FIELD_VALUE_MAX: usize = 200;
+
+/// Whether `key` can name a contact field: `a-z`, `0-9` and `_`, 1 to 40 of them.
+pub fn contact_field_key(key: &str) -> bool {
+    (1..=CONTACT_FIELD_KEY_MAX).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn contact_fields(fields: &[ContactField], problems: &mut Vec<SettingProblem>) {
+    let mut keys = std::collections::BTreeSet::new();
+    for (i, field) in fields.iter().enumerate() {
+        let label = field.label.trim().chars().count();
+        let fresh = keys.insert(field.key.as_str())
+            && !tsunagi_proto::BUILT_IN_CONTACT_FIELDS.contains(&field.key.as_str());
+        if !contact_field_key(&field.key) || !fresh || label == 0 || label > CONTACT_FIELD_LABEL_MAX
+        {
+            problems.push(SettingProblem::ContactFieldInvalid {
+                field: i + 1,
+                max: CONTACT_FIELD_LABEL_MAX,
+            });
+        }
     }
 }
 

@@ -127,6 +127,12 @@ pub enum Operation {
     },
     /// A private note about a contact, never sent to LINE.
     Note { contact: UserId, text: String },
+    /// The clinic's own facts about a contact (a chart number, their real name …), by
+    /// field; an empty value clears the field. The others stay as they were.
+    ContactFields {
+        contact: UserId,
+        fields: BTreeMap<String, String>,
+    },
     /// Add or remove a tag on a contact.
     Tag {
         contact: UserId,
@@ -523,6 +529,8 @@ pub enum Setting {
     /// Words of an emergency: a patient who writes one gets the urgent-care message, not
     /// the bot, and every desk is alerted.
     RedFlags(RedFlagSettings),
+    /// Fields the clinic keeps on every contact besides the built-in ones.
+    ContactFields { fields: Vec<ContactField> },
 }
 
 impl Setting {
@@ -539,6 +547,7 @@ impl Setting {
             Setting::Ai(_) => "ai",
             Setting::Telegram(_) => "telegram",
             Setting::RedFlags(_) => "red_flags",
+            Setting::ContactFields { .. } => "contact_fields",
         }
     }
 }
@@ -758,6 +767,28 @@ impl RedFlagSettings {
         self.phrases.values().flatten()
     }
 }
+
+/// A field the clinic keeps on its contacts, as an owner named it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactField {
+    /// Its key in [`Operation::ContactFields`]: lower-case letters, digits and `_`.
+    pub key: String,
+    /// What the window calls it.
+    pub label: String,
+}
+
+/// The fields every clinic keeps on its contacts; the window names them in the operator's
+/// language. `team_name` is the name the team uses for the patient, shown in place of their
+/// LINE name.
+pub const BUILT_IN_CONTACT_FIELDS: [&str; 5] = [
+    "team_name",
+    "real_name",
+    "chart_number",
+    "phone",
+    "birth_date",
+];
 
 /// Telegram alerts' settings.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -608,5 +608,8 @@ fn a_red_flag_is_alerted_to_everyone_first_and_repeated_as_one_until_taken() {
     repeats.shown(&[handoff], now, every);
     let again = repeats.due(now + every, every, |_| Some(waiting()));
     assert_eq!(again, [red]);
-    assert_eq!(repeats.due(now + every * 3, every, |_| Some(held_by(ME))), []);
+    assert_eq!(
+        repeats.due(now + every * 3, every, |_| Some(held_by(ME))),
+        []
+    );
 }

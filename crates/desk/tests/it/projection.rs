@@ -1425,7 +1425,11 @@ async fn a_row_previews_the_patient_not_the_queue_line_and_needs_reply_lists_who
     };
     let waiting = row(0).await;
     assert_eq!(
-        (waiting.preview.as_deref(), waiting.speaker, waiting.awaiting_since),
+        (
+            waiting.preview.as_deref(),
+            waiting.speaker,
+            waiting.awaiting_since
+        ),
         (Some(TEXTS[1]), Some(Speaker::Patient), Some(log::at(3).0))
     );
     // A photo after their question: the preview says what it is; the wait runs on.
@@ -1476,5 +1480,84 @@ async fn a_row_previews_the_patient_not_the_queue_line_and_needs_reply_lists_who
     assert_eq!(
         store.inbox_counts(Some(&yuki)).await.unwrap(),
         store.inbox_counts_counted(Some(&yuki)).await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn the_clinics_own_fields_are_kept_shown_and_found_by_search() {
+    use std::collections::BTreeMap;
+
+    let (store, _dir) = fresh().await;
+    let mut log = entries(&[Step::Text { user: 0, text: 0 }]);
+    let fields = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let set = |seq: u64, pairs: &[(&str, &str)]| {
+        log::op(
+            seq,
+            DEVICES[0],
+            Operation::ContactFields {
+                contact: UserId::from(USERS[0]),
+                fields: fields(pairs),
+            },
+        )
+    };
+    log.push(set(
+        2,
+        &[
+            ("chart_number", "A-20931"),
+            ("team_name", "Tanaka (back pain)"),
+            ("phone", "090-1234-5678"),
+        ],
+    ));
+    // A later edit clears one field and keeps the others.
+    log.push(set(3, &[("phone", " ")]));
+    // No such contact: refused, nothing kept.
+    log.push(log::op(
+        4,
+        DEVICES[0],
+        Operation::ContactFields {
+            contact: UserId::from("U99999999999999999999999999999999"),
+            fields: fields(&[("chart_number", "X")]),
+        },
+    ));
+    store.apply(&log).await.unwrap();
+    store.index_search().await.unwrap();
+
+    let detail = store.contact(USERS[0]).await.unwrap().unwrap();
+    assert_eq!(
+        detail.fields,
+        fields(&[
+            ("chart_number", "A-20931"),
+            ("team_name", "Tanaka (back pain)")
+        ])
+    );
+    let row = store.conversation(&conversation(0)).await.unwrap().unwrap();
+    assert_eq!(row.team_name.as_deref(), Some("Tanaka (back pain)"));
+    // The chart number finds the patient, named as the team knows them.
+    let hits = store.search("20931", 10).await.unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].name.as_deref(), Some("Tanaka (back pain)"));
+    assert!(
+        hits[0].snippet.iter().any(|p| p.hit && p.text == "20931"),
+        "{hits:?}"
+    );
+    // The cleared phone is no longer found.
+    assert_eq!(store.search("090-1234", 10).await.unwrap().len(), 0);
+    // Their messages' hits say whose chat they are.
+    let hits = store.search(&TEXTS[0][..9], 10).await.unwrap();
+    assert!(
+        hits.iter()
+            .any(|h| h.name.as_deref() == Some("Tanaka (back pain)")),
+        "{hits:?}"
+    );
+    let audit = store.audit(None, 10).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.op_type == "contact_fields" && a.outcome == "rejected")
     );
 }

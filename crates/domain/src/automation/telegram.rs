@@ -193,7 +193,9 @@ fn words(language: &str) -> Words {
                 format!("リマインダーが{count}人の患者さんに届きませんでした。")
             },
             red_flag: |name| {
-                format!("緊急: {name}さんがLINEで緊急の症状を伝えています。すぐに確認してください。")
+                format!(
+                    "緊急: {name}さんがLINEで緊急の症状を伝えています。すぐに確認してください。"
+                )
             },
         },
         "th" => Words {

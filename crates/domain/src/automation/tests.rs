@@ -1246,13 +1246,12 @@ fn red_flags(seq: u64, phrases: &[&str]) -> Entry {
     settings(
         seq,
         Setting::RedFlags(RedFlagSettings {
-            phrases: [("en".to_owned(), phrases.iter().map(|p| (*p).to_owned()).collect())]
-                .into(),
-            messages: [(
+            phrases: [(
                 "en".to_owned(),
-                "Call {{number}} now, {{name}}.".to_owned(),
+                phrases.iter().map(|p| (*p).to_owned()).collect(),
             )]
             .into(),
+            messages: [("en".to_owned(), "Call {{number}} now, {{name}}.".to_owned())].into(),
             emergency_number: "1669".into(),
         }),
     )
@@ -1339,7 +1338,15 @@ fn a_chat_people_hold_stays_theirs_and_the_patient_is_still_told_at_once() {
     ]);
     let from_six: Vec<&Operation> = logged(&decisions)
         .into_iter()
-        .skip_while(|op| !matches!(op, Operation::Alert { reason: AlertReason::RedFlag, .. }))
+        .skip_while(|op| {
+            !matches!(
+                op,
+                Operation::Alert {
+                    reason: AlertReason::RedFlag,
+                    ..
+                }
+            )
+        })
         .collect();
     assert!(
         !from_six
