@@ -170,7 +170,11 @@ export type InboxItem = { conversation: string, kind: ChatKind, mode: "bot" | "h
 /**
  * The contact's name (user chats) as LINE reported it.
  */
-name: string | null, picture_url: string | null, 
+name: string | null, 
+/**
+ * The name the team uses for the patient, if it gave one: shown in place of `name`.
+ */
+team_name: string | null, picture_url: string | null, 
 /**
  * The newest message of the patient or of a person (the bot's only while nobody is
  * awaited): its text, or `[image]` and the like.
@@ -279,6 +283,10 @@ export type ContactDetail = { user_id: string, display_name: string | null, pict
  */
 language: string | null, friend_status: FriendStatus, first_seen_at: number, tags: Array<string>, 
 /**
+ * The clinic's own facts, by field (`chart_number`, `phone`, an owner's own …).
+ */
+fields: { [key in string]?: string }, 
+/**
  * Newest first.
  */
 notes: Array<Note>, 
@@ -372,6 +380,10 @@ export type Piece = { text: string, hit: boolean, };
 
 export type Hit = { kind: HitKind, conversation: string | null, 
 /**
+ * Whose chat it is: the name the team uses for the patient, else their LINE name.
+ */
+name: string | null, 
+/**
  * The contact's LINE user id (contact hits, and the author of message hits).
  */
 user_id: string | null, 
@@ -387,6 +399,18 @@ snippet: Array<Piece>, };
 export type TagRequest = { contact: string, tag: string, added: boolean, };
 
 export type NoteRequest = { contact: string, text: string, };
+
+export type ContactFieldsRequest = { contact: string, fields: { [key in string]?: string }, };
+
+export type ContactField = { 
+/**
+ * Its key in [`Operation::ContactFields`]: lower-case letters, digits and `_`.
+ */
+key: string, 
+/**
+ * What the window calls it.
+ */
+label: string, };
 
 export type Canned = { title: string, text: string, 
 /**
@@ -408,7 +432,11 @@ canned: Array<Canned>,
  * A chat nobody answers this long is escalated to the owners (0: never): an inbox
  * row's wait turns amber at half of it and red at it.
  */
-escalate_seconds: number, };
+escalate_seconds: number, 
+/**
+ * The fields owners added to every contact, besides the built-in ones.
+ */
+contact_fields: Array<ContactField>, };
 
 export type KeywordMatch = "exact" | "contains" | "regex";
 
@@ -618,6 +646,10 @@ red_flags: RedFlagSettings,
  */
 red_flags_set: boolean, 
 /**
+ * The fields owners added to every contact.
+ */
+contact_fields: Array<ContactField>, 
+/**
  * What the relay keeps for them (never the values).
  */
 credentials: CredentialsView, 
@@ -630,13 +662,13 @@ max_items: number,
  */
 max_pattern_chars: number, };
 
-export type SettingEdit = { "setting": "business_hours" } & BusinessHours | { "setting": "greetings" } & Greetings | { "setting": "handoff" } & HandoffSettings | { "setting": "keyword_rules", rules: Array<KeywordRuleView>, } | { "setting": "canned_responses", responses: Array<CannedResponse>, } | { "setting": "read_receipts" } & ReadReceipts | { "setting": "ai" } & AiSettings | { "setting": "telegram" } & TelegramSettings | { "setting": "red_flags" } & RedFlagSettings;
+export type SettingEdit = { "setting": "business_hours" } & BusinessHours | { "setting": "greetings" } & Greetings | { "setting": "handoff" } & HandoffSettings | { "setting": "keyword_rules", rules: Array<KeywordRuleView>, } | { "setting": "canned_responses", responses: Array<CannedResponse>, } | { "setting": "read_receipts" } & ReadReceipts | { "setting": "ai" } & AiSettings | { "setting": "telegram" } & TelegramSettings | { "setting": "red_flags" } & RedFlagSettings | { "setting": "contact_fields", fields: Array<ContactField>, };
 
-export type SettingList = "keyword_rules" | "canned_responses" | "templates" | "handoff_keywords" | "red_flag_phrases";
+export type SettingList = "keyword_rules" | "canned_responses" | "templates" | "handoff_keywords" | "red_flag_phrases" | "contact_fields";
 
 export type SettingText = { "field": "away_message" } | { "field": "follow_greeting" } | { "field": "refollow_greeting" } | { "field": "handoff_greeting" } | { "field": "reminder" } | { "field": "template", name: string, } | { "field": "red_flag_message", language: string, };
 
-export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "ai_address_invalid", address: string, } | { "problem": "ai_model_missing" } | { "problem": "ai_prompt_too_long", max: number, } | { "problem": "ai_history_too_long", max: number, } | { "problem": "ai_timeout_invalid", min: number, max: number, } | { "problem": "telegram_no_chat" } | { "problem": "telegram_chats_invalid", max: number, } | { "problem": "telegram_language_unknown", language: string, } | { "problem": "red_flag_phrase_blank" } | { "problem": "red_flag_phrase_too_long", max: number, } | { "problem": "red_flag_number_invalid", number: string, } | { "problem": "red_flag_message_missing" } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
+export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "ai_address_invalid", address: string, } | { "problem": "ai_model_missing" } | { "problem": "ai_prompt_too_long", max: number, } | { "problem": "ai_history_too_long", max: number, } | { "problem": "ai_timeout_invalid", min: number, max: number, } | { "problem": "telegram_no_chat" } | { "problem": "telegram_chats_invalid", max: number, } | { "problem": "telegram_language_unknown", language: string, } | { "problem": "red_flag_phrase_blank" } | { "problem": "red_flag_phrase_too_long", max: number, } | { "problem": "red_flag_number_invalid", number: string, } | { "problem": "red_flag_message_missing" } | { "problem": "contact_field_invalid", field: number, max: number, } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
 
 export type KeywordTryRequest = { rules: Array<KeywordRuleView>, text: string, 
 /**
@@ -982,6 +1014,7 @@ export type Commands = {
   search_run: { request: SearchRequest; response: Array<Hit> }
   contact_tag: { request: TagRequest; response: Submitted }
   contact_note: { request: NoteRequest; response: Submitted }
+  contact_fields_set: { request: ContactFieldsRequest; response: Submitted }
   clinic_settings: { request: null; response: ClinicSettings }
   settings_get: { request: null; response: TeamSettingsView }
   settings_check: { request: SettingEdit; response: Array<SettingProblem> }

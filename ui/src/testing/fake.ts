@@ -85,6 +85,7 @@ export function item(overrides: Partial<InboxItem> = {}): InboxItem {
     kind: 'user',
     mode: 'human',
     name: 'สมหญิง',
+    team_name: null,
     picture_url: null,
     preview: 'ขอนัดพรุ่งนี้ค่ะ',
     speaker: 'patient',

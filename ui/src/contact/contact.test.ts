@@ -1,0 +1,35 @@
+import { fireEvent, render, screen } from '@testing-library/svelte'
+import { describe, expect, it } from 'vitest'
+import ContactFields from './ContactFields.svelte'
+
+describe('the clinic’s details on a patient', () => {
+  it('saves only what changed, a cleared field as empty, and lets owners add a field', async () => {
+    const saved: Record<string, string>[] = []
+    const added: string[] = []
+    render(ContactFields, {
+      id: 'U1',
+      values: { chart_number: 'A-20931', phone: '090-1234-5678' },
+      custom: [{ key: 'field_x', label: 'Insurance card' }],
+      owner: true,
+      onsave: async (changed: Record<string, string>) => void saved.push(changed),
+      onaddfield: async (label: string) => void added.push(label),
+    })
+    const save = screen.getByRole('button', { name: 'Save details' })
+    expect(save).toHaveProperty('disabled', true)
+    await fireEvent.input(screen.getByLabelText('Name for the team'), { target: { value: 'Tanaka (back)' } })
+    await fireEvent.input(screen.getByLabelText('Phone'), { target: { value: '' } })
+    await fireEvent.input(screen.getByLabelText('Insurance card'), { target: { value: '12-345' } })
+    await fireEvent.submit(save.closest('form')!)
+    expect(saved).toEqual([{ team_name: 'Tanaka (back)', phone: '', field_x: '12-345' }])
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Add a field for every patient' }))
+    await fireEvent.input(screen.getByLabelText('Field name'), { target: { value: 'Allergies' } })
+    await fireEvent.click(screen.getByRole('button', { name: 'Add field' }))
+    expect(added).toEqual(['Allergies'])
+  })
+
+  it('offers staff no new fields', () => {
+    render(ContactFields, { id: 'U1', values: {}, custom: [], owner: false, onsave: async () => {}, onaddfield: async () => {} })
+    expect(screen.queryByRole('button', { name: 'Add a field for every patient' })).toBeNull()
+  })
+})
