@@ -17,11 +17,12 @@ use crate::operator::{join, patient_waits, skip};
 /// The rows of the list shown, top to bottom, as their text.
 async fn rows(app: &App) -> Result<Vec<String>> {
     let mut texts = Vec::new();
+    // All of a row's words (WebKit's driver leaves out text an ellipsis clips).
     for row in app
         .all(By::XPath("//*[@role='listbox']//*[@role='option']"))
         .await?
     {
-        texts.push(row.text().await?);
+        texts.push(row.prop("textContent").await?.unwrap_or_default());
     }
     Ok(texts)
 }
@@ -93,6 +94,7 @@ async fn rows_triage_from_the_patients_words_and_needs_reply_puts_the_longest_wa
             break shown;
         }
         if tokio::time::Instant::now() > deadline {
+            app.screenshot("inbox-needs-reply-failed").await?;
             bail!("the second patient's words never showed: {shown:?}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -287,7 +289,9 @@ async fn accessibility(app: &App, screen: &str) -> Result<Vec<String>> {
             .join("../ui/node_modules/axe-core/axe.min.js"),
     )
     .context("reading axe-core (npm ci in ui/)")?;
-    app.client.execute(&axe, vec![]).await?;
+    // Run as a function's body: a closing line comment (its source map) must not swallow
+    // the driver's closing brace.
+    app.client.execute(&format!("{axe}\n"), vec![]).await?;
     let result = app
         .client
         .execute_async(

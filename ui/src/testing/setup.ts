@@ -25,3 +25,6 @@ class MeasuringResizeObserver {
   disconnect() {}
 }
 globalThis.ResizeObserver ??= MeasuringResizeObserver as unknown as typeof ResizeObserver
+
+// Nor does jsdom scroll: a list asked to show its newest row has nothing to move.
+Element.prototype.scrollTo ??= function scrollTo() {}
