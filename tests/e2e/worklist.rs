@@ -201,7 +201,7 @@ async fn done_closes_after_a_moment_in_which_it_can_be_undone() -> Result<()> {
     app.find(By::Text("You are answering this chat.")).await?;
 
     // The holder's chip holds handing on; Done is the one primary action.
-    app.click(By::Button("Answered by You: hand on")).await?;
+    app.click(By::Button("You: hand on the chat")).await?;
     for item in [
         "Transfer to a colleague…",
         "Put back in the queue",
@@ -296,10 +296,12 @@ async fn accessibility(app: &App, screen: &str) -> Result<Vec<String>> {
         .client
         .execute_async(
             "const done = arguments[0]; \
+             const found = (r) => r.violations.map((v) => ({ \
+               id: v.id, impact: v.impact, help: v.help, \
+               nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) })); \
+             const failed = (e) => [{ id: 'axe-failed', impact: 'critical', help: String(e), nodes: [] }]; \
              axe.run(document, { resultTypes: ['violations'] }).then( \
-               (r) => done(r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, \
-                 nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) })))), \
-               (e) => done([{ id: 'axe-failed', impact: 'critical', help: String(e), nodes: [] }]));",
+               (r) => done(found(r)), (e) => done(failed(e)));",
             vec![],
         )
         .await?;

@@ -47,7 +47,7 @@ describe('the chat’s header', () => {
       queue_position: null,
       session: session({ status: 'active', operator: 'd-me', operator_name: 'Me' }),
     })
-    await fireEvent.click(screen.getByRole('button', { name: 'Answered by You: hand on' }))
+    await fireEvent.click(screen.getByRole('button', { name: 'You: hand on the chat' }))
     const items = screen.getAllByRole('menuitem').map((m) => m.textContent)
     expect(items).toEqual(['Transfer to a colleague…', 'Put back in the queue', 'Back to bot'])
     await fireEvent.click(screen.getByRole('menuitem', { name: 'Put back in the queue' }))
