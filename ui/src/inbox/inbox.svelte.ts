@@ -126,6 +126,7 @@ export class Inbox {
       this.desk.call('inbox_counts', null),
     ])
     if (generation !== this.#generation) return
+    this.#listed = new Set(items.map((i) => i.conversation))
     this.items = fresh ? items : this.keepSelected(items)
     this.counts = counts
     this.readAt = Date.now()
@@ -143,8 +144,26 @@ export class Inbox {
     return [...items.slice(0, at), kept, ...items.slice(at)]
   }
 
-  /** The open chat as the conversation pane last read it: what a kept row shows. */
-  openItem: InboxItem | null = null
+  #openItem: InboxItem | null = null
+
+  /** The open chat as the conversation pane last read it: what a kept row shows, and
+   *  shown at once if it is one. */
+  get openItem(): InboxItem | null {
+    return this.#openItem
+  }
+
+  set openItem(item: InboxItem | null) {
+    this.#openItem = item
+    if (!item) return
+    // Only a row kept in view: a listed row is the list's own, with its place and wait.
+    const at = this.items.findIndex((i) => i.conversation === item.conversation)
+    if (at >= 0 && !this.#listed.has(item.conversation)) {
+      this.items = [...this.items.slice(0, at), item, ...this.items.slice(at + 1)]
+    }
+  }
+
+  /** The conversations the last read of the list held (not kept ones). */
+  #listed = new Set<string>()
 
   /** The next page, when the list is scrolled near its end. */
   async more() {

@@ -126,6 +126,9 @@ describe('the inbox', () => {
       ['U1', null],
       ['U2', 1],
     ])
+    // The pane reads the chat again (it was answered): the kept row shows it at once.
+    inbox.openItem = { ...inbox.openItem!, preview: 'See you at 10', speaker: 'staff' }
+    expect(inbox.items[0].preview).toBe('See you at 10')
     // Another chosen: the list is the queue again.
     inbox.selected = 'U2'
     await inbox.refresh()
