@@ -259,8 +259,9 @@ pub(crate) async fn inbox_list(
     Ok(joined
         .sync
         .store()
-        .inbox(
+        .inbox_tagged(
             request.list,
+            request.tag.as_deref(),
             Some(&me),
             UnixMillis::now(),
             request.before,

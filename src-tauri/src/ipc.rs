@@ -379,6 +379,9 @@ pub struct TeamRevokeRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct InboxListRequest {
     pub list: InboxList,
+    /// Only the chats of contacts with this tag.
+    #[serde(default)]
+    pub tag: Option<String>,
     pub before: Option<PageCursor>,
     pub limit: u32,
 }

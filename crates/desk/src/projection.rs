@@ -690,7 +690,9 @@ fn operation(
                 };
                 db.prepare_cached(sql)?
                     .execute(rusqlite::params![contact.as_str(), tag])?;
+                search::index_contact(db, contact.as_str())?;
                 changes.contacts.insert(contact.clone());
+                changes.conversations.insert(ConversationId::new(contact.as_str()));
                 Outcome::Applied
             };
             ("tag", None, outcome)

@@ -292,9 +292,14 @@ const ITEM_COLUMNS: &str = concat!(
 /// tags, the team's name for the patient).
 const SPEAKER: usize = 22;
 
-/// Where the waiting list's query puts its queue key (then `s.queued_at`), after the item
-/// columns.
+/// Where the waiting list's query puts its queue key (then `s.queued_at` and the place in
+/// the queue), after the item columns; the Needs reply list, the place (then
+/// `s.queued_at`).
 const QUEUED_SEQ: usize = 28;
+
+/// Only the chats of contacts tagged `?3` (any, when it is null).
+const TAGGED: &str =
+    "(?3 IS NULL OR EXISTS (SELECT 1 FROM contact_tags t WHERE t.user_id = c.id AND t.tag = ?3))";
 
 /// A waiting session's place in the queue, as the waiting list orders and pages it: when
 /// it joined the queue, and those whose patient wrote words of an emergency before all.
@@ -534,41 +539,53 @@ impl Store {
         before: Option<PageCursor>,
         limit: u32,
     ) -> Result<Vec<InboxItem>> {
+        self.inbox_tagged(list, None, me, now, before, limit).await
+    }
+
+    /// One page of an inbox list, only the chats of contacts tagged `tag` if one is given.
+    /// A waiting chat keeps its place in the whole queue.
+    pub async fn inbox_tagged(
+        &self,
+        list: InboxList,
+        tag: Option<&str>,
+        me: Option<&OperatorId>,
+        now: UnixMillis,
+        before: Option<PageCursor>,
+        limit: u32,
+    ) -> Result<Vec<InboxItem>> {
         let limit = check_limit(limit)?;
-        let from = format!("SELECT {ITEM_COLUMNS} FROM conversations c {ITEM_JOINS}");
+        let tag = tag.map(str::trim).filter(|t| !t.is_empty());
+        // A waiting chat's place in the queue: those ahead of it, and itself.
+        let place = QUEUE_KEY.replace("w.", "q.");
+        let own = QUEUE_KEY.replace("w.", "s.");
+        let position = format!(
+            "(SELECT COUNT(*) FROM sessions q WHERE q.status = 'waiting' AND {place} <= {own})"
+        );
         if list == InboxList::Waiting {
             // Queue order: when each joined the queue (opened, or released back), the
-            // page cursor being that seq. The queue leads (`sessions_queue`): led by the
+            // page cursor being that place. The queue leads (`sessions_queue`): led by the
             // conversations, an empty queue read every chat the clinic ever had (120 ms
             // and 108 MiB of the store at 100,000 chats).
             let sql = format!(
-                "SELECT {ITEM_COLUMNS}, {QUEUE_KEY}, s.queued_at
+                "SELECT {ITEM_COLUMNS}, {QUEUE_KEY}, s.queued_at, {position}
                  FROM sessions w CROSS JOIN conversations c ON c.id = w.conversation_id
                  {ITEM_JOINS}
-                 WHERE w.status = 'waiting' AND {QUEUE_KEY} > ? AND s.id = w.id
-                 ORDER BY {QUEUE_KEY} LIMIT ?"
+                 WHERE w.status = 'waiting' AND {QUEUE_KEY} > ?1 AND s.id = w.id
+                   AND {TAGGED}
+                 ORDER BY {QUEUE_KEY} LIMIT ?2"
             );
             let rows = sqlx::query(&sql)
                 .bind(before.map_or(i64::MIN, |c| c.0))
                 .bind(limit)
+                .bind(tag)
                 .fetch_all(&self.readers)
                 .await?;
-            let ahead: i64 = match rows.first() {
-                Some(first) => sqlx::query_scalar(&format!(
-                    "SELECT COUNT(*) FROM sessions w WHERE w.status = 'waiting' AND {QUEUE_KEY} < ?"
-                ))
-                .bind(first.get::<i64, _>(QUEUED_SEQ))
-                .fetch_one(&self.readers)
-                .await?,
-                None => 0,
-            };
             return rows
                 .iter()
-                .enumerate()
-                .map(|(i, row)| {
+                .map(|row| {
                     let mut item = item_from(row)?;
                     let queued_at: i64 = row.get(QUEUED_SEQ + 1);
-                    item.queue_position = Some((ahead + i as i64 + 1) as u32);
+                    item.queue_position = Some(row.get::<i64, _>(QUEUED_SEQ + 2) as u32);
                     item.waiting_ms = Some((now.0 - queued_at).max(0));
                     item.cursor = PageCursor(row.get(QUEUED_SEQ));
                     Ok(item)
@@ -579,22 +596,19 @@ impl Store {
             if before.is_some() {
                 return Ok(Vec::new());
             }
-            // A waiting chat's place in the queue, as the waiting list gives it.
-            let place = QUEUE_KEY.replace("w.", "q.");
-            let own = QUEUE_KEY.replace("w.", "s.");
             let sql = format!(
-                "SELECT {ITEM_COLUMNS},
-                     (SELECT COUNT(*) FROM sessions q WHERE q.status = 'waiting' AND {place} <= {own}),
-                     s.queued_at
+                "SELECT {ITEM_COLUMNS}, {position}, s.queued_at
                  FROM conversations c {ITEM_JOINS}
-                 WHERE c.state = 'waiting'
-                    OR (c.state = 'active' AND c.operator = ?1 AND c.awaiting_since IS NOT NULL)
+                 WHERE (c.state = 'waiting'
+                        OR (c.state = 'active' AND c.operator = ?1 AND c.awaiting_since IS NOT NULL))
+                   AND {TAGGED}
                  ORDER BY (s.urgent_at IS NULL), COALESCE(c.awaiting_since, s.queued_at), c.id
                  LIMIT ?2"
             );
             let rows = sqlx::query(&sql)
                 .bind(me.map(OperatorId::as_str))
                 .bind(limit)
+                .bind(tag)
                 .fetch_all(&self.readers)
                 .await?;
             return rows
@@ -625,12 +639,17 @@ impl Store {
                 "whose conversations? this desk has no operator".into(),
             ));
         }
-        let sql =
-            format!("{from} WHERE c.last_seq < ?1 AND {filter} ORDER BY c.last_seq DESC LIMIT ?3");
+        let tagged = TAGGED.replace("?3", "?4");
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM conversations c {ITEM_JOINS}
+             WHERE c.last_seq < ?1 AND {filter} AND {tagged}
+             ORDER BY c.last_seq DESC LIMIT ?3"
+        );
         let rows = sqlx::query(&sql)
             .bind(before.map_or(i64::MAX, |c| c.0))
             .bind(me.map(OperatorId::as_str))
             .bind(limit)
+            .bind(tag)
             .fetch_all(&self.readers)
             .await?;
         rows.iter().map(item_from).collect()

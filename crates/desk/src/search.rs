@@ -109,14 +109,14 @@ pub(crate) fn unindex_message(db: &rusqlite::Connection, id: i64) -> Result<()> 
     Ok(())
 }
 
-/// Indexes a contact again: their LINE name, and the values of the clinic's fields on
-/// them (a chart number or a phone number finds the patient too).
+/// Indexes a contact again: their LINE name, the values of the clinic's fields on them
+/// and their tags (a chart number, a phone number or a tag finds the patient too).
 pub(crate) fn index_contact(db: &rusqlite::Connection, user_id: &str) -> Result<()> {
     let (id, name): (i64, Option<String>) = db
         .prepare_cached("SELECT id, display_name FROM contacts WHERE user_id = ?")?
         .query_row([user_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
     let values = db
-        .prepare_cached("SELECT value FROM contact_fields WHERE user_id = ? ORDER BY field")?
+        .prepare_cached(CONTACT_WORDS)?
         .query_map([user_id], |row| row.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let text = searchable(name, Some(values.join(" · ")));
@@ -134,7 +134,14 @@ pub(crate) fn index_contact(db: &rusqlite::Connection, user_id: &str) -> Result<
     Ok(())
 }
 
-/// A contact's searchable text: their LINE name, then the clinic's fields' values.
+/// What the clinic wrote on a contact (`?1`), as search finds it: their fields' values, then
+/// their tags.
+const CONTACT_WORDS: &str = "SELECT value FROM (
+        SELECT 0 AS kind, field AS name, value FROM contact_fields WHERE user_id = ?1
+        UNION ALL SELECT 1, tag, tag FROM contact_tags WHERE user_id = ?1)
+    ORDER BY kind, name";
+
+/// A contact's searchable text: their LINE name, then what the clinic wrote on them.
 fn searchable(name: Option<String>, fields: Option<String>) -> String {
     [name, fields]
         .into_iter()
@@ -294,7 +301,10 @@ impl Store {
         let contacts_sql = format!(
             "SELECT c.user_id, COALESCE(tn.value, c.display_name), c.display_name,
                  (SELECT group_concat(value, ' · ') FROM (
-                     SELECT value FROM contact_fields WHERE user_id = c.user_id ORDER BY field))
+                     SELECT 0 AS kind, field AS name, value FROM contact_fields
+                     WHERE user_id = c.user_id
+                     UNION ALL SELECT 1, tag, tag FROM contact_tags WHERE user_id = c.user_id
+                     ORDER BY kind, name))
              FROM contacts_{index} f
              JOIN contacts c ON c.id = f.rowid
              LEFT JOIN contact_fields tn ON tn.user_id = c.user_id AND tn.field = 'team_name'

@@ -14,6 +14,9 @@ describe('the clinic’s details on a patient', () => {
       onsave: async (changed: Record<string, string>) => void saved.push(changed),
       onaddfield: async (label: string) => void added.push(label),
     })
+    // The details read as lines, until the form is opened.
+    expect(screen.getByText('A-20931')).toBeTruthy()
+    await fireEvent.click(screen.getByRole('button', { name: 'Edit details' }))
     const save = screen.getByRole('button', { name: 'Save details' })
     expect(save).toHaveProperty('disabled', true)
     await fireEvent.input(screen.getByLabelText('Name for the team'), { target: { value: 'Tanaka (back)' } })
@@ -21,6 +24,7 @@ describe('the clinic’s details on a patient', () => {
     await fireEvent.input(screen.getByLabelText('Insurance card'), { target: { value: '12-345' } })
     await fireEvent.submit(save.closest('form')!)
     expect(saved).toEqual([{ team_name: 'Tanaka (back)', phone: '', field_x: '12-345' }])
+    await screen.findByRole('button', { name: 'Edit details' })
 
     await fireEvent.click(screen.getByRole('button', { name: 'Add a field for every patient' }))
     await fireEvent.input(screen.getByLabelText('Field name'), { target: { value: 'Allergies' } })

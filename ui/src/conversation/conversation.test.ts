@@ -169,7 +169,7 @@ describe('messages as drawn', () => {
     const row = rows[0] as Extract<Row, { kind: 'queued' }>
     render(Message, { message: row.message, queued: row.action, oncancelqueued: () => (cancelled = true) })
     expect(screen.getByText('ได้ค่ะ')).toBeTruthy()
-    expect(screen.getByText('Waiting to go: no connection to the relay')).toBeTruthy()
+    expect(screen.getByText('Not sent yet: it goes when the connection is back')).toBeTruthy()
     screen.getByRole('button', { name: 'Don’t send' }).click()
     expect(cancelled).toBe(true)
   })

@@ -15,16 +15,18 @@ export class PendingDone {
     private readonly ms = UNDO_MS,
   ) {}
 
-  /** Starts closing `conversation`; nothing happens if it is already being closed. */
-  start(conversation: string) {
+  /** Starts closing `conversation` (`unanswered`: the patient spoke last, so the moment
+   *  to undo is longer); nothing happens if it is already being closed. */
+  start(conversation: string, unanswered = false) {
     if (this.#timers.has(conversation)) return
-    this.entries = [...this.entries, { conversation, at: Date.now() + this.ms }]
+    const ms = unanswered ? this.ms * 2 : this.ms
+    this.entries = [...this.entries, { conversation, at: Date.now() + ms }]
     this.#timers.set(
       conversation,
       setTimeout(() => {
         this.#forget(conversation)
         void this.commit(conversation)
-      }, this.ms),
+      }, ms),
     )
   }
 

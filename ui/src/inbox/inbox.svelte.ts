@@ -97,6 +97,8 @@ export function unreadBadge(unread: number): string {
 
 export class Inbox {
   tab = $state<InboxList>('needs_reply')
+  /** Only the chats of patients with this tag. */
+  tag = $state<string | null>(null)
   items = $state<InboxItem[]>([])
   counts = $state<InboxCounts | null>(null)
   selected = $state<string | null>(null)
@@ -116,13 +118,20 @@ export class Inbox {
     await this.refresh(changed)
   }
 
+  /** Shows only the chats of patients tagged `tag` (null: everyone's). */
+  async filter(tag: string | null) {
+    this.tag = tag
+    this.exhausted = false
+    await this.refresh(true)
+  }
+
   /** Reads the first pages again (as many rows as are loaded, or one page for a list
    *  just chosen), and the counts. */
   async refresh(fresh = false) {
     const generation = ++this.#generation
     const want = fresh ? PAGE : Math.min(Math.max(this.items.length, PAGE), 500)
     const [items, counts] = await Promise.all([
-      this.desk.call('inbox_list', { list: this.tab, before: null, limit: want }),
+      this.desk.call('inbox_list', { list: this.tab, tag: this.tag, before: null, limit: want }),
       this.desk.call('inbox_counts', null),
     ])
     if (generation !== this.#generation) return
@@ -163,7 +172,12 @@ export class Inbox {
   }
 
   /** The conversations the last read of the list held (not kept ones). */
-  #listed = new Set<string>()
+  #listed = $state(new Set<string>())
+
+  /** Whether `conversation` is shown only because it is open (it left the list). */
+  isKept(conversation: string): boolean {
+    return !this.#listed.has(conversation)
+  }
 
   /** The next page, when the list is scrolled near its end. */
   async more() {
@@ -174,6 +188,7 @@ export class Inbox {
       const last = this.items[this.items.length - 1]
       const page = await this.desk.call('inbox_list', {
         list: this.tab,
+        tag: this.tag,
         before: last.cursor,
         limit: PAGE,
       })

@@ -112,6 +112,26 @@ describe('the inbox', () => {
     expect(waitLevel(4 * 60_000, 0)).toBe('amber')
   })
 
+  it('narrows every list to the patients with a tag', async () => {
+    const asked: (string | null)[] = []
+    const desk = fakeDesk({
+      inbox_list: (r) => {
+        asked.push(r.tag)
+        return r.tag ? [] : [item()]
+      },
+      inbox_counts: () => counts,
+    })
+    const inbox = new InboxState(desk)
+    await inbox.show('waiting')
+    render(Inbox, { inbox, now: Date.now(), tags: ['diabetes', 'vip'], onopen: () => {} })
+    await fireEvent.change(screen.getByRole('combobox', { name: 'Show chats with the tag' }), {
+      target: { value: 'vip' },
+    })
+    await screen.findByText('No chat here with the tag “vip”.')
+    await fireEvent.click(screen.getByRole('tab', { name: /Mine/ }))
+    expect(asked).toEqual([null, 'vip', 'vip'])
+  })
+
   it('keeps the chat being answered in view when it leaves the list', async () => {
     let list = [item({ conversation: 'U1', name: 'Ann' }), item({ conversation: 'U2', name: 'Ben' })]
     const desk = fakeDesk({ inbox_list: () => list, inbox_counts: () => counts })

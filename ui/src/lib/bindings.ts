@@ -233,7 +233,11 @@ needs_reply: number,
  */
 unread_needs_reply: number, unread_waiting: number, unread_mine: number, unread_team: number, };
 
-export type InboxListRequest = { list: InboxList, before: PageCursor | null, limit: number, };
+export type InboxListRequest = { list: InboxList, 
+/**
+ * Only the chats of contacts with this tag.
+ */
+tag: string | null, before: PageCursor | null, limit: number, };
 
 export type MessageView = { seq: number, part: number, direction: Direction, author: string | null, 
 /**

@@ -1561,3 +1561,57 @@ async fn the_clinics_own_fields_are_kept_shown_and_found_by_search() {
             .any(|a| a.op_type == "contact_fields" && a.outcome == "rejected")
     );
 }
+
+#[tokio::test]
+async fn a_tag_narrows_every_list_keeps_the_queues_places_and_finds_the_patient() {
+    use tsunagi_desk::query::InboxList;
+
+    let (store, _dir) = fresh().await;
+    let mut log = entries(&[
+        Step::Text { user: 0, text: 0 },
+        Step::Mode {
+            user: 0,
+            device: 0,
+            human: true,
+        },
+        Step::Text { user: 1, text: 1 },
+        Step::Mode {
+            user: 1,
+            device: 0,
+            human: true,
+        },
+    ]);
+    log.push(log::op(
+        5,
+        DEVICES[0],
+        Operation::Tag {
+            contact: UserId::from(USERS[1]),
+            tag: "diabetes".into(),
+            added: true,
+        },
+    ));
+    store.apply(&log).await.unwrap();
+    store.index_search().await.unwrap();
+    let yuki = OperatorId::from(DEVICES[0]);
+    for list in [InboxList::Waiting, InboxList::NeedsReply, InboxList::Active] {
+        let tagged = store
+            .inbox_tagged(list, Some("diabetes"), Some(&yuki), log::at(9), None, 50)
+            .await
+            .unwrap();
+        let shown: Vec<(ConversationId, Option<u32>)> = tagged
+            .into_iter()
+            .map(|i| (i.conversation, i.queue_position))
+            .collect();
+        let expected = match list {
+            // Second in the whole queue, though first in the narrowed list.
+            InboxList::Waiting | InboxList::NeedsReply => vec![(conversation(1), Some(2))],
+            _ => vec![],
+        };
+        assert_eq!(shown, expected, "{list:?}");
+    }
+    let hits = store.search("diabetes", 10).await.unwrap();
+    assert_eq!(
+        hits.iter().map(|h| h.conversation.clone()).collect::<Vec<_>>(),
+        [Some(conversation(1))]
+    );
+}
