@@ -11,9 +11,14 @@ ALTER TABLE conversations ADD COLUMN last_author TEXT;
 -- answer); NULL once answered.
 ALTER TABLE conversations ADD COLUMN awaiting_since INTEGER;
 
+-- Since the session's last close, but for ratings of it (a close waits for nobody).
 UPDATE conversations SET awaiting_since = (
     SELECT MIN(m.at) FROM messages m
-    WHERE m.conversation_id = conversations.id AND m.direction = 'in' AND NOT m.unsent
+    WHERE m.conversation_id = conversations.id AND m.direction = 'in'
+      AND NOT (m.type = 'postback' AND m.text LIKE 'tsunagi:csat:%')
+      AND m.at > COALESCE((
+          SELECT MAX(s.closed_at) FROM sessions s
+          WHERE s.conversation_id = conversations.id AND s.status = 'closed'), 0)
       AND m.id > COALESCE((
           SELECT MAX(o.id) FROM messages o
           WHERE o.conversation_id = conversations.id AND o.direction = 'out'
@@ -35,11 +40,14 @@ UPDATE conversations SET (last_speaker, last_author, last_preview) = (
            END
     FROM messages m
     WHERE m.conversation_id = conversations.id AND m.direction <> 'system'
+      AND NOT (m.type = 'postback' AND m.text LIKE 'tsunagi:csat:%')
       AND (m.direction = 'in' OR m.author IS NOT 'executor' OR conversations.mode = 'bot')
     ORDER BY m.id DESC LIMIT 1)
 WHERE EXISTS (
     SELECT 1 FROM messages m
-    WHERE m.conversation_id = conversations.id AND m.direction <> 'system');
+    WHERE m.conversation_id = conversations.id AND m.direction <> 'system'
+      AND NOT (m.type = 'postback' AND m.text LIKE 'tsunagi:csat:%')
+      AND (m.direction = 'in' OR m.author IS NOT 'executor' OR conversations.mode = 'bot'));
 
 -- A message's reply token was taken by a send (the executor noted it replying with it):
 -- it can make no other answer free.

@@ -7,3 +7,10 @@ CREATE TABLE contact_fields (
     value    TEXT NOT NULL,
     PRIMARY KEY (user_id, field)
 ) STRICT, WITHOUT ROWID;
+
+-- Contacts whose search text is to be written again (their tags are searchable now): the
+-- search indexer takes them, a few thousand at a time, and forgets each once written.
+CREATE TABLE contacts_to_index (
+    user_id  TEXT PRIMARY KEY NOT NULL
+) STRICT, WITHOUT ROWID;
+INSERT INTO contacts_to_index (user_id) SELECT user_id FROM contacts;

@@ -12,7 +12,7 @@ use tsunagi_desk::outreach::{self, AudienceKind, RecipientView, ReminderView};
 use tsunagi_desk::profile::{self, JoinRequest, Profile};
 use tsunagi_desk::query::{
     AuditRecord, ChatKind, ContactCounts, ContactView, InboxCounts, InboxItem, MessageView,
-    MessagesPage,
+    MessagesPage, SessionStatus,
 };
 use tsunagi_desk::relay_url;
 use tsunagi_desk::search::Hit;
@@ -451,6 +451,19 @@ pub(crate) async fn message_send(
         },
     };
     let conversation = ConversationId::new(request.conversation);
+    // Only the chat's holder answers it, as this desk's store knows (a claim made by the
+    // first answer is settled before the answer is sent).
+    let joined = shell.joined().await?;
+    let me = joined.profile.me();
+    let held = (joined.sync.store().conversation(&conversation).await?)
+        .and_then(|item| item.session)
+        .is_some_and(|s| s.status == SessionStatus::Active && s.operator.as_ref() == Some(&me));
+    if !held {
+        return Err(IpcError::new(
+            ErrorCode::NotYours,
+            "this chat is not yours to answer: claim it first",
+        ));
+    }
     let submitted = submit(
         &shell,
         Operation::Send(SendOp {
@@ -462,7 +475,6 @@ pub(crate) async fn message_send(
     )
     .await?;
     // A clinic that shows "Read" once staff answer: now.
-    let joined = shell.joined().await?;
     if conversation.is_one_to_one()
         && let Some(token) = (joined.sync.store())
             .read_token(&conversation, Seen::Answered)

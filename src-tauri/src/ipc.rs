@@ -69,6 +69,8 @@ pub enum ErrorCode {
     AlreadyJoined,
     /// The conversation, contact or op asked for is not in this desk's store.
     NotFound,
+    /// An answer to a chat this operator does not hold: claim it first (someone else may).
+    NotYours,
     /// A file could not be written where the user chose; `message` says why.
     SaveFailed,
     /// Alert settings out of bounds; `message` says which (in English).

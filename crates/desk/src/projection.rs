@@ -214,6 +214,8 @@ fn line_event(
                 body: &body.to_string(),
                 reply_token: event.reply_token.as_ref().map(|t| t.as_str()),
                 line_timestamp: Some(event.timestamp),
+                // A rating of a closed chat asks nobody for an answer.
+                awaits: tsunagi_domain::csat::rating(&postback.data).is_none(),
                 ..NewMessage::new(entry, &conversation)
             };
             insert_message(db, &message)?;
@@ -644,8 +646,11 @@ fn operation(
             ("note", None, outcome)
         }
         Operation::ContactFields { contact, fields } => {
+            let unknown = unknown_contact_field(db, fields.keys())?;
             let outcome =
-                if contact_exists(db, contact.as_str())? {
+                if let Some(field) = unknown {
+                    Outcome::Rejected(format!("the clinic keeps no contact field {field:?}"))
+                } else if contact_exists(db, contact.as_str())? {
                     for (field, value) in fields {
                         let value = value.trim();
                         if value.is_empty() {
@@ -692,7 +697,9 @@ fn operation(
                     .execute(rusqlite::params![contact.as_str(), tag])?;
                 search::index_contact(db, contact.as_str())?;
                 changes.contacts.insert(contact.clone());
-                changes.conversations.insert(ConversationId::new(contact.as_str()));
+                changes
+                    .conversations
+                    .insert(ConversationId::new(contact.as_str()));
                 Outcome::Applied
             };
             ("tag", None, outcome)
@@ -1077,12 +1084,17 @@ fn set_state(
     state: &str,
     operator: Option<&OperatorId>,
 ) -> Result<()> {
-    db.prepare_cached("UPDATE conversations SET state = ?, operator = ? WHERE id = ?")?
-        .execute(rusqlite::params![
-            state,
-            operator.map(OperatorId::as_str),
-            conversation.as_str()
-        ])?;
+    // A closed chat waits for nobody: the patient's next message starts a new wait.
+    db.prepare_cached(
+        "UPDATE conversations SET state = ?1, operator = ?2,
+             awaiting_since = CASE WHEN ?1 = 'closed' THEN NULL ELSE awaiting_since END
+         WHERE id = ?3",
+    )?
+    .execute(rusqlite::params![
+        state,
+        operator.map(OperatorId::as_str),
+        conversation.as_str()
+    ])?;
     Ok(())
 }
 
@@ -1306,6 +1318,32 @@ fn conversation_exists(db: &rusqlite::Connection, conversation: &ConversationId)
         .exists([conversation.as_str()])?)
 }
 
+/// The first of `keys` that is neither a built-in contact field nor one the owners added
+/// (as the log has it so far).
+fn unknown_contact_field<'k>(
+    db: &rusqlite::Connection,
+    mut keys: impl Iterator<Item = &'k String>,
+) -> Result<Option<String>> {
+    let added: Option<String> = db
+        .prepare_cached("SELECT value FROM settings WHERE name = 'contact_fields'")?
+        .query_row([], |row| row.get(0))
+        .optional()?;
+    let added: Vec<tsunagi_proto::ContactField> = match added
+        .map(|json| serde_json::from_str::<tsunagi_proto::Setting>(&json))
+        .transpose()
+        .map_err(|e| Error::Store(e.to_string()))?
+    {
+        Some(tsunagi_proto::Setting::ContactFields { fields }) => fields,
+        _ => Vec::new(),
+    };
+    Ok(keys
+        .find(|key| {
+            !tsunagi_proto::BUILT_IN_CONTACT_FIELDS.contains(&key.as_str())
+                && !added.iter().any(|f| &f.key == *key)
+        })
+        .cloned())
+}
+
 /// A message row to insert.
 struct NewMessage<'a> {
     seq: Seq,
@@ -1326,6 +1364,8 @@ struct NewMessage<'a> {
     send_op: Option<&'a str>,
     unsent: bool,
     line_timestamp: Option<i64>,
+    /// The patient's message waits for an answer (and is what the inbox row previews).
+    awaits: bool,
 }
 
 impl<'a> NewMessage<'a> {
@@ -1349,6 +1389,7 @@ impl<'a> NewMessage<'a> {
             send_op: None,
             unsent: false,
             line_timestamp: None,
+            awaits: true,
         }
     }
 }
@@ -1422,7 +1463,7 @@ fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<Inser
         m.at.0
     ])?;
     let preview = preview_of(m.direction, m.message_type, m.text, m.unsent);
-    let speaker = speaker_of(m.direction, m.author);
+    let speaker = speaker_of(m.direction, m.author).filter(|_| m.awaits);
     let staff_author = m.author.filter(|_| speaker == Some("staff"));
     // Unread counts the patient's messages since the team last answered (the bot's queue
     // message and greetings are no answer).

@@ -57,7 +57,7 @@ pub(crate) fn indexed_up_to(db: &rusqlite::Connection) -> Result<i64> {
 /// Indexes every message applied since the last call, in transactions of a few thousand;
 /// how many messages it went through.
 pub(crate) fn index_pending(db: &mut rusqlite::Connection) -> Result<usize> {
-    let mut total = 0;
+    let mut total = reindex_contacts(db)?;
     loop {
         let tx = db.transaction()?;
         let from = indexed_up_to(&tx)?;
@@ -88,6 +88,29 @@ pub(crate) fn index_pending(db: &mut rusqlite::Connection) -> Result<usize> {
         tx.commit()?;
         total += rows.len();
         if (rows.len() as i64) < INDEX_BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// Writes the search text again of the contacts an upgrade asked for
+/// (`contacts_to_index`), in transactions of a few thousand; how many.
+fn reindex_contacts(db: &mut rusqlite::Connection) -> Result<usize> {
+    let mut total = 0;
+    loop {
+        let tx = db.transaction()?;
+        let users = tx
+            .prepare_cached("SELECT user_id FROM contacts_to_index LIMIT ?")?
+            .query_map([INDEX_BATCH], |row| row.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for user in &users {
+            index_contact(&tx, user)?;
+            tx.prepare_cached("DELETE FROM contacts_to_index WHERE user_id = ?")?
+                .execute([user])?;
+        }
+        tx.commit()?;
+        total += users.len();
+        if (users.len() as i64) < INDEX_BATCH {
             return Ok(total);
         }
     }

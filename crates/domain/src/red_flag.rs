@@ -144,13 +144,16 @@ fn plain_quotes(text: &str) -> String {
 pub fn message(settings: &RedFlagSettings, language: Option<&str>) -> Option<String> {
     let base = |l: &str| l.split('-').next().unwrap_or(l).to_ascii_lowercase();
     let wanted = language.map(base);
-    let text = settings
-        .messages
-        .iter()
-        .filter(|(_, text)| !text.trim().is_empty())
+    let written = || {
+        settings
+            .messages
+            .iter()
+            .filter(|(_, text)| !text.trim().is_empty())
+    };
+    let text = written()
         .find(|(l, _)| Some(base(l)) == wanted)
-        .or_else(|| settings.messages.get_key_value("en"))
-        .or_else(|| settings.messages.iter().next())
+        .or_else(|| written().find(|(l, _)| l.as_str() == "en"))
+        .or_else(|| written().next())
         .map(|(_, text)| text)?;
     Some(text.replace("{{number}}", settings.emergency_number.trim()))
 }
@@ -201,5 +204,14 @@ mod tests {
         let english = message(&tokyo, Some("ko")).unwrap();
         assert!(english.starts_with("This may be an emergency") && english.contains("119"));
         assert_eq!(message(&tokyo, None), Some(english));
+        // A blank English message is no fallback: another the clinic wrote is.
+        let mut blank = seeded(Some("Asia/Bangkok"));
+        blank.messages.insert("en".into(), "  ".into());
+        blank.messages.remove("ja");
+        let fallback = message(&blank, Some("ko")).unwrap();
+        assert!(
+            !fallback.trim().is_empty() && fallback.contains("1669"),
+            "{fallback}"
+        );
     }
 }

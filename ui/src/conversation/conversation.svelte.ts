@@ -279,8 +279,8 @@ export class Conversation {
 
   /** Sends `message`; in a waiting chat, claims it first and sends only once the log
    *  says the claim was this desk's ([`TakenFirst`] otherwise: the draft is kept). */
-  async send(message: Outgoing, me?: string) {
-    if (me !== undefined && this.view?.item.session?.status === 'waiting') await this.claimFirst(me)
+  async send(message: Outgoing, me: string) {
+    if (this.view?.item.session?.status === 'waiting') await this.claimFirst(me)
     await this.desk.call('message_send', { conversation: this.id, message })
     await this.load()
   }
@@ -298,10 +298,10 @@ export class Conversation {
     }
   }
 
-  /** Hands a photo to the relay, then sends it. */
-  async sendPhoto(bytes: Uint8Array) {
+  /** Hands a photo to the relay, then sends it (claiming a waiting chat first). */
+  async sendPhoto(bytes: Uint8Array, me: string) {
     const uploaded = await this.desk.call('image_upload', bytes)
-    await this.send({ type: 'image', ...uploaded })
+    await this.send({ type: 'image', ...uploaded }, me)
   }
 
   async retry(opId: string) {

@@ -6,6 +6,8 @@ import type { Desk } from '../lib/desk'
 
 export const TABS: readonly InboxList[] = ['needs_reply', 'waiting', 'mine', 'team', 'bot', 'closed']
 export const PAGE = 100
+/** The most rows one read of a list gives. */
+export const MAX_PAGE = 500
 
 type Translate = (
   key: string,
@@ -129,7 +131,9 @@ export class Inbox {
    *  just chosen), and the counts. */
   async refresh(fresh = false) {
     const generation = ++this.#generation
-    const want = fresh ? PAGE : Math.min(Math.max(this.items.length, PAGE), 500)
+    // Needs reply comes in one page, as long as the desk gives one.
+    const want =
+      this.tab === 'needs_reply' ? MAX_PAGE : fresh ? PAGE : Math.min(Math.max(this.items.length, PAGE), MAX_PAGE)
     const [items, counts] = await Promise.all([
       this.desk.call('inbox_list', { list: this.tab, tag: this.tag, before: null, limit: want }),
       this.desk.call('inbox_counts', null),
@@ -181,11 +185,13 @@ export class Inbox {
 
   /** The next page, when the list is scrolled near its end. */
   async more() {
-    if (this.#loading || this.exhausted || this.items.length === 0) return
+    if (this.#loading || this.exhausted || this.tab === 'needs_reply') return
+    // The next page starts after the last row the list gave (not one kept in view).
+    const last = this.items.findLast((i) => this.#listed.has(i.conversation))
+    if (!last) return
     this.#loading = true
     const generation = this.#generation
     try {
-      const last = this.items[this.items.length - 1]
       const page = await this.desk.call('inbox_list', {
         list: this.tab,
         tag: this.tag,
@@ -194,6 +200,7 @@ export class Inbox {
       })
       if (generation !== this.#generation) return
       const known = new Set(this.items.map((i) => i.conversation))
+      this.#listed = new Set([...this.#listed, ...page.map((i) => i.conversation)])
       this.items = [...this.items, ...page.filter((i) => !known.has(i.conversation))]
       this.exhausted = page.length < PAGE
     } finally {

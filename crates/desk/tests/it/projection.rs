@@ -1611,7 +1611,71 @@ async fn a_tag_narrows_every_list_keeps_the_queues_places_and_finds_the_patient(
     }
     let hits = store.search("diabetes", 10).await.unwrap();
     assert_eq!(
-        hits.iter().map(|h| h.conversation.clone()).collect::<Vec<_>>(),
+        hits.iter()
+            .map(|h| h.conversation.clone())
+            .collect::<Vec<_>>(),
         [Some(conversation(1))]
     );
+}
+
+#[tokio::test]
+async fn a_field_nobody_added_is_refused_and_a_rating_or_a_close_leaves_nobody_waiting() {
+    use std::collections::BTreeMap;
+    use tsunagi_proto::ContactField;
+
+    let (store, _dir) = fresh().await;
+    let field = |seq: u64, key: &str| {
+        log::op(
+            seq,
+            DEVICES[1],
+            Operation::ContactFields {
+                contact: UserId::from(USERS[0]),
+                fields: BTreeMap::from([(key.to_owned(), "yes".to_owned())]),
+            },
+        )
+    };
+    let mut log = entries(&[Step::Text { user: 0, text: 0 }]);
+    log.push(field(2, "allergies"));
+    log.push(log::op(
+        3,
+        DEVICES[0],
+        Operation::Settings(Setting::ContactFields {
+            fields: vec![ContactField {
+                key: "allergies".into(),
+                label: "Allergies".into(),
+            }],
+        }),
+    ));
+    log.push(field(4, "allergies"));
+    // The chat is taken and closed with the patient's question unanswered; they rate it.
+    log.extend(entries_from(
+        5,
+        &[
+            Step::Mode {
+                user: 0,
+                device: 0,
+                human: true,
+            },
+            Step::Claim { user: 0, device: 0 },
+            Step::Close { user: 0, device: 0 },
+        ],
+    ));
+    log.push(log::postback(8, USERS[0], "tsunagi:csat:5"));
+    store.apply(&log).await.unwrap();
+    let audit = store.audit(None, 20).await.unwrap();
+    let outcomes: Vec<&str> = audit
+        .iter()
+        .filter(|a| a.op_type == "contact_fields")
+        .map(|a| a.outcome.as_str())
+        .collect();
+    // Newest first: kept once the owners added the field, refused before.
+    assert_eq!(outcomes, ["applied", "rejected"]);
+    let detail = store.contact(USERS[0]).await.unwrap().unwrap();
+    assert_eq!(
+        detail.fields.get("allergies").map(String::as_str),
+        Some("yes")
+    );
+    let row = store.conversation(&conversation(0)).await.unwrap().unwrap();
+    assert_eq!(row.awaiting_since, None, "closed and rated: nobody waits");
+    assert_eq!(row.preview.as_deref(), Some(TEXTS[0]));
 }
