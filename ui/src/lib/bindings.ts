@@ -1,6 +1,6 @@
 // Generated from src-tauri/src/ipc.rs by `cargo xtask bindings`. Do not edit.
 
-export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "channel_id_empty" | "channel_secret_empty" | "line_refused" | "line_unavailable" | "owner_only" | "not_joined" | "already_joined" | "not_found" | "save_failed" | "settings_invalid" | "update_off" | "update_address_invalid" | "update_unverifiable" | "update_unreachable" | "update_manifest_invalid" | "update_signature_refused" | "update_not_installable" | "update_install_failed" | "telegram_refused" | "telegram_unavailable" | "no_credential" | "internal";
+export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "channel_id_empty" | "channel_secret_empty" | "line_refused" | "line_unavailable" | "owner_only" | "not_joined" | "already_joined" | "not_found" | "not_yours" | "save_failed" | "settings_invalid" | "update_off" | "update_address_invalid" | "update_unverifiable" | "update_unreachable" | "update_manifest_invalid" | "update_signature_refused" | "update_not_installable" | "update_install_failed" | "telegram_refused" | "telegram_unavailable" | "no_credential" | "internal";
 
 export type IpcError = { code: ErrorCode, 
 /**
