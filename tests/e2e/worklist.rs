@@ -194,7 +194,7 @@ async fn done_closes_after_a_moment_in_which_it_can_be_undone() -> Result<()> {
     let clinic = Clinic::start(12).await?;
     let app = App::launch(true).await?;
     join(&app, &clinic, "Aiko").await?;
-    patient_waits(&clinic, 7).await?;
+    let patient = patient_waits(&clinic, 7).await?;
     let name = clinic.patients()[7].display_name.clone();
     app.click(By::Option(&name)).await?;
     app.click(By::Button("Claim")).await?;
@@ -217,18 +217,28 @@ async fn done_closes_after_a_moment_in_which_it_can_be_undone() -> Result<()> {
         .await?;
     app.gone(By::MenuItem("Back to bot")).await?;
 
+    // The patient's question has no answer yet: Done says so, and can be undone.
     app.click(By::Button("Done")).await?;
-    app.find(By::Text("Closing in")).await?;
+    app.find(By::Text("Not answered yet: closing in")).await?;
     app.screenshot("done-undo").await?;
     app.click(By::Button("Undo")).await?;
     // Undone: a while later it is still this desk's chat.
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    tokio::time::sleep(Duration::from_secs(11)).await;
     app.find(By::Text("You are answering this chat.")).await?;
     ensure!(
         app.all(By::Text("closed this chat at")).await?.is_empty(),
         "closed though undone"
     );
+    // Answered, Done closes it after its moment.
+    let message = app.type_into("Message", "お大事に").await?;
+    message.send_keys(&Key::Enter.to_string()).await?;
+    clinic.until_received(&patient, 2).await?;
+    app.find(By::XPath(
+        "//article[contains(., 'お大事に')]//footer[@data-status='sent']",
+    ))
+    .await?;
     app.click(By::Button("Done")).await?;
+    app.find(By::Text("Closing in")).await?;
     app.find(By::Text("closed this chat at")).await?;
     app.close().await
 }
