@@ -458,3 +458,61 @@ async fn words_of_an_emergency_at_night_skip_the_ai_lead_the_queue_and_alert_the
     );
     app.close().await
 }
+
+#[tokio::test]
+async fn an_owner_edits_the_red_flags_and_the_patient_gets_the_clinics_words() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(12).await?;
+    let app = App::launch(true).await?;
+    join_as(&app, &clinic, "Yuki", Role::Owner).await?;
+    app.choose("Clinic", "Settings").await?;
+    app.click(By::Tab("Red flags")).await?;
+    // Seeded for the clinic: the Japanese phrases are there to start from.
+    let phrases = app
+        .find(By::Textbox("Phrases in Japanese, one per line"))
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    ensure!(phrases.contains("息苦しい"), "{phrases}");
+    app.type_into("Emergency number", "1669").await?;
+    app.type_into("Phrases in English, one per line", "fainted")
+        .await?;
+    app.type_into(
+        "Urgent-care message in English",
+        "Please call {{number}} now. A nurse will call you back.",
+    )
+    .await?;
+    app.screenshot("settings-red-flags").await?;
+    app.click(By::Button("Save")).await?;
+    app.find(By::XPath(
+        "//*[@role='dialog']//*[@role='status'][starts-with(normalize-space(.), 'Saved')]",
+    ))
+    .await
+    .context("the red flags were not saved")?;
+    app.click(By::Button("Close")).await?;
+
+    let patient = clinic.patients()[6].user_id.clone();
+    clinic
+        .says(&patient, "My father FAINTED in the bathroom")
+        .await?;
+    let received = clinic.until_received(&patient, 1).await?;
+    let text = received[0].message["text"].as_str().unwrap_or_default();
+    // The patient's LINE may be in any language; the clinic wrote this one in English only
+    // where it has no other (and the seeded ones name the new number too).
+    ensure!(text.contains("1669"), "{text}");
+    app.find(By::XPath("//*[@role='option'][contains(., 'Urgent')]"))
+        .await?;
+
+    // The settings in Thai.
+    app.find(By::Region("Language"))
+        .await?
+        .select_by_label("ไทย")
+        .await?;
+    app.choose("คลินิก", "ตั้งค่า").await?;
+    app.click(By::Tab("คำฉุกเฉิน")).await?;
+    app.screenshot("settings-red-flags-th").await?;
+    app.close().await
+}

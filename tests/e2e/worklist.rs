@@ -149,6 +149,7 @@ async fn answering_a_waiting_chat_claims_it_and_a_lost_race_keeps_the_draft() ->
         rows(&app).await?.iter().any(|r| r.contains(name.as_str())),
         "the chat being answered left the list"
     );
+    shots(&app, "conversation-answered").await?;
 
     // Another patient; a colleague takes the chat while this desk cannot see it.
     let other = patient_waits(&clinic, 5).await?;
