@@ -26,6 +26,7 @@ fn main() {
         "contact_tag",
         "contact_note",
         "contact_fields_set",
+        "contact_get",
         "clinic_settings",
         "settings_get",
         "settings_check",

@@ -5,7 +5,7 @@
 use tauri::{AppHandle, Manager as _, State};
 use tsunagi_desk::alerts::Preferences;
 use tsunagi_desk::analytics::{self, Report};
-use tsunagi_desk::detail::Operator;
+use tsunagi_desk::detail::{ContactDetail, Operator};
 use tsunagi_desk::media::{self, MediaCache};
 use tsunagi_desk::outbox::PendingOp;
 use tsunagi_desk::outreach::{self, AudienceKind, RecipientView, ReminderView};
@@ -32,10 +32,10 @@ use tsunagi_proto::api::TelegramTest;
 
 use crate::ipc::{
     ActRequest, AlertShowRequest, AlertsPaused, AppInfo, AuditExportRequest, AuditRequest, Canned,
-    ChannelConnectRequest, ChannelConnected, ClinicSettings, ContactFieldsRequest, ContactsRequest,
-    ConversationRequest, ConversationView, CredentialRequest, DeskJoinRequest, ErrorCode,
-    ExportFormat, ExportRequest, FollowerSyncView, HandoffRequest, InboxListRequest, IpcError,
-    KeyringStatus, KeywordRuleView, KeywordTryRequest, LinkRequest, MediaSaveRequest,
+    ChannelConnectRequest, ChannelConnected, ClinicSettings, ContactFieldsRequest, ContactRequest,
+    ContactsRequest, ConversationRequest, ConversationView, CredentialRequest, DeskJoinRequest,
+    ErrorCode, ExportFormat, ExportRequest, FollowerSyncView, HandoffRequest, InboxListRequest,
+    IpcError, KeyringStatus, KeywordRuleView, KeywordTryRequest, LinkRequest, MediaSaveRequest,
     MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction, PendingKind, PresenceRequest,
     ProfileView, QuotaView, RelayUrlCheckRequest, RelayUrlChecked, ReminderDraft, ReminderPreview,
     ReminderRequest, ReportExportRequest, ReportRequest, SearchRequest, SendRequest, SetAsideView,
@@ -587,6 +587,26 @@ pub(crate) async fn contact_note(
         },
     )
     .await
+}
+
+/// A contact and what the desk knows of them (one who never wrote has no chat to open).
+#[tauri::command]
+pub(crate) async fn contact_get(
+    shell: State<'_, Shell>,
+    request: ContactRequest,
+) -> Answer<ContactDetail> {
+    let joined = shell.joined().await?;
+    joined
+        .sync
+        .store()
+        .contact(&request.contact)
+        .await?
+        .ok_or_else(|| {
+            IpcError::new(
+                ErrorCode::NotFound,
+                format!("this desk has no contact {}", request.contact),
+            )
+        })
 }
 
 /// Sets the clinic's own facts about a contact (an empty value clears one).

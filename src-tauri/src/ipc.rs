@@ -570,6 +570,12 @@ pub struct ContactFieldsRequest {
     pub fields: std::collections::BTreeMap<String, String>,
 }
 
+/// Names one contact (a LINE user id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ContactRequest {
+    pub contact: String,
+}
+
 /// `contact_note`: a private note about a contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct NoteRequest {
@@ -1061,6 +1067,7 @@ commands! {
     contact_tag: TagRequest => Submitted,
     contact_note: NoteRequest => Submitted,
     contact_fields_set: ContactFieldsRequest => Submitted,
+    contact_get: ContactRequest => ContactDetail,
     clinic_settings: () => ClinicSettings,
     settings_get: () => TeamSettingsView,
     settings_check: SettingEdit => Vec<SettingProblem>,
@@ -1202,6 +1209,7 @@ pub fn typescript() -> String {
         TagRequest::decl(),
         NoteRequest::decl(),
         ContactFieldsRequest::decl(),
+        ContactRequest::decl(),
         ContactField::decl(),
         Canned::decl(),
         ClinicSettings::decl(),

@@ -82,6 +82,8 @@ async fn main() {
         ("inbox page (bot, 50)", InboxList::Bot),
         ("inbox page (mine, 50)", InboxList::Mine),
         ("inbox page (closed, 50)", InboxList::Closed),
+        ("inbox page (waiting, 50)", InboxList::Waiting),
+        ("inbox page (needs reply, 50)", InboxList::NeedsReply),
     ] {
         let mut samples = Vec::new();
         for _ in 0..200 {
@@ -96,6 +98,19 @@ async fn main() {
             ms(percentile(&mut samples, 0.95))
         );
     }
+
+    let mut samples = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        let counts = store.inbox_counts(Some(&me)).await.unwrap();
+        samples.push(t.elapsed());
+        std::hint::black_box(counts);
+    }
+    println!(
+        "  inbox counts (every list, and which hold unseen messages): p50 {}  p95 {}",
+        ms(percentile(&mut samples, 0.5)),
+        ms(percentile(&mut samples, 0.95))
+    );
 
     let mut samples = Vec::new();
     for i in 0..200 {

@@ -160,7 +160,7 @@ describe('messages as drawn', () => {
       kind: 'send' as const,
       text: 'ได้ค่ะ',
       created_at: Date.UTC(2026, 11, 1, 1, 0),
-      last_error: null,
+      last_error: 'the relay could not be reached',
       refused: false,
     }
     const rows = queuedRows([pending, { ...pending, op_id: 'op-2', kind: 'claim' as const, text: null }], 'd-me')

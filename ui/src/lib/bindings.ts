@@ -406,6 +406,8 @@ export type NoteRequest = { contact: string, text: string, };
 
 export type ContactFieldsRequest = { contact: string, fields: { [key in string]?: string }, };
 
+export type ContactRequest = { contact: string, };
+
 export type ContactField = { 
 /**
  * Its key in [`Operation::ContactFields`]: lower-case letters, digits and `_`.
@@ -1019,6 +1021,7 @@ export type Commands = {
   contact_tag: { request: TagRequest; response: Submitted }
   contact_note: { request: NoteRequest; response: Submitted }
   contact_fields_set: { request: ContactFieldsRequest; response: Submitted }
+  contact_get: { request: ContactRequest; response: ContactDetail }
   clinic_settings: { request: null; response: ClinicSettings }
   settings_get: { request: null; response: TeamSettingsView }
   settings_check: { request: SettingEdit; response: Array<SettingProblem> }

@@ -671,3 +671,68 @@ async fn a_token_telegram_stops_accepting_is_reported_and_the_test_message_reach
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn words_of_an_emergency_at_night_get_the_urgent_message_once_and_no_model_answer() {
+    let clinic = Clinic::start(|_| {}).await;
+    clinic.always_closed().await;
+    clinic.ai_on(20).await;
+    clinic.telegram_on().await;
+    let patient = clinic.patient(0);
+    clinic.says(&patient, "หายใจไม่ออกค่ะ").await;
+    let ops = clinic
+        .wait_for("the urgent message, sent, and the Telegram alert", |ops| {
+            count(ops, is_sent) == 1 && !telegram_sent(ops).is_empty()
+        })
+        .await;
+    // By reply, in the patient's language, with Thailand's number; nothing else.
+    let texts = clinic.texts(&patient);
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert_eq!(texts[0].0, Via::Reply);
+    assert!(texts[0].1.contains("1669"), "{texts:?}");
+    assert_eq!(clinic.sim.ai_calls().len(), 0, "the model was asked");
+    assert!(
+        ops.iter().any(|op| matches!(
+            op,
+            Operation::Alert {
+                reason: tsunagi_proto::AlertReason::RedFlag,
+                ..
+            }
+        )),
+        "{ops:#?}"
+    );
+    assert_eq!(
+        count(&ops, |op| matches!(
+            op,
+            Operation::SetMode {
+                mode: ConversationMode::Human,
+                ..
+            }
+        )),
+        1
+    );
+    let alerts = clinic.sim.telegram_messages();
+    assert!(
+        alerts.iter().any(|m| m.text.starts_with("URGENT:")),
+        "{alerts:?}"
+    );
+    // Said again: the desks hear of it again; the patient is not told twice.
+    clinic.says(&patient, "หายใจไม่ออก").await;
+    let ops = clinic
+        .wait_for("the second alert", |ops| {
+            count(ops, |op| {
+                matches!(
+                    op,
+                    Operation::Alert {
+                        reason: tsunagi_proto::AlertReason::RedFlag,
+                        ..
+                    }
+                )
+            }) == 2
+        })
+        .await;
+    // (An urgent message would be logged in the same append as its alert.)
+    assert_eq!(count(&ops, |op| matches!(op, Operation::Send(_))), 1);
+    assert_eq!(clinic.texts(&patient).len(), 1);
+    assert_eq!(clinic.sim.ai_calls().len(), 0);
+}
