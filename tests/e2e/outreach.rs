@@ -78,6 +78,30 @@ async fn two_thousand_followers_sync_from_line_with_the_progress_bar_reaching_al
     )))
     .await
     .with_context(|| format!("{someone}, searched by name"))?;
+    // A follower who never wrote opens here, with what the clinic keeps on them.
+    app.click(By::Button(&someone)).await?;
+    app.find(By::XPath(
+        "//*[@role='region'][@aria-label='Patient']//*[normalize-space(.)='Clinic details']",
+    ))
+    .await?;
+    app.click(By::Button("Add details (chart number, phone …)"))
+        .await?;
+    app.type_into("Chart number", "K-0042").await?;
+    // Below the fold of the panel: brought into view, as a person scrolls to it.
+    app.client
+        .execute(
+            "[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Save details').scrollIntoView({ block: 'center' })",
+            vec![],
+        )
+        .await?;
+    app.click(By::Button("Save details")).await?;
+    app.find(By::XPath(
+        "//*[@role='region'][@aria-label='Patient']//dd[normalize-space(.)='K-0042']",
+    ))
+    .await
+    .context("the chart number was not kept")?;
+    app.screenshot("contact-never-wrote").await?;
+    app.click(By::Button("Close details")).await?;
 
     app.click(By::Button("Close")).await?;
     app.find(By::Region("Language"))
