@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod analytics;
 pub mod credentials;
 pub mod detail;
+pub mod inbox;
 pub mod media;
 pub mod outbox;
 pub mod outreach;
