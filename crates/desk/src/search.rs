@@ -138,11 +138,10 @@ pub(crate) fn index_contact(db: &rusqlite::Connection, user_id: &str) -> Result<
     let (id, name): (i64, Option<String>) = db
         .prepare_cached("SELECT id, display_name FROM contacts WHERE user_id = ?")?
         .query_row([user_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    let values = db
-        .prepare_cached(CONTACT_WORDS)?
-        .query_map([user_id], |row| row.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let text = searchable(name, Some(values.join(" · ")));
+    let words: Option<String> = db
+        .prepare_cached(&format!("SELECT {}", contact_words("?1")))?
+        .query_row([user_id], |row| row.get(0))?;
+    let text = searchable(name, words);
     db.prepare_cached("DELETE FROM contacts_trigram WHERE rowid = ?")?
         .execute([id])?;
     db.prepare_cached("DELETE FROM contacts_bigram WHERE rowid = ?")?
@@ -157,12 +156,16 @@ pub(crate) fn index_contact(db: &rusqlite::Connection, user_id: &str) -> Result<
     Ok(())
 }
 
-/// What the clinic wrote on a contact (`?1`), as search finds it: their fields' values, then
-/// their tags.
-const CONTACT_WORDS: &str = "SELECT value FROM (
-        SELECT 0 AS kind, field AS name, value FROM contact_fields WHERE user_id = ?1
-        UNION ALL SELECT 1, tag, tag FROM contact_tags WHERE user_id = ?1)
-    ORDER BY kind, name";
+/// What the clinic wrote on the contact `user` (an SQL expression), as search finds it:
+/// their fields' values, then their tags, as one text.
+fn contact_words(user: &str) -> String {
+    format!(
+        "(SELECT group_concat(value, ' · ') FROM (
+             SELECT 0 AS kind, field AS name, value FROM contact_fields WHERE user_id = {user}
+             UNION ALL SELECT 1, tag, tag FROM contact_tags WHERE user_id = {user}
+             ORDER BY kind, name))"
+    )
+}
 
 /// A contact's searchable text: their LINE name, then what the clinic wrote on them.
 fn searchable(name: Option<String>, fields: Option<String>) -> String {
@@ -321,13 +324,9 @@ impl Store {
             Lookup::Bigram(pattern) => ("bigram", pattern),
         };
         // A contact's searchable text: their LINE name and the clinic's fields, as indexed.
+        let words = contact_words("c.user_id");
         let contacts_sql = format!(
-            "SELECT c.user_id, COALESCE(tn.value, c.display_name), c.display_name,
-                 (SELECT group_concat(value, ' · ') FROM (
-                     SELECT 0 AS kind, field AS name, value FROM contact_fields
-                     WHERE user_id = c.user_id
-                     UNION ALL SELECT 1, tag, tag FROM contact_tags WHERE user_id = c.user_id
-                     ORDER BY kind, name))
+            "SELECT c.user_id, COALESCE(tn.value, c.display_name), c.display_name, {words}
              FROM contacts_{index} f
              JOIN contacts c ON c.id = f.rowid
              LEFT JOIN contact_fields tn ON tn.user_id = c.user_id AND tn.field = 'team_name'
