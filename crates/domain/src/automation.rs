@@ -16,7 +16,7 @@ use tsunagi_line::client::RetryKey;
 use tsunagi_line::id::ReplyToken;
 use tsunagi_line::message::MAX_MULTICAST_RECIPIENTS;
 use tsunagi_line::message::{Message, MessageBody};
-use tsunagi_line::webhook::{Event, EventKind, MessageContent};
+use tsunagi_line::webhook::{Event, EventKind, MessageContent, Mode};
 use tsunagi_line::{MessageId, UserId};
 use tsunagi_proto::{
     AiSettings, AlertReason, Audience, ConversationId, ConversationMode, Credential, Delivery,
@@ -864,8 +864,10 @@ impl Bot {
                 chat.note_waiting(entry);
             }
         }
+        // (A channel in standby belongs to a partner's module: it sends nothing.)
         if let EventKind::Message(message) = &event.kind
             && let MessageContent::Text { text, .. } = &message.content
+            && event.mode == Mode::Active
             && user.is_some()
             && conversation.is_one_to_one()
             && self.settings.red_flags.words.matches(text)

@@ -1361,7 +1361,7 @@ fn a_chat_people_hold_stays_theirs_and_the_patient_is_still_told_at_once() {
 }
 
 #[test]
-fn an_owner_who_empties_the_list_turns_red_flags_off_and_groups_are_never_flagged() {
+fn an_owner_who_empties_the_list_turns_red_flags_off_and_groups_or_standby_are_never_flagged() {
     let (_, decisions) = fold(&[
         greetings(1),
         red_flags(2, &[]),
@@ -1383,6 +1383,23 @@ fn an_owner_who_empties_the_list_turns_red_flags_off_and_groups_are_never_flagge
         }),
     );
     let (_, decisions) = fold(&[greetings(1), in_a_group]);
+    assert!(
+        !logged(&decisions)
+            .iter()
+            .any(|op| matches!(op, Operation::Alert { .. } | Operation::Send(_))),
+        "{decisions:?}"
+    );
+    // A channel in standby (a partner's module answers it) sends nothing of its own.
+    let in_standby = log::line(
+        2,
+        serde_json::json!({
+            "type": "message", "mode": "standby", "timestamp": log::START,
+            "webhookEventId": "S2", "deliveryContext": {"isRedelivery": false},
+            "source": {"type": "user", "userId": PATIENT},
+            "message": {"type": "text", "id": "M2", "quoteToken": "q2", "text": "chest pain"}
+        }),
+    );
+    let (_, decisions) = fold(&[greetings(1), in_standby]);
     assert!(
         !logged(&decisions)
             .iter()
