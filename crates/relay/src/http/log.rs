@@ -184,6 +184,21 @@ async fn append_op<S: LogStore>(
     }
     validate::operation(&op)
         .map_err(|problems| bad_request(format!("op: {}", problems.join("; "))))?;
+    // The executor's op ids and retry keys follow from their causes (UUID version 5); a
+    // device's are random (version 4). Kept apart, no device can take an id the executor
+    // will log its outcome under, nor a key it will push with.
+    if key.get_version_num() != 4 {
+        return Err(bad_request(
+            "the Idempotency-Key must be a random UUID (version 4)",
+        ));
+    }
+    if let Operation::Send(send) = &op
+        && send.retry_key.0.get_version_num() != 4
+    {
+        return Err(bad_request(
+            "a send's retry_key must be a random UUID (version 4)",
+        ));
+    }
     let entry = NewEntry {
         at: relay.now(),
         body: NewBody::Op {

@@ -594,3 +594,42 @@ async fn a_settings_op_of_too_many_rules_is_refused_with_the_limit() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn no_device_can_take_an_id_or_a_retry_key_the_executor_will_use() {
+    let h = Harness::start().await;
+    let staff = enroll(&h.http, &h.base, &h.relay, CHANNEL, Role::Staff).await;
+    let patient = "U0123456789abcdef0123456789abcdef";
+    let head = h.log("").await.head;
+    // A note logged first under the id of a send's outcome would make the executor's
+    // "sent" a duplicate, and the send would wait for ever.
+    let outcome = tsunagi_proto::OpId::derived(&format!("sent/{}", uuid::Uuid::new_v4()));
+    let note = json!({"type": "note", "contact": patient, "text": "hello"});
+    let (status, body) = h
+        .append_op(&staff, &outcome.to_string(), note.clone())
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("version 4"),
+        "{body}"
+    );
+    // A push with a key the executor derives (its greeting's, say) would meet LINE's 409.
+    let taken = tsunagi_proto::OpId::derived("greeting/7").0;
+    let send = json!({
+        "type": "send", "conversation": patient,
+        "messages": [{"type": "text", "text": "hi"}], "retry_key": taken,
+    });
+    let (status, body) = h
+        .append_op(&staff, &uuid::Uuid::new_v4().to_string(), send)
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(h.log("").await.head, head, "nothing refused was logged");
+    // Random ones are taken as ever.
+    let (status, body) = h
+        .append_op(&staff, &uuid::Uuid::new_v4().to_string(), note)
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
