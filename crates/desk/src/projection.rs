@@ -666,11 +666,7 @@ fn operation(
                         .execute(rusqlite::params![contact.as_str(), field, value])?;
                         }
                     }
-                    search::index_contact(db, contact.as_str())?;
-                    changes.contacts.insert(contact.clone());
-                    changes
-                        .conversations
-                        .insert(ConversationId::new(contact.as_str()));
+                    what_the_clinic_wrote_changed(db, contact, changes)?;
                     Outcome::Applied
                 } else {
                     Outcome::Rejected("there is no such contact".into())
@@ -695,11 +691,7 @@ fn operation(
                 };
                 db.prepare_cached(sql)?
                     .execute(rusqlite::params![contact.as_str(), tag])?;
-                search::index_contact(db, contact.as_str())?;
-                changes.contacts.insert(contact.clone());
-                changes
-                    .conversations
-                    .insert(ConversationId::new(contact.as_str()));
+                what_the_clinic_wrote_changed(db, contact, changes)?;
                 Outcome::Applied
             };
             ("tag", None, outcome)
@@ -1316,6 +1308,21 @@ fn conversation_exists(db: &rusqlite::Connection, conversation: &ConversationId)
     Ok(db
         .prepare_cached("SELECT 1 FROM conversations WHERE id = ?")?
         .exists([conversation.as_str()])?)
+}
+
+/// The clinic's words on a contact changed (a tag, a field): search finds them, and the
+/// contact and their chat's row are read again.
+fn what_the_clinic_wrote_changed(
+    db: &rusqlite::Connection,
+    contact: &UserId,
+    changes: &mut Changes,
+) -> Result<()> {
+    search::index_contact(db, contact.as_str())?;
+    changes.contacts.insert(contact.clone());
+    changes
+        .conversations
+        .insert(ConversationId::new(contact.as_str()));
+    Ok(())
 }
 
 /// The first of `keys` that is neither a built-in contact field nor one the owners added
