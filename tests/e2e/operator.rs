@@ -130,7 +130,11 @@ async fn a_waiting_patient_is_claimed_and_answered_once_by_reply() -> Result<()>
     let search = app
         .type_into("Search messages and patients", "空いて")
         .await?;
-    app.find(By::Option("空いて")).await?;
+    // The hit in the search's own list (an inbox row may preview the same words).
+    app.find(By::XPath(
+        "//*[@role='dialog']//*[@role='option'][contains(., '空いて')]",
+    ))
+    .await?;
     app.screenshot("search").await?;
     search.send_keys(&Key::Enter.to_string()).await?;
     app.find(By::Text("明日の10時は空いていますか")).await?;
