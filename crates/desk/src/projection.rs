@@ -727,8 +727,14 @@ fn operation(
             let outcome = send_outcome(db, entry, *send, Ok(*via), message_ids, changes)?;
             ("sent", None, outcome)
         }
-        Operation::SendFailed { send, reason, .. } => {
-            let outcome = send_outcome(db, entry, *send, Err(reason), &[], changes)?;
+        Operation::SendFailed {
+            send,
+            reason,
+            unconfirmed,
+            ..
+        } => {
+            let failure = (reason.as_str(), *unconfirmed);
+            let outcome = send_outcome(db, entry, *send, Err(failure), &[], changes)?;
             ("send_failed", None, outcome)
         }
         // The send stays pending until its outcome; the audit shows the attempt. A reply
@@ -748,6 +754,7 @@ fn operation(
         }
         Operation::Sending { .. } => ("sending", None, Outcome::Applied),
         Operation::NotSent { .. } => ("not_sent", None, Outcome::Applied),
+        Operation::Unanswered { .. } => ("unanswered", None, Outcome::Applied),
         Operation::Alert {
             conversation,
             reason,
@@ -1182,34 +1189,39 @@ fn media(
     Ok(())
 }
 
-/// Records how a send ended: delivered `via` reply or push, or failed for a reason.
+/// Records how a send ended: delivered `via` reply or push, or failed for a reason (and
+/// whether LINE may have carried it out all the same).
 fn send_outcome(
     db: &rusqlite::Connection,
     entry: &Entry,
     send: OpId,
-    outcome: std::result::Result<Delivery, &str>,
+    outcome: std::result::Result<Delivery, (&str, bool)>,
     message_ids: &[tsunagi_line::MessageId],
     changes: &mut Changes,
 ) -> Result<Outcome> {
     let send = send.to_string();
-    let (status, via, failure) = match outcome {
-        Ok(Delivery::Reply) => ("sent", Some("reply"), None),
-        Ok(Delivery::Push) => ("sent", Some("push"), None),
-        Err(reason) => ("failed", None, Some(reason)),
+    let (status, via, failure, unconfirmed) = match outcome {
+        Ok(Delivery::Reply) => ("sent", Some("reply"), None, false),
+        Ok(Delivery::Push) => ("sent", Some("push"), None, false),
+        Err((reason, unconfirmed)) => ("failed", None, Some(reason), unconfirmed),
     };
     let updated = db
         .prepare_cached(
-            "UPDATE messages SET send_status = ?, sent_via = ?, failure = ? WHERE send_op = ?
+            "UPDATE messages SET send_status = ?, sent_via = ?, failure = ?, unconfirmed = ?
+             WHERE send_op = ?
              RETURNING conversation_id, author, seq, at",
         )?
-        .query_map(rusqlite::params![status, via, failure, &send], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, Option<String>>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, i64>(3)?,
-            ))
-        })?
+        .query_map(
+            rusqlite::params![status, via, failure, unconfirmed, &send],
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, i64>(3)?,
+                ))
+            },
+        )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let Some((conversation, author, seq, written_at)) = updated.into_iter().next() else {
         return Ok(Outcome::Rejected("there is no such send".into()));

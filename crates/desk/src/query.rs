@@ -102,7 +102,14 @@ stored_words!(
 );
 stored_words!(
     /// An outgoing message: waiting for the relay's executor, delivered, or given up on.
-    SendStatus { Pending = "pending", Sent = "sent", Failed = "failed" }
+    SendStatus {
+        Pending = "pending",
+        Sent = "sent",
+        Failed = "failed",
+        /// Failed as far as the relay knows, but LINE may have carried it out: a reply it
+        /// did not confirm (stored as failed, with `unconfirmed` set).
+        Unconfirmed = "unconfirmed",
+    }
 );
 
 /// A message as a conversation shows it.
@@ -275,7 +282,8 @@ impl Store {
         let limit = check_limit(limit)?;
         let columns = "m.seq, m.part, m.direction, m.author, COALESCE(o.name, ct.display_name),
             m.line_message_id, m.type, m.supported, m.text, m.body, m.quote_token,
-            m.reply_token_expires_at, m.send_status, m.failure, m.unsent, m.edited_at, m.at,
+            m.reply_token_expires_at,
+            IIF(m.unconfirmed, 'unconfirmed', m.send_status), m.failure, m.unsent, m.edited_at, m.at,
             m.sent_via, md.state, md.content_type, md.size, md.preview, md.reason, m.ai_model";
         let joins = "LEFT JOIN operators o ON o.id = m.author
             LEFT JOIN contacts ct ON ct.user_id = m.author

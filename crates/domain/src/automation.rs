@@ -113,6 +113,11 @@ impl Pending {
     pub fn not_sent_cause(&self) -> String {
         format!("not-sent/{}/{}", self.op_id, self.failed_attempts)
     }
+
+    /// The id of the record that LINE's answer to the attempt noted last was a 5xx or lost.
+    pub fn unanswered_cause(&self) -> String {
+        format!("unanswered/{}/{}", self.op_id, self.failed_attempts)
+    }
 }
 
 /// A delivery attempt noted in the log before it was made.
@@ -120,11 +125,14 @@ impl Pending {
 pub enum Attempt {
     /// With the reply token of the entry `of` (`None` if it is no longer known), given at
     /// `at`. `open` until LINE certainly refused it: LINE may have carried it out.
+    /// `unanswered` once LINE answered it 5xx or not at all.
     Reply {
         token: Option<ReplyToken>,
         of: Seq,
         at: UnixMillis,
         open: bool,
+        #[serde(default)]
+        unanswered: bool,
     },
     Push,
 }
@@ -150,14 +158,16 @@ pub enum Route {
 pub enum IfSpent {
     /// A new attempt (noted first): nothing went out, so push instead.
     Push,
-    /// The token is still within LINE's minute, and an attempt with it may have gone out
-    /// (its answer was lost, or the executor stopped): only that attempt can have used it,
-    /// so the send went out.
+    /// The attempt noted before was cut short by the executor stopping (LINE gave no
+    /// failure), and its token is still within LINE's minute: only that attempt can have
+    /// used it, and LINE carries out what it takes, so the send went out.
     WentOut,
-    /// An attempt with it may have gone out, but the token is old enough to have lapsed
-    /// as well: whether the patient has the message cannot be known. Never pushed, which
-    /// could answer twice; the desk hears that it is unconfirmed.
-    Unknown,
+    /// An attempt with it may have gone out, and LINE answered it 5xx or not at all, or the
+    /// token is old enough to have lapsed: whether the patient has the message cannot be
+    /// known. Never pushed, which could answer twice; the desk hears that it may not have
+    /// arrived. (Asking again while the token lasts is safe: a token works once, so LINE
+    /// taking it now proves the first attempt did not.)
+    Unconfirmed,
 }
 
 /// One LINE call of a send: up to five messages.
@@ -587,16 +597,17 @@ impl Bot {
                 of,
                 at,
                 open,
+                unanswered,
             }) => match (*open, fresh(*at)) {
-                (true, true) => Route::Reply {
+                (true, true) if !*unanswered => Route::Reply {
                     token: token.clone(),
                     of: *of,
                     if_spent: IfSpent::WentOut,
                 },
-                (true, false) => Route::Reply {
+                (true, _) => Route::Reply {
                     token: token.clone(),
                     of: *of,
-                    if_spent: IfSpent::Unknown,
+                    if_spent: IfSpent::Unconfirmed,
                 },
                 // LINE did not take the last attempt: another, while the token lasts.
                 (false, true) => Route::Reply {
@@ -1427,6 +1438,7 @@ impl Bot {
                             of: *of,
                             at,
                             open: true,
+                            unanswered: false,
                         }
                     }
                     _ => Attempt::Push,
@@ -1443,6 +1455,16 @@ impl Bot {
                 pending.failed_attempts += 1;
                 if let Some(Attempt::Reply { open, .. }) = &mut pending.attempt {
                     *open = false;
+                }
+            }
+            Operation::Unanswered { send, .. } => {
+                if let Some(Attempt::Reply { unanswered, .. }) = self
+                    .pending_by_op
+                    .get(send)
+                    .and_then(|seq| self.pending.get_mut(seq))
+                    .and_then(|pending| pending.attempt.as_mut())
+                {
+                    *unanswered = true;
                 }
             }
             Operation::SyncFollowers => {

@@ -51,6 +51,7 @@ pub fn author(op: &Operation) -> Author {
         | Operation::Profiles { .. }
         | Operation::Sending { .. }
         | Operation::NotSent { .. }
+        | Operation::Unanswered { .. }
         | Operation::Alert { .. }
         | Operation::Media { .. }
         | Operation::FollowerIds { .. }

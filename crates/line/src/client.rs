@@ -75,10 +75,11 @@ pub enum Class {
 /// Whether LINE carried out a call that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Done {
-    /// Certainly not: LINE answered with an error (which it gives only for what it did not
+    /// Certainly not: LINE refused the call (a 4xx, which it gives only for what it did not
     /// do), the call was refused before it was sent, or no connection was made.
     No,
-    /// Perhaps: the request may have reached LINE, but no answer came back (a timeout, a
+    /// Perhaps: LINE answered 5xx, which it documents as "may still have been carried
+    /// out", or the request may have reached LINE and no answer came back (a timeout, a
     /// connection lost on the way).
     Maybe,
     /// Yes: LINE answered with success, but the answer could not be read.
@@ -107,6 +108,7 @@ impl Error {
 
     pub fn done(&self) -> Done {
         match self {
+            Error::Api(api) if api.status >= 500 => Done::Maybe,
             Error::Api(_) | Error::Invalid(_) => Done::No,
             Error::Transport(e) if e.is_connect() => Done::No,
             Error::Transport(_) => Done::Maybe,

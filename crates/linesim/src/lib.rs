@@ -171,11 +171,16 @@ pub struct ApiFaults {
     pub late_next: u32,
     #[serde(default)]
     pub late_ms: u64,
+    /// The next this many API calls do their work, then answer 500 all the same: LINE's
+    /// "a request answered 5xx may still have been carried out".
+    #[serde(default)]
+    pub done_then_fail_next: u32,
 }
 
 /// What the API fault plan says about the call now arriving.
 pub(crate) enum ApiFault {
     Fail,
+    DoneThenFail,
     Slow(std::time::Duration),
     Late(std::time::Duration),
     None,
@@ -325,6 +330,9 @@ impl Simulator {
         } else if faults.slow_next > 0 {
             faults.slow_next -= 1;
             ApiFault::Slow(std::time::Duration::from_millis(faults.slow_ms))
+        } else if faults.done_then_fail_next > 0 {
+            faults.done_then_fail_next -= 1;
+            ApiFault::DoneThenFail
         } else if faults.late_next > 0 {
             faults.late_next -= 1;
             ApiFault::Late(std::time::Duration::from_millis(faults.late_ms))

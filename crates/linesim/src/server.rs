@@ -83,10 +83,16 @@ async fn line_envelope(request: Request, next: Next) -> Response {
     response
 }
 
-/// Injected failures: a 500 before any work, a late answer after it, or the work done late.
+/// Injected failures: a 500 before any work or after it, a late answer after it, or the work
+/// done late.
 async fn api_faults(State(sim): State<Simulator>, request: Request, next: Next) -> Response {
     match sim.next_api_fault() {
         crate::ApiFault::Fail => {
+            LineError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+                .into_response()
+        }
+        crate::ApiFault::DoneThenFail => {
+            let _done = next.run(request).await;
             LineError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
                 .into_response()
         }

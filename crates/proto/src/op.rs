@@ -158,6 +158,11 @@ pub enum Operation {
         reason: String,
         #[serde(default)]
         details: Vec<String>,
+        /// LINE may have carried it out all the same: a reply answered 5xx or not at all,
+        /// whose token was spent when asked again. Never pushed after (that could answer
+        /// twice); the desk says it may not have arrived and offers to send it again.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unconfirmed: bool,
     },
     /// The relay's executor is about to deliver a `send` this way: by reply, with the reply
     /// token of the entry `token_of`, or by push after LINE refused the reply. Logged before
@@ -174,6 +179,11 @@ pub enum Operation {
     /// with an error, or could not be reached): nothing went out, and the send waits for
     /// another try. LINE's reason, for the record.
     NotSent { send: OpId, reason: String },
+    /// LINE answered the reply attempt last noted for a `send` with 5xx, or not at all: it
+    /// may have carried it out (a 5xx "may still have been carried out"). The token is
+    /// tried once more while it lasts (a token works once, so LINE taking it proves the
+    /// first attempt did not); spent, the send ends unconfirmed, never pushed.
+    Unanswered { send: OpId, reason: String },
     /// Something people should notice now: the desks raise a native alert.
     Alert {
         conversation: ConversationId,

@@ -120,9 +120,10 @@ const TELEGRAM_WITHIN_MS: i64 = 60 * 60 * 1000;
 /// Tries per Telegram chat when Telegram is busy or down, and the longest wait it may ask.
 const TELEGRAM_TRIES: u32 = 5;
 const TELEGRAM_LONGEST_WAIT: Duration = Duration::from_secs(60);
-/// Why a send fails when LINE's answer to a reply was lost, and its token has lapsed since.
-const UNCONFIRMED: &str = "LINE did not confirm the reply, and its token has expired since: \
-     the patient may or may not have it, so it was not sent again";
+/// Why a send is not confirmed when LINE's answer to a reply was a 5xx or lost (or its
+/// token lapsed before it could be asked again), and its token was spent when asked again.
+const UNCONFIRMED: &str = "LINE did not confirm the reply, and its token cannot be used \
+     again: the patient may or may not have it, so it was not sent again";
 
 /// Runs the executors of every channel until the relay closes. Dropping the future stops
 /// them all at once, as a crash would.
@@ -974,8 +975,8 @@ impl<S: LogStore> Executor<S> {
                         }
                         // Only the attempt noted before can have spent it: it went out.
                         (Answer::Spent(_), IfSpent::WentOut) => Answer::Sent(Vec::new()),
-                        (Answer::Spent(_), IfSpent::Unknown) => {
-                            return self.failed(send, UNCONFIRMED.into(), Vec::new()).await;
+                        (Answer::Spent(_), IfSpent::Unconfirmed) => {
+                            return self.unconfirmed(send).await;
                         }
                         // LINE did nothing with this attempt: the next one may push, or
                         // reply while the token lasts.
@@ -983,6 +984,19 @@ impl<S: LogStore> Executor<S> {
                             self.log_one(
                                 pending.not_sent_cause(),
                                 Operation::NotSent {
+                                    send,
+                                    reason: describe(&error).0,
+                                },
+                            )
+                            .await?;
+                            return Err(Failure::Line(error));
+                        }
+                        // LINE may have carried it out: noted, so that a spent token
+                        // then is not taken for proof that it went out.
+                        (Answer::Unavailable(error, Done::Maybe), _) => {
+                            self.log_one(
+                                pending.unanswered_cause(),
+                                Operation::Unanswered {
                                     send,
                                     reason: describe(&error).0,
                                 },
@@ -1345,6 +1359,22 @@ impl<S: LogStore> Executor<S> {
                 send,
                 reason,
                 details,
+                unconfirmed: false,
+            },
+        )
+        .await
+    }
+
+    /// Ends a send whose reply LINE may have carried out: not pushed, which could answer
+    /// the patient twice.
+    async fn unconfirmed(&self, send: OpId) -> Result<(), Failure> {
+        self.log_one(
+            format!("send-failed/{send}"),
+            Operation::SendFailed {
+                send,
+                reason: UNCONFIRMED.into(),
+                details: Vec::new(),
+                unconfirmed: true,
             },
         )
         .await

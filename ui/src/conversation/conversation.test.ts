@@ -154,6 +154,19 @@ describe('messages as drawn', () => {
     expect(resent).toBe(true)
   })
 
+  it('says a reply LINE did not confirm may not have arrived, not that it failed, and offers to send it again', () => {
+    let resent = false
+    render(Message, {
+      message: message({ direction: 'out', send_status: 'unconfirmed', failure: 'LINE did not confirm the reply' }),
+      onresend: () => (resent = true),
+    })
+    const alert = screen.getByRole('alert')
+    expect(alert.textContent).toBe('May not have arrived: LINE did not confirm it')
+    expect(alert.textContent).not.toContain('Not sent')
+    screen.getByRole('button', { name: 'Send again' }).click()
+    expect(resent).toBe(true)
+  })
+
   it('draws an answer still on its way as a bubble that can be held back, or sent again once refused', () => {
     const pending = {
       op_id: 'op-1',

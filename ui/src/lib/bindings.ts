@@ -139,7 +139,7 @@ export type Speaker = "patient" | "bot" | "staff";
 
 export type Direction = "in" | "out" | "system";
 
-export type SendStatus = "pending" | "sent" | "failed";
+export type SendStatus = "pending" | "sent" | "failed" | "unconfirmed";
 
 export type SentVia = "reply" | "push";
 

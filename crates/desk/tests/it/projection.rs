@@ -236,6 +236,7 @@ fn entry(seq: u64, step: &Step) -> Entry {
                     send,
                     reason: "The user hasn't added the LINE Official Account as a friend.".into(),
                     details: Vec::new(),
+                    unconfirmed: false,
                 }
             } else {
                 Operation::Sent {
@@ -1678,4 +1679,58 @@ async fn a_field_nobody_added_is_refused_and_a_rating_or_a_close_leaves_nobody_w
     let row = store.conversation(&conversation(0)).await.unwrap().unwrap();
     assert_eq!(row.awaiting_since, None, "closed and rated: nobody waits");
     assert_eq!(row.preview.as_deref(), Some(TEXTS[0]));
+}
+
+#[tokio::test]
+async fn a_reply_line_may_have_carried_out_shows_as_unconfirmed_not_failed() {
+    use tsunagi_desk::query::{MessagesPage, SendStatus};
+
+    let (store, _dir) = fresh().await;
+    let chat = conversation(0);
+    let mut log = entries(&[
+        Step::Text { user: 0, text: 0 },
+        Step::Send {
+            user: 0,
+            device: 0,
+            text: 3,
+        },
+    ]);
+    let send = OpId(uuid::Uuid::from_u128(2));
+    for (seq, op) in [
+        (
+            3,
+            Operation::Unanswered {
+                send,
+                reason: "LINE answered 500: Internal server error".into(),
+            },
+        ),
+        (
+            4,
+            Operation::SendFailed {
+                send,
+                reason: "LINE did not confirm the reply".into(),
+                details: Vec::new(),
+                unconfirmed: true,
+            },
+        ),
+    ] {
+        log.push(log::op(seq, tsunagi_proto::EXECUTOR_DEVICE, op));
+    }
+    store.apply(&log).await.unwrap();
+    let messages = store
+        .messages(&chat, MessagesPage::Newest, 50)
+        .await
+        .unwrap();
+    let out = messages.iter().find(|m| m.direction.as_str() == "out");
+    let out = out.expect("the send is shown");
+    assert_eq!(out.send_status, Some(SendStatus::Unconfirmed));
+    assert_eq!(
+        out.failure.as_deref(),
+        Some("LINE did not confirm the reply")
+    );
+    let audit = store.audit(None, 10).await.unwrap();
+    assert!(
+        audit.iter().any(|a| a.op_type == "unanswered"),
+        "{audit:#?}"
+    );
 }

@@ -485,6 +485,7 @@ fn a_send_leaves_the_pending_list_with_its_outcome() {
             send: OpId(Uuid::from_u128(1)),
             reason: "The user hasn't added the LINE Official Account as a friend.".into(),
             details: vec![],
+            unconfirmed: false,
         },
     ));
     let left: Vec<_> = bot.pending().map(|p| p.seq).collect();
@@ -557,6 +558,17 @@ fn not_sent(seq: u64, send: u64) -> Entry {
     )
 }
 
+fn unanswered(seq: u64, send: u64) -> Entry {
+    log::op(
+        seq,
+        EXECUTOR_DEVICE,
+        Operation::Unanswered {
+            send: OpId(Uuid::from_u128(u128::from(send))),
+            reason: "LINE answered 500: Internal server error".into(),
+        },
+    )
+}
+
 fn first_route(bot: &Bot, now: UnixMillis) -> Route {
     let pending = bot.pending().next().expect("pending").clone();
     bot.plan(&pending, now).remove(0).route
@@ -574,7 +586,27 @@ fn a_reply_attempt_whose_fate_is_open_counts_as_gone_only_while_the_token_lasts(
         Route::Push { .. } => panic!("an open reply attempt is never pushed"),
     };
     assert_eq!(if_spent(at(20)), IfSpent::WentOut);
-    assert_eq!(if_spent(at(600)), IfSpent::Unknown);
+    assert_eq!(if_spent(at(600)), IfSpent::Unconfirmed);
+}
+
+#[test]
+fn a_reply_line_answered_5xx_or_not_at_all_is_unconfirmed_when_its_token_is_spent() {
+    let (mut bot, _) = fold(&[
+        log::text(1, PATIENT, "M1", "hello"),
+        send(2, 1),
+        sending_reply(3, 2, 1),
+    ]);
+    bot.apply(&unanswered(4, 2));
+    // Tried once more on the same token while it lasts, never pushed.
+    for now in [at(20), at(600)] {
+        assert!(matches!(
+            first_route(&bot, now),
+            Route::Reply {
+                if_spent: IfSpent::Unconfirmed,
+                ..
+            }
+        ));
+    }
 }
 
 #[test]

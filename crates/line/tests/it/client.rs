@@ -528,27 +528,55 @@ async fn a_reply_whose_answer_is_lost_is_not_tried_again_and_may_have_gone() {
     );
 }
 
-/// A 5xx is LINE saying it did nothing, so a reply may be tried again at once.
+/// A 5xx may come after LINE carried the reply out: asked again, the reply would meet
+/// "Invalid reply token" and look as if nothing went out.
 #[tokio::test]
-async fn a_reply_that_line_failed_with_500_is_tried_again() {
+async fn a_reply_that_line_failed_with_500_is_not_tried_again_and_may_have_gone() {
     let server = MockServer::start().await;
     Mock::given(path("/v2/bot/message/reply"))
+        .respond_with(line_error(500, "Internal server error"))
+        .mount(&server)
+        .await;
+    let error = client(&server)
+        .reply(&ReplyToken::from("fresh"), &[Message::text("hi")], false)
+        .await
+        .expect_err("LINE failed it");
+    assert_eq!(
+        (error.class(), error.done()),
+        (Class::Retriable, Done::Maybe)
+    );
+    assert_eq!(requests(&server).await.len(), 1);
+}
+
+/// A push keeps its retry key across tries, so a 5xx is tried again: LINE answers a
+/// repeat of what it carried out with 409, never a second message.
+#[tokio::test]
+async fn a_push_that_line_failed_with_500_is_tried_again_under_its_retry_key() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/push"))
         .respond_with(line_error(500, "Internal server error"))
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(path("/v2/bot/message/reply"))
+    Mock::given(path("/v2/bot/message/push"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({ "sentMessages": [{ "id": "7" }] })),
         )
         .mount(&server)
         .await;
-    let sent = client(&server)
-        .reply(&ReplyToken::from("fresh"), &[Message::text("hi")], false)
+    let key = RetryKey::new();
+    client(&server)
+        .push("U1", &[Message::text("hi")], false, key)
         .await
         .expect("the second try answers");
-    assert_eq!(sent.sent_messages()[0].id, MessageId::from("7"));
-    assert_eq!(requests(&server).await.len(), 2);
+    let tried = requests(&server).await;
+    assert_eq!(tried.len(), 2);
+    let keys: Vec<_> = tried
+        .iter()
+        .map(|r| r.headers.get("x-line-retry-key").cloned())
+        .collect();
+    assert_eq!(keys[0], keys[1]);
+    assert!(keys[0].is_some());
 }
 
 #[tokio::test]
@@ -619,9 +647,11 @@ async fn lines_answers_are_sorted_into_classes_in_one_place() {
             .profile(&UserId::from(format!("U{n}").as_str()))
             .await
             .expect_err("LINE refuses");
+        // LINE documents a 5xx as "may still have been carried out".
+        let done = if status >= 500 { Done::Maybe } else { Done::No };
         assert_eq!(
             (error.class(), error.done()),
-            (class, Done::No),
+            (class, done),
             "{status} {message}"
         );
     }
