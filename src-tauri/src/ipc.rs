@@ -152,7 +152,7 @@ impl From<JoinError> for IpcError {
             JoinError::UsedCode => ErrorCode::CodeUsed,
             JoinError::ExpiredCode => ErrorCode::CodeExpired,
             JoinError::Unreachable(_) => ErrorCode::RelayUnreachable,
-            JoinError::Refused(_) => ErrorCode::RelayRefused,
+            JoinError::Refused(_) | JoinError::Suspect(_) => ErrorCode::RelayRefused,
             JoinError::NoKeyring(_) => ErrorCode::NoKeyring,
             JoinError::NoChannel | JoinError::ChooseChannel(_) => ErrorCode::NoChannel,
             JoinError::AlreadyJoined => ErrorCode::AlreadyJoined,
@@ -173,7 +173,7 @@ impl From<ConnectError> for IpcError {
             ConnectError::Refused(_) => ErrorCode::LineRefused,
             ConnectError::LineUnavailable(_) => ErrorCode::LineUnavailable,
             ConnectError::Unreachable(_) => ErrorCode::RelayUnreachable,
-            ConnectError::Relay(_) => ErrorCode::RelayRefused,
+            ConnectError::Relay(_) | ConnectError::Suspect(_) => ErrorCode::RelayRefused,
             ConnectError::Store(_) => return IpcError::internal(error),
         };
         Self::new(code, error.to_string())

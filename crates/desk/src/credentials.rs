@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::folder::Folder;
 use crate::{Error, Result};
 
 /// Where a secret ended up.
@@ -67,7 +68,9 @@ impl Vault {
         self
     }
 
-    fn file(&self, account: &str) -> PathBuf {
+    /// The file that keeps `account`'s secret when no keyring does: the account in
+    /// letters, digits, `-` and `_`, proven inside the vault's folder.
+    fn file(&self, account: &str) -> Result<PathBuf, VaultError> {
         let safe: String = account
             .chars()
             .map(|c| {
@@ -78,7 +81,9 @@ impl Vault {
                 }
             })
             .collect();
-        self.dir.join(format!("{safe}.secret"))
+        Folder::new(&self.dir)
+            .file(&format!("{safe}.secret"))
+            .map_err(|e| VaultError::File(e.to_string()))
     }
 
     fn entry(&self, account: &str) -> Option<keyring::Entry> {
@@ -95,7 +100,7 @@ impl Vault {
             match entry.set_password(secret) {
                 // Read back: some keyrings accept a write they cannot keep.
                 Ok(()) if entry.get_password().ok().as_deref() == Some(secret) => {
-                    let _ = std::fs::remove_file(self.file(account));
+                    let _ = self.file(account).map(std::fs::remove_file);
                     return Ok(Kept::Keyring);
                 }
                 Ok(()) => {
@@ -111,7 +116,7 @@ impl Vault {
         if self.keyring_only {
             return Err(VaultError::NoKeyring(refusal));
         }
-        let path = self.file(account);
+        let path = self.file(account)?;
         write_private(&path, secret).map_err(|e| {
             VaultError::File(format!("keeping a secret in {}: {e}", path.display()))
         })?;
@@ -129,7 +134,7 @@ impl Vault {
                 Err(error) => tracing::debug!(%error, "the keyring could not be asked"),
             }
         }
-        match std::fs::remove_file(self.file(account)) {
+        match std::fs::remove_file(self.file(account)?) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(VaultError::File(format!("removing a secret: {e}"))),
@@ -157,7 +162,7 @@ impl Vault {
         {
             return Ok(Some(secret));
         }
-        match std::fs::read_to_string(self.file(account)) {
+        match std::fs::read_to_string(self.file(account)?) {
             Ok(secret) => Ok(Some(secret.trim().to_owned())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::Store(format!("reading a secret: {e}"))),

@@ -6,6 +6,8 @@ pub mod alerts;
 pub mod analytics;
 pub mod credentials;
 pub mod detail;
+pub mod folder;
+pub mod id;
 pub mod inbox;
 pub mod media;
 pub mod outbox;

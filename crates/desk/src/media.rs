@@ -1,13 +1,18 @@
 //! Media users sent, cached on this desk: fetched from the relay once, then read from disk,
-//! offline too. Each message's file sits in the cache folder under its LINE id, its content
-//! type beside it.
+//! offline too. Each message's file sits in its channel's folder of the cache under its LINE
+//! id, its content type beside it. Both ids come from the relay: each is checked for its
+//! form, and each file is named through [`Folder`], so no id can put a file elsewhere. A
+//! file is at most [`MAX_MEDIA`] (the most the relay keeps); a larger one is refused and
+//! leaves nothing behind.
 
 use std::path::{Path, PathBuf};
 
+use tokio::io::AsyncWriteExt as _;
 use tsunagi_line::{ChannelId, MessageId};
 
+use crate::folder::{Folder, NotInside};
 use crate::query::MediaState;
-use crate::relay::RelayClient;
+use crate::relay::{MAX_MEDIA, MAX_PREVIEW, RelayClient};
 use crate::{Error, Result, Store};
 
 /// A cached file: where it is, and what it is.
@@ -19,12 +24,29 @@ pub struct Cached {
 
 #[derive(Debug, Clone)]
 pub struct MediaCache {
-    dir: PathBuf,
+    root: Folder,
+    limit: u64,
+}
+
+impl From<NotInside> for Error {
+    fn from(error: NotInside) -> Self {
+        Error::Invalid(error.to_string())
+    }
 }
 
 impl MediaCache {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            root: Folder::new(dir),
+            limit: MAX_MEDIA,
+        }
+    }
+
+    /// The most a file may be, below [`MAX_MEDIA`] (tests make it small).
+    #[must_use]
+    pub fn limit(mut self, bytes: u64) -> Self {
+        self.limit = bytes.min(MAX_MEDIA);
+        self
     }
 
     /// The file of `message` (or its thumbnail), from the cache, else from the relay into
@@ -37,18 +59,18 @@ impl MediaCache {
         message: &MessageId,
         preview: bool,
     ) -> Result<Cached> {
-        let id = message.as_str();
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::Invalid(format!("{id:?} is not a LINE message id")));
+        for checked in [crate::id::channel(channel), crate::id::message(message)] {
+            checked.map_err(|bad| Error::Invalid(bad.to_string()))?;
         }
+        let id = message.as_str();
         let name = if preview {
             format!("{id}.preview")
         } else {
             id.to_owned()
         };
-        let folder = self.dir.join(channel.as_str());
-        let path = folder.join(&name);
-        let type_path = folder.join(format!("{name}.type"));
+        let folder = self.root.folder(channel.as_str())?;
+        let path = folder.file(&name)?;
+        let type_path = folder.file(&format!("{name}.type"))?;
         if let (Ok(true), Ok(content_type)) = (
             tokio::fs::try_exists(&path).await,
             tokio::fs::read_to_string(&type_path).await,
@@ -66,10 +88,23 @@ impl MediaCache {
             }
             Some(MediaState::Stored) | None => {}
         }
-        let (content_type, bytes) = relay.media(channel, message, preview).await?;
-        tokio::fs::create_dir_all(&folder).await.map_err(io)?;
+        let limit = if preview {
+            self.limit.min(MAX_PREVIEW)
+        } else {
+            self.limit
+        };
+        let mut download = relay.media(channel, message, preview, limit).await?;
+        tokio::fs::create_dir_all(folder.path()).await.map_err(io)?;
         // The file first, its type last: a type on disk means the file is whole.
-        write_atomically(&path, &bytes).await?;
+        let content_type = std::mem::take(&mut download.content_type);
+        whole_or_nothing(&path, |partial| async move {
+            let mut file = tokio::fs::File::create(&partial).await.map_err(io)?;
+            while let Some(chunk) = download.chunk().await? {
+                file.write_all(chunk.as_ref()).await.map_err(io)?;
+            }
+            file.flush().await.map_err(io)
+        })
+        .await?;
         write_atomically(&type_path, content_type.as_bytes()).await?;
         Ok(Cached { path, content_type })
     }
@@ -80,7 +115,10 @@ impl Cached {
     /// name and renamed over it once whole, so `to` is never half a file.
     pub async fn copy_to(&self, to: &Path) -> Result<()> {
         whole_or_nothing(to, |partial| async move {
-            tokio::fs::copy(&self.path, partial).await.map(drop)
+            tokio::fs::copy(&self.path, partial)
+                .await
+                .map(drop)
+                .map_err(io)
         })
         .await
     }
@@ -136,28 +174,37 @@ fn io(error: std::io::Error) -> Error {
 
 /// Writes `bytes` to `path`, whole or not at all.
 async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    whole_or_nothing(path, |partial| tokio::fs::write(partial, bytes)).await
+    whole_or_nothing(path, |partial| async move {
+        tokio::fs::write(partial, bytes).await.map_err(io)
+    })
+    .await
 }
 
 /// Puts a file at `path` whole or not at all: `fill` writes it beside `path` under a name
-/// no other writer uses, and it is renamed over `path` once whole (or removed).
+/// no other writer uses, and it is renamed over `path` once whole, or removed: after an
+/// error, and when the write is dropped half way (a download the app gave up on).
 async fn whole_or_nothing<F, Fut>(path: &Path, fill: F) -> Result<()>
 where
     F: FnOnce(PathBuf) -> Fut,
-    Fut: std::future::Future<Output = std::io::Result<()>>,
+    Fut: std::future::Future<Output = Result<()>>,
 {
+    /// The partial file, removed when dropped unless it became the file.
+    struct Partial(Option<PathBuf>);
+    impl Drop for Partial {
+        fn drop(&mut self) {
+            if let Some(partial) = self.0.take() {
+                let _ = std::fs::remove_file(partial);
+            }
+        }
+    }
     let mut partial = path.as_os_str().to_owned();
     partial.push(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
     let partial = PathBuf::from(partial);
-    let written = async {
-        fill(partial.clone()).await?;
-        tokio::fs::rename(&partial, path).await
-    }
-    .await;
-    if written.is_err() {
-        let _ = tokio::fs::remove_file(&partial).await;
-    }
-    written.map_err(io)
+    let mut guard = Partial(Some(partial.clone()));
+    fill(partial.clone()).await?;
+    tokio::fs::rename(&partial, path).await.map_err(io)?;
+    guard.0 = None;
+    Ok(())
 }
 
 #[cfg(test)]

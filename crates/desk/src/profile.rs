@@ -51,9 +51,24 @@ impl Profile {
     pub fn load(dir: &Path) -> Result<Option<Profile>> {
         let path = dir.join(PROFILE);
         match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| Error::Store(format!("{} cannot be read: {e}", path.display()))),
+            Ok(text) => {
+                let profile: Profile = serde_json::from_str(&text)
+                    .map_err(|e| Error::Store(format!("{} cannot be read: {e}", path.display())))?;
+                // Kept by an earlier version, which took the relay's ids unchecked.
+                let channel = profile.channel_id.as_ref().map(crate::id::channel);
+                for checked in [
+                    crate::id::device(&profile.device_id),
+                    channel.unwrap_or(Ok(())),
+                ] {
+                    checked.map_err(|bad| {
+                        Error::Store(format!(
+                            "{} names {bad}: leave the relay and join again",
+                            path.display()
+                        ))
+                    })?;
+                }
+                Ok(Some(profile))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::Store(format!("reading {}: {e}", path.display()))),
         }
@@ -103,6 +118,10 @@ pub enum JoinError {
     Unreachable(String),
     #[error("The relay refused: {0}")]
     Refused(String),
+    /// The relay answered with something no relay sends (an id that is not one, an answer
+    /// that never ends): it is broken, fake or compromised. Nothing was kept.
+    #[error("This desk will not use the relay's answer ({0}). Check the relay's address.")]
+    Suspect(String),
     #[error("The system keyring could not keep the device token: {0}")]
     NoKeyring(String),
     #[error("The relay has no LINE channel yet. Add one, then join again.")]
@@ -133,6 +152,9 @@ impl From<relay::Error> for JoinError {
                 _ => JoinError::Refused(message),
             },
             relay::Error::Unreachable(e) => JoinError::Unreachable(e.to_string()),
+            suspect @ (relay::Error::Suspect(_) | relay::Error::TooLarge { .. }) => {
+                JoinError::Suspect(suspect.to_string())
+            }
             other => JoinError::Unreachable(other.to_string()),
         }
     }
@@ -259,6 +281,9 @@ pub enum ConnectError {
     Unreachable(String),
     #[error("The relay refused: {0}")]
     Relay(String),
+    /// The relay answered with something no relay sends; this desk kept nothing of it.
+    #[error("This desk will not use the relay's answer ({0}).")]
+    Suspect(String),
     #[error("{0}")]
     Store(String),
 }
@@ -273,6 +298,9 @@ impl From<relay::Error> for ConnectError {
                 _ => ConnectError::Relay(message),
             },
             relay::Error::Unreachable(e) => ConnectError::Unreachable(e.to_string()),
+            suspect @ (relay::Error::Suspect(_) | relay::Error::TooLarge { .. }) => {
+                ConnectError::Suspect(suspect.to_string())
+            }
             other => ConnectError::Unreachable(other.to_string()),
         }
     }

@@ -3,13 +3,14 @@
 //!
 //! A log stream that goes quiet is dead: the relay sends a heartbeat every 15 seconds, so a
 //! stream from which no byte arrives for [`DEAD_AFTER`] is given up, whatever TCP believes.
+//!
+//! The relay is trusted for the log's content, never for paths or sizes: every id it names
+//! that a desk may keep or put in a path is checked here ([`crate::id`]), and every answer
+//! is read only up to a bound of its kind (an error, a JSON answer, an event of the stream,
+//! a file), past which it is [`Error::TooLarge`] and read no further.
 
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use eventsource_stream::Eventsource as _;
-use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use tokio::time::Instant;
 use tsunagi_line::{ChannelId, MessageId};
 use tsunagi_proto::api::{
@@ -22,11 +23,34 @@ use tsunagi_proto::api::{
 use tsunagi_proto::{Credential, DeviceId, Entry, OpId, Operation, Seq};
 use url::Url;
 
+mod events;
+use events::EventReader;
+
 /// Three missed heartbeats.
 pub const DEAD_AFTER: Duration = Duration::from_secs(45);
 /// Longest a long-poll waits on the relay (its limit).
 pub const LONG_POLL: Duration = Duration::from_secs(25);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(40);
+
+/// The most of an error answer that is read. The relay's errors are a short JSON `{code,
+/// message}`; whatever is longer is cut here.
+const MAX_ERROR_BODY: usize = 4 * 1024;
+/// The most an SSE event (one entry of the log) may be. An entry is one LINE event (the
+/// relay takes webhook bodies of at most 1 MiB) or one op (axum's default limit of 2 MiB a
+/// request); four times the larger leaves room for JSON's escapes.
+pub const MAX_EVENT: usize = 8 * 1024 * 1024;
+/// The most a JSON answer may be. The largest is a page of the log: entries of a few KiB
+/// (a LINE text is at most 5,000 characters), 500 of them a page when a desk catches up.
+/// 64 MiB is 128 KiB an entry on such a page, and a bound on a relay that never stops.
+const MAX_ANSWER: usize = 64 * 1024 * 1024;
+/// The most a user's file may be: the relay keeps nothing larger than LINE lets a user send
+/// (a file, 1 GiB; videos and audio 300 MiB).
+pub const MAX_MEDIA: u64 = tsunagi_line::webhook::MAX_FILE_BYTES;
+/// The most a thumbnail may be: the relay keeps LINE's previews up to an image's limit.
+pub const MAX_PREVIEW: u64 = tsunagi_line::webhook::MAX_IMAGE_BYTES;
+/// The most an image the team uploaded may be: the relay takes uploads of at most 10 MiB
+/// (`tsunagi_relay::upload::MAX_IMAGE`), and makes smaller thumbnails of them.
+pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
 
 /// A device's bearer token. Never printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -64,6 +88,13 @@ pub enum Error {
     /// Nothing, not even a heartbeat, arrived on the log stream for this long.
     #[error("the log stream went silent for {0:?}")]
     DeadStream(Duration),
+    /// The relay named something (a channel, a device) in a form no relay makes: it is
+    /// broken, fake or compromised, and nothing of the answer was kept.
+    #[error("the relay's answer cannot be used: {0}")]
+    Suspect(String),
+    /// The relay's answer was longer than any it makes; the rest was not read.
+    #[error("the relay's {what} was over {limit} bytes and was not read further")]
+    TooLarge { what: &'static str, limit: u64 },
 }
 
 impl Error {
@@ -73,6 +104,7 @@ impl Error {
         match self {
             Error::Refused { status, .. } => *status >= 500 || *status == 429,
             Error::Unreachable(_) | Error::DeadStream(_) | Error::Unreadable(_) => true,
+            Error::Suspect(_) | Error::TooLarge { .. } => false,
         }
     }
 }
@@ -108,7 +140,7 @@ async fn checked(response: reqwest::Response) -> Result<reqwest::Response> {
     if status.is_success() {
         return Ok(response);
     }
-    let text = response.text().await.unwrap_or_default();
+    let text = error_text(response).await;
     let body = serde_json::from_str::<ErrorBody>(&text).unwrap_or_else(|_| ErrorBody {
         code: ErrorCode::Unknown,
         message: if text.is_empty() {
@@ -124,26 +156,101 @@ async fn checked(response: reqwest::Response) -> Result<reqwest::Response> {
     })
 }
 
-/// A file the relay answered with: its content type (`default` when it names none) and bytes.
-async fn file(response: reqwest::Response, default: &str) -> Result<(String, Vec<u8>)> {
-    let response = checked(response).await?;
-    let content_type = response
+/// The first [`MAX_ERROR_BODY`] bytes of an error answer, as text; the rest is not read.
+async fn error_text(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < MAX_ERROR_BODY {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    bytes.truncate(MAX_ERROR_BODY);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// An answer's body, whole, if it is at most `limit` bytes; a longer one is an error as
+/// soon as it says so (its length) or shows it (its bytes), and is read no further.
+async fn body(
+    mut response: reqwest::Response,
+    what: &'static str,
+    limit: usize,
+) -> Result<Vec<u8>> {
+    let too_large = || Error::TooLarge {
+        what,
+        limit: limit as u64,
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Error::Unreachable)? {
+        if bytes.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// The media type an answer names, when it has a media type's form (`type/subtype`, with
+/// parameters, in printable ASCII, not too long to be one); else `default`.
+fn content_type(response: &reqwest::Response, default: &str) -> String {
+    response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| {
+            t.len() <= 255
+                && t.bytes().all(|b| (b' '..=b'~').contains(&b))
+                && t.split(';')
+                    .next()
+                    .and_then(|mime| mime.trim().split_once('/'))
+                    .is_some_and(|(kind, sub)| !kind.is_empty() && !sub.is_empty())
+        })
         .unwrap_or(default)
-        .to_owned();
-    let bytes = response.bytes().await.map_err(Error::Unreachable)?;
-    Ok((content_type, bytes.to_vec()))
+        .to_owned()
 }
 
 async fn json<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T> {
-    let bytes = checked(response)
-        .await?
-        .bytes()
-        .await
-        .map_err(Error::Unreachable)?;
+    let bytes = body(checked(response).await?, "answer", MAX_ANSWER).await?;
     serde_json::from_slice(&bytes).map_err(|e| Error::Unreadable(e.to_string()))
+}
+
+/// Refuses an answer that names an id in a form no relay makes ([`crate::id`]).
+fn named(checked: Result<(), crate::id::BadId>) -> Result<()> {
+    checked.map_err(|bad| Error::Suspect(format!("it named {bad}")))
+}
+
+/// A file the relay is sending: its content type, and its bytes as they arrive.
+#[derive(Debug)]
+pub struct Download {
+    pub content_type: String,
+    response: reqwest::Response,
+    limit: u64,
+    read: u64,
+}
+
+impl Download {
+    /// The next bytes of the file; `None` once it is whole. Past the limit the download
+    /// is [`Error::TooLarge`] and nothing more is read.
+    pub async fn chunk(&mut self) -> Result<Option<impl AsRef<[u8]> + use<>>> {
+        let Some(chunk) = self.response.chunk().await.map_err(Error::Unreachable)? else {
+            return Ok(None);
+        };
+        self.read += chunk.len() as u64;
+        if self.read > self.limit {
+            return Err(Error::TooLarge {
+                what: "file",
+                limit: self.limit,
+            });
+        }
+        Ok(Some(chunk))
+    }
 }
 
 impl RelayClient {
@@ -164,7 +271,12 @@ impl RelayClient {
             .send()
             .await
             .map_err(Error::Unreachable)?;
-        json(response).await
+        let enrolled: Enrolled = json(response).await?;
+        named(crate::id::device(&enrolled.device_id))?;
+        if let Some(channel) = &enrolled.channel_id {
+            named(crate::id::channel(channel))?;
+        }
+        Ok(enrolled)
     }
 
     pub fn base(&self) -> &Url {
@@ -187,19 +299,27 @@ impl RelayClient {
 
     /// The channels this device reaches.
     pub async fn channels(&self) -> Result<Vec<ChannelInfo>> {
-        self.call(self.http.get(endpoint(&self.base, "/v1/channels")))
-            .await
+        let channels: Vec<ChannelInfo> = self
+            .call(self.http.get(endpoint(&self.base, "/v1/channels")))
+            .await?;
+        for channel in &channels {
+            named(crate::id::channel(&channel.channel_id))?;
+        }
+        Ok(channels)
     }
 
     /// Connects a LINE channel to the relay (its owner's device): the relay checks the
     /// credentials with LINE, stores them, points the webhook at itself and has LINE test it.
     pub async fn add_channel(&self, request: &AddChannel) -> Result<ChannelConnected> {
-        self.call(
-            self.http
-                .post(endpoint(&self.base, "/v1/channels"))
-                .json(request),
-        )
-        .await
+        let connected: ChannelConnected = self
+            .call(
+                self.http
+                    .post(endpoint(&self.base, "/v1/channels"))
+                    .json(request),
+            )
+            .await?;
+        named(crate::id::channel(&connected.channel_id))?;
+        Ok(connected)
     }
 
     /// A one-time code that enrolls a device of `channel` with `role` (owners).
@@ -216,7 +336,13 @@ impl RelayClient {
     /// Every device of `channel`, revoked ones too (owners).
     pub async fn devices(&self, channel: &ChannelId) -> Result<Vec<DeviceInfo>> {
         let path = format!("/v1/channels/{channel}/devices");
-        self.call(self.http.get(endpoint(&self.base, &path))).await
+        let devices: Vec<DeviceInfo> = self
+            .call(self.http.get(endpoint(&self.base, &path)))
+            .await?;
+        for device in &devices {
+            named(crate::id::device(&device.device_id))?;
+        }
+        Ok(devices)
     }
 
     /// Revokes a device: its token stops working at once (owners).
@@ -275,13 +401,16 @@ impl RelayClient {
     }
 
     /// What a user sent (or its thumbnail, with `preview`), as the relay keeps it: its
-    /// content type and bytes.
+    /// content type, and its bytes to read, at most `limit` of them.
     pub async fn media(
         &self,
         channel: &ChannelId,
         message: &MessageId,
         preview: bool,
-    ) -> Result<(String, Vec<u8>)> {
+        limit: u64,
+    ) -> Result<Download> {
+        named(crate::id::channel(channel))?;
+        named(crate::id::message(message))?;
         let suffix = if preview { "/preview" } else { "" };
         let path = format!("/v1/channels/{channel}/media/{message}{suffix}");
         let response = self
@@ -292,7 +421,22 @@ impl RelayClient {
             .send()
             .await
             .map_err(Error::Unreachable)?;
-        file(response, "application/octet-stream").await
+        let response = checked(response).await?;
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit)
+        {
+            return Err(Error::TooLarge {
+                what: "file",
+                limit,
+            });
+        }
+        Ok(Download {
+            content_type: content_type(&response, "application/octet-stream"),
+            response,
+            limit,
+            read: 0,
+        })
     }
 
     /// Up to `limit` entries after `after`; with `wait`, holds until there is one or the
@@ -337,20 +481,15 @@ impl RelayClient {
             .await
             .map_err(|_| Error::DeadStream(dead_after))?
             .map_err(Error::Unreachable)?;
-        let response = checked(response).await?;
+        // An error answer that trickles is as dead as a silent stream.
+        let response = tokio::time::timeout(dead_after, checked(response))
+            .await
+            .map_err(|_| Error::DeadStream(dead_after))??;
         let opened = Instant::now();
-        let activity = Arc::new(Mutex::new(opened));
-        let seen = activity.clone();
-        // Every chunk counts as life, heartbeat comments included (the SSE parser does
-        // not hand those on).
-        let bytes = response.bytes_stream().inspect_ok(move |_| {
-            *seen
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now();
-        });
         Ok(LogStream {
-            events: Box::pin(bytes.eventsource()),
-            activity,
+            response,
+            events: EventReader::default(),
+            last_bytes: opened,
             dead_after,
             opened,
             after,
@@ -394,7 +533,10 @@ impl RelayClient {
             .send()
             .await
             .map_err(Error::Unreachable)?;
-        file(response, "image/jpeg").await
+        let response = checked(response).await?;
+        let content_type = content_type(&response, "image/jpeg");
+        let bytes = body(response, "image", MAX_UPLOAD).await?;
+        Ok((content_type, bytes))
     }
 
     /// Appends an operation under its idempotency key; the same key again returns the
@@ -414,22 +556,12 @@ impl RelayClient {
     }
 }
 
-type Events = Pin<
-    Box<
-        dyn Stream<
-                Item = Result<
-                    eventsource_stream::Event,
-                    eventsource_stream::EventStreamError<reqwest::Error>,
-                >,
-            > + Send,
-    >,
->;
-
 /// A channel's log as it arrives.
 pub struct LogStream {
-    events: Events,
-    /// When the last bytes arrived.
-    activity: Arc<Mutex<Instant>>,
+    response: reqwest::Response,
+    events: EventReader,
+    /// When the last bytes arrived, heartbeats included.
+    last_bytes: Instant,
     dead_after: Duration,
     opened: Instant,
     /// The seq of the last entry handed out.
@@ -449,42 +581,31 @@ impl LogStream {
     /// Whether anything (an entry or a heartbeat) came through yet. A stream that dies
     /// without ever having been heard from is likely cut by a proxy that buffers it.
     pub fn heard_from(&self) -> bool {
-        *self
-            .activity
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            > self.opened
+        self.last_bytes > self.opened
     }
 
     /// The next entry; `None` when the relay ended the stream (it is shutting down).
     /// Entries come in order, each exactly once: anything else is an error.
     pub async fn next(&mut self) -> Result<Option<Entry>> {
         loop {
-            let last = *self
-                .activity
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let deadline = last + self.dead_after;
-            let event = match tokio::time::timeout_at(deadline, self.events.next()).await {
-                Ok(Some(Ok(event))) => event,
-                Ok(Some(Err(error))) => return Err(stream_error(error)),
-                Ok(None) => return Ok(None),
-                Err(_) => {
-                    // Heartbeats (which the parser swallows) may have arrived meanwhile.
-                    let newest = *self
-                        .activity
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    if newest > last {
-                        continue;
+            let Some(data) = self.events.event()? else {
+                // Bytes, whether an event's or a heartbeat's, are life.
+                let deadline = self.last_bytes + self.dead_after;
+                match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                    Ok(Ok(Some(chunk))) => {
+                        self.last_bytes = Instant::now();
+                        self.events.push(&chunk);
                     }
-                    return Err(Error::DeadStream(self.dead_after));
+                    Ok(Ok(None)) => return Ok(None),
+                    Ok(Err(error)) => return Err(Error::Unreachable(error)),
+                    Err(_) => return Err(Error::DeadStream(self.dead_after)),
                 }
+                continue;
             };
-            if event.data.is_empty() {
+            if data.is_empty() {
                 continue;
             }
-            let entry: Entry = serde_json::from_str(&event.data)
+            let entry: Entry = serde_json::from_str(&data)
                 .map_err(|e| Error::Unreadable(format!("entry: {e}")))?;
             if entry.seq.0 != self.after.0 + 1 {
                 return Err(Error::Unreadable(format!(
@@ -497,12 +618,5 @@ impl LogStream {
             self.after = entry.seq;
             return Ok(Some(entry));
         }
-    }
-}
-
-fn stream_error(error: eventsource_stream::EventStreamError<reqwest::Error>) -> Error {
-    match error {
-        eventsource_stream::EventStreamError::Transport(e) => Error::Unreachable(e),
-        other => Error::Unreadable(other.to_string()),
     }
 }

@@ -10,6 +10,7 @@ mod media;
 mod projection;
 mod stream;
 mod sync;
+mod untrusted_relay;
 
 use tsunagi_desk::relay::{DeviceToken, RelayClient};
 use tsunagi_line::{ChannelId, UserId};
