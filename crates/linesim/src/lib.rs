@@ -148,6 +148,8 @@ struct Inner {
     world: Mutex<World>,
     sender: webhook::Sender,
     api_faults: Mutex<ApiFaults>,
+    /// The path of every API call that arrived, in order.
+    api_calls: Mutex<Vec<String>>,
     assistant: Mutex<assistant::Assistant>,
     telegram: Mutex<telegram::Telegram>,
 }
@@ -206,6 +208,7 @@ impl Simulator {
                 clock,
                 world: Mutex::new(world),
                 api_faults: Mutex::new(ApiFaults::default()),
+                api_calls: Mutex::default(),
                 assistant: Mutex::default(),
                 telegram: Mutex::default(),
             }),
@@ -317,8 +320,22 @@ impl Simulator {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
     }
 
-    /// Takes the fault, if any, planned for the call now arriving.
-    pub(crate) fn next_api_fault(&self) -> ApiFault {
+    /// The path of every Messaging API call that arrived so far, in order.
+    pub fn api_calls(&self) -> Vec<String> {
+        self.inner
+            .api_calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Takes the fault, if any, planned for the call now arriving at `path`.
+    pub(crate) fn next_api_fault(&self, path: &str) -> ApiFault {
+        self.inner
+            .api_calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(path.to_owned());
         let mut faults = self
             .inner
             .api_faults

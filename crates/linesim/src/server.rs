@@ -86,7 +86,7 @@ async fn line_envelope(request: Request, next: Next) -> Response {
 /// Injected failures: a 500 before any work or after it, a late answer after it, or the work
 /// done late.
 async fn api_faults(State(sim): State<Simulator>, request: Request, next: Next) -> Response {
-    match sim.next_api_fault() {
+    match sim.next_api_fault(request.uri().path()) {
         crate::ApiFault::Fail => {
             LineError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
                 .into_response()

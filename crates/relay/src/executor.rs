@@ -25,6 +25,8 @@
 //! next holder asks the model again, and reports a Telegram alert noted as sending instead
 //! of sending it again.
 
+mod held;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::num::NonZeroU32;
@@ -52,6 +54,7 @@ use tsunagi_proto::{
     TelegramTrouble, UnixMillis,
 };
 
+use self::held::{Held, Item};
 use crate::assistant::{self, Reply};
 use crate::line_setup::LineSetup;
 use crate::media::{MediaStore, Part};
@@ -330,6 +333,16 @@ impl Drop for Out {
     }
 }
 
+/// What the executor does next, and what with.
+enum Work {
+    Send(Pending),
+    Ask(AiQuestion),
+    Alert(TelegramAlert),
+    Remind(ReminderPart),
+    Keep(PendingMedia, MediaStore),
+    Sync(SyncStep),
+}
+
 /// What woke the executor from its rest.
 enum Woken {
     /// A commit, a timer, media to ask for again, or the lease's renewal.
@@ -360,8 +373,8 @@ struct Executor<S> {
     renew_at: Instant,
     /// The seq of the newest snapshot saved (or read).
     snapshot_at: Seq,
-    /// Media LINE is still preparing: when to ask again, and how often it was asked.
-    not_before: HashMap<MessageId, (Instant, u32)>,
+    /// Media LINE is still preparing, and what could not be finished: set aside a while.
+    held: Held,
     /// Paces profile calls to LINE's rate limit.
     profiles: Arc<DefaultDirectRateLimiter>,
     beside: Beside,
@@ -385,7 +398,7 @@ impl<S: LogStore> Executor<S> {
             client: None,
             renew_at: Instant::now(),
             snapshot_at: Seq::ZERO,
-            not_before: HashMap::new(),
+            held: Held::default(),
             profiles: Arc::new(RateLimiter::direct(Quota::per_second(options.profile_rate))),
             beside: Beside::default(),
         }
@@ -622,7 +635,7 @@ impl<S: LogStore> Executor<S> {
         renewal_only: &mut bool,
     ) -> Woken {
         let now = self.now();
-        let media_wait = self.not_before.values().map(|(at, _)| *at).min();
+        let media_wait = self.held.next();
         let wake = self
             .bot
             .next_due(now)
@@ -648,47 +661,91 @@ impl<S: LogStore> Executor<S> {
     /// Does the next thing that waits, if any: a send (oldest first), a question for the
     /// model or an alert for Telegram (sent out beside the sends: the model about a few
     /// chats at once, Telegram one alert at a time), a part of a reminder, media to keep, a
-    /// step of a follower sync.
+    /// step of a follower sync. What was set aside is passed over until its time; what
+    /// comes back after its outcome was logged, or whose outcome cannot be logged, is set
+    /// aside, so that nothing holds up what is behind it.
     async fn act(&mut self) -> Option<Result<(), Failure>> {
-        let pending = self.bot.pending().next().cloned();
-        if let Some(pending) = pending {
-            return Some(self.deliver(&pending).await);
+        loop {
+            let (item, work) = self.next_work()?;
+            if self.held.came_back(&item) {
+                self.set_aside(item, "what was logged for it did not end it");
+                continue;
+            }
+            let acted = match work {
+                Work::Send(pending) => self.deliver(&pending).await.map(|()| true),
+                // Ended once what comes back is settled.
+                Work::Ask(question) => self.ask(question).await.map(|()| false),
+                Work::Alert(alert) => self.alert_on_telegram(alert).await.map(|()| false),
+                Work::Remind(part) => self.remind(part).await.map(|()| true),
+                // Not ended while LINE is still preparing it.
+                Work::Keep(media, store) => self
+                    .download(&store, &media)
+                    .await
+                    .map(|()| self.held.ready(&item)),
+                Work::Sync(step) => self.sync_followers(step).await.map(|()| true),
+            };
+            return Some(match acted {
+                Ok(ended) => {
+                    if ended {
+                        self.held.ended(item);
+                    }
+                    Ok(())
+                }
+                Err(Failure::Store(StoreError::Corrupt(why))) => {
+                    self.set_aside(item, &why);
+                    Ok(())
+                }
+                Err(error) => Err(error),
+            });
+        }
+    }
+
+    /// The next thing to do, in the order `act` says, passing over what is set aside.
+    fn next_work(&self) -> Option<(Item, Work)> {
+        let ready = |item: &Item| self.held.ready(item);
+        if let Some(pending) = self.bot.pending().find(|p| ready(&Item::send(p))) {
+            return Some((Item::send(pending), Work::Send(pending.clone())));
         }
         if self.beside.asking.len() < MODEL_CALLS_AT_ONCE
             && let Some(question) = self
                 .bot
                 .ai_questions()
                 .into_iter()
-                .find(|q| !self.beside.asks_in(&q.conversation))
+                .find(|q| !self.beside.asks_in(&q.conversation) && ready(&Item::question(q)))
         {
-            return Some(self.ask(question).await);
+            return Some((Item::question(&question), Work::Ask(question)));
         }
-        let alert = match self.beside.alerting {
-            None => self.bot.telegram_alerts().next().cloned(),
-            Some(_) => None,
-        };
-        if let Some(alert) = alert {
-            return Some(self.alert_on_telegram(alert).await);
+        if self.beside.alerting.is_none()
+            && let Some(alert) = self.bot.telegram_alerts().find(|a| ready(&Item::alert(a)))
+        {
+            return Some((Item::alert(alert), Work::Alert(alert.clone())));
         }
-        if let Some(part) = self.bot.reminder_parts().into_iter().next() {
-            return Some(self.remind(part).await);
-        }
-        let ready = Instant::now();
-        let media = self
+        if let Some(part) = self
             .bot
-            .pending_media()
-            .find(|m| {
-                self.not_before
-                    .get(&m.message)
-                    .is_none_or(|(at, _)| *at <= ready)
-            })
-            .cloned();
-        if let (Some(media), Some(store)) = (media, self.relay.media().cloned()) {
-            return Some(self.download(&store, &media).await);
+            .reminder_parts()
+            .into_iter()
+            .find(|p| ready(&Item::reminder(p)))
+        {
+            return Some((Item::reminder(&part), Work::Remind(part)));
+        }
+        if let Some(store) = self.relay.media()
+            && let Some(media) = self.bot.pending_media().find(|m| ready(&Item::media(m)))
+        {
+            return Some((Item::media(media), Work::Keep(media.clone(), store.clone())));
         }
         // A batch at a time, so that sends and automations are never long behind.
         let step = self.bot.follower_sync(SYNC_BATCH)?;
-        Some(self.sync_followers(step).await)
+        let item = Item::sync(&step);
+        ready(&item).then_some((item, Work::Sync(step)))
+    }
+
+    /// Sets `item` aside for a while, longer each time, and says so.
+    fn set_aside(&mut self, item: Item, why: &str) {
+        let (wait, times) =
+            self.held
+                .set_aside(item.clone(), self.options.backoff, self.options.max_backoff);
+        self.relay.store.metrics().set_aside(&self.channel);
+        tracing::error!(channel = %self.channel, ?item, times, ?wait, why, "the executor could not finish this; it goes on with the rest and tries again later");
     }
 
     /// Logs the bot's ops in one append, then fetches the profiles it asked for. Returns
@@ -854,14 +911,18 @@ impl<S: LogStore> Executor<S> {
                             .ai_handed_over(&question, &model, &reason, self.now())
                     }
                 };
-                self.decide(decisions).await.map(drop)
+                self.decide(decisions).await?;
+                self.held.ended(Item::question(&question));
+                Ok(())
             }
             Returned::Telegram { cause, outcome } => {
                 self.log_one(
                     format!("telegram/{}", cause.0),
                     Operation::TelegramSent { cause, outcome },
                 )
-                .await
+                .await?;
+                self.held.ended(Item::Alert(cause));
+                Ok(())
             }
         }
     }
@@ -1150,12 +1211,9 @@ impl<S: LogStore> Executor<S> {
                 },
             },
             Ok(ContentStream::Preparing) => {
-                let asked = self.not_before.get(message).map_or(0, |(_, n)| *n) + 1;
-                if asked <= MEDIA_ATTEMPTS {
-                    let wait =
-                        (MEDIA_FIRST_WAIT * 2u32.saturating_pow(asked - 1)).min(MEDIA_MAX_WAIT);
-                    self.not_before
-                        .insert(message.clone(), (Instant::now() + wait, asked));
+                if self.held.times(&Item::media(media)) < MEDIA_ATTEMPTS {
+                    self.held
+                        .set_aside(Item::media(media), MEDIA_FIRST_WAIT, MEDIA_MAX_WAIT);
                     return Ok(());
                 }
                 MediaOutcome::Failed {
@@ -1174,7 +1232,6 @@ impl<S: LogStore> Executor<S> {
             },
             Err(error) => return Err(Failure::Line(error)),
         };
-        self.not_before.remove(message);
         self.log_one(
             format!("media/{message}"),
             Operation::Media {

@@ -22,6 +22,7 @@ pub struct Metrics {
     commit_group: Histogram,
     streams: Gauge,
     heads: Family<ChannelLabel, Gauge>,
+    set_aside: Family<ChannelLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -31,6 +32,7 @@ impl Default for Metrics {
         let commit_group = Histogram::new(exponential_buckets(1.0, 2.0, 11));
         let streams = Gauge::default();
         let heads = Family::<ChannelLabel, Gauge>::default();
+        let set_aside = Family::<ChannelLabel, Counter>::default();
         let mut registry = Registry::with_prefix("tsunagi_relay");
         registry.register(
             "ingested_events",
@@ -57,6 +59,12 @@ impl Default for Metrics {
             "The newest seq of each channel's log",
             heads.clone(),
         );
+        registry.register(
+            "executor_set_aside",
+            "Times the executor set aside something it could not finish (a send, a reminder \
+             part, an alert…), to try again later while the rest goes on",
+            set_aside.clone(),
+        );
         Self {
             registry,
             ingested,
@@ -64,6 +72,7 @@ impl Default for Metrics {
             commit_group,
             streams,
             heads,
+            set_aside,
         }
     }
 }
@@ -83,6 +92,11 @@ impl Metrics {
         self.heads
             .get_or_create(&label)
             .set(i64::try_from(head.0).unwrap_or(i64::MAX));
+    }
+
+    pub(crate) fn set_aside(&self, channel: &ChannelId) {
+        let label = vec![("channel", channel.to_string())];
+        self.set_aside.get_or_create(&label).inc();
     }
 
     /// Counts an open stream until the guard is dropped.

@@ -143,7 +143,11 @@ impl Clinic {
 
     /// Appends an op as a desk would have, at `at`.
     async fn desk_at(&self, op: Operation, at: UnixMillis) -> OpId {
-        let op_id = OpId::new();
+        self.desk_as(OpId::new(), op, at).await
+    }
+
+    /// Appends an op under `op_id`, straight into the store.
+    async fn desk_as(&self, op_id: OpId, op: Operation, at: UnixMillis) -> OpId {
         let json = RawValue::from_string(serde_json::to_string(&op).unwrap()).unwrap();
         self.relay
             .store
@@ -754,6 +758,60 @@ async fn a_reply_line_answered_500_until_its_token_lapsed_is_not_pushed_and_may_
             ..
         })
     ));
+}
+
+/// However it got there (a device before the relay checked op ids, a restored backup),
+/// a log holding something else under a send's outcome id must not jam the channel: the
+/// executor sets the send aside, longer each time, and delivers what is behind it.
+#[tokio::test]
+async fn a_send_whose_outcome_cannot_be_logged_is_set_aside_and_the_sends_behind_it_go() {
+    let mut clinic = Clinic::start(|_| {}).await;
+    let (first, second) = (clinic.patient(0), clinic.patient(1));
+    clinic.kill();
+    let push = |to: &UserId, text: &str| {
+        let mut op = send(to, &[text]);
+        if let Operation::Send(send) = &mut op {
+            send.prefer_reply_token = false;
+        }
+        op
+    };
+    let jammed = clinic.desk(push(&first, "jammed")).await;
+    let squatter = Operation::Note {
+        contact: first.clone(),
+        text: "logged first under the outcome's id".into(),
+    };
+    clinic
+        .desk_as(
+            OpId::derived(&format!("sent/{jammed}")),
+            squatter,
+            UnixMillis::now(),
+        )
+        .await;
+    clinic.desk(push(&second, "behind it")).await;
+    clinic.run_executor(options("restarted"));
+
+    clinic
+        .wait_for("the send behind it", |ops| count(ops, is_sent) == 1)
+        .await;
+    assert_eq!(clinic.texts(&second), [(Via::Push, "behind it".to_owned())]);
+    // LINE took the first once; its retry key turned every repeat into a 409.
+    assert_eq!(clinic.texts(&first), [(Via::Push, "jammed".to_owned())]);
+    // Set aside twice as long each time (20 ms up to 200 ms here), not called in a loop.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let pushes = clinic
+        .sim
+        .api_calls()
+        .iter()
+        .filter(|path| path.as_str() == "/v2/bot/message/push")
+        .count();
+    assert!((2..=12).contains(&pushes), "{pushes} pushes in a second");
+    let metrics = clinic.relay.store.metrics().encode();
+    let set_aside = metrics
+        .lines()
+        .find(|l| l.starts_with("tsunagi_relay_executor_set_aside_total"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(set_aside.is_some_and(|n| n >= 2), "{metrics}");
 }
 
 #[tokio::test]
