@@ -124,10 +124,10 @@ fn line_event(
     raw: &RawValue,
     changes: &mut Changes,
 ) -> Result<()> {
-    let event = match Event::from_raw(raw.to_owned()) {
+    let event = match Event::read(raw.to_owned()) {
         Ok(event) => event,
         Err(error) => {
-            tracing::warn!(seq = %entry.seq, %error, "an event this desk cannot read is skipped");
+            tracing::warn!(seq = %entry.seq, %error, "an event that is not a JSON object is skipped");
             return Ok(());
         }
     };
@@ -247,11 +247,30 @@ fn line_event(
             insert_message(db, &message)?;
             changes.conversations.insert(conversation);
         }
+        // Whatever this version cannot read of a known event is still seen, as a note that
+        // names the event (a message that cannot be read comes as a message, above).
+        EventKind::Unreadable { reason } => {
+            tracing::warn!(seq = %entry.seq, event = %event.event_type, %reason, "a LINE event this desk cannot read");
+            let body = serde_json::json!({ "type": event.event_type });
+            let message = NewMessage {
+                direction: "system",
+                message_type: UNREADABLE,
+                supported: false,
+                text: Some(&event.event_type),
+                body: &body.to_string(),
+                ..NewMessage::new(entry, &conversation)
+            };
+            insert_message(db, &message)?;
+            changes.conversations.insert(conversation);
+        }
         // Nothing a desk shows yet; the log keeps them.
         _ => {}
     }
     Ok(())
 }
+
+/// The type of a message or note standing for what this version cannot read.
+const UNREADABLE: &str = "unreadable";
 
 /// The `message` object of a message event, as LINE sent it.
 fn message_json(raw: &RawValue) -> &str {
@@ -285,6 +304,7 @@ fn describe(content: &MessageContent) -> (&str, Option<Cow<'_, str>>, bool) {
         }
         MessageContent::Sticker { .. } => ("sticker", None, true),
         MessageContent::Unknown { message_type, .. } => (message_type, None, false),
+        MessageContent::Unreadable { .. } => (UNREADABLE, None, false),
     }
 }
 

@@ -16,7 +16,7 @@ use tsunagi_line::client::RetryKey;
 use tsunagi_line::id::ReplyToken;
 use tsunagi_line::message::MAX_MULTICAST_RECIPIENTS;
 use tsunagi_line::message::{Message, MessageBody};
-use tsunagi_line::webhook::{Event, EventKind, MessageContent, Mode};
+use tsunagi_line::webhook::{Event, EventKind, IncomingMessage, MessageContent, Mode};
 use tsunagi_line::{MessageId, UserId};
 use tsunagi_proto::{
     AiSettings, AlertReason, Audience, ConversationId, ConversationMode, Credential, Delivery,
@@ -522,7 +522,7 @@ impl Bot {
         let mut decisions = Vec::new();
         match &entry.body {
             EntryBody::Line { event, .. } => {
-                if let Ok(event) = Event::from_raw(event.to_owned()) {
+                if let Ok(event) = Event::read(event.to_owned()) {
                     self.line_event(entry, &event, &mut decisions);
                 }
             }
@@ -937,6 +937,11 @@ impl Bot {
             EventKind::Postback(postback) if postback.data == HANDOFF_POSTBACK => {
                 self.ask_for_people(&conversation, entry, decisions);
             }
+            // The bot cannot read it, so people must.
+            EventKind::Message(IncomingMessage {
+                content: MessageContent::Unreadable { .. },
+                ..
+            }) => self.ask_for_people(&conversation, entry, decisions),
             EventKind::Message(message) => {
                 let MessageContent::Text { text, .. } = &message.content else {
                     return;

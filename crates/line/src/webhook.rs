@@ -130,6 +130,65 @@ impl Event {
         })
     }
 
+    /// Types one event as [`Event::from_raw`] does, but reads what it can of an event whose
+    /// fields do not match LINE's specification rather than refusing it: the fields every
+    /// event has (a missing or odd one empty), and its kind [`EventKind::Unreadable`], or
+    /// for a message event whose message has an id, a message with
+    /// [`MessageContent::Unreadable`]. Only JSON that is not an object is refused.
+    pub fn read(raw: Box<RawValue>) -> Result<Self, MalformedEvent> {
+        let reason = match Self::from_raw(raw.clone()) {
+            Ok(event) => return Ok(event),
+            Err(malformed) => malformed.reason,
+        };
+        let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(raw.get()) else {
+            return Err(MalformedEvent {
+                event_type: String::new(),
+                reason: "an event is not a JSON object".into(),
+            });
+        };
+        let text = |field: &str| fields.get(field).and_then(|v| v.as_str());
+        let lenient = |field: &str| fields.get(field).cloned().unwrap_or_default();
+        let event_type = text("type").unwrap_or_default().to_owned();
+        let message = fields.get("message");
+        let message_id = message
+            .and_then(|m| m.get("id"))
+            .and_then(|id| id.as_str())
+            .filter(|id| !id.is_empty());
+        let kind = match (event_type.as_str(), message_id) {
+            ("message", Some(id)) => {
+                let field = |name: &str| message.and_then(|m| m.get(name)).and_then(|v| v.as_str());
+                EventKind::Message(IncomingMessage {
+                    id: MessageId::from(id),
+                    mark_as_read_token: field("markAsReadToken").map(MarkAsReadToken::from),
+                    quote_token: field("quoteToken").map(QuoteToken::from),
+                    content: MessageContent::Unreadable {
+                        message_type: field("type").unwrap_or_default().to_owned(),
+                        reason,
+                    },
+                })
+            }
+            _ => EventKind::Unreadable { reason },
+        };
+        Ok(Event {
+            webhook_event_id: WebhookEventId::from(text("webhookEventId").unwrap_or_default()),
+            timestamp: fields
+                .get("timestamp")
+                .and_then(|t| t.as_i64())
+                .unwrap_or(0),
+            mode: serde_json::from_value(lenient("mode")).unwrap_or(Mode::Active),
+            is_redelivery: fields
+                .get("deliveryContext")
+                .and_then(|d| d.get("isRedelivery"))
+                .and_then(|r| r.as_bool())
+                .unwrap_or(false),
+            source: serde_json::from_value(lenient("source")).ok(),
+            reply_token: serde_json::from_value(lenient("replyToken")).ok(),
+            event_type,
+            kind,
+            raw,
+        })
+    }
+
     /// The event's JSON exactly as LINE sent it.
     pub fn raw(&self) -> &str {
         self.raw.get()
@@ -223,8 +282,9 @@ struct DeliveryContext {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Source {
+    /// `userId` is optional in LINE's specification, as in groups and rooms.
     #[serde(rename_all = "camelCase")]
-    User { user_id: UserId },
+    User { user_id: Option<UserId> },
     #[serde(rename_all = "camelCase")]
     Group {
         group_id: GroupId,
@@ -262,7 +322,7 @@ impl Source {
     /// The chat this source belongs to: the group or room if any, else the user.
     pub fn chat(&self) -> Option<Chat> {
         match self {
-            Source::User { user_id } => Some(Chat::User(user_id.clone())),
+            Source::User { user_id } => user_id.clone().map(Chat::User),
             Source::Group { group_id, .. } => Some(Chat::Group(group_id.clone())),
             Source::Room { room_id, .. } => Some(Chat::Room(room_id.clone())),
             Source::Unknown => None,
@@ -272,8 +332,9 @@ impl Source {
     /// The person who acted, when LINE says (in groups and rooms only if they consented).
     pub fn user_id(&self) -> Option<&UserId> {
         match self {
-            Source::User { user_id } => Some(user_id),
-            Source::Group { user_id, .. } | Source::Room { user_id, .. } => user_id.as_ref(),
+            Source::User { user_id }
+            | Source::Group { user_id, .. }
+            | Source::Room { user_id, .. } => user_id.as_ref(),
             Source::Unknown => None,
         }
     }
@@ -324,6 +385,12 @@ pub enum EventKind {
     },
     /// An event type this version does not know. Its JSON is in [`Event::raw`].
     Unknown,
+    /// An event of a known type whose fields this version cannot read (a `message` event
+    /// whose message can be told apart is a [`MessageContent::Unreadable`] instead), read by
+    /// [`Event::read`]. Its JSON is in [`Event::raw`].
+    Unreadable {
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -505,6 +572,12 @@ pub enum MessageContent {
     Unknown {
         message_type: String,
         raw: String,
+    },
+    /// A message of a known type whose fields this version cannot read, read by
+    /// [`Event::read`]: still a patient writing, whose words no one has seen.
+    Unreadable {
+        message_type: String,
+        reason: String,
     },
 }
 

@@ -101,6 +101,18 @@ pub fn text(seq: u64, user: &str, message_id: &str, text: &str) -> Entry {
     event(seq, user, "message", true, json!({ "message": message }))
 }
 
+/// A text message whose `text` is not a string: a shape a later LINE may send, which this
+/// version cannot read.
+pub fn unreadable_text(seq: u64, user: &str, message_id: &str) -> Entry {
+    let message = json!({"type": "text", "id": message_id, "text": {"rich": [1, 2]}});
+    event(seq, user, "message", true, json!({ "message": message }))
+}
+
+/// An `unsend` event without the message it unsends.
+pub fn unreadable_unsend(seq: u64, user: &str) -> Entry {
+    event(seq, user, "unsend", false, json!({}))
+}
+
 /// A text message that LINE sent with a read token (`markAsReadToken`), as it does in 1:1
 /// chats when the account's chat is on.
 pub fn text_to_mark(seq: u64, user: &str, message_id: &str, text: &str) -> Entry {

@@ -126,6 +126,13 @@ describe('messages as drawn', () => {
     expect(opened).toEqual([link.getAttribute('href')])
   })
 
+  it('says what this version cannot read, a message or another LINE event, rather than hiding it', () => {
+    render(Message, { message: message({ type: 'unreadable', supported: false, text: null }) })
+    expect(screen.getByText(/cannot read this message/)).toBeTruthy()
+    render(Message, { message: message({ direction: 'system', type: 'unreadable', supported: false, text: 'unsend' }) })
+    expect(screen.getByText(/A LINE event this version cannot read: unsend/)).toBeTruthy()
+  })
+
   it('marks unsent, edited and unsupported messages', () => {
     render(Message, { message: message({ unsent: true, edited_at: 5 }) })
     expect(screen.getByText('The patient unsent this message')).toBeTruthy()

@@ -1734,3 +1734,54 @@ async fn a_reply_line_may_have_carried_out_shows_as_unconfirmed_not_failed() {
         "{audit:#?}"
     );
 }
+
+#[tokio::test]
+async fn an_event_this_version_cannot_read_is_seen_and_its_message_still_waits_for_an_answer() {
+    use tsunagi_desk::query::{InboxList, MessagesPage};
+    use tsunagi_proto::UnixMillis;
+
+    let (store, _dir) = fresh().await;
+    let chat = conversation(0);
+    let handed_over = log::op(
+        3,
+        tsunagi_proto::EXECUTOR_DEVICE,
+        Operation::SetMode {
+            conversation: chat.clone(),
+            mode: ConversationMode::Human,
+        },
+    );
+    store
+        .apply(&[
+            log::unreadable_unsend(1, USERS[0]),
+            log::unreadable_text(2, USERS[0], "M2"),
+            handed_over,
+        ])
+        .await
+        .unwrap();
+    let shown: Vec<_> = store
+        .messages(&chat, MessagesPage::Newest, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.direction.as_str(), m.message_type, m.text, m.supported))
+        .collect();
+    assert_eq!(
+        shown[..2],
+        [
+            (
+                "system",
+                "unreadable".to_owned(),
+                Some("unsend".to_owned()),
+                false
+            ),
+            ("in", "unreadable".to_owned(), None, false),
+        ]
+    );
+    let waiting = store
+        .inbox(InboxList::Waiting, None, UnixMillis(0), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].conversation, chat);
+    assert_eq!(waiting[0].unread, 1);
+}

@@ -119,6 +119,25 @@ fn a_handoff_phrase_in_thai_japanese_or_chinese_sends_the_chat_to_the_queue() {
 }
 
 #[test]
+fn a_message_the_bot_cannot_read_goes_to_people_with_an_alert() {
+    let (_, decisions) = fold(&[greetings(1), log::unreadable_text(2, PATIENT, "M2")]);
+    let ops = logged(&decisions);
+    assert_eq!(
+        ops[..2],
+        [
+            &Operation::SetMode {
+                conversation: chat(PATIENT),
+                mode: ConversationMode::Human
+            },
+            &Operation::Alert {
+                conversation: chat(PATIENT),
+                reason: AlertReason::Handoff
+            }
+        ]
+    );
+}
+
+#[test]
 fn the_queue_message_counts_who_waits_ahead_and_how_long_claims_took() {
     let entries = [
         greetings(1),

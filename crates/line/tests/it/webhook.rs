@@ -1,7 +1,9 @@
 use pretty_assertions::assert_eq;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tsunagi_line::webhook::{
-    Callback, Chat, ContentProviderKind, EventKind, MessageContent, Mode, RawCallback, Source,
+    Callback, Chat, ContentProviderKind, Event, EventKind, MessageContent, Mode, RawCallback,
+    Source,
 };
 use tsunagi_line::{GroupId, MessageId, ReplyToken, RoomId, UserId};
 
@@ -285,7 +287,7 @@ fn follow_unfollow_join_leave_and_member_events_parse() {
         kinds[6],
         &EventKind::MemberLeft {
             members: vec![Source::User {
-                user_id: UserId::from("U7dh7cb3952d4e5f60718293a4b5c6d7e")
+                user_id: Some(UserId::from("U7dh7cb3952d4e5f60718293a4b5c6d7e"))
             }]
         }
     );
@@ -466,4 +468,70 @@ fn a_known_event_missing_a_required_field_names_the_event_and_field() {
     // The raw view still reads it: nothing LINE sends is refused at ingest.
     let raw = RawCallback::parse(body).expect("raw parse never looks inside events");
     assert_eq!(raw.events.len(), 1);
+}
+
+fn read_one(event: &str) -> Event {
+    Event::read(RawValue::from_string(event.to_owned()).expect("JSON")).expect("an object")
+}
+
+#[test]
+fn a_user_source_without_a_user_id_is_read_not_refused() {
+    let event = read_one(
+        r#"{"type":"follow","webhookEventId":"01F","timestamp":1,"mode":"active","source":{"type":"user"},"replyToken":"r","deliveryContext":{"isRedelivery":false}}"#,
+    );
+    assert_eq!(
+        event.kind,
+        EventKind::Follow {
+            is_unblocked: false
+        }
+    );
+    assert_eq!(event.source, Some(Source::User { user_id: None }));
+    assert_eq!(event.source.and_then(|s| s.chat()), None);
+}
+
+#[test]
+fn a_message_event_whose_message_cannot_be_read_is_still_a_message_from_its_patient() {
+    // `text` must be a string; LINE's next version may send more.
+    let event = read_one(
+        r#"{"type":"message","webhookEventId":"01M","timestamp":7,"mode":"active","replyToken":"rt","source":{"type":"user","userId":"U1"},"message":{"id":"55","type":"text","text":{"rich":true},"quoteToken":"q"},"deliveryContext":{"isRedelivery":false}}"#,
+    );
+    assert_eq!(event.reply_token, Some(ReplyToken::from("rt")));
+    assert_eq!(event.timestamp, 7);
+    assert_eq!(
+        event.source.as_ref().and_then(Source::chat),
+        Some(Chat::User(UserId::from("U1")))
+    );
+    let EventKind::Message(message) = &event.kind else {
+        panic!("{:?}", event.kind);
+    };
+    assert_eq!(message.id, MessageId::from("55"));
+    match &message.content {
+        MessageContent::Unreadable {
+            message_type,
+            reason,
+        } => {
+            assert_eq!(message_type, "text");
+            assert!(reason.contains("text"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn another_event_whose_fields_cannot_be_read_is_unreadable_with_what_could_be_read() {
+    let event = read_one(
+        r#"{"type":"unsend","webhookEventId":"01U","timestamp":1,"source":{"type":"group","groupId":"C1"}}"#,
+    );
+    assert_eq!(event.event_type, "unsend");
+    assert!(
+        matches!(&event.kind, EventKind::Unreadable { reason } if reason.contains("unsend")),
+        "{:?}",
+        event.kind
+    );
+    assert_eq!(
+        event.source.as_ref().and_then(Source::chat),
+        Some(Chat::Group(GroupId::from("C1")))
+    );
+    // Only what is not an object is refused.
+    assert!(Event::read(RawValue::from_string("[1]".into()).unwrap()).is_err());
 }

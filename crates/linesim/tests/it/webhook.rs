@@ -41,7 +41,12 @@ async fn a_user_message_arrives_as_a_signed_webhook_lines_parser_accepts() {
     );
     assert_eq!(event.webhook_event_id.as_str().len(), 26, "a ULID");
     assert_eq!(event.timestamp, crate::T0);
-    assert_eq!(event.source, Some(Source::User { user_id: patient }));
+    assert_eq!(
+        event.source,
+        Some(Source::User {
+            user_id: Some(patient)
+        })
+    );
     assert!(!event.is_redelivery);
     let EventKind::Message(message) = &event.kind else {
         panic!("{:?}", event.kind)
@@ -380,9 +385,9 @@ async fn a_stranger_who_follows_is_a_friend_and_one_who_writes_first_is_a_chatte
         .map(|e| e.source)
         .collect();
     assert!(
-        sources
-            .iter()
-            .any(|s| matches!(s, Some(Source::User { user_id }) if *user_id == chatter)),
+        sources.iter().any(
+            |s| matches!(s, Some(Source::User { user_id: Some(user_id) }) if *user_id == chatter)
+        ),
         "{sources:?}"
     );
     assert!(
