@@ -15,6 +15,7 @@ fn main() {
         "conversation_open",
         "conversation_messages",
         "conversation_act",
+        "conversation_show",
         "conversation_typing",
         "message_send",
         "image_upload",

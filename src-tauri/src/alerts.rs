@@ -9,6 +9,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tauri::{AppHandle, Emitter as _, Manager as _};
 use tauri_plugin_store::StoreExt as _;
+#[cfg(target_os = "linux")]
+use tsunagi_desk::alerts::notification_body;
 use tsunagi_desk::alerts::{
     Alert, AlertKind, KindSetting, Me, Moment, Notice, Preferences, Repeats,
 };
@@ -299,16 +301,23 @@ pub(crate) fn notify(app: &AppHandle, request: AlertShowRequest) -> Result<(), I
 }
 
 /// On Linux, through the notification server on the session bus (as the plugin does), with
-/// the default action, and a thread that waits for it until the notification closes.
+/// the default action, and a thread that waits for it until the notification closes. The
+/// body reaches a server that reads markup escaped, so a patient's words stay words
+/// ([`notification_body`]).
 #[cfg(target_os = "linux")]
 fn notify_linux(app: &AppHandle, request: AlertShowRequest) {
     let app = app.clone();
     std::thread::spawn(move || {
+        // A server that does not answer is taken to read markup: escaped words that show
+        // an `&amp;` are better than a link a patient made.
+        let reads_markup = notify_rust::get_capabilities().map_or(true, |capabilities| {
+            capabilities.iter().any(|c| c == "body-markup")
+        });
         let mut notification = notify_rust::Notification::new();
         notification
             .appname("Tsunagi")
             .summary(&request.title)
-            .body(&request.body)
+            .body(&notification_body(&request.body, reads_markup))
             .auto_icon();
         if request.conversation.is_some() {
             notification.action("default", &request.title);

@@ -98,6 +98,7 @@ pub(crate) async fn app_info(shell: State<'_, Shell>) -> Answer<AppInfo> {
         profile,
         set_aside,
     })
+        removed_at: profile::removed(&shell.data).map(|removed| removed.at),
 }
 
 #[tauri::command]
@@ -288,7 +289,6 @@ pub(crate) async fn conversation_open(
 ) -> Answer<ConversationView> {
     let joined = shell.joined().await?;
     let store = joined.sync.store();
-    let id = ConversationId::new(request.conversation);
     let Some(item) = store.conversation(&id).await? else {
         return Err(IpcError::new(
             ErrorCode::NotFound,
@@ -296,7 +296,8 @@ pub(crate) async fn conversation_open(
         ));
     };
     // Read now: LINE shows the patient "Read" for what came in since this desk last looked.
-    if let Some(token) = store.read_token(&id, Seen::Opened).await?
+    if read
+        && let Some(token) = store.read_token(&id, Seen::Opened).await?
         && item.kind == ChatKind::User
     {
         joined
@@ -317,13 +318,37 @@ pub(crate) async fn conversation_open(
         store.contact(id.as_str()),
         store.sessions(&id),
         store.free_reply_until(&id, UnixMillis::now()),
+/// Opens a chat the operator chose: it is read, on this desk and (as the clinic set) for
+/// the patient on LINE.
     )?;
     Ok(ConversationView {
-        item: InboxItem { unread: 0, ..item },
+        item: InboxItem { unread, ..item },
         has_older: messages.len() as u32 == FIRST_PAGE,
         messages,
         handoffs,
         // What only LINE's screens show (the patient's "Read", the typing dots) goes out
+    conversation_view(&joined, ConversationId::new(request.conversation), true).await
+}
+
+/// Shows a chat and changes nothing: no read mark here or on LINE. What a `tsunagi://`
+/// link opens, since anyone can make one (a page, a message) and the chat must not look
+/// read to the team, nor to the patient, because of it.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) async fn conversation_show(
+    shell: State<'_, Shell>,
+    request: ConversationRequest,
+) -> Answer<ConversationView> {
+    let joined = shell.joined().await?;
+    conversation_view(&joined, ConversationId::new(request.conversation), false).await
+}
+
+/// What the conversation pane shows at first, marking the chat read if `read`.
+async fn conversation_view(
+    joined: &profile::Joined,
+    id: ConversationId,
+    read: bool,
+) -> Answer<ConversationView> {
         // on its own: nothing for the operator to wait for or cancel.
         pending: pending
             .iter()
@@ -355,6 +380,7 @@ fn pending_action(pending: &PendingOp) -> PendingAction {
     PendingAction {
         op_id: pending.op_id.to_string(),
         kind,
+    let unread = if read { 0 } else { item.unread };
         text,
         created_at: pending.created_at,
         last_error: pending.last_error.clone(),
@@ -1099,7 +1125,8 @@ pub(crate) fn link_open(app: AppHandle, request: LinkRequest) -> Answer<()> {
 }
 
 /// Asks where to save a file named `name` with the system's dialog, titled `title`; None
-/// if the operator chose nowhere.
+/// if the operator chose nowhere. The name offered is a safe one, whoever made it
+/// ([`media::safe_name`]: no path, nothing that hides or reorders its letters).
 async fn save_as(
     window: &tauri::Window,
     title: String,
@@ -1107,15 +1134,14 @@ async fn save_as(
 ) -> Answer<Option<std::path::PathBuf>> {
     use tauri_plugin_dialog::DialogExt as _;
     let (chosen, choice) = tokio::sync::oneshot::channel();
-    window
-        .dialog()
-        .file()
-        .set_parent(window)
-        .set_title(title)
-        .set_file_name(name)
-        .save_file(move |path| {
-            let _ = chosen.send(path);
-        });
+    let dialog = window.dialog().file().set_parent(window).set_title(title);
+    let dialog = match media::safe_name(&name) {
+        Some(name) => dialog.set_file_name(name),
+        None => dialog,
+    };
+    dialog.save_file(move |path| {
+        let _ = chosen.send(path);
+    });
     let Some(path) = choice.await.ok().flatten() else {
         return Ok(None);
     };

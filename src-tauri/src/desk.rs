@@ -1,6 +1,7 @@
 //! The desk behind the window: opened from the data directory at launch, synced in the
 //! background, joined or left from the UI. Its change notices and connection state become
-//! the window's events.
+//! the window's events. A desk its clinic removed deletes its copy of patients' data and
+//! tells the window (`desk-removed`).
 
 use std::path::PathBuf;
 
@@ -10,7 +11,9 @@ use tsunagi_desk::credentials::Vault;
 use tsunagi_desk::profile::{self, Joined};
 use tsunagi_desk::sync::SyncOptions;
 
-use crate::ipc::{DeskChanged, EVENT_CHANGED, EVENT_STATUS, ErrorCode, IpcError};
+use crate::ipc::{
+    DeskChanged, DeskRemoved, EVENT_CHANGED, EVENT_REMOVED, EVENT_STATUS, ErrorCode, IpcError,
+};
 
 /// The keyring service the device token is kept under.
 pub(crate) const SERVICE: &str = "app.tsunagi.desk";
@@ -105,6 +108,27 @@ impl Shell {
         profile::leave(&self.data, &self.vault)?;
         Ok(())
     }
+
+    /// The relay said an owner removed this desk: its sync and forwarding stop, its copy of
+    /// patients' data is deleted, it forgets the relay, and the window is told.
+    async fn removed(&self, app: &AppHandle) {
+        let Some(running) = self.running.write().await.take() else {
+            return;
+        };
+        let joined = running.joined.clone();
+        drop(running);
+        if let Err(error) = profile::forget_removed(&self.data, &self.vault, joined).await {
+            tracing::error!(%error, "this desk was removed, and its copy could not be deleted");
+            return;
+        }
+        tracing::warn!(
+            "this desk was removed from its clinic: its copy of patients' data is deleted"
+        );
+        let at = profile::removed(&self.data).map_or(0, |removed| removed.at);
+        if let Err(error) = app.emit(EVENT_REMOVED, DeskRemoved { at }) {
+            tracing::warn!(%error, "the window could not be told of the removal");
+        }
+    }
 }
 
 /// Runs the sync until `stop`, and forwards what it says to the window.
@@ -168,10 +192,16 @@ fn spawn_sync(app: &AppHandle, joined: &Joined, stop: &watch::Sender<bool>) {
         }
     });
     let until = stop.subscribe();
+    let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let result = sync.run(stopped(until)).await;
-        if let Err(error) = result {
-            tracing::warn!(%error, "the desk stopped syncing");
+        drop(sync);
+        match result {
+            Ok(()) => {}
+            Err(error) if profile::is_removed(&error) => {
+                tauri::Manager::state::<Shell>(&app).removed(&app).await;
+            }
+            Err(error) => tracing::warn!(%error, "the desk stopped syncing"),
         }
     });
 }

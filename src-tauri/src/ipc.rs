@@ -254,6 +254,10 @@ pub struct AppInfo {
     /// This launch found the desk's store unusable and set it aside for a fresh copy from
     /// the relay.
     pub set_aside: Option<SetAsideView>,
+    /// When this computer learned that an owner removed it from the clinic, and deleted its
+    /// copy of patients' conversations and files (ms since the epoch); until it joins again.
+    #[ts(type = "number | null")]
+    pub removed_at: Option<i64>,
 }
 
 /// A desk store set aside at launch: why, and where the old one is kept.
@@ -985,6 +989,18 @@ pub struct UpdateSettings {
     /// False for a build with no key to check updates with: it never looks.
     pub can_verify: bool,
     /// False when this copy was not installed from a package (a developer's build).
+    /// A link asked for it: anyone can make one, so the window only shows the chat
+    /// (`conversation_show`), and nothing is marked read until the operator opens it.
+    pub linked: bool,
+}
+
+/// `desk-removed`: the relay said an owner removed this computer from the clinic; its copy
+/// of patients' conversations and files was deleted, and it has left the relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DeskRemoved {
+    /// When (ms since the epoch).
+    #[ts(type = "number")]
+    pub at: i64,
     pub installable: bool,
     /// The version "Later" was said to, while it is not offered.
     pub postponed: Option<String>,
@@ -1077,6 +1093,7 @@ commands! {
     telegram_test: TelegramTestRequest => Vec<TelegramChatView>,
     keyword_try: KeywordTryRequest => Option<u32>,
     contacts_list: ContactsRequest => Vec<ContactView>,
+    conversation_show: ConversationRequest => ConversationView,
     contact_counts: () => ContactCounts,
     contacts_export: ExportRequest => bool,
     tags_list: () => Vec<String>,
@@ -1127,14 +1144,15 @@ pub const EVENT_UPDATE_PROGRESS: &str = "update-progress";
 
 fn event_table() -> String {
     format!(
-        "export type Events = {{\n  '{EVENT_CHANGED}': {}\n  '{EVENT_STATUS}': {}\n  '{EVENT_ALERT}': {}\n  '{EVENT_ALERT_OPEN}': {}\n  '{EVENT_ALERTS_PAUSED}': {}\n  '{EVENT_UPDATE_AVAILABLE}': {}\n  '{EVENT_UPDATE_PROGRESS}': {}\n}}\n",
+        "export type Events = {{\n  '{EVENT_CHANGED}': {}\n  '{EVENT_STATUS}': {}\n  '{EVENT_ALERT}': {}\n  '{EVENT_ALERT_OPEN}': {}\n  '{EVENT_ALERTS_PAUSED}': {}\n  '{EVENT_UPDATE_AVAILABLE}': {}\n  '{EVENT_UPDATE_PROGRESS}': {}\n  '{EVENT_REMOVED}': {}\n}}\n",
         DeskChanged::name(),
         SyncStatus::name(),
         Notice::name(),
         AlertOpened::name(),
         AlertsPaused::name(),
         UpdateOffer::name(),
-        UpdateProgress::name()
+        UpdateProgress::name(),
+        DeskRemoved::name()
     )
 }
 
@@ -1147,6 +1165,8 @@ pub fn typescript() -> String {
         ProfileView::decl(),
         AppInfo::decl(),
         SetAsideView::decl(),
+/// An owner removed this computer from the clinic, and its copy was deleted.
+pub const EVENT_REMOVED: &str = "desk-removed";
         UpdateSettings::decl(),
         UpdateSettingsRequest::decl(),
         UpdateOffer::decl(),
@@ -1301,6 +1321,7 @@ mod tests {
 
     #[test]
     fn committed_bindings_match_the_rust_types() {
+        DeskRemoved::decl(),
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/lib/bindings.ts");
         let generated = typescript();
         if std::env::var_os("TSUNAGI_WRITE_BINDINGS").is_some() {

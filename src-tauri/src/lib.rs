@@ -8,6 +8,7 @@ mod desk;
 pub mod ipc;
 mod links;
 mod media;
+mod origin;
 mod presence;
 mod updates;
 
@@ -96,6 +97,8 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         // Likewise the save dialog (`media_save`).
         .plugin(tauri_plugin_dialog::init())
+        // The window never leaves the app's page (for a patient's file, a link, the web).
+        .plugin(origin::guard())
         // The window's size and place, as the operator left them.
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_autostart::Builder::new().build())
@@ -103,7 +106,8 @@ pub fn run() {
         .plugin(tauri_plugin_updater::Builder::new().build())
         .setup(|app| {
             let data = data_dir(app)?;
-            std::fs::create_dir_all(&data)?;
+            // For this computer's user alone (0700 on Unix), as all the desk keeps in it.
+            tsunagi_desk::private::create_dir_all(&data)?;
             tracing::info!(data = %data.display(), "opening the desk");
             app.manage(desk::Shell::new(data));
             app.manage(alerts::Alerts::default());

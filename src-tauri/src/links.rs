@@ -1,6 +1,8 @@
 //! `tsunagi://` links: the system hands them to Tsunagi (a second start of the app, which
-//! passes them to the one running). `tsunagi://chat/<channel>/<conversation>` opens a chat,
-//! as Telegram alerts link to it.
+//! passes them to the one running). `tsunagi://chat/<channel>/<conversation>` shows a chat,
+//! as Telegram alerts link to it. Anyone can make a link (a web page, a message), so a
+//! link has no effect but that: the window shows the chat and changes nothing (no read
+//! mark, no claim) until the operator acts in it.
 
 use tauri::{AppHandle, Emitter as _};
 
@@ -38,17 +40,39 @@ impl AtStart {
     }
 }
 
-/// Opens the chat of each link among `args` in the window.
+/// Shows the chat of each link among `args` in the window.
 pub(crate) fn open(app: &AppHandle, args: &[String]) {
-    for (_, conversation) in args.iter().filter_map(|a| chat_of(a)) {
-        open_chat(app, conversation.to_owned());
+    for conversation in linked_chats(args) {
+        bring(app, conversation);
     }
 }
 
-/// Brings the window forward on `conversation`'s chat (a clicked notification, a link).
+/// What the window is told for each chat link among `args`: show it, as a link.
+fn linked_chats(args: &[String]) -> Vec<AlertOpened> {
+    args.iter()
+        .filter_map(|a| chat_of(a))
+        .map(|(_, conversation)| AlertOpened {
+            conversation: conversation.to_owned(),
+            linked: true,
+        })
+        .collect()
+}
+
+/// Brings the window forward on `conversation`'s chat, opened: its notification was
+/// clicked.
 pub(crate) fn open_chat(app: &AppHandle, conversation: String) {
+    bring(
+        app,
+        AlertOpened {
+            conversation,
+            linked: false,
+        },
+    );
+}
+
+fn bring(app: &AppHandle, opened: AlertOpened) {
     crate::presence::show_window(app);
-    if let Err(error) = app.emit(EVENT_ALERT_OPEN, AlertOpened { conversation }) {
+    if let Err(error) = app.emit(EVENT_ALERT_OPEN, opened) {
         tracing::warn!(%error, "the chat could not be opened in the window");
     }
 }
@@ -56,6 +80,24 @@ pub(crate) fn open_chat(app: &AppHandle, conversation: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_asks_the_window_only_to_show_its_chat() {
+        let args = ["tsunagi", "tsunagi://chat/1/U42", "tsunagi://chat/1/Cab"].map(String::from);
+        assert_eq!(
+            linked_chats(&args),
+            [
+                AlertOpened {
+                    conversation: "U42".into(),
+                    linked: true
+                },
+                AlertOpened {
+                    conversation: "Cab".into(),
+                    linked: true
+                }
+            ]
+        );
+    }
 
     #[test]
     fn the_link_the_app_started_with_is_taken_once() {

@@ -404,6 +404,33 @@ pub struct Notice {
     pub volume: u8,
 }
 
+/// The body of a native notification as the notification server is to get it. A
+/// freedesktop server that reads markup in bodies (it says `body-markup`: GNOME, KDE,
+/// dunst, mako) renders `<b>`, `<i>`, `<u>`, `<a href>` and `<img>` there, so a patient's
+/// name or message (`<a href="https://…">Your results</a>`) would arrive as a link or a
+/// picture the clinic never wrote: for such a server every character markup reads is
+/// escaped, and the words show as they were typed. A server that reads no markup, and the
+/// other systems' notifications, take the text as it is. (The summary is plain text for
+/// every server, by the specification.)
+pub fn notification_body(text: &str, server_reads_markup: bool) -> std::borrow::Cow<'_, str> {
+    const READ_BY_MARKUP: [char; 5] = ['&', '<', '>', '"', '\''];
+    if !server_reads_markup || !text.contains(READ_BY_MARKUP) {
+        return text.into();
+    }
+    let mut escaped = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped.into()
+}
+
 /// A handoff nobody took is alerted again this soon at the soonest.
 pub const MIN_REPEAT_SECONDS: u32 = 10;
 

@@ -12,6 +12,7 @@ pub mod inbox;
 pub mod media;
 pub mod outbox;
 pub mod outreach;
+pub mod private;
 pub mod profile;
 pub mod projection;
 pub mod query;

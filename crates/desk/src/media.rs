@@ -94,11 +94,16 @@ impl MediaCache {
             self.limit
         };
         let mut download = relay.media(channel, message, preview, limit).await?;
-        tokio::fs::create_dir_all(folder.path()).await.map_err(io)?;
+        crate::private::create_dir_all_async(folder.path())
+            .await
+            .map_err(io)?;
         // The file first, its type last: a type on disk means the file is whole.
         let content_type = std::mem::take(&mut download.content_type);
         whole_or_nothing(&path, |partial| async move {
-            let mut file = tokio::fs::File::create(&partial).await.map_err(io)?;
+            let mut file = crate::private::async_file_options()
+                .open(&partial)
+                .await
+                .map_err(io)?;
             while let Some(chunk) = download.chunk().await? {
                 file.write_all(chunk.as_ref()).await.map_err(io)?;
             }
@@ -126,20 +131,10 @@ impl Cached {
 
 /// The name to offer for saving `message`'s file: the name the patient gave it, else one
 /// made of the message id and the extension of its content type. Only a name, never a
-/// path: whatever a patient wrote, separators and leading dots go.
+/// path, and one that reads as what it is: see [`safe_name`].
 pub fn file_name(message: &MessageId, given: Option<&str>, content_type: &str) -> String {
-    let given: String = given
-        .unwrap_or_default()
-        .chars()
-        .map(|c| match c {
-            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
-            c if c.is_control() => '_',
-            c => c,
-        })
-        .collect();
-    let given = given.trim().trim_start_matches('.').trim();
-    if !given.is_empty() {
-        return given.chars().take(200).collect();
+    if let Some(given) = given.and_then(safe_name) {
+        return given;
     }
     let mime = content_type.split(';').next().unwrap_or_default().trim();
     let extension = match mime {
@@ -168,6 +163,42 @@ pub fn file_name(message: &MessageId, given: Option<&str>, content_type: &str) -
     format!("{kind}-{}{extension}", message.as_str())
 }
 
+/// A name from outside (a patient's file name) as a file name to offer the operator, or
+/// `None` when nothing of it is left: whatever a patient wrote, separators and leading dots
+/// go, and so does every character that hides or reorders text, so a name shows what the
+/// file is. Unicode's bidi controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069)
+/// would let `invoice\u{202E}fdp.exe` read as "invoiceexe.pdf"; control characters and
+/// line breaks would hide the end of a name. At most 200 characters. Every name that
+/// reaches a file or a save dialog passes here.
+pub fn safe_name(given: &str) -> Option<String> {
+    let cleaned: String = given
+        .chars()
+        .filter(|&c| !hides_or_reorders(c))
+        .map(|c| match c {
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+            c => c,
+        })
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    (!cleaned.is_empty()).then(|| cleaned.chars().take(200).collect())
+}
+
+/// A character that changes how the text around it reads without showing itself: a
+/// control character, a line or paragraph separator, or a bidi control.
+fn hides_or_reorders(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
 fn io(error: std::io::Error) -> Error {
     Error::Store(format!("the media cache: {error}"))
 }
@@ -175,7 +206,12 @@ fn io(error: std::io::Error) -> Error {
 /// Writes `bytes` to `path`, whole or not at all.
 async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     whole_or_nothing(path, |partial| async move {
-        tokio::fs::write(partial, bytes).await.map_err(io)
+        let mut file = crate::private::async_file_options()
+            .open(&partial)
+            .await
+            .map_err(io)?;
+        file.write_all(bytes).await.map_err(io)?;
+        file.flush().await.map_err(io)
     })
     .await
 }
@@ -241,6 +277,35 @@ mod tests {
         assert_eq!(
             file_name(&id, None, "application/octet-stream"),
             "file-468789577898262530"
+        );
+    }
+
+    #[test]
+    fn a_name_cannot_pose_as_another_kind_of_file_with_bidi_or_control_characters() {
+        let id = MessageId::new("468789577898262530");
+        // Shown right to left from U+202E on, this reads "invoiceexe.pdf".
+        assert_eq!(
+            file_name(&id, Some("invoice\u{202E}fdp.exe"), "application/pdf"),
+            "invoicefdp.exe"
+        );
+        for (given, safe) in [
+            ("\u{2067}photo\u{2069}gpj.exe", "photogpj.exe"),
+            ("\u{200F}scan\u{200E}.pdf\u{061C}", "scan.pdf"),
+            (
+                "\u{202A}a\u{202B}b\u{202C}c\u{202D}d\u{2066}e\u{2068}f",
+                "abcdef",
+            ),
+            ("report.pdf\n\r\t\u{0}\u{7F}\u{85}.exe", "report.pdf.exe"),
+            ("report.pdf\u{2028}\u{2029}.exe", "report.pdf.exe"),
+            // Scripts that need joiners keep them.
+            ("ใบนัด\u{200D}.pdf", "ใบนัด\u{200D}.pdf"),
+        ] {
+            assert_eq!(safe_name(given).as_deref(), Some(safe), "{given:?}");
+        }
+        // Nothing left but what hides: the desk names it.
+        assert_eq!(
+            file_name(&id, Some("\u{202E}\u{2066}"), "image/png"),
+            "image-468789577898262530.png"
         );
     }
 

@@ -109,12 +109,34 @@ pub(crate) fn reminder_scheduled(
 
 /// Calls off a reminder not yet sent; false when there is none such (unknown, already
 /// sent or cancelled).
+/// What came of a cancel.
+pub(crate) enum Cancelled {
+    Yes,
+    /// Sent (its recipients fixed), cancelled already, or never scheduled.
+    TooLate,
+    /// A reminder to many patients, which only owners may cancel, cancelled by staff.
+    NotYours,
+}
+
 pub(crate) fn reminder_cancelled(
     db: &rusqlite::Connection,
     entry: &Entry,
     id: OpId,
     device: &DeviceId,
-) -> Result<bool> {
+    by: &tsunagi_domain::session::Actor,
+) -> Result<Cancelled> {
+    let audience: Option<String> = db
+        .prepare_cached("SELECT audience FROM reminders WHERE id = ?")?
+        .query_row([id.to_string()], |row| row.get(0))
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    // The same rule as the relay's executor: only owners cancel what only owners schedule.
+    if audience.is_some_and(|a| a != "contact") && !by.oversees {
+        return Ok(Cancelled::NotYours);
+    }
     let changed = db
         .prepare_cached(
             "UPDATE reminders SET cancelled_at = ?, cancelled_by = ?
@@ -125,7 +147,11 @@ pub(crate) fn reminder_cancelled(
             device.as_str(),
             id.to_string()
         ])?;
-    Ok(changed == 1)
+    Ok(if changed == 1 {
+        Cancelled::Yes
+    } else {
+        Cancelled::TooLate
+    })
 }
 
 pub(crate) fn reminder_fixed(

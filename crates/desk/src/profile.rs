@@ -20,6 +20,8 @@ use crate::{Error, Result};
 const PROFILE: &str = "profile.json";
 const STORE: &str = "desk.db";
 const MEDIA: &str = "media";
+/// The note that this desk was removed from its clinic ([`removed`]).
+const REMOVED: &str = "removed.json";
 
 /// Who this desk is on which relay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,8 +80,8 @@ impl Profile {
         let path = dir.join(PROFILE);
         let partial = dir.join(format!("{PROFILE}.partial"));
         let text = serde_json::to_string_pretty(self).map_err(|e| Error::Store(e.to_string()))?;
-        std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::write(&partial, text))
+        crate::private::create_dir_all(dir)
+            .and_then(|()| crate::private::write(&partial, text.as_bytes()))
             .and_then(|()| std::fs::rename(&partial, &path))
             .map_err(|e| Error::Store(format!("saving {}: {e}", path.display())))
     }
@@ -234,11 +236,15 @@ pub async fn join(
         role: enrolled.role,
         operator,
     };
+    // The folder first, for this user only: the token file (no keyring) goes in it.
+    crate::private::create_dir_all(dir)
+        .map_err(|e| JoinError::Store(format!("making {}: {e}", dir.display())))?;
     let kept = vault.save(&profile.account(), &enrolled.token)?;
     if let Err(error) = profile.save(dir) {
         let _ = vault.delete(&profile.account());
         return Err(error.into());
     }
+    forget_removal(dir);
     Ok((profile, kept))
 }
 
@@ -380,7 +386,21 @@ pub async fn open(dir: &Path, vault: &Vault, options: SyncOptions) -> Result<Opt
     let token = vault.load(&profile.account())?.ok_or_else(|| {
         Error::Invalid("the device token is missing from the keyring: join again".into())
     })?;
+    // Closed to other users: what an earlier version made more open, and what SQLite
+    // made as the umask said (its `-wal` and `-shm` take the store's mode after this).
+    let closing = |path: &Path| {
+        crate::private::restrict(path)
+            .map_err(|e| Error::Store(format!("closing {} to others: {e}", path.display())))
+    };
+    closing(dir)?;
+    closing(&dir.join(MEDIA))?;
     let (store, set_aside) = Store::open_or_rebuild(&dir.join(STORE)).await?;
+    for name in [STORE, "desk.db-wal", "desk.db-shm"] {
+        closing(&dir.join(name))?;
+    }
+    if let Some(aside) = &set_aside {
+        closing(&aside.kept_as)?;
+    }
     let client = RelayClient::new(profile.relay.clone(), DeviceToken::new(token))?;
     let sync = Sync::new(store, client, channel, options);
     Ok(Some(Joined {
@@ -398,18 +418,92 @@ pub fn leave(dir: &Path, vault: &Vault) -> Result<()> {
         return Ok(());
     };
     vault.delete(&profile.account())?;
-    std::fs::remove_file(dir.join(PROFILE))
-        .map_err(|e| Error::Store(format!("removing the profile: {e}")))?;
-    for name in [STORE, "desk.db-wal", "desk.db-shm"] {
-        match std::fs::remove_file(dir.join(name)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::Store(format!("removing {name}: {e}"))),
+    remove_file(&dir.join(PROFILE))?;
+    delete_local_copy(dir)
+}
+
+/// Whether the relay's refusal says an owner removed this device from the clinic: its
+/// token is refused as revoked, which no retry changes.
+pub fn is_removed(error: &Error) -> bool {
+    // (The relay says so in its message: `unauthorized` is also its code for a token it
+    // does not know, which a relay restored from an older backup would say of a device
+    // it still has to learn. That is no reason to delete what this desk holds.)
+    matches!(
+        error,
+        Error::Relay(relay::Error::Refused {
+            status: 401,
+            code: ErrorCode::Unauthorized,
+            message,
+        }) if message.contains("revoked")
+    )
+}
+
+/// What a desk does once its relay says an owner removed it ([`is_removed`]): it deletes
+/// its copy of patients' data (the store with its search index and any store set aside,
+/// the media cache), forgets the relay (the token, the profile), and leaves a note of when,
+/// which [`removed`] reads for the window until the desk joins again.
+pub async fn forget_removed(dir: &Path, vault: &Vault, joined: Joined) -> Result<()> {
+    let store = joined.sync.store().clone();
+    drop(joined);
+    store.close().await;
+    // Patients' data first: it is what must not stay.
+    delete_local_copy(dir)?;
+    let note = serde_json::to_string(&Removed {
+        at: tsunagi_proto::UnixMillis::now().0,
+    })
+    .map_err(|e| Error::Store(e.to_string()))?;
+    crate::private::write(&dir.join(REMOVED), note.as_bytes())
+        .map_err(|e| Error::Store(format!("noting the removal: {e}")))?;
+    if let Some(profile) = Profile::load(dir)? {
+        vault.delete(&profile.account())?;
+    }
+    remove_file(&dir.join(PROFILE))
+}
+
+/// This desk was removed from its clinic, and deleted its copy of patients' data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    /// When it learned it and deleted the copy (Unix milliseconds).
+    pub at: i64,
+}
+
+/// The note [`forget_removed`] left, until the desk joins a relay again.
+pub fn removed(dir: &Path) -> Option<Removed> {
+    let text = std::fs::read_to_string(dir.join(REMOVED)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn forget_removal(dir: &Path) {
+    if let Err(error) = remove_file(&dir.join(REMOVED)) {
+        tracing::warn!(%error, "the note of an earlier removal stays");
+    }
+}
+
+/// Deletes the store (with its `-wal` and `-shm`, and every store set aside beside it) and
+/// the media cache.
+fn delete_local_copy(dir: &Path) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::Store(format!("listing {}: {e}", dir.display()))),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::Store(format!("listing {}: {e}", dir.display())))?;
+        if entry.file_name().to_string_lossy().starts_with(STORE) {
+            remove_file(&entry.path())?;
         }
     }
     match std::fs::remove_dir_all(dir.join(MEDIA)) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::Store(format!("removing the media cache: {e}"))),
+    }
+}
+
+fn remove_file(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::Store(format!("removing {}: {e}", path.display()))),
     }
 }

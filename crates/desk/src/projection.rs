@@ -812,10 +812,14 @@ fn operation(
         }
         Operation::CancelReminder { reminder } => {
             changes.reminders = true;
-            let outcome = if outreach::reminder_cancelled(db, entry, *reminder, device)? {
-                Outcome::Applied
-            } else {
-                Outcome::Rejected("the reminder was sent or cancelled already".into())
+            let outcome = match outreach::reminder_cancelled(db, entry, *reminder, device, by)? {
+                outreach::Cancelled::Yes => Outcome::Applied,
+                outreach::Cancelled::TooLate => {
+                    Outcome::Rejected("the reminder was sent or cancelled already".into())
+                }
+                outreach::Cancelled::NotYours => Outcome::Rejected(
+                    "only an owner cancels a reminder to more than one patient".into(),
+                ),
             };
             ("cancel_reminder", None, outcome)
         }

@@ -1602,7 +1602,9 @@ impl Bot {
                 }
             }
             Operation::CancelReminder { reminder } => {
-                if let Some(scheduled) = self.scheduled(reminder) {
+                if let Some(scheduled) = self.scheduled(reminder)
+                    && crate::validate::may_cancel(&scheduled.reminder, actor.oversees)
+                {
                     scheduled.cancelled = true;
                 }
             }

@@ -36,6 +36,13 @@ pub fn owner_only(op: &Operation) -> bool {
     }
 }
 
+/// Whether someone may cancel `reminder`: what only owners may schedule (a reminder to
+/// many patients), only those who oversee the channel (owners) may cancel; a reminder to one
+/// patient, anyone at a desk. (`oversees` as [`crate::session::Actor`] says it.)
+pub fn may_cancel(reminder: &tsunagi_proto::Reminder, oversees: bool) -> bool {
+    oversees || matches!(reminder.to, Audience::Contact { .. })
+}
+
 /// Who may log an op: people at desks, or only the relay's executor (it reports what LINE
 /// did; a desk must not claim a message was sent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,7 +25,12 @@ os: string, keyring: KeyringStatus, profile: ProfileView | null,
  * This launch found the desk's store unusable and set it aside for a fresh copy from
  * the relay.
  */
-set_aside: SetAsideView | null, };
+set_aside: SetAsideView | null, 
+/**
+ * When this computer learned that an owner removed it from the clinic, and deleted its
+ * copy of patients' conversations and files (ms since the epoch); until it joins again.
+ */
+removed_at: number | null, };
 
 export type SetAsideView = { 
 /**
@@ -987,7 +992,18 @@ export type AlertShowRequest = { title: string, body: string,
  */
 conversation: string | null, };
 
-export type AlertOpened = { conversation: string, };
+export type AlertOpened = { conversation: string, 
+/**
+ * A link asked for it: anyone can make one, so the window only shows the chat
+ * (`conversation_show`), and nothing is marked read until the operator opens it.
+ */
+linked: boolean, };
+
+export type DeskRemoved = { 
+/**
+ * When (ms since the epoch).
+ */
+at: number, };
 
 export type AlertsPaused = { until: number | null, };
 
@@ -1018,6 +1034,7 @@ export type Commands = {
   op_discard: { request: OpRequest; response: null }
   operators_list: { request: null; response: Array<Operator> }
   search_run: { request: SearchRequest; response: Array<Hit> }
+  conversation_show: { request: ConversationRequest; response: ConversationView }
   contact_tag: { request: TagRequest; response: Submitted }
   contact_note: { request: NoteRequest; response: Submitted }
   contact_fields_set: { request: ContactFieldsRequest; response: Submitted }
@@ -1074,3 +1091,4 @@ export type Events = {
   'update-available': UpdateOffer
   'update-progress': UpdateProgress
 }
+  'desk-removed': DeskRemoved

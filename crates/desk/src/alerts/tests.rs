@@ -613,3 +613,22 @@ fn a_red_flag_is_alerted_to_everyone_first_and_repeated_as_one_until_taken() {
         []
     );
 }
+
+#[test]
+fn a_patients_markup_reaches_a_notification_server_that_reads_markup_as_text() {
+    let link = r#"<a href="https://evil.example/x?a=1&b=2">Your results</a>"#;
+    assert_eq!(
+        notification_body(link, true),
+        "&lt;a href=&quot;https://evil.example/x?a=1&amp;b=2&quot;&gt;Your results&lt;/a&gt;"
+    );
+    assert_eq!(
+        notification_body("<b>urgent</b> <img src='x'>", true),
+        "&lt;b&gt;urgent&lt;/b&gt; &lt;img src=&#39;x&#39;&gt;"
+    );
+    // An entity a patient typed is shown as typed, not as the character it names.
+    assert_eq!(notification_body("&lt;3", true), "&amp;lt;3");
+    // Words with nothing markup reads, and servers (or systems) that read no markup, get
+    // the text as it is.
+    assert_eq!(notification_body("ปวดฟัน 痛い", true), "ปวดฟัน 痛い");
+    assert_eq!(notification_body(link, false), link);
+}

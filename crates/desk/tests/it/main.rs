@@ -5,6 +5,7 @@
 
 mod analytics;
 mod app;
+mod local_copy;
 use tsunagi_proto::testing as log;
 mod media;
 mod projection;

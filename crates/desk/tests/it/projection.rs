@@ -1785,3 +1785,51 @@ async fn an_event_this_version_cannot_read_is_seen_and_its_message_still_waits_f
     assert_eq!(waiting[0].conversation, chat);
     assert_eq!(waiting[0].unread, 1);
 }
+
+#[tokio::test]
+async fn staff_cannot_cancel_a_reminder_to_many_patients_and_the_audit_says_why() {
+    use tsunagi_proto::api::Role;
+    use tsunagi_proto::{Audience, Reminder, UnixMillis};
+
+    let (store, _dir) = fresh().await;
+    let reminder = OpId::new();
+    let schedule = Operation::ScheduleReminder(Reminder {
+        text: "Flu shots this week".into(),
+        date: None,
+        time: None,
+        clinic: None,
+        at: UnixMillis(1_900_000_000_000),
+        to: Audience::Following,
+    });
+    let cancel = |seq, role| {
+        log::op_by(
+            seq,
+            DEVICES[1],
+            role,
+            Operation::CancelReminder { reminder },
+        )
+    };
+    store
+        .apply(&[
+            log::op_with_id(1, DEVICES[0], reminder, schedule),
+            cancel(2, Role::Staff),
+        ])
+        .await
+        .unwrap();
+    let listed = store.reminders(10).await.unwrap();
+    assert_eq!(listed[0].cancelled_at, None);
+    let audit = store.audit(None, 10).await.unwrap();
+    let refused = audit
+        .iter()
+        .find(|a| a.op_type == "cancel_reminder")
+        .unwrap();
+    assert_eq!(
+        (refused.outcome.as_str(), refused.reason.as_deref()),
+        (
+            "rejected",
+            Some("only an owner cancels a reminder to more than one patient")
+        )
+    );
+    store.apply(&[cancel(3, Role::Owner)]).await.unwrap();
+    assert!(store.reminders(10).await.unwrap()[0].cancelled_at.is_some());
+}

@@ -1474,3 +1474,57 @@ fn until_an_owner_sets_them_the_emergency_number_follows_the_clinics_time_zone()
     let sent = sent_texts(&decisions);
     assert!(sent.len() == 1 && sent[0].contains("1669"), "{sent:?}");
 }
+
+#[test]
+fn staff_cannot_cancel_a_reminder_only_owners_may_schedule_but_may_one_to_a_patient() {
+    use tsunagi_proto::api::Role;
+    let remind = |to| {
+        Operation::ScheduleReminder(tsunagi_proto::Reminder {
+            text: "Flu shots this week".into(),
+            date: None,
+            time: None,
+            clinic: None,
+            at: at(50),
+            to,
+        })
+    };
+    let (everyone, one) = (OpId::derived("everyone"), OpId::derived("one"));
+    let cancel = |seq, reminder| {
+        log::op_by(
+            seq,
+            "d-staff",
+            Role::Staff,
+            Operation::CancelReminder { reminder },
+        )
+    };
+    let (bot, _) = fold(&[
+        log::op_with_id(
+            1,
+            "d-owner",
+            everyone,
+            remind(tsunagi_proto::Audience::Following),
+        ),
+        log::op_with_id(
+            2,
+            "d-staff",
+            one,
+            remind(tsunagi_proto::Audience::Contact {
+                user: UserId::from(PATIENT),
+            }),
+        ),
+        cancel(3, everyone),
+        cancel(4, one),
+    ]);
+    let due: Vec<OpId> = bot
+        .due(at(60))
+        .into_iter()
+        .filter_map(|d| match d {
+            Decision::Log(Logged {
+                op: Operation::ReminderRecipients { reminder, .. },
+                ..
+            }) => Some(reminder),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(due, [everyone], "the owner's reminder still goes");
+}
