@@ -2,6 +2,11 @@
 //! clinic's prompt, the recent chat and the patient's question. Whatever goes wrong
 //! (a timeout, a refused key, an outage, a refusal, an answer that cannot be read) is a
 //! reason to hand the chat to people, never an error that stops the executor.
+//!
+//! The address is the owner's, so the call goes only where [`crate::egress`] allows, and
+//! what desks are told of a failure is one of two sentences ([`UNREACHABLE`], [`FAILED`]):
+//! no status, no body, no address, so that the hand-over reason cannot be used to map
+//! what answers where. The details go to the relay's own log.
 
 use std::time::Duration;
 
@@ -11,10 +16,23 @@ use tokio::time::Instant;
 use tsunagi_domain::automation::AiQuestion;
 use tsunagi_proto::AiSettings;
 
+use crate::egress::{self, Egress};
+
 /// The tool the model calls to hand the chat to people.
 pub const HAND_OVER_TOOL: &str = "hand_over_to_staff";
 /// What the model may write instead of calling the tool.
 pub const HAND_OVER_MARKER: &str = "[HANDOFF]";
+
+/// Why the chat went to people, when the AI service was not reached (or its address is
+/// one the relay does not call).
+pub const UNREACHABLE: &str = "the AI service could not be reached";
+/// Why the chat went to people, when the AI service answered, but not with an answer.
+pub const FAILED: &str = "the AI service answered with an error";
+
+/// The most of the model's answer that is read: a chat completion is a few kilobytes.
+pub const ANSWER_MAX_BYTES: usize = 1024 * 1024;
+/// The most of the model's own reason for handing over that is kept.
+const MODEL_REASON_MAX_CHARS: usize = 300;
 
 /// What the model made of the question.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +46,7 @@ pub enum Reply {
 /// Asks the model about `question` within the settings' timeout, retrying once what the
 /// endpoint asks to retry (429, 5xx) if time remains.
 pub async fn ask(
-    http: &reqwest::Client,
+    egress: &Egress,
     settings: &AiSettings,
     key: &str,
     question: &AiQuestion,
@@ -36,25 +54,46 @@ pub async fn ask(
     let timeout = Duration::from_secs(u64::from(settings.timeout_seconds));
     let deadline = Instant::now() + timeout;
     let body = request(settings, question);
-    let url = format!(
+    let address = format!(
         "{}/chat/completions",
         settings.base_url.trim().trim_end_matches('/')
     );
+    let (http, url) = match egress.client(&address) {
+        Ok(client) => client,
+        Err(refused) => {
+            tracing::warn!(%refused, "the AI endpoint's address is not called");
+            return unreachable();
+        }
+    };
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let call = http.post(&url).bearer_auth(key).json(&body).send();
-        let outcome = match tokio::time::timeout_at(deadline, call).await {
+        let call = http.post(url.clone()).bearer_auth(key).json(&body).send();
+        let response = match tokio::time::timeout_at(deadline, call).await {
             Err(_) => return too_slow(timeout),
             Ok(Err(error)) if error.is_timeout() => return too_slow(timeout),
-            Ok(Err(_)) => return Reply::HandOver("the AI service could not be reached".into()),
+            Ok(Err(error)) => {
+                tracing::warn!(
+                    error = egress::chain(&error),
+                    "the AI endpoint was not reached"
+                );
+                return unreachable();
+            }
             Ok(Ok(response)) => response,
         };
-        let status = outcome.status();
-        let wait = retry_after(&outcome).unwrap_or(Duration::from_secs(1));
-        let text = match tokio::time::timeout_at(deadline, outcome.text()).await {
+        let status = response.status();
+        let wait = retry_after(&response).unwrap_or(Duration::from_secs(1));
+        let text = match tokio::time::timeout_at(
+            deadline,
+            egress::read_capped(response, ANSWER_MAX_BYTES),
+        )
+        .await
+        {
             Err(_) => return too_slow(timeout),
-            Ok(Err(_)) => return Reply::HandOver("the AI service's answer was cut off".into()),
+            Ok(Err(error)) => {
+                tracing::warn!(%status, error = egress::chain(&error), "the AI endpoint's answer was not read");
+                return failed();
+            }
             Ok(Ok(text)) => text,
         };
         if status.is_success() {
@@ -62,18 +101,24 @@ pub async fn ask(
         }
         let again = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
         if again && attempt == 1 && Instant::now() + wait < deadline {
+            tracing::info!(%status, "the AI endpoint asks to try again");
             tokio::time::sleep(wait).await;
             continue;
         }
-        return Reply::HandOver(match status {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                "the AI service refused the API key".to_owned()
-            }
-            StatusCode::TOO_MANY_REQUESTS => "the AI service is over its rate limit".to_owned(),
-            StatusCode::NOT_FOUND => "the AI service has no such model or address".to_owned(),
-            status => format!("the AI service failed (HTTP {})", status.as_u16()),
-        });
+        // A redirect is not followed: it would lead where no check looked.
+        let excerpt: String = String::from_utf8_lossy(&text).chars().take(300).collect();
+        tracing::warn!(%status, "the AI endpoint answered with an error");
+        tracing::debug!(%status, body = %excerpt, "the AI endpoint's error");
+        return failed();
     }
+}
+
+fn unreachable() -> Reply {
+    Reply::HandOver(UNREACHABLE.to_owned())
+}
+
+fn failed() -> Reply {
+    Reply::HandOver(FAILED.to_owned())
 }
 
 fn too_slow(timeout: Duration) -> Reply {
@@ -145,10 +190,14 @@ fn request(settings: &AiSettings, question: &AiQuestion) -> Value {
     })
 }
 
-/// The model's first choice, as a reply.
-fn read_completion(body: &str) -> Reply {
-    let unreadable = || Reply::HandOver("the AI service's answer could not be read".into());
-    let Ok(completion) = serde_json::from_str::<Value>(body) else {
+/// The model's first choice, as a reply. A body that is no completion is the service's
+/// error, told to desks as any other.
+fn read_completion(body: &[u8]) -> Reply {
+    let unreadable = || {
+        tracing::warn!("the AI endpoint's answer is not a chat completion");
+        failed()
+    };
+    let Ok(completion) = serde_json::from_slice::<Value>(body) else {
         return unreadable();
     };
     let Some(choice) = completion.pointer("/choices/0") else {
@@ -167,6 +216,7 @@ fn read_completion(body: &str) -> Reply {
             .and_then(|a| serde_json::from_str::<Value>(a).ok())
             .and_then(|a| a["reason"].as_str().map(str::to_owned))
             .unwrap_or_else(|| "the model could not help".into());
+        let reason: String = reason.trim().chars().take(MODEL_REASON_MAX_CHARS).collect();
         return Reply::HandOver(format!("the model asked for a person: {reason}"));
     }
     if message["refusal"]
@@ -246,7 +296,9 @@ mod tests {
     #[test]
     fn a_tool_call_a_marker_a_refusal_or_nothing_hands_over() {
         let choice = |message: Value, finish: &str| {
-            json!({ "choices": [{ "message": message, "finish_reason": finish }] }).to_string()
+            json!({ "choices": [{ "message": message, "finish_reason": finish }] })
+                .to_string()
+                .into_bytes()
         };
         assert_eq!(
             read_completion(&choice(json!({ "content": " 9:00–18:00 " }), "stop")),
@@ -272,6 +324,6 @@ mod tests {
                 "{message}"
             );
         }
-        assert!(matches!(read_completion("<html>"), Reply::HandOver(_)));
+        assert_eq!(read_completion(b"<html>"), Reply::HandOver(FAILED.into()));
     }
 }

@@ -878,10 +878,10 @@ impl<S: LogStore> Executor<S> {
         };
         self.show_thinking(&question.conversation, settings.timeout_seconds)
             .await;
-        let http = self.relay.http().clone();
+        let egress = self.relay.egress().clone();
         let conversation = question.conversation.clone();
         let call = Out::start(async move {
-            let reply = assistant::ask(&http, &settings, &key, &question).await;
+            let reply = assistant::ask(&egress, &settings, &key, &question).await;
             let model = settings.model.trim().to_owned();
             Returned::Ai {
                 question,

@@ -4,6 +4,7 @@
 pub mod assistant;
 pub mod backup;
 pub mod clock;
+pub mod egress;
 pub mod executor;
 pub mod http;
 pub mod line_setup;

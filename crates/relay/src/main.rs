@@ -10,6 +10,7 @@ use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
 use tsunagi_line::ChannelId;
 use tsunagi_proto::api::Role;
 use tsunagi_relay::Relay;
+use tsunagi_relay::egress::{self, Egress};
 use tsunagi_relay::executor;
 use tsunagi_relay::http::{MetricsAccess, Options};
 use tsunagi_relay::line_setup::{self, LineSetup};
@@ -50,9 +51,17 @@ enum Command {
         /// dies, another takes its channels over within this (`15s`, `3s`).
         #[arg(long, env = "TSUNAGI_EXECUTOR_LEASE", default_value = "15s", value_parser = humantime::parse_duration)]
         executor_lease: std::time::Duration,
-        /// Telegram's Bot API, for the owners' alerts (or a simulator's).
+        /// Telegram's Bot API, for the owners' alerts (or a simulator's): https://, or an
+        /// address in a network --allow-networks names.
         #[arg(long, env = "TSUNAGI_TELEGRAM_API", default_value = tsunagi_relay::telegram::DEFAULT_API)]
         telegram_api: String,
+        /// Networks the relay may call although they are not the public internet
+        /// (private, loopback, link-local…), comma-separated: `192.168.1.0/24`, or one
+        /// address. For a clinic whose AI model runs on its own network; plain http:// is
+        /// used only inside these. None by default: the AI endpoint and Telegram are called
+        /// over HTTPS at public addresses only.
+        #[arg(long, env = "TSUNAGI_ALLOW_NETWORKS", value_delimiter = ',', value_parser = egress::parse_network)]
+        allow_networks: Vec<ipnet::IpNet>,
     },
     /// Show the one-time setup code for the owner's desk, while no owner has enrolled.
     SetupCode {
@@ -196,6 +205,7 @@ async fn main() -> Result<()> {
             metrics,
             executor_lease,
             telegram_api,
+            allow_networks,
         } => {
             let executors = executor::Options {
                 lease: executor_lease,
@@ -204,6 +214,7 @@ async fn main() -> Result<()> {
             let services = Services {
                 line: line.into(),
                 telegram_api,
+                egress: Egress::new(allow_networks),
             };
             serve(&data, listen, services, metrics, executors).await
         }
@@ -364,10 +375,12 @@ fn print_line(text: &str) -> Result<()> {
     Ok(())
 }
 
-/// The services the relay calls: LINE, and Telegram for alerts.
+/// The services the relay calls: LINE, and Telegram for alerts; and where else the
+/// relay may call (the AI endpoints owners name).
 struct Services {
     line: LineSetup,
     telegram_api: String,
+    egress: Egress,
 }
 
 async fn serve(
@@ -379,10 +392,24 @@ async fn serve(
 ) -> Result<()> {
     let dir = &data.dir;
     let line = services.line;
+    services
+        .egress
+        .check(&services.telegram_api)
+        .with_context(|| {
+            format!(
+                "--telegram-api {}: the relay would not call it (allow its network with \
+                 --allow-networks)",
+                services.telegram_api
+            )
+        })?;
+    if !services.egress.allowed().is_empty() {
+        tracing::info!(networks = ?services.egress.allowed(), "the relay may call these networks beside the public internet");
+    }
     let relay = Arc::new(
         open(data)
             .await?
             .with_line(line.clone())
+            .with_egress(services.egress)
             .with_telegram_api(&services.telegram_api),
     );
     tracing::info!(store = relay.store.backend(), "the log is open");

@@ -10,6 +10,7 @@ use tsunagi_proto::api::{Enroll, Enrolled, Invited, Role};
 use tsunagi_proto::{Credential, DeviceId, UnixMillis};
 
 use crate::clock::Clock;
+use crate::egress::Egress;
 use crate::line_setup::LineSetup;
 use crate::media::MediaStore;
 use crate::secret::{ChannelSecret, RelayKey};
@@ -43,14 +44,15 @@ pub struct Relay<S> {
     media: Option<MediaStore>,
     /// The time, for HTTP and the executor alike.
     clock: Clock,
-    /// Calls to the AI endpoint and to Telegram.
-    http: reqwest::Client,
+    /// Calls to the AI endpoint and to Telegram: public addresses over HTTPS, and the
+    /// networks the operator allows.
+    egress: Egress,
     telegram: Telegram,
 }
 
 impl<S: LogStore> Relay<S> {
     pub fn new(store: S, key: RelayKey) -> Self {
-        let http = reqwest::Client::new();
+        let egress = Egress::default();
         Self {
             store,
             key,
@@ -61,8 +63,8 @@ impl<S: LogStore> Relay<S> {
             line: None,
             media: None,
             clock: Clock::SYSTEM,
-            telegram: Telegram::new(http.clone(), crate::telegram::DEFAULT_API),
-            http,
+            telegram: Telegram::new(egress.clone(), crate::telegram::DEFAULT_API),
+            egress,
         }
     }
 
@@ -103,7 +105,7 @@ impl<S: LogStore> Relay<S> {
     /// Sends Telegram alerts through the Bot API at `base` (Telegram's own by default).
     #[must_use]
     pub fn with_telegram_api(mut self, base: &str) -> Self {
-        self.telegram = Telegram::new(self.http.clone(), base);
+        self.telegram = Telegram::new(self.egress.clone(), base);
         self
     }
 
@@ -111,9 +113,18 @@ impl<S: LogStore> Relay<S> {
         &self.telegram
     }
 
-    /// The client for calls to services other than LINE (the AI endpoint).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
+    /// Calls services other than LINE (the AI endpoint, Telegram) through `egress`: to the
+    /// networks it allows beside the public internet.
+    #[must_use]
+    pub fn with_egress(mut self, egress: Egress) -> Self {
+        self.telegram = Telegram::new(egress.clone(), self.telegram.base());
+        self.egress = egress;
+        self
+    }
+
+    /// The calls to services other than LINE (the AI endpoint, Telegram).
+    pub fn egress(&self) -> &Egress {
+        &self.egress
     }
 
     /// Ends every open stream and long-poll, so a graceful shutdown does not wait on them.

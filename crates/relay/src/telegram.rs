@@ -1,13 +1,21 @@
 //! Telegram's Bot API, as the relay's alerts use it: `getMe` to check a bot's token, and
-//! `sendMessage`. The token is part of every address, so no address is ever printed.
+//! `sendMessage`. The token is part of every address, so no address is ever printed. Its
+//! address is the operator's, and is called as an owner's would be ([`crate::egress`]):
+//! HTTPS to a public address unless the operator allows the network, no redirects, and
+//! answers of at most [`ANSWER_MAX_BYTES`].
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tsunagi_proto::TelegramTrouble;
 
+use crate::egress::{self, Egress};
+
 /// Telegram's Bot API.
 pub const DEFAULT_API: &str = "https://api.telegram.org";
+
+/// The most of an answer that is read: Telegram's are a few hundred bytes.
+pub const ANSWER_MAX_BYTES: usize = 64 * 1024;
 
 /// Why Telegram did not take a call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,14 +53,14 @@ impl TelegramError {
 /// A client of the Bot API at `base`.
 #[derive(Debug, Clone)]
 pub struct Telegram {
-    http: reqwest::Client,
+    egress: Egress,
     base: String,
 }
 
 impl Telegram {
-    pub fn new(http: reqwest::Client, base: impl Into<String>) -> Self {
+    pub fn new(egress: Egress, base: impl Into<String>) -> Self {
         Self {
-            http,
+            egress,
             base: base.into().trim_end_matches('/').to_owned(),
         }
     }
@@ -87,20 +95,40 @@ impl Telegram {
         body: &Value,
         chat: Option<i64>,
     ) -> Result<Value, TelegramError> {
-        let response = self
-            .http
-            .post(format!("{}/bot{token}/{method}", self.base))
+        // The address holds the token: never in a message, nor in the relay's log.
+        let (http, url) = self
+            .egress
+            .client(&format!("{}/bot{token}/{method}", self.base))
+            .map_err(|refused| {
+                TelegramError::Unavailable(format!("the Bot API's address is refused: {refused}"))
+            })?;
+        let unavailable = |error: reqwest::Error| {
+            let error = error.without_url();
+            tracing::warn!(error = egress::chain(&error), "calling Telegram's Bot API");
+            TelegramError::Unavailable(error.to_string())
+        };
+        let response = http
+            .post(url)
             .timeout(Duration::from_secs(10))
             .json(body)
             .send()
             .await
-            // The address holds the token: never in a message.
-            .map_err(|e| TelegramError::Unavailable(e.without_url().to_string()))?;
+            .map_err(unavailable)?;
         let status = response.status().as_u16();
-        let answer: Value = response
-            .json()
+        if response.status().is_redirection() {
+            return Err(TelegramError::Unavailable(format!(
+                "HTTP {status}: a redirect, which the relay does not follow"
+            )));
+        }
+        let answer = egress::read_capped(response, ANSWER_MAX_BYTES)
             .await
-            .map_err(|e| TelegramError::Unavailable(e.without_url().to_string()))?;
+            .map_err(|error| match error {
+                egress::BodyError::Read(error) => unavailable(error),
+                too_long => TelegramError::Unavailable(too_long.to_string()),
+            })?;
+        let answer: Value = serde_json::from_slice(&answer).map_err(|_| {
+            TelegramError::Unavailable(format!("HTTP {status}: an answer that is not JSON"))
+        })?;
         if answer["ok"] == true {
             return Ok(answer["result"].clone());
         }

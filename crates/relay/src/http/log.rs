@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use tsunagi_domain::validate;
 use tsunagi_line::ChannelId;
 use tsunagi_proto::api::{Appended, ErrorCode, LogPage, Role};
-use tsunagi_proto::{DeviceId, EntryBody, OpId, Operation, Seq};
+use tsunagi_proto::{DeviceId, EntryBody, OpId, Operation, Seq, Setting};
 
 use super::auth::Authenticated;
 use super::{ApiError, MAX_WAIT, Options, bad_request};
@@ -184,6 +184,15 @@ async fn append_op<S: LogStore>(
     }
     validate::operation(&op)
         .map_err(|problems| bad_request(format!("op: {}", problems.join("; "))))?;
+    // Where the relay will call with the clinic's key and its patients' words: said now,
+    // to the owner saving it, and checked again on every call.
+    if let Operation::Settings(Setting::Ai(ai)) = &op {
+        relay
+            .egress()
+            .check_now(&ai.base_url)
+            .await
+            .map_err(|refused| bad_request(format!("op: the AI service's address: {refused}")))?;
+    }
     // The executor's op ids and retry keys follow from their causes (UUID version 5); a
     // device's are random (version 4). Kept apart, no device can take an id the executor
     // will log its outcome under, nor a key it will push with.

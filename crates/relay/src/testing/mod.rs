@@ -16,6 +16,7 @@ use tsunagi_proto::api::{Enroll, Enrolled, Role};
 use tsunagi_proto::{Entry, Seq};
 
 use crate::Relay;
+use crate::egress::Egress;
 use crate::http::Options;
 use crate::line_setup::LineSetup;
 use crate::media::MediaStore;
@@ -174,6 +175,17 @@ pub struct TestRelayBuilder {
     line_api: Option<String>,
     public_url: Option<String>,
     channel: bool,
+    allow_networks: Vec<ipnet::IpNet>,
+}
+
+/// Loopback, where tests run linesim (LINE, the AI endpoint, Telegram) and their own
+/// servers: the networks a test relay's operator allows, as `--allow-networks
+/// 127.0.0.0/8,::1` does.
+pub fn loopback() -> Vec<ipnet::IpNet> {
+    ["127.0.0.0/8", "::1/128"]
+        .into_iter()
+        .map(|n| n.parse().expect("a network"))
+        .collect()
 }
 
 impl TestRelayBuilder {
@@ -206,6 +218,13 @@ impl TestRelayBuilder {
         self
     }
 
+    /// The networks its operator allows beside the public internet ([`loopback`] unless
+    /// said otherwise): none, to see what a relay with the default settings refuses.
+    pub fn allow_networks(mut self, networks: Vec<ipnet::IpNet>) -> Self {
+        self.allow_networks = networks;
+        self
+    }
+
     /// A relay just set up: no channel yet (its owner connects one).
     pub fn without_channel(mut self) -> Self {
         self.channel = false;
@@ -221,7 +240,8 @@ impl TestRelayBuilder {
         };
         let url = format!("http://{}", listener.local_addr().expect("an address"));
         let mut relay = Relay::new(storage.open().await, key.clone())
-            .with_media(MediaStore::new(storage.dir().join("media")));
+            .with_media(MediaStore::new(storage.dir().join("media")))
+            .with_egress(Egress::new(self.allow_networks));
         if let Some(api) = self.line_api {
             // linesim serves Telegram's Bot API too.
             relay = relay.with_telegram_api(&api);
@@ -278,6 +298,7 @@ impl TestRelay {
             line_api: None,
             public_url: None,
             channel: true,
+            allow_networks: loopback(),
         }
     }
 
@@ -298,7 +319,8 @@ impl TestRelay {
     /// Another relay process on the same store and key (not serving HTTP).
     pub async fn another_process(&self) -> Relay<AnyStore> {
         let mut relay = Relay::new(self.storage.open().await, self.key.clone())
-            .with_media(MediaStore::new(self.storage.dir().join("media")));
+            .with_media(MediaStore::new(self.storage.dir().join("media")))
+            .with_egress(self.relay.egress().clone());
         if let Some(line) = self.relay.line() {
             relay = relay.with_line(line.clone());
         }

@@ -53,10 +53,16 @@ impl Clinic {
 
     /// The AI responder on linesim's endpoint, answering when open and when closed.
     async fn ai_on(&self, timeout_seconds: u32) {
+        self.ai_at(&format!("{}/v1", self.sim_url()), timeout_seconds)
+            .await;
+    }
+
+    /// The AI responder on the endpoint at `base_url`, with linesim's key.
+    async fn ai_at(&self, base_url: &str, timeout_seconds: u32) {
         let key = self.sim.config().ai_key.clone();
         assert_eq!(self.set_credential("ai_key", &key).await.0, 200);
         self.desk(Operation::Settings(Setting::Ai(AiSettings {
-            base_url: format!("{}/v1", self.sim_url()),
+            base_url: base_url.to_owned(),
             model: "sim-1".into(),
             prompt: "Sakura Clinic. Open Monday to Saturday, 9:00 to 18:00.".into(),
             history: 10,
@@ -275,6 +281,49 @@ async fn a_model_that_times_out_or_asks_for_a_person_hands_the_chat_over_with_th
     );
     let texts = clinic.texts(&other);
     assert!(texts[0].1.contains('2'), "second in the queue: {texts:?}");
+}
+
+#[tokio::test]
+async fn the_reason_desks_see_when_the_ai_service_fails_names_no_status_body_or_address() {
+    let clinic = Clinic::start(|_| {}).await;
+    // An endpoint (on loopback, which the test relay's operator allows) that says more
+    // than a desk should read: its status, its network, a secret.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let body = "upstream 10.1.2.3:5432 refused: password hunter2";
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let answer = format!(
+                "HTTP/1.1 403 Forbidden\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                // The request's head and its small body arrive together, or nearly.
+                let mut buffer = vec![0; 64 * 1024];
+                let _ = stream.read(&mut buffer).await;
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    clinic.ai_at(&format!("http://{endpoint}/v1"), 20).await;
+    let patient = clinic.patient(0);
+    clinic.says(&patient, "What time do you open?").await;
+    let ops = clinic
+        .wait_for("the handoff", |ops| handed_over(ops).is_some())
+        .await;
+    let reason = handed_over(&ops).unwrap();
+    assert_eq!(reason, tsunagi_relay::assistant::FAILED);
+    for told in [
+        "403",
+        "hunter2",
+        "10.1.2.3",
+        "127.0.0.1",
+        &endpoint.port().to_string(),
+    ] {
+        assert!(!reason.contains(told), "{reason}");
+    }
 }
 
 /// Where in `ops` LINE's send of the desk's op `send` is logged.

@@ -9,6 +9,7 @@ mod automations;
 mod channels;
 mod conformance;
 mod disk_full;
+mod egress;
 mod executor;
 mod ingest;
 mod line_setup;

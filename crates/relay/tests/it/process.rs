@@ -325,6 +325,8 @@ async fn logs_at_trace_level_never_carry_secrets_tokens_or_codes() {
         .args(["--public-url", &base])
         .args(["--line-api-base", &sim_url, "--line-data-base", &sim_url])
         .args(["--telegram-api", &sim_url])
+        // linesim is on loopback, as a clinic's own model would be on its LAN.
+        .args(["--allow-networks", "127.0.0.0/8"])
         .env("RUST_LOG", "trace")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -494,6 +496,35 @@ async fn a_settings_file_configures_serve_and_its_environment_variables_win() {
         said.contains("no command takes a setting `publik_url`"),
         "{said}"
     );
+}
+
+#[tokio::test]
+async fn a_telegram_api_on_loopback_stops_the_start_unless_the_operator_allows_its_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let serve = || {
+        let mut command = relay(&["serve", "--data", dir.path().to_str().unwrap(), "--listen"]);
+        command
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["--public-url", "https://relay.example"])
+            .args(["--telegram-api", "http://127.0.0.1:9/"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        command
+    };
+    let refused = serve().output().unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("--telegram-api") && said.contains("--allow-networks"),
+        "{said}"
+    );
+    let child = serve()
+        .env("TSUNAGI_ALLOW_NETWORKS", "10.1.0.0/16, 127.0.0.1")
+        .spawn()
+        .unwrap();
+    assert!(answers(port).await, "the allowed network was not taken");
+    stop(child).await;
 }
 
 #[tokio::test]
