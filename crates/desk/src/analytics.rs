@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::Row as _;
 use tsunagi_proto::UnixMillis;
 
+use crate::sheet::Sheet;
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -333,8 +334,8 @@ impl Report {
         let rounded = |n: Option<f64>| Cell::Number(n.map(|n| (n * 100.0).round() / 100.0));
         let row = |operator: &str, name: &str, f: &Figures| {
             vec![
-                Cell::Text(defused(operator)),
-                Cell::Text(defused(name)),
+                Cell::Text(operator.to_owned()),
+                Cell::Text(name.to_owned()),
                 Cell::Number(Some(f64::from(f.sessions))),
                 Cell::Number(Some(f64::from(f.closed))),
                 seconds(f.first_response_ms),
@@ -367,20 +368,19 @@ impl Report {
     /// The summary as CSV, for a spreadsheet: a header, then one line per operator and
     /// one for everyone.
     pub fn to_csv(&self) -> String {
-        let mut csv = csv::Writer::from_writer(Vec::new());
-        let written = csv.write_record(COLUMNS).and_then(|()| {
+        let written = Sheet::new(Vec::new(), COLUMNS).and_then(|mut csv| {
             for row in self.summary() {
-                csv.write_record(row.iter().map(|cell| match cell {
+                csv.row(row.iter().map(|cell| match cell {
                     Cell::Text(text) => text.clone(),
                     Cell::Number(Some(n)) => n.to_string(),
                     Cell::Number(None) => String::new(),
                 }))?;
             }
-            Ok(())
+            csv.finish()
         });
         // Writing to memory fails only on a bug in the writer.
         debug_assert!(written.is_ok(), "{written:?}");
-        String::from_utf8(csv.into_inner().unwrap_or_default()).unwrap_or_default()
+        String::from_utf8(written.unwrap_or_default()).unwrap_or_default()
     }
 
     /// The report as an XLSX workbook: the summary, chats per day, the busiest hours and
@@ -454,25 +454,9 @@ impl Report {
     }
 }
 
-/// A name as a spreadsheet should show it: a leading `=`, `+`, `-` or `@` is defused so it
-/// is not run as a formula.
-fn defused(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_that_look_like_formulas_are_defused() {
-        assert_eq!(defused("Yuki"), "Yuki");
-        assert_eq!(defused("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-    }
 
     #[test]
     fn percentiles_are_by_nearest_rank() {

@@ -20,6 +20,7 @@ pub mod relay;
 pub mod relay_url;
 pub mod search;
 pub mod settings;
+pub mod sheet;
 pub mod store;
 pub mod sync;
 

@@ -7,6 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use tsunagi_proto::ConversationId;
 
 use crate::projection::MESSAGES_PER_ENTRY;
+use crate::sheet::Sheet;
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -441,20 +442,20 @@ impl Store {
         out: impl std::io::Write,
     ) -> Result<u32> {
         const PAGE: u32 = 500;
-        let mut csv = csv::Writer::from_writer(out);
-        let failed = |e: csv::Error| Error::Store(format!("writing CSV: {e}"));
-        csv.write_record([
-            "user_id",
-            "name",
-            "status",
-            "language",
-            "tags",
-            "first_seen",
-            "followed",
-            "blocked",
-            "last_message",
-        ])
-        .map_err(failed)?;
+        let mut csv = Sheet::new(
+            out,
+            [
+                "user_id",
+                "name",
+                "status",
+                "language",
+                "tags",
+                "first_seen",
+                "followed",
+                "blocked",
+                "last_message",
+            ],
+        )?;
         let time = |at: Option<i64>| {
             at.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
                 .map(|t| t.to_string())
@@ -464,7 +465,7 @@ impl Store {
         loop {
             let page = self.contacts(filter, before, PAGE).await?;
             for contact in &page {
-                csv.write_record([
+                csv.row([
                     contact.user_id.as_str(),
                     contact.display_name.as_deref().unwrap_or(""),
                     contact.friend_status.as_str(),
@@ -474,8 +475,7 @@ impl Store {
                     &time(contact.followed_at),
                     &time(contact.blocked_at),
                     &time(contact.last_message_at),
-                ])
-                .map_err(failed)?;
+                ])?;
                 written += 1;
             }
             match page.last() {
@@ -483,8 +483,7 @@ impl Store {
                 _ => break,
             }
         }
-        csv.flush()
-            .map_err(|e| Error::Store(format!("writing CSV: {e}")))?;
+        csv.finish()?;
         Ok(written)
     }
 
@@ -537,19 +536,19 @@ impl Store {
     /// The actions `filter` lets through, newest first, as CSV; how many.
     pub async fn audit_csv(&self, filter: &AuditFilter, out: impl std::io::Write) -> Result<u32> {
         const PAGE: u32 = 500;
-        let mut csv = csv::Writer::from_writer(out);
-        let failed = |e: csv::Error| Error::Store(format!("writing CSV: {e}"));
-        csv.write_record([
-            "at",
-            "operator",
-            "device",
-            "action",
-            "conversation",
-            "outcome",
-            "reason",
-            "seq",
-        ])
-        .map_err(failed)?;
+        let mut csv = Sheet::new(
+            out,
+            [
+                "at",
+                "operator",
+                "device",
+                "action",
+                "conversation",
+                "outcome",
+                "reason",
+                "seq",
+            ],
+        )?;
         let (mut before, mut written) = (None, 0);
         loop {
             let page = self.audit_page(filter, before, PAGE).await?;
@@ -557,7 +556,7 @@ impl Store {
                 let at = jiff::Timestamp::from_millisecond(record.at)
                     .map(|t| t.to_string())
                     .unwrap_or_default();
-                csv.write_record([
+                csv.row([
                     at.as_str(),
                     record.operator_name.as_deref().unwrap_or(""),
                     &record.device,
@@ -566,8 +565,7 @@ impl Store {
                     &record.outcome,
                     record.reason.as_deref().unwrap_or(""),
                     &record.seq.to_string(),
-                ])
-                .map_err(failed)?;
+                ])?;
                 written += 1;
             }
             match page.last() {
@@ -575,8 +573,7 @@ impl Store {
                 _ => break,
             }
         }
-        csv.flush()
-            .map_err(|e| Error::Store(format!("writing CSV: {e}")))?;
+        csv.finish()?;
         Ok(written)
     }
 

@@ -1179,6 +1179,54 @@ async fn contacts_are_found_by_name_and_exported_as_csv() {
     );
 }
 
+#[tokio::test]
+async fn a_patients_name_or_tag_that_starts_a_formula_is_exported_as_text() {
+    use tsunagi_desk::query::ContactFilter;
+    use tsunagi_proto::ContactProfile;
+
+    let (store, _dir) = fresh().await;
+    let patient = UserId::from(USERS[0]);
+    let mut log = entries(&[Step::Text { user: 0, text: 0 }]);
+    log.push(log::op(
+        2,
+        tsunagi_proto::EXECUTOR_DEVICE,
+        Operation::Profiles {
+            profiles: vec![ContactProfile {
+                user_id: patient.clone(),
+                display_name: "=HYPERLINK(\"https://evil.example\",\"Open\")".into(),
+                picture_url: None,
+                status_message: None,
+                language: None,
+                follower: true,
+            }],
+        },
+    ));
+    log.push(log::op(
+        3,
+        DEVICES[0],
+        Operation::Tag {
+            contact: patient,
+            tag: "@SUM(1+1)".into(),
+            added: true,
+        },
+    ));
+    store.apply(&log).await.unwrap();
+    let mut out = Vec::new();
+    store
+        .contacts_csv(&ContactFilter::default(), &mut out)
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(out.as_slice());
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(
+        (&row[1], &row[4]),
+        (
+            "'=HYPERLINK(\"https://evil.example\",\"Open\")",
+            "'@SUM(1+1)"
+        )
+    );
+}
+
 /// The audit screen lists operators' actions (not the executor's reports), filtered by who,
 /// what and outcome, and exports them as CSV.
 #[tokio::test]
