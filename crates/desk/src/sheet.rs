@@ -8,6 +8,7 @@ use std::io::Write;
 use crate::{Error, Result};
 
 /// A CSV file being written: a header, then rows, every cell defused.
+#[derive(Debug)]
 pub struct Sheet<W: Write> {
     csv: csv::Writer<W>,
 }
