@@ -39,9 +39,10 @@ use crate::ipc::{
     MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction, PendingKind, PresenceRequest,
     ProfileView, QuotaView, RelayUrlCheckRequest, RelayUrlChecked, ReminderDraft, ReminderPreview,
     ReminderRequest, ReportExportRequest, ReportRequest, SearchRequest, SendRequest, SetAsideView,
-    SettingEdit, SetupStepView, StickerPackage, Submitted, TagRequest, TeamDevice, TeamInvite,
-    TeamInviteRequest, TeamRevokeRequest, TeamSettingsView, TelegramChatView, TelegramTestRequest,
-    UpdateOffer, UpdateSettings, UpdateSettingsRequest, UploadedImage, keyword_rules,
+    SettingEdit, SetupStepView, StickerPackage, Submitted, TagRequest, TeamCode, TeamDevice,
+    TeamInvite, TeamInviteRequest, TeamRevokeRequest, TeamSettingsView, TeamWithdrawRequest,
+    TelegramChatView, TelegramTestRequest, UpdateOffer, UpdateSettings, UpdateSettingsRequest,
+    UploadedImage, keyword_rules,
 };
 use crate::{presence, updates};
 
@@ -97,8 +98,8 @@ pub(crate) async fn app_info(shell: State<'_, Shell>) -> Answer<AppInfo> {
         keyring,
         profile,
         set_aside,
-    })
         removed_at: profile::removed(&shell.data).map(|removed| removed.at),
+    })
 }
 
 #[tauri::command]
@@ -202,10 +203,46 @@ pub(crate) async fn team_invite(
         .invite(joined.sync.channel(), request.role)
         .await?;
     Ok(TeamInvite {
+        id: invited.id,
         code: invited.code,
         role: request.role,
         expires_at: invited.expires_at,
     })
+}
+
+/// The codes handed out that still work (owners): what role each gives, who asked for
+/// it, until when.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn team_codes(shell: State<'_, Shell>) -> Answer<Vec<TeamCode>> {
+    let joined = shell.joined().await?;
+    let codes = joined.sync.client().invites(joined.sync.channel()).await?;
+    Ok(codes
+        .into_iter()
+        .map(|code| TeamCode {
+            id: code.id,
+            role: code.role,
+            created_by: code.created_by.map(|d| d.to_string()),
+            created_at: code.created_at,
+            expires_at: code.expires_at,
+        })
+        .collect())
+}
+
+/// Withdraws a code handed out (owners): no desk can join with it any more.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn team_withdraw(
+    shell: State<'_, Shell>,
+    request: TeamWithdrawRequest,
+) -> Answer<()> {
+    let joined = shell.joined().await?;
+    joined
+        .sync
+        .client()
+        .withdraw_invite(joined.sync.channel(), &request.id)
+        .await?;
+    Ok(())
 }
 
 /// Shuts a device out (owners): its token stops working at once, and it leaves the
@@ -281,6 +318,8 @@ pub(crate) async fn inbox_counts(shell: State<'_, Shell>) -> Answer<InboxCounts>
         .await?)
 }
 
+/// Opens a chat the operator chose: it is read, on this desk and (as the clinic set) for
+/// the patient on LINE.
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "debug"))]
 pub(crate) async fn conversation_open(
@@ -288,6 +327,28 @@ pub(crate) async fn conversation_open(
     request: ConversationRequest,
 ) -> Answer<ConversationView> {
     let joined = shell.joined().await?;
+    conversation_view(&joined, ConversationId::new(request.conversation), true).await
+}
+
+/// Shows a chat and changes nothing: no read mark here or on LINE. What a `tsunagi://`
+/// link opens, since anyone can make one (a page, a message) and the chat must not look
+/// read to the team, nor to the patient, because of it.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub(crate) async fn conversation_show(
+    shell: State<'_, Shell>,
+    request: ConversationRequest,
+) -> Answer<ConversationView> {
+    let joined = shell.joined().await?;
+    conversation_view(&joined, ConversationId::new(request.conversation), false).await
+}
+
+/// What the conversation pane shows at first, marking the chat read if `read`.
+async fn conversation_view(
+    joined: &profile::Joined,
+    id: ConversationId,
+    read: bool,
+) -> Answer<ConversationView> {
     let store = joined.sync.store();
     let Some(item) = store.conversation(&id).await? else {
         return Err(IpcError::new(
@@ -318,37 +379,14 @@ pub(crate) async fn conversation_open(
         store.contact(id.as_str()),
         store.sessions(&id),
         store.free_reply_until(&id, UnixMillis::now()),
-/// Opens a chat the operator chose: it is read, on this desk and (as the clinic set) for
-/// the patient on LINE.
     )?;
+    let unread = if read { 0 } else { item.unread };
     Ok(ConversationView {
         item: InboxItem { unread, ..item },
         has_older: messages.len() as u32 == FIRST_PAGE,
         messages,
         handoffs,
         // What only LINE's screens show (the patient's "Read", the typing dots) goes out
-    conversation_view(&joined, ConversationId::new(request.conversation), true).await
-}
-
-/// Shows a chat and changes nothing: no read mark here or on LINE. What a `tsunagi://`
-/// link opens, since anyone can make one (a page, a message) and the chat must not look
-/// read to the team, nor to the patient, because of it.
-#[tauri::command]
-#[tracing::instrument(skip_all, err(level = "debug"))]
-pub(crate) async fn conversation_show(
-    shell: State<'_, Shell>,
-    request: ConversationRequest,
-) -> Answer<ConversationView> {
-    let joined = shell.joined().await?;
-    conversation_view(&joined, ConversationId::new(request.conversation), false).await
-}
-
-/// What the conversation pane shows at first, marking the chat read if `read`.
-async fn conversation_view(
-    joined: &profile::Joined,
-    id: ConversationId,
-    read: bool,
-) -> Answer<ConversationView> {
         // on its own: nothing for the operator to wait for or cancel.
         pending: pending
             .iter()
@@ -380,7 +418,6 @@ fn pending_action(pending: &PendingOp) -> PendingAction {
     PendingAction {
         op_id: pending.op_id.to_string(),
         kind,
-    let unread = if read { 0 } else { item.unread };
         text,
         created_at: pending.created_at,
         last_error: pending.last_error.clone(),

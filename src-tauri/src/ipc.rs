@@ -48,6 +48,8 @@ pub enum ErrorCode {
     CodeUnknown,
     CodeUsed,
     CodeExpired,
+    /// An owner withdrew the code, or shut out whoever made it.
+    CodeWithdrawn,
     RelayUnreachable,
     /// The relay said no; `message` has its reason.
     RelayRefused,
@@ -151,6 +153,7 @@ impl From<JoinError> for IpcError {
             JoinError::UnknownCode => ErrorCode::CodeUnknown,
             JoinError::UsedCode => ErrorCode::CodeUsed,
             JoinError::ExpiredCode => ErrorCode::CodeExpired,
+            JoinError::WithdrawnCode => ErrorCode::CodeWithdrawn,
             JoinError::Unreachable(_) => ErrorCode::RelayUnreachable,
             JoinError::Refused(_) | JoinError::Suspect(_) => ErrorCode::RelayRefused,
             JoinError::NoKeyring(_) => ErrorCode::NoKeyring,
@@ -368,11 +371,32 @@ pub struct TeamInviteRequest {
 /// A one-time invite code to hand over, and until when it works.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct TeamInvite {
+    pub id: String,
     pub code: String,
     #[ts(type = "\"owner\" | \"staff\"")]
     pub role: Role,
     #[ts(type = "number")]
     pub expires_at: i64,
+}
+
+/// A code handed out that still works, as owners see it in Team (never the code itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TeamCode {
+    pub id: String,
+    #[ts(type = "\"owner\" | \"staff\"")]
+    pub role: Role,
+    /// The device that asked for it (`null`: the relay's operator).
+    pub created_by: Option<String>,
+    #[ts(type = "number")]
+    pub created_at: i64,
+    #[ts(type = "number")]
+    pub expires_at: i64,
+}
+
+/// `team_withdraw`: the code to withdraw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TeamWithdrawRequest {
+    pub id: String,
 }
 
 /// `team_revoke`: the device to shut out.
@@ -968,6 +992,18 @@ pub struct TelegramChatView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AlertOpened {
     pub conversation: String,
+    /// A link asked for it: anyone can make one, so the window only shows the chat
+    /// (`conversation_show`), and nothing is marked read until the operator opens it.
+    pub linked: bool,
+}
+
+/// `desk-removed`: the relay said an owner removed this computer from the clinic; its copy
+/// of patients' conversations and files was deleted, and it has left the relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DeskRemoved {
+    /// When (ms since the epoch).
+    #[ts(type = "number")]
+    pub at: i64,
 }
 
 /// `alerts-paused`, `alert_paused`, `alert_pause`: until when alerts are paused (ms since
@@ -989,18 +1025,6 @@ pub struct UpdateSettings {
     /// False for a build with no key to check updates with: it never looks.
     pub can_verify: bool,
     /// False when this copy was not installed from a package (a developer's build).
-    /// A link asked for it: anyone can make one, so the window only shows the chat
-    /// (`conversation_show`), and nothing is marked read until the operator opens it.
-    pub linked: bool,
-}
-
-/// `desk-removed`: the relay said an owner removed this computer from the clinic; its copy
-/// of patients' conversations and files was deleted, and it has left the relay.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct DeskRemoved {
-    /// When (ms since the epoch).
-    #[ts(type = "number")]
-    pub at: i64,
     pub installable: bool,
     /// The version "Later" was said to, while it is not offered.
     pub postponed: Option<String>,
@@ -1066,10 +1090,13 @@ commands! {
     team_list: () => Vec<TeamDevice>,
     team_invite: TeamInviteRequest => TeamInvite,
     team_revoke: TeamRevokeRequest => (),
+    team_codes: () => Vec<TeamCode>,
+    team_withdraw: TeamWithdrawRequest => (),
     desk_status: () => SyncStatus,
     inbox_list: InboxListRequest => Vec<InboxItem>,
     inbox_counts: () => InboxCounts,
     conversation_open: ConversationRequest => ConversationView,
+    conversation_show: ConversationRequest => ConversationView,
     conversation_messages: MessagesRequest => Vec<MessageView>,
     conversation_act: ActRequest => Submitted,
     conversation_typing: ConversationRequest => (),
@@ -1093,7 +1120,6 @@ commands! {
     telegram_test: TelegramTestRequest => Vec<TelegramChatView>,
     keyword_try: KeywordTryRequest => Option<u32>,
     contacts_list: ContactsRequest => Vec<ContactView>,
-    conversation_show: ConversationRequest => ConversationView,
     contact_counts: () => ContactCounts,
     contacts_export: ExportRequest => bool,
     tags_list: () => Vec<String>,
@@ -1141,6 +1167,8 @@ pub const EVENT_ALERTS_PAUSED: &str = "alerts-paused";
 pub const EVENT_UPDATE_AVAILABLE: &str = "update-available";
 /// An update's download goes on.
 pub const EVENT_UPDATE_PROGRESS: &str = "update-progress";
+/// An owner removed this computer from the clinic, and its copy was deleted.
+pub const EVENT_REMOVED: &str = "desk-removed";
 
 fn event_table() -> String {
     format!(
@@ -1165,8 +1193,6 @@ pub fn typescript() -> String {
         ProfileView::decl(),
         AppInfo::decl(),
         SetAsideView::decl(),
-/// An owner removed this computer from the clinic, and its copy was deleted.
-pub const EVENT_REMOVED: &str = "desk-removed";
         UpdateSettings::decl(),
         UpdateSettingsRequest::decl(),
         UpdateOffer::decl(),
@@ -1181,6 +1207,8 @@ pub const EVENT_REMOVED: &str = "desk-removed";
         TeamInviteRequest::decl(),
         TeamInvite::decl(),
         TeamRevokeRequest::decl(),
+        TeamCode::decl(),
+        TeamWithdrawRequest::decl(),
         Connection::decl(),
         SyncStatus::decl(),
         InboxList::decl(),
@@ -1296,6 +1324,7 @@ pub const EVENT_REMOVED: &str = "desk-removed";
         Notice::decl(),
         AlertShowRequest::decl(),
         AlertOpened::decl(),
+        DeskRemoved::decl(),
         AlertsPaused::decl(),
         TrayWords::decl(),
         PresenceRequest::decl(),
@@ -1321,7 +1350,6 @@ mod tests {
 
     #[test]
     fn committed_bindings_match_the_rust_types() {
-        DeskRemoved::decl(),
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/lib/bindings.ts");
         let generated = typescript();
         if std::env::var_os("TSUNAGI_WRITE_BINDINGS").is_some() {

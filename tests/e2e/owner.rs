@@ -104,11 +104,46 @@ async fn the_owner_invites_a_desk_that_joins_with_the_code_then_shuts_it_out() -
             |t| t.len() >= 8,
         )
         .await?;
+    // Each code not used yet is listed (never the code itself), and one handed out by
+    // mistake is withdrawn: it no longer lets a desk in.
+    let withdraw = "//button[starts-with(@aria-label, 'Withdraw the Staff code Yuki made')]";
+    owner.find(By::XPath(withdraw)).await?;
+    owner.click(By::Button("Invite staff")).await?;
+    let mistaken = owner
+        .until_text(
+            By::XPath("//output[@aria-label='Invite code']"),
+            "a second invite code",
+            |t| t.len() >= 8 && t != code,
+        )
+        .await?;
+    ensure!(
+        owner.all(By::XPath(withdraw)).await?.len() == 2,
+        "the two codes are not listed"
+    );
     owner.screenshot("team-invite").await?;
+    // The newer one, last in the list.
+    owner.click(By::XPath(&format!("({withdraw})[2]"))).await?;
+    owner.gone(By::XPath("//output[@aria-label='Invite code']")).await?;
+    ensure!(
+        owner.all(By::XPath(withdraw)).await?.len() == 1,
+        "the withdrawn code is still listed"
+    );
+    let refused = clinic
+        .relay
+        .enroll(&tsunagi_proto::api::Enroll {
+            code: mistaken,
+            device_name: "Somewhere".into(),
+            operator_name: "Nobody".into(),
+        })
+        .await;
+    ensure!(refused.is_err(), "a withdrawn code let a desk in");
 
     // Read out to a colleague, whose desk joins with it.
     let staff = App::launch(true).await?;
     join_with(&staff, &clinic, &code, "Aiko").await?;
+    owner
+        .find(By::Text("No code is waiting to be used."))
+        .await?;
     staff.find(By::Tab("Waiting")).await?;
     staff.click(By::Button("Clinic")).await?;
     staff.find(By::MenuItem("Contacts")).await?;

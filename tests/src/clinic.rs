@@ -131,7 +131,7 @@ impl Clinic {
     pub async fn invite(&self, role: Role) -> Result<String> {
         Ok(self
             .relay
-            .invite(&ChannelId::from(CHANNEL), role)
+            .invite(&ChannelId::from(CHANNEL), role, None)
             .await
             .context("creating an invite")?
             .code)

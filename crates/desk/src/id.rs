@@ -72,6 +72,14 @@ pub fn device(id: &DeviceId) -> Result<(), BadId> {
     }
 }
 
+/// An invite's id, which goes into the path of the call that withdraws it: a UUID.
+pub fn invite(id: &str) -> Result<(), BadId> {
+    match uuid::Uuid::try_parse(id) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(BadId::new("an invite id (a UUID)", id)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -116,6 +116,8 @@ pub enum JoinError {
     UsedCode,
     #[error("This invite code has expired. Ask for a new one.")]
     ExpiredCode,
+    #[error("This invite code was withdrawn. Ask for a new one.")]
+    WithdrawnCode,
     #[error("The relay could not be reached: {0}")]
     Unreachable(String),
     #[error("The relay refused: {0}")]
@@ -151,6 +153,7 @@ impl From<relay::Error> for JoinError {
                 ErrorCode::InvalidCode => JoinError::UnknownCode,
                 ErrorCode::UsedCode => JoinError::UsedCode,
                 ErrorCode::ExpiredCode => JoinError::ExpiredCode,
+                ErrorCode::WithdrawnCode => JoinError::WithdrawnCode,
                 _ => JoinError::Refused(message),
             },
             relay::Error::Unreachable(e) => JoinError::Unreachable(e.to_string()),

@@ -18,7 +18,7 @@ use tsunagi_proto::api::{
     ErrorBody, ErrorCode, LogPage, MessageQuota, OperatorInfo,
 };
 use tsunagi_proto::api::{
-    CredentialKept, Invited, Role, SetCredential, TelegramTest, TelegramTested,
+    CredentialKept, InviteInfo, Invited, Role, SetCredential, TelegramTest, TelegramTested,
 };
 use tsunagi_proto::{Credential, DeviceId, Entry, OpId, Operation, Seq};
 use url::Url;
@@ -331,6 +331,33 @@ impl RelayClient {
                 .json(&CreateInvite { role }),
         )
         .await
+    }
+
+    /// The codes handed out for `channel` that still work (owners).
+    pub async fn invites(&self, channel: &ChannelId) -> Result<Vec<InviteInfo>> {
+        let path = format!("/v1/channels/{channel}/invites");
+        let invites: Vec<InviteInfo> = self
+            .call(self.http.get(endpoint(&self.base, &path)))
+            .await?;
+        for invite in &invites {
+            named(crate::id::invite(&invite.id))?;
+        }
+        Ok(invites)
+    }
+
+    /// Withdraws a code handed out for `channel` (owners): it no longer lets a desk join.
+    pub async fn withdraw_invite(&self, channel: &ChannelId, id: &str) -> Result<()> {
+        named(crate::id::invite(id))?;
+        let path = format!("/v1/channels/{channel}/invites/{id}");
+        let response = self
+            .http
+            .delete(endpoint(&self.base, &path))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(Error::Unreachable)?;
+        checked(response).await.map(drop)
     }
 
     /// Every device of `channel`, revoked ones too (owners).

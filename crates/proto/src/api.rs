@@ -96,6 +96,9 @@ pub enum ErrorCode {
     UsedCode,
     /// An enrollment code past its 24 hours.
     ExpiredCode,
+    /// An enrollment code an owner withdrew, whose maker was shut out, or a setup code a
+    /// newer one replaced.
+    WithdrawnCode,
     /// LINE refused the channel's credentials.
     LineRefused,
     /// LINE could not be reached to check them; nothing was stored.
@@ -142,6 +145,7 @@ impl ErrorCode {
             ErrorCode::InvalidCode => "invalid_code",
             ErrorCode::UsedCode => "used_code",
             ErrorCode::ExpiredCode => "expired_code",
+            ErrorCode::WithdrawnCode => "withdrawn_code",
             ErrorCode::LineRefused => "line_refused",
             ErrorCode::LineUnavailable => "line_unavailable",
             ErrorCode::NoMedia => "no_media",
@@ -183,8 +187,23 @@ pub struct CreateInvite {
 /// A one-time enrollment code, shown once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invited {
+    /// What the code is listed and withdrawn by (`GET`, `DELETE /v1/channels/{id}/invites`).
+    #[serde(default)]
+    pub id: String,
     pub code: String,
     /// Unix milliseconds after which the code no longer works.
+    pub expires_at: i64,
+}
+
+/// A code handed out that still works (`GET /v1/channels/{id}/invites`, owners only): the
+/// code itself is never shown again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteInfo {
+    pub id: String,
+    pub role: Role,
+    /// The device that asked for it.
+    pub created_by: Option<DeviceId>,
+    pub created_at: i64,
     pub expires_at: i64,
 }
 

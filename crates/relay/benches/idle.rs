@@ -37,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
                 .add_channel(&channel, ChannelSecret::new(format!("secret-{c}")))
                 .await?;
             for d in 0..DESKS_PER_CHANNEL {
-                let code = relay.invite(&channel, Role::Staff).await?.code;
+                let code = relay.invite(&channel, Role::Staff, None).await?.code;
                 let enrolled = relay
                     .enroll(&Enroll {
                         code,

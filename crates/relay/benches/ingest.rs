@@ -134,7 +134,7 @@ async fn start(setup: Setup) -> anyhow::Result<(Arc<Target>, Vec<Arc<Relay<AnySt
     relays[0]
         .add_channel(&channel, ChannelSecret::new(SECRET))
         .await?;
-    let invited = relays[0].invite(&channel, Role::Owner).await?;
+    let invited = relays[0].invite(&channel, Role::Owner, None).await?;
     let http = reqwest::Client::new();
     let enrolled: tsunagi_proto::api::Enrolled = http
         .post(format!("{}/v1/enroll", bases[0]))

@@ -266,7 +266,11 @@ async fn main() -> Result<()> {
         } => {
             let relay = open(&data).await?;
             let invited = match channel {
-                Some(channel) => relay.invite(&ChannelId::new(channel), role.into()).await,
+                Some(channel) => {
+                    relay
+                        .invite(&ChannelId::new(channel), role.into(), None)
+                        .await
+                }
                 None => {
                     anyhow::ensure!(
                         matches!(role, RoleArg::Owner),

@@ -302,35 +302,48 @@ impl<S: LogStore> Relay<S> {
 }
 
 impl<S: LogStore> Relay<S> {
-    /// A one-time code that enrolls one device into `channel` with `role`, for 24 hours.
-    pub async fn invite(&self, channel: &ChannelId, role: Role) -> Result<Invited, StoreError> {
-        self.create_invite(Some(channel), role).await
+    /// A one-time code that enrolls one device into `channel` with `role`, for 24 hours,
+    /// asked for by device `by` (`None`: the relay's operator): it stops working when `by`
+    /// is revoked.
+    pub async fn invite(
+        &self,
+        channel: &ChannelId,
+        role: Role,
+        by: Option<&DeviceId>,
+    ) -> Result<Invited, StoreError> {
+        self.create_invite(Some(channel), role, by).await
     }
 
     /// A one-time code that enrolls an owner of the whole relay, for 24 hours: the first
-    /// start offers one, so the owner's desk can enroll before any channel exists.
+    /// start offers one, so the owner's desk can enroll before any channel exists. Any
+    /// earlier setup code stops working.
     pub async fn setup_code(&self) -> Result<Invited, StoreError> {
-        self.create_invite(None, Role::Owner).await
+        self.create_invite(None, Role::Owner, None).await
     }
 
     async fn create_invite(
         &self,
         channel: Option<&ChannelId>,
         role: Role,
+        by: Option<&DeviceId>,
     ) -> Result<Invited, StoreError> {
         let code = token::new_code();
+        let id = uuid::Uuid::new_v4().to_string();
         let created_at = self.now();
         let expires_at = UnixMillis(created_at.0 + INVITE_TTL_MS);
         self.store
             .create_invite(&Invite {
+                id: id.clone(),
                 code_hash: token::sha256(&token::normalize_code(&code)),
                 channel: channel.cloned(),
                 role,
+                created_by: by.cloned(),
                 created_at,
                 expires_at,
             })
             .await?;
         Ok(Invited {
+            id,
             code,
             expires_at: expires_at.0,
         })

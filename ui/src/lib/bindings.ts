@@ -1,6 +1,6 @@
 // Generated from src-tauri/src/ipc.rs by `cargo xtask bindings`. Do not edit.
 
-export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "channel_id_empty" | "channel_secret_empty" | "line_refused" | "line_unavailable" | "owner_only" | "not_joined" | "already_joined" | "not_found" | "not_yours" | "save_failed" | "settings_invalid" | "update_off" | "update_address_invalid" | "update_unverifiable" | "update_unreachable" | "update_manifest_invalid" | "update_signature_refused" | "update_not_installable" | "update_install_failed" | "telegram_refused" | "telegram_unavailable" | "no_credential" | "internal";
+export type ErrorCode = "invalid_input" | "address_empty" | "address_invalid" | "address_insecure" | "name_empty" | "code_empty" | "code_unknown" | "code_used" | "code_expired" | "code_withdrawn" | "relay_unreachable" | "relay_refused" | "no_keyring" | "no_channel" | "channel_id_empty" | "channel_secret_empty" | "line_refused" | "line_unavailable" | "owner_only" | "not_joined" | "already_joined" | "not_found" | "not_yours" | "save_failed" | "settings_invalid" | "update_off" | "update_address_invalid" | "update_unverifiable" | "update_unreachable" | "update_manifest_invalid" | "update_signature_refused" | "update_not_installable" | "update_install_failed" | "telegram_refused" | "telegram_unavailable" | "no_credential" | "internal";
 
 export type IpcError = { code: ErrorCode, 
 /**
@@ -118,9 +118,17 @@ me: boolean, };
 
 export type TeamInviteRequest = { role: "owner" | "staff", };
 
-export type TeamInvite = { code: string, role: "owner" | "staff", expires_at: number, };
+export type TeamInvite = { id: string, code: string, role: "owner" | "staff", expires_at: number, };
 
 export type TeamRevokeRequest = { device_id: string, };
+
+export type TeamCode = { id: string, role: "owner" | "staff", 
+/**
+ * The device that asked for it (`null`: the relay's operator).
+ */
+created_by: string | null, created_at: number, expires_at: number, };
+
+export type TeamWithdrawRequest = { id: string, };
 
 export type Connection = { "state": "connecting" } | { "state": "online" } | { "state": "catching_up", applied: number, head: number, } | { "state": "reconnecting" } | { "state": "offline" } | { "state": "stopped", reason: string, };
 
@@ -1020,10 +1028,13 @@ export type Commands = {
   team_list: { request: null; response: Array<TeamDevice> }
   team_invite: { request: TeamInviteRequest; response: TeamInvite }
   team_revoke: { request: TeamRevokeRequest; response: null }
+  team_codes: { request: null; response: Array<TeamCode> }
+  team_withdraw: { request: TeamWithdrawRequest; response: null }
   desk_status: { request: null; response: SyncStatus }
   inbox_list: { request: InboxListRequest; response: Array<InboxItem> }
   inbox_counts: { request: null; response: InboxCounts }
   conversation_open: { request: ConversationRequest; response: ConversationView }
+  conversation_show: { request: ConversationRequest; response: ConversationView }
   conversation_messages: { request: MessagesRequest; response: Array<MessageView> }
   conversation_act: { request: ActRequest; response: Submitted }
   conversation_typing: { request: ConversationRequest; response: null }
@@ -1034,7 +1045,6 @@ export type Commands = {
   op_discard: { request: OpRequest; response: null }
   operators_list: { request: null; response: Array<Operator> }
   search_run: { request: SearchRequest; response: Array<Hit> }
-  conversation_show: { request: ConversationRequest; response: ConversationView }
   contact_tag: { request: TagRequest; response: Submitted }
   contact_note: { request: NoteRequest; response: Submitted }
   contact_fields_set: { request: ContactFieldsRequest; response: Submitted }
@@ -1090,5 +1100,5 @@ export type Events = {
   'alerts-paused': AlertsPaused
   'update-available': UpdateOffer
   'update-progress': UpdateProgress
-}
   'desk-removed': DeskRemoved
+}

@@ -110,6 +110,19 @@ async fn joining_says_which_code_problem_it_was_and_keeps_nothing_behind_a_failu
         refused(request(&relay.url, &expired)).await,
         JoinError::ExpiredCode
     );
+    let withdrawn = relay.invite_as(Role::Staff).await;
+    tsunagi_relay::store::LogStore::withdraw_invite(
+        &relay.relay.store,
+        &tsunagi_line::ChannelId::from(tsunagi_relay::testing::CHANNEL),
+        &withdrawn.id,
+        UnixMillis::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        refused(request(&relay.url, &withdrawn.code)).await,
+        JoinError::WithdrawnCode
+    );
     let dead = format!(
         "http://127.0.0.1:{}",
         std::net::TcpListener::bind("127.0.0.1:0")

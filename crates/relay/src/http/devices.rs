@@ -9,10 +9,12 @@ use axum::extract::{Path, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use tsunagi_line::ChannelId;
-use tsunagi_proto::api::{CreateInvite, DeviceInfo, Enroll, ErrorCode, Invited, OperatorInfo};
+use tsunagi_proto::api::{
+    CreateInvite, DeviceInfo, Enroll, ErrorCode, InviteInfo, Invited, OperatorInfo,
+};
 use tsunagi_proto::{DeviceId, OperatorId};
 
 use super::auth::Authenticated;
@@ -26,7 +28,11 @@ pub(super) fn routes<S: LogStore>() -> Router<Arc<Relay<S>>> {
         .route("/v1/enroll", post(enroll::<S>))
         .route(
             "/v1/channels/{channel_id}/invites",
-            post(create_invite::<S>),
+            post(create_invite::<S>).get(list_invites::<S>),
+        )
+        .route(
+            "/v1/channels/{channel_id}/invites/{invite_id}",
+            delete(withdraw_invite::<S>),
         )
         .route("/v1/channels/{channel_id}/devices", get(list_devices::<S>))
         .route(
@@ -93,7 +99,58 @@ async fn create_invite<S: LogStore>(
     device.owner_of(&channel)?;
     let request: CreateInvite =
         serde_json::from_slice(&body).map_err(|e| bad_request(e.to_string()))?;
-    Ok(Json(relay.invite(&channel, request.role).await?))
+    Ok(Json(
+        relay
+            .invite(&channel, request.role, Some(&device.0.id))
+            .await?,
+    ))
+}
+
+/// `GET /v1/channels/{id}/invites` (owners): the codes handed out that still work.
+async fn list_invites<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path(channel_id): Path<String>,
+) -> Result<Json<Vec<InviteInfo>>, ApiError> {
+    let channel = ChannelId::new(channel_id);
+    device.owner_of(&channel)?;
+    let invites = relay.store.invites(&channel, relay.now()).await?;
+    Ok(Json(
+        invites
+            .into_iter()
+            .map(|invite| InviteInfo {
+                id: invite.id,
+                role: invite.role,
+                created_by: invite.created_by,
+                created_at: invite.created_at.0,
+                expires_at: invite.expires_at.0,
+            })
+            .collect(),
+    ))
+}
+
+/// `DELETE /v1/channels/{id}/invites/{invite_id}` (owners): the code stops working.
+#[tracing::instrument(skip_all, fields(channel = %channel_id, invite = %invite_id))]
+async fn withdraw_invite<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path((channel_id, invite_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let channel = ChannelId::new(channel_id);
+    device.owner_of(&channel)?;
+    if !relay
+        .store
+        .withdraw_invite(&channel, &invite_id, relay.now())
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "there is no such code, or it was used or withdrawn already",
+        ));
+    }
+    tracing::info!("invite withdrawn");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn device_info(device: Device) -> DeviceInfo {

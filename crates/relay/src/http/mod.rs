@@ -194,6 +194,7 @@ impl From<StoreError> for ApiError {
                     crate::store::InviteProblem::Unknown => ErrorCode::InvalidCode,
                     crate::store::InviteProblem::Used => ErrorCode::UsedCode,
                     crate::store::InviteProblem::Expired => ErrorCode::ExpiredCode,
+                    crate::store::InviteProblem::Withdrawn => ErrorCode::WithdrawnCode,
                 },
                 format!("this enrollment code {problem}"),
             ),

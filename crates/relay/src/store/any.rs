@@ -8,8 +8,8 @@ use tsunagi_line::ChannelId;
 use tsunagi_proto::{DeviceId, Entry, Seq, UnixMillis};
 
 use super::{
-    Appended, Channel, Device, Fence, Invite, LogStore, NewDevice, NewEntry, PgStore, Result,
-    SqliteStore,
+    Appended, Channel, Device, Fence, Invite, LogStore, NewDevice, NewEntry, OutstandingInvite,
+    PgStore, Result, SqliteStore,
 };
 use crate::metrics::Metrics;
 use crate::secret::Sealed;
@@ -124,6 +124,23 @@ impl LogStore for AnyStore {
 
     async fn create_invite(&self, invite: &Invite) -> Result<()> {
         each!(self, s => s.create_invite(invite).await)
+    }
+
+    async fn invites(
+        &self,
+        channel: &ChannelId,
+        now: UnixMillis,
+    ) -> Result<Vec<OutstandingInvite>> {
+        each!(self, s => s.invites(channel, now).await)
+    }
+
+    async fn withdraw_invite(
+        &self,
+        channel: &ChannelId,
+        id: &str,
+        now: UnixMillis,
+    ) -> Result<bool> {
+        each!(self, s => s.withdraw_invite(channel, id, now).await)
     }
 
     async fn enroll(&self, code_hash: &[u8], device: NewDevice, now: UnixMillis) -> Result<Device> {

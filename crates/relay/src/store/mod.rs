@@ -168,6 +168,8 @@ pub enum InviteProblem {
     Used,
     #[error("has expired")]
     Expired,
+    #[error("was withdrawn")]
+    Withdrawn,
 }
 
 /// A desk allowed to read and append to one channel's log, or to every channel's.
@@ -200,10 +202,26 @@ pub struct NewDevice {
 /// A one-time enrollment code, by the hash of its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invite {
+    /// What owners list and withdraw it by (the code is kept only as a hash).
+    pub id: String,
     pub code_hash: Vec<u8>,
-    /// `None`: the device will own the whole relay (the role is then always owner).
+    /// `None`: the device will own the whole relay (the role is then always owner), and
+    /// the code is the relay's setup code.
     pub channel: Option<ChannelId>,
     pub role: Role,
+    /// The device that asked for it; `None` for the relay's setup code. Its codes die
+    /// with its access.
+    pub created_by: Option<DeviceId>,
+    pub created_at: UnixMillis,
+    pub expires_at: UnixMillis,
+}
+
+/// A code not used, withdrawn or expired yet, as owners see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutstandingInvite {
+    pub id: String,
+    pub role: Role,
+    pub created_by: Option<DeviceId>,
     pub created_at: UnixMillis,
     pub expires_at: UnixMillis,
 }
@@ -310,7 +328,24 @@ pub trait LogStore: Send + Sync + 'static {
     /// The relay's metrics, which the store also feeds (commit groups, heads).
     fn metrics(&self) -> &crate::metrics::Metrics;
 
+    /// Keeps a new code. A new setup code (no channel) withdraws every earlier one still
+    /// unused, in the same write.
     fn create_invite(&self, invite: &Invite) -> impl Future<Output = Result<()>> + Send;
+
+    /// The channel's codes that still work at `now`, oldest first.
+    fn invites(
+        &self,
+        channel: &ChannelId,
+        now: UnixMillis,
+    ) -> impl Future<Output = Result<Vec<OutstandingInvite>>> + Send;
+
+    /// Withdraws the channel's unused code `id`; false if it has none such.
+    fn withdraw_invite(
+        &self,
+        channel: &ChannelId,
+        id: &str,
+        now: UnixMillis,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Uses the code with this hash, once, to add `device` to the invite's channel with
     /// the invite's role. Returns the device as stored.
@@ -400,7 +435,8 @@ pub trait LogStore: Send + Sync + 'static {
         since: UnixMillis,
     ) -> impl Future<Output = Result<Vec<DeviceId>>> + Send;
 
-    /// Revokes a device; false if there is no such device.
+    /// Revokes a device, and withdraws the codes it asked for that are still unused, in one
+    /// write; false if there is no such device.
     fn revoke_device(
         &self,
         id: &DeviceId,
@@ -691,10 +727,18 @@ fn logged_as(body: &NewBody) -> Option<(&'static str, String)> {
     }
 }
 
-/// Whether an enrollment code may be used now: not used yet, not expired.
-fn usable_invite(used_at: Option<i64>, expires_at: i64, now: UnixMillis) -> Result<()> {
+/// Whether an enrollment code may be used now: not used or withdrawn yet, not expired.
+fn usable_invite(
+    used_at: Option<i64>,
+    withdrawn_at: Option<i64>,
+    expires_at: i64,
+    now: UnixMillis,
+) -> Result<()> {
     if used_at.is_some() {
         return Err(StoreError::Invite(InviteProblem::Used));
+    }
+    if withdrawn_at.is_some() {
+        return Err(StoreError::Invite(InviteProblem::Withdrawn));
     }
     if expires_at <= now.0 {
         return Err(StoreError::Invite(InviteProblem::Expired));

@@ -27,9 +27,10 @@ use tsunagi_proto::{DeviceId, Entry, Seq, UnixMillis};
 use super::shared::shared_queries;
 use super::{
     Append, Appended, CARRYING, Channel, DEVICE_SELECT, Device, DeviceRow, ENTRY_SELECT, Fence,
-    Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice, NewEntry, REDACT,
-    REMEMBER_UNSENT, Result, StoreError, enrolled, entries_from, insert_device, insert_entry,
-    logged_as, queue_append, role_text, take_group, tombstone, usable_invite,
+    Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice, NewEntry,
+    OutstandingInvite, REDACT, REMEMBER_UNSENT, Result, StoreError, enrolled, entries_from,
+    insert_device, insert_entry, logged_as, queue_append, role_text, take_group, tombstone,
+    usable_invite,
 };
 use crate::metrics::Metrics;
 use crate::secret::Sealed;
@@ -459,16 +460,17 @@ impl LogStore for PgStore {
         let mut tx = self.pool.begin().await?;
         // Locked: of two devices enrolling with one code at once, the second waits here
         // and then finds it used.
-        let invite: Option<(Option<String>, String, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT channel_id, role, expires_at, used_at FROM invites
+        type Row = (Option<String>, String, i64, Option<i64>, Option<i64>);
+        let invite: Option<Row> = sqlx::query_as(
+            "SELECT channel_id, role, expires_at, used_at, withdrawn_at FROM invites
              WHERE code_hash = $1 FOR UPDATE",
         )
         .bind(code_hash)
         .fetch_optional(&mut *tx)
         .await?;
-        let (channel, role, expires_at, used_at) =
+        let (channel, role, expires_at, used_at, withdrawn_at) =
             invite.ok_or(StoreError::Invite(InviteProblem::Unknown))?;
-        usable_invite(used_at, expires_at, now)?;
+        usable_invite(used_at, withdrawn_at, expires_at, now)?;
         let device = enrolled(device, channel, &role, now)?;
         insert_device::<Postgres>(&device).execute(&mut *tx).await?;
         sqlx::query("UPDATE invites SET used_at = $1, used_by = $2 WHERE code_hash = $3")

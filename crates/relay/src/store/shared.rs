@@ -140,19 +140,32 @@ macro_rules! shared_queries {
         }
 
         async fn create_invite(&self, invite: &Invite) -> Result<()> {
+            let mut tx = self.$write.begin().await?;
+            if invite.channel.is_none() {
+                sqlx::query(
+                    "UPDATE invites SET withdrawn_at = $1
+                     WHERE channel_id IS NULL AND used_at IS NULL AND withdrawn_at IS NULL",
+                )
+                .bind(invite.created_at.0)
+                .execute(&mut *tx)
+                .await?;
+            }
             let result = sqlx::query(
-                "INSERT INTO invites (code_hash, channel_id, role, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO invites
+                     (id, code_hash, channel_id, role, created_by, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
+            .bind(&invite.id)
             .bind(&invite.code_hash)
             .bind(invite.channel.as_ref().map(ChannelId::as_str))
             .bind(role_text(invite.role))
+            .bind(invite.created_by.as_ref().map(DeviceId::as_str))
             .bind(invite.created_at.0)
             .bind(invite.expires_at.0)
-            .execute(&self.$write)
+            .execute(&mut *tx)
             .await;
             match result {
-                Ok(_) => Ok(()),
+                Ok(_) => Ok(tx.commit().await?),
                 Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
                     match &invite.channel {
                         Some(channel) => Err(StoreError::UnknownChannel(channel.clone())),
@@ -161,6 +174,52 @@ macro_rules! shared_queries {
                 }
                 Err(e) => Err(e.into()),
             }
+        }
+
+        async fn invites(
+            &self,
+            channel: &ChannelId,
+            now: UnixMillis,
+        ) -> Result<Vec<OutstandingInvite>> {
+            let rows: Vec<(String, String, Option<String>, i64, i64)> = sqlx::query_as(
+                "SELECT id, role, created_by, created_at, expires_at FROM invites
+                 WHERE channel_id = $1 AND used_at IS NULL AND withdrawn_at IS NULL
+                   AND expires_at > $2 AND id IS NOT NULL
+                 ORDER BY created_at, id",
+            )
+            .bind(channel.as_str())
+            .bind(now.0)
+            .fetch_all(&self.$read)
+            .await?;
+            rows.into_iter()
+                .map(|(id, role, created_by, created_at, expires_at)| {
+                    Ok(OutstandingInvite {
+                        id,
+                        role: super::role_from(&role)?,
+                        created_by: created_by.map(DeviceId::new),
+                        created_at: UnixMillis(created_at),
+                        expires_at: UnixMillis(expires_at),
+                    })
+                })
+                .collect()
+        }
+
+        async fn withdraw_invite(
+            &self,
+            channel: &ChannelId,
+            id: &str,
+            now: UnixMillis,
+        ) -> Result<bool> {
+            let result = sqlx::query(
+                "UPDATE invites SET withdrawn_at = $1
+                 WHERE id = $2 AND channel_id = $3 AND used_at IS NULL AND withdrawn_at IS NULL",
+            )
+            .bind(now.0)
+            .bind(id)
+            .bind(channel.as_str())
+            .execute(&self.$write)
+            .await?;
+            Ok(result.rows_affected() == 1)
         }
 
         async fn device(&self, id: &DeviceId) -> Result<Option<Device>> {
@@ -215,12 +274,22 @@ macro_rules! shared_queries {
         }
 
         async fn revoke_device(&self, id: &DeviceId, now: UnixMillis) -> Result<bool> {
+            let mut tx = self.$write.begin().await?;
             let result =
                 sqlx::query("UPDATE devices SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
                     .bind(now.0)
                     .bind(id.as_str())
-                    .execute(&self.$write)
+                    .execute(&mut *tx)
                     .await?;
+            sqlx::query(
+                "UPDATE invites SET withdrawn_at = $1
+                 WHERE created_by = $2 AND used_at IS NULL AND withdrawn_at IS NULL",
+            )
+            .bind(now.0)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
             Ok(result.rows_affected() == 1)
         }
 

@@ -26,9 +26,10 @@ use tsunagi_proto::{DeviceId, Entry, Seq, UnixMillis};
 use super::shared::shared_queries;
 use super::{
     Append, Appended, CARRYING, Channel, DEVICE_SELECT, Device, DeviceRow, ENTRY_SELECT, Fence,
-    Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice, NewEntry, REDACT,
-    REMEMBER_UNSENT, Result, StoreError, enrolled, entries_from, insert_device, insert_entry,
-    logged_as, queue_append, role_text, take_group, tombstone, usable_invite,
+    Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice, NewEntry,
+    OutstandingInvite, REDACT, REMEMBER_UNSENT, Result, StoreError, enrolled, entries_from,
+    insert_device, insert_entry, logged_as, queue_append, role_text, take_group, tombstone,
+    usable_invite,
 };
 use crate::metrics::Metrics;
 use crate::secret::Sealed;
@@ -422,13 +423,14 @@ impl LogStore for SqliteStore {
         // a read that must become a write); taking the write lock first makes it wait.
         let mut tx = self.admin.begin_with("BEGIN IMMEDIATE").await?;
         let invite = sqlx::query(
-            "SELECT channel_id, role, expires_at, used_at FROM invites WHERE code_hash = ?",
+            "SELECT channel_id, role, expires_at, used_at, withdrawn_at FROM invites
+             WHERE code_hash = ?",
         )
         .bind(code_hash)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::Invite(InviteProblem::Unknown))?;
-        usable_invite(invite.get(3), invite.get(2), now)?;
+        usable_invite(invite.get(3), invite.get(4), invite.get(2), now)?;
         let device = enrolled(device, invite.get(0), invite.get(1), now)?;
         insert_device::<Sqlite>(&device).execute(&mut *tx).await?;
         let used = sqlx::query(

@@ -40,6 +40,7 @@ macro_rules! conformance_suite {
             a_lapsed_lease_fences_the_old_executor_out,
             the_executor_cursor_only_moves_forward_under_the_lease,
             an_enrollment_code_works_once_and_not_after_it_expires,
+            codes_die_with_their_maker_and_a_new_setup_code_voids_the_old,
             a_commit_wakes_those_following_the_head,
             an_unknown_channel_fails_alone,
             channels_secrets_and_devices_are_kept,
@@ -558,6 +559,8 @@ pub async fn an_enrollment_code_works_once_and_not_after_it_expires<S: LogStore 
     other: &S,
 ) {
     let invite = |code: &[u8], channel: Option<&str>, role, expires_at| Invite {
+        id: String::from_utf8_lossy(code).into_owned(),
+        created_by: None,
         code_hash: code.to_vec(),
         channel: channel.map(ChannelId::from),
         role,
@@ -618,6 +621,99 @@ pub async fn an_enrollment_code_works_once_and_not_after_it_expires<S: LogStore 
     assert!(one.has_relay_owner().await.expect("owners"));
     let devices = other.devices(&channel()).await.expect("devices");
     assert_eq!(devices.len(), 2, "{devices:?}");
+}
+
+/// An owner's codes stop working when the owner is revoked, or when withdrawn; a new
+/// setup code leaves only itself working. What still works is listed, per channel.
+pub async fn codes_die_with_their_maker_and_a_new_setup_code_voids_the_old<S: LogStore + Clone>(
+    one: &S,
+    other: &S,
+) {
+    let device = |id: &str| NewDevice {
+        id: DeviceId::from(id),
+        device_name: format!("{id}'s PC"),
+        operator_name: id.into(),
+        token_hash: vec![7; 32],
+    };
+    let invite = |id: &str, channel: Option<&str>, by: Option<&str>, at: i64| Invite {
+        id: id.into(),
+        code_hash: id.as_bytes().to_vec(),
+        channel: channel.map(ChannelId::from),
+        role: if channel.is_some() {
+            Role::Staff
+        } else {
+            Role::Owner
+        },
+        created_by: by.map(DeviceId::from),
+        created_at: UnixMillis(at),
+        expires_at: UnixMillis(at + 1_000),
+    };
+    // Two setup codes: the newer one is the only one that works.
+    one.create_invite(&invite("setup-1", None, None, 1))
+        .await
+        .expect("a code");
+    other
+        .create_invite(&invite("setup-2", None, None, 2))
+        .await
+        .expect("a code");
+    assert_eq!(
+        one.enroll(b"setup-1", device("o0"), UnixMillis(3)).await,
+        Err(StoreError::Invite(InviteProblem::Withdrawn))
+    );
+    let owner = other
+        .enroll(b"setup-2", device("o1"), UnixMillis(3))
+        .await
+        .expect("enrolled");
+    // The owner hands out three codes; one is withdrawn, one used.
+    for id in ["a", "b", "c"] {
+        one.create_invite(&invite(id, Some(CHANNEL), Some("o1"), 10))
+            .await
+            .expect("a code");
+    }
+    assert!(
+        other
+            .withdraw_invite(&channel(), "b", UnixMillis(11))
+            .await
+            .expect("withdrawn")
+    );
+    assert!(
+        !one.withdraw_invite(&ChannelId::from(OTHER_CHANNEL), "c", UnixMillis(11))
+            .await
+            .expect("not another channel's"),
+        "a code is withdrawn only through its own channel"
+    );
+    one.enroll(b"c", device("s1"), UnixMillis(12))
+        .await
+        .expect("enrolled");
+    let listed: Vec<String> = other
+        .invites(&channel(), UnixMillis(12))
+        .await
+        .expect("listed")
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(listed, ["a"]);
+    assert_eq!(
+        one.enroll(b"b", device("s2"), UnixMillis(12)).await,
+        Err(StoreError::Invite(InviteProblem::Withdrawn))
+    );
+    // The owner is shut out: the code it handed out dies with it.
+    assert!(
+        other
+            .revoke_device(&owner.id, UnixMillis(13))
+            .await
+            .expect("revoked")
+    );
+    assert_eq!(
+        one.enroll(b"a", device("s3"), UnixMillis(14)).await,
+        Err(StoreError::Invite(InviteProblem::Withdrawn))
+    );
+    assert!(
+        one.invites(&channel(), UnixMillis(14))
+            .await
+            .expect("listed")
+            .is_empty()
+    );
 }
 
 /// A follower of a channel's head wakes when entries are committed, by its own handle or
@@ -706,6 +802,8 @@ pub async fn channels_secrets_and_devices_are_kept<S: LogStore + Clone>(one: &S,
 
     assert!(!one.has_relay_owner().await.expect("owners"));
     one.create_invite(&Invite {
+        id: "owner".into(),
+        created_by: None,
         code_hash: b"owner".to_vec(),
         channel: None,
         role: Role::Owner,

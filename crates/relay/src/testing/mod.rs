@@ -329,11 +329,15 @@ impl TestRelay {
 
     /// A one-time code for a device of the test channel.
     pub async fn invite(&self, role: Role) -> String {
+        self.invite_as(role).await.code
+    }
+
+    /// A one-time code for a device of the test channel, with its id.
+    pub async fn invite_as(&self, role: Role) -> tsunagi_proto::api::Invited {
         self.relay
-            .invite(&ChannelId::from(CHANNEL), role)
+            .invite(&ChannelId::from(CHANNEL), role, None)
             .await
             .expect("an invite")
-            .code
     }
 
     /// A one-time code of the test channel that expired a while ago.
@@ -342,6 +346,8 @@ impl TestRelay {
         self.relay
             .store
             .create_invite(&crate::store::Invite {
+                id: uuid::Uuid::new_v4().to_string(),
+                created_by: None,
                 code_hash: crate::token::sha256(&crate::token::normalize_code(&code)),
                 channel: Some(ChannelId::from(CHANNEL)),
                 role,

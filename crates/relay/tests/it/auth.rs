@@ -99,6 +99,8 @@ async fn an_enrollment_code_expires() {
     h.relay
         .store
         .create_invite(&Invite {
+            id: "expired".into(),
+            created_by: None,
             code_hash: sha256(&normalize_code(code)),
             channel: Some(ChannelId::from(CHANNEL)),
             role: Role::Staff,
@@ -631,5 +633,84 @@ async fn no_device_can_take_an_id_or_a_retry_key_the_executor_will_use() {
     let (status, body) = h
         .append_op(&staff, &uuid::Uuid::new_v4().to_string(), note)
         .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn an_owners_codes_are_listed_withdrawn_and_die_when_the_owner_is_shut_out() {
+    let h = Harness::start().await;
+    let second_owner = enroll(&h.http, &h.base, &h.relay, CHANNEL, Role::Owner).await;
+    let staff = enroll(&h.http, &h.base, &h.relay, CHANNEL, Role::Staff).await;
+    let invites = format!("{}/v1/channels/{CHANNEL}/invites", h.base);
+    let mint = |token: &str| {
+        let request = h.http.post(&invites).bearer_auth(token);
+        async move {
+            let invited: serde_json::Value = request
+                .json(&json!({"role": "staff"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (
+                invited["id"].as_str().unwrap().to_owned(),
+                invited["code"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let (withdrawn_id, withdrawn) = mint(&h.owner).await;
+    let (_, kept) = mint(&h.owner).await;
+    let (_, by_the_second_owner) = mint(&second_owner).await;
+
+    let listed: serde_json::Value = h
+        .get_json(&format!("/v1/channels/{CHANNEL}/invites"), &h.owner)
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+    assert!(!listed.to_string().contains(&kept), "a code is shown once");
+    assert_eq!(
+        h.get_status(&format!("/v1/channels/{CHANNEL}/invites"), Some(&staff))
+            .await,
+        403
+    );
+    let withdraw = |token: &str, id: &str| {
+        let request = h.http.delete(format!("{invites}/{id}")).bearer_auth(token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(withdraw(&staff, &withdrawn_id).await, 403);
+    assert_eq!(withdraw(&h.owner, &withdrawn_id).await, 204);
+    assert_eq!(withdraw(&h.owner, &withdrawn_id).await, 404);
+    let (status, body) = h.enroll_with(&withdrawn).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("withdrawn_code"))
+    );
+
+    // The second owner is shut out: what it handed out stops working with it.
+    let devices: serde_json::Value = h
+        .get_json(&format!("/v1/channels/{CHANNEL}/devices"), &h.owner)
+        .await;
+    let owners: Vec<&str> = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["role"] == "owner")
+        .map(|d| d["device_id"].as_str().unwrap())
+        .collect();
+    let second_id = owners.last().unwrap();
+    let revoked = h
+        .http
+        .post(format!("{}/v1/devices/{second_id}/revoke", h.base))
+        .bearer_auth(&h.owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status().as_u16(), 204);
+    let (status, body) = h.enroll_with(&by_the_second_owner).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("withdrawn_code"))
+    );
+    let (status, body) = h.enroll_with(&kept).await;
     assert_eq!(status, 200, "{body}");
 }

@@ -115,7 +115,7 @@ async fn a_full_disk_gets_503_never_200_and_recovers_when_space_is_freed() {
     let dir = tempfile::tempdir().unwrap();
     let (fs, db, relay) = relay_on_a_small_disk(dir.path()).await;
     let invited = relay
-        .invite(&ChannelId::from(CHANNEL), Role::Owner)
+        .invite(&ChannelId::from(CHANNEL), Role::Owner, None)
         .await
         .unwrap();
     let base = serve(&relay).await;

@@ -1308,7 +1308,11 @@ impl Clinic {
     async fn request(&self, path: &str) -> reqwest::RequestBuilder {
         let code = self
             .relay
-            .invite(&ChannelId::from(CHANNEL), tsunagi_proto::api::Role::Staff)
+            .invite(
+                &ChannelId::from(CHANNEL),
+                tsunagi_proto::api::Role::Staff,
+                None,
+            )
             .await
             .unwrap()
             .code;

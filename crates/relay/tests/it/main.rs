@@ -143,7 +143,7 @@ impl Harness {
     /// A one-time code for a staff device of the test channel.
     pub(crate) async fn staff_invite(&self) -> Invited {
         self.relay
-            .invite(&ChannelId::from(CHANNEL), Role::Staff)
+            .invite(&ChannelId::from(CHANNEL), Role::Staff, None)
             .await
             .unwrap()
     }
@@ -190,7 +190,10 @@ pub(crate) async fn enroll<S: tsunagi_relay::store::LogStore>(
     channel: &str,
     role: Role,
 ) -> String {
-    let invited = relay.invite(&ChannelId::from(channel), role).await.unwrap();
+    let invited = relay
+        .invite(&ChannelId::from(channel), role, None)
+        .await
+        .unwrap();
     let enrolled = redeem(http, base, &invited.code).await;
     assert_eq!(enrolled.role, role);
     enrolled.token

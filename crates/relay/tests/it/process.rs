@@ -234,8 +234,16 @@ async fn every_start_offers_a_setup_code_until_an_owner_of_the_relay_enrolls() {
         );
     }
 
-    // Not yet used: the next start offers another one; either works.
+    // Not yet used: the next start offers another one, and the first stops working.
     let mut child = serve_with(dir.path(), port, Stdio::piped()).await;
+    let stale = reqwest::Client::new()
+        .post(format!("{base}/v1/enroll"))
+        .json(&serde_json::json!({"code": code, "device_name": "Mac", "operator_name": "Aiko"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status().as_u16(), 400);
+    let code = setup_code(dir.path());
     let enrolled = redeem(&reqwest::Client::new(), &base, &code).await;
     assert_eq!(enrolled.channel_id, None);
     assert_eq!(enrolled.role, tsunagi_proto::api::Role::Owner);
