@@ -12,7 +12,7 @@ use tsunagi_proto::api::Role;
 use tsunagi_relay::Relay;
 use tsunagi_relay::egress::{self, Egress};
 use tsunagi_relay::executor;
-use tsunagi_relay::http::{MetricsAccess, Options};
+use tsunagi_relay::http::{MetricsAccess, Options, TrustedProxies};
 use tsunagi_relay::line_setup::{self, LineSetup};
 use tsunagi_relay::media::MediaStore;
 use tsunagi_relay::secret::{ChannelSecret, RelayKey};
@@ -62,6 +62,12 @@ enum Command {
         /// over HTTPS at public addresses only.
         #[arg(long, env = "TSUNAGI_ALLOW_NETWORKS", value_delimiter = ',', value_parser = egress::parse_network)]
         allow_networks: Vec<ipnet::IpNet>,
+        /// The reverse proxies in front of the relay (`10.0.0.2`, `10.0.0.0/24`),
+        /// comma-separated: only their `Forwarded` or `X-Forwarded-For` headers say who the
+        /// client is, for the limit on failed attempts per address. None by default: the
+        /// address the connection comes from.
+        #[arg(long, env = "TSUNAGI_TRUSTED_PROXIES", value_delimiter = ',', value_parser = egress::parse_network)]
+        trusted_proxies: Vec<ipnet::IpNet>,
     },
     /// Show the one-time setup code for the owner's desk, while no owner has enrolled.
     SetupCode {
@@ -147,8 +153,8 @@ impl From<LineArgs> for LineSetup {
     }
 }
 
-/// Where `/metrics` is served: on the main address to anyone (the default), with a
-/// token there, or on an address of its own.
+/// Where `/metrics` is served: nowhere (the default), on an address of its own, or on the
+/// main address to scrapers with a token.
 #[derive(clap::Args)]
 #[group(multiple = false)]
 struct MetricsArgs {
@@ -206,6 +212,7 @@ async fn main() -> Result<()> {
             executor_lease,
             telegram_api,
             allow_networks,
+            trusted_proxies,
         } => {
             let executors = executor::Options {
                 lease: executor_lease,
@@ -216,7 +223,11 @@ async fn main() -> Result<()> {
                 telegram_api,
                 egress: Egress::new(allow_networks),
             };
-            serve(&data, listen, services, metrics, executors).await
+            let options = Options {
+                trusted_proxies: TrustedProxies(trusted_proxies),
+                ..Options::default()
+            };
+            serve(&data, listen, services, metrics, executors, options).await
         }
         Command::SetupCode { data } => {
             let relay = open(&data).await?;
@@ -393,6 +404,7 @@ async fn serve(
     services: Services,
     metrics: MetricsArgs,
     executors: executor::Options,
+    options: Options,
 ) -> Result<()> {
     let dir = &data.dir;
     let line = services.line;
@@ -445,7 +457,13 @@ async fn serve(
             anyhow::ensure!(!token.is_empty(), "{} is empty", file.display());
             MetricsAccess::Token(token)
         }
-        (None, None) => MetricsAccess::Open,
+        // Not on the public address unless asked for.
+        (None, None) => {
+            tracing::info!(
+                "metrics are off: --metrics-listen 127.0.0.1:9090 serves them on a private address, --metrics-token-file here to scrapers with the token"
+            );
+            MetricsAccess::Elsewhere
+        }
     };
     if let Some(address) = metrics.metrics_listen {
         let listener = tokio::net::TcpListener::bind(address)
@@ -466,7 +484,7 @@ async fn serve(
     let executors = tokio::spawn(executor::run(relay.clone(), line, executors));
     let options = Options {
         metrics: access,
-        ..Options::default()
+        ..options
     };
     tsunagi_relay::http::serve(listener, relay, options, async {
         shutdown_signal().await;

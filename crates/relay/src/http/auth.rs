@@ -11,6 +11,7 @@ use tsunagi_line::ChannelId;
 use tsunagi_proto::api::{ErrorCode, Role};
 
 use super::ApiError;
+use super::client::{ClientAddress, Strikes};
 use crate::relay::Relay;
 use crate::store::{Device, LogStore};
 use crate::token::{token_device, token_matches};
@@ -72,10 +73,30 @@ const SEEN_EVERY_MS: i64 = 60_000;
 impl<S: LogStore> FromRequestParts<Arc<Relay<S>>> for Authenticated {
     type Rejection = ApiError;
 
+    /// An address that failed too often waits, before its token costs a lookup; a token
+    /// that proves nothing counts against its address.
     async fn from_request_parts(
         parts: &mut Parts,
         relay: &Arc<Relay<S>>,
     ) -> Result<Self, Self::Rejection> {
+        let Ok(ClientAddress(address)) = ClientAddress::from_request_parts(parts, relay).await;
+        let strikes = parts.extensions.get::<Arc<Strikes>>().cloned();
+        if let Some(strikes) = &strikes {
+            strikes.check(address)?;
+        }
+        let device = device_of(parts, relay).await;
+        if let (Err(error), Some(strikes)) = (&device, &strikes)
+            && error.status == StatusCode::UNAUTHORIZED
+        {
+            strikes.failed(address);
+        }
+        device.map(Authenticated)
+    }
+}
+
+/// The device whose token the request bears.
+async fn device_of<S: LogStore>(parts: &Parts, relay: &Relay<S>) -> Result<Device, ApiError> {
+    {
         let unauthorized = |message: &str| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -109,6 +130,6 @@ impl<S: LogStore> FromRequestParts<Arc<Relay<S>>> for Authenticated {
         {
             tracing::warn!(%error, device = %id, "recording when a device was last seen");
         }
-        Ok(Authenticated(device))
+        Ok(device)
     }
 }

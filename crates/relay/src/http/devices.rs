@@ -1,13 +1,12 @@
 //! Devices: enrolling with a one-time code, invites, the channel's devices and operators,
 //! revoking.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::header::RETRY_AFTER;
-use axum::http::{HeaderValue, StatusCode};
+
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -18,9 +17,10 @@ use tsunagi_proto::api::{
 use tsunagi_proto::{DeviceId, OperatorId};
 
 use super::auth::Authenticated;
-use super::{ApiError, ENROLL_ADDRESSES_KEPT, EnrollLimiter, MAX_NAME, bad_request};
+use super::client::{ClientAddress, Strikes};
+use super::{ApiError, MAX_NAME, bad_request};
 use crate::relay::Relay;
-use crate::store::{Device, LogStore};
+use crate::store::{Device, LogStore, StoreError};
 
 /// Enrollment, invites, and a channel's devices and operators.
 pub(super) fn routes<S: LogStore>() -> Router<Arc<Relay<S>>> {
@@ -46,32 +46,13 @@ pub(super) fn routes<S: LogStore>() -> Router<Arc<Relay<S>>> {
 #[tracing::instrument(skip_all)]
 async fn enroll<S: LogStore>(
     State(relay): State<Arc<Relay<S>>>,
-    axum::Extension(limiter): axum::Extension<Arc<EnrollLimiter>>,
-    client: Option<axum::Extension<axum::extract::ConnectInfo<SocketAddr>>>,
+    axum::Extension(strikes): axum::Extension<Arc<Strikes>>,
+    ClientAddress(address): ClientAddress,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    // Served without addresses (in-process tests), every attempt shares one budget.
-    let address = client.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
-    // Addresses whose budget is whole again are forgotten, so that many of them cannot
-    // grow the table without end.
-    if limiter.len() > ENROLL_ADDRESSES_KEPT {
-        limiter.retain_recent();
-    }
-    if let Err(not_until) = limiter.check_key(&address) {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ));
-        let mut response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::RateLimited,
-            "too many enrollment attempts from this address: wait a minute",
-        )
-        .into_response();
-        if let Ok(seconds) = HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
-            response.headers_mut().insert(RETRY_AFTER, seconds);
-        }
-        return Ok(response);
-    }
+    // Only codes that fail count: a guesser waits, and a valid code from elsewhere (or
+    // from here, before the guessing) gets in.
+    strikes.check(address)?;
     let request: Enroll = serde_json::from_slice(&body).map_err(|e| bad_request(e.to_string()))?;
     for (field, value) in [
         ("device_name", &request.device_name),
@@ -84,7 +65,14 @@ async fn enroll<S: LogStore>(
             )));
         }
     }
-    Ok(Json(relay.enroll(&request).await?).into_response())
+    match relay.enroll(&request).await {
+        Ok(enrolled) => Ok(Json(enrolled).into_response()),
+        Err(error @ StoreError::Invite(_)) => {
+            strikes.failed(address);
+            Err(error.into())
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// `POST /v1/channels/{id}/invites` (owners).

@@ -7,7 +7,8 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -21,6 +22,7 @@ use crate::store::{LogStore, StoreError};
 mod auth;
 mod automations;
 mod channels;
+mod client;
 mod devices;
 mod health;
 mod log;
@@ -29,6 +31,7 @@ mod stream;
 mod webhook;
 
 pub use self::auth::Authenticated;
+pub use self::client::{ClientAddress, Strikes, TrustedProxies};
 
 /// Longest device or operator name.
 const MAX_NAME: usize = 100;
@@ -46,8 +49,12 @@ pub struct Options {
     /// How long sent data may wait unacknowledged (a reader that stopped reading) before
     /// the connection is dropped. Linux only (`TCP_USER_TIMEOUT`).
     pub stalled_reader: Duration,
-    /// Enrollment attempts per client address per minute (each may guess a code).
-    pub enrolls_per_minute: NonZeroU32,
+    /// Failed attempts to prove who one is (a wrong enrollment code, a bad device token, a
+    /// webhook for no channel or with a bad signature) per client address per minute;
+    /// past them, the address waits. Successes never count.
+    pub failures_per_minute: NonZeroU32,
+    /// The reverse proxies whose `Forwarded` and `X-Forwarded-For` name the client.
+    pub trusted_proxies: TrustedProxies,
     /// Log streams one device may hold open at once.
     pub streams_per_device: usize,
     /// Who may read `/metrics` here.
@@ -71,19 +78,13 @@ impl Default for Options {
         Self {
             heartbeat: Duration::from_secs(15),
             stalled_reader: Duration::from_secs(30),
-            enrolls_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            failures_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            trusted_proxies: TrustedProxies::default(),
             streams_per_device: 4,
             metrics: MetricsAccess::Open,
         }
     }
 }
-
-/// Enrollment attempts so far, per client address.
-type EnrollLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
-
-/// Addresses the enrollment limiter remembers before it forgets those back to a full
-/// budget.
-const ENROLL_ADDRESSES_KEPT: usize = 10_000;
 
 /// Serves the relay on `listener` until `shutdown` resolves, then closes streams and
 /// long-polls and waits for requests in flight.
@@ -145,9 +146,8 @@ pub fn router_with<S: LogStore>(relay: Arc<Relay<S>>, options: Options) -> Route
         .merge(channels::routes())
         .merge(automations::routes())
         .merge(media::routes())
-        .layer(axum::Extension(Arc::new(EnrollLimiter::keyed(
-            governor::Quota::per_minute(options.enrolls_per_minute),
-        ))))
+        .layer(axum::Extension(Strikes::new(options.failures_per_minute)))
+        .layer(axum::Extension(options.trusted_proxies.clone()))
         .layer(axum::Extension(stream::StreamSlots::new(
             options.streams_per_device,
         )))
@@ -162,6 +162,8 @@ pub struct ApiError {
     status: StatusCode,
     code: ErrorCode,
     message: String,
+    /// For a 429: when to come back (`Retry-After`).
+    retry_after: Option<Duration>,
 }
 
 impl ApiError {
@@ -170,6 +172,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 }
@@ -239,7 +242,13 @@ impl IntoResponse for ApiError {
             code: self.code,
             message: self.message,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(wait) = self.retry_after
+            && let Ok(seconds) = HeaderValue::from_str(&(wait.as_secs() + 1).to_string())
+        {
+            response.headers_mut().insert(RETRY_AFTER, seconds);
+        }
+        response
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -15,6 +16,7 @@ use tsunagi_line::webhook::RawCallback;
 use tsunagi_line::{ChannelId, MessageId, WebhookEventId};
 use tsunagi_proto::api::ErrorCode;
 
+use super::client::{ClientAddress, Strikes};
 use super::{ApiError, MAX_WEBHOOK_BODY};
 use crate::relay::Relay;
 use crate::store::{LogStore, MessageLink, NewBody, NewEntry};
@@ -31,11 +33,15 @@ pub(super) fn routes<S: LogStore>() -> Router<Arc<Relay<S>>> {
 #[tracing::instrument(skip_all, fields(channel = %channel_id))]
 async fn ingest<S: LogStore>(
     State(relay): State<Arc<Relay<S>>>,
+    Extension(strikes): Extension<Arc<Strikes>>,
+    ClientAddress(address): ClientAddress,
     Path(channel_id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
     let arrived = std::time::Instant::now();
+    // A sender that keeps naming no channel, or signing wrongly, costs no more lookups.
+    strikes.check(address)?;
     let body = body.map_err(|rejection| {
         let status = rejection.status();
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -47,6 +53,7 @@ async fn ingest<S: LogStore>(
     })?;
     let channel = ChannelId::new(channel_id);
     let secret = relay.secret(&channel).await?.ok_or_else(|| {
+        strikes.failed(address);
         ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorCode::NotFound,
@@ -57,6 +64,7 @@ async fn ingest<S: LogStore>(
         .get(SIGNATURE_HEADER)
         .and_then(|value| value.to_str().ok());
     verify(secret.expose().as_bytes(), &body, signature).map_err(|error| {
+        strikes.failed(address);
         tracing::warn!(%error, "refused a webhook");
         ApiError::new(
             StatusCode::UNAUTHORIZED,

@@ -57,7 +57,7 @@ const LOG: &str = "/v1/channels/1656789012/log";
 /// For tests of many enrollments from this one machine's address.
 fn unlimited_enrolls() -> tsunagi_relay::http::Options {
     tsunagi_relay::http::Options {
-        enrolls_per_minute: std::num::NonZeroU32::MAX,
+        failures_per_minute: std::num::NonZeroU32::MAX,
         ..tsunagi_relay::http::Options::default()
     }
 }
@@ -518,20 +518,33 @@ async fn what_changes_the_bot_or_reaches_many_patients_is_for_owners_and_staff_a
     ));
 }
 
+/// A client of this machine with its own loopback address.
+fn from(last: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
-async fn enrolling_is_rate_limited_per_client_address() {
+async fn failed_enrollments_are_limited_per_client_address_and_successes_do_not_count() {
     let h = Harness::start_with(tsunagi_relay::http::Options {
-        enrolls_per_minute: std::num::NonZeroU32::new(3).unwrap(),
+        failures_per_minute: std::num::NonZeroU32::new(3).unwrap(),
         ..tsunagi_relay::http::Options::default()
     })
     .await;
-    // Guessing codes from one address: three tries, then 429 with when to come back.
-    let from = |last: u8| {
-        reqwest::Client::builder()
-            .local_address(std::net::IpAddr::from([127, 0, 0, last]))
-            .build()
-            .unwrap()
-    };
+    // Codes that work never use up an address's budget.
+    for n in 0..5 {
+        let invited = h.staff_invite().await;
+        let enrolled = from(9)
+            .post(format!("{}/v1/enroll", h.base))
+            .json(&json!({"code": invited.code, "device_name": "PC", "operator_name": format!("n{n}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(enrolled.status().as_u16(), 200);
+    }
+    // Guessing codes from one address: a few wrong ones, then 429 with when to come back.
     let guess = |http: reqwest::Client| {
         let url = format!("{}/v1/enroll", h.base);
         async move {
@@ -543,7 +556,7 @@ async fn enrolling_is_rate_limited_per_client_address() {
         }
     };
     let guesser = from(7);
-    for _ in 0..3 {
+    for _ in 0..4 {
         assert_eq!(guess(guesser.clone()).await.status().as_u16(), 400);
     }
     let refused = guess(guesser.clone()).await;
@@ -713,4 +726,90 @@ async fn an_owners_codes_are_listed_withdrawn_and_die_when_the_owner_is_shut_out
     );
     let (status, body) = h.enroll_with(&kept).await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// Behind the documented reverse proxy every request comes from the proxy. Trusted, the
+/// proxy's `X-Forwarded-For` tells the guesser from the clinic; untrusted, a forged one
+/// lets nobody escape the limit.
+#[tokio::test]
+async fn behind_a_trusted_proxy_a_guesser_waits_alone_and_a_forged_address_helps_nobody() {
+    let proxy: ipnet::IpNet = "127.0.0.1/32".parse().unwrap();
+    let options = |trusted: Vec<ipnet::IpNet>| tsunagi_relay::http::Options {
+        failures_per_minute: std::num::NonZeroU32::new(2).unwrap(),
+        trusted_proxies: tsunagi_relay::http::TrustedProxies(trusted),
+        ..tsunagi_relay::http::Options::default()
+    };
+    let enroll_as = |h: &Harness, client: &str, code: &str| {
+        let request = from(1)
+            .post(format!("{}/v1/enroll", h.base))
+            .header("x-forwarded-for", format!("{client}, 127.0.0.1"))
+            .json(&json!({"code": code, "device_name": "PC", "operator_name": "Mei"}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let guesser = "203.0.113.9";
+    let clinic = "198.51.100.7";
+
+    let behind = Harness::start_with(options(vec![proxy])).await;
+    for _ in 0..3 {
+        assert_eq!(enroll_as(&behind, guesser, "AAAA-BBBB-CCCC").await, 400);
+    }
+    assert_eq!(enroll_as(&behind, guesser, "AAAA-BBBB-CCCC").await, 429);
+    let invited = behind.staff_invite().await;
+    assert_eq!(enroll_as(&behind, clinic, &invited.code).await, 200);
+
+    // Not trusted: the header is the caller's own claim, and each "new" address it names
+    // is still the one connection's address.
+    let open = Harness::start_with(options(Vec::new())).await;
+    for n in 0..3 {
+        let forged = format!("203.0.113.{n}");
+        assert_eq!(enroll_as(&open, &forged, "AAAA-BBBB-CCCC").await, 400);
+    }
+    assert_eq!(
+        enroll_as(&open, "203.0.113.99", "AAAA-BBBB-CCCC").await,
+        429
+    );
+}
+
+/// Tokens that prove nothing and webhooks for no channel cost a lookup each, until their
+/// address has failed too often: then it waits, and the clinic's own calls go on.
+#[tokio::test]
+async fn bogus_tokens_and_webhooks_for_no_channel_are_limited_per_address() {
+    let h = Harness::start_with(tsunagi_relay::http::Options {
+        failures_per_minute: std::num::NonZeroU32::new(3).unwrap(),
+        ..tsunagi_relay::http::Options::default()
+    })
+    .await;
+    let bogus = |token: String| {
+        let request = from(7).get(format!("{}{LOG}", h.base)).bearer_auth(token);
+        async move { request.send().await.unwrap() }
+    };
+    for n in 0..4 {
+        let token = format!("tsd_{:032x}_{n}", n + 1);
+        assert_eq!(bogus(token).await.status().as_u16(), 401);
+    }
+    let waited = bogus("tsd_whatever".into()).await;
+    assert_eq!(waited.status().as_u16(), 429);
+    assert!(waited.headers().contains_key("retry-after"));
+    // The owner's desk, at another address, is served as ever.
+    let owner = from(8)
+        .get(format!("{}{LOG}", h.base))
+        .bearer_auth(&h.owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(owner.status().as_u16(), 200);
+
+    let webhook = |channel: &str| {
+        let request = from(9)
+            .post(format!("{}/webhook/line/{channel}", h.base))
+            .header("x-line-signature", "AAAA")
+            .body(callback(&["01X"]));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    for n in 0..4 {
+        assert_eq!(webhook(&format!("99999999{n}")).await, 404);
+    }
+    assert_eq!(webhook("999999999").await, 429);
+    // LINE, signing with the channel's secret, is not held up by that sender.
+    assert_eq!(h.post_signed(&callback(&["01OK"])).await, 200);
 }

@@ -204,6 +204,18 @@ fn printed(mut stdout: std::process::ChildStdout) -> String {
 }
 
 #[tokio::test]
+async fn by_default_the_public_address_serves_no_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = serve_with(dir.path(), port, Stdio::null()).await;
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap();
+    stop(child).await;
+    assert_eq!(metrics.status().as_u16(), 404);
+}
+
+#[tokio::test]
 async fn every_start_offers_a_setup_code_until_an_owner_of_the_relay_enrolls() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
