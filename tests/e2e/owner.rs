@@ -189,12 +189,16 @@ async fn the_owner_invites_a_desk_that_joins_with_the_code_then_shuts_it_out() -
             .any(|d| d.operator_name == "Aiko" && d.revoked_at.is_some()),
         "the relay did not revoke Aiko's device: {devices:?}"
     );
-    // Her desk is told, at once.
+    // Her desk is told, at once, and keeps nothing of patients' data.
     staff
-        .until_text(By::Status, "the desk shut out", |t| {
-            t.contains("no longer accepts this desk")
-        })
+        .until_text(
+            By::XPath("//*[@data-testid='removed']"),
+            "the desk shut out",
+            |t| t.contains("was deleted from it"),
+        )
         .await?;
+    staff.find(By::Textbox("Invite code")).await?;
+    staff.screenshot("desk-removed").await?;
 
     // The team in Thai.
     owner.click(By::Button("Close")).await?;
