@@ -63,6 +63,13 @@ impl Drop for AbortOnDrop {
 impl PgStore {
     /// Connects to the database at `url` (`postgres://…`) and migrates it. The database
     /// must exist; its tables are created on first use.
+    ///
+    /// The address's `sslmode` and `sslrootcert` are honoured, as libpq's: without
+    /// `sslmode` the connection is encrypted when the server offers TLS (`prefer`), and a
+    /// database on another machine is reached with `sslmode=verify-full` and the root of
+    /// its certificate in `sslrootcert` (else the public web's roots, webpki's), so a
+    /// certificate from another authority or for another host is refused before anything
+    /// is sent.
     pub async fn connect(url: &str) -> Result<Self> {
         let options: PgConnectOptions = url
             .parse()
@@ -71,7 +78,8 @@ impl PgStore {
             .max_connections(10)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("connecting to the database: {e}")))?;
         // Two processes starting at once must not both create the tables: sqlx takes an
         // advisory lock around the migrations.
         MIGRATOR

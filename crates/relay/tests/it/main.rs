@@ -15,6 +15,7 @@ mod ingest;
 mod line_setup;
 mod log;
 mod metrics;
+mod postgres_tls;
 mod process;
 mod processes;
 mod stream;
