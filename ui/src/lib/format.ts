@@ -88,3 +88,12 @@ export function languageName(tag: string, locale: string): string {
     return tag
   }
 }
+
+/**
+ * A name a patient chose (a file's), as the window shows it: without the bidi and control
+ * characters that could make `invoice‮fdp.exe` read as a PDF. The same as the desk's
+ * `safe_name` for "Save as".
+ */
+export function plainName(name: string): string {
+  return name.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '')
+}
