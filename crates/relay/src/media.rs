@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use tsunagi_line::{ChannelId, MessageId};
 
+use crate::upload::{UploadLimits, Uploads};
+
 /// The full file, or LINE's thumbnail of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
@@ -37,16 +39,27 @@ pub enum Stored {
 #[derive(Debug, Clone)]
 pub struct MediaStore {
     dir: PathBuf,
+    uploads: Uploads,
 }
 
 impl MediaStore {
+    /// Keeps media under `dir`, and uploads within [`UploadLimits::default`].
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        let dir = dir.into();
+        let uploads = Uploads::new(dir.join("uploads"), UploadLimits::default());
+        Self { dir, uploads }
+    }
+
+    /// Keeps uploads within `limits`.
+    #[must_use]
+    pub fn with_upload_limits(mut self, limits: UploadLimits) -> Self {
+        self.uploads = Uploads::new(self.dir.join("uploads"), limits);
+        self
     }
 
     /// The images operators upload to send, beside what users sent.
-    pub fn uploads(&self) -> crate::upload::Uploads {
-        crate::upload::Uploads::new(self.dir.join("uploads"))
+    pub fn uploads(&self) -> &Uploads {
+        &self.uploads
     }
 
     /// The message's folder. LINE's channel and message ids are digits; anything else
@@ -97,7 +110,7 @@ impl MediaStore {
     pub async fn mark_gone(&self, channel: &ChannelId, message: &MessageId) -> std::io::Result<()> {
         let folder = self.folder(channel, message).ok_or_else(invalid)?;
         tokio::fs::create_dir_all(&folder).await?;
-        write_atomically(&folder.join("gone"), b"").await
+        write_atomically(&folder.join("gone"), b"", None).await
     }
 
     pub async fn open(
@@ -153,6 +166,7 @@ impl Writing {
         write_atomically(
             &self.folder.join(format!("{name}.type")),
             content_type.as_bytes(),
+            None,
         )
         .await?;
         if let Some(partial) = self.partial.take() {
@@ -197,14 +211,28 @@ fn invalid() -> std::io::Error {
 
 /// Writes beside the file (under a name of its own), syncs, renames over it and syncs the
 /// folder: a crash leaves the old file or the new one, never half of one, and concurrent
-/// writers never mix their bytes.
-pub(crate) async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// writers never mix their bytes. With `modified`, the file says it was last written then.
+pub(crate) async fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    modified: Option<std::time::SystemTime>,
+) -> std::io::Result<()> {
     let partial = partial_beside(path);
     let written = async {
         let mut file = tokio::fs::File::create(&partial).await?;
         tokio::io::AsyncWriteExt::write_all(&mut file, bytes).await?;
-        file.sync_all().await?;
-        drop(file);
+        if let Some(modified) = modified {
+            let file = file.into_std().await;
+            tokio::task::spawn_blocking(move || {
+                file.set_modified(modified)?;
+                file.sync_all()
+            })
+            .await
+            .map_err(std::io::Error::other)??;
+        } else {
+            file.sync_all().await?;
+            drop(file);
+        }
         tokio::fs::rename(&partial, path).await
     }
     .await;

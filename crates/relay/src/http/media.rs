@@ -16,6 +16,7 @@ use super::auth::Authenticated;
 use crate::media::{Part, Stored};
 use crate::relay::Relay;
 use crate::store::{LogStore, StoreError};
+use crate::upload::{Opened, UploadError};
 
 /// Patients' media for desks, and operators' uploads (served publicly for LINE).
 pub(super) fn routes<S: LogStore>() -> Router<Arc<Relay<S>>> {
@@ -58,13 +59,14 @@ async fn media_content<S: LogStore>(
 
 /// `POST /v1/channels/{id}/uploads`: an image an operator will send. The relay keeps it and
 /// a thumbnail, and answers the public addresses LINE fetches them from.
+#[tracing::instrument(skip_all, fields(channel = %channel_id))]
 async fn create_upload<S: LogStore>(
     State(relay): State<Arc<Relay<S>>>,
     device: Authenticated,
     Path(channel_id): Path<String>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
-    let channel = ChannelId::new(channel_id);
+    let channel = super::parse_channel_id(&channel_id)?;
     device.for_channel(&channel)?;
     let unavailable = |why: &str| {
         ApiError::new(
@@ -83,16 +85,10 @@ async fn create_upload<S: LogStore>(
         .media()
         .map(crate::media::MediaStore::uploads)
         .ok_or_else(|| unavailable("this relay keeps no media"))?;
-    let kept = uploads.save(body).await.map_err(|error| match error {
-        crate::upload::UploadError::Io(e) => {
-            StoreError::Unavailable(format!("keeping an upload: {e}")).into()
-        }
-        refused => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::BadImage,
-            refused.to_string(),
-        ),
-    })?;
+    let kept = uploads
+        .save(&channel, body, relay.now())
+        .await
+        .map_err(refused)?;
     Ok((
         StatusCode::CREATED,
         Json(Uploaded {
@@ -100,6 +96,35 @@ async fn create_upload<S: LogStore>(
             preview_image_url: format!("{public}/public/uploads/{}/preview", kept.name),
         }),
     ))
+}
+
+/// What a refused upload is answered: too big for LINE or for the relay (413), not an
+/// image (422), the relay busy decoding others (503, come back soon).
+fn refused(error: UploadError) -> ApiError {
+    match error {
+        UploadError::Io(e) => StoreError::Unavailable(format!("keeping an upload: {e}")).into(),
+        UploadError::Busy => ApiError {
+            retry_after: Some(crate::upload::BUSY_RETRY_AFTER),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                error.to_string(),
+            )
+        },
+        UploadError::TooLarge(_)
+        | UploadError::TooManyPixels { .. }
+        | UploadError::TooMuchMemory { .. }
+        | UploadError::OverQuota { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooLarge,
+            error.to_string(),
+        ),
+        UploadError::NotAnImage | UploadError::Unreadable(_) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::BadImage,
+            error.to_string(),
+        ),
+    }
 }
 
 /// `GET /public/uploads/{name}`: an uploaded image, for LINE (no authentication: the name
@@ -118,6 +143,8 @@ async fn public_upload_preview<S: LogStore>(
     upload(&relay, &name, true).await
 }
 
+/// An upload while it is kept; 410 once LINE no longer fetches it. Caches keep it no
+/// longer than the relay does.
 async fn upload<S: LogStore>(
     relay: &Relay<S>,
     name: &str,
@@ -128,18 +155,34 @@ async fn upload<S: LogStore>(
         .media()
         .map(crate::media::MediaStore::uploads)
         .ok_or_else(missing)?;
-    let (content_type, bytes) = uploads
-        .open(name, preview)
+    let opened = uploads
+        .open(name, preview, relay.now())
         .await
-        .map_err(|e| StoreError::Unavailable(format!("reading an upload: {e}")))?
-        .ok_or_else(missing)?;
+        .map_err(|e| StoreError::Unavailable(format!("reading an upload: {e}")))?;
+    let (content_type, bytes, expires_in) = match opened {
+        Opened::Ready {
+            content_type,
+            bytes,
+            expires_in,
+        } => (content_type, bytes, expires_in),
+        Opened::Expired => {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                ErrorCode::NotFound,
+                format!(
+                    "this upload has expired: the relay keeps uploads {} days, as long as LINE \
+                     may fetch them",
+                    uploads.limits().retention.as_secs() / 86_400
+                ),
+            ));
+        }
+        Opened::Missing => return Err(missing()),
+    };
+    let cache = format!("public, max-age={}, immutable", expires_in.as_secs());
     Ok((
         [
-            (axum::http::header::CONTENT_TYPE, content_type),
-            (
-                axum::http::header::CACHE_CONTROL,
-                "public, max-age=31536000, immutable",
-            ),
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+            (axum::http::header::CACHE_CONTROL, cache),
         ],
         bytes,
     )
