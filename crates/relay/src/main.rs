@@ -68,6 +68,13 @@ enum Command {
         /// address the connection comes from.
         #[arg(long, env = "TSUNAGI_TRUSTED_PROXIES", value_delimiter = ',', value_parser = egress::parse_network)]
         trusted_proxies: Vec<ipnet::IpNet>,
+        /// How long images desks upload to send are kept: LINE fetches a sent image from
+        /// the relay while the patient may still open it. At least 14 days.
+        #[arg(long, env = "TSUNAGI_UPLOAD_RETENTION", default_value = "14d", value_parser = tsunagi_relay::upload::parse_retention)]
+        upload_retention: std::time::Duration,
+        /// The most bytes of uploaded images one channel keeps (`1GiB`, `500MiB`).
+        #[arg(long, env = "TSUNAGI_UPLOAD_QUOTA", default_value = "1GiB", value_parser = tsunagi_relay::upload::parse_size)]
+        upload_quota: u64,
     },
     /// Show the one-time setup code for the owner's desk, while no owner has enrolled.
     SetupCode {
@@ -201,7 +208,10 @@ impl From<RoleArg> for Role {
 async fn main() -> Result<()> {
     tsunagi_log::init("info");
     #[cfg(unix)]
-    raise_open_files_limit();
+    {
+        raise_open_files_limit();
+        private_files();
+    }
     let args = settings::with_file(std::env::args_os().collect(), &Cli::command())?;
     match Cli::parse_from(args).command {
         Command::Serve {
@@ -213,6 +223,8 @@ async fn main() -> Result<()> {
             telegram_api,
             allow_networks,
             trusted_proxies,
+            upload_retention,
+            upload_quota,
         } => {
             let executors = executor::Options {
                 lease: executor_lease,
@@ -222,6 +234,11 @@ async fn main() -> Result<()> {
                 line: line.into(),
                 telegram_api,
                 egress: Egress::new(allow_networks),
+                uploads: tsunagi_relay::upload::UploadLimits {
+                    retention: upload_retention,
+                    quota: upload_quota,
+                    ..tsunagi_relay::upload::UploadLimits::default()
+                },
             };
             let options = Options {
                 trusted_proxies: TrustedProxies(trusted_proxies),
@@ -346,6 +363,11 @@ async fn main() -> Result<()> {
 async fn open(data: &Data) -> Result<Relay<AnyStore>> {
     let dir = &data.dir;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // A data folder from before files were made private: what is in it is closed to
+    // others through the folder.
+    #[cfg(unix)]
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .with_context(|| format!("making {} private", dir.display()))?;
     let key = RelayKey::load(dir)?;
     let store = AnyStore::open(data.database.as_deref(), &dir.join("relay.db"))
         .await
@@ -354,6 +376,15 @@ async fn open(data: &Data) -> Result<Relay<AnyStore>> {
             None => format!("opening the relay database in {}", dir.display()),
         })?;
     Ok(Relay::new(store, key).with_media(MediaStore::new(dir.join("media"))))
+}
+
+/// Patients' messages and media, the key, the database's journal: whatever the relay
+/// creates is for its own user alone (folders 0700, files 0600), whoever else shares the
+/// machine.
+#[cfg(unix)]
+fn private_files() {
+    use nix::sys::stat::{Mode, umask};
+    umask(Mode::from_bits_truncate(0o077));
 }
 
 /// Every desk's log stream is an open connection: the soft limit on open files (often
@@ -396,6 +427,7 @@ struct Services {
     line: LineSetup,
     telegram_api: String,
     egress: Egress,
+    uploads: tsunagi_relay::upload::UploadLimits,
 }
 
 async fn serve(
@@ -426,7 +458,8 @@ async fn serve(
             .await?
             .with_line(line.clone())
             .with_egress(services.egress)
-            .with_telegram_api(&services.telegram_api),
+            .with_telegram_api(&services.telegram_api)
+            .with_media(MediaStore::new(dir.join("media")).with_upload_limits(services.uploads)),
     );
     tracing::info!(store = relay.store.backend(), "the log is open");
     if !relay.store.has_relay_owner().await? {
@@ -482,6 +515,8 @@ async fn serve(
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "relay serving");
     let executors = tokio::spawn(executor::run(relay.clone(), line, executors));
+    // Uploads LINE can no longer fetch: on start, then hourly, until the relay closes.
+    let sweeps = tokio::spawn(tsunagi_relay::upload::keep_sweeping(relay.clone()));
     let options = Options {
         metrics: access,
         ..options
@@ -494,6 +529,7 @@ async fn serve(
     .context("serving")?;
     // Serving ends by closing the relay, which stops the executors at their next step.
     executors.await.context("stopping the executors")?;
+    sweeps.await.context("stopping the sweeps of uploads")?;
     tracing::info!("relay stopped");
     Ok(())
 }

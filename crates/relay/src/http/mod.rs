@@ -2,7 +2,6 @@
 //! with its routes: `webhook`, `log` (and its `stream`), `devices`, `channels`, `media`,
 //! `health`; `auth` is who a request comes from.
 
-use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +24,7 @@ mod channels;
 mod client;
 mod devices;
 mod health;
+pub mod listen;
 mod log;
 mod media;
 mod stream;
@@ -59,6 +59,9 @@ pub struct Options {
     pub streams_per_device: usize,
     /// Who may read `/metrics` here.
     pub metrics: MetricsAccess,
+    /// How long a client has to send a request's headers, and how many connections are
+    /// served at once.
+    pub limits: listen::Limits,
 }
 
 /// Who may read the relay's metrics on its main address.
@@ -82,6 +85,7 @@ impl Default for Options {
             trusted_proxies: TrustedProxies::default(),
             streams_per_device: 4,
             metrics: MetricsAccess::Open,
+            limits: listen::Limits::default(),
         }
     }
 }
@@ -98,27 +102,26 @@ pub async fn serve<S: LogStore>(
     options: Options,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt as _;
     let stalled = options.stalled_reader;
-    let listener = listener.tap_io(move |tcp| {
+    let tap = move |tcp: &tokio::net::TcpStream| {
         if let Err(error) = tcp.set_nodelay(true) {
             tracing::debug!(%error, "setting TCP_NODELAY");
         }
         #[cfg(target_os = "linux")]
-        if let Err(error) = socket2::SockRef::from(&*tcp).set_tcp_user_timeout(Some(stalled)) {
+        if let Err(error) = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(stalled)) {
             tracing::warn!(%error, "setting TCP_USER_TIMEOUT; stalled readers stay connected");
         }
         #[cfg(not(target_os = "linux"))]
         let _ = stalled;
-    });
+    };
     let closing = relay.clone();
-    let app = router_with(relay, options).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            closing.close();
-        })
-        .await
+    let limits = options.limits;
+    let app = router_with(relay, options);
+    listen::serve(listener, app, limits, tap, shutdown, move || {
+        closing.close()
+    })
+    .await;
+    Ok(())
 }
 
 pub fn router<S: LogStore>(relay: Arc<Relay<S>>) -> Router {

@@ -13,6 +13,7 @@ mod egress;
 mod executor;
 mod ingest;
 mod line_setup;
+mod listener;
 mod log;
 mod metrics;
 mod postgres_tls;

@@ -203,6 +203,31 @@ fn printed(mut stdout: std::process::ChildStdout) -> String {
     text
 }
 
+/// Patients' messages live in the relay's database and folder: nobody else on the
+/// machine reads them, whatever the umask the relay was started with, and a folder made
+/// open by an older version is closed.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_relays_data_is_for_its_user_alone() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let port = free_port();
+    let child = serve_with(dir.path(), port, Stdio::null()).await;
+    stop(child).await;
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(dir.path()), 0o700);
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(files.iter().any(|f| f.ends_with("relay.db")), "{files:?}");
+    for file in files {
+        let expected = if file.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(&file), expected, "{}", file.display());
+    }
+}
+
 #[tokio::test]
 async fn by_default_the_public_address_serves_no_metrics() {
     let dir = tempfile::tempdir().unwrap();
