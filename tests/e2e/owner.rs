@@ -123,7 +123,9 @@ async fn the_owner_invites_a_desk_that_joins_with_the_code_then_shuts_it_out() -
     owner.screenshot("team-invite").await?;
     // The newer one, last in the list.
     owner.click(By::XPath(&format!("({withdraw})[2]"))).await?;
-    owner.gone(By::XPath("//output[@aria-label='Invite code']")).await?;
+    owner
+        .gone(By::XPath("//output[@aria-label='Invite code']"))
+        .await?;
     ensure!(
         owner.all(By::XPath(withdraw)).await?.len() == 1,
         "the withdrawn code is still listed"
