@@ -114,6 +114,21 @@ impl Pending {
         format!("not-sent/{}/{}", self.op_id, self.failed_attempts)
     }
 
+    /// Whether the attempt noted last was by reply, may have gone out, and its token is no
+    /// longer known (it was dropped from the chat's few kept tokens before the note was
+    /// read): it can be neither asked about again nor pushed after, which could answer
+    /// twice. The executor ends such a send unconfirmed rather than plan it.
+    pub fn lost_reply(&self) -> bool {
+        matches!(
+            self.attempt,
+            Some(Attempt::Reply {
+                token: None,
+                open: true,
+                ..
+            })
+        )
+    }
+
     /// The id of the record that LINE's answer to the attempt noted last was a 5xx or lost.
     pub fn unanswered_cause(&self) -> String {
         format!("unanswered/{}/{}", self.op_id, self.failed_attempts)

@@ -267,6 +267,8 @@ const NOT_PUBLIC_V6: [Ipv6Net; 11] = [
 ];
 
 const NAT64: Ipv6Net = v6([0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96);
+/// IPv4-translated addresses (`::ffff:0:a.b.c.d`, RFC 2765), judged like NAT64's.
+const TRANSLATED: Ipv6Net = v6([0, 0, 0, 0, 0xffff, 0, 0, 0], 96);
 const SIX_TO_FOUR: Ipv6Net = v6([0x2002, 0, 0, 0, 0, 0, 0, 0], 16);
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {
@@ -275,7 +277,7 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     let octets = ip.octets();
-    if NAT64.contains(&ip) {
+    if NAT64.contains(&ip) || TRANSLATED.contains(&ip) {
         let [.., a, b, c, d] = octets;
         return is_public_v4(Ipv4Addr::new(a, b, c, d));
     }
@@ -368,6 +370,8 @@ mod tests {
             "::127.0.0.1",
             "64:ff9b::a9fe:a9fe",
             "2002:7f00:1::",
+            "::ffff:0:7f00:1",
+            "::ffff:0:a9fe:a9fe",
             "2002:a9fe:a9fe::1",
             "fe80::1",
             "fc00::1",

@@ -1008,6 +1008,9 @@ impl<S: LogStore> Executor<S> {
             let reason = "not delivered within 24 hours of being written".to_owned();
             return self.failed(send, reason, Vec::new()).await;
         }
+        if pending.lost_reply() {
+            return self.unconfirmed(send).await;
+        }
         let calls = self.bot.plan(pending, now);
         let mut ids = Vec::new();
         let mut via = Delivery::Push;
@@ -1075,8 +1078,17 @@ impl<S: LogStore> Executor<S> {
                     self.call(&call).await?
                 }
             };
+            // Refused now, but an earlier attempt with the same token may have gone out.
+            let retried = matches!(
+                call.route,
+                Route::Reply {
+                    if_spent: IfSpent::WentOut | IfSpent::Unconfirmed,
+                    ..
+                }
+            );
             match answer {
                 Answer::Sent(sent) => ids.extend(sent),
+                Answer::Refused(_) if retried => return self.unconfirmed(send).await,
                 Answer::Refused(error) | Answer::Spent(error) => {
                     let (mut reason, details) = describe(&error);
                     if !ids.is_empty() {

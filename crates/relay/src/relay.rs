@@ -14,7 +14,7 @@ use crate::egress::Egress;
 use crate::line_setup::LineSetup;
 use crate::media::MediaStore;
 use crate::secret::{ChannelSecret, RelayKey};
-use crate::store::{Invite, LogStore, NewDevice, StoreError};
+use crate::store::{Device, Invite, LogStore, NewDevice, StoreError};
 use crate::telegram::Telegram;
 use crate::token;
 
@@ -24,12 +24,29 @@ pub const INVITE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 /// How soon a stream notices a revoke made by another relay process.
 pub const REVOCATION_SEEN_WITHIN: Duration = Duration::from_millis(500);
 
+/// How often, at most, the list of channels is read for a webhook to a channel it lacks.
+const CHANNELS_READ_EVERY: Duration = Duration::from_secs(1);
+
+/// How long a proven token is believed without asking the store again. A revoke through
+/// this process ends it at once, through another within [`REVOCATION_SEEN_WITHIN`].
+const PROVEN_FOR: Duration = Duration::from_secs(60);
+
+/// Devices remembered as proven before the list is emptied.
+const PROVEN_KEPT: usize = 10_000;
+
 /// The store, the key that opens channel secrets, and the opened secrets themselves.
 #[derive(Debug)]
 pub struct Relay<S> {
     pub store: S,
     key: RelayKey,
     secrets: RwLock<HashMap<ChannelId, ChannelSecret>>,
+    /// The channels the store held when last asked, and when: a webhook for a channel not
+    /// among them costs a read of the list at most once per [`CHANNELS_READ_EVERY`], however
+    /// many ids a sender makes up.
+    channels: tokio::sync::Mutex<Option<(std::time::Instant, HashSet<ChannelId>)>>,
+    /// Devices whose token was proven lately, and when: a desk's calls cost no lookup of
+    /// its token for [`PROVEN_FOR`], unless it is revoked meanwhile.
+    proven: RwLock<HashMap<DeviceId, (std::time::Instant, Device)>>,
     /// Turns true when the relay shuts down: streams and long-polls end.
     closing: tokio::sync::watch::Sender<bool>,
     /// Devices revoked through this process, or seen revoked through another: their
@@ -57,6 +74,8 @@ impl<S: LogStore> Relay<S> {
             store,
             key,
             secrets: RwLock::new(HashMap::new()),
+            channels: tokio::sync::Mutex::new(None),
+            proven: RwLock::new(HashMap::new()),
             closing: tokio::sync::watch::channel(false).0,
             revoked: tokio::sync::watch::channel(HashSet::new()).0,
             watching_revocations: AtomicBool::new(false),
@@ -154,6 +173,45 @@ impl<S: LogStore> Relay<S> {
         revoked
     }
 
+    /// The device `id`, if a token of it was proven within [`PROVEN_FOR`] and it is not
+    /// revoked since.
+    pub fn remembered(&self, id: &DeviceId) -> Option<Device> {
+        if self.revoked.borrow().contains(id) {
+            return None;
+        }
+        self.proven
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .filter(|(at, _)| at.elapsed() < PROVEN_FOR)
+            .map(|(_, device)| device.clone())
+    }
+
+    /// `device` proved its token: believed without asking the store for a while. Revokes
+    /// made through other processes are watched for from now on.
+    pub fn proven(self: &Arc<Self>, device: &Device) {
+        self.watch_revocations();
+        let mut proven = self
+            .proven
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if proven.len() >= PROVEN_KEPT {
+            proven.retain(|_, (at, _)| at.elapsed() < PROVEN_FOR);
+            if proven.len() >= PROVEN_KEPT {
+                proven.clear();
+            }
+        }
+        let fresh = proven
+            .get(&device.id)
+            .is_some_and(|(at, _)| at.elapsed() < PROVEN_FOR);
+        if !fresh {
+            proven.insert(
+                device.id.clone(),
+                (std::time::Instant::now(), device.clone()),
+            );
+        }
+    }
+
     /// Whether `device` may no longer read: revoked through this process, or as the store
     /// says (by another relay process), or gone.
     pub async fn is_revoked(&self, device: &DeviceId) -> Result<bool, StoreError> {
@@ -247,6 +305,46 @@ impl<S: LogStore> Relay<S> {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(channel.clone(), secret);
+    }
+
+    /// The channel's secret for a webhook: `None` at once (no store read) for a channel
+    /// the list of channels, read at most once per [`CHANNELS_READ_EVERY`], does not have.
+    pub async fn webhook_secret(
+        &self,
+        channel: &ChannelId,
+    ) -> Result<Option<ChannelSecret>, StoreError> {
+        let cached = self
+            .secrets
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(channel)
+            .cloned();
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        {
+            // One reader at a time: of a flood of made-up ids, one reads the list.
+            let mut channels = self.channels.lock().await;
+            let fresh = channels
+                .as_ref()
+                .is_some_and(|(at, _)| at.elapsed() < CHANNELS_READ_EVERY);
+            let known = |channels: &Option<(std::time::Instant, HashSet<ChannelId>)>| {
+                channels
+                    .as_ref()
+                    .is_some_and(|(_, ids)| ids.contains(channel))
+            };
+            if !known(&channels) {
+                if fresh {
+                    return Ok(None);
+                }
+                let ids = self.store.channels().await?.into_iter().map(|c| c.id);
+                *channels = Some((std::time::Instant::now(), ids.collect()));
+                if !known(&channels) {
+                    return Ok(None);
+                }
+            }
+        }
+        self.secret(channel).await
     }
 
     /// The channel's secret, opened once and then kept in memory (on a store of one

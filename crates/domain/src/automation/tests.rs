@@ -609,6 +609,26 @@ fn a_reply_attempt_whose_fate_is_open_counts_as_gone_only_while_the_token_lasts(
 }
 
 #[test]
+fn a_reply_attempt_whose_token_is_no_longer_known_is_a_lost_reply_never_pushed() {
+    // The note names an entry whose token the bot no longer keeps.
+    let (bot, _) = fold(&[
+        log::text(1, PATIENT, "M1", "hello"),
+        send(2, 1),
+        sending_reply(3, 2, 99),
+    ]);
+    let pending = bot.pending().next().expect("pending").clone();
+    assert!(pending.lost_reply());
+    // Refused by LINE (nothing went out), the next attempt may push as ever.
+    let (bot, _) = fold(&[
+        log::text(1, PATIENT, "M1", "hello"),
+        send(2, 1),
+        sending_reply(3, 2, 99),
+        not_sent(4, 2),
+    ]);
+    assert!(!bot.pending().next().expect("pending").lost_reply());
+}
+
+#[test]
 fn a_reply_line_answered_5xx_or_not_at_all_is_unconfirmed_when_its_token_is_spent() {
     let (mut bot, _) = fold(&[
         log::text(1, PATIENT, "M1", "hello"),

@@ -73,18 +73,16 @@ const SEEN_EVERY_MS: i64 = 60_000;
 impl<S: LogStore> FromRequestParts<Arc<Relay<S>>> for Authenticated {
     type Rejection = ApiError;
 
-    /// An address that failed too often waits, before its token costs a lookup; a token
-    /// that proves nothing counts against its address.
+    /// A desk whose token was proven lately is served from memory. Otherwise an address
+    /// that failed too often waits before its token costs a lookup, and a token that proves
+    /// nothing counts against its address.
     async fn from_request_parts(
         parts: &mut Parts,
         relay: &Arc<Relay<S>>,
     ) -> Result<Self, Self::Rejection> {
         let Ok(ClientAddress(address)) = ClientAddress::from_request_parts(parts, relay).await;
         let strikes = parts.extensions.get::<Arc<Strikes>>().cloned();
-        if let Some(strikes) = &strikes {
-            strikes.check(address)?;
-        }
-        let device = device_of(parts, relay).await;
+        let device = device_of(parts, relay, strikes.as_deref(), address).await;
         if let (Err(error), Some(strikes)) = (&device, &strikes)
             && error.status == StatusCode::UNAUTHORIZED
         {
@@ -94,42 +92,61 @@ impl<S: LogStore> FromRequestParts<Arc<Relay<S>>> for Authenticated {
     }
 }
 
-/// The device whose token the request bears.
-async fn device_of<S: LogStore>(parts: &Parts, relay: &Relay<S>) -> Result<Device, ApiError> {
-    {
-        let unauthorized = |message: &str| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::Unauthorized,
-                message.to_owned(),
-            )
-        };
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| unauthorized("send the device token as `Authorization: Bearer …`"))?;
-        let id = token_device(token).ok_or_else(|| unauthorized("not a device token"))?;
-        let device = relay
-            .store
-            .device(&id)
-            .await?
-            .ok_or_else(|| unauthorized("unknown device token"))?;
-        if !token_matches(token, &device.token_hash) {
-            return Err(unauthorized("unknown device token"));
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthorized,
+        message.to_owned(),
+    )
+}
+
+/// The device whose token the request bears: remembered, or looked up if the caller's
+/// address has not failed too often.
+async fn device_of<S: LogStore>(
+    parts: &Parts,
+    relay: &Arc<Relay<S>>,
+    strikes: Option<&Strikes>,
+    address: std::net::IpAddr,
+) -> Result<Device, ApiError> {
+    let token = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthorized("send the device token as `Authorization: Bearer …`"))?;
+    let id = token_device(token).ok_or_else(|| unauthorized("not a device token"))?;
+    let device = match relay.remembered(&id) {
+        Some(device) => device,
+        None => {
+            if let Some(strikes) = strikes {
+                strikes.check(address)?;
+            }
+            relay
+                .store
+                .device(&id)
+                .await?
+                .ok_or_else(|| unauthorized("unknown device token"))?
         }
-        if device.revoked_at.is_some() {
-            return Err(unauthorized("this device was revoked"));
-        }
-        let now = relay.now();
-        if device
-            .last_seen_at
-            .is_none_or(|seen| now.0 - seen.0 >= SEEN_EVERY_MS)
-            && let Err(error) = relay.store.seen(&id, now).await
-        {
-            tracing::warn!(%error, device = %id, "recording when a device was last seen");
-        }
-        Ok(device)
+    };
+    if !token_matches(token, &device.token_hash) {
+        return Err(unauthorized("unknown device token"));
     }
+    if device.revoked_at.is_some() {
+        return Err(unauthorized("this device was revoked"));
+    }
+    let now = relay.now();
+    let mut device = device;
+    if device
+        .last_seen_at
+        .is_none_or(|seen| now.0 - seen.0 >= SEEN_EVERY_MS)
+    {
+        match relay.store.seen(&id, now).await {
+            Ok(()) => device.last_seen_at = Some(now),
+            Err(error) => {
+                tracing::warn!(%error, device = %id, "recording when a device was last seen");
+            }
+        }
+    }
+    relay.proven(&device);
+    Ok(device)
 }

@@ -1,15 +1,19 @@
 //! Who is calling, by address, and how many times that address failed to prove who it is.
 //!
 //! Behind a reverse proxy every request comes from the proxy's address; the proxy names the
-//! client in `Forwarded` or `X-Forwarded-For`. Anyone can write those headers, so they are
-//! read only from a proxy the operator trusts (`--trusted-proxies`), and only the part that
-//! trusted proxies wrote: from the right, the first address that is not a trusted proxy.
+//! client in `X-Forwarded-For`. Anyone can write that header, so it is read only from a
+//! proxy the operator trusts (`--trusted-proxies`), and only the part that trusted proxies
+//! wrote: from the right, the first address that is not a trusted proxy. (`Forwarded` is
+//! never read: a proxy that writes `X-Forwarded-For` passes a client's own `Forwarded`
+//! through untouched.)
 //!
-//! An address that fails too often (a wrong enrollment code, a token that is no token, a
-//! webhook for no channel or with a bad signature) is told to wait, before any of its
-//! requests costs the database anything. Successes never count: a clinic behind the same
-//! address as a guesser still gets in with a valid code, once the guesser's address is its
-//! own.
+//! An address that fails too often (a wrong enrollment code, a token that is no token) is
+//! told to wait, before any more of its guesses cost the database anything. An IPv6 client
+//! is its /64, which one host is usually given whole. Successes never count: a clinic behind
+//! the same address as a guesser still gets in with a valid code, once the guesser's address
+//! is its own, and a desk whose token was proven lately is served from memory. LINE's
+//! webhooks are never judged by address: every LINE channel's webhooks come from the same
+//! servers.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -30,7 +34,7 @@ use super::ApiError;
 pub struct TrustedProxies(pub Vec<IpNet>);
 
 impl TrustedProxies {
-    fn trusts(&self, address: IpAddr) -> bool {
+    pub(super) fn trusts(&self, address: IpAddr) -> bool {
         let address = address.to_canonical();
         self.0.iter().any(|net| net.contains(&address))
     }
@@ -43,51 +47,13 @@ impl TrustedProxies {
         }
         // Each proxy appends the address it was called from; the rightmost untrusted one
         // is the client. Anything left of it the client could have written itself.
-        let mut chain = forwarded_for(headers);
-        if chain.is_empty() {
-            chain = x_forwarded_for(headers);
-        }
-        chain
+        x_forwarded_for(headers)
             .into_iter()
             .rev()
             .map(|address| address.to_canonical())
             .find(|address| !self.trusts(*address))
             .unwrap_or(peer.to_canonical())
     }
-}
-
-/// The `for=` addresses of `Forwarded` (RFC 7239), in order; an obfuscated or unknown
-/// node ends the chain there.
-fn forwarded_for(headers: &HeaderMap) -> Vec<IpAddr> {
-    let mut chain = Vec::new();
-    for value in headers.get_all("forwarded") {
-        let Ok(value) = value.to_str() else {
-            return Vec::new();
-        };
-        for element in value.split(',') {
-            let node = element.split(';').find_map(|pair| {
-                let (name, value) = pair.trim().split_once('=')?;
-                name.eq_ignore_ascii_case("for").then_some(value.trim())
-            });
-            let Some(node) = node else { continue };
-            match parse_node(node) {
-                Some(address) => chain.push(address),
-                None => chain.clear(),
-            }
-        }
-    }
-    chain
-}
-
-/// A `Forwarded` node: `192.0.2.60`, `"[2001:db8::1]:4711"`, `"192.0.2.60:80"`.
-fn parse_node(node: &str) -> Option<IpAddr> {
-    let node = node.trim_matches('"');
-    if let Some(v6) = node.strip_prefix('[') {
-        return v6.split(']').next()?.parse().ok();
-    }
-    node.parse()
-        .ok()
-        .or_else(|| node.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
 /// The addresses of `X-Forwarded-For`, in order; one that is not an address ends the chain
@@ -157,6 +123,7 @@ impl Strikes {
 
     /// Whether `address` may try now: else how long it must wait.
     pub fn check(&self, address: IpAddr) -> Result<(), TooMany> {
+        let address = client_key(address);
         let now = Instant::now();
         match self.waiting().get(&address) {
             Some(until) if *until > now => Err(TooMany(*until - now)),
@@ -167,6 +134,7 @@ impl Strikes {
     /// `address` failed once more; past its budget, it waits until the budget allows one
     /// more failure.
     pub fn failed(&self, address: IpAddr) {
+        let address = client_key(address);
         if self.limiter.len() > ADDRESSES_KEPT {
             self.limiter.retain_recent();
         }
@@ -177,11 +145,27 @@ impl Strikes {
             let now = Instant::now();
             let mut waiting = self.waiting();
             if waiting.len() > ADDRESSES_KEPT {
+                // Those whose wait is over go; if none has ended, the oldest waits are
+                // dropped: the map stays bounded whatever the number of addresses.
                 waiting.retain(|_, until| *until > now);
+                if waiting.len() > ADDRESSES_KEPT {
+                    waiting.clear();
+                }
             }
             waiting.insert(address, now + wait);
             tracing::warn!(%address, ?wait, "too many failed attempts from one address");
         }
+    }
+}
+
+/// What a client's failures are counted by: its address, or for IPv6 its /64.
+fn client_key(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(prefix.into())
+        }
+        v4 => v4,
     }
 }
 
@@ -237,15 +221,12 @@ mod tests {
         // Two trusted hops.
         let two = headers(&[("x-forwarded-for", "198.51.100.7, 10.0.0.3")]);
         assert_eq!(proxies.client(ip("10.0.0.2"), &two), ip("198.51.100.7"));
-        // `Forwarded` first, IPv6 with a port.
-        let rfc = headers(&[
-            (
-                "forwarded",
-                "for=192.0.2.1, for=\"[2001:db8::7]:4711\";proto=https",
-            ),
+        // `Forwarded` is a client's own claim a proxy passes through: never read.
+        let passed = headers(&[
+            ("forwarded", "for=192.0.2.1"),
             ("x-forwarded-for", "198.51.100.99"),
         ]);
-        assert_eq!(proxies.client(ip("10.0.0.2"), &rfc), ip("2001:db8::7"));
+        assert_eq!(proxies.client(ip("10.0.0.2"), &passed), ip("198.51.100.99"));
         // Nothing said: the proxy itself.
         assert_eq!(
             proxies.client(ip("10.0.0.2"), &HeaderMap::new()),
@@ -277,5 +258,11 @@ mod tests {
                 .is_err_and(|w| w.0 <= Duration::from_secs(30))
         );
         assert_eq!(strikes.check(clinic), Ok(()));
+        // One IPv6 host, many addresses of its /64: one budget.
+        for n in 1..=3 {
+            strikes.failed(ip(&format!("2001:db8:1:2::{n}")));
+        }
+        assert!(strikes.check(ip("2001:db8:1:2::ffff")).is_err());
+        assert_eq!(strikes.check(ip("2001:db8:1:3::1")), Ok(()));
     }
 }

@@ -116,11 +116,10 @@ pub async fn serve<S: LogStore>(
     };
     let closing = relay.clone();
     let limits = options.limits;
+    let proxies = options.trusted_proxies.clone();
     let app = router_with(relay, options);
-    listen::serve(listener, app, limits, tap, shutdown, move || {
-        closing.close()
-    })
-    .await;
+    let close = move || closing.close();
+    listen::serve(listener, app, limits, proxies, tap, shutdown, close).await;
     Ok(())
 }
 

@@ -95,6 +95,7 @@ async fn past_the_connection_cap_a_new_connection_waits_for_a_free_slot() {
             limits: Limits {
                 headers: Duration::from_secs(60),
                 connections: 2,
+                ..Limits::default()
             },
             ..Options::default()
         })
@@ -129,4 +130,94 @@ async fn past_the_connection_cap_a_new_connection_waits_for_a_free_slot() {
         String::from_utf8_lossy(&answer)
     );
     drop(second);
+}
+
+/// A body dripped a byte at a time holds its connection only as long as a whole body may
+/// take; then the request fails and the connection is closed.
+#[tokio::test]
+async fn a_body_dripped_a_byte_at_a_time_is_cut_off() {
+    let h = Harness::start_with(Options {
+        limits: Limits {
+            request: Duration::from_millis(600),
+            ..Limits::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let mut tcp = TcpStream::connect(address(&h)).await.unwrap();
+    tcp.write_all(
+        format!(
+            "POST /webhook/line/{} HTTP/1.1\r\nHost: relay\r\nContent-Length: 100000\r\n\r\n",
+            crate::CHANNEL
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let drip = tokio::spawn(async move {
+        loop {
+            if tcp.write_all(b"{").await.is_err() {
+                return tcp;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let mut peek = [0; 1];
+            // The server answered (and will close): stop dripping.
+            if let Ok(Ok(n)) =
+                tokio::time::timeout(Duration::from_millis(1), tcp.peek(&mut peek)).await
+                && n > 0
+            {
+                return tcp;
+            }
+        }
+    });
+    let mut tcp = tokio::time::timeout(Duration::from_secs(10), drip)
+        .await
+        .expect("the dripped body was never cut off")
+        .unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(10), until_closed(&mut tcp))
+        .await
+        .expect("the connection stayed open");
+    assert!(
+        !String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
+/// One address cannot take every slot: past its share its new connections are closed at
+/// once, and another address is served.
+#[tokio::test]
+async fn one_address_holds_only_its_share_of_connections() {
+    let h = Harness::start_with(Options {
+        limits: Limits {
+            headers: Duration::from_secs(60),
+            per_address: 2,
+            ..Limits::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let from = |last: u8| {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket
+            .bind(std::net::SocketAddr::from(([127, 0, 0, last], 0)))
+            .unwrap();
+        let address: std::net::SocketAddr = address(&h).parse().unwrap();
+        async move { socket.connect(address).await.unwrap() }
+    };
+    let _held = [from(7).await, from(7).await];
+    let mut third = from(7).await;
+    let said = tokio::time::timeout(Duration::from_secs(10), until_closed(&mut third))
+        .await
+        .expect("a connection past the address's share was kept open");
+    assert!(said.is_empty());
+    let mut other = from(8).await;
+    other
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(10), until_closed(&mut other))
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
 }
