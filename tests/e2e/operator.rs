@@ -586,3 +586,61 @@ async fn a_photo_the_operator_attaches_reaches_the_patient_from_the_relays_https
     app.screenshot("photo-sent").await?;
     app.close().await
 }
+
+/// LINE carries a reply out and answers 500: the desk never pushes it again on its own
+/// (the patient would read it twice); it says it may not have arrived, and the operator
+/// sends it again if they choose.
+#[tokio::test]
+async fn a_reply_line_may_have_carried_out_is_marked_and_sent_again_only_by_choice() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(4).await?;
+    let app = App::launch(true).await?;
+    join(&app, &clinic, "Aiko").await?;
+    let patient = patient_waits(&clinic, 2).await?;
+    let name = clinic.patients()[2].display_name.clone();
+    app.click(By::Option(&name)).await?;
+    app.click(By::Button("Claim")).await?;
+    app.find(By::Text("You are answering this chat.")).await?;
+    clinic.says(&patient, "Is 3 pm free tomorrow?").await?;
+    app.find(By::Text("Is 3 pm free tomorrow?")).await?;
+
+    clinic.sim.set_api_faults(tsunagi_linesim::ApiFaults {
+        done_then_fail_next: 1,
+        only_path: Some("/v2/bot/message/reply".into()),
+        ..tsunagi_linesim::ApiFaults::default()
+    });
+    let box_ = app.type_into("Message", "Yes, 3 pm is free.").await?;
+    box_.send_keys(&Key::Enter.to_string()).await?;
+    let unconfirmed =
+        "//article[contains(., 'Yes, 3 pm is free.')]//footer[@data-status='unconfirmed']";
+    app.until_text(By::XPath(unconfirmed), "the unconfirmed reply", |t| {
+        t.contains("May not have arrived")
+    })
+    .await?;
+    app.screenshot("reply-unconfirmed").await?;
+    let answers = |clinic: &Clinic| {
+        clinic
+            .received(&patient)
+            .iter()
+            .filter(|d| d.message["text"] == "Yes, 3 pm is free.")
+            .count()
+    };
+    ensure!(answers(&clinic) == 1, "LINE carried the reply out once");
+
+    app.click(By::XPath(&format!(
+        "{unconfirmed}//button[normalize-space(.)='Send again']"
+    )))
+    .await?;
+    app.find(By::XPath(
+        "//article[contains(., 'Yes, 3 pm is free.')]//footer[@data-status='sent']",
+    ))
+    .await?;
+    clinic.until_received(&patient, 3).await?;
+    ensure!(
+        answers(&clinic) == 2,
+        "sent again once, by the operator's choice"
+    );
+    app.close().await
+}

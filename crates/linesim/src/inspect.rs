@@ -94,7 +94,7 @@ async fn api_faults(
     State(sim): State<Simulator>,
     Json(faults): Json<crate::ApiFaults>,
 ) -> Response {
-    sim.set_api_faults(faults);
+    sim.set_api_faults(faults.clone());
     Json(faults).into_response()
 }
 

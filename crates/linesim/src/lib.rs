@@ -155,7 +155,7 @@ struct Inner {
 }
 
 /// Ways the Messaging API may fail, as LINE's can.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ApiFaults {
     /// The next this many API calls answer 500 without doing anything.
     #[serde(default)]
@@ -177,6 +177,9 @@ pub struct ApiFaults {
     /// "a request answered 5xx may still have been carried out".
     #[serde(default)]
     pub done_then_fail_next: u32,
+    /// Only calls to this path (`/v2/bot/message/reply`) meet the faults; others pass.
+    #[serde(default)]
+    pub only_path: Option<String>,
 }
 
 /// What the API fault plan says about the call now arriving.
@@ -341,6 +344,9 @@ impl Simulator {
             .api_faults
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if faults.only_path.as_deref().is_some_and(|only| only != path) {
+            return ApiFault::None;
+        }
         if faults.fail_next > 0 {
             faults.fail_next -= 1;
             ApiFault::Fail
