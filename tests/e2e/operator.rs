@@ -642,5 +642,15 @@ async fn a_reply_line_may_have_carried_out_is_marked_and_sent_again_only_by_choi
         answers(&clinic) == 2,
         "sent again once, by the operator's choice"
     );
+    // In Japanese, the words a Tokyo front desk reads.
+    app.find(By::Region("Language"))
+        .await?
+        .select_by_label("日本語")
+        .await?;
+    app.until_text(By::XPath(unconfirmed), "the note in Japanese", |t| {
+        t.contains("届いていない可能性があります")
+    })
+    .await?;
+    app.screenshot("reply-unconfirmed-ja").await?;
     app.close().await
 }
