@@ -40,8 +40,11 @@ pub struct Limits {
     pub request: Duration,
     /// Connections served at once. Each desk holds a log stream or two open.
     pub connections: usize,
-    /// Connections one address may hold at once (a trusted proxy is not counted).
+    /// Connections one public address may hold at once. A trusted proxy is not counted,
+    /// nor (unless `count_private`) an address on this machine or a private network: the
+    /// documented deployment has a TLS proxy there, whose connections are every desk's.
     pub per_address: usize,
+    pub count_private: bool,
     /// How long shutting down waits for connections to finish.
     pub shutdown: Duration,
 }
@@ -53,6 +56,7 @@ impl Default for Limits {
             request: Duration::from_secs(120),
             connections: 4_096,
             per_address: 64,
+            count_private: false,
             shutdown: Duration::from_secs(10),
         }
     }
@@ -140,7 +144,9 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let counted = if proxies.trusts(peer.ip()) {
+        let exempt = proxies.trusts(peer.ip())
+            || (!limits.count_private && !crate::egress::is_public(peer.ip()));
+        let counted = if exempt {
             None
         } else {
             match per_address.take(peer.ip().to_canonical(), limits.per_address) {

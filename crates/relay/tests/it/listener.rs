@@ -192,6 +192,8 @@ async fn one_address_holds_only_its_share_of_connections() {
         limits: Limits {
             headers: Duration::from_secs(60),
             per_address: 2,
+            // The test's clients are on this machine, which a proxy usually is.
+            count_private: true,
             ..Limits::default()
         },
         ..Options::default()
