@@ -5,6 +5,7 @@
 
 mod analytics;
 mod app;
+mod line_fixtures;
 mod local_copy;
 use tsunagi_proto::testing as log;
 mod media;
