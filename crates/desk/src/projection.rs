@@ -751,9 +751,14 @@ fn operation(
             send,
             reason,
             unconfirmed,
+            request_id,
             ..
         } => {
-            let failure = (reason.as_str(), *unconfirmed);
+            let failure = Failure {
+                reason,
+                unconfirmed: *unconfirmed,
+                request_id: request_id.as_deref(),
+            };
             let outcome = send_outcome(db, entry, *send, Err(failure), &[], changes)?;
             ("send_failed", None, outcome)
         }
@@ -1213,30 +1218,46 @@ fn media(
     Ok(())
 }
 
-/// Records how a send ended: delivered `via` reply or push, or failed for a reason (and
-/// whether LINE may have carried it out all the same).
+/// Why a send ended without LINE taking it.
+struct Failure<'a> {
+    reason: &'a str,
+    /// LINE may have carried it out all the same.
+    unconfirmed: bool,
+    /// LINE's id of the refusal, for its support.
+    request_id: Option<&'a str>,
+}
+
+/// Records how a send ended: delivered `via` reply or push, or failed.
 fn send_outcome(
     db: &rusqlite::Connection,
     entry: &Entry,
     send: OpId,
-    outcome: std::result::Result<Delivery, (&str, bool)>,
+    outcome: std::result::Result<Delivery, Failure<'_>>,
     message_ids: &[tsunagi_line::MessageId],
     changes: &mut Changes,
 ) -> Result<Outcome> {
     let send = send.to_string();
-    let (status, via, failure, unconfirmed) = match outcome {
-        Ok(Delivery::Reply) => ("sent", Some("reply"), None, false),
-        Ok(Delivery::Push) => ("sent", Some("push"), None, false),
-        Err((reason, unconfirmed)) => ("failed", None, Some(reason), unconfirmed),
+    let (status, via, failure) = match outcome {
+        Ok(Delivery::Reply) => ("sent", Some("reply"), None),
+        Ok(Delivery::Push) => ("sent", Some("push"), None),
+        Err(failure) => ("failed", None, Some(failure)),
     };
     let updated = db
         .prepare_cached(
-            "UPDATE messages SET send_status = ?, sent_via = ?, failure = ?, unconfirmed = ?
+            "UPDATE messages SET send_status = ?, sent_via = ?, failure = ?, unconfirmed = ?,
+                 line_request_id = ?
              WHERE send_op = ?
              RETURNING conversation_id, author, seq, at",
         )?
         .query_map(
-            rusqlite::params![status, via, failure, unconfirmed, &send],
+            rusqlite::params![
+                status,
+                via,
+                failure.as_ref().map(|f| f.reason),
+                failure.as_ref().is_some_and(|f| f.unconfirmed),
+                failure.as_ref().and_then(|f| f.request_id),
+                &send
+            ],
             |row| {
                 Ok((
                     row.get::<_, String>(0)?,

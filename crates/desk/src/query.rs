@@ -139,6 +139,8 @@ pub struct MessageView {
     /// Images, video, audio and files users sent: what the relay keeps.
     pub media: Option<MediaView>,
     pub failure: Option<String>,
+    /// LINE's id of a refusal, to quote to LINE's support.
+    pub line_request_id: Option<String>,
     pub unsent: bool,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub edited_at: Option<i64>,
@@ -285,7 +287,8 @@ impl Store {
             m.line_message_id, m.type, m.supported, m.text, m.body, m.quote_token,
             m.reply_token_expires_at,
             IIF(m.unconfirmed, 'unconfirmed', m.send_status), m.failure, m.unsent, m.edited_at, m.at,
-            m.sent_via, md.state, md.content_type, md.size, md.preview, md.reason, m.ai_model";
+            m.sent_via, md.state, md.content_type, md.size, md.preview, md.reason, m.ai_model,
+            m.line_request_id";
         let joins = "LEFT JOIN operators o ON o.id = m.author
             LEFT JOIN contacts ct ON ct.user_id = m.author
             LEFT JOIN media md ON md.message_id = m.line_message_id";
@@ -347,6 +350,7 @@ impl Store {
                         })
                         .transpose()?,
                     ai_model: row.get(23),
+                    line_request_id: row.get(24),
                 })
             })
             .collect::<Result<_>>()?;

@@ -132,10 +132,7 @@ fn details_suffix(details: &[Violation]) -> String {
     if details.is_empty() {
         return String::new();
     }
-    let parts: Vec<_> = details
-        .iter()
-        .map(|d| format!("{}: {}", d.property, d.message))
-        .collect();
+    let parts: Vec<_> = details.iter().map(Violation::to_string).collect();
     format!(" ({})", parts.join("; "))
 }
 

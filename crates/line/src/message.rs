@@ -353,9 +353,22 @@ pub struct Sender {
 /// One broken rule, named like LINE's `details[]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
-    /// The JSON path of the offending field, e.g. `messages[0].text`.
+    /// The JSON path of the offending field, e.g. `messages[0].text`. LINE leaves it out of
+    /// some answers' details: then empty.
+    #[serde(default)]
     pub property: String,
     pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    /// `property: message`, or the message alone when LINE named no property.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.property.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.property, self.message)
+        }
+    }
 }
 
 /// Every rule a batch of messages breaks.
@@ -380,7 +393,7 @@ impl ValidationError {
 fn describe(violations: &[Violation]) -> String {
     violations
         .iter()
-        .map(|v| format!("{}: {}", v.property, v.message))
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
 }

@@ -163,6 +163,9 @@ pub enum Operation {
         /// twice); the desk says it may not have arrived and offers to send it again.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         unconfirmed: bool,
+        /// LINE's `x-line-request-id` of the refusal: what LINE's support asks for.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
     },
     /// The relay's executor is about to deliver a `send` this way: by reply, with the reply
     /// token of the entry `token_of`, or by push after LINE refused the reply. Logged before

@@ -1006,7 +1006,7 @@ impl<S: LogStore> Executor<S> {
         let now = self.now();
         if now.0 - pending.at.0 > SEND_EXPIRES_MS {
             let reason = "not delivered within 24 hours of being written".to_owned();
-            return self.failed(send, reason, Vec::new()).await;
+            return self.failed(send, reason, Vec::new(), None).await;
         }
         if pending.lost_reply() {
             return self.unconfirmed(send).await;
@@ -1094,7 +1094,7 @@ impl<S: LogStore> Executor<S> {
                     if !ids.is_empty() {
                         reason = format!("{reason} (the first {} messages were sent)", ids.len());
                     }
-                    return self.failed(send, reason, details).await;
+                    return self.failed(send, reason, details, request_id(&error)).await;
                 }
                 Answer::Unavailable(error, _) => return Err(Failure::Line(error)),
             }
@@ -1421,6 +1421,7 @@ impl<S: LogStore> Executor<S> {
         send: OpId,
         reason: String,
         details: Vec<String>,
+        request_id: Option<String>,
     ) -> Result<(), Failure> {
         self.log_one(
             format!("send-failed/{send}"),
@@ -1429,6 +1430,7 @@ impl<S: LogStore> Executor<S> {
                 reason,
                 details,
                 unconfirmed: false,
+                request_id,
             },
         )
         .await
@@ -1444,6 +1446,7 @@ impl<S: LogStore> Executor<S> {
                 reason: UNCONFIRMED.into(),
                 details: Vec::new(),
                 unconfirmed: true,
+                request_id: None,
             },
         )
         .await
@@ -1636,14 +1639,19 @@ fn is_quota(error: &LineError) -> bool {
 }
 
 /// LINE's reason and details, for people.
+/// LINE's id of the request it refused, to quote to LINE's support.
+fn request_id(error: &LineError) -> Option<String> {
+    match error {
+        LineError::Api(api) => api.request_id.as_ref().map(|id| id.as_str().to_owned()),
+        _ => None,
+    }
+}
+
 fn describe(error: &LineError) -> (String, Vec<String>) {
     match error {
         LineError::Api(api) => (
             api.message.clone(),
-            api.details
-                .iter()
-                .map(|d| format!("{}: {}", d.property, d.message))
-                .collect(),
+            api.details.iter().map(ToString::to_string).collect(),
         ),
         other => (other.to_string(), Vec::new()),
     }

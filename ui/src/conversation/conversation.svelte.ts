@@ -48,6 +48,7 @@ export function queuedRows(pending: PendingAction[], me: string): Row[] {
         sent_via: null,
         media: null,
         failure: null,
+        line_request_id: null,
         unsent: false,
         edited_at: null,
         at: action.created_at,

@@ -153,10 +153,17 @@ describe('messages as drawn', () => {
     expect(sent('push', true)).toBe('Sent · counted in this month’s messages')
     let resent = false
     render(Message, {
-      message: message({ direction: 'out', send_status: 'failed', failure: 'The user blocked the account' }),
+      message: message({
+        direction: 'out',
+        send_status: 'failed',
+        failure: 'The user blocked the account',
+        line_request_id: '7d9c1e2a-0000-4f00-8000-000000000001',
+      }),
       onresend: () => (resent = true),
     })
     expect(screen.getByRole('alert').textContent).toContain('The user blocked the account')
+    // What LINE's support asks for.
+    expect(screen.getByText('LINE request ID: 7d9c1e2a-0000-4f00-8000-000000000001')).toBeTruthy()
     screen.getByRole('button', { name: 'Send again' }).click()
     expect(resent).toBe(true)
   })

@@ -264,7 +264,11 @@ body: string, quote_token: string | null, reply_token_expires_at: number | null,
 /**
  * Images, video, audio and files users sent: what the relay keeps.
  */
-media: MediaView | null, failure: string | null, unsent: boolean, edited_at: number | null, at: number, 
+media: MediaView | null, failure: string | null, 
+/**
+ * LINE's id of a refusal, to quote to LINE's support.
+ */
+line_request_id: string | null, unsent: boolean, edited_at: number | null, at: number, 
 /**
  * The model that wrote it, when the AI responder sent it.
  */

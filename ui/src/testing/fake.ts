@@ -121,6 +121,7 @@ export function message(overrides: Partial<MessageView> = {}): MessageView {
     sent_via: null,
     media: null,
     failure: null,
+    line_request_id: null,
     unsent: false,
     edited_at: null,
     at: Date.UTC(2026, 11, 1, 1, 0),

@@ -237,6 +237,7 @@ fn entry(seq: u64, step: &Step) -> Entry {
                     reason: "The user hasn't added the LINE Official Account as a friend.".into(),
                     details: Vec::new(),
                     unconfirmed: false,
+                    request_id: None,
                 }
             } else {
                 Operation::Sent {
@@ -1759,6 +1760,7 @@ async fn a_reply_line_may_have_carried_out_shows_as_unconfirmed_not_failed() {
                 reason: "LINE did not confirm the reply".into(),
                 details: Vec::new(),
                 unconfirmed: true,
+                request_id: Some("7d9c1e2a-0000-4f00-8000-000000000001".into()),
             },
         ),
     ] {
@@ -1775,6 +1777,10 @@ async fn a_reply_line_may_have_carried_out_shows_as_unconfirmed_not_failed() {
     assert_eq!(
         out.failure.as_deref(),
         Some("LINE did not confirm the reply")
+    );
+    assert_eq!(
+        out.line_request_id.as_deref(),
+        Some("7d9c1e2a-0000-4f00-8000-000000000001")
     );
     let audit = store.audit(None, 10).await.unwrap();
     assert!(

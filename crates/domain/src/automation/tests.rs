@@ -505,6 +505,7 @@ fn a_send_leaves_the_pending_list_with_its_outcome() {
             reason: "The user hasn't added the LINE Official Account as a friend.".into(),
             details: vec![],
             unconfirmed: false,
+            request_id: None,
         },
     ));
     let left: Vec<_> = bot.pending().map(|p| p.seq).collect();

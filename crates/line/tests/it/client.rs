@@ -873,3 +873,44 @@ async fn a_short_lived_token_is_issued_from_the_channel_credentials() {
         (400, "invalid client_secret")
     );
 }
+
+/// LINE leaves `property` out of some details (a bad webhook URL, a plan's limit): the
+/// answer is still read whole, its message and each detail.
+#[tokio::test]
+async fn error_details_without_a_property_are_read_with_the_request_id() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/bot/message/push"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("x-line-request-id", "7d9c1e2a-0000-4f00-8000-000000000001")
+                .set_body_json(json!({
+                    "message": "The request body has 2 error(s)",
+                    "details": [
+                        {"message": "May not be empty"},
+                        {"message": "Must be one of the following values", "property": "messages[0].type"}
+                    ]
+                })),
+        )
+        .mount(&server)
+        .await;
+    let error = client(&server)
+        .push("U1", &[Message::text("hi")], false, RetryKey::new())
+        .await
+        .expect_err("LINE refuses");
+    let Error::Api(api) = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(api.message, "The request body has 2 error(s)");
+    let details: Vec<String> = api.details.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        details,
+        [
+            "May not be empty",
+            "messages[0].type: Must be one of the following values"
+        ]
+    );
+    assert_eq!(
+        api.request_id.as_ref().map(|id| id.as_str()),
+        Some("7d9c1e2a-0000-4f00-8000-000000000001")
+    );
+}

@@ -508,14 +508,21 @@ async fn a_refusal_fails_the_send_at_once_with_lines_reason() {
             count(ops, |op| matches!(op, Operation::SendFailed { .. })) == 1
         })
         .await;
-    let reason = ops.iter().find_map(|o| match o {
-        Operation::SendFailed { send, reason, .. } if *send == op => Some(reason.clone()),
-        _ => None,
-    });
-    assert_eq!(
-        reason.as_deref(),
-        Some("You have reached your monthly limit.")
-    );
+    let (reason, request_id) = ops
+        .iter()
+        .find_map(|o| match o {
+            Operation::SendFailed {
+                send,
+                reason,
+                request_id,
+                ..
+            } if *send == op => Some((reason.clone(), request_id.clone())),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(reason, "You have reached your monthly limit.");
+    // What LINE's support asks for, kept with the refusal.
+    assert!(request_id.is_some_and(|id| !id.is_empty()));
     assert!(clinic.texts(&patient).is_empty());
 }
 
@@ -755,6 +762,7 @@ async fn a_reply_line_answered_500_until_its_token_lapsed_is_not_pushed_and_may_
         attempts(&ops, op).pop(),
         Some(Operation::SendFailed {
             unconfirmed: true,
+            request_id: None,
             ..
         })
     ));
