@@ -316,6 +316,7 @@ async fn every_kind_of_message_a_patient_sends_is_drawn() -> Result<()> {
         UserAction::Video {
             duration_ms: 8_000,
             preparing_ms: 0,
+            transcoding_fails: false,
         },
         UserAction::Audio {
             duration_ms: 4_000,

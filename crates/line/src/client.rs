@@ -385,6 +385,16 @@ pub enum Content {
     Gone,
 }
 
+/// How far LINE is with preparing a user's video or audio for download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transcoding {
+    Processing,
+    Succeeded,
+    /// LINE could not prepare it: it will never download.
+    Failed,
+}
+
 /// A message's media as it downloads, or why it is not there.
 #[derive(Debug)]
 pub enum ContentStream {
@@ -793,6 +803,21 @@ impl Client {
             length: response.content_length(),
             body: ContentBody(response),
         })
+    }
+
+    /// Whether LINE has prepared a user's video or audio (`GET …/content/transcoding`).
+    #[tracing::instrument(skip_all, err)]
+    pub async fn transcoding(&self, message_id: &MessageId) -> Result<Transcoding> {
+        #[derive(serde::Deserialize)]
+        struct Status {
+            status: Transcoding,
+        }
+        let path = format!("/v2/bot/message/{message_id}/content/transcoding");
+        let status: Status = self
+            .execute(Call::new(Method::GET, self.data(&path)))
+            .await?
+            .json()?;
+        Ok(status.status)
     }
 
     async fn fetch_content(&self, path: String) -> Result<Content> {

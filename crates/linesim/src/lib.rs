@@ -487,6 +487,23 @@ impl Simulator {
             .cloned()
     }
 
+    /// `GET …/content/transcoding`: whether a video or audio is ready to download.
+    pub(crate) fn transcoding(&self, id: &str) -> Result<&'static str, LineError> {
+        let now = self.now();
+        let world = self.world();
+        let content = world
+            .contents
+            .get(&MessageId::from(id))
+            .ok_or_else(LineError::not_found)?;
+        Ok(if content.transcoding_failed {
+            "failed"
+        } else if now < content.ready_at {
+            "processing"
+        } else {
+            "succeeded"
+        })
+    }
+
     fn content(&self, id: &str, preview: bool) -> Result<Response, LineError> {
         let now = self.now();
         let world = self.world();
@@ -497,7 +514,7 @@ impl Simulator {
         if content.unsent {
             return Err(LineError::new(StatusCode::GONE, "Gone"));
         }
-        if now < content.ready_at {
+        if now < content.ready_at || content.transcoding_failed {
             return Ok(Response::builder()
                 .status(StatusCode::ACCEPTED)
                 .body(axum::body::Body::empty())

@@ -34,6 +34,7 @@ pub(crate) fn router(sim: Simulator) -> Router {
         .route("/v2/bot/message/quota/consumption", get(consumption))
         .route("/v2/bot/message/{id}/content", get(content))
         .route("/v2/bot/message/{id}/content/preview", get(preview))
+        .route("/v2/bot/message/{id}/content/transcoding", get(transcoding))
         .route("/v2/bot/profile/{user_id}", get(profile))
         .route("/v2/bot/followers/ids", get(followers))
         .route("/v2/bot/info", get(bot_info))
@@ -360,6 +361,12 @@ async fn quota(State(sim): State<Simulator>) -> Answer {
 async fn consumption(State(sim): State<Simulator>) -> Answer {
     sim.limit("quota")?;
     Ok(Json(json!({ "totalUsage": sim.consumption() })).into_response())
+}
+
+async fn transcoding(State(sim): State<Simulator>, Path(id): Path<String>) -> Answer {
+    sim.limit("content")?;
+    let status = sim.transcoding(&id)?;
+    Ok(Json(json!({ "status": status })).into_response())
 }
 
 async fn content(State(sim): State<Simulator>, Path(id): Path<String>) -> Answer {

@@ -38,12 +38,15 @@ pub enum UserAction {
         sticker_id: String,
     },
     Image,
-    /// A video; a large one is "preparing" (202 on download) for `preparing_ms`.
+    /// A video; a large one is "preparing" (202 on download) for `preparing_ms`, or for
+    /// ever when LINE's transcoding of it fails.
     #[serde(rename_all = "camelCase")]
     Video {
         duration_ms: u64,
         #[serde(default)]
         preparing_ms: u64,
+        #[serde(default)]
+        transcoding_fails: bool,
     },
     #[serde(rename_all = "camelCase")]
     Audio {
@@ -522,7 +525,8 @@ pub(crate) async fn say(
                 let line_content = json!({ "type": "line" });
                 let mut store = |content_type: &str,
                                  (bytes, preview): (bytes::Bytes, Option<bytes::Bytes>),
-                                 preparing_ms: u64| {
+                                 preparing_ms: u64,
+                                 transcoding_failed: bool| {
                     world.contents.insert(
                         id.clone(),
                         Content {
@@ -530,6 +534,7 @@ pub(crate) async fn say(
                             bytes,
                             preview,
                             ready_at: now + i64::try_from(preparing_ms).unwrap_or(i64::MAX),
+                            transcoding_failed,
                             unsent: false,
                         },
                     );
@@ -551,19 +556,25 @@ pub(crate) async fn say(
                     }
                     UserAction::Image => {
                         let (photo, thumbnail) = crate::picture::photo(id.as_str());
-                        store("image/jpeg", (photo, Some(thumbnail)), 0);
+                        store("image/jpeg", (photo, Some(thumbnail)), 0, false);
                         body["type"] = "image".into();
                         body["contentProvider"] = line_content;
                     }
                     UserAction::Video {
                         duration_ms,
                         preparing_ms,
+                        transcoding_fails,
                     } => {
                         // A real video of that length, showing the thumbnail.
                         let (_, thumbnail) = crate::picture::photo(id.as_str());
                         let (width, height) = crate::picture::THUMBNAIL;
                         let clip = crate::clip::video(duration_ms, &thumbnail, width, height);
-                        store("video/mp4", (clip, Some(thumbnail)), preparing_ms);
+                        store(
+                            "video/mp4",
+                            (clip, Some(thumbnail)),
+                            preparing_ms,
+                            transcoding_fails,
+                        );
                         body["type"] = "video".into();
                         body["duration"] = duration_ms.into();
                         body["contentProvider"] = line_content;
@@ -573,7 +584,7 @@ pub(crate) async fn say(
                         preparing_ms,
                     } => {
                         let clip = crate::clip::voice(duration_ms);
-                        store("audio/x-m4a", (clip, None), preparing_ms);
+                        store("audio/x-m4a", (clip, None), preparing_ms, false);
                         body["type"] = "audio".into();
                         body["duration"] = duration_ms.into();
                         body["contentProvider"] = line_content;
@@ -585,7 +596,7 @@ pub(crate) async fn say(
                     } => {
                         let size = served_size.unwrap_or(file_size).min(65_536);
                         let bytes = sample_bytes(usize::try_from(size).unwrap_or(0));
-                        store("application/octet-stream", (bytes, None), 0);
+                        store("application/octet-stream", (bytes, None), 0, false);
                         body["type"] = "file".into();
                         body["fileName"] = file_name.into();
                         body["fileSize"] = file_size.into();

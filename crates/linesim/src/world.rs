@@ -97,6 +97,9 @@ pub(crate) struct Content {
     pub(crate) preview: Option<bytes::Bytes>,
     /// Large video and audio are "preparing" (202) until then.
     pub(crate) ready_at: Millis,
+    /// LINE could not transcode it: "preparing" for ever, and the transcoding status says
+    /// `failed`.
+    pub(crate) transcoding_failed: bool,
     pub(crate) unsent: bool,
 }
 

@@ -44,7 +44,7 @@ use tsunagi_domain::automation::{
     ReminderSend, Route, SEND_EXPIRES_MS, SyncStep, TelegramAlert,
 };
 use tsunagi_line::client::{
-    AccessToken, Class, Client, ContentBody, ContentStream, Done, Profile, SendOutcome,
+    AccessToken, Class, Client, ContentBody, ContentStream, Done, Profile, SendOutcome, Transcoding,
 };
 use tsunagi_line::retry::RetryPolicy;
 use tsunagi_line::{ChannelId, Error as LineError, MessageId, UserId};
@@ -109,6 +109,9 @@ impl Default for Options {
 const MEDIA_ATTEMPTS: u32 = 20;
 const MEDIA_FIRST_WAIT: Duration = Duration::from_secs(1);
 const MEDIA_MAX_WAIT: Duration = Duration::from_secs(5 * 60);
+/// Why media is not kept when LINE failed to prepare it.
+const TRANSCODING_FAILED: &str =
+    "LINE could not prepare this video or audio for download (its transcoding failed)";
 /// Profiles fetched and logged together during a follower sync.
 const SYNC_BATCH: usize = 1_000;
 /// Follower ids per page (LINE's most).
@@ -1222,6 +1225,16 @@ impl<S: LogStore> Executor<S> {
                     ),
                 },
             },
+            // LINE says at once when it could not transcode a video or audio: reported
+            // now, not asked for again for an hour.
+            Ok(ContentStream::Preparing)
+                if self.client().await?.transcoding(message).await.ok()
+                    == Some(Transcoding::Failed) =>
+            {
+                MediaOutcome::Failed {
+                    reason: TRANSCODING_FAILED.into(),
+                }
+            }
             Ok(ContentStream::Preparing) => {
                 if self.held.times(&Item::media(media)) < MEDIA_ATTEMPTS {
                     self.held

@@ -385,6 +385,7 @@ async fn content_is_ready_preparing_gone_or_unknown() {
             UserAction::Video {
                 duration_ms: 90_000,
                 preparing_ms: 30_000,
+                transcoding_fails: false,
             },
         )
         .await

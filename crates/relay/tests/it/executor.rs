@@ -1513,6 +1513,7 @@ async fn a_video_line_is_still_preparing_is_asked_for_again_until_it_is_ready() 
             UserAction::Video {
                 duration_ms: 60_000,
                 preparing_ms: 1_500,
+                transcoding_fails: false,
             },
         )
         .await
@@ -1528,6 +1529,40 @@ async fn a_video_line_is_still_preparing_is_asked_for_again_until_it_is_ready() 
         .await;
     assert_eq!(status, 200);
     assert_eq!(bytes, clinic.line_has(message.as_str(), false).await);
+}
+
+/// LINE could not transcode a patient's video: it says so when asked, and the desk hears
+/// it at once instead of after an hour of asking for the file (wait_for's ten seconds).
+#[tokio::test]
+async fn a_video_line_failed_to_transcode_is_reported_at_once() {
+    let clinic = Clinic::start(|_| {}).await;
+    let patient = clinic.patient(0);
+    let report = clinic
+        .sim
+        .say(
+            &patient,
+            UserAction::Video {
+                duration_ms: 60_000,
+                preparing_ms: 0,
+                transcoding_fails: true,
+            },
+        )
+        .await
+        .unwrap();
+    let message = report.events[0].message_id.clone().unwrap();
+    match clinic.media_outcome(message.as_str()).await {
+        tsunagi_proto::MediaOutcome::Failed { reason } => {
+            assert!(reason.contains("transcoding failed"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let asked = clinic
+        .sim
+        .api_calls()
+        .iter()
+        .filter(|path| path.ends_with(&format!("/{message}/content")))
+        .count();
+    assert_eq!(asked, 1, "the file was asked for once");
 }
 
 #[tokio::test]
