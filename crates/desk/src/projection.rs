@@ -272,6 +272,31 @@ fn line_event(
 /// The type of a message or note standing for what this version cannot read.
 const UNREADABLE: &str = "unreadable";
 
+/// The name under which the account's LINE settings are kept among the team's.
+pub(crate) const LINE_ACCOUNT: &str = "line_account";
+
+/// Keeps `value` as the setting `name`: the last one in the log holds.
+fn keep_setting(
+    db: &rusqlite::Connection,
+    entry: &Entry,
+    name: &str,
+    value: &impl serde::Serialize,
+) -> Result<()> {
+    let value = serde_json::to_string(value).map_err(|e| Error::Store(e.to_string()))?;
+    db.prepare_cached(
+        "INSERT INTO settings (name, value, seq, at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value, seq = excluded.seq,
+             at = excluded.at",
+    )?
+    .execute(rusqlite::params![
+        name,
+        value,
+        entry.seq.0 as i64,
+        entry.at.0
+    ])?;
+    Ok(())
+}
+
 /// The `message` object of a message event, as LINE sent it.
 fn message_json(raw: &RawValue) -> &str {
     #[derive(Deserialize)]
@@ -717,20 +742,15 @@ fn operation(
             ("tag", None, outcome)
         }
         Operation::Settings(setting) => {
-            let value = serde_json::to_string(setting).map_err(|e| Error::Store(e.to_string()))?;
-            db.prepare_cached(
-                "INSERT INTO settings (name, value, seq, at) VALUES (?, ?, ?, ?)
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value, seq = excluded.seq,
-                     at = excluded.at",
-            )?
-            .execute(rusqlite::params![
-                setting.name(),
-                value,
-                entry.seq.0 as i64,
-                entry.at.0
-            ])?;
+            keep_setting(db, entry, setting.name(), setting)?;
             changes.settings = true;
             ("settings", None, Outcome::Applied)
+        }
+        // Kept beside the team's settings: the read-receipt editor reads it.
+        Operation::LineAccount(account) => {
+            keep_setting(db, entry, LINE_ACCOUNT, account)?;
+            changes.settings = true;
+            ("line_account", None, Outcome::Applied)
         }
         Operation::Profiles { profiles } => {
             for profile in profiles {

@@ -4,8 +4,8 @@
 
 use tsunagi_proto::{
     AiSettings, BusinessHours, CannedResponse, ContactField, ConversationId, Credential, Greetings,
-    HandoffSettings, KeywordRule, Operation, ReadMode, ReadReceipts, RedFlagSettings, Seq, Setting,
-    TelegramSettings, TelegramTrouble,
+    HandoffSettings, KeywordRule, LineAccount, Operation, ReadMode, ReadReceipts, RedFlagSettings,
+    Seq, Setting, TelegramSettings, TelegramTrouble,
 };
 
 pub use tsunagi_domain::handoff::KeywordRules;
@@ -35,6 +35,8 @@ pub struct TeamSettings {
     pub red_flags_set: bool,
     /// The fields owners added to every contact, besides the built-in ones.
     pub contact_fields: Vec<ContactField>,
+    /// How the account is set up in LINE's console, once the relay has read it.
+    pub line_account: Option<LineAccount>,
 }
 
 /// What the relay keeps for the AI responder and Telegram alerts, as the log tells it.
@@ -76,6 +78,7 @@ impl Store {
             red_flags: tsunagi_domain::red_flag::seeded(None),
             red_flags_set: false,
             contact_fields: Vec::new(),
+            line_account: self.line_account().await?,
         };
         for name in [
             "business_hours",
@@ -116,6 +119,19 @@ impl Store {
             settings.red_flags = tsunagi_domain::red_flag::seeded(zone);
         }
         Ok(settings)
+    }
+
+    /// How the account is set up in LINE's console, as the relay last read it.
+    pub async fn line_account(&self) -> Result<Option<LineAccount>> {
+        let value: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+            .bind(crate::projection::LINE_ACCOUNT)
+            .fetch_optional(&self.readers)
+            .await?;
+        value
+            .map(|v| {
+                serde_json::from_str(&v).map_err(|e| Error::Store(format!("line account: {e}")))
+            })
+            .transpose()
     }
 }
 

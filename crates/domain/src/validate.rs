@@ -71,7 +71,8 @@ pub fn author(op: &Operation) -> Author {
         | Operation::CredentialSet { .. }
         | Operation::AiAnswered { .. }
         | Operation::TelegramSending { .. }
-        | Operation::TelegramSent { .. } => Author::Executor,
+        | Operation::TelegramSent { .. }
+        | Operation::LineAccount(_) => Author::Executor,
         _ => Author::Desk,
     }
 }

@@ -13,9 +13,9 @@ pub use op::{
     AiOutcome, AiSettings, AlertReason, Audience, BUILT_IN_CONTACT_FIELDS, BusinessHours,
     CannedResponse, ContactField, ContactProfile, ConversationId, ConversationMode, Credential,
     Delivery, DeviceId, EXECUTOR_DEVICE, Greetings, HandoffSettings, KeywordMatch, KeywordRule,
-    LoggedOp, MediaOutcome, MessageTemplate, OpId, OpeningHours, Operation, OperatorId, ReadMode,
-    ReadReceipts, RecipientOutcome, RecipientResult, RedFlagSettings, Reminder, SendOp, Setting,
-    SyncOutcome, TelegramOutcome, TelegramSettings, TelegramTrouble,
+    LineAccount, LoggedOp, MediaOutcome, MessageTemplate, OpId, OpeningHours, Operation,
+    OperatorId, ReadMode, ReadReceipts, RecipientOutcome, RecipientResult, RedFlagSettings,
+    Reminder, SendOp, Setting, SyncOutcome, TelegramOutcome, TelegramSettings, TelegramTrouble,
 };
 pub use tsunagi_line::ChannelId;
 

@@ -260,6 +260,22 @@ pub enum Operation {
         cause: Seq,
         outcome: TelegramOutcome,
     },
+    /// How the account is set up in LINE's console, as the relay read it from LINE's bot
+    /// info (at setup, then now and then): what the desks offer depends on it.
+    LineAccount(LineAccount),
+}
+
+/// The settings of a LINE Official Account that change what a desk can do.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineAccount {
+    /// LINE's Chat is on (`chatMode: chat`); off (`bot`), LINE's own console cannot
+    /// answer, and patients never see "Read".
+    pub chat: bool,
+    /// LINE marks every message read the moment it arrives (`markAsReadMode: auto`):
+    /// when the desks tell LINE makes no difference.
+    pub marks_read_itself: bool,
 }
 
 /// A credential the relay keeps sealed for a channel.
