@@ -25,6 +25,7 @@ mod picture;
 pub mod population;
 pub mod scenario;
 mod server;
+mod spec;
 mod telegram;
 mod webhook;
 mod world;

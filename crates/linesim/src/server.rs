@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tsunagi_line::UserId;
-use tsunagi_line::message::{self, MAX_MESSAGES, Message, Violation};
+use tsunagi_line::message::{self, Violation};
 use uuid::Uuid;
 
 use crate::Simulator;
@@ -139,42 +139,10 @@ fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, LineError> {
     })
 }
 
-/// LINE's checks on `messages`: count, then each message type this simulator knows.
+/// LINE's checks on `messages`: count, then each message, by linesim's own reading of
+/// LINE's specification (`crate::spec`), not the client's validator.
 fn check_messages(messages: &[Value]) -> Result<(), LineError> {
-    let mut violations = Vec::new();
-    if messages.is_empty() || messages.len() > MAX_MESSAGES {
-        violations.push(Violation {
-            property: "messages".into(),
-            message: format!("Size must be between 1 and {MAX_MESSAGES}"),
-        });
-    }
-    for (i, value) in messages.iter().enumerate() {
-        match serde_json::from_value::<Message>(value.clone()) {
-            Ok(message) => {
-                if let Err(e) = message::validate(std::slice::from_ref(&message)) {
-                    violations.extend(e.violations.into_iter().map(|v| {
-                        Violation {
-                            property: v.property.replacen(
-                                "messages[0]",
-                                &format!("messages[{i}]"),
-                                1,
-                            ),
-                            message: v.message,
-                        }
-                    }));
-                }
-            }
-            Err(e) => violations.push(Violation {
-                property: format!("messages[{i}]"),
-                message: e.to_string(),
-            }),
-        }
-    }
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(LineError::invalid(violations))
-    }
+    crate::spec::check_messages(messages)
 }
 
 /// The `X-Line-Retry-Key` header, which must be a UUID when present.
