@@ -739,6 +739,7 @@ pub(crate) async fn settings_get(shell: State<'_, Shell>) -> Answer<TeamSettings
             .collect(),
         canned_responses: settings.canned_responses,
         read_receipts: settings.read_receipts,
+        line_account: settings.line_account,
         ai: settings.ai,
         telegram: settings.telegram,
         red_flags: settings.red_flags,

@@ -16,7 +16,7 @@ use tsunagi_desk::profile::{ConnectError, JoinError, Profile};
 use tsunagi_desk::query::{
     AuditFilter, AuditRecord, ChatKind, ContactCounts, ContactFilter, ContactView, Direction,
     FriendStatus, InboxCounts, InboxItem, InboxList, MediaState, MediaView, MessageView,
-    PageCursor, SendStatus, SentVia, SessionStatus, SessionSummary, Speaker,
+    PageCursor, QuotedView, SendStatus, SentVia, SessionStatus, SessionSummary, Speaker,
 };
 use tsunagi_desk::relay_url::Problem;
 use tsunagi_desk::search::{Hit, HitKind, Piece};
@@ -27,7 +27,7 @@ use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_proto::api::Role;
 use tsunagi_proto::{
     AiSettings, BusinessHours, CannedResponse, ContactField, Credential, Greetings,
-    HandoffSettings, KeywordMatch, KeywordRule, OpeningHours, ReadMode, ReadReceipts,
+    HandoffSettings, KeywordMatch, KeywordRule, LineAccount, OpeningHours, ReadMode, ReadReceipts,
     RedFlagSettings, Setting, TelegramSettings, TelegramTrouble,
 };
 
@@ -645,6 +645,9 @@ pub struct TeamSettingsView {
     pub keyword_rules: Vec<KeywordRuleView>,
     pub canned_responses: Vec<CannedResponse>,
     pub read_receipts: ReadReceipts,
+    /// How the account is set up in LINE's console, once the relay has read it: whether
+    /// LINE marks messages read itself (then `read_receipts` does nothing).
+    pub line_account: Option<LineAccount>,
     /// The AI responder, if an owner set it up.
     pub ai: Option<AiSettings>,
     /// Telegram alerts, if an owner set them up.
@@ -1220,6 +1223,7 @@ pub fn typescript() -> String {
         SentVia::decl(),
         MediaState::decl(),
         MediaView::decl(),
+        QuotedView::decl(),
         FriendStatus::decl(),
         PageCursor::decl(),
         SessionSummary::decl(),
@@ -1269,6 +1273,7 @@ pub fn typescript() -> String {
         CannedResponse::decl(),
         ReadMode::decl(),
         ReadReceipts::decl(),
+        LineAccount::decl(),
         AiSettings::decl(),
         TelegramSettings::decl(),
         RedFlagSettings::decl(),

@@ -204,7 +204,19 @@ fn line_event(
         }
         EventKind::Postback(postback) => {
             let text = postback.data.clone();
-            let body = serde_json::json!({ "type": "postback", "data": postback.data });
+            // What the patient picked from a date or time picker comes with the data.
+            let body = match &postback.params {
+                Some(params) => serde_json::json!({
+                    "type": "postback",
+                    "data": postback.data,
+                    "params": {
+                        "date": params.date,
+                        "time": params.time,
+                        "datetime": params.datetime,
+                    },
+                }),
+                None => serde_json::json!({ "type": "postback", "data": postback.data }),
+            };
             let message = NewMessage {
                 direction: "in",
                 author: user.as_deref(),
@@ -215,10 +227,17 @@ fn line_event(
                 reply_token: event.reply_token.as_ref().map(|t| t.as_str()),
                 line_timestamp: Some(event.timestamp),
                 // A rating of a closed chat asks nobody for an answer.
-                awaits: tsunagi_domain::csat::rating(&postback.data).is_none(),
+                awaits: tsunagi_domain::conversation::patient_acts(&event),
                 ..NewMessage::new(entry, &conversation)
             };
-            insert_message(db, &message)?;
+            let inserted = insert_message(db, &message)?;
+            // A tap is the patient acting, as a message is: it opens the chat to people.
+            if message.awaits
+                && let Some(change) =
+                    session::on_patient_message(inserted.mode, inserted.session.is_some())
+            {
+                apply_changes(db, entry, &conversation, inserted.session, &[change], None)?;
+            }
             // An answer to the satisfaction question rates the last closed session: once,
             // and within a day of its close (when the question went out).
             if let Some(rating) = tsunagi_domain::csat::rating(&postback.data) {
@@ -327,7 +346,7 @@ fn describe(content: &MessageContent) -> (&str, Option<Cow<'_, str>>, bool) {
                 true,
             )
         }
-        MessageContent::Sticker { .. } => ("sticker", None, true),
+        MessageContent::Sticker { .. } => ("sticker", content.words().map(Cow::Borrowed), true),
         MessageContent::Unknown { message_type, .. } => (message_type, None, false),
         MessageContent::Unreadable { .. } => (UNREADABLE, None, false),
     }
@@ -338,7 +357,10 @@ fn preview_of(direction: &str, message_type: &str, text: Option<&str>, unsent: b
     match text {
         _ if unsent => "[unsent]".to_owned(),
         text if direction == "system" => text.unwrap_or("").to_owned(),
-        Some(text) if message_type == "text" => text.chars().take(PREVIEW_CHARS).collect(),
+        // What a patient typed on a message sticker is what they said.
+        Some(text) if matches!(message_type, "text" | "sticker") => {
+            text.chars().take(PREVIEW_CHARS).collect()
+        }
         _ => format!("[{message_type}]"),
     }
 }

@@ -148,6 +148,21 @@ pub struct MessageView {
     pub at: i64,
     /// The model that wrote it, when the AI responder sent it.
     pub ai_model: Option<String>,
+    /// The message this one quotes (LINE's `quotedMessageId`), when the desk has it.
+    pub quoted: Option<QuotedView>,
+}
+
+/// What a quote bar shows of the message quoted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct QuotedView {
+    pub direction: Direction,
+    /// The operator's or the contact's name; none for the bot.
+    pub author_name: Option<String>,
+    #[serde(rename = "type")]
+    pub message_type: String,
+    pub text: Option<String>,
+    pub unsent: bool,
 }
 
 /// Which messages of a conversation: the newest, or those before or after a position.
@@ -288,10 +303,17 @@ impl Store {
             m.reply_token_expires_at,
             IIF(m.unconfirmed, 'unconfirmed', m.send_status), m.failure, m.unsent, m.edited_at, m.at,
             m.sent_via, md.state, md.content_type, md.size, md.preview, md.reason, m.ai_model,
-            m.line_request_id";
+            m.line_request_id, q.direction, COALESCE(qo.name, qct.display_name), q.type, q.text,
+            q.unsent";
         let joins = "LEFT JOIN operators o ON o.id = m.author
             LEFT JOIN contacts ct ON ct.user_id = m.author
-            LEFT JOIN media md ON md.message_id = m.line_message_id";
+            LEFT JOIN media md ON md.message_id = m.line_message_id
+            LEFT JOIN messages q ON q.id = (SELECT id FROM messages
+                WHERE conversation_id = m.conversation_id
+                  AND line_message_id = json_extract(m.body, '$.quotedMessageId')
+                LIMIT 1)
+            LEFT JOIN operators qo ON qo.id = q.author
+            LEFT JOIN contacts qct ON qct.user_id = q.author";
         let id = |seq: u64, part: u32| seq as i64 * MESSAGES_PER_ENTRY + i64::from(part);
         let (condition, order, position) = match page {
             MessagesPage::Newest => ("m.id < ?2", "DESC", i64::MAX),
@@ -351,6 +373,18 @@ impl Store {
                         .transpose()?,
                     ai_model: row.get(23),
                     line_request_id: row.get(24),
+                    quoted: row
+                        .get::<Option<&str>, _>(25)
+                        .map(|direction| -> Result<QuotedView> {
+                            Ok(QuotedView {
+                                direction: Direction::parse(direction)?,
+                                author_name: row.get(26),
+                                message_type: row.get(27),
+                                text: row.get(28),
+                                unsent: row.get(29),
+                            })
+                        })
+                        .transpose()?,
                 })
             })
             .collect::<Result<_>>()?;

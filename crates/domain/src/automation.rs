@@ -870,7 +870,7 @@ impl Bot {
             });
         }
         if let EventKind::Message(message) = &event.kind
-            && let MessageContent::Text { text, .. } = &message.content
+            && let Some(text) = message.content.words()
         {
             if let Some(language) = language_of(text) {
                 chat.wrote_in = Some(language.to_owned());
@@ -879,7 +879,7 @@ impl Bot {
                 chat.note_said(entry.seq, true, text);
             }
         }
-        if is_message {
+        if crate::conversation::patient_acts(event) {
             chat.active_at = entry.at;
             chat.active_seq = entry.seq;
             if let Some(Change::Open { status, operator }) =
@@ -892,7 +892,7 @@ impl Bot {
         }
         // (A channel in standby belongs to a partner's module: it sends nothing.)
         if let EventKind::Message(message) = &event.kind
-            && let MessageContent::Text { text, .. } = &message.content
+            && let Some(text) = message.content.words()
             && event.mode == Mode::Active
             && user.is_some()
             && conversation.is_one_to_one()
@@ -949,7 +949,10 @@ impl Bot {
                     }
                 }
             }
-            EventKind::Postback(postback) if postback.data == HANDOFF_POSTBACK => {
+            EventKind::Postback(postback)
+                if postback.data == HANDOFF_POSTBACK
+                    || self.settings.handoff.postbacks.contains(&postback.data) =>
+            {
                 self.ask_for_people(&conversation, entry, decisions);
             }
             // The bot cannot read it, so people must.
@@ -958,7 +961,7 @@ impl Bot {
                 ..
             }) => self.ask_for_people(&conversation, entry, decisions),
             EventKind::Message(message) => {
-                let MessageContent::Text { text, .. } = &message.content else {
+                let Some(text) = message.content.words() else {
                     return;
                 };
                 if self.settings.handoff_words.matches(text) {

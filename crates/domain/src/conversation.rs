@@ -1,6 +1,6 @@
 //! Which conversation a LINE event belongs to.
 
-use tsunagi_line::webhook::Event;
+use tsunagi_line::webhook::{Event, EventKind};
 use tsunagi_proto::ConversationId;
 
 /// The conversation an event is part of: its group or room, else its user. Events with no
@@ -8,6 +8,17 @@ use tsunagi_proto::ConversationId;
 pub fn of_event(event: &Event) -> Option<ConversationId> {
     let chat = event.source.as_ref()?.chat()?;
     Some(ConversationId::from(&chat))
+}
+
+/// Whether the patient did something in the chat that asks for an answer: wrote, or
+/// tapped a button (a postback: a rich menu item, a date they picked). Either opens the
+/// chat to people when it is theirs. A rating of a closed chat asks for nothing.
+pub fn patient_acts(event: &Event) -> bool {
+    match &event.kind {
+        EventKind::Message(_) => true,
+        EventKind::Postback(postback) => crate::csat::rating(&postback.data).is_none(),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -247,6 +247,11 @@ pub enum SettingProblem {
         max: usize,
     },
     AutoCloseZero,
+    /// A button's postback data that asks for a person is blank or longer than LINE's
+    /// postback data can be.
+    HandoffPostbackInvalid {
+        max: usize,
+    },
     /// The AI endpoint is not an `http(s)://` address.
     AiAddressInvalid {
         address: String,
@@ -405,6 +410,10 @@ impl std::fmt::Display for SettingProblem {
                 write!(f, "handoff: a keyword is at most {max} characters")
             }
             P::AutoCloseZero => f.write_str("handoff: auto-close needs at least 1 minute"),
+            P::HandoffPostbackInvalid { max } => write!(
+                f,
+                "handoff: a button's postback data is 1 to {max} characters"
+            ),
             P::AiAddressInvalid { address } => write!(
                 f,
                 "AI responder: {address:?} is not an address as https://…"
@@ -464,7 +473,10 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
         Setting::KeywordRules { rules } => (SettingList::KeywordRules, rules.len()),
         Setting::CannedResponses { responses } => (SettingList::CannedResponses, responses.len()),
         Setting::Templates { templates } => (SettingList::Templates, templates.len()),
-        Setting::Handoff(handoff) => (SettingList::HandoffKeywords, handoff.all_keywords().count()),
+        Setting::Handoff(handoff) => (
+            SettingList::HandoffKeywords,
+            handoff.all_keywords().count() + handoff.postbacks.len(),
+        ),
         Setting::RedFlags(flags) => (SettingList::RedFlagPhrases, flags.all_phrases().count()),
         Setting::ContactFields { fields } => (SettingList::ContactFields, fields.len()),
         Setting::BusinessHours(_)
@@ -528,10 +540,20 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
             if *auto_close_minutes == Some(0) {
                 problems.push(SettingProblem::AutoCloseZero);
             }
+            if handoff.postbacks.iter().any(|data| {
+                data.trim().is_empty() || data.chars().count() > MAX_POSTBACK_DATA_CHARS
+            }) {
+                problems.push(SettingProblem::HandoffPostbackInvalid {
+                    max: MAX_POSTBACK_DATA_CHARS,
+                });
+            }
         }
     }
     problems
 }
+
+/// The longest postback data LINE sends (an action's `data` is at most 300 characters).
+pub const MAX_POSTBACK_DATA_CHARS: usize = 300;
 
 /// The AI responder's limits.
 pub const AI_PROMPT_MAX_CHARS: usize = 8_000;

@@ -161,6 +161,7 @@ impl Event {
                     id: MessageId::from(id),
                     mark_as_read_token: field("markAsReadToken").map(MarkAsReadToken::from),
                     quote_token: field("quoteToken").map(QuoteToken::from),
+                    quoted_message_id: field("quotedMessageId").map(MessageId::from),
                     content: MessageContent::Unreadable {
                         message_type: field("type").unwrap_or_default().to_owned(),
                         reason,
@@ -525,6 +526,8 @@ pub struct IncomingMessage {
     pub id: MessageId,
     pub mark_as_read_token: Option<MarkAsReadToken>,
     pub quote_token: Option<QuoteToken>,
+    /// The past message this one quotes (a text or a sticker can quote one).
+    pub quoted_message_id: Option<MessageId>,
     pub content: MessageContent,
 }
 
@@ -535,7 +538,6 @@ pub enum MessageContent {
         text: String,
         emojis: Vec<Emoji>,
         mention: Option<Mention>,
-        quoted_message_id: Option<MessageId>,
     },
     Image {
         content_provider: ContentProvider,
@@ -597,6 +599,16 @@ impl MessageContent {
             MessageContent::Image { .. } => Some(MAX_IMAGE_BYTES),
             MessageContent::Video { .. } | MessageContent::Audio { .. } => Some(MAX_VIDEO_BYTES),
             MessageContent::File { file_size, .. } => Some((*file_size).min(MAX_FILE_BYTES)),
+            _ => None,
+        }
+    }
+
+    /// The words the patient wrote: a text's, or what they typed on a message sticker.
+    /// What handoff words, keyword replies, red flags, the AI and search read.
+    pub fn words(&self) -> Option<&str> {
+        match self {
+            MessageContent::Text { text, .. } => Some(text),
+            MessageContent::Sticker { text, .. } => text.as_deref().filter(|t| !t.is_empty()),
             _ => None,
         }
     }
@@ -679,7 +691,6 @@ impl IncomingMessage {
                 text: required(m.text, "text")?,
                 emojis: optional(m.emojis, "emojis")?.unwrap_or_default(),
                 mention: optional(m.mention, "mention")?,
-                quoted_message_id: optional(m.quoted_message_id, "quotedMessageId")?,
             },
             "image" => MessageContent::Image {
                 content_provider: required(m.content_provider, "contentProvider")?,
@@ -719,6 +730,7 @@ impl IncomingMessage {
             id: m.id,
             mark_as_read_token: m.mark_as_read_token,
             quote_token: m.quote_token,
+            quoted_message_id: optional(m.quoted_message_id, "quotedMessageId")?,
             content,
         })
     }

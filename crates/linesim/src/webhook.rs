@@ -38,6 +38,35 @@ pub enum UserAction {
         sticker_id: String,
     },
     Image,
+    /// A photo, as `Image`, with what LINE adds to some: one of several sent at once
+    /// (`imageSet`), or hosted outside LINE (`contentProvider: external`, whose bytes
+    /// LINE's content API does not serve).
+    #[serde(rename_all = "camelCase")]
+    Photo {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        image_set: Option<PhotoSet>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        external: Option<ExternalMedia>,
+    },
+    /// A message sticker: a sticker the user typed words on (`stickerResourceType:
+    /// MESSAGE`, with `text`), and LINE's keywords for it.
+    #[serde(rename_all = "camelCase")]
+    MessageSticker {
+        package_id: String,
+        sticker_id: String,
+        text: String,
+        #[serde(default)]
+        keywords: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        quoted_message_id: Option<MessageId>,
+    },
+    /// A text that quotes an earlier message of the chat (the user's or the account's):
+    /// LINE's "Reply" on a long press.
+    #[serde(rename_all = "camelCase")]
+    Quote {
+        text: String,
+        quoted_message_id: MessageId,
+    },
     /// A video; a large one is "preparing" (202 on download) for `preparing_ms`, or for
     /// ever when LINE's transcoding of it fails.
     #[serde(rename_all = "camelCase")]
@@ -82,6 +111,22 @@ pub enum UserAction {
     Unsend {
         message_id: MessageId,
     },
+}
+
+/// Which of the photos sent together one is (LINE's `imageSet`; `index` counts from 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoSet {
+    pub id: String,
+    pub index: u32,
+    pub total: u32,
+}
+
+/// Where media hosted outside LINE is (`contentProvider: external`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalMedia {
+    pub original_content_url: String,
+    pub preview_image_url: String,
 }
 
 /// Ways the delivery may misbehave, as LINE's does.
@@ -559,6 +604,52 @@ pub(crate) async fn say(
                         store("image/jpeg", (photo, Some(thumbnail)), 0, false);
                         body["type"] = "image".into();
                         body["contentProvider"] = line_content;
+                    }
+                    UserAction::Photo {
+                        image_set,
+                        external,
+                    } => {
+                        body["type"] = "image".into();
+                        body["contentProvider"] = match external {
+                            Some(external) => json!({
+                                "type": "external",
+                                "originalContentUrl": external.original_content_url,
+                                "previewImageUrl": external.preview_image_url,
+                            }),
+                            None => {
+                                let (photo, thumbnail) = crate::picture::photo(id.as_str());
+                                store("image/jpeg", (photo, Some(thumbnail)), 0, false);
+                                line_content
+                            }
+                        };
+                        if let Some(set) = image_set {
+                            body["imageSet"] = json!(set);
+                        }
+                    }
+                    UserAction::MessageSticker {
+                        package_id,
+                        sticker_id,
+                        text,
+                        keywords,
+                        quoted_message_id,
+                    } => {
+                        body["type"] = "sticker".into();
+                        body["packageId"] = package_id.into();
+                        body["stickerId"] = sticker_id.into();
+                        body["stickerResourceType"] = "MESSAGE".into();
+                        body["keywords"] = json!(keywords);
+                        body["text"] = text.into();
+                        if let Some(quoted) = quoted_message_id {
+                            body["quotedMessageId"] = json!(quoted);
+                        }
+                    }
+                    UserAction::Quote {
+                        text,
+                        quoted_message_id,
+                    } => {
+                        body["type"] = "text".into();
+                        body["text"] = text.into();
+                        body["quotedMessageId"] = json!(quoted_message_id);
                     }
                     UserAction::Video {
                         duration_ms,

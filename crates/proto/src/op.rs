@@ -693,6 +693,10 @@ pub struct HandoffSettings {
     /// owners' desks (0: never).
     #[serde(default = "default_escalate_seconds")]
     pub escalate_seconds: u32,
+    /// Buttons that ask for a person: a patient's postback with one of these `data`
+    /// values hands the chat to people (besides Tsunagi's own handoff button).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub postbacks: Vec<String>,
 }
 
 fn default_escalate_seconds() -> u32 {
@@ -716,6 +720,7 @@ impl Default for HandoffSettings {
             auto_close_minutes: None,
             csat: false,
             escalate_seconds: default_escalate_seconds(),
+            postbacks: Vec::new(),
         }
     }
 }

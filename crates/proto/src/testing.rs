@@ -171,6 +171,32 @@ pub fn image(seq: u64, user: &str, message_id: &str) -> Entry {
     event(seq, user, "message", true, json!({ "message": message }))
 }
 
+/// A message sticker: a sticker the patient typed `text` on.
+pub fn message_sticker(seq: u64, user: &str, message_id: &str, text: &str) -> Entry {
+    let message = json!({"type": "sticker", "id": message_id, "quoteToken": format!("q{seq}"),
+        "packageId": "11539", "stickerId": "52114110", "stickerResourceType": "MESSAGE",
+        "keywords": ["hello"], "text": text});
+    event(seq, user, "message", true, json!({ "message": message }))
+}
+
+/// A text that quotes an earlier message of the chat (LINE's `quotedMessageId`).
+pub fn quoting(seq: u64, user: &str, message_id: &str, text: &str, quoted: &str) -> Entry {
+    let message = json!({"type": "text", "id": message_id, "quoteToken": format!("q{seq}"),
+        "text": text, "quotedMessageId": quoted});
+    event(seq, user, "message", true, json!({ "message": message }))
+}
+
+/// A postback from a date-and-time picker: the data, and what the patient picked.
+pub fn picked(seq: u64, user: &str, data: &str, datetime: &str) -> Entry {
+    event(
+        seq,
+        user,
+        "postback",
+        true,
+        json!({"postback": {"data": data, "params": {"datetime": datetime}}}),
+    )
+}
+
 pub fn postback(seq: u64, user: &str, data: &str) -> Entry {
     event(
         seq,

@@ -168,6 +168,12 @@ preview: boolean,
  */
 reason: string | null, };
 
+export type QuotedView = { direction: Direction, 
+/**
+ * The operator's or the contact's name; none for the bot.
+ */
+author_name: string | null, type: string, text: string | null, unsent: boolean, };
+
 export type FriendStatus = "following" | "blocked" | "unknown";
 
 export type PageCursor = number;
@@ -272,7 +278,11 @@ line_request_id: string | null, unsent: boolean, edited_at: number | null, at: n
 /**
  * The model that wrote it, when the AI responder sent it.
  */
-ai_model: string | null, };
+ai_model: string | null, 
+/**
+ * The message this one quotes (LINE's `quotedMessageId`), when the desk has it.
+ */
+quoted: QuotedView | null, };
 
 export type ConversationRequest = { conversation: string, };
 
@@ -527,7 +537,12 @@ csat: boolean,
  * A chat nobody has taken this long after it began to wait is escalated to the
  * owners' desks (0: never).
  */
-escalate_seconds: number, };
+escalate_seconds: number, 
+/**
+ * Buttons that ask for a person: a patient's postback with one of these `data`
+ * values hands the chat to people (besides Tsunagi's own handoff button).
+ */
+postbacks?: Array<string>, };
 
 export type CannedResponse = { title: string, text: string, 
 /**
@@ -539,6 +554,18 @@ language?: string | null, };
 export type ReadMode = "opened" | "answered" | "never";
 
 export type ReadReceipts = { mode: ReadMode, };
+
+export type LineAccount = { 
+/**
+ * LINE's Chat is on (`chatMode: chat`); off (`bot`), LINE's own console cannot
+ * answer, and patients never see "Read".
+ */
+chat: boolean, 
+/**
+ * LINE marks every message read the moment it arrives (`markAsReadMode: auto`):
+ * when the desks tell LINE makes no difference.
+ */
+marks_read_itself: boolean, };
 
 export type AiSettings = { 
 /**
@@ -653,6 +680,11 @@ export type TeamSettingsView = {
  */
 business_hours: BusinessHours | null, greetings: Greetings, handoff: HandoffSettings, keyword_rules: Array<KeywordRuleView>, canned_responses: Array<CannedResponse>, read_receipts: ReadReceipts, 
 /**
+ * How the account is set up in LINE's console, once the relay has read it: whether
+ * LINE marks messages read itself (then `read_receipts` does nothing).
+ */
+line_account: LineAccount | null, 
+/**
  * The AI responder, if an owner set it up.
  */
 ai: AiSettings | null, 
@@ -691,7 +723,7 @@ export type SettingList = "keyword_rules" | "canned_responses" | "templates" | "
 
 export type SettingText = { "field": "away_message" } | { "field": "follow_greeting" } | { "field": "refollow_greeting" } | { "field": "handoff_greeting" } | { "field": "reminder" } | { "field": "template", name: string, } | { "field": "red_flag_message", language: string, };
 
-export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "ai_address_invalid", address: string, } | { "problem": "ai_model_missing" } | { "problem": "ai_prompt_too_long", max: number, } | { "problem": "ai_history_too_long", max: number, } | { "problem": "ai_timeout_invalid", min: number, max: number, } | { "problem": "telegram_no_chat" } | { "problem": "telegram_chats_invalid", max: number, } | { "problem": "telegram_language_unknown", language: string, } | { "problem": "red_flag_phrase_blank" } | { "problem": "red_flag_phrase_too_long", max: number, } | { "problem": "red_flag_number_invalid", number: string, } | { "problem": "red_flag_message_missing" } | { "problem": "contact_field_invalid", field: number, max: number, } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
+export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "handoff_postback_invalid", max: number, } | { "problem": "ai_address_invalid", address: string, } | { "problem": "ai_model_missing" } | { "problem": "ai_prompt_too_long", max: number, } | { "problem": "ai_history_too_long", max: number, } | { "problem": "ai_timeout_invalid", min: number, max: number, } | { "problem": "telegram_no_chat" } | { "problem": "telegram_chats_invalid", max: number, } | { "problem": "telegram_language_unknown", language: string, } | { "problem": "red_flag_phrase_blank" } | { "problem": "red_flag_phrase_too_long", max: number, } | { "problem": "red_flag_number_invalid", number: string, } | { "problem": "red_flag_message_missing" } | { "problem": "contact_field_invalid", field: number, max: number, } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
 
 export type KeywordTryRequest = { rules: Array<KeywordRuleView>, text: string, 
 /**

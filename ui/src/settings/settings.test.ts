@@ -42,6 +42,7 @@ const EVERY: SettingProblem[] = [
   { problem: 'telegram_no_chat' },
   { problem: 'telegram_chats_invalid', max: 10 },
   { problem: 'telegram_language_unknown', language: 'xx' },
+  { problem: 'handoff_postback_invalid', max: 300 },
 ]
 
 describe('problemText', () => {

@@ -523,6 +523,14 @@ async fn a_staff_desk_is_refused_a_settings_change_and_an_owners_is_read_back_at
         tsunagi_desk::settings::problems(&never_closes),
         [SettingProblem::AutoCloseZero]
     );
+    let endless_button = Setting::Handoff(HandoffSettings {
+        postbacks: vec!["action=talk".into(), "x".repeat(301), " ".into()],
+        ..HandoffSettings::default()
+    });
+    assert_eq!(
+        tsunagi_desk::settings::problems(&endless_button),
+        [SettingProblem::HandoffPostbackInvalid { max: 300 }]
+    );
     let cursor = owner.sync.store().cursor().await.unwrap();
     assert!(matches!(
         owner.sync.save_setting(never_closes).await,

@@ -1887,3 +1887,67 @@ async fn staff_cannot_cancel_a_reminder_to_many_patients_and_the_audit_says_why(
     store.apply(&[cancel(3, Role::Owner)]).await.unwrap();
     assert!(store.reminders(10).await.unwrap()[0].cancelled_at.is_some());
 }
+
+#[tokio::test]
+async fn what_a_patient_typed_on_a_sticker_picked_or_quoted_is_kept_previewed_and_found() {
+    use tsunagi_desk::query::{Direction, MessagesPage, QuotedView, Speaker};
+
+    let (store, _dir) = fresh().await;
+    let chat = conversation(0);
+    store
+        .apply(&[
+            log::text(1, USERS[0], "M1", "明日の予約を変更したいです"),
+            log::message_sticker(2, USERS[0], "M2", "よろしくお願いします"),
+        ])
+        .await
+        .unwrap();
+    let row = store.conversation(&chat).await.unwrap().unwrap();
+    assert_eq!(row.preview.as_deref(), Some("よろしくお願いします"));
+    store.index_search().await.unwrap();
+    let hits = store.search("お願い", 10).await.unwrap();
+    assert_eq!(
+        hits.iter().map(|h| h.seq).collect::<Vec<_>>(),
+        [Some(2)],
+        "the sticker's words are found"
+    );
+
+    store
+        .apply(&[
+            log::quoting(3, USERS[0], "M3", "やはり水曜日で", "M1"),
+            log::picked(4, USERS[1], "action=book", "2026-09-03T15:30"),
+        ])
+        .await
+        .unwrap();
+    let messages = store
+        .messages(&chat, MessagesPage::Newest, 50)
+        .await
+        .unwrap();
+    assert_eq!(
+        messages[2].quoted,
+        Some(QuotedView {
+            direction: Direction::In,
+            author_name: None,
+            message_type: "text".into(),
+            text: Some("明日の予約を変更したいです".into()),
+            unsent: false,
+        })
+    );
+    assert_eq!(messages[0].quoted, None);
+
+    // The date the patient picked is kept with the button's data, and the tap waits for
+    // an answer like a message.
+    let tapped = conversation(1);
+    let picked = store
+        .messages(&tapped, MessagesPage::Newest, 50)
+        .await
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&picked[0].body).unwrap();
+    assert_eq!(
+        (picked[0].message_type.as_str(), picked[0].text.as_deref()),
+        ("postback", Some("action=book"))
+    );
+    assert_eq!(body["params"]["datetime"], "2026-09-03T15:30");
+    let row = store.conversation(&tapped).await.unwrap().unwrap();
+    assert_eq!(row.speaker, Some(Speaker::Patient));
+    assert_eq!(row.awaiting_since, Some(log::at(4).0));
+}

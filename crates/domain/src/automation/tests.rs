@@ -119,6 +119,58 @@ fn a_handoff_phrase_in_thai_japanese_or_chinese_sends_the_chat_to_the_queue() {
 }
 
 #[test]
+fn words_typed_on_a_message_sticker_are_read_like_a_text() {
+    let rules = Setting::KeywordRules {
+        rules: vec![KeywordRule {
+            pattern: "予約".into(),
+            matching: KeywordMatch::Contains,
+            language: None,
+            reply: vec![Message::text("ご予約はこちら")],
+        }],
+    };
+    let (_, decisions) = fold(&[
+        greetings(1),
+        settings(2, rules),
+        log::message_sticker(3, PATIENT, "M3", "予約したいです"),
+        log::message_sticker(4, OTHER, "M4", "スタッフと話したいです"),
+    ]);
+    // The keyword reply answers the first; the handoff words send the second to people.
+    assert_eq!(
+        sent_texts(&decisions),
+        ["ご予約はこちら", "คิวที่ 1 รอประมาณ 5 นาที"]
+    );
+    assert!(logged(&decisions).contains(&&Operation::SetMode {
+        conversation: chat(OTHER),
+        mode: ConversationMode::Human
+    }));
+}
+
+#[test]
+fn a_postback_the_owners_chose_asks_for_people_and_others_do_not() {
+    let handoff = Setting::Handoff(HandoffSettings {
+        postbacks: vec!["action=talk".into()],
+        ..HandoffSettings::default()
+    });
+    let (_, decisions) = fold(&[
+        greetings(1),
+        settings(2, handoff),
+        log::postback(3, OTHER, "action=menu"),
+        log::postback(4, PATIENT, "action=talk"),
+    ]);
+    let ops = logged(&decisions);
+    assert!(ops.contains(&&Operation::SetMode {
+        conversation: chat(PATIENT),
+        mode: ConversationMode::Human
+    }));
+    assert!(!ops.iter().any(|op| matches!(op,
+        Operation::SetMode { conversation, .. } if conversation == &chat(OTHER))));
+    assert!(ops.contains(&&Operation::Alert {
+        conversation: chat(PATIENT),
+        reason: AlertReason::Handoff
+    }));
+}
+
+#[test]
 fn a_message_the_bot_cannot_read_goes_to_people_with_an_alert() {
     let (_, decisions) = fold(&[greetings(1), log::unreadable_text(2, PATIENT, "M2")]);
     let ops = logged(&decisions);

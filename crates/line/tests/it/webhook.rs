@@ -107,14 +107,9 @@ fn quoted_messages_emojis_and_group_mentions_are_typed() {
     let EventKind::Message(chinese) = &callback.events[2].kind else {
         panic!()
     };
-    let MessageContent::Text {
-        quoted_message_id, ..
-    } = &chinese.content
-    else {
-        panic!()
-    };
+    assert!(matches!(chinese.content, MessageContent::Text { .. }));
     assert_eq!(
-        quoted_message_id.as_ref(),
+        chinese.quoted_message_id.as_ref(),
         Some(&MessageId::from("468789577898262400"))
     );
 
