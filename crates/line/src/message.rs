@@ -483,14 +483,27 @@ impl Checker {
                         format!("size must be at most {MAX_EMOJIS}"),
                     );
                 }
-                let units = utf16_len(text) as u32;
+                // Each emoji replaces its own `$`, found by UTF-16 index.
+                let dollars: Vec<u32> = text
+                    .encode_utf16()
+                    .zip(0..)
+                    .filter(|(unit, _)| *unit == u16::from(b'$'))
+                    .map(|(_, i)| i)
+                    .collect();
+                let mut taken = Vec::new();
                 for (j, emoji) in emojis.iter().enumerate() {
-                    if emoji.index >= units {
+                    if !dollars.contains(&emoji.index) {
                         self.fail(
                             format!("{at}.emojis[{j}].index"),
-                            "must point inside the text",
+                            "must point at a $ placeholder in the text",
+                        );
+                    } else if taken.contains(&emoji.index) {
+                        self.fail(
+                            format!("{at}.emojis[{j}].index"),
+                            "is used by another emoji",
                         );
                     }
+                    taken.push(emoji.index);
                 }
             }
             MessageBody::TextV2 {
@@ -501,7 +514,15 @@ impl Checker {
                     self.fail(format!("{at}.substitution"), "size must be at most 100");
                 }
                 for key in substitution.keys() {
-                    if !text.contains(&format!("{{{key}}}")) {
+                    let well_formed = !key.is_empty()
+                        && key.len() <= 20
+                        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    if !well_formed {
+                        self.fail(
+                            format!("{at}.substitution.{key}"),
+                            "must be 1 to 20 of [a-zA-Z0-9_]",
+                        );
+                    } else if !text.contains(&format!("{{{key}}}")) {
                         self.fail(
                             format!("{at}.substitution.{key}"),
                             "is not used in the text",
@@ -526,14 +547,28 @@ impl Checker {
             MessageBody::Image {
                 original_content_url,
                 preview_image_url,
-            }
-            | MessageBody::Video {
-                original_content_url,
-                preview_image_url,
-                ..
             } => {
                 self.https_url(format!("{at}.originalContentUrl"), original_content_url);
                 self.https_url(format!("{at}.previewImageUrl"), preview_image_url);
+            }
+            MessageBody::Video {
+                original_content_url,
+                preview_image_url,
+                tracking_id,
+            } => {
+                self.https_url(format!("{at}.originalContentUrl"), original_content_url);
+                self.https_url(format!("{at}.previewImageUrl"), preview_image_url);
+                if let Some(id) = tracking_id {
+                    // LINE: at most 100 of `[a-zA-Z0-9-.=,+*()%$&;:@{}!?<>[]]`.
+                    let allowed =
+                        |c: char| c.is_ascii_alphanumeric() || "-.=,+*()%$&;:@{}!?<>[]".contains(c);
+                    if id.is_empty() || id.len() > 100 || !id.chars().all(allowed) {
+                        self.fail(
+                            format!("{at}.trackingId"),
+                            "must be 1 to 100 of [a-zA-Z0-9-.=,+*()%$&;:@{}!?<>[]]",
+                        );
+                    }
+                }
             }
             MessageBody::Audio {
                 original_content_url,
@@ -578,6 +613,9 @@ impl Checker {
             );
             for (j, item) in quick_reply.items.iter().enumerate() {
                 let at = format!("{at}[{j}]");
+                if item.kind != "action" {
+                    self.fail(format!("{at}.type"), "must be action");
+                }
                 if let Some(url) = &item.image_url {
                     self.https_url(format!("{at}.imageUrl"), url);
                 }
@@ -591,6 +629,17 @@ impl Checker {
         }
         if let Some(sender) = &message.sender {
             self.optional_text(format!("{at}.sender.name"), sender.name.as_deref(), 20);
+            // LINE: "Certain words such as `LINE` may not be used."
+            if let Some(name) = &sender.name
+                && name
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|word| word.eq_ignore_ascii_case("line") || word == "ＬＩＮＥ")
+            {
+                self.fail(
+                    format!("{at}.sender.name"),
+                    "must not contain the word LINE",
+                );
+            }
             if let Some(url) = &sender.icon_url {
                 self.https_url(format!("{at}.sender.iconUrl"), url);
             }
@@ -619,7 +668,7 @@ impl Checker {
                 };
                 self.text(format!("{at}.text"), text, max);
                 if let Some(action) = default_action {
-                    self.action_fields(&format!("{at}.defaultAction"), action);
+                    self.default_action(&format!("{at}.defaultAction"), action);
                 }
                 self.actions(at, actions, 1, MAX_BUTTONS_ACTIONS);
             }
@@ -647,7 +696,28 @@ impl Checker {
                         120
                     };
                     self.text(format!("{at}.text"), &column.text, max);
+                    if let Some(action) = &column.default_action {
+                        self.default_action(&format!("{at}.defaultAction"), action);
+                    }
                     self.actions(&at, &column.actions, 1, MAX_CAROUSEL_COLUMN_ACTIONS);
+                }
+                // LINE: images and titles on every column or on none.
+                if columns.windows(2).any(|w| {
+                    w[0].thumbnail_image_url.is_some() != w[1].thumbnail_image_url.is_some()
+                }) {
+                    self.fail(
+                        format!("{at}.columns"),
+                        "every column or none must have a thumbnailImageUrl",
+                    );
+                }
+                if columns
+                    .windows(2)
+                    .any(|w| w[0].title.is_some() != w[1].title.is_some())
+                {
+                    self.fail(
+                        format!("{at}.columns"),
+                        "every column or none must have a title",
+                    );
                 }
                 if let Some(first) = columns.first()
                     && columns
@@ -667,11 +737,28 @@ impl Checker {
         self.count(format!("{at}.actions"), actions.len(), min, max);
         for (k, action) in actions.iter().enumerate() {
             let at = format!("{at}.actions[{k}]");
+            self.outside_quick_reply(&at, action);
             match action.label() {
                 Some(label) => self.text(format!("{at}.label"), label, 20),
                 None => self.fail(format!("{at}.label"), "must be specified"),
             }
             self.action_fields(&at, action);
+        }
+    }
+
+    /// A template's or column's `defaultAction`: no label needed.
+    fn default_action(&mut self, at: &str, action: &Action) {
+        self.outside_quick_reply(at, action);
+        self.action_fields(at, action);
+    }
+
+    /// Camera, camera roll and location actions belong to quick replies only.
+    fn outside_quick_reply(&mut self, at: &str, action: &Action) {
+        if matches!(
+            action,
+            Action::Camera { .. } | Action::CameraRoll { .. } | Action::Location { .. }
+        ) {
+            self.fail(format!("{at}.type"), "Invalid action type");
         }
     }
 
@@ -697,10 +784,44 @@ impl Checker {
                     self.fail(format!("{at}.uri"), "length must be at most 1000");
                 }
             }
-            Action::DatetimePicker { data, mode, .. } => {
+            Action::DatetimePicker {
+                data,
+                mode,
+                initial,
+                max,
+                min,
+                ..
+            } => {
                 self.text(format!("{at}.data"), data, 300);
                 if !matches!(mode.as_str(), "date" | "time" | "datetime") {
                     self.fail(format!("{at}.mode"), "must be date, time or datetime");
+                    return;
+                }
+                let mut read = |key: &str, value: &Option<String>| {
+                    let value = value.as_deref()?;
+                    let moment = moment(mode, value);
+                    if moment.is_none() {
+                        self.fail(
+                            format!("{at}.{key}"),
+                            format!(
+                                "must be a {mode} between 1900-01-01T00:00 and 2100-12-31T23:59"
+                            ),
+                        );
+                    }
+                    moment
+                };
+                let (initial, max, min) =
+                    (read("initial", initial), read("max", max), read("min", min));
+                if let (Some(max), Some(min)) = (max, min)
+                    && max <= min
+                {
+                    self.fail(format!("{at}.max"), "must be later than min");
+                }
+                if let Some(initial) = initial
+                    && (min.is_some_and(|min| initial < min)
+                        || max.is_some_and(|max| initial > max))
+                {
+                    self.fail(format!("{at}.initial"), "must be between min and max");
                 }
             }
             Action::Camera { .. } | Action::CameraRoll { .. } | Action::Location { .. } => {}
@@ -708,21 +829,453 @@ impl Checker {
     }
 
     fn flex(&mut self, at: &str, contents: &serde_json::Value) {
-        match contents.get("type").and_then(|t| t.as_str()) {
-            Some("bubble") => {}
+        let mut animated = 0;
+        let mut flex = FlexChecker {
+            check: self,
+            animated: &mut animated,
+        };
+        flex.container(at, contents);
+    }
+}
+
+/// A date, time or datetime picker value as (day ordinal, minute of day), comparable within
+/// one mode; `None` when malformed or outside 1900-01-01T00:00..=2100-12-31T23:59.
+fn moment(mode: &str, value: &str) -> Option<(u32, u32)> {
+    fn number(text: &str, digits: usize) -> Option<u32> {
+        if text.len() == digits && text.bytes().all(|b| b.is_ascii_digit()) {
+            text.parse().ok()
+        } else {
+            None
+        }
+    }
+    fn date(text: &str) -> Option<u32> {
+        let mut parts = text.split('-');
+        let (y, m, d) = (
+            number(parts.next()?, 4)?,
+            number(parts.next()?, 2)?,
+            number(parts.next()?, 2)?,
+        );
+        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+        let days = match m {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        let ok = parts.next().is_none() && (1900..=2100).contains(&y) && (1..=days).contains(&d);
+        ok.then_some(y * 400 + m * 32 + d)
+    }
+    fn time(text: &str) -> Option<u32> {
+        let (h, m) = text.split_once(':')?;
+        let (h, m) = (number(h, 2)?, number(m, 2)?);
+        (h < 24 && m < 60).then_some(h * 60 + m)
+    }
+    match mode {
+        "date" => Some((date(value)?, 0)),
+        "time" => Some((0, time(value)?)),
+        _ => {
+            let (d, t) = value.split_once('T')?;
+            Some((date(d)?, time(t)?))
+        }
+    }
+}
+
+/// LINE's rules for a Flex Message's container, walked over its JSON (the client keeps
+/// Flex contents as JSON, so anything can be built and everything must be checked here).
+struct FlexChecker<'a> {
+    check: &'a mut Checker,
+    animated: &'a mut usize,
+}
+
+const FLEX_SPACES: &[&str] = &["none", "xs", "sm", "md", "lg", "xl", "xxl"];
+const FLEX_FONT_SIZES: &[&str] = &[
+    "xxs", "xs", "sm", "md", "lg", "xl", "xxl", "3xl", "4xl", "5xl",
+];
+const FLEX_GRAVITIES: &[&str] = &["top", "bottom", "center"];
+const FLEX_ALIGNS: &[&str] = &["start", "end", "center"];
+
+impl FlexChecker<'_> {
+    fn fail(&mut self, property: String, message: impl Into<String>) {
+        self.check.fail(property, message);
+    }
+
+    fn str_of<'v>(value: &'v serde_json::Value, key: &str) -> Option<&'v str> {
+        value.get(key).and_then(serde_json::Value::as_str)
+    }
+
+    fn has(value: &serde_json::Value, key: &str) -> bool {
+        value.get(key).is_some_and(|v| !v.is_null())
+    }
+
+    /// `key`, when present, is one of `values`.
+    fn one_of(&mut self, value: &serde_json::Value, at: &str, key: &str, values: &[&str]) {
+        if Self::has(value, key) && !Self::str_of(value, key).is_some_and(|v| values.contains(&v)) {
+            self.fail(
+                format!("{at}.{key}"),
+                format!("must be one of {}", values.join(", ")),
+            );
+        }
+    }
+
+    /// `key`, when present, is a keyword, `{n}px`, or with `percent` `{n}%`.
+    fn size(
+        &mut self,
+        value: &serde_json::Value,
+        at: &str,
+        key: &str,
+        keywords: &[&str],
+        percent: bool,
+    ) {
+        if !Self::has(value, key) {
+            return;
+        }
+        let decimal = |n: &str| {
+            let (whole, fraction) = n.split_once('.').unwrap_or((n, "0"));
+            !whole.is_empty()
+                && !fraction.is_empty()
+                && whole
+                    .bytes()
+                    .chain(fraction.bytes())
+                    .all(|b| b.is_ascii_digit())
+        };
+        let ok = Self::str_of(value, key).is_some_and(|v| {
+            keywords.contains(&v)
+                || v.strip_suffix("px").is_some_and(decimal)
+                || (percent && v.strip_suffix('%').is_some_and(decimal))
+        });
+        if !ok {
+            self.fail(
+                format!("{at}.{key}"),
+                "must be a keyword, pixels or (where allowed) percent",
+            );
+        }
+    }
+
+    fn color(&mut self, value: &serde_json::Value, at: &str, key: &str) {
+        if !Self::has(value, key) {
+            return;
+        }
+        let ok = Self::str_of(value, key)
+            .and_then(|c| c.strip_prefix('#'))
+            .is_some_and(|hex| {
+                (hex.len() == 6 || hex.len() == 8) && hex.chars().all(|c| c.is_ascii_hexdigit())
+            });
+        if !ok {
+            self.fail(format!("{at}.{key}"), "must be #RRGGBB or #RRGGBBAA");
+        }
+    }
+
+    fn required(&mut self, value: &serde_json::Value, at: &str, key: &str) -> bool {
+        let present = Self::has(value, key);
+        if !present {
+            self.fail(format!("{at}.{key}"), "must be specified");
+        }
+        present
+    }
+
+    fn https(&mut self, value: &serde_json::Value, at: &str, key: &str) {
+        if self.required(value, at, key) {
+            let url = Self::str_of(value, key).unwrap_or_default();
+            self.check.https_url(format!("{at}.{key}"), url);
+        }
+    }
+
+    fn action(&mut self, value: &serde_json::Value, at: &str) {
+        let Some(action) = value.get("action").filter(|a| !a.is_null()) else {
+            return;
+        };
+        let at = format!("{at}.action");
+        match Self::str_of(action, "type") {
+            Some("clipboard") => {
+                let text = Self::str_of(action, "clipboardText").unwrap_or_default();
+                self.check.text(format!("{at}.clipboardText"), text, 1_000);
+            }
+            Some("postback" | "message" | "uri" | "datetimepicker") => {
+                match serde_json::from_value::<Action>(action.clone()) {
+                    Ok(parsed) => self.check.action_fields(&at, &parsed),
+                    Err(_) => self.fail(at, "is not a valid action"),
+                }
+            }
+            _ => self.fail(format!("{at}.type"), "Invalid action type"),
+        }
+    }
+
+    fn container(&mut self, at: &str, contents: &serde_json::Value) {
+        match Self::str_of(contents, "type") {
+            Some("bubble") => self.bubble(at, contents),
             Some("carousel") => {
+                if contents.to_string().len() > 50 * 1024 {
+                    self.fail(at.to_owned(), "must be at most 50 KB of JSON");
+                }
                 let bubbles = contents
                     .get("contents")
                     .and_then(|c| c.as_array())
-                    .map_or(0, Vec::len);
-                self.count(
+                    .map_or(&[][..], Vec::as_slice);
+                self.check.count(
                     format!("{at}.contents"),
-                    bubbles,
+                    bubbles.len(),
                     1,
                     MAX_FLEX_CAROUSEL_BUBBLES,
                 );
+                for (j, bubble) in bubbles.iter().enumerate() {
+                    let at = format!("{at}.contents[{j}]");
+                    if Self::str_of(bubble, "type") == Some("bubble") {
+                        self.bubble(&at, bubble);
+                    } else {
+                        self.fail(format!("{at}.type"), "must be bubble");
+                    }
+                }
             }
             _ => self.fail(format!("{at}.type"), "must be bubble or carousel"),
         }
+    }
+
+    fn bubble(&mut self, at: &str, bubble: &serde_json::Value) {
+        if bubble.to_string().len() > 30 * 1024 {
+            self.fail(at.to_owned(), "must be at most 30 KB of JSON");
+        }
+        self.one_of(bubble, at, "direction", &["ltr", "rtl"]);
+        let sizes = ["nano", "micro", "deca", "hecto", "kilo", "mega", "giga"];
+        self.one_of(bubble, at, "size", &sizes);
+        for block in ["header", "body", "footer"] {
+            if let Some(component) = bubble.get(block).filter(|b| !b.is_null()) {
+                self.component(&format!("{at}.{block}"), component, &["box"]);
+            }
+        }
+        if let Some(hero) = bubble.get("hero").filter(|h| !h.is_null()) {
+            self.component(&format!("{at}.hero"), hero, &["box", "image", "video"]);
+            let size = Self::str_of(bubble, "size").unwrap_or("mega");
+            if Self::str_of(hero, "type") == Some("video")
+                && !matches!(size, "kilo" | "mega" | "giga")
+            {
+                self.fail(
+                    format!("{at}.size"),
+                    "must be kilo, mega or giga with a video",
+                );
+            }
+        }
+        if let Some(styles) = bubble.get("styles").and_then(|s| s.as_object()) {
+            for (block, style) in styles {
+                let at = format!("{at}.styles.{block}");
+                self.color(style, &at, "backgroundColor");
+                self.color(style, &at, "separatorColor");
+            }
+        }
+        self.action(bubble, at);
+    }
+
+    fn component(&mut self, at: &str, component: &serde_json::Value, allowed: &[&str]) {
+        let Some(kind) = Self::str_of(component, "type") else {
+            self.fail(format!("{at}.type"), "must be specified");
+            return;
+        };
+        if !allowed.contains(&kind) {
+            self.fail(
+                format!("{at}.type"),
+                format!("must be one of {}", allowed.join(", ")),
+            );
+            return;
+        }
+        if let Some(flex) = component.get("flex").filter(|f| !f.is_null())
+            && flex.as_u64().is_none()
+        {
+            self.fail(format!("{at}.flex"), "must be a non-negative integer");
+        }
+        self.size(component, at, "margin", FLEX_SPACES, false);
+        self.one_of(component, at, "position", &["relative", "absolute"]);
+        for offset in ["offsetTop", "offsetBottom", "offsetStart", "offsetEnd"] {
+            self.size(component, at, offset, FLEX_SPACES, true);
+        }
+        match kind {
+            "box" => self.flex_box(at, component),
+            "button" => {
+                if self.required(component, at, "action") {
+                    self.action(component, at);
+                }
+                self.one_of(component, at, "style", &["primary", "secondary", "link"]);
+                self.one_of(component, at, "height", &["sm", "md"]);
+                self.one_of(component, at, "gravity", FLEX_GRAVITIES);
+                self.color(component, at, "color");
+            }
+            "image" => {
+                self.https(component, at, "url");
+                let mut sizes = FLEX_FONT_SIZES.to_vec();
+                sizes.push("full");
+                self.size(component, at, "size", &sizes, true);
+                self.aspect_ratio(component, at);
+                self.one_of(component, at, "aspectMode", &["fit", "cover"]);
+                self.one_of(component, at, "align", FLEX_ALIGNS);
+                self.one_of(component, at, "gravity", FLEX_GRAVITIES);
+                self.color(component, at, "backgroundColor");
+                if component
+                    .get("animated")
+                    .and_then(serde_json::Value::as_bool)
+                    == Some(true)
+                {
+                    *self.animated += 1;
+                    if *self.animated > 10 {
+                        self.fail(
+                            format!("{at}.animated"),
+                            "at most 10 animated images a message",
+                        );
+                    }
+                }
+                self.action(component, at);
+            }
+            "video" => {
+                self.https(component, at, "url");
+                self.https(component, at, "previewUrl");
+                if self.required(component, at, "altContent") {
+                    self.component(
+                        &format!("{at}.altContent"),
+                        &component["altContent"],
+                        &["box", "image"],
+                    );
+                }
+                self.action(component, at);
+            }
+            "icon" => {
+                self.https(component, at, "url");
+                self.size(component, at, "size", FLEX_FONT_SIZES, false);
+            }
+            "text" => self.text(at, component),
+            "separator" => self.color(component, at, "color"),
+            _ => {}
+        }
+    }
+
+    fn flex_box(&mut self, at: &str, component: &serde_json::Value) {
+        let layout = Self::str_of(component, "layout");
+        if self.required(component, at, "layout") {
+            self.one_of(
+                component,
+                at,
+                "layout",
+                &["horizontal", "vertical", "baseline"],
+            );
+        }
+        let allowed: &[&str] = if layout == Some("baseline") {
+            &["icon", "text", "filler"]
+        } else {
+            &["box", "button", "image", "text", "separator", "filler"]
+        };
+        if self.required(component, at, "contents") {
+            let children = component["contents"]
+                .as_array()
+                .map_or(&[][..], Vec::as_slice);
+            for (k, child) in children.iter().enumerate() {
+                self.component(&format!("{at}.contents[{k}]"), child, allowed);
+            }
+        }
+        self.size(component, at, "spacing", FLEX_SPACES, false);
+        self.size(component, at, "cornerRadius", FLEX_SPACES, false);
+        let borders = ["none", "light", "normal", "medium", "semi-bold", "bold"];
+        self.size(component, at, "borderWidth", &borders, false);
+        for key in ["width", "maxWidth", "height", "maxHeight"] {
+            self.size(component, at, key, &[], true);
+        }
+        for key in [
+            "paddingAll",
+            "paddingTop",
+            "paddingBottom",
+            "paddingStart",
+            "paddingEnd",
+        ] {
+            self.size(component, at, key, FLEX_SPACES, true);
+        }
+        self.color(component, at, "backgroundColor");
+        self.color(component, at, "borderColor");
+        let justify = [
+            "center",
+            "flex-start",
+            "flex-end",
+            "space-between",
+            "space-around",
+            "space-evenly",
+        ];
+        self.one_of(component, at, "justifyContent", &justify);
+        self.one_of(
+            component,
+            at,
+            "alignItems",
+            &["center", "flex-start", "flex-end"],
+        );
+        if let Some(background) = component.get("background").filter(|b| !b.is_null()) {
+            let at = format!("{at}.background");
+            self.one_of(background, &at, "type", &["linearGradient"]);
+            for key in ["angle", "startColor", "endColor"] {
+                self.required(background, &at, key);
+            }
+            for key in ["startColor", "endColor", "centerColor"] {
+                self.color(background, &at, key);
+            }
+        }
+        self.action(component, at);
+    }
+
+    fn aspect_ratio(&mut self, component: &serde_json::Value, at: &str) {
+        if !Self::has(component, "aspectRatio") {
+            return;
+        }
+        let ratio = Self::str_of(component, "aspectRatio")
+            .and_then(|r| r.split_once(':'))
+            .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)));
+        let ok = ratio.is_some_and(|(w, h)| {
+            (1..=100_000).contains(&w) && (1..=100_000).contains(&h) && h <= w * 3
+        });
+        if !ok {
+            self.fail(
+                format!("{at}.aspectRatio"),
+                "must be {width}:{height}, each 1 to 100000, at most three times as tall as wide",
+            );
+        }
+    }
+
+    fn text(&mut self, at: &str, component: &serde_json::Value) {
+        match component.get("contents").filter(|c| !c.is_null()) {
+            None => {
+                self.required(component, at, "text");
+            }
+            Some(spans) => {
+                let spans = spans.as_array().map_or(&[][..], Vec::as_slice);
+                for (k, span) in spans.iter().enumerate() {
+                    let at = format!("{at}.contents[{k}]");
+                    if Self::str_of(span, "type") != Some("span") {
+                        self.fail(format!("{at}.type"), "must be span");
+                        continue;
+                    }
+                    self.required(span, &at, "text");
+                    self.size(span, &at, "size", FLEX_FONT_SIZES, false);
+                    self.color(span, &at, "color");
+                    self.one_of(span, &at, "weight", &["regular", "bold"]);
+                    self.one_of(span, &at, "style", &["normal", "italic"]);
+                    self.one_of(
+                        span,
+                        &at,
+                        "decoration",
+                        &["none", "underline", "line-through"],
+                    );
+                }
+            }
+        }
+        self.size(component, at, "size", FLEX_FONT_SIZES, false);
+        self.color(component, at, "color");
+        self.one_of(component, at, "weight", &["regular", "bold"]);
+        self.one_of(component, at, "style", &["normal", "italic"]);
+        self.one_of(
+            component,
+            at,
+            "decoration",
+            &["none", "underline", "line-through"],
+        );
+        self.one_of(component, at, "align", FLEX_ALIGNS);
+        self.one_of(component, at, "gravity", FLEX_GRAVITIES);
+        if let Some(lines) = component.get("maxLines").filter(|l| !l.is_null())
+            && lines.as_u64().is_none()
+        {
+            self.fail(format!("{at}.maxLines"), "must be a non-negative integer");
+        }
+        self.action(component, at);
     }
 }

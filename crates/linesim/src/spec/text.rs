@@ -107,7 +107,7 @@ mod tests {
         assert_eq!(graphemes("abc"), 3);
         assert_eq!(
             graphemes("ที่นี่"),
-            3,
+            2,
             "Thai vowels and tone marks join their consonant"
         );
         assert_eq!(graphemes("🍎🍎"), 2);

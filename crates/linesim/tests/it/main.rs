@@ -8,6 +8,7 @@ mod api;
 mod client;
 mod scenario;
 mod services;
+mod spec;
 mod webhook;
 
 use std::collections::VecDeque;
