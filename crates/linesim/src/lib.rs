@@ -44,9 +44,11 @@ pub use crate::clock::{Clock, ManualClock, Millis, SystemClock};
 use crate::error::LineError;
 use crate::population::{Group, User};
 pub use crate::telegram::{TelegramFaults, TelegramMessage};
-pub use crate::webhook::{Attempt, DeliveryReport, Faults, SaidEvent, UserAction};
+pub use crate::webhook::{
+    Attempt, DeliveryReport, ExternalMedia, Faults, PhotoSet, SaidEvent, UserAction,
+};
 use crate::world::World;
-pub use crate::world::{Delivered, Via};
+pub use crate::world::{Delivered, IssuedToken, Refused, TokenKind, Via};
 
 /// How the simulated channel is set up.
 #[derive(Clone)]
@@ -151,6 +153,8 @@ struct Inner {
     api_faults: Mutex<ApiFaults>,
     /// The path of every API call that arrived, in order.
     api_calls: Mutex<Vec<String>>,
+    /// Every call refused for its bearer token, in order.
+    token_refusals: Mutex<Vec<TokenRefusal>>,
     assistant: Mutex<assistant::Assistant>,
     telegram: Mutex<telegram::Telegram>,
 }
@@ -183,6 +187,14 @@ pub struct ApiFaults {
     pub only_path: Option<String>,
 }
 
+/// A call LINE answered 401 because of its bearer token.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenRefusal {
+    pub at: Millis,
+    pub path: String,
+    pub why: Refused,
+}
+
 /// What the API fault plan says about the call now arriving.
 pub(crate) enum ApiFault {
     Fail,
@@ -213,6 +225,7 @@ impl Simulator {
                 world: Mutex::new(world),
                 api_faults: Mutex::new(ApiFaults::default()),
                 api_calls: Mutex::default(),
+                token_refusals: Mutex::default(),
                 assistant: Mutex::default(),
                 telegram: Mutex::default(),
             }),
@@ -390,9 +403,43 @@ impl Simulator {
         webhook::say(self, user, Some(group), action).await
     }
 
-    fn token_valid(&self, token: &str) -> bool {
-        token == self.inner.config.access_token
-            || self.world().short_lived_token_valid(token, self.now())
+    /// Whether a call to `path` may go on with the bearer `token`: the long-lived token,
+    /// or an issued one not expired or revoked. A refusal is recorded.
+    fn authorize(&self, token: Option<&str>, path: &str) -> bool {
+        let now = self.now();
+        let refused = match token {
+            Some(token) if token == self.inner.config.access_token => return true,
+            Some(token) => match self.world().use_token(token, now) {
+                Ok(()) => return true,
+                Err(why) => why,
+            },
+            None => Refused::Missing,
+        };
+        self.inner
+            .token_refusals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(TokenRefusal {
+                at: now,
+                path: path.to_owned(),
+                why: refused,
+            });
+        false
+    }
+
+    /// Every channel access token issued so far (short-lived and stateless), oldest first,
+    /// with when it expires, whether it was revoked, and how many calls it was taken for.
+    pub fn issued_tokens(&self) -> Vec<IssuedToken> {
+        self.world().issued_tokens()
+    }
+
+    /// Every call answered 401 for its bearer token so far, in order.
+    pub fn token_refusals(&self) -> Vec<TokenRefusal> {
+        self.inner
+            .token_refusals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn limit(&self, endpoint: &'static str) -> Result<(), LineError> {

@@ -124,9 +124,10 @@ async fn authorize(State(sim): State<Simulator>, request: Request, next: Next) -
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    match token {
-        Some(token) if sim.token_valid(token) => next.run(request).await,
-        _ => LineError::unauthorized().into_response(),
+    if sim.authorize(token, request.uri().path()) {
+        next.run(request).await
+    } else {
+        LineError::unauthorized().into_response()
     }
 }
 

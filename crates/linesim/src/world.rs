@@ -148,9 +148,8 @@ pub(crate) struct World {
     retry_key_order: VecDeque<(Millis, Uuid)>,
     inbox: HashMap<String, Vec<Delivered>>,
     pub(crate) consumption: u64,
-    short_lived_tokens: VecDeque<(String, Millis)>,
-    /// Stateless tokens (15 minutes, as many as asked for), with when each expires.
-    stateless_tokens: VecDeque<(String, Millis)>,
+    /// Every channel access token issued, and what became of it.
+    tokens: Tokens,
     follower_cursors: HashMap<String, FollowerCursor>,
     pub(crate) contents: HashMap<MessageId, Content>,
     pub(crate) webhook_endpoint: Option<String>,
@@ -386,38 +385,138 @@ impl World {
         Ok((ids, next))
     }
 
-    /// Issues a 30-day token; the oldest goes when more than 30 are live.
+    /// Issues a 30-day token; the oldest live one is revoked when 30 are live already.
     pub(crate) fn issue_short_lived_token(&mut self, now: Millis) -> String {
-        self.short_lived_tokens
-            .retain(|(_, expires)| *expires > now);
-        if self.short_lived_tokens.len() >= MAX_SHORT_LIVED_TOKENS {
-            self.short_lived_tokens.pop_front();
-        }
-        let token = format!("sim-{}", Uuid::new_v4().simple());
-        self.short_lived_tokens
-            .push_back((token.clone(), now + SHORT_LIVED_TOKEN_TTL));
-        token
+        self.tokens.issue(TokenKind::ShortLived, now)
     }
 
     pub(crate) fn live_short_lived_tokens(&self, now: Millis) -> usize {
-        (self.short_lived_tokens.iter())
-            .filter(|(_, expires)| *expires > now)
-            .count()
+        self.tokens.live(TokenKind::ShortLived, now)
     }
 
     /// A stateless token: no cap, so issuing one never revokes another.
     pub(crate) fn issue_stateless_token(&mut self, now: Millis) -> String {
-        self.stateless_tokens.retain(|(_, expires)| *expires > now);
-        let token = format!("sim-stateless-{}", Uuid::new_v4().simple());
-        self.stateless_tokens
-            .push_back((token.clone(), now + STATELESS_TOKEN_TTL));
+        self.tokens.issue(TokenKind::Stateless, now)
+    }
+
+    /// Whether LINE takes `token` now: issued, not revoked, not expired.
+    #[cfg(test)]
+    fn short_lived_token_valid(&self, token: &str, now: Millis) -> bool {
+        self.tokens.check(token, now).is_ok()
+    }
+
+    /// Takes `token` for a call, or says why not.
+    pub(crate) fn use_token(&mut self, token: &str, now: Millis) -> Result<(), Refused> {
+        self.tokens.check(token, now)?;
+        self.tokens.used(token);
+        Ok(())
+    }
+
+    /// Every token issued so far, oldest first.
+    pub(crate) fn issued_tokens(&self) -> Vec<IssuedToken> {
+        self.tokens.issued.clone()
+    }
+}
+
+/// Which kind of channel access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TokenKind {
+    /// `/v2/oauth/accessToken`: 30 days, at most 30 live per channel.
+    ShortLived,
+    /// `/oauth2/v3/token`: 15 minutes, any number.
+    Stateless,
+}
+
+/// A channel access token the simulated platform issued, as it keeps account of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedToken {
+    pub kind: TokenKind,
+    pub issued_at: Millis,
+    pub expires_at: Millis,
+    /// When issuing a 31st short-lived token revoked it.
+    pub revoked_at: Option<Millis>,
+    /// Calls it was accepted for.
+    pub used: u64,
+}
+
+/// Why a bearer token was refused with 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Refused {
+    /// No `Authorization: Bearer` header.
+    Missing,
+    /// Never issued for this channel.
+    Unknown,
+    /// Past its lifetime on the simulator's clock.
+    Expired,
+    /// Revoked by a newer short-lived token over the cap of 30.
+    Revoked,
+}
+
+/// The tokens issued, with the short-lived ones still live in order of issue.
+#[derive(Debug, Default)]
+struct Tokens {
+    issued: Vec<IssuedToken>,
+    /// Each token's place in `issued`.
+    by_token: HashMap<String, usize>,
+    /// Short-lived tokens not revoked, oldest first (some may have expired since).
+    short_lived: VecDeque<usize>,
+}
+
+impl Tokens {
+    fn issue(&mut self, kind: TokenKind, now: Millis) -> String {
+        let (prefix, ttl) = match kind {
+            TokenKind::ShortLived => ("sim", SHORT_LIVED_TOKEN_TTL),
+            TokenKind::Stateless => ("sim-stateless", STATELESS_TOKEN_TTL),
+        };
+        let at = self.issued.len();
+        if kind == TokenKind::ShortLived {
+            let issued = &self.issued;
+            self.short_lived.retain(|&i| issued[i].expires_at > now);
+            if self.short_lived.len() >= MAX_SHORT_LIVED_TOKENS
+                && let Some(oldest) = self.short_lived.pop_front()
+            {
+                self.issued[oldest].revoked_at = Some(now);
+            }
+            self.short_lived.push_back(at);
+        }
+        let token = format!("{prefix}-{}", Uuid::new_v4().simple());
+        self.issued.push(IssuedToken {
+            kind,
+            issued_at: now,
+            expires_at: now + ttl,
+            revoked_at: None,
+            used: 0,
+        });
+        self.by_token.insert(token.clone(), at);
         token
     }
 
-    pub(crate) fn short_lived_token_valid(&self, token: &str, now: Millis) -> bool {
-        (self.short_lived_tokens.iter())
-            .chain(&self.stateless_tokens)
-            .any(|(t, expires)| t == token && *expires > now)
+    fn live(&self, kind: TokenKind, now: Millis) -> usize {
+        (self.issued.iter())
+            .filter(|t| t.kind == kind && t.revoked_at.is_none() && t.expires_at > now)
+            .count()
+    }
+
+    fn check(&self, token: &str, now: Millis) -> Result<(), Refused> {
+        let issued = (self.by_token.get(token))
+            .and_then(|&i| self.issued.get(i))
+            .ok_or(Refused::Unknown)?;
+        if issued.revoked_at.is_some() {
+            Err(Refused::Revoked)
+        } else if issued.expires_at <= now {
+            Err(Refused::Expired)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn used(&mut self, token: &str) {
+        if let Some(&i) = self.by_token.get(token) {
+            self.issued[i].used += 1;
+        }
     }
 }
 
@@ -562,6 +661,32 @@ mod tests {
         );
         assert!(w.short_lived_token_valid(&stateless[0], T0 + STATELESS_TOKEN_TTL - 1));
         assert!(!w.short_lived_token_valid(&stateless[0], T0 + STATELESS_TOKEN_TTL));
+    }
+
+    #[test]
+    fn a_refused_token_says_whether_it_was_revoked_expired_or_never_issued() {
+        let mut w = world();
+        let oldest = w.issue_short_lived_token(T0);
+        for _ in 0..MAX_SHORT_LIVED_TOKENS {
+            w.issue_short_lived_token(T0 + 1);
+        }
+        let stateless = w.issue_stateless_token(T0);
+        assert_eq!(w.use_token(&oldest, T0 + 2), Err(Refused::Revoked));
+        assert_eq!(w.use_token(&stateless, T0 + 1), Ok(()));
+        assert_eq!(
+            w.use_token(&stateless, T0 + STATELESS_TOKEN_TTL),
+            Err(Refused::Expired)
+        );
+        assert_eq!(w.use_token("sim-made-up", T0), Err(Refused::Unknown));
+        let issued = w.issued_tokens();
+        assert_eq!(issued.len(), MAX_SHORT_LIVED_TOKENS + 2);
+        assert_eq!(issued[0].revoked_at, Some(T0 + 1));
+        assert!(issued[1..].iter().all(|t| t.revoked_at.is_none()));
+        assert_eq!(
+            issued.last().map(|t| (t.kind, t.used)),
+            Some((TokenKind::Stateless, 1))
+        );
+        assert_eq!(w.live_short_lived_tokens(T0 + 1), MAX_SHORT_LIVED_TOKENS);
     }
 
     #[test]

@@ -372,7 +372,9 @@ struct Executor<S> {
     leases: Leases,
     channel: ChannelId,
     bot: Bot,
-    client: Option<Client>,
+    /// A client with a stateless access token, and when (by the relay's clock) to issue
+    /// the next one.
+    client: Option<(Client, UnixMillis)>,
     renew_at: Instant,
     /// The seq of the newest snapshot saved (or read).
     snapshot_at: Seq,
@@ -596,10 +598,8 @@ impl<S: LogStore> Executor<S> {
                     // entries (to log what they call for) cut the wait short.
                     Err(Failure::Line(error) | Failure::Token(error)) => {
                         tracing::warn!(channel = %self.channel, %error, wait = ?line_backoff, "LINE is unavailable; trying again");
-                        if error.class() == Class::AccessToken {
-                            // The token lapsed or was revoked: a new one next time.
-                            self.client = None;
-                        }
+                        // The token lapsed or was revoked: a new one next time.
+                        self.refused(&error);
                         let until = (Instant::now() + line_backoff).min(self.renew_at);
                         let returned = tokio::select! {
                             () = tokio::time::sleep_until(until) => None,
@@ -809,6 +809,9 @@ impl<S: LogStore> Executor<S> {
             })
             .buffered(self.options.profile_concurrency);
         while let Some(profile) = fetching.next().await {
+            if let Err(error) = &profile.1 {
+                self.refused(error);
+            }
             fetched.push(profile);
             // A thousand calls can outlast the lease they are made under.
             self.keep_lease().await?;
@@ -1520,14 +1523,28 @@ impl<S: LogStore> Executor<S> {
             };
             if let Err(error) = shown {
                 tracing::debug!(channel = %self.channel, %error, "LINE did not show a read mark or the loading animation");
+                self.refused(&error);
             }
         }
     }
 
     /// A client with a fresh access token, issued from the channel's credentials, for a
     /// call about to be made: only while the lease outlasts the call.
+    ///
+    /// The token is a stateless one (fifteen minutes, any number of them): a short-lived
+    /// one, at most thirty live per channel, would revoke the oldest on the thirty-first
+    /// start, perhaps one still in use by another relay process or by the owner's own tools.
+    /// It is renewed a minute before it lapses, so that no call carries a token LINE has
+    /// let go; a token LINE refuses all the same (the clocks disagree) is renewed then.
     async fn client(&mut self) -> Result<&Client, Failure> {
         self.keep_lease().await?;
+        if self
+            .client
+            .as_ref()
+            .is_some_and(|(_, renew)| self.now() >= *renew)
+        {
+            self.client = None;
+        }
         if self.client.is_none() {
             let secret = self
                 .relay
@@ -1543,17 +1560,40 @@ impl<S: LogStore> Executor<S> {
                 .deadline(call)
                 .build()
                 .map_err(Failure::Token)?;
+            // Counted from before it was asked for: LINE's fifteen minutes start a little
+            // after.
+            let asked = self.now();
             let issued = client
-                .issue_channel_token(&self.channel, secret.expose())
+                .issue_stateless_token(&self.channel, secret.expose())
                 .await
                 .map_err(Failure::Token)?;
-            self.client = Some(client.with_access_token(AccessToken::new(issued.access_token)));
+            let lasts = i64::try_from(issued.expires_in.saturating_mul(1000)).unwrap_or(i64::MAX);
+            let renew = UnixMillis(
+                asked
+                    .0
+                    .saturating_add(lasts - TOKEN_RENEWED_BEFORE_MS.min(lasts / 2)),
+            );
+            let client = client.with_access_token(AccessToken::new(issued.access_token));
+            self.client = Some((client, renew));
         }
         self.client
             .as_ref()
+            .map(|(client, _)| client)
             .ok_or_else(|| Failure::Store(StoreError::Unavailable("no LINE client".into())))
     }
+
+    /// After LINE refused a call: a refused token is dropped, so that the next call has a
+    /// new one.
+    fn refused(&mut self, error: &LineError) {
+        if error.class() == Class::AccessToken {
+            self.client = None;
+        }
+    }
 }
+
+/// How long before its end an access token is renewed: a call made just before carries
+/// it to LINE in time.
+const TOKEN_RENEWED_BEFORE_MS: i64 = 60_000;
 
 /// A read mark older than this is not worth telling LINE about any more.
 const MARK_READ_WITHIN_MS: i64 = 24 * 60 * 60 * 1000;

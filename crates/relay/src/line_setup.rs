@@ -133,8 +133,10 @@ async fn run<S: LogStore>(
         })
         .build()
         .map_err(SetupError::Credentials)?;
+    // A stateless token, as everywhere in the relay: a short-lived one would count against
+    // LINE's thirty per channel, and a thirty-first revokes the oldest, which may be in use.
     let issued = client
-        .issue_channel_token(channel, secret.expose())
+        .issue_stateless_token(channel, secret.expose())
         .await
         .map_err(SetupError::Credentials)?;
     let line = client.with_access_token(AccessToken::new(issued.access_token));

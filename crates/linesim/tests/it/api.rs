@@ -8,7 +8,7 @@ use serde_json::json;
 use tsunagi_line::client::{AccessToken, Content, Error, RetryKey, SendOutcome};
 use tsunagi_line::message::Message;
 use tsunagi_line::{ChannelId, MessageId, ReplyToken};
-use tsunagi_linesim::{UserAction, Via};
+use tsunagi_linesim::{Refused, TokenKind, UserAction, Via};
 
 use crate::{CHANNEL_ID, Harness, SECRET};
 
@@ -70,6 +70,83 @@ async fn a_short_lived_token_is_issued_for_the_right_secret_and_then_accepted() 
         ),
         other => panic!("{other:?}"),
     }
+}
+
+/// LINE keeps at most thirty short-lived tokens per channel: the thirty-first revokes the
+/// oldest, which is refused from then on, and the refusal is recorded with its reason.
+#[tokio::test]
+async fn a_thirty_first_short_lived_token_revokes_the_oldest_which_gets_401() {
+    let h = Harness::start().await;
+    let channel = ChannelId::from(CHANNEL_ID);
+    let mut tokens = Vec::new();
+    for _ in 0..31 {
+        let issued = h
+            .client
+            .issue_channel_token(&channel, SECRET)
+            .await
+            .unwrap();
+        tokens.push(
+            h.client
+                .with_access_token(AccessToken::new(issued.access_token)),
+        );
+    }
+    assert_eq!(status(tokens[0].bot_info().await), 401);
+    tokens[1].bot_info().await.unwrap();
+    tokens[30].bot_info().await.unwrap();
+    assert_eq!(h.sim.short_lived_tokens(), 30);
+    let issued = h.sim.issued_tokens();
+    assert_eq!(issued.len(), 31);
+    assert_eq!(issued[0].revoked_at, Some(h.sim.now()));
+    assert!(issued.iter().all(|t| t.kind == TokenKind::ShortLived));
+    let refusals = h.sim.token_refusals();
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert_eq!(
+        (refusals[0].path.as_str(), refusals[0].why),
+        ("/v2/bot/info", Refused::Revoked)
+    );
+}
+
+/// A stateless token lasts fifteen minutes on LINE's clock and revokes nothing, however
+/// many are issued.
+#[tokio::test]
+async fn a_stateless_token_lasts_900_seconds_and_forty_of_them_revoke_nothing() {
+    let h = Harness::start().await;
+    let channel = ChannelId::from(CHANNEL_ID);
+    let short = h
+        .client
+        .issue_channel_token(&channel, SECRET)
+        .await
+        .unwrap();
+    let short = h
+        .client
+        .with_access_token(AccessToken::new(short.access_token));
+    let mut stateless = Vec::new();
+    for _ in 0..40 {
+        let issued = h
+            .client
+            .issue_stateless_token(&channel, SECRET)
+            .await
+            .unwrap();
+        assert_eq!(issued.expires_in, 900);
+        stateless.push(
+            h.client
+                .with_access_token(AccessToken::new(issued.access_token)),
+        );
+    }
+    short.bot_info().await.unwrap();
+    h.clock.advance(Duration::from_millis(899_999));
+    stateless[0].bot_info().await.unwrap();
+    h.clock.advance(Duration::from_millis(1));
+    assert_eq!(status(stateless[0].bot_info().await), 401);
+    assert_eq!(status(stateless[39].bot_info().await), 401);
+    short.bot_info().await.unwrap();
+    assert_eq!(h.sim.short_lived_tokens(), 1);
+    let refusals: Vec<Refused> = h.sim.token_refusals().iter().map(|r| r.why).collect();
+    assert_eq!(refusals, [Refused::Expired, Refused::Expired]);
+    let issued = h.sim.issued_tokens();
+    assert!(issued.iter().all(|t| t.revoked_at.is_none()));
+    assert_eq!(issued[1].kind, TokenKind::Stateless);
+    assert_eq!(issued[1].used, 1, "a refused call does not count as a use");
 }
 
 #[tokio::test]

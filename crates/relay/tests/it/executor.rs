@@ -1,6 +1,8 @@
 //! The executor against linesim: automations, sends, and what survives a kill.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
 use pretty_assertions::assert_eq;
@@ -9,7 +11,8 @@ use tsunagi_line::client::RetryKey;
 use tsunagi_line::message::Message;
 use tsunagi_line::{ChannelId, UserId};
 use tsunagi_linesim::{
-    ApiFaults, Clock, Config, Delivered, ManualClock, Simulator, SystemClock, UserAction, Via,
+    ApiFaults, Clock, Config, Delivered, ManualClock, Simulator, SystemClock, TokenKind,
+    UserAction, Via,
 };
 use tsunagi_proto::{
     ConversationId, ConversationMode, DeviceId, EXECUTOR_DEVICE, EntryBody, Greetings, LoggedOp,
@@ -1859,5 +1862,119 @@ async fn an_executor_folding_a_log_longer_than_its_lease_keeps_the_lease_and_act
     assert_eq!(
         clinic.texts(&patient),
         [(Via::Push, "after the long fold".to_owned())]
+    );
+}
+
+// ─── Access tokens ──────────────────────────────────────────────────────────────────────
+
+/// Each start of the executor issues it a token. Stateless ones (fifteen minutes, no cap):
+/// thirty-five starts, more than LINE's thirty short-lived tokens per channel, revoke no
+/// token, not even a short-lived one the clinic's own tools hold, and the send after them
+/// all goes through with nothing refused.
+#[tokio::test]
+async fn restarting_the_executor_35_times_revokes_no_token_and_the_next_send_meets_no_401() {
+    let mut clinic = Clinic::start(|_| {}).await;
+    let line = tsunagi_line::client::Client::builder()
+        .api_base(clinic.line.api_base.clone())
+        .build()
+        .unwrap();
+    let theirs = line
+        .issue_channel_token(&ChannelId::from(CHANNEL), SECRET)
+        .await
+        .unwrap();
+    let theirs =
+        line.with_access_token(tsunagi_line::client::AccessToken::new(theirs.access_token));
+    let patient = clinic.patient(0);
+    for start in 1..=35 {
+        clinic.kill();
+        clinic.run_executor(options("first"));
+        clinic
+            .desk(send(&patient, &[&format!("start {start}")]))
+            .await;
+        clinic
+            .wait_for("the send of this start", |ops| count(ops, is_sent) == start)
+            .await;
+    }
+    clinic.desk(send(&patient, &["after every start"])).await;
+    clinic
+        .wait_for("the last send", |ops| count(ops, is_sent) == 36)
+        .await;
+    assert_eq!(clinic.texts(&patient).len(), 36);
+    assert_eq!(clinic.sim.token_refusals(), []);
+    let issued = clinic.sim.issued_tokens();
+    let stateless = issued
+        .iter()
+        .filter(|t| t.kind == TokenKind::Stateless)
+        .count();
+    assert!(stateless >= 35, "one token a start: {issued:#?}");
+    assert_eq!(
+        issued
+            .iter()
+            .filter(|t| t.kind == TokenKind::ShortLived)
+            .count(),
+        1,
+        "only the clinic's own"
+    );
+    assert!(issued.iter().all(|t| t.revoked_at.is_none()), "{issued:#?}");
+    theirs
+        .bot_info()
+        .await
+        .expect("the clinic's own token still works");
+}
+
+/// A stateless token lasts fifteen minutes on LINE's clock: the executor renews it a little
+/// before, by its own clock, instead of carrying it to LINE until LINE refuses it.
+#[tokio::test]
+async fn a_token_older_than_fifteen_minutes_is_renewed_before_a_call_not_used_until_refused() {
+    static AHEAD: AtomicI64 = AtomicI64::new(0);
+    let line_clock = ManualClock::starting_at(UnixMillis::now().0);
+    let mut clinic = Clinic::start_on(|_| {}, Arc::new(line_clock.clone())).await;
+    clinic.kill();
+    clinic
+        .run_executor_by(
+            RelayClock::new(|| UnixMillis(UnixMillis::now().0 + AHEAD.load(SeqCst))),
+            options("ahead"),
+        )
+        .await;
+    let patient = clinic.patient(0);
+    clinic.desk(send(&patient, &["before"])).await;
+    clinic
+        .wait_for("the first send", |ops| count(ops, is_sent) == 1)
+        .await;
+    let before = clinic.sim.issued_tokens();
+    let first = before.last().cloned().expect("a token for the first send");
+    assert_eq!(first.kind, TokenKind::Stateless);
+
+    // Sixteen minutes pass, on LINE's clock and the relay's.
+    let sixteen_minutes = Duration::from_secs(16 * 60);
+    line_clock.advance(sixteen_minutes);
+    AHEAD.store(sixteen_minutes.as_millis() as i64, SeqCst);
+    clinic.desk(send(&patient, &["after"])).await;
+    clinic
+        .wait_for("the second send", |ops| count(ops, is_sent) == 2)
+        .await;
+
+    assert_eq!(
+        clinic.sim.token_refusals(),
+        [],
+        "no call carried a lapsed token"
+    );
+    let issued = clinic.sim.issued_tokens();
+    let renewed = &issued[before.len()..];
+    assert_eq!(renewed.len(), 1, "{issued:#?}");
+    assert_eq!(renewed[0].kind, TokenKind::Stateless);
+    assert!(renewed[0].issued_at >= first.expires_at);
+    assert!(renewed[0].used >= 1);
+    assert_eq!(
+        issued[before.len() - 1].used,
+        first.used,
+        "the old token was not used again"
+    );
+    assert_eq!(
+        clinic.texts(&patient),
+        [
+            (Via::Push, "before".to_owned()),
+            (Via::Push, "after".to_owned())
+        ]
     );
 }

@@ -1,6 +1,6 @@
 use pretty_assertions::assert_eq;
 use tsunagi_line::ChannelId;
-use tsunagi_linesim::{Config, Simulator, UserAction};
+use tsunagi_linesim::{Config, Simulator, TokenKind, UserAction};
 use tsunagi_proto::api::{LogPage, Role};
 use tsunagi_relay::line_setup::{LineSetup, SetupError, connect};
 use tsunagi_relay::secret::ChannelSecret;
@@ -47,6 +47,13 @@ async fn connecting_a_channel_checks_it_with_line_points_the_webhook_here_and_te
     );
     assert!(steps.iter().all(|s| s.ok), "{steps:#?}");
     assert!(steps[4].detail.contains("200"), "{}", steps[4].detail);
+    // Setup takes no place among LINE's thirty short-lived tokens of the channel.
+    let issued = sim.issued_tokens();
+    assert!(!issued.is_empty());
+    assert!(
+        issued.iter().all(|t| t.kind == TokenKind::Stateless),
+        "{issued:#?}"
+    );
 
     // LINE now delivers this channel's events to the relay, which logs them.
     let patient = sim.users()[0].user_id.clone();
