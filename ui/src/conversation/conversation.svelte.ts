@@ -9,6 +9,7 @@ import type {
   MessageView,
   Outgoing,
   PendingAction,
+  QuotedView,
 } from '../lib/bindings'
 import type { Desk } from '../lib/desk'
 
@@ -53,6 +54,7 @@ export function queuedRows(pending: PendingAction[], me: string): Row[] {
         edited_at: null,
         at: action.created_at,
         ai_model: null,
+        quoted: null,
       },
     }))
 }
@@ -82,8 +84,18 @@ export type Marks = {
   continued: boolean
   /** The first of a day on the clinic's calendar: a divider with the day goes before. */
   day: number | null
-  /** The message this one answers (LINE's quote), when it is loaded. */
-  quoted: MessageView | null
+  /** The message this one answers (LINE's quote): loaded, or as the desk found it. */
+  quoted: QuotedView | null
+  /** A photo sent together with others (LINE's `imageSet`): which one, of how many. */
+  set: { index: number; total: number } | null
+}
+
+/** Which of the photos sent together a message is, from LINE's `imageSet`. */
+function photoSet(body: Record<string, unknown>): Marks['set'] {
+  const set = body.imageSet as { index?: unknown; total?: unknown } | undefined
+  const index = Number(set?.index)
+  const total = Number(set?.total)
+  return Number.isInteger(index) && Number.isInteger(total) && total > 1 && index >= 1 ? { index, total } : null
 }
 
 /** A run of messages from one sender breaks after this long. */
@@ -122,8 +134,9 @@ export function threadMarks(rows: Row[], dayOf: (at: number) => string): Map<str
     const quoted =
       (typeof b.quotedMessageId === 'string' ? byLineId.get(b.quotedMessageId) : undefined) ??
       (typeof b.quoteToken === 'string' && message.direction === 'out' ? byQuoteToken.get(b.quoteToken) : undefined) ??
+      message.quoted ??
       null
-    marks.set(row.key, { continued, day: newDay ? message.at : null, quoted })
+    marks.set(row.key, { continued, day: newDay ? message.at : null, quoted, set: photoSet(b) })
     previous = message.direction === 'system' ? null : message
   }
   return marks

@@ -12,7 +12,7 @@ import {
   timeline,
   type Row,
 } from './conversation.svelte'
-import { runs } from './describe'
+import { pickedWhen, runs } from './describe'
 import HandoffLine from './HandoffLine.svelte'
 import Message from './Message.svelte'
 
@@ -107,6 +107,68 @@ describe('messages as drawn', () => {
     })
     const image = screen.getByRole('img', { name: 'Sticker 11537/52002734' })
     expect(image.getAttribute('src')).toContain('/sticker/52002734/')
+  })
+
+  it('writes the words a patient typed on a message sticker under it', () => {
+    render(Message, {
+      message: message({
+        type: 'sticker',
+        text: 'よろしくお願いします',
+        body: JSON.stringify({
+          type: 'sticker',
+          packageId: '11539',
+          stickerId: '52114110',
+          stickerResourceType: 'MESSAGE',
+          text: 'よろしくお願いします',
+        }),
+      }),
+    })
+    expect(screen.getByRole('img', { name: 'Sticker 11539/52114110' })).toBeTruthy()
+    expect(screen.getByText('よろしくお願いします')).toBeTruthy()
+  })
+
+  it('says which date and time a patient picked, in their own wall-clock', () => {
+    render(Message, {
+      message: message({
+        type: 'postback',
+        text: 'action=book',
+        body: JSON.stringify({ type: 'postback', data: 'action=book', params: { datetime: '2026-09-03T15:30' } }),
+      }),
+    })
+    expect(screen.getByText('Picked Sep 3, 2026, 3:30 PM')).toBeTruthy()
+    expect(pickedWhen({ date: '2026-09-03' }, 'ja')).toBe('2026/09/03')
+    expect(pickedWhen({ time: '09:05' }, 'en')).toBe('9:05 AM')
+    expect(pickedWhen({ datetime: 'soon' }, 'en')).toBeNull()
+    expect(pickedWhen(undefined, 'en')).toBeNull()
+  })
+
+  it('quotes the message a patient answered, even one not loaded, and numbers photos sent together', () => {
+    render(Message, {
+      message: message({ text: 'やはり水曜日で' }),
+      quoted: { direction: 'out', author_name: 'Aiko', type: 'text', text: '火曜日の10時はいかがですか', unsent: false },
+    })
+    const quote = screen.getByRole('blockquote')
+    expect(quote.textContent).toContain('Aiko')
+    expect(quote.textContent).toContain('火曜日の10時はいかがですか')
+
+    const rows = timeline(
+      [
+        message({ seq: 1, quoted: { direction: 'in', author_name: null, type: 'sticker', text: 'OK', unsent: false } }),
+        message({
+          seq: 2,
+          type: 'image',
+          text: null,
+          body: JSON.stringify({ type: 'image', imageSet: { id: 'S1', index: 2, total: 3 } }),
+        }),
+      ],
+      [],
+      false,
+    )
+    const marks = threadMarks(rows, (t) => new Date(t).toISOString().slice(0, 10))
+    expect(marks.get(rows[0].key)!.quoted?.text).toBe('OK')
+    expect(marks.get(rows[1].key)!.set).toEqual({ index: 2, total: 3 })
+    render(Message, { message: rows[1].kind === 'message' ? rows[1].message : message(), set: { index: 2, total: 3 } })
+    expect(screen.getByText('Photo 2 of 3 sent together')).toBeTruthy()
   })
 
   it('draws a location as a card whose map opens in the system browser', () => {

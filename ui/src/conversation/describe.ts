@@ -108,3 +108,22 @@ export function systemText(message: MessageView, t: Translate): string {
   const text = t(key, { values: { name: message.author_name ?? t('inbox.unknownName') } })
   return text === key ? note : text
 }
+
+/** What a patient picked in a date or time picker (LINE's postback `params`: the
+ *  patient's own wall-clock, with no zone), in the reader's words; null when nothing was. */
+export function pickedWhen(params: unknown, locale: string): string | null {
+  const p = (params ?? {}) as { date?: unknown; time?: unknown; datetime?: unknown }
+  const text = (v: unknown) => (typeof v === 'string' ? v : '')
+  const parts = (value: string) => /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?$/.exec(value)
+  const utc = (m: RegExpExecArray) =>
+    Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0))
+  const format = (options: Intl.DateTimeFormatOptions, at: number) =>
+    new Intl.DateTimeFormat(locale, { timeZone: 'UTC', ...options }).format(at)
+  const datetime = parts(text(p.datetime))
+  if (datetime?.[4] !== undefined) return format({ dateStyle: 'medium', timeStyle: 'short' }, utc(datetime))
+  const date = parts(text(p.date))
+  if (date) return format({ dateStyle: 'medium' }, utc(date))
+  const time = /^(\d{2}):(\d{2})$/.exec(text(p.time))
+  if (time) return format({ timeStyle: 'short' }, Date.UTC(1970, 0, 1, Number(time[1]), Number(time[2])))
+  return null
+}

@@ -1,8 +1,10 @@
+import { render, screen } from '@testing-library/svelte'
 import IntlMessageFormat from 'intl-messageformat'
 import { describe, expect, it } from 'vitest'
 import type { SettingProblem } from '../lib/bindings'
 import { LANGUAGES, MESSAGES } from '../lib/i18n'
 import { problemText } from './problems'
+import ReadReceiptsEditor from './ReadReceiptsEditor.svelte'
 import { Draft, chatIds, keywordsOf, notChatIds, setWords, suggestedHours, wordBoxes } from './settings.svelte'
 
 function translator(language: string) {
@@ -99,5 +101,29 @@ describe('Telegram chat ids', () => {
     const typed = '424242\n -1001000000001 ,\n\n@clinic_owner\n12ab'
     expect(chatIds(typed)).toEqual([424242, -1001000000001])
     expect(notChatIds(typed)).toEqual(['@clinic_owner', '12ab'])
+  })
+})
+
+describe('when patients see “Read”', () => {
+  it('says what each choice shows the patient, and lets the owner choose while LINE leaves it to the desks', () => {
+    render(ReadReceiptsEditor, { receipts: { mode: 'answered' }, account: { chat: true, marks_read_itself: false } })
+    const answered = screen.getByRole('radio', { name: /Only once staff answer/ }) as HTMLInputElement
+    expect(answered.checked).toBe(true)
+    expect(answered.disabled).toBe(false)
+    expect(answered.getAttribute('aria-describedby')).toBe('read-mode-answered-means')
+    expect(screen.getByText(/appears together with an answer/)).toBeTruthy()
+    expect(screen.queryByRole('note')).toBeNull()
+  })
+
+  it('cannot be chosen, and says where to change it, when LINE marks everything read itself', () => {
+    render(ReadReceiptsEditor, { receipts: { mode: 'opened' }, account: { chat: true, marks_read_itself: true } })
+    for (const radio of screen.getAllByRole('radio')) expect((radio as HTMLInputElement).disabled).toBe(true)
+    expect(screen.getByRole('note').textContent).toContain('Read receipts')
+  })
+
+  it('says patients never see “Read” while the account’s Chat is off', () => {
+    render(ReadReceiptsEditor, { receipts: { mode: 'opened' }, account: { chat: false, marks_read_itself: false } })
+    expect(screen.getByRole('note').textContent).toContain('Chat is off')
+    for (const radio of screen.getAllByRole('radio')) expect((radio as HTMLInputElement).disabled).toBe(true)
   })
 })

@@ -126,6 +126,7 @@ export function message(overrides: Partial<MessageView> = {}): MessageView {
     edited_at: null,
     at: Date.UTC(2026, 11, 1, 1, 0),
     ai_model: null,
+    quoted: null,
     ...overrides,
   }
 }
