@@ -419,11 +419,7 @@ impl Walk<'_> {
         };
         let parsed = value.as_str().and_then(|ratio| {
             let (width, height) = ratio.split_once(':')?;
-            let parse = |n: &str| {
-                n.parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=100_000).contains(n))
-            };
+            let parse = |n: &str| n.parse::<u32>().ok().filter(|n| (1..=100_000).contains(n));
             Some((parse(width)?, parse(height)?))
         });
         match parsed {
