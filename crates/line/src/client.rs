@@ -419,9 +419,11 @@ impl ContentBody {
     }
 }
 
+/// The webhook URL LINE has for the channel, and whether it sends webhooks there.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct WebhookEndpoint {
     pub endpoint: String,
+    /// The channel's "Use webhook" switch: off, LINE delivers nothing, whatever the URL.
     pub active: bool,
 }
 
@@ -429,11 +431,30 @@ pub struct WebhookEndpoint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookTest {
+    /// LINE may leave it out (when it got no answer, say): absent reads as false.
+    #[serde(default)]
     pub success: bool,
     pub timestamp: String,
-    pub status_code: u16,
+    /// The endpoint's HTTP status; zero or negative when LINE got no answer at all.
+    pub status_code: i32,
+    /// Why, in LINE's words: `OK`, `COULD_NOT_CONNECT`, `REQUEST_TIMEOUT`,
+    /// `ERROR_STATUS_CODE`, `UNCLASSIFIED`.
     pub reason: String,
     pub detail: String,
+}
+
+impl WebhookTest {
+    /// Whether the endpoint answered LINE with a 2xx. The status decides, whatever
+    /// `success` says: no answer (a status of zero or less) or any other status is a
+    /// failure.
+    pub fn reached(&self) -> bool {
+        (200..300).contains(&self.status_code)
+    }
+
+    /// Whether LINE got any answer from the endpoint.
+    pub fn answered(&self) -> bool {
+        self.status_code > 0
+    }
 }
 
 /// A short-lived channel access token.

@@ -61,6 +61,9 @@ pub struct Config {
     pub bot_name: String,
     /// Where webhooks go; also settable through the webhook endpoint API.
     pub webhook_url: Option<String>,
+    /// The channel's "Use webhook" switch (LINE Developers console, or Webhooks in LINE
+    /// Official Account Manager): off, nothing is delivered, whatever the URL.
+    pub use_webhook: bool,
     /// Verified or premium: may list follower ids.
     pub verified: bool,
     /// Redeliver webhooks that got no 2xx.
@@ -95,6 +98,7 @@ impl std::fmt::Debug for Config {
             .field("channel_secret", &"…")
             .field("access_token", &"…")
             .field("webhook_url", &self.webhook_url)
+            .field("use_webhook", &self.use_webhook)
             .field("verified", &self.verified)
             .field("redelivery", &self.redelivery)
             .field("rate_scale", &self.rate_scale)
@@ -121,6 +125,7 @@ impl Config {
             bot_user_id: UserId::new(format!("U{:032x}", 0xb07_u128)),
             bot_name: "Sakura Clinic (simulated)".into(),
             webhook_url: None,
+            use_webhook: true,
             verified: true,
             redelivery: false,
             redelivery_attempts: 3,
@@ -187,6 +192,26 @@ pub struct ApiFaults {
     pub only_path: Option<String>,
 }
 
+/// How LINE reports a webhook test that got no answer: `statusCode` zero or negative,
+/// `reason` and `detail` saying why, and no `success`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unanswered {
+    pub status_code: i32,
+    pub reason: String,
+    pub detail: String,
+}
+
+impl Unanswered {
+    /// The endpoint refused the connection.
+    pub fn connection_refused(status_code: i32) -> Self {
+        Self {
+            status_code,
+            reason: "COULD_NOT_CONNECT".into(),
+            detail: "Connection refused".into(),
+        }
+    }
+}
+
 /// A call LINE answered 401 because of its bearer token.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TokenRefusal {
@@ -212,11 +237,12 @@ impl Simulator {
 
     /// A simulator on the given clock, e.g. a [`ManualClock`] in tests.
     pub fn with_clock(config: Config, clock: Arc<dyn Clock>) -> Self {
-        let world = World::new(
+        let mut world = World::new(
             config.users.clone(),
             config.groups.clone(),
             config.webhook_url.clone(),
         );
+        world.use_webhook = config.use_webhook;
         Self {
             inner: Arc::new(Inner {
                 sender: webhook::Sender::new(&config),
@@ -579,8 +605,44 @@ impl Simulator {
         ))
     }
 
+    /// Where webhooks are delivered now: nowhere while "Use webhook" is off.
     fn webhook_endpoint(&self) -> Option<String> {
+        let world = self.world();
+        world
+            .use_webhook
+            .then(|| world.webhook_endpoint.clone())
+            .flatten()
+    }
+
+    /// The webhook URL set, whether or not "Use webhook" is on.
+    fn webhook_url(&self) -> Option<String> {
         self.world().webhook_endpoint.clone()
+    }
+
+    /// `GET …/webhook/endpoint`: the URL set, and whether LINE uses it.
+    fn webhook_setting(&self) -> (Option<String>, bool) {
+        let world = self.world();
+        let url = world.webhook_endpoint.clone();
+        let active = world.use_webhook && url.is_some();
+        (url, active)
+    }
+
+    /// Turns the channel's "Use webhook" switch on or off, as its owner does in LINE's
+    /// consoles: off, `GET …/webhook/endpoint` answers `active: false` and no webhook is
+    /// delivered, though the URL stays set.
+    pub fn set_use_webhook(&self, on: bool) {
+        self.world().use_webhook = on;
+    }
+
+    /// Makes LINE's webhook test find no answer at the endpoint without trying it: the
+    /// report then has this status (zero or negative), its reason and detail, and no
+    /// `success`, as LINE's does. `None` tries the endpoint again.
+    pub fn set_webhook_test_unanswered(&self, unanswered: Option<Unanswered>) {
+        self.world().webhook_test_unanswered = unanswered;
+    }
+
+    fn webhook_test_unanswered(&self) -> Option<Unanswered> {
+        self.world().webhook_test_unanswered.clone()
     }
 
     fn set_webhook_endpoint(&self, endpoint: String) {

@@ -464,9 +464,9 @@ async fn mark_as_read(State(sim): State<Simulator>, body: Bytes) -> Answer {
 
 async fn get_webhook(State(sim): State<Simulator>) -> Answer {
     sim.limit("webhook_endpoint")?;
-    let endpoint = sim.webhook_endpoint();
+    let (endpoint, active) = sim.webhook_setting();
     Ok(Json(json!({
-        "active": endpoint.is_some(),
+        "active": active,
         "endpoint": endpoint.unwrap_or_default(),
     }))
     .into_response())
@@ -513,10 +513,23 @@ async fn test_webhook(State(sim): State<Simulator>, body: Bytes) -> Answer {
             check_endpoint(&endpoint)?;
             endpoint
         }
+        // The URL set, tested even while "Use webhook" is off.
         None => sim
-            .webhook_endpoint()
+            .webhook_url()
             .ok_or_else(|| LineError::bad_request("The webhook URL is not set"))?,
     };
+    if let Some(unanswered) = sim.webhook_test_unanswered() {
+        let at = u64::try_from(sim.now()).unwrap_or(0);
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(at);
+        let timestamp = humantime::format_rfc3339_millis(at);
+        return Ok(Json(json!({
+            "timestamp": timestamp.to_string(),
+            "statusCode": unanswered.status_code,
+            "reason": unanswered.reason,
+            "detail": unanswered.detail,
+        }))
+        .into_response());
+    }
     let report = sim.test_webhook(&endpoint).await;
     Ok(Json(report).into_response())
 }

@@ -153,6 +153,10 @@ pub(crate) struct World {
     follower_cursors: HashMap<String, FollowerCursor>,
     pub(crate) contents: HashMap<MessageId, Content>,
     pub(crate) webhook_endpoint: Option<String>,
+    /// The channel's "Use webhook" switch.
+    pub(crate) use_webhook: bool,
+    /// Webhook tests answered as unanswered, without trying the endpoint.
+    pub(crate) webhook_test_unanswered: Option<crate::Unanswered>,
     buckets: HashMap<&'static str, Bucket>,
     next_message_id: u64,
     /// Each 1:1 message's mark-as-read token: whose chat, and which message.
@@ -172,6 +176,7 @@ impl World {
                 .map(|g| (g.group_id.clone(), g))
                 .collect(),
             webhook_endpoint: webhook,
+            use_webhook: true,
             next_message_id: 580_000_000_000_000_000,
             ..Self::default()
         }

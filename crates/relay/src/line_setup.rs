@@ -1,7 +1,7 @@
 //! Connecting a LINE channel: prove the credentials, point LINE's webhook at this relay,
 //! and have LINE test it, reporting each step.
 
-use tsunagi_line::client::{AccessToken, Client};
+use tsunagi_line::client::{AccessToken, Client, WebhookTest};
 use tsunagi_line::retry::RetryPolicy;
 use tsunagi_line::{ChannelId, Error as LineError};
 use tsunagi_proto::api::SetupStep;
@@ -163,17 +163,58 @@ async fn run<S: LogStore>(
         steps.push(step("webhook URL", false, error.to_string()));
         return Ok(steps);
     }
-    steps.push(step("webhook URL", true, endpoint.clone()));
-    steps.push(match line.test_webhook(Some(&endpoint)).await {
-        Ok(report) => step(
-            "webhook test",
-            report.success,
+    // Read back: LINE keeps the URL even while its "Use webhook" switch is off, and then
+    // sends nothing. The test below runs either way: it says whether LINE can reach us.
+    steps.push(match line.webhook_endpoint().await {
+        Ok(set) if set.endpoint != endpoint => step(
+            "webhook URL",
+            false,
             format!(
-                "LINE reached {endpoint}: {} {} {}",
-                report.status_code, report.reason, report.detail
+                "LINE has {} as the webhook URL instead of {endpoint}: set it again",
+                set.endpoint
             ),
         ),
+        Ok(set) if !set.active => step("webhook URL", false, webhook_off(&endpoint)),
+        Ok(_) => step("webhook URL", true, endpoint.clone()),
+        Err(error) => step(
+            "webhook URL",
+            false,
+            format!("LINE did not say whether it uses {endpoint}: {error}"),
+        ),
+    });
+    steps.push(match line.test_webhook(Some(&endpoint)).await {
+        Ok(report) => step("webhook test", report.reached(), tested(&endpoint, &report)),
         Err(error) => step("webhook test", false, error.to_string()),
     });
     Ok(steps)
+}
+
+/// What the owner must do when LINE has the URL but does not use it.
+fn webhook_off(endpoint: &str) -> String {
+    format!(
+        "LINE has the webhook URL {endpoint} but does not use it: the channel's \
+         \"Use webhook\" is off, so no patient's message reaches Tsunagi. Turn it on in the \
+         LINE Developers console (developers.line.biz/console) → your channel → Messaging \
+         API tab → Webhook settings → \"Use webhook\", or in LINE Official Account Manager \
+         (manager.line.biz) → Settings → Response settings → Webhooks on; then connect \
+         again to check"
+    )
+}
+
+/// LINE's webhook test report, for people: reached, answered with an error, or not
+/// answered at all (a status of zero or less), with LINE's reason and detail.
+fn tested(endpoint: &str, report: &WebhookTest) -> String {
+    let status = report.status_code;
+    let why = [report.reason.trim(), report.detail.trim()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" — ");
+    if report.reached() {
+        format!("LINE reached {endpoint}: {status} {why}")
+    } else if report.answered() {
+        format!("LINE reached {endpoint}, but it answered {status}: {why}")
+    } else {
+        format!("LINE could not reach {endpoint}: {why}")
+    }
 }

@@ -832,6 +832,61 @@ async fn loading_mark_as_read_and_webhook_endpoint_calls() {
     assert_eq!(report.status_code, 200);
 }
 
+/// When LINE gets no answer from the endpoint it says so with a status of zero or less and
+/// may leave `success` out: the report is read, and is no success.
+#[tokio::test]
+async fn a_webhook_test_without_success_and_a_negative_status_is_read_as_unreached() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/bot/channel/webhook/test"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "timestamp": "2026-12-07T05:00:00.000Z", "statusCode": -1,
+            "reason": "COULD_NOT_CONNECT", "detail": "Connection refused"
+        })))
+        .mount(&server)
+        .await;
+    let report = client(&server)
+        .test_webhook(Some("https://relay.example.com/webhook/line/1"))
+        .await
+        .expect("the report is read");
+    assert_eq!(
+        (report.success, report.status_code, report.reason.as_str()),
+        (false, -1, "COULD_NOT_CONNECT")
+    );
+    assert_eq!(report.detail, "Connection refused");
+    assert!(!report.answered());
+    assert!(!report.reached());
+}
+
+/// A report that says `success` with a status other than 2xx is no success: the status
+/// decides.
+#[tokio::test]
+async fn a_webhook_test_is_reached_only_with_a_2xx_whatever_success_says() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/bot/channel/webhook/test"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true, "timestamp": "2026-12-07T05:00:00.000Z", "statusCode": 0,
+            "reason": "REQUEST_TIMEOUT", "detail": "Request timed out"
+        })))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/bot/channel/webhook/test"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true, "timestamp": "2026-12-07T05:00:01.000Z", "statusCode": 404,
+            "reason": "ERROR_STATUS_CODE", "detail": "404"
+        })))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let timed_out = client.test_webhook(None).await.expect("read");
+    assert!(timed_out.success && !timed_out.reached() && !timed_out.answered());
+    let not_found = client.test_webhook(None).await.expect("read");
+    assert!(not_found.success && !not_found.reached() && not_found.answered());
+}
+
 #[tokio::test]
 async fn a_short_lived_token_is_issued_from_the_channel_credentials() {
     let server = MockServer::start().await;

@@ -8,7 +8,7 @@ use serde_json::json;
 use tsunagi_line::client::{AccessToken, Content, Error, RetryKey, SendOutcome};
 use tsunagi_line::message::Message;
 use tsunagi_line::{ChannelId, MessageId, ReplyToken};
-use tsunagi_linesim::{Refused, TokenKind, UserAction, Via};
+use tsunagi_linesim::{Refused, TokenKind, Unanswered, UserAction, Via};
 
 use crate::{CHANNEL_ID, Harness, SECRET};
 
@@ -522,6 +522,83 @@ async fn the_webhook_test_reports_success_failure_and_no_connection() {
         .await
         .unwrap();
     assert_eq!(unreachable.reason, "COULD_NOT_CONNECT");
+}
+
+/// "Use webhook" off: LINE keeps the URL and says it is not active, delivers nothing, and
+/// delivers again once it is back on. The webhook test still reaches the URL.
+#[tokio::test]
+async fn with_use_webhook_off_the_url_is_kept_inactive_and_nothing_is_delivered() {
+    let h = Harness::start().await;
+    let url = h.sim.config().webhook_url.clone().unwrap();
+    h.sim.set_use_webhook(false);
+    let setting = h.client.webhook_endpoint().await.unwrap();
+    assert_eq!(
+        (setting.endpoint.as_str(), setting.active),
+        (url.as_str(), false)
+    );
+    let report = h
+        .sim
+        .say(
+            &h.friend(0),
+            UserAction::Text {
+                text: "hello?".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.attempt.status, None, "{report:?}");
+    let test = h.client.test_webhook(None).await.unwrap();
+    assert!(test.reached(), "{test:?}");
+    assert_eq!(h.receiver.wait_for(1).await.len(), 1);
+    assert!(
+        h.receiver.received()[0].callback().events.is_empty(),
+        "only the test's empty webhook arrived"
+    );
+
+    h.sim.set_use_webhook(true);
+    assert!(h.client.webhook_endpoint().await.unwrap().active);
+    let report = h
+        .sim
+        .say(
+            &h.friend(0),
+            UserAction::Text {
+                text: "now?".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.attempt.status, Some(200));
+    assert_eq!(h.receiver.wait_for(2).await[1].callback().events.len(), 1);
+}
+
+/// When LINE gets no answer from the endpoint, its test report has a status of zero or
+/// less, a reason and a detail, and no `success` at all.
+#[tokio::test]
+async fn a_webhook_test_without_an_answer_has_a_status_of_zero_or_less_and_no_success() {
+    let h = Harness::start().await;
+    for status_code in [0, -1] {
+        h.sim
+            .set_webhook_test_unanswered(Some(Unanswered::connection_refused(status_code)));
+        let (status, _, answer) = h.raw_post("/v2/bot/channel/webhook/test", "{}", &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(answer.get("success"), None, "{answer}");
+        assert_eq!(answer["statusCode"], status_code);
+        assert_eq!(answer["reason"], "COULD_NOT_CONNECT");
+        assert_eq!(answer["detail"], "Connection refused");
+        assert!(
+            answer["timestamp"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("2026-01-01T"))
+        );
+        let report = h.client.test_webhook(None).await.unwrap();
+        assert!(!report.reached() && !report.answered(), "{report:?}");
+    }
+    assert!(
+        h.receiver.received().is_empty(),
+        "the endpoint was not tried"
+    );
+    h.sim.set_webhook_test_unanswered(None);
+    assert!(h.client.test_webhook(None).await.unwrap().reached());
 }
 
 #[tokio::test]

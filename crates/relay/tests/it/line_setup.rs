@@ -1,6 +1,6 @@
 use pretty_assertions::assert_eq;
 use tsunagi_line::ChannelId;
-use tsunagi_linesim::{Config, Simulator, TokenKind, UserAction};
+use tsunagi_linesim::{Config, Simulator, TokenKind, Unanswered, UserAction};
 use tsunagi_proto::api::{LogPage, Role};
 use tsunagi_relay::line_setup::{LineSetup, SetupError, connect};
 use tsunagi_relay::secret::ChannelSecret;
@@ -109,4 +109,88 @@ async fn an_unreachable_public_url_is_reported_but_the_good_credentials_are_kept
         h.relay.store.head(&channel).await.is_ok(),
         "the channel is kept"
     );
+}
+
+/// LINE keeps the URL while the channel's "Use webhook" is off, and then sends nothing:
+/// the step fails and tells the owner where to turn it on. The credentials are kept, and
+/// LINE's test still shows that the relay can be reached.
+#[tokio::test]
+async fn with_use_webhook_off_the_webhook_url_step_fails_and_says_where_to_turn_it_on() {
+    let h = Harness::start().await;
+    let (sim, setup) = line(&h).await;
+    sim.set_use_webhook(false);
+    let channel = ChannelId::from(NEW_CHANNEL);
+    let steps = connect(&h.relay, &channel, ChannelSecret::new(NEW_SECRET), &setup)
+        .await
+        .unwrap();
+    let url = &steps[3];
+    assert_eq!(
+        (url.name.as_str(), url.ok),
+        ("webhook URL", false),
+        "{steps:#?}"
+    );
+    for words in [
+        &setup.webhook_url(&channel),
+        "\"Use webhook\" is off",
+        "LINE Developers console",
+        "Messaging API tab → Webhook settings → \"Use webhook\"",
+        "LINE Official Account Manager",
+        "Settings → Response settings → Webhooks on",
+    ] {
+        assert!(url.detail.contains(words), "{words:?} in {}", url.detail);
+    }
+    assert_eq!(
+        (steps[4].name.as_str(), steps[4].ok),
+        ("webhook test", true)
+    );
+    assert!(
+        h.relay.store.head(&channel).await.is_ok(),
+        "the channel is kept"
+    );
+
+    // Turned on, connecting again passes.
+    sim.set_use_webhook(true);
+    let steps = tsunagi_relay::line_setup::reconnect(
+        &h.relay,
+        &channel,
+        ChannelSecret::new(NEW_SECRET),
+        &setup,
+    )
+    .await
+    .unwrap();
+    assert!(steps.iter().all(|s| s.ok), "{steps:#?}");
+}
+
+/// LINE got no answer from the relay (a status of zero or less, no `success`): the test
+/// step fails with LINE's reason and detail.
+#[tokio::test]
+async fn a_webhook_test_line_got_no_answer_to_fails_with_lines_reason_and_detail() {
+    let h = Harness::start().await;
+    let (sim, setup) = line(&h).await;
+    sim.set_webhook_test_unanswered(Some(Unanswered::connection_refused(0)));
+    let channel = ChannelId::from(NEW_CHANNEL);
+    let steps = connect(&h.relay, &channel, ChannelSecret::new(NEW_SECRET), &setup)
+        .await
+        .unwrap();
+    let test = steps.last().unwrap();
+    assert_eq!((test.name.as_str(), test.ok), ("webhook test", false));
+    assert_eq!(
+        test.detail,
+        format!(
+            "LINE could not reach {}: COULD_NOT_CONNECT — Connection refused",
+            setup.webhook_url(&channel)
+        )
+    );
+    assert!(steps[3].ok, "the URL is set and used: {steps:#?}");
+
+    sim.set_webhook_test_unanswered(Some(Unanswered::connection_refused(-1)));
+    let steps = tsunagi_relay::line_setup::reconnect(
+        &h.relay,
+        &channel,
+        ChannelSecret::new(NEW_SECRET),
+        &setup,
+    )
+    .await
+    .unwrap();
+    assert!(!steps.last().unwrap().ok, "{steps:#?}");
 }
