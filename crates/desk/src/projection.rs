@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use tsunagi_domain::session::{self, Action, Change, Rejection, Status};
 use tsunagi_line::UserId;
 use tsunagi_line::message::{Message, MessageBody};
-use tsunagi_line::webhook::{Event, EventKind, IncomingMessage, MessageContent};
+use tsunagi_line::webhook::{Event, EventKind, IncomingMessage, MessageContent, Source};
 use tsunagi_proto::{
     AiOutcome, AlertReason, ContactProfile, ConversationId, ConversationMode, Credential, Delivery,
     DeviceId, Entry, EntryBody, LoggedOp, MediaOutcome, OpId, Operation, OperatorId,
@@ -200,6 +200,29 @@ fn line_event(
                 "the account left"
             };
             system_message(db, entry, &conversation, None, note)?;
+            changes.conversations.insert(conversation);
+        }
+        // Each member who came or went is a row, under their name.
+        EventKind::MemberJoined { members } | EventKind::MemberLeft { members } => {
+            let note = if matches!(event.kind, EventKind::MemberJoined { .. }) {
+                "joined the chat"
+            } else {
+                "left the chat"
+            };
+            let members = members.iter().filter_map(Source::user_id);
+            for (part, member) in (0..MESSAGES_PER_ENTRY).zip(members) {
+                touch_contact(db, member.as_str(), at, None)?;
+                changes.contacts.insert(member.clone());
+                insert_message(
+                    db,
+                    &NewMessage {
+                        part,
+                        author: Some(member.as_str()),
+                        text: Some(note),
+                        ..NewMessage::new(entry, &conversation)
+                    },
+                )?;
+            }
             changes.conversations.insert(conversation);
         }
         EventKind::Postback(postback) => {

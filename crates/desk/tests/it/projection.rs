@@ -1951,3 +1951,73 @@ async fn what_a_patient_typed_on_a_sticker_picked_or_quoted_is_kept_previewed_an
     assert_eq!(row.speaker, Some(Speaker::Patient));
     assert_eq!(row.awaiting_since, Some(log::at(4).0));
 }
+
+#[tokio::test]
+async fn members_joining_and_leaving_a_group_are_rows_under_their_names() {
+    use tsunagi_desk::query::MessagesPage;
+    use tsunagi_proto::{ContactProfile, EXECUTOR_DEVICE};
+
+    const GROUP: &str = "Cf0a1b2c3d4e5f60718293a4b5c6d7e8f";
+    let (store, _dir) = fresh().await;
+    let members = |seq: u64, kind: &str, field: &str| {
+        let users: Vec<_> = USERS[..2]
+            .iter()
+            .map(|u| serde_json::json!({"type": "user", "userId": u}))
+            .collect();
+        log::line(
+            seq,
+            serde_json::json!({
+                "type": kind, "mode": "active", "timestamp": log::at(seq).0,
+                "webhookEventId": format!("01M{seq}"), "deliveryContext": {"isRedelivery": false},
+                "source": {"type": "group", "groupId": GROUP},
+                field: {"members": users},
+            }),
+        )
+    };
+    let named = log::op(
+        3,
+        EXECUTOR_DEVICE,
+        Operation::Profiles {
+            profiles: vec![ContactProfile {
+                user_id: UserId::new(USERS[0]),
+                display_name: "Mali".into(),
+                picture_url: None,
+                status_message: None,
+                language: Some("th".into()),
+                follower: false,
+            }],
+        },
+    );
+    store
+        .apply(&[
+            members(1, "memberJoined", "joined"),
+            members(2, "memberLeft", "left"),
+            named,
+        ])
+        .await
+        .unwrap();
+    let rows: Vec<_> = store
+        .messages(&ConversationId::from(GROUP), MessagesPage::Newest, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.direction.as_str(), m.author_name, m.text))
+        .collect();
+    let row =
+        |name: Option<&str>, note: &str| ("system", name.map(str::to_owned), Some(note.to_owned()));
+    assert_eq!(
+        rows,
+        [
+            row(Some("Mali"), "joined the chat"),
+            row(None, "joined the chat"),
+            row(Some("Mali"), "left the chat"),
+            row(None, "left the chat"),
+        ]
+    );
+    let group = store
+        .conversation(&ConversationId::from(GROUP))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(group.unread, 0, "nobody wrote");
+}
