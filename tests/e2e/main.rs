@@ -5,6 +5,7 @@ mod alerts;
 mod automations;
 mod desktop;
 mod installers;
+mod line_platform;
 mod notifications;
 mod operator;
 mod outreach;

@@ -466,7 +466,7 @@ where
 /// Scrolls the conversation's history from the top until `xpath` is drawn, as a person
 /// scrolling through it would find it. At the bottom it starts again from the top: a chat
 /// still opening moves to its newest message once its rows arrive.
-async fn scroll_to(app: &App, xpath: &str) -> Result<()> {
+pub(crate) async fn scroll_to(app: &App, xpath: &str) -> Result<()> {
     let scroller = "document.querySelector('[role=\"log\"] [style*=\"overflow-y\"]')";
     app.client
         .execute(&format!("{scroller}.scrollTop = 0;"), vec![])

@@ -39,7 +39,7 @@ async fn resize(app: &App, width: u32, height: u32) -> Result<()> {
 
 /// Screenshots of what is on screen in English, Japanese and Thai, at the window's
 /// smallest size and at full HD; back in English at the smallest after.
-async fn shots(app: &App, name: &str) -> Result<()> {
+pub(crate) async fn shots(app: &App, name: &str) -> Result<()> {
     for (width, height) in [(1100, 720), (1920, 1080)] {
         resize(app, width, height).await?;
         for (picker, language, tag) in [
