@@ -20,6 +20,7 @@ mod assistant;
 mod clip;
 pub mod clock;
 mod error;
+mod fetch;
 mod inspect;
 mod picture;
 pub mod population;
@@ -42,6 +43,7 @@ use uuid::Uuid;
 pub use crate::assistant::{AiCall, AiFaults};
 pub use crate::clock::{Clock, ManualClock, Millis, SystemClock};
 use crate::error::LineError;
+pub use crate::fetch::{BrokenImage, FetchedBy, FetchesMissing, ImageFetch};
 use crate::population::{Group, User};
 pub use crate::telegram::{TelegramFaults, TelegramMessage};
 pub use crate::webhook::{
@@ -162,6 +164,8 @@ struct Inner {
     token_refusals: Mutex<Vec<TokenRefusal>>,
     assistant: Mutex<assistant::Assistant>,
     telegram: Mutex<telegram::Telegram>,
+    /// The images LINE fetched of what it was sent.
+    images: fetch::Images,
 }
 
 /// Ways the Messaging API may fail, as LINE's can.
@@ -254,6 +258,7 @@ impl Simulator {
                 token_refusals: Mutex::default(),
                 assistant: Mutex::default(),
                 telegram: Mutex::default(),
+                images: fetch::Images::default(),
             }),
         }
     }
@@ -484,6 +489,7 @@ impl Simulator {
         let now = self.now();
         let mut world = self.world();
         let chat = world.use_reply_token(token, now)?;
+        fetch::at_delivery(self, messages);
         let request_id = Uuid::new_v4().to_string();
         Ok(world.deliver(
             &chat,
@@ -529,6 +535,7 @@ impl Simulator {
                 now,
             );
         }
+        fetch::at_delivery(self, messages);
         if let Some(key) = key {
             world.remember_key(key, now, &request_id, &sent);
         }

@@ -340,6 +340,11 @@ impl World {
         self.inbox.get(to).cloned().unwrap_or_default()
     }
 
+    /// Everything delivered, with whom to.
+    pub(crate) fn delivered(&self) -> impl Iterator<Item = (&str, &Delivered)> {
+        (self.inbox.iter()).flat_map(|(to, all)| all.iter().map(move |d| (to.as_str(), d)))
+    }
+
     pub(crate) fn followers(&self) -> Vec<UserId> {
         self.users
             .values()
