@@ -79,6 +79,12 @@ pub struct Config {
     pub monthly_quota: Option<u64>,
     /// The account's Chat is on (`chatMode: chat`).
     pub chat_mode: bool,
+    /// LINE marks every message read as it arrives (`markAsReadMode: auto`): the account
+    /// never marks them itself, and `markAsRead` changes nothing.
+    pub mark_as_read_auto: bool,
+    /// Profiles leave `language` out, as LINE's do for users who have not agreed to LINE's
+    /// privacy policy.
+    pub profiles_without_language: bool,
     /// Attached to a partner module without chat control: events arrive in `standby` mode,
     /// with no reply token.
     pub standby: bool,
@@ -135,6 +141,8 @@ impl Config {
             rate_scale: Some(1.0),
             monthly_quota: None,
             chat_mode: true,
+            mark_as_read_auto: false,
+            profiles_without_language: false,
             standby: false,
             users,
             groups,
@@ -247,6 +255,8 @@ impl Simulator {
             config.webhook_url.clone(),
         );
         world.use_webhook = config.use_webhook;
+        world.chat_mode = config.chat_mode;
+        world.mark_as_read_auto = config.mark_as_read_auto;
         Self {
             inner: Arc::new(Inner {
                 sender: webhook::Sender::new(&config),
@@ -312,9 +322,40 @@ impl Simulator {
         self.world().inbox(to)
     }
 
-    /// The newest message of `user`'s chat the account marked read, if any.
+    /// The newest message of `user`'s chat the account marked read, if any; with
+    /// `markAsReadMode: auto`, the newest message of all, which LINE marked itself.
     pub fn read_up_to(&self, user: &UserId) -> Option<MessageId> {
-        self.world().read_up_to.get(user).cloned()
+        let world = self.world();
+        if world.mark_as_read_auto {
+            return (world.read_tokens.values())
+                .filter(|(chat, _)| chat == user)
+                .map(|(_, message)| message)
+                .max_by_key(|message| message.as_str().parse::<u64>().unwrap_or(0))
+                .cloned();
+        }
+        world.read_up_to.get(user).cloned()
+    }
+
+    /// Changes the account's modes as its owner does in LINE Official Account Manager: Chat
+    /// on or off (`chatMode`), and whether LINE marks messages read itself
+    /// (`markAsReadMode: auto`). Bot info says so from then on.
+    pub fn set_account_modes(&self, chat: bool, mark_as_read_auto: bool) {
+        let mut world = self.world();
+        world.chat_mode = chat;
+        world.mark_as_read_auto = mark_as_read_auto;
+    }
+
+    /// `chatMode` and `markAsReadMode` as bot info says them now.
+    fn account_modes(&self) -> (&'static str, &'static str) {
+        let world = self.world();
+        (
+            if world.chat_mode { "chat" } else { "bot" },
+            if world.mark_as_read_auto {
+                "auto"
+            } else {
+                "manual"
+            },
+        )
     }
 
     /// The loading animations shown in `user`'s chat: for how many seconds each.

@@ -356,8 +356,10 @@ async fn profile(State(sim): State<Simulator>, Path(user_id): Path<String>) -> A
     let mut body = json!({
         "displayName": user.display_name,
         "userId": user.user_id,
-        "language": user.language,
     });
+    if !sim.config().profiles_without_language {
+        body["language"] = user.language.into();
+    }
     if let Some(url) = user.picture_url {
         body["pictureUrl"] = url.into();
     }
@@ -404,13 +406,14 @@ async fn followers(State(sim): State<Simulator>, Query(query): Query<FollowersQu
 async fn bot_info(State(sim): State<Simulator>) -> Answer {
     sim.limit("info")?;
     let config = sim.config();
+    let (chat_mode, mark_as_read_mode) = sim.account_modes();
     Ok(Json(json!({
         "userId": config.bot_user_id,
         "basicId": "@tsunagi-sim",
         "displayName": config.bot_name,
         "pictureUrl": "https://profile.line-scdn.net/sim/bot",
-        "chatMode": if config.chat_mode { "chat" } else { "bot" },
-        "markAsReadMode": "manual",
+        "chatMode": chat_mode,
+        "markAsReadMode": mark_as_read_mode,
     }))
     .into_response())
 }

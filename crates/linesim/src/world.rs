@@ -155,6 +155,9 @@ pub(crate) struct World {
     pub(crate) webhook_endpoint: Option<String>,
     /// The channel's "Use webhook" switch.
     pub(crate) use_webhook: bool,
+    /// The account's Chat, and LINE marking messages read itself.
+    pub(crate) chat_mode: bool,
+    pub(crate) mark_as_read_auto: bool,
     /// Webhook tests answered as unanswered, without trying the endpoint.
     pub(crate) webhook_test_unanswered: Option<crate::Unanswered>,
     buckets: HashMap<&'static str, Bucket>,

@@ -25,6 +25,7 @@
 //! next holder asks the model again, and reports a Telegram alert noted as sending instead
 //! of sending it again.
 
+mod account;
 mod held;
 
 use std::collections::HashMap;
@@ -378,6 +379,10 @@ struct Executor<S> {
     renew_at: Instant,
     /// The seq of the newest snapshot saved (or read).
     snapshot_at: Seq,
+    /// The account's Chat and mark-as-read modes as last logged, and when (by the relay's
+    /// clock) to ask LINE for them again.
+    account: Option<tsunagi_proto::LineAccount>,
+    account_due: UnixMillis,
     /// Media LINE is still preparing, and what could not be finished: set aside a while.
     held: Held,
     /// Paces profile calls to LINE's rate limit.
@@ -403,6 +408,8 @@ impl<S: LogStore> Executor<S> {
             client: None,
             renew_at: Instant::now(),
             snapshot_at: Seq::ZERO,
+            account: None,
+            account_due: UnixMillis(0),
             held: Held::default(),
             profiles: Arc::new(RateLimiter::direct(Quota::per_second(options.profile_rate))),
             beside: Beside::default(),
@@ -459,21 +466,25 @@ impl<S: LogStore> Executor<S> {
         Ok(held)
     }
 
-    /// The newest snapshot at or before `cursor`, if it can be read; else a bot that has
-    /// folded nothing.
-    async fn resumed_bot(&self, cursor: Seq) -> Result<Bot, Failure> {
+    /// The newest snapshot at or before `cursor`, if it can be read, with the account's
+    /// modes it kept; else a bot that has folded nothing.
+    async fn resumed_bot(
+        &self,
+        cursor: Seq,
+    ) -> Result<(Bot, Option<tsunagi_proto::LineAccount>), Failure> {
         let Some((seq, state)) = self.relay.store.executor_snapshot(&self.channel).await? else {
-            return Ok(Bot::new());
+            return Ok((Bot::new(), None));
         };
-        match Bot::from_snapshot(&state) {
-            Ok(bot) if bot.seq() == seq && seq <= cursor => Ok(bot),
+        let (bot, account) = account::resumed(&state);
+        match Bot::from_snapshot(&bot) {
+            Ok(bot) if bot.seq() == seq && seq <= cursor => Ok((bot, account)),
             Ok(_) => {
                 tracing::warn!(channel = %self.channel, %seq, %cursor, "an executor snapshot past the cursor; folding the log from its start");
-                Ok(Bot::new())
+                Ok((Bot::new(), None))
             }
             Err(error) => {
                 tracing::warn!(channel = %self.channel, %error, "folding the log from its start");
-                Ok(Bot::new())
+                Ok((Bot::new(), None))
             }
         }
     }
@@ -484,7 +495,7 @@ impl<S: LogStore> Executor<S> {
         if seq.0.saturating_sub(self.snapshot_at.0) < self.options.snapshot_every {
             return Ok(());
         }
-        let state = self.bot.snapshot();
+        let state = account::snapshot(&self.bot, self.account);
         // Written under the lease: a fold that took long may be due to renew it.
         self.keep_lease().await?;
         self.relay
@@ -528,7 +539,7 @@ impl<S: LogStore> Executor<S> {
             .await?
             .ok_or_else(|| StoreError::UnknownChannel(self.channel.clone()))?;
         // What was acted on is only folded, from the newest snapshot on.
-        self.bot = self.resumed_bot(cursor).await?;
+        (self.bot, self.account) = self.resumed_bot(cursor).await?;
         self.snapshot_at = self.bot.seq();
         while self.bot.seq() < cursor {
             // A long fold keeps the lease it folds under.
@@ -539,8 +550,11 @@ impl<S: LogStore> Executor<S> {
             }
             for entry in entries.iter().take_while(|e| e.seq <= cursor) {
                 self.bot.apply(entry);
+                self.saw(entry);
             }
         }
+        // LINE is asked for the account's modes once the executor runs.
+        self.account_due = self.now();
         tracing::info!(channel = %self.channel, %cursor, from = %self.snapshot_at, "the executor runs this channel");
         self.snapshot_if_due().await?;
         let mut head = store.subscribe(&self.channel);
@@ -566,8 +580,11 @@ impl<S: LogStore> Executor<S> {
                 store.read(&self.channel, self.bot.seq(), PAGE).await?
             };
             if !entries.is_empty() {
-                let decisions: Vec<Decision> =
-                    entries.iter().flat_map(|e| self.bot.apply(e)).collect();
+                let mut decisions = Vec::new();
+                for entry in &entries {
+                    decisions.extend(self.bot.apply(entry));
+                    self.saw(entry);
+                }
                 self.decide(decisions).await?;
                 self.show(&entries).await;
                 let moved = store
@@ -617,6 +634,10 @@ impl<S: LogStore> Executor<S> {
                 continue;
             }
             let now = self.now();
+            if self.account_due(now) {
+                self.read_account().await?;
+                continue;
+            }
             let due = self.bot.due(now);
             if !due.is_empty() && self.decide(due).await? > 0 {
                 continue;
@@ -639,9 +660,9 @@ impl<S: LogStore> Executor<S> {
     ) -> Woken {
         let now = self.now();
         let media_wait = self.held.next();
-        let wake = self
-            .bot
-            .next_due(now)
+        let wake = (self.bot.next_due(now).into_iter())
+            .chain([self.account_due])
+            .min()
             .map(|at| Duration::from_millis(u64::try_from(at.0 - now.0).unwrap_or(0)))
             .map_or(self.renew_at, |d| (Instant::now() + d).min(self.renew_at));
         let timer_only = media_wait.is_none_or(|at| at > wake);
@@ -1502,6 +1523,10 @@ impl<S: LogStore> Executor<S> {
             };
             let age = now.0 - entry.at.0;
             let shown = match op {
+                // LINE marks every message read itself: telling it changes nothing.
+                Operation::MarkRead { .. } if self.account.is_some_and(|a| a.marks_read_itself) => {
+                    continue;
+                }
                 Operation::MarkRead { token, .. } if age < MARK_READ_WITHIN_MS => {
                     match self.client().await {
                         Ok(client) => client.mark_as_read(token).await,

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod egress;
 pub mod executor;
 pub mod http;
+mod line_account;
 pub mod line_setup;
 pub mod media;
 pub mod metrics;

@@ -4,6 +4,7 @@
 use tsunagi_line::client::{AccessToken, Client, WebhookTest};
 use tsunagi_line::retry::RetryPolicy;
 use tsunagi_line::{ChannelId, Error as LineError};
+use tsunagi_proto::LineAccount;
 use tsunagi_proto::api::SetupStep;
 
 use crate::relay::Relay;
@@ -157,6 +158,7 @@ async fn run<S: LogStore>(
         Storing::Replace => relay.replace_secret(channel, secret).await?,
     }
     steps.push(step("stored", true, "the secret is stored encrypted"));
+    log_account(relay, channel, crate::line_account::of(&info)).await;
 
     let endpoint = setup.webhook_url(channel);
     if let Err(error) = line.set_webhook_endpoint(&endpoint).await {
@@ -187,6 +189,20 @@ async fn run<S: LogStore>(
         Err(error) => step("webhook test", false, error.to_string()),
     });
     Ok(steps)
+}
+
+/// Logs the account's Chat and mark-as-read modes for the desks, as the executor does when
+/// they change. Not a step: the executor reads them again when it starts, so a failure
+/// here only delays them.
+async fn log_account<S: LogStore>(relay: &Relay<S>, channel: &ChannelId, account: LineAccount) {
+    let logged = async {
+        let head = relay.store.head(channel).await?;
+        let entry = crate::line_account::entry(account, head, relay.now())?;
+        relay.store.append(channel, vec![entry]).await
+    };
+    if let Err(error) = logged.await {
+        tracing::warn!(%channel, %error, "logging the account's modes at setup");
+    }
 }
 
 /// What the owner must do when LINE has the URL but does not use it.

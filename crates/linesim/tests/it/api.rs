@@ -423,6 +423,66 @@ async fn profiles_are_404_for_blocked_and_unknown_users() {
     );
 }
 
+/// LINE leaves `language` out of the profile of a user who has not agreed to its privacy
+/// policy: the client reads the profile all the same.
+#[tokio::test]
+async fn a_profile_without_a_language_leaves_it_out_and_is_read() {
+    let h = Harness::start_with(|config| config.profiles_without_language = true).await;
+    let friend = h.friend(0);
+    let raw: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v2/bot/profile/{friend}", h.base))
+        .bearer_auth(crate::TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(raw.get("language"), None, "{raw}");
+    let profile = h.client.profile(&friend).await.unwrap();
+    assert_eq!((profile.user_id, profile.language), (friend, None));
+}
+
+/// Bot info says the account's modes as its owner set them, and follows their change.
+#[tokio::test]
+async fn bot_info_says_the_chat_and_mark_as_read_modes_and_follows_their_change() {
+    let h = Harness::start().await;
+    let info = h.client.bot_info().await.unwrap();
+    assert_eq!(
+        (info.chat_mode.as_str(), info.mark_as_read_mode.as_str()),
+        ("chat", "manual")
+    );
+    h.sim.set_account_modes(false, true);
+    let info = h.client.bot_info().await.unwrap();
+    assert_eq!(
+        (info.chat_mode.as_str(), info.mark_as_read_mode.as_str()),
+        ("bot", "auto")
+    );
+}
+
+/// With `markAsReadMode: auto` LINE marks every message read as it arrives; `markAsRead`
+/// still answers 200 and changes nothing.
+#[tokio::test]
+async fn with_mark_as_read_auto_line_marks_each_message_read_itself() {
+    let h = Harness::start_with(|config| config.mark_as_read_auto = true).await;
+    assert_eq!(h.client.bot_info().await.unwrap().mark_as_read_mode, "auto");
+    let friend = h.friend(0);
+    assert_eq!(h.sim.read_up_to(&friend), None);
+    let mut said = Vec::new();
+    for text in ["one", "two"] {
+        let report = h
+            .sim
+            .say(&friend, UserAction::Text { text: text.into() })
+            .await
+            .unwrap();
+        said.push(report.events[0].clone());
+    }
+    assert_eq!(h.sim.read_up_to(&friend), said[1].message_id);
+    let first = tsunagi_line::MarkAsReadToken::new(said[0].mark_as_read_token.clone().unwrap());
+    h.client.mark_as_read(&first).await.unwrap();
+    assert_eq!(h.sim.read_up_to(&friend), said[1].message_id);
+}
+
 #[tokio::test]
 async fn loading_is_for_one_to_one_chats_only() {
     let h = Harness::start().await;

@@ -103,9 +103,10 @@ async fn a_relay_owner_connects_a_channel_and_its_patients_land_in_the_log() {
     let page: LogPage = h
         .get_json(&format!("/v1/channels/{NEW_CHANNEL}/log"), &owner)
         .await;
-    assert_eq!(page.entries.len(), 1);
+    // The account's modes, logged at setup, then the patient's message.
+    assert_eq!(page.entries.len(), 2);
     assert!(
-        serde_json::to_string(&page.entries[0])
+        serde_json::to_string(&page.entries[1])
             .unwrap()
             .contains("予約を変更したいです")
     );

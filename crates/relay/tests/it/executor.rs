@@ -15,8 +15,8 @@ use tsunagi_linesim::{
     UserAction, Via,
 };
 use tsunagi_proto::{
-    ConversationId, ConversationMode, DeviceId, EXECUTOR_DEVICE, EntryBody, Greetings, LoggedOp,
-    OpId, Operation, SendOp, Setting, UnixMillis,
+    ConversationId, ConversationMode, DeviceId, EXECUTOR_DEVICE, EntryBody, Greetings, LineAccount,
+    LoggedOp, OpId, Operation, SendOp, Setting, UnixMillis,
 };
 use tsunagi_relay::Relay;
 use tsunagi_relay::clock::Clock as RelayClock;
@@ -1977,4 +1977,158 @@ async fn a_token_older_than_fifteen_minutes_is_renewed_before_a_call_not_used_un
             (Via::Push, "after".to_owned())
         ]
     );
+}
+
+// ─── The account's modes ────────────────────────────────────────────────────────────────
+
+fn line_accounts(ops: &[Operation]) -> Vec<LineAccount> {
+    ops.iter()
+        .filter_map(|op| match op {
+            Operation::LineAccount(account) => Some(*account),
+            _ => None,
+        })
+        .collect()
+}
+
+fn bot_info_calls(clinic: &Clinic) -> usize {
+    (clinic.sim.api_calls().iter())
+        .filter(|path| *path == "/v2/bot/info")
+        .count()
+}
+
+/// The executor reads the account's modes from LINE when it starts and every hour (by its
+/// own clock), and logs them only when they differ from the last ones in the log: not
+/// again an hour later while unchanged, nor after a restart from its snapshot.
+#[tokio::test]
+async fn the_executor_logs_the_accounts_modes_when_line_changes_them_and_only_then() {
+    static AHEAD: AtomicI64 = AtomicI64::new(0);
+    let hour = 60 * 60 * 1000 + 1_000;
+    let ahead = || RelayClock::new(|| UnixMillis(UnixMillis::now().0 + AHEAD.load(SeqCst)));
+    let mut clinic = Clinic::start(|_| {}).await;
+    clinic.kill();
+    clinic.run_executor_by(ahead(), options("ahead")).await;
+    let chat = LineAccount {
+        chat: true,
+        marks_read_itself: false,
+    };
+    let ops = clinic
+        .wait_for("the modes read at start", |ops| {
+            !line_accounts(ops).is_empty()
+        })
+        .await;
+    assert_eq!(line_accounts(&ops), [chat]);
+
+    // The owner switches Chat off; LINE marks messages read itself from then on.
+    clinic.sim.set_account_modes(false, true);
+    AHEAD.fetch_add(hour, SeqCst);
+    let bot = LineAccount {
+        chat: false,
+        marks_read_itself: true,
+    };
+    let ops = clinic
+        .wait_for("the new modes", |ops| line_accounts(ops).len() == 2)
+        .await;
+    assert_eq!(line_accounts(&ops), [chat, bot]);
+
+    // An hour on, the same modes: asked, not logged.
+    let patient = clinic.patient(0);
+    let asked = bot_info_calls(&clinic);
+    AHEAD.fetch_add(hour, SeqCst);
+    let mut sent = 0;
+    for restart in [false, true] {
+        if restart {
+            clinic.kill();
+            clinic.run_executor_by(ahead(), options("again")).await;
+        }
+        for _ in 0..500 {
+            if bot_info_calls(&clinic) > asked + usize::from(restart) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(bot_info_calls(&clinic) > asked + usize::from(restart));
+        // Whatever that reading logs, it logs before the send behind it.
+        sent += 1;
+        clinic.desk(send(&patient, &["after the reading"])).await;
+        let ops = clinic
+            .wait_for("the send", |ops| count(ops, is_sent) == sent)
+            .await;
+        assert_eq!(line_accounts(&ops), [chat, bot], "restarted: {restart}");
+    }
+}
+
+/// With LINE marking every message read itself, a desk's read mark needs no call to LINE.
+#[tokio::test]
+async fn with_line_marking_messages_read_itself_a_read_mark_makes_no_call() {
+    let clinic = Clinic::start(|config| config.mark_as_read_auto = true).await;
+    clinic
+        .wait_for("the modes", |ops| {
+            line_accounts(ops)
+                .last()
+                .is_some_and(|a| a.marks_read_itself)
+        })
+        .await;
+    let patient = clinic.patient(0);
+    let said = clinic
+        .sim
+        .say(
+            &patient,
+            UserAction::Text {
+                text: "สวัสดีค่ะ".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let token = said.events[0].mark_as_read_token.clone().unwrap();
+    let chat = ConversationId::from(patient.as_str());
+    clinic
+        .desk(Operation::MarkRead {
+            conversation: chat.clone(),
+            token: tsunagi_line::MarkAsReadToken::new(token),
+        })
+        .await;
+    // Shown after the read mark: once LINE shows it, the read mark was passed over.
+    clinic
+        .desk(Operation::Typing {
+            conversation: chat,
+            seconds: 10,
+        })
+        .await;
+    for _ in 0..500 {
+        if !clinic.sim.loading_shown(&patient).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(clinic.sim.loading_shown(&patient), [10]);
+    let calls = clinic.sim.api_calls();
+    assert!(
+        !calls.iter().any(|path| path == "/v2/bot/chat/markAsRead"),
+        "{calls:?}"
+    );
+    assert_eq!(clinic.sim.read_up_to(&patient), said.events[0].message_id);
+}
+
+/// LINE leaves `language` out of some profiles: the profile is logged without one.
+#[tokio::test]
+async fn a_profile_without_a_language_is_logged_without_one() {
+    let clinic = Clinic::start(|config| config.profiles_without_language = true).await;
+    let patient = clinic.patient(0);
+    clinic.says(&patient, "hello").await;
+    let ops = clinic
+        .wait_for("the profile", |ops| {
+            ops.iter()
+                .any(|op| matches!(op, Operation::Profiles { .. }))
+        })
+        .await;
+    let profile = ops
+        .iter()
+        .find_map(|op| match op {
+            Operation::Profiles { profiles } => profiles.first().cloned(),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(profile.user_id, patient);
+    assert!(!profile.display_name.is_empty());
+    assert_eq!(profile.language, None);
 }

@@ -2,6 +2,7 @@ use pretty_assertions::assert_eq;
 use tsunagi_line::ChannelId;
 use tsunagi_linesim::{Config, Simulator, TokenKind, Unanswered, UserAction};
 use tsunagi_proto::api::{LogPage, Role};
+use tsunagi_proto::{EXECUTOR_DEVICE, EntryBody, LineAccount, LoggedOp, Operation, Seq};
 use tsunagi_relay::line_setup::{LineSetup, SetupError, connect};
 use tsunagi_relay::secret::ChannelSecret;
 use tsunagi_relay::store::{LogStore as _, StoreError};
@@ -12,7 +13,13 @@ const NEW_CHANNEL: &str = "3000000003";
 const NEW_SECRET: &str = "b7d2f0c4a1e94f3d8c6b5a4e3d2c1b0a";
 
 async fn line(h: &Harness) -> (Simulator, LineSetup) {
-    let sim = Simulator::new(Config::new(NEW_CHANNEL, NEW_SECRET, "long-lived"));
+    line_with(h, |_| {}).await
+}
+
+async fn line_with(h: &Harness, configure: impl FnOnce(&mut Config)) -> (Simulator, LineSetup) {
+    let mut config = Config::new(NEW_CHANNEL, NEW_SECRET, "long-lived");
+    configure(&mut config);
+    let sim = Simulator::new(config);
     let address = sim
         .clone()
         .serve("127.0.0.1:0".parse().unwrap())
@@ -71,7 +78,12 @@ async fn connecting_a_channel_checks_it_with_line_points_the_webhook_here_and_te
     let page: LogPage = h
         .get_json(&format!("/v1/channels/{NEW_CHANNEL}/log"), &token)
         .await;
-    assert_eq!(page.entries.len(), 1);
+    // The account's modes, logged at setup, then the patient's message.
+    assert_eq!(page.entries.len(), 2);
+    assert!(
+        matches!(&page.entries[1].body, EntryBody::Line { .. }),
+        "{page:#?}"
+    );
 }
 
 #[tokio::test]
@@ -193,4 +205,46 @@ async fn a_webhook_test_line_got_no_answer_to_fails_with_lines_reason_and_detail
     .await
     .unwrap();
     assert!(!steps.last().unwrap().ok, "{steps:#?}");
+}
+
+/// Setup logs the account's Chat and mark-as-read modes as LINE reports them, under the
+/// executor's name, for the desks to offer what they allow.
+#[tokio::test]
+async fn setup_logs_the_accounts_chat_and_mark_as_read_modes_as_line_reports_them() {
+    let h = Harness::start().await;
+    let (_sim, setup) = line_with(&h, |config| {
+        config.chat_mode = false;
+        config.mark_as_read_auto = true;
+    })
+    .await;
+    let channel = ChannelId::from(NEW_CHANNEL);
+    connect(&h.relay, &channel, ChannelSecret::new(NEW_SECRET), &setup)
+        .await
+        .unwrap();
+    let logged: Vec<(String, Operation)> = h
+        .relay
+        .store
+        .read(&channel, Seq::ZERO, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|entry| match entry.body {
+            EntryBody::Op {
+                device,
+                op: LoggedOp::Known(op),
+                ..
+            } => Some((device.as_str().to_owned(), op)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        logged,
+        [(
+            EXECUTOR_DEVICE.to_owned(),
+            Operation::LineAccount(LineAccount {
+                chat: false,
+                marks_read_itself: true,
+            })
+        )]
+    );
 }
