@@ -206,6 +206,10 @@ impl Event {
     }
 }
 
+fn no_event_id() -> WebhookEventId {
+    WebhookEventId::from("")
+}
+
 /// One event as it is on the wire, read in one pass: the fields every event type shares,
 /// typed, and each type's own field still raw, so that it is read only if its event type
 /// is known.
@@ -214,6 +218,9 @@ impl Event {
 struct Wire<'a> {
     #[serde(rename = "type")]
     event_type: String,
+    /// Empty when LINE sent none: webhooks from before LINE added it (as its SDKs' own
+    /// tests still have them) are read all the same.
+    #[serde(default = "no_event_id")]
     webhook_event_id: WebhookEventId,
     timestamp: i64,
     mode: Option<Mode>,
@@ -693,16 +700,19 @@ impl IncomingMessage {
                 mention: optional(m.mention, "mention")?,
             },
             "image" => MessageContent::Image {
-                content_provider: required(m.content_provider, "contentProvider")?,
+                content_provider: optional(m.content_provider, "contentProvider")?
+                    .unwrap_or_default(),
                 image_set: optional(m.image_set, "imageSet")?,
             },
             "video" => MessageContent::Video {
                 duration: optional(m.duration, "duration")?,
-                content_provider: required(m.content_provider, "contentProvider")?,
+                content_provider: optional(m.content_provider, "contentProvider")?
+                    .unwrap_or_default(),
             },
             "audio" => MessageContent::Audio {
                 duration: optional(m.duration, "duration")?,
-                content_provider: required(m.content_provider, "contentProvider")?,
+                content_provider: optional(m.content_provider, "contentProvider")?
+                    .unwrap_or_default(),
             },
             "file" => MessageContent::File {
                 file_name: required(m.file_name, "fileName")?,
@@ -772,7 +782,9 @@ pub struct Mentionee {
     pub is_self: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// Who holds a medium's bytes. Without one (as webhooks from before LINE added it), LINE
+/// does.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContentProvider {
     #[serde(rename = "type")]
@@ -781,10 +793,11 @@ pub struct ContentProvider {
     pub preview_image_url: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ContentProviderKind {
     /// LINE holds the bytes: fetch them from the content endpoint.
+    #[default]
     Line,
     /// The sender's URLs hold them.
     External,

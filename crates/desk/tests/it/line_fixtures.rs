@@ -6,8 +6,6 @@
 //! `TSUNAGI_LINE_FIXTURES`) and are never copied in: where the folder is absent the test
 //! says so and passes.
 
-use std::path::{Path, PathBuf};
-
 use serde_json::Value;
 use tsunagi_desk::Store;
 use tsunagi_desk::query::MessagesPage;
@@ -16,39 +14,13 @@ use tsunagi_line::signature::sign;
 use tsunagi_proto::{ConversationId, Entry, EntryBody, Seq};
 use tsunagi_relay::secret::ChannelSecret;
 use tsunagi_relay::store::LogStore as _;
-use tsunagi_relay::testing::BOT;
+use tsunagi_relay::testing::{BOT, line_fixtures};
 
 use crate::TestRelay;
 
 /// 1:1 messages LINE's fixtures carry that the desk does not show, each a known product
 /// gap: (fixture file, index of the event in its body, why). Empty while there is none.
 const KNOWN_GAPS: &[(&str, usize, &str)] = &[];
-
-/// Where LINE's fixtures are: `TSUNAGI_LINE_FIXTURES`, or `../shared/line-fixtures` beside
-/// the workspace.
-fn fixtures_dir() -> PathBuf {
-    match std::env::var_os("TSUNAGI_LINE_FIXTURES") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/line-fixtures"),
-    }
-}
-
-/// The body files: every `*.json` (the README and `MANIFEST.tsv` are not bodies), by name.
-fn bodies(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&path).unwrap())
-        })
-        .collect()
-}
 
 /// The body with every `webhookEventId` value made unique (`<old>-<body>-<n>`), every other
 /// byte as LINE's test authors wrote it. LINE's tests reuse ids heavily
@@ -131,18 +103,32 @@ fn one_to_one_message(event: &Value) -> Option<(&str, &str)> {
     ))
 }
 
+/// Whether the desk shows `shown` as LINE sent `event`'s message: of its type, with the
+/// words the patient wrote.
+fn as_sent(event: &Value, shown: &tsunagi_desk::query::MessageView) -> bool {
+    let message = &event["message"];
+    let words = message["text"].as_str().filter(|t| !t.is_empty());
+    let words_kept = match message["type"].as_str() {
+        Some("text" | "sticker") => shown.text.as_deref() == words,
+        _ => true,
+    };
+    message["type"].as_str() == Some(shown.message_type.as_str()) && words_kept
+}
+
 #[tokio::test]
 async fn every_webhook_body_from_lines_own_sdk_tests_is_logged_and_every_patient_message_shows() {
-    let dir = fixtures_dir();
-    if !dir.is_dir() {
+    let Some(bodies) = line_fixtures::bodies() else {
         eprintln!(
             "skipped: no LINE fixtures at {} (set TSUNAGI_LINE_FIXTURES)",
-            dir.display()
+            line_fixtures::dir().display()
         );
         return;
-    }
-    let bodies = bodies(&dir);
-    assert!(!bodies.is_empty(), "no *.json bodies in {}", dir.display());
+    };
+    assert!(
+        !bodies.is_empty(),
+        "no *.json bodies in {}",
+        line_fixtures::dir().display()
+    );
 
     let relay = TestRelay::builder().without_channel().start().await;
     let (mut events_logged, mut messages_checked, mut without_destination) = (0, 0, 0);
@@ -246,17 +232,29 @@ async fn every_webhook_body_from_lines_own_sdk_tests_is_logged_and_every_patient
                 .unwrap()
                 .iter()
                 .find(|m| m.seq == seq && m.line_message_id.as_deref() == Some(message_id))
-                .map(|m| m.unsent);
-            shown_unsent += usize::from(shown == Some(true));
-            let shown = shown.is_some();
+                .map(|m| {
+                    (
+                        m.unsent,
+                        as_sent(event, m),
+                        format!("{} {:?}", m.message_type, m.text),
+                    )
+                });
+            shown_unsent += usize::from(matches!(shown, Some((true, _, _))));
+            let drawn = shown.as_ref().map(|(_, _, drawn)| drawn.clone());
+            // Shown as what it is: its type, and the words the patient wrote (a text's, a
+            // message sticker's); or, taken back, as unsent.
+            let shown = matches!(shown, Some((true, _, _) | (false, true, _)));
             let known = KNOWN_GAPS.iter().any(|(f, i, _)| *f == name && *i == at);
             if shown == known {
                 not_shown.push(format!(
                     "{name} #{at} ({user}, message {message_id}): {}",
                     if shown {
-                        "shows, but is listed in KNOWN_GAPS"
+                        "shows, but is listed in KNOWN_GAPS".to_owned()
                     } else {
-                        "does not show in its conversation"
+                        format!(
+                            "does not show in its conversation as LINE sent it ({}; shown: {drawn:?})",
+                            event["message"]
+                        )
                     }
                 ));
             }

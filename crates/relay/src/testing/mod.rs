@@ -3,6 +3,7 @@
 //! test code does.
 
 pub mod conformance;
+pub mod line_fixtures;
 mod postgres;
 
 use std::sync::Arc;
