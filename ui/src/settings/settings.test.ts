@@ -107,7 +107,7 @@ describe('Telegram chat ids', () => {
 describe('when patients see “Read”', () => {
   it('says what each choice shows the patient, and lets the owner choose while LINE leaves it to the desks', () => {
     render(ReadReceiptsEditor, { receipts: { mode: 'answered' }, account: { chat: true, marks_read_itself: false } })
-    const answered = screen.getByRole('radio', { name: /Only once staff answer/ }) as HTMLInputElement
+    const answered = screen.getByRole('radio', { name: 'Only once staff answer' }) as HTMLInputElement
     expect(answered.checked).toBe(true)
     expect(answered.disabled).toBe(false)
     expect(answered.getAttribute('aria-describedby')).toBe('read-mode-answered-means')
