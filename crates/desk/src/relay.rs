@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use tsunagi_line::{ChannelId, MessageId};
 use tsunagi_proto::api::{
     AddChannel, ChannelConnected, ChannelInfo, CreateInvite, DeviceInfo, Enroll, Enrolled,
-    ErrorBody, ErrorCode, LogPage, MessageQuota, OperatorInfo,
+    ErrorBody, ErrorCode, LogPage, MessageQuota, OperatorInfo, PhotoDelivery,
 };
 use tsunagi_proto::api::{
     CredentialKept, InviteInfo, Invited, Role, SetCredential, TelegramTest, TelegramTested,
@@ -539,6 +539,20 @@ impl RelayClient {
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .body(bytes);
         self.call(request).await
+    }
+
+    /// Whether LINE could fetch the images operators send from the relay's public address,
+    /// as the relay last found (it looks first if it never did). An operator is told before
+    /// sending a photo LINE cannot fetch.
+    pub async fn photo_delivery(&self, channel: &ChannelId) -> Result<PhotoDelivery> {
+        let path = format!("/v1/channels/{channel}/uploads/check");
+        self.call(self.http.get(endpoint(&self.base, &path))).await
+    }
+
+    /// Has the relay check again now that LINE can fetch images from it (owners).
+    pub async fn check_photo_delivery(&self, channel: &ChannelId) -> Result<PhotoDelivery> {
+        let path = format!("/v1/channels/{channel}/uploads/check");
+        self.call(self.http.post(endpoint(&self.base, &path))).await
     }
 
     /// An image this channel's operators uploaded (or its thumbnail), by the name the relay

@@ -362,3 +362,47 @@ pub struct Uploaded {
     pub original_content_url: String,
     pub preview_image_url: String,
 }
+
+/// `GET /v1/channels/{id}/uploads/check` (the channel's devices): whether LINE could fetch
+/// the images operators send from the relay's public address when the relay last looked;
+/// `POST` (owners) looks again now. The relay fetches a small image of its own through its
+/// public address, as LINE would: over HTTPS with a certificate LINE trusts, following no
+/// redirect, and it must answer 200 with that JPEG or PNG.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoDelivery {
+    pub ok: bool,
+    /// The address fetched.
+    pub url: String,
+    /// Why LINE could not fetch from there; `None` when it could.
+    pub problem: Option<PhotoProblem>,
+    /// What the relay saw, in its own (English) words: `answered 404 Not Found`, the TLS
+    /// error.
+    pub detail: Option<String>,
+    /// Unix milliseconds, by the relay's clock.
+    pub checked_at: i64,
+}
+
+/// Why LINE cannot fetch images from the relay's public address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoProblem {
+    /// Not `https://` (plain http is for this machine only, in tests and the demo).
+    NotHttps,
+    /// An address inside a private network (or reserved), which LINE cannot reach.
+    PrivateAddress,
+    /// The certificate is not one LINE trusts: self-signed, expired, or for another name.
+    Certificate,
+    /// No answer: nothing listens there, the name does not resolve, or it took too long.
+    Unreachable,
+    /// A redirect elsewhere (a login page, another address).
+    Redirected,
+    /// An answer other than 200.
+    Status,
+    /// 200, but not a JPEG or PNG (a proxy's login page, an error page).
+    NotAnImage,
+    /// An image, but not the relay's: something else answers at this address.
+    NotThisRelay,
+    /// A reason this version does not know (from a newer relay).
+    #[serde(other)]
+    Unknown,
+}

@@ -15,6 +15,7 @@
 //! count against no channel.
 
 mod header;
+mod probe;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use tsunagi_line::ChannelId;
 use tsunagi_proto::UnixMillis;
 
 use self::header::{Format, Header, Unread};
+pub use self::probe::{PROBE_PATH, probe_image, probe_url};
 use crate::media::write_atomically;
 use crate::relay::Relay;
 use crate::store::LogStore;
@@ -247,6 +249,8 @@ struct Shared {
     /// Held from a channel's quota check to its upload's last write, so that two uploads
     /// at once cannot both fit in the room left for one.
     writing: tokio::sync::Mutex<()>,
+    /// Whether LINE can fetch uploads from the relay's public address, as last checked.
+    probe: probe::Probe,
     #[cfg(any(test, feature = "testing"))]
     gate: Gate,
 }
@@ -271,6 +275,7 @@ impl Uploads {
                 most_decoding: AtomicUsize::new(0),
                 started: AtomicUsize::new(0),
                 writing: tokio::sync::Mutex::new(()),
+                probe: probe::Probe::default(),
                 #[cfg(any(test, feature = "testing"))]
                 gate: Gate::default(),
             }),

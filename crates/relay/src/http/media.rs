@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tsunagi_line::{ChannelId, MessageId};
-use tsunagi_proto::api::{ErrorCode, Uploaded};
+use tsunagi_proto::api::{ErrorCode, PhotoDelivery, Uploaded};
 
 use super::ApiError;
 use super::auth::Authenticated;
@@ -33,6 +33,11 @@ pub(super) fn routes<S: LogStore>() -> Router<Arc<Relay<S>>> {
             "/v1/channels/{channel_id}/uploads",
             post(create_upload::<S>).layer(DefaultBodyLimit::max(crate::upload::MAX_IMAGE + 1)),
         )
+        .route(
+            "/v1/channels/{channel_id}/uploads/check",
+            get(get_upload_check::<S>).post(create_upload_check::<S>),
+        )
+        .route(crate::upload::PROBE_PATH, get(probe))
         .route("/public/uploads/{name}", get(public_upload::<S>))
         .route(
             "/public/uploads/{name}/preview",
@@ -68,6 +73,30 @@ async fn create_upload<S: LogStore>(
 ) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
     let channel = super::parse_channel_id(&channel_id)?;
     device.for_channel(&channel)?;
+    let (public, uploads) = public_uploads(&relay)?;
+    if uploads.photo_delivery().is_none() {
+        // The first upload of this run: whether LINE can fetch it is found out beside it
+        // (the upload is kept either way), and desks are told.
+        let (uploads, public, now) = (uploads.clone(), public.clone(), relay.now());
+        tokio::spawn(async move { uploads.photo_delivery_or_check(&public, now).await });
+    }
+    let kept = uploads
+        .save(&channel, body, relay.now())
+        .await
+        .map_err(refused)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Uploaded {
+            original_content_url: format!("{public}/public/uploads/{}", kept.name),
+            preview_image_url: format!("{public}/public/uploads/{}/preview", kept.name),
+        }),
+    ))
+}
+
+/// The relay's public address, and its uploads; 503 when it has either not.
+fn public_uploads<S: LogStore>(
+    relay: &Relay<S>,
+) -> Result<(String, &crate::upload::Uploads), ApiError> {
     let unavailable = |why: &str| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -85,17 +114,52 @@ async fn create_upload<S: LogStore>(
         .media()
         .map(crate::media::MediaStore::uploads)
         .ok_or_else(|| unavailable("this relay keeps no media"))?;
-    let kept = uploads
-        .save(&channel, body, relay.now())
-        .await
-        .map_err(refused)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Uploaded {
-            original_content_url: format!("{public}/public/uploads/{}", kept.name),
-            preview_image_url: format!("{public}/public/uploads/{}/preview", kept.name),
-        }),
+    Ok((public, uploads))
+}
+
+/// `GET /v1/channels/{id}/uploads/check` (the channel's devices): whether LINE could fetch
+/// uploads from the relay's public address when last checked, checked now if never yet.
+#[tracing::instrument(skip_all, fields(channel = %channel_id))]
+async fn get_upload_check<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path(channel_id): Path<String>,
+) -> Result<Json<PhotoDelivery>, ApiError> {
+    let channel = super::parse_channel_id(&channel_id)?;
+    device.for_channel(&channel)?;
+    let (public, uploads) = public_uploads(&relay)?;
+    Ok(Json(
+        uploads.photo_delivery_or_check(&public, relay.now()).await,
     ))
+}
+
+/// `POST /v1/channels/{id}/uploads/check` (owners): checks again now that LINE can fetch
+/// uploads from the relay's public address.
+#[tracing::instrument(skip_all, fields(channel = %channel_id))]
+async fn create_upload_check<S: LogStore>(
+    State(relay): State<Arc<Relay<S>>>,
+    device: Authenticated,
+    Path(channel_id): Path<String>,
+) -> Result<Json<PhotoDelivery>, ApiError> {
+    let channel = super::parse_channel_id(&channel_id)?;
+    device.owner_of(&channel)?;
+    let (public, uploads) = public_uploads(&relay)?;
+    Ok(Json(
+        uploads.check_photo_delivery(&public, relay.now()).await,
+    ))
+}
+
+/// `GET /public/uploads/probe.png`: the image the relay fetches through its public address
+/// to learn whether LINE can fetch uploads there. Never cached: each check asks anew.
+async fn probe() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/png"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        crate::upload::probe_image(),
+    )
+        .into_response()
 }
 
 /// What a refused upload is answered: too big for LINE or for the relay (413), not an
