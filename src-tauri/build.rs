@@ -45,6 +45,8 @@ fn main() {
         "reminder_recipients",
         "reminder_preview",
         "quota_get",
+        "photo_delivery_get",
+        "photo_delivery_check",
         "reminder_schedule",
         "reminder_cancel",
         "analytics_report",

@@ -30,6 +30,7 @@ use crate::alerts;
 use crate::desk::Shell;
 use tsunagi_proto::api::TelegramTest;
 
+use crate::ipc::PhotoDeliveryView;
 use crate::ipc::{
     ActRequest, AlertShowRequest, AlertsPaused, AppInfo, AuditExportRequest, AuditRequest, Canned,
     ChannelConnectRequest, ChannelConnected, ClinicSettings, ContactFieldsRequest, ContactRequest,
@@ -1014,6 +1015,25 @@ async fn month_quota(joined: &tsunagi_desk::profile::Joined) -> Option<QuotaView
 pub(crate) async fn quota_get(shell: State<'_, Shell>) -> Answer<Option<QuotaView>> {
     let joined = shell.joined().await?;
     Ok(month_quota(&joined).await)
+}
+
+/// Whether LINE can fetch the photos operators send from the relay, as the relay last
+/// found: the composer warns before a photo goes where it cannot.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn photo_delivery_get(shell: State<'_, Shell>) -> Answer<PhotoDeliveryView> {
+    let joined = shell.joined().await?;
+    let client = joined.sync.client();
+    Ok(client.photo_delivery(joined.sync.channel()).await?.into())
+}
+
+/// Has the relay check again now whether LINE can fetch photos from it (owners).
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn photo_delivery_check(shell: State<'_, Shell>) -> Answer<PhotoDeliveryView> {
+    let joined = shell.joined().await?;
+    let client = joined.sync.client();
+    Ok(client.check_photo_delivery(joined.sync.channel()).await?.into())
 }
 
 /// Schedules a reminder now, on the relay (a tag or every follower: owners only).

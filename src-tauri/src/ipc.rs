@@ -868,6 +868,62 @@ pub struct QuotaView {
     pub used: u64,
 }
 
+/// Whether LINE can fetch the photos operators send from the relay's public address, as
+/// the relay last found (`photo_delivery_get`) or found now (`photo_delivery_check`,
+/// owners). The relay fetches an image of its own through that address, as LINE would.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PhotoDeliveryView {
+    pub ok: bool,
+    /// The address the relay fetched.
+    pub url: String,
+    /// Why LINE cannot fetch from there; null when it can.
+    pub problem: Option<PhotoProblem>,
+    /// What the relay saw, in English (`answered 404 Not Found`, the TLS error).
+    pub detail: Option<String>,
+    /// Unix milliseconds.
+    #[ts(type = "number")]
+    pub checked_at: i64,
+}
+
+/// Why LINE cannot fetch photos from the relay: each has its own words in the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoProblem {
+    NotHttps,
+    PrivateAddress,
+    Certificate,
+    Unreachable,
+    Redirected,
+    Status,
+    NotAnImage,
+    NotThisRelay,
+    /// From a newer relay: the detail says what.
+    Unknown,
+}
+
+impl From<tsunagi_proto::api::PhotoDelivery> for PhotoDeliveryView {
+    fn from(found: tsunagi_proto::api::PhotoDelivery) -> Self {
+        use tsunagi_proto::api::PhotoProblem as Relay;
+        PhotoDeliveryView {
+            ok: found.ok,
+            url: found.url,
+            problem: found.problem.map(|problem| match problem {
+                Relay::NotHttps => PhotoProblem::NotHttps,
+                Relay::PrivateAddress => PhotoProblem::PrivateAddress,
+                Relay::Certificate => PhotoProblem::Certificate,
+                Relay::Unreachable => PhotoProblem::Unreachable,
+                Relay::Redirected => PhotoProblem::Redirected,
+                Relay::Status => PhotoProblem::Status,
+                Relay::NotAnImage => PhotoProblem::NotAnImage,
+                Relay::NotThisRelay => PhotoProblem::NotThisRelay,
+                Relay::Unknown => PhotoProblem::Unknown,
+            }),
+            detail: found.detail,
+            checked_at: found.checked_at,
+        }
+    }
+}
+
 /// Names one reminder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ReminderRequest {
@@ -1132,6 +1188,8 @@ commands! {
     reminder_recipients: ReminderRequest => Vec<RecipientView>,
     reminder_preview: ReminderDraft => ReminderPreview,
     quota_get: () => Option<QuotaView>,
+    photo_delivery_get: () => PhotoDeliveryView,
+    photo_delivery_check: () => PhotoDeliveryView,
     reminder_schedule: ReminderDraft => (),
     reminder_cancel: ReminderRequest => (),
     analytics_report: ReportRequest => Report,
@@ -1306,6 +1364,8 @@ pub fn typescript() -> String {
         RecipientView::decl(),
         ReminderDraft::decl(),
         QuotaView::decl(),
+        PhotoProblem::decl(),
+        PhotoDeliveryView::decl(),
         ReminderPreview::decl(),
         ReminderRequest::decl(),
         Figures::decl(),

@@ -843,6 +843,26 @@ export type QuotaView = {
  */
 limit: number | null, used: number, };
 
+export type PhotoProblem = "not_https" | "private_address" | "certificate" | "unreachable" | "redirected" | "status" | "not_an_image" | "not_this_relay" | "unknown";
+
+export type PhotoDeliveryView = { ok: boolean, 
+/**
+ * The address the relay fetched.
+ */
+url: string, 
+/**
+ * Why LINE cannot fetch from there; null when it can.
+ */
+problem: PhotoProblem | null, 
+/**
+ * What the relay saw, in English (`answered 404 Not Found`, the TLS error).
+ */
+detail: string | null, 
+/**
+ * Unix milliseconds.
+ */
+checked_at: number, };
+
 export type ReminderPreview = { 
 /**
  * Following patients it reaches now (the relay fixes the list when it goes out).
@@ -1103,6 +1123,8 @@ export type Commands = {
   reminder_recipients: { request: ReminderRequest; response: Array<RecipientView> }
   reminder_preview: { request: ReminderDraft; response: ReminderPreview }
   quota_get: { request: null; response: QuotaView | null }
+  photo_delivery_get: { request: null; response: PhotoDeliveryView }
+  photo_delivery_check: { request: null; response: PhotoDeliveryView }
   reminder_schedule: { request: ReminderDraft; response: null }
   reminder_cancel: { request: ReminderRequest; response: null }
   analytics_report: { request: ReportRequest; response: Report }
