@@ -553,8 +553,8 @@ impl<S: LogStore> Executor<S> {
                 self.saw(entry);
             }
         }
-        // LINE is asked for the account's modes once the executor runs.
-        self.account_due = self.now();
+        // LINE is asked for the account's modes as the executor starts, before it acts.
+        self.read_account().await?;
         tracing::info!(channel = %self.channel, %cursor, from = %self.snapshot_at, "the executor runs this channel");
         self.snapshot_if_due().await?;
         let mut head = store.subscribe(&self.channel);

@@ -1,6 +1,7 @@
 //! What the executor knows of the LINE Official Account itself: its Chat and mark-as-read
-//! modes, read from LINE's bot info when the executor starts and every hour after (by the
-//! relay's clock), and logged only when they differ from the last ones in the log. The
+//! modes, read from LINE's bot info when the executor starts (before it acts on anything)
+//! and every hour after (by the relay's clock), and logged only when they differ from the
+//! last ones in the log. The
 //! last ones logged are kept beside the bot's state in the executor's snapshot, so that a
 //! restart from a snapshot knows them without reading the log from its start.
 

@@ -2034,8 +2034,7 @@ async fn the_executor_logs_the_accounts_modes_when_line_changes_them_and_only_th
     let patient = clinic.patient(0);
     let asked = bot_info_calls(&clinic);
     AHEAD.fetch_add(hour, SeqCst);
-    let mut sent = 0;
-    for restart in [false, true] {
+    for (before, restart) in [false, true].into_iter().enumerate() {
         if restart {
             clinic.kill();
             clinic.run_executor_by(ahead(), options("again")).await;
@@ -2048,10 +2047,9 @@ async fn the_executor_logs_the_accounts_modes_when_line_changes_them_and_only_th
         }
         assert!(bot_info_calls(&clinic) > asked + usize::from(restart));
         // Whatever that reading logs, it logs before the send behind it.
-        sent += 1;
         clinic.desk(send(&patient, &["after the reading"])).await;
         let ops = clinic
-            .wait_for("the send", |ops| count(ops, is_sent) == sent)
+            .wait_for("the send", |ops| count(ops, is_sent) == before + 1)
             .await;
         assert_eq!(line_accounts(&ops), [chat, bot], "restarted: {restart}");
     }
