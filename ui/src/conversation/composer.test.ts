@@ -1,8 +1,20 @@
-import { fireEvent, render, screen } from '@testing-library/svelte'
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte'
 import { describe, expect, it } from 'vitest'
-import type { Outgoing } from '../lib/bindings'
+import type { Outgoing, PhotoDeliveryView } from '../lib/bindings'
+import { fakeDesk } from '../testing/fake'
 import Composer from './Composer.svelte'
-import { cannedMatches, draft, fill, keepDraft, keyAction, limit, sendable, slashQuery } from './composer'
+import {
+  cannedMatches,
+  draft,
+  fill,
+  keepDraft,
+  keyAction,
+  limit,
+  photoHeld,
+  photoWhyKey,
+  sendable,
+  slashQuery,
+} from './composer'
 
 const key = (k: string, extra: Partial<KeyboardEvent> = {}) => ({
   key: k,
@@ -150,5 +162,108 @@ describe('the composer', () => {
     const { box } = setup(true)
     expect((box as HTMLTextAreaElement).disabled).toBe(true)
     expect(screen.getByRole('button', { name: 'Send' })).toHaveProperty('disabled', true)
+  })
+})
+
+describe('a photo LINE cannot fetch', () => {
+  const login: PhotoDeliveryView = {
+    ok: false,
+    url: 'https://relay.clinic.example/public/uploads/probe.png',
+    problem: 'not_an_image',
+    detail: 'answered text/html; charset=utf-8, not a JPEG or PNG',
+    checked_at: Date.UTC(2026, 11, 1, 1, 0),
+  }
+  const fine: PhotoDeliveryView = { ...login, ok: true, problem: null, detail: null }
+
+  function setup(last: PhotoDeliveryView | 'unanswered', owner = false, again: PhotoDeliveryView = fine) {
+    const photos: Uint8Array[] = []
+    const desk = fakeDesk({
+      photo_delivery_get: () => {
+        if (last === 'unanswered') throw { code: 'relay_unreachable', message: 'offline' }
+        return last
+      },
+      photo_delivery_check: () => again,
+    })
+    render(Composer, {
+      conversation: 'U-photo',
+      canned: [],
+      patientName: 'Mali',
+      disabled: false,
+      desk,
+      owner,
+      onsend: async () => {},
+      onphoto: async (bytes: Uint8Array) => {
+        photos.push(bytes)
+      },
+    })
+    const attach = async () => {
+      const file = new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0])], 'rash.jpg', { type: 'image/jpeg' })
+      await fireEvent.change(screen.getByLabelText('Attach photo'), { target: { files: [file] } })
+    }
+    return { photos, desk, attach }
+  }
+
+  it('is held, with the reason in plain words, and goes only when the operator says so', async () => {
+    const { photos, attach } = setup(login)
+    await attach()
+    const warning = await screen.findByRole('alert')
+    expect(warning.textContent).toContain(
+      'LINE cannot fetch photos from this relay’s address (its address answered with a page, not a photo). ' +
+        'The patient would see a broken image. Ask the person who runs the relay.',
+    )
+    expect(photos).toEqual([])
+    // Staff cannot have the relay check again, nor read its technical detail.
+    expect(screen.queryByRole('button', { name: 'Check again' })).toBeNull()
+    expect(warning.textContent).not.toContain('text/html')
+    await fireEvent.click(screen.getByRole('button', { name: 'Send anyway' }))
+    await waitFor(() => expect(photos).toEqual([new Uint8Array([0xff, 0xd8, 0xff, 0xe0])]))
+    expect(screen.queryByRole('alert')).toBeNull()
+  })
+
+  it('is dropped when the operator chooses not to send it', async () => {
+    const { photos, attach } = setup({ ...login, problem: 'certificate' })
+    await attach()
+    expect((await screen.findByRole('alert')).textContent).toContain('its certificate is not one LINE trusts')
+    await fireEvent.click(screen.getByRole('button', { name: 'Don’t send' }))
+    expect(screen.queryByRole('alert')).toBeNull()
+    expect(photos).toEqual([])
+  })
+
+  it('goes once an owner has the relay check again and LINE can fetch it now', async () => {
+    const { photos, desk, attach } = setup(login, true)
+    await attach()
+    const warning = await screen.findByRole('alert')
+    expect(warning.textContent).toContain('text/html')
+    await fireEvent.click(screen.getByRole('button', { name: 'Check again' }))
+    await waitFor(() => expect(photos.length).toBe(1))
+    expect(desk.calls.map((c) => c.command)).toEqual(['photo_delivery_get', 'photo_delivery_check'])
+    expect(screen.queryByRole('alert')).toBeNull()
+  })
+
+  it('stays held when the check again still finds LINE cannot fetch it, with the new reason', async () => {
+    const { photos, attach } = setup(login, true, { ...login, problem: 'unreachable' })
+    await attach()
+    await screen.findByRole('alert')
+    await fireEvent.click(screen.getByRole('button', { name: 'Check again' }))
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('nothing answered at its address'))
+    expect(photos).toEqual([])
+  })
+
+  it('goes at once when LINE can fetch photos, or when the relay cannot say', async () => {
+    for (const last of [fine, 'unanswered'] as const) {
+      const { photos, attach } = setup(last)
+      await attach()
+      await waitFor(() => expect(photos.length).toBe(1))
+      expect(screen.queryByRole('alert')).toBeNull()
+      document.body.innerHTML = ''
+    }
+  })
+
+  it('is held only when the relay’s last check found a problem', () => {
+    expect(photoHeld(null)).toBe(false)
+    expect(photoHeld(fine)).toBe(false)
+    expect(photoHeld(login)).toBe(true)
+    expect(photoWhyKey(login)).toBe('photos.why.not_an_image')
+    expect(photoWhyKey({ ...login, problem: null })).toBe('photos.why.unknown')
   })
 })

@@ -1,6 +1,6 @@
 // The composer's rules, apart from its drawing: what a key does, LINE's length limit,
 // the "/" picker's matches, and drafts kept per conversation.
-import type { Canned } from '../lib/bindings'
+import type { Canned, PhotoDeliveryView } from '../lib/bindings'
 import { MAX_TEXT, SHOW_COUNT_FROM, utf16Length } from './describe'
 
 /** How often the patient is told the operator is writing (LINE shows it for 20 s). */
@@ -74,4 +74,15 @@ export function draft(conversation: string): string {
 export function keepDraft(conversation: string, text: string) {
   if (text.length === 0) drafts.delete(conversation)
   else drafts.set(conversation, text)
+}
+
+/** Whether a photo waits, with the reason said, before it goes: the relay last found that
+ *  LINE cannot fetch photos from it. When the relay could not say (`null`), it goes. */
+export function photoHeld(delivery: PhotoDeliveryView | null): delivery is PhotoDeliveryView {
+  return delivery !== null && !delivery.ok
+}
+
+/** The words for why LINE cannot fetch photos from the relay. */
+export function photoWhyKey(delivery: PhotoDeliveryView): string {
+  return `photos.why.${delivery.problem ?? 'unknown'}`
 }
