@@ -5,6 +5,7 @@ use anyhow::{Result, ensure};
 use tsunagi_e2e::app::{App, By};
 use tsunagi_e2e::clinic::{CHANNEL, Clinic};
 use tsunagi_line::ChannelId;
+use tsunagi_linesim::UserAction;
 use tsunagi_proto::api::Role;
 use tsunagi_proto::{EntryBody, LoggedOp, Operation, Seq};
 use tsunagi_relay::store::LogStore as _;
@@ -169,8 +170,39 @@ async fn an_auto_reply_and_opening_hours_the_owner_saves_are_what_the_bot_then_d
     app.click(By::Button("Save")).await?;
     app.until_text(By::XPath(SAVED), "saved", |t| t.contains("Saved"))
         .await?;
-    app.screenshot("settings-handoff").await?;
     ensure!(settings_logged(&clinic).await? == 4, "four settings saved");
+    // A rich menu's "talk to staff" item: the patient who taps it asks for a person.
+    app.type_into(
+        "Buttons that hand a chat to staff (postback data)",
+        "action=talk",
+    )
+    .await?;
+    app.click(By::Button("Save")).await?;
+    app.until_text(By::XPath(SAVED), "saved", |t| t.contains("Saved"))
+        .await?;
+    app.screenshot("settings-handoff").await?;
+    ensure!(settings_logged(&clinic).await? == 5, "five settings saved");
+    let report = clinic
+        .sim
+        .say(
+            &booking,
+            UserAction::Postback {
+                data: "action=talk".into(),
+                params: None,
+            },
+        )
+        .await?;
+    ensure!(report.attempt.status == Some(200), "{report:?}");
+    // The clinic is closed all week: asking for a person is answered with the away reply
+    // (the handoff waits for the clinic to open), which no other tap would get.
+    clinic.until_received(&booking, 2).await?;
+    ensure!(
+        texts(&clinic, &booking).last().map(String::as_str)
+            == Some("We are closed today; we answer from 9:00 tomorrow."),
+        "the bot answered {:?}",
+        texts(&clinic, &booking)
+    );
+
     app.click(By::Tab("Opening hours")).await?;
 
     // Read back as saved when the settings open again, in Thai.
