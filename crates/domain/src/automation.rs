@@ -75,9 +75,12 @@ pub struct Logged {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     Log(Logged),
-    /// Fetch this user's LINE profile and log it (as `profiles`, under `op_id`).
+    /// Fetch this user's LINE profile and log it (as `profiles`, under `op_id`). `chat` is
+    /// where they were first seen: in a group or room LINE answers for a member who is not
+    /// the account's friend only through that group's or room's member profile.
     FetchProfile {
         user: UserId,
+        chat: tsunagi_line::webhook::Chat,
         op_id: OpId,
     },
 }
@@ -815,6 +818,8 @@ impl Bot {
             self.contacts.insert(user.clone(), Contact::default());
             decisions.push(Decision::FetchProfile {
                 user: user.clone(),
+                chat: (event.source.as_ref().and_then(|s| s.chat()))
+                    .unwrap_or_else(|| tsunagi_line::webhook::Chat::User(user.clone())),
                 op_id: OpId::derived(&format!("profile/{}", entry.seq.0)),
             });
         }

@@ -731,6 +731,31 @@ impl Client {
         self.execute(Call::new(Method::GET, url)).await?.json()
     }
 
+    /// The profile of a member of a group the bot is in, friend of the account or not
+    /// (`/profile` answers 404 for those who are not). LINE gives a member's name and
+    /// picture only: no status message or language.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn group_member_profile(
+        &self,
+        group_id: &crate::id::GroupId,
+        user_id: &UserId,
+    ) -> Result<Profile> {
+        let url = self.api(&format!("/v2/bot/group/{group_id}/member/{user_id}"));
+        self.execute(Call::new(Method::GET, url)).await?.json()
+    }
+
+    /// The profile of a member of a room (a multi-person chat) the bot is in, as
+    /// [`group_member_profile`](Self::group_member_profile) for groups.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn room_member_profile(
+        &self,
+        room_id: &crate::id::RoomId,
+        user_id: &UserId,
+    ) -> Result<Profile> {
+        let url = self.api(&format!("/v2/bot/room/{room_id}/member/{user_id}"));
+        self.execute(Call::new(Method::GET, url)).await?.json()
+    }
+
     /// One page of follower ids. `limit` defaults to 300 at LINE; at most 1,000.
     #[tracing::instrument(skip_all, err)]
     pub async fn followers_ids(

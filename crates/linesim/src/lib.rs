@@ -118,6 +118,20 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
+    /// Adds a user who has not added the account as a friend to the first group (the
+    /// waiting room), and returns their id: LINE answers their profile only through the
+    /// group's member profile, `/profile` answers 404.
+    pub fn stranger_in_group(&mut self) -> UserId {
+        let user =
+            population::stranger(&population::user_id(9_000 + self.users.len() as u64), false);
+        let id = user.user_id.clone();
+        self.users.push(user);
+        if let Some(group) = self.groups.first_mut() {
+            group.members.push(id.clone());
+        }
+        id
+    }
+
     /// A verified channel with 24 users, LINE's rate limits, no quota and no webhook yet.
     pub fn new(
         channel_id: impl Into<String>,
@@ -598,6 +612,16 @@ impl Simulator {
     ) -> Result<(Vec<UserId>, Option<String>), LineError> {
         let now = self.now();
         self.world().followers_page(limit, start, now)
+    }
+
+    /// A member of a group or room (`chat`, its id) the bot is in, friend or not.
+    fn member(&self, chat: &str, user: &UserId) -> Option<User> {
+        let world = self.world();
+        let group = world.groups.get(&tsunagi_line::GroupId::from(chat))?;
+        if !group.members.contains(user) {
+            return None;
+        }
+        world.users.get(user).cloned()
     }
 
     /// A friend's profile; `None` for blocked, unfollowed and unknown users (404).

@@ -36,6 +36,11 @@ pub(crate) fn router(sim: Simulator) -> Router {
         .route("/v2/bot/message/{id}/content/preview", get(preview))
         .route("/v2/bot/message/{id}/content/transcoding", get(transcoding))
         .route("/v2/bot/profile/{user_id}", get(profile))
+        .route(
+            "/v2/bot/group/{group_id}/member/{user_id}",
+            get(group_member),
+        )
+        .route("/v2/bot/room/{room_id}/member/{user_id}", get(room_member))
         .route("/v2/bot/followers/ids", get(followers))
         .route("/v2/bot/info", get(bot_info))
         .route("/v2/bot/chat/loading/start", post(loading))
@@ -365,6 +370,42 @@ async fn profile(State(sim): State<Simulator>, Path(user_id): Path<String>) -> A
     }
     if let Some(status) = user.status_message {
         body["statusMessage"] = status.into();
+    }
+    Ok(Json(body).into_response())
+}
+
+/// `GET /v2/bot/group/{groupId}/member/{userId}`: a member's name and picture, friend of
+/// the account or not; 404 for a group the bot is not in or someone not in it.
+async fn group_member(
+    State(sim): State<Simulator>,
+    Path((group_id, user_id)): Path<(String, String)>,
+) -> Answer {
+    sim.limit("group_member")?;
+    member(&sim, 'C', &group_id, &user_id)
+}
+
+/// `GET /v2/bot/room/{roomId}/member/{userId}`, as for groups.
+async fn room_member(
+    State(sim): State<Simulator>,
+    Path((room_id, user_id)): Path<(String, String)>,
+) -> Answer {
+    sim.limit("room_member")?;
+    member(&sim, 'R', &room_id, &user_id)
+}
+
+fn member(sim: &Simulator, kind: char, chat: &str, user_id: &str) -> Answer {
+    if !chat.starts_with(kind) {
+        return Err(LineError::not_found());
+    }
+    let user = sim
+        .member(chat, &UserId::new(user_id))
+        .ok_or_else(LineError::not_found)?;
+    let mut body = json!({
+        "displayName": user.display_name,
+        "userId": user.user_id,
+    });
+    if let Some(url) = user.picture_url {
+        body["pictureUrl"] = url.into();
     }
     Ok(Json(body).into_response())
 }

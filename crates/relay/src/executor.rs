@@ -48,6 +48,7 @@ use tsunagi_line::client::{
     AccessToken, Class, Client, ContentBody, ContentStream, Done, Profile, SendOutcome, Transcoding,
 };
 use tsunagi_line::retry::RetryPolicy;
+use tsunagi_line::webhook::Chat;
 use tsunagi_line::{ChannelId, Error as LineError, MessageId, UserId};
 use tsunagi_proto::{
     ContactProfile, ConversationId, Credential, Delivery, DeviceId, EXECUTOR_DEVICE, MediaOutcome,
@@ -780,14 +781,16 @@ impl<S: LogStore> Executor<S> {
         for decision in decisions {
             match decision {
                 Decision::Log(logged) => ops.push(logged),
-                Decision::FetchProfile { user, op_id } => profiles.push((user, op_id)),
+                Decision::FetchProfile { user, chat, op_id } => {
+                    profiles.push(((user, chat), op_id));
+                }
             }
         }
         let mut new = self.log(ops).await?;
         if profiles.is_empty() {
             return Ok(new);
         }
-        let (users, ids): (Vec<UserId>, Vec<OpId>) = profiles.into_iter().unzip();
+        let (users, ids): (Vec<(UserId, Chat)>, Vec<OpId>) = profiles.into_iter().unzip();
         let fetched = self.fetch_profiles(users).await?;
         let ops = ids
             .into_iter()
@@ -796,11 +799,11 @@ impl<S: LogStore> Executor<S> {
                 Ok(profile) => Some(Logged {
                     op_id,
                     op: Operation::Profiles {
-                        profiles: vec![of_follower(profile)],
+                        profiles: vec![profile],
                     },
                 }),
-                // Not a friend (404), or LINE is busy: the profile comes with the next
-                // follower sync instead.
+                // Not a friend (404), no longer a member, or LINE is busy: the profile
+                // comes with the next follower sync instead, if they follow.
                 Err(error) => {
                     tracing::debug!(%user, %error, "no profile");
                     None
@@ -812,19 +815,29 @@ impl<S: LogStore> Executor<S> {
     }
 
     /// Fetches profiles, several at a time, paced to LINE's rate limit; in the order asked.
+    /// A user seen in a group or room is asked of that group or room (LINE answers for its
+    /// members, friends or not); anyone else of LINE's profiles of the account's friends.
     async fn fetch_profiles(
         &mut self,
-        users: Vec<UserId>,
-    ) -> Result<Vec<(UserId, tsunagi_line::Result<Profile>)>, Failure> {
+        users: Vec<(UserId, Chat)>,
+    ) -> Result<Vec<(UserId, tsunagi_line::Result<ContactProfile>)>, Failure> {
         let client = self.client().await?.clone();
         let limiter = self.profiles.clone();
         let mut fetched = Vec::with_capacity(users.len());
         let mut fetching = futures_util::stream::iter(users)
-            .map(|user| {
+            .map(|(user, chat)| {
                 let (client, limiter) = (client.clone(), limiter.clone());
                 async move {
                     limiter.until_ready().await;
-                    let profile = client.profile(&user).await;
+                    let profile = match &chat {
+                        Chat::Group(group) => {
+                            (client.group_member_profile(group, &user).await).map(of_member)
+                        }
+                        Chat::Room(room) => {
+                            (client.room_member_profile(room, &user).await).map(of_member)
+                        }
+                        Chat::User(_) => client.profile(&user).await.map(of_follower),
+                    };
                     (user, profile)
                 }
             })
@@ -1392,12 +1405,15 @@ impl<S: LogStore> Executor<S> {
                 done,
                 total,
             } => {
+                let users = (users.into_iter())
+                    .map(|user| (user.clone(), Chat::User(user)))
+                    .collect();
                 let fetched = self.fetch_profiles(users).await?;
                 let mut profiles = Vec::with_capacity(fetched.len());
                 let mut skipped = Vec::new();
                 for (user, profile) in fetched {
                     match profile {
-                        Ok(profile) => profiles.push(of_follower(profile)),
+                        Ok(profile) => profiles.push(profile),
                         // 404: they left since LINE listed them.
                         Err(error) if is_final(&error) => skipped.push(user),
                         Err(error) => return Err(Failure::Line(error)),
@@ -1691,6 +1707,15 @@ fn of_follower(profile: Profile) -> ContactProfile {
         status_message: profile.status_message,
         language: profile.language,
         follower: true,
+    }
+}
+
+/// A profile LINE gave for a member of a group or room, who may not be a friend of the
+/// account: a name and a picture only.
+fn of_member(profile: Profile) -> ContactProfile {
+    ContactProfile {
+        follower: false,
+        ..of_follower(profile)
     }
 }
 

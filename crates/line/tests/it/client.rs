@@ -832,6 +832,56 @@ async fn loading_mark_as_read_and_webhook_endpoint_calls() {
     assert_eq!(report.status_code, 200);
 }
 
+/// A group's or room's member profile has a name and a picture, no status message or
+/// language, and is read as a profile.
+#[tokio::test]
+async fn a_group_or_room_members_profile_is_read_without_status_message_or_language() {
+    let server = MockServer::start().await;
+    let member = json!({
+        "displayName": "LINE taro", "userId": user().as_str(),
+        "pictureUrl": "https://profile.line-scdn.net/abc"
+    });
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/v2/bot/group/C1234567890abcdef1234567890abcdef/member/{}",
+            user()
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(member.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/v2/bot/room/R1234567890abcdef1234567890abcdef/member/{}",
+            user()
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(member))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let group = tsunagi_line::GroupId::from("C1234567890abcdef1234567890abcdef");
+    let room = tsunagi_line::RoomId::from("R1234567890abcdef1234567890abcdef");
+    for profile in [
+        client
+            .group_member_profile(&group, &user())
+            .await
+            .expect("group member"),
+        client
+            .room_member_profile(&room, &user())
+            .await
+            .expect("room member"),
+    ] {
+        assert_eq!(profile.display_name, "LINE taro");
+        assert_eq!(profile.user_id, user());
+        assert_eq!(
+            profile.picture_url.as_deref(),
+            Some("https://profile.line-scdn.net/abc")
+        );
+        assert_eq!((profile.status_message, profile.language), (None, None));
+    }
+}
+
 /// When LINE gets no answer from the endpoint it says so with a status of zero or less and
 /// may leave `success` out: the report is read, and is no success.
 #[tokio::test]

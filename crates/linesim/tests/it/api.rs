@@ -423,6 +423,54 @@ async fn profiles_are_404_for_blocked_and_unknown_users() {
     );
 }
 
+/// A group member who is not the account's friend has no `/profile` (404), but the group's
+/// member profile answers with their name and picture; someone outside the group, or a
+/// group asked for as a room, gets 404.
+#[tokio::test]
+async fn a_group_member_who_is_not_a_friend_is_found_through_the_group_only() {
+    let mut stranger = None;
+    let h = Harness::start_with(|config| stranger = Some(config.stranger_in_group())).await;
+    let stranger = stranger.unwrap();
+    let group = h.sim.groups()[0].group_id.clone();
+    assert_eq!(status(h.client.profile(&stranger).await), 404);
+    let member = h
+        .client
+        .group_member_profile(&group, &stranger)
+        .await
+        .unwrap();
+    let user = h
+        .sim
+        .users()
+        .into_iter()
+        .find(|u| u.user_id == stranger)
+        .unwrap();
+    assert_eq!(
+        (
+            member.user_id,
+            member.display_name,
+            member.status_message,
+            member.language
+        ),
+        (stranger.clone(), user.display_name, None, None)
+    );
+    let friend_outside = h
+        .sim
+        .users()
+        .into_iter()
+        .find(|u| u.follows && !h.sim.groups()[0].members.contains(&u.user_id))
+        .unwrap()
+        .user_id;
+    assert_eq!(
+        status(h.client.group_member_profile(&group, &friend_outside).await),
+        404
+    );
+    let as_room = tsunagi_line::RoomId::new(group.as_str());
+    assert_eq!(
+        status(h.client.room_member_profile(&as_room, &stranger).await),
+        404
+    );
+}
+
 /// LINE leaves `language` out of the profile of a user who has not agreed to its privacy
 /// policy: the client reads the profile all the same.
 #[tokio::test]

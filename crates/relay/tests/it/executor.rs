@@ -2130,3 +2130,111 @@ async fn a_profile_without_a_language_is_logged_without_one() {
     assert!(!profile.display_name.is_empty());
     assert_eq!(profile.language, None);
 }
+
+// ─── Members of groups and rooms ────────────────────────────────────────────────────────
+
+/// The paths of LINE's profile calls about `user`.
+fn profile_calls(clinic: &Clinic, user: &UserId) -> Vec<String> {
+    (clinic.sim.api_calls().into_iter())
+        .filter(|path| path.ends_with(&format!("/{user}")))
+        .collect()
+}
+
+async fn profile_of(clinic: &Clinic, user: &UserId) -> tsunagi_proto::ContactProfile {
+    let ops = clinic
+        .wait_for("the member's profile", |ops| {
+            ops.iter().any(|op| matches!(op, Operation::Profiles { profiles } if profiles.iter().any(|p| p.user_id == *user)))
+        })
+        .await;
+    ops.into_iter()
+        .find_map(|op| match op {
+            Operation::Profiles { profiles } => profiles.into_iter().find(|p| p.user_id == *user),
+            _ => None,
+        })
+        .unwrap()
+}
+
+/// LINE answers `/profile` only for the account's friends; a group member who is not one
+/// is looked up through the group, and their name logged.
+#[tokio::test]
+async fn a_group_member_who_is_not_a_friend_gets_their_name_from_the_groups_member_profile() {
+    let mut stranger = None;
+    let clinic = Clinic::start(|config| stranger = Some(config.stranger_in_group())).await;
+    let stranger = stranger.unwrap();
+    let group = clinic.sim.groups()[0].group_id.clone();
+    let report = clinic
+        .sim
+        .say_in_group(
+            &group,
+            &stranger,
+            UserAction::Text {
+                text: "受付は何時までですか".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.attempt.status, Some(200));
+    let profile = profile_of(&clinic, &stranger).await;
+    let user = clinic
+        .sim
+        .users()
+        .into_iter()
+        .find(|u| u.user_id == stranger)
+        .unwrap();
+    assert!(!user.follows);
+    assert_eq!(
+        (profile.display_name.as_str(), profile.follower),
+        (user.display_name.as_str(), false)
+    );
+    assert_eq!(
+        profile_calls(&clinic, &stranger),
+        [format!("/v2/bot/group/{group}/member/{stranger}")]
+    );
+}
+
+/// The same in a room (a chat of several people without a group): looked up through the
+/// room.
+#[tokio::test]
+async fn a_room_member_who_is_not_a_friend_gets_their_name_from_the_rooms_member_profile() {
+    let room = format!("R{:032x}", 0x700d_u128);
+    let mut stranger = None;
+    let clinic = Clinic::start(|config| {
+        let user = config.stranger_in_group();
+        config.groups.push(tsunagi_linesim::population::Group {
+            group_id: tsunagi_line::GroupId::new(room.clone()),
+            name: "Room".into(),
+            members: vec![user.clone()],
+        });
+        stranger = Some(user);
+    })
+    .await;
+    let stranger = stranger.unwrap();
+    let event = serde_json::json!({
+        "type": "message", "mode": "active", "timestamp": UnixMillis::now().0,
+        "webhookEventId": "01JROOMMEMBER0000000000001",
+        "deliveryContext": {"isRedelivery": false},
+        "source": {"type": "room", "roomId": room, "userId": stranger},
+        "replyToken": "room-reply-token",
+        "message": {"type": "text", "id": "600000000000000001", "quoteToken": "q", "text": "hello"}
+    });
+    let body = serde_json::json!({"destination": tsunagi_relay::testing::BOT, "events": [event]})
+        .to_string();
+    let status = reqwest::Client::new()
+        .post(format!("{}/webhook/line/{CHANNEL}", clinic.base))
+        .header(
+            "x-line-signature",
+            tsunagi_line::signature::sign(SECRET.as_bytes(), body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 200);
+    let profile = profile_of(&clinic, &stranger).await;
+    assert!(!profile.follower);
+    assert_eq!(
+        profile_calls(&clinic, &stranger),
+        [format!("/v2/bot/room/{room}/member/{stranger}")]
+    );
+}
