@@ -164,6 +164,7 @@ pub(crate) async fn channel_connect(
                 name: step.name,
                 ok: step.ok,
                 detail: step.detail,
+                problem: step.problem,
             })
             .collect(),
     })
@@ -1033,7 +1034,10 @@ pub(crate) async fn photo_delivery_get(shell: State<'_, Shell>) -> Answer<PhotoD
 pub(crate) async fn photo_delivery_check(shell: State<'_, Shell>) -> Answer<PhotoDeliveryView> {
     let joined = shell.joined().await?;
     let client = joined.sync.client();
-    Ok(client.check_photo_delivery(joined.sync.channel()).await?.into())
+    Ok(client
+        .check_photo_delivery(joined.sync.channel())
+        .await?
+        .into())
 }
 
 /// Schedules a reminder now, on the relay (a tag or every follower: owners only).

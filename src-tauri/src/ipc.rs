@@ -24,7 +24,7 @@ use tsunagi_desk::settings::{CredentialState, CredentialsView};
 use tsunagi_desk::settings::{SettingList, SettingProblem, SettingText};
 use tsunagi_desk::sync::{Connection, SyncStatus};
 use tsunagi_line::message::{Message, MessageBody};
-use tsunagi_proto::api::Role;
+use tsunagi_proto::api::{Role, SetupProblem};
 use tsunagi_proto::{
     AiSettings, BusinessHours, CannedResponse, ContactField, Credential, Greetings,
     HandoffSettings, KeywordMatch, KeywordRule, LineAccount, OpeningHours, ReadMode, ReadReceipts,
@@ -332,6 +332,8 @@ pub struct SetupStepView {
     pub ok: bool,
     /// LINE's or the relay's own words: the bot's name, the webhook address, LINE's answer.
     pub detail: String,
+    /// What went wrong, when the relay knows: the window says it in the owner's language.
+    pub problem: Option<SetupProblem>,
 }
 
 /// The channel is stored by the relay and this desk follows it; how each step went.
@@ -1263,6 +1265,7 @@ pub fn typescript() -> String {
         DeskJoinRequest::decl(),
         ChannelConnectRequest::decl(),
         SetupStepView::decl(),
+        SetupProblem::decl(),
         ChannelConnected::decl(),
         TeamDevice::decl(),
         TeamInviteRequest::decl(),

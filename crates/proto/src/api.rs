@@ -325,6 +325,33 @@ pub struct SetupStep {
     pub ok: bool,
     /// What happened, for people: the bot's name, the webhook URL, LINE's answer.
     pub detail: String,
+    /// What went wrong, when the relay knows: for a window to say in the owner's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<SetupProblem>,
+}
+
+/// A setup step's failure the owner can mend, as the window words it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum SetupProblem {
+    /// LINE keeps the webhook URL but its "Use webhook" switch is off: nothing is sent.
+    WebhookOff { endpoint: String },
+    /// LINE kept another URL than the one set.
+    WebhookElsewhere { endpoint: String, found: String },
+    /// LINE's test got no answer from the URL (a status of zero or less).
+    WebhookUnreached {
+        endpoint: String,
+        reason: String,
+        detail: String,
+    },
+    /// LINE's test reached the URL, which answered with an error status.
+    WebhookRefused {
+        endpoint: String,
+        status: i32,
+        reason: String,
+        detail: String,
+    },
 }
 
 /// The answer to `POST /v1/channels`: the channel is stored; each step says how far the

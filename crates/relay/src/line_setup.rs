@@ -5,7 +5,7 @@ use tsunagi_line::client::{AccessToken, Client, WebhookTest};
 use tsunagi_line::retry::RetryPolicy;
 use tsunagi_line::{ChannelId, Error as LineError};
 use tsunagi_proto::LineAccount;
-use tsunagi_proto::api::SetupStep;
+use tsunagi_proto::api::{SetupProblem, SetupStep};
 
 use crate::relay::Relay;
 use crate::secret::ChannelSecret;
@@ -55,6 +55,15 @@ fn step(name: &str, ok: bool, detail: impl Into<String>) -> SetupStep {
         name: name.to_owned(),
         ok,
         detail: detail.into(),
+        problem: None,
+    }
+}
+
+/// A failed step whose cause the window can say in the owner's language.
+fn failed(name: &str, detail: String, problem: SetupProblem) -> SetupStep {
+    SetupStep {
+        problem: Some(problem),
+        ..step(name, false, detail)
     }
 }
 
@@ -168,15 +177,24 @@ async fn run<S: LogStore>(
     // Read back: LINE keeps the URL even while its "Use webhook" switch is off, and then
     // sends nothing. The test below runs either way: it says whether LINE can reach us.
     steps.push(match line.webhook_endpoint().await {
-        Ok(set) if set.endpoint != endpoint => step(
+        Ok(set) if set.endpoint != endpoint => failed(
             "webhook URL",
-            false,
             format!(
                 "LINE has {} as the webhook URL instead of {endpoint}: set it again",
                 set.endpoint
             ),
+            SetupProblem::WebhookElsewhere {
+                endpoint: endpoint.clone(),
+                found: set.endpoint,
+            },
         ),
-        Ok(set) if !set.active => step("webhook URL", false, webhook_off(&endpoint)),
+        Ok(set) if !set.active => failed(
+            "webhook URL",
+            webhook_off(&endpoint),
+            SetupProblem::WebhookOff {
+                endpoint: endpoint.clone(),
+            },
+        ),
         Ok(_) => step("webhook URL", true, endpoint.clone()),
         Err(error) => step(
             "webhook URL",
@@ -185,7 +203,25 @@ async fn run<S: LogStore>(
         ),
     });
     steps.push(match line.test_webhook(Some(&endpoint)).await {
-        Ok(report) => step("webhook test", report.reached(), tested(&endpoint, &report)),
+        Ok(report) if report.reached() => step("webhook test", true, tested(&endpoint, &report)),
+        Ok(report) => failed(
+            "webhook test",
+            tested(&endpoint, &report),
+            if report.answered() {
+                SetupProblem::WebhookRefused {
+                    endpoint: endpoint.clone(),
+                    status: report.status_code,
+                    reason: report.reason.clone(),
+                    detail: report.detail.clone(),
+                }
+            } else {
+                SetupProblem::WebhookUnreached {
+                    endpoint: endpoint.clone(),
+                    reason: report.reason.clone(),
+                    detail: report.detail.clone(),
+                }
+            },
+        ),
         Err(error) => step("webhook test", false, error.to_string()),
     });
     Ok(steps)

@@ -98,7 +98,13 @@ name: string, ok: boolean,
 /**
  * LINE's or the relay's own words: the bot's name, the webhook address, LINE's answer.
  */
-detail: string, };
+detail: string, 
+/**
+ * What went wrong, when the relay knows: the window says it in the owner's language.
+ */
+problem: SetupProblem | null, };
+
+export type SetupProblem = { "problem": "webhook_off", endpoint: string, } | { "problem": "webhook_elsewhere", endpoint: string, found: string, } | { "problem": "webhook_unreached", endpoint: string, reason: string, detail: string, } | { "problem": "webhook_refused", endpoint: string, status: number, reason: string, detail: string, };
 
 export type ChannelConnected = { profile: ProfileView, steps: Array<SetupStepView>, };
 

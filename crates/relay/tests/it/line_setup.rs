@@ -1,7 +1,7 @@
 use pretty_assertions::assert_eq;
 use tsunagi_line::ChannelId;
 use tsunagi_linesim::{Config, Simulator, TokenKind, Unanswered, UserAction};
-use tsunagi_proto::api::{LogPage, Role};
+use tsunagi_proto::api::{LogPage, Role, SetupProblem};
 use tsunagi_proto::{EXECUTOR_DEVICE, EntryBody, LineAccount, LoggedOp, Operation, Seq};
 use tsunagi_relay::line_setup::{LineSetup, SetupError, connect};
 use tsunagi_relay::secret::ChannelSecret;
@@ -152,6 +152,12 @@ async fn with_use_webhook_off_the_webhook_url_step_fails_and_says_where_to_turn_
         assert!(url.detail.contains(words), "{words:?} in {}", url.detail);
     }
     assert_eq!(
+        url.problem,
+        Some(SetupProblem::WebhookOff {
+            endpoint: setup.webhook_url(&channel)
+        })
+    );
+    assert_eq!(
         (steps[4].name.as_str(), steps[4].ok),
         ("webhook test", true)
     );
@@ -192,6 +198,11 @@ async fn a_webhook_test_line_got_no_answer_to_fails_with_lines_reason_and_detail
             "LINE could not reach {}: COULD_NOT_CONNECT — Connection refused",
             setup.webhook_url(&channel)
         )
+    );
+    assert!(
+        matches!(&test.problem, Some(SetupProblem::WebhookUnreached { reason, .. }) if reason == "COULD_NOT_CONNECT"),
+        "{:?}",
+        test.problem
     );
     assert!(steps[3].ok, "the URL is set and used: {steps:#?}");
 
