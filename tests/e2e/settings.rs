@@ -13,7 +13,7 @@ use tsunagi_relay::store::LogStore as _;
 use crate::operator::{join_as, skip};
 
 /// The settings dialog's word that a change was saved.
-const SAVED: &str = "//*[@role='dialog']//*[@role='status']";
+const SAVED: &str = "//*[@role='dialog']//*[@role='status'][contains(@class, 'saved')]";
 /// The weekdays the opening hours show as closed.
 const CLOSED_DAYS: &str = "//*[@role='tabpanel']//span[contains(@class, 'closed')]";
 
@@ -157,12 +157,13 @@ async fn an_auto_reply_and_opening_hours_the_owner_saves_are_what_the_bot_then_d
     ensure!(settings_logged(&clinic).await? == 2, "two settings saved");
 
     // Patients never see "Read": the desk stops telling LINE when a chat is opened.
-    app.click(By::Tab("“Read” for patients")).await?;
+    app.click(By::Tab("LINE account")).await?;
     app.click(By::Choice("Never")).await?;
     app.click(By::Button("Save")).await?;
     app.until_text(By::XPath(SAVED), "saved", |t| t.contains("Saved"))
         .await?;
     ensure!(settings_logged(&clinic).await? == 3, "three settings saved");
+    app.screenshot("settings-line-account").await?;
 
     // Handoff words kept by language.
     app.click(By::Tab("Handing to staff")).await?;
