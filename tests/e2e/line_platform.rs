@@ -10,7 +10,7 @@ use tsunagi_e2e::app::{App, By};
 use tsunagi_e2e::clinic::{CHANNEL, Clinic, SECRET};
 use tsunagi_line::UserId;
 use tsunagi_line::signature::{SIGNATURE_HEADER, sign};
-use tsunagi_linesim::{PhotoSet, UserAction};
+use tsunagi_linesim::{ExternalMedia, PhotoSet, UserAction};
 use tsunagi_relay::testing::line_fixtures;
 
 use crate::operator::{join, patient_waits, scroll_to, skip};
@@ -65,6 +65,11 @@ async fn what_line_adds_to_a_patients_messages_is_drawn() -> Result<()> {
         },
         photo(1),
         photo(2),
+        // A photo its sender keeps outside LINE: the relay fetches and keeps it.
+        UserAction::Photo {
+            image_set: None,
+            external: Some(ExternalMedia::hosted_by(&clinic.sim_url, "outside")),
+        },
     ] {
         let report = clinic.sim.say(&patient, action).await?;
         ensure!(report.attempt.status == Some(200), "{report:?}");
@@ -97,6 +102,20 @@ async fn what_line_adds_to_a_patients_messages_is_drawn() -> Result<()> {
         )
         .await?;
     }
+    // The last photo came from outside LINE, through the relay, like LINE's own.
+    let photos = app.all(By::XPath("//article[@data-type='image']")).await?;
+    ensure!(photos.len() >= 3, "{} photos drawn", photos.len());
+    scroll_to(
+        &app,
+        "(//article[@data-type='image'])[last()]//button[@aria-label='Open photo']",
+    )
+    .await?;
+    app.until_image_loaded(
+        r#"article[data-type="image"]:last-of-type button[aria-label="Open photo"] img"#,
+        "the photo kept outside LINE never showed",
+    )
+    .await?;
+    shots(&app, "line-adds-outside").await?;
     scroll_to(&app, "//article[@data-type='postback']").await?;
     shots(&app, "line-adds").await?;
     app.close().await

@@ -468,6 +468,17 @@ pub struct PendingMedia {
     /// The most bytes LINE's download may have (LINE's limit for its kind, or a file's
     /// declared size).
     pub limit: u64,
+    /// Kept by the sender outside LINE (`contentProvider: external`): fetched from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside: Option<Outside>,
+}
+
+/// Where media hosted outside LINE is: the original, and its preview if the sender gave
+/// one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Outside {
+    pub original: String,
+    pub preview: Option<String>,
 }
 
 /// The version of [`Bot::snapshot`]'s format: a snapshot of another is not read (the
@@ -838,12 +849,23 @@ impl Bot {
         }
         let is_message = matches!(event.kind, EventKind::Message(_));
         if let EventKind::Message(message) = &event.kind
-            && message.content.has_line_content()
+            && let outside = message
+                .content
+                .external_media()
+                .map(|(original, preview)| Outside {
+                    original: original.to_owned(),
+                    preview: preview.map(str::to_owned),
+                })
+            && (message.content.has_line_content() || outside.is_some())
         {
-            let preview = matches!(
-                message.content,
-                MessageContent::Image { .. } | MessageContent::Video { .. }
-            );
+            // (A preview is LINE's thumbnail, or the one the sender hosts beside it.)
+            let preview = match &outside {
+                Some(outside) => outside.preview.is_some(),
+                None => matches!(
+                    message.content,
+                    MessageContent::Image { .. } | MessageContent::Video { .. }
+                ),
+            };
             self.media.insert(
                 entry.seq,
                 PendingMedia {
@@ -853,6 +875,7 @@ impl Bot {
                         .content
                         .content_limit()
                         .unwrap_or(tsunagi_line::webhook::MAX_FILE_BYTES),
+                    outside,
                 },
             );
             self.media_by_id.insert(message.id.clone(), entry.seq);

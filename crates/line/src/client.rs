@@ -413,6 +413,11 @@ pub enum ContentStream {
 pub struct ContentBody(reqwest::Response);
 
 impl ContentBody {
+    /// The body of any response, read the same way: media a sender keeps outside LINE.
+    pub fn of(response: reqwest::Response) -> Self {
+        ContentBody(response)
+    }
+
     /// The next chunk; `None` at the end. A failure midway is [`Error::Transport`].
     pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
         self.0.chunk().await.map_err(Error::Transport)

@@ -620,6 +620,26 @@ impl MessageContent {
         }
     }
 
+    /// Where the sender keeps media hosted outside LINE (`contentProvider: external`):
+    /// the original's address and the preview's, when LINE gave them.
+    pub fn external_media(&self) -> Option<(&str, Option<&str>)> {
+        match self {
+            MessageContent::Image {
+                content_provider, ..
+            }
+            | MessageContent::Video {
+                content_provider, ..
+            }
+            | MessageContent::Audio {
+                content_provider, ..
+            } if content_provider.kind == ContentProviderKind::External => Some((
+                content_provider.original_content_url.as_deref()?,
+                content_provider.preview_image_url.as_deref(),
+            )),
+            _ => None,
+        }
+    }
+
     /// Whether LINE holds bytes for this message that can be downloaded.
     pub fn has_line_content(&self) -> bool {
         match self {

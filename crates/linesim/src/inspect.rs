@@ -24,6 +24,18 @@ pub(crate) fn router() -> Router<Simulator> {
         .route("/_sim/ai/faults", post(ai_faults))
         .route("/_sim/telegram/messages", get(telegram_messages))
         .route("/_sim/telegram/faults", post(telegram_faults))
+        .route("/_sim/outside/{name}", get(outside))
+        .route("/_sim/outside/{name}/preview", get(outside_preview))
+}
+
+/// A photo hosted outside LINE (what `contentProvider: external` points at): drawn from
+/// its name, a JPEG, and its thumbnail.
+async fn outside(Path(name): Path<String>) -> Response {
+    crate::server::bytes_response("image/jpeg", crate::picture::photo(&name).0)
+}
+
+async fn outside_preview(Path(name): Path<String>) -> Response {
+    crate::server::bytes_response("image/jpeg", crate::picture::photo(&name).1)
 }
 
 async fn ai_calls(State(sim): State<Simulator>) -> Response {

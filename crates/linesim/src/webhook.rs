@@ -129,6 +129,18 @@ pub struct ExternalMedia {
     pub preview_image_url: String,
 }
 
+impl ExternalMedia {
+    /// A photo the simulator itself hosts "outside LINE", at `base` (its own address):
+    /// `<base>/_sim/outside/<name>` and its thumbnail.
+    pub fn hosted_by(base: &str, name: &str) -> Self {
+        let original = format!("{}/_sim/outside/{name}", base.trim_end_matches('/'));
+        ExternalMedia {
+            preview_image_url: format!("{original}/preview"),
+            original_content_url: original,
+        }
+    }
+}
+
 /// Ways the delivery may misbehave, as LINE's does.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Faults {

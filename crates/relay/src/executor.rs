@@ -27,6 +27,7 @@
 
 mod account;
 mod held;
+mod outside;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -1229,6 +1230,9 @@ impl<S: LogStore> Executor<S> {
     /// durable. LINE still preparing a large file is asked again later, waiting longer each
     /// time; an outage is tried again too.
     async fn download(&mut self, store: &MediaStore, media: &PendingMedia) -> Result<(), Failure> {
+        if let Some(outside) = &media.outside {
+            return self.download_outside(store, media, outside).await;
+        }
         let message = &media.message;
         let started = self.client().await?.content_stream(message, false).await;
         let outcome = match started {

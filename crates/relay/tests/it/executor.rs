@@ -1534,6 +1534,89 @@ async fn a_video_line_is_still_preparing_is_asked_for_again_until_it_is_ready() 
     assert_eq!(bytes, clinic.line_has(message.as_str(), false).await);
 }
 
+/// A photo its sender keeps outside LINE (`contentProvider: external`): LINE has no bytes
+/// for it, so the relay fetches the original and its preview from the sender's addresses
+/// and keeps them like LINE's own; an address the relay does not call is reported at once.
+#[tokio::test]
+async fn a_photo_kept_outside_line_is_fetched_from_its_senders_address_and_kept() {
+    let clinic = Clinic::start(|_| {}).await;
+    let patient = clinic.patient(0);
+    let outside = tsunagi_linesim::ExternalMedia::hosted_by(&clinic.line.api_base, "rash");
+    let report = clinic
+        .sim
+        .say(
+            &patient,
+            UserAction::Photo {
+                image_set: None,
+                external: Some(outside.clone()),
+            },
+        )
+        .await
+        .unwrap();
+    let message = report.events[0].message_id.clone().unwrap();
+    let outcome = clinic.media_outcome(message.as_str()).await;
+    let fetch = |url: String| async move {
+        reqwest::get(url)
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec()
+    };
+    let original = fetch(outside.original_content_url.clone()).await;
+    assert!(
+        matches!(
+            &outcome,
+            tsunagi_proto::MediaOutcome::Stored { size, preview: true, content_type }
+                if *size == original.len() as u64 && content_type == "image/jpeg"
+        ),
+        "{outcome:?}"
+    );
+    let (status, _, bytes) = clinic
+        .get(&format!("/v1/channels/{CHANNEL}/media/{message}"))
+        .await;
+    assert_eq!((status, bytes == original), (200, true));
+    let (status, _, preview) = clinic
+        .get(&format!("/v1/channels/{CHANNEL}/media/{message}/preview"))
+        .await;
+    assert_eq!(
+        (status, preview),
+        (200, fetch(outside.preview_image_url.clone()).await)
+    );
+    assert!(
+        !clinic
+            .sim
+            .api_calls()
+            .iter()
+            .any(|path| path.contains(&format!("/{message}/content"))),
+        "LINE's content API was asked for media it does not hold"
+    );
+
+    // A sender's address inside a network the relay's operator did not allow.
+    let report = clinic
+        .sim
+        .say(
+            &patient,
+            UserAction::Photo {
+                image_set: None,
+                external: Some(tsunagi_linesim::ExternalMedia {
+                    original_content_url: "https://10.0.0.5/rash.jpg".into(),
+                    preview_image_url: "https://10.0.0.5/rash-small.jpg".into(),
+                }),
+            },
+        )
+        .await
+        .unwrap();
+    let message = report.events[0].message_id.clone().unwrap();
+    match clinic.media_outcome(message.as_str()).await {
+        tsunagi_proto::MediaOutcome::Failed { reason } => {
+            assert!(reason.starts_with("the sender's address"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 /// LINE could not transcode a patient's video: it says so when asked, and the desk hears
 /// it at once instead of after an hour of asking for the file (wait_for's ten seconds).
 #[tokio::test]
