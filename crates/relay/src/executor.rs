@@ -1241,17 +1241,10 @@ impl<S: LogStore> Executor<S> {
                 length,
                 body,
             }) => match self
-                .keep(
-                    store,
-                    message,
-                    Part::Content,
-                    &content_type,
-                    (length, body),
-                    media.limit,
-                )
+                .keep_original(store, media, &content_type, (length, body))
                 .await?
             {
-                Kept::Whole(size) => {
+                Ok(size) => {
                     let preview = media.preview && self.download_preview(store, message).await?;
                     MediaOutcome::Stored {
                         content_type,
@@ -1259,12 +1252,7 @@ impl<S: LogStore> Executor<S> {
                         preview,
                     }
                 }
-                Kept::TooLarge => MediaOutcome::Failed {
-                    reason: format!(
-                        "larger than LINE allows for it ({} MB)",
-                        media.limit / (1024 * 1024)
-                    ),
-                },
+                Err(too_large) => too_large,
             },
             // LINE says at once when it could not transcode a video or audio: reported
             // now, not asked for again for an hour.
@@ -1306,6 +1294,36 @@ impl<S: LogStore> Executor<S> {
             },
         )
         .await
+    }
+
+    /// Keeps a medium's original within the limit of its kind: its size once whole, or
+    /// else the failure to log.
+    async fn keep_original(
+        &mut self,
+        store: &MediaStore,
+        media: &PendingMedia,
+        content_type: &str,
+        download: (Option<u64>, ContentBody),
+    ) -> Result<Result<u64, MediaOutcome>, Failure> {
+        let kept = self
+            .keep(
+                store,
+                &media.message,
+                Part::Content,
+                content_type,
+                download,
+                media.limit,
+            )
+            .await?;
+        Ok(match kept {
+            Kept::Whole(size) => Ok(size),
+            Kept::TooLarge => Err(MediaOutcome::Failed {
+                reason: format!(
+                    "larger than LINE allows for it ({} MB)",
+                    media.limit / (1024 * 1024)
+                ),
+            }),
+        })
     }
 
     /// Writes a download into the store, renewing the lease as it goes; what LINE cut off

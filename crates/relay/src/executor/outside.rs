@@ -36,20 +36,12 @@ impl<S: LogStore> Executor<S> {
         let message = &media.message;
         let outcome = match self.fetch_outside(&outside.original).await {
             Fetched::Answer(response, content_type) => {
-                let length = response.content_length();
-                let body = ContentBody::of(response);
+                let download = (response.content_length(), ContentBody::of(response));
                 match self
-                    .keep(
-                        store,
-                        message,
-                        Part::Content,
-                        &content_type,
-                        (length, body),
-                        media.limit,
-                    )
+                    .keep_original(store, media, &content_type, download)
                     .await?
                 {
-                    Kept::Whole(size) => {
+                    Ok(size) => {
                         let preview = match &outside.preview {
                             Some(address) => {
                                 self.keep_outside_preview(store, media, address).await?
@@ -62,12 +54,7 @@ impl<S: LogStore> Executor<S> {
                             preview,
                         }
                     }
-                    Kept::TooLarge => MediaOutcome::Failed {
-                        reason: format!(
-                            "larger than LINE allows for it ({} MB)",
-                            media.limit / (1024 * 1024)
-                        ),
-                    },
+                    Err(too_large) => too_large,
                 }
             }
             Fetched::Refused(reason) => MediaOutcome::Failed { reason },
