@@ -1,7 +1,7 @@
 //! `/_sim/`: look at what was delivered, and make simulated users act.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -31,11 +31,13 @@ pub(crate) fn router() -> Router<Simulator> {
 /// A photo hosted outside LINE (what `contentProvider: external` points at): drawn from
 /// its name, a JPEG, and its thumbnail.
 async fn outside(Path(name): Path<String>) -> Response {
-    crate::server::bytes_response("image/jpeg", crate::picture::photo(&name).0)
+    let (photo, _) = crate::picture::photo(&name);
+    ([(header::CONTENT_TYPE, "image/jpeg")], photo).into_response()
 }
 
 async fn outside_preview(Path(name): Path<String>) -> Response {
-    crate::server::bytes_response("image/jpeg", crate::picture::photo(&name).1)
+    let (_, thumbnail) = crate::picture::photo(&name);
+    ([(header::CONTENT_TYPE, "image/jpeg")], thumbnail).into_response()
 }
 
 async fn ai_calls(State(sim): State<Simulator>) -> Response {
