@@ -1,7 +1,16 @@
 use pretty_assertions::assert_eq;
-use tsunagi_line::message::MessageBody;
+use tsunagi_line::UserId;
+use tsunagi_line::client::RetryKey;
+use tsunagi_line::id::ReplyToken;
+use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_proto::testing::{self as log, at};
-use tsunagi_proto::{AiOutcome, BusinessHours, EXECUTOR_DEVICE, KeywordMatch, OpeningHours};
+use tsunagi_proto::{
+    AiOutcome, AiSettings, AlertReason, BusinessHours, ConversationId, ConversationMode,
+    Credential, Delivery, EXECUTOR_DEVICE, Entry, Greetings, HandoffSettings, KeywordMatch,
+    KeywordRule, OpId, OpeningHours, Operation, RedFlagSettings, SendOp, Seq, Setting,
+    TelegramSettings, UnixMillis,
+};
+use uuid::Uuid;
 
 use super::*;
 
