@@ -11,7 +11,8 @@ use tsunagi_line::client::ContentBody;
 use tsunagi_line::webhook::MAX_IMAGE_BYTES;
 use tsunagi_proto::{MediaOutcome, Operation};
 
-use super::{Executor, Failure, Item, Kept, MEDIA_ATTEMPTS, MEDIA_FIRST_WAIT, MEDIA_MAX_WAIT};
+use super::media::{Kept, MEDIA_ATTEMPTS, MEDIA_FIRST_WAIT, MEDIA_MAX_WAIT};
+use super::{Executor, Failure, Item};
 use crate::media::{MediaStore, Part};
 use crate::store::LogStore;
 
