@@ -6,9 +6,9 @@
 //!   fails at once.
 //! - **No import circles between a crate's modules**: a module that uses another which
 //!   uses it back cannot be read, tested or moved alone. Read from the sources' `crate::`
-//!   paths, at the granularity of a crate's top-level modules. The circles the house still
-//!   has are listed in [`KNOWN_CIRCLES`], to be taken apart; a new one fails, and so does a
-//!   listed one that is gone (take it off the list).
+//!   paths (test modules aside), at the granularity of a crate's top-level modules. The
+//!   circles the house still has are listed in [`KNOWN_CIRCLES`], to be taken apart; a new
+//!   one fails, and so does a listed one that is gone (take it off the list).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -87,8 +87,6 @@ const NOT_IN_DOMAIN: &[&str] = &["reqwest", "sqlx", "rusqlite", "tokio", "axum",
 /// Import circles the house still has, each as `crate: module, module, …` (sorted): the
 /// renovation takes them apart, and each goes off this list with it.
 const KNOWN_CIRCLES: &[&str] = &[
-    "tsunagi-desk: inbox, query",
-    "tsunagi-desk: projection, search, store",
     "tsunagi-domain: hours, validate",
     "tsunagi-proto: api, entry, op",
     "tsunagi-relay: line_setup, media, relay, upload",
@@ -186,8 +184,10 @@ fn module_uses(src: &Path) -> Result<BTreeMap<String, BTreeSet<String>>> {
             continue;
         };
         let text = std::fs::read_to_string(file)?;
+        // A module's tests may use anything, as a package's tests may.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
         let named = uses.entry(module.clone()).or_default();
-        for used in crate_paths(&text) {
+        for used in crate_paths(code) {
             if used != module && modules.contains(&used) {
                 named.insert(used);
             }

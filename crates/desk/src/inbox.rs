@@ -7,8 +7,7 @@ use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 use tsunagi_proto::{ConversationId, ConversationMode, OperatorId, UnixMillis};
 
-use crate::projection::mode_from;
-use crate::query::{ChatKind, SessionStatus, Speaker, check_limit};
+use crate::columns::{ChatKind, SessionStatus, Speaker, check_limit, mode_from};
 use crate::store::Store;
 use crate::{Error, Result};
 

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod analytics;
+mod columns;
 pub mod credentials;
 pub mod detail;
 pub mod folder;

@@ -28,14 +28,12 @@ mod sends;
 mod sessions;
 mod settings;
 
-pub(crate) use sessions::mode_from;
 pub(crate) use settings::LINE_ACCOUNT;
 
 /// How long LINE accepts a reply token after the webhook arrived (with a margin): as long
 /// as the relay's executor uses one.
 pub const REPLY_TOKEN_LIFETIME_MS: i64 = tsunagi_domain::automation::REPLY_TOKEN_MS;
-/// Most messages one entry can carry (a message's id is its seq × this + its place).
-pub const MESSAGES_PER_ENTRY: i64 = 1024;
+pub use crate::columns::MESSAGES_PER_ENTRY;
 
 /// What an applied batch changed, for the app to refresh.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,67 +6,15 @@ use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 use tsunagi_proto::ConversationId;
 
-use crate::projection::MESSAGES_PER_ENTRY;
 use crate::sheet::Sheet;
 use crate::store::Store;
 use crate::{Error, Result};
 
+pub use crate::columns::{
+    ChatKind, Direction, MAX_PAGE, MediaState, SendStatus, SentVia, SessionStatus, Speaker,
+};
+use crate::columns::{MESSAGES_PER_ENTRY, check_limit};
 pub use crate::inbox::{InboxCounts, InboxItem, InboxList, PageCursor, SessionSummary, UNREAD_CAP};
-
-pub const MAX_PAGE: u32 = 500;
-
-/// Declares a closed set of words stored as text: the enum, its text, and reading it back.
-macro_rules! stored_words {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub(crate) fn parse(text: &str) -> Result<Self> {
-                match text {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(Error::Store(format!(
-                        concat!("the store holds an unknown ", stringify!($name), " {:?}"), other
-                    ))),
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-stored_words!(
-    /// Who a conversation is with.
-    ChatKind { User = "user", Group = "group", Room = "room" }
-);
-stored_words!(
-    /// Where a session stands: in the queue, with an operator, or over.
-    SessionStatus { Waiting = "waiting", Active = "active", Closed = "closed" }
-);
-stored_words!(
-    /// From the patient, from the team (or the bot), or a note of what happened.
-    Direction { In = "in", Out = "out", System = "system" }
-);
-stored_words!(
-    /// Who wrote the message an inbox row previews.
-    Speaker { Patient = "patient", Bot = "bot", Staff = "staff" }
-);
-stored_words!(
-    /// What the relay keeps of a message's media.
-    MediaState { Stored = "stored", Gone = "gone", Failed = "failed" }
-);
 
 impl Store {
     /// What the log says of a message's media: `None` until the relay reports on it.
@@ -96,22 +44,6 @@ pub struct MediaView {
     /// Why it could not be kept.
     pub reason: Option<String>,
 }
-
-stored_words!(
-    /// How a sent message went out: by reply token (free) or by push (counted).
-    SentVia { Reply = "reply", Push = "push" }
-);
-stored_words!(
-    /// An outgoing message: waiting for the relay's executor, delivered, or given up on.
-    SendStatus {
-        Pending = "pending",
-        Sent = "sent",
-        Failed = "failed",
-        /// Failed as far as the relay knows, but LINE may have carried it out: a reply it
-        /// did not confirm (stored as failed, with `unconfirmed` set).
-        Unconfirmed = "unconfirmed",
-    }
-);
 
 /// A message as a conversation shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -278,15 +210,6 @@ pub struct AuditFilter {
     pub from: Option<i64>,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub to: Option<i64>,
-}
-
-pub(crate) fn check_limit(limit: u32) -> Result<i64> {
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(Error::Invalid(format!(
-            "a page holds 1 to {MAX_PAGE} items, not {limit}"
-        )));
-    }
-    Ok(i64::from(limit))
 }
 
 impl Store {

@@ -18,7 +18,7 @@ use super::sessions::apply_changes;
 use super::{Changes, MESSAGES_PER_ENTRY};
 use crate::Result;
 use crate::alerts::Happened;
-use crate::query::Direction;
+use crate::columns::Direction;
 use crate::search;
 
 pub(super) fn line_event(

@@ -4,10 +4,9 @@
 use rusqlite::OptionalExtension as _;
 use tsunagi_proto::{ConversationId, ConversationMode, Entry, Seq, UnixMillis};
 
-use super::sessions::{mode_from, mode_text};
 use super::{MESSAGES_PER_ENTRY, REPLY_TOKEN_LIFETIME_MS};
 use crate::Result;
-use crate::query::{Direction, Speaker};
+use crate::columns::{Direction, Speaker, mode_from, mode_text};
 
 const PREVIEW_CHARS: usize = 80;
 

@@ -10,7 +10,7 @@ use super::ops::Outcome;
 use super::rows::{NewMessage, conversation_exists, insert_message};
 use super::{Changes, MESSAGES_PER_ENTRY};
 use crate::alerts::Happened;
-use crate::query::Direction;
+use crate::columns::Direction;
 use crate::{Error, Result};
 
 pub(super) fn outgoing(

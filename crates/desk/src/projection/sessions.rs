@@ -4,12 +4,13 @@
 
 use rusqlite::OptionalExtension as _;
 use tsunagi_domain::session::{self, Action, Change, Rejection, Status};
-use tsunagi_proto::{AlertReason, ConversationId, ConversationMode, Entry, OperatorId};
+use tsunagi_proto::{AlertReason, ConversationId, Entry, OperatorId};
 
 use super::Changes;
 use super::ops::Outcome;
+use crate::Result;
 use crate::alerts::Happened;
-use crate::{Error, Result};
+use crate::columns::{mode_from, mode_text};
 
 /// A conversation as the handoff decisions see it, and its open session's id.
 struct State {
@@ -55,21 +56,6 @@ fn conversation_state(
         decision: session::Conversation { mode, open },
         session,
     }))
-}
-
-pub(crate) fn mode_from(text: &str) -> Result<ConversationMode> {
-    match text {
-        "bot" => Ok(ConversationMode::Bot),
-        "human" => Ok(ConversationMode::Human),
-        other => Err(Error::Store(format!("unknown mode {other}"))),
-    }
-}
-
-pub(super) fn mode_text(mode: ConversationMode) -> &'static str {
-    match mode {
-        ConversationMode::Bot => "bot",
-        ConversationMode::Human => "human",
-    }
 }
 
 pub(super) fn handoff(
