@@ -107,14 +107,23 @@ impl Hours {
 }
 
 fn time(text: &str) -> Result<Time, HoursError> {
-    let minutes =
-        crate::validate::minutes(text).ok_or_else(|| HoursError::Time(text.to_owned()))?;
+    let minutes = minutes(text).ok_or_else(|| HoursError::Time(text.to_owned()))?;
     // 24:00 closes at the end of the day.
     if minutes == 24 * 60 {
         return Ok(Time::MAX);
     }
     let (h, m) = (minutes / 60, minutes % 60);
     Time::new(h as i8, m as i8, 0, 0).map_err(|_| HoursError::Time(text.to_owned()))
+}
+
+/// `HH:MM`, 00:00 to 24:00, as minutes since midnight.
+pub fn minutes(text: &str) -> Option<u32> {
+    let (hours, minutes) = text.split_once(':')?;
+    if hours.len() != 2 || minutes.len() != 2 {
+        return None;
+    }
+    let (hours, minutes): (u32, u32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    (minutes < 60 && (hours < 24 || (hours == 24 && minutes == 0))).then_some(hours * 60 + minutes)
 }
 
 /// An IANA time zone by name, such as `Asia/Tokyo`.
@@ -211,6 +220,15 @@ mod tests {
             hours.day(at("2026-12-01T23:30[UTC]")),
             "2026-12-02".parse().expect("date")
         );
+    }
+
+    #[test]
+    fn times_are_hours_and_minutes_up_to_midnight() {
+        assert_eq!(minutes("09:30"), Some(570));
+        assert_eq!(minutes("24:00"), Some(1440));
+        assert_eq!(minutes("24:01"), None);
+        assert_eq!(minutes("9:30"), None);
+        assert_eq!(minutes("09:60"), None);
     }
 
     #[test]

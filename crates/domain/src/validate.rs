@@ -7,6 +7,7 @@ use tsunagi_proto::{
     KeywordRule, MessageTemplate, Operation, RedFlagSettings, Setting, TelegramSettings,
 };
 
+pub use crate::hours::minutes;
 use crate::template::{self, Piece};
 
 /// Most messages one send may carry; the executor sends them five at a time.
@@ -706,16 +707,6 @@ fn keyword_rule(rule: usize, keyword: &KeywordRule, problems: &mut Vec<SettingPr
     }
 }
 
-/// `HH:MM`, 00:00 to 24:00, as minutes since midnight.
-pub fn minutes(text: &str) -> Option<u32> {
-    let (hours, minutes) = text.split_once(':')?;
-    if hours.len() != 2 || minutes.len() != 2 {
-        return None;
-    }
-    let (hours, minutes): (u32, u32) = (hours.parse().ok()?, minutes.parse().ok()?);
-    (minutes < 60 && (hours < 24 || (hours == 24 && minutes == 0))).then_some(hours * 60 + minutes)
-}
-
 fn business_hours(hours: &BusinessHours, problems: &mut Vec<SettingProblem>) {
     if crate::hours::zone(&hours.time_zone).is_none() {
         problems.push(SettingProblem::ZoneUnknown {
@@ -897,15 +888,6 @@ mod tests {
             operation(&huge_regex).is_err(),
             "a regex that compiles huge"
         );
-    }
-
-    #[test]
-    fn times_are_hours_and_minutes_up_to_midnight() {
-        assert_eq!(minutes("09:30"), Some(570));
-        assert_eq!(minutes("24:00"), Some(1440));
-        assert_eq!(minutes("24:01"), None);
-        assert_eq!(minutes("9:30"), None);
-        assert_eq!(minutes("09:60"), None);
     }
 
     #[test]
