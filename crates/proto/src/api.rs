@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use tsunagi_line::ChannelId;
 
 use crate::entry::{Entry, Seq};
+pub use crate::ids::Role;
 use crate::op::{DeviceId, Operation, OperatorId};
 
 /// `GET /v1/channels/{id}/log?after=N&limit=M[&wait=S]`.
@@ -25,15 +26,6 @@ pub struct AppendOp {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appended {
     pub seq: Seq,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Invites staff, manages devices and the channel's LINE credentials. An owner of the
-    /// whole relay (no channel) also adds channels.
-    Owner,
-    Staff,
 }
 
 /// `POST /v1/enroll`.

@@ -6,51 +6,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use tsunagi_line::UserId;
 
-use crate::api::Role;
-use crate::op::{DeviceId, LoggedOp, OpId};
-
-/// A position in one channel's log: 1, 2, 3… with no gaps.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-#[serde(transparent)]
-pub struct Seq(pub u64);
-
-impl Seq {
-    /// Before the first entry: reading "after zero" reads everything.
-    pub const ZERO: Seq = Seq(0);
-
-    pub fn next(self) -> Seq {
-        Seq(self.0 + 1)
-    }
-}
-
-impl std::fmt::Display for Seq {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// Milliseconds since the Unix epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UnixMillis(pub i64);
-
-impl UnixMillis {
-    /// Now, on this computer's clock.
-    pub fn now() -> UnixMillis {
-        UnixMillis::from(std::time::SystemTime::now())
-    }
-}
-
-impl From<std::time::SystemTime> for UnixMillis {
-    /// (Before the epoch reads as 0; past `i64`'s range, as its end.)
-    fn from(at: std::time::SystemTime) -> Self {
-        UnixMillis(at.duration_since(std::time::UNIX_EPOCH).map_or(0, |since| {
-            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-        }))
-    }
-}
+use crate::ids::{DeviceId, OpId, Role};
+pub use crate::ids::{Seq, UnixMillis};
+use crate::op::LoggedOp;
 
 /// One entry of a channel's log.
 ///

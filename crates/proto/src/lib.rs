@@ -6,6 +6,7 @@
 
 pub mod api;
 mod entry;
+mod ids;
 mod op;
 
 pub use entry::{Entry, EntryBody, EntryError, Seq, UnixMillis};

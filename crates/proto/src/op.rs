@@ -8,29 +8,10 @@ use tsunagi_line::client::RetryKey;
 use tsunagi_line::message::Message;
 use tsunagi_line::webhook::Chat;
 use tsunagi_line::{MarkAsReadToken, MessageId, UserId, string_id};
-use uuid::Uuid;
 
-use crate::entry::{Seq, UnixMillis};
+pub use crate::ids::{DeviceId, EXECUTOR_DEVICE, OpId, OperatorId};
+use crate::ids::{Seq, UnixMillis};
 
-string_id!(
-    /// A desktop (or the relay's executor) that appends to the log.
-    DeviceId
-);
-string_id!(
-    /// A person at the desk. Each operator works from their own enrolled device, so the
-    /// id is that device's id; their name is the one they gave when it enrolled
-    /// (`GET /v1/channels/{id}/operators`).
-    OperatorId
-);
-
-impl From<&DeviceId> for OperatorId {
-    fn from(device: &DeviceId) -> Self {
-        OperatorId::new(device.as_str())
-    }
-}
-
-/// The device under which the relay's executor logs what it did (automations, sends).
-pub const EXECUTOR_DEVICE: &str = "executor";
 string_id!(
     /// A conversation: the LINE user, group or room id it is with.
     ConversationId
@@ -47,39 +28,6 @@ impl ConversationId {
 impl From<&Chat> for ConversationId {
     fn from(chat: &Chat) -> Self {
         ConversationId::new(chat.id())
-    }
-}
-
-/// The client-chosen id of an operation: the relay stores each one once, forever.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct OpId(pub Uuid);
-
-impl OpId {
-    pub fn new() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    /// The id of an op the executor logs because of something in the log, named by
-    /// `cause` (such as `greeting/42`). Deciding it again gives the same id, so the log
-    /// keeps it once.
-    pub fn derived(cause: &str) -> Self {
-        Self(Uuid::new_v5(&DERIVED_OPS, cause.as_bytes()))
-    }
-}
-
-/// The namespace of [`OpId::derived`] ids.
-const DERIVED_OPS: Uuid = Uuid::from_u128(0x7375_6e61_6769_4f70_8000_0000_0000_0001);
-
-impl Default for OpId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl std::fmt::Display for OpId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
     }
 }
 
