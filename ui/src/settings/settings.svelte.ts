@@ -46,6 +46,9 @@ export class Draft<T> {
   }
 }
 
+/** How long typing pauses before a draft is checked or a sentence tried. */
+export const CHECK_AFTER_MS = 150
+
 /** Every editor's draft. */
 export type Drafts = {
   hours: Draft<BusinessHours>
@@ -169,6 +172,9 @@ function chatLines(lines: string): string[] {
 function blankless(text: string | null): string | null {
   return text?.trim() ? text : null
 }
+
+/** The languages patients are answered in, as the editors offer them. */
+export const PATIENT_LANGUAGES = ['th', 'ja', 'zh-TW', 'en'] as const
 
 /** The languages handoff words are kept under, `''` for any. */
 export const WORD_LANGUAGES = ['', 'th', 'ja', 'zh-TW', 'en'] as const
