@@ -83,7 +83,17 @@ pub struct Options {
     /// Entries folded between snapshots of the executor's state: a restart folds at most
     /// about this many.
     pub snapshot_every: u64,
+    /// Told, each time a channel's executor has nothing left to do now (and no call out to
+    /// the AI or Telegram), how far it has folded that channel's log: what a test waits on
+    /// to know that nothing more happens, rather than sleeping.
+    pub idle: Option<Arc<tokio::sync::watch::Sender<Seq>>>,
 }
+
+/// LINE's rate limit for profile calls (2,000 a second), unless the operator says less.
+const PROFILE_RATE: NonZeroU32 = match NonZeroU32::new(2_000) {
+    Some(n) => n,
+    None => panic!("at least one"),
+};
 
 impl Default for Options {
     fn default() -> Self {
@@ -94,9 +104,10 @@ impl Default for Options {
             retry: RetryPolicy::default(),
             backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(60),
-            profile_rate: NonZeroU32::new(2_000).unwrap_or(NonZeroU32::MIN),
+            profile_rate: PROFILE_RATE,
             profile_concurrency: 32,
             snapshot_every: 10_000,
+            idle: None,
         }
     }
 }
@@ -359,6 +370,11 @@ impl<S: LogStore> Executor<S> {
             }
             if self.act_on_time().await? {
                 continue;
+            }
+            if let Some(idle) = &self.options.idle
+                && self.beside.is_quiet()
+            {
+                idle.send_replace(self.bot.seq());
             }
             match self.rest(&mut head, &mut renewal_only).await {
                 Woken::Due => {}

@@ -68,6 +68,11 @@ impl Beside {
     }
 
     /// Whether the model is being asked about a question in `conversation`.
+    /// No call is out: nothing will come back to settle.
+    pub(super) fn is_quiet(&self) -> bool {
+        self.asking.is_empty() && self.alerting.is_none()
+    }
+
     pub(super) fn asks_in(&self, conversation: &ConversationId) -> bool {
         self.asking.iter().any(|(c, _)| c == conversation)
     }

@@ -76,12 +76,18 @@ pub enum MetricsAccess {
     Elsewhere,
 }
 
+/// Failed attempts to prove who one is, per address and minute, unless the operator says.
+const FAILURES_PER_MINUTE: NonZeroU32 = match NonZeroU32::new(10) {
+    Some(n) => n,
+    None => panic!("at least one"),
+};
+
 impl Default for Options {
     fn default() -> Self {
         Self {
             heartbeat: Duration::from_secs(15),
             stalled_reader: Duration::from_secs(30),
-            failures_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            failures_per_minute: FAILURES_PER_MINUTE,
             trusted_proxies: TrustedProxies::default(),
             streams_per_device: 4,
             metrics: MetricsAccess::Open,

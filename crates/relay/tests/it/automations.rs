@@ -188,7 +188,7 @@ async fn a_thai_question_at_night_gets_the_models_answer_by_reply_once_across_a_
     let ops = clinic
         .wait_for("the answer, sent", |ops| count(ops, is_sent) == 1)
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    clinic.settled().await;
     assert_eq!(
         clinic.texts(&patient),
         [(Via::Reply, THAI_HOURS.to_owned())]
@@ -653,7 +653,7 @@ async fn a_kill_between_telegrams_send_and_its_record_does_not_send_the_alert_ag
         .wait_for("the alert's outcome", |ops| !telegram_sent(ops).is_empty())
         .await;
     assert_eq!(telegram_sent(&ops), [TelegramOutcome::Unconfirmed]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    clinic.settled().await;
     assert_eq!(clinic.sim.telegram_messages().len(), 1);
 }
 

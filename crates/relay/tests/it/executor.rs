@@ -16,7 +16,7 @@ use tsunagi_linesim::{
 };
 use tsunagi_proto::{
     ConversationId, ConversationMode, DeviceId, EXECUTOR_DEVICE, EntryBody, Greetings, LineAccount,
-    LoggedOp, OpId, Operation, SendOp, Setting, UnixMillis,
+    LoggedOp, OpId, Operation, SendOp, Seq, Setting, UnixMillis,
 };
 use tsunagi_relay::Relay;
 use tsunagi_relay::clock::Clock as RelayClock;
@@ -38,6 +38,8 @@ pub(crate) struct Clinic {
     line: LineSetup,
     pub(crate) test: TestRelay,
     executor: Option<tokio::task::JoinHandle<()>>,
+    /// How far the executor had folded the log when it last had nothing to do.
+    idle: Arc<tokio::sync::watch::Sender<Seq>>,
 }
 
 pub(crate) fn options(holder: &str) -> Options {
@@ -89,12 +91,14 @@ impl Clinic {
             line,
             test,
             executor: None,
+            idle: Arc::new(tokio::sync::watch::Sender::new(Seq::ZERO)),
         };
         clinic.run_executor(options("first"));
         clinic
     }
 
     pub(crate) fn run_executor(&mut self, options: Options) {
+        let options = self.told_when_idle(options);
         self.executor = Some(tokio::spawn(executor::run(
             self.relay.clone(),
             self.line.clone(),
@@ -105,11 +109,40 @@ impl Clinic {
     /// Runs the executor in another relay process whose clock reads `clock`.
     async fn run_executor_by(&mut self, clock: RelayClock, options: Options) {
         let relay = Arc::new(self.test.another_process().await.with_clock(clock));
+        let options = self.told_when_idle(options);
         self.executor = Some(tokio::spawn(executor::run(
             relay,
             self.line.clone(),
             options,
         )));
+    }
+
+    /// The executor about to start tells this clinic when it is idle (not yet, so far).
+    fn told_when_idle(&self, options: Options) -> Options {
+        self.idle.send_replace(Seq::ZERO);
+        Options {
+            idle: Some(self.idle.clone()),
+            ..options
+        }
+    }
+
+    /// Waits until the executor has folded the whole log and has nothing left to do now:
+    /// from then on, nothing more happens until something new is logged or comes due.
+    pub(crate) async fn settled(&self) {
+        let channel = ChannelId::from(CHANNEL);
+        let mut idle = self.idle.subscribe();
+        let settled = async {
+            loop {
+                let head = self.relay.store.head(&channel).await.unwrap();
+                if *idle.borrow_and_update() >= head {
+                    return;
+                }
+                idle.changed().await.unwrap();
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), settled)
+            .await
+            .expect("the executor never settled");
     }
 
     /// Who holds the channel's executor lease, read from the database itself.
@@ -262,8 +295,7 @@ async fn a_follow_gets_the_greeting_once_by_reply_and_the_profile_is_logged() {
                 && count(ops, |op| matches!(op, Operation::Profiles { .. })) == 1
         })
         .await;
-    // Time for anything extra to show.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    clinic.settled().await;
     assert_eq!(
         clinic.texts(&patient),
         [(Via::Reply, "ยินดีต้อนรับสู่คลินิกค่ะ".to_owned())]
@@ -352,7 +384,7 @@ async fn a_restart_resumes_from_the_executors_snapshot_or_from_the_log_when_it_i
         clinic
             .wait_for("the answer", |ops| count(ops, is_sent) == 2 + round)
             .await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        clinic.settled().await;
         let texts: Vec<String> = clinic.texts(&patient).into_iter().map(|(_, t)| t).collect();
         assert_eq!(texts.len(), 2 + round, "{texts:?}");
         assert_eq!(texts.last().unwrap(), &format!("answer {round}"));
@@ -414,7 +446,7 @@ async fn a_handoff_phrase_in_thai_japanese_and_chinese_queues_the_chat_and_then_
             count(ops, is_sent) == 4
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    clinic.settled().await;
     assert_eq!(clinic.texts(&patient).len(), 1);
     assert_eq!(
         clinic.texts(&other),
@@ -571,7 +603,7 @@ async fn kill_while_line_answers(by_reply: bool) {
             count(ops, is_sent) == 1
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    clinic.settled().await;
     let via = if by_reply { Via::Reply } else { Via::Push };
     assert_eq!(clinic.texts(&patient), [(via, "exactly once".to_owned())]);
     assert!(
@@ -598,7 +630,7 @@ async fn two_executors_on_one_database_take_turns_and_each_send_goes_out_once() 
     let second_executor = tokio::spawn(executor::run(
         second.clone(),
         clinic.line.clone(),
-        options("second"),
+        clinic.told_when_idle(options("second")),
     ));
     let patient = clinic.patient(0);
     for n in 0..5 {
@@ -619,7 +651,7 @@ async fn two_executors_on_one_database_take_turns_and_each_send_goes_out_once() 
     let ops = clinic
         .wait_for("ten sends", |ops| count(ops, is_sent) == 10)
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    clinic.settled().await;
     let texts: Vec<String> = clinic.texts(&patient).into_iter().map(|(_, t)| t).collect();
     let expected: Vec<String> = (0..10).map(|n| format!("message {n}")).collect();
     assert_eq!(texts, expected);
@@ -1002,7 +1034,7 @@ async fn while_closed_the_away_reply_goes_once_a_day_and_a_handoff_waits() {
     let ops = clinic
         .wait_for("the away reply", |ops| count(ops, is_sent) == 1)
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    clinic.settled().await;
     assert_eq!(
         clinic.texts(&patient),
         [(Via::Reply, "本日の診療は終了しました。".to_owned())]
@@ -1038,7 +1070,7 @@ async fn an_idle_session_is_closed_and_the_patient_asked_for_a_rating() {
     clinic
         .wait_for("the answer", |ops| count(ops, is_sent) == 1)
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    clinic.settled().await;
     assert!(
         !clinic
             .wait_for("nothing", |_| true)
@@ -1212,7 +1244,7 @@ async fn when_the_months_quota_runs_out_the_rest_of_a_reminder_fails_clearly() {
     assert_eq!((sent, over_quota), (500, 700));
     assert_eq!(clinic.sim.consumption(), 500);
     // Nothing is retried afterwards.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    clinic.settled().await;
     assert_eq!(
         count(&clinic.wait_for("nothing", |_| true).await, |op| matches!(
             op,
