@@ -10,6 +10,7 @@
 //! packages are installed (or listed, elsewhere), and `npm ci` runs when `ui/node_modules`
 //! is older than the lock file.
 
+#[cfg(test)]
 mod architecture;
 mod release;
 mod run;
