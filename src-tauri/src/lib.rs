@@ -3,6 +3,7 @@
 //! notifications and the store plugin.
 
 mod alerts;
+pub mod bindings;
 mod commands;
 mod desk;
 pub mod ipc;
@@ -11,6 +12,7 @@ mod media;
 mod origin;
 mod presence;
 mod updates;
+mod window;
 
 use std::path::PathBuf;
 
@@ -86,7 +88,7 @@ pub fn run() {
             tauri_plugin_single_instance::Builder::new()
                 .dbus_id(presence::instance_id())
                 .callback(|app, args, _cwd| {
-                    presence::show_window(app);
+                    window::show(app);
                     links::open(app, &args);
                 })
                 .build(),
@@ -124,7 +126,7 @@ pub fn run() {
             Ok(())
         })
         .register_asynchronous_uri_scheme_protocol(media::SCHEME, media::serve)
-        .invoke_handler(ipc::handler())
+        .invoke_handler(bindings::handler())
         .run(tauri::generate_context!());
     if let Err(error) = result {
         tracing::error!(%error, "Tsunagi stopped");

@@ -71,7 +71,7 @@ pub(crate) fn open_chat(app: &AppHandle, conversation: String) {
 }
 
 fn bring(app: &AppHandle, opened: AlertOpened) {
-    crate::presence::show_window(app);
+    crate::window::show(app);
     if let Err(error) = app.emit(EVENT_ALERT_OPEN, opened) {
         tracing::warn!(%error, "the chat could not be opened in the window");
     }

@@ -27,15 +27,6 @@ pub(crate) fn instance_id() -> String {
     format!("app.tsunagi.desk.d{:016x}", hasher.finish())
 }
 
-/// Brings the window forward: a second launch, the tray's "Open", a clicked alert.
-pub(crate) fn show_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
-}
-
 /// The tray icon, in English until the window sends the operator's words.
 pub(crate) fn setup_tray(app: &AppHandle) -> tauri::Result<()> {
     let words = TrayWords {
@@ -75,7 +66,7 @@ fn menu(app: &AppHandle, words: &TrayWords) -> tauri::Result<Menu<tauri::Wry>> {
 /// What the tray's menu item `id` does.
 pub(crate) fn chosen(app: &AppHandle, id: &str) {
     match id {
-        "open" => show_window(app),
+        "open" => crate::window::show(app),
         "pause-30" => drop(alerts::pause(app, Some(30))),
         "pause-60" => drop(alerts::pause(app, Some(60))),
         "resume" => drop(alerts::pause(app, None)),

@@ -1,0 +1,146 @@
+//! Contacts: tags, notes and fields, the follower list and its export, and follower syncs.
+
+use tauri::State;
+use tsunagi_desk::detail::ContactDetail;
+use tsunagi_desk::query::{ContactCounts, ContactView};
+use tsunagi_line::UserId;
+use tsunagi_proto::Operation;
+
+use crate::desk::Shell;
+use crate::ipc::{
+    ContactFieldsRequest, ContactRequest, ContactsRequest, ErrorCode, ExportRequest,
+    FollowerSyncView, IpcError, NoteRequest, Submitted, TagRequest,
+};
+
+use super::{Answer, save_file, submit};
+
+#[tauri::command]
+pub(crate) async fn contact_tag(shell: State<'_, Shell>, request: TagRequest) -> Answer<Submitted> {
+    submit(
+        &shell,
+        Operation::Tag {
+            contact: UserId::new(request.contact),
+            tag: request.tag,
+            added: request.added,
+        },
+    )
+    .await
+}
+
+#[tauri::command]
+pub(crate) async fn contact_note(
+    shell: State<'_, Shell>,
+    request: NoteRequest,
+) -> Answer<Submitted> {
+    submit(
+        &shell,
+        Operation::Note {
+            contact: UserId::new(request.contact),
+            text: request.text,
+        },
+    )
+    .await
+}
+
+/// A contact and what the desk knows of them (one who never wrote has no chat to open).
+#[tauri::command]
+pub(crate) async fn contact_get(
+    shell: State<'_, Shell>,
+    request: ContactRequest,
+) -> Answer<ContactDetail> {
+    let joined = shell.joined().await?;
+    joined
+        .sync
+        .store()
+        .contact(&request.contact)
+        .await?
+        .ok_or_else(|| {
+            IpcError::new(
+                ErrorCode::NotFound,
+                format!("this desk has no contact {}", request.contact),
+            )
+        })
+}
+
+/// Sets the clinic's own facts about a contact (an empty value clears one).
+#[tauri::command]
+pub(crate) async fn contact_fields_set(
+    shell: State<'_, Shell>,
+    request: ContactFieldsRequest,
+) -> Answer<Submitted> {
+    submit(
+        &shell,
+        Operation::ContactFields {
+            contact: UserId::new(request.contact),
+            fields: request.fields,
+        },
+    )
+    .await
+}
+
+/// A page of the follower list, newest first.
+#[tauri::command]
+pub(crate) async fn contacts_list(
+    shell: State<'_, Shell>,
+    request: ContactsRequest,
+) -> Answer<Vec<ContactView>> {
+    let joined = shell.joined().await?;
+    let store = joined.sync.store();
+    Ok(store
+        .contacts(&request.filter, request.before, request.limit)
+        .await?)
+}
+
+#[tauri::command]
+pub(crate) async fn contact_counts(shell: State<'_, Shell>) -> Answer<ContactCounts> {
+    Ok(shell.joined().await?.sync.store().contact_counts().await?)
+}
+
+#[tauri::command]
+pub(crate) async fn tags_list(shell: State<'_, Shell>) -> Answer<Vec<String>> {
+    Ok(shell.joined().await?.sync.store().tags().await?)
+}
+
+/// Saves the contacts the list shows as CSV where the operator chooses; false if they
+/// chose nowhere.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn contacts_export(
+    window: tauri::Window,
+    shell: State<'_, Shell>,
+    request: ExportRequest,
+) -> Answer<bool> {
+    let joined = shell.joined().await?;
+    let mut out = Vec::new();
+    joined
+        .sync
+        .store()
+        .contacts_csv(&request.filter, &mut out)
+        .await?;
+    save_file(&window, request.title, "contacts.csv".into(), out).await
+}
+
+/// Asks LINE for the account's followers and their profiles (owners); the relay does it,
+/// and its progress reaches the window through `desk-changed`.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn followers_sync(shell: State<'_, Shell>) -> Answer<()> {
+    let joined = shell.joined().await?;
+    joined
+        .sync
+        .append_and_pull(&Operation::SyncFollowers)
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+pub(crate) async fn follower_sync_status(
+    shell: State<'_, Shell>,
+) -> Answer<Option<FollowerSyncView>> {
+    let joined = shell.joined().await?;
+    let sync = joined.sync.store().follower_sync().await?;
+    Ok(sync.map(|sync| FollowerSyncView {
+        eta: sync.eta().map(|at| at.0),
+        sync,
+    }))
+}
