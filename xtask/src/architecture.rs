@@ -88,7 +88,6 @@ const NOT_IN_DOMAIN: &[&str] = &["reqwest", "sqlx", "rusqlite", "tokio", "axum",
 /// renovation takes them apart, and each goes off this list with it.
 const KNOWN_CIRCLES: &[&str] = &[
     "tsunagi-relay: line_setup, media, relay, upload",
-    "tsunagi: alerts, commands, desk, ipc, links, presence, updates",
 ];
 
 /// One dependency edge of a workspace package, as `cargo metadata` lists it.
