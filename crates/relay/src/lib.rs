@@ -6,6 +6,7 @@ pub mod backup;
 pub mod clock;
 pub mod egress;
 pub mod executor;
+mod files;
 pub mod http;
 mod line_account;
 pub mod line_setup;
@@ -14,6 +15,7 @@ pub mod metrics;
 pub mod relay;
 pub mod secret;
 pub mod store;
+pub mod sweep;
 pub mod telegram;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -7,39 +7,10 @@ use tsunagi_line::{ChannelId, Error as LineError};
 use tsunagi_proto::LineAccount;
 use tsunagi_proto::api::{SetupProblem, SetupStep};
 
+pub use crate::relay::LineSetup;
 use crate::relay::Relay;
 use crate::secret::ChannelSecret;
 use crate::store::{LogStore, StoreError};
-
-/// Where LINE is, and where LINE can reach this relay.
-#[derive(Debug, Clone)]
-pub struct LineSetup {
-    /// `https://api.line.me`, or the simulator.
-    pub api_base: String,
-    /// `https://api-data.line.me` (message content), or the simulator.
-    pub data_base: String,
-    /// This relay's address as LINE sees it, e.g. `https://relay.example.com`.
-    pub public_url: String,
-}
-
-impl LineSetup {
-    /// LINE's real addresses, with this relay reachable at `public_url`.
-    pub fn new(public_url: impl Into<String>) -> Self {
-        Self {
-            api_base: tsunagi_line::client::DEFAULT_API_BASE.to_owned(),
-            data_base: tsunagi_line::client::DEFAULT_DATA_BASE.to_owned(),
-            public_url: public_url.into(),
-        }
-    }
-
-    /// Where LINE delivers `channel`'s webhooks.
-    pub fn webhook_url(&self, channel: &ChannelId) -> String {
-        format!(
-            "{}/webhook/line/{channel}",
-            self.public_url.trim_end_matches('/')
-        )
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {

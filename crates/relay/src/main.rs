@@ -516,7 +516,7 @@ async fn serve(
     tracing::info!(address = %listener.local_addr()?, "relay serving");
     let executors = tokio::spawn(executor::run(relay.clone(), line, executors));
     // Uploads LINE can no longer fetch: on start, then hourly, until the relay closes.
-    let sweeps = tokio::spawn(tsunagi_relay::upload::keep_sweeping(relay.clone()));
+    let sweeps = tokio::spawn(tsunagi_relay::sweep::keep_sweeping(relay.clone()));
     let options = Options {
         metrics: access,
         ..options

@@ -3,10 +3,11 @@
 //! from here. Each message has a folder of its own: `content` and `preview`, each with its
 //! content type beside it, or a `gone` marker when the user unsent it first.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use tsunagi_line::{ChannelId, MessageId};
 
+use crate::files::{partial_beside, sync_dir, write_atomically};
 use crate::upload::{UploadLimits, Uploads};
 
 /// The full file, or LINE's thumbnail of it.
@@ -185,65 +186,11 @@ impl Drop for Writing {
     }
 }
 
-/// A file name beside `path` that no other writer uses.
-fn partial_beside(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
-    PathBuf::from(name)
-}
-
-/// Makes a rename in `dir` durable (on Unix; elsewhere the rename is as durable as the
-/// system makes it).
-async fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    tokio::fs::File::open(dir).await?.sync_all().await?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
-}
-
 fn invalid() -> std::io::Error {
     std::io::Error::new(
         std::io::ErrorKind::InvalidInput,
         "not a LINE channel or message id",
     )
-}
-
-/// Writes beside the file (under a name of its own), syncs, renames over it and syncs the
-/// folder: a crash leaves the old file or the new one, never half of one, and concurrent
-/// writers never mix their bytes. With `modified`, the file says it was last written then.
-pub(crate) async fn write_atomically(
-    path: &Path,
-    bytes: &[u8],
-    modified: Option<std::time::SystemTime>,
-) -> std::io::Result<()> {
-    let partial = partial_beside(path);
-    let written = async {
-        let mut file = tokio::fs::File::create(&partial).await?;
-        tokio::io::AsyncWriteExt::write_all(&mut file, bytes).await?;
-        if let Some(modified) = modified {
-            let file = file.into_std().await;
-            tokio::task::spawn_blocking(move || {
-                file.set_modified(modified)?;
-                file.sync_all()
-            })
-            .await
-            .map_err(std::io::Error::other)??;
-        } else {
-            file.sync_all().await?;
-            drop(file);
-        }
-        tokio::fs::rename(&partial, path).await
-    }
-    .await;
-    if written.is_err() {
-        let _ = tokio::fs::remove_file(&partial).await;
-    }
-    written?;
-    match path.parent() {
-        Some(dir) => sync_dir(dir).await,
-        None => Ok(()),
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,6 @@ use tsunagi_proto::{Credential, DeviceId, UnixMillis};
 
 use crate::clock::Clock;
 use crate::egress::Egress;
-use crate::line_setup::LineSetup;
 use crate::media::MediaStore;
 use crate::secret::{ChannelSecret, RelayKey};
 use crate::store::{Device, Invite, LogStore, NewDevice, StoreError};
@@ -33,6 +32,37 @@ const PROVEN_FOR: Duration = Duration::from_secs(60);
 
 /// Devices remembered as proven before the list is emptied.
 const PROVEN_KEPT: usize = 10_000;
+
+/// Where LINE is, and where LINE can reach this relay: the relay holds it, and
+/// `line_setup` connects channels with it (and re-exports it).
+#[derive(Debug, Clone)]
+pub struct LineSetup {
+    /// `https://api.line.me`, or the simulator.
+    pub api_base: String,
+    /// `https://api-data.line.me` (message content), or the simulator.
+    pub data_base: String,
+    /// This relay's address as LINE sees it, e.g. `https://relay.example.com`.
+    pub public_url: String,
+}
+
+impl LineSetup {
+    /// LINE's real addresses, with this relay reachable at `public_url`.
+    pub fn new(public_url: impl Into<String>) -> Self {
+        Self {
+            api_base: tsunagi_line::client::DEFAULT_API_BASE.to_owned(),
+            data_base: tsunagi_line::client::DEFAULT_DATA_BASE.to_owned(),
+            public_url: public_url.into(),
+        }
+    }
+
+    /// Where LINE delivers `channel`'s webhooks.
+    pub fn webhook_url(&self, channel: &ChannelId) -> String {
+        format!(
+            "{}/webhook/line/{channel}",
+            self.public_url.trim_end_matches('/')
+        )
+    }
+}
 
 /// The store, the key that opens channel secrets, and the opened secrets themselves.
 #[derive(Debug)]

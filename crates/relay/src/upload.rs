@@ -7,7 +7,7 @@
 //! decoding it takes are read from its header before any of it is decoded; a few are
 //! decoded at once and a few more wait, the rest are told to come back; each channel keeps
 //! at most so many bytes; and each upload is kept only as long as LINE may still fetch it,
-//! then [`keep_sweeping`] deletes it.
+//! then the relay's sweep (`sweep::keep_sweeping`) deletes it.
 //!
 //! On disk: `<dir>/<channel>/<name>/original` and `…/preview`. An upload's age is its
 //! original's modification time, set from the relay's clock when it is kept. Uploads kept
@@ -30,9 +30,7 @@ use tsunagi_proto::UnixMillis;
 
 use self::header::{Format, Header, Unread};
 pub use self::probe::{PROBE_PATH, probe_image, probe_url};
-use crate::media::write_atomically;
-use crate::relay::Relay;
-use crate::store::LogStore;
+use crate::files::write_atomically;
 
 /// LINE's limit for an image message's original (JPEG or PNG).
 pub const MAX_IMAGE: usize = 10 * 1024 * 1024;
@@ -43,8 +41,6 @@ const PREVIEW_SIDE: u32 = 240;
 /// The shortest an upload is kept: LINE may fetch a sent image for about two weeks (as it
 /// keeps what users send; LINE.md).
 pub const MIN_RETENTION: Duration = Duration::from_secs(14 * 24 * 60 * 60);
-/// How often [`keep_sweeping`] deletes expired uploads.
-pub const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
 /// When an upload turned away because the relay is busy decoding others should come back.
 pub const BUSY_RETRY_AFTER: Duration = Duration::from_secs(2);
 
@@ -561,23 +557,6 @@ impl<'a> Decoding<'a> {
 impl Drop for Decoding<'_> {
     fn drop(&mut self) {
         self.0.decoding.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// Deletes expired uploads when the relay starts and every [`SWEEP_EVERY`] after, judged
-/// by the relay's clock, until the relay closes. For `tokio::spawn` beside the executors.
-pub async fn keep_sweeping<S: LogStore>(relay: Arc<Relay<S>>) {
-    let Some(uploads) = relay.media().map(|media| media.uploads().clone()) else {
-        return;
-    };
-    loop {
-        if let Err(error) = uploads.sweep(relay.now()).await {
-            tracing::warn!(%error, "deleting expired uploads");
-        }
-        tokio::select! {
-            () = relay.closed() => return,
-            () = tokio::time::sleep(SWEEP_EVERY) => {}
-        }
     }
 }
 

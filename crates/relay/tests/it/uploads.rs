@@ -404,7 +404,7 @@ async fn an_upload_older_than_the_retention_is_gone_after_the_sweep_and_a_younge
     assert!(max_age <= 9 * 86_400, "{cache}: cached past its retention");
 
     // The sweep main.rs starts deletes it on start.
-    let sweeping = tokio::spawn(tsunagi_relay::upload::keep_sweeping(test.relay.clone()));
+    let sweeping = tokio::spawn(tsunagi_relay::sweep::keep_sweeping(test.relay.clone()));
     until("the old upload is deleted", || async {
         test.fetch(&old).await.status().as_u16() == 404
     })
