@@ -1,6 +1,6 @@
 //! Message objects we send, and the limits LINE enforces on them.
 //!
-//! [`validate`] checks a batch against LINE's documented limits before anything leaves the
+//! [`validate()`] checks a batch against LINE's documented limits before anything leaves the
 //! machine, naming each offending field the way LINE's own `details[].property` does
 //! (`messages[0].template.actions[4]`).
 

@@ -1,4 +1,4 @@
-//! [`validate`]: a batch of messages against LINE's documented limits, each offending
+//! [`validate()`](fn@validate): a batch of messages against LINE's documented limits, each offending
 //! field named the way LINE's own `details[].property` does.
 
 use serde::{Deserialize, Serialize};
