@@ -1,5 +1,5 @@
-//! [`validate()`](fn@validate): a batch of messages against LINE's documented limits, each offending
-//! field named the way LINE's own `details[].property` does.
+//! [`validate()`](fn@validate): a batch of messages against LINE's documented limits,
+//! each offending field named the way LINE's own `details[].property` does.
 
 use serde::{Deserialize, Serialize};
 
