@@ -24,13 +24,15 @@ use tokio::task::JoinHandle;
 use tsunagi_line::{ChannelId, MessageId};
 use tsunagi_proto::{DeviceId, Entry, Seq, UnixMillis};
 
+use super::columns::{
+    CARRYING, DEVICE_SELECT, DeviceRow, ENTRY_SELECT, REDACT, REMEMBER_UNSENT, enrolled,
+    entries_from, insert_device, insert_entry, logged_as, role_text, usable_invite,
+};
 use super::shared::shared_queries;
+use super::writer::{Append, Heads, queue_append, take_group};
 use super::{
-    Append, Appended, CARRYING, Channel, DEVICE_SELECT, Device, DeviceRow, ENTRY_SELECT, Fence,
-    Heads, Invite, InviteProblem, LogStore, MessageLink, NewBody, NewDevice, NewEntry,
-    OutstandingInvite, REDACT, REMEMBER_UNSENT, Result, StoreError, enrolled, entries_from,
-    insert_device, insert_entry, logged_as, queue_append, role_text, take_group, tombstone,
-    usable_invite,
+    Appended, Channel, Device, Fence, Invite, InviteProblem, LogStore, MessageLink, NewBody,
+    NewDevice, NewEntry, OutstandingInvite, Result, StoreError, tombstone,
 };
 use crate::metrics::Metrics;
 use crate::secret::Sealed;
@@ -88,7 +90,7 @@ impl PgStore {
             .map_err(|e| StoreError::Unavailable(format!("migrating: {e}")))?;
         let heads = Arc::new(Heads::default());
         let metrics = Arc::new(Metrics::default());
-        let (writer, waiting) = mpsc::channel(4 * super::MAX_GROUP);
+        let (writer, waiting) = mpsc::channel(4 * super::writer::MAX_GROUP);
         tokio::spawn(write_loop(
             pool.clone(),
             waiting,

@@ -195,7 +195,7 @@ macro_rules! shared_queries {
                 .map(|(id, role, created_by, created_at, expires_at)| {
                     Ok(OutstandingInvite {
                         id,
-                        role: super::role_from(&role)?,
+                        role: super::columns::role_from(&role)?,
                         created_by: created_by.map(DeviceId::new),
                         created_at: UnixMillis(created_at),
                         expires_at: UnixMillis(expires_at),
