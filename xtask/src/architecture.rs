@@ -178,8 +178,12 @@ fn module_uses(src: &Path) -> Result<BTreeMap<String, BTreeSet<String>>> {
         let Some(module) = top_module(src, file) else {
             continue;
         };
+        // A module's tests may use anything, as a package's tests may: a `tests.rs` of its
+        // own, or what follows `#[cfg(test)]` in its file.
+        if file.file_name().is_some_and(|name| name == "tests.rs") {
+            continue;
+        }
         let text = std::fs::read_to_string(file)?;
-        // A module's tests may use anything, as a package's tests may.
         let code = text.split("#[cfg(test)]").next().unwrap_or_default();
         let named = uses.entry(module.clone()).or_default();
         for used in crate_paths(code) {
