@@ -1,5 +1,6 @@
-// The reminder form's starting point, and how a reminder in the list is summed up.
-import type { ReminderDraft, ReminderView } from '../lib/bindings'
+// The reminder form's starting point and what its preview says, and how a reminder in the
+// list is summed up.
+import type { ReminderDraft, ReminderPreview, ReminderView } from '../lib/bindings'
 
 /** Tomorrow on this computer's calendar, as `YYYY-MM-DD`. */
 export function tomorrow(now = new Date()): string {
@@ -29,4 +30,24 @@ export function standing(reminder: ReminderView): Standing {
   if (reminder.fixed_at === null) return 'scheduled'
   const answered = reminder.sent + reminder.failed + reminder.blocked
   return answered < reminder.recipients ? 'sending' : 'sent'
+}
+
+/** Whether the draft is worth previewing: it has words, and someone to go to. */
+export function previewable(draft: ReminderDraft): boolean {
+  return draft.text.trim() !== '' && (draft.audience === 'following' || !!draft.target)
+}
+
+/** How many of the month's messages the plan has left, when LINE said and there is a limit. */
+export function quotaLeft(preview: ReminderPreview): number | null {
+  const quota = preview.quota
+  return quota && quota.limit !== null ? Math.max(0, quota.limit - quota.used) : null
+}
+
+type Translate = (key: string, options?: { values?: Record<string, string | number> }) => string
+
+/** Whom a reminder in the list goes to: every follower, a tag, or one patient by name. */
+export function audienceOf(reminder: ReminderView, t: Translate): string {
+  if (reminder.audience === 'following') return t('reminders.audience.following')
+  if (reminder.audience === 'tag') return t('reminders.toTag', { values: { tag: reminder.target ?? '' } })
+  return reminder.target_name ?? reminder.target ?? ''
 }
