@@ -5,6 +5,7 @@ import { fakeDesk } from '../testing/fake'
 import Composer from './Composer.svelte'
 import {
   cannedMatches,
+  clockText,
   draft,
   fill,
   keepDraft,
@@ -35,6 +36,13 @@ describe('the composer’s rules', () => {
     expect(keyAction(key('Enter', { keyCode: 229 }))).toBe(null)
     expect(keyAction(key('Enter', { ctrlKey: true }))).toBe(null)
     expect(keyAction(key('a'))).toBe(null)
+  })
+
+  it('counts the free reply down in minutes and seconds, rounding up to the second', () => {
+    expect(clockText(40_000)).toBe('0:40')
+    expect(clockText(39_001)).toBe('0:40')
+    expect(clockText(61_000)).toBe('1:01')
+    expect(clockText(0)).toBe('0:00')
   })
 
   it('counts in UTF-16 units as LINE does, and shows the count near the limit', () => {

@@ -86,3 +86,9 @@ export function photoHeld(delivery: PhotoDeliveryView | null): delivery is Photo
 export function photoWhyKey(delivery: PhotoDeliveryView): string {
   return `photos.why.${delivery.problem ?? 'unknown'}`
 }
+
+/** `0:40`: the minutes and seconds left of `ms`, rounded up to the second. */
+export function clockText(ms: number): string {
+  const seconds = Math.ceil(ms / 1000)
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`
+}
