@@ -12,10 +12,9 @@ pub(crate) mod settings;
 pub(crate) mod setup;
 pub(crate) mod team;
 
-use tsunagi_proto::{OpId, Operation, UnixMillis};
+use tsunagi_proto::OpId;
 
-use crate::desk::Shell;
-use crate::ipc::{ErrorCode, IpcError, Submitted};
+use crate::ipc::{ErrorCode, IpcError};
 
 type Answer<T> = Result<T, IpcError>;
 
@@ -23,15 +22,6 @@ fn op_id(text: &str) -> Answer<OpId> {
     text.parse()
         .map(OpId)
         .map_err(|_| IpcError::new(ErrorCode::InvalidInput, format!("{text:?} is not an op id")))
-}
-
-/// Queues `op`; the log decides what it becomes.
-async fn submit(shell: &Shell, op: Operation) -> Answer<Submitted> {
-    let joined = shell.joined().await?;
-    let op_id = joined.sync.submit(&op, UnixMillis::now()).await?;
-    Ok(Submitted {
-        op_id: op_id.to_string(),
-    })
 }
 
 /// Asks where to save a file named `name` with the system's dialog, titled `title`; None

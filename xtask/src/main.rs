@@ -13,6 +13,8 @@
 #[cfg(test)]
 mod architecture;
 mod release;
+#[cfg(test)]
+mod rooms;
 mod run;
 mod system;
 

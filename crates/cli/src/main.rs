@@ -6,15 +6,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
+use std::process::ExitCode;
+use tsunagi_desk::Error as DeskError;
+use tsunagi_desk::actions::{HandoffRequest, Outgoing, Settled};
 use tsunagi_desk::credentials::{Kept, Vault};
-use tsunagi_desk::profile::{self, JoinRequest, Profile};
+use tsunagi_desk::profile::{self, JoinRequest, Joined};
 use tsunagi_desk::query::{InboxList, MessagesPage};
-use tsunagi_desk::sync::{Sync, SyncOptions};
-use tsunagi_desk::{Error as DeskError, Store};
+use tsunagi_desk::sync::SyncOptions;
 use tsunagi_line::ChannelId;
-use tsunagi_line::client::RetryKey;
-use tsunagi_line::message::Message;
-use tsunagi_proto::{ConversationId, ConversationMode, Operation, OperatorId, SendOp, UnixMillis};
+use tsunagi_proto::{ConversationId, OpId, UnixMillis};
 use url::Url;
 
 const SERVICE: &str = "app.tsunagi.cli";
@@ -143,81 +143,58 @@ fn print_json(value: &impl Serialize) -> Result<()> {
 }
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() -> ExitCode {
     tsunagi_log::init("warn");
     match run(Cli::parse()).await {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
 }
 
-/// The desk this client is: its profile, and its sync with the relay.
-struct Desk {
-    profile: Profile,
-    sync: Sync,
-}
-
-impl Desk {
-    async fn open(data: &Path, vault: &Vault) -> Result<Desk> {
-        let joined = profile::open(data, vault, SyncOptions::default())
-            .await
-            .context("opening the desk")?
-            .with_context(|| {
-                format!(
-                    "{} is not enrolled yet: run `tsunagi-cli --data {} enroll --relay URL --code CODE`",
-                    data.display(),
-                    data.display()
-                )
-            })?;
-        Ok(Desk {
-            profile: joined.profile,
-            sync: joined.sync,
+/// This client's desk, opened: its profile, and its sync with the relay.
+async fn open(data: &Path, vault: &Vault) -> Result<Joined> {
+    profile::open(data, vault, SyncOptions::default())
+        .await
+        .context("opening the desk")?
+        .with_context(|| {
+            format!(
+                "{} is not enrolled yet: run `tsunagi-cli --data {} enroll --relay URL --code CODE`",
+                data.display(),
+                data.display()
+            )
         })
-    }
+}
 
-    fn me(&self) -> OperatorId {
-        self.profile.me()
-    }
-
-    fn store(&self) -> &Store {
-        self.sync.store()
-    }
-
-    /// Appends `op`, waits until it is in the log and applied here, and says what became
-    /// of it.
-    async fn act(&self, op: Operation) -> Result<std::process::ExitCode> {
-        let (op_id, seq) = match self.sync.submit_and_wait(&op, UnixMillis::now()).await {
-            Ok(done) => done,
-            Err(DeskError::Relay(error)) if error.is_transient() => {
-                print(&format!(
-                    "the relay is out of reach ({error}); the change waits here and goes out on the next sync"
-                ));
-                return Ok(std::process::ExitCode::from(3));
-            }
-            Err(error) => return Err(error.into()),
-        };
-        let record = self
-            .store()
-            .op_outcome(op_id)
-            .await?
-            .context("the op is not in the store")?;
-        if record.outcome == "applied" {
+/// Waits until the action queued as `made` is in the log and applied here, and says what
+/// became of it: exit 0 done, 2 refused, 3 waiting for a relay out of reach.
+async fn settle(desk: &Joined, made: Result<OpId, DeskError>) -> Result<ExitCode> {
+    let settled = match made {
+        Ok(op_id) => desk.settle(op_id).await,
+        Err(error) => Err(error),
+    };
+    match settled {
+        Ok(Settled::Done(seq)) => {
             print(&format!("done (entry {seq})"));
-            Ok(std::process::ExitCode::SUCCESS)
-        } else {
-            print(&format!(
-                "not done: {}",
-                record.reason.unwrap_or(record.outcome)
-            ));
-            Ok(std::process::ExitCode::from(2))
+            Ok(ExitCode::SUCCESS)
         }
+        Ok(Settled::NotDone { reason, .. }) => {
+            print(&format!("not done: {reason}"));
+            Ok(ExitCode::from(2))
+        }
+        Err(DeskError::Relay(error)) if error.is_transient() => {
+            print(&format!(
+                "the relay is out of reach ({error}); the change waits here and goes out on the next sync"
+            ));
+            Ok(ExitCode::from(3))
+        }
+        Err(error) => Err(error.into()),
     }
 }
 
-async fn run(cli: Cli) -> Result<std::process::ExitCode> {
+async fn run(cli: Cli) -> Result<ExitCode> {
     let data = match cli.data {
         Some(data) => data,
         None => dirs::data_dir()
@@ -241,7 +218,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             enroll(&data, &vault, relay, code, operator, device_name, channel).await?;
         }
         Command::Sync { follow } => {
-            let desk = Desk::open(&data, &vault).await?;
+            let desk = open(&data, &vault).await?;
             if follow {
                 let mut notices = desk.sync.subscribe();
                 let report = tokio::spawn(async move {
@@ -270,8 +247,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             }
         }
         Command::Inbox { list, json } => {
-            let desk = Desk::open(&data, &vault).await?;
-            let me = desk.me();
+            let desk = open(&data, &vault).await?;
+            let me = desk.profile.me();
             let items = desk
                 .store()
                 .inbox(list.into(), Some(&me), UnixMillis::now(), None, 100)
@@ -300,16 +277,16 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             conversation: id,
             json,
         } => {
-            let desk = Desk::open(&data, &vault).await?;
+            let desk = open(&data, &vault).await?;
             let id = conversation(&id);
-            let Some(summary) = desk.store().conversation(&id).await? else {
+            let Some(summary) = desk.sync.store().conversation(&id).await? else {
                 bail!("this desk has never seen conversation {id}");
             };
             let messages = desk
                 .store()
                 .messages(&id, MessagesPage::Newest, 100)
                 .await?;
-            let sessions = desk.store().sessions(&id).await?;
+            let sessions = desk.sync.store().sessions(&id).await?;
             if json {
                 print_json(&serde_json::json!({
                     "conversation": summary,
@@ -334,8 +311,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             }
         }
         Command::Search { text, json } => {
-            let desk = Desk::open(&data, &vault).await?;
-            let hits = desk.store().search(&text, 50).await?;
+            let desk = open(&data, &vault).await?;
+            let hits = desk.sync.store().search(&text, 50).await?;
             if json {
                 print_json(&hits)?;
             } else {
@@ -357,60 +334,48 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             }
         }
         Command::Claim { conversation: id } => {
-            let desk = Desk::open(&data, &vault).await?;
-            return desk
-                .act(Operation::Claim {
-                    conversation: conversation(&id),
-                })
-                .await;
+            let desk = open(&data, &vault).await?;
+            let made = desk.handoff(conversation(&id), HandoffRequest::Claim).await;
+            return settle(&desk, made).await;
         }
         Command::Close { conversation: id } => {
-            let desk = Desk::open(&data, &vault).await?;
-            return desk
-                .act(Operation::Close {
-                    conversation: conversation(&id),
-                })
-                .await;
+            let desk = open(&data, &vault).await?;
+            let made = desk.handoff(conversation(&id), HandoffRequest::Close).await;
+            return settle(&desk, made).await;
         }
         Command::Send {
             conversation: id,
             text,
         } => {
-            let message = Message::text(text);
-            if let Err(problems) = tsunagi_line::message::validate(std::slice::from_ref(&message)) {
-                bail!("LINE would refuse this message: {problems}");
-            }
-            let desk = Desk::open(&data, &vault).await?;
-            return desk
-                .act(Operation::Send(SendOp {
-                    conversation: conversation(&id),
-                    messages: vec![message],
-                    retry_key: RetryKey::new(),
-                    prefer_reply_token: true,
-                }))
-                .await;
+            let desk = open(&data, &vault).await?;
+            let outgoing = Outgoing::Text {
+                text,
+                quote_token: None,
+            };
+            let made = desk.send(conversation(&id), outgoing).await;
+            return settle(&desk, made).await;
         }
         Command::Mode {
             conversation: id,
             mode,
         } => {
-            let desk = Desk::open(&data, &vault).await?;
-            let mode = match mode {
-                ModeArg::Bot => ConversationMode::Bot,
-                ModeArg::Human => ConversationMode::Human,
+            let desk = open(&data, &vault).await?;
+            let request = match mode {
+                ModeArg::Bot => HandoffRequest::ToBot,
+                ModeArg::Human => HandoffRequest::ToPeople,
             };
-            return desk
-                .act(Operation::SetMode {
-                    conversation: conversation(&id),
-                    mode,
-                })
-                .await;
+            let made = desk.handoff(conversation(&id), request).await;
+            return settle(&desk, made).await;
         }
         Command::Report { days, csv, json } => {
-            let desk = Desk::open(&data, &vault).await?;
+            let desk = open(&data, &vault).await?;
             let to = UnixMillis::now();
             let from = UnixMillis(to.0 - i64::from(days) * 24 * 60 * 60 * 1000);
-            let report = desk.store().analytics(from, UnixMillis(to.0 + 1)).await?;
+            let report = desk
+                .sync
+                .store()
+                .analytics(from, UnixMillis(to.0 + 1))
+                .await?;
             if csv {
                 print(report.to_csv().trim_end());
             } else if json {
@@ -440,8 +405,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             }
         }
         Command::Pending { json } => {
-            let desk = Desk::open(&data, &vault).await?;
-            let pending = desk.store().pending().await?;
+            let desk = open(&data, &vault).await?;
+            let pending = desk.sync.store().pending().await?;
             if json {
                 print_json(&pending)?;
             } else {
@@ -453,7 +418,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             }
         }
     }
-    Ok(std::process::ExitCode::SUCCESS)
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn enroll(

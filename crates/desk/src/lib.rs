@@ -2,6 +2,7 @@
 //! log into it, sync with the relay, and the queries behind the inbox. The app and
 //! `tsunagi-cli` only call into this crate.
 
+pub mod actions;
 pub mod alerts;
 pub mod analytics;
 mod columns;
@@ -41,6 +42,12 @@ pub enum Error {
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),
+    /// Asked about something this desk has never seen.
+    #[error("{0}")]
+    NotFound(String),
+    /// An answer to a chat the operator does not hold.
+    #[error("conversation {0} is not yours to answer: claim it first")]
+    NotYours(tsunagi_proto::ConversationId),
     /// The log says there is no such thing to fetch (media the user unsent, or that the
     /// relay could not keep): not asked of the relay.
     #[error("{0}")]

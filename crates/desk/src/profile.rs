@@ -377,6 +377,13 @@ pub struct Joined {
     pub set_aside: Option<SetAside>,
 }
 
+impl Joined {
+    /// This desk's copy of the log.
+    pub fn store(&self) -> &Store {
+        self.sync.store()
+    }
+}
+
 /// Opens the desk kept in `dir`, or `None` when it has not joined a relay, or follows no
 /// channel yet.
 pub async fn open(dir: &Path, vault: &Vault, options: SyncOptions) -> Result<Option<Joined>> {

@@ -501,6 +501,13 @@ impl Sync {
     /// out of reach, the op stays in the outbox and goes out later.
     pub async fn submit_and_wait(&self, op: &Operation, now: UnixMillis) -> Result<(OpId, Seq)> {
         let op_id = self.store.enqueue(op, now).await?;
+        Ok((op_id, self.settle(op_id).await?))
+    }
+
+    /// Pushes what waits in the outbox and waits until the op `op_id` (queued earlier) is
+    /// in the log and applied here; its place in the log. Refused by the relay is an
+    /// error with the relay's reason; out of reach, the op stays queued.
+    pub async fn settle(&self, op_id: OpId) -> Result<Seq> {
         self.push().await?;
         if let Some(refused) = self
             .store
@@ -520,6 +527,6 @@ impl Sync {
             self.store.op_outcome(op_id).await?.ok_or_else(|| {
                 Error::Store(format!("op {op_id} is not in the log after a pull"))
             })?;
-        Ok((op_id, Seq(record.seq)))
+        Ok(Seq(record.seq))
     }
 }

@@ -4,7 +4,6 @@ use tauri::State;
 use tsunagi_desk::detail::ContactDetail;
 use tsunagi_desk::query::{ContactCounts, ContactView};
 use tsunagi_line::UserId;
-use tsunagi_proto::Operation;
 
 use crate::desk::Shell;
 use crate::ipc::{
@@ -12,19 +11,16 @@ use crate::ipc::{
     FollowerSyncView, IpcError, NoteRequest, Submitted, TagRequest,
 };
 
-use super::{Answer, save_file, submit};
+use super::{Answer, save_file};
 
 #[tauri::command]
 pub(crate) async fn contact_tag(shell: State<'_, Shell>, request: TagRequest) -> Answer<Submitted> {
-    submit(
-        &shell,
-        Operation::Tag {
-            contact: UserId::new(request.contact),
-            tag: request.tag,
-            added: request.added,
-        },
-    )
-    .await
+    let joined = shell.joined().await?;
+    let contact = UserId::new(request.contact);
+    Ok(joined
+        .tag(contact, request.tag, request.added)
+        .await?
+        .into())
 }
 
 #[tauri::command]
@@ -32,14 +28,9 @@ pub(crate) async fn contact_note(
     shell: State<'_, Shell>,
     request: NoteRequest,
 ) -> Answer<Submitted> {
-    submit(
-        &shell,
-        Operation::Note {
-            contact: UserId::new(request.contact),
-            text: request.text,
-        },
-    )
-    .await
+    let joined = shell.joined().await?;
+    let contact = UserId::new(request.contact);
+    Ok(joined.note(contact, request.text).await?.into())
 }
 
 /// A contact and what the desk knows of them (one who never wrote has no chat to open).
@@ -68,14 +59,12 @@ pub(crate) async fn contact_fields_set(
     shell: State<'_, Shell>,
     request: ContactFieldsRequest,
 ) -> Answer<Submitted> {
-    submit(
-        &shell,
-        Operation::ContactFields {
-            contact: UserId::new(request.contact),
-            fields: request.fields,
-        },
-    )
-    .await
+    let joined = shell.joined().await?;
+    let contact = UserId::new(request.contact);
+    Ok(joined
+        .set_contact_fields(contact, request.fields)
+        .await?
+        .into())
 }
 
 /// A page of the follower list, newest first.
@@ -125,12 +114,7 @@ pub(crate) async fn contacts_export(
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "info"))]
 pub(crate) async fn followers_sync(shell: State<'_, Shell>) -> Answer<()> {
-    let joined = shell.joined().await?;
-    joined
-        .sync
-        .append_and_pull(&Operation::SyncFollowers)
-        .await?;
-    Ok(())
+    Ok(shell.joined().await?.sync_followers().await?)
 }
 
 #[tauri::command]

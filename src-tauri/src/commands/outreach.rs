@@ -3,12 +3,10 @@
 
 use tauri::State;
 use tsunagi_desk::outreach;
-use tsunagi_desk::outreach::{AudienceKind, RecipientView, ReminderView};
-use tsunagi_line::UserId;
-use tsunagi_proto::{Audience, Operation, Reminder, UnixMillis};
+use tsunagi_desk::outreach::{RecipientView, ReminderView};
 
 use crate::desk::Shell;
-use crate::ipc::{ErrorCode, IpcError, QuotaView, ReminderDraft, ReminderPreview, ReminderRequest};
+use crate::ipc::{QuotaView, ReminderDraft, ReminderPreview, ReminderRequest};
 
 use super::{Answer, op_id};
 
@@ -28,35 +26,6 @@ pub(crate) async fn reminder_recipients(
     Ok(joined.sync.store().reminder_recipients(&request.id).await?)
 }
 
-/// The reminder a draft makes, sent at its time on the clinic's clock.
-async fn reminder(store: &tsunagi_desk::Store, draft: ReminderDraft) -> Answer<Reminder> {
-    let zone = store.clinic_zone().await;
-    let at = outreach::send_time(&zone, &draft.send_on, &draft.send_at, UnixMillis::now())?;
-    let target = draft.target.filter(|t| !t.trim().is_empty());
-    let to = match (draft.audience, target) {
-        (AudienceKind::Following, _) => Audience::Following,
-        (AudienceKind::Tag, Some(tag)) => Audience::Tag { tag },
-        (AudienceKind::Contact, Some(user)) => Audience::Contact {
-            user: UserId::new(user),
-        },
-        (_, None) => {
-            return Err(IpcError::new(
-                ErrorCode::InvalidInput,
-                "choose the patient or the tag the reminder is for",
-            ));
-        }
-    };
-    let given = |text: Option<String>| text.filter(|t| !t.trim().is_empty());
-    Ok(Reminder {
-        text: draft.text,
-        date: given(draft.date),
-        time: given(draft.time),
-        clinic: given(draft.clinic),
-        at,
-        to,
-    })
-}
-
 /// Whom a draft reaches now, what one of them reads, and the month's quota.
 #[tauri::command]
 pub(crate) async fn reminder_preview(
@@ -65,7 +34,7 @@ pub(crate) async fn reminder_preview(
 ) -> Answer<ReminderPreview> {
     let joined = shell.joined().await?;
     let store = joined.sync.store();
-    let reminder = reminder(store, request).await?;
+    let reminder = joined.reminder(request).await?;
     let size = store.audience_size(&reminder.to).await?;
     let sample = store.audience_sample(&reminder.to).await?;
     let name = sample.as_ref().map_or("", |(_, name)| name.as_str());
@@ -108,11 +77,7 @@ pub(crate) async fn reminder_schedule(
     shell: State<'_, Shell>,
     request: ReminderDraft,
 ) -> Answer<()> {
-    let joined = shell.joined().await?;
-    let reminder = reminder(joined.sync.store(), request).await?;
-    (joined.sync)
-        .append_and_pull(&Operation::ScheduleReminder(reminder))
-        .await?;
+    shell.joined().await?.schedule_reminder(request).await?;
     Ok(())
 }
 
@@ -124,15 +89,5 @@ pub(crate) async fn reminder_cancel(
     request: ReminderRequest,
 ) -> Answer<()> {
     let joined = shell.joined().await?;
-    let reminder = op_id(&request.id)?;
-    let (cancel, _) = (joined.sync)
-        .append_and_pull(&Operation::CancelReminder { reminder })
-        .await?;
-    match joined.sync.store().op_outcome(cancel).await? {
-        Some(record) if record.outcome == "rejected" => Err(IpcError::new(
-            ErrorCode::InvalidInput,
-            record.reason.unwrap_or_default(),
-        )),
-        _ => Ok(()),
-    }
+    Ok(joined.cancel_reminder(op_id(&request.id)?).await?)
 }

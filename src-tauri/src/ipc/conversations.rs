@@ -3,8 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-use tsunagi_desk::detail::{ContactDetail, HandoffEvent};
-use tsunagi_desk::query::{InboxItem, InboxList, MessageView, PageCursor, SessionSummary};
+pub use tsunagi_desk::actions::{
+    ConversationView, HandoffRequest, Outgoing, PendingAction, PendingKind,
+};
+use tsunagi_desk::query::{InboxList, PageCursor};
 
 /// `inbox_list`: a page of one of the inbox's lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -21,53 +23,6 @@ pub struct InboxListRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ConversationRequest {
     pub conversation: String,
-}
-
-/// `conversation_open`: everything the conversation pane shows at first. Opening marks it
-/// read for this desk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct ConversationView {
-    pub item: InboxItem,
-    /// The newest messages, oldest first.
-    pub messages: Vec<MessageView>,
-    /// Whether older messages exist before `messages`.
-    pub has_older: bool,
-    pub handoffs: Vec<HandoffEvent>,
-    /// This desk's actions on the chat that have not reached the log.
-    pub pending: Vec<PendingAction>,
-    pub contact: Option<ContactDetail>,
-    /// Earlier sessions, newest first.
-    pub sessions: Vec<SessionSummary>,
-    /// Until when an answer goes free, on a reply token the patient gave that nothing has
-    /// used yet; null: it would count against the month's messages.
-    #[ts(type = "number | null")]
-    pub free_reply_until: Option<i64>,
-}
-
-/// An action of this desk not yet in the log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct PendingAction {
-    pub op_id: String,
-    pub kind: PendingKind,
-    /// A send's text.
-    pub text: Option<String>,
-    #[ts(type = "number")]
-    pub created_at: i64,
-    pub last_error: Option<String>,
-    /// The relay refused it: it will not go out unless retried.
-    pub refused: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum PendingKind {
-    Claim,
-    Release,
-    Transfer,
-    Close,
-    SetMode,
-    Send,
-    Other,
 }
 
 /// `conversation_messages`: messages before a position (scrolling up), or after it
@@ -89,43 +44,11 @@ pub struct ActRequest {
     pub action: HandoffRequest,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum HandoffRequest {
-    Claim,
-    Release,
-    Close,
-    ToBot,
-    ToPeople,
-    Transfer { to: String },
-}
-
 /// `message_send`: a message to the patient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SendRequest {
     pub conversation: String,
     pub message: Outgoing,
-}
-
-/// What an operator sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Outgoing {
-    /// Text, quoting a message when `quote_token` is given.
-    Text {
-        text: String,
-        quote_token: Option<String>,
-    },
-    /// One of the stickers LINE lets bots send (`stickers_list`).
-    Sticker {
-        package_id: String,
-        sticker_id: String,
-    },
-    /// An image `image_upload` handed to the relay.
-    Image {
-        original_content_url: String,
-        preview_image_url: String,
-    },
 }
 
 /// The bytes of a JPEG or PNG, sent as the command's raw body.
@@ -156,6 +79,14 @@ pub struct OpRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Submitted {
     pub op_id: String,
+}
+
+impl From<tsunagi_proto::OpId> for Submitted {
+    fn from(op_id: tsunagi_proto::OpId) -> Self {
+        Submitted {
+            op_id: op_id.to_string(),
+        }
+    }
 }
 
 /// `search_run`.

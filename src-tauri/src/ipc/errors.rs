@@ -169,6 +169,10 @@ impl From<tsunagi_desk::Error> for IpcError {
     fn from(error: tsunagi_desk::Error) -> Self {
         match error {
             tsunagi_desk::Error::Invalid(message) => Self::new(ErrorCode::InvalidInput, message),
+            tsunagi_desk::Error::NotFound(message) => Self::new(ErrorCode::NotFound, message),
+            error @ tsunagi_desk::Error::NotYours(_) => {
+                Self::new(ErrorCode::NotYours, error.to_string())
+            }
             tsunagi_desk::Error::Relay(tsunagi_desk::relay::Error::Refused {
                 code:
                     tsunagi_proto::api::ErrorCode::Forbidden | tsunagi_proto::api::ErrorCode::OwnerOnly,

@@ -2,24 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-use tsunagi_desk::outreach::AudienceKind;
-
-/// A reminder as the form has it, before it is scheduled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct ReminderDraft {
-    /// With `{{name}}`, `{{date}}`, `{{time}}` and `{{clinic}}`.
-    pub text: String,
-    /// The appointment's date and time as the message says them (free text).
-    pub date: Option<String>,
-    pub time: Option<String>,
-    pub clinic: Option<String>,
-    /// When it goes out, on the clinic's clock: `YYYY-MM-DD` and `HH:MM`.
-    pub send_on: String,
-    pub send_at: String,
-    pub audience: AudienceKind,
-    /// The patient's user id, or the tag.
-    pub target: Option<String>,
-}
+pub use tsunagi_desk::actions::ReminderDraft;
 
 /// `reminder_preview`: whom a draft reaches and what it costs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

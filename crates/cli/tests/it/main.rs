@@ -8,9 +8,12 @@ use std::process::Output;
 
 use pretty_assertions::assert_eq;
 use serde_json::Value;
+use tsunagi_desk::relay::{DeviceToken, RelayClient};
+use tsunagi_line::ChannelId;
 use tsunagi_proto::api::Role;
+use tsunagi_proto::{EntryBody, OpId, Operation, ReadMode, ReadReceipts, Seq, Setting};
 use tsunagi_relay::http::Options;
-use tsunagi_relay::testing::TestRelay;
+use tsunagi_relay::testing::{CHANNEL, TestRelay};
 
 const PATIENT: &str = "U4af4980629a1b2c3d4e5f60718293a4b";
 
@@ -163,6 +166,9 @@ async fn a_change_made_while_the_relay_is_out_of_reach_waits_and_goes_out_on_the
     let data = tempfile::tempdir().unwrap();
     assert!(enroll(&relay, data.path(), "Mali").await.status.success());
     ok(data.path(), &["sync"]).await;
+    ok(data.path(), &["mode", PATIENT, "human"]).await;
+    ok(data.path(), &["claim", PATIENT]).await;
+    let before = relay.head().await.0;
 
     // The relay moves out of reach.
     let config_path = data.path().join("profile.json");
@@ -185,7 +191,7 @@ async fn a_change_made_while_the_relay_is_out_of_reach_waits_and_goes_out_on_the
 
     std::fs::write(&config_path, config).unwrap();
     assert!(ok(data.path(), &["sync"]).await.contains("1 op(s) sent"));
-    assert_eq!(relay.head().await.0, 2);
+    assert_eq!(relay.head().await.0, before + 1);
     let pending = json(data.path(), &["pending", "--json"]).await;
     assert_eq!(pending.as_array().map(Vec::len), Some(0));
 }
@@ -200,5 +206,64 @@ async fn commands_before_enrolling_say_how_to_enroll() {
     assert!(
         stderr.contains("enroll --relay URL --code CODE"),
         "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_from_the_cli_is_the_holders_alone_and_marks_the_chat_read_as_the_clinic_set() {
+    let relay = TestRelay::start(Options::default()).await;
+    // The clinic shows the patient "Read" once staff answer.
+    let owner = relay.enroll("Owner", Role::Owner).await;
+    let client =
+        RelayClient::new(relay.url.parse().unwrap(), DeviceToken::new(owner.token)).unwrap();
+    let receipts = Operation::Settings(Setting::ReadReceipts(ReadReceipts {
+        mode: ReadMode::Answered,
+    }));
+    client
+        .append(&ChannelId::from(CHANNEL), OpId::new(), &receipts)
+        .await
+        .unwrap();
+    relay.patient_says(PATIENT, "M1", "ขอนัดค่ะ").await;
+    let data = tempfile::tempdir().unwrap();
+    assert!(enroll(&relay, data.path(), "Mali").await.status.success());
+    ok(data.path(), &["sync"]).await;
+
+    let unheld = cli(data.path(), &["send", PATIENT, "ได้ค่ะ"]).await;
+    assert!(!unheld.status.success());
+    let stderr = String::from_utf8_lossy(&unheld.stderr);
+    assert!(
+        stderr.contains("not yours to answer: claim it first"),
+        "{stderr}"
+    );
+    let pending = json(data.path(), &["pending", "--json"]).await;
+    assert_eq!(
+        pending.as_array().map(Vec::len),
+        Some(0),
+        "nothing was queued"
+    );
+
+    ok(data.path(), &["mode", PATIENT, "human"]).await;
+    ok(data.path(), &["claim", PATIENT]).await;
+    assert!(
+        ok(data.path(), &["send", PATIENT, "ได้ค่ะ"])
+            .await
+            .starts_with("done")
+    );
+    let read: Vec<String> = relay
+        .read(Seq(0), 100)
+        .await
+        .into_iter()
+        .filter_map(|entry| match entry.body {
+            EntryBody::Op { op, .. } => match op.known() {
+                Some(Operation::MarkRead { token, .. }) => Some(token.to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        read,
+        ["mM1"],
+        "the answer marked the patient's message read"
     );
 }

@@ -1,0 +1,44 @@
+//! A contact: tags, private notes, the clinic's own fields, and the follower list.
+
+use std::collections::BTreeMap;
+
+use tsunagi_line::UserId;
+use tsunagi_proto::{OpId, Operation};
+
+use crate::Result;
+use crate::profile::Joined;
+
+impl Joined {
+    /// Queues a tag added to `contact`, or taken off.
+    pub async fn tag(&self, contact: UserId, tag: String, added: bool) -> Result<OpId> {
+        self.queue(&Operation::Tag {
+            contact,
+            tag,
+            added,
+        })
+        .await
+    }
+
+    /// Queues a private note about `contact`, never sent to LINE.
+    pub async fn note(&self, contact: UserId, text: String) -> Result<OpId> {
+        self.queue(&Operation::Note { contact, text }).await
+    }
+
+    /// Queues the clinic's own facts about `contact`, by field; an empty value clears one,
+    /// the fields not named stay as they are.
+    pub async fn set_contact_fields(
+        &self,
+        contact: UserId,
+        fields: BTreeMap<String, String>,
+    ) -> Result<OpId> {
+        self.queue(&Operation::ContactFields { contact, fields })
+            .await
+    }
+
+    /// Has the relay ask LINE for the account's followers and their profiles (owners); its
+    /// progress comes through the log.
+    pub async fn sync_followers(&self) -> Result<()> {
+        self.append_now(&Operation::SyncFollowers).await?;
+        Ok(())
+    }
+}
