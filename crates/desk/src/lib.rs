@@ -54,6 +54,13 @@ pub enum Error {
     Unavailable(String),
 }
 
+/// An op the relay would refuse is refused here, with every reason.
+impl From<tsunagi_domain::validate::OpProblems> for Error {
+    fn from(problems: tsunagi_domain::validate::OpProblems) -> Self {
+        Error::Invalid(problems.to_string())
+    }
+}
+
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
         Error::Store(error.to_string())

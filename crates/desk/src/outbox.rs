@@ -28,8 +28,7 @@ impl Store {
     /// Queues an op to append; its idempotency key is fixed now.
     /// An op the relay would refuse is refused here, with every reason.
     pub async fn enqueue(&self, op: &Operation, now: UnixMillis) -> Result<OpId> {
-        tsunagi_domain::validate::operation(op)
-            .map_err(|problems| Error::Invalid(problems.join("; ")))?;
+        tsunagi_domain::validate::operation(op)?;
         let op_id = OpId::new();
         let json = serde_json::to_string(op).map_err(|e| Error::Invalid(e.to_string()))?;
         self.writer

@@ -209,8 +209,7 @@ impl Sync {
     /// Appends an op that is worth something only now (the typing animation): straight to
     /// the relay, never queued to go out later. False when the relay could not be reached.
     pub async fn append_now(&self, op: &Operation) -> Result<bool> {
-        tsunagi_domain::validate::operation(op)
-            .map_err(|problems| Error::Invalid(problems.join("; ")))?;
+        tsunagi_domain::validate::operation(op)?;
         match self.client.append(&self.channel, OpId::new(), op).await {
             Ok(_) => Ok(true),
             Err(error) if error.is_transient() => Ok(false),
@@ -223,8 +222,7 @@ impl Sync {
     /// staff desk's, is heard here, and nothing waits in the outbox to go out again. The
     /// op's id and its place in the log.
     pub async fn append_and_pull(&self, op: &Operation) -> Result<(OpId, Seq)> {
-        tsunagi_domain::validate::operation(op)
-            .map_err(|problems| Error::Invalid(problems.join("; ")))?;
+        tsunagi_domain::validate::operation(op)?;
         let op_id = OpId::new();
         let seq = self.client.append(&self.channel, op_id, op).await?;
         self.pull().await?;

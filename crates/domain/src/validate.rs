@@ -19,7 +19,7 @@ pub use self::limits::{
     MAX_POSTBACK_DATA_CHARS, MAX_SEND_MESSAGES, MAX_SETTING_ITEMS, MAX_TAG_CHARS,
     TELEGRAM_CHATS_MAX, TEMPLATE_VARIABLES, contact_field_key,
 };
-pub use self::operations::operation;
+pub use self::operations::{OpProblem, OpProblems, operation};
 pub use self::permissions::{Author, author, may_cancel, owner_only};
 pub use self::problems::{SettingList, SettingProblem, SettingText};
 pub use self::settings::setting;

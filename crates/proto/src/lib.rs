@@ -12,11 +12,12 @@ mod op;
 pub use entry::{Entry, EntryBody, EntryError, Seq, UnixMillis};
 pub use op::{
     AiOutcome, AiSettings, AlertReason, Audience, BUILT_IN_CONTACT_FIELDS, BusinessHours,
-    CannedResponse, ContactField, ContactProfile, ConversationId, ConversationMode, Credential,
-    Delivery, DeviceId, EXECUTOR_DEVICE, Greetings, HandoffSettings, KeywordMatch, KeywordRule,
-    LineAccount, LoggedOp, MediaOutcome, MessageTemplate, OpId, OpeningHours, Operation,
-    OperatorId, ReadMode, ReadReceipts, RecipientOutcome, RecipientResult, RedFlagSettings,
-    Reminder, SendOp, Setting, SyncOutcome, TelegramOutcome, TelegramSettings, TelegramTrouble,
+    CannedResponse, ChatKind, ContactField, ContactProfile, ConversationId, ConversationMode,
+    Credential, Delivery, DeviceId, EXECUTOR_DEVICE, Greetings, HandoffSettings, KeywordMatch,
+    KeywordRule, LineAccount, LoggedOp, MediaOutcome, MessageTemplate, OpId, OpeningHours,
+    Operation, OperatorId, ReadMode, ReadReceipts, RecipientOutcome, RecipientResult,
+    RedFlagSettings, Reminder, SendOp, Setting, SyncOutcome, TelegramOutcome, TelegramSettings,
+    TelegramTrouble,
 };
 pub use tsunagi_line::ChannelId;
 

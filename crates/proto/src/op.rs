@@ -16,7 +16,7 @@ mod settings;
 
 use crate::ids::Seq;
 pub use crate::ids::{DeviceId, EXECUTOR_DEVICE, OpId, OperatorId};
-pub use contacts::{AlertReason, ContactProfile, ConversationId, ConversationMode};
+pub use contacts::{AlertReason, ChatKind, ContactProfile, ConversationId, ConversationMode};
 pub use outreach::{Audience, RecipientOutcome, RecipientResult, Reminder, SyncOutcome};
 pub use sends::{AiOutcome, Delivery, MediaOutcome, SendOp, TelegramOutcome, TelegramTrouble};
 pub use settings::{
@@ -215,6 +215,46 @@ impl Operation {
             _ => None,
         }
     }
+
+    /// The op's kind, as its JSON's `type` spells it (`"claim"`, `"send_failed"` …): for
+    /// the audit and for logs, without serializing the op.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Operation::Claim { .. } => "claim",
+            Operation::Release { .. } => "release",
+            Operation::Transfer { .. } => "transfer",
+            Operation::Close { .. } => "close",
+            Operation::SetMode { .. } => "set_mode",
+            Operation::Send(_) => "send",
+            Operation::MarkRead { .. } => "mark_read",
+            Operation::Typing { .. } => "typing",
+            Operation::Note { .. } => "note",
+            Operation::ContactFields { .. } => "contact_fields",
+            Operation::Tag { .. } => "tag",
+            Operation::Settings(_) => "settings",
+            Operation::Profiles { .. } => "profiles",
+            Operation::Sent { .. } => "sent",
+            Operation::SendFailed { .. } => "send_failed",
+            Operation::Sending { .. } => "sending",
+            Operation::NotSent { .. } => "not_sent",
+            Operation::Unanswered { .. } => "unanswered",
+            Operation::Alert { .. } => "alert",
+            Operation::ScheduleReminder(_) => "schedule_reminder",
+            Operation::CancelReminder { .. } => "cancel_reminder",
+            Operation::ReminderRecipients { .. } => "reminder_recipients",
+            Operation::Media { .. } => "media",
+            Operation::SyncFollowers => "sync_followers",
+            Operation::FollowerIds { .. } => "follower_ids",
+            Operation::FollowerSyncProgress { .. } => "follower_sync_progress",
+            Operation::FollowerSyncDone { .. } => "follower_sync_done",
+            Operation::ReminderDelivered { .. } => "reminder_delivered",
+            Operation::CredentialSet { .. } => "credential_set",
+            Operation::AiAnswered { .. } => "ai_answered",
+            Operation::TelegramSending { .. } => "telegram_sending",
+            Operation::TelegramSent { .. } => "telegram_sent",
+            Operation::LineAccount(_) => "line_account",
+        }
+    }
 }
 
 /// An operation as found in the log. A newer relay or desktop may log operations this
@@ -266,5 +306,101 @@ impl<'de> Deserialize<'de> for LoggedOp {
             Ok(op) => LoggedOp::Known(op),
             Err(_) => LoggedOp::Unsupported(raw),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One op of every kind, as JSON, in the enum's order.
+    const EVERY_KIND: &[&str] = &[
+        r#"{"type":"claim","conversation":"U1"}"#,
+        r#"{"type":"release","conversation":"U1"}"#,
+        r#"{"type":"transfer","conversation":"U1","to":"d-yuki"}"#,
+        r#"{"type":"close","conversation":"U1"}"#,
+        r#"{"type":"set_mode","conversation":"U1","mode":"bot"}"#,
+        r#"{"type":"send","conversation":"U1","messages":[{"type":"text","text":"hi"}],"retry_key":"4a8a4a8e-8f33-4a3f-9d5c-0f0e0c0b0a09"}"#,
+        r#"{"type":"mark_read","conversation":"U1","token":"m1"}"#,
+        r#"{"type":"typing","conversation":"U1","seconds":20}"#,
+        r#"{"type":"note","contact":"U1","text":"allergic to penicillin"}"#,
+        r#"{"type":"contact_fields","contact":"U1","fields":{"chart":"A-1"}}"#,
+        r#"{"type":"tag","contact":"U1","tag":"vip","added":true}"#,
+        r#"{"type":"settings","setting":"read_receipts","mode":"opened"}"#,
+        r#"{"type":"profiles","profiles":[]}"#,
+        r#"{"type":"sent","send":"0190a0e4-1f2b-7c3d-8e4f-5a6b7c8d9e0f","via":"reply"}"#,
+        r#"{"type":"send_failed","send":"0190a0e4-1f2b-7c3d-8e4f-5a6b7c8d9e0f","reason":"no"}"#,
+        r#"{"type":"sending","send":"0190a0e4-1f2b-7c3d-8e4f-5a6b7c8d9e0f","via":"push"}"#,
+        r#"{"type":"not_sent","send":"0190a0e4-1f2b-7c3d-8e4f-5a6b7c8d9e0f","reason":"no"}"#,
+        r#"{"type":"unanswered","send":"0190a0e4-1f2b-7c3d-8e4f-5a6b7c8d9e0f","reason":"5xx"}"#,
+        r#"{"type":"alert","conversation":"U1","reason":"handoff"}"#,
+        r#"{"type":"schedule_reminder","text":"see you","at":1,"to":{"audience":"following"}}"#,
+        r#"{"type":"cancel_reminder","reminder":"0190a0e4-1f2b-7c3d-8e4f-5a6b7c8d9e0f"}"#,
+        r#"{"type":"reminder_recipients","reminder":"0190a0e4-1f2b-7c3d-8e4f-5a6b7c8d9e0f","recipients":[]}"#,
+        r#"{"type":"media","message":"M1","outcome":{"result":"gone"}}"#,
+        r#"{"type":"sync_followers"}"#,
+        r#"{"type":"follower_ids","sync":"0190a0e4-1f2b-7c3d-8e4f-5a6b7c8d9e0f","page":1,"user_ids":[]}"#,
+        r#"{"type":"follower_sync_progress","sync":"0190a0e4-1f2b-7c3d-8e4f-5a6b7c8d9e0f","done":0,"total":0}"#,
+        r#"{"type":"follower_sync_done","sync":"0190a0e4-1f2b-7c3d-8e4f-5a6b7c8d9e0f","outcome":{"result":"done","total":0}}"#,
+        r#"{"type":"reminder_delivered","reminder":"0190a0e4-1f2b-7c3d-8e4f-5a6b7c8d9e0f","part":0,"results":[]}"#,
+        r#"{"type":"credential_set","credential":"ai_key","set":true}"#,
+        r#"{"type":"ai_answered","conversation":"U1","question":3,"model":"m","outcome":{"kind":"handed_over","reason":"asked"}}"#,
+        r#"{"type":"telegram_sending","cause":3}"#,
+        r#"{"type":"telegram_sent","cause":3,"outcome":{"kind":"sent","chats":1}}"#,
+        r#"{"type":"line_account","chat":true,"marks_read_itself":false}"#,
+    ];
+
+    /// Every kind serde knows, in the enum's order, as its refusal of an unknown one lists
+    /// them.
+    fn serdes_kinds() -> Vec<String> {
+        let refused = serde_json::from_str::<Operation>(r#"{"type":"no_such_kind"}"#)
+            .expect_err("an unknown kind is refused")
+            .to_string();
+        let listed = refused
+            .split("expected one of ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("serde lists the kinds: {refused}"));
+        listed
+            .split(',')
+            .filter_map(|part| part.split('`').nth(1))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn every_ops_kind_is_its_json_type() {
+        let mut kinds = Vec::new();
+        for json in EVERY_KIND {
+            let op: Operation =
+                serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+            let written = serde_json::to_value(&op).expect("serializes");
+            assert_eq!(written["type"], op.kind(), "{json}");
+            kinds.push(op.kind().to_owned());
+        }
+        assert_eq!(
+            kinds,
+            serdes_kinds(),
+            "one sample of every kind, in the enum's order"
+        );
+    }
+
+    #[test]
+    fn a_conversations_kind_is_read_from_its_id_and_its_word_back() {
+        let kind = |id: &str| ConversationId::from(id).kind();
+        assert_eq!(kind("U4af4980629"), Some(ChatKind::User));
+        assert_eq!(kind("Ca56f94637c"), Some(ChatKind::Group));
+        assert_eq!(kind("Rb2e6f3a9d1"), Some(ChatKind::Room));
+        assert_eq!(kind("u4af4980629"), None);
+        assert_eq!(kind(""), None);
+        assert!(ConversationId::from("U4af4980629").is_one_to_one());
+        assert!(!ConversationId::from("Ca56f94637c").is_one_to_one());
+        for kind in [ChatKind::User, ChatKind::Group, ChatKind::Room] {
+            assert_eq!(kind.as_str().parse(), Ok(kind));
+            assert_eq!(
+                serde_json::to_value(kind).expect("serializes"),
+                kind.as_str()
+            );
+        }
+        assert!("person".parse::<ChatKind>().is_err());
     }
 }

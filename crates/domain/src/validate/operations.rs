@@ -1,4 +1,6 @@
-//! Every problem with an operation, in the words the relay refuses it with.
+//! Every problem with an operation, as data, in the words the relay refuses it with.
+
+use std::fmt;
 
 use tsunagi_line::message::{self, Message};
 use tsunagi_proto::{Audience, Operation};
@@ -7,62 +9,178 @@ use super::limits::{
     CONTACT_FIELD_KEY_MAX, CONTACT_FIELD_VALUE_MAX, MAX_NOTE_CHARS, MAX_SEND_MESSAGES,
     MAX_TAG_CHARS, contact_field_key,
 };
-use super::problems::SettingText;
+use super::problems::{SettingProblem, SettingText};
 use super::settings::{self, variables};
 
+/// What can be wrong with an operation. Its `Display` is the relay's English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpProblem {
+    /// A send carries 1 to [`MAX_SEND_MESSAGES`] messages.
+    SendCount {
+        count: usize,
+    },
+    /// Message `message` (from 1) of a send, as LINE would refuse it, in LINE's words.
+    MessageRefused {
+        message: usize,
+        error: String,
+    },
+    TransferToNobody,
+    NoteLength,
+    ContactFieldCount,
+    ContactFieldKey {
+        key: String,
+    },
+    ContactFieldValue {
+        key: String,
+    },
+    TagLength,
+    /// A team setting's problem, or a reminder text's.
+    Setting(SettingProblem),
+    MarkReadNotOneToOne,
+    MarkReadTokenEmpty,
+    TypingNotOneToOne,
+    TypingSeconds {
+        seconds: u32,
+    },
+    ReminderTextEmpty,
+    ReminderTagEmpty,
+}
+
+impl fmt::Display for OpProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpProblem::SendCount { count } => {
+                write!(f, "send: 1 to {MAX_SEND_MESSAGES} messages, not {count}")
+            }
+            OpProblem::MessageRefused { message, error } => {
+                write!(f, "send: message {message}: {error}")
+            }
+            OpProblem::TransferToNobody => f.write_str("transfer: `to` names no operator"),
+            OpProblem::NoteLength => {
+                write!(f, "note: the text must be 1 to {MAX_NOTE_CHARS} characters")
+            }
+            OpProblem::ContactFieldCount => f.write_str("contact fields: 1 to 20 fields at once"),
+            OpProblem::ContactFieldKey { key } => write!(
+                f,
+                "contact fields: {key:?} is not a field's key (a-z, 0-9, _; up to {CONTACT_FIELD_KEY_MAX})"
+            ),
+            OpProblem::ContactFieldValue { key } => write!(
+                f,
+                "contact fields: {key} is at most {CONTACT_FIELD_VALUE_MAX} characters on one line"
+            ),
+            OpProblem::TagLength => {
+                write!(f, "tag: a tag is 1 to {MAX_TAG_CHARS} characters")
+            }
+            OpProblem::Setting(problem) => problem.fmt(f),
+            OpProblem::MarkReadNotOneToOne => {
+                f.write_str("mark read: only 1:1 chats are marked read")
+            }
+            OpProblem::MarkReadTokenEmpty => f.write_str("mark read: the token is empty"),
+            OpProblem::TypingNotOneToOne => {
+                f.write_str("typing: LINE shows the loading animation in 1:1 chats only")
+            }
+            OpProblem::TypingSeconds { seconds } => write!(
+                f,
+                "typing: LINE shows the animation for 5 to 60 seconds in fives, not {seconds}"
+            ),
+            OpProblem::ReminderTextEmpty => f.write_str("a reminder needs a text"),
+            OpProblem::ReminderTagEmpty => f.write_str("a reminder to a tag needs the tag's name"),
+        }
+    }
+}
+
+/// Every problem with an operation: never empty. Its `Display` names each, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpProblems(Vec<OpProblem>);
+
+impl OpProblems {
+    pub fn iter(&self) -> std::slice::Iter<'_, OpProblem> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Never true: a list of no problems is no refusal.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::ops::Index<usize> for OpProblems {
+    type Output = OpProblem;
+
+    fn index(&self, index: usize) -> &OpProblem {
+        &self.0[index]
+    }
+}
+
+impl fmt::Display for OpProblems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            problem.fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for OpProblems {}
+
 /// Every problem with `op`, or nothing.
-pub fn operation(op: &Operation) -> Result<(), Vec<String>> {
+pub fn operation(op: &Operation) -> Result<(), OpProblems> {
     let mut problems = Vec::new();
     match op {
         Operation::Send(send) => messages(&send.messages, &mut problems),
         Operation::Transfer { to, .. } if to.as_str().trim().is_empty() => {
-            problems.push("transfer: `to` names no operator".into());
+            problems.push(OpProblem::TransferToNobody);
         }
         Operation::Note { text, .. } => {
             let chars = text.trim().chars().count();
             if chars == 0 || chars > MAX_NOTE_CHARS {
-                problems.push(format!(
-                    "note: the text must be 1 to {MAX_NOTE_CHARS} characters"
-                ));
+                problems.push(OpProblem::NoteLength);
             }
         }
         Operation::ContactFields { fields, .. } => {
             if fields.is_empty() || fields.len() > 20 {
-                problems.push("contact fields: 1 to 20 fields at once".into());
+                problems.push(OpProblem::ContactFieldCount);
             }
             for (key, value) in fields {
                 if !contact_field_key(key) {
-                    problems.push(format!(
-                        "contact fields: {key:?} is not a field's key (a-z, 0-9, _; up to {CONTACT_FIELD_KEY_MAX})"
-                    ));
+                    problems.push(OpProblem::ContactFieldKey { key: key.clone() });
                 }
                 if value.chars().count() > CONTACT_FIELD_VALUE_MAX
                     || value.chars().any(char::is_control)
                 {
-                    problems.push(format!(
-                        "contact fields: {key} is at most {CONTACT_FIELD_VALUE_MAX} characters on one line"
-                    ));
+                    problems.push(OpProblem::ContactFieldValue { key: key.clone() });
                 }
             }
         }
         Operation::Tag { tag, .. } => {
             let chars = tag.trim().chars().count();
             if chars == 0 || chars > MAX_TAG_CHARS {
-                problems.push(format!("tag: a tag is 1 to {MAX_TAG_CHARS} characters"));
+                problems.push(OpProblem::TagLength);
             }
         }
         Operation::Settings(setting) => {
-            problems.extend(settings::setting(setting).iter().map(ToString::to_string));
+            problems.extend(
+                settings::setting(setting)
+                    .into_iter()
+                    .map(OpProblem::Setting),
+            );
         }
         Operation::MarkRead {
             conversation,
             token,
         } => {
             if !conversation.is_one_to_one() {
-                problems.push("mark read: only 1:1 chats are marked read".into());
+                problems.push(OpProblem::MarkReadNotOneToOne);
             }
             if token.as_str().trim().is_empty() {
-                problems.push("mark read: the token is empty".into());
+                problems.push(OpProblem::MarkReadTokenEmpty);
             }
         }
         Operation::Typing {
@@ -70,25 +188,23 @@ pub fn operation(op: &Operation) -> Result<(), Vec<String>> {
             seconds,
         } => {
             if !conversation.is_one_to_one() {
-                problems.push("typing: LINE shows the loading animation in 1:1 chats only".into());
+                problems.push(OpProblem::TypingNotOneToOne);
             }
             if !(5..=60).contains(seconds) || seconds % 5 != 0 {
-                problems.push(format!(
-                    "typing: LINE shows the animation for 5 to 60 seconds in fives, not {seconds}"
-                ));
+                problems.push(OpProblem::TypingSeconds { seconds: *seconds });
             }
         }
         Operation::ScheduleReminder(reminder) => {
             if reminder.text.trim().is_empty() {
-                problems.push("a reminder needs a text".into());
+                problems.push(OpProblem::ReminderTextEmpty);
             }
             let mut unknown = Vec::new();
             variables(SettingText::Reminder, &reminder.text, &[], &mut unknown);
-            problems.extend(unknown.iter().map(ToString::to_string));
+            problems.extend(unknown.into_iter().map(OpProblem::Setting));
             if let Audience::Tag { tag } = &reminder.to
                 && tag.trim().is_empty()
             {
-                problems.push("a reminder to a tag needs the tag's name".into());
+                problems.push(OpProblem::ReminderTagEmpty);
             }
         }
         _ => {}
@@ -96,20 +212,22 @@ pub fn operation(op: &Operation) -> Result<(), Vec<String>> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems)
+        Err(OpProblems(problems))
     }
 }
 
-fn messages(messages: &[Message], problems: &mut Vec<String>) {
+fn messages(messages: &[Message], problems: &mut Vec<OpProblem>) {
     if messages.is_empty() || messages.len() > MAX_SEND_MESSAGES {
-        problems.push(format!(
-            "send: 1 to {MAX_SEND_MESSAGES} messages, not {}",
-            messages.len()
-        ));
+        problems.push(OpProblem::SendCount {
+            count: messages.len(),
+        });
     }
     for (i, one) in messages.iter().enumerate() {
         if let Err(error) = message::validate(std::slice::from_ref(one)) {
-            problems.push(format!("send: message {}: {error}", i + 1));
+            problems.push(OpProblem::MessageRefused {
+                message: i + 1,
+                error: error.to_string(),
+            });
         }
     }
 }

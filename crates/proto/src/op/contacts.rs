@@ -15,10 +15,58 @@ string_id!(
 );
 
 impl ConversationId {
-    /// A 1:1 chat with one LINE user (LINE's user ids start with `U`; groups' with `C`,
-    /// rooms' with `R`).
+    /// Who the conversation is with, as its id says (LINE's user ids start with `U`,
+    /// groups' with `C`, rooms' with `R`); `None` for an id LINE would not give.
+    pub fn kind(&self) -> Option<ChatKind> {
+        match self.as_str().as_bytes().first() {
+            Some(b'U') => Some(ChatKind::User),
+            Some(b'C') => Some(ChatKind::Group),
+            Some(b'R') => Some(ChatKind::Room),
+            _ => None,
+        }
+    }
+
+    /// A 1:1 chat with one LINE user.
     pub fn is_one_to_one(&self) -> bool {
-        self.as_str().starts_with('U')
+        self.kind() == Some(ChatKind::User)
+    }
+}
+
+/// Who a conversation is with: one LINE user, a group, or a multi-person chat (a room).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ChatKind {
+    User,
+    Group,
+    Room,
+}
+
+impl ChatKind {
+    /// Its word, as JSON and the desks' stores spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatKind::User => "user",
+            ChatKind::Group => "group",
+            ChatKind::Room => "room",
+        }
+    }
+}
+
+impl std::str::FromStr for ChatKind {
+    type Err = String;
+
+    fn from_str(word: &str) -> Result<Self, Self::Err> {
+        [ChatKind::User, ChatKind::Group, ChatKind::Room]
+            .into_iter()
+            .find(|kind| kind.as_str() == word)
+            .ok_or_else(|| format!("{word:?} is not a kind of chat"))
+    }
+}
+
+impl std::fmt::Display for ChatKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

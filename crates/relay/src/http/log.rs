@@ -182,8 +182,7 @@ async fn append_op<S: LogStore>(
              or sync followers",
         ));
     }
-    validate::operation(&op)
-        .map_err(|problems| bad_request(format!("op: {}", problems.join("; "))))?;
+    validate::operation(&op).map_err(|problems| bad_request(format!("op: {problems}")))?;
     // Where the relay will call with the clinic's key and its patients' words: said now,
     // to the owner saving it, and checked again on every call.
     if let Operation::Settings(Setting::Ai(ai)) = &op {
