@@ -46,7 +46,7 @@ impl Joined {
             .store()
             .op_outcome(op_id)
             .await?
-            .ok_or_else(|| Error::Store(format!("op {op_id} is in the log but not here")))?;
+            .ok_or_else(|| Error::missing(format!("op {op_id} is in the log but not here")))?;
         Ok(if record.outcome == "applied" {
             Settled::Done(seq)
         } else {

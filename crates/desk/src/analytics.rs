@@ -387,7 +387,7 @@ impl Report {
     /// the ratings, a sheet each; and what the AI responder did, when it answered any.
     pub fn to_xlsx(&self) -> Result<Vec<u8>> {
         use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
-        let failed = |e: XlsxError| Error::Store(format!("writing the workbook: {e}"));
+        let failed = |e: XlsxError| Error::encoding("writing the workbook", e);
         let mut book = Workbook::new();
         let bold = Format::new().set_bold();
         let head = |sheet: &mut Worksheet, heads: &[&str]| {

@@ -40,7 +40,7 @@ macro_rules! stored_words {
             pub(crate) fn parse(text: &str) -> Result<Self> {
                 match text {
                     $($text => Ok($name::$variant),)+
-                    other => Err(Error::Store(format!(
+                    other => Err(Error::unreadable(format!(
                         concat!("the store holds an unknown ", stringify!($name), " {:?}"), other
                     ))),
                 }
@@ -96,7 +96,7 @@ pub(crate) fn mode_from(text: &str) -> Result<ConversationMode> {
     match text {
         "bot" => Ok(ConversationMode::Bot),
         "human" => Ok(ConversationMode::Human),
-        other => Err(Error::Store(format!("unknown mode {other}"))),
+        other => Err(Error::unreadable(format!("unknown mode {other}"))),
     }
 }
 

@@ -37,7 +37,7 @@ pub enum VaultError {
 
 impl From<VaultError> for Error {
     fn from(error: VaultError) -> Self {
-        Error::Store(error.to_string())
+        crate::StoreError::from(error).into()
     }
 }
 
@@ -165,7 +165,7 @@ impl Vault {
         match std::fs::read_to_string(self.file(account)?) {
             Ok(secret) => Ok(Some(secret.trim().to_owned())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::Store(format!("reading a secret: {e}"))),
+            Err(e) => Err(Error::file("reading a secret", e)),
         }
     }
 }

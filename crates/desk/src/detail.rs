@@ -267,7 +267,7 @@ impl Store {
                     ("set_mode", Some("bot")) => HandoffAction::ToBot,
                     ("set_mode", _) => HandoffAction::ToPeople,
                     (other, _) => {
-                        return Err(Error::Store(format!("unexpected audit type {other}")));
+                        return Err(Error::unreadable(format!("unexpected audit type {other}")));
                     }
                 };
                 let to: Option<String> = row.get(7);

@@ -200,7 +200,7 @@ fn hides_or_reorders(c: char) -> bool {
 }
 
 fn io(error: std::io::Error) -> Error {
-    Error::Store(format!("the media cache: {error}"))
+    Error::file("the media cache", error)
 }
 
 /// Writes `bytes` to `path`, whole or not at all.

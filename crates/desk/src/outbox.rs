@@ -55,10 +55,10 @@ impl Store {
                 Ok(PendingOp {
                     op_id: OpId(
                         id.parse()
-                            .map_err(|_| Error::Store("outbox op id".into()))?,
+                            .map_err(|_| Error::unreadable(format!("an outbox op id {id:?}")))?,
                     ),
                     op: serde_json::from_str(&op)
-                        .map_err(|e| Error::Store(format!("outbox op: {e}")))?,
+                        .map_err(|e| Error::unreadable(format!("an outbox op: {e}")))?,
                     created_at: row.get(2),
                     last_error: row.get(3),
                     refused: row.get(4),

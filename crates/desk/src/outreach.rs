@@ -337,7 +337,7 @@ pub struct AudienceSize {
 
 fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|e| crate::Error::Store(format!("{text:?}: {e}")))
+        .map_err(|e| crate::Error::unreadable(format!("{text:?}: {e}")))
 }
 
 impl Store {

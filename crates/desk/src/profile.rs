@@ -54,8 +54,9 @@ impl Profile {
         let path = dir.join(PROFILE);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let profile: Profile = serde_json::from_str(&text)
-                    .map_err(|e| Error::Store(format!("{} cannot be read: {e}", path.display())))?;
+                let profile: Profile = serde_json::from_str(&text).map_err(|e| {
+                    Error::unreadable(format!("{} cannot be read: {e}", path.display()))
+                })?;
                 // Kept by an earlier version, which took the relay's ids unchecked.
                 let channel = profile.channel_id.as_ref().map(crate::id::channel);
                 for checked in [
@@ -63,7 +64,7 @@ impl Profile {
                     channel.unwrap_or(Ok(())),
                 ] {
                     checked.map_err(|bad| {
-                        Error::Store(format!(
+                        Error::unreadable(format!(
                             "{} names {bad}: leave the relay and join again",
                             path.display()
                         ))
@@ -72,18 +73,19 @@ impl Profile {
                 Ok(Some(profile))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::Store(format!("reading {}: {e}", path.display()))),
+            Err(e) => Err(Error::file(format!("reading {}", path.display()), e)),
         }
     }
 
     fn save(&self, dir: &Path) -> Result<()> {
         let path = dir.join(PROFILE);
         let partial = dir.join(format!("{PROFILE}.partial"));
-        let text = serde_json::to_string_pretty(self).map_err(|e| Error::Store(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| Error::encoding("the profile", e))?;
         crate::private::create_dir_all(dir)
             .and_then(|()| crate::private::write(&partial, text.as_bytes()))
             .and_then(|()| std::fs::rename(&partial, &path))
-            .map_err(|e| Error::Store(format!("saving {}: {e}", path.display())))
+            .map_err(|e| Error::file(format!("saving {}", path.display()), e))
     }
 }
 
@@ -400,7 +402,7 @@ pub async fn open(dir: &Path, vault: &Vault, options: SyncOptions) -> Result<Opt
     // made as the umask said (its `-wal` and `-shm` take the store's mode after this).
     let closing = |path: &Path| {
         crate::private::restrict(path)
-            .map_err(|e| Error::Store(format!("closing {} to others: {e}", path.display())))
+            .map_err(|e| Error::file(format!("closing {} to others", path.display()), e))
     };
     closing(dir)?;
     closing(&dir.join(MEDIA))?;
@@ -461,9 +463,9 @@ pub async fn forget_removed(dir: &Path, vault: &Vault, joined: Joined) -> Result
     let note = serde_json::to_string(&Removed {
         at: tsunagi_proto::UnixMillis::now().0,
     })
-    .map_err(|e| Error::Store(e.to_string()))?;
+    .map_err(|e| Error::encoding("the removal note", e))?;
     crate::private::write(&dir.join(REMOVED), note.as_bytes())
-        .map_err(|e| Error::Store(format!("noting the removal: {e}")))?;
+        .map_err(|e| Error::file("noting the removal", e))?;
     if let Some(profile) = Profile::load(dir)? {
         vault.delete(&profile.account())?;
     }
@@ -495,10 +497,10 @@ fn delete_local_copy(dir: &Path) -> Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::Store(format!("listing {}: {e}", dir.display()))),
+        Err(e) => return Err(Error::file(format!("listing {}", dir.display()), e)),
     };
     for entry in entries {
-        let entry = entry.map_err(|e| Error::Store(format!("listing {}: {e}", dir.display())))?;
+        let entry = entry.map_err(|e| Error::file(format!("listing {}", dir.display()), e))?;
         if entry.file_name().to_string_lossy().starts_with(STORE) {
             remove_file(&entry.path())?;
         }
@@ -506,7 +508,7 @@ fn delete_local_copy(dir: &Path) -> Result<()> {
     match std::fs::remove_dir_all(dir.join(MEDIA)) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::Store(format!("removing the media cache: {e}"))),
+        Err(e) => Err(Error::file("removing the media cache", e)),
     }
 }
 
@@ -514,6 +516,6 @@ fn remove_file(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::Store(format!("removing {}: {e}", path.display()))),
+        Err(e) => Err(Error::file(format!("removing {}", path.display()), e)),
     }
 }

@@ -555,7 +555,8 @@ impl Store {
             .await?;
         value
             .map(|v| {
-                serde_json::from_str(&v).map_err(|e| Error::Store(format!("setting {name}: {e}")))
+                serde_json::from_str(&v)
+                    .map_err(|e| Error::unreadable(format!("setting {name}: {e}")))
             })
             .transpose()
     }

@@ -129,7 +129,8 @@ impl Store {
             .await?;
         value
             .map(|v| {
-                serde_json::from_str(&v).map_err(|e| Error::Store(format!("line account: {e}")))
+                serde_json::from_str(&v)
+                    .map_err(|e| Error::unreadable(format!("line account: {e}")))
             })
             .transpose()
     }

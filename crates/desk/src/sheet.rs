@@ -45,12 +45,12 @@ impl<W: Write> Sheet<W> {
     pub fn finish(self) -> Result<W> {
         self.csv
             .into_inner()
-            .map_err(|e| Error::Store(format!("writing CSV: {}", e.error())))
+            .map_err(|e| Error::encoding("writing CSV", e.into_error()))
     }
 }
 
 fn failed(error: csv::Error) -> Error {
-    Error::Store(format!("writing CSV: {error}"))
+    Error::encoding("writing CSV", error)
 }
 
 /// `text` as a spreadsheet should show it. A cell starting with `=`, `+`, `-` or `@` (or

@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use sqlx::sqlite::SqlitePool;
 use tsunagi_proto::Seq;
 
-use crate::{Error, Result};
+use crate::Result;
 
 mod fingerprint;
 mod opening;
@@ -103,7 +103,7 @@ impl Writer {
             work(&mut db)
         })
         .await
-        .map_err(|e| Error::Store(format!("the writer stopped: {e}")))?;
+        .map_err(|_| crate::StoreError::Stopped)?;
         self.0.written.notify_one();
         done
     }

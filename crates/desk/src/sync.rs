@@ -523,7 +523,7 @@ impl Sync {
         self.pull().await?;
         let record =
             self.store.op_outcome(op_id).await?.ok_or_else(|| {
-                Error::Store(format!("op {op_id} is not in the log after a pull"))
+                Error::missing(format!("op {op_id} is not in the log after a pull"))
             })?;
         Ok(Seq(record.seq))
     }

@@ -160,7 +160,7 @@ fn unknown_contact_field<'k>(
     let added: Vec<tsunagi_proto::ContactField> = match added
         .map(|json| serde_json::from_str::<tsunagi_proto::Setting>(&json))
         .transpose()
-        .map_err(|e| Error::Store(e.to_string()))?
+        .map_err(|e| Error::unreadable(format!("the contact fields setting: {e}")))?
     {
         Some(tsunagi_proto::Setting::ContactFields { fields }) => fields,
         _ => Vec::new(),

@@ -25,7 +25,7 @@ pub(super) fn operation(
     logged: &LoggedOp,
     changes: &mut Changes,
 ) -> Result<()> {
-    let op_json = serde_json::to_string(logged).map_err(|e| Error::Store(e.to_string()))?;
+    let op_json = serde_json::to_string(logged).map_err(|e| Error::encoding("an op", e))?;
     changes.devices.insert(device.clone());
     let LoggedOp::Known(op) = logged else {
         record(

@@ -34,7 +34,7 @@ pub(super) fn outgoing(
     let op_id = op_id.to_string();
     for (part, message) in send.messages.iter().enumerate() {
         let (message_type, text) = describe_outgoing(message);
-        let body = serde_json::to_string(message).map_err(|e| Error::Store(e.to_string()))?;
+        let body = serde_json::to_string(message).map_err(|e| Error::encoding("a message", e))?;
         let new = NewMessage {
             part: part as i64,
             direction: Direction::Out,

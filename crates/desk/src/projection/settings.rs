@@ -19,7 +19,7 @@ fn keep_setting(
     name: &str,
     value: &impl serde::Serialize,
 ) -> Result<()> {
-    let value = serde_json::to_string(value).map_err(|e| Error::Store(e.to_string()))?;
+    let value = serde_json::to_string(value).map_err(|e| Error::encoding("a setting", e))?;
     db.prepare_cached(
         "INSERT INTO settings (name, value, seq, at) VALUES (?, ?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET value = excluded.value, seq = excluded.seq,

@@ -98,7 +98,7 @@ impl From<sqlx::migrate::MigrateError> for Opening {
                 "an upgrade (schema {version}) did not finish"
             ))),
             MigrateError::Execute(error) => Opening::from(error),
-            other => Opening::Failed(Error::Store(format!("upgrading the store: {other}"))),
+            other => Opening::Failed(crate::StoreError::Upgrade(other).into()),
         }
     }
 }
@@ -108,7 +108,7 @@ impl Store {
     pub async fn open(path: &Path) -> Result<Self> {
         match Self::try_open(path).await {
             Ok(store) => Ok(store),
-            Err(Opening::Unusable(why)) => Err(Error::Store(why.to_string())),
+            Err(Opening::Unusable(why)) => Err(Error::unreadable(why.to_string())),
             Err(Opening::Failed(error)) => Err(error),
         }
     }
@@ -159,7 +159,7 @@ impl Store {
         let opening = path.clone();
         let writer = tokio::task::spawn_blocking(move || Writer::open(&opening))
             .await
-            .map_err(|e| Error::Store(e.to_string()))??;
+            .map_err(|_| Error::from(crate::StoreError::Stopped))??;
         tokio::spawn(checkpoints(
             path,
             Arc::downgrade(&writer.0),
@@ -198,14 +198,11 @@ fn set_aside(path: &Path) -> Result<std::path::PathBuf> {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
-                return Err(Error::Store(format!(
-                    "setting aside {}: {e}",
-                    from.display()
-                )));
+                return Err(Error::file(format!("setting aside {}", from.display()), e));
             }
         }
     }
     std::fs::rename(path, &kept_as)
-        .map_err(|e| Error::Store(format!("setting aside {}: {e}", path.display())))?;
+        .map_err(|e| Error::file(format!("setting aside {}", path.display()), e))?;
     Ok(kept_as)
 }

@@ -265,7 +265,7 @@ async fn a_profile_that_names_a_channel_with_a_path_in_it_is_not_opened() {
     let vault = Vault::new("app.tsunagi.test", dir.path()).without_keyring();
     let opened = profile::open(dir.path(), &vault, SyncOptions::default()).await;
     match opened {
-        Err(tsunagi_desk::Error::Store(why)) => {
+        Err(tsunagi_desk::Error::Store(tsunagi_desk::StoreError::Unreadable(why))) => {
             assert!(
                 why.contains("\"../../.bashrc.d\" is not a LINE channel id"),
                 "{why}"
