@@ -55,10 +55,8 @@ macro_rules! stored_words {
     };
 }
 
-stored_words!(
-    /// Who a conversation is with.
-    ChatKind { User = "user", Group = "group", Room = "room" }
-);
+/// Who a conversation is with, stored as its word (`ChatKind::as_str`).
+pub use tsunagi_proto::ChatKind;
 stored_words!(
     /// Where a session stands: in the queue, with an operator, or over.
     SessionStatus { Waiting = "waiting", Active = "active", Closed = "closed" }

@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
-use tsunagi_proto::{ConversationId, ConversationMode, OperatorId, UnixMillis};
+use tsunagi_proto::{ChatKind, ConversationId, ConversationMode, OperatorId, UnixMillis};
 
-use crate::columns::{ChatKind, SessionStatus, Speaker, check_limit, mode_from};
+use crate::columns::{SessionStatus, Speaker, check_limit, mode_from};
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -249,7 +249,7 @@ fn session_from(row: &SqliteRow, at: usize) -> Result<Option<SessionSummary>> {
 fn item_from(row: &SqliteRow) -> Result<InboxItem> {
     Ok(InboxItem {
         conversation: ConversationId::new(row.get::<String, _>(0)),
-        kind: ChatKind::parse(row.get(1))?,
+        kind: row.get::<String, _>(1).parse().map_err(Error::unreadable)?,
         mode: mode_from(row.get(2))?,
         name: row.get(3),
         picture_url: row.get(4),

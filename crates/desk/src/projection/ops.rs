@@ -41,29 +41,32 @@ pub(super) fn operation(
         )?;
         return Ok(());
     };
-    let (kind, conversation, outcome) = match op {
+    // The audit's word for the op: its kind, and a red flag apart from other alerts.
+    let kind = match op {
+        Operation::Alert {
+            reason: AlertReason::RedFlag,
+            ..
+        } => "red_flag",
+        op => op.kind(),
+    };
+    let (conversation, outcome) = match op {
         Operation::Claim { conversation } => (
-            "claim",
             Some(conversation),
             sessions::handoff(db, entry, conversation, &Action::Claim, by, changes)?,
         ),
         Operation::Release { conversation } => (
-            "release",
             Some(conversation),
             sessions::handoff(db, entry, conversation, &Action::Release, by, changes)?,
         ),
         Operation::Transfer { conversation, to } => (
-            "transfer",
             Some(conversation),
             sessions::transfer(db, entry, conversation, to, by, changes)?,
         ),
         Operation::Close { conversation } => (
-            "close",
             Some(conversation),
             sessions::handoff(db, entry, conversation, &Action::Close, by, changes)?,
         ),
         Operation::SetMode { conversation, mode } => (
-            "set_mode",
             Some(conversation),
             sessions::handoff(
                 db,
@@ -75,14 +78,11 @@ pub(super) fn operation(
             )?,
         ),
         // For LINE only (the executor carries them out); the audit keeps that they happened.
-        Operation::MarkRead { conversation, .. } => {
-            ("mark_read", Some(conversation), Outcome::Applied)
-        }
-        Operation::Typing { conversation, .. } => ("typing", Some(conversation), Outcome::Applied),
+        Operation::MarkRead { conversation, .. } => (Some(conversation), Outcome::Applied),
+        Operation::Typing { conversation, .. } => (Some(conversation), Outcome::Applied),
         // What the relay keeps and does for the AI responder and Telegram alerts; the
         // audit keeps that they happened.
         Operation::CredentialSet { credential, set } => (
-            "credential_set",
             None,
             settings::credential_set(db, entry, device, *credential, *set, changes)?,
         ),
@@ -92,28 +92,22 @@ pub(super) fn operation(
             outcome,
             ..
         } => (
-            "ai_answered",
             Some(conversation),
             sends::ai_answered(db, conversation, model, outcome, changes)?,
         ),
-        Operation::TelegramSending { .. } => ("telegram_sending", None, Outcome::Applied),
-        Operation::TelegramSent { outcome, .. } => (
-            "telegram_sent",
-            None,
-            settings::telegram_sent(db, entry, outcome, changes)?,
-        ),
+        Operation::TelegramSending { .. } => (None, Outcome::Applied),
+        Operation::TelegramSent { outcome, .. } => {
+            (None, settings::telegram_sent(db, entry, outcome, changes)?)
+        }
         Operation::Send(send) => (
-            "send",
             Some(&send.conversation),
             sends::outgoing(db, entry, op_id, device, send, changes)?,
         ),
         Operation::Note { contact, text } => (
-            "note",
             None,
             contacts::note(db, entry, device, contact, text, changes)?,
         ),
         Operation::ContactFields { contact, fields } => (
-            "contact_fields",
             None,
             contacts::contact_fields(db, contact, fields, changes)?,
         ),
@@ -121,32 +115,19 @@ pub(super) fn operation(
             contact,
             tag,
             added,
-        } => (
-            "tag",
-            None,
-            contacts::tag(db, contact, tag, *added, changes)?,
-        ),
-        Operation::Settings(setting) => (
-            "settings",
-            None,
-            settings::setting(db, entry, setting, changes)?,
-        ),
-        Operation::LineAccount(account) => (
-            "line_account",
-            None,
-            settings::line_account(db, entry, account, changes)?,
-        ),
-        Operation::Profiles { profiles } => (
-            "profiles",
-            None,
-            contacts::profiles(db, entry, profiles, changes)?,
-        ),
+        } => (None, contacts::tag(db, contact, tag, *added, changes)?),
+        Operation::Settings(setting) => (None, settings::setting(db, entry, setting, changes)?),
+        Operation::LineAccount(account) => {
+            (None, settings::line_account(db, entry, account, changes)?)
+        }
+        Operation::Profiles { profiles } => {
+            (None, contacts::profiles(db, entry, profiles, changes)?)
+        }
         Operation::Sent {
             send,
             message_ids,
             via,
         } => (
-            "sent",
             None,
             sends::send_outcome(db, entry, *send, Ok(*via), message_ids, changes)?,
         ),
@@ -163,36 +144,29 @@ pub(super) fn operation(
                 request_id: request_id.as_deref(),
             };
             let outcome = sends::send_outcome(db, entry, *send, Err(failure), &[], changes)?;
-            ("send_failed", None, outcome)
+            (None, outcome)
         }
         // The send stays pending until its outcome; the audit shows the attempt.
         Operation::Sending {
             via: Delivery::Reply,
             token_of: Some(of),
             ..
-        } => ("sending", None, sends::reply_token_spent(db, *of)?),
-        Operation::Sending { .. } => ("sending", None, Outcome::Applied),
-        Operation::NotSent { .. } => ("not_sent", None, Outcome::Applied),
-        Operation::Unanswered { .. } => ("unanswered", None, Outcome::Applied),
+        } => (None, sends::reply_token_spent(db, *of)?),
+        Operation::Sending { .. } => (None, Outcome::Applied),
+        Operation::NotSent { .. } => (None, Outcome::Applied),
+        Operation::Unanswered { .. } => (None, Outcome::Applied),
         Operation::Alert {
             conversation,
             reason,
         } => {
             let outcome = sessions::alert(db, entry, conversation, *reason, changes)?;
-            let kind = if *reason == AlertReason::RedFlag {
-                "red_flag"
-            } else {
-                "alert"
-            };
-            (kind, Some(conversation), outcome)
+            (Some(conversation), outcome)
         }
         Operation::ScheduleReminder(reminder) => (
-            "schedule_reminder",
             None,
             outreach::schedule_reminder(db, entry, op_id, device, reminder, changes)?,
         ),
         Operation::CancelReminder { reminder } => (
-            "cancel_reminder",
             None,
             outreach::cancel_reminder(db, entry, *reminder, device, by, changes)?,
         ),
@@ -200,36 +174,29 @@ pub(super) fn operation(
             reminder,
             recipients,
         } => (
-            "reminder_recipients",
             None,
             outreach::reminder_recipients(db, entry, *reminder, recipients, changes)?,
         ),
         Operation::ReminderDelivered {
             reminder, results, ..
         } => (
-            "reminder_delivered",
             None,
             outreach::reminder_delivered(db, entry, *reminder, results, changes)?,
         ),
         // Which messages' media the relay keeps: the audit has it until the app fetches media.
-        Operation::Media { message, outcome } => {
-            ("media", None, media::media(db, entry, message, outcome)?)
-        }
+        Operation::Media { message, outcome } => (None, media::media(db, entry, message, outcome)?),
         Operation::SyncFollowers => (
-            "sync_followers",
             None,
             outreach::sync_followers(db, entry, op_id, device, changes)?,
         ),
-        Operation::FollowerIds { .. } => ("follower_ids", None, Outcome::Applied),
+        Operation::FollowerIds { .. } => (None, Outcome::Applied),
         Operation::FollowerSyncProgress {
             sync, done, total, ..
         } => (
-            "follower_sync_progress",
             None,
             outreach::follower_sync_progress(db, entry, *sync, *done, *total, changes)?,
         ),
         Operation::FollowerSyncDone { sync, outcome } => (
-            "follower_sync_done",
             None,
             outreach::follower_sync_done(db, entry, *sync, outcome, changes)?,
         ),

@@ -2,7 +2,7 @@
 //! a contact the first time they appear.
 
 use rusqlite::OptionalExtension as _;
-use tsunagi_proto::{ConversationId, ConversationMode, Entry, Seq, UnixMillis};
+use tsunagi_proto::{ChatKind, ConversationId, ConversationMode, Entry, Seq, UnixMillis};
 
 use super::{MESSAGES_PER_ENTRY, REPLY_TOKEN_LIFETIME_MS};
 use crate::Result;
@@ -203,13 +203,10 @@ pub(super) struct Inserted {
     pub(super) session: Option<i64>,
 }
 
-/// The kind of chat a conversation id names (LINE's ids start with U, C or R).
+/// The kind of chat a conversation id names, as stored (an id LINE would not give is
+/// taken for a user's, as LINE's own are).
 fn kind_of(conversation: &ConversationId) -> &'static str {
-    match conversation.as_str().as_bytes().first() {
-        Some(b'C') => "group",
-        Some(b'R') => "room",
-        _ => "user",
-    }
+    conversation.kind().unwrap_or(ChatKind::User).as_str()
 }
 
 /// Inserts a message and makes it its conversation's newest (creating the conversation
