@@ -1,7 +1,9 @@
 //! The desk's store at clinic scale: 100,000 contacts and 2,000,000 messages.
 //!
 //! `cargo xtask bench` (or `cargo bench -p tsunagi-desk --bench store`) reports the apply
-//! rate, inbox and conversation page times, search p95 and the store's size.
+//! rate, inbox and conversation page times, search p95, and the store's size: the
+//! write-ahead log left after the catch-up, and where the database file's pages go, by
+//! table and index (SQLite's `dbstat`).
 //! `TSUNAGI_BENCH_MESSAGES` and `TSUNAGI_BENCH_CONTACTS` scale it down for a quick look.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
@@ -74,6 +76,10 @@ async fn main() {
         busy.as_secs_f64(),
         started.elapsed().as_secs_f64(),
         applied as f64 / busy.as_secs_f64()
+    );
+    println!(
+        "  write-ahead log after the catch-up: {}",
+        mib(file_size(&wal_of(&path)))
     );
 
     let me = OperatorId::from("d-yuki");
@@ -158,11 +164,98 @@ async fn main() {
         ms(percentile(&mut samples, 0.95))
     );
 
-    drop(store);
+    // The size while the store is open, as an app holds it: the database, its write-ahead
+    // log and the log's index.
     let size: u64 = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok()?.metadata().ok())
         .map(|m| m.len())
         .sum();
-    println!("  store size: {:.0} MiB", size as f64 / 1024.0 / 1024.0);
+    let wal = file_size(&wal_of(&path));
+    println!(
+        "  store size: {} (of which the write-ahead log {})",
+        mib(size),
+        mib(wal)
+    );
+    store.close().await;
+    drop(store);
+    print_split(&path);
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.0} MiB", bytes as f64 / 1024.0 / 1024.0)
+}
+
+fn file_size(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+fn wal_of(path: &std::path::Path) -> std::path::PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    wal.into()
+}
+
+/// Where the database file's pages go: each table and index with its own pages (an FTS5
+/// index's shadow tables counted under the index), largest first, and the free pages.
+fn print_split(path: &std::path::Path) {
+    let db =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let page_size: i64 = db.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+    let pages: i64 = db.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+    let free: i64 = db
+        .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+        .unwrap();
+    // One row per b-tree; FTS5's shadow tables (`<index>_data`, `_idx`, `_docsize`,
+    // `_config`) are named after the virtual table that owns them.
+    let mut statement = db
+        .prepare(
+            "SELECT COALESCE(v.name, s.name), COALESCE(v.name, t.tbl_name, s.name),
+                    SUM(s.pgsize), SUM(s.payload), SUM(s.ncell)
+             FROM dbstat AS s
+             LEFT JOIN sqlite_schema t ON t.name = s.name
+             LEFT JOIN sqlite_schema v ON v.type = 'table' AND v.sql LIKE 'CREATE VIRTUAL TABLE%'
+                 AND s.name GLOB v.name || '_*'
+             WHERE s.aggregate = 1
+             GROUP BY 1 ORDER BY 3 DESC",
+        )
+        .unwrap();
+    let rows = statement
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .unwrap();
+    println!(
+        "  database file: {} ({pages} pages of {page_size} bytes), by table and index:",
+        mib((pages * page_size) as u64)
+    );
+    for (name, table, bytes, payload) in rows {
+        if bytes < 1024 * 1024 {
+            continue;
+        }
+        let of = if name == table {
+            String::new()
+        } else {
+            format!(" (on {table})")
+        };
+        println!(
+            "    {:<28} {:>8}  payload {:>8}{of}",
+            name,
+            mib(bytes as u64),
+            mib(payload as u64)
+        );
+    }
+    println!(
+        "    {:<28} {:>8}",
+        "free pages",
+        mib((free * page_size) as u64)
+    );
 }
