@@ -391,3 +391,5 @@ async fn the_write_ahead_log_is_copied_into_the_database_beside_the_writer() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+mod released;
