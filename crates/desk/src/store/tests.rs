@@ -392,4 +392,40 @@ async fn the_write_ahead_log_is_copied_into_the_database_beside_the_writer() {
     }
 }
 
+#[tokio::test]
+async fn a_catch_up_that_never_pauses_keeps_the_write_ahead_log_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("desk.db");
+    let wal = dir.path().join("desk.db-wal");
+    let store = Store::open(&path).await.unwrap();
+    store
+        .writer
+        .run(|db| Ok(db.execute_batch("CREATE TABLE ballast (x BLOB)")?))
+        .await
+        .unwrap();
+    // Batches back to back, as a catch-up writes them, three times the bound in all.
+    let batch: i64 = 4 << 20;
+    let mut largest = 0;
+    for _ in 0..(3 * WAL_BOUND_BYTES / batch) {
+        store
+            .writer
+            .run(move |db| {
+                db.execute(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                     INSERT INTO ballast SELECT randomblob(1000) FROM n",
+                    [batch / 1000],
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        largest = largest.max(std::fs::metadata(&wal).unwrap().len() as i64);
+    }
+    // The bound, and the batch that went past it (with the pages its b-tree changed).
+    assert!(
+        largest <= WAL_BOUND_BYTES + 2 * batch,
+        "the write-ahead log reached {largest} bytes"
+    );
+}
+
 mod released;
