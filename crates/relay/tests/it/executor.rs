@@ -40,6 +40,59 @@ pub(crate) struct Clinic {
     executor: Option<tokio::task::JoinHandle<()>>,
     /// How far the executor had folded the log when it last had nothing to do.
     idle: Arc<tokio::sync::watch::Sender<Seq>>,
+    /// The calls that reached linesim, and those of them that ended.
+    calls: LineCalls,
+}
+
+/// Counts the calls that reach linesim (every route: LINE, the model, Telegram) and those
+/// that ended, each carried to its end even when its caller hung up: a call LINE takes
+/// late or answers slowly has done all it will do once it ended.
+#[derive(Clone)]
+struct LineCalls(Arc<tokio::sync::watch::Sender<(u64, u64)>>);
+
+impl LineCalls {
+    fn new() -> Self {
+        Self(Arc::new(tokio::sync::watch::Sender::new((0, 0))))
+    }
+
+    /// Serves `sim` on a port of its own, counting its calls; its address.
+    async fn serve(&self, sim: &Simulator) -> std::net::SocketAddr {
+        let router = sim.router().layer(axum::middleware::from_fn_with_state(
+            self.clone(),
+            Self::count,
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        address
+    }
+
+    async fn count(
+        axum::extract::State(calls): axum::extract::State<LineCalls>,
+        request: axum::extract::Request,
+        next: axum::middleware::Next,
+    ) -> axum::response::Response {
+        calls.0.send_modify(|(arrived, _)| *arrived += 1);
+        // In a task of its own, so that hanging up does not cut the call short.
+        let call = tokio::spawn(async move {
+            let answer = next.run(request).await;
+            calls.0.send_modify(|(_, ended)| *ended += 1);
+            answer
+        });
+        call.await.unwrap()
+    }
+
+    /// Waits until every call that reached linesim so far has ended.
+    async fn all_ended(&self) {
+        let mut calls = self.0.subscribe();
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            calls.wait_for(|(arrived, ended)| arrived == ended),
+        )
+        .await
+        .expect("a call to linesim never ended")
+        .unwrap();
+    }
 }
 
 pub(crate) fn options(holder: &str) -> Options {
@@ -73,11 +126,8 @@ impl Clinic {
         config.webhook_url = Some(format!("{base}/webhook/line/{CHANNEL}"));
         configure(&mut config);
         let sim = Simulator::with_clock(config, clock);
-        let address = sim
-            .clone()
-            .serve("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let calls = LineCalls::new();
+        let address = calls.serve(&sim).await;
         let test = TestRelay::builder()
             .listener(listener)
             .line(format!("http://{address}"))
@@ -92,6 +142,7 @@ impl Clinic {
             test,
             executor: None,
             idle: Arc::new(tokio::sync::watch::Sender::new(Seq::ZERO)),
+            calls,
         };
         clinic.run_executor(options("first"));
         clinic
@@ -143,6 +194,24 @@ impl Clinic {
         tokio::time::timeout(Duration::from_secs(10), settled)
             .await
             .expect("the executor never settled");
+    }
+
+    /// Waits until every call that reached linesim so far has ended: what LINE takes late
+    /// or answers slowly is done with.
+    async fn line_is_done(&self) {
+        self.calls.all_ended().await;
+    }
+
+    /// Closes the relay process the executor runs in, and waits for the executor to stop:
+    /// it finishes what it is doing first (a call to LINE, and what it makes of the answer).
+    async fn close(&mut self) {
+        self.relay.close();
+        if let Some(executor) = self.executor.take() {
+            tokio::time::timeout(Duration::from_secs(10), executor)
+                .await
+                .expect("the executor never stopped")
+                .unwrap();
+        }
     }
 
     /// Who holds the channel's executor lease, read from the database itself.
@@ -710,8 +779,9 @@ async fn a_reply_line_may_have_carried_out(faults: ApiFaults) {
             count(ops, |o| matches!(o, Operation::SendFailed { .. })) == 1
         })
         .await;
-    // A slow answer comes after the executor stopped waiting: let it come.
-    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    // A slow answer comes after the executor stopped waiting, to a call it hung up on:
+    // nothing it does comes from it. Once the executor is idle, it has done all it will.
+    clinic.settled().await;
     assert_eq!(clinic.texts(&patient), [(Via::Reply, "once".to_owned())]);
     let ops = [ops, clinic.executor_ops().await].concat();
     assert!(!pushed_after_reply(&ops), "{:#?}", attempts(&ops, op));
@@ -839,22 +909,61 @@ async fn a_send_whose_outcome_cannot_be_logged_is_set_aside_and_the_sends_behind
     assert_eq!(clinic.texts(&second), [(Via::Push, "behind it".to_owned())]);
     // LINE took the first once; its retry key turned every repeat into a 409.
     assert_eq!(clinic.texts(&first), [(Via::Push, "jammed".to_owned())]);
-    // Set aside twice as long each time (20 ms up to 200 ms here), not called in a loop.
-    tokio::time::sleep(Duration::from_millis(1_000)).await;
-    let pushes = clinic
-        .sim
-        .api_calls()
-        .iter()
-        .filter(|path| path.as_str() == "/v2/bot/message/push")
-        .count();
-    assert!((2..=12).contains(&pushes), "{pushes} pushes in a second");
-    let metrics = clinic.relay.store.metrics().encode();
-    let set_aside = metrics
-        .lines()
-        .find(|l| l.starts_with("tsunagi_relay_executor_set_aside_total"))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|n| n.parse::<u64>().ok());
-    assert!(set_aside.is_some_and(|n| n >= 2), "{metrics}");
+    // Tried again and again, set aside after each try, twice as long each time: 20 ms,
+    // then 40, 80, 160, and 200 from then on here.
+    let set_aside = || {
+        let metrics = clinic.relay.store.metrics().encode();
+        metrics
+            .lines()
+            .find(|l| l.starts_with("tsunagi_relay_executor_set_aside_total"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    let wait = |times: u32| Duration::from_millis((20 << (times - 1).min(4)).min(200));
+    // Set aside `k` times, then (at least) `k + 4`: the waits after the set-asides `k + 1`
+    // to `k + 3` all passed in between. A bound below, not a measure of speed: a slow
+    // machine only adds to it, and it fails only if the executor waits less.
+    let from = std::time::Instant::now();
+    let k = set_aside();
+    let deadline = from + Duration::from_secs(10);
+    while set_aside() < k + 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "set aside {} times",
+            set_aside()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let waits: Duration = (k + 1..k + 4).map(wait).sum();
+    assert!(
+        from.elapsed() > waits,
+        "set aside {k} times, then {} within {:?}: less than the {waits:?} its waits take",
+        set_aside(),
+        from.elapsed()
+    );
+    // Not called in a loop: while it is set aside the executor rests, and a loop would
+    // never leave it idle after the send behind it.
+    clinic.settled().await;
+    // One push each time (the send behind it aside), each one set aside: the counts read
+    // at one moment, the set-aside count unchanged round the pushes'.
+    let (times, pushes) = loop {
+        let times = set_aside();
+        let pushes = clinic
+            .sim
+            .api_calls()
+            .iter()
+            .filter(|path| path.as_str() == "/v2/bot/message/push")
+            .count();
+        let pushes = u32::try_from(pushes).unwrap() - 1;
+        if set_aside() == times {
+            break (times, pushes);
+        }
+    };
+    assert!(
+        (times..=times + 1).contains(&pushes),
+        "{pushes} pushes of the jammed send, set aside {times} times"
+    );
 }
 
 #[tokio::test]
@@ -891,8 +1000,10 @@ async fn a_call_that_reaches_line_after_the_lease_would_lapse_is_cut_short_and_g
     clinic
         .wait_for("the outcome", |ops| count(ops, is_sent) == 1)
         .await;
-    tokio::time::sleep(late + Duration::from_millis(300)).await;
-    let ops = clinic.wait_for("the late request's end", |_| true).await;
+    // The late request has reached LINE and been answered, and the executor is idle.
+    clinic.line_is_done().await;
+    clinic.settled().await;
+    let ops = clinic.executor_ops().await;
     assert_eq!(clinic.texts(&patient), [(Via::Reply, "once".to_owned())]);
     assert!(!pushed_after_reply(&ops), "{:#?}", attempts(&ops, op));
     assert_eq!(
@@ -947,8 +1058,12 @@ async fn a_process_that_lost_its_lease_mid_call_makes_no_more_calls_and_logs_not
     clinic
         .wait_for("the outcome", |ops| count(ops, is_sent) == 1)
         .await;
-    tokio::time::sleep(Duration::from_millis(1_000)).await;
-    let ops = clinic.wait_for("the late request's end", |_| true).await;
+    // The paused process stops once it is done with its late reply's answer (a spent
+    // token): whatever it would log or send on it, it has. And LINE is done with every
+    // call it had.
+    clinic.close().await;
+    clinic.line_is_done().await;
+    let ops = clinic.executor_ops().await;
     assert_eq!(clinic.texts(&patient), [(Via::Reply, "once".to_owned())]);
     assert!(!pushed_after_reply(&ops), "{:#?}", attempts(&ops, op));
     second_executor.abort();

@@ -134,7 +134,7 @@ async fn after_kill_9_under_load_every_acknowledged_event_is_logged_once_without
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    beyond(&acknowledged, 200).await;
     child.kill().unwrap(); // SIGKILL: no chance to flush anything
     child.wait().unwrap();
     for loader in loaders {
@@ -168,6 +168,19 @@ async fn after_kill_9_under_load_every_acknowledged_event_is_logged_once_without
     assert!(counts.values().all(|c| *c == 1), "nothing twice");
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// Waits (at most 30 s) until more than `count` webhooks were acknowledged.
+async fn beyond(acknowledged: &Mutex<Vec<String>>, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while acknowledged.lock().unwrap().len() <= count {
+        assert!(
+            Instant::now() < deadline,
+            "the load never passed {count} acknowledged webhooks: {}",
+            acknowledged.lock().unwrap().len()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// Sends SIGTERM and waits for a clean exit.
@@ -608,7 +621,7 @@ async fn a_backup_taken_under_load_restores_and_the_log_goes_on_without_a_gap() 
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    beyond(&acknowledged, 100).await;
     let before = acknowledged.lock().unwrap().clone();
     let backup = dir.path().join("backup");
     let out = relay(&["backup", "--data", live.to_str().unwrap()])
@@ -622,7 +635,10 @@ async fn a_backup_taken_under_load_restores_and_the_log_goes_on_without_a_gap() 
     );
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("with the relay's key"), "{said}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Each loader has at most one webhook on its way: once more than that many were
+    // acknowledged since the backup ended, one of them was sent after it.
+    let after_backup = acknowledged.lock().unwrap().len();
+    beyond(&acknowledged, after_backup + loaders.len()).await;
     loading.store(false, std::sync::atomic::Ordering::Relaxed);
     for loader in loaders {
         loader.await.unwrap();
