@@ -268,7 +268,11 @@ async fn ops_made_while_the_relay_is_out_of_reach_reach_it_in_order_once_when_it
         added: true,
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until("the outbox to try and say why it waits", || async {
+        let waiting = desk.store().pending().await.unwrap();
+        waiting.first().is_some_and(|op| op.last_error.is_some())
+    })
+    .await;
     let waiting = desk.store().pending().await.unwrap();
     assert_eq!(waiting.len(), 5, "{waiting:?}");
     assert!(

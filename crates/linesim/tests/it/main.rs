@@ -119,6 +119,57 @@ pub(crate) struct Harness {
     pub(crate) receiver: Receiver,
     pub(crate) client: Client,
     pub(crate) base: String,
+    calls: Calls,
+}
+
+/// Counts the calls that reach linesim and those that ended, each carried to its end even
+/// when its caller hung up.
+#[derive(Clone)]
+struct Calls(Arc<tokio::sync::watch::Sender<(u64, u64)>>);
+
+impl Calls {
+    fn new() -> Self {
+        Self(Arc::new(tokio::sync::watch::Sender::new((0, 0))))
+    }
+
+    /// Serves `sim` on a port of its own, counting its calls; its address.
+    async fn serve(&self, sim: &Simulator) -> std::net::SocketAddr {
+        let router = sim
+            .router()
+            .layer(axum::middleware::from_fn_with_state(self.clone(), count));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        address
+    }
+
+    async fn all_ended(&self) {
+        let mut calls = self.0.subscribe();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            calls.wait_for(|(arrived, ended)| arrived == ended),
+        )
+        .await
+        .expect("a call to linesim never ended")
+        .unwrap();
+    }
+}
+
+async fn count(
+    State(calls): State<Calls>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    calls.0.send_modify(|(arrived, _)| *arrived += 1);
+    // In a task of its own, so that hanging up does not cut the call short.
+    let call = tokio::spawn(async move {
+        let answer = next.run(request).await;
+        calls.0.send_modify(|(_, ended)| *ended += 1);
+        answer
+    });
+    call.await.unwrap()
 }
 
 impl Harness {
@@ -134,11 +185,8 @@ impl Harness {
         adjust(&mut config);
         let clock = ManualClock::starting_at(T0);
         let sim = Simulator::with_clock(config, Arc::new(clock.clone()));
-        let address = sim
-            .clone()
-            .serve("127.0.0.1:0".parse().expect("address"))
-            .await
-            .expect("serve");
+        let calls = Calls::new();
+        let address = calls.serve(&sim).await;
         let base = format!("http://{address}");
         let client = Client::builder()
             .api_base(&base)
@@ -153,7 +201,14 @@ impl Harness {
             receiver,
             client,
             base,
+            calls,
         }
+    }
+
+    /// Waits until every call that reached linesim so far has ended: what it takes late or
+    /// answers slowly is done with.
+    pub(crate) async fn calls_ended(&self) {
+        self.calls.all_ended().await;
     }
 
     /// The n-th simulated user who follows the account.
