@@ -1,12 +1,26 @@
 //! Full-text search over message text and contact names that finds substrings in any
 //! script: Thai and CJK are written without spaces between words, so words cannot be the
-//! unit. Three characters or more are looked up in an FTS5 trigram index; one or two (予約,
-//! 掛號) in an index of neighbouring character pairs this module writes.
+//! unit. The index (FTS5, `detail = none`) holds the characters of each text and each pair
+//! of neighbouring characters as its words (`grams`); a search looks up the query's pairs
+//! (or its one character) and then reads each text the index names for the query itself.
+//!
+//! That is all the index needs to hold: a pair or a character names the texts that can
+//! hold a query, and reading them says which do. It replaced a trigram index beside a
+//! pair index with positions (250 bytes a message, together, against 50), and answers a
+//! one-character search by one word instead of every pair that starts with it.
+//!
+//! Messages are indexed by their log entry (the row id is the entry's seq, and the
+//! document is the words of all its messages' texts): seqs follow one another, where
+//! message ids (seq × 1024 + part) leave gaps that cost each word two bytes more.
 
+use std::collections::BTreeSet;
+
+use futures_util::TryStreamExt as _;
 use serde::Serialize;
 use sqlx::Row as _;
 use tsunagi_proto::ConversationId;
 
+use crate::columns::MESSAGES_PER_ENTRY;
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -14,34 +28,27 @@ use crate::{Error, Result};
 const CONTEXT: usize = 24;
 const MAX_RESULTS: u32 = 200;
 
-/// The text as pairs of neighbouring characters, space-separated and lowercased, plus the
-/// last character of each run on its own (so a one-character search is a prefix search).
-/// Characters FTS5's `ascii` tokenizer splits on (ASCII other than letters and digits) end
-/// a run.
-pub(crate) fn bigrams(text: &str) -> String {
-    let lower = text.to_lowercase();
-    let mut out = String::with_capacity(lower.len() * 3);
-    let mut previous: Option<char> = None;
-    for c in lower.chars() {
-        let joins = joins(c);
-        match (previous, joins) {
-            (Some(p), true) => {
-                out.push(p);
-                out.push(c);
-                out.push(' ');
+/// The words the index keeps of `texts` (lowercased, space-separated, each once): every
+/// character of a run of neighbours, and every pair of neighbours in it. Characters FTS5's
+/// `ascii` tokenizer splits on (ASCII other than letters and digits) end a run and are
+/// not words.
+pub(crate) fn grams<'t>(texts: impl IntoIterator<Item = &'t str>) -> String {
+    let mut words = BTreeSet::new();
+    for text in texts {
+        let mut previous: Option<char> = None;
+        for c in text.to_lowercase().chars() {
+            if !joins(c) {
+                previous = None;
+                continue;
             }
-            (Some(p), false) => {
-                out.push(p);
-                out.push(' ');
+            words.insert(c.to_string());
+            if let Some(p) = previous {
+                words.insert([p, c].iter().collect::<String>());
             }
-            _ => {}
+            previous = Some(c);
         }
-        previous = joins.then_some(c);
     }
-    if let Some(p) = previous {
-        out.push(p);
-    }
-    out
+    words.into_iter().collect::<Vec<_>>().join(" ")
 }
 
 /// Messages indexed per transaction when catching up.
@@ -54,81 +61,95 @@ pub(crate) fn indexed_up_to(db: &rusqlite::Connection) -> Result<i64> {
         .query_row([], |row| row.get(0))?)
 }
 
-/// Indexes every message applied since the last call, in transactions of a few thousand;
-/// how many messages it went through.
-pub(crate) fn index_pending(db: &mut rusqlite::Connection) -> Result<usize> {
-    let mut total = reindex_contacts(db)?;
-    loop {
-        let tx = db.transaction()?;
-        let from = indexed_up_to(&tx)?;
-        let rows = tx
-            .prepare_cached(
-                "SELECT id, text FROM messages
-                 WHERE id > ? AND text IS NOT NULL AND unsent = 0 AND direction <> 'system'
-                 ORDER BY id LIMIT ?",
-            )?
-            .query_map(rusqlite::params![from, INDEX_BATCH], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        for (id, text) in &rows {
-            index_message(&tx, *id, text)?;
-        }
-        // Up to the newest message there is, indexable or not, once all are done.
-        let last = match rows.last() {
-            Some((id, _)) if rows.len() as i64 == INDEX_BATCH => *id,
-            _ => tx.query_row("SELECT COALESCE(MAX(id), 0) FROM messages", [], |row| {
-                row.get(0)
-            })?,
-        };
-        if last > from {
-            tx.prepare_cached("UPDATE search_progress SET message_id = ?")?
-                .execute([last])?;
-        }
-        tx.commit()?;
-        total += rows.len();
-        if (rows.len() as i64) < INDEX_BATCH {
-            return Ok(total);
-        }
+/// The messages search reads: those with text, neither unsent nor a system note.
+const SEARCHABLE: &str = "text IS NOT NULL AND unsent = 0 AND direction <> 'system'";
+
+/// Indexes the messages applied since the last call, up to a few thousand in one
+/// transaction, and the contacts an upgrade asked for; how many messages and contacts it
+/// went through, and whether any are left.
+pub(crate) fn index_some(db: &mut rusqlite::Connection) -> Result<(usize, bool)> {
+    let contacts = reindex_contacts(db)?;
+    if contacts == INDEX_BATCH as usize {
+        return Ok((contacts, true));
     }
+    let tx = db.transaction()?;
+    let from = indexed_up_to(&tx)?;
+    let mut rows = tx
+        .prepare_cached(&format!(
+            "SELECT id, text FROM messages WHERE id > ? AND {SEARCHABLE} ORDER BY id LIMIT ?"
+        ))?
+        .query_map(rusqlite::params![from, INDEX_BATCH], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let more = rows.len() as i64 == INDEX_BATCH;
+    // A document is a whole entry: a full batch leaves its last entry for the next.
+    let last = if more {
+        let cut = rows.last().map_or(0, |(id, _)| id / MESSAGES_PER_ENTRY);
+        rows.retain(|(id, _)| id / MESSAGES_PER_ENTRY < cut);
+        cut * MESSAGES_PER_ENTRY - 1
+    } else {
+        // Up to the newest message there is, indexable or not.
+        tx.query_row("SELECT COALESCE(MAX(id), 0) FROM messages", [], |row| {
+            row.get(0)
+        })?
+    };
+    for entry in rows.chunk_by(|(a, _), (b, _)| a / MESSAGES_PER_ENTRY == b / MESSAGES_PER_ENTRY) {
+        let seq = entry[0].0 / MESSAGES_PER_ENTRY;
+        write_entry(&tx, seq, entry.iter().map(|(_, text)| text.as_str()))?;
+    }
+    if last > from {
+        tx.prepare_cached("UPDATE search_progress SET message_id = ?")?
+            .execute([last])?;
+    }
+    tx.commit()?;
+    Ok((contacts + rows.len(), more))
 }
 
 /// Writes the search text again of the contacts an upgrade asked for
-/// (`contacts_to_index`), in transactions of a few thousand; how many.
+/// (`contacts_to_index`), a few thousand in one transaction; how many.
 fn reindex_contacts(db: &mut rusqlite::Connection) -> Result<usize> {
-    let mut total = 0;
-    loop {
-        let tx = db.transaction()?;
-        let users = tx
-            .prepare_cached("SELECT user_id FROM contacts_to_index LIMIT ?")?
-            .query_map([INDEX_BATCH], |row| row.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        for user in &users {
-            index_contact(&tx, user)?;
-            tx.prepare_cached("DELETE FROM contacts_to_index WHERE user_id = ?")?
-                .execute([user])?;
-        }
-        tx.commit()?;
-        total += users.len();
-        if (users.len() as i64) < INDEX_BATCH {
-            return Ok(total);
-        }
+    let tx = db.transaction()?;
+    let users = tx
+        .prepare_cached("SELECT user_id FROM contacts_to_index LIMIT ?")?
+        .query_map([INDEX_BATCH], |row| row.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for user in &users {
+        index_contact(&tx, user)?;
+        tx.prepare_cached("DELETE FROM contacts_to_index WHERE user_id = ?")?
+            .execute([user])?;
     }
+    tx.commit()?;
+    Ok(users.len())
 }
 
-pub(crate) fn index_message(db: &rusqlite::Connection, id: i64, text: &str) -> Result<()> {
-    db.prepare_cached("INSERT INTO messages_trigram (rowid, text) VALUES (?, ?)")?
-        .execute(rusqlite::params![id, text])?;
-    db.prepare_cached("INSERT INTO messages_bigram (rowid, grams) VALUES (?, ?)")?
-        .execute(rusqlite::params![id, bigrams(text)])?;
+fn write_entry<'t>(
+    db: &rusqlite::Connection,
+    seq: i64,
+    texts: impl IntoIterator<Item = &'t str>,
+) -> Result<()> {
+    db.prepare_cached("INSERT INTO messages_grams (rowid, grams) VALUES (?, ?)")?
+        .execute(rusqlite::params![seq, grams(texts)])?;
     Ok(())
 }
 
-pub(crate) fn unindex_message(db: &rusqlite::Connection, id: i64) -> Result<()> {
-    db.prepare_cached("DELETE FROM messages_trigram WHERE rowid = ?")?
-        .execute([id])?;
-    db.prepare_cached("DELETE FROM messages_bigram WHERE rowid = ?")?
-        .execute([id])?;
+/// Indexes again the messages of the entry `seq` (already indexed) after one of them
+/// changed: edited, or unsent.
+pub(crate) fn reindex_entry(db: &rusqlite::Connection, seq: i64) -> Result<()> {
+    db.prepare_cached("DELETE FROM messages_grams WHERE rowid = ?")?
+        .execute([seq])?;
+    let texts = db
+        .prepare_cached(&format!(
+            "SELECT text FROM messages WHERE id BETWEEN ?1 AND ?1 + ?2 - 1 AND {SEARCHABLE}
+             ORDER BY id"
+        ))?
+        .query_map([seq * MESSAGES_PER_ENTRY, MESSAGES_PER_ENTRY], |row| {
+            row.get::<_, String>(0)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if !texts.is_empty() {
+        write_entry(db, seq, texts.iter().map(String::as_str))?;
+    }
     Ok(())
 }
 
@@ -142,17 +163,13 @@ pub(crate) fn index_contact(db: &rusqlite::Connection, user_id: &str) -> Result<
         .prepare_cached(&format!("SELECT {}", contact_words("?1")))?
         .query_row([user_id], |row| row.get(0))?;
     let text = searchable(name, words);
-    db.prepare_cached("DELETE FROM contacts_trigram WHERE rowid = ?")?
-        .execute([id])?;
-    db.prepare_cached("DELETE FROM contacts_bigram WHERE rowid = ?")?
+    db.prepare_cached("DELETE FROM contacts_grams WHERE rowid = ?")?
         .execute([id])?;
     if text.is_empty() {
         return Ok(());
     }
-    db.prepare_cached("INSERT INTO contacts_trigram (rowid, name) VALUES (?, ?)")?
-        .execute(rusqlite::params![id, text])?;
-    db.prepare_cached("INSERT INTO contacts_bigram (rowid, grams) VALUES (?, ?)")?
-        .execute(rusqlite::params![id, bigrams(&text)])?;
+    db.prepare_cached("INSERT INTO contacts_grams (rowid, grams) VALUES (?, ?)")?
+        .execute(rusqlite::params![id, grams([text.as_str()])])?;
     Ok(())
 }
 
@@ -213,34 +230,66 @@ pub enum HitKind {
     Message,
 }
 
-/// How the query is looked up.
-enum Lookup {
-    Trigram(String),
-    Bigram(String),
+/// What a search looks for: the text a hit holds (lowercased), and the words of the index
+/// that name every text holding it (`None`: it has no character the index keeps, so every
+/// text is read).
+#[derive(Debug, PartialEq, Eq)]
+struct Lookup {
+    needle: String,
+    pattern: Option<String>,
 }
 
+impl Lookup {
+    /// Whether `text` holds what is looked for.
+    fn found_in(&self, text: &str) -> bool {
+        text.to_lowercase().contains(&self.needle)
+    }
+}
+
+/// Three characters or more are found as they are written (spaces and punctuation too), in
+/// any case; one or two by the characters of them that runs are made of: a pair of
+/// neighbours, or one character (`予` finds every `予`, `a,` every `a`).
 fn lookup(query: &str) -> Option<Lookup> {
     let query = query.trim();
     let chars = query.chars().count();
     if chars == 0 {
         return None;
     }
-    let quoted = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
-    if chars >= 3 {
-        return Some(Lookup::Trigram(quoted(query)));
+    let needle = if chars >= 3 {
+        query.to_lowercase()
+    } else {
+        let joining: String = query
+            .chars()
+            .filter(|c| joins(*c))
+            .flat_map(char::to_lowercase)
+            .collect();
+        if joining.is_empty() {
+            return None;
+        }
+        joining
+    };
+    // Each run of the needle by its pairs, or by its one character.
+    let mut words = BTreeSet::new();
+    for run in needle
+        .split(|c: char| !joins(c))
+        .filter(|run| !run.is_empty())
+    {
+        let run: Vec<char> = run.chars().collect();
+        if let [one] = run.as_slice() {
+            words.insert(one.to_string());
+        }
+        for pair in run.windows(2) {
+            words.insert(pair.iter().collect::<String>());
+        }
     }
-    let joining: Vec<String> = query
-        .chars()
-        .filter(|c| joins(*c))
-        .map(|c| c.to_lowercase().collect())
-        .collect();
-    match joining.as_slice() {
-        [] => None,
-        // Two neighbours: the pair itself.
-        [first, second] if chars == 2 => Some(Lookup::Bigram(quoted(&format!("{first}{second}")))),
-        // One character: every pair it starts, and a run it ends.
-        [first, ..] => Some(Lookup::Bigram(format!("{}*", quoted(first)))),
-    }
+    let pattern = (!words.is_empty()).then(|| {
+        words
+            .iter()
+            .map(|word| format!("\"{word}\""))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    });
+    Some(Lookup { needle, pattern })
 }
 
 /// Whether a character belongs to a run of neighbours (FTS5's `ascii` tokenizer splits on
@@ -304,9 +353,19 @@ pub fn snippet(text: &str, query: &str) -> Vec<Piece> {
 }
 
 impl Store {
-    /// Brings the search index up to every message applied; how many messages it indexed.
+    /// Brings the search index up to every message applied; how many messages (and
+    /// contacts an upgrade asked for) it indexed. A few thousand at a time, each a write of
+    /// its own: after an upgrade that rebuilt the index, the sync's batches take turns with
+    /// the indexing instead of waiting for all of it.
     pub async fn index_search(&self) -> Result<usize> {
-        self.writer.run(index_pending).await
+        let mut total = 0;
+        loop {
+            let (indexed, more) = self.writer.run(index_some).await?;
+            total += indexed;
+            if !more {
+                return Ok(total);
+            }
+        }
     }
 
     /// Contacts whose name, then messages whose text, contain `query`, newest messages
@@ -317,38 +376,45 @@ impl Store {
         let Some(lookup) = lookup(query) else {
             return Err(Error::Invalid("search for at least one character".into()));
         };
-        let limit = i64::from(limit.clamp(1, MAX_RESULTS));
-        // The trigram and pair indexes have the same shape: `<table>_trigram` or `_bigram`.
-        let (index, pattern) = match &lookup {
-            Lookup::Trigram(pattern) => ("trigram", pattern),
-            Lookup::Bigram(pattern) => ("bigram", pattern),
+        let limit = limit.clamp(1, MAX_RESULTS) as usize;
+        let mut hits = self.contact_hits(&lookup, query, limit).await?;
+        if hits.len() < limit {
+            let left = limit - hits.len();
+            hits.extend(self.message_hits(&lookup, query, left).await?);
+        }
+        Ok(hits)
+    }
+
+    /// Contacts whose searchable text holds what `lookup` looks for, oldest first.
+    async fn contact_hits(&self, lookup: &Lookup, query: &str, limit: usize) -> Result<Vec<Hit>> {
+        let (from, matching) = match lookup.pattern {
+            Some(_) => (
+                "contacts_grams f JOIN contacts c ON c.id = f.rowid",
+                "WHERE contacts_grams MATCH ?1 ORDER BY f.rowid",
+            ),
+            None => ("contacts c", "ORDER BY c.id"),
         };
         // A contact's searchable text: their LINE name and the clinic's fields, as indexed.
         let words = contact_words("c.user_id");
-        let contacts_sql = format!(
+        let sql = format!(
             "SELECT c.user_id, COALESCE(tn.value, c.display_name), c.display_name, {words}
-             FROM contacts_{index} f
-             JOIN contacts c ON c.id = f.rowid
+             FROM {from}
              LEFT JOIN contact_fields tn ON tn.user_id = c.user_id AND tn.field = 'team_name'
-             WHERE contacts_{index} MATCH ? ORDER BY c.id LIMIT ?"
+             {matching}"
         );
-        let messages_sql = format!(
-            "SELECT m.conversation_id, m.author, m.seq, m.at, m.text,
-                 COALESCE(tn.value, ct.display_name)
-             FROM messages_{index} f
-             JOIN messages m ON m.id = f.rowid
-             LEFT JOIN contacts ct ON ct.user_id = m.conversation_id
-             LEFT JOIN contact_fields tn ON tn.user_id = m.conversation_id AND tn.field = 'team_name'
-             WHERE messages_{index} MATCH ? ORDER BY f.rowid DESC LIMIT ?"
-        );
+        let mut statement = sqlx::query(&sql);
+        if let Some(pattern) = &lookup.pattern {
+            statement = statement.bind(pattern);
+        }
+        let mut rows = statement.fetch(&self.readers);
         let mut hits = Vec::new();
-        for row in sqlx::query(&contacts_sql)
-            .bind(pattern)
-            .bind(limit)
-            .fetch_all(&self.readers)
-            .await?
+        while hits.len() < limit
+            && let Some(row) = rows.try_next().await?
         {
             let text = searchable(row.get(2), row.get(3));
+            if !lookup.found_in(&text) {
+                continue;
+            }
             let user: String = row.get(0);
             hits.push(Hit {
                 kind: HitKind::Contact,
@@ -360,26 +426,81 @@ impl Store {
                 snippet: snippet(&text, query),
             });
         }
-        let left = limit - hits.len() as i64;
-        if left > 0 {
-            for row in sqlx::query(&messages_sql)
-                .bind(pattern)
-                .bind(left)
-                .fetch_all(&self.readers)
-                .await?
+        Ok(hits)
+    }
+
+    /// Messages whose text holds what `lookup` looks for, newest first: of the entries the
+    /// index names, newest first, the messages that hold it. (With no word to look up, every
+    /// message indexed so far is read, newest first.)
+    async fn message_hits(&self, lookup: &Lookup, query: &str, limit: usize) -> Result<Vec<Hit>> {
+        let (from, matching) = match lookup.pattern {
+            Some(_) => (
+                "messages_grams f
+                 JOIN messages m ON m.id BETWEEN f.rowid * ?2 AND f.rowid * ?2 + ?2 - 1",
+                "messages_grams MATCH ?1",
+            ),
+            None => (
+                "messages m",
+                "m.id <= (SELECT message_id FROM search_progress)",
+            ),
+        };
+        let order = if lookup.pattern.is_some() {
+            "f.rowid DESC"
+        } else {
+            "m.id DESC"
+        };
+        let sql = format!(
+            "SELECT m.id, m.seq, m.conversation_id, m.author, m.at, m.text,
+                 COALESCE(tn.value, ct.display_name)
+             FROM {from}
+             LEFT JOIN contacts ct ON ct.user_id = m.conversation_id
+             LEFT JOIN contact_fields tn ON tn.user_id = m.conversation_id AND tn.field = 'team_name'
+             WHERE {matching}
+               AND m.text IS NOT NULL AND m.unsent = 0 AND m.direction <> 'system'
+             ORDER BY {order}"
+        );
+        let statement = match &lookup.pattern {
+            Some(pattern) => sqlx::query(&sql).bind(pattern).bind(MESSAGES_PER_ENTRY),
+            None => sqlx::query(&sql),
+        };
+        let mut rows = statement.fetch(&self.readers);
+        let mut hits = Vec::new();
+        // The hits of one entry, gathered to be put newest first.
+        let mut entry: Vec<(i64, Hit)> = Vec::new();
+        let flush = |entry: &mut Vec<(i64, Hit)>, hits: &mut Vec<Hit>| {
+            entry.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
+            hits.extend(entry.drain(..).map(|(_, hit)| hit));
+        };
+        while let Some(row) = rows.try_next().await? {
+            let seq: i64 = row.get(1);
+            if entry
+                .first()
+                .is_some_and(|(id, _)| id / MESSAGES_PER_ENTRY != seq)
             {
-                let text: Option<String> = row.get(4);
-                hits.push(Hit {
-                    kind: HitKind::Message,
-                    conversation: Some(ConversationId::new(row.get::<String, _>(0))),
-                    name: row.get(5),
-                    user_id: row.get(1),
-                    seq: Some(row.get::<i64, _>(2) as u64),
-                    at: Some(row.get(3)),
-                    snippet: snippet(text.as_deref().unwrap_or_default(), query),
-                });
+                flush(&mut entry, &mut hits);
+                if hits.len() >= limit {
+                    break;
+                }
             }
+            let text: String = row.get(5);
+            if !lookup.found_in(&text) {
+                continue;
+            }
+            entry.push((
+                row.get(0),
+                Hit {
+                    kind: HitKind::Message,
+                    conversation: Some(ConversationId::new(row.get::<String, _>(2))),
+                    name: row.get(6),
+                    user_id: row.get(3),
+                    seq: Some(seq as u64),
+                    at: Some(row.get(4)),
+                    snippet: snippet(&text, query),
+                },
+            ));
         }
+        flush(&mut entry, &mut hits);
+        hits.truncate(limit);
         Ok(hits)
     }
 }
@@ -432,11 +553,11 @@ mod tests {
     }
 
     #[test]
-    fn bigrams_pair_neighbours_within_runs_and_keep_each_runs_last_character() {
-        assert_eq!(bigrams("予約します"), "予約 約し しま ます す");
-        assert_eq!(bigrams("Hi, 掛號"), "hi i 掛號 號");
-        assert_eq!(bigrams("a"), "a");
-        assert_eq!(bigrams("  "), "");
+    fn grams_are_each_character_and_each_pair_of_neighbours_within_runs() {
+        assert_eq!(grams(["予約します"]), "し しま す ま ます 予 予約 約 約し");
+        assert_eq!(grams(["Hi, 掛號"]), "h hi i 掛 掛號 號");
+        assert_eq!(grams(["a", "ab"]), "a ab b");
+        assert_eq!(grams(["  "]), "");
     }
 
     #[test]
@@ -467,14 +588,37 @@ mod tests {
     }
 
     #[test]
-    fn queries_pick_the_index_that_can_answer_them() {
-        assert!(matches!(lookup("นัด"), Some(Lookup::Trigram(_))));
-        assert!(matches!(lookup("予約"), Some(Lookup::Bigram(p)) if p == "\"予約\""));
-        assert!(matches!(lookup("予"), Some(Lookup::Bigram(p)) if p == "\"予\"*"));
-        assert!(matches!(lookup("OK"), Some(Lookup::Bigram(p)) if p == "\"ok\""));
-        assert!(lookup(" ").is_none());
-        assert!(
-            matches!(lookup("say \"hi\""), Some(Lookup::Trigram(p)) if p == "\"say \"\"hi\"\"\"")
+    fn queries_look_up_their_pairs_or_their_one_character() {
+        let pattern = |query: &str| lookup(query).and_then(|l| l.pattern);
+        assert_eq!(pattern("予約").as_deref(), Some("\"予約\""));
+        assert_eq!(pattern("予").as_deref(), Some("\"予\""));
+        assert_eq!(pattern("OK").as_deref(), Some("\"ok\""));
+        assert_eq!(pattern("a,").as_deref(), Some("\"a\""));
+        assert_eq!(pattern("นัด").as_deref(), Some("\"นั\" AND \"ัด\""));
+        assert_eq!(
+            pattern("say \"hi\"").as_deref(),
+            Some("\"ay\" AND \"hi\" AND \"sa\"")
         );
+        assert!(lookup(" ").is_none());
+        assert!(lookup(",").is_none());
+        // Punctuation alone is no word of the index: every text is read for it.
+        assert_eq!(
+            lookup("^_^"),
+            Some(Lookup {
+                needle: "^_^".into(),
+                pattern: None
+            })
+        );
+    }
+
+    #[test]
+    fn three_characters_or_more_are_found_as_written_and_fewer_by_their_runs() {
+        let found = |query: &str, text: &str| lookup(query).unwrap().found_in(text);
+        assert!(found("TUES", "Can I book for Tuesday?"));
+        assert!(found("check-up", "a check-up on Tuesday"));
+        assert!(!found("check-up", "a check up on Tuesday"));
+        assert!(found("a,", "Mali"));
+        assert!(!found("予約", "予定を約束"));
+        assert!(found("^_^", "ok ^_^"));
     }
 }

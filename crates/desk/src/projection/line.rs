@@ -278,10 +278,7 @@ fn edited(
     ])?;
     // Not yet indexed: the indexer will read the edited text.
     if id <= search::indexed_up_to(db)? {
-        search::unindex_message(db, id)?;
-        if let Some(text) = &text {
-            search::index_message(db, id, text)?;
-        }
+        search::reindex_entry(db, id / MESSAGES_PER_ENTRY)?;
     }
     refresh_preview(db, conversation)
 }
@@ -305,7 +302,7 @@ fn unsend(
         db.prepare_cached("UPDATE messages SET unsent = 1, text = NULL, body = '{}' WHERE id = ?")?
             .execute(rusqlite::params![id])?;
         if id <= indexed {
-            search::unindex_message(db, id)?;
+            search::reindex_entry(db, id / MESSAGES_PER_ENTRY)?;
         }
     }
     refresh_preview(db, conversation)

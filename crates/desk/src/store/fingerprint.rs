@@ -19,10 +19,8 @@ const PROJECTED: &[(&str, &str)] = &[
     ("settings", "name"),
     ("search_progress", "id"),
     ("audit", "seq"),
-    ("messages_trigram", "rowid"),
-    ("messages_bigram", "rowid"),
-    ("contacts_trigram", "rowid"),
-    ("contacts_bigram", "rowid"),
+    ("messages_grams", "rowid"),
+    ("contacts_grams", "rowid"),
 ];
 
 impl Store {
@@ -36,7 +34,7 @@ impl Store {
         for (table, order) in PROJECTED {
             out.push_str(table);
             out.push('\n');
-            let columns = if table.contains("_trigram") || table.contains("_bigram") {
+            let columns = if table.ends_with("_grams") {
                 "rowid"
             } else {
                 "*"

@@ -19,12 +19,19 @@ use std::str::FromStr as _;
 /// The migration that rebuilt the tables whose checks listed values with IN.
 const CHECKS_WITHOUT_IN_LISTS: i64 = 20261122130000;
 /// Columns added after it that the projection writes whatever the log.
-/// Tables later migrations add, with their columns.
-const LATER_TABLES: [(&str, &str); 1] = [(
-    "contact_fields",
-    "user_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, \
-     PRIMARY KEY (user_id, field)",
-)];
+/// Tables later migrations add, as they make them.
+const LATER_TABLES: [(&str, &str); 2] = [
+    (
+        "contact_fields",
+        "CREATE TABLE contact_fields (user_id TEXT NOT NULL, field TEXT NOT NULL, \
+         value TEXT NOT NULL, PRIMARY KEY (user_id, field))",
+    ),
+    (
+        "contacts_grams",
+        "CREATE VIRTUAL TABLE contacts_grams USING fts5 (grams, content = '', \
+         contentless_delete = 1, tokenize = 'ascii', detail = none)",
+    ),
+];
 
 /// Columns later migrations add, with their types.
 const LATER_COLUMNS: [(&str, &str, &str); 7] = [
@@ -226,9 +233,8 @@ async fn a_store_from_before_the_rebuilt_checks_upgrades_with_everything_it_had(
         )
         .unwrap();
     }
-    for (table, columns) in LATER_TABLES {
-        db.execute(&format!("CREATE TABLE {table} ({columns})"), [])
-            .unwrap();
+    for (_, create) in LATER_TABLES {
+        db.execute(create, []).unwrap();
     }
     projection::apply(&mut db, &log).unwrap();
     for (table, _) in LATER_TABLES {

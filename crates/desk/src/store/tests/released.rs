@@ -220,6 +220,145 @@ pub(super) fn clinic_log() -> Vec<Entry> {
     log
 }
 
+/// The released store, copied into `dir` and opened (so upgraded) by this version.
+async fn upgraded(dir: &std::path::Path) -> super::Store {
+    let path = dir.join("desk.db");
+    std::fs::copy(RELEASED, &path).unwrap();
+    super::Store::open(&path).await.unwrap()
+}
+
+const RELEASED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/src/store/testdata/desk-20261207150000.db"
+);
+
+/// A store this version made of [`clinic_log`], indexed as the released one was.
+async fn fresh(dir: &std::path::Path) -> super::Store {
+    let store = super::Store::open(&dir.join("fresh.db")).await.unwrap();
+    let log = clinic_log();
+    store.apply(&log[..FIRST_PART]).await.unwrap();
+    store.index_search().await.unwrap();
+    store.apply(&log[FIRST_PART..]).await.unwrap();
+    store.index_search().await.unwrap();
+    store
+}
+
+#[tokio::test]
+async fn a_released_store_upgrades_to_what_this_version_makes_of_the_same_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let upgraded = upgraded(dir.path()).await;
+    let fresh = fresh(dir.path()).await;
+    pretty_assertions::assert_eq!(
+        upgraded.fingerprint().await.unwrap(),
+        fresh.fingerprint().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_released_store_shows_every_message_as_it_did() {
+    let dir = tempfile::tempdir().unwrap();
+    // What the release kept of each message, read before the upgrade.
+    let released = rusqlite::Connection::open(RELEASED).unwrap();
+    let before: Vec<(i64, String, Option<String>, String)> = released
+        .prepare("SELECT id, conversation_id, text, body FROM messages ORDER BY id")
+        .unwrap()
+        .query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    drop(released);
+    let store = upgraded(dir.path()).await;
+    for chat in [THAI, JAPANESE, CHINESE, ENGLISH, GROUP] {
+        let chat = ConversationId::new(chat);
+        let shown = store
+            .messages(&chat, crate::query::MessagesPage::Newest, 50)
+            .await
+            .unwrap();
+        let kept: Vec<_> = before.iter().filter(|m| m.1 == chat.as_str()).collect();
+        assert_eq!(shown.len(), kept.len(), "{chat}");
+        for (view, (id, _, text, body)) in shown.iter().zip(kept) {
+            assert_eq!(
+                view.seq as i64 * crate::columns::MESSAGES_PER_ENTRY + i64::from(view.part),
+                *id
+            );
+            assert_eq!(&view.text, text, "{id}");
+            let view_body: serde_json::Value = serde_json::from_str(&view.body).unwrap();
+            let body: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(view_body, body, "{id}");
+        }
+    }
+    // The quote still finds what it quotes.
+    let japanese = store
+        .messages(
+            &ConversationId::new(JAPANESE),
+            crate::query::MessagesPage::Newest,
+            50,
+        )
+        .await
+        .unwrap();
+    let quoting = japanese.iter().find(|m| m.seq == 22).unwrap();
+    assert_eq!(
+        quoting.quoted.as_ref().and_then(|q| q.text.as_deref()),
+        Some("明日の予約を変更したいです")
+    );
+}
+
+/// What the release's search found in [`clinic_log`]: per query, the contacts (by user id)
+/// then the messages (by seq, newest first).
+const FOUND: &[(&str, &[&str], &[u64])] = &[
+    ("นัด", &[], &[6]),
+    ("ขอเลื่อนนัด", &[], &[6]),
+    ("予約", &[], &[22, 7]),
+    ("約", &[], &[22, 7]),
+    ("掛號", &[], &[8]),
+    ("診察券", &[], &[11]),
+    ("報告", &[CHINESE], &[28]),
+    ("check-up", &[], &[]),
+    ("see you", &[], &[29]),
+    ("THEN", &[], &[29]),
+    ("ต้องมารับ", &[], &[23]),
+    ("ยาหมด", &[], &[23]),
+    ("referral", &[], &[16]),
+    ("台北", &[], &[17]),
+    ("ขอบคุณ", &[], &[15]),
+    ("welcome", &[], &[30]),
+    ("承知", &[], &[11]),
+    ("action=", &[], &[19, 18]),
+    ("HN-20417", &[THAI], &[]),
+    ("สมชาย", &[THAI], &[]),
+    ("ゆき", &[JAPANESE], &[]),
+    ("美玲", &[CHINESE], &[]),
+    ("mali", &[ENGLISH], &[]),
+    ("予定", &[], &[]),
+];
+
+#[tokio::test]
+async fn a_released_store_finds_what_it_found_before_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = upgraded(dir.path()).await;
+    store.index_search().await.unwrap();
+    for (query, contacts, messages) in FOUND {
+        let hits = store.search(query, 50).await.unwrap();
+        let found_contacts: Vec<&str> = hits
+            .iter()
+            .filter(|h| h.kind == crate::search::HitKind::Contact)
+            .filter_map(|h| h.user_id.as_deref())
+            .collect();
+        let found_messages: Vec<u64> = hits
+            .iter()
+            .filter(|h| h.kind == crate::search::HitKind::Message)
+            .filter_map(|h| h.seq)
+            .collect();
+        assert_eq!(
+            (found_contacts.as_slice(), found_messages.as_slice()),
+            (*contacts, *messages),
+            "{query}"
+        );
+    }
+}
+
 #[tokio::test]
 #[ignore = "writes the fixture; run once, by the release that wrote it"]
 async fn write_the_released_store() {
