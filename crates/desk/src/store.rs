@@ -43,6 +43,11 @@ struct WriterInner {
     db: Mutex<rusqlite::Connection>,
     /// Told after each write, and when the store goes: the checkpointer's cue.
     written: Arc<Notify>,
+    /// Held through each checkpoint, the checkpointer's and the writer's: SQLite lets one
+    /// run at a time and turns the other away, so the writer waits its turn instead.
+    checkpointing: Arc<Mutex<()>>,
+    /// The write-ahead log's file.
+    wal: std::path::PathBuf,
 }
 
 impl Drop for WriterInner {
@@ -62,22 +67,21 @@ impl std::fmt::Debug for Writer {
     }
 }
 
-/// The most the write-ahead log holds, in pages, before the writer checkpoints it itself
-/// (64 MiB of 4 KiB pages); and what the log file is cut back to once it starts over.
+/// The most the write-ahead log holds (64 MiB) before the writer checkpoints it itself;
+/// and what the log's file is cut back to once it starts over.
 ///
 /// The checkpointer alone cannot keep the log small while the writer never pauses, as in
 /// a catch-up: SQLite starts the log over only when a write begins after a checkpoint has
 /// copied all of it, and a checkpoint beside a busy writer always finds new writes behind
 /// it. The log then only grew: 7.3 GB beside a 1.5 GB database after 2M messages. Past
-/// this bound the writer, right after its commit, copies what the checkpointer has not yet
+/// this bound the writer, right after its write, copies what the checkpointer has not yet
 /// copied (about a second of writes), so its next write starts the log over and cuts the
 /// file back to this size.
-const WAL_BOUND_PAGES: i64 = 16_384;
-const WAL_BOUND_BYTES: i64 = WAL_BOUND_PAGES * 4096;
+const WAL_BOUND_BYTES: u64 = 64 << 20;
 
 impl Writer {
     /// The writer leaves checkpoints to [`checkpoints`], beside it, until the log passes
-    /// [`WAL_BOUND_PAGES`]: SQLite's default, a checkpoint inside every commit that takes
+    /// [`WAL_BOUND_BYTES`]: SQLite's default, a checkpoint inside every commit that takes
     /// the log past 1,000 pages, would make that commit (an apply a desk waits on) pay for
     /// copying and syncing the whole log.
     fn open(path: &Path) -> rusqlite::Result<Self> {
@@ -92,13 +96,15 @@ impl Writer {
              PRAGMA foreign_keys = ON;
              PRAGMA cache_size = -2000;
              PRAGMA mmap_size = 4294967296;
-             PRAGMA wal_autocheckpoint = {WAL_BOUND_PAGES};
+             PRAGMA wal_autocheckpoint = 0;
              PRAGMA journal_size_limit = {WAL_BOUND_BYTES};"
         ))?;
         db.set_prepared_statement_cache_capacity(128);
         Ok(Self(Arc::new(WriterInner {
             db: Mutex::new(db),
             written: Arc::new(Notify::new()),
+            checkpointing: Arc::new(Mutex::new(())),
+            wal: wal_of(path),
         })))
     }
 
@@ -114,7 +120,9 @@ impl Writer {
                 .db
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            work(&mut db)
+            let done = work(&mut db);
+            writer.bound_the_log(&db);
+            done
         })
         .await
         .map_err(|_| crate::StoreError::Stopped)?;
@@ -123,12 +131,39 @@ impl Writer {
     }
 }
 
+impl WriterInner {
+    /// Checkpoints the write-ahead log once it is past [`WAL_BOUND_BYTES`] (after waiting
+    /// for the checkpointer's checkpoint, if one is under way), so the next write starts it
+    /// over.
+    fn bound_the_log(&self, db: &rusqlite::Connection) {
+        let size = std::fs::metadata(&self.wal).map_or(0, |m| m.len());
+        if size <= WAL_BOUND_BYTES {
+            return;
+        }
+        let _turn = self
+            .checkpointing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Err(error) = db.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
+            tracing::warn!(%error, "checkpointing the store's write-ahead log past its bound");
+        }
+    }
+}
+
+/// The write-ahead log of the database at `path`.
+fn wal_of(path: &Path) -> std::path::PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    wal.into()
+}
+
 /// Copies the write-ahead log into the database on a connection of its own, a moment after
 /// writes (`PASSIVE`: the writer and the readers go on meanwhile), until the writer goes.
 async fn checkpoints(
     path: std::path::PathBuf,
     writer: std::sync::Weak<WriterInner>,
     written: Arc<Notify>,
+    checkpointing: Arc<Mutex<()>>,
 ) {
     let opened = tokio::task::spawn_blocking(move || {
         let db = rusqlite::Connection::open(&path)?;
@@ -152,8 +187,12 @@ async fn checkpoints(
         }
         tokio::time::sleep(CHECKPOINT_AFTER).await;
         let db = db.clone();
+        let checkpointing = checkpointing.clone();
         let checkpoint = tokio::task::spawn_blocking(move || {
             let db = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _turn = checkpointing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             db.execute_batch("PRAGMA wal_checkpoint(PASSIVE);")
         })
         .await;

@@ -164,6 +164,7 @@ impl Store {
             path,
             Arc::downgrade(&writer.0),
             writer.0.written.clone(),
+            writer.0.checkpointing.clone(),
         ));
         let readers = SqlitePoolOptions::new()
             .max_connections(4)

@@ -412,7 +412,7 @@ async fn a_catch_up_that_never_pauses_keeps_the_write_ahead_log_bounded() {
     // Batches back to back, as a catch-up writes them, three times the bound in all.
     let batch: i64 = 4 << 20;
     let mut largest = 0;
-    for _ in 0..(3 * WAL_BOUND_BYTES / batch) {
+    for _ in 0..(3 * WAL_BOUND_BYTES as i64 / batch) {
         store
             .writer
             .run(move |db| {
@@ -429,7 +429,7 @@ async fn a_catch_up_that_never_pauses_keeps_the_write_ahead_log_bounded() {
     }
     // The bound, and the batch that went past it (with the pages its b-tree changed).
     assert!(
-        largest <= WAL_BOUND_BYTES + 2 * batch,
+        largest <= WAL_BOUND_BYTES as i64 + 2 * batch,
         "the write-ahead log reached {largest} bytes"
     );
 }
