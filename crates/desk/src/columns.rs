@@ -1,7 +1,10 @@
 //! How the desk's store spells what it keeps: the closed sets of words stored as text (a
 //! message's direction, a session's status …) with their reading back, the conversation
-//! mode's words, how a message's row id follows from its log entry, and the page sizes
-//! queries take. The projection writes these and the queries read them; neither owns them.
+//! mode's words, how a message's row id follows from its log entry, the page sizes
+//! queries take, and a message's body without what its columns hold (`body`). The
+//! projection writes these and the queries read them; neither owns them.
+
+pub(crate) mod body;
 
 use serde::{Deserialize, Serialize};
 use tsunagi_proto::ConversationMode;

@@ -13,7 +13,7 @@ use crate::{Error, Result};
 pub use crate::columns::{
     ChatKind, Direction, MAX_PAGE, MediaState, SendStatus, SentVia, SessionStatus, Speaker,
 };
-use crate::columns::{MESSAGES_PER_ENTRY, check_limit};
+use crate::columns::{MESSAGES_PER_ENTRY, body, check_limit};
 pub use crate::inbox::{InboxCounts, InboxItem, InboxList, PageCursor, SessionSummary, UNREAD_CAP};
 
 impl Store {
@@ -227,7 +227,7 @@ impl Store {
             IIF(m.unconfirmed, 'unconfirmed', m.send_status), m.failure, m.unsent, m.edited_at, m.at,
             m.sent_via, md.state, md.content_type, md.size, md.preview, md.reason, m.ai_model,
             m.line_request_id, q.direction, COALESCE(qo.name, qct.display_name), q.type, q.text,
-            q.unsent";
+            q.unsent, m.body_omits, m.mark_as_read_token";
         let joins = "LEFT JOIN operators o ON o.id = m.author
             LEFT JOIN contacts ct ON ct.user_id = m.author
             LEFT JOIN media md ON md.message_id = m.line_message_id
@@ -267,7 +267,11 @@ impl Store {
                     message_type: row.get(6),
                     supported: row.get(7),
                     text: row.get(8),
-                    body: row.get(9),
+                    body: body::whole(
+                        row.get(9),
+                        row.get(30),
+                        [row.get(6), row.get(5), row.get(8), row.get(10), row.get(31)],
+                    ),
                     quote_token: row.get(10),
                     reply_token_expires_at: row.get(11),
                     send_status: row

@@ -18,7 +18,7 @@ use super::sessions::apply_changes;
 use super::{Changes, MESSAGES_PER_ENTRY};
 use crate::Result;
 use crate::alerts::Happened;
-use crate::columns::Direction;
+use crate::columns::{Direction, body};
 use crate::search;
 
 pub(super) fn line_event(
@@ -241,6 +241,27 @@ fn incoming(
     Ok((!unsent).then_some(inserted.id))
 }
 
+/// An edit's row: its type, text and body, the body stored without what the columns hold
+/// ([`body`]).
+static EDIT_MESSAGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let omits = body::omits(
+        "?4",
+        [
+            "?1",
+            "line_message_id",
+            "?3",
+            "quote_token",
+            "mark_as_read_token",
+        ],
+    );
+    format!(
+        "UPDATE messages SET type = ?1, supported = ?2, text = ?3, body = {}, body_omits = {omits},
+             edited_at = ?5
+         WHERE id = ?6",
+        body::stored("?4", &format!("({omits})")),
+    )
+});
+
 /// A group message was edited: the newest edit (by LINE's timestamp) wins.
 fn edited(
     db: &rusqlite::Connection,
@@ -264,18 +285,15 @@ fn edited(
     let Some(id) = id else {
         return Ok(());
     };
-    db.prepare_cached(
-        "UPDATE messages SET type = ?, supported = ?, text = ?, body = ?, edited_at = ?
-         WHERE id = ?",
-    )?
-    .execute(rusqlite::params![
-        &message_type,
-        supported,
-        text.as_deref(),
-        message_json(raw),
-        event.timestamp,
-        id
-    ])?;
+    db.prepare_cached(&EDIT_MESSAGE)?
+        .execute(rusqlite::params![
+            &message_type,
+            supported,
+            text.as_deref(),
+            message_json(raw),
+            event.timestamp,
+            id
+        ])?;
     // Not yet indexed: the indexer will read the edited text.
     if id <= search::indexed_up_to(db)? {
         search::reindex_entry(db, id / MESSAGES_PER_ENTRY)?;
@@ -299,8 +317,10 @@ fn unsend(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let indexed = search::indexed_up_to(db)?;
     for id in ids {
-        db.prepare_cached("UPDATE messages SET unsent = 1, text = NULL, body = '{}' WHERE id = ?")?
-            .execute(rusqlite::params![id])?;
+        db.prepare_cached(
+            "UPDATE messages SET unsent = 1, text = NULL, body = '{}', body_omits = 0 WHERE id = ?",
+        )?
+        .execute(rusqlite::params![id])?;
         if id <= indexed {
             search::reindex_entry(db, id / MESSAGES_PER_ENTRY)?;
         }

@@ -6,7 +6,7 @@ use tsunagi_proto::{ChatKind, ConversationId, ConversationMode, Entry, Seq, Unix
 
 use super::{MESSAGES_PER_ENTRY, REPLY_TOKEN_LIFETIME_MS};
 use crate::Result;
-use crate::columns::{Direction, Speaker, mode_from, mode_text};
+use crate::columns::{Direction, Speaker, body, mode_from, mode_text};
 
 const PREVIEW_CHARS: usize = 80;
 
@@ -209,40 +209,49 @@ fn kind_of(conversation: &ConversationId) -> &'static str {
     conversation.kind().unwrap_or(ChatKind::User).as_str()
 }
 
+/// A message's row, its body stored without what its columns hold ([`body`]).
+static INSERT_MESSAGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO messages
+            (id, seq, part, conversation_id, direction, author, line_message_id, type, supported,
+             text, body, body_omits, quote_token, mark_as_read_token, reply_token,
+             reply_token_expires_at, send_status, send_op, unsent, line_timestamp, at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, {}, omits, ?12, ?13, ?14, ?15, ?16,
+             ?17, ?18, ?19, ?20
+         FROM (SELECT {} AS omits)",
+        body::stored("?11", "omits"),
+        body::omits("?11", ["?8", "?7", "?10", "?12", "?13"]),
+    )
+});
+
 /// Inserts a message and makes it its conversation's newest (creating the conversation
 /// if need be). Its text is indexed for search later, in bulk ([`crate::Store::index_search`]).
 pub(super) fn insert_message(db: &rusqlite::Connection, m: &NewMessage<'_>) -> Result<Inserted> {
     let expires = m.reply_token.map(|_| m.at.0 + REPLY_TOKEN_LIFETIME_MS);
     let id = m.seq.0 as i64 * MESSAGES_PER_ENTRY + m.part;
-    db.prepare_cached(
-        "INSERT INTO messages
-            (id, seq, part, conversation_id, direction, author, line_message_id, type, supported,
-             text, body, quote_token, mark_as_read_token, reply_token, reply_token_expires_at,
-             send_status, send_op, unsent, line_timestamp, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?
-    .execute(rusqlite::params![
-        id,
-        m.seq.0 as i64,
-        m.part,
-        m.conversation.as_str(),
-        m.direction.as_str(),
-        m.author,
-        m.line_message_id,
-        m.message_type,
-        m.supported,
-        m.text,
-        m.body,
-        m.quote_token,
-        m.mark_as_read_token,
-        m.reply_token,
-        expires,
-        m.send_status,
-        m.send_op,
-        m.unsent,
-        m.line_timestamp,
-        m.at.0
-    ])?;
+    db.prepare_cached(&INSERT_MESSAGE)?
+        .execute(rusqlite::params![
+            id,
+            m.seq.0 as i64,
+            m.part,
+            m.conversation.as_str(),
+            m.direction.as_str(),
+            m.author,
+            m.line_message_id,
+            m.message_type,
+            m.supported,
+            m.text,
+            m.body,
+            m.quote_token,
+            m.mark_as_read_token,
+            m.reply_token,
+            expires,
+            m.send_status,
+            m.send_op,
+            m.unsent,
+            m.line_timestamp,
+            m.at.0
+        ])?;
     let preview = preview_of(m.direction, m.message_type, m.text, m.unsent);
     let speaker = speaker_of(m.direction, m.author).filter(|_| m.awaits);
     let staff_author = m.author.filter(|_| speaker == Some(Speaker::Staff));

@@ -34,7 +34,7 @@ const LATER_TABLES: [(&str, &str); 2] = [
 ];
 
 /// Columns later migrations add, with their types.
-const LATER_COLUMNS: [(&str, &str, &str); 7] = [
+const LATER_COLUMNS: [(&str, &str, &str); 8] = [
     ("sessions", "queued_seq", "INTEGER"),
     ("sessions", "queued_at", "INTEGER"),
     ("sessions", "urgent_at", "INTEGER"),
@@ -46,6 +46,7 @@ const LATER_COLUMNS: [(&str, &str, &str); 7] = [
         "reply_token_spent",
         "INTEGER NOT NULL DEFAULT 0",
     ),
+    ("messages", "body_omits", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 const PATIENT: &str = "U0123456789abcdef0123456789abcdef";
@@ -237,6 +238,8 @@ async fn a_store_from_before_the_rebuilt_checks_upgrades_with_everything_it_had(
         db.execute(create, []).unwrap();
     }
     projection::apply(&mut db, &log).unwrap();
+    // A body of that time was whole: what `body_omits` names goes back into it.
+    whole_bodies(&db);
     for (table, _) in LATER_TABLES {
         db.execute(&format!("DROP TABLE {table}"), []).unwrap();
     }
@@ -273,6 +276,45 @@ async fn a_store_from_before_the_rebuilt_checks_upgrades_with_everything_it_had(
         .await
         .unwrap();
     assert!(refused.is_err(), "{refused:?}");
+}
+
+/// Puts back into each message's body the members its columns hold, as stores kept them
+/// before `body_omits`.
+fn whole_bodies(db: &rusqlite::Connection) {
+    type Row = (i64, String, i64, [Option<String>; 5]);
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT id, body, body_omits, type, line_message_id, text, quote_token,
+                 mark_as_read_token
+             FROM messages",
+        )
+        .unwrap()
+        .query_map([], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                [
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                    row.get(6)?,
+                    row.get(7)?,
+                ],
+            ))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    for (id, body, omits, columns) in rows {
+        let whole =
+            crate::columns::body::whole(&body, omits, columns.each_ref().map(Option::as_deref));
+        db.execute(
+            "UPDATE messages SET body = ?, body_omits = 0 WHERE id = ?",
+            rusqlite::params![whole, id],
+        )
+        .unwrap();
+    }
 }
 
 /// The log, then how the executor carried out its send and kept a photo's media.
