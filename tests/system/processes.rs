@@ -28,6 +28,8 @@ const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
 const RELAYS: usize = 3;
 const DESKS: usize = 20;
 const PATIENTS: usize = 12;
+/// Fewer webhook events acknowledged than this, and the load was too light to tell.
+const LOAD: usize = 200;
 
 /// The relay binary this workspace built next to the tests.
 fn relay_binary() -> PathBuf {
@@ -339,15 +341,71 @@ async fn three_relays_lose_and_repeat_nothing_through_a_kill_9_and_a_database_cr
         })
         .collect();
 
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Each fault comes once the load has met the one before: webhooks acknowledged, and
+    // messages delivered (the channel's executor runs), through whichever relays are up.
+    // Events acknowledged, redeliveries counted again.
+    let acknowledged = || {
+        sim.webhook_attempts()
+            .iter()
+            .filter(|a| a.succeeded())
+            .map(|a| a.webhook_event_ids.len())
+            .sum::<usize>()
+    };
+    let failed = || {
+        sim.webhook_attempts()
+            .iter()
+            .filter(|a| !a.succeeded())
+            .count()
+    };
+    let delivered = || {
+        patients
+            .iter()
+            .map(|patient| sim.inbox(patient.as_str()).len())
+            .sum::<usize>()
+    };
+    // Most messages one call to LINE delivers. More than that since a relay was killed:
+    // a call made by another, whatever the dead one's last call still delivers.
+    const ONE_CALL: usize = 5;
+    let within = Duration::from_secs(60);
+    until("the load to be under way", within, async || {
+        acknowledged() >= 20 && delivered() > 0
+    })
+    .await;
+
     relays.kill(1);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (acked, sent) = (acknowledged(), delivered());
+    until(
+        "the relays left to take webhooks and run the executor",
+        within,
+        async || acknowledged() >= acked + 20 && delivered() > sent + ONE_CALL,
+    )
+    .await;
+
     postgres.stop(Stop::Immediate);
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let before = failed();
+    until("a webhook to meet the outage", within, async || {
+        failed() > before
+    })
+    .await;
+
     postgres.start_again().await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = acknowledged();
+    until(
+        "a webhook logged on the restarted database",
+        within,
+        async || acknowledged() > before,
+    )
+    .await;
+
     relays.start(1).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (acked, sent) = (acknowledged(), delivered());
+    // Until the load was heavy enough in all (checked below, by event ids).
+    until(
+        "the load to go on through three relays",
+        within,
+        async || acknowledged() >= (acked + 20).max(LOAD + 1) && delivered() > sent + ONE_CALL,
+    )
+    .await;
     stop.store(true, Ordering::Relaxed);
     for task in writers.into_iter().chain(answerers) {
         task.await.unwrap();
@@ -362,7 +420,7 @@ async fn three_relays_lose_and_repeat_nothing_through_a_kill_9_and_a_database_cr
         .collect();
     let failed = attempts.iter().filter(|a| !a.succeeded()).count();
     assert!(
-        acknowledged.len() > 200,
+        acknowledged.len() > LOAD,
         "the load was too light: {} events",
         acknowledged.len()
     );
@@ -441,8 +499,28 @@ async fn three_relays_lose_and_repeat_nothing_through_a_kill_9_and_a_database_cr
     let twice: Vec<(&String, &usize)> = logged.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "logged twice: {twice:?}");
 
-    // Every answer went out exactly once, however many relays tried.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Every answer went out exactly once, however many relays tried. Once each send has
+    // its outcome logged, none is tried again; and a call made by a relay that lost the
+    // channel's lease ended before the next holder's first.
+    until("every send's outcome to be logged", within, async || {
+        let log = whole_log(&front, &auditor_token).await;
+        let mut sends = Vec::new();
+        let mut ended = std::collections::HashSet::new();
+        for entry in &log.entries {
+            let EntryBody::Op { op_id, op, .. } = &entry.body else {
+                continue;
+            };
+            match op.known() {
+                Some(Operation::Send(_)) => sends.push(*op_id),
+                Some(Operation::Sent { send, .. } | Operation::SendFailed { send, .. }) => {
+                    ended.insert(*send);
+                }
+                _ => {}
+            }
+        }
+        sends.iter().all(|send| ended.contains(send))
+    })
+    .await;
     let mut deliveries: BTreeMap<&str, usize> = BTreeMap::new();
     for (patient, text) in &sent_texts {
         let count = sim
