@@ -2,9 +2,10 @@
 //! and how it upgrades.
 //!
 //! `testdata/desk-20261207150000.db` was written by that release's projection and search
-//! indexer (commit bc9a2ab) from [`clinic_log`]: the first part applied and indexed, then
-//! the rest (an edit and an unsend of indexed messages among it) applied and indexed.
-//! It stands for the stores clinics have; it is never written again.
+//! indexer (commit 5b7921b, by a test since removed) from [`clinic_log`]: the first part
+//! applied and indexed, then the rest (an edit and an unsend of indexed messages among it)
+//! applied and indexed, then copied out with `VACUUM INTO`. It stands for the stores
+//! clinics have, and is never written again: this version would write its own schema.
 
 use std::collections::BTreeMap;
 
@@ -20,14 +21,14 @@ use tsunagi_proto::{
     ContactProfile, ConversationId, Delivery, Entry, MediaOutcome, OpId, Operation, SendOp,
 };
 
-pub(super) const THAI: &str = "U1111111111111111111111111111111a";
-pub(super) const JAPANESE: &str = "U2222222222222222222222222222222b";
-pub(super) const CHINESE: &str = "U3333333333333333333333333333333c";
-pub(super) const ENGLISH: &str = "U4444444444444444444444444444444d";
-pub(super) const GROUP: &str = "C5555555555555555555555555555555e";
+const THAI: &str = "U1111111111111111111111111111111a";
+const JAPANESE: &str = "U2222222222222222222222222222222b";
+const CHINESE: &str = "U3333333333333333333333333333333c";
+const ENGLISH: &str = "U4444444444444444444444444444444d";
+const GROUP: &str = "C5555555555555555555555555555555e";
 
 /// How many entries of [`clinic_log`] were indexed before the rest came.
-pub(super) const FIRST_PART: usize = 24;
+const FIRST_PART: usize = 24;
 
 fn op(seq: u64, device: &str, op: Operation) -> Entry {
     op_with_id(
@@ -78,7 +79,7 @@ fn user_message(seq: u64, user: &str, message: serde_json::Value) -> Entry {
 /// location, picked dates and postbacks, a message this version cannot read, an unknown
 /// event, the team's sends (one of two messages) and their outcomes, media, the clinic's
 /// fields and tags on a contact, an edit and unsends.
-pub(super) fn clinic_log() -> Vec<Entry> {
+fn clinic_log() -> Vec<Entry> {
     let device = "d-yuki";
     let executor = tsunagi_proto::EXECUTOR_DEVICE;
     let profile = |user: &str, name: &str, language: &str| ContactProfile {
@@ -357,25 +358,4 @@ async fn a_released_store_finds_what_it_found_before_the_upgrade() {
             "{query}"
         );
     }
-}
-
-#[tokio::test]
-#[ignore = "writes the fixture; run once, by the release that wrote it"]
-async fn write_the_released_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("desk.db");
-    let store = super::Store::open(&path).await.unwrap();
-    let log = clinic_log();
-    store.apply(&log[..FIRST_PART]).await.unwrap();
-    store.index_search().await.unwrap();
-    store.apply(&log[FIRST_PART..]).await.unwrap();
-    store.index_search().await.unwrap();
-    store.close().await;
-    drop(store);
-    let to = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/store/testdata/desk-20261207150000.db"
-    );
-    let db = rusqlite::Connection::open(&path).unwrap();
-    db.execute("VACUUM INTO ?", [to]).unwrap();
 }
