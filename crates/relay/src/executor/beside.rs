@@ -67,12 +67,12 @@ impl Beside {
         self.alerting.is_some()
     }
 
-    /// Whether the model is being asked about a question in `conversation`.
     /// No call is out: nothing will come back to settle.
     pub(super) fn is_quiet(&self) -> bool {
         self.asking.is_empty() && self.alerting.is_none()
     }
 
+    /// Whether the model is being asked about a question in `conversation`.
     pub(super) fn asks_in(&self, conversation: &ConversationId) -> bool {
         self.asking.iter().any(|(c, _)| c == conversation)
     }
