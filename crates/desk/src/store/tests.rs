@@ -476,4 +476,46 @@ async fn a_catch_up_that_never_pauses_keeps_the_write_ahead_log_bounded() {
     );
 }
 
+#[tokio::test]
+async fn a_store_with_a_quarter_of_its_pages_free_gives_them_back_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("desk.db");
+    let store = Store::open(&path).await.unwrap();
+    store.apply(&log()).await.unwrap();
+    // A table an upgrade rebuilt leaves its old pages free, as this one does.
+    store
+        .writer
+        .run(|db| {
+            db.execute_batch(
+                "CREATE TABLE rebuilt (x BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+                 INSERT INTO rebuilt SELECT randomblob(1000) FROM n;
+                 DROP TABLE rebuilt;",
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    drop(store);
+    let pages = |path: &std::path::Path| -> (i64, i64) {
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row(
+                "SELECT page_count, freelist_count FROM pragma_page_count, pragma_freelist_count",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap()
+    };
+    let (before, free) = pages(&path);
+    assert!(free * 4 >= before, "{free} of {before} pages free");
+
+    let store = Store::open(&path).await.unwrap();
+    let (after, free) = pages(&path);
+    assert_eq!(free, 0);
+    assert!(after < before - 400, "{before} pages, then {after}");
+    assert_eq!(store.cursor().await.unwrap(), Seq(log().len() as u64));
+}
+
 mod released;
