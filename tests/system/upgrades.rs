@@ -150,6 +150,10 @@ impl ClinicDay {
     }
 }
 
+/// Work the store has still to do, which an upgrade may add to (one that rebuilds the
+/// search index queues every contact to be indexed again) but never takes from.
+const QUEUES: &[&str] = &["contacts_to_index"];
+
 /// For every prefix of `migrations` (a store some earlier version left): a database at that
 /// schema, filled with what it can hold of `full`'s rows, upgraded by `open`. Every row it
 /// held is still there afterwards, and its schema is the one a fresh store gets.
@@ -190,6 +194,15 @@ where
         let mut db = connect(&path).await;
         let after = rows(&mut db, &held).await;
         for (table, rows) in &before {
+            if QUEUES.contains(&table.as_str()) {
+                let lost: Vec<&String> =
+                    rows.iter().filter(|r| !after[table].contains(r)).collect();
+                assert!(
+                    lost.is_empty(),
+                    "upgrading from schema {prefix} of {count} lost from `{table}`: {lost:?}"
+                );
+                continue;
+            }
             pretty_assertions::assert_eq!(
                 &after[table],
                 rows,

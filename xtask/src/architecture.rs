@@ -179,8 +179,12 @@ fn module_uses(src: &Path) -> Result<BTreeMap<String, BTreeSet<String>>> {
             continue;
         };
         // A module's tests may use anything, as a package's tests may: a `tests.rs` of its
-        // own, or what follows `#[cfg(test)]` in its file.
-        if file.file_name().is_some_and(|name| name == "tests.rs") {
+        // own and what a `tests/` folder beside it holds, or what follows `#[cfg(test)]`
+        // in its file.
+        let in_tests = file
+            .strip_prefix(src)
+            .is_ok_and(|inside| inside.components().any(|c| c.as_os_str() == "tests"));
+        if in_tests || file.file_name().is_some_and(|name| name == "tests.rs") {
             continue;
         }
         let text = std::fs::read_to_string(file)?;

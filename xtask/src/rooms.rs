@@ -53,7 +53,9 @@ fn files(dir: &Path, extension: &str, into: &mut Vec<PathBuf>) -> Result<()> {
 /// test support.
 fn production(path: &Path, text: &str) -> Option<String> {
     let test_file = path.file_name().is_some_and(|n| n == "tests.rs")
-        || path.components().any(|c| c.as_os_str() == "testing");
+        || path
+            .components()
+            .any(|c| c.as_os_str() == "testing" || c.as_os_str() == "tests");
     (!test_file).then(|| {
         text.split("#[cfg(test)]")
             .next()
