@@ -19,6 +19,7 @@ pub use reminders::ReminderDraft;
 use tsunagi_proto::{OpId, Operation, Seq, UnixMillis};
 
 use crate::profile::Joined;
+use crate::query::AuditRecord;
 use crate::{Error, Result};
 
 /// What became of an op this desk made, once it is in the log.
@@ -28,6 +29,20 @@ pub enum Settled {
     Done(Seq),
     /// In the log at this place, and refused there: the log's reason.
     NotDone { seq: Seq, reason: String },
+}
+
+impl From<AuditRecord> for Settled {
+    fn from(record: AuditRecord) -> Self {
+        let seq = Seq(record.seq);
+        if record.outcome == "applied" {
+            Settled::Done(seq)
+        } else {
+            Settled::NotDone {
+                seq,
+                reason: record.reason.unwrap_or(record.outcome),
+            }
+        }
+    }
 }
 
 impl Joined {
@@ -40,21 +55,7 @@ impl Joined {
     /// and says what became of it. A relay out of reach is an error the outbox outlives:
     /// the op goes out on the next sync.
     pub async fn settle(&self, op_id: OpId) -> Result<Settled> {
-        let seq = self.sync.settle(op_id).await?;
-        let record = self
-            .sync
-            .store()
-            .op_outcome(op_id)
-            .await?
-            .ok_or_else(|| Error::missing(format!("op {op_id} is in the log but not here")))?;
-        Ok(if record.outcome == "applied" {
-            Settled::Done(seq)
-        } else {
-            Settled::NotDone {
-                seq,
-                reason: record.reason.unwrap_or(record.outcome),
-            }
-        })
+        Ok(self.sync.settle(op_id).await?.into())
     }
 
     /// Appends `op` to the relay now and pulls it in: for the owner's changes that are
@@ -62,11 +63,11 @@ impl Joined {
     /// Refused in the log is refused here, with the log's reason.
     async fn append_now(&self, op: &Operation) -> Result<OpId> {
         let (op_id, _) = self.sync.append_and_pull(op).await?;
-        match self.sync.store().op_outcome(op_id).await? {
-            Some(record) if record.outcome == "rejected" => {
-                Err(Error::Invalid(record.reason.unwrap_or_default()))
-            }
-            _ => Ok(op_id),
+        let record = (self.sync.store().op_outcome(op_id).await?)
+            .ok_or_else(|| Error::missing(format!("op {op_id} is in the log but not here")))?;
+        match Settled::from(record) {
+            Settled::Done(_) => Ok(op_id),
+            Settled::NotDone { reason, .. } => Err(Error::Invalid(reason)),
         }
     }
 }

@@ -18,6 +18,7 @@ use tsunagi_line::ChannelId;
 use tsunagi_proto::{DeviceId, Entry, OpId, Operation, Seq, UnixMillis};
 
 use crate::projection::Changes;
+use crate::query::AuditRecord;
 use crate::relay::{self, DEAD_AFTER, LONG_POLL, RelayClient};
 use crate::store::Store;
 use crate::{Error, Result};
@@ -499,13 +500,13 @@ impl Sync {
     /// out of reach, the op stays in the outbox and goes out later.
     pub async fn submit_and_wait(&self, op: &Operation, now: UnixMillis) -> Result<(OpId, Seq)> {
         let op_id = self.store.enqueue(op, now).await?;
-        Ok((op_id, self.settle(op_id).await?))
+        Ok((op_id, Seq(self.settle(op_id).await?.seq)))
     }
 
     /// Pushes what waits in the outbox and waits until the op `op_id` (queued earlier) is
-    /// in the log and applied here; its place in the log. Refused by the relay is an
+    /// in the log and applied here; its record in the audit. Refused by the relay is an
     /// error with the relay's reason; out of reach, the op stays queued.
-    pub async fn settle(&self, op_id: OpId) -> Result<Seq> {
+    pub async fn settle(&self, op_id: OpId) -> Result<AuditRecord> {
         self.push().await?;
         if let Some(refused) = self
             .store
@@ -521,10 +522,9 @@ impl Sync {
             ));
         }
         self.pull().await?;
-        let record =
-            self.store.op_outcome(op_id).await?.ok_or_else(|| {
-                Error::missing(format!("op {op_id} is not in the log after a pull"))
-            })?;
-        Ok(Seq(record.seq))
+        self.store
+            .op_outcome(op_id)
+            .await?
+            .ok_or_else(|| Error::missing(format!("op {op_id} is not in the log after a pull")))
     }
 }
