@@ -38,8 +38,9 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, tauri::Error> {
 /// 84 to 31 ms, the start to a usable inbox from 1.2 to 0.7 s, and the app's memory after
 /// an hour from 388 to 295 MiB PSS (`cargo xtask bench`).
 /// The window tests run this way (CI has no GPU), clicks on the history's virtual rows
-/// included.
-fn lean_webview(app: &tauri::App) {
+/// included. The blank window the bench measures the app against (`examples/blank.rs`)
+/// sets the same, so that both stand on the same WebKit.
+pub fn lean_webview(app: &tauri::App) {
     #[cfg(target_os = "linux")]
     if let Some(window) = app.get_webview_window("main") {
         let software = !has_render_node(std::path::Path::new("/dev/dri"));
