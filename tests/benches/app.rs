@@ -310,6 +310,8 @@ async fn main() -> Result<()> {
         "  switching conversations ({} switches, click to messages drawn): p50 {p50:.0} ms  p95 {p95:.0} ms  max {max:.0} ms",
         sorted.len(),
     );
+    processes_memory(&app_binary, Some(&data.join("desk.db")))?
+        .print("  memory after the Bot list and the switches");
 
     // An hour of a clinic day's traffic arrives while the operator keeps switching chats.
     let day = ClinicDay {

@@ -267,7 +267,8 @@ fn bench(root: &Path) -> Result<()> {
         "fanout",
     ]))?;
 
-    // The app as users run it: the optimized build, in a (virtual) window.
+    // The app as users run it: the optimized build, in a (virtual) window; and the blank
+    // window of the same Tauri it is measured against.
     Step::new("UI build").run(npm(root, ["run", "build"]))?;
     Step::new("app build (release)").run(cargo([
         "build",
@@ -277,11 +278,21 @@ fn bench(root: &Path) -> Result<()> {
         "--bin",
         "tsunagi",
     ]))?;
+    // On its own, so that the app is built as it ships (an example brings the package's
+    // dev-dependencies, and their features, into the build).
+    Step::new("blank window build (release)").run(cargo([
+        "build",
+        "--release",
+        "--features",
+        APP_FEATURES,
+        "--example",
+        "blank",
+    ]))?;
+    let release = run::target_dir(root).join("release");
     let mut app = cargo(["bench", "-p", "tsunagi-e2e", "--bench", "app"]);
-    app.env("E2E", "1").env(
-        "TSUNAGI_APP",
-        run::target_dir(root).join("release").join("tsunagi"),
-    );
+    app.env("E2E", "1")
+        .env("TSUNAGI_APP", release.join("tsunagi"))
+        .env("TSUNAGI_BLANK", release.join("examples").join("blank"));
     let app = match system::session_wrapper() {
         Some(wrapper) => wrapper.wrap(&app),
         None => app,
