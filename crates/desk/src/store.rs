@@ -87,15 +87,17 @@ impl Writer {
     fn open(path: &Path) -> rusqlite::Result<Self> {
         let db = rusqlite::Connection::open(path)?;
         db.busy_timeout(Duration::from_secs(5))?;
-        // The writer reads through the memory map; its own page cache only holds the pages
-        // a batch changes, and stays small because every commit walks all of it (a 64 MiB
-        // cache cost a tenth of the apply rate).
+        // The writer's page cache stays small because every commit walks all of it (a
+        // 64 MiB cache cost a tenth of the apply rate); the pages it reads come from the
+        // system's file cache. No memory map: a mapped page counts in the app's memory for
+        // as long as the connection lives, and a catch-up reads the whole store (with a
+        // 4 GiB map the apply was slower, 27,670 against 37,416 entries/s without).
         db.execute_batch(&format!(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
              PRAGMA cache_size = -2000;
-             PRAGMA mmap_size = 4294967296;
+             PRAGMA mmap_size = 0;
              PRAGMA wal_autocheckpoint = 0;
              PRAGMA journal_size_limit = {WAL_BOUND_BYTES};"
         ))?;
