@@ -150,9 +150,11 @@ impl Store {
         // Through a one-connection pool, not a bare connection: the migrator's future over
         // `&mut SqliteConnection` is `Send` for one lifetime only, which a spawned task (the
         // app's commands) cannot use.
+        // Its cache is big: an upgrade may rebuild the biggest tables, once, and the
+        // connection is closed (its cache freed) before the app goes on.
         let migrating = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("cache_size", "-65536"))
             .await?;
         let migrated = MIGRATOR.run(&migrating).await;
         if migrated.is_ok() {
