@@ -21,6 +21,7 @@ pub struct Metrics {
     ingest_seconds: Histogram,
     commit_group: Histogram,
     streams: Gauge,
+    long_polls: Gauge,
     heads: Family<ChannelLabel, Gauge>,
     set_aside: Family<ChannelLabel, Counter>,
 }
@@ -31,6 +32,7 @@ impl Default for Metrics {
         let ingest_seconds = Histogram::new(exponential_buckets(0.000_25, 2.0, 14));
         let commit_group = Histogram::new(exponential_buckets(1.0, 2.0, 11));
         let streams = Gauge::default();
+        let long_polls = Gauge::default();
         let heads = Family::<ChannelLabel, Gauge>::default();
         let set_aside = Family::<ChannelLabel, Counter>::default();
         let mut registry = Registry::with_prefix("tsunagi_relay");
@@ -55,6 +57,11 @@ impl Default for Metrics {
             streams.clone(),
         );
         registry.register(
+            "long_polls_waiting",
+            "Log reads (long-polls) waiting for a newer entry",
+            long_polls.clone(),
+        );
+        registry.register(
             "channel_head",
             "The newest seq of each channel's log",
             heads.clone(),
@@ -71,6 +78,7 @@ impl Default for Metrics {
             ingest_seconds,
             commit_group,
             streams,
+            long_polls,
             heads,
             set_aside,
         }
@@ -100,9 +108,13 @@ impl Metrics {
     }
 
     /// Counts an open stream until the guard is dropped.
-    pub(crate) fn stream_opened(&self) -> StreamGuard {
-        self.streams.inc();
-        StreamGuard(self.streams.clone())
+    pub(crate) fn stream_opened(&self) -> Counted {
+        Counted::new(&self.streams)
+    }
+
+    /// Counts a long-poll waiting for a newer entry until the guard is dropped.
+    pub(crate) fn long_poll_waiting(&self) -> Counted {
+        Counted::new(&self.long_polls)
     }
 
     /// The text exposition.
@@ -114,11 +126,19 @@ impl Metrics {
     }
 }
 
-/// One open stream; the gauge goes down when the stream ends.
+/// One of what a gauge counts (an open stream, a waiting long-poll); the gauge goes down
+/// when it ends.
 #[derive(Debug)]
-pub(crate) struct StreamGuard(Gauge);
+pub(crate) struct Counted(Gauge);
 
-impl Drop for StreamGuard {
+impl Counted {
+    fn new(gauge: &Gauge) -> Self {
+        gauge.inc();
+        Self(gauge.clone())
+    }
+}
+
+impl Drop for Counted {
     fn drop(&mut self) {
         self.0.dec();
     }

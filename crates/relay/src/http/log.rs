@@ -113,6 +113,7 @@ async fn read_log<S: LogStore>(
     let mut entries = relay.store.read(&channel, after, limit).await?;
     if entries.is_empty() && !wait.is_zero() {
         // Wait on the head alone: no database connection is held meanwhile.
+        let _waiting = relay.store.metrics().long_poll_waiting();
         let newer = async {
             tokio::select! {
                 newer = head.wait_for(|head| *head > after) => newer.is_ok(),

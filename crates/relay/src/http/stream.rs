@@ -80,7 +80,7 @@ impl Drop for Slot {
 
 struct Cursor<S> {
     /// Counts this stream as connected while it lives.
-    _open: crate::metrics::StreamGuard,
+    _open: crate::metrics::Counted,
     /// Holds one of the device's stream slots while it lives.
     _slot: Slot,
     relay: Arc<Relay<S>>,

@@ -1,5 +1,4 @@
 use std::sync::Arc;
-use std::time::Duration;
 
 use pretty_assertions::assert_eq;
 use tsunagi_proto::Seq;
@@ -33,11 +32,12 @@ async fn a_long_poll_returns_the_entry_that_arrives_while_it_waits() {
         let h = h.clone();
         tokio::spawn(async move { h.log("after=0&wait=20").await })
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    h.until_long_polls_wait(&h.base, 1.0).await;
     assert_eq!(h.post_signed(&callback(&["01LATE"])).await, 200);
     let page = reader.await.unwrap();
     assert_eq!(page.entries.len(), 1);
     assert_eq!(page.head, Seq(1));
+    assert_eq!(h.metric("tsunagi_relay_long_polls_waiting").await, 0.0);
 }
 
 #[tokio::test]

@@ -24,6 +24,7 @@ mod unsend;
 mod uploads;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tsunagi_line::ChannelId;
 use tsunagi_line::signature::sign;
@@ -126,9 +127,28 @@ impl Harness {
 
     /// One value from `/metrics`, by the start of its line (name and labels).
     pub(crate) async fn metric(&self, name: &str) -> f64 {
+        self.metric_at(&self.base, name).await
+    }
+
+    /// Returns once `waiting` long-polls wait for a newer entry at the relay process at
+    /// `base` (a test that posts while a long-poll waits must know that it does).
+    pub(crate) async fn until_long_polls_wait(&self, base: &str, waiting: f64) {
+        let name = "tsunagi_relay_long_polls_waiting";
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.metric_at(base, name).await != waiting {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{waiting} long-polls never waited at {base}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// One value from the `/metrics` of the relay process at `base`.
+    pub(crate) async fn metric_at(&self, base: &str, name: &str) -> f64 {
         let text = self
             .http
-            .get(format!("{}/metrics", self.base))
+            .get(format!("{base}/metrics"))
             .send()
             .await
             .unwrap()

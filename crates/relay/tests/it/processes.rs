@@ -62,10 +62,10 @@ async fn a_webhook_taken_by_one_process_ends_a_long_poll_waiting_on_another() {
     let h = on_postgres().await;
     let (other, _) = h.test.serve_another_process().await;
     let reader = {
-        let (http, owner) = (h.http.clone(), h.owner.clone());
+        let (http, owner, other) = (h.http.clone(), h.owner.clone(), other.clone());
         tokio::spawn(async move { read_page(&http, &other, &owner, "after=0&wait=20").await })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    h.until_long_polls_wait(&other, 1.0).await;
     let posted = std::time::Instant::now();
     assert_eq!(h.post_signed(&callback(&["01LATE"])).await, 200);
     let page = reader.await.unwrap();

@@ -306,7 +306,7 @@ async fn staff_reading(h: &Arc<Harness>) -> (String, Events, tokio::task::JoinHa
                 .as_u16()
         })
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    h.until_long_polls_wait(&h.base, 1.0).await;
     let device = tsunagi_relay::token::token_device(&staff).unwrap();
     (device.to_string(), events, poll)
 }
