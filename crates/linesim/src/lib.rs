@@ -469,6 +469,12 @@ impl Simulator {
         self.inner.sender.attempts()
     }
 
+    /// Resolves once every failed webhook's redeliveries are over: one was answered with a
+    /// 2xx or all its tries were made. At once when redelivery is off or nothing failed.
+    pub async fn redeliveries_done(&self) {
+        self.inner.sender.redeliveries_done().await;
+    }
+
     /// A user acts: the matching webhook events are built and delivered. Resolves once the
     /// first delivery attempt of the POST that carried them has an answer.
     pub async fn say(

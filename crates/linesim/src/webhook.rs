@@ -229,6 +229,9 @@ pub(crate) struct Sender {
     waiting: Mutex<Option<mpsc::UnboundedReceiver<Pending>>>,
     faults: Mutex<Faults>,
     attempts: Mutex<Vec<Attempt>>,
+    /// Redeliveries still to be tried or under way (each failed POST's, until one is
+    /// answered with a 2xx or its tries are spent).
+    redelivering: tokio::sync::watch::Sender<usize>,
 }
 
 impl std::fmt::Debug for Sender {
@@ -264,7 +267,15 @@ impl Sender {
             waiting: Mutex::new(Some(waiting)),
             faults: Mutex::new(Faults::default()),
             attempts: Mutex::new(Vec::new()),
+            redelivering: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Resolves once no redelivery is waiting or under way.
+    pub(crate) async fn redeliveries_done(&self) {
+        let mut redelivering = self.redelivering.subscribe();
+        // The sender lives as long as this `Sender`, so the wait cannot fail.
+        let _ = redelivering.wait_for(|under_way| *under_way == 0).await;
     }
 
     pub(crate) fn set_faults(&self, faults: Faults) {
@@ -426,22 +437,32 @@ async fn post_batch(sim: &Simulator, batch: Vec<Pending>, faults: Faults) {
     };
     mark_sent(sim, &events, false);
     let attempt = sender.post(sim, &endpoint, &events, false, false).await;
+    // Counted before the sayer hears of the attempt, so that a wait for the redeliveries
+    // to end, begun once `say` returns, waits for these.
+    let redelivery = sender.redelivery.filter(|_| !attempt.succeeded());
+    if redelivery.is_some() {
+        sender.redelivering.send_modify(|under_way| *under_way += 1);
+    }
     for pending in batch {
         let _ = pending.done.send(attempt.clone());
     }
     if faults.duplicate {
         sender.post(sim, &endpoint, &events, false, true).await;
     }
-    if !attempt.succeeded()
-        && let Some((tries, interval)) = sender.redelivery
-    {
+    if let Some((tries, interval)) = redelivery {
         let sim = sim.clone();
-        tokio::spawn(async move { redeliver(sim, endpoint, events, tries, interval).await });
+        tokio::spawn(async move {
+            redeliver(&sim, endpoint, events, tries, interval).await;
+            sim.inner
+                .sender
+                .redelivering
+                .send_modify(|under_way| *under_way -= 1);
+        });
     }
 }
 
 async fn redeliver(
-    sim: Simulator,
+    sim: &Simulator,
     endpoint: String,
     mut events: Vec<Value>,
     tries: u32,
@@ -452,11 +473,11 @@ async fn redeliver(
     }
     for _ in 0..tries {
         tokio::time::sleep(interval).await;
-        mark_sent(&sim, &events, true);
+        mark_sent(sim, &events, true);
         let attempt = sim
             .inner
             .sender
-            .post(&sim, &endpoint, &events, true, false)
+            .post(sim, &endpoint, &events, true, false)
             .await;
         if attempt.succeeded() {
             return;

@@ -160,7 +160,7 @@ async fn a_failed_webhook_is_redelivered_with_the_same_id_and_reply_token() {
         assert_eq!(event.reply_token, events[0].reply_token);
         assert_eq!(event.timestamp, events[0].timestamp);
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    h.sim.redeliveries_done().await;
     assert_eq!(h.receiver.received().len(), 3, "no more once one got a 2xx");
 }
 
@@ -169,7 +169,7 @@ async fn without_redelivery_a_failed_webhook_is_not_sent_again() {
     let h = Harness::start().await;
     h.receiver.answer_next(&[StatusCode::INTERNAL_SERVER_ERROR]);
     h.sim.say(&h.friend(0), text("hello?")).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    h.sim.redeliveries_done().await;
     assert_eq!(h.receiver.received().len(), 1);
 }
 
