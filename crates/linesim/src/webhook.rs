@@ -450,14 +450,24 @@ async fn post_batch(sim: &Simulator, batch: Vec<Pending>, faults: Faults) {
         sender.post(sim, &endpoint, &events, false, true).await;
     }
     if let Some((tries, interval)) = redelivery {
-        let sim = sim.clone();
+        let under_way = UnderWay(sim.clone());
         tokio::spawn(async move {
-            redeliver(&sim, endpoint, events, tries, interval).await;
-            sim.inner
-                .sender
-                .redelivering
-                .send_modify(|under_way| *under_way -= 1);
+            redeliver(&under_way.0, endpoint, events, tries, interval).await;
         });
+    }
+}
+
+/// A failed POST's redeliveries, counted as under way until they end (or their task is
+/// dropped).
+struct UnderWay(Simulator);
+
+impl Drop for UnderWay {
+    fn drop(&mut self) {
+        self.0
+            .inner
+            .sender
+            .redelivering
+            .send_modify(|under_way| *under_way -= 1);
     }
 }
 
