@@ -265,7 +265,7 @@ async fn a_reply_written_while_the_relay_is_out_of_reach_goes_out_once_when_it_r
     ))
     .await?;
     app.screenshot("offline-waiting").await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    clinic.settled().await?;
     ensure!(
         clinic.received(&patient).len() == 1,
         "nothing went out while offline"
@@ -277,7 +277,7 @@ async fn a_reply_written_while_the_relay_is_out_of_reach_goes_out_once_when_it_r
     })
     .await?;
     let received = clinic.until_received(&patient, 2).await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    clinic.settled().await?;
     let received_again = clinic.received(&patient);
     let answers = received_again
         .iter()

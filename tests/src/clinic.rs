@@ -10,6 +10,7 @@ use anyhow::{Context as _, Result, ensure};
 use tsunagi_line::{ChannelId, UserId};
 use tsunagi_linesim::population::User;
 use tsunagi_linesim::{Config, Delivered, Simulator, UserAction};
+use tsunagi_proto::Seq;
 use tsunagi_proto::api::Role;
 use tsunagi_relay::Relay;
 use tsunagi_relay::executor;
@@ -37,6 +38,8 @@ pub struct Clinic {
     pub relay_address: String,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     test: TestRelay,
+    /// The newest seq the executor had folded each time it had nothing left to do.
+    idle: Arc<tokio::sync::watch::Sender<Seq>>,
 }
 
 impl Drop for Clinic {
@@ -99,11 +102,13 @@ impl Clinic {
         }
         let test = builder.start().await;
         let relay = test.relay.clone();
+        let idle = Arc::new(tokio::sync::watch::Sender::new(Seq::ZERO));
         let executing = tokio::spawn(executor::run(
             relay.clone(),
             line,
             executor::Options {
                 holder: "clinic".into(),
+                idle: Some(idle.clone()),
                 ..executor::Options::default()
             },
         ));
@@ -119,7 +124,29 @@ impl Clinic {
             relay_address,
             tasks: vec![executing],
             test,
+            idle,
         })
+    }
+
+    /// Waits until the relay's executor has folded the whole log and has nothing left to
+    /// do now: whatever it was to send has gone to LINE, and nothing more goes until
+    /// something new is logged or comes due.
+    pub async fn settled(&self) -> Result<()> {
+        use tsunagi_relay::store::LogStore as _;
+        let channel = ChannelId::from(CHANNEL);
+        let mut idle = self.idle.subscribe();
+        let settled = async {
+            loop {
+                let head = self.relay.store.head(&channel).await?;
+                if *idle.borrow_and_update() >= head {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                idle.changed().await?;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), settled)
+            .await
+            .context("the relay's executor never settled")?
     }
 
     /// The relay's SQLite database file.
