@@ -151,31 +151,38 @@ async fn repeats_stop_when_another_desk_claims_quiet_hours_keep_the_desk_silent_
 
     // Starting at login: the OS's autostart entry appears, and goes again.
     let autostart = app.autostart_dir();
-    let entries = || {
-        std::fs::read_dir(&autostart)
-            .map(|dir| dir.filter_map(|e| e.ok()).count())
-            .unwrap_or(0)
+    let entries = |count: usize| {
+        let autostart = autostart.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                let now = std::fs::read_dir(&autostart)
+                    .map(|dir| dir.filter_map(|e| e.ok()).count())
+                    .unwrap_or(0);
+                if now == count {
+                    return true;
+                }
+                if tokio::time::Instant::now() > deadline {
+                    return false;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
     };
     app.click(By::Button("Alerts")).await?;
     let start_at_login = By::Choice("Start Tsunagi when I sign in to this computer");
     app.click(start_at_login).await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
     ensure!(
-        entries() == 1,
+        entries(1).await,
         "no autostart entry in {}",
         autostart.display()
     );
     app.click(start_at_login).await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    ensure!(entries() == 0, "the autostart entry stayed");
+    ensure!(entries(0).await, "the autostart entry stayed");
     app.click(By::Button("Close")).await?;
 
     // The settings in Thai (the language picker's menu takes the next click: last).
-    app.find(By::Region("Language"))
-        .await?
-        .select_by_label("ไทย")
-        .await
-        .context("choosing Thai")?;
+    app.speak("ไทย").await?;
     app.click(By::Button("การแจ้งเตือน")).await?;
     app.find(By::Region("ตั้งค่าการแจ้งเตือน")).await?;
     app.screenshot("alert-settings-th").await?;
@@ -233,11 +240,7 @@ async fn the_tray_and_the_dock_count_who_waits_and_the_trays_menu_pauses_alerts(
     ensure!(&shown[1].summary == name, "{shown:?}");
 
     // The menu speaks the operator's language.
-    app.find(By::Region("Language"))
-        .await?
-        .select_by_label("ไทย")
-        .await
-        .context("choosing Thai")?;
+    app.speak("ไทย").await?;
     tray.until_menu(
         &[
             "เปิด Tsunagi",
@@ -507,10 +510,7 @@ async fn an_owner_edits_the_red_flags_and_the_patient_gets_the_clinics_words() -
         .await?;
 
     // The settings in Thai.
-    app.find(By::Region("Language"))
-        .await?
-        .select_by_label("ไทย")
-        .await?;
+    app.speak("ไทย").await?;
     app.choose("คลินิก", "ตั้งค่า").await?;
     app.click(By::Tab("คำฉุกเฉิน")).await?;
     app.screenshot("settings-red-flags-th").await?;

@@ -189,10 +189,7 @@ async fn the_owner_sets_up_the_ai_and_telegram_and_the_bot_answers_and_alerts_wi
     app.click(By::Button("Close")).await?;
 
     // The settings, read in Thai.
-    app.find(By::Region("Language"))
-        .await?
-        .select_by_label("ไทย")
-        .await?;
+    app.speak("ไทย").await?;
     app.find(By::Text("AI (sim-1)")).await?;
     app.screenshot("ai-answer-th").await?;
     app.choose("คลินิก", "ตั้งค่า").await?;

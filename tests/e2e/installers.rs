@@ -360,10 +360,7 @@ async fn an_update_signed_with_the_apps_key_is_kept_and_tampered_or_cut_off_ones
 
     // The same offer, read in Thai.
     close().await?;
-    app.find(By::Region("Language"))
-        .await?
-        .select_by_label("ไทย")
-        .await?;
+    app.speak("ไทย").await?;
     app.choose("คลินิก", "อัปเดต").await?;
     app.click(By::Button("ตรวจหาอัปเดต")).await?;
     app.find(By::Text("Tsunagi 9.9.9")).await?;

@@ -144,16 +144,8 @@ async fn a_waiting_patient_is_claimed_and_answered_once_by_reply() -> Result<()>
     .await?;
 
     // The same window in Japanese and Thai (the picker is labelled in the language shown).
-    for (label, language, file) in [
-        ("Language", "日本語", "conversation-ja"),
-        ("言語", "ไทย", "conversation-th"),
-    ] {
-        let picker = app.find(By::Region(label)).await?;
-        picker
-            .select_by_label(language)
-            .await
-            .with_context(|| format!("choosing {language}"))?;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    for (language, file) in [("日本語", "conversation-ja"), ("ไทย", "conversation-th")] {
+        app.speak(language).await?;
         let shot = app.screenshot(file).await?;
         eprintln!("screenshot: {}", shot.display());
     }
@@ -428,11 +420,7 @@ async fn every_kind_of_message_a_patient_sends_is_drawn() -> Result<()> {
     ensure!(left.len() == 1, "the save left more behind: {left:?}");
 
     // The media's controls in Thai (last: the picker's menu takes the next click).
-    app.find(By::Region("Language"))
-        .await?
-        .select_by_label("ไทย")
-        .await
-        .context("choosing Thai")?;
+    app.speak("ไทย").await?;
     scroll_to(&app, "//article[@data-type='file']").await?;
     app.screenshot("media-th").await?;
     app.close().await
@@ -654,10 +642,7 @@ async fn a_reply_line_may_have_carried_out_is_marked_and_sent_again_only_by_choi
         "sent again once, by the operator's choice"
     );
     // In Japanese, the words a Tokyo front desk reads.
-    app.find(By::Region("Language"))
-        .await?
-        .select_by_label("日本語")
-        .await?;
+    app.speak("日本語").await?;
     app.until_text(By::XPath(unconfirmed), "the note in Japanese", |t| {
         t.contains("届いていない可能性があります")
     })

@@ -104,10 +104,7 @@ async fn two_thousand_followers_sync_from_line_with_the_progress_bar_reaching_al
     app.click(By::Button("Close details")).await?;
 
     app.click(By::Button("Close")).await?;
-    app.find(By::Region("Language"))
-        .await?
-        .select_by_label("ไทย")
-        .await?;
+    app.speak("ไทย").await?;
     app.choose("คลินิก", "รายชื่อ").await?;
     app.find(By::Text("ซิงก์ผู้ติดตาม 2,000 คนแล้ว")).await?;
     app.screenshot("contacts-synced-th").await?;
@@ -238,10 +235,7 @@ async fn a_reminder_to_a_tag_reaches_its_followers_and_lists_the_patient_who_blo
     ))
     .await?;
     app.click(By::Button("Close")).await?;
-    app.find(By::Region("Language"))
-        .await?
-        .select_by_label("ไทย")
-        .await?;
+    app.speak("ไทย").await?;
     app.choose("คลินิก", "แจ้งเตือนนัด").await?;
     app.click(By::Button("ดูผู้รับ")).await?;
     app.find(By::Text("บล็อกคลินิก: ไม่ได้ส่ง")).await?;

@@ -46,17 +46,11 @@ async fn a_new_relays_owner_connects_its_line_channel_in_the_window_and_patients
             .is_none(),
         "the relay kept a channel LINE refused"
     );
-    app.find(By::Region("Language"))
-        .await?
-        .select_by_label("ไทย")
-        .await?;
+    app.speak("ไทย").await?;
     app.find(By::Text("เชื่อมต่อบัญชี LINE Official Account"))
         .await?;
     app.screenshot("connect-channel-th").await?;
-    app.find(By::Region("ภาษา"))
-        .await?
-        .select_by_label("English")
-        .await?;
+    app.speak("English").await?;
 
     // The right secret: every step done, LINE's webhook test included.
     app.type_into("Channel secret", SECRET).await?;
@@ -204,11 +198,7 @@ async fn the_owner_invites_a_desk_that_joins_with_the_code_then_shuts_it_out() -
 
     // The team in Thai.
     owner.click(By::Button("Close")).await?;
-    owner
-        .find(By::Region("Language"))
-        .await?
-        .select_by_label("ไทย")
-        .await?;
+    owner.speak("ไทย").await?;
     owner.choose("คลินิก", "ทีม").await?;
     owner.find(By::Text("ผู้ที่เข้าร่วมแล้ว")).await?;
     owner.screenshot("team-th").await?;

@@ -208,10 +208,7 @@ async fn an_auto_reply_and_opening_hours_the_owner_saves_are_what_the_bot_then_d
 
     // Read back as saved when the settings open again, in Thai.
     app.click(By::Button("Close")).await?;
-    app.find(By::Region("Language"))
-        .await?
-        .select_by_label("ไทย")
-        .await?;
+    app.speak("ไทย").await?;
     app.choose("คลินิก", "ตั้งค่า").await?;
     app.find(By::Region("ตั้งค่าคลินิก")).await?;
     ensure!(
@@ -347,10 +344,7 @@ async fn the_owner_sees_the_days_chats_in_analytics_and_exports_a_workbook_that_
         "{rows:?}"
     );
     app.click(By::Button("Close")).await?;
-    app.find(By::Region("Language"))
-        .await?
-        .select_by_label("日本語")
-        .await?;
+    app.speak("日本語").await?;
     app.choose("クリニック", "分析").await?;
     app.find(By::Text("日ごとのチャット")).await?;
     app.screenshot("analytics-ja").await?;

@@ -42,17 +42,8 @@ async fn resize(app: &App, width: u32, height: u32) -> Result<()> {
 pub(crate) async fn shots(app: &App, name: &str) -> Result<()> {
     for (width, height) in [(1100, 720), (1920, 1080)] {
         resize(app, width, height).await?;
-        for (picker, language, tag) in [
-            ("Language", "日本語", "ja"),
-            ("言語", "ไทย", "th"),
-            ("ภาษา", "English", "en"),
-        ] {
-            app.find(By::Region(picker))
-                .await?
-                .select_by_label(language)
-                .await
-                .with_context(|| format!("choosing {language}"))?;
-            tokio::time::sleep(Duration::from_millis(300)).await;
+        for (language, tag) in [("日本語", "ja"), ("ไทย", "th"), ("English", "en")] {
+            app.speak(language).await?;
             let shot = app
                 .screenshot(&format!("{name}-{tag}-{width}x{height}"))
                 .await?;

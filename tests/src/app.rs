@@ -325,6 +325,38 @@ impl App {
         }
     }
 
+    /// Chooses `language` (as the picker names it: "日本語", "ไทย", "繁體中文",
+    /// "English") in the window's language picker, and waits until the window speaks it:
+    /// the picker, labelled in the language shown, is labelled in the new one.
+    pub async fn speak(&self, language: &str) -> Result<()> {
+        const PICKER: [(&str, &str); 4] = [
+            ("English", "Language"),
+            ("日本語", "言語"),
+            ("ไทย", "ภาษา"),
+            ("繁體中文", "語言"),
+        ];
+        let labelled = |label: &str| format!("//select[@aria-label={}]", literal(label));
+        let now = PICKER
+            .iter()
+            .find(|(name, _)| *name == language)
+            .map(|(_, label)| labelled(label))
+            .with_context(|| format!("no language picker label for {language}"))?;
+        let any = PICKER
+            .iter()
+            .map(|(_, label)| labelled(label))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        self.find(By::XPath(&any))
+            .await?
+            .select_by_label(language)
+            .await
+            .with_context(|| format!("choosing {language}"))?;
+        self.find(By::XPath(&now))
+            .await
+            .with_context(|| format!("the window never spoke {language}"))?;
+        Ok(())
+    }
+
     /// Opens the menu button `menu` and chooses `item` in it.
     pub async fn choose(&self, menu: &str, item: &str) -> Result<()> {
         self.click(By::Button(menu)).await?;
