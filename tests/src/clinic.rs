@@ -132,21 +132,13 @@ impl Clinic {
     /// do now: whatever it was to send has gone to LINE, and nothing more goes until
     /// something new is logged or comes due.
     pub async fn settled(&self) -> Result<()> {
-        use tsunagi_relay::store::LogStore as _;
         let channel = ChannelId::from(CHANNEL);
-        let mut idle = self.idle.subscribe();
-        let settled = async {
-            loop {
-                let head = self.relay.store.head(&channel).await?;
-                if *idle.borrow_and_update() >= head {
-                    return Ok::<_, anyhow::Error>(());
-                }
-                idle.changed().await?;
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(20), settled)
-            .await
-            .context("the relay's executor never settled")?
+        let within = Duration::from_secs(20);
+        ensure!(
+            tsunagi_relay::testing::settled(&self.relay.store, &self.idle, &channel, within).await,
+            "the relay's executor never settled"
+        );
+        Ok(())
     }
 
     /// The relay's SQLite database file.

@@ -179,6 +179,31 @@ pub struct TestRelayBuilder {
     allow_networks: Vec<ipnet::IpNet>,
 }
 
+/// Waits until the executor that tells `idle` when it is idle has folded the whole log of
+/// `channel` and has nothing left to do now: from then on, nothing more happens until
+/// something new is logged or comes due. False if that takes longer than `within`.
+pub async fn settled(
+    store: &impl crate::store::LogStore,
+    idle: &watch::Sender<Seq>,
+    channel: &ChannelId,
+    within: std::time::Duration,
+) -> bool {
+    let mut idle = idle.subscribe();
+    let settled = async {
+        loop {
+            let head = store.head(channel).await.expect("the log's head");
+            if *idle.borrow_and_update() >= head {
+                return;
+            }
+            if idle.changed().await.is_err() {
+                // Nobody reports any more: it will never settle.
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::time::timeout(within, settled).await.is_ok()
+}
+
 /// Loopback, where tests run linesim (LINE, the AI endpoint, Telegram) and their own
 /// servers: the networks a test relay's operator allows, as `--allow-networks
 /// 127.0.0.0/8,::1` does.

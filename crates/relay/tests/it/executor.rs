@@ -181,19 +181,11 @@ impl Clinic {
     /// from then on, nothing more happens until something new is logged or comes due.
     pub(crate) async fn settled(&self) {
         let channel = ChannelId::from(CHANNEL);
-        let mut idle = self.idle.subscribe();
-        let settled = async {
-            loop {
-                let head = self.relay.store.head(&channel).await.unwrap();
-                if *idle.borrow_and_update() >= head {
-                    return;
-                }
-                idle.changed().await.unwrap();
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(10), settled)
-            .await
-            .expect("the executor never settled");
+        let within = Duration::from_secs(10);
+        assert!(
+            tsunagi_relay::testing::settled(&self.relay.store, &self.idle, &channel, within).await,
+            "the executor never settled"
+        );
     }
 
     /// Waits until every call that reached linesim so far has ended: what LINE takes late
