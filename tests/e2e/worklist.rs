@@ -27,14 +27,28 @@ async fn rows(app: &App) -> Result<Vec<String>> {
     Ok(texts)
 }
 
-/// Resizes the window, and lets it lay out again.
+/// Resizes the window, and waits until the page has the new size (under the test's X
+/// server, with no window manager, the page is the whole window).
 async fn resize(app: &App, width: u32, height: u32) -> Result<()> {
     app.client
         .set_window_size(width, height)
         .await
         .context("resizing the window")?;
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    Ok(())
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let size = app
+            .client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await?;
+        if size == serde_json::json!([width, height]) {
+            return Ok(());
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the page is {size} after resizing the window to {width}×{height}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Screenshots of what is on screen in English, Japanese and Thai, at the window's
