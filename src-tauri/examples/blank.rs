@@ -8,19 +8,12 @@
 //! OpenGL where there is no GPU), since that changes what WebKit itself holds.
 
 fn main() {
-    let result = tauri::Builder::default()
-        .plugin(
-            tauri_plugin_single_instance::Builder::new()
-                .dbus_id("app.tsunagi.blank")
-                .build(),
-        )
-        .plugin(tauri_plugin_notification::init())
-        .plugin(tauri_plugin_store::Builder::new().build())
-        .plugin(tauri_plugin_opener::init())
-        .plugin(tauri_plugin_dialog::init())
-        .plugin(tauri_plugin_window_state::Builder::default().build())
-        .plugin(tauri_plugin_autostart::Builder::new().build())
-        .plugin(tauri_plugin_updater::Builder::new().build())
+    let builder = tauri::Builder::default().plugin(
+        tauri_plugin_single_instance::Builder::new()
+            .dbus_id("app.tsunagi.blank")
+            .build(),
+    );
+    let result = tsunagi_app::with_desktop_plugins(builder)
         .setup(|app| {
             tsunagi_app::lean_webview(app);
             Ok(())

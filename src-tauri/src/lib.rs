@@ -77,12 +77,29 @@ fn has_render_node(dri: &std::path::Path) -> bool {
     })
 }
 
+/// The desktop's plugins the app is built with (after its single-instance guard): the blank
+/// window `cargo xtask bench` measures the app against takes the same.
+pub fn with_desktop_plugins(builder: tauri::Builder<tauri::Wry>) -> tauri::Builder<tauri::Wry> {
+    builder
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_store::Builder::new().build())
+        // Opened from Rust only (`link_open`): the window gets no opener permission.
+        .plugin(tauri_plugin_opener::init())
+        // Likewise the save dialog (`media_save`).
+        .plugin(tauri_plugin_dialog::init())
+        // The window's size and place, as the operator left them.
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_autostart::Builder::new().build())
+        // Used from Rust only (`updates`): the window gets no updater permission.
+        .plugin(tauri_plugin_updater::Builder::new().build())
+}
+
 /// Starts the app. Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn run() {
     tsunagi_log::init("info");
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Tsunagi is starting");
 
-    let result = tauri::Builder::default()
+    let builder = tauri::Builder::default()
         // First, before any window: one app per desk, and a second launch brings this
         // window forward and exits.
         .plugin(
@@ -94,19 +111,9 @@ pub fn run() {
                 })
                 .build(),
         )
-        .plugin(tauri_plugin_notification::init())
-        .plugin(tauri_plugin_store::Builder::new().build())
-        // Opened from Rust only (`link_open`): the window gets no opener permission.
-        .plugin(tauri_plugin_opener::init())
-        // Likewise the save dialog (`media_save`).
-        .plugin(tauri_plugin_dialog::init())
         // The window never leaves the app's page (for a patient's file, a link, the web).
-        .plugin(origin::guard())
-        // The window's size and place, as the operator left them.
-        .plugin(tauri_plugin_window_state::Builder::default().build())
-        .plugin(tauri_plugin_autostart::Builder::new().build())
-        // Used from Rust only (`updates`): the window gets no updater permission.
-        .plugin(tauri_plugin_updater::Builder::new().build())
+        .plugin(origin::guard());
+    let result = with_desktop_plugins(builder)
         .setup(|app| {
             let data = data_dir(app)?;
             // For this computer's user alone (0700 on Unix), as all the desk keeps in it.
