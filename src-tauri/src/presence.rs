@@ -3,10 +3,11 @@
 //! brings the first window forward), and starting at login.
 
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager as _};
+use tauri::{AppHandle, Manager as _, Wry};
 
 use crate::alerts;
 use crate::ipc::{IpcError, PresenceRequest, TrayWords};
@@ -27,6 +28,18 @@ pub(crate) fn instance_id() -> String {
     format!("app.tsunagi.desk.d{:016x}", hasher.finish())
 }
 
+/// The tray's menu items, kept so that new words relabel them in place: a menu replaced
+/// while the operator has it open would close under their pointer, and its items would
+/// change identity on the desktop's side.
+struct TrayMenu {
+    open: MenuItem<Wry>,
+    pause_30: MenuItem<Wry>,
+    pause_60: MenuItem<Wry>,
+    resume: MenuItem<Wry>,
+    quit: MenuItem<Wry>,
+    words: Mutex<TrayWords>,
+}
+
 /// The tray icon, in English until the window sends the operator's words.
 pub(crate) fn setup_tray(app: &AppHandle) -> tauri::Result<()> {
     let words = TrayWords {
@@ -37,30 +50,60 @@ pub(crate) fn setup_tray(app: &AppHandle) -> tauri::Result<()> {
         quit: "Quit".into(),
         waiting: "Tsunagi".into(),
     };
+    let item = |id: &str, text: &str| MenuItem::with_id(app, id, text, true, None::<&str>);
+    let items = TrayMenu {
+        open: item("open", &words.open)?,
+        pause_30: item("pause-30", &words.pause_30)?,
+        pause_60: item("pause-60", &words.pause_60)?,
+        resume: item("resume", &words.resume)?,
+        quit: item("quit", &words.quit)?,
+        words: Mutex::new(words.clone()),
+    };
+    let menu = Menu::with_items(
+        app,
+        &[
+            &items.open,
+            &PredefinedMenuItem::separator(app)?,
+            &items.pause_30,
+            &items.pause_60,
+            &items.resume,
+            &PredefinedMenuItem::separator(app)?,
+            &items.quit,
+        ],
+    )?;
     let mut tray = TrayIconBuilder::with_id(TRAY)
-        .menu(&menu(app, &words)?)
+        .menu(&menu)
         .tooltip(&words.waiting)
         .on_menu_event(|app, event| chosen(app, event.id().as_ref()));
     if let Some(icon) = app.default_window_icon() {
         tray = tray.icon(icon.clone());
     }
     tray.build(app)?;
+    app.manage(items);
     Ok(())
 }
 
-fn menu(app: &AppHandle, words: &TrayWords) -> tauri::Result<Menu<tauri::Wry>> {
-    Menu::with_items(
-        app,
-        &[
-            &MenuItem::with_id(app, "open", &words.open, true, None::<&str>)?,
-            &PredefinedMenuItem::separator(app)?,
-            &MenuItem::with_id(app, "pause-30", &words.pause_30, true, None::<&str>)?,
-            &MenuItem::with_id(app, "pause-60", &words.pause_60, true, None::<&str>)?,
-            &MenuItem::with_id(app, "resume", &words.resume, true, None::<&str>)?,
-            &PredefinedMenuItem::separator(app)?,
-            &MenuItem::with_id(app, "quit", &words.quit, true, None::<&str>)?,
-        ],
-    )
+impl TrayMenu {
+    /// Relabels the items whose words changed; `true` when any did.
+    fn speak(&self, words: &TrayWords) -> tauri::Result<bool> {
+        let mut said = self.words.lock().unwrap_or_else(PoisonError::into_inner);
+        if *said == *words {
+            return Ok(false);
+        }
+        for (item, old, new) in [
+            (&self.open, &said.open, &words.open),
+            (&self.pause_30, &said.pause_30, &words.pause_30),
+            (&self.pause_60, &said.pause_60, &words.pause_60),
+            (&self.resume, &said.resume, &words.resume),
+            (&self.quit, &said.quit, &words.quit),
+        ] {
+            if old != new {
+                item.set_text(new)?;
+            }
+        }
+        *said = words.clone();
+        Ok(true)
+    }
 }
 
 /// What the tray's menu item `id` does.
@@ -79,10 +122,11 @@ pub(crate) fn chosen(app: &AppHandle, id: &str) {
 /// words (the window sends them whenever either changes).
 pub(crate) fn update(app: &AppHandle, request: &PresenceRequest) -> Result<(), IpcError> {
     if let Some(tray) = app.tray_by_id(TRAY) {
-        tray.set_menu(Some(menu(app, &request.words).map_err(IpcError::internal)?))
-            .map_err(IpcError::internal)?;
-        tray.set_tooltip(Some(&request.words.waiting))
-            .map_err(IpcError::internal)?;
+        let menu = app.state::<TrayMenu>();
+        if menu.speak(&request.words).map_err(IpcError::internal)? {
+            tray.set_tooltip(Some(&request.words.waiting))
+                .map_err(IpcError::internal)?;
+        }
         let count = (request.waiting > 0).then(|| request.waiting.to_string());
         // (A label beside the icon where the OS shows one.)
         let _ = tray.set_title(count.as_deref());

@@ -208,6 +208,18 @@ async fn the_tray_and_the_dock_count_who_waits_and_the_trays_menu_pauses_alerts(
         "Quit",
     ];
     tray.until_menu(&english, WAIT).await?;
+    // The items the desktop knows stay the same ones while the count and the words change:
+    // a menu replaced under the operator's pointer closes, and a click on it goes nowhere.
+    let ids = || async {
+        Ok::<_, anyhow::Error>(
+            tray.menu()
+                .await?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect::<Vec<_>>(),
+        )
+    };
+    let items = ids().await?;
     ensure!(
         tray.label().await?.is_empty(),
         "a count with nobody waiting"
@@ -217,6 +229,10 @@ async fn the_tray_and_the_dock_count_who_waits_and_the_trays_menu_pauses_alerts(
     notifications.until(1, WAIT).await?;
     tray.until_label("1", WAIT).await?;
     desktop.until_badge(Some(1), WAIT).await?;
+    ensure!(
+        ids().await? == items,
+        "a patient waiting rebuilt the tray's menu"
+    );
 
     // Paused from the tray, a second patient waits in silence, but is counted.
     tray.choose("Pause alerts for 30 minutes").await?;
@@ -252,6 +268,7 @@ async fn the_tray_and_the_dock_count_who_waits_and_the_trays_menu_pauses_alerts(
         WAIT,
     )
     .await?;
+    ensure!(ids().await? == items, "new words rebuilt the tray's menu");
     // Paused and resumed from the tray in Thai, the window following.
     tray.choose("หยุดแจ้งเตือน 30 นาที").await?;
     app.find(By::XPath(&paused("หยุดแจ้งเตือนถึง"))).await?;
