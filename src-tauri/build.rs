@@ -30,6 +30,7 @@ fn main() {
         "contact_note",
         "contact_fields_set",
         "contact_get",
+        "contact_export",
         "clinic_settings",
         "settings_get",
         "settings_check",

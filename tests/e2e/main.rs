@@ -10,5 +10,6 @@ mod notifications;
 mod operator;
 mod outreach;
 mod owner;
+mod patient_data;
 mod settings;
 mod worklist;

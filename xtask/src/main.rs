@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask test`: everything CI checks, in the order that fails fastest.
 //! - `cargo xtask demo`: builds and starts the app.
-//! - `cargo xtask bindings`: regenerates `ui/src/lib/bindings.ts` from the Rust types.
+//! - `cargo xtask bindings`: regenerates `ui/src/lib/bindings.ts` from the Rust types, and
+//!   `docs/patient-archive.schema.json` from the patient archive's.
 //! - `cargo xtask bench`: runs the benchmarks.
 //! - `cargo xtask bundle`, `manifest`, `relay-release`: what a release is made of.
 //!
@@ -45,7 +46,8 @@ commands:
                        the update manifest (latest.json) for the signed artefacts in DIR
   relay-release --target TRIPLE
                        the relay as a static Linux binary, with its checksum, in dist/
-  bindings             regenerate ui/src/lib/bindings.ts from the Rust IPC types
+  bindings             regenerate ui/src/lib/bindings.ts from the Rust IPC types, and
+                       docs/patient-archive.schema.json
   bench                run every benchmark (optimized build) and print its numbers, the
                        app's start, conversation switch and memory in its real window too
 ";
@@ -313,5 +315,15 @@ fn bindings() -> Result<()> {
     command.env("TSUNAGI_WRITE_BINDINGS", "1");
     Step::new("regenerate bindings").run(command)?;
     eprintln!("xtask: wrote ui/src/lib/bindings.ts");
+    let mut command = cargo([
+        "test",
+        "--lib",
+        "-p",
+        "tsunagi-desk",
+        "the_documented_schema_is_the_one_the_archive_carries",
+    ]);
+    command.env("TSUNAGI_WRITE_BINDINGS", "1");
+    Step::new("regenerate the patient archive's schema").run(command)?;
+    eprintln!("xtask: wrote docs/patient-archive.schema.json");
     Ok(())
 }

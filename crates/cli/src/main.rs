@@ -13,7 +13,7 @@ use tsunagi_desk::credentials::{Kept, Vault};
 use tsunagi_desk::profile::{self, JoinRequest, Joined};
 use tsunagi_desk::query::{InboxList, MessagesPage};
 use tsunagi_desk::sync::SyncOptions;
-use tsunagi_line::ChannelId;
+use tsunagi_line::{ChannelId, UserId};
 use tsunagi_proto::{ConversationId, OpId, UnixMillis};
 use url::Url;
 
@@ -96,6 +96,16 @@ enum Command {
         csv: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// Everything kept about one patient, as one archive (owners): their profile, every
+    /// message both ways with what became of it, notes, tags, sessions, reminders and
+    /// files. The audit keeps that you took it.
+    Export {
+        /// The patient's LINE user id (`U…`).
+        user_id: String,
+        /// Where to write the archive (a zip).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Ops made here that are not in the log yet.
     Pending {
@@ -403,6 +413,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     ));
                 }
             }
+        }
+        Command::Export { user_id, out } => {
+            let desk = open(&data, &vault).await?;
+            // What the log holds now, not what this desk last saw.
+            desk.sync.pull().await?;
+            let exported = desk.export_contact(&UserId::new(user_id), &out).await?;
+            let missing = match exported.files_missing {
+                0 => String::new(),
+                n => format!(" ({n} file(s) the relay no longer has)"),
+            };
+            print(&format!(
+                "exported {} message(s) and {} file(s) to {}{missing}",
+                exported.messages,
+                exported.files,
+                out.display()
+            ));
         }
         Command::Pending { json } => {
             let desk = open(&data, &vault).await?;

@@ -8,6 +8,7 @@ pub mod analytics;
 mod columns;
 pub mod credentials;
 pub mod detail;
+pub mod export;
 pub mod folder;
 pub mod id;
 pub mod inbox;

@@ -219,7 +219,7 @@ async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Puts a file at `path` whole or not at all: `fill` writes it beside `path` under a name
 /// no other writer uses, and it is renamed over `path` once whole, or removed: after an
 /// error, and when the write is dropped half way (a download the app gave up on).
-async fn whole_or_nothing<F, Fut>(path: &Path, fill: F) -> Result<()>
+pub(crate) async fn whole_or_nothing<F, Fut>(path: &Path, fill: F) -> Result<()>
 where
     F: FnOnce(PathBuf) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,

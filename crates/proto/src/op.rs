@@ -73,6 +73,9 @@ pub enum Operation {
         tag: String,
         added: bool,
     },
+    /// An owner took a copy of everything Tsunagi holds about a contact (a patient's
+    /// request for their data): the audit keeps who did, and when.
+    Export { contact: UserId },
     /// Replace one team setting as a whole; the last one in the log holds.
     Settings(Setting),
     /// Contacts' LINE profiles, as the relay fetched them (on follow, on a first message,
@@ -231,6 +234,7 @@ impl Operation {
             Operation::Note { .. } => "note",
             Operation::ContactFields { .. } => "contact_fields",
             Operation::Tag { .. } => "tag",
+            Operation::Export { .. } => "export",
             Operation::Settings(_) => "settings",
             Operation::Profiles { .. } => "profiles",
             Operation::Sent { .. } => "sent",
@@ -326,6 +330,7 @@ mod tests {
         r#"{"type":"note","contact":"U1","text":"allergic to penicillin"}"#,
         r#"{"type":"contact_fields","contact":"U1","fields":{"chart":"A-1"}}"#,
         r#"{"type":"tag","contact":"U1","tag":"vip","added":true}"#,
+        r#"{"type":"export","contact":"U1"}"#,
         r#"{"type":"settings","setting":"read_receipts","mode":"opened"}"#,
         r#"{"type":"profiles","profiles":[]}"#,
         r#"{"type":"sent","send":"0190a0e4-1f2b-7c3d-8e4f-5a6b7c8d9e0f","via":"reply"}"#,

@@ -7,11 +7,11 @@ use tsunagi_line::UserId;
 
 use crate::desk::Shell;
 use crate::ipc::{
-    ContactFieldsRequest, ContactRequest, ContactsRequest, ErrorCode, ExportRequest,
-    FollowerSyncView, IpcError, NoteRequest, Submitted, TagRequest,
+    ContactExportRequest, ContactExported, ContactFieldsRequest, ContactRequest, ContactsRequest,
+    ErrorCode, ExportRequest, FollowerSyncView, IpcError, NoteRequest, Submitted, TagRequest,
 };
 
-use super::{Answer, save_file};
+use super::{Answer, save_as, save_file};
 
 #[tauri::command]
 pub(crate) async fn contact_tag(shell: State<'_, Shell>, request: TagRequest) -> Answer<Submitted> {
@@ -51,6 +51,39 @@ pub(crate) async fn contact_get(
                 format!("this desk has no contact {}", request.contact),
             )
         })
+}
+
+/// Saves everything kept about a patient as one archive where the owner chooses (their
+/// request for their data); `None` if they chose nowhere. The audit keeps that it was taken.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn contact_export(
+    window: tauri::Window,
+    shell: State<'_, Shell>,
+    request: ContactExportRequest,
+) -> Answer<Option<ContactExported>> {
+    let joined = shell.joined().await?;
+    let contact = UserId::new(request.contact);
+    let known = joined.sync.store().contact(contact.as_str()).await?;
+    let name = known
+        .and_then(|detail| {
+            detail
+                .fields
+                .get("team_name")
+                .cloned()
+                .or(detail.display_name)
+        })
+        .unwrap_or_else(|| contact.to_string());
+    let Some(path) = save_as(&window, request.title, format!("{name}.zip")).await? else {
+        return Ok(None);
+    };
+    let exported = joined.export_contact(&contact, &path).await?;
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(Some(ContactExported {
+        messages: count(exported.messages),
+        files: count(exported.files),
+        files_missing: count(exported.files_missing),
+    }))
 }
 
 /// Sets the clinic's own facts about a contact (an empty value clears one).

@@ -27,6 +27,22 @@ pub struct ContactRequest {
     pub contact: String,
 }
 
+/// `contact_export`: the patient whose data to save, and the save dialog's title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ContactExportRequest {
+    pub contact: String,
+    pub title: String,
+}
+
+/// What a patient's archive holds, once saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ContactExported {
+    pub messages: u32,
+    pub files: u32,
+    /// Messages whose file the relay no longer had.
+    pub files_missing: u32,
+}
+
 /// `contact_note`: a private note about a contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct NoteRequest {

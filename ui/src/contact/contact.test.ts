@@ -1,6 +1,9 @@
-import { fireEvent, render, screen } from '@testing-library/svelte'
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte'
 import { describe, expect, it } from 'vitest'
+import type { ContactDetail } from '../lib/bindings'
+import { fakeDesk } from '../testing/fake'
 import ContactFields from './ContactFields.svelte'
+import ContactPanel from './ContactPanel.svelte'
 
 describe('the clinic’s details on a patient', () => {
   it('saves only what changed, a cleared field as empty, and lets owners add a field', async () => {
@@ -35,5 +38,42 @@ describe('the clinic’s details on a patient', () => {
   it('offers staff no new fields', () => {
     render(ContactFields, { id: 'U1', values: {}, custom: [], owner: false, onsave: async () => {}, onaddfield: async () => {} })
     expect(screen.queryByRole('button', { name: 'Add a field for every patient' })).toBeNull()
+  })
+})
+
+describe('a patient’s data', () => {
+  const contact: ContactDetail = {
+    user_id: 'U1',
+    display_name: 'Tanaka Yui',
+    picture_url: null,
+    status_message: null,
+    language: 'ja',
+    friend_status: 'following',
+    first_seen_at: 0,
+    tags: [],
+    fields: {},
+    notes: [],
+    friend_history: [],
+  }
+
+  it('is saved whole by an owner, who is told what the archive holds', async () => {
+    const desk = fakeDesk({
+      tags_list: () => [],
+      contact_export: () => ({ messages: 42, files: 3, files_missing: 1 }),
+    })
+    render(ContactPanel, { desk, contact, sessions: [], owner: true, onchanged: () => {} })
+    await fireEvent.click(screen.getByRole('button', { name: 'Export all their data…' }))
+    await waitFor(() =>
+      expect(screen.getByRole('status').textContent).toContain('Saved: 42 messages and 3 files.'),
+    )
+    expect(screen.getByRole('status').textContent).toContain('1 files the relay no longer kept')
+    const exports = desk.calls.filter((c) => c.command === 'contact_export').map((c) => c.request)
+    expect(exports).toEqual([{ contact: 'U1', title: "Save Tanaka Yui's data" }])
+  })
+
+  it('is not offered to staff', () => {
+    const desk = fakeDesk({ tags_list: () => [] })
+    render(ContactPanel, { desk, contact, sessions: [], owner: false, onchanged: () => {} })
+    expect(screen.queryByRole('button', { name: 'Export all their data…' })).toBeNull()
   })
 })

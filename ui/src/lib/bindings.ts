@@ -437,6 +437,14 @@ export type TagRequest = { contact: string, tag: string, added: boolean, };
 
 export type NoteRequest = { contact: string, text: string, };
 
+export type ContactExportRequest = { contact: string, title: string, };
+
+export type ContactExported = { messages: number, files: number, 
+/**
+ * Messages whose file the relay no longer had.
+ */
+files_missing: number, };
+
 export type ContactFieldsRequest = { contact: string, fields: { [key in string]?: string }, };
 
 export type ContactRequest = { contact: string, };
@@ -1111,6 +1119,7 @@ export type Commands = {
   contact_note: { request: NoteRequest; response: Submitted }
   contact_fields_set: { request: ContactFieldsRequest; response: Submitted }
   contact_get: { request: ContactRequest; response: ContactDetail }
+  contact_export: { request: ContactExportRequest; response: ContactExported | null }
   clinic_settings: { request: null; response: ClinicSettings }
   settings_get: { request: null; response: TeamSettingsView }
   settings_check: { request: SettingEdit; response: Array<SettingProblem> }

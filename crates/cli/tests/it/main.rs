@@ -3,6 +3,8 @@
 // Test helpers fail by panicking at the line that broke, like the tests they serve.
 #![allow(clippy::unwrap_used)]
 
+mod export;
+
 use std::path::Path;
 use std::process::Output;
 
@@ -52,7 +54,11 @@ async fn json(data: &Path, args: &[&str]) -> Value {
 }
 
 async fn enroll(relay: &TestRelay, data: &Path, operator: &str) -> Output {
-    let code = relay.invite(Role::Staff).await;
+    enroll_as(relay, data, operator, Role::Staff).await
+}
+
+async fn enroll_as(relay: &TestRelay, data: &Path, operator: &str, role: Role) -> Output {
+    let code = relay.invite(role).await;
     cli(
         data,
         &[

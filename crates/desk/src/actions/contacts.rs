@@ -1,11 +1,13 @@
 //! A contact: tags, private notes, the clinic's own fields, and the follower list.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use tsunagi_line::UserId;
 use tsunagi_proto::{OpId, Operation};
 
 use crate::Result;
+use crate::export::Exported;
 use crate::profile::Joined;
 
 impl Joined {
@@ -40,5 +42,17 @@ impl Joined {
     pub async fn sync_followers(&self) -> Result<()> {
         self.append_now(&Operation::SyncFollowers).await?;
         Ok(())
+    }
+
+    /// Writes everything this desk and the relay hold about `contact` to `out` as one
+    /// archive (a patient's request for their data), and has the log keep that this owner
+    /// took it: staff are refused by the log, and then nothing is written. Files the desk
+    /// has not cached come from the relay.
+    pub async fn export_contact(&self, contact: &UserId, out: &Path) -> Result<Exported> {
+        let gathered = self.gather(contact).await?;
+        let op = Operation::Export {
+            contact: contact.clone(),
+        };
+        gathered.write(out, self.append_now(&op)).await
     }
 }

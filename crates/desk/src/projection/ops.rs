@@ -49,6 +49,8 @@ pub(super) fn operation(
         } => "red_flag",
         op => op.kind(),
     };
+    // The chat an op about a contact is filed under, so the audit names the patient.
+    let contacts_chat: ConversationId;
     let (conversation, outcome) = match op {
         Operation::Claim { conversation } => (
             Some(conversation),
@@ -116,6 +118,11 @@ pub(super) fn operation(
             tag,
             added,
         } => (None, contacts::tag(db, contact, tag, *added, changes)?),
+        // A copy of a patient's data: the audit keeps who took it, and when.
+        Operation::Export { contact } => {
+            contacts_chat = ConversationId::new(contact.as_str());
+            (Some(&contacts_chat), Outcome::Applied)
+        }
         Operation::Settings(setting) => (None, settings::setting(db, entry, setting, changes)?),
         Operation::LineAccount(account) => {
             (None, settings::line_account(db, entry, account, changes)?)

@@ -4,11 +4,11 @@ use tsunagi_proto::{Audience, Operation};
 
 /// Whether only a channel's owners may log `op`: what changes how the bot answers
 /// everyone (settings), what reaches many patients at once (a reminder to a tag or to
-/// every follower), and a follower sync (thousands of LINE calls). Staff answer chats,
-/// tag, note, and remind one patient.
+/// every follower), a follower sync (thousands of LINE calls), and a copy of all a patient's
+/// data. Staff answer chats, tag, note, and remind one patient.
 pub fn owner_only(op: &Operation) -> bool {
     match op {
-        Operation::Settings(_) | Operation::SyncFollowers => true,
+        Operation::Settings(_) | Operation::SyncFollowers | Operation::Export { .. } => true,
         Operation::ScheduleReminder(reminder) => !matches!(reminder.to, Audience::Contact { .. }),
         _ => false,
     }

@@ -400,12 +400,26 @@ impl TestRelay {
 
     /// Posts a patient's text message as LINE would, signed.
     pub async fn patient_says(&self, user: &str, message_id: &str, text: &str) {
+        let message = serde_json::json!({
+            "type": "text", "id": message_id, "quoteToken": "q",
+            "markAsReadToken": format!("m{message_id}"), "text": text
+        });
+        self.patient_sends(user, message).await;
+    }
+
+    /// Posts a patient's message (a message object as LINE sends it, with its `id`) as LINE
+    /// would, signed.
+    pub async fn patient_sends(&self, user: &str, message: serde_json::Value) {
+        let id = message["id"]
+            .as_str()
+            .expect("the message has an id")
+            .to_owned();
         let event = serde_json::json!({
             "type": "message", "mode": "active", "timestamp": 1_767_225_600_000_i64,
-            "webhookEventId": format!("01W{message_id}"),
+            "webhookEventId": format!("01W{id}"),
             "deliveryContext": {"isRedelivery": false},
-            "source": {"type": "user", "userId": user}, "replyToken": format!("r{message_id}"),
-            "message": {"type": "text", "id": message_id, "quoteToken": "q", "markAsReadToken": format!("m{message_id}"), "text": text}
+            "source": {"type": "user", "userId": user}, "replyToken": format!("r{id}"),
+            "message": message
         });
         let body = serde_json::json!({"destination": BOT, "events": [event]}).to_string();
         let status = reqwest::Client::new()
