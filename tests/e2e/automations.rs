@@ -70,6 +70,14 @@ async fn the_owner_sets_up_the_ai_and_telegram_and_the_bot_answers_and_alerts_wi
     )
     .await?;
     app.click(By::Choice("While the clinic is open")).await?;
+    // What goes to the service, in plain words, as the settings say now.
+    let host = clinic.sim_url.trim_start_matches("http://").to_owned();
+    app.until_text(
+        By::Region("What goes to the AI service"),
+        "what goes to the AI",
+        |t| t.contains(&format!("To {host}, with each question")) && t.contains("the 10 messages"),
+    )
+    .await?;
     save(&app).await?;
     app.screenshot("settings-ai").await?;
 
@@ -108,6 +116,15 @@ async fn the_owner_sets_up_the_ai_and_telegram_and_the_bot_answers_and_alerts_wi
     })
     .await?;
     ensure!(clinic.sim.telegram_messages().len() == 1);
+    app.until_text(
+        By::Region("What goes to Telegram"),
+        "what goes to Telegram",
+        |t| {
+            t.contains("Patients are called “a patient”.")
+                && t.contains("Never what patients wrote")
+        },
+    )
+    .await?;
     app.screenshot("settings-telegram").await?;
     app.click(By::Button("Close")).await?;
 
