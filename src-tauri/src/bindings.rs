@@ -10,6 +10,7 @@ use tsunagi_desk::analytics::{DayCount, Figures, OperatorFigures, Report};
 use tsunagi_desk::detail::{
     ContactDetail, FriendChange, FriendEvent, HandoffAction, HandoffEvent, Note, Operator,
 };
+use tsunagi_desk::lock::{LockState, Opened};
 use tsunagi_desk::outreach::{
     AudienceKind, FollowerSync, RecipientState, RecipientView, ReminderView, SyncEnd,
 };
@@ -26,7 +27,7 @@ use tsunagi_desk::sync::{Connection, SyncStatus};
 use tsunagi_proto::api::SetupProblem;
 use tsunagi_proto::{
     AiSettings, BusinessHours, CannedResponse, ContactField, Credential, Greetings,
-    HandoffSettings, KeywordMatch, LineAccount, OpeningHours, ReadMode, ReadReceipts,
+    HandoffSettings, KeywordMatch, LineAccount, OpeningHours, PatientData, ReadMode, ReadReceipts,
     RedFlagSettings, TelegramSettings, TelegramTrouble,
 };
 
@@ -38,14 +39,14 @@ use crate::ipc::{
     DeskRemoved, EVENT_ALERT, EVENT_ALERT_OPEN, EVENT_ALERTS_PAUSED, EVENT_CHANGED, EVENT_REMOVED,
     EVENT_STATUS, EVENT_UPDATE_AVAILABLE, EVENT_UPDATE_PROGRESS, ErrorCode, ExportFormat,
     ExportRequest, FollowerSyncView, HandoffRequest, ImageBytes, InboxListRequest, IpcError,
-    KeyringStatus, KeywordRuleView, KeywordTryRequest, LinkRequest, MediaSaveRequest,
-    MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction, PendingKind,
-    PhotoDeliveryView, PhotoProblem, PresenceRequest, ProfileView, QuotaView, RelayUrlCheckRequest,
-    RelayUrlChecked, ReminderDraft, ReminderPreview, ReminderRequest, ReplyPart,
-    ReportExportRequest, ReportRequest, SearchRequest, SendRequest, SetAsideView, SettingEdit,
-    SetupStepView, StickerPackage, Submitted, TagRequest, TeamCode, TeamDevice, TeamInvite,
-    TeamInviteRequest, TeamRevokeRequest, TeamSettingsView, TeamWithdrawRequest, TelegramChatView,
-    TelegramTestRequest, TrayWords, UpdateOffer, UpdateProgress, UpdateSettings,
+    KeyringStatus, KeywordRuleView, KeywordTryRequest, LinkRequest, LockPinRequest,
+    MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing, PendingAction,
+    PendingKind, PhotoDeliveryView, PhotoProblem, PresenceRequest, ProfileView, QuotaView,
+    RelayUrlCheckRequest, RelayUrlChecked, ReminderDraft, ReminderPreview, ReminderRequest,
+    ReplyPart, ReportExportRequest, ReportRequest, SearchRequest, SendRequest, SetAsideView,
+    SettingEdit, SetupStepView, StickerPackage, Submitted, TagRequest, TeamCode, TeamDevice,
+    TeamInvite, TeamInviteRequest, TeamRevokeRequest, TeamSettingsView, TeamWithdrawRequest,
+    TelegramChatView, TelegramTestRequest, TrayWords, UpdateOffer, UpdateProgress, UpdateSettings,
     UpdateSettingsRequest, UploadedImage,
 };
 
@@ -114,6 +115,9 @@ commands! {
     settings::settings_save: SettingEdit => (),
     settings::credential_set: CredentialRequest => (),
     desktop::link_at_start: () => Option<String>,
+    desktop::lock_state: () => LockState,
+    desktop::lock_set_pin: LockPinRequest => LockState,
+    desktop::lock_open: LockPinRequest => Opened,
     settings::telegram_test: TelegramTestRequest => Vec<TelegramChatView>,
     settings::keyword_try: KeywordTryRequest => Option<u32>,
     contacts::contacts_list: ContactsRequest => Vec<ContactView>,
@@ -318,6 +322,10 @@ pub fn typescript() -> String {
         AlertsPaused::decl(),
         TrayWords::decl(),
         PresenceRequest::decl(),
+        LockPinRequest::decl(),
+        LockState::decl(),
+        Opened::decl(),
+        PatientData::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/ipc.rs by `cargo xtask bindings`. Do not edit.\n",

@@ -1,9 +1,11 @@
 //! Patient data the clinic answers for, in the window: an owner takes a copy of all a
-//! patient's data from the patient panel.
+//! patient's data from the patient panel, and a window nobody uses locks.
 
 use std::io::Read as _;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, ensure};
+use fantoccini::Locator;
 use tsunagi_e2e::app::{self, App, By};
 use tsunagi_e2e::clinic::Clinic;
 use tsunagi_linesim::UserAction;
@@ -115,5 +117,126 @@ async fn an_owner_saves_all_a_patients_data_from_the_patient_panel() -> Result<(
     app.speak("日本語").await?;
     app.find(By::Button("すべてのデータを書き出す…")).await?;
     app.screenshot("patient-data-ja").await?;
+    app.close().await
+}
+
+/// The window's lock.
+const LOCK: &str = "//*[@role='dialog'][@aria-labelledby='lock-title']";
+
+/// Whether the lock covers the middle of the first element `xpath` names: what a person
+/// looking at the window sees there is the lock, not it.
+async fn covered_by_the_lock(app: &App, xpath: &str) -> Result<bool> {
+    let covered = app
+        .client
+        .execute(
+            "const found = document.evaluate(arguments[0], document, null, \
+             XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue; \
+             if (!found) return null; \
+             const box = found.getBoundingClientRect(); \
+             const top = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2); \
+             return !!top && !!top.closest('.lock');",
+            vec![serde_json::Value::from(xpath)],
+        )
+        .await?;
+    covered
+        .as_bool()
+        .with_context(|| format!("nothing in the window at {xpath}"))
+}
+
+#[tokio::test]
+async fn a_window_nobody_uses_locks_behind_the_desks_pin_and_wrong_pins_make_it_wait() -> Result<()>
+{
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(6).await?;
+    let app = App::launch(true).await?;
+    join_as(&app, &clinic, "Yuki", Role::Owner).await?;
+    patient_waits(&clinic, 3).await?;
+    let name = clinic.patients()[3].display_name.clone();
+    let row = format!("//*[@role='option'][contains(., '{name}')]");
+    app.find(By::XPath(&row)).await?;
+
+    // The clinic locks a window after one minute unused.
+    app.choose("Clinic", "Settings").await?;
+    app.click(By::Tab("Patient data")).await?;
+    app.type_into("Lock a window nobody uses after", "1")
+        .await?;
+    app.click(By::Button("Save")).await?;
+    app.find(By::XPath(
+        "//*[@role='dialog']//*[@role='status'][contains(., 'Saved')]",
+    ))
+    .await?;
+    app.screenshot("settings-patient-data").await?;
+    app.click(By::Button("Close")).await?;
+
+    // A minute later, nobody having touched it, the window hides the patient behind the
+    // lock; this desk has no PIN yet, so it asks for one.
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::XPath(
+            "//*[@role='dialog'][.//h2[normalize-space(.)='Choose a PIN for this desk']]",
+        ))
+        .await
+        .context("the window did not lock after a minute unused")?;
+    ensure!(
+        covered_by_the_lock(&app, &row).await?,
+        "the patient's name shows beside the lock"
+    );
+    app.screenshot("lock-choose").await?;
+    app.type_into("New PIN", "2580").await?;
+    app.type_into("New PIN again", "2580").await?;
+    app.click(By::Button("Set PIN and unlock")).await?;
+    app.gone(By::XPath(LOCK)).await?;
+    ensure!(
+        !covered_by_the_lock(&app, &row).await?,
+        "the lock stayed over the inbox"
+    );
+
+    // Locked at once as the operator leaves the desk; a wrong PIN is told, the right one
+    // opens it.
+    app.click(By::Button("Lock")).await?;
+    app.find(By::XPath("//h2[normalize-space(.)='Tsunagi is locked']"))
+        .await?;
+    ensure!(
+        covered_by_the_lock(&app, &row).await?,
+        "locked, the name shows"
+    );
+    app.screenshot("lock-locked").await?;
+    app.type_into("PIN", "1111").await?;
+    app.click(By::Button("Unlock")).await?;
+    app.until_text(By::Alert, "the wrong PIN told", |t| {
+        t == "Wrong PIN. 4 more tries before a wait."
+    })
+    .await?;
+    app.type_into("PIN", "2580").await?;
+    app.click(By::Button("Unlock")).await?;
+    app.gone(By::XPath(LOCK)).await?;
+
+    // In Japanese: five wrong PINs, and the next try waits.
+    app.speak("日本語").await?;
+    app.click(By::Button("ロック")).await?;
+    app.find(By::XPath(
+        "//h2[normalize-space(.)='Tsunagi はロック中です']",
+    ))
+    .await?;
+    app.screenshot("lock-ja").await?;
+    for tries_left in (0..5).rev() {
+        app.type_into("PIN", "0000").await?;
+        app.click(By::Button("ロック解除")).await?;
+        let told = format!("あと {tries_left} 回");
+        app.until_text(By::Alert, "the wrong PIN told", |t| match tries_left {
+            0 => t.starts_with("PIN の間違いが続きました。"),
+            _ => t.contains(&told),
+        })
+        .await?;
+    }
+    let field = app.find(By::Textbox("PIN")).await?;
+    ensure!(
+        field.prop("disabled").await?.as_deref() == Some("true"),
+        "a PIN can be tried during the wait"
+    );
+    app.screenshot("lock-waiting-ja").await?;
     app.close().await
 }

@@ -12,6 +12,7 @@ pub mod export;
 pub mod folder;
 pub mod id;
 pub mod inbox;
+pub mod lock;
 pub mod media;
 pub mod outbox;
 pub mod outreach;

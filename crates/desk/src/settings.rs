@@ -4,8 +4,8 @@
 
 use tsunagi_proto::{
     AiSettings, BusinessHours, CannedResponse, ContactField, ConversationId, Credential, Greetings,
-    HandoffSettings, KeywordRule, LineAccount, Operation, ReadMode, ReadReceipts, RedFlagSettings,
-    Seq, Setting, TelegramSettings, TelegramTrouble,
+    HandoffSettings, KeywordRule, LineAccount, Operation, PatientData, ReadMode, ReadReceipts,
+    RedFlagSettings, Seq, Setting, TelegramSettings, TelegramTrouble,
 };
 
 pub use tsunagi_domain::handoff::KeywordRules;
@@ -35,6 +35,8 @@ pub struct TeamSettings {
     pub red_flags_set: bool,
     /// The fields owners added to every contact, besides the built-in ones.
     pub contact_fields: Vec<ContactField>,
+    /// How the clinic keeps patients' data on its desks (the window's lock).
+    pub patient_data: PatientData,
     /// How the account is set up in LINE's console, once the relay has read it.
     pub line_account: Option<LineAccount>,
 }
@@ -78,6 +80,7 @@ impl Store {
             red_flags: tsunagi_domain::red_flag::seeded(None),
             red_flags_set: false,
             contact_fields: Vec::new(),
+            patient_data: PatientData::default(),
             line_account: self.line_account().await?,
         };
         for name in [
@@ -91,6 +94,7 @@ impl Store {
             "telegram",
             "red_flags",
             "contact_fields",
+            "patient_data",
         ] {
             match self.setting(name).await? {
                 Some(Setting::BusinessHours(hours)) => settings.business_hours = Some(hours),
@@ -108,6 +112,7 @@ impl Store {
                     settings.red_flags_set = true;
                 }
                 Some(Setting::ContactFields { fields }) => settings.contact_fields = fields,
+                Some(Setting::PatientData(data)) => settings.patient_data = data,
                 Some(Setting::Templates { .. }) | None => {}
             }
         }

@@ -15,7 +15,7 @@ pub use op::{
     CannedResponse, ChatKind, ContactField, ContactProfile, ConversationId, ConversationMode,
     Credential, Delivery, DeviceId, EXECUTOR_DEVICE, Greetings, HandoffSettings, KeywordMatch,
     KeywordRule, LineAccount, LoggedOp, MediaOutcome, MessageTemplate, OpId, OpeningHours,
-    Operation, OperatorId, ReadMode, ReadReceipts, RecipientOutcome, RecipientResult,
+    Operation, OperatorId, PatientData, ReadMode, ReadReceipts, RecipientOutcome, RecipientResult,
     RedFlagSettings, Reminder, SendOp, Setting, SyncOutcome, TelegramOutcome, TelegramSettings,
     TelegramTrouble,
 };

@@ -22,7 +22,7 @@ pub use sends::{AiOutcome, Delivery, MediaOutcome, SendOp, TelegramOutcome, Tele
 pub use settings::{
     AiSettings, BUILT_IN_CONTACT_FIELDS, BusinessHours, CannedResponse, ContactField, Credential,
     Greetings, HandoffSettings, KeywordMatch, KeywordRule, LineAccount, MessageTemplate,
-    OpeningHours, ReadMode, ReadReceipts, RedFlagSettings, Setting, TelegramSettings,
+    OpeningHours, PatientData, ReadMode, ReadReceipts, RedFlagSettings, Setting, TelegramSettings,
 };
 
 /// An operation, as appended. JSON: `{"type": "claim", "conversation": "U…"}` and so on.

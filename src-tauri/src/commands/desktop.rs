@@ -1,16 +1,53 @@
 //! The app in the OS: the link it started with, alerts and their pause, the tray and badge,
-//! starting at login, and updates.
+//! starting at login, updates, and the window's lock.
 
 use tauri::{AppHandle, Manager as _, State};
 use tsunagi_desk::alerts::Preferences;
+use tsunagi_desk::lock::{LockState, Opened, ScreenLock};
+use tsunagi_proto::UnixMillis;
 
+use crate::desk::Shell;
 use crate::ipc::{
-    AlertShowRequest, AlertsPaused, ErrorCode, IpcError, PresenceRequest, UpdateOffer,
-    UpdateSettings, UpdateSettingsRequest,
+    AlertShowRequest, AlertsPaused, ErrorCode, IpcError, LockPinRequest, PresenceRequest,
+    UpdateOffer, UpdateSettings, UpdateSettingsRequest,
 };
 use crate::{alerts, presence, updates};
 
 use super::Answer;
+
+/// Whether this desk has a PIN for the window's lock, and whether a try must wait.
+#[tauri::command]
+pub(crate) fn lock_state(shell: State<'_, Shell>) -> Answer<LockState> {
+    Ok(ScreenLock::new(&shell.data).state(UnixMillis::now())?)
+}
+
+/// Sets this desk's PIN for the window's lock (4 to 12 digits).
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn lock_set_pin(
+    shell: State<'_, Shell>,
+    request: LockPinRequest,
+) -> Answer<LockState> {
+    let lock = ScreenLock::new(&shell.data);
+    // Hashing takes a moment on purpose: off the app's threads.
+    tokio::task::spawn_blocking(move || {
+        lock.set_pin(&request.pin)?;
+        lock.state(UnixMillis::now())
+    })
+    .await
+    .map_err(IpcError::internal)?
+    .map_err(IpcError::from)
+}
+
+/// Opens the window's lock with a PIN, unless wrong PINs before it make this try wait.
+#[tauri::command]
+pub(crate) async fn lock_open(shell: State<'_, Shell>, request: LockPinRequest) -> Answer<Opened> {
+    let lock = ScreenLock::new(&shell.data);
+    tokio::task::spawn_blocking(move || lock.open(&request.pin, UnixMillis::now()))
+        .await
+        .map_err(IpcError::internal)?
+        .map_err(IpcError::from)
+}
 
 /// The chat a `tsunagi://` link asked for when the app started, once.
 #[tauri::command]

@@ -5,7 +5,7 @@ use tauri::State;
 use tsunagi_desk::settings;
 use tsunagi_desk::settings::{KeywordRules, SettingProblem};
 use tsunagi_proto::api::TelegramTest;
-use tsunagi_proto::{HandoffSettings, Setting};
+use tsunagi_proto::{HandoffSettings, PatientData, Setting};
 
 use crate::desk::Shell;
 use crate::ipc::{
@@ -43,11 +43,16 @@ pub(crate) async fn clinic_settings(shell: State<'_, Shell>) -> Answer<ClinicSet
         Some(Setting::Handoff(handoff)) => handoff.escalate_seconds,
         _ => HandoffSettings::default().escalate_seconds,
     };
+    let lock_after_minutes = match store.setting("patient_data").await? {
+        Some(Setting::PatientData(data)) => data.lock_after_minutes,
+        _ => PatientData::default().lock_after_minutes,
+    };
     Ok(ClinicSettings {
         time_zone,
         canned,
         escalate_seconds,
         contact_fields,
+        lock_after_minutes,
     })
 }
 
@@ -73,6 +78,7 @@ pub(crate) async fn settings_get(shell: State<'_, Shell>) -> Answer<TeamSettings
         red_flags: settings.red_flags,
         red_flags_set: settings.red_flags_set,
         contact_fields: settings.contact_fields,
+        patient_data: settings.patient_data,
         credentials: joined.sync.store().credentials().await?,
         max_items: settings::MAX_SETTING_ITEMS as u32,
         max_pattern_chars: settings::MAX_PATTERN_CHARS as u32,

@@ -14,6 +14,18 @@ pub struct TrayWords {
     pub waiting: String,
 }
 
+/// `lock_set_pin`, `lock_open`: a PIN for the window's lock, never kept as itself.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LockPinRequest {
+    pub pin: String,
+}
+
+impl std::fmt::Debug for LockPinRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LockPinRequest { pin: … }")
+    }
+}
+
 /// `presence_update`: how many wait, for the tray and the badge, and the tray's words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PresenceRequest {

@@ -7,8 +7,8 @@ use tsunagi_desk::settings::CredentialsView;
 use tsunagi_line::message::{Message, MessageBody};
 use tsunagi_proto::{
     AiSettings, BusinessHours, CannedResponse, ContactField, Credential, Greetings,
-    HandoffSettings, KeywordMatch, KeywordRule, LineAccount, ReadReceipts, RedFlagSettings,
-    Setting, TelegramSettings,
+    HandoffSettings, KeywordMatch, KeywordRule, LineAccount, PatientData, ReadReceipts,
+    RedFlagSettings, Setting, TelegramSettings,
 };
 
 use super::{ErrorCode, IpcError};
@@ -26,6 +26,8 @@ pub struct ClinicSettings {
     pub escalate_seconds: u32,
     /// The fields owners added to every contact, besides the built-in ones.
     pub contact_fields: Vec<ContactField>,
+    /// A window nobody used for this long locks.
+    pub lock_after_minutes: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -60,6 +62,8 @@ pub struct TeamSettingsView {
     pub red_flags_set: bool,
     /// The fields owners added to every contact.
     pub contact_fields: Vec<ContactField>,
+    /// How the clinic keeps patients' data on its desks.
+    pub patient_data: PatientData,
     /// What the relay keeps for them (never the values).
     pub credentials: CredentialsView,
     /// Most entries in a list (rules, canned responses, handoff keywords).
@@ -167,6 +171,7 @@ pub enum SettingEdit {
     Telegram(TelegramSettings),
     RedFlags(RedFlagSettings),
     ContactFields { fields: Vec<ContactField> },
+    PatientData(PatientData),
 }
 
 impl TryFrom<SettingEdit> for Setting {
@@ -186,6 +191,7 @@ impl TryFrom<SettingEdit> for Setting {
             SettingEdit::Telegram(telegram) => Setting::Telegram(telegram),
             SettingEdit::RedFlags(flags) => Setting::RedFlags(flags),
             SettingEdit::ContactFields { fields } => Setting::ContactFields { fields },
+            SettingEdit::PatientData(data) => Setting::PatientData(data),
         })
     }
 }

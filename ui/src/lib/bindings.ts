@@ -483,7 +483,11 @@ escalate_seconds: number,
 /**
  * The fields owners added to every contact, besides the built-in ones.
  */
-contact_fields: Array<ContactField>, };
+contact_fields: Array<ContactField>, 
+/**
+ * A window nobody used for this long locks.
+ */
+lock_after_minutes: number, };
 
 export type KeywordMatch = "exact" | "contains" | "regex";
 
@@ -719,6 +723,10 @@ red_flags_set: boolean,
  */
 contact_fields: Array<ContactField>, 
 /**
+ * How the clinic keeps patients' data on its desks.
+ */
+patient_data: PatientData, 
+/**
  * What the relay keeps for them (never the values).
  */
 credentials: CredentialsView, 
@@ -731,13 +739,13 @@ max_items: number,
  */
 max_pattern_chars: number, };
 
-export type SettingEdit = { "setting": "business_hours" } & BusinessHours | { "setting": "greetings" } & Greetings | { "setting": "handoff" } & HandoffSettings | { "setting": "keyword_rules", rules: Array<KeywordRuleView>, } | { "setting": "canned_responses", responses: Array<CannedResponse>, } | { "setting": "read_receipts" } & ReadReceipts | { "setting": "ai" } & AiSettings | { "setting": "telegram" } & TelegramSettings | { "setting": "red_flags" } & RedFlagSettings | { "setting": "contact_fields", fields: Array<ContactField>, };
+export type SettingEdit = { "setting": "business_hours" } & BusinessHours | { "setting": "greetings" } & Greetings | { "setting": "handoff" } & HandoffSettings | { "setting": "keyword_rules", rules: Array<KeywordRuleView>, } | { "setting": "canned_responses", responses: Array<CannedResponse>, } | { "setting": "read_receipts" } & ReadReceipts | { "setting": "ai" } & AiSettings | { "setting": "telegram" } & TelegramSettings | { "setting": "red_flags" } & RedFlagSettings | { "setting": "contact_fields", fields: Array<ContactField>, } | { "setting": "patient_data" } & PatientData;
 
 export type SettingList = "keyword_rules" | "canned_responses" | "templates" | "handoff_keywords" | "red_flag_phrases" | "contact_fields";
 
 export type SettingText = { "field": "away_message" } | { "field": "follow_greeting" } | { "field": "refollow_greeting" } | { "field": "handoff_greeting" } | { "field": "reminder" } | { "field": "template", name: string, } | { "field": "red_flag_message", language: string, };
 
-export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "handoff_postback_invalid", max: number, } | { "problem": "ai_address_invalid", address: string, } | { "problem": "ai_model_missing" } | { "problem": "ai_prompt_too_long", max: number, } | { "problem": "ai_history_too_long", max: number, } | { "problem": "ai_timeout_invalid", min: number, max: number, } | { "problem": "telegram_no_chat" } | { "problem": "telegram_chats_invalid", max: number, } | { "problem": "telegram_language_unknown", language: string, } | { "problem": "red_flag_phrase_blank" } | { "problem": "red_flag_phrase_too_long", max: number, } | { "problem": "red_flag_number_invalid", number: string, } | { "problem": "red_flag_message_missing" } | { "problem": "contact_field_invalid", field: number, max: number, } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
+export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "handoff_postback_invalid", max: number, } | { "problem": "ai_address_invalid", address: string, } | { "problem": "ai_model_missing" } | { "problem": "ai_prompt_too_long", max: number, } | { "problem": "ai_history_too_long", max: number, } | { "problem": "ai_timeout_invalid", min: number, max: number, } | { "problem": "lock_after_invalid", min: number, max: number, } | { "problem": "telegram_no_chat" } | { "problem": "telegram_chats_invalid", max: number, } | { "problem": "telegram_language_unknown", language: string, } | { "problem": "red_flag_phrase_blank" } | { "problem": "red_flag_phrase_too_long", max: number, } | { "problem": "red_flag_number_invalid", number: string, } | { "problem": "red_flag_message_missing" } | { "problem": "contact_field_invalid", field: number, max: number, } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
 
 export type KeywordTryRequest = { rules: Array<KeywordRuleView>, text: string, 
 /**
@@ -1089,6 +1097,31 @@ export type TrayWords = { open: string, pause_30: string, pause_60: string, resu
 
 export type PresenceRequest = { waiting: number, words: TrayWords, };
 
+export type LockPinRequest = { pin: string, };
+
+export type LockState = { 
+/**
+ * This desk has a PIN (else the window asks for one before it can lock).
+ */
+pin_set: boolean, 
+/**
+ * Wrong PINs may still be tried this many times before a try must wait.
+ */
+tries_left: number, 
+/**
+ * The next try waits until then (ms).
+ */
+wait_until: number | null, };
+
+export type Opened = { "result": "opened" } | { "result": "wrong" } & LockState | { "result": "waiting" } & LockState;
+
+export type PatientData = { 
+/**
+ * A window nobody used for this long hides patients' data behind its lock (1 to 240
+ * minutes).
+ */
+lock_after_minutes: number, };
+
 export type Commands = {
   app_info: { request: null; response: AppInfo }
   relay_url_check: { request: RelayUrlCheckRequest; response: RelayUrlChecked }
@@ -1126,6 +1159,9 @@ export type Commands = {
   settings_save: { request: SettingEdit; response: null }
   credential_set: { request: CredentialRequest; response: null }
   link_at_start: { request: null; response: string | null }
+  lock_state: { request: null; response: LockState }
+  lock_set_pin: { request: LockPinRequest; response: LockState }
+  lock_open: { request: LockPinRequest; response: Opened }
   telegram_test: { request: TelegramTestRequest; response: Array<TelegramChatView> }
   keyword_try: { request: KeywordTryRequest; response: number | null }
   contacts_list: { request: ContactsRequest; response: Array<ContactView> }

@@ -7,6 +7,7 @@ import type {
   Greetings,
   HandoffSettings,
   KeywordRuleView,
+  PatientData,
   ReadReceipts,
   RedFlagSettings,
   SettingEdit,
@@ -60,6 +61,7 @@ export type Drafts = {
   ai: Draft<AiSettings>
   telegram: Draft<TelegramDraft>
   red_flags: Draft<RedFlagSettings>
+  patient_data: Draft<PatientData>
 }
 
 /** Telegram alerts as the editor has them: the chat ids one per line, as typed. */
@@ -75,6 +77,7 @@ export const SECTIONS = [
   'receipts',
   'ai',
   'telegram',
+  'patient_data',
 ] as const
 export type Section = (typeof SECTIONS)[number]
 
@@ -118,6 +121,7 @@ export function drafts(settings: TeamSettingsView, timeZone: string): Drafts {
       settings.telegram !== null,
     ),
     red_flags: new Draft(settings.red_flags, (f) => ({ setting: 'red_flags', ...f }), settings.red_flags_set),
+    patient_data: new Draft(settings.patient_data, (d) => ({ setting: 'patient_data', ...d })),
   }
 }
 

@@ -45,6 +45,7 @@ const EVERY: SettingProblem[] = [
   { problem: 'telegram_chats_invalid', max: 10 },
   { problem: 'telegram_language_unknown', language: 'xx' },
   { problem: 'handoff_postback_invalid', max: 300 },
+  { problem: 'lock_after_invalid', min: 1, max: 240 },
 ]
 
 describe('problemText', () => {

@@ -15,6 +15,8 @@ export class Clinic {
   /** The clinic's escalation time: a row's wait turns amber at half of it, red at it. */
   escalateMs = $state(0)
   stickers = $state<StickerPackage[]>([])
+  /** A window nobody used for this long locks (15 minutes until the settings are read). */
+  lockAfterMs = $state(15 * 60_000)
 
   constructor(private readonly desk: Desk) {}
 
@@ -25,6 +27,7 @@ export class Clinic {
     this.canned = settings.canned
     this.contactFields = settings.contact_fields
     this.escalateMs = settings.escalate_seconds * 1000
+    this.lockAfterMs = settings.lock_after_minutes * 60_000
   }
 
   /** The team's tags; those already read stay when they cannot be read again. */

@@ -10,6 +10,7 @@ describe('what the clinic set, for the workspace', () => {
         canned: [{ title: 'greet', text: 'Hello', language: null }],
         escalate_seconds: 600,
         contact_fields: [{ key: 'chart', label: 'Chart number' }],
+        lock_after_minutes: 5,
       }),
     })
     const clinic = new Clinic(desk)
@@ -17,6 +18,7 @@ describe('what the clinic set, for the workspace', () => {
     expect(clinic.canned.map((c) => c.title)).toEqual(['greet'])
     expect(clinic.contactFields).toHaveLength(1)
     expect(clinic.escalateMs).toBe(600_000)
+    expect(clinic.lockAfterMs).toBe(300_000)
   })
 
   it('keeps the tags it had when they cannot be read again', async () => {

@@ -104,7 +104,8 @@ impl Settings {
             Setting::CannedResponses { .. }
             | Setting::Templates { .. }
             | Setting::ReadReceipts(_)
-            | Setting::ContactFields { .. } => {}
+            | Setting::ContactFields { .. }
+            | Setting::PatientData(_) => {}
         }
     }
 }

@@ -22,6 +22,8 @@ pub const MAX_POSTBACK_DATA_CHARS: usize = 300;
 pub const AI_PROMPT_MAX_CHARS: usize = 8_000;
 pub const AI_HISTORY_MAX: u32 = 50;
 pub const AI_TIMEOUT_SECONDS: std::ops::RangeInclusive<u32> = 5..=60;
+/// How long a window may sit unused before it locks, in minutes.
+pub const LOCK_AFTER_MINUTES: std::ops::RangeInclusive<u32> = 1..=240;
 /// Telegram chats alerted at most.
 pub const TELEGRAM_CHATS_MAX: usize = 10;
 /// The languages alerts are written in.

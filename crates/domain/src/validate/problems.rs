@@ -89,6 +89,11 @@ pub enum SettingProblem {
         min: u32,
         max: u32,
     },
+    /// The window's lock comes after `min` to `max` minutes unused.
+    LockAfterInvalid {
+        min: u32,
+        max: u32,
+    },
     /// Telegram alerts need at least one chat.
     TelegramNoChat,
     /// A chat id given twice, or more than `max` chats.

@@ -9,9 +9,9 @@ use tsunagi_proto::{
 
 use super::limits::{
     AI_HISTORY_MAX, AI_PROMPT_MAX_CHARS, AI_TIMEOUT_SECONDS, ALERT_LANGUAGES,
-    CONTACT_FIELD_LABEL_MAX, EMERGENCY_NUMBER_MAX_CHARS, HANDOFF_VARIABLES, MAX_PATTERN_CHARS,
-    MAX_POSTBACK_DATA_CHARS, MAX_SETTING_ITEMS, TELEGRAM_CHATS_MAX, TEMPLATE_VARIABLES,
-    contact_field_key,
+    CONTACT_FIELD_LABEL_MAX, EMERGENCY_NUMBER_MAX_CHARS, HANDOFF_VARIABLES, LOCK_AFTER_MINUTES,
+    MAX_PATTERN_CHARS, MAX_POSTBACK_DATA_CHARS, MAX_SETTING_ITEMS, TELEGRAM_CHATS_MAX,
+    TEMPLATE_VARIABLES, contact_field_key,
 };
 use super::problems::{SettingList, SettingProblem, SettingText};
 use crate::hours::minutes;
@@ -35,7 +35,8 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
         | Setting::Greetings(_)
         | Setting::ReadReceipts(_)
         | Setting::Ai(_)
-        | Setting::Telegram(_) => (SettingList::KeywordRules, 0),
+        | Setting::Telegram(_)
+        | Setting::PatientData(_) => (SettingList::KeywordRules, 0),
     };
     if len > MAX_SETTING_ITEMS {
         problems.push(SettingProblem::TooMany {
@@ -61,6 +62,14 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
         Setting::BusinessHours(hours) => business_hours(hours, &mut problems),
         Setting::Greetings(greetings) => greeting_texts(greetings, &mut problems),
         Setting::ReadReceipts(_) => {}
+        Setting::PatientData(data) => {
+            if !LOCK_AFTER_MINUTES.contains(&data.lock_after_minutes) {
+                problems.push(SettingProblem::LockAfterInvalid {
+                    min: *LOCK_AFTER_MINUTES.start(),
+                    max: *LOCK_AFTER_MINUTES.end(),
+                });
+            }
+        }
         Setting::Ai(ai) => ai_settings(ai, &mut problems),
         Setting::Telegram(telegram) => telegram_settings(telegram, &mut problems),
         Setting::RedFlags(flags) => red_flags(flags, &mut problems),

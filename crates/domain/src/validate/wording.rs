@@ -103,6 +103,12 @@ impl std::fmt::Display for SettingProblem {
             P::AiTimeoutInvalid { min, max } => {
                 write!(f, "AI responder: the timeout is {min} to {max} seconds")
             }
+            P::LockAfterInvalid { min, max } => {
+                write!(
+                    f,
+                    "patient data: the screen locks after {min} to {max} minutes"
+                )
+            }
             P::TelegramNoChat => f.write_str("Telegram alerts: give at least one chat id"),
             P::TelegramChatsInvalid { max } => {
                 write!(f, "Telegram alerts: at most {max} chats, each once")

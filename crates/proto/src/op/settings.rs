@@ -78,6 +78,8 @@ pub enum Setting {
     RedFlags(RedFlagSettings),
     /// Fields the clinic keeps on every contact besides the built-in ones.
     ContactFields { fields: Vec<ContactField> },
+    /// How the clinic keeps patients' data on its desks.
+    PatientData(PatientData),
 }
 
 impl Setting {
@@ -95,6 +97,7 @@ impl Setting {
             Setting::Telegram(_) => "telegram",
             Setting::RedFlags(_) => "red_flags",
             Setting::ContactFields { .. } => "contact_fields",
+            Setting::PatientData(_) => "patient_data",
         }
     }
 }
@@ -292,6 +295,29 @@ pub struct AiSettings {
 
 fn default_ai_history() -> u32 {
     10
+}
+
+/// How the clinic keeps patients' data on its desks.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientData {
+    /// A window nobody used for this long hides patients' data behind its lock (1 to 240
+    /// minutes).
+    #[serde(default = "default_lock_after")]
+    pub lock_after_minutes: u32,
+}
+
+impl Default for PatientData {
+    fn default() -> Self {
+        PatientData {
+            lock_after_minutes: default_lock_after(),
+        }
+    }
+}
+
+fn default_lock_after() -> u32 {
+    15
 }
 
 fn default_ai_timeout() -> u32 {
