@@ -8,11 +8,12 @@ use ts_rs::TS;
 use tsunagi_desk::alerts::{AlertKind, Day, KindSetting, Notice, Preferences, Privacy, QuietHours};
 use tsunagi_desk::analytics::{DayCount, Figures, OperatorFigures, Report};
 use tsunagi_desk::detail::{
-    ContactDetail, FriendChange, FriendEvent, HandoffAction, HandoffEvent, Note, Operator,
+    ConsentRecord, ContactDetail, FriendChange, FriendEvent, HandoffAction, HandoffEvent, Note,
+    Operator, Stopped,
 };
 use tsunagi_desk::lock::{LockState, Opened};
 use tsunagi_desk::outreach::{
-    AudienceKind, FollowerSync, RecipientState, RecipientView, ReminderView, SyncEnd,
+    AudienceKind, FollowerSync, OptedOutBy, RecipientState, RecipientView, ReminderView, SyncEnd,
 };
 use tsunagi_desk::query::{
     AuditFilter, AuditRecord, ChatKind, ContactCounts, ContactFilter, ContactView, Direction,
@@ -26,14 +27,14 @@ use tsunagi_desk::settings::{
 use tsunagi_desk::sync::{Connection, SyncStatus};
 use tsunagi_proto::api::SetupProblem;
 use tsunagi_proto::{
-    AiSettings, BusinessHours, CannedResponse, ContactField, Credential, Greetings,
+    AiSettings, BusinessHours, CannedResponse, ConsentKind, ContactField, Credential, Greetings,
     HandoffSettings, KeywordMatch, LineAccount, OpeningHours, PatientData, ReadMode, ReadReceipts,
     RedFlagSettings, TelegramSettings, TelegramTrouble,
 };
 
 use crate::ipc::{
     ActRequest, AlertOpened, AlertShowRequest, AlertsPaused, AppInfo, AuditExportRequest,
-    AuditRequest, Canned, ChannelConnectRequest, ChannelConnected, ClinicSettings,
+    AuditRequest, Canned, ChannelConnectRequest, ChannelConnected, ClinicSettings, ConsentRequest,
     ContactExportRequest, ContactExported, ContactFieldsRequest, ContactRequest, ContactsRequest,
     ConversationRequest, ConversationView, CredentialRequest, DeskChanged, DeskJoinRequest,
     DeskRemoved, EVENT_ALERT, EVENT_ALERT_OPEN, EVENT_ALERTS_PAUSED, EVENT_CHANGED, EVENT_REMOVED,
@@ -109,6 +110,7 @@ commands! {
     contacts::contact_fields_set: ContactFieldsRequest => Submitted,
     contacts::contact_get: ContactRequest => ContactDetail,
     contacts::contact_export: ContactExportRequest => Option<ContactExported>,
+    contacts::contact_consent: ConsentRequest => Submitted,
     settings::clinic_settings: () => ClinicSettings,
     settings::settings_get: () => TeamSettingsView,
     settings::settings_check: SettingEdit => Vec<SettingProblem>,
@@ -245,6 +247,11 @@ pub fn typescript() -> String {
         Hit::decl(),
         TagRequest::decl(),
         NoteRequest::decl(),
+        ConsentRequest::decl(),
+        ConsentKind::decl(),
+        ConsentRecord::decl(),
+        Stopped::decl(),
+        OptedOutBy::decl(),
         ContactExportRequest::decl(),
         ContactExported::decl(),
         ContactFieldsRequest::decl(),

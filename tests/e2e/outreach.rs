@@ -112,7 +112,7 @@ async fn two_thousand_followers_sync_from_line_with_the_progress_bar_reaching_al
 }
 
 /// Sets a date picker labelled `label` as a person picking that day would.
-async fn pick_date(app: &App, label: &str, day: &str) -> Result<()> {
+pub(crate) async fn pick_date(app: &App, label: &str, day: &str) -> Result<()> {
     let field = app.find(By::Textbox(label)).await?;
     app.client
         .execute(

@@ -240,3 +240,117 @@ async fn a_window_nobody_uses_locks_behind_the_desks_pin_and_wrong_pins_make_it_
     app.screenshot("lock-waiting-ja").await?;
     app.close().await
 }
+
+#[tokio::test]
+async fn patients_who_write_stop_in_four_languages_get_no_reminder_and_the_list_says_why()
+-> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::with_followers(6).await?;
+    let app = App::launch(true).await?;
+    join_as(&app, &clinic, "Yuki", Role::Owner).await?;
+    app.choose("Clinic", "Contacts").await?;
+    app.click(By::Button("Sync followers from LINE")).await?;
+    app.find(By::Text("6 followers synced")).await?;
+    app.click(By::Button("Close")).await?;
+
+    let patients = clinic.patients();
+    let words = ["stop", "停止", "配信停止", "หยุด"];
+    for (patient, word) in patients.iter().zip(words) {
+        clinic.says(&patient.user_id, word).await?;
+    }
+    clinic
+        .says(&patients[4].user_id, "ありがとうございました")
+        .await?;
+
+    app.choose("Clinic", "Reminders").await?;
+    app.click(By::Button("Appointment")).await?;
+    app.type_into("Appointment date", "Dec 10").await?;
+    app.type_into("time", "10:30").await?;
+    app.type_into("Clinic", "Sakura Clinic").await?;
+    app.click(By::Choice("Every follower")).await?;
+    let at = jiff::Zoned::now().checked_add(jiff::SignedDuration::from_secs(15))?;
+    crate::outreach::pick_date(&app, "Send on", &at.strftime("%Y-%m-%d").to_string()).await?;
+    app.type_into("at", &at.strftime("%H:%M:%S").to_string())
+        .await?;
+    app.until_text(By::Region("Preview"), "the preview", |t| {
+        t.contains("Reaches 6 patients")
+    })
+    .await?;
+    // Below the fold of the dialog: brought into view, as a person scrolls to it.
+    app.client
+        .execute(
+            "[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Schedule reminder').scrollIntoView({ block: 'center' })",
+            vec![],
+        )
+        .await?;
+    app.click(By::Button("Schedule reminder")).await?;
+    app.find(By::Text("Scheduled.")).await?;
+
+    let row = "//tr[td[normalize-space(.)='Every follower']]";
+    app.until_text(By::XPath(row), "the outcome", |t| {
+        t.contains("2 sent · 0 failed · 0 blocked") && t.contains("4 opted out")
+    })
+    .await?;
+    for patient in &patients[4..] {
+        let got = clinic.until_received(&patient.user_id, 1).await?;
+        ensure!(
+            got.iter().any(|m| m.message["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("Sakura Clinic"))),
+            "{} did not get the reminder",
+            patient.display_name
+        );
+    }
+    for patient in &patients[..4] {
+        let reminded = clinic.received(&patient.user_id).iter().any(|m| {
+            m.message["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("Sakura Clinic"))
+        });
+        ensure!(!reminded, "{} got the reminder", patient.display_name);
+    }
+    app.click(By::Button("Who got it")).await?;
+    let each = app
+        .until_text(By::Region("Each patient"), "each patient's outcome", |t| {
+            t.matches("to stop reminders").count() == 4
+        })
+        .await?;
+    for (patient, word) in patients.iter().zip(words) {
+        ensure!(
+            each.contains(&format!("Not sent: wrote “{word}” to stop reminders")),
+            "{} ({word}): {each}",
+            patient.display_name
+        );
+    }
+    app.screenshot("reminder-opted-out").await?;
+    app.click(By::Button("Close")).await?;
+
+    // The patient's panel (their chat opens, for they wrote) says so, and their agreeing
+    // again, recorded at the desk, lifts it.
+    let stopped = &patients[2];
+    app.choose("Clinic", "Contacts").await?;
+    app.type_into("Search by name", &stopped.display_name)
+        .await?;
+    app.click(By::Button(&stopped.display_name)).await?;
+    let note =
+        "//*[@role='note'][starts-with(normalize-space(.), 'No reminders: wrote “配信停止”')]";
+    app.find(By::XPath(note)).await?;
+    app.screenshot("contact-stopped").await?;
+    app.click(By::Button("Agreed")).await?;
+    app.gone(By::XPath(note)).await?;
+    app.find(By::XPath(
+        "//li[starts-with(normalize-space(.), 'Reminders: agreed (v1)')]",
+    ))
+    .await?;
+
+    // In Japanese.
+    app.speak("日本語").await?;
+    app.choose("クリニック", "リマインダー").await?;
+    app.click(By::Button("送信先を見る")).await?;
+    app.find(By::Text("未送信：「配信停止」と送り配信停止中"))
+        .await?;
+    app.screenshot("reminder-opted-out-ja").await?;
+    app.close().await
+}

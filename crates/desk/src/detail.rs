@@ -32,6 +32,37 @@ pub struct ContactDetail {
     pub notes: Vec<Note>,
     /// Oldest first.
     pub friend_history: Vec<FriendChange>,
+    /// The stop word they wrote: they are sent no reminders until they agree again.
+    pub stopped: Option<Stopped>,
+    /// Every answer to a consent they gave, newest first.
+    pub consents: Vec<ConsentRecord>,
+}
+
+/// A stop word a patient wrote, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Stopped {
+    pub word: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub at: i64,
+}
+
+/// A consent a patient gave or withdrew.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ConsentRecord {
+    #[cfg_attr(feature = "ts", ts(type = "\"reminders\" | \"health_on_line\""))]
+    pub kind: String,
+    pub given: bool,
+    /// The version of the wording they answered.
+    pub wording: String,
+    /// An operator recorded it, or the patient tapped a consent button.
+    #[cfg_attr(feature = "ts", ts(type = "\"operator\" | \"button\""))]
+    pub how: String,
+    /// The operator who recorded it.
+    pub by_name: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -161,7 +192,7 @@ impl Store {
     pub async fn contact(&self, user_id: &str) -> Result<Option<ContactDetail>> {
         let Some(row) = sqlx::query(
             "SELECT user_id, display_name, picture_url, status_message, language,
-                 friend_status, first_seen_at
+                 friend_status, first_seen_at, stopped_word, stopped_at
              FROM contacts WHERE user_id = ?",
         )
         .bind(user_id)
@@ -221,6 +252,27 @@ impl Store {
             }
         })
         .collect();
+        let consents = sqlx::query(
+            "SELECT c.kind, c.given, c.wording, c.how, o.name, c.at FROM consents c
+             LEFT JOIN operators o ON o.id = c.device
+             WHERE c.user_id = ? ORDER BY c.seq DESC",
+        )
+        .bind(user_id)
+        .fetch_all(&self.readers)
+        .await?
+        .iter()
+        .map(|row| ConsentRecord {
+            kind: row.get(0),
+            given: row.get(1),
+            wording: row.get(2),
+            how: row.get(3),
+            by_name: row.get(4),
+            at: row.get(5),
+        })
+        .collect();
+        let stopped = (row.get::<Option<String>, _>(7))
+            .zip(row.get::<Option<i64>, _>(8))
+            .map(|(word, at)| Stopped { word, at });
         let friend_status = match row.get::<&str, _>(5) {
             "following" => FriendStatus::Following,
             "blocked" => FriendStatus::Blocked,
@@ -238,6 +290,8 @@ impl Store {
             fields,
             notes,
             friend_history,
+            stopped,
+            consents,
         }))
     }
 

@@ -70,6 +70,32 @@ pub struct ArchivedContact {
     pub notes: Vec<ArchivedNote>,
     /// When they followed, blocked and followed again, oldest first.
     pub friend_history: Vec<ArchivedFriendChange>,
+    /// The stop word they wrote: reminders stopped for it.
+    pub stopped: Option<ArchivedStop>,
+    /// Every answer they gave to a consent, oldest first.
+    pub consents: Vec<ArchivedConsent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ArchivedStop {
+    pub word: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ArchivedConsent {
+    /// `reminders`, or `health_on_line` (health questions handled on LINE).
+    pub kind: String,
+    pub given: bool,
+    /// The version of the wording they answered.
+    pub wording: String,
+    /// `operator` (an operator recorded it) or `button` (they tapped a consent button).
+    pub how: String,
+    /// The operator who recorded it.
+    pub by: Option<String>,
+    pub at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -274,6 +300,20 @@ impl Joined {
                 .map(|change| ArchivedFriendChange {
                     event: change.event,
                     at: change.at,
+                })
+                .collect(),
+            stopped: (detail.stopped).map(|s| ArchivedStop {
+                word: s.word,
+                at: s.at,
+            }),
+            consents: (detail.consents.into_iter().rev())
+                .map(|c| ArchivedConsent {
+                    kind: c.kind,
+                    given: c.given,
+                    wording: c.wording,
+                    how: c.how,
+                    by: c.by_name,
+                    at: c.at,
                 })
                 .collect(),
         };

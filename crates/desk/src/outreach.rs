@@ -4,8 +4,8 @@
 
 use sqlx::Row as _;
 use tsunagi_proto::{
-    Audience, DeviceId, Entry, OpId, RecipientOutcome, RecipientResult, Reminder, SyncOutcome,
-    UnixMillis,
+    Audience, DeviceId, Entry, OpId, OptOut, RecipientOutcome, RecipientResult, Reminder,
+    SyncOutcome, UnixMillis,
 };
 
 use crate::{Result, Store};
@@ -178,22 +178,28 @@ pub(crate) fn reminder_delivered(
     results: &[RecipientResult],
 ) -> Result<()> {
     let mut upsert = db.prepare_cached(
-        "INSERT INTO reminder_recipients (reminder, user_id, outcome, reason, at)
-         VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO reminder_recipients (reminder, user_id, outcome, reason, why, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (reminder, user_id)
-         DO UPDATE SET outcome = ?3, reason = ?4, at = ?5",
+         DO UPDATE SET outcome = ?3, reason = ?4, why = ?5, at = ?6",
     )?;
     for result in results {
-        let (outcome, reason) = match &result.outcome {
-            RecipientOutcome::Sent => ("sent", None),
-            RecipientOutcome::Failed { reason } => ("failed", Some(reason.as_str())),
-            RecipientOutcome::Blocked => ("blocked", None),
+        let (outcome, reason, why) = match &result.outcome {
+            RecipientOutcome::Sent => ("sent", None, None),
+            RecipientOutcome::Failed { reason } => ("failed", Some(reason.as_str()), None),
+            RecipientOutcome::Blocked => ("blocked", None, None),
+            RecipientOutcome::OptedOut { why } => match why {
+                OptOut::StopWord { word } => ("opted_out", Some(word.as_str()), Some("stop_word")),
+                OptOut::Withdrew => ("opted_out", None, Some("withdrew")),
+                OptOut::NoConsent => ("opted_out", None, Some("no_consent")),
+            },
         };
         upsert.execute(rusqlite::params![
             id.to_string(),
             result.user.as_str(),
             outcome,
             reason,
+            why,
             entry.at.0
         ])?;
     }
@@ -278,6 +284,8 @@ pub struct ReminderView {
     pub sent: u32,
     pub failed: u32,
     pub blocked: u32,
+    /// Recipients who asked for no reminders (or never agreed, where the clinic asks).
+    pub opted_out: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -297,9 +305,13 @@ pub struct RecipientView {
     pub display_name: Option<String>,
     /// Null: LINE has not answered for them yet.
     pub outcome: Option<RecipientState>,
+    /// LINE's words when it failed; the stop word the patient wrote when they opted out
+    /// by one.
     pub reason: Option<String>,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub at: Option<i64>,
+    /// Why nothing was sent to a patient who opted out.
+    pub why: Option<OptedOutBy>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -309,6 +321,20 @@ pub enum RecipientState {
     Sent,
     Failed,
     Blocked,
+    OptedOut,
+}
+
+/// Why a patient who opted out was sent nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum OptedOutBy {
+    /// They wrote a stop word (`reason`).
+    StopWord,
+    /// They withdrew their consent to reminders.
+    Withdrew,
+    /// The clinic asks first, and they never agreed.
+    NoConsent,
 }
 
 /// Whom a reminder goes to: every follower, one patient, or everyone with a tag who was a
@@ -381,7 +407,9 @@ impl Store {
                  (SELECT COUNT(*) FROM reminder_recipients x
                      WHERE x.reminder = r.id AND x.outcome = 'failed'),
                  (SELECT COUNT(*) FROM reminder_recipients x
-                     WHERE x.reminder = r.id AND x.outcome = 'blocked')
+                     WHERE x.reminder = r.id AND x.outcome = 'blocked'),
+                 (SELECT COUNT(*) FROM reminder_recipients x
+                     WHERE x.reminder = r.id AND x.outcome = 'opted_out')
              FROM reminders r
              LEFT JOIN operators o ON o.id = r.device
              LEFT JOIN contacts c ON r.audience = 'contact' AND c.user_id = r.target
@@ -414,6 +442,7 @@ impl Store {
                     sent: count(14),
                     failed: count(15),
                     blocked: count(16),
+                    opted_out: count(17),
                 })
             })
             .collect()
@@ -422,11 +451,12 @@ impl Store {
     /// Each patient a reminder went to, the ones LINE refused first.
     pub async fn reminder_recipients(&self, reminder: &str) -> Result<Vec<RecipientView>> {
         let rows = sqlx::query(
-            "SELECT x.user_id, c.display_name, x.outcome, x.reason, x.at
+            "SELECT x.user_id, c.display_name, x.outcome, x.reason, x.at, x.why
              FROM reminder_recipients x LEFT JOIN contacts c ON c.user_id = x.user_id
              WHERE x.reminder = ?
              ORDER BY CASE x.outcome WHEN 'failed' THEN 0 WHEN 'blocked' THEN 1
-                 WHEN 'sent' THEN 3 ELSE 2 END, c.display_name, x.user_id",
+                 WHEN 'opted_out' THEN 2 WHEN 'sent' THEN 4 ELSE 3 END,
+                 c.display_name, x.user_id",
         )
         .bind(reminder)
         .fetch_all(&self.readers)
@@ -443,6 +473,11 @@ impl Store {
                         .transpose()?,
                     reason: row.get(3),
                     at: row.get(4),
+                    why: row
+                        .get::<Option<String>, _>(5)
+                        .as_deref()
+                        .map(parse)
+                        .transpose()?,
                 })
             })
             .collect()

@@ -18,6 +18,7 @@ use crate::alerts::Happened;
 use crate::store::Store;
 use crate::{Error, Result};
 
+mod consents;
 mod contacts;
 mod line;
 mod media;

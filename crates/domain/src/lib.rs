@@ -2,6 +2,7 @@
 //! desktop and the relay decide the same things.
 
 pub mod automation;
+pub mod consent;
 pub mod conversation;
 pub mod csat;
 pub mod handoff;

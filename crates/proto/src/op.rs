@@ -17,7 +17,10 @@ mod settings;
 use crate::ids::Seq;
 pub use crate::ids::{DeviceId, EXECUTOR_DEVICE, OpId, OperatorId};
 pub use contacts::{AlertReason, ChatKind, ContactProfile, ConversationId, ConversationMode};
-pub use outreach::{Audience, RecipientOutcome, RecipientResult, Reminder, SyncOutcome};
+pub use outreach::{
+    Audience, ConsentHow, ConsentKind, OptOut, RecipientOutcome, RecipientResult, Reminder,
+    SyncOutcome,
+};
 pub use sends::{AiOutcome, Delivery, MediaOutcome, SendOp, TelegramOutcome, TelegramTrouble};
 pub use settings::{
     AiSettings, BUILT_IN_CONTACT_FIELDS, BusinessHours, CannedResponse, ContactField, Credential,
@@ -76,6 +79,14 @@ pub enum Operation {
     /// An owner took a copy of everything Tsunagi holds about a contact (a patient's
     /// request for their data): the audit keeps who did, and when.
     Export { contact: UserId },
+    /// A patient gave or withdrew a consent, as an operator recorded it: to the wording of
+    /// this version (`wording`, the clinic's name for it).
+    Consent {
+        contact: UserId,
+        consent: ConsentKind,
+        given: bool,
+        wording: String,
+    },
     /// Replace one team setting as a whole; the last one in the log holds.
     Settings(Setting),
     /// Contacts' LINE profiles, as the relay fetched them (on follow, on a first message,
@@ -235,6 +246,7 @@ impl Operation {
             Operation::ContactFields { .. } => "contact_fields",
             Operation::Tag { .. } => "tag",
             Operation::Export { .. } => "export",
+            Operation::Consent { .. } => "consent",
             Operation::Settings(_) => "settings",
             Operation::Profiles { .. } => "profiles",
             Operation::Sent { .. } => "sent",
@@ -331,6 +343,7 @@ mod tests {
         r#"{"type":"contact_fields","contact":"U1","fields":{"chart":"A-1"}}"#,
         r#"{"type":"tag","contact":"U1","tag":"vip","added":true}"#,
         r#"{"type":"export","contact":"U1"}"#,
+        r#"{"type":"consent","contact":"U1","consent":"reminders","given":true,"wording":"v1"}"#,
         r#"{"type":"settings","setting":"read_receipts","mode":"opened"}"#,
         r#"{"type":"profiles","profiles":[]}"#,
         r#"{"type":"sent","send":"0190a0e4-1f2b-7c3d-8e4f-5a6b7c8d9e0f","via":"reply"}"#,

@@ -7,8 +7,9 @@ use tsunagi_line::UserId;
 
 use crate::desk::Shell;
 use crate::ipc::{
-    ContactExportRequest, ContactExported, ContactFieldsRequest, ContactRequest, ContactsRequest,
-    ErrorCode, ExportRequest, FollowerSyncView, IpcError, NoteRequest, Submitted, TagRequest,
+    ConsentRequest, ContactExportRequest, ContactExported, ContactFieldsRequest, ContactRequest,
+    ContactsRequest, ErrorCode, ExportRequest, FollowerSyncView, IpcError, NoteRequest, Submitted,
+    TagRequest,
 };
 
 use super::{Answer, save_as, save_file};
@@ -19,6 +20,20 @@ pub(crate) async fn contact_tag(shell: State<'_, Shell>, request: TagRequest) ->
     let contact = UserId::new(request.contact);
     Ok(joined
         .tag(contact, request.tag, request.added)
+        .await?
+        .into())
+}
+
+/// Records a consent a patient gave or withdrew, as the operator heard it.
+#[tauri::command]
+pub(crate) async fn contact_consent(
+    shell: State<'_, Shell>,
+    request: ConsentRequest,
+) -> Answer<Submitted> {
+    let joined = shell.joined().await?;
+    let contact = UserId::new(request.contact);
+    Ok(joined
+        .record_consent(contact, request.consent, request.given, request.wording)
         .await?
         .into())
 }

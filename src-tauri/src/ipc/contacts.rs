@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use tsunagi_desk::outreach::FollowerSync;
 use tsunagi_desk::query::{ContactFilter, PageCursor};
+use tsunagi_proto::ConsentKind;
 
 /// `contact_tag`: add or remove a tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -41,6 +42,16 @@ pub struct ContactExported {
     pub files: u32,
     /// Messages whose file the relay no longer had.
     pub files_missing: u32,
+}
+
+/// `contact_consent`: a consent a patient gave or withdrew, as an operator heard it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ConsentRequest {
+    pub contact: String,
+    pub consent: ConsentKind,
+    pub given: bool,
+    /// The version of the wording they answered.
+    pub wording: String,
 }
 
 /// `contact_note`: a private note about a contact.

@@ -54,6 +54,8 @@ describe('a patient’s data', () => {
     fields: {},
     notes: [],
     friend_history: [],
+    stopped: null,
+    consents: [],
   }
 
   it('is saved whole by an owner, who is told what the archive holds', async () => {

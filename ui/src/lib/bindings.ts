@@ -330,7 +330,15 @@ notes: Array<Note>,
 /**
  * Oldest first.
  */
-friend_history: Array<FriendChange>, };
+friend_history: Array<FriendChange>, 
+/**
+ * The stop word they wrote: they are sent no reminders until they agree again.
+ */
+stopped: Stopped | null, 
+/**
+ * Every answer to a consent they gave, newest first.
+ */
+consents: Array<ConsentRecord>, };
 
 export type PendingKind = "claim" | "release" | "transfer" | "close" | "set_mode" | "send" | "other";
 
@@ -436,6 +444,32 @@ snippet: Array<Piece>, };
 export type TagRequest = { contact: string, tag: string, added: boolean, };
 
 export type NoteRequest = { contact: string, text: string, };
+
+export type ConsentRequest = { contact: string, consent: ConsentKind, given: boolean, 
+/**
+ * The version of the wording they answered.
+ */
+wording: string, };
+
+export type ConsentKind = "reminders" | "health_on_line";
+
+export type ConsentRecord = { kind: "reminders" | "health_on_line", given: boolean, 
+/**
+ * The version of the wording they answered.
+ */
+wording: string, 
+/**
+ * An operator recorded it, or the patient tapped a consent button.
+ */
+how: "operator" | "button", 
+/**
+ * The operator who recorded it.
+ */
+by_name: string | null, at: number, };
+
+export type Stopped = { word: string, at: number, };
+
+export type OptedOutBy = "stop_word" | "withdrew" | "no_consent";
 
 export type ContactExportRequest = { contact: string, title: string, };
 
@@ -745,7 +779,7 @@ export type SettingList = "keyword_rules" | "canned_responses" | "templates" | "
 
 export type SettingText = { "field": "away_message" } | { "field": "follow_greeting" } | { "field": "refollow_greeting" } | { "field": "handoff_greeting" } | { "field": "reminder" } | { "field": "template", name: string, } | { "field": "red_flag_message", language: string, };
 
-export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "handoff_postback_invalid", max: number, } | { "problem": "ai_address_invalid", address: string, } | { "problem": "ai_model_missing" } | { "problem": "ai_prompt_too_long", max: number, } | { "problem": "ai_history_too_long", max: number, } | { "problem": "ai_timeout_invalid", min: number, max: number, } | { "problem": "lock_after_invalid", min: number, max: number, } | { "problem": "telegram_no_chat" } | { "problem": "telegram_chats_invalid", max: number, } | { "problem": "telegram_language_unknown", language: string, } | { "problem": "red_flag_phrase_blank" } | { "problem": "red_flag_phrase_too_long", max: number, } | { "problem": "red_flag_number_invalid", number: string, } | { "problem": "red_flag_message_missing" } | { "problem": "contact_field_invalid", field: number, max: number, } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
+export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "handoff_postback_invalid", max: number, } | { "problem": "ai_address_invalid", address: string, } | { "problem": "ai_model_missing" } | { "problem": "ai_prompt_too_long", max: number, } | { "problem": "ai_history_too_long", max: number, } | { "problem": "ai_timeout_invalid", min: number, max: number, } | { "problem": "lock_after_invalid", min: number, max: number, } | { "problem": "stop_words_invalid", words: number, chars: number, } | { "problem": "telegram_no_chat" } | { "problem": "telegram_chats_invalid", max: number, } | { "problem": "telegram_language_unknown", language: string, } | { "problem": "red_flag_phrase_blank" } | { "problem": "red_flag_phrase_too_long", max: number, } | { "problem": "red_flag_number_invalid", number: string, } | { "problem": "red_flag_message_missing" } | { "problem": "contact_field_invalid", field: number, max: number, } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
 
 export type KeywordTryRequest = { rules: Array<KeywordRuleView>, text: string, 
 /**
@@ -831,15 +865,28 @@ target_name: string | null, cancelled_at: number | null,
 /**
  * When the relay fixed who it goes to (it came due).
  */
-fixed_at: number | null, recipients: number, sent: number, failed: number, blocked: number, };
+fixed_at: number | null, recipients: number, sent: number, failed: number, blocked: number, 
+/**
+ * Recipients who asked for no reminders (or never agreed, where the clinic asks).
+ */
+opted_out: number, };
 
-export type RecipientState = "sent" | "failed" | "blocked";
+export type RecipientState = "sent" | "failed" | "blocked" | "opted_out";
 
 export type RecipientView = { user_id: string, display_name: string | null, 
 /**
  * Null: LINE has not answered for them yet.
  */
-outcome: RecipientState | null, reason: string | null, at: number | null, };
+outcome: RecipientState | null, 
+/**
+ * LINE's words when it failed; the stop word the patient wrote when they opted out
+ * by one.
+ */
+reason: string | null, at: number | null, 
+/**
+ * Why nothing was sent to a patient who opted out.
+ */
+why: OptedOutBy | null, };
 
 export type ReminderDraft = { 
 /**
@@ -1120,7 +1167,15 @@ export type PatientData = {
  * A window nobody used for this long hides patients' data behind its lock (1 to 240
  * minutes).
  */
-lock_after_minutes: number, };
+lock_after_minutes: number, 
+/**
+ * A patient who writes one of these (alone) is sent no more reminders.
+ */
+stop_words: Array<string>, 
+/**
+ * No reminder goes to a patient who has not agreed to reminders.
+ */
+reminders_need_consent: boolean, };
 
 export type Commands = {
   app_info: { request: null; response: AppInfo }
@@ -1153,6 +1208,7 @@ export type Commands = {
   contact_fields_set: { request: ContactFieldsRequest; response: Submitted }
   contact_get: { request: ContactRequest; response: ContactDetail }
   contact_export: { request: ContactExportRequest; response: ContactExported | null }
+  contact_consent: { request: ConsentRequest; response: Submitted }
   clinic_settings: { request: null; response: ClinicSettings }
   settings_get: { request: null; response: TeamSettingsView }
   settings_check: { request: SettingEdit; response: Array<SettingProblem> }

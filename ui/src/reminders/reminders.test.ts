@@ -31,6 +31,7 @@ const reminder = (over: Partial<ReminderView> = {}): ReminderView => ({
   sent: 0,
   failed: 0,
   blocked: 0,
+  opted_out: 0,
   ...over,
 })
 
@@ -75,5 +76,7 @@ describe('a reminder in the list', () => {
     expect(standing(reminder({ cancelled_at: 5 }))).toBe('cancelled')
     expect(standing(reminder({ fixed_at: 5, recipients: 3, sent: 1 }))).toBe('sending')
     expect(standing(reminder({ fixed_at: 5, recipients: 3, sent: 1, failed: 1, blocked: 1 }))).toBe('sent')
+    expect(standing(reminder({ fixed_at: 5, recipients: 3, sent: 1, opted_out: 1 }))).toBe('sending')
+    expect(standing(reminder({ fixed_at: 5, recipients: 3, sent: 1, blocked: 1, opted_out: 1 }))).toBe('sent')
   })
 })

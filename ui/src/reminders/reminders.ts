@@ -28,7 +28,7 @@ export type Standing = 'scheduled' | 'cancelled' | 'sending' | 'sent'
 export function standing(reminder: ReminderView): Standing {
   if (reminder.cancelled_at !== null) return 'cancelled'
   if (reminder.fixed_at === null) return 'scheduled'
-  const answered = reminder.sent + reminder.failed + reminder.blocked
+  const answered = reminder.sent + reminder.failed + reminder.blocked + reminder.opted_out
   return answered < reminder.recipients ? 'sending' : 'sent'
 }
 

@@ -46,6 +46,7 @@ const EVERY: SettingProblem[] = [
   { problem: 'telegram_language_unknown', language: 'xx' },
   { problem: 'handoff_postback_invalid', max: 300 },
   { problem: 'lock_after_invalid', min: 1, max: 240 },
+  { problem: 'stop_words_invalid', words: 50, chars: 40 },
 ]
 
 describe('problemText', () => {

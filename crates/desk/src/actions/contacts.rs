@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use tsunagi_line::UserId;
-use tsunagi_proto::{OpId, Operation};
+use tsunagi_proto::{ConsentKind, OpId, Operation};
 
 use crate::Result;
 use crate::export::Exported;
@@ -19,6 +19,25 @@ impl Joined {
             added,
         })
         .await
+    }
+
+    /// Queues a consent `contact` gave or withdrew (to the wording of version `wording`),
+    /// as an operator heard it; agreeing to reminders again undoes a stop word.
+    pub async fn record_consent(
+        &self,
+        contact: UserId,
+        consent: ConsentKind,
+        given: bool,
+        wording: String,
+    ) -> Result<OpId> {
+        let op = Operation::Consent {
+            contact,
+            consent,
+            given,
+            wording: wording.trim().to_owned(),
+        };
+        tsunagi_domain::validate::operation(&op)?;
+        self.queue(&op).await
     }
 
     /// Queues a private note about `contact`, never sent to LINE.

@@ -46,6 +46,9 @@ pub(super) fn line_event(
     if let Some(user) = &user {
         let wrote = matches!(event.kind, EventKind::Message(_)).then_some(at);
         touch_contact(db, user, at, wrote)?;
+        if conversation.is_one_to_one() {
+            super::consents::patient_event(db, entry, user, &event)?;
+        }
         changes.contacts.insert(UserId::new(user.as_str()));
     }
     match &event.kind {

@@ -7,7 +7,7 @@ use tsunagi_proto::{
 };
 
 use super::sends::{self, Failure};
-use super::{Changes, contacts, media, outreach, sessions, settings};
+use super::{Changes, consents, contacts, media, outreach, sessions, settings};
 use crate::{Error, Result};
 
 /// What became of an op.
@@ -118,6 +118,17 @@ pub(super) fn operation(
             tag,
             added,
         } => (None, contacts::tag(db, contact, tag, *added, changes)?),
+        Operation::Consent {
+            contact,
+            consent,
+            given,
+            wording,
+        } => {
+            contacts_chat = ConversationId::new(contact.as_str());
+            let answer = (*consent, *given, wording.as_str());
+            let outcome = consents::recorded(db, entry, device, contact, answer, changes)?;
+            (Some(&contacts_chat), outcome)
+        }
         // A copy of a patient's data: the audit keeps who took it, and when.
         Operation::Export { contact } => {
             contacts_chat = ConversationId::new(contact.as_str());

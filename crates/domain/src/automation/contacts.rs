@@ -1,11 +1,13 @@
 //! What the bot knows of the LINE users it meets: their language, name, following, and
 //! tags, as their profiles and the desks say.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tsunagi_line::UserId;
 use tsunagi_line::webhook::{Event, EventKind};
-use tsunagi_proto::{ContactProfile, ConversationId, Entry, OpId};
+use tsunagi_proto::{ConsentKind, ContactProfile, ConversationId, Entry, OpId, OptOut};
+
+use crate::consent;
 
 use super::{Bot, Decision};
 
@@ -18,6 +20,22 @@ pub(super) struct Contact {
     pub(super) following: bool,
     pub(super) blocked: bool,
     pub(super) tags: BTreeSet<String>,
+    /// The stop word they wrote: no reminder goes to them until they agree again.
+    #[serde(default)]
+    pub(super) stopped: Option<String>,
+    /// Their newest answer to each consent.
+    #[serde(default)]
+    pub(super) consents: BTreeMap<ConsentKind, bool>,
+}
+
+impl Contact {
+    /// A consent given or withdrawn; agreeing to reminders again undoes a stop word.
+    fn consent(&mut self, kind: ConsentKind, given: bool) {
+        self.consents.insert(kind, given);
+        if kind == ConsentKind::Reminders && given {
+            self.stopped = None;
+        }
+    }
 }
 
 impl Bot {
@@ -82,6 +100,44 @@ impl Bot {
                 decisions.push(self.greet(&conversation, &owed.cause, &owed.text, owed.at));
             }
         }
+    }
+
+    /// A patient in a 1:1 chat wrote a stop word, or tapped a consent button.
+    pub(super) fn note_opt_out(&mut self, user: &UserId, event: &Event) {
+        let contact = self.contacts.entry(user.clone()).or_default();
+        match &event.kind {
+            EventKind::Message(message) => {
+                if let Some(word) = (message.content.words())
+                    .and_then(|text| self.settings.patient_data.stop_word(text))
+                {
+                    contact.stopped = Some(word.to_owned());
+                }
+            }
+            EventKind::Postback(postback) => {
+                if let Some(answer) = consent::answer(&postback.data) {
+                    contact.consent(answer.kind, answer.given);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An operator recorded a patient's consent, given or withdrawn.
+    pub(super) fn fold_consent(&mut self, user: &UserId, kind: ConsentKind, given: bool) {
+        self.contacts
+            .entry(user.clone())
+            .or_default()
+            .consent(kind, given);
+    }
+
+    /// Why `user` may not be sent a reminder, if they may not.
+    pub(super) fn reminder_opt_out(&self, user: &UserId) -> Option<OptOut> {
+        let contact = self.contacts.get(user);
+        consent::reminder_opt_out(
+            contact.and_then(|c| c.stopped.as_deref()),
+            contact.and_then(|c| c.consents.get(&ConsentKind::Reminders).copied()),
+            self.settings.patient_data.reminders_need_consent,
+        )
     }
 
     /// A desk tagged a contact, or took a tag away.

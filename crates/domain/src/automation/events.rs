@@ -24,6 +24,11 @@ impl Bot {
         };
         let user = event.source.as_ref().and_then(|s| s.user_id()).cloned();
         self.note_contact(entry, event, user.as_ref(), decisions);
+        if let Some(user) = &user
+            && conversation.is_one_to_one()
+        {
+            self.note_opt_out(user, event);
+        }
         let is_message = matches!(event.kind, EventKind::Message(_));
         if let EventKind::Message(message) = &event.kind {
             self.note_media(entry, message);

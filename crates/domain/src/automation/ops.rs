@@ -100,6 +100,12 @@ impl Bot {
                 tag,
                 added,
             } => self.fold_tag(contact, tag, *added),
+            Operation::Consent {
+                contact,
+                consent,
+                given,
+                ..
+            } => self.fold_consent(contact, *consent, *given),
             // Reminders.
             Operation::ScheduleReminder(reminder) => {
                 self.fold_schedule_reminder(entry, &actor.operator, reminder)

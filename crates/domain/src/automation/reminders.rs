@@ -7,8 +7,8 @@ use tsunagi_line::UserId;
 use tsunagi_line::client::RetryKey;
 use tsunagi_line::message::{MAX_MULTICAST_RECIPIENTS, Message};
 use tsunagi_proto::{
-    Audience, ConversationId, Entry, EntryBody, OpId, Operation, OperatorId, RecipientOutcome,
-    RecipientResult, Reminder, UnixMillis,
+    Audience, ConversationId, Entry, EntryBody, OpId, Operation, OperatorId, OptOut,
+    RecipientOutcome, RecipientResult, Reminder, UnixMillis,
 };
 use uuid::Uuid;
 
@@ -39,6 +39,9 @@ pub struct ReminderPart {
     pub part: u32,
     /// Recipients who blocked the account: nothing goes to them.
     pub blocked: Vec<UserId>,
+    /// Recipients who asked for no reminders, or never agreed to them where the clinic
+    /// asks first: nothing goes to them either.
+    pub opted_out: Vec<(UserId, OptOut)>,
     pub send: ReminderSend,
 }
 
@@ -152,10 +155,18 @@ impl Bot {
                 if scheduled.done.contains(&part) {
                     continue;
                 }
-                let (blocked, reachable): (Vec<UserId>, Vec<UserId>) = chunk
+                let (blocked, rest): (Vec<UserId>, Vec<UserId>) = chunk
                     .iter()
                     .cloned()
                     .partition(|u| self.contacts.get(u).is_some_and(|c| c.blocked));
+                let mut opted_out = Vec::new();
+                let mut reachable = Vec::new();
+                for user in rest {
+                    match self.reminder_opt_out(&user) {
+                        Some(why) => opted_out.push((user, why)),
+                        None => reachable.push(user),
+                    }
+                }
                 let text = |user: Option<&UserId>| {
                     let name = user
                         .and_then(|u| self.contacts.get(u)?.name.clone())
@@ -186,6 +197,7 @@ impl Bot {
                     reminder: scheduled.op_id,
                     part,
                     blocked,
+                    opted_out,
                     send,
                 });
             }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use tsunagi_proto::{
-    AiSettings, Greetings, HandoffSettings, KeywordRule, RedFlagSettings, Setting,
+    AiSettings, Greetings, HandoffSettings, KeywordRule, PatientData, RedFlagSettings, Setting,
     TelegramSettings, UnixMillis,
 };
 
@@ -30,6 +30,8 @@ pub(super) struct Settings {
     pub(super) ai: Option<AiSettings>,
     pub(super) telegram: Option<TelegramSettings>,
     pub(super) red_flags: RedFlagsInForce,
+    /// Stop words, and whether reminders need consent.
+    pub(super) patient_data: PatientData,
 }
 
 /// The red flags in force: as an owner set them, else as seeded for the clinic's time
@@ -104,8 +106,8 @@ impl Settings {
             Setting::CannedResponses { .. }
             | Setting::Templates { .. }
             | Setting::ReadReceipts(_)
-            | Setting::ContactFields { .. }
-            | Setting::PatientData(_) => {}
+            | Setting::ContactFields { .. } => {}
+            Setting::PatientData(data) => self.patient_data = data.clone(),
         }
     }
 }

@@ -1610,3 +1610,99 @@ fn staff_cannot_cancel_a_reminder_only_owners_may_schedule_but_may_one_to_a_pati
         .collect();
     assert_eq!(due, [everyone], "the owner's reminder still goes");
 }
+
+#[test]
+fn a_patient_who_wrote_a_stop_word_in_any_of_four_languages_or_withdrew_gets_no_reminder_and_it_says_why()
+ {
+    use tsunagi_proto::{ConsentKind, OptOut, PatientData};
+    let user = |n: u64| format!("U{n:032x}");
+    // Each writes a word; the last taps "yes" to reminders after writing one.
+    let said = [
+        (1, "stop"),
+        (2, "停止"),
+        (3, "配信停止"),
+        (4, "หยุด"),
+        (5, " ＳＴＯＰ。"),
+        (6, "I will stop by tomorrow"),
+        (7, "Thanks!"),
+        (8, "配信停止"),
+    ];
+    let mut entries = Vec::new();
+    for (n, text) in said {
+        entries.push(log::follow(n * 10, &user(n), false));
+        entries.push(log::text(n * 10 + 1, &user(n), &format!("M{n}"), text));
+    }
+    entries.push(log::op(
+        100,
+        "d-yuki",
+        Operation::Consent {
+            contact: UserId::new(user(7)),
+            consent: ConsentKind::Reminders,
+            given: false,
+            wording: "v1".into(),
+        },
+    ));
+    let yes = crate::consent::postback(ConsentKind::Reminders, "v1", true);
+    entries.push(log::postback(101, &user(8), &yes));
+    let reminder = OpId::derived("flu");
+    entries.push(log::op_with_id(
+        102,
+        "d-owner",
+        reminder,
+        Operation::ScheduleReminder(tsunagi_proto::Reminder {
+            text: "Flu shots this week".into(),
+            date: None,
+            time: None,
+            clinic: None,
+            at: at(103),
+            to: tsunagi_proto::Audience::Following,
+        }),
+    ));
+    let (mut bot, _) = fold(&entries);
+    let recipients: Vec<UserId> = (1..=8).map(|n| UserId::new(user(n))).collect();
+    bot.apply(&log::op(
+        104,
+        tsunagi_proto::EXECUTOR_DEVICE,
+        Operation::ReminderRecipients {
+            reminder,
+            recipients,
+        },
+    ));
+    let parts = bot.reminder_parts();
+    assert_eq!(parts.len(), 1);
+    let stop = |word: &str| OptOut::StopWord { word: word.into() };
+    assert_eq!(
+        parts[0].opted_out,
+        [
+            (UserId::new(user(1)), stop("stop")),
+            (UserId::new(user(2)), stop("停止")),
+            (UserId::new(user(3)), stop("配信停止")),
+            (UserId::new(user(4)), stop("หยุด")),
+            (UserId::new(user(5)), stop("stop")),
+            (UserId::new(user(7)), OptOut::Withdrew),
+        ]
+    );
+    let ReminderSend::Multicast { to, .. } = &parts[0].send else {
+        panic!("{:?}", parts[0].send);
+    };
+    assert_eq!(to, &[UserId::new(user(6)), UserId::new(user(8))]);
+
+    // A clinic that asks first sends only to those who agreed.
+    let asks = Setting::PatientData(PatientData {
+        reminders_need_consent: true,
+        ..PatientData::default()
+    });
+    bot.apply(&settings(105, asks));
+    let parts = bot.reminder_parts();
+    assert!(
+        parts[0]
+            .opted_out
+            .contains(&(UserId::new(user(6)), OptOut::NoConsent)),
+        "{:?}",
+        parts[0].opted_out
+    );
+    let ReminderSend::Multicast { to, .. } = &parts[0].send else {
+        panic!("{:?}", parts[0].send);
+    };
+    assert_eq!(to, &[UserId::new(user(8))]);
+}

@@ -44,6 +44,8 @@ pub enum OpProblem {
     },
     ReminderTextEmpty,
     ReminderTagEmpty,
+    /// A consent's wording version is blank or longer than 40 characters.
+    ConsentWording,
 }
 
 impl fmt::Display for OpProblem {
@@ -56,6 +58,9 @@ impl fmt::Display for OpProblem {
                 write!(f, "send: message {message}: {error}")
             }
             OpProblem::TransferToNobody => f.write_str("transfer: `to` names no operator"),
+            OpProblem::ConsentWording => {
+                f.write_str("consent: the wording's version is 1 to 40 characters")
+            }
             OpProblem::NoteLength => {
                 write!(f, "note: the text must be 1 to {MAX_NOTE_CHARS} characters")
             }
@@ -137,6 +142,12 @@ pub fn operation(op: &Operation) -> Result<(), OpProblems> {
         Operation::Send(send) => messages(&send.messages, &mut problems),
         Operation::Transfer { to, .. } if to.as_str().trim().is_empty() => {
             problems.push(OpProblem::TransferToNobody);
+        }
+        Operation::Consent { wording, .. } => {
+            let chars = wording.trim().chars().count();
+            if chars == 0 || chars > 40 {
+                problems.push(OpProblem::ConsentWording);
+            }
         }
         Operation::Note { text, .. } => {
             let chars = text.trim().chars().count();

@@ -94,6 +94,11 @@ pub enum SettingProblem {
         min: u32,
         max: u32,
     },
+    /// Stop words are at most `words`, each 1 to `chars` characters.
+    StopWordsInvalid {
+        words: usize,
+        chars: usize,
+    },
     /// Telegram alerts need at least one chat.
     TelegramNoChat,
     /// A chat id given twice, or more than `max` chats.

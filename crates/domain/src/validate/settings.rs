@@ -69,6 +69,13 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
                     max: *LOCK_AFTER_MINUTES.end(),
                 });
             }
+            let (words, chars) = (50, 40);
+            if data.stop_words.len() > words
+                || (data.stop_words.iter())
+                    .any(|w| w.trim().is_empty() || w.chars().count() > chars)
+            {
+                problems.push(SettingProblem::StopWordsInvalid { words, chars });
+            }
         }
         Setting::Ai(ai) => ai_settings(ai, &mut problems),
         Setting::Telegram(telegram) => telegram_settings(telegram, &mut problems),

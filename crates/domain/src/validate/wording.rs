@@ -109,6 +109,10 @@ impl std::fmt::Display for SettingProblem {
                     "patient data: the screen locks after {min} to {max} minutes"
                 )
             }
+            P::StopWordsInvalid { words, chars } => write!(
+                f,
+                "patient data: at most {words} stop words, each 1 to {chars} characters"
+            ),
             P::TelegramNoChat => f.write_str("Telegram alerts: give at least one chat id"),
             P::TelegramChatsInvalid { max } => {
                 write!(f, "Telegram alerts: at most {max} chats, each once")

@@ -69,4 +69,43 @@ pub enum RecipientOutcome {
     },
     /// The patient blocked the account: nothing was sent.
     Blocked,
+    /// Nothing was sent: the patient asked for no reminders, or never agreed to them
+    /// where the clinic asks first.
+    OptedOut {
+        why: OptOut,
+    },
+}
+
+/// Why a patient gets no reminders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum OptOut {
+    /// They wrote one of the clinic's stop words.
+    StopWord { word: String },
+    /// They withdrew their consent to reminders (or an operator recorded that they did).
+    Withdrew,
+    /// The clinic asks for consent before any reminder, and they have not given it.
+    NoConsent,
+}
+
+/// What a patient agrees to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentKind {
+    /// To be sent reminders.
+    Reminders,
+    /// To have health questions handled on LINE.
+    HealthOnLine,
+}
+
+/// How a consent came to be recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentHow {
+    /// An operator recorded what the patient said (at the desk, on the phone).
+    Operator,
+    /// The patient tapped a consent button the clinic sent.
+    Button,
 }

@@ -299,21 +299,66 @@ fn default_ai_history() -> u32 {
 
 /// How the clinic keeps patients' data on its desks.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatientData {
     /// A window nobody used for this long hides patients' data behind its lock (1 to 240
     /// minutes).
     #[serde(default = "default_lock_after")]
     pub lock_after_minutes: u32,
+    /// A patient who writes one of these (alone) is sent no more reminders.
+    #[serde(default = "default_stop_words")]
+    pub stop_words: Vec<String>,
+    /// No reminder goes to a patient who has not agreed to reminders.
+    #[serde(default)]
+    pub reminders_need_consent: bool,
 }
 
 impl Default for PatientData {
     fn default() -> Self {
         PatientData {
             lock_after_minutes: default_lock_after(),
+            stop_words: default_stop_words(),
+            reminders_need_consent: false,
         }
     }
+}
+
+/// "Stop" as patients write it in the clinics' four languages.
+fn default_stop_words() -> Vec<String> {
+    ["stop", "停止", "配信停止", "หยุด"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
+impl PatientData {
+    /// The stop word `text` is, if it is one: the whole message, ignoring case, width and
+    /// the spaces and punctuation around it.
+    pub fn stop_word(&self, text: &str) -> Option<&str> {
+        let said = comparable(text);
+        (!said.is_empty())
+            .then(|| self.stop_words.iter().find(|w| comparable(w) == said))
+            .flatten()
+            .map(String::as_str)
+    }
+}
+
+/// `text` as stop words are compared: full-width letters as ASCII, lower case, without
+/// the spaces and punctuation around it.
+fn comparable(text: &str) -> String {
+    let narrow: String = text
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .collect();
+    narrow
+        .trim_matches(|c: char| {
+            c.is_whitespace() || c.is_ascii_punctuation() || "。、！？".contains(c)
+        })
+        .to_lowercase()
 }
 
 fn default_lock_after() -> u32 {

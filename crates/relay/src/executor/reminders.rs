@@ -21,6 +21,10 @@ impl<S: LogStore> Executor<S> {
                 user: user.clone(),
                 outcome: RecipientOutcome::Blocked,
             })
+            .chain(part.opted_out.iter().map(|(user, why)| RecipientResult {
+                user: user.clone(),
+                outcome: RecipientOutcome::OptedOut { why: why.clone() },
+            }))
             .collect();
         let failed = |user: &UserId, error: &LineError| RecipientResult {
             user: user.clone(),
