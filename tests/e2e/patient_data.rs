@@ -354,3 +354,49 @@ async fn patients_who_write_stop_in_four_languages_get_no_reminder_and_the_list_
     app.screenshot("reminder-opted-out-ja").await?;
     app.close().await
 }
+
+#[tokio::test]
+async fn a_patient_answers_a_consent_asked_on_line_with_a_tap_and_the_panel_records_it()
+-> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(6).await?;
+    let app = App::launch(true).await?;
+    join_as(&app, &clinic, "Yuki", Role::Owner).await?;
+    let patient = patient_waits(&clinic, 1).await?;
+    let name = clinic.patients()[1].display_name.clone();
+    app.click(By::Option(&name)).await?;
+    app.click(By::Button("Claim")).await?;
+    app.find(By::Text("You are answering this chat.")).await?;
+
+    // Asked in the patient's language (theirs is set by their LINE app).
+    app.click(By::Button("Ask on LINE")).await?;
+    let asked = clinic.until_received(&patient, 2).await?;
+    let question = &asked[1].message;
+    ensure!(
+        question["type"] == "template" && question["template"]["type"] == "confirm",
+        "{question}"
+    );
+    let yes = question["template"]["actions"][0]["data"]
+        .as_str()
+        .context("no postback on the first button")?
+        .to_owned();
+    let report = clinic
+        .sim
+        .say(
+            &patient,
+            UserAction::Postback {
+                data: yes,
+                params: None,
+            },
+        )
+        .await?;
+    ensure!(report.attempt.status == Some(200), "{report:?}");
+    app.find(By::XPath(
+        "//li[starts-with(normalize-space(.), 'Reminders: agreed (v1)')][contains(., 'tapped the button')]",
+    ))
+    .await?;
+    app.screenshot("consent-tapped").await?;
+    app.close().await
+}

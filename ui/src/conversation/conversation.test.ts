@@ -12,7 +12,7 @@ import {
   timeline,
   type Row,
 } from './conversation.svelte'
-import { pickedWhen, runs } from './describe'
+import { consentAnswer, pickedWhen, runs } from './describe'
 import HandoffLine from './HandoffLine.svelte'
 import Message from './Message.svelte'
 
@@ -137,6 +137,16 @@ describe('messages as drawn', () => {
     })
     expect(screen.getByText('Picked Sep 3, 2026, 3:30 PM')).toBeTruthy()
     expect(pickedWhen({ date: '2026-09-03' }, 'ja')).toBe('2026/09/03')
+  })
+
+  it('says what a patient answered by tapping a consent button, and only for one', () => {
+    const tap = (data: string) =>
+      message({ type: 'postback', text: data, body: JSON.stringify({ type: 'postback', data }) })
+    render(Message, { message: tap('tsunagi:consent:reminders:yes:v1') })
+    expect(screen.getByText('Answered yes: Reminders (v1)')).toBeTruthy()
+    const t = (key: string) => key
+    expect(consentAnswer('tsunagi:consent:health_on_line:no:2026-12', t)).toBe('message.consent.declined')
+    expect(consentAnswer('action=book', t)).toBeNull()
     expect(pickedWhen({ time: '09:05' }, 'en')).toBe('9:05 AM')
     expect(pickedWhen({ datetime: 'soon' }, 'en')).toBeNull()
     expect(pickedWhen(undefined, 'en')).toBeNull()

@@ -127,3 +127,13 @@ export function pickedWhen(params: unknown, locale: string): string | null {
   if (time) return format({ timeStyle: 'short' }, Date.UTC(1970, 0, 1, Number(time[1]), Number(time[2])))
   return null
 }
+
+/** A patient's tap on a consent button the clinic sent (its postback data), in the
+ *  reader's words; null for any other postback. */
+export function consentAnswer(data: string, t: Translate): string | null {
+  const m = /^tsunagi:consent:(reminders|health_on_line):(yes|no):(.+)$/.exec(data)
+  if (!m) return null
+  return t(`message.consent.${m[2] === 'yes' ? 'agreed' : 'declined'}`, {
+    values: { what: t(`contact.consent.kind.${m[1]}`), wording: m[3] },
+  })
+}

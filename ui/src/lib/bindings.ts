@@ -385,7 +385,7 @@ export type HandoffRequest = { "type": "claim" } | { "type": "release" } | { "ty
 
 export type ActRequest = { conversation: string, action: HandoffRequest, };
 
-export type Outgoing = { "type": "text", text: string, quote_token: string | null, } | { "type": "sticker", package_id: string, sticker_id: string, } | { "type": "image", original_content_url: string, preview_image_url: string, };
+export type Outgoing = { "type": "text", text: string, quote_token: string | null, } | { "type": "sticker", package_id: string, sticker_id: string, } | { "type": "image", original_content_url: string, preview_image_url: string, } | { "type": "consent", consent: ConsentKind, wording: string, question: string, yes: string, no: string, };
 
 export type SendRequest = { conversation: string, message: Outgoing, };
 

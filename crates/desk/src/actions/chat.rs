@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 use tsunagi_line::QuoteToken;
 use tsunagi_line::client::RetryKey;
-use tsunagi_line::message::{Message, MessageBody};
+use tsunagi_line::message::{Action, Message, MessageBody, Template};
 use tsunagi_proto::{
-    ConversationId, ConversationMode, OpId, Operation, OperatorId, SendOp, UnixMillis,
+    ConsentKind, ConversationId, ConversationMode, OpId, Operation, OperatorId, SendOp, UnixMillis,
 };
 
 use crate::detail::{ContactDetail, HandoffEvent};
@@ -148,6 +148,15 @@ pub enum Outgoing {
         original_content_url: String,
         preview_image_url: String,
     },
+    /// A consent asked for: `question` with two buttons (`yes`, `no`) whose tap records
+    /// the patient's answer to this version (`wording`) of it.
+    Consent {
+        consent: ConsentKind,
+        wording: String,
+        question: String,
+        yes: String,
+        no: String,
+    },
 }
 
 impl From<Outgoing> for Message {
@@ -173,6 +182,26 @@ impl From<Outgoing> for Message {
                 original_content_url,
                 preview_image_url,
             },
+            Outgoing::Consent {
+                consent,
+                wording,
+                question,
+                yes,
+                no,
+            } => {
+                let button = |label: String, given: bool| Action::Postback {
+                    display_text: Some(label.clone()),
+                    label: Some(label),
+                    data: tsunagi_domain::consent::postback(consent, &wording, given),
+                };
+                MessageBody::Template {
+                    alt_text: question.clone(),
+                    template: Box::new(Template::Confirm {
+                        text: question,
+                        actions: vec![button(yes, true), button(no, false)],
+                    }),
+                }
+            }
         };
         Message::from(body)
     }
