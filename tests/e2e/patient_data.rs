@@ -170,16 +170,12 @@ async fn a_window_nobody_uses_locks_behind_the_desks_pin_and_wrong_pins_make_it_
     app.screenshot("settings-patient-data").await?;
     app.click(By::Button("Close")).await?;
 
-    // A minute later, nobody having touched it, the window hides the patient behind the
-    // lock; this desk has no PIN yet, so it asks for one.
-    app.client
-        .wait()
-        .at_most(Duration::from_secs(120))
-        .for_element(Locator::XPath(
-            "//*[@role='dialog'][.//h2[normalize-space(.)='Choose a PIN for this desk']]",
-        ))
-        .await
-        .context("the window did not lock after a minute unused")?;
+    // The operator locks it as they leave; this desk has no PIN yet, so they choose one.
+    app.click(By::Button("Lock")).await?;
+    app.find(By::XPath(
+        "//h2[normalize-space(.)='Choose a PIN for this desk']",
+    ))
+    .await?;
     ensure!(
         covered_by_the_lock(&app, &row).await?,
         "the patient's name shows beside the lock"
@@ -194,11 +190,16 @@ async fn a_window_nobody_uses_locks_behind_the_desks_pin_and_wrong_pins_make_it_
         "the lock stayed over the inbox"
     );
 
-    // Locked at once as the operator leaves the desk; a wrong PIN is told, the right one
-    // opens it.
-    app.click(By::Button("Lock")).await?;
-    app.find(By::XPath("//h2[normalize-space(.)='Tsunagi is locked']"))
-        .await?;
+    // A minute later, nobody having touched it, the window hides the patient behind the
+    // lock; a wrong PIN is told, the right one opens it.
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::XPath(
+            "//*[@role='dialog'][.//h2[normalize-space(.)='Tsunagi is locked']]",
+        ))
+        .await
+        .context("the window did not lock after a minute unused")?;
     ensure!(
         covered_by_the_lock(&app, &row).await?,
         "locked, the name shows"

@@ -321,12 +321,16 @@ impl Joined {
         let mut files: Vec<(String, Source)> = Vec::new();
         let mut messages = Vec::new();
         let mut files_missing = 0;
+        let mut named = std::collections::HashSet::new();
         for view in every_message(store, &chat).await? {
             let mut message = archived(view.clone());
             match self.file_of(&view).await {
                 Ok(Some((name, source))) => {
                     message.file = Some(name.clone());
-                    files.push((name, source));
+                    // The same upload sent twice (a greeting's photo) is one file.
+                    if named.insert(name.clone()) {
+                        files.push((name, source));
+                    }
                 }
                 Ok(None) => {}
                 Err(reason) => {
@@ -375,6 +379,10 @@ impl Joined {
         &self,
         message: &MessageView,
     ) -> std::result::Result<Option<(String, Source)>, String> {
+        // What the patient took back is not handed out again, its file included.
+        if message.unsent {
+            return Ok(None);
+        }
         let content: serde_json::Value = serde_json::from_str(&message.body).unwrap_or_default();
         if message.direction == Direction::Out {
             let Some(name) = content["originalContentUrl"].as_str().and_then(upload_name) else {

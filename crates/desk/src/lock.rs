@@ -75,9 +75,13 @@ impl ScreenLock {
         Ok(state(&self.read()?, now))
     }
 
-    /// Sets this desk's PIN (4 to 12 digits), replacing any before it; the count of wrong
-    /// tries starts again.
+    /// Sets this desk's PIN (4 to 12 digits), the first time; the count of wrong tries
+    /// starts again. A desk that has a PIN keeps it: nobody who finds the window can
+    /// choose another.
     pub fn set_pin(&self, pin: &str) -> Result<()> {
+        if self.read()?.pin.is_some() {
+            return Err(Error::Invalid("this desk has a PIN already".into()));
+        }
         if !PIN_DIGITS.contains(&pin.chars().count()) || !pin.chars().all(|c| c.is_ascii_digit()) {
             return Err(Error::Invalid(format!(
                 "a PIN is {} to {} digits",
@@ -135,11 +139,15 @@ impl ScreenLock {
         }
     }
 
+    /// Writes `lock.json` whole or not at all: beside it, then renamed over it, so a
+    /// crash half way never leaves a lock that cannot be read (and so cannot be opened).
     fn write(&self, kept: &Kept) -> Result<()> {
         let bytes =
             serde_json::to_vec(kept).map_err(|error| Error::encoding("the screen lock", error))?;
-        crate::private::write(&self.path, &bytes)
-            .map_err(|error| Error::file("keeping the screen lock", error))
+        let io = |error| Error::file("keeping the screen lock", error);
+        let partial = self.path.with_extension("json.partial");
+        crate::private::write(&partial, &bytes).map_err(io)?;
+        std::fs::rename(&partial, &self.path).map_err(io)
     }
 }
 
@@ -180,6 +188,9 @@ mod tests {
             lock.open("0000", at(2)).unwrap(),
             Opened::Wrong(_)
         ));
+        // Whoever finds the window cannot choose another.
+        assert!(matches!(lock.set_pin("1111"), Err(Error::Invalid(_))));
+        assert_eq!(lock.open("2580", at(3)).unwrap(), Opened::Opened);
     }
 
     #[test]

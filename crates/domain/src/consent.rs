@@ -16,17 +16,10 @@ pub struct Answer {
     pub given: bool,
 }
 
-fn kind_word(kind: ConsentKind) -> &'static str {
-    match kind {
-        ConsentKind::Reminders => "reminders",
-        ConsentKind::HealthOnLine => "health_on_line",
-    }
-}
-
 /// The postback data of a button that answers `kind` (to `wording`'s version) with `given`.
 pub fn postback(kind: ConsentKind, wording: &str, given: bool) -> String {
     let answer = if given { "yes" } else { "no" };
-    format!("{PREFIX}{}:{answer}:{wording}", kind_word(kind))
+    format!("{PREFIX}{}:{answer}:{wording}", kind.as_str())
 }
 
 /// The answer a consent button's postback data carries, if it is one.

@@ -6,6 +6,9 @@ const LOOK_EVERY_MS = 1000
 
 export class IdleLock {
   locked = $state(false)
+  /** Locked by the operator, who is at the desk (not by time): the one moment a desk
+   *  without a PIN may choose one. */
+  byOperator = $state(false)
   #afterMs: number
   #last = Date.now()
   #looking: ReturnType<typeof setInterval>
@@ -13,7 +16,10 @@ export class IdleLock {
   constructor(afterMs: number) {
     this.#afterMs = afterMs
     this.#looking = setInterval(() => {
-      if (!this.locked && Date.now() - this.#last >= this.#afterMs) this.locked = true
+      if (!this.locked && Date.now() - this.#last >= this.#afterMs) {
+        this.locked = true
+        this.byOperator = false
+      }
     }, LOOK_EVERY_MS)
   }
 
@@ -27,8 +33,11 @@ export class IdleLock {
     this.#last = Date.now()
   }
 
-  lock() {
+  /** Locked at once: by the operator as they leave the desk, or as the app starts on a
+   *  desk that has a PIN. */
+  lock(byOperator: boolean) {
     this.locked = true
+    this.byOperator = byOperator
   }
 
   /** Opened with the PIN: the wait starts again. */

@@ -28,8 +28,8 @@ describe('the window locks', () => {
 
   it('at once when the operator locks it', () => {
     const idle = new IdleLock(15 * 60_000)
-    idle.lock()
-    expect(idle.locked).toBe(true)
+    idle.lock(true)
+    expect([idle.locked, idle.byOperator]).toEqual([true, true])
     idle.stop()
   })
 })
@@ -49,7 +49,7 @@ describe('the lock screen', () => {
       },
     })
     let opened = 0
-    render(LockScreen, { desk, onopen: () => opened++ })
+    render(LockScreen, { desk, byOperator: false, onopen: () => opened++ })
     const pin = await screen.findByLabelText('PIN')
     await fireEvent.input(pin, { target: { value: '1111' } })
     await fireEvent.click(screen.getByRole('button', { name: 'Unlock' }))
@@ -61,7 +61,16 @@ describe('the lock screen', () => {
     expect(opened).toBe(0)
   })
 
-  it('asks a desk without a PIN to choose one, twice alike', async () => {
+  it('only hides a desk without a PIN when time locks it: nobody who finds it chooses one', async () => {
+    const desk = fakeDesk({ lock_state: () => ({ pin_set: false, tries_left: 5, wait_until: null }) })
+    let opened = 0
+    render(LockScreen, { desk, byOperator: false, onopen: () => opened++ })
+    await fireEvent.click(await screen.findByRole('button', { name: 'Show' }))
+    expect(opened).toBe(1)
+    expect(screen.queryByLabelText('New PIN')).toBeNull()
+  })
+
+  it('asks a desk without a PIN to choose one when the operator locks it, twice alike', async () => {
     const chosen: string[] = []
     const desk = fakeDesk({
       lock_state: () => ({ pin_set: false, tries_left: 5, wait_until: null }),
@@ -71,7 +80,7 @@ describe('the lock screen', () => {
       },
     })
     let opened = 0
-    render(LockScreen, { desk, onopen: () => opened++ })
+    render(LockScreen, { desk, byOperator: true, onopen: () => opened++ })
     await fireEvent.input(await screen.findByLabelText('New PIN'), { target: { value: '246810' } })
     await fireEvent.input(screen.getByLabelText('New PIN again'), { target: { value: '246811' } })
     await fireEvent.click(screen.getByRole('button', { name: 'Set PIN and unlock' }))

@@ -3,7 +3,7 @@ import { get } from 'svelte/store'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Notice } from '../lib/bindings'
 import { MESSAGES } from '../lib/i18n'
-import { play, wordsOf } from './alerts'
+import { play, shownOf, wordsOf } from './alerts'
 
 const t = (key: string, options?: { values?: Record<string, string | number> }) =>
   get(format)(key, options)
@@ -28,6 +28,11 @@ describe('an alert in words', () => {
   it('says only what the notice carries', async () => {
     await locale.set('en')
     expect(wordsOf(notice({}), t)).toEqual({ title: 'Tsunagi', body: 'Asks for a person' })
+    // Locked, a notice shows no patient, whatever the privacy setting let through.
+    expect(wordsOf(shownOf(notice({ name: '陳 美玲', text: '胸が痛い' }), true), t)).toEqual({
+      title: 'Tsunagi',
+      body: 'Asks for a person',
+    })
     expect(wordsOf(notice({ name: '陳 美玲', kind: 'my_chat' }), t)).toEqual({
       title: '陳 美玲',
       body: 'New message',

@@ -27,10 +27,17 @@ export function play(sound: string | null, volume: number, make = (src: string) 
   void player.play()?.catch((error: unknown) => console.warn('an alert sound did not play', error))
 }
 
-/** Shows and sounds every alert from now on; returns how to stop. */
-export async function listenForAlerts(desk: Desk, t: Translate): Promise<() => void> {
+/** What a notice may show: while the window is locked, only what kind of alert it is,
+ *  never a patient's name or words, whatever the privacy setting allows. */
+export function shownOf(notice: Notice, locked: boolean): Notice {
+  return locked ? { ...notice, name: null, text: null } : notice
+}
+
+/** Shows and sounds every alert from now on (`locked` says whether the window is locked
+ *  as each comes); returns how to stop. */
+export async function listenForAlerts(desk: Desk, t: Translate, locked: () => boolean): Promise<() => void> {
   return desk.on('desk-alert', (notice) => {
-    const { title, body } = wordsOf(notice, t)
+    const { title, body } = wordsOf(shownOf(notice, locked()), t)
     desk
       .call('alert_show', { title, body, conversation: notice.conversation })
       .catch((error: unknown) => console.warn('an alert could not be shown', error))

@@ -28,8 +28,9 @@ function view(): ConversationView {
 }
 
 /** A workspace on a fake desk, started from a `tsunagi://` link to `linked` if given. */
-function workspace(linked: string | null = null) {
+function workspace(linked: string | null = null, pinSet = false) {
   const desk = fakeDesk({
+    lock_state: () => ({ pin_set: pinSet, tries_left: 5, wait_until: null }),
     desk_status: () => ({ connection: { state: 'online' }, waiting: 0, refused: 0 }),
     inbox_list: () => [item({ unread: 2 })],
     inbox_counts: () => counts({ waiting: 1 }),
@@ -90,5 +91,18 @@ describe('a desk its clinic removed', () => {
     await waitFor(() => expect(desk.calls.some((c) => c.command === 'link_at_start')).toBe(true))
     desk.emit('desk-removed', { at: Date.UTC(2026, 11, 1, 9, 0) })
     expect(left()).toBe(1)
+  })
+})
+
+describe('a desk with a PIN', () => {
+  it('starts locked: quitting and starting the app again is no way past its lock', async () => {
+    workspace(null, true)
+    expect(await screen.findByRole('heading', { name: 'Tsunagi is locked' })).toBeTruthy()
+  })
+
+  it('starts open when it has none', async () => {
+    const { desk } = workspace()
+    await waitFor(() => expect(desk.calls.some((c) => c.command === 'lock_state')).toBe(true))
+    expect(screen.queryByRole('heading', { name: 'Tsunagi is locked' })).toBeNull()
   })
 })

@@ -11,9 +11,6 @@ use super::Changes;
 use super::ops::Outcome;
 use crate::Result;
 
-/// Stop words are short: a longer message is none, and costs no lookup.
-const LONGEST_STOP_WORD: usize = 40;
-
 /// What a patient in a 1:1 chat did that bears on their consents.
 pub(super) fn patient_event(
     db: &rusqlite::Connection,
@@ -23,11 +20,7 @@ pub(super) fn patient_event(
 ) -> Result<()> {
     match &event.kind {
         EventKind::Message(message) => {
-            let Some(text) = message
-                .content
-                .words()
-                .filter(|t| t.chars().count() <= LONGEST_STOP_WORD)
-            else {
+            let Some(text) = message.content.words() else {
                 return Ok(());
             };
             if let Some(word) = patient_data(db)?.stop_word(text) {
@@ -93,10 +86,7 @@ fn record(
     how: &str,
     device: Option<&DeviceId>,
 ) -> Result<()> {
-    let kind = match answer.kind {
-        ConsentKind::Reminders => "reminders",
-        ConsentKind::HealthOnLine => "health_on_line",
-    };
+    let kind = answer.kind.as_str();
     db.prepare_cached(
         "INSERT INTO consents (seq, user_id, kind, given, wording, how, device, at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

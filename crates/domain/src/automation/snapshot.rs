@@ -13,7 +13,9 @@ use super::{
 
 /// The version of [`Bot::snapshot`]'s format: a snapshot of another is not read (the
 /// executor folds the log from the start instead).
-pub const SNAPSHOT_VERSION: u32 = 1;
+/// 2: contacts keep the stop word they wrote and their consents (a relay of version 1's
+/// snapshot folds the log again, so stop words written before the upgrade count).
+pub const SNAPSHOT_VERSION: u32 = 2;
 
 /// A snapshot this version cannot read.
 #[derive(Debug, thiserror::Error)]

@@ -22,6 +22,11 @@ pub const MAX_POSTBACK_DATA_CHARS: usize = 300;
 pub const AI_PROMPT_MAX_CHARS: usize = 8_000;
 pub const AI_HISTORY_MAX: u32 = 50;
 pub const AI_TIMEOUT_SECONDS: std::ops::RangeInclusive<u32> = 5..=60;
+/// Most stop words, and the longest one, in characters.
+pub const STOP_WORDS_MAX: usize = 50;
+pub const STOP_WORD_MAX_CHARS: usize = 40;
+/// The longest version name of a consent's wording.
+pub const CONSENT_WORDING_MAX_CHARS: usize = 40;
 /// How long a window may sit unused before it locks, in minutes.
 pub const LOCK_AFTER_MINUTES: std::ops::RangeInclusive<u32> = 1..=240;
 /// Telegram chats alerted at most.

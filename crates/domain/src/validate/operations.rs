@@ -6,8 +6,8 @@ use tsunagi_line::message::{self, Message};
 use tsunagi_proto::{Audience, Operation};
 
 use super::limits::{
-    CONTACT_FIELD_KEY_MAX, CONTACT_FIELD_VALUE_MAX, MAX_NOTE_CHARS, MAX_SEND_MESSAGES,
-    MAX_TAG_CHARS, contact_field_key,
+    CONSENT_WORDING_MAX_CHARS, CONTACT_FIELD_KEY_MAX, CONTACT_FIELD_VALUE_MAX, MAX_NOTE_CHARS,
+    MAX_SEND_MESSAGES, MAX_TAG_CHARS, contact_field_key,
 };
 use super::problems::{SettingProblem, SettingText};
 use super::settings::{self, variables};
@@ -58,9 +58,10 @@ impl fmt::Display for OpProblem {
                 write!(f, "send: message {message}: {error}")
             }
             OpProblem::TransferToNobody => f.write_str("transfer: `to` names no operator"),
-            OpProblem::ConsentWording => {
-                f.write_str("consent: the wording's version is 1 to 40 characters")
-            }
+            OpProblem::ConsentWording => write!(
+                f,
+                "consent: the wording's version is 1 to {CONSENT_WORDING_MAX_CHARS} characters"
+            ),
             OpProblem::NoteLength => {
                 write!(f, "note: the text must be 1 to {MAX_NOTE_CHARS} characters")
             }
@@ -145,7 +146,7 @@ pub fn operation(op: &Operation) -> Result<(), OpProblems> {
         }
         Operation::Consent { wording, .. } => {
             let chars = wording.trim().chars().count();
-            if chars == 0 || chars > 40 {
+            if chars == 0 || chars > CONSENT_WORDING_MAX_CHARS {
                 problems.push(OpProblem::ConsentWording);
             }
         }

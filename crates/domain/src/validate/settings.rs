@@ -10,8 +10,8 @@ use tsunagi_proto::{
 use super::limits::{
     AI_HISTORY_MAX, AI_PROMPT_MAX_CHARS, AI_TIMEOUT_SECONDS, ALERT_LANGUAGES,
     CONTACT_FIELD_LABEL_MAX, EMERGENCY_NUMBER_MAX_CHARS, HANDOFF_VARIABLES, LOCK_AFTER_MINUTES,
-    MAX_PATTERN_CHARS, MAX_POSTBACK_DATA_CHARS, MAX_SETTING_ITEMS, TELEGRAM_CHATS_MAX,
-    TEMPLATE_VARIABLES, contact_field_key,
+    MAX_PATTERN_CHARS, MAX_POSTBACK_DATA_CHARS, MAX_SETTING_ITEMS, STOP_WORD_MAX_CHARS,
+    STOP_WORDS_MAX, TELEGRAM_CHATS_MAX, TEMPLATE_VARIABLES, contact_field_key,
 };
 use super::problems::{SettingList, SettingProblem, SettingText};
 use crate::hours::minutes;
@@ -69,7 +69,7 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
                     max: *LOCK_AFTER_MINUTES.end(),
                 });
             }
-            let (words, chars) = (50, 40);
+            let (words, chars) = (STOP_WORDS_MAX, STOP_WORD_MAX_CHARS);
             if data.stop_words.len() > words
                 || (data.stop_words.iter())
                     .any(|w| w.trim().is_empty() || w.chars().count() > chars)

@@ -99,6 +99,16 @@ pub enum ConsentKind {
     HealthOnLine,
 }
 
+impl ConsentKind {
+    /// Its word, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentKind::Reminders => "reminders",
+            ConsentKind::HealthOnLine => "health_on_line",
+        }
+    }
+}
+
 /// How a consent came to be recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
