@@ -18,8 +18,7 @@ use crate::ids::Seq;
 pub use crate::ids::{DeviceId, EXECUTOR_DEVICE, OpId, OperatorId};
 pub use contacts::{AlertReason, ChatKind, ContactProfile, ConversationId, ConversationMode};
 pub use outreach::{
-    Audience, ConsentHow, ConsentKind, OptOut, RecipientOutcome, RecipientResult, Reminder,
-    SyncOutcome,
+    Audience, ConsentKind, OptOut, RecipientOutcome, RecipientResult, Reminder, SyncOutcome,
 };
 pub use sends::{AiOutcome, Delivery, MediaOutcome, SendOp, TelegramOutcome, TelegramTrouble};
 pub use settings::{

@@ -108,14 +108,3 @@ impl ConsentKind {
         }
     }
 }
-
-/// How a consent came to be recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum ConsentHow {
-    /// An operator recorded what the patient said (at the desk, on the phone).
-    Operator,
-    /// The patient tapped a consent button the clinic sent.
-    Button,
-}
