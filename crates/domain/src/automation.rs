@@ -35,6 +35,7 @@ mod contacts;
 mod due;
 mod events;
 mod followers;
+mod forget;
 mod handoff;
 mod ledger;
 mod media;

@@ -5,6 +5,7 @@ pub mod automation;
 pub mod consent;
 pub mod conversation;
 pub mod csat;
+pub mod erasure;
 pub mod handoff;
 pub mod hours;
 pub mod red_flag;

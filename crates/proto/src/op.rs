@@ -78,6 +78,14 @@ pub enum Operation {
     /// An owner took a copy of everything Tsunagi holds about a contact (a patient's
     /// request for their data): the audit keeps who did, and when.
     Export { contact: UserId },
+    /// An owner erased everything Tsunagi holds about a contact (a patient's request, or
+    /// the clinic's own): the relay replaces every entry about them with [`Operation::Erased`]
+    /// or an erased LINE event, deletes their media, and every desk purges them when it
+    /// applies this. The op itself stays, the audit of who erased which LINE user id when.
+    Erase { contact: UserId },
+    /// What the relay keeps of an op it erased: its place in the log, nothing else. No
+    /// device and no executor logs one.
+    Erased,
     /// A patient gave or withdrew a consent, as an operator recorded it: to the wording of
     /// this version (`wording`, the clinic's name for it).
     Consent {
@@ -245,6 +253,8 @@ impl Operation {
             Operation::ContactFields { .. } => "contact_fields",
             Operation::Tag { .. } => "tag",
             Operation::Export { .. } => "export",
+            Operation::Erase { .. } => "erase",
+            Operation::Erased => "erased",
             Operation::Consent { .. } => "consent",
             Operation::Settings(_) => "settings",
             Operation::Profiles { .. } => "profiles",
@@ -342,6 +352,8 @@ mod tests {
         r#"{"type":"contact_fields","contact":"U1","fields":{"chart":"A-1"}}"#,
         r#"{"type":"tag","contact":"U1","tag":"vip","added":true}"#,
         r#"{"type":"export","contact":"U1"}"#,
+        r#"{"type":"erase","contact":"U1"}"#,
+        r#"{"type":"erased"}"#,
         r#"{"type":"consent","contact":"U1","consent":"reminders","given":true,"wording":"v1"}"#,
         r#"{"type":"settings","setting":"read_receipts","mode":"opened"}"#,
         r#"{"type":"profiles","profiles":[]}"#,

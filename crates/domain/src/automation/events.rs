@@ -31,7 +31,7 @@ impl Bot {
         }
         let is_message = matches!(event.kind, EventKind::Message(_));
         if let EventKind::Message(message) = &event.kind {
-            self.note_media(entry, message);
+            self.note_media(entry, &conversation, message);
         }
         // The chat's texts are kept for the AI responder only, while it is set up.
         let keeps_texts = self.settings.ai.is_some();

@@ -2,7 +2,7 @@
 
 use tsunagi_line::MessageId;
 use tsunagi_line::webhook::{IncomingMessage, MessageContent};
-use tsunagi_proto::Entry;
+use tsunagi_proto::{ConversationId, Entry};
 
 use super::Bot;
 
@@ -18,6 +18,9 @@ pub struct PendingMedia {
     /// Kept by the sender outside LINE (`contentProvider: external`): fetched from there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outside: Option<Outside>,
+    /// The chat it came in (none in snapshots from before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<ConversationId>,
 }
 
 /// Where media hosted outside LINE is: the original, and its preview if the sender gave
@@ -35,7 +38,12 @@ impl Bot {
     }
 
     /// A message with media: noted, to be fetched.
-    pub(super) fn note_media(&mut self, entry: &Entry, message: &IncomingMessage) {
+    pub(super) fn note_media(
+        &mut self,
+        entry: &Entry,
+        chat: &ConversationId,
+        message: &IncomingMessage,
+    ) {
         let outside = message
             .content
             .external_media()
@@ -65,6 +73,7 @@ impl Bot {
                     .content_limit()
                     .unwrap_or(tsunagi_line::webhook::MAX_FILE_BYTES),
                 outside,
+                chat: Some(chat.clone()),
             },
         );
     }

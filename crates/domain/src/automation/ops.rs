@@ -106,6 +106,7 @@ impl Bot {
                 given,
                 ..
             } => self.fold_consent(contact, *consent, *given),
+            Operation::Erase { contact } => self.forget(contact),
             // Reminders.
             Operation::ScheduleReminder(reminder) => {
                 self.fold_schedule_reminder(entry, &actor.operator, reminder)

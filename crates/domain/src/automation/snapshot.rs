@@ -15,7 +15,8 @@ use super::{
 /// executor folds the log from the start instead).
 /// 2: contacts keep the stop word they wrote and their consents (a relay of version 1's
 /// snapshot folds the log again, so stop words written before the upgrade count).
-pub const SNAPSHOT_VERSION: u32 = 2;
+/// 3: media waiting to be fetched knows its chat, so an erased patient's is never fetched.
+pub const SNAPSHOT_VERSION: u32 = 3;
 
 /// A snapshot this version cannot read.
 #[derive(Debug, thiserror::Error)]

@@ -1706,3 +1706,76 @@ fn a_patient_who_wrote_a_stop_word_in_any_of_four_languages_or_withdrew_gets_no_
     };
     assert_eq!(to, &[UserId::new(user(8))]);
 }
+
+#[test]
+fn an_erased_patient_is_forgotten_and_nothing_waiting_for_them_goes_out() {
+    let reminder = |seq: u64, to: tsunagi_proto::Audience| {
+        by_yuki(
+            seq,
+            Operation::ScheduleReminder(tsunagi_proto::Reminder {
+                text: "See you tomorrow".into(),
+                date: None,
+                time: None,
+                clinic: None,
+                at: at(500),
+                to,
+            }),
+        )
+    };
+    let mut entries = ai(1, true, true);
+    entries.extend([
+        log::follow(3, PATIENT, false),
+        log::image(4, PATIENT, "M4"),
+        log::text(5, PATIENT, "M5", "ปวดฟันค่ะ"),
+        send(6, 1),
+        reminder(
+            7,
+            tsunagi_proto::Audience::Contact {
+                user: UserId::new(PATIENT),
+            },
+        ),
+        reminder(8, tsunagi_proto::Audience::Following),
+        log::follow(9, OTHER, false),
+    ]);
+    let (mut bot, _) = fold(&entries);
+    assert_eq!(bot.ai_questions().len(), 1, "the patient's question waits");
+    assert_eq!(bot.pending_media().count(), 1);
+
+    let erase = Operation::Erase {
+        contact: UserId::new(PATIENT),
+    };
+    assert_eq!(bot.apply(&by_yuki(10, erase)), Vec::new());
+
+    assert_eq!(
+        bot.ai_questions(),
+        Vec::new(),
+        "their question is not asked"
+    );
+    assert_eq!(bot.pending_media().count(), 0, "their photo is not fetched");
+    assert!(
+        bot.pending()
+            .all(|pending| pending.send.conversation != chat(PATIENT)),
+        "the reply to them is not sent"
+    );
+    // At the reminders' time only the one to everyone goes, and not to them.
+    let due = bot.due(at(600));
+    let recipients: Vec<_> = logged(&due)
+        .into_iter()
+        .filter_map(|op| match op {
+            Operation::ReminderRecipients { recipients, .. } => Some(recipients.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(recipients, [vec![UserId::new(OTHER)]]);
+    let snapshot = String::from_utf8(bot.snapshot()).expect("JSON");
+    assert!(!snapshot.contains(PATIENT), "{snapshot}");
+    assert!(!snapshot.contains("ปวดฟัน"), "{snapshot}");
+
+    // Writing again, they start afresh: a new contact, their profile asked for.
+    let again = bot.apply(&log::text(11, PATIENT, "M11", "สวัสดีค่ะ"));
+    assert!(
+        again
+            .iter()
+            .any(|d| matches!(d, Decision::FetchProfile { user, .. } if user.as_str() == PATIENT))
+    );
+}

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use tsunagi_line::message::{self, Message};
-use tsunagi_proto::{Audience, Operation};
+use tsunagi_proto::{Audience, ConversationId, Operation};
 
 use super::limits::{
     CONSENT_WORDING_MAX_CHARS, CONTACT_FIELD_KEY_MAX, CONTACT_FIELD_VALUE_MAX, MAX_NOTE_CHARS,
@@ -37,6 +37,8 @@ pub enum OpProblem {
     /// A team setting's problem, or a reminder text's.
     Setting(SettingProblem),
     MarkReadNotOneToOne,
+    /// Only a patient (a LINE user id, `U…`) is erased.
+    EraseNotAUser,
     MarkReadTokenEmpty,
     TypingNotOneToOne,
     TypingSeconds {
@@ -78,6 +80,9 @@ impl fmt::Display for OpProblem {
                 write!(f, "tag: a tag is 1 to {MAX_TAG_CHARS} characters")
             }
             OpProblem::Setting(problem) => problem.fmt(f),
+            OpProblem::EraseNotAUser => {
+                f.write_str("erase: only a patient is erased, by their LINE user id (U…)")
+            }
             OpProblem::MarkReadNotOneToOne => {
                 f.write_str("mark read: only 1:1 chats are marked read")
             }
@@ -183,6 +188,11 @@ pub fn operation(op: &Operation) -> Result<(), OpProblems> {
                     .into_iter()
                     .map(OpProblem::Setting),
             );
+        }
+        Operation::Erase { contact } => {
+            if !ConversationId::from(contact.as_str()).is_one_to_one() {
+                problems.push(OpProblem::EraseNotAUser);
+            }
         }
         Operation::MarkRead {
             conversation,

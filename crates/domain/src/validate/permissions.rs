@@ -4,11 +4,14 @@ use tsunagi_proto::{Audience, Operation};
 
 /// Whether only a channel's owners may log `op`: what changes how the bot answers
 /// everyone (settings), what reaches many patients at once (a reminder to a tag or to
-/// every follower), a follower sync (thousands of LINE calls), and a copy of all a patient's
-/// data. Staff answer chats, tag, note, and remind one patient.
+/// every follower), a follower sync (thousands of LINE calls), a copy of all a patient's
+/// data, and its erasure. Staff answer chats, tag, note, and remind one patient.
 pub fn owner_only(op: &Operation) -> bool {
     match op {
-        Operation::Settings(_) | Operation::SyncFollowers | Operation::Export { .. } => true,
+        Operation::Settings(_)
+        | Operation::SyncFollowers
+        | Operation::Export { .. }
+        | Operation::Erase { .. } => true,
         Operation::ScheduleReminder(reminder) => !matches!(reminder.to, Audience::Contact { .. }),
         _ => false,
     }
@@ -50,7 +53,9 @@ pub fn author(op: &Operation) -> Author {
         | Operation::AiAnswered { .. }
         | Operation::TelegramSending { .. }
         | Operation::TelegramSent { .. }
-        | Operation::LineAccount(_) => Author::Executor,
+        | Operation::LineAccount(_)
+        // Only the relay writes a tombstone, and only over an entry it erased.
+        | Operation::Erased => Author::Executor,
         _ => Author::Desk,
     }
 }
