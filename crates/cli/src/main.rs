@@ -107,6 +107,16 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Erases everything kept about one patient (owners), from the relay and every desk:
+    /// their messages, files, notes, tags, fields, consents and reminders. It cannot be
+    /// undone. The audit keeps that you erased this LINE user id, and when.
+    Erase {
+        /// The patient's LINE user id (`U…`).
+        user_id: String,
+        /// The same user id again, to confirm without being asked (for scripts).
+        #[arg(long)]
+        confirm: Option<String>,
+    },
     /// Ops made here that are not in the log yet.
     Pending {
         #[arg(long)]
@@ -430,6 +440,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 out.display()
             ));
         }
+        Command::Erase { user_id, confirm } => {
+            let typed = match confirm {
+                Some(typed) => typed,
+                None => ask(&format!(
+                    "This erases everything kept about {user_id}, on the relay and on every \
+                     desk, and cannot be undone.\nType the user id again to erase: "
+                ))?,
+            };
+            if typed.trim() != user_id {
+                bail!("not erased: the user id typed to confirm is not {user_id}");
+            }
+            let desk = open(&data, &vault).await?;
+            desk.erase_contact(&UserId::new(user_id.as_str())).await?;
+            print(&format!(
+                "erased {user_id}: the relay and this desk hold nothing of them now, \
+                 and every other desk purges them when it next syncs"
+            ));
+        }
         Command::Pending { json } => {
             let desk = open(&data, &vault).await?;
             let pending = desk.sync.store().pending().await?;
@@ -483,4 +511,15 @@ async fn enroll(
         )),
     }
     Ok(())
+}
+
+/// Asks on the terminal; the line typed, without its end.
+fn ask(question: &str) -> Result<String> {
+    use std::io::Write as _;
+    let mut err = std::io::stderr();
+    err.write_all(question.as_bytes())?;
+    err.flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }

@@ -115,6 +115,64 @@ impl MediaCache {
     }
 }
 
+impl MediaCache {
+    /// Deletes the cached files of erased patients' messages (as `erased_media` lists
+    /// them, the projection's note of an erase), then the list; how many messages' files.
+    pub async fn delete_erased(&self, store: &Store, channel: &ChannelId) -> Result<usize> {
+        let erased = store.erased_media().await?;
+        if erased.is_empty() {
+            return Ok(0);
+        }
+        crate::id::channel(channel).map_err(|bad| Error::Invalid(bad.to_string()))?;
+        let folder = self.root.folder(channel.as_str())?;
+        for message in &erased {
+            // An id that could name no file here has none to delete.
+            if crate::id::message(message).is_err() {
+                continue;
+            }
+            let id = message.as_str();
+            for name in [
+                id.to_owned(),
+                format!("{id}.type"),
+                format!("{id}.preview"),
+                format!("{id}.preview.type"),
+            ] {
+                match tokio::fs::remove_file(folder.file(&name)?).await {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io(e)),
+                }
+            }
+        }
+        store.erased_media_deleted(erased.clone()).await?;
+        Ok(erased.len())
+    }
+}
+
+impl Store {
+    /// The messages whose cached media an erase left to delete.
+    pub async fn erased_media(&self) -> Result<Vec<MessageId>> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT message_id FROM erased_media")
+            .fetch_all(&self.readers)
+            .await?;
+        Ok(ids.into_iter().map(MessageId::new).collect())
+    }
+
+    async fn erased_media_deleted(&self, messages: Vec<MessageId>) -> Result<()> {
+        self.writer
+            .run(move |db| {
+                let tx = db.transaction()?;
+                for message in &messages {
+                    tx.prepare_cached("DELETE FROM erased_media WHERE message_id = ?")?
+                        .execute([message.as_str()])?;
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    }
+}
+
 impl Cached {
     /// Copies the file to `to` (a place the user chose): written beside it under another
     /// name and renamed over it once whole, so `to` is never half a file.

@@ -414,7 +414,10 @@ pub async fn open(dir: &Path, vault: &Vault, options: SyncOptions) -> Result<Opt
         closing(&aside.kept_as)?;
     }
     let client = RelayClient::new(profile.relay.clone(), DeviceToken::new(token))?;
-    let sync = Sync::new(store, client, channel, options);
+    let sync = Sync::new(store, client, channel, options)
+        .with_media(crate::media::MediaCache::new(dir.join(MEDIA)));
+    // What an erase left when the desk stopped before deleting it.
+    sync.delete_erased_media().await;
     Ok(Some(Joined {
         profile,
         sync,

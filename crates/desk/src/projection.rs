@@ -20,6 +20,7 @@ use crate::{Error, Result};
 
 mod consents;
 mod contacts;
+mod erase;
 mod line;
 mod media;
 mod ops;
@@ -54,6 +55,9 @@ pub struct Changes {
     pub happened: Vec<Happened>,
     /// The seq the store is at now.
     pub cursor: Seq,
+    /// A patient was erased: the store is checkpointed, and the media cache deletes what
+    /// `erased_media` lists.
+    pub erased: bool,
     /// Applied as it happened, not while catching up on what the desk missed (set by
     /// sync: alerts for old entries are not news).
     pub live: bool,
@@ -75,7 +79,11 @@ impl Store {
     /// the cursor are skipped; a gap is an error and applies nothing.
     pub async fn apply(&self, entries: &[Entry]) -> Result<Changes> {
         let entries = entries.to_vec();
-        self.writer.run(move |db| apply(db, &entries)).await
+        let changes = self.writer.run(move |db| apply(db, &entries)).await?;
+        if changes.erased {
+            self.writer.empty_the_log().await?;
+        }
+        Ok(changes)
     }
 }
 

@@ -96,6 +96,7 @@ impl Writer {
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
+             PRAGMA secure_delete = ON;
              PRAGMA cache_size = -2000;
              PRAGMA mmap_size = 0;
              PRAGMA wal_autocheckpoint = 0;
@@ -130,6 +131,38 @@ impl Writer {
         .map_err(|_| crate::StoreError::Stopped)?;
         self.0.written.notify_one();
         done
+    }
+}
+
+impl Writer {
+    /// Copies the write-ahead log into the database and empties it, after an erase: the
+    /// log still holds pages as they were before. (Freed space in the database is zeroed
+    /// as it is freed: `secure_delete`.) A reader on an old snapshot holds the log; it is
+    /// asked again a few times, then the next checkpoint that finds no reader does it.
+    pub(crate) async fn empty_the_log(&self) -> Result<()> {
+        let writer = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            let db = writer
+                .db
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _turn = writer
+                .checkpointing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for wait in [0, 10, 50, 200, 1_000] {
+                std::thread::sleep(Duration::from_millis(wait));
+                let busy: i64 =
+                    db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+                if busy == 0 {
+                    return Ok(());
+                }
+            }
+            tracing::warn!("the write-ahead log stays until the next checkpoint: a reader held it");
+            Ok(())
+        })
+        .await
+        .map_err(|_| crate::StoreError::Stopped)?
     }
 }
 

@@ -17,6 +17,7 @@ use tokio::sync::{Notify, broadcast, watch};
 use tsunagi_line::ChannelId;
 use tsunagi_proto::{DeviceId, Entry, OpId, Operation, Seq, UnixMillis};
 
+use crate::media::MediaCache;
 use crate::projection::Changes;
 use crate::query::AuditRecord;
 use crate::relay::{self, DEAD_AFTER, LONG_POLL, RelayClient};
@@ -102,6 +103,8 @@ pub struct Sync {
     status: watch::Sender<SyncStatus>,
     /// Devices whose names were asked of the relay.
     asked_about: Arc<std::sync::Mutex<std::collections::BTreeSet<DeviceId>>>,
+    /// This desk's media cache: an erased patient's files are deleted from it.
+    media: Option<MediaCache>,
 }
 
 /// Exponential backoff with full jitter.
@@ -153,6 +156,26 @@ impl Sync {
                 refused: 0,
             }),
             asked_about: Arc::default(),
+            media: None,
+        }
+    }
+
+    /// Deletes an erased patient's files from `cache` as the erase is applied (and now,
+    /// those an erase left when the desk stopped before it could).
+    #[must_use]
+    pub fn with_media(mut self, cache: MediaCache) -> Self {
+        self.media = Some(cache);
+        self
+    }
+
+    /// Deletes the cached media an erase left to delete; a failure is logged, and tried
+    /// again at the next erase or start.
+    pub async fn delete_erased_media(&self) {
+        let Some(cache) = &self.media else {
+            return;
+        };
+        if let Err(error) = cache.delete_erased(&self.store, &self.channel).await {
+            tracing::warn!(%error, "deleting an erased patient's media from the cache");
         }
     }
 
@@ -253,6 +276,9 @@ impl Sync {
         let live = self.connection() == Connection::Online;
         let changes = self.store.apply(entries).await?;
         self.store.index_search().await?;
+        if changes.erased {
+            self.delete_erased_media().await;
+        }
         // Someone enrolled since the directory was read: learn their name (asking the relay
         // once per unknown device, in case it does not list them).
         let unknown = self.store.unknown_operators(&changes.devices).await?;

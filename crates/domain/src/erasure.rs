@@ -96,6 +96,14 @@ impl Erasure {
         Verdict::Erase
     }
 
+    /// A message of the patient's chat, as a desk keeps it (in or out, at the entry
+    /// `seq`, with LINE's id if it has one): what a desk knows of the LINE events the relay
+    /// erased, so what followed from them goes too.
+    pub fn message(&mut self, seq: Seq, message: Option<MessageId>) {
+        self.seqs.insert(seq);
+        self.messages.extend(message);
+    }
+
     /// An op, as logged: `op` its JSON, `op_id` its id.
     pub fn op(&mut self, seq: Seq, op_id: OpId, op: &str) -> Verdict {
         let named = self.names(op);

@@ -195,6 +195,8 @@ struct Executor<S> {
     renew_at: Instant,
     /// The seq of the newest snapshot saved (or read).
     snapshot_at: Seq,
+    /// An erase was folded: the next fold saves a snapshot, due or not.
+    snapshot_now: bool,
     /// The account's Chat and mark-as-read modes as last logged, and when (by the relay's
     /// clock) to ask LINE for them again.
     account: Option<tsunagi_proto::LineAccount>,
@@ -224,6 +226,7 @@ impl<S: LogStore> Executor<S> {
             client: None,
             renew_at: Instant::now(),
             snapshot_at: Seq::ZERO,
+            snapshot_now: false,
             account: None,
             account_due: UnixMillis(0),
             held: Held::default(),
@@ -295,10 +298,13 @@ impl<S: LogStore> Executor<S> {
         }
     }
 
-    /// Saves the folded state once enough entries have been folded since the last one.
+    /// Saves the folded state once enough entries have been folded since the last one (or
+    /// at once, after an erase).
     async fn snapshot_if_due(&mut self) -> Result<(), Failure> {
         let seq = self.bot.seq();
-        if seq.0.saturating_sub(self.snapshot_at.0) < self.options.snapshot_every {
+        if !self.snapshot_now
+            && seq.0.saturating_sub(self.snapshot_at.0) < self.options.snapshot_every
+        {
             return Ok(());
         }
         let state = account::snapshot(&self.bot, self.account);
@@ -309,6 +315,7 @@ impl<S: LogStore> Executor<S> {
             .save_executor_snapshot(&self.channel, self.fence(), seq, state)
             .await?;
         self.snapshot_at = seq;
+        self.snapshot_now = false;
         Ok(())
     }
 
@@ -458,6 +465,11 @@ impl<S: LogStore> Executor<S> {
         if !moved {
             return Ok(Some(Stop::Lost));
         }
+        // The erase dropped the snapshot; one saved meanwhile may still hold the patient.
+        // The state without them is saved over it now, not in 10,000 entries.
+        if entries.iter().any(erases) {
+            self.snapshot_now = true;
+        }
         self.snapshot_if_due().await?;
         Ok(None)
     }
@@ -530,4 +542,13 @@ impl<S: LogStore> Executor<S> {
         }
         Woken::Due
     }
+}
+
+/// Whether `entry` erases a patient.
+fn erases(entry: &Entry) -> bool {
+    matches!(
+        &entry.body,
+        tsunagi_proto::EntryBody::Op { op, .. }
+            if matches!(op.known(), Some(tsunagi_proto::Operation::Erase { .. }))
+    )
 }

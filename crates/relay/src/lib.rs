@@ -5,6 +5,7 @@ pub mod assistant;
 pub mod backup;
 pub mod clock;
 pub mod egress;
+pub mod erased;
 pub mod executor;
 mod files;
 pub mod http;

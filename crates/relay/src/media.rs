@@ -107,6 +107,16 @@ impl MediaStore {
         })
     }
 
+    /// Deletes all that is kept of a message's media.
+    pub async fn delete(&self, channel: &ChannelId, message: &MessageId) -> std::io::Result<()> {
+        let folder = self.folder(channel, message).ok_or_else(invalid)?;
+        match tokio::fs::remove_dir_all(&folder).await {
+            Ok(()) => sync_dir(folder.parent().unwrap_or(&self.dir)).await,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Notes that LINE no longer has the message's media: the user unsent it.
     pub async fn mark_gone(&self, channel: &ChannelId, message: &MessageId) -> std::io::Result<()> {
         let folder = self.folder(channel, message).ok_or_else(invalid)?;

@@ -1,5 +1,5 @@
 //! The relay's sweep: uploads LINE can no longer fetch are deleted on start, then hourly,
-//! until the relay closes.
+//! until the relay closes; files an erase left are deleted on start.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +16,10 @@ pub async fn keep_sweeping<S: LogStore>(relay: Arc<Relay<S>>) {
     let Some(uploads) = relay.media().map(|media| media.uploads().clone()) else {
         return;
     };
+    // What an erase noted and a stop kept from being deleted.
+    if let Err(error) = crate::erased::delete_all_erased_files(&relay).await {
+        tracing::warn!(%error, "deleting an erased patient's files");
+    }
     loop {
         if let Err(error) = uploads.sweep(relay.now()).await {
             tracing::warn!(%error, "deleting expired uploads");

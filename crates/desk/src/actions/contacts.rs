@@ -74,4 +74,17 @@ impl Joined {
         };
         gathered.write(out, self.append_now(&op)).await
     }
+
+    /// Erases everything Tsunagi holds about `contact` (owners): the log replaces every
+    /// entry about them, the relay deletes their files, and every desk purges them as it
+    /// applies the erase, this one before this returns. The audit keeps who erased which
+    /// LINE user id, and when. Staff are refused by the log, and nothing is erased.
+    pub async fn erase_contact(&self, contact: &UserId) -> Result<()> {
+        let op = Operation::Erase {
+            contact: contact.clone(),
+        };
+        tsunagi_domain::validate::operation(&op)?;
+        self.append_now(&op).await?;
+        Ok(())
+    }
 }

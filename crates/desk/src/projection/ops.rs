@@ -7,7 +7,7 @@ use tsunagi_proto::{
 };
 
 use super::sends::{self, Failure};
-use super::{Changes, consents, contacts, media, outreach, sessions, settings};
+use super::{Changes, consents, contacts, erase, media, outreach, sessions, settings};
 use crate::{Error, Result};
 
 /// What became of an op.
@@ -27,6 +27,10 @@ pub(super) fn operation(
 ) -> Result<()> {
     let op_json = serde_json::to_string(logged).map_err(|e| Error::encoding("an op", e))?;
     changes.devices.insert(device.clone());
+    // What the relay keeps of an erased op: nothing to apply, nothing for the audit.
+    if let LoggedOp::Known(Operation::Erased) = logged {
+        return Ok(());
+    }
     let LoggedOp::Known(op) = logged else {
         record(
             db,
@@ -134,6 +138,12 @@ pub(super) fn operation(
             contacts_chat = ConversationId::new(contact.as_str());
             (Some(&contacts_chat), Outcome::Applied)
         }
+        // Everything about the patient goes; the audit keeps who erased which LINE user id.
+        Operation::Erase { contact } => {
+            contacts_chat = ConversationId::new(contact.as_str());
+            (Some(&contacts_chat), erase::erase(db, contact, changes)?)
+        }
+        Operation::Erased => (None, Outcome::Applied),
         Operation::Settings(setting) => (None, settings::setting(db, entry, setting, changes)?),
         Operation::LineAccount(account) => {
             (None, settings::line_account(db, entry, account, changes)?)

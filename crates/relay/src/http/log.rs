@@ -225,6 +225,11 @@ async fn append_op<S: LogStore>(
     if let crate::store::Appended::Existing(seq) = appended {
         same_as_logged(&relay, &channel, seq, &device.0.id, &op).await?;
     }
+    // The log holds no more of the patient: now their files go. (Should this fail, the
+    // erase stands, and the files are deleted when the relay starts again.)
+    if let Operation::Erase { .. } = &op {
+        crate::erased::delete_erased_files(&relay, &channel).await?;
+    }
     Ok(Json(Appended {
         seq: appended.seq(),
     }))

@@ -50,6 +50,18 @@ macro_rules! each {
 }
 
 impl LogStore for AnyStore {
+    async fn erased_files(&self, channel: &ChannelId) -> Result<Vec<(String, String)>> {
+        each!(self, s => s.erased_files(channel).await)
+    }
+
+    async fn erased_file_deleted(&self, channel: &ChannelId, kind: &str, name: &str) -> Result<()> {
+        each!(self, s => s.erased_file_deleted(channel, kind, name).await)
+    }
+
+    async fn upload_named(&self, channel: &ChannelId, name: &str) -> Result<bool> {
+        each!(self, s => s.upload_named(channel, name).await)
+    }
+
     async fn ready(&self) -> Result<()> {
         each!(self, s => s.ready().await)
     }

@@ -200,6 +200,29 @@ pub trait LogStore: Send + Sync + 'static {
         channel: &ChannelId,
     ) -> impl Future<Output = Result<Option<(Seq, Vec<u8>)>>> + Send;
 
+    /// The files erases left to delete in the channel: `("media", message id)` and
+    /// `("upload", name)`.
+    fn erased_files(
+        &self,
+        channel: &ChannelId,
+    ) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+
+    /// The file is deleted: it is no longer listed.
+    fn erased_file_deleted(
+        &self,
+        channel: &ChannelId,
+        kind: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Whether an op of the channel still names the upload `name` (one sent only to an
+    /// erased patient is named by none any more). It reads every op: after an erase only.
+    fn upload_named(
+        &self,
+        channel: &ChannelId,
+        name: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
     /// The devices revoked at or after `since`.
     fn revoked_since(
         &self,

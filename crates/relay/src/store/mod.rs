@@ -4,6 +4,7 @@
 mod any;
 mod columns;
 mod entry;
+mod erase;
 mod error;
 mod log_store;
 mod postgres;

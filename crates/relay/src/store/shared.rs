@@ -122,6 +122,37 @@ macro_rules! shared_queries {
             entries_from(rows)
         }
 
+        async fn erased_files(&self, channel: &ChannelId) -> Result<Vec<(String, String)>> {
+            Ok(sqlx::query_as(
+                "SELECT kind, name FROM erased_files WHERE channel_id = $1 ORDER BY kind, name",
+            )
+            .bind(channel.as_str())
+            .fetch_all(&self.$read)
+            .await?)
+        }
+
+        async fn erased_file_deleted(&self, channel: &ChannelId, kind: &str, name: &str) -> Result<()> {
+            sqlx::query("DELETE FROM erased_files WHERE channel_id = $1 AND kind = $2 AND name = $3")
+                .bind(channel.as_str())
+                .bind(kind)
+                .bind(name)
+                .execute(&self.$write)
+                .await?;
+            Ok(())
+        }
+
+        async fn upload_named(&self, channel: &ChannelId, name: &str) -> Result<bool> {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT seq FROM entries
+                 WHERE channel_id = $1 AND kind = 'op' AND op LIKE $2 LIMIT 1",
+            )
+            .bind(channel.as_str())
+            .bind(format!("%/public/uploads/{name}%"))
+            .fetch_optional(&self.$read)
+            .await?;
+            Ok(found.is_some())
+        }
+
         async fn head(&self, channel: &ChannelId) -> Result<Seq> {
             sqlx::query_scalar::<_, i64>("SELECT head FROM channels WHERE id = $1")
                 .bind(channel.as_str())

@@ -27,6 +27,7 @@ use super::columns::{
     CARRYING, DEVICE_SELECT, DeviceRow, ENTRY_SELECT, REDACT, REMEMBER_UNSENT, enrolled,
     entries_from, insert_device, insert_entry, logged_as, role_text, usable_invite,
 };
+use super::erase::{erase, erases};
 use super::shared::shared_queries;
 use super::writer::{Append, Heads, queue_append, take_group};
 use super::{
@@ -63,6 +64,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // What is deleted or rewritten (an erased patient's words) is overwritten, not
+            // left in free space.
+            .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(5));
         let mut writer = SqliteConnection::connect_with(&options).await?;
         MIGRATOR
@@ -207,6 +211,7 @@ async fn write_group(
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     let mut heads: HashMap<ChannelId, Seq> = HashMap::new();
     let mut newly_unsent = Unsent::new();
+    let mut erased = false;
     let mut answers = Vec::with_capacity(group.len());
     for request in group {
         let head = match heads.get(&request.channel) {
@@ -244,6 +249,10 @@ async fn write_group(
                     redact(&mut tx, &request.channel, id.as_str()).await?;
                     newly_unsent.insert((request.channel.clone(), id.clone()));
                 }
+                if let Some(contact) = erases(&entry.body) {
+                    erase::<Sqlite>(&mut tx, &request.channel, contact, head).await?;
+                    erased = true;
+                }
             } else {
                 // Logged before, maybe earlier in this very transaction.
                 let seq = existing(&mut tx, &request.channel, &entry.body)
@@ -263,7 +272,33 @@ async fn write_group(
             .await?;
     }
     tx.commit().await?;
+    if erased {
+        forget_old_pages(db).await;
+    }
     Ok((answers, heads, newly_unsent))
+}
+
+/// After an erase: the write-ahead log, which still holds the pages as they were before,
+/// is copied into the database and emptied. (Freed space in the database itself is
+/// zeroed as it is freed: `secure_delete`.) A reader that holds an old snapshot keeps the
+/// log from being emptied; it is asked again a few times, then the next erase or the next
+/// automatic checkpoint does it.
+async fn forget_old_pages(db: &mut SqliteConnection) {
+    for wait in [0, 10, 50, 200, 1_000] {
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut *db)
+            .await
+        {
+            Ok((0, _, _)) => return,
+            Ok(_) => continue,
+            Err(error) => {
+                tracing::warn!(%error, "emptying the write-ahead log after an erase");
+                return;
+            }
+        }
+    }
+    tracing::warn!("the write-ahead log stays until the next checkpoint: a reader held it");
 }
 
 /// Whether `fence` holds the channel's executor lease, inside the writing transaction.

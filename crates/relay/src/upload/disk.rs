@@ -110,6 +110,19 @@ impl Uploads {
         Ok(swept)
     }
 
+    /// Deletes one of `channel`'s uploads, its thumbnail with it.
+    pub async fn delete(&self, channel: &ChannelId, name: &str) -> Result<(), UploadError> {
+        let folder = self.channel_folder(channel)?;
+        if !is_name(name) {
+            return Ok(());
+        }
+        match tokio::fs::remove_dir_all(folder.join(name)).await {
+            Ok(()) => Ok(crate::files::sync_dir(&folder).await?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The bytes `channel`'s uploads take, expired ones aside.
     pub async fn usage(&self, channel: &ChannelId, now: UnixMillis) -> Result<u64, UploadError> {
         let folder = self.channel_folder(channel)?;

@@ -1,0 +1,122 @@
+//! An erased patient, purged from this desk as it applies the erase: their contact, chat,
+//! sessions, messages, notes, tags, fields, consents, reminders and search words; the
+//! audit trail without them (judged as the relay judged its log, so this desk ends as one
+//! that read the erased log from the start); and their media, noted for the cache to
+//! delete (`erased_media`). The store is then checkpointed with the freed pages zeroed
+//! (`secure_delete`), so nothing of them stays in the file either.
+
+use rusqlite::OptionalExtension as _;
+use tsunagi_domain::erasure::{Erasure, Verdict};
+use tsunagi_line::{MessageId, UserId};
+use tsunagi_proto::{ConversationId, OpId, Seq};
+
+use super::Changes;
+use super::ops::Outcome;
+use crate::{Error, Result};
+
+pub(super) fn erase(
+    db: &rusqlite::Connection,
+    contact: &UserId,
+    changes: &mut Changes,
+) -> Result<Outcome> {
+    let chat = ConversationId::from(contact.as_str());
+    let user = contact.as_str();
+    let mut erasure = Erasure::new(contact.clone());
+    // Their messages: what followed from them goes from the audit, their media from the
+    // cache, their words from the search index.
+    let messages = db
+        .prepare_cached(
+            "SELECT seq, line_message_id FROM messages
+             WHERE conversation_id = ?1 OR (direction = 'in' AND author = ?1) ORDER BY id",
+        )?
+        .query_map([user], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (seq, line_id) in &messages {
+        erasure.message(Seq(*seq as u64), line_id.as_deref().map(MessageId::new));
+        db.prepare_cached("DELETE FROM messages_grams WHERE rowid = ?")?
+            .execute([seq])?;
+    }
+    for message in erasure.messages() {
+        db.prepare_cached("INSERT OR IGNORE INTO erased_media (message_id) VALUES (?)")?
+            .execute([message.as_str()])?;
+        db.prepare_cached("DELETE FROM media WHERE message_id = ?")?
+            .execute([message.as_str()])?;
+    }
+    let contact_row: Option<i64> = db
+        .prepare_cached("SELECT id FROM contacts WHERE user_id = ?")?
+        .query_row([user], |row| row.get(0))
+        .optional()?;
+    if let Some(id) = contact_row {
+        db.prepare_cached("DELETE FROM contacts_grams WHERE rowid = ?")?
+            .execute([id])?;
+    }
+    for sql in [
+        "DELETE FROM messages WHERE conversation_id = ?1 OR (direction = 'in' AND author = ?1)",
+        "DELETE FROM sessions WHERE conversation_id = ?1",
+        "DELETE FROM read_marks WHERE conversation_id = ?1",
+        "DELETE FROM conversations WHERE id = ?1",
+        "DELETE FROM reminder_recipients WHERE user_id = ?1
+            OR reminder IN (SELECT id FROM reminders WHERE audience = 'contact' AND target = ?1)",
+        "DELETE FROM reminders WHERE audience = 'contact' AND target = ?1",
+        "DELETE FROM contact_tags WHERE user_id = ?1",
+        "DELETE FROM contact_notes WHERE user_id = ?1",
+        "DELETE FROM contact_fields WHERE user_id = ?1",
+        "DELETE FROM consents WHERE user_id = ?1",
+        "DELETE FROM friend_history WHERE user_id = ?1",
+        "DELETE FROM contacts_to_index WHERE user_id = ?1",
+        "DELETE FROM contacts WHERE user_id = ?1",
+    ] {
+        db.prepare_cached(sql)?.execute([user])?;
+    }
+    // What this desk had not yet sent about them goes too: nothing more is sent to them
+    // from before the erase.
+    db.prepare_cached("DELETE FROM outbox WHERE instr(op, ?) > 0")?
+        .execute([user])?;
+    audit_without(db, &mut erasure)?;
+    changes.conversations.insert(chat);
+    changes.contacts.insert(contact.clone());
+    changes.reminders = true;
+    changes.erased = true;
+    Ok(Outcome::Applied)
+}
+
+/// The audit trail, judged op by op in log order: erased ops go, ops about many patients
+/// are kept without this one.
+fn audit_without(db: &rusqlite::Connection, erasure: &mut Erasure) -> Result<()> {
+    // Judged as they are read (the audit is every op in the log), changed after.
+    let mut changed = Vec::new();
+    let mut statement = db.prepare_cached("SELECT seq, op_id, op FROM audit ORDER BY seq")?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let op_id: String = row.get(1)?;
+        let op_id = op_id
+            .parse()
+            .map(OpId)
+            .map_err(|e| Error::encoding("an op id in the audit", e))?;
+        let op: String = row.get(2)?;
+        match erasure.op(Seq(seq as u64), op_id, &op) {
+            Verdict::Keep => {}
+            Verdict::Erase => changed.push((seq, None)),
+            Verdict::Rewrite(kept) => {
+                let kept = serde_json::to_string(&kept).map_err(|e| Error::encoding("an op", e))?;
+                changed.push((seq, Some(kept)));
+            }
+        }
+    }
+    drop(rows);
+    drop(statement);
+    for (seq, kept) in changed {
+        match kept {
+            None => db
+                .prepare_cached("DELETE FROM audit WHERE seq = ?")?
+                .execute([seq])?,
+            Some(kept) => db
+                .prepare_cached("UPDATE audit SET op = ? WHERE seq = ?")?
+                .execute(rusqlite::params![kept, seq])?,
+        };
+    }
+    Ok(())
+}
