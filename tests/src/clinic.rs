@@ -57,6 +57,11 @@ impl Clinic {
         Self::start_with(tsunagi_linesim::population::users(users, 1), true).await
     }
 
+    /// As [`Clinic::start`], the relay's log on `backend`.
+    pub async fn start_on(backend: Backend, users: usize) -> Result<Clinic> {
+        Self::start_on_with(backend, tsunagi_linesim::population::users(users, 1), true).await
+    }
+
     /// As [`Clinic::start`], every patient a follower of the account (none blocked).
     pub async fn with_followers(count: usize) -> Result<Clinic> {
         Self::start_with(tsunagi_linesim::population::followers(count, 1), true).await
@@ -70,6 +75,10 @@ impl Clinic {
     }
 
     async fn start_with(users: Vec<User>, connected: bool) -> Result<Clinic> {
+        Self::start_on_with(Backend::Sqlite, users, connected).await
+    }
+
+    async fn start_on_with(backend: Backend, users: Vec<User>, connected: bool) -> Result<Clinic> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let relay_address = format!("http://{}", listener.local_addr()?);
         let mut config = Config::new(CHANNEL, SECRET, "linesim-long-lived-token");
@@ -93,7 +102,7 @@ impl Clinic {
             },
         };
         let mut builder = TestRelay::builder()
-            .backend(Backend::Sqlite)
+            .backend(backend)
             .listener(listener)
             .line(sim_url.clone())
             .public_url(line.public_url.clone());
@@ -144,6 +153,16 @@ impl Clinic {
     /// The relay's SQLite database file.
     pub fn relay_database(&self) -> std::path::PathBuf {
         self.test.storage.dir().join("relay.db")
+    }
+
+    /// The relay's data folder: its SQLite log (on that backend) and the media it keeps.
+    pub fn relay_dir(&self) -> &std::path::Path {
+        self.test.storage.dir()
+    }
+
+    /// The relay's PostgreSQL database, on that backend.
+    pub fn relay_database_url(&self) -> Option<&str> {
+        self.test.storage.database_url()
     }
 
     /// A one-time code for a desk of the clinic's channel.

@@ -4,5 +4,6 @@
 // Test helpers fail by panicking at the line that broke, like the tests they serve.
 #![allow(clippy::unwrap_used)]
 
+mod erase;
 mod processes;
 mod upgrades;
