@@ -31,6 +31,7 @@ fn main() {
         "contact_fields_set",
         "contact_get",
         "contact_export",
+        "contact_erase",
         "contact_consent",
         "lock_state",
         "lock_set_pin",

@@ -100,11 +100,10 @@ async fn checkpoint_every_database(dir: &Path) {
         if path.extension().is_some_and(|e| e == "db") {
             let url = format!("sqlite://{}", path.display());
             let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            let (busy, _, _): (i64, i64, i64) =
-                sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .fetch_one(&mut db)
-                    .await
-                    .unwrap();
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&mut db)
+                .await
+                .unwrap();
             assert_eq!(busy, 0, "{} checkpointed", path.display());
             db.close().await.unwrap();
         }
@@ -131,7 +130,10 @@ async fn tables_holding(url: &str, needle: &[u8]) -> Vec<String> {
             .fetch_all(&mut db)
             .await
             .unwrap();
-        if rows.iter().any(|row| row.contains(&text) || row.contains(&hex)) {
+        if rows
+            .iter()
+            .any(|row| row.contains(&text) || row.contains(&hex))
+        {
             found.push(table);
         }
     }
@@ -238,7 +240,10 @@ async fn an_erased_patient_leaves_no_byte_behind(backend: Backend) {
     }
     for (what, needle) in &theirs {
         let places = kept(&clinic, &[&owner, &staff], needle).await;
-        assert!(!places.is_empty(), "{what} is kept somewhere before the erase");
+        assert!(
+            !places.is_empty(),
+            "{what} is kept somewhere before the erase"
+        );
         if backend == Backend::Sqlite && *what != "their photo" {
             assert!(
                 places.iter().any(|p| p.ends_with("relay.db")),
@@ -266,9 +271,9 @@ async fn an_erased_patient_leaves_no_byte_behind(backend: Backend) {
     // The audit keeps who erased which LINE user id.
     let audit = owner.joined.sync.store().audit(None, 50).await.unwrap();
     assert!(
-        audit.iter().any(
-            |a| a.op_type == "erase" && a.conversation.as_deref() == Some(contact.as_str())
-        ),
+        audit
+            .iter()
+            .any(|a| a.op_type == "erase" && a.conversation.as_deref() == Some(contact.as_str())),
         "{audit:?}"
     );
 
@@ -279,7 +284,10 @@ async fn an_erased_patient_leaves_no_byte_behind(backend: Backend) {
     let detail = (owner.joined.sync.store().contact(contact.as_str()).await)
         .unwrap()
         .expect("they are a contact again");
-    assert!(detail.notes.is_empty() && detail.fields.is_empty(), "{detail:?}");
+    assert!(
+        detail.notes.is_empty() && detail.fields.is_empty(),
+        "{detail:?}"
+    );
     let texts: Vec<_> = owner
         .joined
         .open(&chat, Look::Glance)

@@ -7,9 +7,9 @@ use tsunagi_line::UserId;
 
 use crate::desk::Shell;
 use crate::ipc::{
-    ConsentRequest, ContactExportRequest, ContactExported, ContactFieldsRequest, ContactRequest,
-    ContactsRequest, ErrorCode, ExportRequest, FollowerSyncView, IpcError, NoteRequest, Submitted,
-    TagRequest,
+    ConsentRequest, ContactEraseRequest, ContactExportRequest, ContactExported,
+    ContactFieldsRequest, ContactRequest, ContactsRequest, ErrorCode, ExportRequest,
+    FollowerSyncView, IpcError, NoteRequest, Submitted, TagRequest,
 };
 
 use super::{Answer, save_as, save_file};
@@ -99,6 +99,28 @@ pub(crate) async fn contact_export(
         files: count(exported.files),
         files_missing: count(exported.files_missing),
     }))
+}
+
+/// Erases everything kept about a patient, on the relay and every desk (owners), once the
+/// owner typed the confirmation the window asked for. The audit keeps who erased which
+/// LINE user id.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn contact_erase(
+    shell: State<'_, Shell>,
+    request: ContactEraseRequest,
+) -> Answer<()> {
+    let confirmed = !request.expected.trim().is_empty()
+        && request.typed.trim().to_lowercase() == request.expected.trim().to_lowercase();
+    if !confirmed {
+        return Err(IpcError::new(
+            ErrorCode::InvalidInput,
+            "not erased: the word typed to confirm is not the one asked for",
+        ));
+    }
+    let joined = shell.joined().await?;
+    joined.erase_contact(&UserId::new(request.contact)).await?;
+    Ok(())
 }
 
 /// Sets the clinic's own facts about a contact (an empty value clears one).

@@ -35,6 +35,15 @@ pub struct ContactExportRequest {
     pub title: String,
 }
 
+/// `contact_erase`: the patient to erase, and what the owner typed to confirm it (the
+/// word the window asked for, in their language).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ContactEraseRequest {
+    pub contact: String,
+    pub typed: String,
+    pub expected: String,
+}
+
 /// What a patient's archive holds, once saved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ContactExported {

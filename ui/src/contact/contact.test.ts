@@ -73,9 +73,30 @@ describe('a patient’s data', () => {
     expect(exports).toEqual([{ contact: 'U1', title: "Save Tanaka Yui's data" }])
   })
 
+  it('is erased by an owner only once they type the word asked for', async () => {
+    const desk = fakeDesk({ tags_list: () => [], contact_erase: () => null })
+    let erased = 0
+    render(ContactPanel, { desk, contact, sessions: [], owner: true, onchanged: () => {}, onerased: () => erased++ })
+    await fireEvent.click(screen.getByRole('button', { name: 'Erase all their data…' }))
+    const dialog = screen.getByRole('dialog', { name: 'Erase Tanaka Yui?' })
+    expect(dialog.textContent).toContain('It cannot be undone')
+    const confirm = screen.getByRole('button', { name: 'Erase everything' })
+    expect(confirm).toHaveProperty('disabled', true)
+    await fireEvent.input(screen.getByLabelText('Type ERASE to confirm'), { target: { value: 'eras' } })
+    expect(confirm).toHaveProperty('disabled', true)
+    await fireEvent.input(screen.getByLabelText('Type ERASE to confirm'), { target: { value: 'erase ' } })
+    expect(confirm).toHaveProperty('disabled', false)
+    await fireEvent.click(confirm)
+    await waitFor(() => expect(erased).toBe(1))
+    const erases = desk.calls.filter((c) => c.command === 'contact_erase').map((c) => c.request)
+    expect(erases).toEqual([{ contact: 'U1', typed: 'erase ', expected: 'ERASE' }])
+    expect(screen.queryByRole('dialog')).toBeNull()
+  })
+
   it('is not offered to staff', () => {
     const desk = fakeDesk({ tags_list: () => [] })
     render(ContactPanel, { desk, contact, sessions: [], owner: false, onchanged: () => {} })
     expect(screen.queryByRole('button', { name: 'Export all their data…' })).toBeNull()
+    expect(screen.queryByRole('button', { name: 'Erase all their data…' })).toBeNull()
   })
 })

@@ -473,6 +473,8 @@ export type OptedOutBy = "stop_word" | "withdrew" | "no_consent";
 
 export type ContactExportRequest = { contact: string, title: string, };
 
+export type ContactEraseRequest = { contact: string, typed: string, expected: string, };
+
 export type ContactExported = { messages: number, files: number, 
 /**
  * Messages whose file the relay no longer had.
@@ -1208,6 +1210,7 @@ export type Commands = {
   contact_fields_set: { request: ContactFieldsRequest; response: Submitted }
   contact_get: { request: ContactRequest; response: ContactDetail }
   contact_export: { request: ContactExportRequest; response: ContactExported | null }
+  contact_erase: { request: ContactEraseRequest; response: null }
   contact_consent: { request: ConsentRequest; response: Submitted }
   clinic_settings: { request: null; response: ClinicSettings }
   settings_get: { request: null; response: TeamSettingsView }
