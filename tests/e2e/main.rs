@@ -4,6 +4,7 @@
 mod alerts;
 mod automations;
 mod desktop;
+mod erase;
 mod installers;
 mod line_platform;
 mod notifications;

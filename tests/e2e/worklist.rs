@@ -29,7 +29,7 @@ async fn rows(app: &App) -> Result<Vec<String>> {
 
 /// Resizes the window, and waits until the page has the new size (under the test's X
 /// server, with no window manager, the page is the whole window).
-async fn resize(app: &App, width: u32, height: u32) -> Result<()> {
+pub(crate) async fn resize(app: &App, width: u32, height: u32) -> Result<()> {
     app.client
         .set_window_size(width, height)
         .await
