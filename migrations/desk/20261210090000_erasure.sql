@@ -11,3 +11,8 @@ CREATE TABLE erased_media (
 -- segments are next merged: an erased patient's words leave the index with them.
 INSERT INTO messages_grams (messages_grams, rank) VALUES ('secure-delete', 1);
 INSERT INTO contacts_grams (contacts_grams, rank) VALUES ('secure-delete', 1);
+
+-- A contact an owner holds: their data is kept whatever the retention, for this reason,
+-- since then.
+ALTER TABLE contacts ADD COLUMN held_reason TEXT;
+ALTER TABLE contacts ADD COLUMN held_at INTEGER;

@@ -36,6 +36,17 @@ pub struct ContactDetail {
     pub stopped: Option<Stopped>,
     /// Every answer to a consent they gave, newest first.
     pub consents: Vec<ConsentRecord>,
+    /// An owner keeps their data whatever the retention.
+    pub held: Option<Held>,
+}
+
+/// Why a contact's data is kept whatever the retention, and since when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Held {
+    pub reason: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub at: i64,
 }
 
 /// A stop word a patient wrote, and when.
@@ -192,7 +203,7 @@ impl Store {
     pub async fn contact(&self, user_id: &str) -> Result<Option<ContactDetail>> {
         let Some(row) = sqlx::query(
             "SELECT user_id, display_name, picture_url, status_message, language,
-                 friend_status, first_seen_at, stopped_word, stopped_at
+                 friend_status, first_seen_at, stopped_word, stopped_at, held_reason, held_at
              FROM contacts WHERE user_id = ?",
         )
         .bind(user_id)
@@ -273,6 +284,9 @@ impl Store {
         let stopped = (row.get::<Option<String>, _>(7))
             .zip(row.get::<Option<i64>, _>(8))
             .map(|(word, at)| Stopped { word, at });
+        let held = (row.get::<Option<String>, _>(9))
+            .zip(row.get::<Option<i64>, _>(10))
+            .map(|(reason, at)| Held { reason, at });
         let friend_status = match row.get::<&str, _>(5) {
             "following" => FriendStatus::Following,
             "blocked" => FriendStatus::Blocked,
@@ -292,6 +306,7 @@ impl Store {
             friend_history,
             stopped,
             consents,
+            held,
         }))
     }
 

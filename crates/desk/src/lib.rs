@@ -22,6 +22,7 @@ pub mod projection;
 pub mod query;
 pub mod relay;
 pub mod relay_url;
+pub mod retention;
 pub mod search;
 pub mod settings;
 pub mod sheet;

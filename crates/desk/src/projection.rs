@@ -21,6 +21,7 @@ use crate::{Error, Result};
 mod consents;
 mod contacts;
 mod erase;
+mod expire;
 mod line;
 mod media;
 mod ops;

@@ -42,6 +42,7 @@ mod media;
 mod ops;
 mod reminders;
 mod replies;
+mod retention;
 mod sends;
 mod settings;
 mod snapshot;
@@ -111,6 +112,8 @@ pub struct Bot {
     credentials: HashSet<Credential>,
     /// Telegram alerts not sent yet, by the seq of their cause.
     telegram: BTreeMap<Seq, TelegramAlert>,
+    /// The clinic's day of the last night's purge.
+    expired_on: Option<jiff::civil::Date>,
 }
 
 impl Bot {

@@ -13,7 +13,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use tsunagi_line::{MessageId, UserId};
-use tsunagi_proto::{Audience, ConversationId, LoggedOp, OpId, Operation, Seq};
+use tsunagi_proto::{Audience, ConversationId, LoggedOp, OpId, Operation, Seq, UnixMillis};
 
 /// What the relay keeps of an erased entry, op or LINE event alike: its place in the log.
 /// A desk and the executor skip it (an event without a source is about nobody).
@@ -21,6 +21,36 @@ pub const ERASED: &str = r#"{"type":"erased"}"#;
 
 /// The relay's public path of an operator's upload; the name (32 hex digits) follows.
 const UPLOAD_PATH: &str = "/public/uploads/";
+
+/// Judges a log's entries in order: an erasure, or a night's expiry.
+pub trait Judge {
+    /// A LINE event, as logged, at `at`.
+    fn event(&mut self, seq: Seq, at: UnixMillis, event: &str) -> Verdict;
+    /// An op, as logged (`op` its JSON), at `at`.
+    fn op(&mut self, seq: Seq, at: UnixMillis, op_id: OpId, op: &str) -> Verdict;
+    /// LINE's ids of the messages whose media goes.
+    fn media_gone(&self) -> Vec<MessageId>;
+    /// The names of the uploads that go (unless something kept still names them).
+    fn uploads(&self) -> &BTreeSet<String>;
+}
+
+impl Judge for Erasure {
+    fn event(&mut self, seq: Seq, _: UnixMillis, event: &str) -> Verdict {
+        Erasure::event(self, seq, event)
+    }
+
+    fn op(&mut self, seq: Seq, _: UnixMillis, op_id: OpId, op: &str) -> Verdict {
+        Erasure::op(self, seq, op_id, op)
+    }
+
+    fn media_gone(&self) -> Vec<MessageId> {
+        self.messages.iter().cloned().collect()
+    }
+
+    fn uploads(&self) -> &BTreeSet<String> {
+        &self.uploads
+    }
+}
 
 /// What becomes of one entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -268,7 +298,7 @@ impl Erasure {
 }
 
 /// The upload names in a send's JSON: what follows the relay's public upload path.
-fn uploads_in(json: &str) -> impl Iterator<Item = String> + '_ {
+pub(crate) fn uploads_in(json: &str) -> impl Iterator<Item = String> + '_ {
     json.match_indices(UPLOAD_PATH).filter_map(|(at, _)| {
         let name = json.get(at + UPLOAD_PATH.len()..at + UPLOAD_PATH.len() + 32)?;
         name.bytes()

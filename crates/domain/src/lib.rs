@@ -6,6 +6,7 @@ pub mod consent;
 pub mod conversation;
 pub mod csat;
 pub mod erasure;
+pub mod expiry;
 pub mod handoff;
 pub mod hours;
 pub mod red_flag;

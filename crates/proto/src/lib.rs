@@ -13,11 +13,11 @@ pub use entry::{Entry, EntryBody, EntryError, Seq, UnixMillis};
 pub use op::{
     AiOutcome, AiSettings, AlertReason, Audience, BUILT_IN_CONTACT_FIELDS, BusinessHours,
     CannedResponse, ChatKind, ConsentKind, ContactField, ContactProfile, ConversationId,
-    ConversationMode, Credential, Delivery, DeviceId, EXECUTOR_DEVICE, Greetings, HandoffSettings,
-    KeywordMatch, KeywordRule, LineAccount, LoggedOp, MediaOutcome, MessageTemplate, OpId,
-    OpeningHours, Operation, OperatorId, OptOut, PatientData, ReadMode, ReadReceipts,
-    RecipientOutcome, RecipientResult, RedFlagSettings, Reminder, SendOp, Setting, SyncOutcome,
-    TelegramOutcome, TelegramSettings, TelegramTrouble,
+    ConversationMode, Credential, Cutoffs, Delivery, DeviceId, EXECUTOR_DEVICE, Greetings,
+    HandoffSettings, KeywordMatch, KeywordRule, LineAccount, LoggedOp, MediaOutcome,
+    MessageTemplate, OpId, OpeningHours, Operation, OperatorId, OptOut, PatientData, ReadMode,
+    ReadReceipts, RecipientOutcome, RecipientResult, RedFlagSettings, Reminder, Retention, SendOp,
+    Setting, SyncOutcome, TelegramOutcome, TelegramSettings, TelegramTrouble,
 };
 pub use tsunagi_line::ChannelId;
 

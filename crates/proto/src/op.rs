@@ -23,8 +23,9 @@ pub use outreach::{
 pub use sends::{AiOutcome, Delivery, MediaOutcome, SendOp, TelegramOutcome, TelegramTrouble};
 pub use settings::{
     AiSettings, BUILT_IN_CONTACT_FIELDS, BusinessHours, CannedResponse, ContactField, Credential,
-    Greetings, HandoffSettings, KeywordMatch, KeywordRule, LineAccount, MessageTemplate,
-    OpeningHours, PatientData, ReadMode, ReadReceipts, RedFlagSettings, Setting, TelegramSettings,
+    Cutoffs, Greetings, HandoffSettings, KeywordMatch, KeywordRule, LineAccount, MessageTemplate,
+    OpeningHours, PatientData, ReadMode, ReadReceipts, RedFlagSettings, Retention, Setting,
+    TelegramSettings,
 };
 
 /// An operation, as appended. JSON: `{"type": "claim", "conversation": "U…"}` and so on.
@@ -86,6 +87,18 @@ pub enum Operation {
     /// What the relay keeps of an op it erased: its place in the log, nothing else. No
     /// device and no executor logs one.
     Erased,
+    /// An owner keeps a contact's data whatever the retention (`held`, with the reason),
+    /// or lets the retention apply to them again.
+    Hold {
+        contact: UserId,
+        held: bool,
+        #[serde(default)]
+        reason: String,
+    },
+    /// The relay's nightly purge of what the retention keeps no longer, but for the
+    /// contacts on hold: as for an erase, the relay rewrites its log and deletes files, and
+    /// every desk purges its copy as it applies this.
+    Expire { before: Cutoffs, held: Vec<UserId> },
     /// A patient gave or withdrew a consent, as an operator recorded it: to the wording of
     /// this version (`wording`, the clinic's name for it).
     Consent {
@@ -255,6 +268,8 @@ impl Operation {
             Operation::Export { .. } => "export",
             Operation::Erase { .. } => "erase",
             Operation::Erased => "erased",
+            Operation::Hold { .. } => "hold",
+            Operation::Expire { .. } => "expire",
             Operation::Consent { .. } => "consent",
             Operation::Settings(_) => "settings",
             Operation::Profiles { .. } => "profiles",
@@ -354,6 +369,8 @@ mod tests {
         r#"{"type":"export","contact":"U1"}"#,
         r#"{"type":"erase","contact":"U1"}"#,
         r#"{"type":"erased"}"#,
+        r#"{"type":"hold","contact":"U1","held":true,"reason":"complaint"}"#,
+        r#"{"type":"expire","before":{"messages":5},"held":["U1"]}"#,
         r#"{"type":"consent","contact":"U1","consent":"reminders","given":true,"wording":"v1"}"#,
         r#"{"type":"settings","setting":"read_receipts","mode":"opened"}"#,
         r#"{"type":"profiles","profiles":[]}"#,

@@ -465,7 +465,8 @@ impl<S: LogStore> Executor<S> {
         if !moved {
             return Ok(Some(Stop::Lost));
         }
-        // The erase dropped the snapshot; one saved meanwhile may still hold the patient.
+        // The erase (or purge) dropped the snapshot; one saved meanwhile may still hold what
+        // went.
         // The state without them is saved over it now, not in 10,000 entries.
         if entries.iter().any(erases) {
             self.snapshot_now = true;
@@ -544,11 +545,14 @@ impl<S: LogStore> Executor<S> {
     }
 }
 
-/// Whether `entry` erases a patient.
+/// Whether `entry` erases a patient, or purges what the retention keeps no longer: the
+/// store dropped the snapshot.
 fn erases(entry: &Entry) -> bool {
     matches!(
         &entry.body,
-        tsunagi_proto::EntryBody::Op { op, .. }
-            if matches!(op.known(), Some(tsunagi_proto::Operation::Erase { .. }))
+        tsunagi_proto::EntryBody::Op { op, .. } if matches!(
+            op.known(),
+            Some(tsunagi_proto::Operation::Erase { .. } | tsunagi_proto::Operation::Expire { .. })
+        )
     )
 }

@@ -87,4 +87,17 @@ impl Joined {
         self.append_now(&op).await?;
         Ok(())
     }
+
+    /// Keeps `contact`'s data whatever the retention, for `reason` (owners), or lets the
+    /// retention apply to them again.
+    pub async fn hold_contact(&self, contact: &UserId, held: bool, reason: String) -> Result<()> {
+        let op = Operation::Hold {
+            contact: contact.clone(),
+            held,
+            reason: reason.trim().to_owned(),
+        };
+        tsunagi_domain::validate::operation(&op)?;
+        self.append_now(&op).await?;
+        Ok(())
+    }
 }

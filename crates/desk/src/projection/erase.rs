@@ -6,13 +6,13 @@
 //! (`secure_delete`), so nothing of them stays in the file either.
 
 use rusqlite::OptionalExtension as _;
-use tsunagi_domain::erasure::{Erasure, Verdict};
+use tsunagi_domain::erasure::Erasure;
 use tsunagi_line::{MessageId, UserId};
-use tsunagi_proto::{ConversationId, OpId, Seq};
+use tsunagi_proto::{ConversationId, Seq};
 
 use super::Changes;
 use super::ops::Outcome;
-use crate::{Error, Result};
+use crate::Result;
 
 pub(super) fn erase(
     db: &rusqlite::Connection,
@@ -74,49 +74,10 @@ pub(super) fn erase(
     // from before the erase.
     db.prepare_cached("DELETE FROM outbox WHERE instr(op, ?) > 0")?
         .execute([user])?;
-    audit_without(db, &mut erasure)?;
+    super::expire::audit_without(db, &mut erasure)?;
     changes.conversations.insert(chat);
     changes.contacts.insert(contact.clone());
     changes.reminders = true;
     changes.erased = true;
     Ok(Outcome::Applied)
-}
-
-/// The audit trail, judged op by op in log order: erased ops go, ops about many patients
-/// are kept without this one.
-fn audit_without(db: &rusqlite::Connection, erasure: &mut Erasure) -> Result<()> {
-    // Judged as they are read (the audit is every op in the log), changed after.
-    let mut changed = Vec::new();
-    let mut statement = db.prepare_cached("SELECT seq, op_id, op FROM audit ORDER BY seq")?;
-    let mut rows = statement.query([])?;
-    while let Some(row) = rows.next()? {
-        let seq: i64 = row.get(0)?;
-        let op_id: String = row.get(1)?;
-        let op_id = op_id
-            .parse()
-            .map(OpId)
-            .map_err(|e| Error::encoding("an op id in the audit", e))?;
-        let op: String = row.get(2)?;
-        match erasure.op(Seq(seq as u64), op_id, &op) {
-            Verdict::Keep => {}
-            Verdict::Erase => changed.push((seq, None)),
-            Verdict::Rewrite(kept) => {
-                let kept = serde_json::to_string(&kept).map_err(|e| Error::encoding("an op", e))?;
-                changed.push((seq, Some(kept)));
-            }
-        }
-    }
-    drop(rows);
-    drop(statement);
-    for (seq, kept) in changed {
-        match kept {
-            None => db
-                .prepare_cached("DELETE FROM audit WHERE seq = ?")?
-                .execute([seq])?,
-            Some(kept) => db
-                .prepare_cached("UPDATE audit SET op = ? WHERE seq = ?")?
-                .execute(rusqlite::params![kept, seq])?,
-        };
-    }
-    Ok(())
 }

@@ -7,7 +7,7 @@ use tsunagi_proto::{
 };
 
 use super::sends::{self, Failure};
-use super::{Changes, consents, contacts, erase, media, outreach, sessions, settings};
+use super::{Changes, consents, contacts, erase, expire, media, outreach, sessions, settings};
 use crate::{Error, Result};
 
 /// What became of an op.
@@ -144,6 +144,16 @@ pub(super) fn operation(
             (Some(&contacts_chat), erase::erase(db, contact, changes)?)
         }
         Operation::Erased => (None, Outcome::Applied),
+        Operation::Hold {
+            contact,
+            held,
+            reason,
+        } => {
+            contacts_chat = ConversationId::new(contact.as_str());
+            let outcome = expire::hold(db, entry, contact, *held, reason, changes)?;
+            (Some(&contacts_chat), outcome)
+        }
+        Operation::Expire { before, held } => (None, expire::expire(db, before, held, changes)?),
         Operation::Settings(setting) => (None, settings::setting(db, entry, setting, changes)?),
         Operation::LineAccount(account) => {
             (None, settings::line_account(db, entry, account, changes)?)

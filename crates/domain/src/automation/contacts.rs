@@ -26,6 +26,9 @@ pub(super) struct Contact {
     /// Their newest answer to each consent.
     #[serde(default)]
     pub(super) consents: BTreeMap<ConsentKind, bool>,
+    /// An owner keeps their data whatever the retention.
+    #[serde(default)]
+    pub(super) held: bool,
 }
 
 impl Contact {

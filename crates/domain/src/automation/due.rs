@@ -13,6 +13,7 @@ impl Bot {
     pub fn due(&self, now: UnixMillis) -> Vec<Decision> {
         let mut decisions = Vec::new();
         self.due_reminders(now, &mut decisions);
+        self.due_expiry(now, &mut decisions);
         let mut chats: Vec<_> = self.chats.iter().collect();
         chats.sort_by_key(|(id, _)| id.as_str());
         for (id, chat) in chats {
@@ -90,7 +91,8 @@ impl Bot {
                 .map(|w| UnixMillis(w.at.0 + after))
                 .min()
         });
-        [close, opening, reminder, greeting, escalation]
+        let expiry = self.next_expiry(now);
+        [close, opening, reminder, greeting, escalation, expiry]
             .into_iter()
             .flatten()
             .min()

@@ -107,6 +107,8 @@ impl Bot {
                 ..
             } => self.fold_consent(contact, *consent, *given),
             Operation::Erase { contact } => self.forget(contact),
+            Operation::Hold { contact, held, .. } => self.fold_hold(contact, *held),
+            Operation::Expire { before, held } => self.fold_expire(entry, before, held),
             // Reminders.
             Operation::ScheduleReminder(reminder) => {
                 self.fold_schedule_reminder(entry, &actor.operator, reminder)

@@ -94,6 +94,8 @@ struct Stored<'a> {
     credentials: Cow<'a, HashSet<Credential>>,
     #[serde(default)]
     telegram: Cow<'a, BTreeMap<Seq, TelegramAlert>>,
+    #[serde(default)]
+    expired_on: Option<jiff::civil::Date>,
 }
 
 impl serde::Serialize for Bot {
@@ -115,6 +117,7 @@ impl serde::Serialize for Bot {
             sync_by_op: Cow::Borrowed(self.syncs.by_key()),
             credentials: Cow::Borrowed(&self.credentials),
             telegram: Cow::Borrowed(&self.telegram),
+            expired_on: self.expired_on,
         };
         serde::Serialize::serialize(&stored, serializer)
     }
@@ -142,6 +145,7 @@ impl<'de> serde::Deserialize<'de> for Bot {
             syncs: Ledger::from_parts(stored.syncs.into_owned(), stored.sync_by_op.into_owned()),
             credentials: stored.credentials.into_owned(),
             telegram: stored.telegram.into_owned(),
+            expired_on: stored.expired_on,
         })
     }
 }

@@ -1779,3 +1779,72 @@ fn an_erased_patient_is_forgotten_and_nothing_waiting_for_them_goes_out() {
             .any(|d| matches!(d, Decision::FetchProfile { user, .. } if user.as_str() == PATIENT))
     );
 }
+
+#[test]
+fn every_night_after_three_the_retention_purges_once_naming_who_is_on_hold() {
+    use tsunagi_proto::{Cutoffs, PatientData, Retention};
+    let keep = Setting::PatientData(PatientData {
+        retention: Retention {
+            messages_days: Some(30),
+            audit_days: Some(365),
+            ..Retention::default()
+        },
+        ..PatientData::default()
+    });
+    let hold = Operation::Hold {
+        contact: UserId::new(OTHER),
+        held: true,
+        reason: "a complaint in progress".into(),
+    };
+    let (mut bot, _) = fold(&[
+        hours(1),
+        settings(2, keep),
+        log::text(3, PATIENT, "M3", "hello"),
+        by_yuki(4, hold),
+    ]);
+    // The clinic's clock (UTC in `hours`): on 8 December 2026, and a day later.
+    let local_on = |day: u32, time: &str| {
+        let zoned: jiff::Zoned = format!("2026-12-{day:02}T{time}[UTC]").parse().unwrap();
+        UnixMillis(zoned.timestamp().as_millisecond())
+    };
+    let local = |time: &str| local_on(8, time);
+    let expiries = |decisions: &[Decision]| -> Vec<Operation> {
+        logged(decisions)
+            .into_iter()
+            .filter(|op| matches!(op, Operation::Expire { .. }))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(expiries(&bot.due(local("02:59"))), Vec::new());
+    assert_eq!(bot.next_due(local("02:59")), Some(local("03:00")));
+    let night = local("03:00");
+    let due = bot.due(night);
+    assert_eq!(
+        expiries(&due),
+        [Operation::Expire {
+            before: Cutoffs {
+                messages: Some(UnixMillis(night.0 - 30 * 86_400_000)),
+                audit: Some(UnixMillis(night.0 - 365 * 86_400_000)),
+                ..Cutoffs::default()
+            },
+            held: vec![UserId::new(OTHER)],
+        }]
+    );
+    // Logged, it is not due again that night; the next is the next night's.
+    let Some(Decision::Log(Logged { op, .. })) = due.iter().find(|d| {
+        matches!(
+            d,
+            Decision::Log(Logged {
+                op: Operation::Expire { .. },
+                ..
+            })
+        )
+    }) else {
+        panic!("the purge is logged")
+    };
+    let mut entry = log::op(5, EXECUTOR_DEVICE, op.clone());
+    entry.at = night;
+    bot.apply(&entry);
+    assert_eq!(expiries(&bot.due(local("23:00"))), Vec::new());
+    assert_eq!(bot.next_due(local("23:00")), Some(local_on(9, "03:00")));
+}

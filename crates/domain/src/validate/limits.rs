@@ -29,6 +29,10 @@ pub const STOP_WORD_MAX_CHARS: usize = 40;
 pub const CONSENT_WORDING_MAX_CHARS: usize = 40;
 /// How long a window may sit unused before it locks, in minutes.
 pub const LOCK_AFTER_MINUTES: std::ops::RangeInclusive<u32> = 1..=240;
+/// How many days a kind of patient data may be kept, when not forever: a day to ten years.
+pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=3_650;
+/// A hold's reason, in characters.
+pub const HOLD_REASON_MAX_CHARS: usize = 200;
 /// Telegram chats alerted at most.
 pub const TELEGRAM_CHATS_MAX: usize = 10;
 /// The languages alerts are written in.

@@ -6,8 +6,8 @@ use tsunagi_line::message::{self, Message};
 use tsunagi_proto::{Audience, ConversationId, Operation};
 
 use super::limits::{
-    CONSENT_WORDING_MAX_CHARS, CONTACT_FIELD_KEY_MAX, CONTACT_FIELD_VALUE_MAX, MAX_NOTE_CHARS,
-    MAX_SEND_MESSAGES, MAX_TAG_CHARS, contact_field_key,
+    CONSENT_WORDING_MAX_CHARS, CONTACT_FIELD_KEY_MAX, CONTACT_FIELD_VALUE_MAX,
+    HOLD_REASON_MAX_CHARS, MAX_NOTE_CHARS, MAX_SEND_MESSAGES, MAX_TAG_CHARS, contact_field_key,
 };
 use super::problems::{SettingProblem, SettingText};
 use super::settings::{self, variables};
@@ -39,6 +39,10 @@ pub enum OpProblem {
     MarkReadNotOneToOne,
     /// Only a patient (a LINE user id, `U…`) is erased.
     EraseNotAUser,
+    /// A hold says why, in 1 to `max` characters.
+    HoldReason {
+        max: usize,
+    },
     MarkReadTokenEmpty,
     TypingNotOneToOne,
     TypingSeconds {
@@ -80,6 +84,9 @@ impl fmt::Display for OpProblem {
                 write!(f, "tag: a tag is 1 to {MAX_TAG_CHARS} characters")
             }
             OpProblem::Setting(problem) => problem.fmt(f),
+            OpProblem::HoldReason { max } => {
+                write!(f, "hold: say why, in 1 to {max} characters")
+            }
             OpProblem::EraseNotAUser => {
                 f.write_str("erase: only a patient is erased, by their LINE user id (U…)")
             }
@@ -188,6 +195,16 @@ pub fn operation(op: &Operation) -> Result<(), OpProblems> {
                     .into_iter()
                     .map(OpProblem::Setting),
             );
+        }
+        Operation::Hold {
+            held: true, reason, ..
+        } => {
+            let chars = reason.trim().chars().count();
+            if chars == 0 || chars > HOLD_REASON_MAX_CHARS {
+                problems.push(OpProblem::HoldReason {
+                    max: HOLD_REASON_MAX_CHARS,
+                });
+            }
         }
         Operation::Erase { contact } => {
             if !ConversationId::from(contact.as_str()).is_one_to_one() {

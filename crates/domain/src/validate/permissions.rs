@@ -11,7 +11,8 @@ pub fn owner_only(op: &Operation) -> bool {
         Operation::Settings(_)
         | Operation::SyncFollowers
         | Operation::Export { .. }
-        | Operation::Erase { .. } => true,
+        | Operation::Erase { .. }
+        | Operation::Hold { .. } => true,
         Operation::ScheduleReminder(reminder) => !matches!(reminder.to, Audience::Contact { .. }),
         _ => false,
     }
@@ -55,7 +56,8 @@ pub fn author(op: &Operation) -> Author {
         | Operation::TelegramSent { .. }
         | Operation::LineAccount(_)
         // Only the relay writes a tombstone, and only over an entry it erased.
-        | Operation::Erased => Author::Executor,
+        | Operation::Erased
+        | Operation::Expire { .. } => Author::Executor,
         _ => Author::Desk,
     }
 }

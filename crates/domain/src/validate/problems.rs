@@ -99,6 +99,11 @@ pub enum SettingProblem {
         words: usize,
         chars: usize,
     },
+    /// Data is kept `min` to `max` days, or forever.
+    RetentionInvalid {
+        min: u32,
+        max: u32,
+    },
     /// Telegram alerts need at least one chat.
     TelegramNoChat,
     /// A chat id given twice, or more than `max` chats.

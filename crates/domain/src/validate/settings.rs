@@ -10,8 +10,8 @@ use tsunagi_proto::{
 use super::limits::{
     AI_HISTORY_MAX, AI_PROMPT_MAX_CHARS, AI_TIMEOUT_SECONDS, ALERT_LANGUAGES,
     CONTACT_FIELD_LABEL_MAX, EMERGENCY_NUMBER_MAX_CHARS, HANDOFF_VARIABLES, LOCK_AFTER_MINUTES,
-    MAX_PATTERN_CHARS, MAX_POSTBACK_DATA_CHARS, MAX_SETTING_ITEMS, STOP_WORD_MAX_CHARS,
-    STOP_WORDS_MAX, TELEGRAM_CHATS_MAX, TEMPLATE_VARIABLES, contact_field_key,
+    MAX_PATTERN_CHARS, MAX_POSTBACK_DATA_CHARS, MAX_SETTING_ITEMS, RETENTION_DAYS,
+    STOP_WORD_MAX_CHARS, STOP_WORDS_MAX, TELEGRAM_CHATS_MAX, TEMPLATE_VARIABLES, contact_field_key,
 };
 use super::problems::{SettingList, SettingProblem, SettingText};
 use crate::hours::minutes;
@@ -75,6 +75,24 @@ pub fn setting(setting: &Setting) -> Vec<SettingProblem> {
                     .any(|w| w.trim().is_empty() || w.chars().count() > chars)
             {
                 problems.push(SettingProblem::StopWordsInvalid { words, chars });
+            }
+            let kept = &data.retention;
+            let days = [
+                kept.messages_days,
+                kept.media_days,
+                kept.uploads_days,
+                kept.ai_days,
+                kept.audit_days,
+            ];
+            if days
+                .into_iter()
+                .flatten()
+                .any(|d| !RETENTION_DAYS.contains(&d))
+            {
+                problems.push(SettingProblem::RetentionInvalid {
+                    min: *RETENTION_DAYS.start(),
+                    max: *RETENTION_DAYS.end(),
+                });
             }
         }
         Setting::Ai(ai) => ai_settings(ai, &mut problems),

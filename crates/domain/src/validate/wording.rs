@@ -113,6 +113,10 @@ impl std::fmt::Display for SettingProblem {
                 f,
                 "patient data: at most {words} stop words, each 1 to {chars} characters"
             ),
+            P::RetentionInvalid { min, max } => write!(
+                f,
+                "patient data: each kind is kept {min} to {max} days, or forever"
+            ),
             P::TelegramNoChat => f.write_str("Telegram alerts: give at least one chat id"),
             P::TelegramChatsInvalid { max } => {
                 write!(f, "Telegram alerts: at most {max} chats, each once")

@@ -312,6 +312,10 @@ pub struct PatientData {
     /// No reminder goes to a patient who has not agreed to reminders.
     #[serde(default)]
     pub reminders_need_consent: bool,
+    /// How long each kind of patient data is kept: every night the relay purges what is
+    /// older, on every desk too, but for contacts on hold.
+    #[serde(default)]
+    pub retention: Retention,
 }
 
 impl Default for PatientData {
@@ -320,8 +324,77 @@ impl Default for PatientData {
             lock_after_minutes: default_lock_after(),
             stop_words: default_stop_words(),
             reminders_need_consent: false,
+            retention: Retention::default(),
         }
     }
+}
+
+/// Days each kind of patient data is kept (1 to 3,650); `None`: forever, as by default.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// What patients wrote and what the team sent them, their media with them.
+    #[serde(default)]
+    pub messages_days: Option<u32>,
+    /// The files patients sent (the messages stay, saying the file is no longer kept).
+    #[serde(default)]
+    pub media_days: Option<u32>,
+    /// The photos the team uploaded to send.
+    #[serde(default)]
+    pub uploads_days: Option<u32>,
+    /// The AI responder's record of its decisions, and the texts it keeps to ask the model.
+    #[serde(default)]
+    pub ai_days: Option<u32>,
+    /// The audit's records of who looked, exported, erased and read.
+    #[serde(default)]
+    pub audit_days: Option<u32>,
+}
+
+impl Retention {
+    /// Whether anything is ever purged.
+    pub fn purges(&self) -> bool {
+        [
+            self.messages_days,
+            self.media_days,
+            self.uploads_days,
+            self.ai_days,
+            self.audit_days,
+        ]
+        .iter()
+        .any(Option::is_some)
+    }
+
+    /// What is purged at `now`: each kind's oldest time kept.
+    pub fn cutoffs(&self, now: crate::ids::UnixMillis) -> Cutoffs {
+        let before = |days: Option<u32>| {
+            days.map(|days| crate::ids::UnixMillis(now.0 - i64::from(days) * 86_400_000))
+        };
+        Cutoffs {
+            messages: before(self.messages_days),
+            media: before(self.media_days),
+            uploads: before(self.uploads_days),
+            ai: before(self.ai_days),
+            audit: before(self.audit_days),
+        }
+    }
+}
+
+/// What a night's purge removes: of each kind, what is older than its time; `None`:
+/// nothing of that kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cutoffs {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<crate::ids::UnixMillis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<crate::ids::UnixMillis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uploads: Option<crate::ids::UnixMillis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai: Option<crate::ids::UnixMillis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::ids::UnixMillis>,
 }
 
 /// "Stop" as patients write it in the clinics' four languages.

@@ -58,6 +58,12 @@ impl<S: LogStore> Executor<S> {
         if ops.is_empty() {
             return Ok(0);
         }
+        // The night's purge: once the log is purged, the files go, and the uploads older
+        // than their time.
+        let uploads_before = ops.iter().find_map(|logged| match &logged.op {
+            Operation::Expire { before, .. } => Some(before.uploads),
+            _ => None,
+        });
         let at = self.relay.now();
         let entries = ops
             .into_iter()
@@ -82,10 +88,32 @@ impl<S: LogStore> Executor<S> {
             .store
             .append_fenced(&self.channel, self.fence(), entries)
             .await?;
+        if let Some(uploads_before) = uploads_before {
+            self.expired_files(uploads_before).await;
+        }
         Ok(appended
             .iter()
             .filter(|a| matches!(a, crate::store::Appended::New(_)))
             .count())
+    }
+
+    /// Deletes what the night's purge left: the files it noted, and the uploads kept
+    /// since before `uploads_before`. A failure is logged; what is left goes at the next
+    /// start or night.
+    async fn expired_files(&self, uploads_before: Option<tsunagi_proto::UnixMillis>) {
+        if let Err(error) = crate::erased::delete_erased_files(&self.relay, &self.channel).await {
+            tracing::warn!(%error, "deleting the files the night's purge left");
+        }
+        let (Some(before), Some(media)) = (uploads_before, self.relay.media()) else {
+            return;
+        };
+        match media.uploads().expire(&self.channel, before).await {
+            Ok(0) => {}
+            Ok(deleted) => {
+                tracing::info!(channel = %self.channel, deleted, "deleted uploads past the clinic's retention")
+            }
+            Err(error) => tracing::warn!(%error, "deleting uploads past the clinic's retention"),
+        }
     }
 
     pub(super) async fn log_one(&self, cause: String, op: Operation) -> Result<(), Failure> {

@@ -1,21 +1,23 @@
-//! Erasing a patient from a channel's log, in the transaction that logs the erase: each
-//! entry before it is judged ([`Erasure`]), the erased ones become tombstones and those
-//! about many patients are rewritten without them, and the executor's snapshot (which may
-//! hold their words) is dropped: the executor folds the log again, now without them.
+//! Erasing a patient from a channel's log, or purging what the retention keeps no longer,
+//! in the transaction that logs the erase (or the night's expiry): each entry before it is
+//! judged ([`Erasure`], [`Expiry`]), those that go become tombstones and those about many
+//! patients are rewritten without them, and the executor's snapshot (which may hold their
+//! words) is dropped: the executor folds the log again, now without them.
 //!
 //! The files the relay keeps of them (their messages' media, the photos sent to them) are
 //! noted in `erased_files` in the same transaction, and deleted after it
 //! ([`crate::erased`]).
 
 use futures_util::TryStreamExt as _;
-use tsunagi_domain::erasure::{ERASED, Erasure, Verdict};
-use tsunagi_line::{ChannelId, UserId};
-use tsunagi_proto::{OpId, Operation, Seq};
+use tsunagi_domain::erasure::{ERASED, Erasure, Judge, Verdict};
+use tsunagi_domain::expiry::Expiry;
+use tsunagi_line::ChannelId;
+use tsunagi_proto::{OpId, Operation, Seq, UnixMillis};
 
 use super::NewBody;
 
 /// Every entry of a channel before a seq, oldest first, as the erasure reads them.
-pub(super) const SCAN: &str = "SELECT seq, kind, event, op_id, op FROM entries
+pub(super) const SCAN: &str = "SELECT seq, at, kind, event, op_id, op FROM entries
     WHERE channel_id = $1 AND seq < $2 ORDER BY seq";
 pub(super) const ERASE_EVENT: &str =
     "UPDATE entries SET event = $1, message_id = NULL WHERE channel_id = $2 AND seq = $3";
@@ -28,6 +30,7 @@ const LEAVE_FILE: &str = "INSERT INTO erased_files (channel_id, kind, name) VALU
 #[derive(sqlx::FromRow)]
 pub(super) struct ScannedRow {
     seq: i64,
+    at: i64,
     kind: String,
     event: Option<String>,
     op_id: Option<String>,
@@ -42,26 +45,29 @@ pub(super) struct Change {
     pub(super) seq: i64,
 }
 
-/// The patient an appended entry erases, if it is an erase.
-pub(super) fn erases(body: &NewBody) -> Option<UserId> {
+/// The judge of what an appended entry purges: an erase's, or a night's expiry's.
+pub(super) fn purges(body: &NewBody) -> Option<Box<dyn Judge + Send>> {
     let NewBody::Op { op, .. } = body else {
         return None;
     };
-    // Most ops are not: only one whose JSON says so is read.
-    if !op.get().contains("\"erase\"") {
+    // Most ops purge nothing: only one whose JSON may is read.
+    let json = op.get();
+    if !(json.contains("\"erase\"") || json.contains("\"expire\"")) {
         return None;
     }
-    match serde_json::from_str::<Operation>(op.get()) {
-        Ok(Operation::Erase { contact }) => Some(contact),
+    match serde_json::from_str::<Operation>(json) {
+        Ok(Operation::Erase { contact }) => Some(Box::new(Erasure::new(contact))),
+        Ok(Operation::Expire { before, held }) => Some(Box::new(Expiry::new(before, &held))),
         _ => None,
     }
 }
 
 /// What becomes of `row`, if anything.
-pub(super) fn judge(erasure: &mut Erasure, row: ScannedRow) -> Option<Change> {
+pub(super) fn judge(judge: &mut (dyn Judge + Send), row: ScannedRow) -> Option<Change> {
     let seq = Seq(row.seq as u64);
+    let at = UnixMillis(row.at);
     match (row.kind.as_str(), row.event, row.op_id, row.op) {
-        ("line", Some(event), _, _) => match erasure.event(seq, &event) {
+        ("line", Some(event), _, _) => match judge.event(seq, at, &event) {
             Verdict::Keep => None,
             Verdict::Erase | Verdict::Rewrite(_) => Some(Change {
                 sql: ERASE_EVENT,
@@ -71,7 +77,7 @@ pub(super) fn judge(erasure: &mut Erasure, row: ScannedRow) -> Option<Change> {
         },
         ("op", _, Some(op_id), Some(op)) => {
             let op_id = op_id.parse().map(OpId).ok()?;
-            let content = match erasure.op(seq, op_id, &op) {
+            let content = match judge.op(seq, at, op_id, &op) {
                 Verdict::Keep => return None,
                 Verdict::Erase => ERASED.to_owned(),
                 Verdict::Rewrite(kept) => serde_json::to_string(&kept).ok()?,
@@ -86,12 +92,12 @@ pub(super) fn judge(erasure: &mut Erasure, row: ScannedRow) -> Option<Change> {
     }
 }
 
-/// Erases `contact` from `channel`'s entries before `before` (the erase's own seq), in
-/// the writer's transaction `db`.
+/// Purges what `judge` says from `channel`'s entries before `before` (the purging op's
+/// own seq), in the writer's transaction `db`.
 pub(super) async fn erase<DB>(
     db: &mut DB::Connection,
     channel: &ChannelId,
-    contact: UserId,
+    mut judge: Box<dyn Judge + Send>,
     before: Seq,
 ) -> Result<(), sqlx::Error>
 where
@@ -103,7 +109,6 @@ where
     for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
 {
-    let mut erasure = Erasure::new(contact);
     let mut changes = Vec::new();
     {
         let mut rows = sqlx::query_as::<DB, ScannedRow>(SCAN)
@@ -111,7 +116,7 @@ where
             .bind(before.0 as i64)
             .fetch(&mut *db);
         while let Some(row) = rows.try_next().await? {
-            changes.extend(judge(&mut erasure, row));
+            changes.extend(self::judge(judge.as_mut(), row));
         }
     }
     for change in changes {
@@ -126,8 +131,9 @@ where
         .bind(channel.as_str())
         .execute(&mut *db)
         .await?;
-    let media = erasure.messages().iter().map(|m| ("media", m.as_str()));
-    let uploads = erasure.uploads().iter().map(|u| ("upload", u.as_str()));
+    let gone = judge.media_gone();
+    let media = gone.iter().map(|m| ("media", m.as_str()));
+    let uploads = judge.uploads().iter().map(|u| ("upload", u.as_str()));
     for (kind, name) in media.chain(uploads) {
         sqlx::query::<DB>(LEAVE_FILE)
             .bind(channel.as_str())

@@ -28,7 +28,7 @@ use super::columns::{
     CARRYING, DEVICE_SELECT, DeviceRow, ENTRY_SELECT, REDACT, REMEMBER_UNSENT, enrolled,
     entries_from, insert_device, insert_entry, logged_as, role_text, usable_invite,
 };
-use super::erase::{erase, erases};
+use super::erase::{erase, purges};
 use super::shared::shared_queries;
 use super::writer::{Append, Heads, queue_append, take_group};
 use super::{
@@ -266,8 +266,8 @@ async fn append_request(
                 redact(&mut *tx, channel, id).await?;
                 unsent.insert(id.as_str().to_owned());
             }
-            if let Some(contact) = erases(&entry.body) {
-                erase::<Postgres>(&mut *tx, channel, contact, head).await?;
+            if let Some(judge) = purges(&entry.body) {
+                erase::<Postgres>(&mut *tx, channel, judge, head).await?;
             }
         } else {
             // Logged before, by this process or another, maybe in this very transaction.

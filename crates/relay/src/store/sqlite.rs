@@ -27,7 +27,7 @@ use super::columns::{
     CARRYING, DEVICE_SELECT, DeviceRow, ENTRY_SELECT, REDACT, REMEMBER_UNSENT, enrolled,
     entries_from, insert_device, insert_entry, logged_as, role_text, usable_invite,
 };
-use super::erase::{erase, erases};
+use super::erase::{erase, purges};
 use super::shared::shared_queries;
 use super::writer::{Append, Heads, queue_append, take_group};
 use super::{
@@ -249,8 +249,8 @@ async fn write_group(
                     redact(&mut tx, &request.channel, id.as_str()).await?;
                     newly_unsent.insert((request.channel.clone(), id.clone()));
                 }
-                if let Some(contact) = erases(&entry.body) {
-                    erase::<Sqlite>(&mut tx, &request.channel, contact, head).await?;
+                if let Some(judge) = purges(&entry.body) {
+                    erase::<Sqlite>(&mut tx, &request.channel, judge, head).await?;
                     erased = true;
                 }
             } else {

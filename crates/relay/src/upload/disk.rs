@@ -110,6 +110,36 @@ impl Uploads {
         Ok(swept)
     }
 
+    /// Deletes `channel`'s uploads kept since before `before` (the clinic's retention);
+    /// how many.
+    pub async fn expire(
+        &self,
+        channel: &ChannelId,
+        before: UnixMillis,
+    ) -> Result<usize, UploadError> {
+        let folder = self.channel_folder(channel)?;
+        let mut deleted = 0;
+        for name in list(&folder).await? {
+            if !is_name(&name) {
+                continue;
+            }
+            let upload = folder.join(&name);
+            if let Some((kept_at, _)) = age_and_size(&upload).await?
+                && kept_at < before
+            {
+                match tokio::fs::remove_dir_all(&upload).await {
+                    Ok(()) => deleted += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        if deleted > 0 {
+            crate::files::sync_dir(&folder).await?;
+        }
+        Ok(deleted)
+    }
+
     /// Deletes one of `channel`'s uploads, its thumbnail with it.
     pub async fn delete(&self, channel: &ChannelId, name: &str) -> Result<(), UploadError> {
         let folder = self.channel_folder(channel)?;
