@@ -10,6 +10,7 @@ mod local_copy;
 use tsunagi_proto::testing as log;
 mod media;
 mod projection;
+mod retention;
 mod stream;
 mod sync;
 mod untrusted_relay;

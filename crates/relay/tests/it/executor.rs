@@ -158,7 +158,7 @@ impl Clinic {
     }
 
     /// Runs the executor in another relay process whose clock reads `clock`.
-    async fn run_executor_by(&mut self, clock: RelayClock, options: Options) {
+    pub(crate) async fn run_executor_by(&mut self, clock: RelayClock, options: Options) {
         let relay = Arc::new(self.test.another_process().await.with_clock(clock));
         let options = self.told_when_idle(options);
         self.executor = Some(tokio::spawn(executor::run(

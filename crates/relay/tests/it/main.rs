@@ -19,6 +19,7 @@ mod metrics;
 mod postgres_tls;
 mod process;
 mod processes;
+mod retention;
 mod stream;
 mod unsend;
 mod uploads;
