@@ -32,6 +32,8 @@ fn main() {
         "contact_get",
         "contact_export",
         "contact_erase",
+        "contact_hold",
+        "retention_preview",
         "contact_consent",
         "lock_state",
         "lock_set_pin",

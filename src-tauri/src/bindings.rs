@@ -8,8 +8,8 @@ use ts_rs::TS;
 use tsunagi_desk::alerts::{AlertKind, Day, KindSetting, Notice, Preferences, Privacy, QuietHours};
 use tsunagi_desk::analytics::{DayCount, Figures, OperatorFigures, Report};
 use tsunagi_desk::detail::{
-    ConsentRecord, ContactDetail, FriendChange, FriendEvent, HandoffAction, HandoffEvent, Note,
-    Operator, Stopped,
+    ConsentRecord, ContactDetail, FriendChange, FriendEvent, HandoffAction, HandoffEvent, Held,
+    Note, Operator, Stopped,
 };
 use tsunagi_desk::lock::{LockState, Opened};
 use tsunagi_desk::outreach::{
@@ -20,6 +20,7 @@ use tsunagi_desk::query::{
     FriendStatus, InboxCounts, InboxItem, InboxList, MediaState, MediaView, MessageView,
     PageCursor, QuotedView, SendStatus, SentVia, SessionStatus, SessionSummary, Speaker,
 };
+use tsunagi_desk::retention::RetentionPreview;
 use tsunagi_desk::search::{Hit, HitKind, Piece};
 use tsunagi_desk::settings::{
     CredentialState, CredentialsView, SettingList, SettingProblem, SettingText,
@@ -29,24 +30,24 @@ use tsunagi_proto::api::SetupProblem;
 use tsunagi_proto::{
     AiSettings, BusinessHours, CannedResponse, ConsentKind, ContactField, Credential, Greetings,
     HandoffSettings, KeywordMatch, LineAccount, OpeningHours, PatientData, ReadMode, ReadReceipts,
-    RedFlagSettings, TelegramSettings, TelegramTrouble,
+    RedFlagSettings, Retention, TelegramSettings, TelegramTrouble,
 };
 
 use crate::ipc::{
     ActRequest, AlertOpened, AlertShowRequest, AlertsPaused, AppInfo, AuditExportRequest,
     AuditRequest, Canned, ChannelConnectRequest, ChannelConnected, ClinicSettings, ConsentRequest,
     ContactEraseRequest, ContactExportRequest, ContactExported, ContactFieldsRequest,
-    ContactRequest, ContactsRequest, ConversationRequest, ConversationView, CredentialRequest,
-    DeskChanged, DeskJoinRequest, DeskRemoved, EVENT_ALERT, EVENT_ALERT_OPEN, EVENT_ALERTS_PAUSED,
-    EVENT_CHANGED, EVENT_REMOVED, EVENT_STATUS, EVENT_UPDATE_AVAILABLE, EVENT_UPDATE_PROGRESS,
-    ErrorCode, ExportFormat, ExportRequest, FollowerSyncView, HandoffRequest, ImageBytes,
-    InboxListRequest, IpcError, KeyringStatus, KeywordRuleView, KeywordTryRequest, LinkRequest,
-    LockPinRequest, MediaSaveRequest, MessagesRequest, NoteRequest, OpRequest, Outgoing,
-    PendingAction, PendingKind, PhotoDeliveryView, PhotoProblem, PresenceRequest, ProfileView,
-    QuotaView, RelayUrlCheckRequest, RelayUrlChecked, ReminderDraft, ReminderPreview,
-    ReminderRequest, ReplyPart, ReportExportRequest, ReportRequest, SearchRequest, SendRequest,
-    SetAsideView, SettingEdit, SetupStepView, StickerPackage, Submitted, TagRequest, TeamCode,
-    TeamDevice, TeamInvite, TeamInviteRequest, TeamRevokeRequest, TeamSettingsView,
+    ContactHoldRequest, ContactRequest, ContactsRequest, ConversationRequest, ConversationView,
+    CredentialRequest, DeskChanged, DeskJoinRequest, DeskRemoved, EVENT_ALERT, EVENT_ALERT_OPEN,
+    EVENT_ALERTS_PAUSED, EVENT_CHANGED, EVENT_REMOVED, EVENT_STATUS, EVENT_UPDATE_AVAILABLE,
+    EVENT_UPDATE_PROGRESS, ErrorCode, ExportFormat, ExportRequest, FollowerSyncView,
+    HandoffRequest, ImageBytes, InboxListRequest, IpcError, KeyringStatus, KeywordRuleView,
+    KeywordTryRequest, LinkRequest, LockPinRequest, MediaSaveRequest, MessagesRequest, NoteRequest,
+    OpRequest, Outgoing, PendingAction, PendingKind, PhotoDeliveryView, PhotoProblem,
+    PresenceRequest, ProfileView, QuotaView, RelayUrlCheckRequest, RelayUrlChecked, ReminderDraft,
+    ReminderPreview, ReminderRequest, ReplyPart, ReportExportRequest, ReportRequest, SearchRequest,
+    SendRequest, SetAsideView, SettingEdit, SetupStepView, StickerPackage, Submitted, TagRequest,
+    TeamCode, TeamDevice, TeamInvite, TeamInviteRequest, TeamRevokeRequest, TeamSettingsView,
     TeamWithdrawRequest, TelegramChatView, TelegramTestRequest, TrayWords, UpdateOffer,
     UpdateProgress, UpdateSettings, UpdateSettingsRequest, UploadedImage,
 };
@@ -111,6 +112,8 @@ commands! {
     contacts::contact_get: ContactRequest => ContactDetail,
     contacts::contact_export: ContactExportRequest => Option<ContactExported>,
     contacts::contact_erase: ContactEraseRequest => (),
+    contacts::contact_hold: ContactHoldRequest => (),
+    settings::retention_preview: Retention => RetentionPreview,
     contacts::contact_consent: ConsentRequest => Submitted,
     settings::clinic_settings: () => ClinicSettings,
     settings::settings_get: () => TeamSettingsView,
@@ -252,6 +255,10 @@ pub fn typescript() -> String {
         ConsentKind::decl(),
         ConsentRecord::decl(),
         Stopped::decl(),
+        Held::decl(),
+        Retention::decl(),
+        RetentionPreview::decl(),
+        ContactHoldRequest::decl(),
         OptedOutBy::decl(),
         ContactExportRequest::decl(),
         ContactEraseRequest::decl(),

@@ -8,8 +8,8 @@ use tsunagi_line::UserId;
 use crate::desk::Shell;
 use crate::ipc::{
     ConsentRequest, ContactEraseRequest, ContactExportRequest, ContactExported,
-    ContactFieldsRequest, ContactRequest, ContactsRequest, ErrorCode, ExportRequest,
-    FollowerSyncView, IpcError, NoteRequest, Submitted, TagRequest,
+    ContactFieldsRequest, ContactHoldRequest, ContactRequest, ContactsRequest, ErrorCode,
+    ExportRequest, FollowerSyncView, IpcError, NoteRequest, Submitted, TagRequest,
 };
 
 use super::{Answer, save_as, save_file};
@@ -120,6 +120,22 @@ pub(crate) async fn contact_erase(
     }
     let joined = shell.joined().await?;
     joined.erase_contact(&UserId::new(request.contact)).await?;
+    Ok(())
+}
+
+/// Keeps a contact's data whatever the retention, for a reason (owners), or lets the
+/// retention apply to them again.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub(crate) async fn contact_hold(
+    shell: State<'_, Shell>,
+    request: ContactHoldRequest,
+) -> Answer<()> {
+    let joined = shell.joined().await?;
+    let contact = UserId::new(request.contact);
+    joined
+        .hold_contact(&contact, request.held, request.reason)
+        .await?;
     Ok(())
 }
 

@@ -91,6 +91,17 @@ pub(crate) async fn settings_check(request: SettingEdit) -> Answer<Vec<SettingPr
     Ok(settings::problems(&Setting::try_from(request)?))
 }
 
+/// What a retention would purge tonight, counted on this desk's copy.
+#[tauri::command]
+pub(crate) async fn retention_preview(
+    shell: State<'_, Shell>,
+    request: tsunagi_proto::Retention,
+) -> Answer<tsunagi_desk::retention::RetentionPreview> {
+    let joined = shell.joined().await?;
+    let now = tsunagi_proto::UnixMillis::now();
+    Ok(joined.sync.store().retention_preview(&request, now).await?)
+}
+
 /// Saves a setting now, on the relay (owners only: a staff desk hears `owner_only`).
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "info"))]

@@ -44,6 +44,14 @@ pub struct ContactEraseRequest {
     pub expected: String,
 }
 
+/// `contact_hold`: keep a contact's data whatever the retention (with why), or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ContactHoldRequest {
+    pub contact: String,
+    pub held: bool,
+    pub reason: String,
+}
+
 /// What a patient's archive holds, once saved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ContactExported {

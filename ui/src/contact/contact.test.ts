@@ -56,6 +56,7 @@ describe('a patient’s data', () => {
     friend_history: [],
     stopped: null,
     consents: [],
+    held: null,
   }
 
   it('is saved whole by an owner, who is told what the archive holds', async () => {

@@ -338,7 +338,11 @@ stopped: Stopped | null,
 /**
  * Every answer to a consent they gave, newest first.
  */
-consents: Array<ConsentRecord>, };
+consents: Array<ConsentRecord>, 
+/**
+ * An owner keeps their data whatever the retention.
+ */
+held: Held | null, };
 
 export type PendingKind = "claim" | "release" | "transfer" | "close" | "set_mode" | "send" | "other";
 
@@ -468,6 +472,38 @@ how: "operator" | "button",
 by_name: string | null, at: number, };
 
 export type Stopped = { word: string, at: number, };
+
+export type Held = { reason: string, at: number, };
+
+export type Retention = { 
+/**
+ * What patients wrote and what the team sent them, their media with them.
+ */
+messages_days: number | null, 
+/**
+ * The files patients sent (the messages stay, saying the file is no longer kept).
+ */
+media_days: number | null, 
+/**
+ * The photos the team uploaded to send.
+ */
+uploads_days: number | null, 
+/**
+ * The AI responder's record of its decisions, and the texts it keeps to ask the model.
+ */
+ai_days: number | null, 
+/**
+ * The audit's records of who looked, exported, erased and read.
+ */
+audit_days: number | null, };
+
+export type RetentionPreview = { messages: number | null, media: number | null, ai: number | null, audit: number | null, 
+/**
+ * Contacts on hold, whose data stays.
+ */
+held: number, };
+
+export type ContactHoldRequest = { contact: string, held: boolean, reason: string, };
 
 export type OptedOutBy = "stop_word" | "withdrew" | "no_consent";
 
@@ -781,7 +817,7 @@ export type SettingList = "keyword_rules" | "canned_responses" | "templates" | "
 
 export type SettingText = { "field": "away_message" } | { "field": "follow_greeting" } | { "field": "refollow_greeting" } | { "field": "handoff_greeting" } | { "field": "reminder" } | { "field": "template", name: string, } | { "field": "red_flag_message", language: string, };
 
-export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "handoff_postback_invalid", max: number, } | { "problem": "ai_address_invalid", address: string, } | { "problem": "ai_model_missing" } | { "problem": "ai_prompt_too_long", max: number, } | { "problem": "ai_history_too_long", max: number, } | { "problem": "ai_timeout_invalid", min: number, max: number, } | { "problem": "lock_after_invalid", min: number, max: number, } | { "problem": "stop_words_invalid", words: number, chars: number, } | { "problem": "telegram_no_chat" } | { "problem": "telegram_chats_invalid", max: number, } | { "problem": "telegram_language_unknown", language: string, } | { "problem": "red_flag_phrase_blank" } | { "problem": "red_flag_phrase_too_long", max: number, } | { "problem": "red_flag_number_invalid", number: string, } | { "problem": "red_flag_message_missing" } | { "problem": "contact_field_invalid", field: number, max: number, } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
+export type SettingProblem = { "problem": "too_many", list: SettingList, count: number, max: number, } | { "problem": "pattern_empty", rule: number, } | { "problem": "pattern_too_long", rule: number, max: number, } | { "problem": "pattern_invalid", rule: number, error: string, } | { "problem": "reply_count", rule: number, max: number, } | { "problem": "reply_invalid", rule: number, error: string, } | { "problem": "canned_incomplete", item: number, } | { "problem": "template_unnamed" } | { "problem": "zone_unknown", zone: string, } | { "problem": "weekday_invalid", weekday: number, } | { "problem": "closes_before_opens", from: string, to: string, } | { "problem": "time_invalid", from: string, to: string, } | { "problem": "holiday_invalid", day: string, } | { "problem": "handoff_keyword_blank" } | { "problem": "handoff_keyword_too_long", max: number, } | { "problem": "auto_close_zero" } | { "problem": "handoff_postback_invalid", max: number, } | { "problem": "ai_address_invalid", address: string, } | { "problem": "ai_model_missing" } | { "problem": "ai_prompt_too_long", max: number, } | { "problem": "ai_history_too_long", max: number, } | { "problem": "ai_timeout_invalid", min: number, max: number, } | { "problem": "lock_after_invalid", min: number, max: number, } | { "problem": "stop_words_invalid", words: number, chars: number, } | { "problem": "retention_invalid", min: number, max: number, } | { "problem": "telegram_no_chat" } | { "problem": "telegram_chats_invalid", max: number, } | { "problem": "telegram_language_unknown", language: string, } | { "problem": "red_flag_phrase_blank" } | { "problem": "red_flag_phrase_too_long", max: number, } | { "problem": "red_flag_number_invalid", number: string, } | { "problem": "red_flag_message_missing" } | { "problem": "contact_field_invalid", field: number, max: number, } | { "problem": "variable_unclosed", text: SettingText, } | { "problem": "variable_unknown", text: SettingText, name: string, known: Array<string>, };
 
 export type KeywordTryRequest = { rules: Array<KeywordRuleView>, text: string, 
 /**
@@ -1177,7 +1213,12 @@ stop_words: Array<string>,
 /**
  * No reminder goes to a patient who has not agreed to reminders.
  */
-reminders_need_consent: boolean, };
+reminders_need_consent: boolean, 
+/**
+ * How long each kind of patient data is kept: every night the relay purges what is
+ * older, on every desk too, but for contacts on hold.
+ */
+retention: Retention, };
 
 export type Commands = {
   app_info: { request: null; response: AppInfo }
@@ -1211,6 +1252,8 @@ export type Commands = {
   contact_get: { request: ContactRequest; response: ContactDetail }
   contact_export: { request: ContactExportRequest; response: ContactExported | null }
   contact_erase: { request: ContactEraseRequest; response: null }
+  contact_hold: { request: ContactHoldRequest; response: null }
+  retention_preview: { request: Retention; response: RetentionPreview }
   contact_consent: { request: ConsentRequest; response: Submitted }
   clinic_settings: { request: null; response: ClinicSettings }
   settings_get: { request: null; response: TeamSettingsView }
