@@ -102,3 +102,77 @@ async fn an_owner_erases_a_patient_after_typing_the_word_in_their_language() -> 
     app.screenshot("erase-audit").await?;
     app.close().await
 }
+
+#[tokio::test]
+async fn an_owner_sets_how_long_data_is_kept_and_holds_a_patient_whatever_it() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let clinic = Clinic::start(12).await?;
+    let app = App::launch(true).await?;
+    join_as(&app, &clinic, "Yuki", Role::Owner).await?;
+    patient_waits(&clinic, 5).await?;
+    let name = clinic.patients()[5].display_name.clone();
+    app.click(By::Option(&name)).await?;
+    app.find(By::XPath("//article[@data-type='text']")).await?;
+
+    // On hold, with a reason, from the patient panel.
+    scroll_to(&app, "Keep their data (hold)…").await?;
+    app.click(By::Button("Keep their data (hold)…")).await?;
+    app.type_into("Why their data is kept", "a complaint in progress")
+        .await?;
+    app.click(By::Button("Keep")).await?;
+    app.find(By::XPath(
+        "//*[contains(@class, 'held')][contains(., 'On hold: a complaint in progress')]",
+    ))
+    .await?;
+    scroll_to(&app, "Release the hold").await?;
+    both_sizes(&app, "hold-en").await?;
+
+    // Messages kept a year: what tonight would remove is counted before saving.
+    app.choose("Clinic", "Settings").await?;
+    app.click(By::Tab("Patient data")).await?;
+    let messages = app
+        .find(By::XPath(
+            "//select[@aria-label='How long: Messages (both ways, with their files)']",
+        ))
+        .await?;
+    messages.select_by_value("days").await?;
+    let said = app
+        .until_text(
+            By::XPath("//*[@role='dialog']//p[@role='status'][contains(., 'tonight')]"),
+            "what tonight's purge would remove",
+            |text| text.contains("would remove from this desk: 0 messages."),
+        )
+        .await?;
+    ensure!(
+        said.contains("1 patient on hold keeps theirs."),
+        "the count forgets the hold: {said}"
+    );
+    app.click(By::Button("Save")).await?;
+    app.find(By::XPath(
+        "//*[@role='dialog']//*[@role='status'][contains(., 'Saved')]",
+    ))
+    .await?;
+    app.client
+        .execute(
+            "document.querySelector('[role=dialog] p[role=status]').scrollIntoView({ block: 'center' })",
+            vec![],
+        )
+        .await?;
+    both_sizes(&app, "retention-en").await?;
+    app.click(By::Button("Close")).await?;
+    app.speak("日本語").await?;
+    app.choose("クリニック", "設定").await?;
+    app.click(By::Tab("患者データ")).await?;
+    app.find(By::XPath("//*[@role='dialog']//p[@role='status']"))
+        .await?;
+    app.client
+        .execute(
+            "document.querySelector('[role=dialog] p[role=status]').scrollIntoView({ block: 'center' })",
+            vec![],
+        )
+        .await?;
+    both_sizes(&app, "retention-ja").await?;
+    app.close().await
+}

@@ -49,7 +49,9 @@ describe('the retention', () => {
     const messages = screen.getByRole('combobox', { name: 'How long: Messages (both ways, with their files)' })
     await fireEvent.change(messages, { target: { value: 'days' } })
     expect(retention.messages_days).toBe(365)
-    await waitFor(() => expect(screen.getByRole('status').textContent).toContain('remove 12 messages'))
+    await waitFor(() =>
+      expect(screen.getByRole('status').textContent).toContain("tonight's purge would remove from this desk: 12 messages."),
+    )
     expect(screen.getByRole('status').textContent).toContain('2 patients on hold keep theirs.')
     expect(asked.at(-1)?.messages_days).toBe(365)
   })
