@@ -206,10 +206,8 @@ pub fn operation(op: &Operation) -> Result<(), OpProblems> {
                 });
             }
         }
-        Operation::Erase { contact } => {
-            if !ConversationId::from(contact.as_str()).is_one_to_one() {
-                problems.push(OpProblem::EraseNotAUser);
-            }
+        Operation::Erase { contact } if !ConversationId::from(contact.as_str()).is_one_to_one() => {
+            problems.push(OpProblem::EraseNotAUser);
         }
         Operation::MarkRead {
             conversation,
