@@ -6,7 +6,7 @@
 //!
 //! The files the relay keeps of them (their messages' media, the photos sent to them) are
 //! noted in `erased_files` in the same transaction, and deleted after it
-//! ([`crate::erased`]).
+//! (`erased.rs`).
 
 use futures_util::TryStreamExt as _;
 use tsunagi_domain::erasure::{ERASED, Erasure, Judge, Verdict};
