@@ -3,6 +3,7 @@
 // Test helpers fail by panicking at the line that broke, like the tests they serve.
 #![allow(clippy::unwrap_used)]
 
+mod erase;
 mod export;
 
 use std::path::Path;
