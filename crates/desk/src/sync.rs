@@ -385,6 +385,14 @@ impl Sync {
     async fn flow_outbox(&self) {
         let mut backoff = Backoff::new(&self.options);
         loop {
+            // A desk not in step with the log reads it first: what it queued while away may
+            // be about a patient erased meanwhile, and the erase, applied, takes it back.
+            // (Out of reach, the push says so for each op waiting.)
+            if self.connection() != Connection::Online
+                && let Err(error) = self.pull().await
+            {
+                tracing::debug!(%error, "reading the log before sending the outbox");
+            }
             match self.push().await {
                 Ok(_) => {
                     backoff.reset();

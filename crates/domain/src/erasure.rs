@@ -257,6 +257,10 @@ impl Erasure {
                     Verdict::Rewrite(Operation::Profiles { profiles: kept })
                 }
             }
+            Operation::Expire { before, held } => self.rewrite(held, |kept| Operation::Expire {
+                before: *before,
+                held: kept,
+            }),
             Operation::FollowerIds {
                 sync,
                 page,

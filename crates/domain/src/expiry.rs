@@ -6,7 +6,8 @@
 //!   the team's send and its outcome), their media with them;
 //! - media older than its time goes, the message staying: its `media` op says it is gone;
 //! - the AI responder's decisions older than their time go;
-//! - the audit's records older than their time go: exports, erasures, reads and typing.
+//! - the audit's records older than their time go: exports, reads and typing (an erase
+//!   stays: a desk that meets it late must still purge the patient).
 //!
 //! What is about a contact on hold stays, whatever its age. The patient's follows, taps and
 //! consents are not messages: they stay.
@@ -31,6 +32,8 @@ pub struct Expiry {
     /// Messages that went (their media with them), and messages whose media alone goes.
     messages: BTreeSet<MessageId>,
     media_only: HashSet<MessageId>,
+    /// Messages whose media goes tonight (their media op said it was kept).
+    media_gone: BTreeSet<MessageId>,
     uploads: BTreeSet<String>,
 }
 
@@ -43,6 +46,7 @@ impl Expiry {
             sends: HashSet::new(),
             messages: BTreeSet::new(),
             media_only: HashSet::new(),
+            media_gone: BTreeSet::new(),
             uploads: BTreeSet::new(),
         }
     }
@@ -56,7 +60,8 @@ impl Expiry {
 
     /// A message whose media a desk marks gone as this purge's.
     pub fn media(&mut self, message: MessageId) {
-        self.media_only.insert(message);
+        self.media_only.insert(message.clone());
+        self.media_gone.insert(message);
     }
 
     fn older(cutoff: Option<UnixMillis>, at: UnixMillis) -> bool {
@@ -136,10 +141,13 @@ impl Judge for Expiry {
             Operation::Media { message, outcome } if self.media_only.contains(message) => {
                 match outcome {
                     MediaOutcome::Gone => Verdict::Keep,
-                    _ => Verdict::Rewrite(Operation::Media {
-                        message: message.clone(),
-                        outcome: MediaOutcome::Gone,
-                    }),
+                    _ => {
+                        self.media_gone.insert(message.clone());
+                        Verdict::Rewrite(Operation::Media {
+                            message: message.clone(),
+                            outcome: MediaOutcome::Gone,
+                        })
+                    }
                 }
             }
             Operation::AiAnswered {
@@ -156,7 +164,9 @@ impl Judge for Expiry {
             {
                 self.erased(seq, None)
             }
-            Operation::Export { contact } | Operation::Erase { contact }
+            // (An erase stays whatever its age: a desk restored from an old copy, or away
+            // for long, must still meet it.)
+            Operation::Export { contact }
                 if Self::older(self.before.audit, at) && !self.is_held(Some(contact.as_str())) =>
             {
                 self.erased(seq, None)
@@ -172,7 +182,7 @@ impl Judge for Expiry {
 
     fn media_gone(&self) -> Vec<MessageId> {
         let mut gone: BTreeSet<_> = self.messages.clone();
-        gone.extend(self.media_only.iter().cloned());
+        gone.extend(self.media_gone.iter().cloned());
         gone.into_iter().collect()
     }
 

@@ -20,7 +20,7 @@ pub use self::limits::{
     MAX_SEND_MESSAGES, MAX_SETTING_ITEMS, MAX_TAG_CHARS, RETENTION_DAYS, STOP_WORD_MAX_CHARS,
     STOP_WORDS_MAX, TELEGRAM_CHATS_MAX, TEMPLATE_VARIABLES, contact_field_key,
 };
-pub use self::operations::{OpProblem, OpProblems, operation};
+pub use self::operations::{OpProblem, OpProblems, is_line_user_id, operation};
 pub use self::permissions::{Author, author, may_cancel, owner_only};
 pub use self::problems::{SettingList, SettingProblem, SettingText};
 pub use self::settings::setting;

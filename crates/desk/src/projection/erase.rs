@@ -26,14 +26,23 @@ pub(super) fn erase(
     // cache, their words from the search index.
     let messages = db
         .prepare_cached(
-            "SELECT seq, line_message_id FROM messages
-             WHERE conversation_id = ?1 OR (direction = 'in' AND author = ?1) ORDER BY id",
+            "SELECT seq, line_message_id, conversation_id FROM messages
+             WHERE conversation_id = ?1 OR author = ?1 ORDER BY id",
         )?
         .query_map([user], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, String>(2)?,
+            ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    for (seq, line_id) in &messages {
+    // Group chats they wrote in stay, without their words.
+    let groups: std::collections::BTreeSet<String> = (messages.iter())
+        .map(|(_, _, chat)| chat.clone())
+        .filter(|chat| chat != user)
+        .collect();
+    for (seq, line_id, _) in &messages {
         erasure.message(Seq(*seq as u64), line_id.as_deref().map(MessageId::new));
         db.prepare_cached("DELETE FROM messages_grams WHERE rowid = ?")?
             .execute([seq])?;
@@ -53,7 +62,7 @@ pub(super) fn erase(
             .execute([id])?;
     }
     for sql in [
-        "DELETE FROM messages WHERE conversation_id = ?1 OR (direction = 'in' AND author = ?1)",
+        "DELETE FROM messages WHERE conversation_id = ?1 OR author = ?1",
         "DELETE FROM sessions WHERE conversation_id = ?1",
         "DELETE FROM read_marks WHERE conversation_id = ?1",
         "DELETE FROM conversations WHERE id = ?1",
@@ -74,7 +83,12 @@ pub(super) fn erase(
     // from before the erase.
     db.prepare_cached("DELETE FROM outbox WHERE instr(op, ?) > 0")?
         .execute([user])?;
-    super::expire::audit_without(db, &mut erasure)?;
+    super::expire::audit_without(db, &mut erasure, None)?;
+    for group in groups {
+        let group = ConversationId::new(group);
+        super::expire::preview_again(db, &group)?;
+        changes.conversations.insert(group);
+    }
     changes.conversations.insert(chat);
     changes.contacts.insert(contact.clone());
     changes.reminders = true;

@@ -6,10 +6,11 @@
 
 use std::collections::BTreeSet;
 
+use rusqlite::OptionalExtension as _;
 use tsunagi_domain::erasure::{Judge, Verdict};
 use tsunagi_domain::expiry::Expiry;
 use tsunagi_line::{MessageId, UserId};
-use tsunagi_proto::{ConversationId, Cutoffs, Entry, OpId, Seq, UnixMillis};
+use tsunagi_proto::{ConversationId, Cutoffs, Entry, OpId, Operation, Seq, UnixMillis};
 
 use super::Changes;
 use super::ops::Outcome;
@@ -97,15 +98,34 @@ pub(super) fn expire(
             expiry.media(MessageId::new(line_id));
         }
     }
-    audit_without(db, &mut expiry)?;
+    // What the night before left to judge: older records were judged then.
+    let previous: Option<String> = db
+        .prepare_cached("SELECT op FROM audit WHERE type = 'expire' ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |row| row.get(0))
+        .optional()?;
+    let since = match previous.map(|op| serde_json::from_str::<Operation>(&op)) {
+        Some(Ok(Operation::Expire { before: then, .. })) => before.since(&then),
+        _ => None,
+    };
+    audit_without(db, &mut expiry, since)?;
     for chat in &chats {
-        refresh_preview(db, &ConversationId::new(chat.as_str()))?;
+        preview_again(db, &ConversationId::new(chat.as_str()))?;
     }
     changes
         .conversations
         .extend(chats.into_iter().map(ConversationId::new));
     changes.erased = true;
     Ok(Outcome::Applied)
+}
+
+/// A chat's inbox preview, from what is left of it (nothing, if nothing is).
+pub(super) fn preview_again(db: &rusqlite::Connection, chat: &ConversationId) -> Result<()> {
+    db.prepare_cached(
+        "UPDATE conversations SET last_preview = NULL, last_speaker = NULL, last_author = NULL
+         WHERE id = ?",
+    )?
+    .execute([chat.as_str()])?;
+    refresh_preview(db, chat)
 }
 
 /// Notes a message's cached media for deleting; its row goes with the message (`whole`),
@@ -124,12 +144,18 @@ fn forget_media(db: &rusqlite::Connection, line_id: &str, whole: bool) -> Result
     Ok(())
 }
 
-/// The audit trail judged op by op in log order, as the relay judged its log.
-pub(super) fn audit_without(db: &rusqlite::Connection, judge: &mut dyn Judge) -> Result<()> {
+/// The audit trail judged op by op in log order (from `since`, when given), as the relay
+/// judged its log.
+pub(super) fn audit_without(
+    db: &rusqlite::Connection,
+    judge: &mut dyn Judge,
+    since: Option<UnixMillis>,
+) -> Result<()> {
     // Judged as they are read (the audit is every op in the log), changed after.
     let mut changed = Vec::new();
-    let mut statement = db.prepare_cached("SELECT seq, at, op_id, op FROM audit ORDER BY seq")?;
-    let mut rows = statement.query([])?;
+    let mut statement =
+        db.prepare_cached("SELECT seq, at, op_id, op FROM audit WHERE at >= ? ORDER BY seq")?;
+    let mut rows = statement.query([since.map_or(i64::MIN, |at| at.0)])?;
     while let Some(row) = rows.next()? {
         let seq: i64 = row.get(0)?;
         let at: i64 = row.get(1)?;

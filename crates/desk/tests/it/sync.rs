@@ -366,3 +366,57 @@ async fn an_operator_who_enrolls_later_is_named_once_their_op_arrives() {
     let audit = yuki.store().audit(None, 10).await.unwrap();
     assert_eq!(audit[0].operator_name.as_deref(), Some("Mali"), "{audit:?}");
 }
+
+#[tokio::test]
+async fn what_a_desk_queued_while_away_about_a_patient_erased_meanwhile_never_reaches_the_log() {
+    let relay = TestRelay::start(Options::default()).await;
+    relay
+        .patient_says(PATIENTS[0], "M1", "my results came back")
+        .await;
+    relay.patient_says(PATIENTS[1], "M2", "hello").await;
+    let proxy = Proxy::start(&url_of(&relay)).await;
+    let desk = Desk::new(&relay, &proxy.url, "Yuki", quick()).await;
+    let task = desk.run();
+    until("the first messages", || caught_up(&relay, desk.store())).await;
+
+    // Away: a note about each patient waits in the outbox.
+    proxy.set(Network::Down);
+    for (patient, text) in [
+        (PATIENTS[0], "penguin-note-2291"),
+        (PATIENTS[1], "kept note"),
+    ] {
+        desk.submit(Operation::Note {
+            contact: UserId::from(patient),
+            text: text.into(),
+        })
+        .await;
+    }
+    until("the outbox to try and say why it waits", || async {
+        let waiting = desk.store().pending().await.unwrap();
+        waiting.first().is_some_and(|op| op.last_error.is_some())
+    })
+    .await;
+    // Meanwhile another owner erases the first patient.
+    let owner = client_at(&relay, &url_of(&relay)).await;
+    let erase = Operation::Erase {
+        contact: UserId::from(PATIENTS[0]),
+    };
+    owner
+        .append(
+            &ChannelId::from(CHANNEL),
+            tsunagi_proto::OpId::new(),
+            &erase,
+        )
+        .await
+        .unwrap();
+
+    proxy.set(Network::Up);
+    until("the outbox to empty", || caught_up(&relay, desk.store())).await;
+    task.abort();
+    let log = serde_json::to_string(&relay.read(Seq(0), 100).await).unwrap();
+    assert!(!log.contains("penguin-note-2291"), "{log}");
+    assert!(
+        log.contains("kept note"),
+        "the other patient's note went: {log}"
+    );
+}

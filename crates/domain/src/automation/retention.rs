@@ -1,6 +1,6 @@
 //! The clinic's retention: every night, once it is past 3:00 at the clinic, the bot logs
 //! what the retention keeps no longer ([`Operation::Expire`]), naming the contacts on hold;
-//! folded, it forgets the AI's texts of chats idle since before their time.
+//! folded, it forgets the texts it keeps for the AI of chats idle since before their time.
 
 use jiff::civil::{Date, Time};
 use tsunagi_line::UserId;
@@ -18,7 +18,9 @@ impl Bot {
 
     pub(super) fn fold_expire(&mut self, entry: &Entry, before: &Cutoffs, held: &[UserId]) {
         self.expired_on = Some(self.clinic_day(entry.at));
-        let Some(ai) = before.ai else {
+        // The texts kept for the model go with the messages and the AI's records: a chat
+        // idle since before the later of their times keeps none.
+        let Some(ai) = [before.ai, before.messages].into_iter().flatten().max() else {
             return;
         };
         for (id, chat) in &mut self.chats {

@@ -137,3 +137,35 @@ fn the_erase_stays_and_nothing_else_that_names_them_does() {
     let tombstone = serde_json::from_str::<serde_json::Value>(ERASED).unwrap();
     assert_eq!(judge_op(&mut erasure, 7, 7, tombstone), Verdict::Keep);
 }
+
+#[test]
+fn only_a_whole_line_user_id_is_erased_and_a_nights_purge_forgets_them_on_hold() {
+    let erase = |id: &str| {
+        crate::validate::operation(&Operation::Erase {
+            contact: UserId::new(id),
+        })
+    };
+    assert!(erase(ANA).is_ok());
+    // A part of an id would match every patient it begins.
+    for part in [
+        "U",
+        "U0123",
+        &ANA[..32],
+        "C0123456789abcdef0123456789abcdef",
+    ] {
+        assert!(erase(part).is_err(), "{part}");
+    }
+    let mut erasure = Erasure::new(UserId::new(ANA));
+    let purge =
+        serde_json::json!({"type": "expire", "before": {"messages": 5}, "held": [ANA, BEN]});
+    assert_eq!(
+        judge_op(&mut erasure, 1, 1, purge),
+        Verdict::Rewrite(Operation::Expire {
+            before: tsunagi_proto::Cutoffs {
+                messages: Some(tsunagi_proto::UnixMillis(5)),
+                ..tsunagi_proto::Cutoffs::default()
+            },
+            held: vec![UserId::new(BEN)],
+        })
+    );
+}

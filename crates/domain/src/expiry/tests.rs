@@ -47,6 +47,9 @@ fn messages_past_their_time_go_with_what_followed_and_a_held_patients_stay() {
     );
     let export = serde_json::json!({"type": "export", "contact": ANA});
     assert_eq!(judge_op(&mut expiry, 3, 5, 3, export), Verdict::Erase);
+    // An erase stays whatever its age: a desk that meets it late must still purge.
+    let erase = serde_json::json!({"type": "erase", "contact": ANA});
+    assert_eq!(judge_op(&mut expiry, 3, 5, 31, erase), Verdict::Keep);
     // Day 6: the reply to Ana, and its outcome on day 6 too; the photo's media op.
     let reply = serde_json::json!({
         "type": "send", "conversation": ANA, "retry_key": uuid::Uuid::from_bytes([9; 16]),

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use tsunagi_line::message::{self, Message};
-use tsunagi_proto::{Audience, ConversationId, Operation};
+use tsunagi_proto::{Audience, Operation};
 
 use super::limits::{
     CONSENT_WORDING_MAX_CHARS, CONTACT_FIELD_KEY_MAX, CONTACT_FIELD_VALUE_MAX,
@@ -87,9 +87,10 @@ impl fmt::Display for OpProblem {
             OpProblem::HoldReason { max } => {
                 write!(f, "hold: say why, in 1 to {max} characters")
             }
-            OpProblem::EraseNotAUser => {
-                f.write_str("erase: only a patient is erased, by their LINE user id (U…)")
-            }
+            OpProblem::EraseNotAUser => f.write_str(
+                "erase: only a patient is erased, by their whole LINE user id (U and 32 \
+                     hexadecimal digits)",
+            ),
             OpProblem::MarkReadNotOneToOne => {
                 f.write_str("mark read: only 1:1 chats are marked read")
             }
@@ -147,6 +148,12 @@ impl fmt::Display for OpProblems {
 }
 
 impl std::error::Error for OpProblems {}
+
+/// Whether `id` is a LINE user id as LINE gives them: `U` and 32 hexadecimal digits. An
+/// erase matches the log by the id: a part of one would erase every patient it begins.
+pub fn is_line_user_id(id: &str) -> bool {
+    id.len() == 33 && id.starts_with('U') && id[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
 
 /// Every problem with `op`, or nothing.
 pub fn operation(op: &Operation) -> Result<(), OpProblems> {
@@ -206,7 +213,7 @@ pub fn operation(op: &Operation) -> Result<(), OpProblems> {
                 });
             }
         }
-        Operation::Erase { contact } if !ConversationId::from(contact.as_str()).is_one_to_one() => {
+        Operation::Erase { contact } if !is_line_user_id(contact.as_str()) => {
             problems.push(OpProblem::EraseNotAUser);
         }
         Operation::MarkRead {

@@ -380,6 +380,27 @@ impl Retention {
     }
 }
 
+impl Cutoffs {
+    /// Where a night's purge may start reading, the night after `previous`: what is older
+    /// than every cutoff of the night before was judged then, under cutoffs as late (if
+    /// every kind purged now was purged then). `None`: from the start.
+    pub fn since(&self, previous: &Cutoffs) -> Option<crate::ids::UnixMillis> {
+        let kinds = [
+            (self.messages, previous.messages),
+            (self.media, previous.media),
+            (self.ai, previous.ai),
+            (self.audit, previous.audit),
+        ];
+        if kinds
+            .iter()
+            .any(|(now, then)| now.is_some() && then.is_none())
+        {
+            return None;
+        }
+        kinds.iter().filter_map(|(_, then)| *then).min()
+    }
+}
+
 /// What a night's purge removes: of each kind, what is older than its time; `None`:
 /// nothing of that kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

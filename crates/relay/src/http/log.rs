@@ -227,8 +227,10 @@ async fn append_op<S: LogStore>(
     }
     // The log holds no more of the patient: now their files go. (Should this fail, the
     // erase stands, and the files are deleted when the relay starts again.)
-    if let Operation::Erase { .. } = &op {
-        crate::erased::delete_erased_files(&relay, &channel).await?;
+    if let Operation::Erase { .. } = &op
+        && let Err(error) = crate::erased::delete_erased_files(&relay, &channel).await
+    {
+        tracing::warn!(%error, "deleting an erased patient's files; tried again at the next start");
     }
     Ok(Json(Appended {
         seq: appended.seq(),

@@ -12,13 +12,18 @@ use futures_util::TryStreamExt as _;
 use tsunagi_domain::erasure::{ERASED, Erasure, Judge, Verdict};
 use tsunagi_domain::expiry::Expiry;
 use tsunagi_line::ChannelId;
-use tsunagi_proto::{OpId, Operation, Seq, UnixMillis};
+use tsunagi_proto::{Cutoffs, OpId, Operation, Seq, UnixMillis};
 
 use super::NewBody;
 
 /// Every entry of a channel before a seq, oldest first, as the erasure reads them.
 pub(super) const SCAN: &str = "SELECT seq, at, kind, event, op_id, op FROM entries
-    WHERE channel_id = $1 AND seq < $2 ORDER BY seq";
+    WHERE channel_id = $1 AND seq < $2 AND at >= $3 ORDER BY seq";
+/// The night's purge before this one, if any: read back from the newest, so it stops a
+/// night back.
+const PREVIOUS_EXPIRE: &str = "SELECT op FROM entries
+    WHERE channel_id = $1 AND seq < $2 AND kind = 'op' AND op LIKE '%\"expire\"%'
+    ORDER BY seq DESC LIMIT 1";
 pub(super) const ERASE_EVENT: &str =
     "UPDATE entries SET event = $1, message_id = NULL WHERE channel_id = $2 AND seq = $3";
 pub(super) const REWRITE_OP: &str = "UPDATE entries SET op = $1 WHERE channel_id = $2 AND seq = $3";
@@ -37,6 +42,12 @@ pub(super) struct ScannedRow {
     op: Option<String>,
 }
 
+/// The night's purge before this one, as [`PREVIOUS_EXPIRE`] reads it.
+#[derive(sqlx::FromRow)]
+pub(super) struct PreviousExpire {
+    op: String,
+}
+
 /// A change to one entry: the statement ([`ERASE_EVENT`] or [`REWRITE_OP`]), its new
 /// content, and its seq.
 pub(super) struct Change {
@@ -45,19 +56,32 @@ pub(super) struct Change {
     pub(super) seq: i64,
 }
 
-/// The judge of what an appended entry purges: an erase's, or a night's expiry's.
-pub(super) fn purges(body: &NewBody) -> Option<Box<dyn Judge + Send>> {
+/// What an appended entry purges: its judge, and for a night's expiry its cutoffs.
+pub(super) struct Purge {
+    judge: Box<dyn Judge + Send>,
+    expiry: Option<Cutoffs>,
+}
+
+/// What an appended entry purges, if it is an erase or a night's expiry.
+pub(super) fn purges(body: &NewBody) -> Option<Purge> {
     let NewBody::Op { op, .. } = body else {
         return None;
     };
-    // Most ops purge nothing: only one whose JSON may is read.
+    // Most ops purge nothing: only one whose JSON may (it names the kind, or spells
+    // something with an escape) is read.
     let json = op.get();
-    if !(json.contains("\"erase\"") || json.contains("\"expire\"")) {
+    if !(json.contains("\"erase\"") || json.contains("\"expire\"") || json.contains("\\u")) {
         return None;
     }
     match serde_json::from_str::<Operation>(json) {
-        Ok(Operation::Erase { contact }) => Some(Box::new(Erasure::new(contact))),
-        Ok(Operation::Expire { before, held }) => Some(Box::new(Expiry::new(before, &held))),
+        Ok(Operation::Erase { contact }) => Some(Purge {
+            judge: Box::new(Erasure::new(contact)),
+            expiry: None,
+        }),
+        Ok(Operation::Expire { before, held }) => Some(Purge {
+            judge: Box::new(Expiry::new(before, &held)),
+            expiry: Some(before),
+        }),
         _ => None,
     }
 }
@@ -97,23 +121,40 @@ pub(super) fn judge(judge: &mut (dyn Judge + Send), row: ScannedRow) -> Option<C
 pub(super) async fn erase<DB>(
     db: &mut DB::Connection,
     channel: &ChannelId,
-    mut judge: Box<dyn Judge + Send>,
+    purge: Purge,
     before: Seq,
 ) -> Result<(), sqlx::Error>
 where
     DB: sqlx::Database,
     for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
     for<'r> ScannedRow: sqlx::FromRow<'r, DB::Row>,
+    for<'r> PreviousExpire: sqlx::FromRow<'r, DB::Row>,
     for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
 {
+    let Purge { mut judge, expiry } = purge;
+    // A night's purge reads what the night before's left to judge; an erase, everything.
+    let mut since = i64::MIN;
+    if let Some(now) = expiry {
+        let previous = sqlx::query_as::<DB, PreviousExpire>(PREVIOUS_EXPIRE)
+            .bind(channel.as_str())
+            .bind(before.0 as i64)
+            .fetch_optional(&mut *db)
+            .await?;
+        if let Some(Ok(Operation::Expire { before: then, .. })) =
+            previous.map(|row| serde_json::from_str::<Operation>(&row.op))
+        {
+            since = now.since(&then).map_or(i64::MIN, |at| at.0);
+        }
+    }
     let mut changes = Vec::new();
     {
         let mut rows = sqlx::query_as::<DB, ScannedRow>(SCAN)
             .bind(channel.as_str())
             .bind(before.0 as i64)
+            .bind(since)
             .fetch(&mut *db);
         while let Some(row) = rows.try_next().await? {
             changes.extend(self::judge(judge.as_mut(), row));

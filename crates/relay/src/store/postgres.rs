@@ -266,8 +266,8 @@ async fn append_request(
                 redact(&mut *tx, channel, id).await?;
                 unsent.insert(id.as_str().to_owned());
             }
-            if let Some(judge) = purges(&entry.body) {
-                erase::<Postgres>(&mut *tx, channel, judge, head).await?;
+            if let Some(purge) = purges(&entry.body) {
+                erase::<Postgres>(&mut *tx, channel, purge, head).await?;
             }
         } else {
             // Logged before, by this process or another, maybe in this very transaction.

@@ -249,8 +249,8 @@ async fn write_group(
                     redact(&mut tx, &request.channel, id.as_str()).await?;
                     newly_unsent.insert((request.channel.clone(), id.clone()));
                 }
-                if let Some(judge) = purges(&entry.body) {
-                    erase::<Sqlite>(&mut tx, &request.channel, judge, head).await?;
+                if let Some(purge) = purges(&entry.body) {
+                    erase::<Sqlite>(&mut tx, &request.channel, purge, head).await?;
                     erased = true;
                 }
             } else {
