@@ -44,7 +44,7 @@ impl Judge for Erasure {
     }
 
     fn media_gone(&self) -> Vec<MessageId> {
-        self.messages.iter().cloned().collect()
+        self.went.messages.iter().cloned().collect()
     }
 
     fn uploads(&self) -> &BTreeSet<String> {
@@ -68,12 +68,8 @@ pub enum Verdict {
 pub struct Erasure {
     contact: UserId,
     chat: ConversationId,
-    /// Entries erased, for what names its cause by seq (AI decisions, Telegram alerts).
-    seqs: HashSet<Seq>,
-    /// Sends and reminders erased, for their outcomes.
-    ops: HashSet<OpId>,
-    /// LINE's ids of the patient's messages and of those sent to them.
-    messages: BTreeSet<MessageId>,
+    /// What was erased, and so what follows from it.
+    went: Chain,
     /// The relay's uploads that were sent to them.
     uploads: BTreeSet<String>,
 }
@@ -84,9 +80,7 @@ impl Erasure {
         Self {
             contact,
             chat,
-            seqs: HashSet::new(),
-            ops: HashSet::new(),
-            messages: BTreeSet::new(),
+            went: Chain::default(),
             uploads: BTreeSet::new(),
         }
     }
@@ -97,7 +91,7 @@ impl Erasure {
 
     /// LINE's ids of the messages erased, in and out: their media is deleted.
     pub fn messages(&self) -> &BTreeSet<MessageId> {
-        &self.messages
+        &self.went.messages
     }
 
     /// The names of the uploads sent to the patient. One sent to others too is still
@@ -120,9 +114,9 @@ impl Erasure {
         if let Ok(value) = serde_json::from_str::<serde_json::Value>(event)
             && let Some(id) = value.pointer("/message/id").and_then(|id| id.as_str())
         {
-            self.messages.insert(MessageId::new(id));
+            self.went.messages.insert(MessageId::new(id));
         }
-        self.seqs.insert(seq);
+        self.went.seqs.insert(seq);
         Verdict::Erase
     }
 
@@ -130,15 +124,15 @@ impl Erasure {
     /// `seq`, with LINE's id if it has one): what a desk knows of the LINE events the relay
     /// erased, so what followed from them goes too.
     pub fn message(&mut self, seq: Seq, message: Option<MessageId>) {
-        self.seqs.insert(seq);
-        self.messages.extend(message);
+        self.went.seqs.insert(seq);
+        self.went.messages.extend(message);
     }
 
     /// An op, as logged: `op` its JSON, `op_id` its id.
     pub fn op(&mut self, seq: Seq, op_id: OpId, op: &str) -> Verdict {
         let named = self.names(op);
         // Most ops neither name the patient nor follow from what does.
-        if !named && self.seqs.is_empty() && self.ops.is_empty() && self.messages.is_empty() {
+        if !named && self.went.is_empty() {
             return Verdict::Keep;
         }
         let verdict = match serde_json::from_str::<LoggedOp>(op) {
@@ -157,20 +151,23 @@ impl Erasure {
             Ok(LoggedOp::Unsupported(_)) | Err(_) => Verdict::Keep,
         };
         if verdict == Verdict::Erase {
-            self.seqs.insert(seq);
-            self.ops.insert(op_id);
+            self.went.seqs.insert(seq);
+            self.went.ops.insert(op_id);
         }
         verdict
     }
 
     fn known(&mut self, op_id: OpId, op: &Operation) -> Verdict {
         let erase = |yes: bool| if yes { Verdict::Erase } else { Verdict::Keep };
+        if self.went.follows(op) {
+            return Verdict::Erase;
+        }
         match op {
             Operation::Erase { .. } | Operation::Erased => Verdict::Keep,
             Operation::Send(send) if send.conversation == self.chat => {
                 let json = serde_json::to_string(&send.messages).unwrap_or_default();
                 self.uploads.extend(uploads_in(&json));
-                self.ops.insert(op_id);
+                self.went.ops.insert(op_id);
                 Verdict::Erase
             }
             Operation::Note { contact, .. }
@@ -178,42 +175,21 @@ impl Erasure {
             | Operation::Tag { contact, .. }
             | Operation::Export { contact }
             | Operation::Consent { contact, .. } => erase(*contact == self.contact),
-            Operation::AiAnswered {
-                conversation,
-                question,
-                ..
-            } => erase(*conversation == self.chat || self.seqs.contains(question)),
-            Operation::Sent {
-                send, message_ids, ..
-            } => {
-                let theirs = self.ops.contains(send);
-                if theirs {
-                    self.messages.extend(message_ids.iter().cloned());
-                }
-                erase(theirs)
-            }
-            Operation::SendFailed { send, .. }
-            | Operation::Sending { send, .. }
-            | Operation::NotSent { send, .. }
-            | Operation::Unanswered { send, .. } => erase(self.ops.contains(send)),
-            Operation::Media { message, .. } => erase(self.messages.contains(message)),
-            Operation::TelegramSending { cause } | Operation::TelegramSent { cause, .. } => {
-                erase(self.seqs.contains(cause))
-            }
+            Operation::AiAnswered { conversation, .. } => erase(*conversation == self.chat),
             Operation::ScheduleReminder(reminder) => {
                 let theirs =
                     matches!(&reminder.to, Audience::Contact { user } if *user == self.contact);
                 if theirs {
-                    self.ops.insert(op_id);
+                    self.went.ops.insert(op_id);
                 }
                 erase(theirs)
             }
-            Operation::CancelReminder { reminder } => erase(self.ops.contains(reminder)),
+            Operation::CancelReminder { reminder } => erase(self.went.ops.contains(reminder)),
             Operation::ReminderRecipients {
                 reminder,
                 recipients,
             } => {
-                if self.ops.contains(reminder) {
+                if self.went.ops.contains(reminder) {
                     return Verdict::Erase;
                 }
                 self.rewrite(recipients, |kept| Operation::ReminderRecipients {
@@ -226,7 +202,7 @@ impl Erasure {
                 part,
                 results,
             } => {
-                if self.ops.contains(reminder) {
+                if self.went.ops.contains(reminder) {
                     return Verdict::Erase;
                 }
                 let kept: Vec<_> = results
@@ -298,6 +274,48 @@ impl Erasure {
             .filter(|id| **id != self.contact)
             .cloned()
             .collect()))
+    }
+}
+
+/// What went, and so what follows from it goes too: a send's outcomes, the media op of a
+/// message, a Telegram alert or an AI decision whose cause went. Both judges keep one.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Chain {
+    /// Entries that went.
+    pub(crate) seqs: HashSet<Seq>,
+    /// Sends (and, for an erase, reminders) that went.
+    pub(crate) ops: HashSet<OpId>,
+    /// LINE's ids of the messages that went, in and out.
+    pub(crate) messages: BTreeSet<MessageId>,
+}
+
+impl Chain {
+    /// Whether `op` followed from something that went (a send's delivery adds the ids of
+    /// what it sent).
+    pub(crate) fn follows(&mut self, op: &Operation) -> bool {
+        match op {
+            Operation::Sent {
+                send, message_ids, ..
+            } if self.ops.contains(send) => {
+                self.messages.extend(message_ids.iter().cloned());
+                true
+            }
+            Operation::SendFailed { send, .. }
+            | Operation::Sending { send, .. }
+            | Operation::NotSent { send, .. }
+            | Operation::Unanswered { send, .. } => self.ops.contains(send),
+            Operation::Media { message, .. } => self.messages.contains(message),
+            Operation::TelegramSending { cause } | Operation::TelegramSent { cause, .. } => {
+                self.seqs.contains(cause)
+            }
+            Operation::AiAnswered { question, .. } => self.seqs.contains(question),
+            _ => false,
+        }
+    }
+
+    /// Whether nothing went yet.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.seqs.is_empty() && self.ops.is_empty() && self.messages.is_empty()
     }
 }
 

@@ -19,18 +19,15 @@ use tsunagi_proto::{
     ConversationId, Cutoffs, LoggedOp, MediaOutcome, OpId, Operation, Seq, UnixMillis,
 };
 
-use crate::erasure::{Judge, Verdict, uploads_in};
+use crate::erasure::{Chain, Judge, Verdict, uploads_in};
 
 #[derive(Debug, Clone)]
 pub struct Expiry {
     before: Cutoffs,
     held: HashSet<String>,
-    /// Entries that went, for what names its cause by seq.
-    seqs: HashSet<Seq>,
-    /// Sends that went, for their outcomes.
-    sends: HashSet<OpId>,
-    /// Messages that went (their media with them), and messages whose media alone goes.
-    messages: BTreeSet<MessageId>,
+    /// What went tonight (messages with their media), and so what follows from it.
+    went: Chain,
+    /// Messages whose media alone goes (the messages stay).
     media_only: HashSet<MessageId>,
     /// Messages whose media goes tonight (their media op said it was kept).
     media_gone: BTreeSet<MessageId>,
@@ -42,9 +39,7 @@ impl Expiry {
         Self {
             before,
             held: held.iter().map(|u| u.as_str().to_owned()).collect(),
-            seqs: HashSet::new(),
-            sends: HashSet::new(),
-            messages: BTreeSet::new(),
+            went: Chain::default(),
             media_only: HashSet::new(),
             media_gone: BTreeSet::new(),
             uploads: BTreeSet::new(),
@@ -54,8 +49,8 @@ impl Expiry {
     /// A message a desk deletes as this purge's (at `seq`, with LINE's id if it has one):
     /// what followed from it goes from the desk's audit too.
     pub fn message(&mut self, seq: Seq, message: Option<MessageId>) {
-        self.seqs.insert(seq);
-        self.messages.extend(message);
+        self.went.seqs.insert(seq);
+        self.went.messages.extend(message);
     }
 
     /// A message whose media a desk marks gone as this purge's.
@@ -73,8 +68,8 @@ impl Expiry {
     }
 
     fn erased(&mut self, seq: Seq, op_id: Option<OpId>) -> Verdict {
-        self.seqs.insert(seq);
-        self.sends.extend(op_id);
+        self.went.seqs.insert(seq);
+        self.went.ops.extend(op_id);
         Verdict::Erase
     }
 }
@@ -101,7 +96,7 @@ impl Judge for Expiry {
             .and_then(|id| id.as_str())
             .map(MessageId::new);
         if messages {
-            self.messages.extend(id);
+            self.went.messages.extend(id);
             return self.erased(seq, None);
         }
         self.media_only.extend(id);
@@ -112,6 +107,9 @@ impl Judge for Expiry {
         let Ok(LoggedOp::Known(op)) = serde_json::from_str::<LoggedOp>(op) else {
             return Verdict::Keep;
         };
+        if self.went.follows(&op) {
+            return self.erased(seq, None);
+        }
         let chat_held = |conversation: &ConversationId| self.held.contains(conversation.as_str());
         match &op {
             Operation::Send(send)
@@ -120,23 +118,6 @@ impl Judge for Expiry {
                 let json = serde_json::to_string(&send.messages).unwrap_or_default();
                 self.uploads.extend(uploads_in(&json));
                 self.erased(seq, Some(op_id))
-            }
-            Operation::Sent {
-                send, message_ids, ..
-            } if self.sends.contains(send) => {
-                self.messages.extend(message_ids.iter().cloned());
-                self.erased(seq, None)
-            }
-            Operation::SendFailed { send, .. }
-            | Operation::Sending { send, .. }
-            | Operation::NotSent { send, .. }
-            | Operation::Unanswered { send, .. }
-                if self.sends.contains(send) =>
-            {
-                self.erased(seq, None)
-            }
-            Operation::Media { message, .. } if self.messages.contains(message) => {
-                self.erased(seq, None)
             }
             Operation::Media { message, outcome } if self.media_only.contains(message) => {
                 match outcome {
@@ -150,17 +131,8 @@ impl Judge for Expiry {
                     }
                 }
             }
-            Operation::AiAnswered {
-                conversation,
-                question,
-                ..
-            } if self.seqs.contains(question)
-                || (Self::older(self.before.ai, at) && !chat_held(conversation)) =>
-            {
-                self.erased(seq, None)
-            }
-            Operation::TelegramSending { cause } | Operation::TelegramSent { cause, .. }
-                if self.seqs.contains(cause) =>
+            Operation::AiAnswered { conversation, .. }
+                if Self::older(self.before.ai, at) && !chat_held(conversation) =>
             {
                 self.erased(seq, None)
             }
@@ -181,7 +153,7 @@ impl Judge for Expiry {
     }
 
     fn media_gone(&self) -> Vec<MessageId> {
-        let mut gone: BTreeSet<_> = self.messages.clone();
+        let mut gone: BTreeSet<_> = self.went.messages.clone();
         gone.extend(self.media_gone.iter().cloned());
         gone.into_iter().collect()
     }
