@@ -10,6 +10,7 @@ mod channels;
 mod conformance;
 mod disk_full;
 mod egress;
+mod erase;
 mod executor;
 mod ingest;
 mod line_setup;
