@@ -253,6 +253,13 @@ fn bench(root: &Path) -> Result<()> {
         "--bench",
         "restart",
     ]))?;
+    Step::new("erase and the night's purge").run(cargo([
+        "bench",
+        "-p",
+        "tsunagi-relay",
+        "--bench",
+        "erase",
+    ]))?;
     Step::new("idle relay, 3,000 streams").run(cargo([
         "bench",
         "-p",
