@@ -13,18 +13,6 @@ use tsunagi_relay::store::LogStore as _;
 use crate::operator::{join_as, patient_waits, skip};
 use crate::worklist::resize;
 
-/// Brings the button reading `text` (below the fold of the patient panel) into view, as a
-/// person scrolls to it.
-async fn scroll_to(app: &App, text: &str) -> Result<()> {
-    app.client
-        .execute(
-            "[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === arguments[0]).scrollIntoView({ block: 'center' })",
-            vec![serde_json::json!(text)],
-        )
-        .await?;
-    Ok(())
-}
-
 /// Screenshots of the window at its smallest size and at full HD.
 async fn both_sizes(app: &App, name: &str) -> Result<()> {
     for (width, height) in [(1100, 720), (1920, 1080)] {
@@ -48,7 +36,7 @@ async fn an_owner_erases_a_patient_after_typing_the_word_in_their_language() -> 
     app.find(By::XPath("//article[@data-type='text']")).await?;
 
     // In English: what it erases, and a confirmation that waits for the word.
-    scroll_to(&app, "Erase all their data…").await?;
+    app.scroll_to_button("Erase all their data…").await?;
     app.click(By::Button("Erase all their data…")).await?;
     let dialog = app
         .find(By::XPath(&format!(
@@ -70,7 +58,7 @@ async fn an_owner_erases_a_patient_after_typing_the_word_in_their_language() -> 
 
     // In Thai, typed in Thai.
     app.speak("ไทย").await?;
-    scroll_to(&app, "ลบข้อมูลทั้งหมดของผู้ป่วย…").await?;
+    app.scroll_to_button("ลบข้อมูลทั้งหมดของผู้ป่วย…").await?;
     app.click(By::Button("ลบข้อมูลทั้งหมดของผู้ป่วย…")).await?;
     app.type_into("พิมพ์ ลบ เพื่อยืนยัน", "ลบ").await?;
     both_sizes(&app, "erase-confirm-th").await?;
@@ -117,7 +105,7 @@ async fn an_owner_sets_how_long_data_is_kept_and_holds_a_patient_whatever_it() -
     app.find(By::XPath("//article[@data-type='text']")).await?;
 
     // On hold, with a reason, from the patient panel.
-    scroll_to(&app, "Keep their data (hold)…").await?;
+    app.scroll_to_button("Keep their data (hold)…").await?;
     app.click(By::Button("Keep their data (hold)…")).await?;
     app.type_into("Why their data is kept", "a complaint in progress")
         .await?;
@@ -126,7 +114,7 @@ async fn an_owner_sets_how_long_data_is_kept_and_holds_a_patient_whatever_it() -
         "//*[contains(@class, 'held')][contains(., 'On hold: a complaint in progress')]",
     ))
     .await?;
-    scroll_to(&app, "Release the hold").await?;
+    app.scroll_to_button("Release the hold").await?;
     both_sizes(&app, "hold-en").await?;
 
     // Messages kept a year: what tonight would remove is counted before saving.
@@ -154,11 +142,7 @@ async fn an_owner_sets_how_long_data_is_kept_and_holds_a_patient_whatever_it() -
         "//*[@role='dialog']//*[@role='status'][contains(., 'Saved')]",
     ))
     .await?;
-    app.client
-        .execute(
-            "document.querySelector('[role=dialog] p[role=status]').scrollIntoView({ block: 'center' })",
-            vec![],
-        )
+    app.scroll_to_element("[role=dialog] p[role=status]")
         .await?;
     both_sizes(&app, "retention-en").await?;
     app.click(By::Button("Close")).await?;
@@ -167,11 +151,7 @@ async fn an_owner_sets_how_long_data_is_kept_and_holds_a_patient_whatever_it() -
     app.click(By::Tab("患者データ")).await?;
     app.find(By::XPath("//*[@role='dialog']//p[@role='status']"))
         .await?;
-    app.client
-        .execute(
-            "document.querySelector('[role=dialog] p[role=status]').scrollIntoView({ block: 'center' })",
-            vec![],
-        )
+    app.scroll_to_element("[role=dialog] p[role=status]")
         .await?;
     both_sizes(&app, "retention-ja").await?;
     app.close().await

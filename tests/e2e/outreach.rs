@@ -88,12 +88,7 @@ async fn two_thousand_followers_sync_from_line_with_the_progress_bar_reaching_al
         .await?;
     app.type_into("Chart number", "K-0042").await?;
     // Below the fold of the panel: brought into view, as a person scrolls to it.
-    app.client
-        .execute(
-            "[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Save details').scrollIntoView({ block: 'center' })",
-            vec![],
-        )
-        .await?;
+    app.scroll_to_button("Save details").await?;
     app.click(By::Button("Save details")).await?;
     app.find(By::XPath(
         "//*[@role='region'][@aria-label='Patient']//dd[normalize-space(.)='K-0042']",

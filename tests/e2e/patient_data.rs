@@ -39,14 +39,7 @@ async fn an_owner_saves_all_a_patients_data_from_the_patient_panel() -> Result<(
 
     // Below the fold of the panel: brought into view, as a person scrolls to it.
     let export = "Export all their data…";
-    app.client
-        .execute(
-            &format!(
-                "[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === '{export}').scrollIntoView({{ block: 'center' }})"
-            ),
-            vec![],
-        )
-        .await?;
+    app.scroll_to_button(export).await?;
     app.click(By::Button(export)).await?;
     let folder = tempfile::tempdir()?;
     let to = folder.path().join("patient.zip");
@@ -280,12 +273,7 @@ async fn patients_who_write_stop_in_four_languages_get_no_reminder_and_the_list_
     })
     .await?;
     // Below the fold of the dialog: brought into view, as a person scrolls to it.
-    app.client
-        .execute(
-            "[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Schedule reminder').scrollIntoView({ block: 'center' })",
-            vec![],
-        )
-        .await?;
+    app.scroll_to_button("Schedule reminder").await?;
     app.click(By::Button("Schedule reminder")).await?;
     app.find(By::Text("Scheduled.")).await?;
 

@@ -301,6 +301,29 @@ impl App {
     /// Clicks the element `by` names. The window redraws as the log moves on, so an element
     /// found may be replaced before the click lands: then it is found again, as a person
     /// would look again.
+    /// Brings the first element the CSS `selector` names into view, as a person scrolls
+    /// to what is below the fold of a panel or a dialog.
+    pub async fn scroll_to_element(&self, selector: &str) -> Result<()> {
+        self.client
+            .execute(
+                "document.querySelector(arguments[0])?.scrollIntoView({ block: 'center' })",
+                vec![serde_json::json!(selector)],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Brings the button reading `text` into view, as a person scrolls to it.
+    pub async fn scroll_to_button(&self, text: &str) -> Result<()> {
+        self.client
+            .execute(
+                "[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === arguments[0])?.scrollIntoView({ block: 'center' })",
+                vec![serde_json::json!(text)],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Clicks the control `by` names, once it is enabled: a click on a disabled button
     /// does nothing, as it would for a person, so a test that clicks before the window has
     /// caught up (a form still being checked) would wait for nothing.

@@ -48,10 +48,7 @@ pub(super) fn erase(
             .execute([seq])?;
     }
     for message in erasure.messages() {
-        db.prepare_cached("INSERT OR IGNORE INTO erased_media (message_id) VALUES (?)")?
-            .execute([message.as_str()])?;
-        db.prepare_cached("DELETE FROM media WHERE message_id = ?")?
-            .execute([message.as_str()])?;
+        super::expire::forget_media(db, message.as_str(), true)?;
     }
     let contact_row: Option<i64> = db
         .prepare_cached("SELECT id FROM contacts WHERE user_id = ?")?

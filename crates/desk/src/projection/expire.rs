@@ -130,7 +130,7 @@ pub(super) fn preview_again(db: &rusqlite::Connection, chat: &ConversationId) ->
 
 /// Notes a message's cached media for deleting; its row goes with the message (`whole`),
 /// or says it is gone.
-fn forget_media(db: &rusqlite::Connection, line_id: &str, whole: bool) -> Result<()> {
+pub(super) fn forget_media(db: &rusqlite::Connection, line_id: &str, whole: bool) -> Result<()> {
     db.prepare_cached("INSERT OR IGNORE INTO erased_media (message_id) VALUES (?)")?
         .execute([line_id])?;
     let sql = match whole {
